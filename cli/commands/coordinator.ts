@@ -1,0 +1,73 @@
+/** `owp coordinator`: run the reference coordinator on its embedded store. */
+import { resolve } from 'node:path';
+import { DEFAULT_CONFIG, loadConfigFile, type CoordinatorConfig } from '../../coordinator/config.ts';
+import { startCoordinator } from '../../coordinator/server.ts';
+import { seedDemo, DEMO_REPO } from '../../coordinator/seed.ts';
+import { intFlag, parse, UsageError } from '../args.ts';
+import { dashboardStaticHandler } from '../../coordinator/dashboard-static.ts';
+
+export const USAGE = `Usage: owp coordinator [--port N] [--host H] [--data-dir DIR] [--config FILE] [--store lowdb|memory] [--seed-demo]
+
+Runs the OWP coordinator (socket.io + HTTP on one port) on its embedded lowdb store.
+  --port N          port to listen on (default ${DEFAULT_CONFIG.port}; 0 picks a free one)
+  --host H          address to bind (default ${DEFAULT_CONFIG.host})
+  --data-dir DIR    where state.json and journal.jsonl live (default ${DEFAULT_CONFIG.data_dir})
+  --config FILE     YAML or JSON settings (see README, "Configuration")
+  --store KIND      lowdb (default, durable) or memory (nothing kept)
+  --seed-demo       create the demo repo ${DEMO_REPO} with ready tasks if it does not exist
+SIGTERM or Ctrl-C stops it cleanly (pending writes finish, a snapshot is taken).`;
+
+export async function run(argv: string[]): Promise<number> {
+  const { values } = parse(argv, {
+    port: { type: 'string' },
+    host: { type: 'string' },
+    'data-dir': { type: 'string' },
+    config: { type: 'string' },
+    store: { type: 'string' },
+    'seed-demo': { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
+  }, USAGE);
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  let config: Partial<CoordinatorConfig> = {};
+  if (values.config) config = loadConfigFile(resolve(values.config));
+  if (values.port !== undefined) config.port = intFlag(values.port, 'port', DEFAULT_CONFIG.port);
+  if (values.host !== undefined) config.host = values.host;
+  if (values['data-dir'] !== undefined) config.data_dir = values['data-dir'];
+  if (values.store !== undefined) {
+    if (values.store !== 'lowdb' && values.store !== 'memory') throw new UsageError('--store must be lowdb or memory.');
+    config.store = values.store;
+  }
+  const log = (line: string): void => console.error(line);
+  const started = await startCoordinator({ config, staticHandler: dashboardStaticHandler(), log });
+  const { coordinator, url, adminTokenFile } = started;
+  for (const warning of coordinator.runtime.warnings) console.error(`owp: recovered: ${warning}`);
+  if (values['seed-demo']) {
+    const admin = coordinator.runtime.authenticate(started.adminToken);
+    if (admin && (await seedDemo(coordinator.runtime, admin))) console.log(`Seeded ${DEMO_REPO} with demo tasks.`);
+  }
+  console.log(`OWP coordinator listening on ${url}`);
+  console.log(`  dashboard   ${url}/`);
+  console.log(`  health      ${url}/healthz    metrics ${url}/metrics`);
+  console.log(`  store       ${started.config.store === 'memory' ? 'memory (nothing is kept)' : resolve(started.config.data_dir)}`);
+  console.log(`  admin token ${adminTokenFile ? `in ${adminTokenFile} (mode 0600)` : 'from OWP_ADMIN_TOKEN or generated for this run'}`);
+
+  await new Promise<void>((done) => {
+    let stopping = false;
+    const stop = (signal: string): void => {
+      if (stopping) return;
+      stopping = true;
+      console.log(`\n${signal}: stopping; finishing writes and taking a snapshot…`);
+      void coordinator.close().then(done, (error: unknown) => {
+        console.error(`owp: error while stopping: ${(error as Error).message}`);
+        done();
+      });
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  });
+  console.log('Stopped.');
+  return 0;
+}

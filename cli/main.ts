@@ -1,0 +1,65 @@
+/**
+ * The `owp` command: one entry, one module per subcommand. Errors a person reads say what to do.
+ */
+import { OwpError } from '../protocol/errors.ts';
+import { StoreCorruptError } from '../coordinator/store/store.ts';
+import { UsageError } from './args.ts';
+
+interface Command {
+  summary: string;
+  load: () => Promise<{ run(argv: string[]): Promise<number> }>;
+}
+
+const COMMANDS: Record<string, Command> = {
+  coordinator: { summary: 'run the coordinator (socket.io + HTTP, embedded store)', load: () => import('./commands/coordinator.ts') },
+};
+
+function help(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((k) => k.length));
+  return [
+    'owp — the Open Work Protocol toolkit',
+    '',
+    'Usage: owp <command> [options]   (owp <command> --help for its options)',
+    '',
+    ...Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`),
+  ].join('\n');
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    console.log(help());
+    return name ? 0 : 1;
+  }
+  if (name === '--version') {
+    console.log('owp 0.1.0 (OWP protocol 0.1)');
+    return 0;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    console.error(`owp: unknown command "${name}".\n\n${help()}`);
+    return 2;
+  }
+  return (await command.load()).run(rest);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    if (error instanceof UsageError) {
+      console.error(`owp: ${error.message}`);
+      process.exitCode = 2;
+    } else if (error instanceof OwpError) {
+      console.error(`owp: ${error.code}: ${error.message}`);
+      process.exitCode = 1;
+    } else if (error instanceof StoreCorruptError) {
+      console.error(`owp: cannot start: ${error.message}`);
+      process.exitCode = 1;
+    } else {
+      console.error(`owp: ${(error as Error).stack ?? String(error)}`);
+      process.exitCode = 1;
+    }
+  },
+);

@@ -1,0 +1,308 @@
+/**
+ * The worker side of OWP over socket.io, shared by the VS Code extension, the CLI worker, the demo
+ * and the conformance kit. It says hello on every (re)connect, resumes the leases the coordinator
+ * still holds for it, heartbeats them, retries requests across reconnects with the same
+ * idempotency key, and reports offers, cancellations and lost leases as events.
+ */
+import { EventEmitter } from 'node:events';
+import { randomUUID } from 'node:crypto';
+import { io, type Socket } from 'socket.io-client';
+import { OwpError, type WireError } from '../protocol/errors.ts';
+import type { Lease, Offer, Worker } from '../protocol/model.ts';
+import { OPERATIONS, type Ack, type NotificationPayload, type OperationName, type Params, type Result } from '../protocol/operations.ts';
+import { PROTOCOL_VERSION } from '../protocol/version.ts';
+import { HttpClient } from './http-client.ts';
+
+export type ConnectionState = 'connecting' | 'connected' | 'reconnecting' | 'disconnected';
+
+export interface WorkerProfile {
+  github_login: string;
+  skills: string[];
+  capacity: number;
+  tools: string[];
+  capabilities: { can_run_tests: boolean; can_open_prs: boolean };
+}
+
+export interface WorkerClientOptions {
+  url: string;
+  token: string;
+  /** Sent in every hello so edits (skills, capacity) reach the coordinator on reconnect. */
+  profile?: Partial<Omit<WorkerProfile, 'github_login'>>;
+  /** Receive `tasks.changed` hints. */
+  subscribeTasks?: boolean;
+  /** How long one request waits for its ack before it is retried. */
+  requestTimeoutMs?: number;
+  /** How long a request keeps retrying across reconnects before it fails. */
+  retryForMs?: number;
+  /** Heartbeat leases automatically (default true). */
+  autoHeartbeat?: boolean;
+  reconnectionDelayMs?: number;
+  reconnectionDelayMaxMs?: number;
+}
+
+export interface WorkerClientEvents {
+  state: [ConnectionState];
+  hello: [Result<'session.hello'>];
+  offer: [Offer];
+  'offer.withdrawn': [NotificationPayload<'offer.withdrawn'>];
+  'lease.cancelled': [NotificationPayload<'lease.cancelled'>];
+  /** A lease this client held is gone (refused heartbeat, cancellation, expiry). */
+  'lease.lost': [{ lease: Lease; reason: string; code?: string }];
+  'lease.renewed': [Lease];
+  'tasks.changed': [NotificationPayload<'tasks.changed'>];
+  'connect.error': [OwpError];
+}
+
+export class WorkerClient extends EventEmitter<WorkerClientEvents> {
+  readonly socket: Socket;
+  worker: Worker | undefined;
+  readonly leases = new Map<string, Lease>();
+  readonly offers = new Map<string, Offer>();
+  private state: ConnectionState = 'connecting';
+  private helloDone: Promise<void>;
+  private resolveHello: () => void = () => undefined;
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly options: WorkerClientOptions;
+  private closed = false;
+
+  constructor(options: WorkerClientOptions) {
+    super();
+    this.options = options;
+    this.helloDone = new Promise((resolve) => (this.resolveHello = resolve));
+    this.socket = io(options.url, {
+      auth: { token: options.token },
+      transports: ['websocket'],
+      reconnectionDelay: options.reconnectionDelayMs ?? 500,
+      reconnectionDelayMax: options.reconnectionDelayMaxMs ?? 10_000,
+      randomizationFactor: 0.5,
+      autoConnect: false,
+    });
+    this.socket.on('connect', () => void this.sayHello());
+    this.socket.on('disconnect', (reason) => {
+      this.helloDone = new Promise((resolve) => (this.resolveHello = resolve));
+      // An explicit server kick ("io server disconnect") is not retried by socket.io; we do, unless closed.
+      if (reason === 'io server disconnect' && !this.closed) this.socket.connect();
+      this.setState(this.closed ? 'disconnected' : 'reconnecting');
+    });
+    this.socket.on('connect_error', (err: Error & { data?: { code?: string } }) => {
+      const code = err.data?.code;
+      if (code === 'UNAUTHENTICATED') {
+        this.emit('connect.error', new OwpError('UNAUTHENTICATED', 'The coordinator rejected this worker token. Join the pool again to get a new one.'));
+        this.socket.disconnect();
+        this.setState('disconnected');
+        return;
+      }
+      this.emit('connect.error', new OwpError('UNAVAILABLE', `Cannot reach the coordinator at ${options.url} (${err.message}); retrying.`));
+      this.setState('reconnecting');
+    });
+    this.socket.on('offer.created', (p: NotificationPayload<'offer.created'>) => {
+      this.offers.set(p.offer.offer_id, p.offer);
+      this.emit('offer', p.offer);
+    });
+    this.socket.on('offer.withdrawn', (p: NotificationPayload<'offer.withdrawn'>) => {
+      this.offers.delete(p.offer_id);
+      this.emit('offer.withdrawn', p);
+    });
+    this.socket.on('lease.cancelled', (p: NotificationPayload<'lease.cancelled'>) => {
+      const lease = this.leases.get(p.lease_id);
+      this.dropLease(p.lease_id);
+      this.emit('lease.cancelled', p);
+      if (lease) this.emit('lease.lost', { lease, reason: p.reason, code: p.cause });
+    });
+    this.socket.on('tasks.changed', (p: NotificationPayload<'tasks.changed'>) => this.emit('tasks.changed', p));
+  }
+
+  /** Registers a new worker over HTTP; returns its token (store it as a secret). */
+  static async register(url: string, profile: WorkerProfile & { invite?: string }): Promise<Result<'worker.register'>> {
+    return new HttpClient({ baseUrl: url }).call('worker.register', profile);
+  }
+
+  connectionState(): ConnectionState {
+    return this.state;
+  }
+
+  /** Connects and resolves after the first hello (with the worker, its offers and leases). */
+  connect(): Promise<Result<'session.hello'>> {
+    return new Promise((resolve, reject) => {
+      const onHello = (h: Result<'session.hello'>): void => {
+        this.off('connect.error', onError);
+        resolve(h);
+      };
+      const onError = (e: OwpError): void => {
+        if (e.code === 'UNAUTHENTICATED' || e.code === 'VERSION_UNSUPPORTED') {
+          this.off('hello', onHello);
+          reject(e);
+        }
+      };
+      this.once('hello', onHello);
+      this.on('connect.error', onError);
+      this.socket.connect();
+    });
+  }
+
+  private async sayHello(): Promise<void> {
+    const params: Params<'session.hello'> = { protocol_version: PROTOCOL_VERSION };
+    if (this.options.profile) params.profile = this.options.profile as Params<'session.hello'>['profile'];
+    if (this.options.subscribeTasks) params.subscribe = ['tasks'];
+    let ack: Ack<Result<'session.hello'>>;
+    try {
+      ack = await this.socket.timeout(this.options.requestTimeoutMs ?? 10_000).emitWithAck('session.hello', params);
+    } catch {
+      this.socket.disconnect().connect();
+      return;
+    }
+    if (!ack.ok) {
+      const error = OwpError.fromWire(ack.error as WireError);
+      this.emit('connect.error', error);
+      if (error.code === 'VERSION_UNSUPPORTED' || error.code === 'UNAUTHENTICATED') this.socket.disconnect();
+      return;
+    }
+    const hello = ack.data;
+    this.worker = hello.worker;
+    // Resume: the coordinator's view of our leases wins; anything it no longer has is lost.
+    const live = new Set(hello.leases.map((l) => l.lease_id));
+    for (const [id, lease] of [...this.leases]) {
+      if (!live.has(id)) {
+        this.dropLease(id);
+        this.emit('lease.lost', { lease, reason: 'the coordinator no longer holds this lease', code: 'LEASE_EXPIRED' });
+      }
+    }
+    for (const lease of hello.leases) this.trackLease(lease);
+    this.offers.clear();
+    for (const offer of hello.offers) this.offers.set(offer.offer_id, offer);
+    this.setState('connected');
+    this.resolveHello();
+    this.emit('hello', hello);
+    for (const offer of hello.offers) this.emit('offer', offer);
+  }
+
+  private setState(state: ConnectionState): void {
+    if (this.state === state) return;
+    this.state = state;
+    this.emit('state', state);
+  }
+
+  /**
+   * Sends one operation and waits for its ack, retrying across reconnects with the same
+   * idempotency key until `retryForMs` passes. Throws OwpError on refusal.
+   */
+  async request<N extends OperationName>(name: N, params: Omit<Params<N>, 'idempotency_key'> & { idempotency_key?: string }): Promise<Result<N>> {
+    const descriptor = OPERATIONS[name];
+    const body: Record<string, unknown> = { ...params };
+    if (descriptor.mutating && !descriptor.idempotentByNature && body.idempotency_key === undefined) body.idempotency_key = randomUUID();
+    const deadline = Date.now() + (this.options.retryForMs ?? 30_000);
+    for (;;) {
+      if (this.closed) throw new OwpError('UNAVAILABLE', 'This worker client is closed.');
+      if (this.state !== 'connected') {
+        const remaining = deadline - Date.now();
+        if (remaining <= 0) throw new OwpError('UNAVAILABLE', `Not connected to the coordinator at ${this.options.url}; ${name} was not sent.`);
+        await Promise.race([this.helloDone, sleep(Math.min(remaining, 1000))]);
+        continue;
+      }
+      try {
+        const ack = (await this.socket.timeout(this.options.requestTimeoutMs ?? 10_000).emitWithAck(name, body)) as Ack<Result<N>>;
+        if (ack.ok) return ack.data;
+        const error = OwpError.fromWire(ack.error as WireError);
+        if (error.code === 'HELLO_REQUIRED' || error.code === 'UNAVAILABLE' || error.code === 'RATE_LIMITED') {
+          if (Date.now() > deadline) throw error;
+          await sleep(error.code === 'RATE_LIMITED' ? Number(error.details?.retry_after_ms ?? 200) : 300);
+          continue;
+        }
+        throw error;
+      } catch (error) {
+        if (error instanceof OwpError) throw error;
+        // No ack in time (connection dropped mid-request): retry with the same key.
+        if (Date.now() > deadline) throw new OwpError('UNAVAILABLE', `${name} got no answer from the coordinator in time.`);
+      }
+    }
+  }
+
+  async accept(offerId: string): Promise<Result<'offer.accept'>> {
+    const result = await this.request('offer.accept', { offer_id: offerId });
+    this.offers.delete(offerId);
+    this.trackLease(result.lease);
+    return result;
+  }
+
+  async decline(offerId: string, reason?: string): Promise<Result<'offer.decline'>> {
+    const result = await this.request('offer.decline', reason ? { offer_id: offerId, reason } : { offer_id: offerId });
+    this.offers.delete(offerId);
+    return result;
+  }
+
+  async claim(taskId: string): Promise<Result<'task.claim'>> {
+    const result = await this.request('task.claim', { task_id: taskId });
+    this.trackLease(result.lease);
+    return result;
+  }
+
+  async release(leaseId: string, reason?: string): Promise<Result<'lease.release'>> {
+    const lease = this.mustLease(leaseId);
+    const result = await this.request('lease.release', { lease_id: leaseId, epoch: lease.epoch, ...(reason ? { reason } : {}) });
+    this.dropLease(leaseId);
+    return result;
+  }
+
+  async report(leaseId: string, report: Omit<Params<'lease.report'>, 'lease_id' | 'epoch' | 'idempotency_key'>): Promise<Result<'lease.report'>> {
+    const lease = this.mustLease(leaseId);
+    const result = await this.request('lease.report', { ...report, lease_id: leaseId, epoch: lease.epoch });
+    if (report.state !== 'in_progress') this.dropLease(leaseId);
+    return result;
+  }
+
+  /** Sends one heartbeat now. A refusal (stale epoch, expired) drops the lease and emits lease.lost. */
+  async heartbeat(leaseId: string): Promise<Lease | undefined> {
+    const lease = this.leases.get(leaseId);
+    if (!lease) return undefined;
+    try {
+      const { lease: renewed } = await this.request('lease.heartbeat', { lease_id: leaseId, epoch: lease.epoch });
+      this.leases.set(leaseId, renewed);
+      this.emit('lease.renewed', renewed);
+      return renewed;
+    } catch (error) {
+      const e = error as OwpError;
+      if (e.code === 'STALE_EPOCH' || e.code === 'LEASE_EXPIRED' || e.code === 'NOT_HOLDER' || e.code === 'NOT_FOUND') {
+        this.dropLease(leaseId);
+        this.emit('lease.lost', { lease, reason: e.message, code: e.code });
+      }
+      return undefined;
+    }
+  }
+
+  private trackLease(lease: Lease): void {
+    this.leases.set(lease.lease_id, lease);
+    if (this.options.autoHeartbeat === false || this.timers.has(lease.lease_id)) return;
+    const timer = setInterval(() => void this.heartbeat(lease.lease_id), Math.max(200, lease.heartbeat_interval_ms));
+    timer.unref?.();
+    this.timers.set(lease.lease_id, timer);
+  }
+
+  private dropLease(leaseId: string): void {
+    this.leases.delete(leaseId);
+    clearInterval(this.timers.get(leaseId));
+    this.timers.delete(leaseId);
+  }
+
+  private mustLease(leaseId: string): Lease {
+    const lease = this.leases.get(leaseId);
+    if (!lease) throw new OwpError('LEASE_EXPIRED', `This client holds no lease ${leaseId}.`);
+    return lease;
+  }
+
+  /** Stops heartbeating without telling the coordinator (what a crashed worker looks like). */
+  stopHeartbeats(): void {
+    for (const timer of this.timers.values()) clearInterval(timer);
+    this.timers.clear();
+  }
+
+  close(): void {
+    this.closed = true;
+    this.stopHeartbeats();
+    this.socket.disconnect();
+    this.setState('disconnected');
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,74 @@
+/**
+ * The coordinator factory: one HTTP server carrying the REST binding, the socket.io binding and
+ * the dashboard, around a runtime built from the parts passed in (store, clock, options).
+ */
+import { createServer, type Server as HttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Server as IoServer } from 'socket.io';
+import { createHttpHandler, type StaticHandler } from './http.ts';
+import { Runtime, type RuntimeOptions } from './runtime.ts';
+import { bindSockets, type SocketBindingOptions } from './socket.ts';
+
+export interface CoordinatorOptions extends RuntimeOptions {
+  socket?: SocketBindingOptions;
+  staticHandler?: StaticHandler;
+  /** socket.io heartbeat (transport liveness, not lease heartbeats). */
+  pingIntervalMs?: number;
+  pingTimeoutMs?: number;
+}
+
+export interface Coordinator {
+  readonly runtime: Runtime;
+  readonly http: HttpServer;
+  readonly io: IoServer;
+  /** Starts listening; resolves with the base URL. Port 0 picks a free port. */
+  listen(port: number, host?: string): Promise<string>;
+  url(): string;
+  close(): Promise<void>;
+}
+
+export async function createCoordinator(options: CoordinatorOptions): Promise<Coordinator> {
+  const runtime = await Runtime.open(options);
+  const handler = createHttpHandler(() => runtime, options.staticHandler);
+  const http = createServer((req, res) => void handler(req, res));
+  http.keepAliveTimeout = 65_000;
+  const io = new IoServer(http, {
+    // Tokens travel in the handshake payload, never in cookies, so any origin (a VS Code webview) may connect.
+    cors: { origin: '*' },
+    serveClient: false,
+    maxHttpBufferSize: 1_000_000,
+    pingInterval: options.pingIntervalMs ?? 25_000,
+    pingTimeout: options.pingTimeoutMs ?? 20_000,
+  });
+  const sockets = bindSockets(io, () => runtime, options.socket);
+  let baseUrl = '';
+  let closing: Promise<void> | null = null;
+
+  return {
+    runtime,
+    http,
+    io,
+    listen(port: number, host = '127.0.0.1'): Promise<string> {
+      return new Promise((resolve, reject) => {
+        http.once('error', reject);
+        http.listen(port, host, () => {
+          http.off('error', reject);
+          const address = http.address() as AddressInfo;
+          const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+          baseUrl = `http://${shownHost}:${address.port}`;
+          resolve(baseUrl);
+        });
+      });
+    },
+    url: () => baseUrl,
+    close(): Promise<void> {
+      closing ??= (async () => {
+        sockets.close();
+        await new Promise<void>((resolve) => io.close(() => resolve()));
+        http.closeAllConnections?.();
+        await runtime.close();
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,376 @@
+/**
+ * The runtime around the engine: it loads state from the store, makes every command's events
+ * durable (group commit: one write + fsync for everything that arrived meanwhile) before it
+ * answers, runs the expiry sweep and the scheduler, takes snapshots, and hands notifications and
+ * journal events to the transports. Transports (HTTP, socket.io) call `call()` and listen.
+ */
+import { EventEmitter } from 'node:events';
+import { OwpError, type WireError } from '../protocol/errors.ts';
+import { OPERATIONS, type Ack, type OperationName } from '../protocol/operations.ts';
+import type { JournalEvent } from '../protocol/model.ts';
+import type { Clock } from './clock.ts';
+import { Engine, type EngineOptions, type Notification, type Outcome } from './engine.ts';
+import type { Principal } from './auth.ts';
+import { State, type StoredEvent } from './state.ts';
+import type { Store } from './store/store.ts';
+import { scopeCovers } from './auth.ts';
+
+export interface RuntimeOptions extends Omit<EngineOptions, 'clock' | 'state'> {
+  store: Store;
+  clock: Clock;
+  /** How often expired offers and leases are looked for. A lease outlives its deadline by at most this. */
+  sweepIntervalMs?: number;
+  /** Take a snapshot after this many events… */
+  snapshotEveryEvents?: number;
+  /** …or after this long with any new event. */
+  snapshotIntervalMs?: number;
+  /** Tokens that are admins (maintainers scoped to `*`) from the start. */
+  adminTokens?: readonly string[];
+  /** Run timers (sweep, snapshots). Tests with a manual clock turn them off and call `sweep()`. */
+  timers?: boolean;
+  log?: (line: string) => void;
+}
+
+const RECENT_EVENTS = 20_000;
+
+export interface RuntimeEvents {
+  notify: [Notification];
+  journal: [JournalEvent[]];
+  degraded: [Error | null];
+}
+
+export class Runtime extends EventEmitter<RuntimeEvents> {
+  engine: Engine;
+  readonly store: Store;
+  readonly clock: Clock;
+  readonly warnings: string[] = [];
+  private readonly options: RuntimeOptions;
+  private queue: StoredEvent[] = [];
+  private waiters: Array<{ resolve: () => void; reject: (e: Error) => void }> = [];
+  private writing = false;
+  private idle: Array<() => void> = [];
+  private degraded: Error | null = null;
+  private closed = false;
+  private sweepTimer: NodeJS.Timeout | undefined;
+  private snapshotTimer: NodeJS.Timeout | undefined;
+  private recoveryTimer: NodeJS.Timeout | undefined;
+  private scheduleQueued = false;
+  private eventsSinceSnapshot = 0;
+  private snapshotting: Promise<void> | null = null;
+  /** Committed events kept in memory for fast journal reads and dashboard resume. */
+  private recent: StoredEvent[] = [];
+  /** Durability promises of in-flight idempotent requests, so a fast replay waits for the original. */
+  private readonly inflight = new Map<string, Promise<void>>();
+  /** Worker ids with at least one live socket on this runtime (re-applied after a reload). */
+  readonly liveSockets = new Map<string, number>();
+
+  private constructor(options: RuntimeOptions, engine: Engine) {
+    super();
+    this.options = options;
+    this.store = options.store;
+    this.clock = options.clock;
+    this.engine = engine;
+  }
+
+  static async open(options: RuntimeOptions): Promise<Runtime> {
+    const { engine, warnings } = await Runtime.recover(options);
+    const runtime = new Runtime(options, engine);
+    runtime.warnings.push(...warnings);
+    for (const token of options.adminTokens ?? []) await runtime.commit(runtime.engine.bootstrapAdmin(token));
+    if (options.timers !== false) runtime.startTimers();
+    runtime.requestSchedule();
+    return runtime;
+  }
+
+  /** Loads the snapshot, replays the journal after it, and gives live leases a fresh heartbeat window. */
+  private static async recover(options: RuntimeOptions): Promise<{ engine: Engine; warnings: string[] }> {
+    const loaded = await options.store.load();
+    const state = loaded.snapshot ? State.fromSnapshot(loaded.snapshot) : new State();
+    for (const event of loaded.events) state.apply(event);
+    const { store: _s, clock, ...engineOptions } = options;
+    const engine = new Engine({ ...engineOptions, clock, state });
+    engine.graceAfterRecovery();
+    return { engine, warnings: loaded.warnings };
+  }
+
+  // ---- calls from transports ---------------------------------------------------------------------
+
+  /** Runs one operation for a principal and answers once its effects are durable. Params must be schema-valid. */
+  async call(principal: Principal, name: OperationName, params: Record<string, unknown>): Promise<Ack<unknown>> {
+    try {
+      const descriptor = OPERATIONS[name];
+      if (this.closed) throw new OwpError('UNAVAILABLE', 'The coordinator is shutting down. Retry against it once it is back.');
+      if (descriptor.mutating && !descriptor.idempotentByNature && this.degraded) {
+        throw new OwpError('UNAVAILABLE', `The coordinator cannot make changes durable right now (${this.degraded.message}). Nothing was changed; retry later with the same idempotency key.`);
+      }
+      if (name === 'journal.read') return { ok: true, data: await this.readJournalFor(principal, params) };
+      const outcome = this.engine.execute(principal, name, params);
+      if (outcome.replayOf) {
+        await this.inflight.get(`${outcome.replayOf.scope}\u0000${outcome.replayOf.key}`);
+      }
+      const durable = this.commit(outcome);
+      const idem = outcome.events[0]?.idem;
+      if (idem) {
+        const k = `${idem.scope}\u0000${idem.key}`;
+        this.inflight.set(k, durable.catch(() => undefined));
+        durable.finally(() => this.inflight.delete(k)).catch(() => undefined);
+      }
+      await durable;
+      if (outcome.error) throw outcome.error;
+      return { ok: true, data: outcome.result };
+    } catch (error) {
+      return { ok: false, error: wireError(error) };
+    }
+  }
+
+  workerConnected(workerId: string): Promise<void> {
+    this.liveSockets.set(workerId, (this.liveSockets.get(workerId) ?? 0) + 1);
+    return this.commit(this.engine.connected(workerId)).catch(() => undefined);
+  }
+
+  workerDisconnected(workerId: string): Promise<void> {
+    const n = (this.liveSockets.get(workerId) ?? 1) - 1;
+    if (n <= 0) this.liveSockets.delete(workerId);
+    else this.liveSockets.set(workerId, n);
+    return this.commit(this.engine.disconnected(workerId)).catch(() => undefined);
+  }
+
+  applyProfile(workerId: string, profile: Record<string, unknown>): Promise<void> {
+    return this.commit(this.engine.applyProfile(workerId, profile));
+  }
+
+  authenticate(token: string | undefined): Principal | null {
+    return this.engine.authenticate(token);
+  }
+
+  isDegraded(): boolean {
+    return this.degraded !== null;
+  }
+
+  // ---- durability ----------------------------------------------------------------------------------
+
+  /** Makes an outcome's events durable, then delivers its notifications. Rejects if the store fails. */
+  commit(outcome: Outcome): Promise<void> {
+    if (outcome.events.length === 0) {
+      this.deliver(outcome.notifications);
+      return Promise.resolve();
+    }
+    this.requestSchedule();
+    return new Promise<void>((resolve, reject) => {
+      this.queue.push(...outcome.events);
+      this.waiters.push({ resolve, reject });
+      void this.flush();
+    }).then(() => {
+      this.deliver(outcome.notifications);
+      this.publish(outcome.events);
+    });
+  }
+
+  private async flush(): Promise<void> {
+    if (this.writing) return;
+    this.writing = true;
+    try {
+      while (this.queue.length > 0) {
+        const batch = this.queue;
+        const waiters = this.waiters;
+        this.queue = [];
+        this.waiters = [];
+        try {
+          if (this.degraded) throw this.degraded;
+          await this.store.append(batch);
+          this.eventsSinceSnapshot += batch.length;
+          for (const w of waiters) w.resolve();
+        } catch (error) {
+          const err = error instanceof Error ? error : new Error(String(error));
+          const refusal = new OwpError('UNAVAILABLE', `The coordinator could not make this change durable (${err.message}). It was not acknowledged; retry later with the same idempotency key.`);
+          for (const w of waiters) w.reject(refusal);
+          this.enterDegraded(err);
+        }
+      }
+    } finally {
+      this.writing = false;
+      if (this.queue.length === 0) {
+        const idle = this.idle;
+        this.idle = [];
+        for (const fn of idle) fn();
+        if (this.eventsSinceSnapshot >= (this.options.snapshotEveryEvents ?? 50_000)) void this.snapshot();
+      }
+    }
+  }
+
+  /** Resolves when every queued event is on disk. */
+  whenIdle(): Promise<void> {
+    if (!this.writing && this.queue.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idle.push(resolve));
+  }
+
+  /**
+   * The store failed: stop acknowledging changes rather than lie. Memory may now be ahead of disk,
+   * so once the store works again the state is rebuilt from what the disk really holds.
+   */
+  private enterDegraded(error: Error): void {
+    if (this.degraded) return;
+    this.degraded = error;
+    this.options.log?.(`owp: storage failed (${error.message}); refusing changes until it recovers`);
+    this.emit('degraded', error);
+    const attempt = async (): Promise<void> => {
+      if (this.closed) return;
+      try {
+        await this.whenIdle();
+        await this.store.probe();
+        await this.reload();
+        this.degraded = null;
+        this.options.log?.('owp: storage recovered; state reloaded from disk');
+        this.emit('degraded', null);
+      } catch {
+        this.recoveryTimer = setTimeout(() => void attempt(), 1000);
+      }
+    };
+    this.recoveryTimer = setTimeout(() => void attempt(), 200);
+  }
+
+  /** Rebuilds the engine from the store (after a storage failure), keeping live sockets online. */
+  private async reload(): Promise<void> {
+    const { engine, warnings } = await Runtime.recover(this.options);
+    this.warnings.push(...warnings);
+    this.engine = engine;
+    this.recent = [];
+    for (const [workerId, count] of this.liveSockets) {
+      if (!engine.state.workers.has(workerId)) continue;
+      for (let i = 0; i < count; i += 1) await this.commit(engine.connected(workerId));
+    }
+    this.requestSchedule();
+  }
+
+  private deliver(notifications: readonly Notification[]): void {
+    for (const n of notifications) this.emit('notify', n);
+  }
+
+  private publish(events: readonly StoredEvent[]): void {
+    const wire = events.map(toJournalEvent);
+    for (const e of events) this.recent.push(e);
+    if (this.recent.length > RECENT_EVENTS * 1.5) this.recent = this.recent.slice(-RECENT_EVENTS);
+    this.emit('journal', wire);
+  }
+
+  // ---- time ----------------------------------------------------------------------------------------
+
+  private startTimers(): void {
+    const every = this.options.sweepIntervalMs ?? 250;
+    this.sweepTimer = setInterval(() => void this.sweep(), every);
+    this.sweepTimer.unref?.();
+    const snapEvery = this.options.snapshotIntervalMs ?? 60_000;
+    this.snapshotTimer = setInterval(() => {
+      if (this.eventsSinceSnapshot > 0) void this.snapshot();
+    }, snapEvery);
+    this.snapshotTimer.unref?.();
+  }
+
+  /** Expires what is due and makes offers. Called by the timer, or by tests after moving a manual clock. */
+  async sweep(): Promise<void> {
+    if (this.degraded || this.closed) return;
+    const ticked = this.engine.tick();
+    const scheduled = this.engine.schedule();
+    await Promise.all([this.commit(ticked), this.commit(scheduled)]).catch(() => undefined);
+  }
+
+  /** Coalesces scheduling passes: at most one per turn of the event loop. */
+  requestSchedule(): void {
+    if (this.scheduleQueued || this.closed) return;
+    this.scheduleQueued = true;
+    setImmediate(() => {
+      this.scheduleQueued = false;
+      if (this.degraded || this.closed || !this.engine.hasDirty()) return;
+      this.commit(this.engine.schedule()).catch(() => undefined);
+    });
+  }
+
+  /** Writes a snapshot of the state once every journaled event is on disk. */
+  snapshot(): Promise<void> {
+    if (this.snapshotting) return this.snapshotting;
+    this.snapshotting = (async () => {
+      try {
+        await this.whenIdle();
+        if (this.degraded) return;
+        // No await between taking the snapshot and handing it over: it must match the journal's end.
+        const snap = this.engine.state.toSnapshot();
+        this.eventsSinceSnapshot = 0;
+        await this.store.saveSnapshot(snap);
+      } catch (error) {
+        this.options.log?.(`owp: snapshot failed (${(error as Error).message}); the journal still has every change`);
+      } finally {
+        this.snapshotting = null;
+      }
+    })();
+    return this.snapshotting;
+  }
+
+  // ---- journal reads -------------------------------------------------------------------------------
+
+  /** The journal after a seq, in order, filtered to what the principal may see. */
+  async readJournalFor(principal: Principal, params: Record<string, unknown>): Promise<{ events: JournalEvent[]; last_seq: number }> {
+    if (principal.kind !== 'maintainer') throw new OwpError(principal.kind === 'anonymous' ? 'UNAUTHENTICATED' : 'FORBIDDEN', 'The journal is for maintainers.');
+    const after = typeof params.after_seq === 'number' ? params.after_seq : 0;
+    const limit = typeof params.limit === 'number' ? params.limit : 500;
+    const repo = typeof params.repo === 'string' ? params.repo : undefined;
+    const visible = (e: StoredEvent): boolean =>
+      (repo === undefined || e.repo === repo) && (principal.admin || (e.repo !== undefined ? scopeCovers(principal.repos, e.repo) : e.type.startsWith('worker.')));
+    const out: JournalEvent[] = [];
+    let cursor = after;
+    const durableSeq = this.engine.state.seq - this.queue.length;
+    while (out.length < limit && cursor < durableSeq) {
+      const batch = await this.readRaw(cursor, 1000);
+      if (batch.length === 0) break;
+      for (const e of batch) {
+        if (e.seq > durableSeq) break;
+        cursor = e.seq;
+        if (visible(e)) out.push(toJournalEvent(e));
+        if (out.length >= limit) break;
+      }
+    }
+    return { events: out, last_seq: this.engine.state.seq };
+  }
+
+  private async readRaw(afterSeq: number, limit: number): Promise<StoredEvent[]> {
+    const first = this.recent[0];
+    if (first && first.seq <= afterSeq + 1) {
+      const start = afterSeq + 1 - first.seq;
+      return this.recent.slice(start, start + limit);
+    }
+    return this.store.readJournal(afterSeq, limit);
+  }
+
+  // ---- lifecycle -----------------------------------------------------------------------------------
+
+  /** Stops timers, waits for pending writes, writes a final snapshot and closes the store. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    clearInterval(this.sweepTimer);
+    clearInterval(this.snapshotTimer);
+    clearTimeout(this.recoveryTimer);
+    await this.whenIdle();
+    if (!this.degraded && this.eventsSinceSnapshot > 0) await this.snapshot();
+    this.closed = true;
+    await this.store.close();
+  }
+}
+
+/** A stored event as served on the wire: no idempotency record, no token hashes. */
+export function toJournalEvent(e: StoredEvent): JournalEvent {
+  const { idem: _idem, ...rest } = e;
+  if ('token_hash' in rest.data || 'worker' in rest.data) {
+    const { token_hash: _t, ...data } = rest.data;
+    if (data.worker && typeof data.worker === 'object') {
+      const { token_hash: _w, ...worker } = data.worker as Record<string, unknown>;
+      data.worker = worker;
+    }
+    return { ...rest, data };
+  }
+  return rest;
+}
+
+export function wireError(error: unknown): WireError {
+  if (error instanceof OwpError) return error.toWire();
+  const message = error instanceof Error ? error.message : String(error);
+  return { code: 'INTERNAL', message: `The coordinator failed unexpectedly: ${message}` };
+}

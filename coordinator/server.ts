@@ -1,0 +1,79 @@
+/**
+ * Starts a coordinator from a configuration: picks the store, makes sure an admin token exists
+ * (kept in the data directory with mode 0600, or given by OWP_ADMIN_TOKEN), configures seeded
+ * repos and starts listening. Used by `owp coordinator`, the demo and tests that need a real process.
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { createCoordinator, type Coordinator } from './app.ts';
+import { newToken } from './auth.ts';
+import { SystemClock, type Clock } from './clock.ts';
+import { DEFAULT_CONFIG, type CoordinatorConfig } from './config.ts';
+import type { StaticHandler } from './http.ts';
+import { MemoryStore } from './store/memory.ts';
+import { LowdbStore } from './store/lowdb.ts';
+import type { Store } from './store/store.ts';
+import type { PolicyCheck } from './engine.ts';
+
+export interface StartOptions {
+  config?: Partial<CoordinatorConfig>;
+  clock?: Clock;
+  store?: Store;
+  adminToken?: string;
+  staticHandler?: StaticHandler;
+  policy?: PolicyCheck;
+  capabilities?: readonly string[];
+  log?: (line: string) => void;
+}
+
+export interface Started {
+  coordinator: Coordinator;
+  url: string;
+  config: CoordinatorConfig;
+  adminToken: string;
+  adminTokenFile: string | undefined;
+}
+
+export function resolveAdminToken(config: CoordinatorConfig, given?: string): { token: string; file: string | undefined } {
+  if (given) return { token: given, file: undefined };
+  if (process.env.OWP_ADMIN_TOKEN) return { token: process.env.OWP_ADMIN_TOKEN, file: undefined };
+  if (config.store === 'memory') return { token: newToken('maintainer'), file: undefined };
+  const dir = resolve(config.data_dir);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const file = join(dir, 'admin-token');
+  if (existsSync(file)) return { token: readFileSync(file, 'utf8').trim(), file };
+  const token = newToken('maintainer');
+  writeFileSync(file, `${token}\n`, { mode: 0o600 });
+  return { token, file };
+}
+
+export async function startCoordinator(options: StartOptions = {}): Promise<Started> {
+  const config: CoordinatorConfig = { ...DEFAULT_CONFIG, ...options.config };
+  const store = options.store ?? (config.store === 'memory' ? new MemoryStore() : new LowdbStore(resolve(config.data_dir)));
+  const admin = resolveAdminToken(config, options.adminToken);
+  const coordinator = await createCoordinator({
+    store,
+    clock: options.clock ?? new SystemClock(),
+    adminTokens: [admin.token],
+    name: config.name,
+    registration: config.registration,
+    invites: config.invites,
+    sweepIntervalMs: config.sweep_interval_ms,
+    snapshotIntervalMs: config.snapshot_interval_ms,
+    snapshotEveryEvents: config.snapshot_every_events,
+    archiveAfterMs: config.archive_after_ms,
+    ...(options.staticHandler ? { staticHandler: options.staticHandler } : {}),
+    ...(options.policy ? { policy: options.policy } : {}),
+    ...(options.capabilities ? { capabilities: options.capabilities } : {}),
+    ...(options.log ? { log: options.log } : {}),
+  });
+  const principal = coordinator.runtime.authenticate(admin.token);
+  if (!principal) throw new Error('the admin token did not register');
+  for (const seed of config.repos) {
+    const { repo, ...settings } = seed;
+    const ack = await coordinator.runtime.call(principal, 'repo.configure', { repo, ...settings, idempotency_key: `config:${repo}:${JSON.stringify(settings)}` });
+    if (!ack.ok) throw new Error(`Cannot configure ${repo} from the config: ${ack.error.message}`);
+  }
+  const url = await coordinator.listen(config.port, config.host);
+  return { coordinator, url, config, adminToken: admin.token, adminTokenFile: admin.file };
+}

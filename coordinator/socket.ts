@@ -1,0 +1,177 @@
+/**
+ * The socket.io binding (SPEC §8.1): the token travels in the handshake's `auth`, the first
+ * message is `session.hello`, every operation is an event named after it with an ack, and the
+ * coordinator pushes notifications to the worker's room.
+ */
+import type { Server, Socket } from 'socket.io';
+import { OwpError } from '../protocol/errors.ts';
+import { OPERATIONS, type Ack, type OperationName } from '../protocol/operations.ts';
+import { isOperationName, validateParams } from '../protocol/validate.ts';
+import { SUPPORTED_PROTOCOL_VERSIONS, PROTOCOL_VERSION } from '../protocol/version.ts';
+import { ANONYMOUS, scopeCovers, type Principal } from './auth.ts';
+import { TokenBucket } from './rate-limit.ts';
+import { toJournalEvent, wireError, type Runtime } from './runtime.ts';
+import type { JournalEvent } from '../protocol/model.ts';
+
+interface SocketData {
+  principal: Principal;
+  hello: boolean;
+  bucket: TokenBucket;
+  journal: boolean;
+}
+
+/** Operations a socket may call before session.hello. */
+const BEFORE_HELLO = new Set<string>(['session.hello', 'coordinator.info', 'worker.register']);
+
+export interface SocketBindingOptions {
+  /** Per-connection rate limit: burst size and sustained requests per second. */
+  rateBurst?: number;
+  ratePerSecond?: number;
+}
+
+export function bindSockets(io: Server, getRuntime: () => Runtime, options: SocketBindingOptions = {}): { close(): void } {
+  io.use((socket, next) => {
+    const token = (socket.handshake.auth as { token?: unknown } | undefined)?.token;
+    if (token === undefined || token === null || token === '') {
+      (socket.data as SocketData).principal = ANONYMOUS;
+      return next();
+    }
+    const principal = typeof token === 'string' ? getRuntime().authenticate(token) : null;
+    if (!principal) {
+      const err = new Error('This token is not valid here (wrong, revoked or from another coordinator). Register again or ask for a new token.') as Error & { data?: unknown };
+      err.data = { code: 'UNAUTHENTICATED' };
+      return next(err);
+    }
+    (socket.data as SocketData).principal = principal;
+    next();
+  });
+
+  io.on('connection', (socket: Socket) => {
+    const data = socket.data as SocketData;
+    data.hello = false;
+    data.journal = false;
+    data.bucket = new TokenBucket(options.rateBurst ?? 200, options.ratePerSecond ?? 100);
+
+    socket.onAny((event: unknown, ...args: unknown[]) => {
+      const ack = typeof args.at(-1) === 'function' ? (args.pop() as (a: Ack<unknown>) => void) : undefined;
+      void handle(socket, data, event, args[0], getRuntime).then((reply) => {
+        if (ack) ack(reply);
+        else if (!reply.ok) socket.emit('error.protocol', reply.error);
+      });
+    });
+
+    socket.on('disconnect', () => {
+      if (data.hello && data.principal.kind === 'worker') void getRuntime().workerDisconnected(data.principal.id);
+    });
+  });
+
+  // Notifications go to the worker's room once their cause is durable.
+  const onNotify = (n: { workerId: string; name: string; payload: Record<string, unknown> }): void => {
+    io.to(`worker:${n.workerId}`).emit(n.name, n.payload);
+  };
+  let tasksTimer: NodeJS.Timeout | undefined;
+  let lastSeq = 0;
+  const onJournal = (events: JournalEvent[]): void => {
+    if (events.length === 0) return;
+    lastSeq = (events.at(-1) as JournalEvent).seq;
+    io.to('journal:admin').emit('journal.appended', { events });
+    for (const socket of io.sockets.adapter.rooms.get('journal:scoped') ?? []) {
+      const s = io.sockets.sockets.get(socket);
+      const p = (s?.data as SocketData | undefined)?.principal;
+      if (!s || p?.kind !== 'maintainer') continue;
+      const visible = events.filter((e) => (e.repo ? scopeCovers(p.repos, e.repo) : e.type.startsWith('worker.')));
+      if (visible.length > 0) s.emit('journal.appended', { events: visible });
+    }
+    if (events.some((e) => e.task_id !== undefined) && !tasksTimer) {
+      tasksTimer = setTimeout(() => {
+        tasksTimer = undefined;
+        io.to('tasks').emit('tasks.changed', { seq: lastSeq });
+      }, 1000);
+    }
+  };
+  const attach = (): void => {
+    getRuntime().on('notify', onNotify);
+    getRuntime().on('journal', onJournal);
+  };
+  attach();
+  return {
+    close(): void {
+      clearTimeout(tasksTimer);
+      getRuntime().off('notify', onNotify);
+      getRuntime().off('journal', onJournal);
+    },
+  };
+}
+
+async function handle(socket: Socket, data: SocketData, event: unknown, params: unknown, getRuntime: () => Runtime): Promise<Ack<unknown>> {
+  const runtime = getRuntime();
+  try {
+    const wait = data.bucket.take();
+    if (wait > 0) throw new OwpError('RATE_LIMITED', `Too many requests on this connection; retry in ${wait} ms.`, { retry_after_ms: wait });
+    if (!isOperationName(event)) {
+      throw new OwpError('UNKNOWN_OPERATION', `No OWP operation "${String(event).slice(0, 64)}". See SPEC §5 for the operations.`);
+    }
+    const descriptor = OPERATIONS[event];
+    if (descriptor.binding === 'http') throw new OwpError('UNKNOWN_OPERATION', `${event} is only served over HTTP.`);
+    if (!data.hello && !BEFORE_HELLO.has(event)) {
+      throw new OwpError('HELLO_REQUIRED', `Send session.hello with protocol_version "${PROTOCOL_VERSION}" before ${event}.`);
+    }
+    const body = params === undefined ? {} : params;
+    if (body === null || typeof body !== 'object' || Array.isArray(body)) {
+      throw new OwpError('VALIDATION_FAILED', `The ${event} payload must be a JSON object.`, { errors: [{ path: '/', message: 'must be object' }] });
+    }
+    validateParams(event, body);
+    if (event === 'session.hello') return { ok: true, data: await hello(socket, data, body as Record<string, unknown>, runtime) };
+    return await runtime.call(data.principal, event as OperationName, body as Record<string, unknown>);
+  } catch (error) {
+    return { ok: false, error: wireError(error) };
+  }
+}
+
+async function hello(socket: Socket, data: SocketData, params: Record<string, unknown>, runtime: Runtime): Promise<unknown> {
+  const version = params.protocol_version as string;
+  if (!SUPPORTED_PROTOCOL_VERSIONS.includes(version)) {
+    throw new OwpError('VERSION_UNSUPPORTED', `This coordinator speaks OWP ${SUPPORTED_PROTOCOL_VERSIONS.join(', ')}; the client sent ${version}. Update the client.`, { supported: [...SUPPORTED_PROTOCOL_VERSIONS] });
+  }
+  const principal = data.principal;
+  if (principal.kind === 'anonymous') throw new OwpError('UNAUTHENTICATED', 'session.hello needs a token in the socket handshake (auth: { token }). Register first with worker.register.');
+  const subscribe = (params.subscribe as string[] | undefined) ?? [];
+  const engine = runtime.engine;
+  if (principal.kind === 'worker') {
+    if (params.profile) await runtime.applyProfile(principal.id, params.profile as Record<string, unknown>);
+    if (!data.hello) {
+      await socket.join(`worker:${principal.id}`);
+      data.hello = true;
+      await runtime.workerConnected(principal.id);
+    }
+    if (subscribe.includes('tasks')) await socket.join('tasks');
+    if (subscribe.includes('journal')) throw new OwpError('FORBIDDEN', 'The journal feed is for maintainers.');
+    const w = runtime.engine.state.workers.get(principal.id);
+    if (!w) throw new OwpError('UNAUTHENTICATED', 'This worker no longer exists.');
+    return {
+      protocol_version: PROTOCOL_VERSION,
+      coordinator: runtime.engine.info(),
+      role: 'worker',
+      worker: runtime.engine.state.workerView(w),
+      offers: runtime.engine.offersOf(w),
+      leases: runtime.engine.leasesOf(w),
+    };
+  }
+  data.hello = true;
+  if (subscribe.includes('tasks')) await socket.join('tasks');
+  if (subscribe.includes('journal')) {
+    // Catch up from where the subscriber left off, then stream; the room join happens first so nothing falls between.
+    await socket.join(principal.admin ? 'journal:admin' : 'journal:scoped');
+    const after = typeof params.journal_after_seq === 'number' ? params.journal_after_seq : engine.state.seq;
+    let cursor = after;
+    for (;;) {
+      const page = await runtime.readJournalFor(principal, { after_seq: cursor, limit: 1000 });
+      if (page.events.length === 0) break;
+      socket.emit('journal.appended', { events: page.events });
+      cursor = (page.events.at(-1) as JournalEvent).seq;
+    }
+  }
+  return { protocol_version: PROTOCOL_VERSION, coordinator: engine.info(), role: 'maintainer', offers: [], leases: [] };
+}
+
+export { toJournalEvent };

@@ -1,0 +1,322 @@
+/**
+ * The embedded default store: a lowdb JSON snapshot (`state.json`) written through an adapter that
+ * fsyncs, and the audit journal as an append-only JSON-lines file (`journal.jsonl`) kept out of the
+ * snapshot. A directory lock keeps two coordinators off one data directory.
+ */
+import { closeSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync, constants as fsConstants } from 'node:fs';
+import { open, readFile, rename, stat, truncate, unlink, writeFile, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Low, type Adapter } from 'lowdb';
+import type { Snapshot, StoredEvent } from '../state.ts';
+import { StoreCorruptError, type Loaded, type Store } from './store.ts';
+
+/** What state.json holds: the snapshot plus where in the journal it ends. */
+type SnapshotFile = Snapshot & { journal_offset: number };
+
+/**
+ * lowdb's stock TextFile adapter renames without fsync, so a power cut can leave an empty file.
+ * This adapter writes a temp file, fsyncs it, renames it over the target and fsyncs the folder.
+ */
+export class FsyncJsonFile<T> implements Adapter<T> {
+  constructor(private readonly path: string) {}
+
+  async read(): Promise<T | null> {
+    let text: string;
+    try {
+      text = await readFile(this.path, 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw error;
+    }
+    return JSON.parse(text) as T;
+  }
+
+  async write(data: T): Promise<void> {
+    const tmp = `${this.path}.tmp-${process.pid}`;
+    const handle = await open(tmp, 'w', 0o600);
+    try {
+      await handle.writeFile(JSON.stringify(data));
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(tmp, this.path);
+    await fsyncDir(join(this.path, '..'));
+  }
+}
+
+async function fsyncDir(dir: string): Promise<void> {
+  const handle = await open(dir, fsConstants.O_RDONLY);
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+const INDEX_EVERY = 256;
+
+export interface LowdbStoreOptions {
+  /** Test hook: called with the bytes about to be written; throw to simulate a full disk. */
+  beforeWrite?: (bytes: number) => void;
+}
+
+export class LowdbStore implements Store {
+  readonly kind = 'lowdb' as const;
+  readonly dir: string;
+  private readonly journalPath: string;
+  private readonly lockPath: string;
+  private readonly db: Low<SnapshotFile | null>;
+  private journal: FileHandle | null = null;
+  private size = 0;
+  private lastSeq = 0;
+  private broken: Error | null = null;
+  private locked = false;
+  /** Sparse index of the journal: byte offset of every INDEX_EVERY-th event, by seq. */
+  private index: Array<{ seq: number; offset: number }> = [];
+  private indexComplete = false;
+
+  constructor(dir: string, private readonly options: LowdbStoreOptions = {}) {
+    this.dir = dir;
+    this.journalPath = join(dir, 'journal.jsonl');
+    this.lockPath = join(dir, 'owp.lock');
+    this.db = new Low<SnapshotFile | null>(new FsyncJsonFile<SnapshotFile | null>(join(dir, 'state.json')), null);
+  }
+
+  private lock(): void {
+    if (this.locked) return;
+    mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+    for (let attempt = 0; attempt < 2; attempt += 1) {
+      try {
+        const fd = openSync(this.lockPath, 'wx', 0o600);
+        writeSync(fd, String(process.pid));
+        closeSync(fd);
+        this.locked = true;
+        return;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+        const pid = Number(readFileSync(this.lockPath, 'utf8').trim());
+        if (pid && pid !== process.pid && isAlive(pid)) {
+          throw new StoreCorruptError(`Another coordinator (pid ${pid}) is using ${this.dir}. Stop it first, or choose another --data-dir.`);
+        }
+        unlinkSync(this.lockPath); // left by a process that is gone
+      }
+    }
+  }
+
+  async load(): Promise<Loaded> {
+    this.lock();
+    await this.journal?.close();
+    this.journal = null;
+    const warnings: string[] = [];
+    let snapshot: SnapshotFile | null = null;
+    let snapshotProblem: string | null = null;
+    try {
+      await this.db.read();
+      snapshot = this.db.data;
+      if (snapshot && (snapshot.format !== 'owp-state/1' || typeof snapshot.seq !== 'number')) {
+        snapshotProblem = 'state.json is not an OWP state file';
+        snapshot = null;
+      }
+    } catch (error) {
+      snapshotProblem = `state.json is unreadable (${(error as Error).message})`;
+    }
+
+    let text = '';
+    let journalExists = true;
+    try {
+      text = await readFile(this.journalPath, 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      journalExists = false;
+    }
+    if (!journalExists && snapshot && snapshot.seq > 0) {
+      throw new StoreCorruptError(`${this.journalPath} is missing but state.json is at seq ${snapshot.seq}. Restore the journal from a backup; refusing to start with a gap in the audit journal.`);
+    }
+
+    const { events, goodBytes, torn } = parseJournal(text, this.journalPath);
+    if (torn) {
+      warnings.push(`journal.jsonl ended with a torn write (${Buffer.byteLength(text) - goodBytes} bytes never acknowledged); cut it back to the last whole event`);
+      await truncate(this.journalPath, goodBytes);
+    }
+    if (snapshotProblem) {
+      const first = events[0];
+      if (events.length > 0 && first && first.seq !== 1) {
+        throw new StoreCorruptError(`${snapshotProblem}, and the journal does not start at seq 1, so the state cannot be rebuilt. Restore state.json from a backup.`);
+      }
+      warnings.push(`${snapshotProblem}; rebuilt the state by replaying all ${events.length} journal events`);
+    }
+    const after = snapshot?.seq ?? 0;
+    const tail = events.filter((e) => e.seq > after);
+    let expected = after + 1;
+    for (const e of tail) {
+      if (e.seq !== expected) throw new StoreCorruptError(`journal.jsonl has a gap: expected seq ${expected}, found ${e.seq}. Restore it from a backup.`);
+      expected += 1;
+    }
+    const lastJournalSeq = events.at(-1)?.seq ?? 0;
+    if (snapshot && lastJournalSeq < snapshot.seq) {
+      throw new StoreCorruptError(`state.json is at seq ${snapshot.seq} but journal.jsonl ends at seq ${lastJournalSeq}. Restore the journal from a backup.`);
+    }
+
+    this.size = goodBytes;
+    this.lastSeq = lastJournalSeq;
+    this.index = [];
+    let offset = 0;
+    for (const [i, line] of splitLines(text.slice(0, goodBytes)).entries()) {
+      if (i % INDEX_EVERY === 0 && events[i]) this.index.push({ seq: (events[i] as StoredEvent).seq, offset });
+      offset += Buffer.byteLength(line) + 1;
+    }
+    this.indexComplete = true;
+    this.journal = await open(this.journalPath, 'a', 0o600);
+    if (!journalExists) await fsyncDir(this.dir);
+    this.broken = null;
+    const { journal_offset: _offset, ...plain } = snapshot ?? ({} as SnapshotFile);
+    return { snapshot: snapshot ? (plain as Snapshot) : null, events: tail, warnings };
+  }
+
+  async append(events: readonly StoredEvent[]): Promise<void> {
+    if (!this.journal) throw new Error('the store is not loaded');
+    if (this.broken) throw this.broken;
+    if (events.length === 0) return;
+    let text = '';
+    const offsets: number[] = [];
+    let bytes = this.size;
+    for (const e of events) {
+      const line = `${JSON.stringify(e)}\n`;
+      offsets.push(bytes);
+      bytes += Buffer.byteLength(line);
+      text += line;
+    }
+    try {
+      this.options.beforeWrite?.(bytes - this.size);
+      await this.journal.write(text);
+      await this.journal.datasync();
+    } catch (error) {
+      // Part of the batch may be on disk; nothing more is written until load() re-reads the file.
+      this.broken = error as Error;
+      throw error;
+    }
+    events.forEach((e, i) => {
+      if ((this.lastSeq + i) % INDEX_EVERY === 0) this.index.push({ seq: e.seq, offset: offsets[i] as number });
+    });
+    this.lastSeq = (events.at(-1) as StoredEvent).seq;
+    this.size = bytes;
+  }
+
+  async saveSnapshot(snapshot: Snapshot): Promise<void> {
+    if (snapshot.seq !== this.lastSeq) throw new Error(`snapshot at seq ${snapshot.seq} but the journal ends at ${this.lastSeq}`);
+    this.db.data = { ...snapshot, journal_offset: this.size };
+    await this.db.write();
+  }
+
+  async readJournal(afterSeq: number, limit: number): Promise<StoredEvent[]> {
+    if (!this.journal || limit <= 0 || afterSeq >= this.lastSeq) return [];
+    let start = 0;
+    for (const entry of this.index) {
+      if (entry.seq <= afterSeq + 1) start = entry.offset;
+      else break;
+    }
+    if (!this.indexComplete) start = 0;
+    const out: StoredEvent[] = [];
+    const handle = await open(this.journalPath, 'r');
+    try {
+      const chunk = Buffer.alloc(256 * 1024);
+      let position = start;
+      let carry = '';
+      while (position < this.size && out.length < limit) {
+        const { bytesRead } = await handle.read(chunk, 0, Math.min(chunk.length, this.size - position), position);
+        if (bytesRead === 0) break;
+        position += bytesRead;
+        const lines = (carry + chunk.toString('utf8', 0, bytesRead)).split('\n');
+        carry = lines.pop() ?? '';
+        for (const line of lines) {
+          if (!line) continue;
+          const e = JSON.parse(line) as StoredEvent;
+          if (e.seq > afterSeq) out.push(e);
+          if (out.length >= limit) break;
+        }
+      }
+    } finally {
+      await handle.close();
+    }
+    return out;
+  }
+
+  async probe(): Promise<void> {
+    const path = join(this.dir, `.probe-${process.pid}`);
+    await writeFile(path, 'probe');
+    const handle = await open(path, 'r+');
+    try {
+      this.options.beforeWrite?.(5);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await unlink(path);
+  }
+
+  async close(): Promise<void> {
+    await this.journal?.close();
+    this.journal = null;
+    if (this.locked) {
+      try {
+        unlinkSync(this.lockPath);
+      } catch {
+        // already gone
+      }
+      this.locked = false;
+    }
+  }
+
+  /** Size of the journal file in bytes (for benchmarks and reports). */
+  async journalBytes(): Promise<number> {
+    try {
+      return (await stat(this.journalPath)).size;
+    } catch {
+      return 0;
+    }
+  }
+}
+
+function splitLines(text: string): string[] {
+  const lines = text.split('\n');
+  lines.pop();
+  return lines;
+}
+
+/** Parses journal text. A bad last line is a torn write (never acknowledged); a bad line before it is corruption. */
+function parseJournal(text: string, path: string): { events: StoredEvent[]; goodBytes: number; torn: boolean } {
+  const events: StoredEvent[] = [];
+  if (text.length === 0) return { events, goodBytes: 0, torn: false };
+  const lines = text.split('\n');
+  const endsWithNewline = text.endsWith('\n');
+  const complete = endsWithNewline ? lines.slice(0, -1) : lines.slice(0, -1);
+  const partial = endsWithNewline ? null : (lines.at(-1) ?? null);
+  let goodBytes = 0;
+  for (let i = 0; i < complete.length; i += 1) {
+    const line = complete[i] as string;
+    let event: StoredEvent | null = null;
+    try {
+      event = JSON.parse(line) as StoredEvent;
+    } catch {
+      event = null;
+    }
+    if (!event || typeof event.seq !== 'number' || typeof event.type !== 'string') {
+      const isLast = i === complete.length - 1 && partial === null;
+      if (isLast) return { events, goodBytes, torn: true };
+      throw new StoreCorruptError(`${path} line ${i + 1} is not a journal event. The journal is damaged; restore it from a backup (the coordinator will not start over damaged data).`);
+    }
+    events.push(event);
+    goodBytes += Buffer.byteLength(line) + 1;
+  }
+  return { events, goodBytes, torn: partial !== null && partial.length > 0 };
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

@@ -1,0 +1,53 @@
+// Bundles OWP: one esbuild context per bundle, as in VS Code's bundling guide.
+// Type-checking is its own step (`npm run typecheck`); this only bundles.
+import * as esbuild from 'esbuild';
+import { existsSync } from 'node:fs';
+
+const production = process.argv.includes('--production');
+const watch = process.argv.includes('--watch');
+
+const common = {
+  bundle: true,
+  minify: production,
+  sourcemap: !production,
+  logLevel: 'warning',
+  legalComments: 'none',
+};
+
+/** @type {import('esbuild').BuildOptions[]} */
+const bundles = [
+  {
+    // The CLI carries the coordinator, the worker and the tools; ESM so ESM-only deps (Octokit) bundle cleanly.
+    entryPoints: ['cli/main.ts'],
+    outfile: 'dist/cli.mjs',
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    // socket.io's optional native addons are looked up at run time; keep them out of the bundle.
+    external: ['bufferutil', 'utf-8-validate'],
+    banner: { js: "import { createRequire as __owpCreateRequire } from 'node:module'; const require = __owpCreateRequire(import.meta.url);" },
+  },
+  {
+    entryPoints: ['extension/extension.ts'],
+    outfile: 'dist/extension.cjs',
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    external: ['vscode', 'bufferutil', 'utf-8-validate'],
+  },
+  {
+    entryPoints: ['media/dashboard/main.ts'],
+    outfile: 'dist/media/dashboard.js',
+    platform: 'browser',
+    format: 'iife',
+    target: 'es2022',
+  },
+].filter((options) => options.entryPoints.every((entry) => existsSync(entry)));
+
+const contexts = await Promise.all(bundles.map((options) => esbuild.context({ ...common, ...options })));
+if (watch) {
+  await Promise.all(contexts.map((ctx) => ctx.watch()));
+} else {
+  await Promise.all(contexts.map((ctx) => ctx.rebuild()));
+  await Promise.all(contexts.map((ctx) => ctx.dispose()));
+}

@@ -1,0 +1,243 @@
+/**
+ * The OWP data model (SPEC §3). These TypeBox schemas are the single source of truth: the static
+ * types below are inferred from them, `protocol/schemas/*.json` are generated from them, and the
+ * coordinator validates every inbound payload against them.
+ */
+import { Type, type Static, type TSchema, type TObject, type TProperties, type ObjectOptions } from '@sinclair/typebox';
+import { TASK_STATES } from './states.ts';
+
+/** Keys an implementation must carry unchanged end to end (SPEC §9.2). */
+export const EXTENSION_KEY_PATTERN = '^x_[a-z0-9_]{1,64}$';
+export type Extensions = { [key: `x_${string}`]: unknown };
+
+/** An object that refuses unknown keys but accepts and preserves `x_*` extension keys. */
+export function Extensible<T extends TProperties>(properties: T, options: ObjectOptions = {}): TObject<T> {
+  return Type.Object(properties, {
+    additionalProperties: false,
+    patternProperties: { [EXTENSION_KEY_PATTERN]: {} },
+    ...options,
+  });
+}
+
+/** A closed object: unknown keys are refused. */
+export function Closed<T extends TProperties>(properties: T, options: ObjectOptions = {}): TObject<T> {
+  return Type.Object(properties, { additionalProperties: false, ...options });
+}
+
+export const EpochMs = Type.Integer({ minimum: 0, description: 'Unix epoch milliseconds.' });
+export const RepoId = Type.String({
+  pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,38}/[A-Za-z0-9_.-]{1,100}$',
+  maxLength: 140,
+  description: 'A repository as `owner/name`.',
+});
+export const TaskId = Type.String({ pattern: '^T-[1-9][0-9]{0,11}$', description: 'Coordinator-assigned task id, `T-<n>`.' });
+export const WorkerId = Type.String({ pattern: '^W-[1-9][0-9]{0,11}$', description: 'Coordinator-assigned worker id, `W-<n>`.' });
+export const OfferId = Type.String({ pattern: '^O-[1-9][0-9]{0,11}$', description: 'Coordinator-assigned offer id, `O-<n>`.' });
+export const LeaseId = Type.String({ pattern: '^L-[1-9][0-9]{0,11}$', description: 'Coordinator-assigned lease id, `L-<n>`.' });
+export const Epoch = Type.Integer({ minimum: 1, description: 'Monotonic fencing epoch of a task: +1 on every lease grant.' });
+export const Skill = Type.String({ pattern: '^[a-z0-9][a-z0-9+#._-]{0,39}$', description: 'A lower-case skill tag such as `docs`, `ts`, `rust`.' });
+export const Skills = Type.Array(Skill, { maxItems: 32, uniqueItems: true });
+export const Area = Type.String({ pattern: '^[a-z0-9][a-z0-9/._-]{0,63}$', description: 'The component a task touches; one active task per area per repo.' });
+export const Tier = Type.Integer({ minimum: 0, maximum: 3, description: 'Risk tier 0 (safest) to 3; a worker needs trust ≥ tier.' });
+export const Trust = Type.Integer({ minimum: 0, maximum: 3, description: 'Worker trust level 0 to 3.' });
+export const Effort = Type.Integer({ minimum: 1, maximum: 100, description: 'Capacity points a task takes while leased.' });
+export const GithubLogin = Type.String({ pattern: '^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$', description: 'A GitHub login.' });
+export const Tool = Type.String({ pattern: '^[a-z0-9][a-z0-9._-]{0,31}$', description: 'An AI tool the worker drives: `copilot`, `cursor`, `claude-code`, `aider`, `none`, …' });
+export const TaskStateSchema = Type.Union(TASK_STATES.map((s) => Type.Literal(s)), { description: 'Task state (SPEC §6).' });
+export const IdempotencyKey = Type.String({ minLength: 1, maxLength: 255, pattern: '^[\\x21-\\x7e]+$', description: 'Printable ASCII, at most 255 characters; kept 24 h.' });
+export const Reason = Type.String({ maxLength: 2000 });
+
+export const IssueRef = Closed({
+  number: Type.Integer({ minimum: 1 }),
+  url: Type.String({ maxLength: 2000 }),
+});
+
+export const GateEvidence = Extensible({
+  name: Type.String({ pattern: '^[a-z0-9][a-z0-9_-]{0,31}$', description: 'Gate name: `tests`, `lint`, `checklist`, `setup`, or a repo-defined one.' }),
+  passed: Type.Boolean(),
+  command: Type.Optional(Type.String({ maxLength: 2000 })),
+  exit_code: Type.Optional(Type.Integer()),
+  duration_ms: Type.Optional(Type.Integer({ minimum: 0 })),
+  summary: Type.Optional(Type.String({ maxLength: 4000 })),
+});
+export type GateEvidence = Static<typeof GateEvidence>;
+
+export const PullRequestInfo = Extensible({
+  url: Type.String({ pattern: '^https?://', maxLength: 2000 }),
+  number: Type.Optional(Type.Integer({ minimum: 1 })),
+  branch: Type.Optional(Type.String({ maxLength: 255 })),
+  gates: Type.Array(GateEvidence, { maxItems: 32 }),
+  opened_at: Type.Optional(EpochMs),
+});
+export type PullRequestInfo = Static<typeof PullRequestInfo>;
+
+export const TaskLeaseView = Closed({
+  lease_id: LeaseId,
+  worker_id: WorkerId,
+  epoch: Epoch,
+  expires_at: EpochMs,
+});
+
+export const TaskOfferView = Closed({
+  offer_id: OfferId,
+  worker_id: WorkerId,
+  deadline_at: EpochMs,
+});
+
+export const Task = Extensible({
+  id: TaskId,
+  repo: RepoId,
+  title: Type.String({ minLength: 1, maxLength: 256 }),
+  body: Type.String({ maxLength: 65536 }),
+  area: Type.Optional(Area),
+  tier: Tier,
+  effort: Effort,
+  skills: Skills,
+  priority: Type.Integer({ minimum: -100, maximum: 100, description: 'Higher is offered first; ties go to the older task.' }),
+  acceptance: Type.Array(Type.String({ maxLength: 1000 }), { maxItems: 50, description: 'Acceptance criteria.' }),
+  issue: Type.Optional(IssueRef),
+  state: TaskStateSchema,
+  attempts: Type.Integer({ minimum: 0 }),
+  epoch: Type.Integer({ minimum: 0, description: 'Fencing epoch of the latest lease (0: never leased).' }),
+  lease: Type.Optional(TaskLeaseView),
+  offer: Type.Optional(TaskOfferView),
+  pr: Type.Optional(PullRequestInfo),
+  blocked_reason: Type.Optional(Reason),
+  closed_reason: Type.Optional(Reason),
+  created_at: EpochMs,
+  updated_at: EpochMs,
+});
+export type Task = Static<typeof Task> & Extensions;
+
+export const WorkerCapabilities = Extensible({
+  can_run_tests: Type.Boolean(),
+  can_open_prs: Type.Boolean(),
+});
+export type WorkerCapabilities = Static<typeof WorkerCapabilities>;
+
+export const Worker = Extensible({
+  id: WorkerId,
+  github_login: GithubLogin,
+  skills: Skills,
+  capacity: Effort,
+  tools: Type.Array(Tool, { maxItems: 16, uniqueItems: true }),
+  capabilities: WorkerCapabilities,
+  trust: Trust,
+  online: Type.Boolean(),
+  capacity_used: Type.Integer({ minimum: 0 }),
+  registered_at: EpochMs,
+  last_seen_at: Type.Optional(EpochMs),
+  revoked: Type.Optional(Type.Boolean()),
+});
+export type Worker = Static<typeof Worker> & Extensions;
+
+export const Offer = Closed({
+  offer_id: OfferId,
+  task_id: TaskId,
+  worker_id: WorkerId,
+  repo: RepoId,
+  created_at: EpochMs,
+  deadline_at: EpochMs,
+  task: Task,
+});
+export type Offer = Static<typeof Offer>;
+
+export const Lease = Closed({
+  lease_id: LeaseId,
+  task_id: TaskId,
+  worker_id: WorkerId,
+  repo: RepoId,
+  epoch: Epoch,
+  granted_at: EpochMs,
+  expires_at: EpochMs,
+  max_deadline_at: EpochMs,
+  heartbeat_interval_ms: Type.Integer({ minimum: 1 }),
+});
+export type Lease = Static<typeof Lease>;
+
+export const REPO_SETTING_BOUNDS = {
+  max_open_prs: { minimum: 0, maximum: 1000, default: 5 },
+  max_new_prs_per_hour: { minimum: 0, maximum: 1000, default: 2 },
+  heartbeat_timeout_ms: { minimum: 1000, maximum: 3_600_000, default: 30_000 },
+  lease_max_duration_ms: { minimum: 5000, maximum: 7 * 24 * 3_600_000, default: 2 * 3_600_000 },
+  offer_timeout_ms: { minimum: 1000, maximum: 600_000, default: 30_000 },
+  max_attempts: { minimum: 1, maximum: 20, default: 3 },
+} as const;
+
+const bounded = (key: keyof typeof REPO_SETTING_BOUNDS, description: string): TSchema =>
+  Type.Integer({ ...REPO_SETTING_BOUNDS[key], description: `${description} Default ${REPO_SETTING_BOUNDS[key].default}.` });
+
+export const RepoSettingsFields = {
+  max_open_prs: bounded('max_open_prs', 'Review budget: open PRs plus live leases and open offers never exceed this.'),
+  max_new_prs_per_hour: bounded('max_new_prs_per_hour', 'New PRs in any rolling hour, plus live leases and open offers, never exceed this.'),
+  heartbeat_timeout_ms: bounded('heartbeat_timeout_ms', 'A lease with no heartbeat for this long expires.'),
+  lease_max_duration_ms: bounded('lease_max_duration_ms', 'A lease ends after this long even with heartbeats.'),
+  offer_timeout_ms: bounded('offer_timeout_ms', 'An offer not accepted within this long moves on.'),
+  max_attempts: bounded('max_attempts', 'Attempts (declines, releases, expiries, cancellations) before a task is blocked.'),
+  required_gates: Type.Array(Type.String({ pattern: '^[a-z0-9][a-z0-9_-]{0,31}$' }), {
+    maxItems: 16,
+    uniqueItems: true,
+    description: 'Gates whose passing evidence pr_opened must carry. Default ["tests"].',
+  }),
+  paused: Type.Boolean({ description: 'When true no new offers or claims are made in this repo. Default false.' }),
+};
+
+export const RepoSettings = Extensible({
+  repo: RepoId,
+  max_open_prs: Type.Integer(),
+  max_new_prs_per_hour: Type.Integer(),
+  heartbeat_timeout_ms: Type.Integer(),
+  lease_max_duration_ms: Type.Integer(),
+  offer_timeout_ms: Type.Integer(),
+  max_attempts: Type.Integer(),
+  required_gates: Type.Array(Type.String()),
+  paused: Type.Boolean(),
+});
+export type RepoSettings = Static<typeof RepoSettings> & Extensions;
+
+export const Budget = Closed({
+  open_prs: Type.Integer({ minimum: 0 }),
+  live_leases: Type.Integer({ minimum: 0 }),
+  open_offers: Type.Integer({ minimum: 0 }),
+  max_open_prs: Type.Integer({ minimum: 0 }),
+  prs_last_hour: Type.Integer({ minimum: 0 }),
+  max_new_prs_per_hour: Type.Integer({ minimum: 0 }),
+  throttled: Type.Boolean({ description: 'True when no new offer or claim fits in the budget.' }),
+});
+export type Budget = Static<typeof Budget>;
+
+export const Reasoned = Closed({
+  code: Type.String(),
+  message: Type.String(),
+  details: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+});
+export type Reasoned = Static<typeof Reasoned>;
+
+export const JournalEvent = Closed({
+  seq: Type.Integer({ minimum: 1, description: 'Gapless, strictly increasing sequence number.' }),
+  at: EpochMs,
+  type: Type.String({ description: 'Event type, past tense: `task.created`, `lease.granted`, `lease.expired`, …' }),
+  repo: Type.Optional(RepoId),
+  task_id: Type.Optional(TaskId),
+  worker_id: Type.Optional(WorkerId),
+  data: Type.Record(Type.String(), Type.Unknown()),
+});
+export type JournalEvent = Static<typeof JournalEvent>;
+
+export const Metrics = Closed({
+  tasks_by_state: Type.Record(Type.String(), Type.Integer()),
+  workers_online: Type.Integer(),
+  workers_registered: Type.Integer(),
+  utilization: Type.Number({ description: 'Capacity points leased ÷ capacity points online (0–1).' }),
+  lead_time_ms_median: Type.Union([Type.Number(), Type.Null()], { description: 'Task created → PR opened, median over finished tasks.' }),
+  lead_time_ms_p90: Type.Union([Type.Number(), Type.Null()]),
+  requeue_rate: Type.Number({ description: 'Requeues (release, expiry, cancel) ÷ leases granted.' }),
+  pr_acceptance_rate: Type.Union([Type.Number(), Type.Null()], { description: 'Merged ÷ (merged + closed) of PR outcomes.' }),
+  leases_granted: Type.Integer(),
+  requeues: Type.Integer(),
+  prs_opened: Type.Integer(),
+  prs_merged: Type.Integer(),
+  prs_closed: Type.Integer(),
+  journal_seq: Type.Integer(),
+});
+export type Metrics = Static<typeof Metrics>;

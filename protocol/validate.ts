@@ -1,0 +1,92 @@
+/**
+ * Validation of inbound payloads against the protocol schemas (Ajv compiles the TypeBox schemas,
+ * which are plain JSON Schema). Also the structural limits every payload must meet before schema
+ * validation: size, nesting depth and no prototype-polluting keys.
+ */
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { OwpError } from './errors.ts';
+import { OPERATIONS, type OperationName } from './operations.ts';
+import type { TSchema } from '@sinclair/typebox';
+
+export const LIMITS = {
+  maxPayloadBytes: 256 * 1024,
+  maxDepth: 16,
+  maxKeys: 2000,
+} as const;
+
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
+/** Rejects payloads that are too deep, too wide or carry prototype-polluting keys. */
+export function checkStructure(value: unknown): void {
+  let keys = 0;
+  const walk = (node: unknown, depth: number): void => {
+    if (node === null || typeof node !== 'object') return;
+    if (depth > LIMITS.maxDepth) {
+      throw new OwpError('PAYLOAD_TOO_LARGE', `The payload is nested deeper than ${LIMITS.maxDepth} levels. Flatten it.`, { max_depth: LIMITS.maxDepth });
+    }
+    if (Array.isArray(node)) {
+      keys += node.length;
+      if (keys > LIMITS.maxKeys) throw tooWide();
+      for (const item of node) walk(item, depth + 1);
+      return;
+    }
+    for (const k of Object.keys(node)) {
+      if (FORBIDDEN_KEYS.has(k)) {
+        throw new OwpError('VALIDATION_FAILED', `The key "${k}" is not allowed anywhere in a payload.`, { errors: [{ path: '', message: `forbidden key ${k}` }] });
+      }
+      keys += 1;
+      if (keys > LIMITS.maxKeys) throw tooWide();
+      walk((node as Record<string, unknown>)[k], depth + 1);
+    }
+  };
+  walk(value, 0);
+}
+
+function tooWide(): OwpError {
+  return new OwpError('PAYLOAD_TOO_LARGE', `The payload has more than ${LIMITS.maxKeys} keys and items. Send less at once.`, { max_keys: LIMITS.maxKeys });
+}
+
+const ajv = new Ajv({ allErrors: true, strict: false });
+// Query strings arrive as text; this instance turns "10" into 10 and "true" into true for GET routes.
+const ajvCoercing = new Ajv({ allErrors: true, strict: false, coerceTypes: true });
+
+const compiled = new Map<string, ValidateFunction>();
+const compiledCoercing = new Map<string, ValidateFunction>();
+
+function validatorFor(name: OperationName, coerce: boolean): ValidateFunction {
+  const cache = coerce ? compiledCoercing : compiled;
+  let fn = cache.get(name);
+  if (!fn) {
+    fn = (coerce ? ajvCoercing : ajv).compile(OPERATIONS[name].params as TSchema);
+    cache.set(name, fn);
+  }
+  return fn;
+}
+
+export function formatAjvErrors(errors: ErrorObject[] | null | undefined): Array<{ path: string; message: string }> {
+  return (errors ?? []).slice(0, 20).map((e) => {
+    const path = e.instancePath || '/';
+    if (e.keyword === 'additionalProperties') {
+      return { path, message: `unknown field "${String((e.params as { additionalProperty: string }).additionalProperty)}" (only x_* extension fields may be added)` };
+    }
+    if (e.keyword === 'required') {
+      return { path, message: `missing required field "${String((e.params as { missingProperty: string }).missingProperty)}"` };
+    }
+    return { path, message: e.message ?? e.keyword };
+  });
+}
+
+/** Validates params for an operation, throwing VALIDATION_FAILED with every problem listed. */
+export function validateParams(name: OperationName, params: unknown, options: { coerce?: boolean } = {}): void {
+  checkStructure(params);
+  const fn = validatorFor(name, options.coerce === true);
+  if (!fn(params)) {
+    const errors = formatAjvErrors(fn.errors);
+    const first = errors[0];
+    throw new OwpError('VALIDATION_FAILED', `Invalid ${name} payload: ${first ? `${first.path} ${first.message}` : 'schema mismatch'}. Fix the listed fields and retry.`, { errors });
+  }
+}
+
+export function isOperationName(name: unknown): name is OperationName {
+  return typeof name === 'string' && Object.hasOwn(OPERATIONS, name);
+}

@@ -1,0 +1,35 @@
+// Runs the test suite with Node's own runner (TypeScript through tsx). `npm test` calls this after
+// type-checking. Pass folders or files to run a subset: `node scripts/run-tests.mjs test/unit`.
+import { spawnSync } from 'node:child_process';
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+
+// Suites with their own commands (npm run test:e2e, test:reliability) are not part of `npm test`.
+const EXCLUDED_DIRS = new Set(['e2e', 'fixtures', 'reliability-long']);
+
+function collect(path, out) {
+  const info = statSync(path);
+  if (info.isFile()) {
+    if (path.endsWith('.test.ts')) out.push(path);
+    return out;
+  }
+  for (const entry of readdirSync(path).sort()) {
+    if (EXCLUDED_DIRS.has(entry) || entry === 'node_modules') continue;
+    collect(join(path, entry), out);
+  }
+  return out;
+}
+
+const targets = process.argv.slice(2).filter((a) => !a.startsWith('--'));
+const passthrough = process.argv.slice(2).filter((a) => a.startsWith('--'));
+const files = (targets.length > 0 ? targets : ['test']).flatMap((t) => collect(t, []));
+if (files.length === 0) {
+  console.error('No test files found.');
+  process.exit(1);
+}
+const result = spawnSync(
+  process.execPath,
+  ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-timeout=180000', ...passthrough, ...files],
+  { stdio: 'inherit', env: { ...process.env, OWP_TEST: '1' } },
+);
+process.exit(result.status ?? 1);
