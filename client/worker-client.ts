@@ -141,6 +141,8 @@ export class WorkerClient extends EventEmitter<WorkerClientEvents> {
   }
 
   private async sayHello(): Promise<void> {
+    // Offers from an earlier connection are stale; offers that arrive while hello is in flight are not.
+    this.offers.clear();
     const params: Params<'session.hello'> = { protocol_version: PROTOCOL_VERSION };
     if (this.options.profile) params.profile = this.options.profile as Params<'session.hello'>['profile'];
     if (this.options.subscribeTasks) params.subscribe = ['tasks'];
@@ -168,12 +170,12 @@ export class WorkerClient extends EventEmitter<WorkerClientEvents> {
       }
     }
     for (const lease of hello.leases) this.trackLease(lease);
-    this.offers.clear();
-    for (const offer of hello.offers) this.offers.set(offer.offer_id, offer);
+    const fresh = hello.offers.filter((o) => !this.offers.has(o.offer_id));
+    for (const offer of fresh) this.offers.set(offer.offer_id, offer);
     this.setState('connected');
     this.resolveHello();
     this.emit('hello', hello);
-    for (const offer of hello.offers) this.emit('offer', offer);
+    for (const offer of fresh) this.emit('offer', offer);
   }
 
   private setState(state: ConnectionState): void {

@@ -492,6 +492,7 @@ export class Engine {
     });
     this.markPassed(task.id, w.record.id, settings.offer_timeout_ms);
     this.markWorker(w.record.id);
+    this.markTask(task.id);
     return { task: this.state.taskView(task) };
   }
 

@@ -26,6 +26,11 @@ export interface RuntimeOptions extends Omit<EngineOptions, 'clock' | 'state'> {
   snapshotIntervalMs?: number;
   /** Tokens that are admins (maintainers scoped to `*`) from the start. */
   adminTokens?: readonly string[];
+  /**
+   * Async checks that run before a command reaches the engine, e.g. verifying a reported PR
+   * against GitHub. Throw an OwpError to refuse; nothing is changed then.
+   */
+  beforeCommand?: Array<(principal: Principal, name: OperationName, params: Record<string, unknown>, runtime: Runtime) => Promise<void>>;
   /** Run timers (sweep, snapshots). Tests with a manual clock turn them off and call `sweep()`. */
   timers?: boolean;
   log?: (line: string) => void;
@@ -104,6 +109,7 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
         throw new OwpError('UNAVAILABLE', `The coordinator cannot make changes durable right now (${this.degraded.message}). Nothing was changed; retry later with the same idempotency key.`);
       }
       if (name === 'journal.read') return { ok: true, data: await this.readJournalFor(principal, params) };
+      for (const check of this.options.beforeCommand ?? []) await check(principal, name, params, this);
       const outcome = this.engine.execute(principal, name, params);
       if (outcome.replayOf) {
         await this.inflight.get(`${outcome.replayOf.scope}\u0000${outcome.replayOf.key}`);
