@@ -7,6 +7,8 @@ import { parse as parseYaml } from 'yaml';
 
 export interface RepoSeed {
   repo: string;
+  /** A local checkout of the repo: its `.owp.yml` gates and `.owp/policy.yml` are read at start. */
+  checkout?: string;
   [setting: string]: unknown;
 }
 

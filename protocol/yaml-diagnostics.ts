@@ -117,11 +117,30 @@ export function formatDiagnostic(file: string, d: Diagnostic): string {
   return `${file}:${d.start.line}:${d.start.column}: ${d.severity}: ${d.message}${hint}`;
 }
 
-/** Raised where a file must be valid to go on (the coordinator's loaders, parseContract). */
+export interface FileProblems {
+  file: string;
+  diagnostics: Diagnostic[];
+}
+
+/** Raised where files must be valid to go on (the coordinator's loaders, parseContract); lists every problem of every file. */
 export class FileProblemsError extends Error {
-  constructor(readonly file: string, readonly diagnostics: Diagnostic[]) {
-    super(`${file} has ${diagnostics.length} problem${diagnostics.length === 1 ? '' : 's'}:\n${diagnostics.map((d) => formatDiagnostic(file, d)).join('\n')}`);
+  readonly problems: FileProblems[];
+
+  constructor(file: string, diagnostics: Diagnostic[], ...more: FileProblems[]) {
+    const problems = [{ file, diagnostics }, ...more];
+    super(problems.map((p) => `${p.file} has ${p.diagnostics.length} problem${p.diagnostics.length === 1 ? '' : 's'}:\n${p.diagnostics.map((d) => formatDiagnostic(p.file, d)).join('\n')}`).join('\n'));
     this.name = 'FileProblemsError';
+    this.problems = problems;
+  }
+
+  /** The first file's name. */
+  get file(): string {
+    return (this.problems[0] as FileProblems).file;
+  }
+
+  /** Every problem of every file. */
+  get diagnostics(): Diagnostic[] {
+    return this.problems.flatMap((p) => p.diagnostics);
   }
 }
 
@@ -211,7 +230,9 @@ function schemaDiagnostic(e: ErrorObject, locate: Locator): Diagnostic {
     }
     case 'anyOf': {
       const expected = typeof parent?.['x-expected'] === 'string' ? (parent['x-expected'] as string) : 'one of the allowed shapes';
-      return locate.diagnostic(path, 'error', `${where} must be ${expected}, not ${describeType(e.data)}.`, hint);
+      const words = ((parent?.anyOf as Array<{ const?: unknown }> | undefined) ?? []).map((b) => b.const).filter((c): c is string => typeof c === 'string');
+      const near = typeof e.data === 'string' ? closest(e.data, words) : undefined;
+      return locate.diagnostic(path, 'error', `${where} must be ${expected}, not ${describeType(e.data)}.`, near ? `Did you mean "${near}"?` : hint);
     }
     case 'pattern':
       return locate.diagnostic(path, 'error', `${where} is not valid: ${describeType(e.data)}.`, hint ?? `It must match ${String((e.params as { pattern: string }).pattern)}.`);
