@@ -32,7 +32,7 @@ type Step =
 
 const idx = fc.nat({ max: 20 });
 const step: fc.Arbitrary<Step> = fc.oneof(
-  { weight: 4, arbitrary: fc.record({ op: fc.constant('task' as const), repo: fc.nat({ max: 1 }), area: fc.nat({ max: 3 }), tier: fc.oneof({ weight: 4, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.nat({ max: 3 }) }), effort: fc.integer({ min: 1, max: 3 }), skills: fc.oneof({ weight: 4, arbitrary: fc.constant([false, false, false]) }, { weight: 1, arbitrary: fc.array(fc.boolean(), { minLength: 3, maxLength: 3 }) }), priority: fc.integer({ min: -1, max: 1 }) }) },
+  { weight: 4, arbitrary: fc.record({ op: fc.constant('task' as const), repo: fc.nat({ max: 1 }), area: fc.nat({ max: 3 }), tier: fc.oneof({ weight: 4, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.nat({ max: 3 }) }), effort: fc.integer({ min: 1, max: 3 }), skills: fc.oneof({ weight: 4, arbitrary: fc.constant<boolean[]>([false, false, false]) }, { weight: 1, arbitrary: fc.array(fc.boolean(), { minLength: 3, maxLength: 3 }) }), priority: fc.integer({ min: -1, max: 1 }) }) },
   { weight: 2, arbitrary: fc.record({ op: fc.constant('worker' as const), skills: fc.array(fc.boolean(), { minLength: 3, maxLength: 3 }), capacity: fc.integer({ min: 1, max: 6 }), trust: fc.nat({ max: 3 }) }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constantFrom('connect' as const, 'disconnect' as const), w: idx }) },
   { weight: 5, arbitrary: fc.record({ op: fc.constantFrom('accept' as const, 'decline' as const), w: idx }) },
