@@ -133,7 +133,7 @@ function runScenario(steps: Step[]): void {
         else if (s.op === 'release') h.run(w, 'lease.release', ref);
         else if (s.op === 'start') h.run(w, 'lease.report', { ...ref, state: 'in_progress' });
         else if (s.op === 'block-by-worker') h.run(w, 'lease.report', { ...ref, state: 'blocked', reason: 'stuck' });
-        else {
+        else if (s.op === 'pr') {
           const outcome = h.run(w, 'lease.report', { ...ref, state: 'pr_opened', pr: { url: 'https://github.com/p/one/pull/1', gates: s.gates ? [{ name: 'tests', passed: true }] : [] } });
           if (!s.gates) assert.equal(outcome.error?.code, 'GATES_MISSING');
         }
