@@ -30,7 +30,12 @@ export interface Coordinator {
 
 export async function createCoordinator(options: CoordinatorOptions): Promise<Coordinator> {
   // Every repo's own policy (RepoSettings.policy) always applies; options.policy adds a deployment-wide check.
-  const runtime = await Runtime.open({ ...options, policy: withRepoPolicy(options.policy), explainPolicy: options.explainPolicy ?? explainRepoPolicy });
+  const runtime = await Runtime.open({
+    ...options,
+    policy: withRepoPolicy(options.policy),
+    explainPolicy: options.explainPolicy ?? explainRepoPolicy,
+    capabilities: [...new Set([...(options.capabilities ?? []), 'policy'])],
+  });
   const handler = createHttpHandler(() => runtime, options.staticHandler);
   const http = createServer((req, res) => void handler(req, res));
   http.keepAliveTimeout = 65_000;
