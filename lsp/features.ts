@@ -1,0 +1,104 @@
+/**
+ * What the OWP language server answers, apart from the connection: diagnostics, completion and
+ * hover for the repo contract (`.owp.yml`) and the repo policy (`.owp/policy.yml`).
+ */
+import {
+  CompletionItemKind, DiagnosticSeverity, MarkupKind, type CompletionItem, type Diagnostic as LspDiagnostic,
+} from 'vscode-languageserver/node';
+import type { TextDocument } from 'vscode-languageserver-textdocument';
+import type { TSchema } from '@sinclair/typebox';
+import { checkContractText, RepoContractSchema } from '../protocol/contract-schema.ts';
+import { checkPolicyText, RepoPolicySchema } from '../protocol/policy-schema.ts';
+import type { Diagnostic } from '../protocol/yaml-diagnostics.ts';
+import { cursorContext, describeSchema, isMapping, keyAt, literalValues, schemaAt } from './schema-cursor.ts';
+
+export const CONTRACT_LANGUAGE_ID = 'owp-contract';
+export const POLICY_LANGUAGE_ID = 'owp-policy';
+
+type FileKind = 'contract' | 'policy';
+
+/** Which of the two files a document is: by language id, else by its path. */
+function kindOf(document: TextDocument): FileKind | undefined {
+  if (document.languageId === CONTRACT_LANGUAGE_ID) return 'contract';
+  if (document.languageId === POLICY_LANGUAGE_ID) return 'policy';
+  const path = decodeURIComponent(document.uri);
+  if (/(^|\/)\.owp\.ya?ml$/.test(path)) return 'contract';
+  if (/(^|\/)\.owp\/policy\.ya?ml$/.test(path)) return 'policy';
+  return undefined;
+}
+
+const SCHEMAS: Record<FileKind, TSchema> = { contract: RepoContractSchema, policy: RepoPolicySchema };
+
+function toLsp(d: Diagnostic): LspDiagnostic {
+  return {
+    severity: d.severity === 'error' ? DiagnosticSeverity.Error : DiagnosticSeverity.Warning,
+    range: {
+      start: { line: d.start.line - 1, character: d.start.column - 1 },
+      end: { line: d.end.line - 1, character: Math.max(d.end.column - 1, d.end.line === d.start.line ? d.start.column : 0) },
+    },
+    message: d.hint ? `${d.message}\nHint: ${d.hint}` : d.message,
+    source: 'owp',
+    ...(d.path ? { code: d.path } : {}),
+  };
+}
+
+export function diagnose(document: TextDocument): LspDiagnostic[] {
+  const kind = kindOf(document);
+  if (!kind) return [];
+  const text = document.getText();
+  const checked = kind === 'contract' ? checkContractText(text) : checkPolicyText(text);
+  return checked.diagnostics.map(toLsp);
+}
+
+/** Area names the file itself defines under `areas:`, offered where an area name goes. */
+function areaNames(text: string): string[] {
+  const lines = text.split('\n');
+  const start = lines.findIndex((l) => /^areas\s*:\s*$/.test(l));
+  if (start < 0) return [];
+  const out: string[] = [];
+  let indent: number | undefined;
+  for (const line of lines.slice(start + 1)) {
+    if (line.trim() === '' || line.trimStart().startsWith('#')) continue;
+    if (/^\S/.test(line)) break;
+    const ws = line.length - line.trimStart().length;
+    indent ??= ws;
+    const match = /^\s*([a-z0-9][a-z0-9/._-]*)\s*:/.exec(line);
+    if (ws === indent && match) out.push(match[1] as string);
+  }
+  return out;
+}
+
+export function complete(document: TextDocument, offset: number): CompletionItem[] {
+  const kind = kindOf(document);
+  if (!kind) return [];
+  const text = document.getText();
+  const context = cursorContext(text, offset);
+  const schema = schemaAt(SCHEMAS[kind], context.path);
+  if (!schema) return [];
+  const asKeys = context.kind === 'key' || (context.path.at(-1) === '*' && isMapping(schema) && context.prefix === '');
+  if (asKeys && isMapping(schema)) {
+    const properties = (schema.properties ?? {}) as Record<string, TSchema & Record<string, unknown>>;
+    return Object.entries(properties).map(([key, child]) => {
+      const nested = isMapping(child) || (child.type === 'array' && isMapping(child.items as TSchema & Record<string, unknown>));
+      return {
+        label: key,
+        kind: CompletionItemKind.Property,
+        insertText: nested ? `${key}:\n  ` : `${key}: `,
+        detail: typeof child.description === 'string' ? child.description.split('. ')[0] : undefined,
+        documentation: { kind: MarkupKind.Markdown, value: describeSchema(key, child) },
+      };
+    });
+  }
+  let values = literalValues(schema);
+  if (values.length === 0 && typeof schema.pattern === 'string' && schema.pattern.startsWith('^[a-z0-9][a-z0-9/._-]')) values = areaNames(text);
+  return values.map((value) => ({ label: value, kind: CompletionItemKind.Value, detail: typeof schema.description === 'string' ? schema.description.split('. ')[0] : undefined }));
+}
+
+export function hover(document: TextDocument, offset: number): string | undefined {
+  const kind = kindOf(document);
+  if (!kind) return undefined;
+  const found = keyAt(document.getText(), offset);
+  if (!found) return undefined;
+  const schema = schemaAt(SCHEMAS[kind], found.path);
+  return schema ? describeSchema(found.key, schema) : undefined;
+}
