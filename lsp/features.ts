@@ -10,10 +10,9 @@ import type { TSchema } from '@sinclair/typebox';
 import { checkContractText, RepoContractSchema } from '../protocol/contract-schema.ts';
 import { checkPolicyText, RepoPolicySchema } from '../protocol/policy-schema.ts';
 import type { Diagnostic } from '../protocol/yaml-diagnostics.ts';
+import { CONTRACT_LANGUAGE_ID, POLICY_LANGUAGE_ID } from './language-ids.ts';
 import { cursorContext, describeSchema, isMapping, keyAt, literalValues, schemaAt } from './schema-cursor.ts';
 
-export const CONTRACT_LANGUAGE_ID = 'owp-contract';
-export const POLICY_LANGUAGE_ID = 'owp-policy';
 
 type FileKind = 'contract' | 'policy';
 

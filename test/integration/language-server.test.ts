@@ -69,6 +69,10 @@ async function stopServer(server: Server): Promise<void> {
   server.connection.dispose();
 }
 
+function messageOf(message: string | MarkupContent | undefined): string {
+  return typeof message === 'string' ? message : (message?.value ?? '');
+}
+
 function items(result: CompletionItem[] | CompletionList | null): string[] {
   const list = Array.isArray(result) ? result : (result?.items ?? []);
   return list.map((i) => i.label);
@@ -98,10 +102,10 @@ for (const target of targets) {
         assert.equal(first.diagnostics.length, 2, JSON.stringify(first.diagnostics));
         const [unknown, gate] = [...first.diagnostics].sort((a, b) => a.range.start.line - b.range.start.line);
         assert.deepEqual(unknown?.range, { start: { line: 2, character: 0 }, end: { line: 2, character: 3 } });
-        assert.match(unknown?.message ?? '', /Unknown key "lnt"[\s\S]*Hint: Did you mean "lint"\?/);
+        assert.match(messageOf(unknown?.message), /Unknown key "lnt"[\s\S]*Hint: Did you mean "lint"\?/);
         assert.equal(unknown?.severity, 1);
         assert.deepEqual(gate?.range.start, { line: 3, character: 15 });
-        assert.match(gate?.message ?? '', /must be one of setup, tests, lint, checklist/);
+        assert.match(messageOf(gate?.message), /must be one of setup, tests, lint, checklist/);
 
         await server.connection.sendNotification(DidChangeTextDocumentNotification.type, {
           textDocument: { uri, version: 2 },
@@ -115,7 +119,7 @@ for (const target of targets) {
           contentChanges: [{ range: { start: { line: 3, character: 0 }, end: { line: 3, character: 0 } }, text: 'areas:\n\tdocs: [x]\n' }],
         });
         const broken = await server.diagnostics(uri, 3);
-        assert.ok(broken.diagnostics.some((d) => d.range.start.line === 4 && /[Tt]ab/.test(d.message)), JSON.stringify(broken.diagnostics));
+        assert.ok(broken.diagnostics.some((d) => d.range.start.line === 4 && /[Tt]ab/.test(messageOf(d.message))), JSON.stringify(broken.diagnostics));
       } finally {
         await stopServer(server);
       }
@@ -131,7 +135,7 @@ for (const target of targets) {
         const { diagnostics } = await server.diagnostics(uri, 1);
         const trust = diagnostics.find((d) => d.severity === 1);
         assert.deepEqual(trust?.range.start, { line: 1, character: 15 });
-        assert.match(trust?.message ?? '', /must be at most 3, not 7/);
+        assert.match(messageOf(trust?.message), /must be at most 3, not 7/);
       } finally {
         await stopServer(server);
       }
