@@ -7,7 +7,6 @@
  */
 import type { Reasoned } from '../protocol/model.ts';
 import type { PolicyRuleId, RepoPolicy } from '../protocol/policy-schema.ts';
-import { ACTIVE_STATES } from '../protocol/states.ts';
 import type { PolicyCheck, PolicyExplain, PolicyVerdict } from './engine.ts';
 
 type PolicyContext = Parameters<PolicyCheck>[0];
@@ -74,9 +73,11 @@ export function evaluatePolicy(ctx: PolicyContext): Verdict[] {
     if (!areaWithin(task.area, area)) continue;
     const allowed = sameLogin(limits.allow ?? []);
     if (limits.max_active !== undefined) {
+      // The repo's area locks hold exactly its active tasks that have an area (one per area), so
+      // counting them stays cheap however many tasks the repo has.
       let active = 0;
-      for (const other of state.tasks.values()) {
-        if (other.id !== task.id && other.repo === task.repo && ACTIVE_STATES.includes(other.state) && areaWithin(other.area, area)) active += 1;
+      for (const [lockedArea, holder] of state.repos.get(task.repo)?.locks ?? []) {
+        if (holder !== task.id && areaWithin(lockedArea, area)) active += 1;
       }
       verdict('area_max_active', active < limits.max_active, `area ${area} already has ${active} active task${active === 1 ? '' : 's'} (max_active ${limits.max_active})`, `area ${area} has ${active} of ${limits.max_active} active tasks`);
     }

@@ -11,7 +11,7 @@ import { checkContractText, RepoContractSchema } from '../protocol/contract-sche
 import { checkPolicyText, RepoPolicySchema } from '../protocol/policy-schema.ts';
 import type { Diagnostic } from '../protocol/yaml-diagnostics.ts';
 import { CONTRACT_LANGUAGE_ID, POLICY_LANGUAGE_ID } from './language-ids.ts';
-import { cursorContext, describeSchema, isMapping, keyAt, literalValues, schemaAt } from './schema-cursor.ts';
+import { cursorContext, describeSchema, isMapping, keyAt, literalValues, schemaAt, siblingKeys } from './schema-cursor.ts';
 
 
 type FileKind = 'contract' | 'policy';
@@ -77,7 +77,8 @@ export function complete(document: TextDocument, offset: number): CompletionItem
   const asKeys = context.kind === 'key' || (context.path.at(-1) === '*' && isMapping(schema) && context.prefix === '');
   if (asKeys && isMapping(schema)) {
     const properties = (schema.properties ?? {}) as Record<string, TSchema & Record<string, unknown>>;
-    return Object.entries(properties).map(([key, child]) => {
+    const written = siblingKeys(text, offset);
+    return Object.entries(properties).filter(([key]) => !written.has(key)).map(([key, child]) => {
       const nested = isMapping(child) || (child.type === 'array' && isMapping(child.items as TSchema & Record<string, unknown>));
       return {
         label: key,

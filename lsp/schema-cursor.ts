@@ -83,6 +83,42 @@ export function cursorContext(text: string, offset: number): CursorContext {
   return { path: parents, kind: 'key', prefix: body };
 }
 
+/** Keys already written in the mapping the cursor is in, so completion does not offer them again. */
+export function siblingKeys(text: string, offset: number): Set<string> {
+  const lines = text.split('\n');
+  const row = text.slice(0, offset).split('\n').length - 1;
+  const current = text.slice(text.lastIndexOf('\n', offset - 1) + 1, offset);
+  const dash = /^(\s*)-\s+/.exec(current);
+  const indent = dash ? dash[0].length : indentOf(current);
+  const keys = new Set<string>();
+  const skip = (line: string): boolean => line.trim() === '' || line.trimStart().startsWith('#');
+  // Upwards to the start of the mapping: a parent line, or the `- ` line that opens this list item.
+  for (let i = row - 1; i >= 0 && !dash; i -= 1) {
+    const line = lines[i] as string;
+    if (skip(line)) continue;
+    const item = /^(\s*)-\s+/.exec(line);
+    const contentIndent = item ? item[0].length : indentOf(line);
+    if (contentIndent < indent) break;
+    if (contentIndent === indent) {
+      const match = KEY_LINE.exec(line);
+      if (match) keys.add(match[3] as string);
+      if (item) break;
+    }
+  }
+  // Downwards to its end: a line less indented, or the next item of the same list.
+  for (let i = row + 1; i < lines.length; i += 1) {
+    const line = lines[i] as string;
+    if (skip(line)) continue;
+    const item = /^(\s*)-\s+/.exec(line);
+    if ((item ? (item[1] as string).length : indentOf(line)) < indent) break;
+    if (!item && indentOf(line) === indent) {
+      const match = KEY_LINE.exec(line);
+      if (match) keys.add(match[3] as string);
+    }
+  }
+  return keys;
+}
+
 /** The key under the cursor on its line, with the path to it, for hover. */
 export function keyAt(text: string, offset: number): { path: CursorPath; key: string } | undefined {
   const lineStart = text.lastIndexOf('\n', offset - 1) + 1;
