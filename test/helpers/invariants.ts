@@ -35,7 +35,7 @@ export function checkJournal(journal: readonly StoredEvent[], live?: State): Vio
   if (live) {
     const a = JSON.stringify(replay.durableView());
     const b = JSON.stringify(live.durableView());
-    if (a !== b) out.push({ invariant: 'state-equals-replay', message: 'the live state differs from the journal replayed' });
+    if (a !== b) out.push({ invariant: 'state-equals-replay', message: `the live state differs from the journal replayed at ${firstDifference(replay.durableView(), live.durableView())}` });
   }
   return out;
 }
@@ -77,4 +77,17 @@ export function checkDeadlines(state: State, now: number): Violation[] {
   for (const lease of state.leases.values()) if (lease.expires_at <= now) out.push({ invariant: 'lease-deadline', message: `${lease.lease_id} expired at ${lease.expires_at}, now ${now}` });
   for (const offer of state.offers.values()) if (offer.deadline_at <= now) out.push({ invariant: 'offer-deadline', message: `${offer.offer_id} deadline ${offer.deadline_at}, now ${now}` });
   return out;
+}
+
+/** The path of the first difference between two JSON values, with both sides, for failure messages. */
+export function firstDifference(a: unknown, b: unknown, path = ''): string {
+  if (JSON.stringify(a) === JSON.stringify(b)) return '';
+  if (a && b && typeof a === 'object' && typeof b === 'object') {
+    const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
+    for (const k of keys) {
+      const d = firstDifference((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], `${path}/${k}`);
+      if (d) return d;
+    }
+  }
+  return `${path || '/'}: replay ${JSON.stringify(a)?.slice(0, 200)} vs recovered ${JSON.stringify(b)?.slice(0, 200)}`;
 }
