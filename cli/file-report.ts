@@ -3,7 +3,8 @@
  * editors and CI logs turn into links), the offending line with a caret under the spot, and the
  * hint. Also the coordinator flags the maintainer commands share.
  */
-import type { Diagnostic } from '../protocol/yaml-diagnostics.ts';
+import { readFile } from 'node:fs/promises';
+import type { CheckedYaml, Diagnostic } from '../protocol/yaml-diagnostics.ts';
 import { FileProblemsError, formatDiagnostic } from '../protocol/yaml-diagnostics.ts';
 import { HttpClient } from '../client/http-client.ts';
 import { UsageError } from './args.ts';
@@ -53,4 +54,28 @@ export function orReport<T>(load: () => T): T | undefined {
     console.error(`${error.message}\nFix these and run the command again (owp contract validate / owp policy validate show the lines).`);
     return undefined;
   }
+}
+
+/** Reads a file the command works on; a missing one is a usage error that says what to pass. */
+export async function readFileText(file: string, what: string): Promise<string> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new UsageError(`No file ${file}. Pass the ${what}'s path as FILE.`);
+    throw error;
+  }
+}
+
+/** `owp … validate`: prints every problem (or JSON) and gives the exit code: 1 on errors, else 0. */
+export async function validateFile(file: string, what: string, check: (text: string) => CheckedYaml<unknown>, json: boolean | undefined): Promise<number> {
+  const text = await readFileText(file, what);
+  const { diagnostics } = check(text);
+  const failed = diagnostics.some((d) => d.severity === 'error');
+  if (json) {
+    console.log(JSON.stringify({ file, diagnostics }, null, 2));
+  } else {
+    const report = renderDiagnostics(file, text, diagnostics);
+    (failed ? console.error : console.log)(report.output);
+  }
+  return failed ? 1 : 0;
 }

@@ -1,9 +1,8 @@
 /** `owp contract validate [FILE]` and `owp contract apply [FILE] --repo R`: the repo contract (.owp.yml). */
-import { readFile } from 'node:fs/promises';
 import { CONTRACT_FILE, checkContractText } from '../../protocol/contract-schema.ts';
 import { settingsFromRepoFiles } from '../../coordinator/repo-files.ts';
 import { parse, UsageError } from '../args.ts';
-import { COORDINATOR_FLAGS_USAGE, coordinatorClient, orReport, renderDiagnostics } from '../file-report.ts';
+import { COORDINATOR_FLAGS_USAGE, coordinatorClient, orReport, readFileText, validateFile } from '../file-report.ts';
 
 export const USAGE = `Usage: owp contract validate [FILE] [--json]
        owp contract apply [FILE] --repo OWNER/NAME [--coordinator URL] [--token T]
@@ -14,15 +13,6 @@ validate  checks a repo contract (default ./${CONTRACT_FILE}) and reports every 
 apply     sets the repo's required_gates on the coordinator from the contract's gates
           (a maintainer token for the repo is needed).
 ${COORDINATOR_FLAGS_USAGE}`;
-
-async function readText(file: string): Promise<string> {
-  try {
-    return await readFile(file, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new UsageError(`No file ${file}. Pass the contract's path: owp contract validate path/to/${CONTRACT_FILE}`);
-    throw error;
-  }
-}
 
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, {
@@ -38,20 +28,10 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
   if (extra.length > 0) throw new UsageError(`Unexpected arguments: ${extra.join(' ')}\n\n${USAGE}`);
-  if (action === 'validate') {
-    const text = await readText(file);
-    const { diagnostics } = checkContractText(text);
-    if (values.json) {
-      console.log(JSON.stringify({ file, diagnostics }, null, 2));
-      return diagnostics.some((d) => d.severity === 'error') ? 1 : 0;
-    }
-    const report = renderDiagnostics(file, text, diagnostics);
-    (report.errors > 0 ? console.error : console.log)(report.output);
-    return report.errors > 0 ? 1 : 0;
-  }
+  if (action === 'validate') return validateFile(file, 'contract', checkContractText, values.json);
   if (action === 'apply') {
     if (!values.repo) throw new UsageError(`contract apply needs --repo OWNER/NAME.\n\n${USAGE}`);
-    const text = await readText(file);
+    const text = await readFileText(file, 'contract');
     const settings = orReport(() => settingsFromRepoFiles({ contract: text }, { contract: file }));
     if (!settings) return 1;
     const client = coordinatorClient(values, 'owp contract apply');

@@ -9,7 +9,7 @@ import { POLICY_FILE, checkPolicyText } from '../../protocol/policy-schema.ts';
 import type { Reasoned } from '../../protocol/model.ts';
 import { settingsFromRepoFiles } from '../../coordinator/repo-files.ts';
 import { parse, UsageError } from '../args.ts';
-import { COORDINATOR_FLAGS_USAGE, coordinatorClient, orReport, renderDiagnostics } from '../file-report.ts';
+import { COORDINATOR_FLAGS_USAGE, coordinatorClient, orReport, readFileText, validateFile } from '../file-report.ts';
 
 export const USAGE = `Usage: owp policy validate [FILE] [--json]
        owp policy apply [FILE] --repo OWNER/NAME [--contract FILE] [--coordinator URL] [--token T]
@@ -25,13 +25,12 @@ explain   dry run: which of the repo's policy rules pass or fail for that task a
           take the task now, 1 when something refuses it.
 ${COORDINATOR_FLAGS_USAGE}`;
 
-async function readText(file: string, required: boolean): Promise<string | undefined> {
+async function readIfPresent(file: string): Promise<string | undefined> {
   try {
     return await readFile(file, 'utf8');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-    if (required) throw new UsageError(`No file ${file}. Pass the policy's path: owp policy validate path/to/policy.yml`);
-    return undefined;
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
   }
 }
 
@@ -53,24 +52,14 @@ export async function run(argv: string[]): Promise<number> {
   }
   if (extra.length > 0) throw new UsageError(`Unexpected arguments: ${extra.join(' ')}\n\n${USAGE}`);
   switch (action) {
-    case 'validate': {
-      const text = (await readText(file, true)) as string;
-      const { diagnostics } = checkPolicyText(text);
-      const failed = diagnostics.some((d) => d.severity === 'error');
-      if (values.json) {
-        console.log(JSON.stringify({ file, diagnostics }, null, 2));
-        return failed ? 1 : 0;
-      }
-      const report = renderDiagnostics(file, text, diagnostics);
-      (failed ? console.error : console.log)(report.output);
-      return failed ? 1 : 0;
-    }
+    case 'validate':
+      return validateFile(file, 'policy', checkPolicyText, values.json);
     case 'apply': {
       if (!values.repo) throw new UsageError(`policy apply needs --repo OWNER/NAME.\n\n${USAGE}`);
-      const policy = await readText(file, true);
+      const policy = await readFileText(file, 'policy');
       // The policy sits in .owp/ at the repo root, so the contract is one folder up.
       const contractFile = values.contract ?? join(dirname(file), '..', CONTRACT_FILE);
-      const contract = await readText(contractFile, values.contract !== undefined);
+      const contract = values.contract !== undefined ? await readFileText(contractFile, 'contract') : await readIfPresent(contractFile);
       const settings = orReport(() => settingsFromRepoFiles({ policy, contract }, { policy: file, contract: contractFile }));
       if (!settings) return 1;
       const client = coordinatorClient(values, 'owp policy apply');

@@ -5,10 +5,11 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { rmSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { WorkerClient } from '../../client/worker-client.ts';
-import { startPool, tempDir } from '../helpers/coordinator.ts';
+import { startPool } from '../helpers/coordinator.ts';
+import { folderWith } from '../helpers/files.ts';
 
 const CLI = resolve('cli/main.ts');
 // Resolved here: the CLI runs in temp folders where a bare `--import tsx` would not be found.
@@ -32,18 +33,10 @@ function owp(args: string[], cwd: string, env: Record<string, string> = {}): Pro
   });
 }
 
-function repoDir(files: Record<string, string>): string {
-  const dir = tempDir('owp-cli-');
-  for (const [path, text] of Object.entries(files)) {
-    mkdirSync(join(dir, path, '..'), { recursive: true });
-    writeFileSync(join(dir, path), text);
-  }
-  return dir;
-}
 
 describe('owp contract / owp policy', () => {
   test('validate reports every error as FILE:LINE:COLUMN with the line, a caret and a hint, and exits 1', async () => {
-    const dir = repoDir({ '.owp.yml': 'test: npm test\nlnt: npm run lint\ngates: [tests, lintt]\n', '.owp/policy.yml': 'safe_lanes:\n  below_trust: 9\n' });
+    const dir = folderWith({ '.owp.yml': 'test: npm test\nlnt: npm run lint\ngates: [tests, lintt]\n', '.owp/policy.yml': 'safe_lanes:\n  below_trust: 9\n' });
     try {
       const contract = await owp(['contract', 'validate'], dir);
       assert.equal(contract.code, 1);
@@ -65,7 +58,7 @@ describe('owp contract / owp policy', () => {
   });
 
   test('validate passes valid files with exit 0, showing warnings', async () => {
-    const dir = repoDir({ '.owp.yml': 'test: npm test\n', '.owp/policy.yml': 'areas:\n  release: { risky: true }\n' });
+    const dir = folderWith({ '.owp.yml': 'test: npm test\n', '.owp/policy.yml': 'areas:\n  release: { risky: true }\n' });
     try {
       const contract = await owp(['contract', 'validate'], dir);
       assert.equal(contract.code, 0, contract.stderr);
@@ -83,7 +76,7 @@ describe('owp contract / owp policy', () => {
 
   test('policy apply stores the policy; policy explain gives each rule\'s verdict and exits by the outcome', async () => {
     const pool = await startPool();
-    const dir = repoDir({
+    const dir = folderWith({
       '.owp.yml': 'test: npm test\nlint: npm run lint\ngates: [tests, lint]\nsafe_lanes: [docs]\n',
       '.owp/policy.yml': 'safe_lanes:\n  below_trust: 1\nmax_active_per_worker: 1\nbudget:\n  max_open_prs: 4\n',
     });
@@ -112,7 +105,7 @@ describe('owp contract / owp policy', () => {
       assert.match(allowed.stdout, /pass {2}safe_lanes/);
       assert.match(allowed.stdout, new RegExp(`${worker.id} could take ${docs} now\\.`));
 
-      const bad = repoDir({ '.owp/policy.yml': 'tiers: 2\n' });
+      const bad = folderWith({ '.owp/policy.yml': 'tiers: 2\n' });
       try {
         const rejected = await owp(['policy', 'apply', '--repo', 'acme/site'], bad, env);
         assert.equal(rejected.code, 1);

@@ -4,25 +4,16 @@
  */
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { startCoordinator } from '../../coordinator/server.ts';
 import { HttpClient } from '../../client/http-client.ts';
 import { WorkerClient } from '../../client/worker-client.ts';
 import { OwpError } from '../../protocol/errors.ts';
 import { FileProblemsError } from '../../protocol/yaml-diagnostics.ts';
-import { tempDir } from '../helpers/coordinator.ts';
+import { folderWith } from '../helpers/files.ts';
 
 const REPO = 'acme/site';
 
-function checkout(files: Record<string, string>): string {
-  const dir = tempDir('owp-checkout-');
-  for (const [path, text] of Object.entries(files)) {
-    mkdirSync(join(dir, path, '..'), { recursive: true });
-    writeFileSync(join(dir, path), text);
-  }
-  return dir;
-}
 
 const CONTRACT = `version: 1
 setup: npm ci
@@ -54,7 +45,7 @@ async function openLease(url: string, taskId: string): Promise<{ worker: WorkerC
 
 describe('contract gates on the coordinator', () => {
   test('gates from the checkout\'s .owp.yml refuse a pr_opened without evidence for each', async () => {
-    const dir = checkout({ '.owp.yml': CONTRACT, '.owp/policy.yml': POLICY });
+    const dir = folderWith({ '.owp.yml': CONTRACT, '.owp/policy.yml': POLICY });
     const started = await startCoordinator({ config: { store: 'memory', port: 0, repos: [{ repo: REPO, checkout: dir }] } });
     let worker: WorkerClient | undefined;
     try {
@@ -96,7 +87,7 @@ describe('contract gates on the coordinator', () => {
   });
 
   test('a contract with gates: [] lets a PR open without evidence', async () => {
-    const dir = checkout({ '.owp.yml': 'gates: []\n' });
+    const dir = folderWith({ '.owp.yml': 'gates: []\n' });
     const started = await startCoordinator({ config: { store: 'memory', port: 0, repos: [{ repo: REPO, checkout: dir }] } });
     let worker: WorkerClient | undefined;
     try {
@@ -114,7 +105,7 @@ describe('contract gates on the coordinator', () => {
   });
 
   test('an invalid file in the checkout stops the start with every error and its position', async () => {
-    const dir = checkout({ '.owp.yml': 'test: npm test\ngates: [tests, lintt]\n', '.owp/policy.yml': 'max_active_per_worker: 0\n' });
+    const dir = folderWith({ '.owp.yml': 'test: npm test\ngates: [tests, lintt]\n', '.owp/policy.yml': 'max_active_per_worker: 0\n' });
     try {
       const error = await startCoordinator({ config: { store: 'memory', port: 0, repos: [{ repo: REPO, checkout: dir }] } }).then(
         async (started) => {
