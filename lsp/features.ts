@@ -13,7 +13,6 @@ import type { Diagnostic } from '../protocol/yaml-diagnostics.ts';
 import { CONTRACT_LANGUAGE_ID, POLICY_LANGUAGE_ID } from './language-ids.ts';
 import { cursorContext, describeSchema, isMapping, keyAt, literalValues, schemaAt, siblingKeys } from './schema-cursor.ts';
 
-
 type FileKind = 'contract' | 'policy';
 
 /** Which of the two files a document is: by language id, else by its path. */
@@ -49,8 +48,8 @@ export function diagnose(document: TextDocument): LspDiagnostic[] {
   return checked.diagnostics.map(toLsp);
 }
 
-/** Area names the file itself defines under `areas:`, offered where an area name goes. */
-function areaNames(text: string): string[] {
+/** Area names defined under the top-level `areas:` of a contract's text. */
+export function areaNames(text: string): string[] {
   const lines = text.split('\n');
   const start = lines.findIndex((l) => /^areas\s*:\s*$/.test(l));
   if (start < 0) return [];
@@ -67,7 +66,23 @@ function areaNames(text: string): string[] {
   return out;
 }
 
-export function complete(document: TextDocument, offset: number): CompletionItem[] {
+/**
+ * The contract's areas for a document: its own for a contract; for a policy, those of the
+ * `.owp.yml` one folder up (through `readContract`, which gives undefined when there is none).
+ */
+function knownAreas(document: TextDocument, kind: FileKind, readContract: ContractReader): string[] {
+  if (kind === 'contract') return areaNames(document.getText());
+  const contractUri = document.uri.replace(/\/\.owp\/policy\.ya?ml$/, '/.owp.yml');
+  const contract = contractUri === document.uri ? undefined : readContract(contractUri);
+  return contract === undefined ? [] : areaNames(contract);
+}
+
+/** Reads the contract next to a policy file, by URI; undefined when there is none. */
+export type ContractReader = (uri: string) => string | undefined;
+
+const noContract: ContractReader = () => undefined;
+
+export function complete(document: TextDocument, offset: number, readContract: ContractReader = noContract): CompletionItem[] {
   const kind = kindOf(document);
   if (!kind) return [];
   const text = document.getText();
@@ -76,8 +91,13 @@ export function complete(document: TextDocument, offset: number): CompletionItem
   if (!schema) return [];
   const asKeys = context.kind === 'key' || (context.path.at(-1) === '*' && isMapping(schema) && context.prefix === '');
   if (asKeys && isMapping(schema)) {
-    const properties = (schema.properties ?? {}) as Record<string, TSchema & Record<string, unknown>>;
     const written = siblingKeys(text, offset);
+    if (schema['x-key-completion'] === 'area') {
+      return knownAreas(document, kind, readContract)
+        .filter((area) => !written.has(area))
+        .map((area) => ({ label: area, kind: CompletionItemKind.Module, insertText: `${area}:\n  `, detail: 'an area of the contract' }));
+    }
+    const properties = (schema.properties ?? {}) as Record<string, TSchema & Record<string, unknown>>;
     return Object.entries(properties).filter(([key]) => !written.has(key)).map(([key, child]) => {
       const nested = isMapping(child) || (child.type === 'array' && isMapping(child.items as TSchema & Record<string, unknown>));
       return {
@@ -89,8 +109,7 @@ export function complete(document: TextDocument, offset: number): CompletionItem
       };
     });
   }
-  let values = literalValues(schema);
-  if (values.length === 0 && typeof schema.pattern === 'string' && schema.pattern.startsWith('^[a-z0-9][a-z0-9/._-]')) values = areaNames(text);
+  const values = schema['x-completion'] === 'area' ? knownAreas(document, kind, readContract) : literalValues(schema);
   return values.map((value) => ({ label: value, kind: CompletionItemKind.Value, detail: typeof schema.description === 'string' ? schema.description.split('. ')[0] : undefined }));
 }
 

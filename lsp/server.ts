@@ -8,7 +8,9 @@ import {
   MarkupKind, ProposedFeatures, TextDocumentSyncKind, TextDocuments, createConnection, type InitializeResult,
 } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
-import { complete, diagnose, hover } from './features.ts';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { complete, diagnose, hover, type ContractReader } from './features.ts';
 
 function main(): void {
   const connection = createConnection(ProposedFeatures.all);
@@ -29,9 +31,19 @@ function main(): void {
   documents.onDidClose(({ document }) => {
     void connection.sendDiagnostics({ uri: document.uri, diagnostics: [] });
   });
+  // The contract next to a policy file, for area names: as open in the editor, else from disk.
+  const readContract: ContractReader = (uri) => {
+    const open = documents.get(uri);
+    if (open) return open.getText();
+    try {
+      return uri.startsWith('file:') ? readFileSync(fileURLToPath(uri), 'utf8') : undefined;
+    } catch {
+      return undefined;
+    }
+  };
   connection.onCompletion(({ textDocument, position }) => {
     const document = documents.get(textDocument.uri);
-    return document ? complete(document, document.offsetAt(position)) : [];
+    return document ? complete(document, document.offsetAt(position), readContract) : [];
   });
   connection.onHover(({ textDocument, position }) => {
     const document = documents.get(textDocument.uri);

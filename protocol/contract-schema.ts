@@ -19,7 +19,7 @@ export type GateName = (typeof GATE_NAMES)[number];
 
 /** Placeholders each template may use; anything else in braces is refused. */
 export const TEMPLATE_PLACEHOLDERS = {
-  branch: ['task_id', 'slug'],
+  branch: ['task_id', 'slug', 'issue_number'],
   title: ['task_id', 'title', 'issue_number'],
   body: ['task_id', 'title', 'issue_number', 'issue_url', 'checklist', 'attribution', 'body'],
 } as const;
@@ -36,6 +36,8 @@ export const AreaName = Type.String({
   pattern: AREA_NAME_PATTERN,
   description: 'An area name: lower-case letters, digits and . _ - /, at most 64 characters. `docs/api` is inside `docs`.',
   'x-hint': 'Use lower-case names such as docs, tests, core or docs/api.',
+  // The language server completes these from the areas the contract defines.
+  'x-completion': 'area',
 });
 
 const Glob = Type.String({
@@ -81,7 +83,7 @@ export const RepoContractSchema = Type.Object({
     minLength: 1,
     maxLength: 200,
     pattern: '\\{task_id\\}',
-    description: 'Branch name template with {task_id} (required, keeps branches unique) and {slug}. Default "owp/{task_id}-{slug}".',
+    description: 'Branch name template with {task_id} (required, keeps branches unique), {slug} (the title, shortened) and {issue_number}. Default "owp/{task_id}-{slug}".',
     'x-hint': 'Include {task_id}, e.g. owp/{task_id}-{slug}.',
   })),
   pr: Type.Optional(PullRequestTemplateSchema),
@@ -136,14 +138,15 @@ function contractSemantics(contract: RepoContractFile, locate: Locator): Diagnos
   gates.forEach((gate, index) => {
     const command = GATE_COMMAND[gate];
     if (command && commandCount(contract[command]) === 0) {
+      // A warning, not an error: the file still means something (the gate just never passes).
       if (contract.gates) {
-        out.push(locate.diagnostic(['gates', index], 'error', `The gate "${gate}" is required but the contract has no ${command} command.`, `Add ${command}: <command>, or remove ${gate} from gates.`));
+        out.push(locate.diagnostic(['gates', index], 'warning', `The gate "${gate}" is required but the contract has no ${command} command, so no PR can pass it.`, `Add ${command}: <command>, or remove ${gate} from gates.`));
       } else {
         out.push(locate.diagnostic([], 'warning', `Gates default to [tests] but the contract has no test command, so no PR can pass its gates.`, 'Add test: <command>, or set gates: [] if the repo has no tests.'));
       }
     }
     if (gate === 'checklist' && contract.pr?.checklist?.length === 0) {
-      out.push(locate.diagnostic(['gates', index], 'error', 'The gate "checklist" is required but pr.checklist is empty.', 'Add items to pr.checklist, or remove checklist from gates.'));
+      out.push(locate.diagnostic(['gates', index], 'warning', 'The gate "checklist" is required but pr.checklist is empty.', 'Add items to pr.checklist, or remove checklist from gates.'));
     }
   });
 

@@ -80,6 +80,7 @@ export const RepoPolicySchema = Type.Object({
   areas: Type.Optional(Type.Record(Type.String({ pattern: AREA_NAME_PATTERN }), AreaPolicySchema, {
     additionalProperties: false,
     description: 'Per-area limits. A task\'s area is governed by every entry equal to it or above it (core covers core/db).',
+    'x-key-completion': 'area',
     'x-key-hint': 'Area names are lower-case letters, digits and . _ - /, e.g. core or docs/api.',
   })),
 }, {

@@ -15,7 +15,9 @@ import {
   StreamMessageWriter, createProtocolConnection,
   type CompletionItem, type CompletionList, type Hover, type MarkupContent, type ProtocolConnection, type PublishDiagnosticsParams,
 } from 'vscode-languageserver/node';
+import { pathToFileURL } from 'node:url';
 import { tempDir } from '../helpers/coordinator.ts';
+import { folderWith } from '../helpers/files.ts';
 
 interface Server {
   connection: ProtocolConnection;
@@ -163,6 +165,22 @@ for (const target of targets) {
         assert.deepEqual(risky, ['true', 'false']);
         const tierKeys = items(await server.connection.sendRequest(CompletionRequest.type, { textDocument: { uri: policy }, position: { line: 5, character: 4 } }));
         assert.deepEqual(tierKeys, ['min_trust']);
+
+        // Area names in a policy come from the contract next to it: as open in the editor…
+        const openPolicy = 'file:///work/repo/.owp/policy.yaml';
+        await server.connection.sendNotification(DidOpenTextDocumentNotification.type, { textDocument: { uri: openPolicy, languageId: 'owp-policy', version: 1, text: 'safe_lanes:\n  below_trust: 1\n  lanes: [\n' } });
+        const fromOpen = items(await server.connection.sendRequest(CompletionRequest.type, { textDocument: { uri: openPolicy }, position: { line: 2, character: 10 } }));
+        assert.deepEqual(fromOpen, ['docs', 'core']);
+        // …or on disk when it is not open.
+        const repo = folderWith({ '.owp.yml': 'test: t\nareas:\n  web: [web/**]\n  api: [api/**]\n' });
+        try {
+          const diskPolicy = pathToFileURL(join(repo, '.owp', 'policy.yml')).href;
+          await server.connection.sendNotification(DidOpenTextDocumentNotification.type, { textDocument: { uri: diskPolicy, languageId: 'owp-policy', version: 1, text: 'areas:\n  web:\n    max_active: 1\n  \n' } });
+          const areaKeys = items(await server.connection.sendRequest(CompletionRequest.type, { textDocument: { uri: diskPolicy }, position: { line: 3, character: 2 } }));
+          assert.deepEqual(areaKeys, ['api'], 'areas already limited are not offered again');
+        } finally {
+          rmSync(repo, { recursive: true, force: true });
+        }
 
         const hover = (await server.connection.sendRequest(HoverRequest.type, { textDocument: { uri: policy }, position: { line: 2, character: 6 } })) as Hover | null;
         assert.match((hover?.contents as MarkupContent | undefined)?.value ?? '', /\*\*risky\*\*[\s\S]*Rule risky_area: Risky areas are denied by default/);
