@@ -30,6 +30,8 @@ export function evaluatePolicy(ctx: PolicyContext): Verdict[] {
   if (!policy) return [];
   const { task, worker, state } = ctx;
   const login = worker.github_login;
+  // Messages name the worker by id, never by login: task.explain answers any caller.
+  const who = worker.id;
   const out: Verdict[] = [];
   const verdict = (rule: PolicyRuleId, passed: boolean, failMessage: string, passMessage: string): void => {
     out.push({ rule, passed, message: passed ? passMessage : failMessage });
@@ -38,8 +40,8 @@ export function evaluatePolicy(ctx: PolicyContext): Verdict[] {
   const deny = policy.logins?.deny ?? [];
   const allow = policy.logins?.allow ?? [];
   const sameLogin = (list: readonly string[]): boolean => list.some((l) => l.toLowerCase() === login.toLowerCase());
-  if (deny.length > 0) verdict('login_deny', !sameLogin(deny), `${login} is on the deny list of ${ctx.repo.repo}`, `${login} is not on the deny list`);
-  if (allow.length > 0) verdict('login_allow', sameLogin(allow), `${login} is not on the allow list of ${ctx.repo.repo}`, `${login} is on the allow list`);
+  if (deny.length > 0) verdict('login_deny', !sameLogin(deny), `${who}'s login is on the deny list of ${ctx.repo.repo}`, `${who}'s login is not on the deny list`);
+  if (allow.length > 0) verdict('login_allow', sameLogin(allow), `${who}'s login is not on the allow list of ${ctx.repo.repo}`, `${who}'s login is on the allow list`);
 
   if (policy.safe_lanes) {
     const lanes = policy.safe_lanes.lanes ?? DEFAULT_SAFE_LANES;
@@ -83,16 +85,18 @@ export function evaluatePolicy(ctx: PolicyContext): Verdict[] {
     }
     if (limits.risky) {
       const trusted = limits.min_trust !== undefined && worker.trust >= limits.min_trust;
+      const grants = [
+        ...(limits.min_trust !== undefined ? [`trust ≥ ${limits.min_trust} (${who} has ${worker.trust})`] : []),
+        ...((limits.allow ?? []).length > 0 ? [`a login on its allow list (${who}'s is not)`] : []),
+      ];
       verdict(
         'risky_area',
         allowed || trusted,
-        limits.min_trust === undefined && (limits.allow ?? []).length === 0
-          ? `area ${area} is risky and open to no one (no min_trust or allow list)`
-          : `area ${area} is risky: it needs ${[limits.min_trust !== undefined ? `trust ≥ ${limits.min_trust}` : '', (limits.allow ?? []).length > 0 ? 'a login on its allow list' : ''].filter(Boolean).join(' or ')}; ${worker.id} (${login}) has trust ${worker.trust}`,
-        allowed ? `${login} is on the allow list of risky area ${area}` : `trust ${worker.trust} ≥ ${String(limits.min_trust)} for risky area ${area}`,
+        grants.length === 0 ? `area ${area} is risky and open to no one (no min_trust or allow list)` : `area ${area} is risky: it needs ${grants.join(' or ')}`,
+        allowed ? `${who}'s login is on the allow list of risky area ${area}` : `trust ${worker.trust} ≥ ${String(limits.min_trust)} for risky area ${area}`,
       );
     } else if (limits.min_trust !== undefined) {
-      verdict('area_trust', allowed || worker.trust >= limits.min_trust, `area ${area} needs trust ≥ ${limits.min_trust}, ${worker.id} has ${worker.trust}`, allowed ? `${login} is on the allow list of area ${area}` : `trust ${worker.trust} ≥ ${limits.min_trust} for area ${area}`);
+      verdict('area_trust', allowed || worker.trust >= limits.min_trust, `area ${area} needs trust ≥ ${limits.min_trust}, ${worker.id} has ${worker.trust}`, allowed ? `${who}'s login is on the allow list of area ${area}` : `trust ${worker.trust} ≥ ${limits.min_trust} for area ${area}`);
     }
   }
   return out;

@@ -73,7 +73,10 @@ describe('repo policy rules', () => {
   test('login_deny refuses a denied login and allows others', () =>
     withPolicy({ logins: { deny: ['mallory'] } }, async (pool) => {
       const t1 = await pool.task(REPO, { area: 'docs' });
-      await assertRefusedBy(await volunteer(pool, { login: 'mallory' }), t1, 'login_deny');
+      const mallory = await volunteer(pool, { login: 'mallory' });
+      await assertRefusedBy(mallory, t1, 'login_deny');
+      const explained = await mallory.http.call('task.explain', { task_id: t1, worker_id: mallory.id });
+      assert.doesNotMatch(JSON.stringify(explained), /mallory/, 'explain answers any caller, so it names workers by id, not login');
       await assertClaims(await volunteer(pool), t1);
     }));
 
