@@ -205,6 +205,8 @@ function schemaDiagnostic(e: ErrorObject, locate: Locator): Diagnostic {
   const parent = e.parentSchema as Record<string, unknown> | undefined;
   const hint = schemaHint(parent);
   const where = path.length === 0 ? 'the file' : `"${path.join('.')}"`;
+  // The same, starting a sentence.
+  const subject = path.length === 0 ? 'The file' : where;
   switch (e.keyword) {
     case 'additionalProperties': {
       const key = String((e.params as { additionalProperty: string }).additionalProperty);
@@ -216,35 +218,35 @@ function schemaDiagnostic(e: ErrorObject, locate: Locator): Diagnostic {
     }
     case 'required': {
       const missing = String((e.params as { missingProperty: string }).missingProperty);
-      return locate.diagnostic(path, 'error', `${where} is missing "${missing}".`, hint ?? `Add ${missing}: …`, 'key');
+      return locate.diagnostic(path, 'error', `${subject} is missing "${missing}".`, hint ?? `Add ${missing}: …`, 'key');
     }
     case 'type': {
       const expected = String((e.params as { type: string }).type).split(',').map((t) => TYPE_WORDS[t] ?? t).join(' or ');
-      return locate.diagnostic(path, 'error', `${where} must be ${expected}, not ${describeType(e.data)}.`, hint);
+      return locate.diagnostic(path, 'error', `${subject} must be ${expected}, not ${describeType(e.data)}.`, hint);
     }
     case 'enum':
     case 'const': {
       const allowed = e.keyword === 'enum' ? (e.params as { allowedValues: unknown[] }).allowedValues : [(e.params as { allowedValue: unknown }).allowedValue];
       const near = typeof e.data === 'string' ? closest(e.data, allowed.map(String)) : undefined;
-      return locate.diagnostic(path, 'error', `${where} must be ${allowed.map((v) => JSON.stringify(v)).join(', ')}; got ${describeType(e.data)}.`, near ? `Did you mean "${near}"?` : hint);
+      return locate.diagnostic(path, 'error', `${subject} must be ${allowed.map((v) => JSON.stringify(v)).join(', ')}; got ${describeType(e.data)}.`, near ? `Did you mean "${near}"?` : hint);
     }
     case 'anyOf': {
       const expected = typeof parent?.['x-expected'] === 'string' ? (parent['x-expected'] as string) : 'one of the allowed shapes';
       const words = ((parent?.anyOf as Array<{ const?: unknown }> | undefined) ?? []).map((b) => b.const).filter((c): c is string => typeof c === 'string');
       const near = typeof e.data === 'string' ? closest(e.data, words) : undefined;
-      return locate.diagnostic(path, 'error', `${where} must be ${expected}, not ${describeType(e.data)}.`, near ? `Did you mean "${near}"?` : hint);
+      return locate.diagnostic(path, 'error', `${subject} must be ${expected}, not ${describeType(e.data)}.`, near ? `Did you mean "${near}"?` : hint);
     }
     case 'pattern':
-      return locate.diagnostic(path, 'error', `${where} is not valid: ${describeType(e.data)}.`, hint ?? `It must match ${String((e.params as { pattern: string }).pattern)}.`);
+      return locate.diagnostic(path, 'error', `${subject} is not valid: ${describeType(e.data)}.`, hint ?? `It must match ${String((e.params as { pattern: string }).pattern)}.`);
     case 'minimum':
     case 'maximum': {
       const limit = (e.params as { limit: number }).limit;
-      return locate.diagnostic(path, 'error', `${where} must be ${e.keyword === 'minimum' ? 'at least' : 'at most'} ${limit}, not ${String(e.data)}.`, hint);
+      return locate.diagnostic(path, 'error', `${subject} must be ${e.keyword === 'minimum' ? 'at least' : 'at most'} ${limit}, not ${String(e.data)}.`, hint);
     }
     case 'uniqueItems':
-      return locate.diagnostic(path, 'error', `${where} lists the same item twice.`, 'Remove the duplicate.');
+      return locate.diagnostic(path, 'error', `${subject} lists the same item twice.`, 'Remove the duplicate.');
     default:
-      return locate.diagnostic(path, 'error', `${where} ${e.message ?? 'is not valid'}.`, hint);
+      return locate.diagnostic(path, 'error', `${subject} ${e.message ?? 'is not valid'}.`, hint);
   }
 }
 

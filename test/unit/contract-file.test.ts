@@ -83,6 +83,7 @@ describe('contract validation errors with positions', () => {
     { name: 'unknown placeholder in the branch', text: 'test: t\nbranch: owp/{task_id}-{login}\n', at: [2, 9], message: /Unknown placeholder \{login\} in "branch"/, hint: /\{task_id\}, \{slug\}, \{issue_number\}/ },
     { name: 'duplicate gate', text: 'test: t\ngates: [tests, tests]\n', at: [2, 8], message: /lists the same item twice/ },
     { name: 'safe lane without an area', text: 'test: t\nareas:\n  core: [src/**]\nsafe_lanes: [docs]\n', at: [4, 14], message: /safe lane "docs" has no area/, severity: 'warning' },
+    { name: 'not a mapping at all', text: 'npm test\n', at: [1, 1], message: /^The file must be a mapping, not the text "npm test"\.$/ },
     { name: 'wrong version', text: 'version: 2\ntest: t\n', at: [1, 10], message: /"version" must be 1/ },
   ];
   for (const c of cases) {
