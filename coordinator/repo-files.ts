@@ -41,7 +41,8 @@ export function settingsFromRepoFiles(files: RepoFiles, names: { contract?: stri
   return settings;
 }
 
-async function readIfPresent(path: string): Promise<string | undefined> {
+/** A file's text, or undefined when it does not exist. */
+export async function readIfPresent(path: string): Promise<string | undefined> {
   try {
     return await readFile(path, 'utf8');
   } catch (error) {

@@ -2,12 +2,11 @@
  * `owp policy validate [FILE]`, `owp policy apply [FILE] --repo R` and
  * `owp policy explain --task T --worker W`: the repo policy (.owp/policy.yml) and its dry run.
  */
-import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { CONTRACT_FILE } from '../../protocol/contract-schema.ts';
 import { POLICY_FILE, checkPolicyText } from '../../protocol/policy-schema.ts';
 import type { Reasoned } from '../../protocol/model.ts';
-import { settingsFromRepoFiles } from '../../coordinator/repo-files.ts';
+import { readIfPresent, settingsFromRepoFiles } from '../../coordinator/repo-files.ts';
 import { parse, UsageError } from '../args.ts';
 import { COORDINATOR_FLAGS_USAGE, coordinatorClient, orReport, readFileText, validateFile } from '../file-report.ts';
 
@@ -24,15 +23,6 @@ explain   dry run: which of the repo's policy rules pass or fail for that task a
           plus every other reason it could not be offered. Exits 0 when the worker could
           take the task now, 1 when something refuses it.
 ${COORDINATOR_FLAGS_USAGE}`;
-
-async function readIfPresent(file: string): Promise<string | undefined> {
-  try {
-    return await readFile(file, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
-  }
-}
 
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, {
