@@ -58,7 +58,7 @@ describe('fake GitHub answers like GitHub', () => {
       assert.deepEqual(all.map((i) => i.number), [5, 3, 1]);
       const closed = await octokit.rest.issues.listForRepo({ owner: 'acme', repo: 'site', state: 'closed' });
       assert.deepEqual(closed.data.map((i) => i.number), [7]);
-      const bad = await octokit.request('GET /repos/{owner}/{repo}/issues', { owner: 'acme', repo: 'site', state: 'nope' }).catch((e: { status: number; response: { data: unknown } }) => e);
+      const bad = await octokit.request('GET /repos/{owner}/{repo}/issues', { owner: 'acme', repo: 'site', state: 'nope' as 'open' }).catch((e: { status: number; response: { data: unknown } }) => e);
       assert.equal((bad as { status: number }).status, 422);
       assert.deepEqual(((bad as { response: { data: { errors: unknown[] } } }).response.data.errors), [{ resource: 'Issue', code: 'invalid', field: 'state' }]);
     } finally {
