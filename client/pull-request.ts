@@ -128,7 +128,8 @@ export async function openPullRequest(input: PullRequestInput): Promise<OpenedPu
   } catch (error) {
     const e = error as { status?: number; message?: string; response?: { data?: { message?: string; errors?: Array<{ message?: string }> } } };
     const detail = [e.response?.data?.message, ...(e.response?.data?.errors ?? []).map((x) => x.message)].filter(Boolean).join('; ') || e.message || String(error);
-    const status = typeof e.status === 'number' && e.status > 0 ? e.status : undefined;
+    // Octokit reports a request that never got an answer as status 500 without a response.
+    const status = e.response && typeof e.status === 'number' && e.status > 0 ? e.status : undefined;
     throw new PullRequestError(explain(status, detail, input), status);
   }
 }

@@ -47,7 +47,7 @@ test('branch names from hostile titles are accepted by git check-ref-format', ()
 test('branchNameProblem agrees with git on invalid names', () => {
   for (const bad of ['', 'a..b', 'a b', 'a/', '/a', 'a//b', 'a.', 'a/.b', 'a.lock', 'a@{b', 'a:b', 'a~', '-a']) {
     assert.ok(branchNameProblem(bad), `expected a problem with ${JSON.stringify(bad)}`);
-    assert.throws(() => execFileSync('git', ['check-ref-format', '--branch', bad], { stdio: 'pipe' }), undefined, bad);
+    assert.throws(() => execFileSync('git', ['check-ref-format', '--branch', bad], { stdio: 'pipe' }), Error, bad);
   }
 });
 
