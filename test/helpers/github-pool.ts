@@ -3,6 +3,7 @@
  * to the local fake GitHub server; volunteers are real WorkerClients that open their PRs on the
  * fake GitHub with their own tokens, through the worker-side client/pull-request.ts.
  */
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { branchName } from '../../client/branch-name.ts';
 import { DEFAULT_CONTRACT } from '../../client/contract.ts';
@@ -44,6 +45,8 @@ export interface GitHubPool {
   pool: TestPool;
   integration: GitHubIntegration;
   logs: string[];
+  /** The durable sync state file (lowdb pools only). */
+  stateFile: string | undefined;
   volunteer(login: string, profile?: Partial<WorkerProfile>, options?: { trust?: number }): Promise<Volunteer>;
   /** One polling pass, then everything it set off (comments, reputation) finished. */
   poll(): Promise<void>;
@@ -59,6 +62,7 @@ export async function startGitHubPool(options: GitHubPoolOptions = {}): Promise<
   });
   const logs: string[] = [];
   const stateDir = options.store === 'lowdb' ? tempDir('owp-github-') : undefined;
+  const stateFile = stateDir ? join(stateDir, 'github-sync.json') : undefined;
   const config = parseGitHubConfig({
     api_url: gh.url,
     web_url: 'https://github.com',
@@ -69,7 +73,7 @@ export async function startGitHubPool(options: GitHubPoolOptions = {}): Promise<
   const integration = new GitHubIntegration({
     config,
     secrets: { tokens: new Map([[REPO, BOT_TOKEN]]), webhookSecret: WEBHOOK_SECRET },
-    stateStore: options.stateStore ?? (stateDir ? new FileSyncStateStore(join(stateDir, 'github-sync.json')) : undefined),
+    stateStore: options.stateStore ?? (stateFile ? new FileSyncStateStore(stateFile) : undefined),
     log: (line) => logs.push(line),
   });
   const pool = await startPool(options.store ?? 'memory', { beforeCommand: [integration.beforeCommand], staticHandler: integration.webhookHandler });
@@ -91,6 +95,7 @@ export async function startGitHubPool(options: GitHubPoolOptions = {}): Promise<
     pool,
     integration,
     logs,
+    stateFile,
     async volunteer(login, profile = {}, opts = {}) {
       const githubToken = `ghp_${login.replace(/[^a-z0-9]/gi, '')}_token`;
       gh.state.addToken({ token: githubToken, login });
@@ -118,6 +123,7 @@ export async function startGitHubPool(options: GitHubPoolOptions = {}): Promise<
       integration.close();
       await pool.close();
       await gh.close();
+      if (stateDir) rmSync(stateDir, { recursive: true, force: true });
     },
   };
 }
