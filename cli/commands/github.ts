@@ -35,10 +35,16 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
   if (positionals[0] !== 'check' || !values.config) throw new UsageError(USAGE);
-  const file = loadConfigFile(resolve(values.config));
-  if (!file.github) throw new UsageError(`${values.config} has no github section. See README, "Connect a repo".`);
-  const config = parseGitHubConfig(file.github);
-  const secrets = resolveGitHubSecrets(config);
+  let config: ReturnType<typeof parseGitHubConfig>;
+  let secrets: ReturnType<typeof resolveGitHubSecrets>;
+  try {
+    const file = loadConfigFile(resolve(values.config));
+    if (!file.github) throw new Error(`${values.config} has no github section. See README, "Connect a repo".`);
+    config = parseGitHubConfig(file.github);
+    secrets = resolveGitHubSecrets(config);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
   let failures = 0;
   for (const repo of config.repos) {
     const [owner, name] = repo.repo.split('/') as [string, string];
