@@ -14,9 +14,7 @@ import { MemoryStore } from './store/memory.ts';
 import { LowdbStore } from './store/lowdb.ts';
 import type { Store } from './store/store.ts';
 import type { PolicyCheck } from './engine.ts';
-import { parseGitHubConfig, resolveGitHubSecrets } from './github/config.ts';
-import { GitHubIntegration } from './github/integration.ts';
-import { FileSyncStateStore } from './github/sync-state.ts';
+import type { GitHubIntegration } from './github/integration.ts';
 
 export interface StartOptions {
   config?: Partial<CoordinatorConfig>;
@@ -56,7 +54,7 @@ export async function startCoordinator(options: StartOptions = {}): Promise<Star
   const config: CoordinatorConfig = { ...DEFAULT_CONFIG, ...options.config };
   const store = options.store ?? (config.store === 'memory' ? new MemoryStore() : new LowdbStore(resolve(config.data_dir)));
   const admin = resolveAdminToken(config, options.adminToken);
-  const github = config.github ? githubIntegration(config, options.log) : undefined;
+  const github = config.github ? await githubIntegration(config, options.log) : undefined;
   const staticHandler: StaticHandler | undefined = github
     ? (req, res, path) => github.webhookHandler(req, res, path) || (options.staticHandler?.(req, res, path) ?? false)
     : options.staticHandler;
@@ -96,8 +94,16 @@ export async function startCoordinator(options: StartOptions = {}): Promise<Star
   return { coordinator, url, config, adminToken: admin.token, adminTokenFile: admin.file, github };
 }
 
-/** Builds the GitHub integration from the config's github section; tokens come from env vars or files. */
-function githubIntegration(config: CoordinatorConfig, log: ((line: string) => void) | undefined): GitHubIntegration {
+/**
+ * Builds the GitHub integration from the config's github section; tokens come from env vars or
+ * files. Loaded only when a repo is connected, so a coordinator without GitHub starts without Octokit.
+ */
+async function githubIntegration(config: CoordinatorConfig, log: ((line: string) => void) | undefined): Promise<GitHubIntegration> {
+  const [{ parseGitHubConfig, resolveGitHubSecrets }, { GitHubIntegration }, { FileSyncStateStore }] = await Promise.all([
+    import('./github/config.ts'),
+    import('./github/integration.ts'),
+    import('./github/sync-state.ts'),
+  ]);
   const github = parseGitHubConfig(config.github);
   return new GitHubIntegration({
     config: github,
