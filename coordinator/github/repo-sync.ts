@@ -188,9 +188,10 @@ export class RepoSync {
     };
   }
 
-  /** Edits upstream flow into a task that nobody is working on yet. */
+  /** Edits upstream flow into a task that nobody is working on yet (only tasks this sync made, not adopted ones). */
   private async refreshFields(task: TaskRecord, issue: GitHubIssue): Promise<void> {
     if (task.state !== 'ready' && task.state !== 'blocked') return;
+    if ((task.x_github as { issue?: unknown } | undefined)?.issue !== issue.number) return;
     const want = this.taskFields(issue);
     const changes: Record<string, unknown> = {};
     for (const k of ['title', 'body', 'area', 'tier', 'effort', 'skills', 'priority', 'acceptance'] as const) {
