@@ -188,11 +188,7 @@ export class DashboardModel {
     const d = e.data;
     const task = e.task_id ? this.tasks.get(e.task_id) : undefined;
     switch (e.type) {
-      case 'maintainer.created':
-      return `maintainer token issued for ${String(d.name ?? 'a maintainer')}`;
-    case 'coordinator.started':
-      return 'coordinator started';
-    case 'repo.configured': {
+      case 'repo.configured': {
         const settings = d.settings as RepoSettings;
         const existing = this.repos.get(settings.repo);
         if (existing) existing.settings = settings;
