@@ -124,7 +124,10 @@ class DashboardApp {
       if (this.connection === 'offline') this.setConnection(this.api.signedIn ? 'connecting' : 'polling');
       this.scheduleExplain(0);
     } catch (error) {
-      this.setConnection('offline', (error as Error).message);
+      if (error instanceof ApiError && error.code === 'UNAUTHENTICATED' && !this.api.signedIn) {
+        this.view.say('This coordinator shares its pool only with a token. Sign in with a maintainer token.');
+        this.setConnection('polling', error.message);
+      } else this.setConnection('offline', (error as Error).message);
     }
     this.requestRender();
   }
