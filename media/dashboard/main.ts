@@ -108,16 +108,15 @@ class DashboardApp {
         this.api.signedIn ? this.api.workers().catch((error: unknown) => this.onAuthError(error)) : undefined,
       ]);
       const model = this.api.signedIn && this.live ? this.model : new DashboardModel();
-      if (model !== this.model) {
-        // A reload replaces the picture but keeps the feed and leaderboard history.
-        model.feed = this.model.feed;
-        for (const [id, why] of this.model.explanations) model.explanations.set(id, why);
-      }
       model.setBaseSeq(metrics.journal_seq);
       model.loadMetrics(metrics);
       model.loadRepos(repos.repos);
       model.loadTasks(taskLists.flatMap((l) => l.tasks));
       if (workers) model.loadWorkers(workers.workers);
+      if (model !== this.model) {
+        // A polling reload replaces the picture; keep the reasons already fetched for tasks still ready.
+        for (const [id, why] of this.model.explanations) if (model.tasks.get(id)?.state === 'ready') model.explanations.set(id, why);
+      }
       this.model = model;
       this.history.add(Date.now(), metrics);
       this.charts.update(this.history.view());
@@ -145,6 +144,15 @@ class DashboardApp {
 
   private async refreshMetrics(): Promise<void> {
     const metrics = await this.api.metrics();
+    if (this.live && metrics.journal_seq < this.model.seq) {
+      // The journal went backwards: a fresh coordinator (memory store) on the same address. Start over.
+      this.live.close();
+      this.live = undefined;
+      this.model = new DashboardModel();
+      await this.loadAll();
+      this.startLive();
+      return;
+    }
     this.model.loadMetrics(metrics);
     this.history.add(Date.now(), metrics);
     this.charts.update(this.history.view());

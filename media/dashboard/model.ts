@@ -56,6 +56,12 @@ export interface LeaseRow {
   state: TaskState;
 }
 
+export interface AreaLock {
+  area: string;
+  task_id: string;
+  worker_id: string | undefined;
+}
+
 export interface ModelLimits {
   /** Feed entries kept in memory; older ones are dropped. */
   feed: number;
@@ -396,28 +402,34 @@ export class DashboardModel {
     return rows.sort((a, b) => a.expires_at - b.expires_at);
   }
 
-  /** Area → holding task, per repo, derived from the tasks in active states. */
-  locks(repo: string): Array<{ area: string; task_id: string; worker_id: string | undefined }> {
-    const out: Array<{ area: string; task_id: string; worker_id: string | undefined }> = [];
+  /** Area locks per repo (area → holding task and its worker), derived in one pass over the tasks in active states. */
+  locksByRepo(): Map<string, AreaLock[]> {
+    const out = new Map<string, AreaLock[]>();
     for (const t of this.tasks.values()) {
-      if (t.repo !== repo || t.area === undefined || !ACTIVE_STATES.includes(t.state)) continue;
-      out.push({ area: t.area, task_id: t.id, worker_id: t.lease?.worker_id ?? t.offer?.worker_id });
+      if (t.area === undefined || !ACTIVE_STATES.includes(t.state)) continue;
+      let list = out.get(t.repo);
+      if (!list) out.set(t.repo, (list = []));
+      list.push({ area: t.area, task_id: t.id, worker_id: t.lease?.worker_id ?? t.offer?.worker_id });
     }
-    return out.sort((a, b) => a.area.localeCompare(b.area));
+    for (const list of out.values()) list.sort((a, b) => a.area.localeCompare(b.area));
+    return out;
   }
 
-  /** Capacity a worker uses: the effort of the tasks it is offered or holds. */
-  capacityUsed(workerId: string): number {
-    let used = 0;
+  /** What each worker holds: capacity used by its offers and leases, and its live lease ids (one pass). */
+  holdings(): Map<string, { used: number; leases: string[] }> {
+    const out = new Map<string, { used: number; leases: string[] }>();
+    const get = (id: string): { used: number; leases: string[] } => {
+      let h = out.get(id);
+      if (!h) out.set(id, (h = { used: 0, leases: [] }));
+      return h;
+    };
     for (const t of this.tasks.values()) {
-      if (t.lease?.worker_id === workerId || t.offer?.worker_id === workerId) used += t.effort;
+      if (t.lease && LEASED_STATES.includes(t.state)) {
+        const h = get(t.lease.worker_id);
+        h.used += t.effort;
+        h.leases.push(t.lease.lease_id);
+      } else if (t.offer && t.state === 'offered') get(t.offer.worker_id).used += t.effort;
     }
-    return used;
-  }
-
-  workerLeases(workerId: string): string[] {
-    const out: string[] = [];
-    for (const t of this.tasks.values()) if (t.lease?.worker_id === workerId && LEASED_STATES.includes(t.state)) out.push(t.lease.lease_id);
     return out;
   }
 

@@ -8,7 +8,7 @@ import type { Task, Worker } from '../../protocol/model.ts';
 import { TASK_STATES, type TaskState } from '../../protocol/states.ts';
 import { h, type Child } from './dom.ts';
 import { STATE_LABELS, formatAge, formatClock, formatCountdown, formatDuration, formatPercent } from './format.ts';
-import type { DashboardModel, FeedKind, RepoEntry } from './model.ts';
+import type { AreaLock, DashboardModel, FeedKind, RepoEntry } from './model.ts';
 
 export type ConnectionLabel = 'live' | 'connecting' | 'reconnecting' | 'polling' | 'refused' | 'offline';
 
@@ -32,6 +32,7 @@ export interface DashboardActions {
 
 const CARDS_PER_COLUMN = 40;
 const FEED_ROWS = 200;
+const WORKER_ROWS = 200;
 const FEED_KINDS: Array<{ value: FeedKind | ''; label: string }> = [
   { value: '', label: 'All events' },
   { value: 'lease', label: 'Leases' },
@@ -145,18 +146,18 @@ export class DashboardView {
 
   private renderRepos(model: DashboardModel, ctx: ViewContext): void {
     const cards: Child[] = [];
+    const locks = model.locksByRepo();
     for (const repo of [...model.repos.values()].sort((a, b) => a.settings.repo.localeCompare(b.settings.repo))) {
-      cards.push(this.repoCard(repo, model, ctx));
+      cards.push(this.repoCard(repo, locks.get(repo.settings.repo) ?? [], model, ctx));
     }
     this.reposBody.replaceChildren(...nodes(cards.length > 0 ? cards : [h('p', { class: 'muted' }, 'No repositories yet.')]));
   }
 
-  private repoCard(repo: RepoEntry, model: DashboardModel, ctx: ViewContext): HTMLElement {
+  private repoCard(repo: RepoEntry, locks: readonly AreaLock[], model: DashboardModel, ctx: ViewContext): HTMLElement {
     const b = repo.budget;
     const s = repo.settings;
     const reserved = b.open_prs + b.live_leases + b.open_offers;
     const hourly = b.prs_last_hour + b.live_leases + b.open_offers;
-    const locks = model.locks(s.repo);
     const state = s.paused ? 'paused' : b.throttled ? 'throttled' : 'open';
     return h(
       'article',
@@ -248,17 +249,19 @@ export class DashboardView {
       this.workersBody.replaceChildren(h('p', { class: 'muted' }, 'No workers have joined yet.'));
       return;
     }
+    const holdings = model.holdings();
+    const shown = workers.slice(0, WORKER_ROWS);
     this.workersBody.replaceChildren(
       table(
         ['Worker', 'Skills', 'Capacity', 'Trust', 'Tools', 'Heartbeat', 'Leases'],
-        workers.map((w) => this.workerRow(w, model, ctx.now)),
+        shown.map((w) => this.workerRow(w, holdings.get(w.id) ?? { used: 0, leases: [] }, model, ctx.now)),
       ),
     );
+    if (workers.length > shown.length) this.workersBody.append(h('p', { class: 'muted small' }, `+ ${workers.length - shown.length} more (offline last)`));
   }
 
-  private workerRow(w: Worker, model: DashboardModel, now: number): HTMLElement {
-    const used = model.capacityUsed(w.id);
-    const leases = model.workerLeases(w.id);
+  private workerRow(w: Worker, holding: { used: number; leases: string[] }, model: DashboardModel, now: number): HTMLElement {
+    const { used, leases } = holding;
     return h(
       'tr',
       { data: { workerId: w.id, online: String(w.online) } },
