@@ -37,7 +37,11 @@ export class LiveJournal {
       if (this.held) this.held.push(...payload.events);
       else handlers.onEvents(payload.events);
     });
-    this.socket.on('disconnect', () => handlers.onState('reconnecting'));
+    this.socket.on('disconnect', (reason) => {
+      handlers.onState('reconnecting');
+      // socket.io retries by itself after a network loss, but not after the server hung up on us.
+      if (reason === 'io server disconnect') setTimeout(() => this.socket.connect(), 1000);
+    });
     this.socket.on('connect_error', (error: Error & { data?: { code?: string } }) => {
       if (error.data?.code === 'UNAUTHENTICATED') {
         this.socket.disconnect();
