@@ -99,7 +99,7 @@ export class Engine {
   execute(principal: Principal, name: OperationName, params: Record<string, unknown>): Outcome {
     const descriptor = OPERATIONS[name];
     try {
-      this.authorize(principal, descriptor.auth, name, descriptor.mutating);
+      this.authorize(principal, descriptor.auth, name);
       const key = typeof params.idempotency_key === 'string' ? params.idempotency_key : undefined;
       let idem: IdempotencyRecord | undefined;
       if (descriptor.mutating && !descriptor.idempotentByNature) {
@@ -161,10 +161,8 @@ export class Engine {
     this.notifications.push({ workerId, name, payload });
   }
 
-  private authorize(principal: Principal, auth: string, name: string, mutating: boolean): void {
+  private authorize(principal: Principal, auth: string, name: string): void {
     if (auth === 'none') return;
-    // Reads open to any caller (repos, budgets, tasks, metrics) are public: the dashboard shows them without a token.
-    if (auth === 'any' && !mutating && principal.kind === 'anonymous') return;
     if (principal.kind === 'anonymous') {
       throw new OwpError('UNAUTHENTICATED', `${name} needs a token. Register as a worker (worker.register) or use a maintainer token.`);
     }
