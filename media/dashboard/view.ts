@@ -10,11 +10,13 @@ import { h, type Child } from './dom.ts';
 import { STATE_LABELS, formatAge, formatClock, formatCountdown, formatDuration, formatPercent } from './format.ts';
 import type { AreaLock, DashboardModel, FeedKind, RepoEntry } from './model.ts';
 
-export type ConnectionLabel = 'live' | 'connecting' | 'reconnecting' | 'polling' | 'refused' | 'offline';
+export type ConnectionLabel = 'live' | 'connecting' | 'reconnecting' | 'polling' | 'signed-out' | 'refused' | 'offline';
 
 export interface ViewContext {
   now: number;
   signedIn: boolean;
+  /** Nothing is readable without a token: show only the sign-in. */
+  locked: boolean;
   hostProvidedToken: boolean;
   connection: ConnectionLabel;
   connectionDetail?: string;
@@ -59,6 +61,13 @@ export class DashboardView {
   private readonly feedKind = h('select', { name: 'feed-kind', aria: { label: 'Event type' } });
   private readonly feedFilter = h('input', { type: 'search', name: 'feed-filter', placeholder: 'Filter by repo, task, worker or text', aria: { label: 'Filter events' } });
   private readonly repoSelect = h('select', { name: 'repo', required: true, aria: { label: 'Repository' } });
+  private readonly lockedPanel = h(
+    'section',
+    { class: 'panel locked', id: 'locked' },
+    h('h2', {}, 'Sign in to watch the pool'),
+    h('p', {}, 'This coordinator shows its repositories, tasks and workers to token holders only. Paste a maintainer token above, or open the dashboard link that `owp coordinator` prints (it carries the token in the part after #, which never leaves your browser).'),
+  );
+  private readonly dataPanels: HTMLElement[] = [];
   private lastSignedIn: boolean | undefined;
   private lastRepoOptions = '';
 
@@ -71,16 +80,15 @@ export class DashboardView {
     this.feedKind.addEventListener('change', requestRender);
     this.feedFilter.addEventListener('input', requestRender);
     this.actionsSection = this.buildActions();
-    root.replaceChildren(
-      h('header', { class: 'top' }, h('h1', {}, 'OWP pool'), this.statusPill, this.authArea),
-      this.notice,
+    this.dataPanels.push(
       section('Repositories and review budgets', this.reposBody),
       h('div', { class: 'two-col' }, section('Leases', this.leasesBody), section('Workers', this.workersBody)),
       section('Tasks', this.boardBody),
       h('div', { class: 'two-col' }, section('Metrics', h('div', {}, this.metricsSummary, this.chartsHost)), section('Leaderboard', this.leaderboardBody, 'Only volunteers who opted in (x_leaderboard: true in their profile) are listed.')),
-      this.actionsSection,
       section('Event feed', h('div', {}, h('div', { class: 'feed-controls' }, this.feedKind, this.feedFilter), this.feedBody)),
     );
+    this.lockedPanel.hidden = true;
+    root.replaceChildren(h('header', { class: 'top' }, h('h1', {}, 'OWP pool'), this.statusPill, this.authArea), this.notice, this.lockedPanel, ...this.dataPanels.slice(0, 4), this.actionsSection, ...this.dataPanels.slice(4));
     root.addEventListener('click', (event) => this.onClick(event));
   }
 
@@ -92,6 +100,10 @@ export class DashboardView {
   render(model: DashboardModel, ctx: ViewContext): void {
     this.renderStatus(ctx);
     this.renderAuth(ctx);
+    this.lockedPanel.hidden = !ctx.locked;
+    for (const panel of this.dataPanels) panel.hidden = ctx.locked;
+    this.actionsSection.hidden = !ctx.signedIn || ctx.locked;
+    if (ctx.locked) return;
     this.renderRepos(model, ctx);
     this.renderLeases(model, ctx);
     this.renderWorkers(model, ctx);
@@ -100,7 +112,6 @@ export class DashboardView {
     this.renderLeaderboard(model, ctx);
     this.renderFeed(model);
     this.renderRepoOptions(model);
-    this.actionsSection.hidden = !ctx.signedIn;
     this.tick(ctx.now);
   }
 
@@ -119,7 +130,7 @@ export class DashboardView {
   // ---- sections --------------------------------------------------------------------------------
 
   private renderStatus(ctx: ViewContext): void {
-    const label = ctx.connection === 'polling' ? 'read-only · polling' : ctx.connection;
+    const label = ctx.connection === 'polling' ? 'read-only · polling' : ctx.connection === 'signed-out' ? 'signed out' : ctx.connection;
     this.statusPill.textContent = ctx.coordinatorName ? `${ctx.coordinatorName} · ${label}` : label;
     this.statusPill.dataset.connection = ctx.connection;
     this.statusPill.title = ctx.connectionDetail ?? '';
