@@ -265,7 +265,7 @@ export class DashboardView {
     const shown = workers.slice(0, WORKER_ROWS);
     this.workersBody.replaceChildren(
       table(
-        ['Worker', 'Skills', 'Capacity', 'Trust', 'Tools', 'Heartbeat', 'Leases'],
+        ['Worker', 'Skills', 'Capacity', 'Trust', 'Tools', 'Last seen', 'Leases'],
         shown.map((w) => this.workerRow(w, holdings.get(w.id) ?? { used: 0, leases: [] }, model, ctx.now)),
       ),
     );
