@@ -5,7 +5,7 @@
  * `h()` as text nodes.
  */
 import type { Task, Worker } from '../../protocol/model.ts';
-import { TASK_STATES, type TaskState } from '../../protocol/states.ts';
+import { TASK_STATES } from '../../protocol/states.ts';
 import { h, type Child } from './dom.ts';
 import { STATE_LABELS, formatAge, formatClock, formatCountdown, formatDuration, formatPercent } from './format.ts';
 import type { AreaLock, DashboardModel, FeedKind, RepoEntry } from './model.ts';
@@ -85,7 +85,7 @@ export class DashboardView {
       section('Repositories and review budgets', this.reposBody),
       h('div', { class: 'two-col' }, section('Leases', this.leasesBody), section('Workers', this.workersBody)),
       section('Tasks', this.boardBody),
-      h('div', { class: 'two-col' }, section('Metrics', h('div', {}, this.metricsSummary, this.chartsHost)), section('Leaderboard', this.leaderboardBody, 'Only volunteers who opted in (x_leaderboard: true in their profile) are listed.')),
+      h('div', { class: 'two-col' }, section('Metrics', h('div', {}, this.metricsSummary, this.chartsHost)), section('Leaderboard', this.leaderboardBody, 'Only volunteers who opted in (x_leaderboard: true in their profile) are listed. Counts cover the recent journal and everything since this page opened.')),
       section('Event feed', h('div', {}, h('div', { class: 'feed-controls' }, this.feedKind, this.feedFilter), this.feedBody)),
     );
     this.lockedPanel.hidden = true;
@@ -530,4 +530,3 @@ function nodes(children: Child[]): Node[] {
   return children.filter((c): c is Node => c instanceof Node);
 }
 
-export type { TaskState };
