@@ -1,0 +1,58 @@
+/**
+ * Which checkout belongs to a task's repo (`owner/name`), read from git remote URLs, and where
+ * the web side of a GitHub API lives (github.com, GitHub Enterprise, or a local test server).
+ */
+
+/**
+ * `owner/name` from a remote URL: https://host/owner/name(.git), git@host:owner/name.git,
+ * ssh://git@host:22/owner/name.git, or a local path such as /srv/git/owner/name.git.
+ * Matching uses the last two path segments, so mirrors and local remotes match too.
+ */
+export function repoFromRemoteUrl(remote: string): string | undefined {
+  let path = remote.trim();
+  if (!path) return undefined;
+  const scpLike = /^[^/@:]+@[^/:]+:(.+)$/.exec(path);
+  if (scpLike?.[1]) path = scpLike[1];
+  else if (/^[a-z][a-z0-9+.-]*:\/\//i.test(path)) {
+    try {
+      path = new URL(path).pathname;
+    } catch {
+      return undefined;
+    }
+  }
+  const segments = path.replace(/\\/g, '/').replace(/\/+$/, '').replace(/\.git$/i, '').split('/').filter(Boolean);
+  if (segments.length < 2) return undefined;
+  const owner = segments[segments.length - 2] as string;
+  const name = segments[segments.length - 1] as string;
+  return `${owner}/${name}`;
+}
+
+/** Repo ids compare case-insensitively, as GitHub does. */
+export function sameRepo(a: string, b: string): boolean {
+  return a.toLowerCase() === b.toLowerCase();
+}
+
+/** The first remote (origin preferred) whose URL points at the repo. */
+export function remoteForRepo(remotes: ReadonlyArray<{ name: string; fetchUrl?: string; pushUrl?: string }>, repo: string): string | undefined {
+  const ordered = [...remotes].sort((a, b) => (a.name === 'origin' ? -1 : b.name === 'origin' ? 1 : 0));
+  for (const remote of ordered) {
+    for (const url of [remote.fetchUrl, remote.pushUrl]) {
+      const found = url ? repoFromRemoteUrl(url) : undefined;
+      if (found && sameRepo(found, repo)) return remote.name;
+    }
+  }
+  return undefined;
+}
+
+/** https://api.github.com → https://github.com; https://ghe.example/api/v3 → https://ghe.example; else the API URL itself. */
+export function webBaseUrl(apiUrl: string): string {
+  const url = new URL(apiUrl);
+  if (url.hostname === 'api.github.com') return 'https://github.com';
+  const path = url.pathname.replace(/\/+$/, '');
+  if (path.endsWith('/api/v3')) url.pathname = path.slice(0, -'/api/v3'.length) || '/';
+  return url.href.replace(/\/+$/, '');
+}
+
+export function cloneUrl(apiUrl: string, repo: string): string {
+  return `${webBaseUrl(apiUrl)}/${repo}.git`;
+}
