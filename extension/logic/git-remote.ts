@@ -2,29 +2,29 @@
  * Which checkout belongs to a task's repo (`owner/name`), read from git remote URLs, and where
  * the web side of a GitHub API lives (github.com, GitHub Enterprise, or a local test server).
  */
+import { parseRemoteUrl } from '../../client/git.ts';
 
 /**
- * `owner/name` from a remote URL: https://host/owner/name(.git), git@host:owner/name.git,
- * ssh://git@host:22/owner/name.git, or a local path such as /srv/git/owner/name.git.
- * Matching uses the last two path segments, so mirrors and local remotes match too.
+ * `owner/name` from a remote URL. Hosted remotes are read by the worker side's parseRemoteUrl;
+ * local remotes (/srv/git/owner/name.git, file:// URLs, as in demos and tests) by their last two
+ * path segments.
  */
 export function repoFromRemoteUrl(remote: string): string | undefined {
+  const hosted = parseRemoteUrl(remote);
+  if (hosted) return `${hosted.owner}/${hosted.repo}`;
   let path = remote.trim();
-  if (!path) return undefined;
-  const scpLike = /^[^/@:]+@[^/:]+:(.+)$/.exec(path);
-  if (scpLike?.[1]) path = scpLike[1];
-  else if (/^[a-z][a-z0-9+.-]*:\/\//i.test(path)) {
+  if (/^file:\/\//i.test(path)) {
     try {
       path = new URL(path).pathname;
     } catch {
       return undefined;
     }
+  } else if (/^[a-z][a-z0-9+.-]*:\/\//i.test(path)) {
+    return undefined;
   }
   const segments = path.replace(/\\/g, '/').replace(/\/+$/, '').replace(/\.git$/i, '').split('/').filter(Boolean);
   if (segments.length < 2) return undefined;
-  const owner = segments[segments.length - 2] as string;
-  const name = segments[segments.length - 1] as string;
-  return `${owner}/${name}`;
+  return `${segments[segments.length - 2]}/${segments[segments.length - 1]}`;
 }
 
 /** Repo ids compare case-insensitively, as GitHub does. */

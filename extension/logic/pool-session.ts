@@ -304,6 +304,13 @@ export class PoolSession extends EventEmitter<PoolSessionEvents> {
     return task;
   }
 
+  /** A repo's settings (required gates, budget) as the coordinator has them. */
+  async repoSettings(repo: string): Promise<Result<'repo.get'>['settings']> {
+    if (!this.http) throw new OwpError('UNAUTHENTICATED', 'This window has not joined the pool yet.');
+    const { settings } = await this.http.call('repo.get', { repo });
+    return settings;
+  }
+
   /** Sends profile changes (skills, capacity, tools) to the coordinator now and on every reconnect. */
   async updateProfile(profile: Partial<Omit<WorkerProfile, 'github_login'>>): Promise<void> {
     this.profile = { ...this.profile, ...profile };
