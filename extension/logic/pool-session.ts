@@ -128,7 +128,8 @@ export class PoolSession extends EventEmitter<PoolSessionEvents> {
       this.stop();
       const identity = { ...stored.identity, active: true };
       await this.store.save(identity, stored.token);
-      this.start(identity, stored.token);
+      // A rejected token is handled right here (by registering afresh), not by forgetting it in the background.
+      this.start(identity, stored.token, { forgetRejectedToken: false });
       try {
         await this.waitForHello();
         return this.client?.worker;
@@ -174,7 +175,7 @@ export class PoolSession extends EventEmitter<PoolSessionEvents> {
     });
   }
 
-  private start(identity: WorkerIdentity, token: string): void {
+  private start(identity: WorkerIdentity, token: string, options: { forgetRejectedToken?: boolean } = {}): void {
     this.identity = identity;
     this.http = new HttpClient({ baseUrl: identity.coordinatorUrl, token });
     const client = new WorkerClient({ url: identity.coordinatorUrl, token, profile: this.profile, subscribeTasks: true, ...this.options.client });
@@ -203,7 +204,7 @@ export class PoolSession extends EventEmitter<PoolSessionEvents> {
     client.on('lease.renewed', () => this.emit('changed'));
     client.on('tasks.changed', () => this.scheduleRelist());
     client.on('connect.error', (error) => {
-      if (error.code !== 'UNAUTHENTICATED' || this.client !== client) return;
+      if (error.code !== 'UNAUTHENTICATED' || this.client !== client || options.forgetRejectedToken === false) return;
       this.stop();
       void this.store.clear().then(() => {
         this.emit('token.rejected', error);
