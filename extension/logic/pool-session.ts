@@ -68,6 +68,7 @@ export class PoolSession extends EventEmitter<PoolSessionEvents> {
   private listed: Task[] = [];
   private relistTimer: NodeJS.Timeout | undefined;
   private profile: Partial<Omit<WorkerProfile, 'github_login'>> = {};
+  private joining = false;
 
   constructor(
     private readonly store: IdentityStore,
@@ -129,13 +130,16 @@ export class PoolSession extends EventEmitter<PoolSessionEvents> {
       const identity = { ...stored.identity, active: true };
       await this.store.save(identity, stored.token);
       // A rejected token is handled right here (by registering afresh), not by forgetting it in the background.
-      this.start(identity, stored.token, { forgetRejectedToken: false });
+      this.joining = true;
+      this.start(identity, stored.token);
       try {
         await this.waitForHello();
         return this.client?.worker;
       } catch (error) {
         // A token the coordinator forgot (revoked, new data dir) means: register afresh.
         if (!(error instanceof OwpError && error.code === 'UNAUTHENTICATED')) throw error;
+      } finally {
+        this.joining = false;
       }
     }
     this.stop();
@@ -175,7 +179,7 @@ export class PoolSession extends EventEmitter<PoolSessionEvents> {
     });
   }
 
-  private start(identity: WorkerIdentity, token: string, options: { forgetRejectedToken?: boolean } = {}): void {
+  private start(identity: WorkerIdentity, token: string): void {
     this.identity = identity;
     this.http = new HttpClient({ baseUrl: identity.coordinatorUrl, token });
     const client = new WorkerClient({ url: identity.coordinatorUrl, token, profile: this.profile, subscribeTasks: true, ...this.options.client });
@@ -204,7 +208,7 @@ export class PoolSession extends EventEmitter<PoolSessionEvents> {
     client.on('lease.renewed', () => this.emit('changed'));
     client.on('tasks.changed', () => this.scheduleRelist());
     client.on('connect.error', (error) => {
-      if (error.code !== 'UNAUTHENTICATED' || this.client !== client || options.forgetRejectedToken === false) return;
+      if (error.code !== 'UNAUTHENTICATED' || this.client !== client || this.joining) return;
       this.stop();
       void this.store.clear().then(() => {
         this.emit('token.rejected', error);

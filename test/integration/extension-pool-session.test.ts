@@ -167,7 +167,7 @@ describe('extension pool session (one editor window against a real coordinator)'
       const worker = await session.join(pool.url, profile('gina'));
       assert.notEqual(worker?.id, 'W-77');
       assert.equal(session.state, 'connected');
-      assert.equal(store.saved?.identity.workerId, worker?.id);
+      assert.equal((await store.load())?.identity.workerId, worker?.id);
     } finally {
       session.dispose();
       await pool.close();
