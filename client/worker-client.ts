@@ -96,8 +96,11 @@ export class WorkerClient extends EventEmitter<WorkerClientEvents> {
       this.setState('reconnecting');
     });
     this.socket.on('offer.created', (p: NotificationPayload<'offer.created'>) => {
+      // An offer made while hello was in flight is in the hello answer and, once durable, also
+      // pushed here; the worker hears about it once.
+      const known = this.offers.has(p.offer.offer_id);
       this.offers.set(p.offer.offer_id, p.offer);
-      this.emit('offer', p.offer);
+      if (!known) this.emit('offer', p.offer);
     });
     this.socket.on('offer.withdrawn', (p: NotificationPayload<'offer.withdrawn'>) => {
       this.offers.delete(p.offer_id);
@@ -174,7 +177,12 @@ export class WorkerClient extends EventEmitter<WorkerClientEvents> {
         this.emit('lease.lost', { lease, reason: 'the coordinator no longer holds this lease', code: 'LEASE_EXPIRED' });
       }
     }
-    for (const lease of hello.leases) this.trackLease(lease);
+    for (const lease of hello.leases) {
+      this.trackLease(lease);
+      // A resumed lease (after a reconnect, or a restarted editor) may be close to expiring after
+      // the time offline: renew it now, not one heartbeat interval from now.
+      if (this.options.autoHeartbeat !== false) void this.heartbeat(lease.lease_id);
+    }
     const fresh = hello.offers.filter((o) => !this.offers.has(o.offer_id));
     for (const offer of fresh) this.offers.set(offer.offer_id, offer);
     this.setState('connected');
