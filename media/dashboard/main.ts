@@ -45,6 +45,8 @@ class DashboardApp {
   private explainTimer: ReturnType<typeof setTimeout> | undefined;
   private currentToken: string | undefined;
   private metricsTimer: ReturnType<typeof setTimeout> | undefined;
+  /** The coordinator answers nothing without a token: show the sign-in and stop polling. */
+  private publicRefused = false;
 
   constructor(
     root: HTMLElement,
@@ -89,11 +91,11 @@ class DashboardApp {
     }
     await this.loadAll();
     if (this.api.signedIn) this.startLive();
-    else this.setConnection('polling');
+    else if (!this.publicRefused) this.setConnection('polling');
     setInterval(() => this.view.tick(Date.now()), TICK_MS);
     setInterval(() => void this.fast(), LEASE_REFRESH_MS);
     setInterval(() => void this.slow(), SLOW_REFRESH_MS);
-    setInterval(() => void (this.api.signedIn ? undefined : this.loadAll()), POLL_MS);
+    setInterval(() => void (this.api.signedIn || this.publicRefused ? undefined : this.loadAll()), POLL_MS);
   }
 
   // ---- loading ---------------------------------------------------------------------------------------
@@ -124,8 +126,9 @@ class DashboardApp {
       this.scheduleExplain(0);
     } catch (error) {
       if (error instanceof ApiError && error.code === 'UNAUTHENTICATED' && !this.api.signedIn) {
-        this.view.say('This coordinator shares its pool only with a token. Sign in with a maintainer token.');
-        this.setConnection('polling', error.message);
+        // OWP reads need a token (SPEC AUTH-001); stop asking until someone signs in.
+        this.publicRefused = true;
+        this.setConnection('signed-out', error.message);
       } else this.setConnection('offline', (error as Error).message);
     }
     this.requestRender();
@@ -168,6 +171,7 @@ class DashboardApp {
   }
 
   private async slow(): Promise<void> {
+    if (!this.api.signedIn && this.publicRefused) return;
     try {
       await this.refreshMetrics();
       if (this.api.signedIn) {
@@ -246,6 +250,7 @@ class DashboardApp {
       return;
     }
     storeToken(token);
+    this.publicRefused = false;
     this.currentToken = token;
     this.api.setToken(token);
     this.view.say('Signed in as a maintainer.');
@@ -291,6 +296,7 @@ class DashboardApp {
         this.view.render(this.model, {
           now: Date.now(),
           signedIn: this.api.signedIn,
+          locked: !this.api.signedIn && this.publicRefused,
           hostProvidedToken: this.config.hostProvided,
           connection: this.connection,
           ...(this.connectionDetail ? { connectionDetail: this.connectionDetail } : {}),
