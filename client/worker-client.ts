@@ -96,6 +96,8 @@ export class WorkerClient extends EventEmitter<WorkerClientEvents> {
       this.setState('reconnecting');
     });
     this.socket.on('offer.created', (p: NotificationPayload<'offer.created'>) => {
+      // The same offer can arrive in hello's list and as a notification; announce it once.
+      if (this.offers.has(p.offer.offer_id)) return;
       this.offers.set(p.offer.offer_id, p.offer);
       this.emit('offer', p.offer);
     });
