@@ -260,12 +260,14 @@ export class WorkerClient extends EventEmitter<WorkerClientEvents> {
     if (!lease) return undefined;
     try {
       const { lease: renewed } = await this.request('lease.heartbeat', { lease_id: leaseId, epoch: lease.epoch });
+      // A report or release may have ended the lease while this heartbeat was in flight.
+      if (!this.leases.has(leaseId)) return undefined;
       this.leases.set(leaseId, renewed);
       this.emit('lease.renewed', renewed);
       return renewed;
     } catch (error) {
       const e = error as OwpError;
-      if (e.code === 'STALE_EPOCH' || e.code === 'LEASE_EXPIRED' || e.code === 'NOT_HOLDER' || e.code === 'NOT_FOUND') {
+      if ((e.code === 'STALE_EPOCH' || e.code === 'LEASE_EXPIRED' || e.code === 'NOT_HOLDER' || e.code === 'NOT_FOUND') && this.leases.has(leaseId)) {
         this.dropLease(leaseId);
         this.emit('lease.lost', { lease, reason: e.message, code: e.code });
       }
