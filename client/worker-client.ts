@@ -62,6 +62,7 @@ export class WorkerClient extends EventEmitter<WorkerClientEvents> {
   private helloDone: Promise<void>;
   private resolveHello: () => void = () => undefined;
   private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly endingLeases = new Set<string>();
   private readonly options: WorkerClientOptions;
   private closed = false;
 
@@ -242,16 +243,30 @@ export class WorkerClient extends EventEmitter<WorkerClientEvents> {
 
   async release(leaseId: string, reason?: string): Promise<Result<'lease.release'>> {
     const lease = this.mustLease(leaseId);
-    const result = await this.request('lease.release', { lease_id: leaseId, epoch: lease.epoch, ...(reason ? { reason } : {}) });
+    const result = await this.ending(leaseId, () => this.request('lease.release', { lease_id: leaseId, epoch: lease.epoch, ...(reason ? { reason } : {}) }));
     this.dropLease(leaseId);
     return result;
   }
 
   async report(leaseId: string, report: Omit<Params<'lease.report'>, 'lease_id' | 'epoch' | 'idempotency_key'>): Promise<Result<'lease.report'>> {
     const lease = this.mustLease(leaseId);
-    const result = await this.request('lease.report', { ...report, lease_id: leaseId, epoch: lease.epoch });
+    const send = (): Promise<Result<'lease.report'>> => this.request('lease.report', { ...report, lease_id: leaseId, epoch: lease.epoch });
+    const result = report.state === 'in_progress' ? await send() : await this.ending(leaseId, send);
     if (report.state !== 'in_progress') this.dropLease(leaseId);
     return result;
+  }
+
+  /**
+   * Runs a request that ends a lease. Meanwhile a heartbeat refusal (the coordinator may answer it
+   * before the ending request's ack, which waits for the disk) is the expected end, not a loss.
+   */
+  private async ending<T>(leaseId: string, work: () => Promise<T>): Promise<T> {
+    this.endingLeases.add(leaseId);
+    try {
+      return await work();
+    } finally {
+      this.endingLeases.delete(leaseId);
+    }
   }
 
   /** Sends one heartbeat now. A refusal (stale epoch, expired) drops the lease and emits lease.lost. */
@@ -267,7 +282,7 @@ export class WorkerClient extends EventEmitter<WorkerClientEvents> {
       return renewed;
     } catch (error) {
       const e = error as OwpError;
-      if ((e.code === 'STALE_EPOCH' || e.code === 'LEASE_EXPIRED' || e.code === 'NOT_HOLDER' || e.code === 'NOT_FOUND') && this.leases.has(leaseId)) {
+      if ((e.code === 'STALE_EPOCH' || e.code === 'LEASE_EXPIRED' || e.code === 'NOT_HOLDER' || e.code === 'NOT_FOUND') && this.leases.has(leaseId) && !this.endingLeases.has(leaseId)) {
         this.dropLease(leaseId);
         this.emit('lease.lost', { lease, reason: e.message, code: e.code });
       }
