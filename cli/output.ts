@@ -24,6 +24,8 @@ export class Output {
   readonly colors: ReturnType<typeof pc.createColors>;
   private readonly stream: NodeJS.WriteStream;
   private statusText = '';
+  /** The status line a spinner replaced, put back when it stops. */
+  private beforeSpin = '';
   private spinning = false;
   private frame = 0;
   private timer: NodeJS.Timeout | undefined;
@@ -82,6 +84,7 @@ export class Output {
 
   /** Shows a spinner before the status line until `stopSpinner`. */
   spin(text: string): void {
+    if (!this.spinning) this.beforeSpin = this.statusText;
     this.statusText = text;
     if (!this.tty) {
       this.line('step', text);
@@ -99,6 +102,7 @@ export class Output {
   }
 
   stopSpinner(): void {
+    if (this.spinning) this.statusText = this.beforeSpin;
     this.spinning = false;
     clearInterval(this.timer);
     this.timer = undefined;

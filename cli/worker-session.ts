@@ -42,6 +42,7 @@ export class WorkerSession {
   private stopResolve: (() => void) | undefined;
   private readonly busy = new Set<string>();
   private handingOff = false;
+  private stopped = false;
   private cleanupInput: (() => void) | undefined;
 
   constructor(private readonly o: SessionOptions) {
@@ -87,6 +88,7 @@ export class WorkerSession {
   }
 
   stop(): void {
+    this.stopped = true;
     clearInterval(this.ticker);
     this.cleanupInput?.();
     this.stopResolve?.();
@@ -263,6 +265,7 @@ export class WorkerSession {
   }
 
   private refresh(): void {
+    if (this.stopped) return;
     const { client, out } = this.o;
     if (this.deciding && this.deciding.deadline_at <= Date.now()) {
       this.deciding = undefined;

@@ -36,7 +36,28 @@ export function defaultTasksDir(root: string): string {
   return join(dirname(root), `${basename(root)}-owp`);
 }
 
+/**
+ * One workspace change at a time per clone: two tasks fetching into the same clone at once race
+ * on `refs/remotes/origin/*` ("cannot lock ref"), and `git worktree add` takes the same locks.
+ */
+const clones = new Map<string, Promise<unknown>>();
+
+function serialised<T>(key: string, work: () => Promise<T>): Promise<T> {
+  const previous = clones.get(key) ?? Promise.resolve();
+  const next = previous.then(work, work);
+  const settled = next.catch(() => undefined);
+  clones.set(key, settled);
+  void settled.then(() => {
+    if (clones.get(key) === settled) clones.delete(key);
+  });
+  return next;
+}
+
 export async function prepareTaskWorkspace(options: PrepareOptions): Promise<TaskWorkspace> {
+  return serialised(resolve(options.repoDir), () => prepareNow(options));
+}
+
+async function prepareNow(options: PrepareOptions): Promise<TaskWorkspace> {
   if (!(await isGitRepo(options.repoDir))) throw new Error(`${resolve(options.repoDir)} is not a git checkout. Clone the repo and pass its folder with --repo-dir.`);
   const root = await repoRoot(options.repoDir);
   const remote = options.remote ?? 'origin';

@@ -120,9 +120,9 @@ export async function run(argv: string[]): Promise<number> {
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
-    out.done();
     const held = [...client.leases.values()];
     client.close();
+    out.done();
     if (held.length > 0) {
       out.warn(`Stopped with ${held.length} task(s) held (${held.map((l) => l.task_id).join(', ')}). Their leases expire without heartbeats; run \`owp worker\` again from this clone to resume, or \`owp release\` to give them back.`);
     } else {

@@ -307,7 +307,9 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   }
 
   // ---- run until every doable task is merged -----------------------------------------------------
-  const deadline = Date.now() + t(BASE.maxDurationMs);
+  // Git and the gates do not speed up with --speed, so fast runs get a floor.
+  const maxDurationMs = Math.max(t(BASE.maxDurationMs), 3 * 60_000);
+  const deadline = Date.now() + maxDurationMs;
   let timedOut = false;
   let finished = false;
   try {
@@ -331,7 +333,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       }
       if (Date.now() > deadline) {
         timedOut = true;
-        out.warn(`The demo did not finish within ${formatDuration(t(BASE.maxDurationMs))}; summarising what happened so far.`);
+        out.warn(`The demo did not finish within ${formatDuration(maxDurationMs)}; summarising what happened so far.`);
         break;
       }
     }

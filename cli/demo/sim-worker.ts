@@ -112,7 +112,11 @@ export class SimWorker {
     try {
       await this.work(accepted.lease, accepted.task);
     } catch (error) {
-      if (this.alive) this.ctx.say(this, `${accepted.task.id} failed: ${(error as Error).message}`);
+      if (this.alive) {
+        this.ctx.say(this, `${accepted.task.id} failed (${(error as Error).message}); giving it back`);
+        // Holding a lease on work that failed would keep the task and its area locked until expiry.
+        await this.client.release(accepted.lease.lease_id, `work failed: ${(error as Error).message}`.slice(0, 500)).catch(() => undefined);
+      }
     } finally {
       this.active.delete(accepted.task.id);
     }
