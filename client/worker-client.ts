@@ -192,6 +192,20 @@ export class WorkerClient extends EventEmitter<WorkerClientEvents> {
    * idempotency key until `retryForMs` passes. Throws OwpError on refusal.
    */
   async request<N extends OperationName>(name: N, params: Omit<Params<N>, 'idempotency_key'> & { idempotency_key?: string }): Promise<Result<N>> {
+    const endsLease = name === 'lease.release' || (name === 'lease.report' && (params as { state?: string }).state !== 'in_progress');
+    if (!endsLease) return this.send(name, params);
+    // While a report or release ends the lease, a heartbeat refusal is that end, not a loss: the
+    // coordinator can answer the heartbeat before the ending request's ack, which waits for the disk.
+    const leaseId = (params as { lease_id: string }).lease_id;
+    this.endingLeases.add(leaseId);
+    try {
+      return await this.send(name, params);
+    } finally {
+      this.endingLeases.delete(leaseId);
+    }
+  }
+
+  private async send<N extends OperationName>(name: N, params: Omit<Params<N>, 'idempotency_key'> & { idempotency_key?: string }): Promise<Result<N>> {
     const descriptor = OPERATIONS[name];
     const body: Record<string, unknown> = { ...params };
     if (descriptor.mutating && !descriptor.idempotentByNature && body.idempotency_key === undefined) body.idempotency_key = randomUUID();
@@ -206,7 +220,10 @@ export class WorkerClient extends EventEmitter<WorkerClientEvents> {
       }
       try {
         const ack = (await this.socket.timeout(this.options.requestTimeoutMs ?? 10_000).emitWithAck(name, body)) as Ack<Result<N>>;
-        if (ack.ok) return ack.data;
+        if (ack.ok) {
+          this.track(name, body, ack.data);
+          return ack.data;
+        }
         const error = OwpError.fromWire(ack.error as WireError);
         if (error.code === 'HELLO_REQUIRED' || error.code === 'UNAVAILABLE' || error.code === 'RATE_LIMITED') {
           if (Date.now() > deadline) throw error;
@@ -222,51 +239,37 @@ export class WorkerClient extends EventEmitter<WorkerClientEvents> {
     }
   }
 
-  async accept(offerId: string): Promise<Result<'offer.accept'>> {
-    const result = await this.request('offer.accept', { offer_id: offerId });
-    this.offers.delete(offerId);
-    this.trackLease(result.lease);
-    return result;
-  }
-
-  async decline(offerId: string, reason?: string): Promise<Result<'offer.decline'>> {
-    const result = await this.request('offer.decline', reason ? { offer_id: offerId, reason } : { offer_id: offerId });
-    this.offers.delete(offerId);
-    return result;
-  }
-
-  async claim(taskId: string): Promise<Result<'task.claim'>> {
-    const result = await this.request('task.claim', { task_id: taskId });
-    this.trackLease(result.lease);
-    return result;
-  }
-
-  async release(leaseId: string, reason?: string): Promise<Result<'lease.release'>> {
-    const lease = this.mustLease(leaseId);
-    const result = await this.ending(leaseId, () => this.request('lease.release', { lease_id: leaseId, epoch: lease.epoch, ...(reason ? { reason } : {}) }));
-    this.dropLease(leaseId);
-    return result;
-  }
-
-  async report(leaseId: string, report: Omit<Params<'lease.report'>, 'lease_id' | 'epoch' | 'idempotency_key'>): Promise<Result<'lease.report'>> {
-    const lease = this.mustLease(leaseId);
-    const send = (): Promise<Result<'lease.report'>> => this.request('lease.report', { ...report, lease_id: leaseId, epoch: lease.epoch });
-    const result = report.state === 'in_progress' ? await send() : await this.ending(leaseId, send);
-    if (report.state !== 'in_progress') this.dropLease(leaseId);
-    return result;
-  }
-
-  /**
-   * Runs a request that ends a lease. Meanwhile a heartbeat refusal (the coordinator may answer it
-   * before the ending request's ack, which waits for the disk) is the expected end, not a loss.
-   */
-  private async ending<T>(leaseId: string, work: () => Promise<T>): Promise<T> {
-    this.endingLeases.add(leaseId);
-    try {
-      return await work();
-    } finally {
-      this.endingLeases.delete(leaseId);
+  /** Keeps the local view of offers and leases in step with every successful request, however it was sent. */
+  private track(name: OperationName, params: Record<string, unknown>, data: unknown): void {
+    if (name === 'offer.accept' || name === 'offer.decline') this.offers.delete(params.offer_id as string);
+    if (name === 'offer.accept' || name === 'task.claim') {
+      const { lease } = data as Result<'offer.accept'>;
+      for (const [id, offer] of this.offers) if (offer.task_id === lease.task_id) this.offers.delete(id);
+      this.trackLease(lease);
     }
+    if (name === 'lease.release' || (name === 'lease.report' && params.state !== 'in_progress')) this.dropLease(params.lease_id as string);
+  }
+
+  accept(offerId: string): Promise<Result<'offer.accept'>> {
+    return this.request('offer.accept', { offer_id: offerId });
+  }
+
+  decline(offerId: string, reason?: string): Promise<Result<'offer.decline'>> {
+    return this.request('offer.decline', reason ? { offer_id: offerId, reason } : { offer_id: offerId });
+  }
+
+  claim(taskId: string): Promise<Result<'task.claim'>> {
+    return this.request('task.claim', { task_id: taskId });
+  }
+
+  release(leaseId: string, reason?: string): Promise<Result<'lease.release'>> {
+    const lease = this.mustLease(leaseId);
+    return this.request('lease.release', { lease_id: leaseId, epoch: lease.epoch, ...(reason ? { reason } : {}) });
+  }
+
+  report(leaseId: string, report: Omit<Params<'lease.report'>, 'lease_id' | 'epoch' | 'idempotency_key'>): Promise<Result<'lease.report'>> {
+    const lease = this.mustLease(leaseId);
+    return this.request('lease.report', { ...report, lease_id: leaseId, epoch: lease.epoch });
   }
 
   /** Sends one heartbeat now. A refusal (stale epoch, expired) drops the lease and emits lease.lost. */
