@@ -17,6 +17,14 @@ import { UsageError } from './args.ts';
 
 export const STATE_FILE_NAME = 'owp-worker.json';
 
+/** Flags every command that acts for this clone's worker takes (submit, release, status). */
+export const LOCAL_WORKER_FLAGS = {
+  'repo-dir': { type: 'string' },
+  state: { type: 'string' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
 export interface HeldTask {
   task_id: string;
   lease_id: string;

@@ -5,7 +5,7 @@ import { HttpClient } from '../../client/http-client.ts';
 import { currentBranch, isGitRepo, repoRoot } from '../../client/git.ts';
 import { parse } from '../args.ts';
 import { Output } from '../output.ts';
-import { findHeldTask, requireState, stateFilePath, updateState } from '../worker-state.ts';
+import { findHeldTask, requireState, stateFilePath, updateState, LOCAL_WORKER_FLAGS } from '../worker-state.ts';
 
 export const USAGE = `Usage: owp release [--task T-n] [--reason TEXT] [--json]
 
@@ -17,10 +17,7 @@ export async function run(argv: string[]): Promise<number> {
   const { values } = parse(argv, {
     task: { type: 'string' },
     reason: { type: 'string' },
-    'repo-dir': { type: 'string' },
-    state: { type: 'string' },
-    json: { type: 'boolean' },
-    help: { type: 'boolean', short: 'h' },
+    ...LOCAL_WORKER_FLAGS,
   }, USAGE);
   if (values.help) {
     console.log(USAGE);

@@ -4,7 +4,7 @@ import { HttpClient } from '../../client/http-client.ts';
 import { oneLine } from '../../client/prompt.ts';
 import { parse } from '../args.ts';
 import { formatDuration, Output } from '../output.ts';
-import { requireState, stateFilePath } from '../worker-state.ts';
+import { requireState, stateFilePath, LOCAL_WORKER_FLAGS } from '../worker-state.ts';
 
 export const USAGE = `Usage: owp status [--json] [--repo-dir DIR]
 
@@ -13,10 +13,7 @@ Shows the worker that joined from this clone: online or not, skills, capacity, t
 
 export async function run(argv: string[]): Promise<number> {
   const { values } = parse(argv, {
-    'repo-dir': { type: 'string' },
-    state: { type: 'string' },
-    json: { type: 'boolean' },
-    help: { type: 'boolean', short: 'h' },
+    ...LOCAL_WORKER_FLAGS,
   }, USAGE);
   if (values.help) {
     console.log(USAGE);

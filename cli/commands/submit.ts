@@ -16,7 +16,7 @@ import { openPullRequest, GITHUB_API_URL, PullRequestError } from '../../client/
 import { GitError } from '../../client/git.ts';
 import { CliError, parse, UsageError, intFlag } from '../args.ts';
 import { formatDuration, Output } from '../output.ts';
-import { findHeldTask, requireState, stateFilePath, updateState, type HeldTask, type WorkerState } from '../worker-state.ts';
+import { findHeldTask, requireState, stateFilePath, updateState, type HeldTask, type WorkerState, LOCAL_WORKER_FLAGS } from '../worker-state.ts';
 
 export const USAGE = `Usage: owp submit [--task T-n] [--pr-url URL] [--confirm-checklist] [--no-push] [--json]
 
@@ -58,10 +58,7 @@ async function submit(argv: string[]): Promise<number> {
     summary: { type: 'string' },
     'no-push': { type: 'boolean' },
     'gate-timeout-ms': { type: 'string' },
-    'repo-dir': { type: 'string' },
-    state: { type: 'string' },
-    json: { type: 'boolean' },
-    help: { type: 'boolean', short: 'h' },
+    ...LOCAL_WORKER_FLAGS,
   }, USAGE);
   if (values.help) {
     console.log(USAGE);
@@ -74,7 +71,8 @@ async function submit(argv: string[]): Promise<number> {
   const stateFile = await stateFilePath(here, values.state);
   const state = await requireState(stateFile);
   const root = await repoRoot(here);
-  const held = findHeldTask(state, { ...(values.task ? { taskId: values.task } : {}), dir: root, ...((await currentBranch(root)) ? { branch: (await currentBranch(root))! } : {}) });
+  const branchHere = await currentBranch(root);
+  const held = findHeldTask(state, { ...(values.task ? { taskId: values.task } : {}), dir: root, ...(branchHere ? { branch: branchHere } : {}) });
   const dir = held.dir;
   const http = new HttpClient({ baseUrl: state.coordinator, token: state.token });
 

@@ -298,6 +298,12 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     }
   };
   let quit = false;
+  // Ctrl-C outside raw mode (piped output) still ends with the summary and a clean temp folder.
+  const onSigint = (): void => {
+    quit = true;
+  };
+  process.on('SIGINT', onSigint);
+  process.on('SIGTERM', onSigint);
   const input = options.input;
   if (input?.isTTY) {
     input.setRawMode(true);
@@ -338,6 +344,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       }
     }
   } finally {
+    process.off('SIGINT', onSigint);
+    process.off('SIGTERM', onSigint);
     if (input?.isTTY) {
       input.off('data', onKey);
       input.setRawMode(false);
