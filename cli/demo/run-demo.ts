@@ -86,6 +86,9 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   const c = out.colors;
   const speed = options.speed;
   const t = (ms: number): number => Math.max(1, Math.round(ms / speed));
+  // Heartbeats and offers keep a floor: on a busy machine a shorter timeout expires live leases.
+  const heartbeatTimeoutMs = Math.max(4000, t(BASE.heartbeatTimeoutMs));
+  const offerTimeoutMs = Math.max(2000, t(BASE.offerTimeoutMs));
   const dataDir = await prepareDataDir(options.dataDir);
   await writeFile(join(dataDir, MARKER), 'made by owp demo; safe to delete\n');
   const startedAt = Date.now();
@@ -129,15 +132,15 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     repo: DEMO_REPO,
     max_open_prs: maxOpenPrs,
     max_new_prs_per_hour: 1000,
-    heartbeat_timeout_ms: Math.max(1000, t(BASE.heartbeatTimeoutMs)),
-    offer_timeout_ms: Math.max(1000, t(BASE.offerTimeoutMs)),
+    heartbeat_timeout_ms: heartbeatTimeoutMs,
+    offer_timeout_ms: offerTimeoutMs,
     required_gates: ['tests', 'lint'],
   });
   const { tasks: seeded } = await admin.call('task.list', { repo: DEMO_REPO, limit: 1000 });
   const areas = [...new Set(seeded.map((task) => task.area).filter(Boolean))];
   say(c.dim('setup '), `coordinator on ${url} (lowdb store in ${join(dataDir, 'coordinator')})`);
   say(c.dim('setup '), `${DEMO_REPO}: ${seeded.length} ready tasks across areas ${areas.join(', ')}; git remote ${remote}`);
-  say(c.dim('setup '), `review budget: max_open_prs ${maxOpenPrs}; heartbeat timeout ${formatDuration(Math.max(1000, t(BASE.heartbeatTimeoutMs)))}; gates tests + lint`);
+  say(c.dim('setup '), `review budget: max_open_prs ${maxOpenPrs}; heartbeat timeout ${formatDuration(heartbeatTimeoutMs)}; gates tests + lint`);
   out.block(`\n  ${c.bold('Dashboard:')} ${c.underline(`${url}/`)}   ${c.dim(`(admin token in ${started.adminTokenFile ?? 'memory'})`)}`);
   out.event('dashboard', { url: `${url}/`, coordinator: url, data_dir: dataDir });
 
@@ -278,7 +281,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   const canTakeOver = (task: Task, victim: SimWorker): boolean =>
     workers.some((w) => w !== victim && w.alive && task.skills.every((s) => w.spec.skills.includes(s)) && w.spec.trust >= task.tier);
   const pickVictim = (requireTakeover: boolean): SimWorker | undefined =>
-    workers.find((w) => w.alive && [...w.active.values()].some(({ task }) => !requireTakeover || canTakeOver(task, w)));
+    workers.find((w) => w.alive && [...w.active.values()].some(({ task, phase }) => !requireTakeover || (phase === 'working' && canTakeOver(task, w))));
   const kill = (victim: SimWorker, why: string): void => {
     if (killed) return;
     killed = victim;
@@ -329,13 +332,12 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       const budget = await admin.call('repo.get', { repo: DEMO_REPO });
       const used = budget.budget.open_prs + budget.budget.live_leases + budget.budget.open_offers;
       out.status(`${c.dim(`${formatDuration(Date.now() - startedAt)}`)} · budget ${used}/${budget.budget.max_open_prs} · ${prsOpened} PRs opened · ${merged} merged${killed ? '' : ' · press k to kill a volunteer'} · q to stop`);
+      // Nothing active is left only once the killed volunteer's lease has expired too.
       if (await allDoableDone(admin)) {
-        if (killed || !options.autoKill) {
-          if (!killed || requeuedAfterKill) {
-            finished = true;
-            break;
-          }
-        }
+        finished = true;
+        if (!killed) out.warn('No volunteer was killed this run (nobody held a task another could take over at the cue).');
+        else if (!requeuedAfterKill) out.warn(`${killed.spec.login}'s task expired but nobody else could take it over.`);
+        break;
       }
       if (Date.now() > deadline) {
         timedOut = true;

@@ -41,7 +41,8 @@ export class SimWorker {
   client: WorkerClient | undefined;
   workerId = '';
   alive = true;
-  readonly active = new Map<string, { lease: Lease; task: Task }>();
+  /** Tasks in hand; `working` while the volunteer is still on it (a crash then loses real work). */
+  readonly active = new Map<string, { lease: Lease; task: Task; phase: 'starting' | 'working' | 'finishing' }>();
   private readonly abort = new AbortController();
   private clone = '';
   private token = '';
@@ -108,14 +109,18 @@ export class SimWorker {
       if (this.alive) this.ctx.say(this, `could not accept ${offer.task_id}: ${(error as Error).message}`);
       return;
     }
-    this.active.set(accepted.task.id, accepted);
+    this.active.set(accepted.task.id, { ...accepted, phase: 'starting' });
     try {
       await this.work(accepted.lease, accepted.task);
     } catch (error) {
       if (this.alive) {
         this.ctx.say(this, `${accepted.task.id} failed (${(error as Error).message}); giving it back`);
         // Holding a lease on work that failed would keep the task and its area locked until expiry.
-        await this.client.release(accepted.lease.lease_id, `work failed: ${(error as Error).message}`.slice(0, 500)).catch(() => undefined);
+        try {
+          await this.client.release(accepted.lease.lease_id, `work failed: ${(error as Error).message}`.slice(0, 500));
+        } catch {
+          // The lease is already gone (expired or cancelled): nothing to give back.
+        }
       }
     } finally {
       this.active.delete(accepted.task.id);
@@ -127,8 +132,10 @@ export class SimWorker {
     const workspace = await prepareTaskWorkspace({ repoDir: this.clone, task, tasksDir: join(this.ctx.workDir, this.spec.login, 'tasks') });
     this.check();
     await client.report(lease.lease_id, { state: 'in_progress' });
+    this.setPhase(task.id, 'working');
     await this.sleep(this.ctx.workMs(task));
     this.check();
+    this.setPhase(task.id, 'finishing');
     const areaDir = (workspace.contract.areas[task.area ?? ''] ?? ['notes/**'])[0]!.replace(/\/?\*\*.*$/, '').replace(/\/[^/]*\.[a-z]+$/, '') || 'notes';
     const dir = join(workspace.dir, areaDir);
     await mkdir(dir, { recursive: true });
@@ -158,6 +165,11 @@ export class SimWorker {
     });
     this.check();
     await client.report(lease.lease_id, { state: 'pr_opened', pr: { url: pr.url, number: pr.number, branch: workspace.branch, gates, opened_at: Date.now() } });
+  }
+
+  private setPhase(taskId: string, phase: 'working' | 'finishing'): void {
+    const entry = this.active.get(taskId);
+    if (entry) entry.phase = phase;
   }
 
   private check(): void {
