@@ -9,7 +9,23 @@ import { CONTRACT_FILE_GLOB, CONTRACT_LANGUAGE_ID, POLICY_FILE_GLOB, POLICY_LANG
 
 export const CONTRACT_LANGUAGE_CLIENT_ID = 'owp.contractLanguage';
 
-export function registerContractLanguage(context: vscode.ExtensionContext): void {
+/**
+ * Starts the language server the first time a contract or policy file is open, so windows without
+ * one never spawn it (activation stays cheap).
+ */
+export function registerContractLanguage(context: vscode.ExtensionContext, workspace: typeof vscode.workspace): void {
+  const isOwpFile = (doc: vscode.TextDocument): boolean => doc.uri.scheme === 'file' && /(^|[\\/])(\.owp\.yml|\.owp[\\/]policy\.yml)$/.test(doc.uri.fsPath);
+  let started = false;
+  const startOnce = (doc: vscode.TextDocument): void => {
+    if (started || !isOwpFile(doc)) return;
+    started = true;
+    startContractLanguageClient(context);
+  };
+  workspace.textDocuments.forEach(startOnce);
+  context.subscriptions.push(workspace.onDidOpenTextDocument(startOnce));
+}
+
+function startContractLanguageClient(context: vscode.ExtensionContext): void {
   const module = context.asAbsolutePath('dist/lsp-server.cjs');
   const serverOptions: ServerOptions = {
     run: { module, transport: TransportKind.stdio },

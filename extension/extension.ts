@@ -4,6 +4,7 @@
  */
 import * as vscode from 'vscode';
 import { COMMANDS, CONTEXT_KEYS, EXTERNAL_COMMANDS, OUTPUT_CHANNEL_NAME, SETTINGS, SETTINGS_SECTION, VIEWS } from './constants.ts';
+import { registerContractLanguage } from './contract-language.ts';
 import { openDashboard } from './dashboard-panel.ts';
 import { WorkspaceIdentityStore } from './identity-store.ts';
 import { PoolSession } from './logic/pool-session.ts';
@@ -73,6 +74,7 @@ export function activate(context: vscode.ExtensionContext): void {
     vscode.workspace.onDidChangeConfiguration((event) => onSettingsChanged(event, services)),
   );
 
+  registerContractLanguage(context, vscode.workspace);
   onChanged();
   resumeInBackground(services);
 }
