@@ -229,7 +229,7 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
         await this.whenIdle();
         await this.store.probe();
         await this.reload();
-        this.degraded = null;
+        if (this.degraded) return; // failed again while re-announcing sockets: that failure runs its own recovery
         this.options.log?.('owp: storage recovered; state reloaded from disk');
         this.emit('degraded', null);
       } catch {
@@ -245,11 +245,16 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
     this.warnings.push(...warnings);
     this.engine = engine;
     this.recent = [];
+    // Leave degraded mode before re-announcing live sockets: their worker.connected events must be
+    // committed, and a commit while degraded is refused (which would fail every reload forever).
+    this.degraded = null;
+    const reconnected: Array<Promise<void>> = [];
     for (const [workerId, count] of this.liveSockets) {
       if (!engine.state.workers.has(workerId)) continue;
-      for (let i = 0; i < count; i += 1) await this.commit(engine.connected(workerId));
+      for (let i = 0; i < count; i += 1) reconnected.push(this.commit(engine.connected(workerId)));
     }
     this.requestSchedule();
+    await Promise.all(reconnected.map((p) => p.catch(() => undefined)));
   }
 
   private deliver(notifications: readonly Notification[]): void {

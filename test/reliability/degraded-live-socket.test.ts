@@ -1,0 +1,39 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { rmSync } from 'node:fs';
+import { createCoordinator } from '../../coordinator/app.ts';
+import { SystemClock } from '../../coordinator/clock.ts';
+import { LowdbStore } from '../../coordinator/store/lowdb.ts';
+import { HttpClient } from '../../client/http-client.ts';
+import { WorkerClient } from '../../client/worker-client.ts';
+import { tempDir, until } from '../helpers/coordinator.ts';
+
+test('a full disk with a worker connected: the coordinator leaves degraded mode once the disk works again', async () => {
+  const dir = tempDir();
+  let full = false;
+  const store = new LowdbStore(dir, {
+    beforeWrite: () => {
+      if (full) throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+    },
+  });
+  const coordinator = await createCoordinator({ store, clock: new SystemClock(), adminTokens: ['owpm_live'], sweepIntervalMs: 50 });
+  const url = await coordinator.listen(0);
+  const admin = new HttpClient({ baseUrl: url, token: 'owpm_live' });
+  const { worker, token } = await WorkerClient.register(url, { github_login: 'degraded-volunteer', skills: ['docs'], capacity: 2, tools: ['none'], capabilities: { can_run_tests: true, can_open_prs: true } });
+  const client = new WorkerClient({ url, token, reconnectionDelayMs: 100, reconnectionDelayMaxMs: 500 });
+  try {
+    await client.connect();
+    await admin.call('repo.configure', { repo: 'live/repo' });
+    full = true;
+    const refused = await admin.callRaw('task.create', { repo: 'live/repo', title: 'refused', idempotency_key: 'k1' });
+    assert.equal(!refused.ok && refused.error.code, 'UNAVAILABLE');
+    full = false;
+    await until(async () => (await fetch(`${url}/healthz`)).status === 200, 'recovered with a live socket', 10_000);
+    const { workers } = await admin.call('worker.list', {});
+    assert.equal(workers.find((w) => w.id === worker.id)?.online, true, 'the connected worker is online again after the reload');
+  } finally {
+    client.close();
+    await coordinator.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
