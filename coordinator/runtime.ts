@@ -116,13 +116,15 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
       for (const check of this.options.beforeCommand ?? []) await check(principal, name, params, this);
       const outcome = this.engine.execute(principal, name, params);
       if (outcome.replayOf) {
+        // Rejects when the original was not made durable: the replay must not acknowledge it either.
         await this.inflight.get(`${outcome.replayOf.scope}\u0000${outcome.replayOf.key}`);
       }
       const durable = this.commit(outcome);
       const idem = outcome.events[0]?.idem;
       if (idem) {
         const k = `${idem.scope}\u0000${idem.key}`;
-        this.inflight.set(k, durable.catch(() => undefined));
+        durable.catch(() => undefined);
+        this.inflight.set(k, durable);
         durable.finally(() => this.inflight.delete(k)).catch(() => undefined);
       }
       await durable;
