@@ -141,6 +141,12 @@ async function hello(socket: Socket, data: SocketData, params: Record<string, un
     if (params.profile) await runtime.applyProfile(principal.id, params.profile as Record<string, unknown>);
     if (!data.hello) {
       await socket.join(`worker:${principal.id}`);
+      // The socket may have closed while the profile was written. Its disconnect handler saw no hello,
+      // so counting it as connected now would leave the worker online with no socket, forever.
+      if (!socket.connected) {
+        void socket.leave(`worker:${principal.id}`);
+        throw new OwpError('UNAVAILABLE', 'The connection closed during session.hello; connect again.');
+      }
       data.hello = true;
       await runtime.workerConnected(principal.id);
     }
