@@ -62,6 +62,8 @@ export class WorkerClient extends EventEmitter<WorkerClientEvents> {
   private helloDone: Promise<void>;
   private resolveHello: () => void = () => undefined;
   private readonly timers = new Map<string, NodeJS.Timeout>();
+  /** Leases this client is giving back (release, final report): a refused heartbeat on them is no loss. */
+  private readonly finishing = new Set<string>();
   private readonly options: WorkerClientOptions;
   private closed = false;
 
@@ -247,12 +249,18 @@ export class WorkerClient extends EventEmitter<WorkerClientEvents> {
 
   release(leaseId: string, reason?: string): Promise<Result<'lease.release'>> {
     const lease = this.mustLease(leaseId);
-    return this.request('lease.release', { lease_id: leaseId, epoch: lease.epoch, ...(reason ? { reason } : {}) });
+    return this.finishingLease(leaseId, this.request('lease.release', { lease_id: leaseId, epoch: lease.epoch, ...(reason ? { reason } : {}) }));
   }
 
   report(leaseId: string, report: Omit<Params<'lease.report'>, 'lease_id' | 'epoch' | 'idempotency_key'>): Promise<Result<'lease.report'>> {
     const lease = this.mustLease(leaseId);
-    return this.request('lease.report', { ...report, lease_id: leaseId, epoch: lease.epoch });
+    const sent = this.request('lease.report', { ...report, lease_id: leaseId, epoch: lease.epoch });
+    return report.state === 'in_progress' ? sent : this.finishingLease(leaseId, sent);
+  }
+
+  private finishingLease<T>(leaseId: string, request: Promise<T>): Promise<T> {
+    this.finishing.add(leaseId);
+    return request.finally(() => this.finishing.delete(leaseId));
   }
 
   /** Sends one heartbeat now. A refusal (stale epoch, expired) drops the lease and emits lease.lost. */
@@ -261,12 +269,15 @@ export class WorkerClient extends EventEmitter<WorkerClientEvents> {
     if (!lease) return undefined;
     try {
       const { lease: renewed } = await this.request('lease.heartbeat', { lease_id: leaseId, epoch: lease.epoch });
+      if (!this.leases.has(leaseId)) return undefined; // dropped while the heartbeat was in flight
       this.leases.set(leaseId, renewed);
       this.emit('lease.renewed', renewed);
       return renewed;
     } catch (error) {
       const e = error as OwpError;
       if (e.code === 'STALE_EPOCH' || e.code === 'LEASE_EXPIRED' || e.code === 'NOT_HOLDER' || e.code === 'NOT_FOUND') {
+        // Already dropped (another refusal, a cancellation, a resume) or being given back: not a new loss.
+        if (!this.leases.has(leaseId) || this.finishing.has(leaseId)) return undefined;
         this.dropLease(leaseId);
         this.emit('lease.lost', { lease, reason: e.message, code: e.code });
       }
