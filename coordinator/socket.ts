@@ -6,7 +6,7 @@
 import type { Server, Socket } from 'socket.io';
 import { OwpError } from '../protocol/errors.ts';
 import { OPERATIONS, type Ack, type OperationName } from '../protocol/operations.ts';
-import { isOperationName, validateParams } from '../protocol/validate.ts';
+import { LIMITS, checkStructure, isOperationName, validateParams } from '../protocol/validate.ts';
 import { SUPPORTED_PROTOCOL_VERSIONS, PROTOCOL_VERSION } from '../protocol/version.ts';
 import { ANONYMOUS, scopeCovers, type Principal } from './auth.ts';
 import { TokenBucket } from './rate-limit.ts';
@@ -119,6 +119,12 @@ async function handle(socket: Socket, data: SocketData, event: unknown, params: 
     const body = params === undefined ? {} : params;
     if (body === null || typeof body !== 'object' || Array.isArray(body)) {
       throw new OwpError('VALIDATION_FAILED', `The ${event} payload must be a JSON object.`, { errors: [{ path: '/', message: 'must be object' }] });
+    }
+    // socket.io itself allows up to maxHttpBufferSize (1 MB); the protocol's limit is the same on both bindings.
+    checkStructure(body); // bounds the depth first, so measuring cannot overflow the stack
+    const bytes = Buffer.byteLength(JSON.stringify(body));
+    if (bytes > LIMITS.maxPayloadBytes) {
+      throw new OwpError('PAYLOAD_TOO_LARGE', `The payload is ${bytes} bytes; the limit is ${LIMITS.maxPayloadBytes}.`, { max_payload_bytes: LIMITS.maxPayloadBytes });
     }
     validateParams(event, body);
     if (event === 'session.hello') return { ok: true, data: await hello(socket, data, body as Record<string, unknown>, runtime) };
