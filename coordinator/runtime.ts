@@ -109,7 +109,8 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
         throw new OwpError('UNAVAILABLE', `The coordinator cannot make changes durable right now (${this.degraded.message}). Nothing was changed; retry later with the same idempotency key.`);
       }
       if (name === 'journal.read') return { ok: true, data: await this.readJournalFor(principal, params) };
-      if (name === 'task.get') {
+      // The archive is read here, before the engine authorizes: an anonymous caller goes on to the engine's refusal.
+      if (name === 'task.get' && principal.kind !== 'anonymous') {
         const archived = await this.archivedTask(params.task_id as string);
         if (archived) return { ok: true, data: { task: archived } };
       }
