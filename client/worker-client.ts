@@ -159,6 +159,7 @@ export class WorkerClient extends EventEmitter<WorkerClientEvents> {
       const error = OwpError.fromWire(ack.error as WireError);
       this.emit('connect.error', error);
       if (error.code === 'VERSION_UNSUPPORTED' || error.code === 'UNAUTHENTICATED') this.socket.disconnect();
+      else this.retryHello();
       return;
     }
     const hello = ack.data;
@@ -178,6 +179,15 @@ export class WorkerClient extends EventEmitter<WorkerClientEvents> {
     this.resolveHello();
     this.emit('hello', hello);
     for (const offer of fresh) this.emit('offer', offer);
+  }
+
+  /** A passing refusal (storage down, rate limited): say hello again on this connection after a pause. */
+  private retryHello(): void {
+    const socket = this.socket;
+    const timer = setTimeout(() => {
+      if (!this.closed && socket.connected && this.state !== 'connected') void this.sayHello();
+    }, 1000);
+    timer.unref?.();
   }
 
   private setState(state: ConnectionState): void {
