@@ -62,7 +62,8 @@ export class WorkerClient extends EventEmitter<WorkerClientEvents> {
   private helloDone: Promise<void>;
   private resolveHello: () => void = () => undefined;
   private readonly timers = new Map<string, NodeJS.Timeout>();
-  private readonly endingLeases = new Set<string>();
+  /** Leases this client is giving back (release, final report): a refused heartbeat on them is no loss. */
+  private readonly finishing = new Set<string>();
   private readonly options: WorkerClientOptions;
   private closed = false;
 
@@ -165,6 +166,7 @@ export class WorkerClient extends EventEmitter<WorkerClientEvents> {
       const error = OwpError.fromWire(ack.error as WireError);
       this.emit('connect.error', error);
       if (error.code === 'VERSION_UNSUPPORTED' || error.code === 'UNAUTHENTICATED') this.socket.disconnect();
+      else this.retryHello();
       return;
     }
     const hello = ack.data;
@@ -191,6 +193,15 @@ export class WorkerClient extends EventEmitter<WorkerClientEvents> {
     for (const offer of fresh) this.emit('offer', offer);
   }
 
+  /** A passing refusal (storage down, rate limited): say hello again on this connection after a pause. */
+  private retryHello(): void {
+    const socket = this.socket;
+    const timer = setTimeout(() => {
+      if (!this.closed && socket.connected && this.state !== 'connected') void this.sayHello();
+    }, 1000);
+    timer.unref?.();
+  }
+
   private setState(state: ConnectionState): void {
     if (this.state === state) return;
     this.state = state;
@@ -207,11 +218,11 @@ export class WorkerClient extends EventEmitter<WorkerClientEvents> {
     // While a report or release ends the lease, a heartbeat refusal is that end, not a loss: the
     // coordinator can answer the heartbeat before the ending request's ack, which waits for the disk.
     const leaseId = (params as { lease_id: string }).lease_id;
-    this.endingLeases.add(leaseId);
+    this.finishing.add(leaseId);
     try {
       return await this.send(name, params);
     } finally {
-      this.endingLeases.delete(leaseId);
+      this.finishing.delete(leaseId);
     }
   }
 
@@ -288,14 +299,15 @@ export class WorkerClient extends EventEmitter<WorkerClientEvents> {
     if (!lease) return undefined;
     try {
       const { lease: renewed } = await this.request('lease.heartbeat', { lease_id: leaseId, epoch: lease.epoch });
-      // A report or release may have ended the lease while this heartbeat was in flight.
-      if (!this.leases.has(leaseId)) return undefined;
+      if (!this.leases.has(leaseId)) return undefined; // dropped while the heartbeat was in flight
       this.leases.set(leaseId, renewed);
       this.emit('lease.renewed', renewed);
       return renewed;
     } catch (error) {
       const e = error as OwpError;
-      if ((e.code === 'STALE_EPOCH' || e.code === 'LEASE_EXPIRED' || e.code === 'NOT_HOLDER' || e.code === 'NOT_FOUND') && this.leases.has(leaseId) && !this.endingLeases.has(leaseId)) {
+      if (e.code === 'STALE_EPOCH' || e.code === 'LEASE_EXPIRED' || e.code === 'NOT_HOLDER' || e.code === 'NOT_FOUND') {
+        // Already dropped (another refusal, a cancellation, a resume) or being given back: not a new loss.
+        if (!this.leases.has(leaseId) || this.finishing.has(leaseId)) return undefined;
         this.dropLease(leaseId);
         this.emit('lease.lost', { lease, reason: e.message, code: e.code });
       }
