@@ -352,6 +352,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       input.off('data', onKey);
       input.setRawMode(false);
       input.pause();
+      // A paused terminal still holds the event loop open.
+      (input as NodeJS.ReadStream & { unref?: () => void }).unref?.();
     }
     out.status('');
   }
