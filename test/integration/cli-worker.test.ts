@@ -24,7 +24,7 @@ pwd >> "$OWP_FAKE_LOG.$(basename "$PWD")"
 id=$(basename "$PWD")
 mkdir -p docs
 case "$*" in
-  *"break me"*) printf '# %s\\n' "$id" > "docs/$id.md" ;;
+  *"break me"*) printf '# %s\\n' "$id" > "docs/$id.md"; printf 'test: "true"\\nlint: "true"\\ngates: []\\n' > .owp.yml ;;
   *) printf '# %s fixed\\n\\nThe typo is gone.\\n' "$id" > "docs/$id.md" ;;
 esac
 `;
@@ -116,7 +116,8 @@ test('owp worker, status, submit and release against a real coordinator and git 
     assert.equal(execFileSync('git', ['--git-dir', remote, 'rev-parse', `refs/heads/${workspace.branch}`], { encoding: 'utf8' }).trim(), execFileSync('git', ['-C', workspace.dir, 'rev-parse', 'HEAD'], { encoding: 'utf8' }).trim(), 'the branch is pushed');
     await seen((e) => e.event === 'task.done' && e.task_id === t1, 'the worker notices the task moved on to pr_opened');
 
-    // A failing gate: submit refuses, the lease stays, then owp release gives it back.
+    // A failing gate: submit refuses, the lease stays, then owp release gives it back. The tool
+    // also weakened .owp.yml on the branch; the gates still follow the default branch's contract.
     const t2 = await pool.task(REPO, { title: 'Document the flag (break me)', area: 'tests', skills: ['docs'], effort: 1 });
     const ws2 = (await seen((e) => e.event === 'workspace' && e.task_id === t2, 'second task checked out')) as { dir: string };
     await seen((e) => e.event === 'handoff.finished' && e.task_id === t2, 'claude finished T-2');
