@@ -17,6 +17,8 @@ const COMMANDS: Record<string, Command> = {
   release: { summary: 'give a held task back to the pool', load: () => import('./commands/release.ts') },
   status: { summary: "this clone's worker: leases, offers, worktrees", load: () => import('./commands/status.ts') },
   demo: { summary: 'the five-minute demo: coordinator, git repo, three workers, kill and requeue', load: () => import('./commands/demo.ts') },
+  contract: { summary: 'validate a repo contract (.owp.yml) or apply its gates to a repo', load: () => import('./commands/contract.ts') },
+  policy: { summary: 'validate, apply or dry-run (explain) a repo policy (.owp/policy.yml)', load: () => import('./commands/policy.ts') },
   github: { summary: 'check the tokens of the config\'s github section (owp github check --config FILE)', load: () => import('./commands/github.ts') },
 };
 
