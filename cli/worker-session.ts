@@ -319,12 +319,15 @@ export class WorkerSession {
       this.cleanupInput = () => {
         input.off('data', this.keyHandler);
         input.setRawMode(false);
-        input.pause();
+        releaseInput(input);
       };
     } else {
       const rl = createInterface({ input });
       rl.on('line', this.keyHandler);
-      this.cleanupInput = () => rl.close();
+      this.cleanupInput = () => {
+        rl.close();
+        releaseInput(input);
+      };
     }
   }
 
@@ -345,4 +348,10 @@ export class WorkerSession {
       input.resume();
     }
   }
+}
+
+/** Stops reading stdin for good: a paused pipe or terminal still holds the event loop open. */
+function releaseInput(input: NodeJS.ReadStream): void {
+  input.pause();
+  (input as NodeJS.ReadStream & { unref?: () => void }).unref?.();
 }

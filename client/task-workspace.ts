@@ -10,7 +10,7 @@ import { mkdir } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Task } from '../protocol/model.ts';
 import { branchName } from './branch-name.ts';
-import { CONTRACT_FILE, DEFAULT_CONTRACT, loadContract, parseContract, type RepoContract } from './contract.ts';
+import { CONTRACT_FILE, DEFAULT_CONTRACT, parseContract, type RepoContract } from './contract.ts';
 import { addWorktree, currentBranch, defaultBranch, git, hasRemote, isGitRepo, repoRoot, showFile } from './git.ts';
 
 export interface TaskWorkspace {
@@ -65,9 +65,8 @@ async function prepareNow(options: PrepareOptions): Promise<TaskWorkspace> {
   if (withRemote) await git(root, ['fetch', '--quiet', remote]);
   const base = await defaultBranch(root, remote);
   const startPoint = withRemote ? `${remote}/${base}` : base;
-  const contractText = await showFile(root, startPoint, CONTRACT_FILE);
-  const baseContract = contractText === undefined ? structuredClone(DEFAULT_CONTRACT) : parseContract(contractText);
-  const branch = branchName(baseContract.branch, { task_id: options.task.id, title: options.task.title, ...(options.task.issue ? { issue_number: options.task.issue.number } : {}) });
+  const contract = await contractAt(root, startPoint);
+  const branch = branchName(contract.branch, { task_id: options.task.id, title: options.task.title, ...(options.task.issue ? { issue_number: options.task.issue.number } : {}) });
   const dir = join(options.tasksDir ?? defaultTasksDir(root), options.task.id);
   let created = false;
   if (existsSync(dir) && (await isGitRepo(dir))) {
@@ -77,7 +76,22 @@ async function prepareNow(options: PrepareOptions): Promise<TaskWorkspace> {
     await mkdir(dirname(dir), { recursive: true });
     created = (await addWorktree(root, dir, branch, startPoint)).created;
   }
-  // Read the contract as checked out, so gates run what this branch says.
-  const { contract } = await loadContract(dir);
   return { dir, branch, base, contract, created };
+}
+
+/** The contract at a revision (defaults when the repo has none there). */
+export async function contractAt(dir: string, rev: string): Promise<RepoContract> {
+  const text = await showFile(dir, rev, CONTRACT_FILE);
+  return text === undefined ? structuredClone(DEFAULT_CONTRACT) : parseContract(text);
+}
+
+/**
+ * The contract a task's gates follow: the default branch's, freshly fetched, never the task
+ * branch's own copy. An AI tool steered by a hostile issue could edit `.owp.yml` on the branch to
+ * weaken its gates (`test: "true"`); the evidence must come from the rules the maintainers merged.
+ */
+export async function baseContract(dir: string, base: string, remote = 'origin'): Promise<RepoContract> {
+  if (!(await hasRemote(dir, remote))) return contractAt(dir, base);
+  await git(dir, ['fetch', '--quiet', remote, base]).catch(() => undefined);
+  return contractAt(dir, `${remote}/${base}`);
 }

@@ -12,7 +12,7 @@ import { startDemoVolunteers } from '../demo-volunteers.ts';
  * to the server; the page stores it for the tab and clears the address bar), like Jupyter's
  * login link. On any other address the token is not printed: sign in on the page with it.
  */
-function dashboardUrl(url: string, adminToken: string): string {
+export function dashboardUrl(url: string, adminToken: string): string {
   const host = new URL(url).hostname;
   const loopback = host === '127.0.0.1' || host === 'localhost' || host === '[::1]' || host === '::1';
   return loopback ? `${url}/#token=${encodeURIComponent(adminToken)}` : `${url}/  (sign in with the admin token)`;

@@ -9,7 +9,8 @@ import { createInterface } from 'node:readline/promises';
 import type { GateEvidence, Task } from '../../protocol/model.ts';
 import { OwpError } from '../../protocol/errors.ts';
 import { HttpClient } from '../../client/http-client.ts';
-import { loadContract, type RepoContract } from '../../client/contract.ts';
+import type { RepoContract } from '../../client/contract.ts';
+import { baseContract } from '../../client/task-workspace.ts';
 import { missingGates, runGates } from '../../client/gates.ts';
 import { commitAll, currentBranch, hasRemote, isGitRepo, parseRemoteUrl, push, remoteUrl, repoRoot } from '../../client/git.ts';
 import { openPullRequest, GITHUB_API_URL, PullRequestError } from '../../client/pull-request.ts';
@@ -90,8 +91,8 @@ async function submit(argv: string[]): Promise<number> {
   const sha = await commitAll(dir, values.message ?? `${held.task_id}: ${task.title.replace(/\s+/g, ' ').slice(0, 200)}`);
   if (sha) out.success(`Committed remaining changes (${sha.slice(0, 8)})`, { commit: sha });
 
-  // 3. Gates.
-  const { contract } = await loadContract(dir);
+  // 3. Gates, as the default branch's contract defines them.
+  const contract = await baseContract(dir, held.base);
   const confirmed = await confirmChecklist(contract, Boolean(values['confirm-checklist']), out);
   const evidence = await runGatesWithProgress(dir, contract, confirmed, out, intFlag(values['gate-timeout-ms'], 'gate-timeout-ms', 600_000));
   const required = [...new Set([...contract.gates, ...(await requiredByCoordinator(http, task.repo))])];

@@ -16,6 +16,7 @@ import type { Result } from '../../protocol/operations.ts';
 import { startCoordinator, type Started } from '../../coordinator/server.ts';
 import { DEMO_REPO, seedDemo } from '../../coordinator/seed.ts';
 import { dashboardStaticHandler } from '../../coordinator/dashboard-static.ts';
+import { dashboardUrl } from '../commands/coordinator.ts';
 import { HttpClient } from '../../client/http-client.ts';
 import { oneLine } from '../../client/prompt.ts';
 import { formatDuration, type Output } from '../output.ts';
@@ -141,7 +142,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   say(c.dim('setup '), `coordinator on ${url} (lowdb store in ${join(dataDir, 'coordinator')})`);
   say(c.dim('setup '), `${DEMO_REPO}: ${seeded.length} ready tasks across areas ${areas.join(', ')}; git remote ${remote}`);
   say(c.dim('setup '), `review budget: max_open_prs ${maxOpenPrs}; heartbeat timeout ${formatDuration(heartbeatTimeoutMs)}; gates tests + lint`);
-  out.block(`\n  ${c.bold('Dashboard:')} ${c.underline(`${url}/`)}   ${c.dim(`(admin token in ${started.adminTokenFile ?? 'memory'})`)}`);
+  out.block(`\n  ${c.bold('Dashboard:')} ${c.underline(dashboardUrl(url, started.adminToken))}`);
   out.event('dashboard', { url: `${url}/`, coordinator: url, data_dir: dataDir });
 
   // ---- narration of the journal ------------------------------------------------------------------
@@ -352,6 +353,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       input.off('data', onKey);
       input.setRawMode(false);
       input.pause();
+      // A paused terminal still holds the event loop open.
+      (input as NodeJS.ReadStream & { unref?: () => void }).unref?.();
     }
     out.status('');
   }
@@ -368,7 +371,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
 
   for (const w of workers) if (w.alive) w.stop();
   if (options.stay) {
-    out.block(`\n  Dashboard still up at ${c.underline(`${url}/`)}. Press Ctrl-C to stop.`);
+    out.block(`\n  Dashboard still up at ${c.underline(dashboardUrl(url, started.adminToken))}. Press Ctrl-C to stop.`);
     await new Promise<void>((done) => {
       process.once('SIGINT', () => done());
       process.once('SIGTERM', () => done());

@@ -24,7 +24,7 @@ pwd >> "$OWP_FAKE_LOG.$(basename "$PWD")"
 id=$(basename "$PWD")
 mkdir -p docs
 case "$*" in
-  *"break me"*) printf '# %s\\n' "$id" > "docs/$id.md" ;;
+  *"break me"*) printf '# %s\\n' "$id" > "docs/$id.md"; printf 'test: "true"\\nlint: "true"\\ngates: []\\n' > .owp.yml ;;
   *) printf '# %s fixed\\n\\nThe typo is gone.\\n' "$id" > "docs/$id.md" ;;
 esac
 `;
@@ -116,7 +116,8 @@ test('owp worker, status, submit and release against a real coordinator and git 
     assert.equal(execFileSync('git', ['--git-dir', remote, 'rev-parse', `refs/heads/${workspace.branch}`], { encoding: 'utf8' }).trim(), execFileSync('git', ['-C', workspace.dir, 'rev-parse', 'HEAD'], { encoding: 'utf8' }).trim(), 'the branch is pushed');
     await seen((e) => e.event === 'task.done' && e.task_id === t1, 'the worker notices the task moved on to pr_opened');
 
-    // A failing gate: submit refuses, the lease stays, then owp release gives it back.
+    // A failing gate: submit refuses, the lease stays, then owp release gives it back. The tool
+    // also weakened .owp.yml on the branch; the gates still follow the default branch's contract.
     const t2 = await pool.task(REPO, { title: 'Document the flag (break me)', area: 'tests', skills: ['docs'], effort: 1 });
     const ws2 = (await seen((e) => e.event === 'workspace' && e.task_id === t2, 'second task checked out')) as { dir: string };
     await seen((e) => e.event === 'handoff.finished' && e.task_id === t2, 'claude finished T-2');
@@ -146,6 +147,53 @@ test('owp worker, status, submit and release against a real coordinator and git 
   } finally {
     if (worker && worker.exitCode === null) worker.kill('SIGKILL');
     await github.close();
+    await pool.close();
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('owp worker without --auto-accept: an offer is taken on a key, the prompt is printed, and a restart resumes the lease', { timeout: 180_000 }, async () => {
+  const pool = await startPool('lowdb');
+  const root = tempDir('owp-cli-keys-');
+  const remote = await createDemoRemote(join(root, 'git'));
+  const children: ChildProcessWithoutNullStreams[] = [];
+  try {
+    await pool.repo(REPO, { offer_timeout_ms: 60_000 });
+    const taskId = await pool.task(REPO, { title: 'Explain ```the``` flag', area: 'docs', skills: ['docs'], effort: 1 });
+    const clone = join(root, 'bob', 'hello-owp');
+    mkdirSync(join(root, 'bob'));
+    execFileSync('git', ['clone', '--quiet', remote, clone]);
+    const env = { ...process.env, NO_COLOR: '1' };
+    const start = (args: string[]): { child: ChildProcessWithoutNullStreams; output: () => string } => {
+      const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'cli', 'main.ts'), 'worker', ...args, '--repo-dir', clone, '--json'], { cwd: ROOT, env, stdio: ['pipe', 'pipe', 'pipe'] });
+      children.push(child);
+      let text = '';
+      child.stdout.on('data', (d: Buffer) => (text += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (text += d.toString()));
+      return { child, output: () => text };
+    };
+
+    const first = start(['--coordinator', pool.url, '--github-login', 'bob', '--skills', 'docs', '--tool', 'none']);
+    const offer = await until(() => events(first.output()).find((e) => e.event === 'offer'), `an offer\n${first.output()}`, 60_000);
+    assert.equal((offer.offer as { task_id: string }).task_id, taskId);
+    assert.equal((await pool.admin.call('task.get', { task_id: taskId })).task.state, 'offered', 'nothing is accepted without a key');
+    first.child.stdin.write('a\n');
+    const prompt = await until(() => events(first.output()).find((e) => e.event === 'prompt'), `the printed prompt\n${first.output()}`, 60_000);
+    assert.match(String(prompt.prompt), new RegExp(`# OWP task ${taskId}`));
+    assert.match(String(prompt.prompt), /````text title \(untrusted data\)\nExplain ```the``` flag\n````/, 'backticks in the title cannot close the fence');
+    assert.equal((await pool.admin.call('task.get', { task_id: taskId })).task.state, 'in_progress');
+    first.child.stdin.write('q\n');
+    assert.equal(await new Promise((resolve) => first.child.once('close', resolve)), 0);
+
+    // Started again from the same clone: no flags needed, the lease is resumed and heartbeated.
+    const second = start([]);
+    await until(() => events(second.output()).find((e) => e.event === 'log' && String(e.message).startsWith(`Resumed ${taskId}`)), `resumed\n${second.output()}`, 60_000);
+    const status = await owp(['status', '--json', '--repo-dir', clone], env);
+    assert.equal((JSON.parse(status.stdout) as { leases: Array<{ task_id: string }> }).leases[0]?.task_id, taskId);
+    second.child.kill('SIGTERM');
+    assert.equal(await new Promise((resolve) => second.child.once('close', resolve)), 0);
+  } finally {
+    for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
     await pool.close();
     rmSync(root, { recursive: true, force: true });
   }
