@@ -5,6 +5,8 @@
  */
 import * as vscode from 'vscode';
 import { loadContract } from '../client/contract.ts';
+import { baseContract } from '../client/task-workspace.ts';
+import { defaultBranch } from '../client/git.ts';
 import { runGates } from '../client/gates.ts';
 import { openPullRequest } from '../client/pull-request.ts';
 import type { PullRequestInfo } from '../protocol/model.ts';
@@ -74,7 +76,10 @@ export async function submitPr(services: Services, target: Target): Promise<void
       return;
     }
     const dir = repository.rootUri.fsPath;
-    const { contract } = await loadContract(dir);
+    // The gates come from the contract the maintainers merged on the default branch, never from the
+    // task branch's own .owp.yml, which the AI tool may have edited (a hostile issue could ask it to).
+    const base = note.base ?? (await defaultBranch(dir).catch(() => undefined));
+    const contract = base ? await baseContract(dir, base) : (await loadContract(dir)).contract;
 
     let checklistConfirmed: boolean | undefined;
     if (contract.pr.checklist.length > 0) {
