@@ -6,7 +6,7 @@
 import type { Server, Socket } from 'socket.io';
 import { OwpError } from '../protocol/errors.ts';
 import { OPERATIONS, type Ack, type OperationName } from '../protocol/operations.ts';
-import { isOperationName, validateParams } from '../protocol/validate.ts';
+import { LIMITS, isOperationName, validateParams } from '../protocol/validate.ts';
 import { SUPPORTED_PROTOCOL_VERSIONS, PROTOCOL_VERSION } from '../protocol/version.ts';
 import { ANONYMOUS, scopeCovers, type Principal } from './auth.ts';
 import { TokenBucket } from './rate-limit.ts';
@@ -119,6 +119,11 @@ async function handle(socket: Socket, data: SocketData, event: unknown, params: 
     const body = params === undefined ? {} : params;
     if (body === null || typeof body !== 'object' || Array.isArray(body)) {
       throw new OwpError('VALIDATION_FAILED', `The ${event} payload must be a JSON object.`, { errors: [{ path: '/', message: 'must be object' }] });
+    }
+    // socket.io's maxHttpBufferSize (1 MB) is larger than the protocol's limit, so measure here too (SPEC VAL-001).
+    const size = Buffer.byteLength(JSON.stringify(body));
+    if (size > LIMITS.maxPayloadBytes) {
+      throw new OwpError('PAYLOAD_TOO_LARGE', `The ${event} payload is ${size} bytes; the limit is ${LIMITS.maxPayloadBytes}. Send less at once.`, { max_payload_bytes: LIMITS.maxPayloadBytes });
     }
     validateParams(event, body);
     if (event === 'session.hello') return { ok: true, data: await hello(socket, data, body as Record<string, unknown>, runtime) };
