@@ -12,6 +12,7 @@ interface Command {
 
 const COMMANDS: Record<string, Command> = {
   coordinator: { summary: 'run the coordinator (socket.io + HTTP, embedded store)', load: () => import('./commands/coordinator.ts') },
+  conformance: { summary: 'run the OWP conformance kit against a coordinator (--url, --token)', load: () => import('./commands/conformance.ts') },
 };
 
 function help(): string {
