@@ -12,10 +12,6 @@ export function formatText(report: SuiteReport, options: { verbose?: boolean } =
   const idWidth = Math.max(...report.requirements.map((r) => r.id.length));
   for (const req of report.requirements) {
     const tests = report.tests.filter((t) => t.requirement === req.id);
-    if (req.status === 'untested' && !req.coveredBy && report.tests.length > 0 && tests.length === 0 && !options.verbose) {
-      lines.push(`  ${MARK.untested}  ${req.id.padEnd(idWidth)}  ${req.section.padEnd(6)} ${req.level.padEnd(6)} ${req.title}  (not selected)`);
-      continue;
-    }
     const note = req.status === 'untested' ? (req.coveredBy ? `  (not testable over the wire; covered by ${req.coveredBy})` : '  (not selected)') : '';
     lines.push(`  ${MARK[req.status]}  ${req.id.padEnd(idWidth)}  ${req.section.padEnd(6)} ${req.level.padEnd(6)} ${req.title}${note}`);
     for (const t of tests) {

@@ -124,7 +124,7 @@ async function runOne(run: RunContext, area: string, test: ConformanceTest): Pro
   if (skipReason) return { ...base, status: 'skip', durationMs: 0, message: skipReason };
   let status: Status = 'pass';
   let message: string | undefined;
-  const timeoutMs = test.timeoutMs ?? 15_000;
+  const timeoutMs = test.timeoutMs ?? 30_000;
   let timer: NodeJS.Timeout | undefined;
   try {
     await Promise.race([

@@ -54,7 +54,7 @@ export const SUITE: Suite = {
       requirement: 'LEASE-003',
       title: 'an expired lease ends: attempt counted, task ready, area lock and budget freed, lease.cancelled pushed',
       async run(world) {
-        const { repo, task, worker, lease } = await acceptedTask(world, { settings: { heartbeat_timeout_ms: 1000 }, task: { area: 'expiry' } });
+        const { repo, task, worker, lease } = await acceptedTask(world, { settings: { heartbeat_timeout_ms: 2000 }, task: { area: 'expiry' } });
         // Stop qualifying for the task so it stays ready after the expiry instead of being offered back.
         await worker.ok('worker.update', { skills: [`${world.skill}-gone`] });
         const cancelled = await worker.socket.waitFor('lease.cancelled', (p) => p.lease_id === lease.lease_id, 6000);
@@ -84,9 +84,9 @@ export const SUITE: Suite = {
     {
       requirement: 'LEASE-005',
       title: 'a lease is never renewed past max_deadline_at, and ends there',
-      timeoutMs: 20_000,
+      timeoutMs: 30_000,
       async run(world) {
-        const { task, worker, lease } = await claimedTask(world, { settings: { heartbeat_timeout_ms: 1000, lease_max_duration_ms: 5000 } });
+        const { task, worker, lease } = await claimedTask(world, { settings: { heartbeat_timeout_ms: 2000, lease_max_duration_ms: 5000 } });
         let refused: string | undefined;
         while (Date.now() < lease.max_deadline_at + 1500) {
           const ack = await worker.http('lease.heartbeat', { lease_id: lease.lease_id, epoch: lease.epoch });

@@ -69,6 +69,7 @@ export const SUITE: Suite = {
         const expiring = await a.nextOffer(task.id);
         await a.socket.waitFor('offer.withdrawn', (p) => p.offer_id === expiring.offer_id, 5000);
         expectError(await a.call('offer.accept', { offer_id: expiring.offer_id }), 'OFFER_EXPIRED', 'accept after the deadline');
+        await world.admin('repo.configure', { repo, offer_timeout_ms: 10_000 });
         const b = await world.worker();
         const answered = await b.nextOffer(task.id, 6000);
         await b.accept(answered);

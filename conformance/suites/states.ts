@@ -76,8 +76,8 @@ const CAUSES: Record<string, Act> = {
   'in_progress>pr_opened:pr_opened': async (_w, s) => openPr(s.worker as KitWorker, s.lease as Lease),
   'leased>ready:release': async (_w, s) => byWorker(s, 'lease.release', ref(s)),
   'in_progress>ready:release': async (_w, s) => byWorker(s, 'lease.release', ref(s)),
-  'leased>ready:lease_expired': async (world, s) => world.untilState(s.task.id, 'ready', 6000),
-  'in_progress>ready:lease_expired': async (world, s) => world.untilState(s.task.id, 'ready', 6000),
+  'leased>ready:lease_expired': async (world, s) => world.untilState(s.task.id, 'ready', 8000),
+  'in_progress>ready:lease_expired': async (world, s) => world.untilState(s.task.id, 'ready', 8000),
   'leased>ready:lease_cancelled': async (world, s) => (await world.admin('lease.cancel', { lease_id: (s.lease as Lease).lease_id })).task,
   'in_progress>ready:lease_cancelled': async (world, s) => (await world.admin('lease.cancel', { lease_id: (s.lease as Lease).lease_id })).task,
   'offered>blocked:max_attempts': async (_w, s) => expectOk<TaskAck>(await (s.worker as KitWorker).call('offer.decline', { offer_id: (s.offer as Offer).offer_id }), 'decline').task,
@@ -100,7 +100,7 @@ for (const from of ['ready', 'offered', 'leased', 'in_progress', 'blocked']) {
 /** Settings a row needs: one attempt left for max_attempts rows, a short heartbeat for expiry rows. */
 function settingsFor(cause: string): Record<string, unknown> {
   if (cause === 'max_attempts') return { max_attempts: 1 };
-  if (cause === 'lease_expired') return { heartbeat_timeout_ms: 1000 };
+  if (cause === 'lease_expired') return { heartbeat_timeout_ms: 2500 };
   if (cause === 'offer_expired') return { offer_timeout_ms: 1000 };
   return { offer_timeout_ms: 30_000, heartbeat_timeout_ms: 30_000 };
 }
@@ -110,7 +110,7 @@ function allowedTransitionsFrom(from: TaskState): ConformanceTest {
   return {
     requirement: 'STATE-001',
     title: `every allowed transition from ${from} (${rows.map((r) => `→${r.to} by ${r.cause}`).join(', ')})`,
-    timeoutMs: 25_000,
+    timeoutMs: 40_000,
     async run(world) {
       const repos = new Map<string, string>();
       for (const row of rows) {
@@ -175,6 +175,8 @@ export const SUITE: Suite = {
         const first = await w.nextOffer(task.id);
         await w.socket.waitFor('offer.withdrawn', (p) => p.offer_id === first.offer_id, 5000);
         checkEqual((await world.getTask(task.id)).attempts, 0, 'attempts after an offer expired');
+        // A longer deadline from here on, so a slow machine does not expire the offer the test answers.
+        await world.admin('repo.configure', { repo, offer_timeout_ms: 10_000 });
         const second = await w.nextOffer(task.id, 6000).catch(() => undefined);
         let attempts: number;
         if (second) attempts = expectOk<TaskAck>(await w.call('offer.decline', { offer_id: second.offer_id }), 'decline').task.attempts;
