@@ -7,7 +7,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Offer, Task } from '../protocol/model.ts';
 import type { OperationName, Result } from '../protocol/operations.ts';
-import { PROTOCOL_VERSION } from '../protocol/version.ts';
 import { expectOk } from './expect.ts';
 import { WireHttp, WireSocket, type HttpAck, type WireAck } from './wire.ts';
 
@@ -231,10 +230,6 @@ export class World {
       last = task.state;
       return task.state === state ? task : undefined;
     }, `task ${taskId} is ${state} (last seen ${last || '?'})`, timeoutMs);
-  }
-
-  protocolVersion(): string {
-    return PROTOCOL_VERSION;
   }
 
   /** Closes the test's sockets and cancels the unfinished tasks in its repos (including any a refused payload should not have created). */

@@ -99,7 +99,13 @@ export const SUITE: Suite = {
         await world.admin('worker.revoke', { worker_id: offered.id, reason: 'conformance' });
         const refused = await worker.http('worker.status');
         expectError(refused, 'UNAUTHENTICATED', 'worker.status with a revoked token');
-        const connect = await WireSocket.open(world.run.url, worker.token, world.run.timeoutMs).then((s) => (s.close(), undefined), (e: unknown) => e);
+        const connect = await WireSocket.open(world.run.url, worker.token, world.run.timeoutMs).then(
+          (s) => {
+            s.close();
+            return undefined;
+          },
+          (e: unknown) => e,
+        );
         check(connect instanceof ConnectRefused && connect.code === 'UNAUTHENTICATED', 'a socket with a revoked token was not refused with UNAUTHENTICATED');
         const after = await world.getTask(task.id);
         check(after.lease === undefined && after.state !== 'leased' && after.state !== 'in_progress', `the revoked worker's task is still ${after.state} under a lease`);

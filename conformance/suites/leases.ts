@@ -158,13 +158,12 @@ export const SUITE: Suite = {
       requirement: 'LEASE-006',
       title: 'lease.release ends the lease, counts an attempt and returns the task to ready (blocked at max_attempts)',
       async run(world) {
-        const { task, worker, lease } = await claimedTask(world);
+        const { worker, lease } = await claimedTask(world);
         const released = expectOk<TaskAck>(await worker.http('lease.release', { lease_id: lease.lease_id, epoch: lease.epoch, reason: 'conformance' }), 'release').task;
         checkEqual([released.state, released.attempts, released.lease], ['ready', 1, undefined], 'task after release (state, attempts, lease)');
         const once = await claimedTask(world, { settings: { max_attempts: 1 } });
         const blocked = expectOk<TaskAck>(await once.worker.http('lease.release', { lease_id: once.lease.lease_id, epoch: once.lease.epoch }), 'release at max_attempts 1').task;
         checkEqual(blocked.state, 'blocked', 'task after its last attempt');
-        void task;
       },
     },
     {
@@ -212,7 +211,7 @@ export const SUITE: Suite = {
       requirement: 'REPORT-004',
       title: 'blocked needs a non-empty reason; the task becomes blocked and the lease ends',
       async run(world) {
-        const { task, worker, lease } = await claimedTask(world);
+        const { worker, lease } = await claimedTask(world);
         const ref = { lease_id: lease.lease_id, epoch: lease.epoch, state: 'blocked' };
         expectError(await worker.http('lease.report', ref), 'VALIDATION_FAILED', 'blocked without a reason');
         expectError(await worker.http('lease.report', { ...ref, reason: '   ' }), 'VALIDATION_FAILED', 'blocked with a blank reason');
@@ -220,7 +219,6 @@ export const SUITE: Suite = {
         checkEqual([blocked.state, blocked.lease], ['blocked', undefined], 'task after blocked');
         check((blocked.blocked_reason ?? '').includes('design decision'), `blocked_reason "${blocked.blocked_reason}"`);
         expectError(await worker.http('lease.heartbeat', { lease_id: lease.lease_id, epoch: lease.epoch }), 'LEASE_EXPIRED', 'heartbeat after blocked');
-        void task;
       },
     },
   ],

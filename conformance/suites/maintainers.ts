@@ -52,12 +52,11 @@ export const SUITE: Suite = {
       requirement: 'MAINT-004',
       title: 'lease.cancel ends the lease, counts an attempt, returns the task to ready and pushes lease.cancelled',
       async run(world) {
-        const { task, worker, lease } = await acceptedTask(world);
+        const { worker, lease } = await acceptedTask(world);
         await worker.ok('worker.update', { skills: [`${world.skill}-gone`] });
         const after = expectOk<TaskAck>(await world.adminRaw('lease.cancel', { lease_id: lease.lease_id, reason: 'reassigning' }), 'lease.cancel').task;
         checkEqual([after.state, after.attempts], ['ready', 1], 'task after lease.cancel (state, attempts)');
         await worker.socket.waitFor('lease.cancelled', (p) => p.lease_id === lease.lease_id, 3000);
-        void task;
       },
     },
     {
