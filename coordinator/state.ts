@@ -117,6 +117,7 @@ export interface Snapshot {
   idempotency: IdempotencyRecord[];
   pr_times: Record<string, number[]>;
   stats: Record<string, Stats>;
+  archived?: Record<string, number>;
 }
 
 export function defaultRepoSettings(repo: string): RepoSettings {
@@ -150,6 +151,8 @@ export class State {
   readonly leases = new Map<string, LeaseRecord>();
   readonly idempotency = new Map<string, IdempotencyRecord>();
   readonly tokenIndex = new Map<string, { kind: 'worker' | 'maintainer'; id: string }>();
+  /** Archived task id → seq of its task.archived event, which carries the final task. */
+  readonly archived = new Map<string, number>();
   readonly stats = emptyStats();
 
   // ---- reads -------------------------------------------------------------------------------
@@ -383,6 +386,7 @@ export class State {
         const repo = this.mustRepo(task.repo);
         repo.counts[task.state] -= 1;
         this.tasks.delete(task.id);
+        this.archived.set(task.id, e.seq);
         break;
       }
       case 'coordinator.started':
@@ -502,6 +506,7 @@ export class State {
       idempotency: [...this.idempotency.values()],
       pr_times: prTimes,
       stats,
+      archived: Object.fromEntries(this.archived),
     };
   }
 
@@ -545,6 +550,7 @@ export class State {
       state.mustWorker(lease.worker_id).holding.set(lease.task_id, state.mustTask(lease.task_id).effort);
     }
     for (const rec of s.idempotency) state.idempotency.set(idemKey(rec.scope, rec.key), rec);
+    for (const [id, seq] of Object.entries(s.archived ?? {})) state.archived.set(id, seq);
     return state;
   }
 
