@@ -51,8 +51,11 @@ export async function runSuite(options: RunOptions): Promise<SuiteReport> {
   }
   if (!infoAck.ok) throw new SetupError(`GET ${url}/v1/info did not answer coordinator.info (${infoAck.error.code}: ${infoAck.error.message}).`);
   const info = infoAck.data as Result<'coordinator.info'>;
-  const probe = await http.call('worker.list', {}, options.token);
-  if (!probe.ok) throw new SetupError(`The --token was refused (${probe.error.code}: ${probe.error.message}). Pass a maintainer token scoped to "*" (the coordinator's admin token).`);
+  // An admin operation on a worker that cannot exist: an admin token gets NOT_FOUND and nothing changes.
+  const probe = await http.call('worker.set_trust', { worker_id: 'W-999999999999', trust: 0 }, options.token);
+  if (!probe.ok && probe.error.code !== 'NOT_FOUND') {
+    throw new SetupError(`The --token was refused (${probe.error.code}: ${probe.error.message}). Pass a maintainer token scoped to "*" (the coordinator's admin token): the kit sets trust and revokes its own workers.`);
+  }
 
   const run: RunContext = {
     url,

@@ -38,9 +38,9 @@ export async function openPr(worker: KitWorker, lease: Lease, extra: Record<stri
   return expectOk<{ task: Task }>(ack, `pr_opened under ${lease.lease_id}`).task;
 }
 
-/** Journal events about one task after a sequence number. */
-export async function taskEvents(world: World, afterSeq: number, taskId: string): Promise<Array<{ seq: number; at: number; type: string; worker_id?: string; data: Record<string, unknown> }>> {
-  return (await world.journal(afterSeq)).filter((e) => e.task_id === taskId);
+/** Journal events about one task after a sequence number (read with the repo filter, so a long journal stays cheap). */
+export async function taskEvents(world: World, afterSeq: number, task: { id: string; repo: string }): Promise<Array<{ seq: number; at: number; type: string; worker_id?: string; data: Record<string, unknown> }>> {
+  return (await world.journal(afterSeq, task.repo)).filter((e) => e.task_id === task.id);
 }
 
 export function checkState(task: Task, state: string, what: string): void {

@@ -16,6 +16,7 @@ protocol/SPEC.md with its section and level. Exits 1 when a MUST requirement fai
 MAY failures are warnings. Tests of an optional capability run only when coordinator.info
 declares it. Run it against a test instance: it registers workers and creates tasks.
   --url URL          the coordinator's base URL (HTTP and socket.io), e.g. http://127.0.0.1:8787
+                     (--sut-url is the same, as in A2A's TCK)
   --token TOKEN      a maintainer token scoped to "*" (the coordinator's admin token); or OWP_TOKEN
   --level LEVEL      run tests of this level and stronger: must, should or may (default may: all)
   --only IDS         comma-separated requirement ids, id prefixes (LEASE) or areas (auth)
@@ -51,6 +52,7 @@ function list(): string {
 export async function run(argv: string[]): Promise<number> {
   const { values } = parse(argv, {
     url: { type: 'string' },
+    'sut-url': { type: 'string' },
     token: { type: 'string' },
     level: { type: 'string' },
     only: { type: 'string' },
@@ -71,13 +73,14 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
   const token = values.token ?? process.env.OWP_TOKEN;
-  if (!values.url) throw new UsageError(`--url is required.\n\n${USAGE}`);
+  const url = values.url ?? values['sut-url'];
+  if (!url) throw new UsageError(`--url is required.\n\n${USAGE}`);
   if (!token) throw new UsageError(`--token (or OWP_TOKEN) is required: the coordinator's admin token.\n\n${USAGE}`);
   const only = values.only ? values.only.split(',').map((s) => s.trim()).filter(Boolean) : undefined;
   let report;
   try {
     report = await runSuite({
-      url: values.url,
+      url,
       token,
       level: parseLevel(values.level),
       ...(only ? { only } : {}),

@@ -114,7 +114,7 @@ export const SUITE: Suite = {
         const task = await world.task(repo);
         const online = await world.worker();
         await online.nextOffer(task.id);
-        const offers = (await taskEvents(world, head, task.id)).filter((e) => e.type === 'offer.created');
+        const offers = (await taskEvents(world, head, task)).filter((e) => e.type === 'offer.created');
         check(offers.every((e) => e.worker_id === online.id), `the task was offered to ${offers.map((e) => e.worker_id).join(', ')}; ${offline.id} was offline`);
       },
     },

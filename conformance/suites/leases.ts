@@ -65,7 +65,7 @@ export const SUITE: Suite = {
         const { budget, locks } = await world.admin('repo.get', { repo });
         check(!Object.values(locks).includes(task.id), `area lock still held by ${task.id}: ${JSON.stringify(locks)}`);
         checkEqual(budget.live_leases, 0, 'live leases in the budget after expiry');
-        const events = await taskEvents(world, 0, task.id);
+        const events = await taskEvents(world, 0, task);
         check(events.some((e) => e.type === 'lease.expired'), 'no lease.expired event in the journal');
       },
     },
@@ -76,7 +76,7 @@ export const SUITE: Suite = {
         const head = await world.journalHead();
         const { task, lease } = await claimedTask(world, { settings: { heartbeat_timeout_ms: 1000 } });
         await world.untilState(task.id, 'ready', 5000);
-        const expired = (await taskEvents(world, head, task.id)).find((e) => e.type === 'lease.expired');
+        const expired = (await taskEvents(world, head, task)).find((e) => e.type === 'lease.expired');
         check(expired, 'no lease.expired event');
         const late = expired.at - lease.expires_at;
         check(late >= 0 && late <= 1000, `requeued ${late} ms after the deadline (must be 0–1000)`);

@@ -31,7 +31,7 @@ export const SUITE: Suite = {
         const online = await world.worker({ capacity: 1 });
         const fitting = await world.task(repo, { effort: 1 });
         await online.nextOffer(fitting.id);
-        const offers = (await taskEvents(world, head, rest.id)).filter((e) => e.type === 'offer.created');
+        const offers = (await taskEvents(world, head, rest)).filter((e) => e.type === 'offer.created');
         checkEqual(offers.length, 0, `offers of an effort-2 task to a worker with capacity 1 (${online.id})`);
       },
     },
@@ -81,7 +81,7 @@ export const SUITE: Suite = {
         const online = await world.worker();
         const free = await world.task(repo, { area: 'tests' });
         await online.nextOffer(free.id);
-        const offers = (await taskEvents(world, head, second.id)).filter((e) => e.type === 'offer.created');
+        const offers = (await taskEvents(world, head, second)).filter((e) => e.type === 'offer.created');
         checkEqual(offers.length, 0, 'offers of a task whose area is held');
       },
     },

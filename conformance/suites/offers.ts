@@ -24,7 +24,7 @@ export const SUITE: Suite = {
         check(offerA.task_id !== offerB.task_id, `both workers were offered ${offerA.task_id}`);
         const openA = (await a.ok('offer.list')).offers;
         checkEqual(openA.length, 1, `open offers of ${a.id}`);
-        const created = (await world.journal(head)).filter((e) => e.type === 'offer.created' && [first.id, second.id, third.id].includes(e.task_id ?? ''));
+        const created = (await world.journal(head, repo)).filter((e) => e.type === 'offer.created' && [first.id, second.id, third.id].includes(e.task_id ?? ''));
         const perTask = new Map<string, number>();
         for (const e of created) perTask.set(e.task_id as string, (perTask.get(e.task_id as string) ?? 0) + 1);
         check([...perTask.values()].every((n) => n === 1), `a task was offered more than once while its offer was open: ${JSON.stringify([...perTask])}`);
@@ -40,7 +40,7 @@ export const SUITE: Suite = {
         const task = await world.task(repo, { skills: [world.skill, `${world.skill}-rare`] });
         const skilled = await world.worker({ skills: [world.skill, `${world.skill}-rare`] });
         await skilled.nextOffer(task.id);
-        const offers = (await taskEvents(world, head, task.id)).filter((e) => e.type === 'offer.created');
+        const offers = (await taskEvents(world, head, task)).filter((e) => e.type === 'offer.created');
         check(offers.every((e) => e.worker_id === skilled.id), `offered to ${offers.map((e) => e.worker_id).join(', ')}; only ${skilled.id} is eligible (not ${unskilled.id})`);
       },
     },
@@ -69,9 +69,11 @@ export const SUITE: Suite = {
         const expiring = await a.nextOffer(task.id);
         await a.socket.waitFor('offer.withdrawn', (p) => p.offer_id === expiring.offer_id, 5000);
         expectError(await a.call('offer.accept', { offer_id: expiring.offer_id }), 'OFFER_EXPIRED', 'accept after the deadline');
+        // From here on: a longer deadline, and the first worker gone so the task goes to the second.
         await world.admin('repo.configure', { repo, offer_timeout_ms: 10_000 });
+        a.socket.close();
         const b = await world.worker();
-        const answered = await b.nextOffer(task.id, 6000);
+        const answered = await b.nextOffer(task.id, 10_000);
         await b.accept(answered);
         expectError(await b.call('offer.accept', { offer_id: answered.offer_id }), 'OFFER_EXPIRED', 'accept of an offer already accepted (new key)');
       },
