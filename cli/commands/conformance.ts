@@ -77,6 +77,8 @@ export async function run(argv: string[]): Promise<number> {
   if (!url) throw new UsageError(`--url is required.\n\n${USAGE}`);
   if (!token) throw new UsageError(`--token (or OWP_TOKEN) is required: the coordinator's admin token.\n\n${USAGE}`);
   const only = values.only ? values.only.split(',').map((s) => s.trim()).filter(Boolean) : undefined;
+  const unknown = (only ?? []).filter((id) => !ALL_SUITES.some((suite) => suite.area === id || suite.tests.some((t) => t.requirement === id || t.requirement.startsWith(`${id}-`))));
+  if (unknown.length > 0) throw new UsageError(`--only ${unknown.join(', ')} matches no conformance test. See owp conformance --list for the ids and areas.`);
   let report;
   try {
     report = await runSuite({
