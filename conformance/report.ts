@@ -12,6 +12,8 @@ export function formatText(report: SuiteReport, options: { verbose?: boolean } =
   const idWidth = Math.max(...report.requirements.map((r) => r.id.length));
   for (const req of report.requirements) {
     const tests = report.tests.filter((t) => t.requirement === req.id);
+    // Requirements left out by --only are noise unless asked for.
+    if (req.status === 'untested' && !req.coveredBy && !options.verbose) continue;
     const note = req.status === 'untested' ? (req.coveredBy ? `  (not testable over the wire; covered by ${req.coveredBy})` : '  (not selected)') : '';
     lines.push(`  ${MARK[req.status]}  ${req.id.padEnd(idWidth)}  ${req.section.padEnd(6)} ${req.level.padEnd(6)} ${req.title}${note}`);
     for (const t of tests) {
