@@ -48,6 +48,7 @@ export const REQUIREMENTS: readonly Requirement[] = [
   { id: "LEASE-006", level: "MUST", section: "§5.5", title: "`lease.release` (nack) MUST end the lease, count an attempt and return the task to `ready` (or `blocked`, §6)" },
   { id: "REPORT-001", level: "MUST", section: "§5.5", title: "`lease.report` with `in_progress` moves a `leased` task to `in_progress`" },
   { id: "REPORT-002", level: "MUST", section: "§5.5", title: "`lease.report` with `pr_opened` MUST carry `pr` with the PR's `url` and `gates` evidence" },
+  { id: "REPORT-005", level: "MUST", section: "§5.5", title: "A coordinator that verifies PRs against the code host (a repo connected to GitHub) MUST refuse a `pr_opened` whose PR does not exist in t…" },
   { id: "REPORT-003", level: "MUST", section: "§5.5", title: "An accepted `pr_opened` MUST end the lease, free the worker's capacity, and keep the task's area lock and budget unit until the PR is mer…" },
   { id: "REPORT-004", level: "MUST", section: "§5.5", title: "`lease.report` with `blocked` MUST carry a non-empty `reason`" },
   { id: "EXPLAIN-001", level: "MUST", section: "§5.6", title: "`task.explain` MUST say whether a task is offerable and, when not, every reason" },
