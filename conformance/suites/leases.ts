@@ -55,10 +55,10 @@ export const SUITE: Suite = {
       requirement: 'LEASE-003',
       title: 'an expired lease ends: attempt counted, task ready, area lock and budget freed, lease.cancelled pushed',
       async run(world) {
-        const { repo, task, worker, lease } = await acceptedTask(world, { settings: { heartbeat_timeout_ms: 2000 }, task: { area: 'expiry' } });
+        const { repo, task, worker, lease } = await acceptedTask(world, { settings: { heartbeat_timeout_ms: 4000 }, task: { area: 'expiry' } });
         // Stop qualifying for the task so it stays ready after the expiry instead of being offered back.
         await worker.ok('worker.update', { skills: [`${world.skill}-gone`] });
-        const cancelled = await worker.socket.waitFor('lease.cancelled', (p) => p.lease_id === lease.lease_id, 6000);
+        const cancelled = await worker.socket.waitFor('lease.cancelled', (p) => p.lease_id === lease.lease_id, 10_000);
         checkEqual(cancelled.task_id, task.id, 'lease.cancelled task_id');
         const after = await world.untilState(task.id, 'ready', 3000);
         checkEqual(after.attempts, 1, 'attempts after expiry');

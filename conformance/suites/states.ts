@@ -32,7 +32,8 @@ async function taskIn(world: World, repo: string, state: TaskState): Promise<Set
   if (state === 'offered') {
     const worker = await world.worker({ skills: [skill] });
     const offer = await worker.nextOffer(task.id);
-    return { repo, task: await world.getTask(task.id), skill, worker, offer };
+    // The offer.created push is the proof: re-reading could already see a short offer expired.
+    return { repo, task: { ...task, state: 'offered' }, skill, worker, offer };
   }
   const worker = await world.worker({ skills: [skill], connect: false });
   const { lease } = expectOk<{ lease: Lease }>(await worker.http('task.claim', { task_id: task.id }), `claim of ${task.id}`);
@@ -76,8 +77,8 @@ const CAUSES: Record<string, Act> = {
   'in_progress>pr_opened:pr_opened': async (_w, s) => openPr(s.worker as KitWorker, s.lease as Lease),
   'leased>ready:release': async (_w, s) => byWorker(s, 'lease.release', ref(s)),
   'in_progress>ready:release': async (_w, s) => byWorker(s, 'lease.release', ref(s)),
-  'leased>ready:lease_expired': async (world, s) => world.untilState(s.task.id, 'ready', 8000),
-  'in_progress>ready:lease_expired': async (world, s) => world.untilState(s.task.id, 'ready', 8000),
+  'leased>ready:lease_expired': async (world, s) => world.untilState(s.task.id, 'ready', 10_000),
+  'in_progress>ready:lease_expired': async (world, s) => world.untilState(s.task.id, 'ready', 10_000),
   'leased>ready:lease_cancelled': async (world, s) => (await world.admin('lease.cancel', { lease_id: (s.lease as Lease).lease_id })).task,
   'in_progress>ready:lease_cancelled': async (world, s) => (await world.admin('lease.cancel', { lease_id: (s.lease as Lease).lease_id })).task,
   'offered>blocked:max_attempts': async (_w, s) => expectOk<TaskAck>(await (s.worker as KitWorker).call('offer.decline', { offer_id: (s.offer as Offer).offer_id }), 'decline').task,
@@ -100,7 +101,7 @@ for (const from of ['ready', 'offered', 'leased', 'in_progress', 'blocked']) {
 /** Settings a row needs: one attempt left for max_attempts rows, a short heartbeat for expiry rows. */
 function settingsFor(cause: string): Record<string, unknown> {
   if (cause === 'max_attempts') return { max_attempts: 1 };
-  if (cause === 'lease_expired') return { heartbeat_timeout_ms: 2500 };
+  if (cause === 'lease_expired') return { heartbeat_timeout_ms: 4000 };
   if (cause === 'offer_expired') return { offer_timeout_ms: 1000 };
   return { offer_timeout_ms: 30_000, heartbeat_timeout_ms: 30_000 };
 }
