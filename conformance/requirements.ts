@@ -97,4 +97,8 @@ export const REQUIREMENTS: readonly Requirement[] = [
   { id: "CAP-001", level: "MUST", section: "§9.1", title: "Tests of an optional capability apply only to coordinators that declare it, and are then mandatory" },
   { id: "EXT-001", level: "MUST", section: "§9.2", title: "Objects marked extensible (tasks, workers, worker profiles, repo settings, PR info, gate evidence) accept fields whose names match `^x_[a…" },
   { id: "EXT-002", level: "MUST", section: "§9.2", title: "Implementations MUST NOT define un-prefixed fields beyond this specification" },
+  { id: "POL-001", level: "MUST", section: "§9.3", title: "A coordinator declaring `policy` MUST evaluate the policy for every offer and claim and MUST NOT offer or lease a task a rule refuses" },
+  { id: "POL-002", level: "MUST", section: "§9.3", title: "A risky area is denied to every worker who is neither on its `allow` list nor at its `min_trust`" },
+  { id: "POL-003", level: "MUST", section: "§9.3", title: "A policy's `budget` sets `max_open_prs` and `max_new_prs_per_hour` unless the same `repo.configure` sets them" },
+  { id: "POL-004", level: "MUST", section: "§9.3", title: "`task.explain` with `worker_id` MUST return `policy`" },
 ];

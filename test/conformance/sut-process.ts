@@ -13,6 +13,10 @@ export function startSut(args: string[], timeoutMs = 30_000): Promise<SutProcess
   const token = `owp_conformance_${randomBytes(16).toString('hex')}`;
   const child = spawn(process.execPath, ['--import', 'tsx', ...args], { env: { ...process.env, OWP_ADMIN_TOKEN: token }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
+  // A test process that is killed (a file timeout) must not leave the implementation running.
+  const killOnExit = (): void => void child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+  child.once('exit', () => process.off('exit', killOnExit));
   const stop = (): Promise<void> =>
     new Promise((resolve) => {
       if (child.exitCode !== null || child.signalCode !== null) return resolve();
