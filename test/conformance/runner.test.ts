@@ -42,7 +42,7 @@ after(async () => {
 const statusOf = (title: string): string | undefined => report.tests.find((t) => t.title === title)?.status;
 
 test('a test of a declared capability runs and is mandatory; an undeclared one is skipped', () => {
-  assert.deepEqual(report.coordinator.capabilities, ['x-probe']);
+  assert.ok(report.coordinator.capabilities.includes('x-probe'), `declared: ${report.coordinator.capabilities.join(', ')}`);
   assert.equal(statusOf('gated on a declared capability, failing'), 'fail');
   assert.equal(statusOf('gated on a capability nobody declares'), 'skip');
 });
