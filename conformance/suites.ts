@@ -1,0 +1,15 @@
+/** Every conformance suite, in the order they run and are reported. */
+import type { Suite } from './types.ts';
+import { SUITE as connection } from './suites/connection.ts';
+import { SUITE as auth } from './suites/auth.ts';
+import { SUITE as workers } from './suites/workers.ts';
+import { SUITE as bindings } from './suites/bindings.ts';
+import { SUITE as offers } from './suites/offers.ts';
+import { SUITE as leases } from './suites/leases.ts';
+import { SUITE as maintainers } from './suites/maintainers.ts';
+import { SUITE as matching } from './suites/matching.ts';
+import { SUITE as idempotency } from './suites/idempotency.ts';
+import { SUITE as journal } from './suites/journal.ts';
+import { SUITE as states } from './suites/states.ts';
+
+export const ALL_SUITES: readonly Suite[] = [connection, auth, workers, bindings, offers, leases, maintainers, matching, idempotency, journal, states];

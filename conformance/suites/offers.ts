@@ -1,0 +1,178 @@
+/** Offers, their deadline and the ack/nack answers; direct claims (SPEC §5.4). */
+import type { Lease, Task } from '../../protocol/model.ts';
+import { check, checkEqual, expectError, expectOk } from '../expect.ts';
+import type { Suite } from '../types.ts';
+import { sleep } from '../world.ts';
+import { taskEvents } from '../scenarios.ts';
+
+export const SUITE: Suite = {
+  area: 'offers',
+  tests: [
+    {
+      requirement: 'OFFER-001',
+      title: 'a task is offered to one worker at a time; a worker holds at most one open offer',
+      async run(world) {
+        const repo = await world.repo({ offer_timeout_ms: 30_000 });
+        const head = await world.journalHead();
+        const a = await world.worker({ capacity: 5 });
+        const b = await world.worker({ capacity: 5 });
+        const first = await world.task(repo);
+        const second = await world.task(repo);
+        const third = await world.task(repo);
+        const offerA = await a.nextOffer();
+        const offerB = await b.nextOffer();
+        check(offerA.task_id !== offerB.task_id, `both workers were offered ${offerA.task_id}`);
+        const openA = (await a.ok('offer.list')).offers;
+        checkEqual(openA.length, 1, `open offers of ${a.id}`);
+        const created = (await world.journal(head, repo)).filter((e) => e.type === 'offer.created' && [first.id, second.id, third.id].includes(e.task_id ?? ''));
+        const perTask = new Map<string, number>();
+        for (const e of created) perTask.set(e.task_id as string, (perTask.get(e.task_id as string) ?? 0) + 1);
+        check([...perTask.values()].every((n) => n === 1), `a task was offered more than once while its offer was open: ${JSON.stringify([...perTask])}`);
+      },
+    },
+    {
+      requirement: 'OFFER-002',
+      title: 'a task is offered only to an eligible worker',
+      async run(world) {
+        const repo = await world.repo();
+        const head = await world.journalHead();
+        const unskilled = await world.worker({ skills: [`${world.skill}-other`] });
+        const task = await world.task(repo, { skills: [world.skill, `${world.skill}-rare`] });
+        const skilled = await world.worker({ skills: [world.skill, `${world.skill}-rare`] });
+        await skilled.nextOffer(task.id);
+        const offers = (await taskEvents(world, head, task)).filter((e) => e.type === 'offer.created');
+        check(offers.every((e) => e.worker_id === skilled.id), `offered to ${offers.map((e) => e.worker_id).join(', ')}; only ${skilled.id} is eligible (not ${unskilled.id})`);
+      },
+    },
+    {
+      requirement: 'OFFER-003',
+      title: 'an offer\'s deadline is its creation plus offer_timeout_ms; unanswered, it ends and the task goes to another worker',
+      async run(world) {
+        const repo = await world.repo({ offer_timeout_ms: 1000 });
+        const a = await world.worker();
+        const task = await world.task(repo);
+        const offer = await a.nextOffer(task.id);
+        checkEqual(offer.deadline_at - offer.created_at, 1000, 'deadline_at - created_at');
+        const b = await world.worker();
+        const next = await Promise.race([b.nextOffer(task.id, 6000), a.socket.waitFor('offer.created', (p) => (p.offer as { offer_id: string; task_id: string }).offer_id !== offer.offer_id && (p.offer as { task_id: string }).task_id === task.id, 6000).then(() => undefined)]);
+        check(next, 'after the deadline the task was offered to the same worker again instead of the other eligible one');
+        check(next.created_at >= offer.deadline_at, 'the second offer came before the first one\'s deadline');
+      },
+    },
+    {
+      requirement: 'OFFER-004',
+      title: 'an offer that ended (expired, answered) cannot be accepted: OFFER_EXPIRED',
+      async run(world) {
+        const repo = await world.repo({ offer_timeout_ms: 1000 });
+        const a = await world.worker();
+        const task = await world.task(repo);
+        const expiring = await a.nextOffer(task.id);
+        await a.socket.waitFor('offer.withdrawn', (p) => p.offer_id === expiring.offer_id, 5000);
+        expectError(await a.call('offer.accept', { offer_id: expiring.offer_id }), 'OFFER_EXPIRED', 'accept after the deadline');
+        // From here on: a longer deadline, and the first worker gone so the task goes to the second.
+        await world.admin('repo.configure', { repo, offer_timeout_ms: 10_000 });
+        a.socket.close();
+        const b = await world.worker();
+        const answered = await b.nextOffer(task.id, 10_000);
+        await b.accept(answered);
+        expectError(await b.call('offer.accept', { offer_id: answered.offer_id }), 'OFFER_EXPIRED', 'accept of an offer already accepted (new key)');
+      },
+    },
+    {
+      requirement: 'OFFER-005',
+      title: 'offer.accept grants a lease and answers with it',
+      async run(world) {
+        const repo = await world.repo();
+        const w = await world.worker();
+        const task = await world.task(repo);
+        const { lease, task: leased } = await w.accept(await w.nextOffer(task.id));
+        checkEqual([lease.task_id, lease.worker_id, leased.state], [task.id, w.id, 'leased'], 'lease task, holder and task state');
+        checkEqual((await world.getTask(task.id)).lease?.lease_id, lease.lease_id, 'the task\'s lease');
+      },
+    },
+    {
+      requirement: 'OFFER-006',
+      title: 'offer.decline returns the task to ready and counts an attempt',
+      async run(world) {
+        const repo = await world.repo({ offer_timeout_ms: 30_000 });
+        const w = await world.worker();
+        const task = await world.task(repo);
+        const offer = await w.nextOffer(task.id);
+        const declined = (await w.ok('offer.decline', { offer_id: offer.offer_id, reason: 'not now' })).task;
+        checkEqual(declined.attempts, 1, 'attempts after decline');
+        check(declined.state === 'ready', `task after decline is ${declined.state}`);
+      },
+    },
+    {
+      requirement: 'OFFER-006',
+      title: 'a declined task is not offered to the same worker again within offer_timeout_ms',
+      level: 'SHOULD',
+      async run(world) {
+        const repo = await world.repo({ offer_timeout_ms: 3000 });
+        const w = await world.worker();
+        const task = await world.task(repo);
+        const offer = await w.nextOffer(task.id);
+        await w.ok('offer.decline', { offer_id: offer.offer_id });
+        await sleep(1500);
+        check(!w.socket.has('offer.created', (p) => (p.offer as { offer_id: string; task_id: string }).offer_id !== offer.offer_id && (p.offer as { task_id: string }).task_id === task.id), 'the declined task was offered to the same worker again at once');
+      },
+    },
+    {
+      requirement: 'OFFER-007',
+      title: 'ready tasks are offered by priority (higher first), then age (older first)',
+      async run(world) {
+        const repo = await world.repo({ offer_timeout_ms: 30_000 });
+        const low = await world.task(repo, { priority: 0 });
+        const high = await world.task(repo, { priority: 5 });
+        const w = await world.worker({ capacity: 1 });
+        checkEqual((await w.nextOffer()).task_id, high.id, `first offer (priority 5 ${high.id} vs priority 0 ${low.id})`);
+        const skill = `${world.skill}-age`;
+        const older = await world.task(repo, { priority: 1, skills: [skill] });
+        const newer = await world.task(repo, { priority: 1, skills: [skill] });
+        const v = await world.worker({ capacity: 1, skills: [skill] });
+        checkEqual((await v.nextOffer()).task_id, older.id, `first offer among equal priorities (older ${older.id}, newer ${newer.id})`);
+      },
+    },
+    {
+      requirement: 'OFFER-008',
+      title: 'offer.created is pushed with the offer; offer.withdrawn when it ends unanswered',
+      async run(world) {
+        const repo = await world.repo({ offer_timeout_ms: 1000 });
+        const w = await world.worker();
+        const task = await world.task(repo);
+        const offer = await w.nextOffer(task.id);
+        check(offer.offer_id && offer.deadline_at && offer.task?.id === task.id, 'offer.created lacks offer_id, deadline_at or the task');
+        const withdrawn = await w.socket.waitFor('offer.withdrawn', (p) => p.offer_id === offer.offer_id, 5000);
+        checkEqual(withdrawn.task_id, task.id, 'offer.withdrawn task_id');
+      },
+    },
+    {
+      requirement: 'CLAIM-001',
+      title: 'task.claim of a ready task passes the eligibility checks and grants a lease; other states are INVALID_TRANSITION',
+      async run(world) {
+        const repo = await world.repo();
+        const task = await world.task(repo);
+        const a = await world.worker({ connect: false });
+        const b = await world.worker({ connect: false });
+        const stranger = await world.worker({ connect: false, skills: [`${world.skill}-x`] });
+        expectError(await stranger.http('task.claim', { task_id: task.id }), 'NOT_ELIGIBLE', 'claim by a worker without the skill');
+        const { lease } = expectOk<{ lease: Lease; task: Task }>(await a.http('task.claim', { task_id: task.id }), 'claim of a ready task');
+        checkEqual([lease.task_id, lease.worker_id], [task.id, a.id], 'claimed lease');
+        const refused = expectError(await b.http('task.claim', { task_id: task.id }), 'INVALID_TRANSITION', 'claim of a leased task');
+        checkEqual(refused.details?.from, 'leased', 'details.from');
+      },
+    },
+    {
+      requirement: 'CLAIM-002',
+      title: 'a refused claim names every failed check in details.reasons',
+      async run(world) {
+        const repo = await world.repo();
+        const task = await world.task(repo, { skills: [world.skill, `${world.skill}-rare`], tier: 2, effort: 5 });
+        const w = await world.worker({ connect: false, capacity: 1 });
+        const error = expectError(await w.http('task.claim', { task_id: task.id }), 'NOT_ELIGIBLE', 'claim failing skills, trust and capacity');
+        const reasons = error.details?.reasons;
+        check(Array.isArray(reasons) && reasons.length >= 3, `details.reasons ${JSON.stringify(reasons)} does not list the three failed checks (skill, trust, capacity)`);
+      },
+    },
+  ],
+};

@@ -1,0 +1,3 @@
+import { defectTest } from '../defect-check.ts';
+
+defectTest('no-fencing');
