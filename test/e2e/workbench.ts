@@ -1,0 +1,246 @@
+/**
+ * One editor window in the browser, used as a person uses it: activity bar, views and their
+ * welcome buttons, the command palette (F1 and typing), input boxes, notifications, the Chat
+ * view's input. Screenshots go to .artifacts/e2e/<suite>/; a failed step also saves the screen,
+ * the extension's output channel and code-server's log there.
+ */
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
+import { ARTIFACTS_DIR, type EditorServer } from './harness.ts';
+
+const WORKBENCH_TIMEOUT_MS = 90_000;
+
+/** Monaco renders spaces as no-break spaces and lines as separate nodes. */
+export function plainText(text: string): string {
+  return text.replace(/\u00a0/g, ' ');
+}
+
+export class Workbench {
+  readonly page: Page;
+  readonly server: EditorServer;
+  private readonly context: BrowserContext;
+  private readonly artifacts: string;
+  private shotCounter = 0;
+
+  private constructor(context: BrowserContext, page: Page, server: EditorServer, suite: string) {
+    this.context = context;
+    this.page = page;
+    this.server = server;
+    this.artifacts = join(ARTIFACTS_DIR, suite);
+    mkdirSync(this.artifacts, { recursive: true });
+  }
+
+  static async open(browser: Browser, server: EditorServer, suite: string): Promise<Workbench> {
+    const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+    const page = await context.newPage();
+    const workbench = new Workbench(context, page, server, suite);
+    await page.goto(`${server.url}/?folder=${encodeURIComponent(server.workspace)}`);
+    await page.locator('.monaco-workbench').waitFor({ timeout: WORKBENCH_TIMEOUT_MS });
+    await page.locator('.part.statusbar').waitFor({ timeout: WORKBENCH_TIMEOUT_MS });
+    return workbench;
+  }
+
+  async close(): Promise<void> {
+    await this.context.close().catch(() => undefined);
+  }
+
+  /** Saves the screen as <suite>/<nn>-<name>-<window>.png and returns the path. */
+  async screenshot(name: string): Promise<string> {
+    this.shotCounter += 1;
+    const file = join(this.artifacts, `${String(this.shotCounter).padStart(2, '0')}-${name}-${this.server.name}.png`);
+    await this.page.screenshot({ path: file });
+    return file;
+  }
+
+  /** Runs `step`; when it fails, saves the screen, the extension's output and the editor log first. */
+  async step<T>(name: string, step: () => Promise<T>): Promise<T> {
+    try {
+      return await step();
+    } catch (error) {
+      await this.saveFailure(name).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  async saveFailure(name: string): Promise<void> {
+    const base = join(this.artifacts, `FAILED-${name}-${this.server.name}`);
+    await this.page.screenshot({ path: `${base}.png` }).catch(() => undefined);
+    writeFileSync(`${base}.code-server.log`, this.server.log());
+    for (const log of this.extensionLogs()) copyFileSync(log.path, `${base}.${log.name}`);
+  }
+
+  /** Output channels the extension host wrote to disk (every channel is logged there). */
+  extensionLogs(): Array<{ name: string; path: string }> {
+    const found: Array<{ name: string; path: string }> = [];
+    const walk = (dir: string): void => {
+      if (!existsSync(dir)) return;
+      for (const entry of readdirSync(dir)) {
+        const path = join(dir, entry);
+        if (statSync(path).isDirectory()) walk(path);
+        else if (entry.endsWith('.log') && (dir.includes('output_logging') || /exthost/.test(path))) found.push({ name: entry, path });
+      }
+    };
+    walk(join(this.server.userDataDir, 'logs'));
+    return found;
+  }
+
+  /** The text of the extension output channel whose name contains `channel`, read from its log file. */
+  outputChannel(channel: string): string {
+    return this.extensionLogs()
+      .filter((log) => log.name.includes(channel))
+      .map((log) => readFileSync(log.path, 'utf8'))
+      .join('\n');
+  }
+
+  // ---- activity bar and views ----
+
+  /** Opens a view container from the activity bar by its title ("OWP"). */
+  async openViewContainer(title: string): Promise<void> {
+    const item = this.page.locator(`.part.activitybar .action-item a[aria-label^="${title}"], .part.activitybar .action-item [aria-label^="${title}"]`).first();
+    await item.waitFor({ timeout: WORKBENCH_TIMEOUT_MS });
+    const expanded = await item.locator('xpath=..').getAttribute('aria-expanded').catch(() => null);
+    const checked = await item.getAttribute('aria-checked').catch(() => null);
+    if (expanded !== 'true' && checked !== 'true') await item.click();
+    await this.page.locator('.part.sidebar').waitFor();
+  }
+
+  /** The pane of a view in the side bar, by its title ("Offers & tasks"). */
+  view(title: string): Locator {
+    return this.page.locator('.part.sidebar .pane').filter({ has: this.page.locator('.pane-header', { hasText: title }) }).first();
+  }
+
+  /** Expands a collapsed view pane. */
+  async expandView(title: string): Promise<Locator> {
+    const pane = this.view(title);
+    const header = pane.locator('.pane-header').first();
+    // A container with a single view hides that view's header; such a view is always expanded.
+    await header.waitFor({ state: 'attached', timeout: WORKBENCH_TIMEOUT_MS });
+    if ((await header.getAttribute('aria-expanded')) === 'false' && (await header.isVisible())) await header.click();
+    return pane;
+  }
+
+  /** Clicks a button in a view's welcome content ("Join pool"). */
+  async clickWelcomeButton(viewTitle: string, label: string | RegExp): Promise<void> {
+    const pane = await this.expandView(viewTitle);
+    await pane.locator('.welcome-view-content .monaco-button', { hasText: label }).first().click();
+  }
+
+  /** The rows of a view's tree as text, each row's label and description. */
+  async treeRows(viewTitle: string): Promise<string[]> {
+    const pane = this.view(viewTitle);
+    // Label and description are adjacent spans; innerText would glue them together.
+    const rows = await pane.locator('.monaco-list-row').evaluateAll((elements) =>
+      elements.map((row) => [...row.querySelectorAll('.label-name, .label-description')].map((part) => part.textContent ?? '').join(' ') || (row.textContent ?? '')),
+    );
+    return rows.map((row) => plainText(row).replace(/\s+/g, ' ').trim());
+  }
+
+  /** Waits until a tree row in the view matches, and returns it. */
+  async waitForTreeRow(viewTitle: string, match: string | RegExp, timeoutMs = 30_000): Promise<Locator> {
+    const row = this.view(viewTitle).locator('.monaco-list-row', { hasText: match }).first();
+    await row.waitFor({ timeout: timeoutMs });
+    return row;
+  }
+
+  /** Clicks an inline action (hover button) on a tree row, by its title ("Accept"). */
+  async clickRowAction(row: Locator, action: string): Promise<void> {
+    await row.hover();
+    await row.locator(`.actions .action-label[aria-label^="${action}"], .actions .action-label[title^="${action}"]`).first().click();
+  }
+
+  // ---- commands and inputs ----
+
+  /** Runs a command from the palette as a person would: F1, type its title, Enter. */
+  async runCommand(title: string): Promise<void> {
+    await this.dismissQuickInput();
+    await this.page.locator('.monaco-workbench').click({ position: { x: 700, y: 5 } }).catch(() => undefined);
+    await this.page.keyboard.press('F1');
+    const input = this.page.locator('.quick-input-widget .quick-input-box input');
+    await input.waitFor({ state: 'visible' });
+    await input.fill(`>${title}`);
+    const row = this.page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: title }).first();
+    await row.waitFor({ timeout: 15_000 });
+    await row.click();
+  }
+
+  /** Answers an input box or quick pick that is open with `value`, then Enter. */
+  async answerQuickInput(value: string, options: { prompt?: string | RegExp } = {}): Promise<void> {
+    const widget = this.page.locator('.quick-input-widget');
+    await widget.waitFor({ state: 'visible' });
+    if (options.prompt) await widget.locator('.quick-input-message, .quick-input-title, .quick-input-box input', { hasText: options.prompt }).first().waitFor({ timeout: 15_000 }).catch(() => undefined);
+    const input = widget.locator('.quick-input-box input');
+    await input.fill(value);
+    await input.press('Enter');
+  }
+
+  async dismissQuickInput(): Promise<void> {
+    const widget = this.page.locator('.quick-input-widget');
+    if (await widget.isVisible().catch(() => false)) await this.page.keyboard.press('Escape');
+  }
+
+  // ---- notifications ----
+
+  /** A notification toast whose message matches. */
+  notification(message: string | RegExp): Locator {
+    return this.page.locator('.notifications-toasts .notification-toast', { hasText: message }).first();
+  }
+
+  async waitForNotification(message: string | RegExp, timeoutMs = 30_000): Promise<string> {
+    const toast = this.notification(message);
+    await toast.waitFor({ timeout: timeoutMs });
+    return plainText(await toast.innerText());
+  }
+
+  /** Clicks a button ("Accept") on the notification whose message matches. */
+  async clickNotificationButton(message: string | RegExp, button: string | RegExp, timeoutMs = 30_000): Promise<void> {
+    const toast = this.notification(message);
+    await toast.waitFor({ timeout: timeoutMs });
+    await toast.locator('.monaco-button', { hasText: button }).first().click();
+  }
+
+  /** Texts of all notifications, visible or in the notification center's list. */
+  async notificationTexts(): Promise<string[]> {
+    const texts = await this.page.locator('.notifications-toasts .notification-list-item-message, .notifications-center .notification-list-item-message').allInnerTexts();
+    return texts.map(plainText);
+  }
+
+  // ---- chat ----
+
+  /** The text in the Chat view's input box (what a handoff put there). */
+  async chatInputText(): Promise<string> {
+    const editor = this.page.locator('.interactive-input-part .monaco-editor .view-lines').first();
+    await editor.waitFor({ timeout: 30_000 });
+    const lines = await editor.locator('.view-line').allInnerTexts();
+    return plainText(lines.join('\n'));
+  }
+
+  /** Waits until the chat input contains `text`. */
+  async waitForChatInput(text: string | RegExp, timeoutMs = 30_000): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    let last = '';
+    for (;;) {
+      last = await this.chatInputText().catch(() => '');
+      if (typeof text === 'string' ? last.includes(text) : text.test(last)) return last;
+      if (Date.now() > deadline) throw new Error(`The chat input never showed ${String(text)}; it shows: ${JSON.stringify(last)}`);
+      await this.page.waitForTimeout(250);
+    }
+  }
+
+  // ---- editor ----
+
+  /** Opens a workspace file through Quick Open (Ctrl+P) and types text at its end. */
+  async typeIntoFile(relativePath: string, text: string): Promise<void> {
+    await this.page.keyboard.press('Control+P');
+    const input = this.page.locator('.quick-input-widget .quick-input-box input');
+    await input.waitFor({ state: 'visible' });
+    await input.fill(relativePath);
+    await this.page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: relativePath.split('/').pop() as string }).first().waitFor();
+    await input.press('Enter');
+    const editor = this.page.locator('.editor-group-container.active .monaco-editor .view-lines').first();
+    await editor.click();
+    await this.page.keyboard.press('Control+End');
+    await this.page.keyboard.type(text);
+    await this.page.keyboard.press('Control+S');
+  }
+}
