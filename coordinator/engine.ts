@@ -1041,9 +1041,18 @@ export class Engine {
       for (const [k, rec] of this.state.idempotency) {
         if (rec.at + IDEMPOTENCY_TTL_MS <= now) this.state.idempotency.delete(k);
       }
+      // Time alone can make a task offerable again: a decline cool-down ends, or PRs leave the hourly window.
       for (const [taskId, m] of this.passed) {
-        for (const [wid, until] of m) if (until <= now) m.delete(wid);
+        for (const [wid, until] of m) {
+          if (until > now) continue;
+          m.delete(wid);
+          this.markTask(taskId);
+        }
         if (m.size === 0) this.passed.delete(taskId);
+      }
+      for (const repo of this.state.repos.values()) {
+        const before = repo.prTimes.length;
+        if (before > 0 && this.prsLastHour(repo) < before) this.dirtyAll = true;
       }
       const archiveAfter = this.options.archiveAfterMs ?? 10 * 60_000;
       for (const task of [...this.state.tasks.values()]) {
