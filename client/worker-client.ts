@@ -117,6 +117,11 @@ export class WorkerClient extends EventEmitter<WorkerClientEvents> {
     return new HttpClient({ baseUrl: url }).call('worker.register', profile);
   }
 
+  /** Changes the profile sent in every hello (skills, capacity edited while connected). */
+  setProfile(profile: Partial<Omit<WorkerProfile, 'github_login'>>): void {
+    this.options.profile = profile;
+  }
+
   connectionState(): ConnectionState {
     return this.state;
   }
