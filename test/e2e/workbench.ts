@@ -131,7 +131,7 @@ export class Workbench {
     const pane = this.view(viewTitle);
     // Label and description are adjacent spans; innerText would glue them together.
     const rows = await pane.locator('.monaco-list-row').evaluateAll((elements) =>
-      elements.map((row) => [...row.querySelectorAll('.label-name, .label-description')].map((part) => part.textContent ?? '').join(' ') || (row.textContent ?? '')),
+      elements.map((row) => Array.from(row.querySelectorAll('.label-name, .label-description')).map((part) => part.textContent ?? '').join(' ') || (row.textContent ?? '')),
     );
     return rows.map((row) => plainText(row).replace(/\s+/g, ' ').trim());
   }
