@@ -169,6 +169,16 @@ export class PoolWorld {
     writeFileSync(join(dir, 'github-requests.json'), JSON.stringify(this.github.state.requests.map(({ headers: _headers, ...r }) => r), null, 2));
   }
 
+  /** Runs one scenario step; when it fails, every open window saves its screen and logs first. */
+  async step<T>(name: string, body: () => Promise<T>): Promise<T> {
+    try {
+      return await body();
+    } catch (error) {
+      await this.saveFailure(name);
+      throw error;
+    }
+  }
+
   /** Saves failure evidence from every open window. */
   async saveFailure(step: string): Promise<void> {
     for (const window of this.windows.values()) await window.workbench.saveFailure(step).catch(() => undefined);

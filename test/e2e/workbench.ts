@@ -6,7 +6,7 @@
  */
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
+import type { Browser, BrowserContext, FrameLocator, Locator, Page } from 'playwright-core';
 import { ARTIFACTS_DIR, type EditorServer } from './harness.ts';
 
 const WORKBENCH_TIMEOUT_MS = 90_000;
@@ -174,6 +174,24 @@ export class Workbench {
     await input.press('Enter');
   }
 
+  /** Confirms the open quick pick as it is (Enter), e.g. a checklist with every item ticked. */
+  async acceptQuickPick(title?: string | RegExp): Promise<void> {
+    const widget = this.page.locator('.quick-input-widget');
+    await widget.waitFor({ state: 'visible' });
+    if (title) await widget.locator('.quick-input-title', { hasText: title }).waitFor({ timeout: 15_000 });
+    await widget.locator('.quick-input-box input').press('Enter');
+    await widget.waitFor({ state: 'hidden', timeout: 15_000 });
+  }
+
+  /** Clicks a button of the modal dialog whose message matches; returns the dialog's text. */
+  async clickDialogButton(message: string | RegExp, button: string | RegExp): Promise<string> {
+    const dialog = this.page.locator('.monaco-dialog-box', { hasText: message }).first();
+    await dialog.waitFor({ timeout: 30_000 });
+    const text = plainText(await dialog.innerText());
+    await dialog.locator('.dialog-buttons .monaco-button', { hasText: button }).first().click();
+    return text;
+  }
+
   async dismissQuickInput(): Promise<void> {
     const widget = this.page.locator('.quick-input-widget');
     if (await widget.isVisible().catch(() => false)) await this.page.keyboard.press('Escape');
@@ -225,6 +243,17 @@ export class Workbench {
       if (Date.now() > deadline) throw new Error(`The chat input never showed ${String(text)}; it shows: ${JSON.stringify(last)}`);
       await this.page.waitForTimeout(250);
     }
+  }
+
+  // ---- webviews ----
+
+  /** The content frame of the webview open in an editor tab titled `title`. */
+  async webviewFrame(title: string): Promise<FrameLocator> {
+    await this.page.locator('.tabs-container .tab', { hasText: title }).first().waitFor({ timeout: 30_000 });
+    // A webview is an outer iframe (VS Code's host page) around the extension's content frame.
+    const content = this.page.frameLocator('iframe.webview.ready').last().frameLocator('iframe#active-frame');
+    await content.locator('body').waitFor({ timeout: 30_000 });
+    return content;
   }
 
   // ---- editor ----
