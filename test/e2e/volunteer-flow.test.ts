@@ -51,6 +51,7 @@ test('1. joining from the welcome view lists the seeded tasks with area, tier an
   world.step('join', async () => {
     const wb = alice.workbench;
     await wb.openViewContainer('OWP');
+    await wb.widenSidebar(520);
     await wb.view('Offers & tasks').locator('.welcome-view-content', { hasText: 'Join pool' }).waitFor();
     await wb.screenshot('welcome');
     await wb.clickWelcomeButton('Offers & tasks', 'Join pool');
@@ -81,11 +82,12 @@ test('2. an offer arrives; Accept makes the task branch and puts the prompt in t
 
     docsBranch = `owp/${id}-fix-the-install-steps-in-the-readme`;
     await eventually(`branch ${docsBranch} checked out in alice's clone`, async () => (await currentBranch(alice.checkout)) === docsBranch);
+    await wb.page.locator('.interactive-input-part .monaco-editor .view-lines', { hasText: `OWP task ${id}` }).waitFor({ timeout: 30_000 });
+    await wb.screenshot('chat-prompt');
     const prompt = await wb.waitForChatInput(DOCS_TASK.title);
     for (const expected of [id, DOCS_TASK.acceptance[0] as string, 'node scripts/check.mjs', docsBranch]) {
       assert.ok(prompt.includes(expected), `the chat prompt mentions ${expected}:\n${prompt}`);
     }
-    await wb.screenshot('chat-prompt');
     const task = await eventually('the task in progress', async () => {
       const t = await world.task(id);
       return t.state === 'in_progress' ? t : undefined;
@@ -133,7 +135,7 @@ test('4. a change, then Submit PR: tests run, branch pushed, PR opened as the vo
     const addition = 'Install with `npm ci`, then run `npm start`.';
 
     await wb.typeIntoFile('README.md', `\n${addition}\n`);
-    assert.ok(readFileSync(join(alice.checkout, 'README.md'), 'utf8').includes(addition), 'the typed text is saved');
+    await eventually('the typed text saved to README.md', () => readFileSync(join(alice.checkout, 'README.md'), 'utf8').includes(addition));
 
     await wb.runCommand('OWP: Set GitHub Token');
     await wb.answerQuickInput(ALICE.githubToken);

@@ -32,7 +32,7 @@ export class Workbench {
   }
 
   static async open(browser: Browser, server: EditorServer, suite: string): Promise<Workbench> {
-    const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+    const context = await browser.newContext({ viewport: { width: 1600, height: 960 }, permissions: ['clipboard-read', 'clipboard-write'] });
     const page = await context.newPage();
     const workbench = new Workbench(context, page, server, suite);
     await page.goto(`${server.url}/?folder=${encodeURIComponent(server.workspace)}`);
@@ -103,6 +103,19 @@ export class Workbench {
     const checked = await item.getAttribute('aria-checked').catch(() => null);
     if (expanded !== 'true' && checked !== 'true') await item.click();
     await this.page.locator('.part.sidebar').waitFor();
+  }
+
+  /** Drags the side bar's edge so tree rows show their descriptions (area, tier, effort) in full. */
+  async widenSidebar(width: number): Promise<void> {
+    const sidebar = await this.page.locator('.part.sidebar').boundingBox();
+    if (!sidebar || sidebar.width >= width) return;
+    const edge = sidebar.x + sidebar.width;
+    const y = sidebar.y + sidebar.height / 2;
+    await this.page.mouse.move(edge, y);
+    await this.page.mouse.down();
+    await this.page.mouse.move(edge + (width - sidebar.width) / 2, y, { steps: 4 });
+    await this.page.mouse.move(sidebar.x + width, y, { steps: 4 });
+    await this.page.mouse.up();
   }
 
   /** The pane of a view in the side bar, by its title ("Offers & tasks"). */
@@ -225,12 +238,20 @@ export class Workbench {
 
   // ---- chat ----
 
-  /** The text in the Chat view's input box (what a handoff put there). */
+  /**
+   * The whole text in the Chat view's input box (what a handoff put there). Monaco renders only the
+   * visible, wrapped lines, so read it as a person would copy it: select all, copy, read the clipboard.
+   */
   async chatInputText(): Promise<string> {
-    const editor = this.page.locator('.interactive-input-part .monaco-editor .view-lines').first();
+    const editor = this.page.locator('.interactive-input-part .monaco-editor').first();
     await editor.waitFor({ timeout: 30_000 });
-    const lines = await editor.locator('.view-line').allInnerTexts();
-    return plainText(lines.join('\n'));
+    await this.page.evaluate(() => navigator.clipboard.writeText(''));
+    await editor.locator('.view-lines').click();
+    await this.page.keyboard.press('Control+A');
+    await this.page.keyboard.press('Control+C');
+    const text = await this.page.evaluate(() => navigator.clipboard.readText());
+    await this.page.keyboard.press('Control+Home');
+    return plainText(text);
   }
 
   /** Waits until the chat input contains `text`. */
