@@ -142,6 +142,9 @@ export class EditorServer {
       'update.mode': 'none',
       'telemetry.telemetryLevel': 'off',
       'git.openRepositoryInParentFolders': 'always',
+      // Keep the screen to what the test does: no fetch suggestion, no port-forwarding toasts.
+      'git.autofetch': false,
+      'remote.autoForwardPorts': false,
       ...options.settings,
     };
     writeFileSync(join(this.userDataDir, 'User', 'settings.json'), `${JSON.stringify(settings, null, 2)}\n`);

@@ -230,6 +230,12 @@ export class Workbench {
     await toast.locator('.monaco-button', { hasText: button }).first().click();
   }
 
+  /** Clears every notification, e.g. before a screenshot of something else. */
+  async clearNotifications(): Promise<void> {
+    await this.runCommand('Notifications: Clear All Notifications');
+    await this.page.locator('.notifications-toasts .notification-toast').first().waitFor({ state: 'detached', timeout: 10_000 }).catch(() => undefined);
+  }
+
   /** Texts of all notifications, visible or in the notification center's list. */
   async notificationTexts(): Promise<string[]> {
     const texts = await this.page.locator('.notifications-toasts .notification-list-item-message, .notifications-center .notification-list-item-message').allInnerTexts();
