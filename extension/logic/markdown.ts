@@ -33,7 +33,7 @@ export function safeHttpUrl(url: string | undefined): string | undefined {
   }
   if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') return undefined;
   // Parentheses and spaces would end the Markdown link target early.
-  return parsed.href.replace(/[()\s]/g, (c) => encodeURIComponent(c));
+  return parsed.href.replace(/[()\s]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`);
 }
 
 /**

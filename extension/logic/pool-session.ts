@@ -68,6 +68,7 @@ export class PoolSession extends EventEmitter<PoolSessionEvents> {
   private listed: Task[] = [];
   private relistTimer: NodeJS.Timeout | undefined;
   private profile: Partial<Omit<WorkerProfile, 'github_login'>> = {};
+  private joining = false;
 
   constructor(
     private readonly store: IdentityStore,
@@ -128,6 +129,8 @@ export class PoolSession extends EventEmitter<PoolSessionEvents> {
       this.stop();
       const identity = { ...stored.identity, active: true };
       await this.store.save(identity, stored.token);
+      // A rejected token is handled right here (by registering afresh), not by forgetting it in the background.
+      this.joining = true;
       this.start(identity, stored.token);
       try {
         await this.waitForHello();
@@ -135,6 +138,8 @@ export class PoolSession extends EventEmitter<PoolSessionEvents> {
       } catch (error) {
         // A token the coordinator forgot (revoked, new data dir) means: register afresh.
         if (!(error instanceof OwpError && error.code === 'UNAUTHENTICATED')) throw error;
+      } finally {
+        this.joining = false;
       }
     }
     this.stop();
@@ -203,7 +208,7 @@ export class PoolSession extends EventEmitter<PoolSessionEvents> {
     client.on('lease.renewed', () => this.emit('changed'));
     client.on('tasks.changed', () => this.scheduleRelist());
     client.on('connect.error', (error) => {
-      if (error.code !== 'UNAUTHENTICATED' || this.client !== client) return;
+      if (error.code !== 'UNAUTHENTICATED' || this.client !== client || this.joining) return;
       this.stop();
       void this.store.clear().then(() => {
         this.emit('token.rejected', error);
