@@ -44,6 +44,8 @@ export interface FakeRepoSeed {
   /** Branches that exist besides the default one (used when `branches: 'listed'`). */
   branches?: string[];
   labels?: string[];
+  /** Logins with write access: their issues show author_association COLLABORATOR. */
+  collaborators?: string[];
 }
 
 export interface FakeGitHubOptions {
@@ -131,6 +133,7 @@ interface FakeRepo {
   branches: Map<string, FakeCommit[]>;
   next_number: number;
   created_at: string;
+  collaborators: Set<string>;
 }
 
 export interface WebhookDelivery {
@@ -219,6 +222,7 @@ export class FakeGitHubState {
       branches: new Map([[defaultBranch, [this.commit(owner, 'Initial commit', false)]]]),
       next_number: 1,
       created_at: ISO(Date.now()),
+      collaborators: new Set((seed.collaborators ?? []).map(lower)),
     };
     this.repos.set(lower(seed.full_name), repo);
     for (const b of seed.branches ?? []) this.addBranch(seed.full_name, b);
@@ -576,6 +580,7 @@ export class FakeGitHubState {
       closed_at: issue.closed_at,
       body: issue.body,
       state_reason: issue.state_reason,
+      author_association: this.association(repo, issue.user),
       reactions: { ...(ISSUE_TEMPLATE.reactions as object), url: `${api}/issues/${issue.number}/reactions` },
       timeline_url: `${api}/issues/${issue.number}/timeline`,
     };
@@ -645,7 +650,7 @@ export class FakeGitHubState {
         comments: { href: `${api}/issues/${pr.number}/comments` },
         commits: { href: `${api}/pulls/${pr.number}/commits` },
       },
-      author_association: lower(pr.user) === lower(repo.owner) ? 'OWNER' : 'CONTRIBUTOR',
+      author_association: this.association(repo, pr.user),
       auto_merge: null,
       active_lock_reason: null,
     };
@@ -706,7 +711,7 @@ export class FakeGitHubState {
       user: this.userJson(c.user),
       created_at: c.created_at,
       updated_at: c.updated_at,
-      author_association: lower(c.user) === lower(repo.owner) ? 'OWNER' : 'NONE',
+      author_association: this.association(repo, c.user),
       body: c.body,
       reactions: { ...(ISSUE_TEMPLATE.reactions as object), url: `${api}/issues/comments/${c.id}/reactions` },
       performed_via_github_app: null,
@@ -718,6 +723,11 @@ export class FakeGitHubState {
   }
 
   // ---- helpers -------------------------------------------------------------------------------------
+
+  private association(repo: FakeRepo, login: string): string {
+    if (lower(login) === lower(repo.owner)) return 'OWNER';
+    return repo.collaborators.has(lower(login)) ? 'COLLABORATOR' : 'NONE';
+  }
 
   private repo(fullName: string): FakeRepo {
     const repo = this.repos.get(lower(fullName));
