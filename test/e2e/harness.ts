@@ -142,8 +142,10 @@ export class EditorServer {
       'update.mode': 'none',
       'telemetry.telemetryLevel': 'off',
       'git.openRepositoryInParentFolders': 'always',
-      // Keep the screen to what the test does: no fetch suggestion, no port-forwarding toasts.
-      'git.autofetch': false,
+      // Keep the screen to what the test does. Git asks to turn on auto-fetch after the first fetch
+      // unless it is on already, so it is on, hourly (against a local remote, so harmless).
+      'git.autofetch': true,
+      'git.autofetchPeriod': 3600,
       'remote.autoForwardPorts': false,
       ...options.settings,
     };

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { tempDir } from '../helpers/coordinator.ts';
 import { runCrashLoops } from '../helpers/crash-loop.ts';
+import { recordFigures } from '../helpers/figures.ts';
 
 const LOOPS = Number(process.env.OWP_CRASH_LOOPS ?? 4);
 
@@ -10,6 +11,7 @@ test(`coordinator SIGKILLed at random moments under load (${LOOPS} loops): nothi
   const dir = tempDir('owp-crash-');
   try {
     const figures = await runCrashLoops(dir, LOOPS);
+    recordFigures('crash-loops', { ...figures, violations: figures.violations.length });
     assert.deepEqual(figures.violations, []);
     assert.equal(figures.loops, LOOPS);
     assert.ok(figures.acknowledged_changes_checked > LOOPS * 5, `only ${figures.acknowledged_changes_checked} acknowledged changes were checked`);

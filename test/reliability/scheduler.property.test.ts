@@ -9,6 +9,7 @@ import fc from 'fast-check';
 import { EngineHarness } from '../helpers/engine.ts';
 import { checkDeadlines, checkJournal, checkState } from '../helpers/invariants.ts';
 import type { Principal } from '../../coordinator/auth.ts';
+import { recordFigures } from '../helpers/figures.ts';
 
 const RUNS = Number(process.env.OWP_PROPERTY_RUNS ?? 150);
 const REPOS = ['p/one', 'p/two'];
@@ -188,4 +189,5 @@ function runScenario(steps: Step[]): void {
 
 test(`scheduler invariants hold over ${RUNS} random runs of operations and clock moves`, () => {
   fc.assert(fc.property(fc.array(step, { minLength: 1, maxLength: 80 }), (steps) => runScenario(steps)), { numRuns: RUNS });
+  recordFigures('property', { property_runs: RUNS, max_steps_per_run: 80 });
 });
