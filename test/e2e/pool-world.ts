@@ -201,7 +201,7 @@ export class PoolWorld {
 }
 
 /** Polls `probe` until it returns a truthy value; fails with `what` after timeoutMs. */
-export async function eventually<T>(what: string, probe: () => T | Promise<T>, timeoutMs = 30_000, intervalMs = 200): Promise<NonNullable<T>> {
+export async function eventually<T>(what: string, probe: () => T | Promise<T>, timeoutMs = 60_000, intervalMs = 200): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   for (;;) {

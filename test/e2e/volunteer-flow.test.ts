@@ -197,7 +197,9 @@ test('the dashboard opens in a webview', () =>
     await wb.waitForNotification(/maintainer token saved/);
     await wb.runCommand('OWP: Open Dashboard');
     const frame = await wb.webviewFrame('OWP Dashboard');
-    await frame.locator('body').waitFor();
-    await wb.page.waitForTimeout(2000);
+    // The live dashboard, signed in with the maintainer token, shows the repo's review budget and alice.
+    await frame.getByText(REPO).first().waitFor({ timeout: 60_000 });
+    await frame.getByText(ALICE.login).first().waitFor({ timeout: 60_000 });
+    await wb.clearNotifications();
     await wb.screenshot('dashboard');
   }));

@@ -150,7 +150,7 @@ export class Workbench {
   }
 
   /** Waits until a tree row in the view matches, and returns it. */
-  async waitForTreeRow(viewTitle: string, match: string | RegExp, timeoutMs = 30_000): Promise<Locator> {
+  async waitForTreeRow(viewTitle: string, match: string | RegExp, timeoutMs = 60_000): Promise<Locator> {
     const row = this.view(viewTitle).locator('.monaco-list-row', { hasText: match }).first();
     await row.waitFor({ timeout: timeoutMs });
     return row;
@@ -217,14 +217,14 @@ export class Workbench {
     return this.page.locator('.notifications-toasts .notification-toast', { hasText: message }).first();
   }
 
-  async waitForNotification(message: string | RegExp, timeoutMs = 30_000): Promise<string> {
+  async waitForNotification(message: string | RegExp, timeoutMs = 60_000): Promise<string> {
     const toast = this.notification(message);
     await toast.waitFor({ timeout: timeoutMs });
     return plainText(await toast.innerText());
   }
 
   /** Clicks a button ("Accept") on the notification whose message matches. */
-  async clickNotificationButton(message: string | RegExp, button: string | RegExp, timeoutMs = 30_000): Promise<void> {
+  async clickNotificationButton(message: string | RegExp, button: string | RegExp, timeoutMs = 60_000): Promise<void> {
     const toast = this.notification(message);
     await toast.waitFor({ timeout: timeoutMs });
     await toast.locator('.monaco-button', { hasText: button }).first().click();
@@ -261,7 +261,7 @@ export class Workbench {
   }
 
   /** Waits until the chat input contains `text`. */
-  async waitForChatInput(text: string | RegExp, timeoutMs = 30_000): Promise<string> {
+  async waitForChatInput(text: string | RegExp, timeoutMs = 60_000): Promise<string> {
     const deadline = Date.now() + timeoutMs;
     let last = '';
     for (;;) {
