@@ -117,6 +117,9 @@ test('5. closing a window stops its heartbeats: its lease expires and the task i
     );
     // Bob has 1 free point after the tests task; the requeued docs task fits him.
     await acceptOfferFor(bob, GUIDE_TYPO.title);
+    // Bob's Chat input now holds the prompt of the task he just took, not the one before.
+    const prompt = await bob.workbench.waitForChatInput(`OWP task ${guideTypo} `);
+    assert.ok(prompt.includes(GUIDE_TYPO.title), prompt);
     await bob.workbench.screenshot('took-over');
 
     const events = await world.journal();

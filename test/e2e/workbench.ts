@@ -227,7 +227,17 @@ export class Workbench {
   async clickNotificationButton(message: string | RegExp, button: string | RegExp, timeoutMs = 60_000): Promise<void> {
     const toast = this.notification(message);
     await toast.waitFor({ timeout: timeoutMs });
+    await this.clearHover();
     await toast.locator('.monaco-button', { hasText: button }).first().click();
+  }
+
+  /**
+   * Moves the pointer to an empty corner so no hover card (a long notification's full text, a
+   * tree row's tooltip) lies over the next click target.
+   */
+  async clearHover(): Promise<void> {
+    await this.page.mouse.move(1, 1);
+    await this.page.locator('.context-view .hover-contents, .workbench-hover').first().waitFor({ state: 'hidden', timeout: 5000 }).catch(() => undefined);
   }
 
   /** Clears every notification, e.g. before a screenshot of something else. */
