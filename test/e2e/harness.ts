@@ -41,8 +41,6 @@ export interface EditorOptions {
   settings?: Record<string, unknown>;
   /** A packaged extension to install before the editor starts. */
   vsix?: string;
-  /** An unpacked extension folder (publisher.name-version) to copy into the extensions dir. */
-  extensionFolder?: string;
   /** Extra environment for the editor and its extension host. */
   env?: Record<string, string>;
 }
@@ -105,12 +103,6 @@ export class EditorServer {
     clearTimeout(timer);
   }
 
-  /** Starts code-server again on the same folders (a window reopened). */
-  async restart(env: Record<string, string> = {}): Promise<void> {
-    await this.stop();
-    await this.launch(env);
-  }
-
   private environment(extra: Record<string, string>): NodeJS.ProcessEnv {
     const tools = e2eTools();
     return {
@@ -150,10 +142,6 @@ export class EditorServer {
       ...options.settings,
     };
     writeFileSync(join(this.userDataDir, 'User', 'settings.json'), `${JSON.stringify(settings, null, 2)}\n`);
-    if (options.extensionFolder) {
-      const name = options.extensionFolder.split('/').filter(Boolean).pop() as string;
-      spawnSync('cp', ['-r', options.extensionFolder, join(this.extensionsDir, name)], { stdio: 'inherit' });
-    }
     if (options.vsix) {
       const tools = e2eTools();
       const result = spawnSync(tools.codeServer, [...this.baseArgs(), '--install-extension', options.vsix], { env: this.environment({}), encoding: 'utf8', timeout: 120_000 });

@@ -28,6 +28,13 @@ const DOCS_TASK = {
 const TESTS_TASK = { title: 'Add a test for the guide links', body: 'docs/guide.md links are never checked.', area: 'tests', tier: 0, effort: 2, skills: ['tests'], priority: 0 };
 const CI_TASK = { title: 'Cache dependencies in CI', body: 'CI installs everything on every run.', area: 'ci', tier: 2, effort: 3, skills: ['ci'], priority: 0 };
 
+/** Each seeded task with what its row in Offers & tasks must show. */
+const LISTED = [
+  [DOCS_TASK, 'docs · tier 0 · effort 1'],
+  [TESTS_TASK, 'tests · tier 0 · effort 2'],
+  [CI_TASK, 'ci · tier 2 · effort 3'],
+] as const;
+
 let world: PoolWorld;
 let alice: VolunteerWindow;
 let docsBranch = '';
@@ -57,16 +64,13 @@ test('1. joining from the welcome view lists the seeded tasks with area, tier an
     await wb.clickWelcomeButton('Offers & tasks', 'Join pool');
     await wb.waitForNotification(/joined the pool/);
 
-    for (const [task, facts] of [
-      [DOCS_TASK, 'docs · tier 0 · effort 1'],
-      [TESTS_TASK, 'tests · tier 0 · effort 2'],
-      [CI_TASK, 'ci · tier 2 · effort 3'],
-    ] as const) {
+    for (const [task] of LISTED) await wb.waitForTreeRow('Offers & tasks', world.taskId(task.title));
+    const rows = await wb.treeRows('Offers & tasks');
+    for (const [task, facts] of LISTED) {
       const id = world.taskId(task.title);
-      const row = await wb.waitForTreeRow('Offers & tasks', id);
-      const text = (await row.innerText()).replace(/\u00a0/g, ' ');
-      assert.match(text, new RegExp(`${id}\\b`), 'the row names the task');
-      assert.ok(text.includes(facts), `row for ${id} shows "${facts}", got: ${text}`);
+      const row = rows.find((text) => text.startsWith(`${id} ${task.title}`));
+      assert.ok(row, `a row for ${id} in ${JSON.stringify(rows)}`);
+      assert.ok(row.includes(facts), `the row for ${id} shows "${facts}": ${row}`);
     }
     await wb.screenshot('sidebar');
   }));
@@ -82,7 +86,9 @@ test('2. an offer arrives; Accept makes the task branch and puts the prompt in t
 
     docsBranch = `owp/${id}-fix-the-install-steps-in-the-readme`;
     await eventually(`branch ${docsBranch} checked out in alice's clone`, async () => (await currentBranch(alice.checkout)) === docsBranch);
-    await wb.page.locator('.interactive-input-part .monaco-editor .view-lines', { hasText: `OWP task ${id}` }).waitFor({ timeout: 30_000 });
+    await wb.page.locator('.interactive-input-part .monaco-editor .view-lines', { hasText: `OWP task ${id}` }).waitFor({ timeout: 60_000 });
+    // Wide enough for more of the prompt, narrow enough that Chat does not add its sessions list.
+    await wb.widenChat(500);
     await wb.screenshot('chat-prompt');
     const prompt = await wb.waitForChatInput(DOCS_TASK.title);
     for (const expected of [id, DOCS_TASK.acceptance[0] as string, 'node scripts/check.mjs', docsBranch]) {

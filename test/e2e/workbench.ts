@@ -105,17 +105,37 @@ export class Workbench {
     await this.page.locator('.part.sidebar').waitFor();
   }
 
-  /** Drags the side bar's edge so tree rows show their descriptions (area, tier, effort) in full. */
+  /** Drags the side bar's right edge so tree rows show their descriptions (area, tier, effort) in full. */
   async widenSidebar(width: number): Promise<void> {
-    const sidebar = await this.page.locator('.part.sidebar').boundingBox();
-    if (!sidebar || sidebar.width >= width) return;
-    const edge = sidebar.x + sidebar.width;
-    const y = sidebar.y + sidebar.height / 2;
-    await this.page.mouse.move(edge, y);
+    await this.dragPartEdge('.part.sidebar', 'right', width);
+  }
+
+  /** Drags the secondary side bar's left edge so more of the Chat input shows. */
+  async widenChat(width: number): Promise<void> {
+    await this.dragPartEdge('.part.auxiliarybar', 'left', width);
+  }
+
+  private async dragPartEdge(part: string, edge: 'left' | 'right', width: number): Promise<void> {
+    const box = await this.page.locator(part).boundingBox();
+    if (!box || box.width >= width) return;
+    const boundary = edge === 'right' ? box.x + box.width : box.x;
+    const target = edge === 'right' ? box.x + width : box.x + box.width - width;
+    const y = box.y + box.height / 2;
+    // Grab the sash nearest that edge (parts have margins, so the sash is not exactly at the edge).
+    const sashes = await this.page.locator('.monaco-sash.vertical').evaluateAll((elements) =>
+      elements.map((element) => {
+        const rect = element.getBoundingClientRect();
+        return { x: rect.x + rect.width / 2, top: rect.y, bottom: rect.y + rect.height };
+      }),
+    );
+    const nearest = sashes.filter((sash) => sash.top <= y && sash.bottom >= y).sort((a, b) => Math.abs(a.x - boundary) - Math.abs(b.x - boundary))[0];
+    const x = nearest && Math.abs(nearest.x - boundary) < 20 ? nearest.x : boundary;
+    await this.page.mouse.move(x, y);
     await this.page.mouse.down();
-    await this.page.mouse.move(edge + (width - sidebar.width) / 2, y, { steps: 4 });
-    await this.page.mouse.move(sidebar.x + width, y, { steps: 4 });
+    await this.page.mouse.move((x + target) / 2, y, { steps: 4 });
+    await this.page.mouse.move(target, y, { steps: 4 });
     await this.page.mouse.up();
+    await this.clearHover();
   }
 
   /** The pane of a view in the side bar, by its title ("Offers & tasks"). */
@@ -177,12 +197,10 @@ export class Workbench {
     await row.click();
   }
 
-  /** Answers an input box or quick pick that is open with `value`, then Enter. */
-  async answerQuickInput(value: string, options: { prompt?: string | RegExp } = {}): Promise<void> {
-    const widget = this.page.locator('.quick-input-widget');
-    await widget.waitFor({ state: 'visible' });
-    if (options.prompt) await widget.locator('.quick-input-message, .quick-input-title, .quick-input-box input', { hasText: options.prompt }).first().waitFor({ timeout: 15_000 }).catch(() => undefined);
-    const input = widget.locator('.quick-input-box input');
+  /** Answers the open input box (or quick pick filter) with `value`, then Enter. */
+  async answerQuickInput(value: string): Promise<void> {
+    const input = this.page.locator('.quick-input-widget .quick-input-box input');
+    await input.waitFor({ state: 'visible' });
     await input.fill(value);
     await input.press('Enter');
   }
