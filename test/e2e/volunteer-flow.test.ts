@@ -89,6 +89,7 @@ test('2. an offer arrives; Accept makes the task branch and puts the prompt in t
     await wb.page.locator('.interactive-input-part .monaco-editor .view-lines', { hasText: `OWP task ${id}` }).waitFor({ timeout: 60_000 });
     // Wide enough for more of the prompt, narrow enough that Chat does not add its sessions list.
     await wb.widenChat(500);
+    await wb.clearNotifications();
     await wb.screenshot('chat-prompt');
     const prompt = await wb.waitForChatInput(DOCS_TASK.title);
     for (const expected of [id, DOCS_TASK.acceptance[0] as string, 'node scripts/check.mjs', docsBranch]) {
@@ -207,5 +208,9 @@ test('the dashboard opens in a webview', () =>
     await frame.getByText(REPO).first().waitFor({ timeout: 60_000 });
     await frame.getByText(ALICE.login).first().waitFor({ timeout: 60_000 });
     await wb.clearNotifications();
+    // The dashboard gets the window's width for its screenshot.
+    await wb.runCommand('View: Toggle Secondary Side Bar Visibility');
+    await wb.runCommand('View: Toggle Primary Side Bar Visibility');
+    await frame.getByText(REPO).first().waitFor();
     await wb.screenshot('dashboard');
   }));

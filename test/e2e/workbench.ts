@@ -187,7 +187,6 @@ export class Workbench {
   /** Runs a command from the palette as a person would: F1, type its title, Enter. */
   async runCommand(title: string): Promise<void> {
     await this.dismissQuickInput();
-    await this.page.locator('.monaco-workbench').click({ position: { x: 700, y: 5 } }).catch(() => undefined);
     await this.page.keyboard.press('F1');
     const input = this.page.locator('.quick-input-widget .quick-input-box input');
     await input.waitFor({ state: 'visible' });
