@@ -117,6 +117,7 @@ export interface Snapshot {
   idempotency: IdempotencyRecord[];
   pr_times: Record<string, number[]>;
   stats: Record<string, Stats>;
+  archived?: Record<string, number>;
 }
 
 export function defaultRepoSettings(repo: string): RepoSettings {
@@ -150,6 +151,8 @@ export class State {
   readonly leases = new Map<string, LeaseRecord>();
   readonly idempotency = new Map<string, IdempotencyRecord>();
   readonly tokenIndex = new Map<string, { kind: 'worker' | 'maintainer'; id: string }>();
+  /** Archived task id → seq of its task.archived event, which carries the final task. */
+  readonly archived = new Map<string, number>();
   readonly stats = emptyStats();
 
   // ---- reads -------------------------------------------------------------------------------
@@ -330,7 +333,10 @@ export class State {
         this.endLease(task);
         task.pr = structuredClone(d.pr as Task['pr']);
         this.setTaskState(task, 'pr_opened', e.at, 'pr_opened');
-        this.mustRepo(task.repo).prTimes.push(e.at);
+        // The hourly window only ever needs the last hour; pruning here (not on reads) keeps replays exact.
+        const repoRt = this.mustRepo(task.repo);
+        repoRt.prTimes = repoRt.prTimes.filter((t) => t > e.at - 3_600_000);
+        repoRt.prTimes.push(e.at);
         const lead = e.at - task.created_at;
         this.bump(task.repo, (s) => {
           s.prs_opened += 1;
@@ -383,6 +389,7 @@ export class State {
         const repo = this.mustRepo(task.repo);
         repo.counts[task.state] -= 1;
         this.tasks.delete(task.id);
+        this.archived.set(task.id, e.seq);
         break;
       }
       case 'coordinator.started':
@@ -502,6 +509,7 @@ export class State {
       idempotency: [...this.idempotency.values()],
       pr_times: prTimes,
       stats,
+      archived: Object.fromEntries(this.archived),
     };
   }
 
@@ -545,6 +553,7 @@ export class State {
       state.mustWorker(lease.worker_id).holding.set(lease.task_id, state.mustTask(lease.task_id).effort);
     }
     for (const rec of s.idempotency) state.idempotency.set(idemKey(rec.scope, rec.key), rec);
+    for (const [id, seq] of Object.entries(s.archived ?? {})) state.archived.set(id, seq);
     return state;
   }
 

@@ -69,6 +69,10 @@ export async function run(argv: string[]): Promise<number> {
   console.log(`  dashboard   ${dashboardUrl(url, started.adminToken)}`);
   console.log(`  health      ${url}/healthz    metrics ${url}/metrics`);
   console.log(`  store       ${started.config.store === 'memory' ? 'memory (nothing is kept)' : resolve(started.config.data_dir)}`);
+  if (started.github) {
+    const repos = started.github.context.repos().map((r) => r.config.repo).join(', ');
+    console.log(`  github      ${repos}; webhooks at ${url}${started.github.context.config.webhook_path}`);
+  }
   console.log(`  admin token ${adminTokenFile ? `in ${adminTokenFile} (mode 0600)` : 'from OWP_ADMIN_TOKEN or generated for this run'}`);
 
   await new Promise<void>((done) => {

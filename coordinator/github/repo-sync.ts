@@ -38,6 +38,7 @@ function escape(text: string): string {
 export class RepoSync {
   private queue: Promise<unknown> = Promise.resolve();
   private pollQueued = false;
+  /** The open PRs as read at the start of the current poll; undefined outside a poll (then asked afresh, conditionally). */
   private openPulls: GitHubPull[] | undefined;
 
   constructor(
@@ -73,6 +74,14 @@ export class RepoSync {
   }
 
   private async reconcileAll(): Promise<void> {
+    try {
+      await this.reconcileAllSteps();
+    } finally {
+      this.openPulls = undefined;
+    }
+  }
+
+  private async reconcileAllSteps(): Promise<void> {
     const { owner, name, client } = this.repo;
     const pulls = await client.openPulls(owner, name);
     this.openPulls = pulls.data;
@@ -164,8 +173,8 @@ export class RepoSync {
   }
 
   private async referencedByOpenPr(number: number): Promise<string | undefined> {
-    this.openPulls ??= (await this.repo.client.openPulls(this.repo.owner, this.repo.name)).data;
-    const pr = this.openPulls.find((p) => mentionsIssue(`${p.title}\n${p.body ?? ''}`, number, this.repo, this.ctx.config.web_url));
+    const pulls = this.openPulls ?? (await this.repo.client.openPulls(this.repo.owner, this.repo.name)).data;
+    const pr = pulls.find((p) => mentionsIssue(`${p.title}\n${p.body ?? ''}`, number, this.repo, this.ctx.config.web_url));
     return pr ? `referenced by open PR #${pr.number}` : undefined;
   }
 
@@ -188,9 +197,10 @@ export class RepoSync {
     };
   }
 
-  /** Edits upstream flow into a task that nobody is working on yet. */
+  /** Edits upstream flow into a task that nobody is working on yet (only tasks this sync made, not adopted ones). */
   private async refreshFields(task: TaskRecord, issue: GitHubIssue): Promise<void> {
     if (task.state !== 'ready' && task.state !== 'blocked') return;
+    if ((task.x_github as { issue?: unknown } | undefined)?.issue !== issue.number) return;
     const want = this.taskFields(issue);
     const changes: Record<string, unknown> = {};
     for (const k of ['title', 'body', 'area', 'tier', 'effort', 'skills', 'priority', 'acceptance'] as const) {
@@ -218,8 +228,6 @@ export class RepoSync {
   pullChanged(number: number): Promise<void> {
     return this.serial(async () => {
       const task = this.ctx.tasksOf(this.repo.config.repo).find((t) => t.state === 'pr_opened' && prNumberOf(t, this.repo, this.ctx.config.web_url) === number);
-      // Any PR change may free or take an issue ("already referenced by an open PR").
-      this.openPulls = undefined;
       if (task) await this.reconcilePull(task, await this.repo.client.pull(this.repo.owner, this.repo.name, number));
     });
   }

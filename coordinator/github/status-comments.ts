@@ -26,7 +26,7 @@ interface Pending {
 }
 
 function codeSpan(text: string, max = 200): string {
-  const clean = text.replace(/[`\r\n]+/g, ' ').trim().slice(0, max);
+  const clean = text.replace(/[`\s]+/g, ' ').trim().slice(0, max);
   return clean ? `\`${clean}\`` : '';
 }
 

@@ -183,6 +183,7 @@ export class DashboardModel {
       changed = true;
     }
     if (changed) {
+      this.trimFeed();
       this.trimFinished();
       this.recomputeBudgets(now);
       this.touch();
@@ -344,10 +345,13 @@ export class DashboardModel {
       this.feed.splice(i, 0, entry);
     }
     this.feedSeqs.add(e.seq);
-    while (this.feed.length > this.limits.feed) {
-      const dropped = this.feed.shift() as FeedEntry;
-      this.feedSeqs.delete(dropped.seq);
-    }
+  }
+
+  /** Drops the oldest feed entries beyond the cap, once per batch rather than once per event. */
+  private trimFeed(): void {
+    const excess = this.feed.length - this.limits.feed;
+    if (excess <= 0) return;
+    for (const dropped of this.feed.splice(0, excess)) this.feedSeqs.delete(dropped.seq);
   }
 
   private attribute(e: JournalEvent): void {

@@ -5,7 +5,7 @@
  * `h()` as text nodes.
  */
 import type { Task, Worker } from '../../protocol/model.ts';
-import { TASK_STATES, type TaskState } from '../../protocol/states.ts';
+import { TASK_STATES } from '../../protocol/states.ts';
 import { h, type Child } from './dom.ts';
 import { STATE_LABELS, formatAge, formatClock, formatCountdown, formatDuration, formatPercent } from './format.ts';
 import type { AreaLock, DashboardModel, FeedKind, RepoEntry } from './model.ts';
@@ -35,6 +35,7 @@ export interface DashboardActions {
 const CARDS_PER_COLUMN = 40;
 const FEED_ROWS = 200;
 const WORKER_ROWS = 200;
+const CONFIRM_WINDOW_MS = 4000;
 const FEED_KINDS: Array<{ value: FeedKind | ''; label: string }> = [
   { value: '', label: 'All events' },
   { value: 'lease', label: 'Leases' },
@@ -84,7 +85,7 @@ export class DashboardView {
       section('Repositories and review budgets', this.reposBody),
       h('div', { class: 'two-col' }, section('Leases', this.leasesBody), section('Workers', this.workersBody)),
       section('Tasks', this.boardBody),
-      h('div', { class: 'two-col' }, section('Metrics', h('div', {}, this.metricsSummary, this.chartsHost)), section('Leaderboard', this.leaderboardBody, 'Only volunteers who opted in (x_leaderboard: true in their profile) are listed.')),
+      h('div', { class: 'two-col' }, section('Metrics', h('div', {}, this.metricsSummary, this.chartsHost)), section('Leaderboard', this.leaderboardBody, 'Only volunteers who opted in (x_leaderboard: true in their profile) are listed. Counts cover the recent journal and everything since this page opened.')),
       section('Event feed', h('div', {}, h('div', { class: 'feed-controls' }, this.feedKind, this.feedFilter), this.feedBody)),
     );
     this.lockedPanel.hidden = true;
@@ -243,7 +244,7 @@ export class DashboardView {
             h('td', {}, workerName(model, l.worker_id)),
             h('td', {}, String(l.epoch)),
             h('td', {}, h('span', { class: 'countdown', data: { expiresAt: l.expires_at, role: 'countdown' } }, formatCountdown(l.expires_at, ctx.now))),
-            ctx.signedIn ? h('td', {}, h('button', { type: 'button', class: 'danger', data: { action: 'cancel-lease', leaseId: l.lease_id } }, 'Cancel')) : null,
+            ctx.signedIn ? h('td', {}, this.cancelButton(l.lease_id, 'Cancel', ctx.now)) : null,
           ),
         ),
       ),
@@ -264,7 +265,7 @@ export class DashboardView {
     const shown = workers.slice(0, WORKER_ROWS);
     this.workersBody.replaceChildren(
       table(
-        ['Worker', 'Skills', 'Capacity', 'Trust', 'Tools', 'Heartbeat', 'Leases'],
+        ['Worker', 'Skills', 'Capacity', 'Trust', 'Tools', 'Last seen', 'Leases'],
         shown.map((w) => this.workerRow(w, holdings.get(w.id) ?? { used: 0, leases: [] }, model, ctx.now)),
       ),
     );
@@ -326,7 +327,7 @@ export class DashboardView {
       t.state === 'blocked' && t.blocked_reason ? h('div', { class: 'why small' }, t.blocked_reason) : null,
       t.pr ? h('div', { class: 'small' }, h('a', { href: t.pr.url, rel: 'noreferrer noopener', target: '_blank' }, t.pr.number ? `PR #${t.pr.number}` : 'pull request')) : null,
       ctx.signedIn && t.state === 'blocked' ? h('button', { type: 'button', data: { action: 'unblock', taskId: t.id } }, 'Unblock') : null,
-      ctx.signedIn && t.lease ? h('button', { type: 'button', class: 'danger', data: { action: 'cancel-lease', leaseId: t.lease.lease_id } }, 'Cancel lease') : null,
+      ctx.signedIn && t.lease ? this.cancelButton(t.lease.lease_id, 'Cancel lease', ctx.now) : null,
     );
   }
 
@@ -454,9 +455,31 @@ export class DashboardView {
     const { action, leaseId, taskId } = target.dataset;
     if (action === 'sign-out') this.actions.signOut();
     else if (action === 'cancel-lease' && leaseId) {
-      if (window.confirm(`Cancel lease ${leaseId}? The task goes back to ready and counts an attempt.`)) void this.run(() => this.actions.cancelLease(leaseId));
+      if (this.armed?.leaseId === leaseId && this.armed.until > Date.now()) {
+        this.armed = undefined;
+        void this.run(() => this.actions.cancelLease(leaseId));
+      } else {
+        this.armed = { leaseId, until: Date.now() + CONFIRM_WINDOW_MS };
+        setTimeout(() => this.requestRender(), CONFIRM_WINDOW_MS + 50);
+        this.requestRender();
+      }
     } else if (action === 'unblock' && taskId) void this.run(() => this.actions.unblockTask(taskId));
   }
+
+  /**
+   * Cancelling asks for a second click instead of window.confirm(), which VS Code webviews do not
+   * show. The armed state lives here, so it survives the re-renders in between.
+   */
+  private cancelButton(leaseId: string, label: string, now: number): HTMLElement {
+    const armed = this.armed?.leaseId === leaseId && this.armed.until > now;
+    return h(
+      'button',
+      { type: 'button', class: armed ? 'danger armed' : 'danger', title: 'The task goes back to ready and counts an attempt.', data: { action: 'cancel-lease', leaseId } },
+      armed ? 'Click again to cancel' : label,
+    );
+  }
+
+  private armed: { leaseId: string; until: number } | undefined;
 
   private async run(action: () => Promise<string>): Promise<void> {
     try {
@@ -507,4 +530,3 @@ function nodes(children: Child[]): Node[] {
   return children.filter((c): c is Node => c instanceof Node);
 }
 
-export type { TaskState };

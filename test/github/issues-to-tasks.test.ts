@@ -73,6 +73,23 @@ describe('GitHub issues become tasks', () => {
     }
   });
 
+  test('edits on GitHub flow into a task nobody has taken yet', async () => {
+    const g = await startGitHubPool({ webhooks: true });
+    try {
+      const n = g.gh.state.addIssue(REPO, { title: 'Old title', labels: ['owp'] });
+      await g.settled();
+      g.gh.state.updateIssue(REPO, n, { title: 'New title', labels: ['owp', 'owp:tier=1', 'owp:area=docs'] });
+      await g.settled();
+      const [t] = await tasks(g.pool);
+      assert.equal(t?.title, 'New title');
+      assert.equal(t?.tier, 1);
+      assert.equal(t?.area, 'docs');
+      assert.equal(t?.state, 'ready');
+    } finally {
+      await g.close();
+    }
+  });
+
   test('lists are paginated (more than 100 labelled issues)', async () => {
     const g = await startGitHubPool();
     try {

@@ -185,4 +185,49 @@ describe('PR lifecycle against GitHub', () => {
       await g.close();
     }
   });
+
+  test('requeues and blocks show in the same comment; reasons are code spans; comments stay off unless enabled', async () => {
+    const g = await startGitHubPool();
+    try {
+      const s = g.gh.state;
+      const issue = s.addIssue(REPO, { title: 'Needs care', labels: ['owp'] });
+      await g.poll();
+      const alice = await g.volunteer('alice');
+      const first = await nextOffer(alice.worker);
+      const { lease } = await alice.worker.accept(first.offer_id);
+      await g.settled();
+      await alice.worker.release(lease.lease_id, 'out of time');
+      await g.settled();
+      const requeued = statusComments(g, issue);
+      assert.equal(requeued.length, 1);
+      assert.match(requeued[0]?.body ?? '', /Back in the queue.*\[alice\].*handed it back/);
+
+      const again = await nextOffer(alice.worker);
+      const { lease: second } = await alice.worker.accept(again.offer_id);
+      await alice.worker.report(second.lease_id, { state: 'blocked', reason: 'needs @maintainer-mo and [a link](https://evil.example) `x`' });
+      await g.settled();
+      const blocked = statusComments(g, issue);
+      assert.equal(blocked.length, 1);
+      assert.equal(blocked[0]?.id, requeued[0]?.id);
+      assert.match(blocked[0]?.body ?? '', /Blocked.*by \[alice\]/);
+      assert.ok(blocked[0]?.body.includes('`needs @maintainer-mo and [a link](https://evil.example) x`'), blocked[0]?.body);
+      assert.equal(s.requestsTo('POST', `/repos/${REPO}/issues/${issue}/comments`).length, 1);
+    } finally {
+      await g.close();
+    }
+
+    const quiet = await startGitHubPool({ repo: { comments: false } });
+    try {
+      const issue = quiet.gh.state.addIssue(REPO, { title: 'Quiet', labels: ['owp'] });
+      await quiet.poll();
+      const bob = await quiet.volunteer('bob');
+      const offer = await nextOffer(bob.worker);
+      await bob.worker.accept(offer.offer_id);
+      await quiet.settled();
+      assert.equal(quiet.gh.state.commentsOn(REPO, issue).length, 0);
+      assert.ok(quiet.gh.state.requests.every((r) => r.method === 'GET'), 'with comments off the coordinator only reads');
+    } finally {
+      await quiet.close();
+    }
+  });
 });

@@ -55,11 +55,13 @@ export async function runCrashLoops(dir: string, loops: number, random: () => nu
 
   for (let loop = 0; loop < loops; loop += 1) {
     const proc = await spawnCoordinator(['--port', '0', '--data-dir', dataDir, '--config', config], { OWP_ADMIN_TOKEN: token });
+    // Setup may be slow on a busy machine; only the load that the kill interrupts needs short timeouts.
+    const setup = new HttpClient({ baseUrl: proc.url, token, timeoutMs: 30_000 });
     const admin = new HttpClient({ baseUrl: proc.url, token, timeoutMs: 3000 });
     let running = true;
     const clients: WorkerClient[] = [];
     try {
-      if (loop === 0) await admin.call('repo.configure', { repo, max_open_prs: 4, max_new_prs_per_hour: 1000, heartbeat_timeout_ms: 2000, offer_timeout_ms: 2000, max_attempts: 20 });
+      if (loop === 0) await setup.call('repo.configure', { repo, max_open_prs: 4, max_new_prs_per_hour: 1000, heartbeat_timeout_ms: 2000, offer_timeout_ms: 2000, max_attempts: 20 });
       const creator = (async () => {
         for (let i = 0; running; i += 1) {
           const { task } = await admin.call('task.create', { repo, title: `loop ${loop} #${i}`, area: ['docs', 'cli', 'core', 'tests', 'ui'][i % 5] as string });
@@ -73,7 +75,7 @@ export async function runCrashLoops(dir: string, loops: number, random: () => nu
         }
       })().catch(() => undefined);
       for (let w = 0; w < 3; w += 1) {
-        const { token: wt } = await admin.call('worker.register', { github_login: `crash${loop}w${w}`, skills: [], capacity: 2, tools: ['none'], capabilities: { can_run_tests: true, can_open_prs: true } });
+        const { token: wt } = await setup.call('worker.register', { github_login: `crash${loop}w${w}`, skills: [], capacity: 2, tools: ['none'], capabilities: { can_run_tests: true, can_open_prs: true } });
         const client = new WorkerClient({ url: proc.url, token: wt, retryForMs: 1000, requestTimeoutMs: 1000, reconnectionDelayMs: 50 });
         clients.push(client);
         client.on('offer', (offer) => {

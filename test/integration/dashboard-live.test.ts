@@ -24,13 +24,9 @@ interface PageWatch {
 }
 
 /** Records dialogs, page errors and console errors (CSP violations are reported there). */
-function watch(page: Page, options: { acceptConfirms?: boolean } = {}): PageWatch {
+function watch(page: Page): PageWatch {
   const w: PageWatch = { dialogs: [], problems: [] };
   page.on('dialog', (dialog) => {
-    if (options.acceptConfirms && dialog.type() === 'confirm') {
-      void dialog.accept();
-      return;
-    }
     w.dialogs.push(dialog.message());
     void dialog.dismiss();
   });
@@ -129,7 +125,7 @@ describe('maintainer dashboard (headless Chromium)', () => {
     const anon = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     const seenAnon = watch(anon);
-    const seen = watch(page, { acceptConfirms: true });
+    const seen = watch(page);
     try {
       await pool.repo('acme/site', { max_open_prs: 3, max_attempts: 1 });
       await pool.task('acme/site', { title: 'Members only', skills: ['docs'] });
@@ -162,7 +158,11 @@ describe('maintainer dashboard (headless Chromium)', () => {
       const worker = await pool.join({ skills: ['docs'] });
       const offer = await nextOffer(worker);
       const { lease } = await worker.accept(offer.offer_id);
-      await page.click(`#leases tr[data-lease-id="${lease.lease_id}"] button[data-action="cancel-lease"]`);
+      // Cancelling takes a second click (no modal dialogs: webviews do not show them).
+      const cancel = page.locator(`#leases tr[data-lease-id="${lease.lease_id}"] button[data-action="cancel-lease"]`);
+      await cancel.click();
+      await cancel.filter({ hasText: 'Click again' }).waitFor(WAIT);
+      await cancel.click();
       await page.locator(`[data-task-id="${offer.task_id}"][data-state="blocked"]`).waitFor(WAIT);
       await page.click(`[data-task-id="${offer.task_id}"] button[data-action="unblock"]`);
       await until(async () => (await pool.admin.call('task.get', { task_id: offer.task_id })).task.attempts === 0, 'task unblocked');

@@ -38,3 +38,23 @@ test('metrics, Prometheus text, health and explain describe the pool', async () 
     await pool.close();
   }
 });
+
+test('finished tasks are archived out of the live state and stay readable', async () => {
+  const pool = await startPool('lowdb', { archiveAfterMs: 0 });
+  try {
+    await pool.repo('o/r');
+    const id = await pool.task('o/r', { title: 'short-lived' });
+    await pool.admin.call('task.cancel', { task_id: id, reason: 'duplicate' });
+    await pool.coordinator.runtime.sweep();
+    await pool.coordinator.runtime.whenIdle();
+    assert.equal(pool.coordinator.runtime.engine.state.tasks.has(id), false, 'archived out of the live state');
+    const { task } = await pool.admin.call('task.get', { task_id: id });
+    assert.equal(task.state, 'closed');
+    assert.equal(task.closed_reason, 'duplicate');
+    await pool.restart();
+    const again = await pool.admin.call('task.get', { task_id: id });
+    assert.equal(again.task.title, 'short-lived', 'still readable after a restart');
+  } finally {
+    await pool.close();
+  }
+});
