@@ -5,11 +5,12 @@
  * would. Debian's Chromium, driven by playwright-core, shows each one. scripts/e2e-setup.sh installs
  * the tools into the cache folder this module reads from.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join, resolve } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
+import { ServerProcess } from './server-process.ts';
 
 export const REPO_ROOT = resolve(import.meta.dirname, '..', '..');
 export const ARTIFACTS_DIR = join(REPO_ROOT, '.artifacts', 'e2e');
@@ -37,6 +38,8 @@ export interface EditorOptions {
   name: string;
   /** The folder the window opens. */
   workspace: string;
+  /** Where the editor's own folders go (user data, extensions, HOME); default the system temp dir. */
+  parentDir?: string;
   /** User settings (settings.json); workspace trust is switched off unless given. */
   settings?: Record<string, unknown>;
   /** A packaged extension to install before the editor starts. */
@@ -53,8 +56,7 @@ export class EditorServer {
   readonly extensionsDir: string;
   readonly workspace: string;
   url = '';
-  private child: ChildProcess | undefined;
-  private output = '';
+  private process: ServerProcess | undefined;
 
   private constructor(options: EditorOptions, home: string) {
     this.name = options.name;
@@ -65,7 +67,9 @@ export class EditorServer {
   }
 
   static async start(options: EditorOptions): Promise<EditorServer> {
-    const home = mkdtempSync(join(tmpdir(), `owp-e2e-${options.name}-`));
+    const parent = options.parentDir ?? tmpdir();
+    mkdirSync(parent, { recursive: true });
+    const home = mkdtempSync(join(parent, `owp-e2e-${options.name}-`));
     const server = new EditorServer(options, home);
     await server.prepare(options);
     await server.launch(options.env ?? {});
@@ -74,33 +78,12 @@ export class EditorServer {
 
   /** What code-server printed, for failure reports. */
   log(): string {
-    return this.output;
-  }
-
-  get running(): boolean {
-    return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
+    return this.process?.output() ?? '';
   }
 
   /** Ends the editor and its extension host (what closing a desktop window does to its worker). */
   async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
-    const child = this.child;
-    if (!child || !this.running) return;
-    const exited = new Promise<void>((done) => child.once('exit', () => done()));
-    // code-server runs the workbench server and extension hosts as children of its own group.
-    try {
-      process.kill(-(child.pid as number), signal);
-    } catch {
-      child.kill(signal);
-    }
-    const timer = setTimeout(() => {
-      try {
-        process.kill(-(child.pid as number), 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }, 5000);
-    await exited;
-    clearTimeout(timer);
+    await this.process?.stop(signal, 5000);
   }
 
   private environment(extra: Record<string, string>): NodeJS.ProcessEnv {
@@ -150,30 +133,13 @@ export class EditorServer {
   }
 
   private async launch(extraEnv: Record<string, string>): Promise<void> {
-    const tools = e2eTools();
-    this.output = '';
-    const child = spawn(tools.codeServer, [...this.baseArgs(), '--auth', 'none', '--bind-addr', '127.0.0.1:0', '--ignore-last-opened', this.workspace], {
+    // Its own process group: code-server runs the workbench server and extension hosts as children.
+    this.process = new ServerProcess(`${this.name}'s code-server`, e2eTools().codeServer, [...this.baseArgs(), '--auth', 'none', '--bind-addr', '127.0.0.1:0', '--ignore-last-opened', this.workspace], {
       env: this.environment(extraEnv),
-      stdio: ['ignore', 'pipe', 'pipe'],
-      detached: true,
+      group: true,
     });
-    this.child = child;
-    const onData = (chunk: Buffer): void => {
-      this.output += chunk.toString();
-    };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', onData);
-    const deadline = Date.now() + 60_000;
-    for (;;) {
-      const match = /HTTP server listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(this.output);
-      if (match) {
-        this.url = match[1] as string;
-        return;
-      }
-      if (!this.running) throw new Error(`${this.name}'s code-server exited before listening:\n${this.output}`);
-      if (Date.now() > deadline) throw new Error(`${this.name}'s code-server did not listen within 60 s:\n${this.output}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    const match = await this.process.waitForOutput(/HTTP server listening on (http:\/\/127\.0\.0\.1:\d+)/, 60_000);
+    this.url = match[1] as string;
   }
 }
 

@@ -79,21 +79,31 @@ export class PoolWorld {
   static async start(options: WorldOptions): Promise<PoolWorld> {
     const root = mkdtempSync(join(tmpdir(), `owp-e2e-${options.suite}-`));
     rmSync(join(ARTIFACTS_DIR, options.suite), { recursive: true, force: true });
-    const remote = await createSeededRemote(root, REPO);
-    const github = await startFakeGitHub({
-      tokens: options.volunteers.map((v) => ({ token: v.githubToken, login: v.login })),
-      repos: [{ full_name: REPO, default_branch: 'main' }],
-      branches: 'any',
-    });
-    const coordinator = await CoordinatorProcess.start(join(root, 'coordinator-data'));
-    const browser = await launchBrowser();
-    const world = new PoolWorld({ root, suite: options.suite, coordinator, github, remote, browser, volunteers: options.volunteers });
-    await coordinator.admin.call('repo.configure', { repo: REPO, ...options.repoSettings });
-    for (const task of options.tasks) {
-      const { task: created } = await coordinator.admin.call('task.create', { repo: REPO, ...task });
-      world.taskIds.set(task.title, created.id);
+    // What started before a failure is stopped again, so a failed start leaves no servers behind.
+    const started: Array<() => Promise<unknown>> = [];
+    try {
+      const remote = await createSeededRemote(root, REPO);
+      const github = await startFakeGitHub({
+        tokens: options.volunteers.map((v) => ({ token: v.githubToken, login: v.login })),
+        repos: [{ full_name: REPO, default_branch: 'main' }],
+        branches: 'any',
+      });
+      started.push(() => github.close());
+      const coordinator = await CoordinatorProcess.start(join(root, 'coordinator-data'));
+      started.push(() => coordinator.stop());
+      const browser = await launchBrowser();
+      started.push(() => browser.close());
+      const world = new PoolWorld({ root, suite: options.suite, coordinator, github, remote, browser, volunteers: options.volunteers });
+      await coordinator.admin.call('repo.configure', { repo: REPO, ...options.repoSettings });
+      for (const task of options.tasks) {
+        const { task: created } = await coordinator.admin.call('task.create', { repo: REPO, ...task });
+        world.taskIds.set(task.title, created.id);
+      }
+      return world;
+    } catch (error) {
+      for (const stop of started.reverse()) await stop().catch(() => undefined);
+      throw error;
     }
-    return world;
   }
 
   taskId(title: string): string {
@@ -110,6 +120,7 @@ export class PoolWorld {
     const editor = await EditorServer.start({
       name,
       workspace: checkout,
+      parentDir: join(this.root, 'editors'),
       vsix: packagedExtension(),
       env: { [TEST_RUNS_ENV]: this.testRunsFile },
       settings: {
@@ -121,7 +132,13 @@ export class PoolWorld {
         'owp.githubApiUrl': this.github.url,
       },
     });
-    const workbench = await Workbench.open(this.browser, editor, this.suite);
+    let workbench: Workbench;
+    try {
+      workbench = await Workbench.open(this.browser, editor, this.suite);
+    } catch (error) {
+      await editor.stop();
+      throw error;
+    }
     const window: VolunteerWindow = { volunteer, checkout, editor, workbench };
     this.windows.set(name, window);
     return window;
