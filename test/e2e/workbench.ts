@@ -229,23 +229,39 @@ export class Workbench {
 
   // ---- notifications ----
 
-  /** A notification toast whose message matches. */
-  notification(message: string | RegExp): Locator {
-    return this.page.locator('.notifications-toasts .notification-toast', { hasText: message }).first();
+  /**
+   * The notification whose message matches, as a person finds it: a toast, or, once the toast has
+   * hidden itself (an information toast does after about 15 s even with buttons), in the
+   * notification center opened from the status bar bell.
+   */
+  async findNotification(message: string | RegExp, timeoutMs = 60_000): Promise<Locator> {
+    const deadline = Date.now() + timeoutMs;
+    const toast = this.page.locator('.notifications-toasts .notification-toast', { hasText: message }).first();
+    const listed = this.page.locator('.notifications-center .notification-list-item', { hasText: message }).first();
+    if (await listed.isVisible()) return listed;
+    try {
+      await toast.waitFor({ timeout: Math.min(10_000, timeoutMs) });
+      return toast;
+    } catch {
+      // Not (or no longer) a toast: look in the notification center, where new ones arrive too.
+    }
+    await this.runCommand('Notifications: Show Notifications');
+    await listed.waitFor({ timeout: Math.max(1000, deadline - Date.now()) });
+    return listed;
   }
 
   async waitForNotification(message: string | RegExp, timeoutMs = 60_000): Promise<string> {
-    const toast = this.notification(message);
-    await toast.waitFor({ timeout: timeoutMs });
-    return plainText(await toast.innerText());
+    const found = await this.findNotification(message, timeoutMs);
+    return plainText(await found.innerText());
   }
 
   /** Clicks a button ("Accept") on the notification whose message matches. */
   async clickNotificationButton(message: string | RegExp, button: string | RegExp, timeoutMs = 60_000): Promise<void> {
-    const toast = this.notification(message);
-    await toast.waitFor({ timeout: timeoutMs });
+    const found = await this.findNotification(message, timeoutMs);
     await this.clearHover();
-    await toast.locator('.monaco-button', { hasText: button }).first().click();
+    await found.locator('.monaco-button', { hasText: button }).first().click();
+    // Escape is the center's own "Hide Notifications" key.
+    if (await this.page.locator('.notifications-center.visible').isVisible()) await this.page.keyboard.press('Escape');
   }
 
   /**
