@@ -36,6 +36,14 @@ const bundles = [
     external: ['vscode', 'bufferutil', 'utf-8-validate'],
   },
   {
+    // The contract/policy language server, started by the extension's language client over stdio.
+    entryPoints: ['lsp/server.ts'],
+    outfile: 'dist/lsp-server.cjs',
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+  },
+  {
     entryPoints: ['media/dashboard/main.ts'],
     outfile: 'dist/media/dashboard.js',
     platform: 'browser',

@@ -12,6 +12,8 @@ interface Command {
 
 const COMMANDS: Record<string, Command> = {
   coordinator: { summary: 'run the coordinator (socket.io + HTTP, embedded store)', load: () => import('./commands/coordinator.ts') },
+  contract: { summary: 'validate a repo contract (.owp.yml) or apply its gates to a repo', load: () => import('./commands/contract.ts') },
+  policy: { summary: 'validate, apply or dry-run (explain) a repo policy (.owp/policy.yml)', load: () => import('./commands/policy.ts') },
   github: { summary: 'check the tokens of the config\'s github section (owp github check --config FILE)', load: () => import('./commands/github.ts') },
 };
 
