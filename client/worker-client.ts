@@ -62,6 +62,7 @@ export class WorkerClient extends EventEmitter<WorkerClientEvents> {
   private helloDone: Promise<void>;
   private resolveHello: () => void = () => undefined;
   private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly endingLeases = new Set<string>();
   private readonly options: WorkerClientOptions;
   private closed = false;
 
@@ -96,6 +97,8 @@ export class WorkerClient extends EventEmitter<WorkerClientEvents> {
       this.setState('reconnecting');
     });
     this.socket.on('offer.created', (p: NotificationPayload<'offer.created'>) => {
+      // The same offer can arrive in hello's list and as a notification; announce it once.
+      if (this.offers.has(p.offer.offer_id)) return;
       this.offers.set(p.offer.offer_id, p.offer);
       this.emit('offer', p.offer);
     });
@@ -174,7 +177,12 @@ export class WorkerClient extends EventEmitter<WorkerClientEvents> {
         this.emit('lease.lost', { lease, reason: 'the coordinator no longer holds this lease', code: 'LEASE_EXPIRED' });
       }
     }
-    for (const lease of hello.leases) this.trackLease(lease);
+    for (const lease of hello.leases) {
+      this.trackLease(lease);
+      // A resumed lease (after a reconnect, or a restarted editor) may be close to expiring after
+      // the time offline: renew it now, not one heartbeat interval from now.
+      if (this.options.autoHeartbeat !== false) void this.heartbeat(lease.lease_id);
+    }
     const fresh = hello.offers.filter((o) => !this.offers.has(o.offer_id));
     for (const offer of fresh) this.offers.set(offer.offer_id, offer);
     this.setState('connected');
@@ -194,6 +202,20 @@ export class WorkerClient extends EventEmitter<WorkerClientEvents> {
    * idempotency key until `retryForMs` passes. Throws OwpError on refusal.
    */
   async request<N extends OperationName>(name: N, params: Omit<Params<N>, 'idempotency_key'> & { idempotency_key?: string }): Promise<Result<N>> {
+    const endsLease = name === 'lease.release' || (name === 'lease.report' && (params as { state?: string }).state !== 'in_progress');
+    if (!endsLease) return this.send(name, params);
+    // While a report or release ends the lease, a heartbeat refusal is that end, not a loss: the
+    // coordinator can answer the heartbeat before the ending request's ack, which waits for the disk.
+    const leaseId = (params as { lease_id: string }).lease_id;
+    this.endingLeases.add(leaseId);
+    try {
+      return await this.send(name, params);
+    } finally {
+      this.endingLeases.delete(leaseId);
+    }
+  }
+
+  private async send<N extends OperationName>(name: N, params: Omit<Params<N>, 'idempotency_key'> & { idempotency_key?: string }): Promise<Result<N>> {
     const descriptor = OPERATIONS[name];
     const body: Record<string, unknown> = { ...params };
     if (descriptor.mutating && !descriptor.idempotentByNature && body.idempotency_key === undefined) body.idempotency_key = randomUUID();
@@ -266,12 +288,14 @@ export class WorkerClient extends EventEmitter<WorkerClientEvents> {
     if (!lease) return undefined;
     try {
       const { lease: renewed } = await this.request('lease.heartbeat', { lease_id: leaseId, epoch: lease.epoch });
+      // A report or release may have ended the lease while this heartbeat was in flight.
+      if (!this.leases.has(leaseId)) return undefined;
       this.leases.set(leaseId, renewed);
       this.emit('lease.renewed', renewed);
       return renewed;
     } catch (error) {
       const e = error as OwpError;
-      if (e.code === 'STALE_EPOCH' || e.code === 'LEASE_EXPIRED' || e.code === 'NOT_HOLDER' || e.code === 'NOT_FOUND') {
+      if ((e.code === 'STALE_EPOCH' || e.code === 'LEASE_EXPIRED' || e.code === 'NOT_HOLDER' || e.code === 'NOT_FOUND') && this.leases.has(leaseId) && !this.endingLeases.has(leaseId)) {
         this.dropLease(leaseId);
         this.emit('lease.lost', { lease, reason: e.message, code: e.code });
       }

@@ -22,6 +22,8 @@ export const COMMANDS = {
 } as const;
 
 export const VIEW_CONTAINER = 'owp';
+export const STATUS_BAR_ITEM = 'owp.status';
+export const DASHBOARD_PANEL = 'owp.dashboard';
 export const VIEWS = {
   offers: 'owp.offers',
   work: 'owp.work',

@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import * as vscode from 'vscode';
-import { STORAGE_KEYS } from './constants.ts';
+import { DASHBOARD_PANEL, STORAGE_KEYS } from './constants.ts';
 import { dashboardHtml } from './logic/dashboard-html.ts';
 import { readSettings } from './settings.ts';
 
@@ -17,7 +17,7 @@ export async function openDashboard(context: vscode.ExtensionContext): Promise<v
   const coordinatorUrl = readSettings().coordinatorUrl;
   const token = await context.secrets.get(STORAGE_KEYS.maintainerToken);
   if (!current) {
-    current = vscode.window.createWebviewPanel('owp.dashboard', 'OWP Dashboard', vscode.ViewColumn.Active, {
+    current = vscode.window.createWebviewPanel(DASHBOARD_PANEL, 'OWP Dashboard', vscode.ViewColumn.Active, {
       enableScripts: true,
       localResourceRoots: [mediaRoot],
       retainContextWhenHidden: false,

@@ -20,6 +20,14 @@ export function workerProfile(githubLogin: string, skills: string[], capacity: n
   };
 }
 
+/** An input box validator from a parser that answers `{ problem }` for bad input. */
+function problemOf(parse: (text: string) => object | { problem: string }): (text: string) => string | undefined {
+  return (text) => {
+    const parsed = parse(text);
+    return 'problem' in parsed ? parsed.problem : undefined;
+  };
+}
+
 async function ask(field: JoinField, step: number, steps: number, prefill: string): Promise<string | undefined> {
   const title = `OWP: Join pool (${step}/${steps})`;
   switch (field) {
@@ -28,27 +36,9 @@ async function ask(field: JoinField, step: number, steps: number, prefill: strin
     case 'githubLogin':
       return vscode.window.showInputBox({ title, prompt: 'Your GitHub login: PRs are opened as you, with your own account.', value: prefill, placeHolder: 'octocat', ignoreFocusOut: true, validateInput: githubLoginProblem });
     case 'skills':
-      return vscode.window.showInputBox({
-        title,
-        prompt: 'Your skills, comma-separated: you get only tasks these cover (e.g. docs, tests, ts, python).',
-        value: prefill,
-        ignoreFocusOut: true,
-        validateInput: (v) => {
-          const parsed = parseSkills(v);
-          return 'problem' in parsed ? parsed.problem : undefined;
-        },
-      });
+      return vscode.window.showInputBox({ title, prompt: 'Your skills, comma-separated: you get only tasks these cover (e.g. docs, tests, ts, python).', value: prefill, ignoreFocusOut: true, validateInput: problemOf(parseSkills) });
     case 'capacity':
-      return vscode.window.showInputBox({
-        title,
-        prompt: 'Capacity in effort points: how much work this window takes at once (a small docs fix is 1).',
-        value: prefill,
-        ignoreFocusOut: true,
-        validateInput: (v) => {
-          const parsed = parseCapacity(v);
-          return 'problem' in parsed ? parsed.problem : undefined;
-        },
-      });
+      return vscode.window.showInputBox({ title, prompt: 'Capacity in effort points: how much work this window takes at once (a small docs fix is 1).', value: prefill, ignoreFocusOut: true, validateInput: problemOf(parseCapacity) });
   }
 }
 

@@ -8,6 +8,7 @@ import { loadContract } from '../client/contract.ts';
 import { buildPrompt } from '../client/prompt.ts';
 import type { Lease, Task } from '../protocol/model.ts';
 import { handOffPrompt } from './ai-handoff.ts';
+import { COMMANDS } from './constants.ts';
 import { checkoutTaskBranch, cloneRepository, findRepository, remoteNameFor } from './git-workspace.ts';
 import type { Repository } from './git-api.ts';
 import { AI_TOOL_LABELS } from './logic/ai-tool.ts';
@@ -26,7 +27,7 @@ const FINISH = 'When the gates pass, stop and tell the volunteer the work is rea
 function notJoined(services: Services): boolean {
   if (services.session.state !== 'not-joined') return false;
   void vscode.window.showWarningMessage('OWP: join the pool first (OWP: Join Pool).', 'Join pool').then((c) => {
-    if (c) void vscode.commands.executeCommand('owp.joinPool');
+    if (c) void vscode.commands.executeCommand(COMMANDS.joinPool);
   });
   return true;
 }

@@ -2,7 +2,7 @@
  * What the sidebar and status bar show, computed from a pool snapshot and the clock. The tree
  * providers only turn these into TreeItems; everything a person reads is decided here.
  */
-import type { Lease, Offer, Task } from '../../protocol/model.ts';
+import type { Lease, Offer, Task, Worker } from '../../protocol/model.ts';
 import { TREE_ITEM_KINDS } from '../constants.ts';
 import { escapeMarkdown, escapeMarkdownBlock, plainText, safeHttpUrl } from './markdown.ts';
 import type { PoolSnapshot, SessionState } from './pool-session.ts';
@@ -82,7 +82,16 @@ function listedItem(task: Task): TreeItemView {
   };
 }
 
-/** "Offers & tasks": per repo, this window's offers first, then ready tasks by priority. */
+/**
+ * Whether this worker could claim the task as far as it can tell: skills covered and trust high
+ * enough. (Capacity, area locks and the review budget are checked by the coordinator on claim.)
+ */
+export function couldClaim(task: Pick<Task, 'skills' | 'tier'>, worker: Pick<Worker, 'skills' | 'trust'> | undefined): boolean {
+  if (!worker) return true;
+  return task.tier <= worker.trust && task.skills.every((skill) => worker.skills.includes(skill));
+}
+
+/** "Offers & tasks": per repo, this window's offers first, then the ready tasks it could claim, by priority. */
 export function offersTree(snapshot: PoolSnapshot, now: number): RepoGroupView[] {
   if (snapshot.state === 'not-joined') return [];
   const held = new Set(snapshot.leases.map((l) => l.task_id));
@@ -97,7 +106,7 @@ export function offersTree(snapshot: PoolSnapshot, now: number): RepoGroupView[]
     if (offer.deadline_at > now) group(offer.repo).offers.push(offerItem(offer, now));
   }
   for (const task of snapshot.listed) {
-    if (held.has(task.id) || offered.has(task.id) || task.state !== 'ready') continue;
+    if (held.has(task.id) || offered.has(task.id) || task.state !== 'ready' || !couldClaim(task, snapshot.worker)) continue;
     group(task.repo).tasks.push(task);
   }
   return [...byRepo.entries()]

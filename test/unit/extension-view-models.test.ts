@@ -67,6 +67,14 @@ describe('extension view models', () => {
     assert.equal(site.items[1]!.contextValue, 'task');
   });
 
+  test('only tasks this worker could claim are listed: skills covered and trust at least the tier', () => {
+    const fits = task('T-1', { skills: ['docs'] });
+    const needsRust = task('T-2', { skills: ['rust'] });
+    const tooRisky = task('T-3', { tier: 2 });
+    const [group] = offersTree(snapshot({ listed: [fits, needsRust, tooRisky] }), NOW);
+    assert.deepEqual(group!.items.map((i) => i.taskId), ['T-1']);
+  });
+
   test('expired offers disappear and a window that has not joined shows nothing (the welcome view)', () => {
     const a = task('T-1');
     assert.deepEqual(offersTree(snapshot({ offers: [offer('O-1', a, -1)] }), NOW), []);
