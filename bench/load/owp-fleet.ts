@@ -1,0 +1,255 @@
+/**
+ * A fleet of OWP workers in one process (the runner starts several): each registers over HTTP,
+ * holds a socket.io connection, says hello and then plays a role:
+ *  - hold:   accept one offer, then heartbeat the lease every `heartbeatEveryMs` (random phase)
+ *  - cycle:  accept every offer and release the lease at once (claim→complete cycles)
+ *  - watch:  note when each offer arrives and leave it open (offer latency probes)
+ *  - victim: accept one offer and heartbeat it; tell the runner after every heartbeat ack
+ *  - rescue: accept offers and tell the runner when a lease is granted
+ * While measuring, every ack latency is kept and returned to the runner.
+ */
+import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import { io, type Socket } from 'socket.io-client';
+import { serveParent } from '../lib/children.ts';
+import { sleep, wallNow } from '../lib/stats.ts';
+
+type Role = 'hold' | 'cycle' | 'watch' | 'victim' | 'rescue';
+
+interface SetupArgs {
+  url: string;
+  count: number;
+  prefix: string;
+  skills: string[];
+  role: Role;
+  heartbeatEveryMs?: number;
+  connectConcurrency?: number;
+}
+
+interface Ack {
+  ok: boolean;
+  data?: Record<string, unknown>;
+  error?: { code: string; message: string; details?: Record<string, unknown> };
+}
+
+interface LeaseRef {
+  lease_id: string;
+  epoch: number;
+  task_id: string;
+}
+
+interface FleetWorker {
+  id: string;
+  token: string;
+  socket: Socket;
+  lease?: LeaseRef;
+  heartbeatTimer?: NodeJS.Timeout;
+  busy: boolean;
+}
+
+const workers: FleetWorker[] = [];
+let role: Role = 'hold';
+let heartbeatEveryMs = 10_000;
+let measuring = false;
+const samples: Record<string, number[]> = {};
+const errors: Record<string, number> = {};
+let transitions = 0;
+let offersSeen = 0;
+let leasesHeld = 0;
+let disconnects = 0;
+
+function record(kind: string, ms: number): void {
+  if (!measuring) return;
+  (samples[kind] ??= []).push(ms);
+}
+
+function countError(code: string): void {
+  errors[code] = (errors[code] ?? 0) + 1;
+}
+
+async function register(url: string, login: string, skills: string[]): Promise<{ id: string; token: string }> {
+  for (let attempt = 0; attempt < 50; attempt += 1) {
+    const res = await fetch(`${url}/v1/workers`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        idempotency_key: randomUUID(),
+        github_login: login,
+        skills,
+        capacity: 1,
+        tools: ['bench'],
+        capabilities: { can_run_tests: true, can_open_prs: true },
+      }),
+    });
+    const ack = (await res.json()) as Ack;
+    if (ack.ok) {
+      const data = ack.data as { worker: { id: string }; token: string };
+      return { id: data.worker.id, token: data.token };
+    }
+    if (ack.error?.code !== 'RATE_LIMITED') throw new Error(`register ${login}: ${ack.error?.code} ${ack.error?.message}`);
+    await sleep(Number(ack.error.details?.retry_after_ms ?? 100));
+  }
+  throw new Error(`register ${login}: still rate limited after 50 tries`);
+}
+
+async function call(w: FleetWorker, name: string, params: Record<string, unknown>, kind: string): Promise<Ack> {
+  const t0 = performance.now();
+  let ack: Ack;
+  try {
+    ack = (await w.socket.timeout(30_000).emitWithAck(name, params)) as Ack;
+  } catch {
+    countError('NO_ACK');
+    return { ok: false, error: { code: 'NO_ACK', message: 'no ack in 30 s' } };
+  }
+  if (ack.ok) record(kind, performance.now() - t0);
+  else countError(ack.error?.code ?? 'UNKNOWN');
+  return ack;
+}
+
+function startHeartbeats(w: FleetWorker): void {
+  clearInterval(w.heartbeatTimer);
+  const beat = async (): Promise<void> => {
+    const lease = w.lease;
+    if (!lease) return;
+    const ack = await call(w, 'lease.heartbeat', { lease_id: lease.lease_id, epoch: lease.epoch }, 'heartbeat');
+    if (ack.ok && role === 'victim') process.send?.({ type: 'heartbeat-ack', at: wallNow(), task_id: lease.task_id });
+    if (!ack.ok && ack.error && ['LEASE_EXPIRED', 'STALE_EPOCH', 'NOT_HOLDER', 'NOT_FOUND'].includes(ack.error.code)) {
+      w.lease = undefined;
+      leasesHeld -= 1;
+      clearInterval(w.heartbeatTimer);
+    }
+  };
+  // Random phase so 10,000 workers spread their heartbeats over the interval, as real ones would.
+  const first = setTimeout(() => {
+    void beat();
+    w.heartbeatTimer = setInterval(() => void beat(), heartbeatEveryMs);
+  }, role === 'victim' ? heartbeatEveryMs : Math.random() * heartbeatEveryMs);
+  w.heartbeatTimer = first;
+}
+
+async function onOffer(w: FleetWorker, offer: { offer_id: string; task_id: string; task?: { title?: string } }): Promise<void> {
+  offersSeen += 1;
+  if (role === 'watch') {
+    process.send?.({ type: 'offer', task_id: offer.task_id, at: wallNow() });
+    return;
+  }
+  if (w.busy || w.lease) return;
+  w.busy = true;
+  try {
+    const accepted = await call(w, 'offer.accept', { offer_id: offer.offer_id, idempotency_key: randomUUID() }, 'accept');
+    if (!accepted.ok) return;
+    transitions += measuring ? 1 : 0;
+    const lease = (accepted.data as { lease: LeaseRef }).lease;
+    if (role === 'cycle') {
+      const released = await call(w, 'lease.release', { lease_id: lease.lease_id, epoch: lease.epoch, idempotency_key: randomUUID() }, 'release');
+      if (released.ok) transitions += measuring ? 1 : 0;
+      return;
+    }
+    w.lease = { lease_id: lease.lease_id, epoch: lease.epoch, task_id: lease.task_id };
+    leasesHeld += 1;
+    if (role === 'rescue') process.send?.({ type: 'leased', task_id: lease.task_id, at: wallNow() });
+    if (role === 'hold' || role === 'victim') startHeartbeats(w);
+  } finally {
+    w.busy = false;
+  }
+}
+
+function connect(url: string, id: string, token: string): Promise<FleetWorker> {
+  return new Promise((resolve, reject) => {
+    const socket = io(url, { auth: { token }, transports: ['websocket'], reconnectionDelay: 1000, reconnectionDelayMax: 10_000, timeout: 60_000 });
+    const w: FleetWorker = { id, token, socket, busy: false };
+    let first = true;
+    socket.on('offer.created', (p: { offer: { offer_id: string; task_id: string } }) => void onOffer(w, p.offer));
+    socket.on('lease.cancelled', () => {
+      if (w.lease) leasesHeld -= 1;
+      w.lease = undefined;
+      clearInterval(w.heartbeatTimer);
+    });
+    socket.on('disconnect', () => {
+      disconnects += 1;
+    });
+    socket.on('connect', () => {
+      void (async () => {
+        const ack = (await socket.timeout(60_000).emitWithAck('session.hello', { protocol_version: '0.1' }).catch(() => null)) as Ack | null;
+        if (!ack?.ok) {
+          if (first) reject(new Error(`hello failed for ${id}: ${ack?.error?.code ?? 'no ack'}`));
+          return;
+        }
+        if (first) {
+          first = false;
+          resolve(w);
+        }
+        const offers = (ack.data?.offers ?? []) as Array<{ offer_id: string; task_id: string }>;
+        for (const offer of offers) void onOffer(w, offer);
+      })();
+    });
+    socket.on('connect_error', (err) => {
+      if (first && !socket.active) reject(err);
+    });
+  });
+}
+
+async function inBatches<T>(items: T[], concurrency: number, fn: (item: T, index: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, items.length) }, async () => {
+      while (next < items.length) {
+        const i = next++;
+        await fn(items[i] as T, i);
+      }
+    }),
+  );
+}
+
+serveParent({
+  async setup(raw) {
+    const args = raw as unknown as SetupArgs;
+    role = args.role;
+    heartbeatEveryMs = args.heartbeatEveryMs ?? heartbeatEveryMs;
+    const t0 = performance.now();
+    const ids = Array.from({ length: args.count }, (_, i) => `${args.prefix}-${i}`);
+    const creds: Array<{ id: string; token: string }> = new Array(args.count);
+    await inBatches(ids, 32, async (login, i) => {
+      creds[i] = await register(args.url, login, args.skills);
+    });
+    const registeredMs = performance.now() - t0;
+    await inBatches(creds, args.connectConcurrency ?? 64, async (c) => {
+      workers.push(await connect(args.url, c.id, c.token));
+    });
+    return { registered: creds.length, connected: workers.length, register_ms: registeredMs, total_ms: performance.now() - t0 };
+  },
+  measure(args) {
+    if (args.on) {
+      for (const k of Object.keys(samples)) delete samples[k];
+      for (const k of Object.keys(errors)) delete errors[k];
+      transitions = 0;
+      measuring = true;
+      return { started: true };
+    }
+    measuring = false;
+    return { samples, errors: { ...errors }, transitions };
+  },
+  stats() {
+    return {
+      workers: workers.length,
+      connected: workers.filter((w) => w.socket.connected).length,
+      leases: leasesHeld,
+      offers_seen: offersSeen,
+      disconnects,
+      errors: { ...errors },
+    };
+  },
+  setRole(args) {
+    role = args.role as Role;
+    return { role };
+  },
+  close() {
+    for (const w of workers) {
+      clearInterval(w.heartbeatTimer);
+      clearTimeout(w.heartbeatTimer);
+      w.socket.disconnect();
+    }
+    return { closed: workers.length };
+  },
+});
+process.send?.({ type: 'started' });
