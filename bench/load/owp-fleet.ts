@@ -45,6 +45,14 @@ interface FleetWorker {
   lease?: LeaseRef;
   heartbeatTimer?: NodeJS.Timeout;
   busy: boolean;
+  /** An offer that arrived while this worker was busy: in one group commit the next offer can overtake the last ack. */
+  waiting?: OfferRef;
+  lastOfferId?: string;
+}
+
+interface OfferRef {
+  offer_id: string;
+  task_id: string;
 }
 
 const workers: FleetWorker[] = [];
@@ -127,31 +135,45 @@ function startHeartbeats(w: FleetWorker): void {
   w.heartbeatTimer = first;
 }
 
-async function onOffer(w: FleetWorker, offer: { offer_id: string; task_id: string; task?: { title?: string } }): Promise<void> {
+async function onOffer(w: FleetWorker, offer: OfferRef): Promise<void> {
+  // The same offer can come twice: in the hello answer and as a notification.
+  if (offer.offer_id === w.lastOfferId) return;
+  if (w.busy) {
+    w.waiting = offer;
+    return;
+  }
+  w.lastOfferId = offer.offer_id;
   offersSeen += 1;
   if (role === 'watch') {
     process.send?.({ type: 'offer', task_id: offer.task_id, at: wallNow() });
     return;
   }
-  if (w.busy || w.lease) return;
+  if (w.lease) return;
   w.busy = true;
   try {
-    const accepted = await call(w, 'offer.accept', { offer_id: offer.offer_id, idempotency_key: randomUUID() }, 'accept');
-    if (!accepted.ok) return;
-    transitions += measuring ? 1 : 0;
-    const lease = (accepted.data as { lease: LeaseRef }).lease;
-    if (role === 'cycle') {
-      const released = await call(w, 'lease.release', { lease_id: lease.lease_id, epoch: lease.epoch, idempotency_key: randomUUID() }, 'release');
-      if (released.ok) transitions += measuring ? 1 : 0;
-      return;
-    }
-    w.lease = { lease_id: lease.lease_id, epoch: lease.epoch, task_id: lease.task_id };
-    leasesHeld += 1;
-    if (role === 'rescue') process.send?.({ type: 'leased', task_id: lease.task_id, at: wallNow() });
-    if (role === 'hold' || role === 'victim') startHeartbeats(w);
+    await takeOffer(w, offer);
   } finally {
     w.busy = false;
   }
+  const waiting = w.waiting;
+  w.waiting = undefined;
+  if (waiting) await onOffer(w, waiting);
+}
+
+async function takeOffer(w: FleetWorker, offer: OfferRef): Promise<void> {
+  const accepted = await call(w, 'offer.accept', { offer_id: offer.offer_id, idempotency_key: randomUUID() }, 'accept');
+  if (!accepted.ok) return;
+  transitions += measuring ? 1 : 0;
+  const lease = (accepted.data as { lease: LeaseRef }).lease;
+  if (role === 'cycle') {
+    const released = await call(w, 'lease.release', { lease_id: lease.lease_id, epoch: lease.epoch, idempotency_key: randomUUID() }, 'release');
+    if (released.ok) transitions += measuring ? 1 : 0;
+    return;
+  }
+  w.lease = { lease_id: lease.lease_id, epoch: lease.epoch, task_id: lease.task_id };
+  leasesHeld += 1;
+  if (role === 'rescue') process.send?.({ type: 'leased', task_id: lease.task_id, at: wallNow() });
+  if (role === 'hold' || role === 'victim') startHeartbeats(w);
 }
 
 function connect(url: string, id: string, token: string): Promise<FleetWorker> {
@@ -159,7 +181,7 @@ function connect(url: string, id: string, token: string): Promise<FleetWorker> {
     const socket = io(url, { auth: { token }, transports: ['websocket'], reconnectionDelay: 1000, reconnectionDelayMax: 10_000, timeout: 60_000 });
     const w: FleetWorker = { id, token, socket, busy: false };
     let first = true;
-    socket.on('offer.created', (p: { offer: { offer_id: string; task_id: string } }) => void onOffer(w, p.offer));
+    socket.on('offer.created', (p: { offer: OfferRef }) => void onOffer(w, p.offer));
     socket.on('lease.cancelled', () => {
       if (w.lease) leasesHeld -= 1;
       w.lease = undefined;
@@ -179,7 +201,7 @@ function connect(url: string, id: string, token: string): Promise<FleetWorker> {
           first = false;
           resolve(w);
         }
-        const offers = (ack.data?.offers ?? []) as Array<{ offer_id: string; task_id: string }>;
+        const offers = (ack.data?.offers ?? []) as OfferRef[];
         for (const offer of offers) void onOffer(w, offer);
       })();
     });
