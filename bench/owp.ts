@@ -11,12 +11,13 @@
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { BenchAdmin } from './lib/admin.ts';
-import { Child, here } from './lib/children.ts';
+import { Child } from './lib/children.ts';
 import { max, median, quantile, sleep, waitFor, wallNow } from './lib/stats.ts';
 
 export interface OwpOptions {
   quick: boolean;
   coordinatorBundle: string;
+  fleetBundle: string;
   dataDir: string;
   /** Write a --cpu-prof profile of the coordinator here (the first run is then stopped cleanly). */
   profileDir?: string;
@@ -71,12 +72,10 @@ interface FleetReport {
   transitions: number;
 }
 
-const FLEET = here(import.meta.url, './load/owp-fleet.ts');
 const PER_REPO = 500;
 
 async function startCoordinator(options: OwpOptions, profile: boolean): Promise<RunningCoordinator> {
   const child = new Child('coordinator', options.coordinatorBundle, {
-    typescript: false,
     execArgv: profile && options.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`] : [],
     env: { OWP_BENCH_COORDINATOR: JSON.stringify({ data_dir: options.dataDir }) },
   });
@@ -84,8 +83,8 @@ async function startCoordinator(options: OwpOptions, profile: boolean): Promise<
   return { child, url: ready.url as string, adminToken: ready.adminToken as string, servingAfterMs: ready.serving_after_ms as number, warnings: ready.warnings as string[] };
 }
 
-async function startFleets(name: string, count: number, fleets: number, setup: Record<string, unknown>): Promise<Child[]> {
-  const children = Array.from({ length: fleets }, (_, i) => new Child(`${name}-${i}`, FLEET));
+async function startFleets(script: string, name: string, count: number, fleets: number, setup: Record<string, unknown>): Promise<Child[]> {
+  const children = Array.from({ length: fleets }, (_, i) => new Child(`${name}-${i}`, script));
   await Promise.all(children.map((c) => c.next('started', 60_000)));
   const per = Math.ceil(count / fleets);
   await Promise.all(children.map((c, i) => c.request('setup', { ...setup, count: Math.min(per, count - i * per), prefix: `${name}-${i}` }, 600_000)));
@@ -150,7 +149,7 @@ export async function runOwp(options: OwpOptions): Promise<Record<string, unknow
     detail.task_create_ms = Date.now() - t0;
     log(`owp: connecting ${scale.holdWorkers} workers from ${scale.holdFleets} processes`);
     t0 = Date.now();
-    const hold = await startFleets('hold', scale.holdWorkers, scale.holdFleets, { url: coordinator.url, skills: ['hold'], role: 'hold', heartbeatEveryMs: scale.heartbeatEveryMs });
+    const hold = await startFleets(options.fleetBundle, 'hold', scale.holdWorkers, scale.holdFleets, { url: coordinator.url, skills: ['hold'], role: 'hold', heartbeatEveryMs: scale.heartbeatEveryMs });
     fleets.push(...hold);
     detail.hold_connect_ms = Date.now() - t0;
     const leased = await waitFor('every hold worker to hold a lease', async () => {
@@ -184,7 +183,7 @@ export async function runOwp(options: OwpOptions): Promise<Record<string, unknow
 
     // ---- cycle: durable lease transitions with N live tasks ---------------------------------------
     log(`owp: ${scale.cycleWorkers} workers cycling offer→accept→release over ${scale.holdWorkers} live tasks`);
-    const cycle = await startFleets('cycle', scale.cycleWorkers, scale.cycleFleets, { url: coordinator.url, skills: ['hold'], role: 'cycle' });
+    const cycle = await startFleets(options.fleetBundle, 'cycle', scale.cycleWorkers, scale.cycleFleets, { url: coordinator.url, skills: ['hold'], role: 'cycle' });
     fleets.push(...cycle);
     await sleep(1000);
     const cycled = await measure(cycle, coordinator.child, scale.cycleWindowMs);
@@ -200,7 +199,7 @@ export async function runOwp(options: OwpOptions): Promise<Record<string, unknow
     // ---- offers: ready → offer at an idle eligible worker --------------------------------------
     log(`owp: ${scale.watchWorkers} idle workers, ${scale.probes} probe tasks`);
     await admin.configureRepo('bench/probe', { max_open_prs: 1000, max_new_prs_per_hour: 1000, required_gates: [] });
-    const watch = await startFleets('watch', scale.watchWorkers, 2, { url: coordinator.url, skills: ['probe'], role: 'watch' });
+    const watch = await startFleets(options.fleetBundle, 'watch', scale.watchWorkers, 2, { url: coordinator.url, skills: ['probe'], role: 'watch' });
     fleets.push(...watch);
     const arrivals = new Map<string, number>();
     for (const f of watch) f.onMessage((m) => {
@@ -233,7 +232,7 @@ export async function runOwp(options: OwpOptions): Promise<Record<string, unknow
     fleets.length = 0;
 
     // ---- kill: a worker holding a lease dies; how soon does the task run again? ----------------
-    figures.requeue_after_kill_ms = await killTest(admin, coordinator.url, scale, log, detail);
+    figures.requeue_after_kill_ms = await killTest(options.fleetBundle, admin, coordinator.url, scale, log, detail);
 
     // ---- restart: cold recovery from the journal ------------------------------------------------
     const journalPath = join(options.dataDir, 'journal.jsonl');
@@ -271,16 +270,16 @@ export async function runOwp(options: OwpOptions): Promise<Record<string, unknow
   }
 }
 
-async function killTest(admin: BenchAdmin, url: string, scale: Scale, log: (line: string) => void, detail: Record<string, unknown>): Promise<number | null> {
+async function killTest(fleet: string, admin: BenchAdmin, url: string, scale: Scale, log: (line: string) => void, detail: Record<string, unknown>): Promise<number | null> {
   log(`owp: kill test (heartbeat timeout ${scale.killTimeoutMs} ms)`);
   await admin.configureRepo('bench/kill', { heartbeat_timeout_ms: scale.killTimeoutMs, max_open_prs: 5, max_new_prs_per_hour: 1000, required_gates: [] });
-  const victim = await startFleets('victim', 1, 1, { url, skills: ['victim'], role: 'victim', heartbeatEveryMs: Math.floor(scale.killTimeoutMs / 3) });
+  const victim = await startFleets(fleet, 'victim', 1, 1, { url, skills: ['victim'], role: 'victim', heartbeatEveryMs: Math.floor(scale.killTimeoutMs / 3) });
   const rescue: Child[] = [];
   try {
     const beat = victim[0]?.next('heartbeat-ack', scale.killTimeoutMs * 2) as Promise<Record<string, unknown>>;
     await admin.call('task.create', { repo: 'bench/kill', title: 'held by a worker that dies', skills: ['victim'] });
     await beat;
-    rescue.push(...(await startFleets('rescue', 1, 1, { url, skills: ['victim'], role: 'rescue' })));
+    rescue.push(...(await startFleets(fleet, 'rescue', 1, 1, { url, skills: ['victim'], role: 'rescue' })));
     const leased = rescue[0]?.next('leased', scale.killTimeoutMs * 3 + 30_000) as Promise<Record<string, unknown>>;
     await victim[0]?.next('heartbeat-ack', scale.killTimeoutMs * 2);
     const killedAt = wallNow();

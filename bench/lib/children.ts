@@ -4,13 +4,12 @@
  * id). Every child is registered so the runner can end them all, whatever happens.
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 
 export interface ChildOptions {
   /** Extra node flags (e.g. --cpu-prof). */
   execArgv?: string[];
   env?: Record<string, string>;
-  /** Run TypeScript through tsx (default) or a plain .mjs bundle. */
+  /** Run TypeScript through tsx, or (default) a plain .mjs bundle. */
   typescript?: boolean;
 }
 
@@ -26,13 +25,15 @@ export class Child {
 
   constructor(name: string, script: string, options: ChildOptions = {}) {
     this.name = name;
-    const execArgv = [...(options.typescript === false ? [] : ['--import', 'tsx']), ...(options.execArgv ?? [])];
+    const execArgv = [...(options.typescript ? ['--import', 'tsx'] : []), ...(options.execArgv ?? [])];
     this.process = fork(script, [], {
       execArgv,
       env: { ...process.env, ...options.env },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     live.add(this.process);
+    // A send racing the child's exit surfaces here; the pending request is rejected by 'exit'.
+    this.process.on('error', () => undefined);
     this.exited = new Promise((resolve) => {
       this.process.once('exit', (code) => {
         live.delete(this.process);
@@ -57,6 +58,7 @@ export class Child {
   /** Sends a command and resolves with the child's answer. */
   request<T = unknown>(command: string, args: Record<string, unknown> = {}, timeoutMs = 120_000): Promise<T> {
     const id = this.nextId++;
+    if (!this.alive()) return Promise.reject(new Error(`${this.name} is not running (${command} not sent)`));
     return new Promise<T>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(id);
@@ -99,6 +101,10 @@ export class Child {
     });
   }
 
+  alive(): boolean {
+    return this.process.exitCode === null && this.process.signalCode === null && this.process.connected;
+  }
+
   kill(signal: NodeJS.Signals = 'SIGKILL'): void {
     if (this.process.exitCode === null && this.process.signalCode === null) this.process.kill(signal);
   }
@@ -111,6 +117,12 @@ export class Child {
     await this.exited;
     clearTimeout(timer);
   }
+}
+
+/** Registers a process the runner started otherwise (a peer's server) so it is ended with the rest. */
+export function track(child: ChildProcess): void {
+  live.add(child);
+  child.once('exit', () => live.delete(child));
 }
 
 /** Kills every child still running (on error or interrupt). */
@@ -141,8 +153,4 @@ export function serveParent(handlers: Record<string, (args: Record<string, unkno
   });
   // The runner going away ends the child: no load generator outlives the benchmark.
   process.on('disconnect', () => process.exit(0));
-}
-
-export function here(url: string, relative: string): string {
-  return fileURLToPath(new URL(relative, url));
 }

@@ -3,7 +3,7 @@ import { connect } from 'node:net';
 import { open, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { Child, here } from './children.ts';
+import { Child } from './children.ts';
 import { median } from './stats.ts';
 
 /** Median time of write(4 KiB) + fdatasync on the filesystem that holds `dir`, like one journal group commit. */
@@ -27,8 +27,8 @@ export async function fsyncMedianMs(dir: string, rounds: number): Promise<number
 }
 
 /** Median round trip of a 64-byte message to an echo server in another process over 127.0.0.1. */
-export async function loopbackRttMedianMs(rounds: number): Promise<number | null> {
-  const echo = new Child('echo-server', here(import.meta.url, '../load/echo-server.ts'));
+export async function loopbackRttMedianMs(echoScript: string, rounds: number): Promise<number | null> {
+  const echo = new Child('echo-server', echoScript);
   try {
     const { port } = (await echo.next('ready', 30_000)) as { port: number };
     const socket = connect({ port, host: '127.0.0.1', noDelay: true });
