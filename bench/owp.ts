@@ -41,7 +41,7 @@ export interface Scale {
 
 export function scaleFor(quick: boolean): Scale {
   return quick
-    ? { holdWorkers: 1000, holdFleets: 2, heartbeatEveryMs: 1000, holdTimeoutMs: 3000, holdWindowMs: 4000, cycleWorkers: 100, cycleFleets: 2, cycleWindowMs: 3000, watchWorkers: 200, probes: 100, probeEveryMs: 20, killTimeoutMs: 2000 }
+    ? { holdWorkers: 1000, holdFleets: 2, heartbeatEveryMs: 1000, holdTimeoutMs: 5000, holdWindowMs: 3000, cycleWorkers: 100, cycleFleets: 2, cycleWindowMs: 2000, watchWorkers: 200, probes: 100, probeEveryMs: 20, killTimeoutMs: 2000 }
     : { holdWorkers: 10_000, holdFleets: 8, heartbeatEveryMs: 10_000, holdTimeoutMs: 30_000, holdWindowMs: 30_000, cycleWorkers: 200, cycleFleets: 4, cycleWindowMs: 10_000, watchWorkers: 1000, probes: 500, probeEveryMs: 20, killTimeoutMs: 30_000 };
 }
 
@@ -91,11 +91,19 @@ async function startFleets(script: string, name: string, count: number, fleets: 
   return children;
 }
 
-async function fleetStats(fleets: Child[]): Promise<{ workers: number; connected: number; leases: number; errors: Record<string, number> }> {
-  const all = await Promise.all(fleets.map((f) => f.request<{ workers: number; connected: number; leases: number; errors: Record<string, number> }>('stats')));
+interface FleetStats {
+  workers: number;
+  connected: number;
+  leases: number;
+  leases_lost: number;
+  errors: Record<string, number>;
+}
+
+async function fleetStats(fleets: Child[]): Promise<FleetStats> {
+  const all = await Promise.all(fleets.map((f) => f.request<FleetStats>('stats')));
   const errors: Record<string, number> = {};
   for (const s of all) for (const [k, v] of Object.entries(s.errors)) errors[k] = (errors[k] ?? 0) + v;
-  return { workers: sum(all.map((s) => s.workers)), connected: sum(all.map((s) => s.connected)), leases: sum(all.map((s) => s.leases)), errors };
+  return { workers: sum(all.map((s) => s.workers)), connected: sum(all.map((s) => s.connected)), leases: sum(all.map((s) => s.leases)), leases_lost: sum(all.map((s) => s.leases_lost)), errors };
 }
 
 async function measure(fleets: Child[], coordinator: Child, windowMs: number): Promise<{ reports: FleetReport[]; coordinator: CoordinatorStats }> {
@@ -166,7 +174,7 @@ export async function runOwp(options: OwpOptions): Promise<Record<string, unknow
     figures.event_loop_lag_p99_ms = held.coordinator.event_loop_lag_p99_ms;
     figures.coordinator_rss_mb = held.coordinator.rss_peak_mb;
     figures.coordinator_cpu_pct = held.coordinator.cpu_pct;
-    detail.hold = { coordinator: held.coordinator, heartbeats: heartbeats.length, heartbeat_ack_median_ms: median(heartbeats), leases: after.leases, errors: mergeErrors(held.reports) };
+    detail.hold = { coordinator: held.coordinator, heartbeats: heartbeats.length, heartbeat_ack_median_ms: median(heartbeats), leases: after.leases, leases_lost_during_setup_and_window: after.leases_lost, errors: mergeErrors(held.reports) };
 
     // ---- expiry: every holder dies at once --------------------------------------------------------
     log('owp: killing every hold worker; waiting for their leases to expire');

@@ -64,6 +64,7 @@ const errors: Record<string, number> = {};
 let transitions = 0;
 let offersSeen = 0;
 let leasesHeld = 0;
+let leasesLost = 0;
 let disconnects = 0;
 
 function record(kind: string, ms: number): void {
@@ -114,6 +115,15 @@ async function call(w: FleetWorker, name: string, params: Record<string, unknown
   return ack;
 }
 
+/** The coordinator took the lease back (expired, cancelled): stop heartbeating it; the worker is free for the next offer. */
+function dropLease(w: FleetWorker, leaseId: string): void {
+  if (w.lease?.lease_id !== leaseId) return;
+  w.lease = undefined;
+  leasesHeld -= 1;
+  leasesLost += 1;
+  clearInterval(w.heartbeatTimer);
+}
+
 function startHeartbeats(w: FleetWorker): void {
   clearInterval(w.heartbeatTimer);
   const beat = async (): Promise<void> => {
@@ -121,11 +131,7 @@ function startHeartbeats(w: FleetWorker): void {
     if (!lease) return;
     const ack = await call(w, 'lease.heartbeat', { lease_id: lease.lease_id, epoch: lease.epoch }, 'heartbeat');
     if (ack.ok && role === 'victim') process.send?.({ type: 'heartbeat-ack', at: wallNow(), task_id: lease.task_id });
-    if (!ack.ok && ack.error && ['LEASE_EXPIRED', 'STALE_EPOCH', 'NOT_HOLDER', 'NOT_FOUND'].includes(ack.error.code)) {
-      w.lease = undefined;
-      leasesHeld -= 1;
-      clearInterval(w.heartbeatTimer);
-    }
+    if (!ack.ok && ack.error && ['LEASE_EXPIRED', 'STALE_EPOCH', 'NOT_HOLDER', 'NOT_FOUND'].includes(ack.error.code)) dropLease(w, lease.lease_id);
   };
   // Random phase so 10,000 workers spread their heartbeats over the interval, as real ones would.
   const first = setTimeout(() => {
@@ -182,11 +188,7 @@ function connect(url: string, id: string, token: string): Promise<FleetWorker> {
     const w: FleetWorker = { id, token, socket, busy: false };
     let first = true;
     socket.on('offer.created', (p: { offer: OfferRef }) => void onOffer(w, p.offer));
-    socket.on('lease.cancelled', () => {
-      if (w.lease) leasesHeld -= 1;
-      w.lease = undefined;
-      clearInterval(w.heartbeatTimer);
-    });
+    socket.on('lease.cancelled', (p: { lease_id: string }) => dropLease(w, p.lease_id));
     socket.on('disconnect', () => {
       disconnects += 1;
     });
@@ -256,6 +258,7 @@ serveParent({
       workers: workers.length,
       connected: workers.filter((w) => w.socket.connected).length,
       leases: leasesHeld,
+      leases_lost: leasesLost,
       offers_seen: offersSeen,
       disconnects,
       errors: { ...errors },
