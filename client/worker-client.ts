@@ -203,7 +203,10 @@ export class WorkerClient extends EventEmitter<WorkerClientEvents> {
       }
       try {
         const ack = (await this.socket.timeout(this.options.requestTimeoutMs ?? 10_000).emitWithAck(name, body)) as Ack<Result<N>>;
-        if (ack.ok) return ack.data;
+        if (ack.ok) {
+          this.track(name, body, ack.data);
+          return ack.data;
+        }
         const error = OwpError.fromWire(ack.error as WireError);
         if (error.code === 'HELLO_REQUIRED' || error.code === 'UNAVAILABLE' || error.code === 'RATE_LIMITED') {
           if (Date.now() > deadline) throw error;
@@ -219,37 +222,37 @@ export class WorkerClient extends EventEmitter<WorkerClientEvents> {
     }
   }
 
-  async accept(offerId: string): Promise<Result<'offer.accept'>> {
-    const result = await this.request('offer.accept', { offer_id: offerId });
-    this.offers.delete(offerId);
-    this.trackLease(result.lease);
-    return result;
+  /** Keeps the local view of offers and leases in step with every successful request, however it was sent. */
+  private track(name: OperationName, params: Record<string, unknown>, data: unknown): void {
+    if (name === 'offer.accept' || name === 'offer.decline') this.offers.delete(params.offer_id as string);
+    if (name === 'offer.accept' || name === 'task.claim') {
+      const { lease } = data as Result<'offer.accept'>;
+      for (const [id, offer] of this.offers) if (offer.task_id === lease.task_id) this.offers.delete(id);
+      this.trackLease(lease);
+    }
+    if (name === 'lease.release' || (name === 'lease.report' && params.state !== 'in_progress')) this.dropLease(params.lease_id as string);
   }
 
-  async decline(offerId: string, reason?: string): Promise<Result<'offer.decline'>> {
-    const result = await this.request('offer.decline', reason ? { offer_id: offerId, reason } : { offer_id: offerId });
-    this.offers.delete(offerId);
-    return result;
+  accept(offerId: string): Promise<Result<'offer.accept'>> {
+    return this.request('offer.accept', { offer_id: offerId });
   }
 
-  async claim(taskId: string): Promise<Result<'task.claim'>> {
-    const result = await this.request('task.claim', { task_id: taskId });
-    this.trackLease(result.lease);
-    return result;
+  decline(offerId: string, reason?: string): Promise<Result<'offer.decline'>> {
+    return this.request('offer.decline', reason ? { offer_id: offerId, reason } : { offer_id: offerId });
   }
 
-  async release(leaseId: string, reason?: string): Promise<Result<'lease.release'>> {
+  claim(taskId: string): Promise<Result<'task.claim'>> {
+    return this.request('task.claim', { task_id: taskId });
+  }
+
+  release(leaseId: string, reason?: string): Promise<Result<'lease.release'>> {
     const lease = this.mustLease(leaseId);
-    const result = await this.request('lease.release', { lease_id: leaseId, epoch: lease.epoch, ...(reason ? { reason } : {}) });
-    this.dropLease(leaseId);
-    return result;
+    return this.request('lease.release', { lease_id: leaseId, epoch: lease.epoch, ...(reason ? { reason } : {}) });
   }
 
-  async report(leaseId: string, report: Omit<Params<'lease.report'>, 'lease_id' | 'epoch' | 'idempotency_key'>): Promise<Result<'lease.report'>> {
+  report(leaseId: string, report: Omit<Params<'lease.report'>, 'lease_id' | 'epoch' | 'idempotency_key'>): Promise<Result<'lease.report'>> {
     const lease = this.mustLease(leaseId);
-    const result = await this.request('lease.report', { ...report, lease_id: leaseId, epoch: lease.epoch });
-    if (report.state !== 'in_progress') this.dropLease(leaseId);
-    return result;
+    return this.request('lease.report', { ...report, lease_id: leaseId, epoch: lease.epoch });
   }
 
   /** Sends one heartbeat now. A refusal (stale epoch, expired) drops the lease and emits lease.lost. */

@@ -1041,9 +1041,18 @@ export class Engine {
       for (const [k, rec] of this.state.idempotency) {
         if (rec.at + IDEMPOTENCY_TTL_MS <= now) this.state.idempotency.delete(k);
       }
+      // Time alone can make a task offerable again: a decline cool-down ends, or PRs leave the hourly window.
       for (const [taskId, m] of this.passed) {
-        for (const [wid, until] of m) if (until <= now) m.delete(wid);
+        for (const [wid, until] of m) {
+          if (until > now) continue;
+          m.delete(wid);
+          this.markTask(taskId);
+        }
         if (m.size === 0) this.passed.delete(taskId);
+      }
+      for (const repo of this.state.repos.values()) {
+        const before = repo.prTimes.length;
+        if (before > 0 && this.prsLastHour(repo) < before) this.dirtyAll = true;
       }
       const archiveAfter = this.options.archiveAfterMs ?? 10 * 60_000;
       for (const task of [...this.state.tasks.values()]) {
@@ -1057,17 +1066,15 @@ export class Engine {
 
   /**
    * After recovery: every live lease gets a fresh heartbeat window (its holder needs time to
-   * reconnect) and every open offer a fresh deadline, capped by the lease's maximum duration.
+   * reconnect), capped by the lease's maximum duration. Renewals are never journaled, so this is
+   * the one field recovery may move. Offers keep their deadlines: one that passed while the
+   * coordinator was down expires on the first sweep, in the journal like any other.
    */
   graceAfterRecovery(): void {
     const now = this.now();
     for (const lease of this.state.leases.values()) {
       const timeout = this.state.repos.get(lease.repo)?.settings.heartbeat_timeout_ms ?? 30_000;
       lease.expires_at = Math.min(Math.max(lease.expires_at, now + timeout), lease.max_deadline_at);
-    }
-    for (const offer of this.state.offers.values()) {
-      const timeout = this.state.repos.get(offer.repo)?.settings.offer_timeout_ms ?? 30_000;
-      offer.deadline_at = Math.max(offer.deadline_at, now + timeout);
     }
     for (const w of this.state.workers.values()) {
       w.online = false;

@@ -109,6 +109,10 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
         throw new OwpError('UNAVAILABLE', `The coordinator cannot make changes durable right now (${this.degraded.message}). Nothing was changed; retry later with the same idempotency key.`);
       }
       if (name === 'journal.read') return { ok: true, data: await this.readJournalFor(principal, params) };
+      if (name === 'task.get') {
+        const archived = await this.archivedTask(params.task_id as string);
+        if (archived) return { ok: true, data: { task: archived } };
+      }
       for (const check of this.options.beforeCommand ?? []) await check(principal, name, params, this);
       const outcome = this.engine.execute(principal, name, params);
       if (outcome.replayOf) {
@@ -335,6 +339,15 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
       }
     }
     return { events: out, last_seq: this.engine.state.seq };
+  }
+
+  /** A finished task that left the live state: read back from its task.archived event. */
+  private async archivedTask(taskId: string): Promise<unknown> {
+    if (this.engine.state.tasks.has(taskId)) return undefined;
+    const seq = this.engine.state.archived.get(taskId);
+    if (seq === undefined) return undefined;
+    const [event] = await this.readRaw(seq - 1, 1);
+    return event?.seq === seq ? event.data.task : undefined;
   }
 
   private async readRaw(afterSeq: number, limit: number): Promise<StoredEvent[]> {

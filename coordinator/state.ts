@@ -4,7 +4,7 @@
  * state. Recovery replays the journal through the same apply, so the state after a restart is
  * exactly the acknowledged events folded again (invariant 8).
  */
-import { ACTIVE_STATES, LEASED_STATES, TASK_STATES, type TaskState } from '../protocol/states.ts';
+import { ACTIVE_STATES, LEASED_STATES, TASK_STATES, findTransition, type TaskState, type TransitionCause } from '../protocol/states.ts';
 import type { GateEvidence, Lease, Offer, RepoSettings, Task, Worker } from '../protocol/model.ts';
 
 export interface StoredEvent {
@@ -117,6 +117,7 @@ export interface Snapshot {
   idempotency: IdempotencyRecord[];
   pr_times: Record<string, number[]>;
   stats: Record<string, Stats>;
+  archived?: Record<string, number>;
 }
 
 export function defaultRepoSettings(repo: string): RepoSettings {
@@ -150,6 +151,8 @@ export class State {
   readonly leases = new Map<string, LeaseRecord>();
   readonly idempotency = new Map<string, IdempotencyRecord>();
   readonly tokenIndex = new Map<string, { kind: 'worker' | 'maintainer'; id: string }>();
+  /** Archived task id → seq of its task.archived event, which carries the final task. */
+  readonly archived = new Map<string, number>();
   readonly stats = emptyStats();
 
   // ---- reads -------------------------------------------------------------------------------
@@ -285,7 +288,7 @@ export class State {
         worker.holding.set(task.id, task.effort);
         worker.openOfferId = offer.offer_id;
         worker.lastOfferAt = e.at;
-        this.setTaskState(task, 'offered', e.at);
+        this.setTaskState(task, 'offered', e.at, 'offer');
         break;
       }
       case 'offer.declined':
@@ -294,12 +297,14 @@ export class State {
         const task = this.mustTask(e.task_id);
         this.endOffer(task);
         if (typeof d.attempts === 'number') task.attempts = d.attempts;
-        this.setTaskState(task, d.to as TaskState, e.at);
+        const cause: TransitionCause = d.to === 'blocked' ? 'max_attempts' : e.type === 'offer.declined' ? 'decline' : e.type === 'offer.expired' ? 'offer_expired' : 'offer_withdrawn';
+        this.setTaskState(task, d.to as TaskState, e.at, cause);
         if (d.to === 'blocked') task.blocked_reason = String(d.blocked_reason ?? 'too many attempts');
         break;
       }
       case 'lease.granted': {
         const task = this.mustTask(e.task_id);
+        const via: TransitionCause = task.state === 'offered' ? 'accept' : 'claim';
         this.endOffer(task);
         const lease: LeaseRecord = {
           lease_id: d.lease_id as string,
@@ -316,18 +321,18 @@ export class State {
         task.current_lease_id = lease.lease_id;
         task.epoch = lease.epoch;
         this.mustWorker(lease.worker_id).holding.set(task.id, task.effort);
-        this.setTaskState(task, 'leased', e.at);
+        this.setTaskState(task, 'leased', e.at, via);
         this.bump(task.repo, (s) => (s.leases_granted += 1));
         break;
       }
       case 'task.started':
-        this.setTaskState(this.mustTask(e.task_id), 'in_progress', e.at);
+        this.setTaskState(this.mustTask(e.task_id), 'in_progress', e.at, 'start');
         break;
       case 'pr.opened': {
         const task = this.mustTask(e.task_id);
         this.endLease(task);
         task.pr = structuredClone(d.pr as Task['pr']);
-        this.setTaskState(task, 'pr_opened', e.at);
+        this.setTaskState(task, 'pr_opened', e.at, 'pr_opened');
         this.mustRepo(task.repo).prTimes.push(e.at);
         const lead = e.at - task.created_at;
         this.bump(task.repo, (s) => {
@@ -343,7 +348,8 @@ export class State {
         const task = this.mustTask(e.task_id);
         this.endLease(task);
         task.attempts = d.attempts as number;
-        this.setTaskState(task, d.to as TaskState, e.at);
+        const cause: TransitionCause = d.to === 'blocked' ? 'max_attempts' : e.type === 'lease.released' ? 'release' : e.type === 'lease.expired' ? 'lease_expired' : 'lease_cancelled';
+        this.setTaskState(task, d.to as TaskState, e.at, cause);
         if (d.to === 'blocked') task.blocked_reason = String(d.blocked_reason ?? 'too many attempts');
         this.bump(task.repo, (s) => (s.requeues += 1));
         break;
@@ -353,14 +359,14 @@ export class State {
         this.endOffer(task);
         this.endLease(task);
         task.blocked_reason = d.reason as string;
-        this.setTaskState(task, 'blocked', e.at);
+        this.setTaskState(task, 'blocked', e.at, d.by === 'worker' ? 'worker_blocked' : 'maintainer_blocked');
         break;
       }
       case 'task.unblocked': {
         const task = this.mustTask(e.task_id);
         delete task.blocked_reason;
         task.attempts = 0;
-        this.setTaskState(task, 'ready', e.at);
+        this.setTaskState(task, 'ready', e.at, 'unblock');
         break;
       }
       case 'task.merged':
@@ -370,7 +376,7 @@ export class State {
         this.endOffer(task);
         this.endLease(task);
         if (typeof d.reason === 'string') task.closed_reason = d.reason;
-        this.setTaskState(task, e.type === 'task.merged' ? 'merged' : 'closed', e.at);
+        this.setTaskState(task, e.type === 'task.merged' ? 'merged' : 'closed', e.at, e.type === 'task.merged' ? 'merged' : 'closed');
         if (wasPr) this.bump(task.repo, (s) => (e.type === 'task.merged' ? (s.prs_merged += 1) : (s.prs_closed += 1)));
         break;
       }
@@ -380,6 +386,7 @@ export class State {
         const repo = this.mustRepo(task.repo);
         repo.counts[task.state] -= 1;
         this.tasks.delete(task.id);
+        this.archived.set(task.id, e.seq);
         break;
       }
       case 'coordinator.started':
@@ -399,9 +406,11 @@ export class State {
     if (r) fn(r.stats);
   }
 
-  private setTaskState(task: TaskRecord, to: TaskState, at: number): void {
+  /** The one place a task changes state; every change must be a row of the transition table. */
+  private setTaskState(task: TaskRecord, to: TaskState, at: number, cause: TransitionCause): void {
     const repo = this.mustRepo(task.repo);
     const from = task.state;
+    if (!findTransition(from, to, cause)) throw new Error(`transition ${from} → ${to} (${cause}) of ${task.id} is not in the state machine`);
     if (from === 'ready') this.removeReady(repo, task);
     repo.counts[from] -= 1;
     repo.counts[to] += 1;
@@ -497,6 +506,7 @@ export class State {
       idempotency: [...this.idempotency.values()],
       pr_times: prTimes,
       stats,
+      archived: Object.fromEntries(this.archived),
     };
   }
 
@@ -540,6 +550,7 @@ export class State {
       state.mustWorker(lease.worker_id).holding.set(lease.task_id, state.mustTask(lease.task_id).effort);
     }
     for (const rec of s.idempotency) state.idempotency.set(idemKey(rec.scope, rec.key), rec);
+    for (const [id, seq] of Object.entries(s.archived ?? {})) state.archived.set(id, seq);
     return state;
   }
 

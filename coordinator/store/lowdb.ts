@@ -57,8 +57,8 @@ async function fsyncDir(dir: string): Promise<void> {
 const INDEX_EVERY = 256;
 
 export interface LowdbStoreOptions {
-  /** Test hook: called with the bytes about to be written; throw to simulate a full disk. */
-  beforeWrite?: (bytes: number) => void;
+  /** Test hook: called with the bytes about to be written; throw (or reject) to simulate a full disk, delay to simulate a slow one. */
+  beforeWrite?: (bytes: number) => void | Promise<void>;
 }
 
 export class LowdbStore implements Store {
@@ -188,7 +188,7 @@ export class LowdbStore implements Store {
       text += line;
     }
     try {
-      this.options.beforeWrite?.(bytes - this.size);
+      await this.options.beforeWrite?.(bytes - this.size);
       await this.journal.write(text);
       await this.journal.datasync();
     } catch (error) {
@@ -247,7 +247,7 @@ export class LowdbStore implements Store {
     await writeFile(path, 'probe');
     const handle = await open(path, 'r+');
     try {
-      this.options.beforeWrite?.(5);
+      await this.options.beforeWrite?.(5);
       await handle.sync();
     } finally {
       await handle.close();

@@ -1,0 +1,93 @@
+/**
+ * The invariants OWP promises (README "Guarantees"), checked from a state and its journal. Used by
+ * the property-based scheduler tests and the crash loops.
+ */
+import { ACTIVE_STATES, LEASED_STATES } from '../../protocol/states.ts';
+import { State, type StoredEvent } from '../../coordinator/state.ts';
+import type { RepoSettings } from '../../protocol/model.ts';
+
+export interface Violation {
+  invariant: string;
+  message: string;
+}
+
+/** Invariants 2, 3, 5 and 8, replaying the journal event by event. */
+export function checkJournal(journal: readonly StoredEvent[], live?: State): Violation[] {
+  const out: Violation[] = [];
+  const replay = new State();
+  let expectedSeq = journal[0]?.seq ?? 1;
+  if (expectedSeq !== 1) out.push({ invariant: 'journal-gapless', message: `journal starts at ${expectedSeq}` });
+  for (const e of journal) {
+    if (e.seq !== expectedSeq) {
+      out.push({ invariant: 'journal-gapless', message: `expected seq ${expectedSeq}, got ${e.seq}` });
+      return out;
+    }
+    expectedSeq += 1;
+    try {
+      replay.apply(e);
+    } catch (error) {
+      out.push({ invariant: 'journal-replays', message: `seq ${e.seq} (${e.type}): ${(error as Error).message}` });
+      return out;
+    }
+    out.push(...checkState(replay, `after seq ${e.seq} (${e.type})`, e));
+    if (out.length > 0) return out;
+  }
+  if (live) {
+    const a = JSON.stringify(replay.durableView());
+    const b = JSON.stringify(live.durableView());
+    if (a !== b) out.push({ invariant: 'state-equals-replay', message: `the live state differs from the journal replayed at ${firstDifference(replay.durableView(), live.durableView())}` });
+  }
+  return out;
+}
+
+/** Invariants that hold in every state: one lease per task, one active task per area, budget, attempts. */
+export function checkState(state: State, where: string, cause?: StoredEvent): Violation[] {
+  const out: Violation[] = [];
+  const leasesByTask = new Map<string, number>();
+  for (const lease of state.leases.values()) leasesByTask.set(lease.task_id, (leasesByTask.get(lease.task_id) ?? 0) + 1);
+  for (const [task, n] of leasesByTask) if (n > 1) out.push({ invariant: 'one-lease-per-task', message: `${task} has ${n} live leases ${where}` });
+  const areas = new Map<string, string>();
+  for (const task of state.tasks.values()) {
+    if (LEASED_STATES.includes(task.state) && !task.current_lease_id) out.push({ invariant: 'one-lease-per-task', message: `${task.id} is ${task.state} without a lease ${where}` });
+    if (!ACTIVE_STATES.includes(task.state) || task.area === undefined) continue;
+    const key = `${task.repo}\u0000${task.area}`;
+    const other = areas.get(key);
+    if (other) out.push({ invariant: 'one-task-per-area', message: `${task.id} and ${other} both hold ${task.repo} area ${task.area} ${where}` });
+    areas.set(key, task.id);
+  }
+  for (const repo of state.repos.values()) {
+    const s: RepoSettings = repo.settings;
+    const reserved = repo.counts.pr_opened + repo.counts.leased + repo.counts.in_progress + repo.counts.offered;
+    // The budget may be lowered below what is already in flight; what must never happen is growth past it.
+    const grew = cause && (cause.type === 'offer.created' || (cause.type === 'lease.granted' && cause.data.via === 'claim')) && cause.repo === s.repo;
+    if (grew && reserved > s.max_open_prs) out.push({ invariant: 'budget', message: `${s.repo} holds ${reserved} > max_open_prs ${s.max_open_prs} ${where}` });
+  }
+  for (const task of state.tasks.values()) {
+    const max = state.repos.get(task.repo)?.settings.max_attempts ?? Infinity;
+    if (task.attempts >= max && !['blocked', 'merged', 'closed'].includes(task.state)) {
+      out.push({ invariant: 'blocked-after-max-attempts', message: `${task.id} has ${task.attempts} attempts (max ${max}) but is ${task.state} ${where}` });
+    }
+  }
+  return out;
+}
+
+/** Invariant 4: after a sweep at `now`, no lease or offer is past its deadline. */
+export function checkDeadlines(state: State, now: number): Violation[] {
+  const out: Violation[] = [];
+  for (const lease of state.leases.values()) if (lease.expires_at <= now) out.push({ invariant: 'lease-deadline', message: `${lease.lease_id} expired at ${lease.expires_at}, now ${now}` });
+  for (const offer of state.offers.values()) if (offer.deadline_at <= now) out.push({ invariant: 'offer-deadline', message: `${offer.offer_id} deadline ${offer.deadline_at}, now ${now}` });
+  return out;
+}
+
+/** The path of the first difference between two JSON values, with both sides, for failure messages. */
+export function firstDifference(a: unknown, b: unknown, path = ''): string {
+  if (JSON.stringify(a) === JSON.stringify(b)) return '';
+  if (a && b && typeof a === 'object' && typeof b === 'object') {
+    const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
+    for (const k of keys) {
+      const d = firstDifference((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], `${path}/${k}`);
+      if (d) return d;
+    }
+  }
+  return `${path || '/'}: replay ${JSON.stringify(a)?.slice(0, 200)} vs recovered ${JSON.stringify(b)?.slice(0, 200)}`;
+}

@@ -1,0 +1,48 @@
+/** Runs the real `owp coordinator` as a child process (from source through tsx) and reads its URL. */
+import { spawn, type ChildProcess } from 'node:child_process';
+
+export interface CoordinatorProcess {
+  child: ChildProcess;
+  url: string;
+  output: () => string;
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+export async function spawnCoordinator(args: string[], env: Record<string, string> = {}): Promise<CoordinatorProcess> {
+  // The bundled CLI starts in a fraction of the time; loops that start hundreds of coordinators use it.
+  const entry = process.env.OWP_USE_BUNDLE ? ['bin/owp.mjs'] : ['--import', 'tsx', 'cli/main.ts'];
+  const child = spawn(process.execPath, [...entry, 'coordinator', ...args], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`coordinator did not start:\n${out}`)), 20_000);
+    const check = (): void => {
+      const m = /listening on (http:\/\/\S+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1] as string);
+      }
+    };
+    child.stdout?.on('data', check);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`coordinator exited with ${code}:\n${out}`));
+    });
+  });
+  return {
+    child,
+    url,
+    output: () => out,
+    stop(signal: NodeJS.Signals = 'SIGTERM') {
+      return new Promise((resolve) => {
+        if (child.exitCode !== null || child.signalCode !== null) return resolve(child.exitCode);
+        child.once('exit', (code) => resolve(code));
+        child.kill(signal);
+      });
+    },
+  };
+}

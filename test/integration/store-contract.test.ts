@@ -1,0 +1,154 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { appendFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { MemoryStore } from '../../coordinator/store/memory.ts';
+import { LowdbStore } from '../../coordinator/store/lowdb.ts';
+import { StoreCorruptError, type Store } from '../../coordinator/store/store.ts';
+import { State, type StoredEvent } from '../../coordinator/state.ts';
+import { Runtime } from '../../coordinator/runtime.ts';
+import { ManualClock } from '../../coordinator/clock.ts';
+import { tempDir } from '../helpers/coordinator.ts';
+
+function events(from: number, count: number): StoredEvent[] {
+  return Array.from({ length: count }, (_, i) => ({ seq: from + i, at: 1000 + i, type: 'coordinator.started', data: { n: from + i } }));
+}
+
+const factories: Array<[string, () => { store: Store; reopen: () => Store; cleanup: () => void; dir?: string }]> = [
+  ['memory', () => {
+    const store = new MemoryStore();
+    return { store, reopen: () => store, cleanup: () => undefined };
+  }],
+  ['lowdb', () => {
+    const dir = tempDir();
+    return { store: new LowdbStore(dir), reopen: () => new LowdbStore(dir), cleanup: () => rmSync(dir, { recursive: true, force: true }), dir };
+  }],
+];
+
+for (const [kind, make] of factories) {
+  describe(`store contract: ${kind}`, () => {
+    test('appended events come back in order after a reopen, after the snapshot', async () => {
+      const s = make();
+      try {
+        await s.store.load();
+        await s.store.append(events(1, 5));
+        const state = new State();
+        for (const e of events(1, 5)) state.apply(e);
+        await s.store.saveSnapshot(state.toSnapshot());
+        await s.store.append(events(6, 3));
+        await s.store.close();
+        const again = s.reopen();
+        const loaded = await again.load();
+        assert.equal(loaded.snapshot?.seq, 5);
+        assert.deepEqual(loaded.events.map((e) => e.seq), [6, 7, 8]);
+        assert.deepEqual((await again.readJournal(2, 3)).map((e) => e.seq), [3, 4, 5]);
+        assert.deepEqual((await again.readJournal(7, 100)).map((e) => e.seq), [8]);
+        await again.close();
+      } finally {
+        s.cleanup();
+      }
+    });
+
+    test('a runtime on this store recovers exactly the acknowledged state', async () => {
+      const s = make();
+      try {
+        const clock = new ManualClock();
+        const first = await Runtime.open({ store: s.store, clock, timers: false, adminTokens: ['owpm_a'] });
+        const admin = first.authenticate('owpm_a')!;
+        await first.call(admin, 'repo.configure', { repo: 'o/r', max_open_prs: 4, idempotency_key: 'a' });
+        for (let i = 0; i < 20; i += 1) await first.call(admin, 'task.create', { repo: 'o/r', title: `t${i}`, area: i % 2 ? 'docs' : 'cli', idempotency_key: `t${i}` });
+        await first.snapshot();
+        await first.call(admin, 'task.cancel', { task_id: 'T-3', idempotency_key: 'c' });
+        const view = first.engine.state.durableView();
+        await first.close();
+        const second = await Runtime.open({ store: s.reopen(), clock, timers: false, adminTokens: ['owpm_a'] });
+        assert.deepEqual(second.engine.state.durableView(), view);
+        const replay = await second.call(admin, 'task.cancel', { task_id: 'T-3', idempotency_key: 'c' });
+        assert.equal(replay.ok, true, 'the idempotency record survived the restart');
+        await second.close();
+      } finally {
+        s.cleanup();
+      }
+    });
+  });
+}
+
+describe('lowdb store on damaged files', () => {
+  test('a torn last line (a write that was never acknowledged) is cut off with a warning', async () => {
+    const dir = tempDir();
+    try {
+      const store = new LowdbStore(dir);
+      await store.load();
+      await store.append(events(1, 3));
+      await store.close();
+      appendFileSync(join(dir, 'journal.jsonl'), '{"seq":4,"at":1,"ty');
+      const again = new LowdbStore(dir);
+      const loaded = await again.load();
+      assert.deepEqual(loaded.events.map((e) => e.seq), [1, 2, 3]);
+      assert.match(loaded.warnings.join('\n'), /torn write/);
+      await again.append(events(4, 1));
+      await again.close();
+      assert.equal(readFileSync(join(dir, 'journal.jsonl'), 'utf8').trim().split('\n').length, 4);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('a damaged line in the middle of the journal refuses to start rather than lose data', async () => {
+    const dir = tempDir();
+    try {
+      const store = new LowdbStore(dir);
+      await store.load();
+      await store.append(events(1, 3));
+      await store.close();
+      const lines = readFileSync(join(dir, 'journal.jsonl'), 'utf8').split('\n');
+      lines[1] = '\u0000\u0000\u0000garbage';
+      writeFileSync(join(dir, 'journal.jsonl'), lines.join('\n'));
+      await assert.rejects(new LowdbStore(dir).load(), (e: Error) => e instanceof StoreCorruptError && /line 2/.test(e.message));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  for (const [name, damage] of [
+    ['truncated', (t: string) => t.slice(0, Math.floor(t.length / 2))],
+    ['zeroed', (t: string) => '\u0000'.repeat(t.length)],
+    ['invalid JSON', () => '{"format": "owp-state/1", "seq": '],
+  ] as const) {
+    test(`a ${name} state.json is rebuilt from the journal, never started empty`, async () => {
+      const dir = tempDir();
+      try {
+        const clock = new ManualClock();
+        const rt = await Runtime.open({ store: new LowdbStore(dir), clock, timers: false, adminTokens: ['owpm_a'] });
+        const admin = rt.authenticate('owpm_a')!;
+        await rt.call(admin, 'repo.configure', { repo: 'o/r', idempotency_key: 'a' });
+        await rt.call(admin, 'task.create', { repo: 'o/r', title: 'keep me', idempotency_key: 'b' });
+        const view = rt.engine.state.durableView();
+        await rt.close();
+        const path = join(dir, 'state.json');
+        writeFileSync(path, damage(readFileSync(path, 'utf8')));
+        const again = await Runtime.open({ store: new LowdbStore(dir), clock, timers: false, adminTokens: ['owpm_a'] });
+        assert.deepEqual(again.engine.state.durableView(), view);
+        assert.match(again.warnings.join('\n'), /rebuilt the state by replaying/);
+        await again.close();
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  }
+
+  test('two coordinators cannot share a data directory', async () => {
+    const dir = tempDir();
+    try {
+      const a = new LowdbStore(dir);
+      await a.load();
+      // A second store in the same process is still another user of the directory: simulate another pid's lock.
+      writeFileSync(join(dir, 'owp.lock'), String(process.ppid));
+      await a.close();
+      writeFileSync(join(dir, 'owp.lock'), String(process.ppid));
+      await assert.rejects(new LowdbStore(dir).load(), /Another coordinator/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
