@@ -16,6 +16,8 @@ import { max, median, quantile, sleep, waitFor, wallNow } from './lib/stats.ts';
 
 export interface OwpOptions {
   quick: boolean;
+  /** Overrides how many workers the hold phase connects (e.g. to find where a slow machine gives out). */
+  holdWorkers?: number;
   coordinatorBundle: string;
   fleetBundle: string;
   dataDir: string;
@@ -39,7 +41,12 @@ export interface Scale {
   killTimeoutMs: number;
 }
 
-export function scaleFor(quick: boolean): Scale {
+export function scaleFor(quick: boolean, holdWorkers?: number): Scale {
+  const scale = scaleForMode(quick);
+  return holdWorkers ? { ...scale, holdWorkers, holdFleets: Math.max(1, Math.min(scale.holdFleets, Math.ceil(holdWorkers / 1000))) } : scale;
+}
+
+function scaleForMode(quick: boolean): Scale {
   return quick
     ? { holdWorkers: 1000, holdFleets: 2, heartbeatEveryMs: 1000, holdTimeoutMs: 5000, holdWindowMs: 3000, cycleWorkers: 100, cycleFleets: 2, cycleWindowMs: 2000, watchWorkers: 200, probes: 100, probeEveryMs: 20, killTimeoutMs: 2000 }
     : { holdWorkers: 10_000, holdFleets: 8, heartbeatEveryMs: 10_000, holdTimeoutMs: 30_000, holdWindowMs: 30_000, cycleWorkers: 200, cycleFleets: 4, cycleWindowMs: 10_000, watchWorkers: 1000, probes: 500, probeEveryMs: 20, killTimeoutMs: 30_000 };
@@ -87,7 +94,10 @@ async function startFleets(script: string, name: string, count: number, fleets: 
   const children = Array.from({ length: fleets }, (_, i) => new Child(`${name}-${i}`, script));
   await Promise.all(children.map((c) => c.next('started', 60_000)));
   const per = Math.ceil(count / fleets);
-  await Promise.all(children.map((c, i) => c.request('setup', { ...setup, count: Math.min(per, count - i * per), prefix: `${name}-${i}` }, 600_000)));
+  const results = await Promise.all(children.map((c, i) => c.request<{ connected: number; connect_failures: Record<string, number> }>('setup', { ...setup, count: Math.min(per, count - i * per), prefix: `${name}-${i}` }, 900_000)));
+  const failures: Record<string, number> = {};
+  for (const r of results) for (const [k, v] of Object.entries(r.connect_failures)) failures[k] = (failures[k] ?? 0) + v;
+  if (Object.keys(failures).length > 0) console.error(`[bench] ${name}: ${sum(results.map((r) => r.connected))} of ${count} workers connected; failures ${JSON.stringify(failures)}`);
   return children;
 }
 
@@ -138,7 +148,7 @@ function sum(values: number[]): number {
 }
 
 export async function runOwp(options: OwpOptions): Promise<Record<string, unknown>> {
-  const scale = scaleFor(options.quick);
+  const scale = scaleFor(options.quick, options.holdWorkers);
   const log = options.log;
   const figures: Record<string, unknown> = {};
   const detail: Record<string, unknown> = { scale };
@@ -274,7 +284,8 @@ export async function runOwp(options: OwpOptions): Promise<Record<string, unknow
     return { figures, detail };
   } finally {
     for (const f of fleets) f.kill();
-    coordinator.child.kill();
+    // A clean stop writes the CPU profile even when a phase failed.
+    await coordinator.child.stop(options.profileDir ? 30_000 : 5000);
   }
 }
 

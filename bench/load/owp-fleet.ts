@@ -66,6 +66,7 @@ let offersSeen = 0;
 let leasesHeld = 0;
 let leasesLost = 0;
 let disconnects = 0;
+const connectFailures: Record<string, number> = {};
 
 function record(kind: string, ms: number): void {
   if (!measuring) return;
@@ -182,11 +183,26 @@ async function takeOffer(w: FleetWorker, offer: OfferRef): Promise<void> {
   if (role === 'hold' || role === 'victim') startHeartbeats(w);
 }
 
-function connect(url: string, id: string, token: string): Promise<FleetWorker> {
-  return new Promise((resolve, reject) => {
+/**
+ * Connects one worker and says hello. A hello that gets no answer (an overloaded coordinator) is
+ * sent again on the same socket, up to `HELLO_TRIES` times; then the worker counts as not connected.
+ */
+const HELLO_TRIES = 5;
+
+function connect(url: string, id: string, token: string): Promise<FleetWorker | null> {
+  return new Promise((resolve) => {
     const socket = io(url, { auth: { token }, transports: ['websocket'], reconnectionDelay: 1000, reconnectionDelayMax: 10_000, timeout: 60_000 });
     const w: FleetWorker = { id, token, socket, busy: false };
-    let first = true;
+    let settled = false;
+    const settle = (value: FleetWorker | null, problem?: string): void => {
+      if (settled) return;
+      settled = true;
+      if (!value) {
+        connectFailures[problem ?? 'unknown'] = (connectFailures[problem ?? 'unknown'] ?? 0) + 1;
+        socket.disconnect();
+      }
+      resolve(value);
+    };
     socket.on('offer.created', (p: { offer: OfferRef }) => void onOffer(w, p.offer));
     socket.on('lease.cancelled', (p: { lease_id: string }) => dropLease(w, p.lease_id));
     socket.on('disconnect', () => {
@@ -194,21 +210,20 @@ function connect(url: string, id: string, token: string): Promise<FleetWorker> {
     });
     socket.on('connect', () => {
       void (async () => {
-        const ack = (await socket.timeout(60_000).emitWithAck('session.hello', { protocol_version: '0.1' }).catch(() => null)) as Ack | null;
-        if (!ack?.ok) {
-          if (first) reject(new Error(`hello failed for ${id}: ${ack?.error?.code ?? 'no ack'}`));
+        for (let attempt = 1; attempt <= HELLO_TRIES && socket.connected; attempt += 1) {
+          const ack = (await socket.timeout(30_000).emitWithAck('session.hello', { protocol_version: '0.1' }).catch(() => null)) as Ack | null;
+          if (ack && !ack.ok) return settle(null, ack.error?.code ?? 'HELLO_REFUSED');
+          if (!ack) continue;
+          settle(w);
+          const offers = (ack.data?.offers ?? []) as OfferRef[];
+          for (const offer of offers) void onOffer(w, offer);
           return;
         }
-        if (first) {
-          first = false;
-          resolve(w);
-        }
-        const offers = (ack.data?.offers ?? []) as OfferRef[];
-        for (const offer of offers) void onOffer(w, offer);
+        settle(null, 'HELLO_NO_ACK');
       })();
     });
     socket.on('connect_error', (err) => {
-      if (first && !socket.active) reject(err);
+      if (!socket.active) settle(null, `CONNECT_${err.message.slice(0, 40)}`);
     });
   });
 }
@@ -237,10 +252,11 @@ serveParent({
       creds[i] = await register(args.url, login, args.skills);
     });
     const registeredMs = performance.now() - t0;
-    await inBatches(creds, args.connectConcurrency ?? 64, async (c) => {
-      workers.push(await connect(args.url, c.id, c.token));
+    await inBatches(creds, args.connectConcurrency ?? 16, async (c) => {
+      const w = await connect(args.url, c.id, c.token);
+      if (w) workers.push(w);
     });
-    return { registered: creds.length, connected: workers.length, register_ms: registeredMs, total_ms: performance.now() - t0 };
+    return { registered: creds.length, connected: workers.length, connect_failures: { ...connectFailures }, register_ms: registeredMs, total_ms: performance.now() - t0 };
   },
   measure(args) {
     if (args.on) {
@@ -261,6 +277,7 @@ serveParent({
       leases_lost: leasesLost,
       offers_seen: offersSeen,
       disconnects,
+      connect_failures: { ...connectFailures },
       errors: { ...errors },
     };
   },
