@@ -8,6 +8,7 @@
  */
 import { serveParent } from '../lib/children.ts';
 import { wallNow } from '../lib/stats.ts';
+import { WindowCounter } from '../lib/window-counter.ts';
 
 interface BullJob {
   name: string;
@@ -27,8 +28,7 @@ interface BullModule {
 
 const specifier = 'bullmq';
 const bull = (await import(specifier)) as BullModule;
-let completed = 0;
-let measuring = false;
+const completions = new WindowCounter();
 const workers: Array<InstanceType<BullModule['Worker']>> = [];
 
 function connection(port: number): Record<string, unknown> {
@@ -63,23 +63,13 @@ serveParent({
       concurrency: args.concurrency as number,
       ...(args.settings as Record<string, unknown>),
     });
-    worker.on('completed', () => {
-      if (measuring) completed += 1;
-    });
+    worker.on('completed', () => completions.tick());
     worker.on('error', () => undefined);
     await worker.waitUntilReady();
     workers.push(worker);
     return { started: true };
   },
-  measure(args) {
-    if (args.on) {
-      completed = 0;
-      measuring = true;
-      return {};
-    }
-    measuring = false;
-    return { completed };
-  },
+  measure: (args) => completions.measure(args),
   async close() {
     await Promise.all(workers.map((w) => w.close(true).catch(() => undefined)));
     return {};

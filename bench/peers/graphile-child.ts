@@ -11,6 +11,7 @@
  */
 import { serveParent } from '../lib/children.ts';
 import { wallNow } from '../lib/stats.ts';
+import { WindowCounter } from '../lib/window-counter.ts';
 
 interface Helpers {
   job: { locked_by: string | null };
@@ -41,8 +42,7 @@ const pg = (await import(pgName)) as PgModule;
 const quiet = new graphile.Logger(() => (level: string, message: string) => {
   if (level === 'error') console.error(`graphile-worker: ${message}`);
 });
-let completed = 0;
-let measuring = false;
+const completions = new WindowCounter();
 const runners: Runner[] = [];
 const pools: PgPool[] = [];
 const timers: NodeJS.Timeout[] = [];
@@ -96,9 +96,7 @@ serveParent({
       logger: quiet,
       ...(args.pollIntervalMs ? { pollInterval: args.pollIntervalMs } : {}),
     });
-    runner.events.on('job:success', () => {
-      if (measuring) completed += 1;
-    });
+    runner.events.on('job:success', () => completions.tick());
     runners.push(runner);
     return { started: true };
   },
@@ -125,15 +123,7 @@ serveParent({
     }, 250));
     return { started: true };
   },
-  measure(args) {
-    if (args.on) {
-      completed = 0;
-      measuring = true;
-      return {};
-    }
-    measuring = false;
-    return { completed };
-  },
+  measure: (args) => completions.measure(args),
   async close() {
     for (const t of timers) clearInterval(t);
     await Promise.all(runners.map((r) => r.stop().catch(() => undefined)));
