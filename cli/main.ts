@@ -12,6 +12,7 @@ interface Command {
 
 const COMMANDS: Record<string, Command> = {
   coordinator: { summary: 'run the coordinator (socket.io + HTTP, embedded store)', load: () => import('./commands/coordinator.ts') },
+  github: { summary: 'check the tokens of the config\'s github section (owp github check --config FILE)', load: () => import('./commands/github.ts') },
 };
 
 function help(): string {

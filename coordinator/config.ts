@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
+import { parseGitHubConfig } from './github/config.ts';
 
 export interface RepoSeed {
   repo: string;
@@ -23,6 +24,8 @@ export interface CoordinatorConfig {
   snapshot_every_events: number;
   archive_after_ms: number;
   repos: RepoSeed[];
+  /** Connected GitHub repos (see coordinator/github/config.ts); null: not connected. */
+  github: Record<string, unknown> | null;
 }
 
 export const DEFAULT_CONFIG: CoordinatorConfig = {
@@ -38,6 +41,7 @@ export const DEFAULT_CONFIG: CoordinatorConfig = {
   snapshot_every_events: 50_000,
   archive_after_ms: 10 * 60_000,
   repos: [],
+  github: null,
 };
 
 const NUMERIC: Array<keyof CoordinatorConfig> = ['port', 'sweep_interval_ms', 'snapshot_interval_ms', 'snapshot_every_events', 'archive_after_ms'];
@@ -68,5 +72,12 @@ export function loadConfigFile(path: string): Partial<CoordinatorConfig> {
   }
   if ('store' in config && config.store !== 'lowdb' && config.store !== 'memory') throw new Error(`store in ${path} must be "lowdb" or "memory".`);
   if ('registration' in config && config.registration !== 'open' && config.registration !== 'closed') throw new Error(`registration in ${path} must be "open" or "closed".`);
+  if (config.github !== undefined && config.github !== null) {
+    try {
+      parseGitHubConfig(config.github);
+    } catch (error) {
+      throw new Error(`${path}: ${(error as Error).message}`);
+    }
+  }
   return config as Partial<CoordinatorConfig>;
 }

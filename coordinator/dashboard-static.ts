@@ -1,31 +1,135 @@
 /**
- * Serves the dashboard at `/`. Until the live dashboard bundle exists this is a plain status page
- * rendered on the server from the API's own data. Every outside string is escaped: titles,
- * logins and repo names are text, never HTML.
+ * Serves the live dashboard at `/`: a fixed HTML shell plus the esbuild bundle from
+ * `dist/media/` (dashboard.js, dashboard.css). The shell carries no data at all (the page loads
+ * everything through the API), so no outside text is ever written into HTML here. A strict CSP
+ * allows only our own stylesheet, the one nonce'd script, and connections back to this origin.
  */
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { StaticHandler } from './http.ts';
 
 export function escapeHtml(value: unknown): string {
   return String(value).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
 }
 
-export function dashboardStaticHandler(): StaticHandler {
+export interface DashboardShellOptions {
+  nonce: string;
+  scriptUrl: string;
+  styleUrl: string;
+  /** The Content-Security-Policy to repeat in a meta tag (webviews have no response headers). */
+  csp?: string;
+  /** For hosts other than the coordinator (a VS Code webview): where the API is, and the token to use. */
+  coordinatorUrl?: string;
+  token?: string;
+}
+
+/**
+ * The page that runs the dashboard bundle. The VS Code extension builds its webview from this
+ * too, passing webview URIs, its own CSP, the coordinator URL and the token as data attributes.
+ */
+export function dashboardShellHtml(options: DashboardShellOptions): string {
+  const data = [
+    options.coordinatorUrl !== undefined ? ` data-coordinator-url="${escapeHtml(options.coordinatorUrl)}"` : '',
+    options.token !== undefined ? ` data-token="${escapeHtml(options.token)}"` : '',
+  ].join('');
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+${options.csp ? `<meta http-equiv="Content-Security-Policy" content="${escapeHtml(options.csp)}">\n` : ''}<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="referrer" content="no-referrer">
+<title>OWP dashboard</title>
+<link rel="stylesheet" href="${escapeHtml(options.styleUrl)}">
+</head>
+<body>
+<main id="owp-dashboard"><p>Loading the OWP dashboard…</p><noscript>The dashboard needs JavaScript. The API is at /v1/info, /v1/repos and /v1/tasks.</noscript></main>
+<script nonce="${escapeHtml(options.nonce)}" src="${escapeHtml(options.scriptUrl)}"${data}></script>
+</body>
+</html>
+`;
+}
+
+export function dashboardCsp(nonce: string): string {
+  return [
+    "default-src 'none'",
+    `script-src 'nonce-${nonce}'`,
+    "style-src 'self'",
+    "img-src 'self' data:",
+    "font-src 'self'",
+    "connect-src 'self'",
+    "base-uri 'none'",
+    "form-action 'none'",
+    "frame-ancestors 'none'",
+  ].join('; ');
+}
+
+const ASSETS: Record<string, string> = {
+  '/media/dashboard.js': 'application/javascript; charset=utf-8',
+  '/media/dashboard.css': 'text/css; charset=utf-8',
+  '/media/dashboard.js.map': 'application/json; charset=utf-8',
+  '/media/dashboard.css.map': 'application/json; charset=utf-8',
+};
+
+/** Where the built bundle lives: next to the CLI bundle (dist/media) or, from source, in ../dist/media. */
+export function defaultAssetsDir(): string | undefined {
+  const candidates = [new URL('./media/', import.meta.url), new URL('../dist/media/', import.meta.url)];
+  for (const candidate of candidates) {
+    if (candidate.protocol !== 'file:') continue;
+    const dir = fileURLToPath(candidate);
+    if (existsSync(join(dir, 'dashboard.js'))) return dir;
+  }
+  return undefined;
+}
+
+export interface DashboardStaticOptions {
+  /** Folder holding dashboard.js and dashboard.css. Defaults to the built dist/media. */
+  assetsDir?: string;
+}
+
+export function dashboardStaticHandler(options: DashboardStaticOptions = {}): StaticHandler {
+  const assetsDir = options.assetsDir ?? defaultAssetsDir();
   return (req: IncomingMessage, res: ServerResponse, path: string): boolean => {
-    if (req.method !== 'GET' || path !== '/') return false;
-    res.writeHead(200, {
-      'content-type': 'text/html; charset=utf-8',
-      'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; connect-src 'self'",
-      'cache-control': 'no-store',
-      'x-content-type-options': 'nosniff',
-    });
-    res.end(statusPage());
+    if (req.method !== 'GET' && req.method !== 'HEAD') return false;
+    if (path === '/' || path === '/index.html') {
+      if (!assetsDir) {
+        sendText(res, 503, 'text/plain; charset=utf-8', 'The dashboard bundle is not built. Run `npm run build` (it writes dist/media/dashboard.js), then reload. The API is at /v1/info.\n', req);
+        return true;
+      }
+      const nonce = randomBytes(18).toString('base64');
+      const csp = dashboardCsp(nonce);
+      const html = dashboardShellHtml({ nonce, scriptUrl: '/media/dashboard.js', styleUrl: '/media/dashboard.css' });
+      sendText(res, 200, 'text/html; charset=utf-8', html, req, { 'content-security-policy': csp });
+      return true;
+    }
+    if (path === '/favicon.ico') {
+      res.writeHead(204, { 'cache-control': 'max-age=86400' });
+      res.end();
+      return true;
+    }
+    const type = ASSETS[path];
+    if (!type) return false;
+    const file = assetsDir ? join(assetsDir, path.slice('/media/'.length)) : undefined;
+    if (!file || !existsSync(file)) {
+      sendText(res, 404, 'text/plain; charset=utf-8', 'Not built. Run `npm run build`.\n', req);
+      return true;
+    }
+    sendText(res, 200, type, readFileSync(file), req);
     return true;
   };
 }
 
-function statusPage(): string {
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>OWP coordinator</title>
-<style>body{font:14px system-ui,sans-serif;margin:2rem;color:#222}code{background:#eee;padding:0 .3em}</style></head>
-<body><h1>OWP coordinator</h1><p>The coordinator is running. API: <code>/v1/info</code>, <code>/v1/repos</code>, <code>/v1/tasks</code>; Prometheus: <code>/metrics</code>; health: <code>/healthz</code>.</p></body></html>`;
+function sendText(res: ServerResponse, status: number, type: string, body: string | Buffer, req: IncomingMessage, extra: Record<string, string> = {}): void {
+  res.writeHead(status, {
+    'content-type': type,
+    'content-length': Buffer.byteLength(body),
+    'cache-control': 'no-cache',
+    'x-content-type-options': 'nosniff',
+    'referrer-policy': 'no-referrer',
+    'cross-origin-opener-policy': 'same-origin',
+    ...extra,
+  });
+  res.end(req.method === 'HEAD' ? undefined : body);
 }

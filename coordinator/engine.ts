@@ -67,6 +67,7 @@ export class Engine {
   private readonly dirtyTasks = new Set<string>();
   private readonly dirtyWorkers = new Set<string>();
   private repoCursor = 0;
+  private lastTickAt = 0;
 
   constructor(options: EngineOptions) {
     this.options = options;
@@ -746,10 +747,12 @@ export class Engine {
     return { settings: repo.settings, budget: this.budget(repo), locks: Object.fromEntries(repo.locks) };
   }
 
+  /** PRs opened in the rolling hour before now. A pure read: the list is pruned only by apply. */
   private prsLastHour(repo: RepoRuntime): number {
     const since = this.now() - HOUR_MS;
-    while (repo.prTimes.length > 0 && (repo.prTimes[0] as number) <= since) repo.prTimes.shift();
-    return repo.prTimes.length;
+    let n = 0;
+    for (let i = repo.prTimes.length - 1; i >= 0 && (repo.prTimes[i] as number) > since; i -= 1) n += 1;
+    return n;
   }
 
   metrics(repoId?: string): Metrics {
@@ -1052,9 +1055,10 @@ export class Engine {
         if (m.size === 0) this.passed.delete(taskId);
       }
       for (const repo of this.state.repos.values()) {
-        const before = repo.prTimes.length;
-        if (before > 0 && this.prsLastHour(repo) < before) this.dirtyAll = true;
+        // A PR leaving the hourly window since the last sweep frees budget.
+        if (repo.prTimes.some((t) => t + HOUR_MS <= now && t + HOUR_MS > this.lastTickAt)) this.dirtyAll = true;
       }
+      this.lastTickAt = now;
       const archiveAfter = this.options.archiveAfterMs ?? 10 * 60_000;
       for (const task of [...this.state.tasks.values()]) {
         if (isTerminal(task.state) && task.updated_at + archiveAfter <= now) {

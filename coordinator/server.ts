@@ -14,6 +14,7 @@ import { MemoryStore } from './store/memory.ts';
 import { LowdbStore } from './store/lowdb.ts';
 import type { Store } from './store/store.ts';
 import type { PolicyCheck } from './engine.ts';
+import type { GitHubIntegration } from './github/integration.ts';
 
 export interface StartOptions {
   config?: Partial<CoordinatorConfig>;
@@ -32,6 +33,8 @@ export interface Started {
   config: CoordinatorConfig;
   adminToken: string;
   adminTokenFile: string | undefined;
+  /** The GitHub integration when the config has a github section. */
+  github: GitHubIntegration | undefined;
 }
 
 export function resolveAdminToken(config: CoordinatorConfig, given?: string): { token: string; file: string | undefined } {
@@ -51,6 +54,10 @@ export async function startCoordinator(options: StartOptions = {}): Promise<Star
   const config: CoordinatorConfig = { ...DEFAULT_CONFIG, ...options.config };
   const store = options.store ?? (config.store === 'memory' ? new MemoryStore() : new LowdbStore(resolve(config.data_dir)));
   const admin = resolveAdminToken(config, options.adminToken);
+  const github = config.github ? await githubIntegration(config, options.log) : undefined;
+  const staticHandler: StaticHandler | undefined = github
+    ? (req, res, path) => github.webhookHandler(req, res, path) || (options.staticHandler?.(req, res, path) ?? false)
+    : options.staticHandler;
   const coordinator = await createCoordinator({
     store,
     clock: options.clock ?? new SystemClock(),
@@ -62,7 +69,8 @@ export async function startCoordinator(options: StartOptions = {}): Promise<Star
     snapshotIntervalMs: config.snapshot_interval_ms,
     snapshotEveryEvents: config.snapshot_every_events,
     archiveAfterMs: config.archive_after_ms,
-    ...(options.staticHandler ? { staticHandler: options.staticHandler } : {}),
+    ...(staticHandler ? { staticHandler } : {}),
+    ...(github ? { beforeCommand: [github.beforeCommand] } : {}),
     ...(options.policy ? { policy: options.policy } : {}),
     ...(options.capabilities ? { capabilities: options.capabilities } : {}),
     ...(options.log ? { log: options.log } : {}),
@@ -74,6 +82,33 @@ export async function startCoordinator(options: StartOptions = {}): Promise<Star
     const ack = await coordinator.runtime.call(principal, 'repo.configure', { repo, ...settings, idempotency_key: `config:${repo}:${JSON.stringify(settings)}` });
     if (!ack.ok) throw new Error(`Cannot configure ${repo} from the config: ${ack.error.message}`);
   }
+  if (github) {
+    await github.attach(coordinator.runtime, principal);
+    const close = coordinator.close.bind(coordinator);
+    coordinator.close = () => {
+      github.close();
+      return close();
+    };
+  }
   const url = await coordinator.listen(config.port, config.host);
-  return { coordinator, url, config, adminToken: admin.token, adminTokenFile: admin.file };
+  return { coordinator, url, config, adminToken: admin.token, adminTokenFile: admin.file, github };
+}
+
+/**
+ * Builds the GitHub integration from the config's github section; tokens come from env vars or
+ * files. Loaded only when a repo is connected, so a coordinator without GitHub starts without Octokit.
+ */
+async function githubIntegration(config: CoordinatorConfig, log: ((line: string) => void) | undefined): Promise<GitHubIntegration> {
+  const [{ parseGitHubConfig, resolveGitHubSecrets }, { GitHubIntegration }, { FileSyncStateStore }] = await Promise.all([
+    import('./github/config.ts'),
+    import('./github/integration.ts'),
+    import('./github/sync-state.ts'),
+  ]);
+  const github = parseGitHubConfig(config.github);
+  return new GitHubIntegration({
+    config: github,
+    secrets: resolveGitHubSecrets(github),
+    ...(config.store === 'lowdb' ? { stateStore: new FileSyncStateStore(join(resolve(config.data_dir), 'github-sync.json')) } : {}),
+    ...(log ? { log } : {}),
+  });
 }

@@ -333,7 +333,10 @@ export class State {
         this.endLease(task);
         task.pr = structuredClone(d.pr as Task['pr']);
         this.setTaskState(task, 'pr_opened', e.at, 'pr_opened');
-        this.mustRepo(task.repo).prTimes.push(e.at);
+        // The hourly window only ever needs the last hour; pruning here (not on reads) keeps replays exact.
+        const repoRt = this.mustRepo(task.repo);
+        repoRt.prTimes = repoRt.prTimes.filter((t) => t > e.at - 3_600_000);
+        repoRt.prTimes.push(e.at);
         const lead = e.at - task.created_at;
         this.bump(task.repo, (s) => {
           s.prs_opened += 1;

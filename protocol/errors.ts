@@ -33,6 +33,7 @@ export const ERROR_CODES = {
   BUDGET_EXHAUSTED: { number: 4003, httpStatus: 409, summary: 'The repo\'s review budget (max_open_prs or max_new_prs_per_hour) has no room.' },
   GATES_MISSING: { number: 4004, httpStatus: 422, summary: 'pr_opened lacks quality-gate evidence the repo requires; details.missing lists it.' },
   POLICY_DENIED: { number: 4005, httpStatus: 403, summary: 'A repo policy rule refuses this; details.rule names it.' },
+  PR_MISMATCH: { number: 4006, httpStatus: 422, summary: 'The reported PR does not match what the code host shows (repo, head branch, author, issue reference); details.mismatches lists each check that failed.' },
   INTERNAL: { number: 5001, httpStatus: 500, summary: 'The coordinator failed unexpectedly; nothing was changed. Retry with the same idempotency key.' },
   UNAVAILABLE: { number: 5002, httpStatus: 503, summary: 'The coordinator cannot make changes durable right now (storage failing or shutting down); nothing was acknowledged.' },
 } as const satisfies Record<string, ErrorCodeInfo>;

@@ -157,7 +157,7 @@ export const OPERATIONS = {
       pr: Type.Optional(PullRequestInfo),
       reason: Type.Optional(Reason),
     }),
-    result: TaskResult, errors: [...MUTATE, 'NOT_FOUND', 'NOT_HOLDER', 'STALE_EPOCH', 'LEASE_EXPIRED', 'INVALID_TRANSITION', 'GATES_MISSING'], spec: '§5.5',
+    result: TaskResult, errors: [...MUTATE, 'NOT_FOUND', 'NOT_HOLDER', 'STALE_EPOCH', 'LEASE_EXPIRED', 'INVALID_TRANSITION', 'GATES_MISSING', 'PR_MISMATCH'], spec: '§5.5',
   }),
   'task.list': op({
     name: 'task.list', summary: 'Tasks, newest state first, filtered by repo and state.', auth: 'any', mutating: false, binding: 'both',

@@ -5,8 +5,20 @@ import { startCoordinator } from '../../coordinator/server.ts';
 import { seedDemo, DEMO_REPO } from '../../coordinator/seed.ts';
 import { intFlag, parse, UsageError } from '../args.ts';
 import { dashboardStaticHandler } from '../../coordinator/dashboard-static.ts';
+import { startDemoVolunteers } from '../demo-volunteers.ts';
 
-export const USAGE = `Usage: owp coordinator [--port N] [--host H] [--data-dir DIR] [--config FILE] [--store lowdb|memory] [--seed-demo]
+/**
+ * On a loopback address the dashboard link carries the admin token in its fragment (never sent
+ * to the server; the page stores it for the tab and clears the address bar), like Jupyter's
+ * login link. On any other address the token is not printed: sign in on the page with it.
+ */
+function dashboardUrl(url: string, adminToken: string): string {
+  const host = new URL(url).hostname;
+  const loopback = host === '127.0.0.1' || host === 'localhost' || host === '[::1]' || host === '::1';
+  return loopback ? `${url}/#token=${encodeURIComponent(adminToken)}` : `${url}/  (sign in with the admin token)`;
+}
+
+export const USAGE = `Usage: owp coordinator [--port N] [--host H] [--data-dir DIR] [--config FILE] [--store lowdb|memory] [--seed-demo [--demo-volunteers N]]
 
 Runs the OWP coordinator (socket.io + HTTP on one port) on its embedded lowdb store.
   --port N          port to listen on (default ${DEFAULT_CONFIG.port}; 0 picks a free one)
@@ -15,6 +27,7 @@ Runs the OWP coordinator (socket.io + HTTP on one port) on its embedded lowdb st
   --config FILE     YAML or JSON settings (see README, "Configuration")
   --store KIND      lowdb (default, durable) or memory (nothing kept)
   --seed-demo       create the demo repo ${DEMO_REPO} with ready tasks if it does not exist
+  --demo-volunteers N  with --seed-demo: run N (up to 4) simulated volunteers and a reviewer in this process
 SIGTERM or Ctrl-C stops it cleanly (pending writes finish, a snapshot is taken).`;
 
 export async function run(argv: string[]): Promise<number> {
@@ -25,6 +38,7 @@ export async function run(argv: string[]): Promise<number> {
     config: { type: 'string' },
     store: { type: 'string' },
     'seed-demo': { type: 'boolean' },
+    'demo-volunteers': { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   }, USAGE);
   if (values.help) {
@@ -48,10 +62,17 @@ export async function run(argv: string[]): Promise<number> {
     const admin = coordinator.runtime.authenticate(started.adminToken);
     if (admin && (await seedDemo(coordinator.runtime, admin))) console.log(`Seeded ${DEMO_REPO} with demo tasks.`);
   }
+  const volunteers = values['seed-demo'] && values['demo-volunteers'] !== undefined
+    ? await startDemoVolunteers(url, started.adminToken, intFlag(values['demo-volunteers'], 'demo-volunteers', 0), log)
+    : undefined;
   console.log(`OWP coordinator listening on ${url}`);
-  console.log(`  dashboard   ${url}/`);
+  console.log(`  dashboard   ${dashboardUrl(url, started.adminToken)}`);
   console.log(`  health      ${url}/healthz    metrics ${url}/metrics`);
   console.log(`  store       ${started.config.store === 'memory' ? 'memory (nothing is kept)' : resolve(started.config.data_dir)}`);
+  if (started.github) {
+    const repos = started.github.context.repos().map((r) => r.config.repo).join(', ');
+    console.log(`  github      ${repos}; webhooks at ${url}${started.github.context.config.webhook_path}`);
+  }
   console.log(`  admin token ${adminTokenFile ? `in ${adminTokenFile} (mode 0600)` : 'from OWP_ADMIN_TOKEN or generated for this run'}`);
 
   await new Promise<void>((done) => {
@@ -59,6 +80,7 @@ export async function run(argv: string[]): Promise<number> {
     const stop = (signal: string): void => {
       if (stopping) return;
       stopping = true;
+      volunteers?.close();
       console.log(`\n${signal}: stopping; finishing writes and taking a snapshot…`);
       void coordinator.close().then(done, (error: unknown) => {
         console.error(`owp: error while stopping: ${(error as Error).message}`);

@@ -58,3 +58,16 @@ test('a paused repo makes no offers', () => {
   h.settle();
   assert.equal(h.state(t), 'offered');
 });
+
+test('reading the hourly budget never changes the state (found by the property tests: a replay must equal the live state)', async () => {
+  const { checkJournal } = await import('../helpers/invariants.ts');
+  const h = new EngineHarness();
+  h.repo('o/r');
+  h.task('o/r');
+  const w = h.worker();
+  h.settle();
+  openPr(h, w);
+  h.advance(3_600_001);
+  h.ok(h.admin, 'repo.get', { repo: 'o/r' });
+  assert.deepEqual(checkJournal(h.journal, h.engine.state), []);
+});

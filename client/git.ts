@@ -1,0 +1,191 @@
+/**
+ * Small git helpers for the CLI worker and the demo, over the git CLI (the extension uses VS Code's
+ * git API instead but shares `parseRemoteUrl`). Every call runs `git` without a shell, with
+ * arguments as a list, so branch names and messages are never interpreted by a shell.
+ */
+import { execFile } from 'node:child_process';
+
+export class GitError extends Error {
+  constructor(
+    message: string,
+    readonly args: string[],
+    readonly stderr: string,
+    readonly exitCode: number | undefined,
+  ) {
+    super(message);
+  }
+}
+
+export interface GitOptions {
+  env?: NodeJS.ProcessEnv;
+  timeoutMs?: number;
+}
+
+/** Runs git in `cwd`; resolves with trimmed stdout, rejects with a GitError carrying stderr. */
+export function git(cwd: string, args: string[], options: GitOptions = {}): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      'git',
+      args,
+      {
+        cwd,
+        timeout: options.timeoutMs ?? 120_000,
+        maxBuffer: 16 * 1024 * 1024,
+        // No pager, no credential prompts hanging a headless worker.
+        env: { ...process.env, GIT_TERMINAL_PROMPT: '0', GIT_PAGER: 'cat', LC_ALL: 'C', ...options.env },
+      },
+      (error, stdout, stderr) => {
+        if (error) {
+          const code = typeof error.code === 'number' ? error.code : undefined;
+          if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+            reject(new GitError('git is not installed or not on PATH; install git and try again.', args, '', undefined));
+            return;
+          }
+          const detail = String(stderr).trim() || error.message;
+          reject(new GitError(`git ${args[0] ?? ''} failed: ${detail}`, args, String(stderr), code));
+          return;
+        }
+        resolve(String(stdout).trim());
+      },
+    );
+  });
+}
+
+export async function isGitRepo(dir: string): Promise<boolean> {
+  try {
+    return (await git(dir, ['rev-parse', '--is-inside-work-tree'])) === 'true';
+  } catch {
+    return false;
+  }
+}
+
+export async function repoRoot(dir: string): Promise<string> {
+  return git(dir, ['rev-parse', '--show-toplevel']);
+}
+
+/** The checked-out branch, or undefined on a detached HEAD. */
+export async function currentBranch(dir: string): Promise<string | undefined> {
+  const name = await git(dir, ['rev-parse', '--abbrev-ref', 'HEAD']);
+  return name === 'HEAD' ? undefined : name;
+}
+
+export async function branchExists(dir: string, branch: string): Promise<boolean> {
+  try {
+    await git(dir, ['rev-parse', '--verify', '--quiet', `refs/heads/${branch}`]);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The remote's default branch (origin/HEAD), falling back to main, then master, then the current branch. */
+export async function defaultBranch(dir: string, remote = 'origin'): Promise<string> {
+  try {
+    const ref = await git(dir, ['symbolic-ref', '--quiet', '--short', `refs/remotes/${remote}/HEAD`]);
+    return ref.slice(remote.length + 1);
+  } catch {
+    // origin/HEAD is not set in every clone; guess from what exists.
+  }
+  for (const candidate of ['main', 'master']) {
+    try {
+      await git(dir, ['rev-parse', '--verify', '--quiet', `refs/remotes/${remote}/${candidate}`]);
+      return candidate;
+    } catch {
+      // next
+    }
+  }
+  for (const candidate of ['main', 'master']) if (await branchExists(dir, candidate)) return candidate;
+  const current = await currentBranch(dir);
+  if (current) return current;
+  throw new GitError(`Cannot tell the default branch of ${dir}; run \`git remote set-head ${remote} --auto\`.`, [], '', undefined);
+}
+
+export async function hasRemote(dir: string, remote = 'origin'): Promise<boolean> {
+  return (await git(dir, ['remote'])).split('\n').includes(remote);
+}
+
+/**
+ * Creates `branch` from the freshly fetched default branch and checks it out. When the branch
+ * already exists (a resumed task), it is checked out as it is.
+ */
+export async function createTaskBranch(dir: string, branch: string, options: { remote?: string; base?: string } = {}): Promise<{ base: string; created: boolean }> {
+  const remote = options.remote ?? 'origin';
+  const withRemote = await hasRemote(dir, remote);
+  if (withRemote) await git(dir, ['fetch', '--quiet', remote]);
+  const base = options.base ?? (await defaultBranch(dir, remote));
+  if (await branchExists(dir, branch)) {
+    await git(dir, ['checkout', '--quiet', branch]);
+    return { base, created: false };
+  }
+  const startPoint = withRemote ? `${remote}/${base}` : base;
+  await git(dir, ['checkout', '--quiet', '--no-track', '-b', branch, startPoint]);
+  return { base, created: true };
+}
+
+export async function hasUncommittedChanges(dir: string): Promise<boolean> {
+  return (await git(dir, ['status', '--porcelain'])).length > 0;
+}
+
+/** Stages everything and commits; returns the new commit's sha, or undefined when there was nothing to commit. */
+export async function commitAll(dir: string, message: string, author?: { name: string; email: string }): Promise<string | undefined> {
+  await git(dir, ['add', '--all']);
+  if (!(await hasUncommittedChanges(dir))) return undefined;
+  const identity = author ? ['-c', `user.name=${author.name}`, '-c', `user.email=${author.email}`] : [];
+  await git(dir, [...identity, 'commit', '--quiet', '--no-verify', '-m', message]);
+  return git(dir, ['rev-parse', 'HEAD']);
+}
+
+/** Commits on `branch` that are not on `base` (remote-tracking when there is a remote). */
+export async function commitsAhead(dir: string, base: string, branch = 'HEAD'): Promise<number> {
+  return Number(await git(dir, ['rev-list', '--count', `${base}..${branch}`]));
+}
+
+export async function push(dir: string, branch: string, remote = 'origin'): Promise<void> {
+  await git(dir, ['push', '--quiet', '--set-upstream', remote, `refs/heads/${branch}:refs/heads/${branch}`]);
+}
+
+export async function remoteUrl(dir: string, remote = 'origin'): Promise<string | undefined> {
+  try {
+    return await git(dir, ['remote', 'get-url', remote]);
+  } catch {
+    return undefined;
+  }
+}
+
+export interface RemoteRepo {
+  host: string;
+  owner: string;
+  repo: string;
+}
+
+/**
+ * `https://github.com/o/r(.git)`, `git@github.com:o/r.git`, `ssh://git@host:22/o/r.git`,
+ * `git://host/o/r` → { host, owner, repo }; anything else (local paths, bundles) → undefined.
+ */
+export function parseRemoteUrl(url: string): RemoteRepo | undefined {
+  const trimmed = url.trim();
+  let host: string;
+  let path: string;
+  const scp = /^(?:[^@/\s]+@)?([^:/\s]+):(?!\/\/)(.+)$/.exec(trimmed);
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(trimmed)) {
+    let parsed: URL;
+    try {
+      parsed = new URL(trimmed);
+    } catch {
+      return undefined;
+    }
+    if (!['https:', 'http:', 'ssh:', 'git:', 'git+ssh:', 'ssh+git:'].includes(parsed.protocol)) return undefined;
+    host = parsed.hostname;
+    path = decodeURIComponent(parsed.pathname);
+  } else if (scp && !/^[a-z]:$/i.test(`${scp[1]}:`)) {
+    host = scp[1]!;
+    path = scp[2]!;
+  } else {
+    return undefined;
+  }
+  const parts = path.replace(/^\/+|\/+$/g, '').replace(/\.git$/, '').split('/');
+  if (parts.length !== 2 || !host) return undefined;
+  const [owner, repo] = parts as [string, string];
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(owner) || !/^[A-Za-z0-9_.-]+$/.test(repo)) return undefined;
+  return { host, owner, repo };
+}

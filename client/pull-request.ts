@@ -1,0 +1,135 @@
+/**
+ * Opens a task's pull request as the volunteer, with their own token: OWP's coordinator never
+ * holds a volunteer's GitHub identity. Title and body follow the repo contract's templates, with
+ * attribution and `Closes #N`. The API base URL is configurable for GitHub Enterprise
+ * (`https://ghe.example.com/api/v3`) and for local test servers.
+ */
+import { Octokit } from '@octokit/rest';
+import type { Task } from '../protocol/model.ts';
+import type { RepoContract } from './contract.ts';
+import { oneLine } from './prompt.ts';
+
+export const GITHUB_API_URL = 'https://api.github.com';
+
+export interface PullRequestInput {
+  token: string;
+  owner: string;
+  repo: string;
+  /** The pushed branch; `login:branch` for a branch on a fork. */
+  head: string;
+  /** The branch to merge into (the repo's default branch). */
+  base: string;
+  task: Pick<Task, 'id' | 'title' | 'body'> & Partial<Pick<Task, 'issue'>>;
+  contract: RepoContract;
+  /** The volunteer's own summary of the change (goes in `{body}`); defaults to the task title. */
+  summary?: string;
+  /** Items of the contract checklist the volunteer confirmed; all of them when omitted. */
+  checklistConfirmed?: boolean;
+  /** Who opened it and through what, e.g. "Opened by @alice with Claude Code via OWP". */
+  attribution?: string;
+  /** Default: the contract's `pr.draft` (true unless the contract says otherwise). */
+  draft?: boolean;
+  apiBaseUrl?: string;
+  userAgent?: string;
+  /** For tests and proxies. */
+  request?: { fetch?: typeof fetch; timeout?: number };
+}
+
+export interface OpenedPullRequest {
+  url: string;
+  number: number;
+}
+
+export class PullRequestError extends Error {
+  constructor(
+    message: string,
+    readonly status: number | undefined,
+  ) {
+    super(message);
+  }
+}
+
+function fill(template: string, values: Record<string, string>): string {
+  return template.replace(/\{([a-z_]+)\}/g, (whole, key: string) => (key in values ? values[key]! : whole));
+}
+
+export function pullRequestTitle(contract: RepoContract, task: PullRequestInput['task']): string {
+  const title = fill(contract.pr.title, {
+    task_id: task.id,
+    title: oneLine(task.title, 200),
+    issue_number: task.issue ? String(task.issue.number) : '',
+  });
+  return oneLine(title, 256);
+}
+
+export function pullRequestBody(input: Pick<PullRequestInput, 'contract' | 'task' | 'summary' | 'checklistConfirmed' | 'attribution'>): string {
+  const { contract, task } = input;
+  const confirmed = input.checklistConfirmed ?? true;
+  const checklist = contract.pr.checklist.map((item) => `- [${confirmed ? 'x' : ' '}] ${item}`).join('\n');
+  const attribution = input.attribution ?? `Opened via OWP (Open Work Protocol) for task ${task.id}.`;
+  const issueNumber = task.issue ? String(task.issue.number) : '';
+  let body = fill(contract.pr.body, {
+    task_id: task.id,
+    title: oneLine(task.title, 200),
+    issue_number: issueNumber,
+    issue_url: task.issue?.url ?? '',
+    checklist,
+    attribution,
+    body: input.summary ?? oneLine(task.title, 200),
+  });
+  // A template line about the issue makes no sense when the task has none ("Closes #").
+  if (!task.issue) body = body.split('\n').filter((line) => !/^\s*(close[sd]?|fix(e[sd])?|resolve[sd]?)\s+#\s*$/i.test(line)).join('\n');
+  // GitHub links the PR to the issue only with a closing keyword; add one if the template forgot.
+  if (task.issue && !new RegExp(`(close[sd]?|fix(e[sd])?|resolve[sd]?) #${task.issue.number}\\b`, 'i').test(body)) body += `\n\nCloses #${task.issue.number}`;
+  return body.replace(/\n{3,}/g, '\n\n').trim();
+}
+
+function explain(status: number | undefined, message: string, input: PullRequestInput): string {
+  const where = `${input.owner}/${input.repo}`;
+  switch (status) {
+    case 401:
+      return `GitHub rejected your token (401). Create a new token with "repo" (or "public_repo") scope and try again.`;
+    case 403:
+      if (/rate limit/i.test(message)) return `GitHub's rate limit was hit (403). Wait a few minutes and run submit again; your branch is pushed.`;
+      return `Your token may not open pull requests in ${where} (403: ${message}). Use a token with "repo" or "pull_requests: write" access, or open the PR from a fork.`;
+    case 404:
+      return `GitHub cannot see ${where} with your token (404). Check the repo name, and that the token can access it (private repos need "repo" scope).`;
+    case 422:
+      if (/already exists/i.test(message)) return `A pull request for ${input.head} already exists in ${where} (422). Open it on GitHub, or report its URL with \`owp submit --pr-url URL\`.`;
+      if (/no commits between/i.test(message)) return `The branch ${input.head} has no commits that ${input.base} lacks (422). Commit your change, push, and submit again.`;
+      return `GitHub refused the pull request (422: ${message}). Most often the branch ${input.head} is not pushed to ${where} yet: push it and submit again.`;
+    default:
+      if (status === undefined) return `Cannot reach GitHub at ${input.apiBaseUrl ?? GITHUB_API_URL} (${message}). Check your network or the API URL setting.`;
+      return `GitHub answered ${status} when opening the pull request: ${message}. Try again in a moment.`;
+  }
+}
+
+/** Opens the PR; throws PullRequestError with a message that says what to do. */
+export async function openPullRequest(input: PullRequestInput): Promise<OpenedPullRequest> {
+  const octokit = new Octokit({
+    auth: input.token,
+    baseUrl: (input.apiBaseUrl ?? GITHUB_API_URL).replace(/\/$/, ''),
+    userAgent: input.userAgent ?? 'owp-worker/0.1',
+    request: { timeout: 30_000, ...input.request },
+    log: { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined },
+  });
+  try {
+    const { data } = await octokit.rest.pulls.create({
+      owner: input.owner,
+      repo: input.repo,
+      head: input.head,
+      base: input.base,
+      title: pullRequestTitle(input.contract, input.task),
+      body: pullRequestBody(input),
+      draft: input.draft ?? input.contract.pr.draft,
+      maintainer_can_modify: true,
+    });
+    return { url: data.html_url, number: data.number };
+  } catch (error) {
+    const e = error as { status?: number; message?: string; response?: { data?: { message?: string; errors?: Array<{ message?: string }> } } };
+    const detail = [e.response?.data?.message, ...(e.response?.data?.errors ?? []).map((x) => x.message)].filter(Boolean).join('; ') || e.message || String(error);
+    // Octokit reports a request that never got an answer as status 500 without a response.
+    const status = e.response && typeof e.status === 'number' && e.status > 0 ? e.status : undefined;
+    throw new PullRequestError(explain(status, detail, input), status);
+  }
+}

@@ -1,0 +1,79 @@
+/**
+ * Reputation from PR outcomes, after BOINC's adaptive replication: a host is trusted after N
+ * consecutive valid results, and one invalid result resets the count. Here a merged PR on a task
+ * at or above the worker's trust level counts towards the next level; after
+ * `promote_after_merged` of them in a row the worker's trust rises by one (never above
+ * `max_trust`). A PR closed without merging resets the count and lowers trust by
+ * `demote_on_closed`. Changes go through worker.set_trust as the admin, so they are journaled.
+ */
+import type { JournalEvent } from '../../protocol/model.ts';
+import type { ReputationConfig } from './config.ts';
+import type { IntegrationContext } from './context.ts';
+
+export interface Standing {
+  trust: number;
+  streak: number;
+}
+
+/** The worker's trust and streak after one PR outcome on a task of `tier`. */
+export function nextStanding(config: ReputationConfig, current: Standing, outcome: 'merged' | 'closed', tier: number): Standing {
+  if (outcome === 'closed') return { trust: Math.max(0, current.trust - config.demote_on_closed), streak: 0 };
+  if (tier < current.trust) return current;
+  const streak = current.streak + 1;
+  if (config.promote_after_merged > 0 && streak >= config.promote_after_merged && current.trust < config.max_trust) return { trust: current.trust + 1, streak: 0 };
+  return { trust: current.trust, streak };
+}
+
+/** Follows the journal: remembers who opened each PR, and adjusts trust when it is merged or closed. */
+export class Reputation {
+  private chain: Promise<void> = Promise.resolve();
+
+  constructor(private readonly ctx: IntegrationContext) {}
+
+  onEvents(events: readonly JournalEvent[]): void {
+    const relevant = events.filter((e) => this.ctx.repo(e.repo) && (e.type === 'pr.opened' || e.type === 'task.merged' || (e.type === 'task.closed' && e.data.outcome === 'closed')));
+    if (relevant.length === 0) return;
+    this.chain = this.chain.then(async () => {
+      for (const e of relevant) {
+        try {
+          await this.apply(e);
+        } catch (error) {
+          this.ctx.log(`owp github: reputation update for ${e.task_id} failed: ${(error as Error).message}`);
+        }
+      }
+    });
+  }
+
+  settled(): Promise<void> {
+    return this.chain;
+  }
+
+  private async apply(e: JournalEvent): Promise<void> {
+    const taskId = e.task_id as string;
+    const data = this.ctx.state.data;
+    if (e.type === 'pr.opened') {
+      if (!e.worker_id) return;
+      data.pr_authors[taskId] = { worker_id: e.worker_id, tier: this.ctx.task(taskId)?.tier ?? 0 };
+      await this.ctx.state.save();
+      return;
+    }
+    const author = data.pr_authors[taskId];
+    if (!author) return;
+    delete data.pr_authors[taskId];
+    const config = this.ctx.config.reputation;
+    const worker = this.ctx.runtime?.engine.state.workers.get(author.worker_id)?.record;
+    if (!config.enabled || !worker || worker.revoked) {
+      await this.ctx.state.save();
+      return;
+    }
+    const outcome = e.type === 'task.merged' ? 'merged' : 'closed';
+    const before: Standing = { trust: worker.trust, streak: data.streaks[author.worker_id] ?? 0 };
+    const after = nextStanding(config, before, outcome, author.tier);
+    data.streaks[author.worker_id] = after.streak;
+    await this.ctx.state.save();
+    if (after.trust !== before.trust) {
+      await this.ctx.call('worker.set_trust', { worker_id: author.worker_id, trust: after.trust, idempotency_key: `github:trust:${taskId}:${outcome}` });
+      this.ctx.log(`owp github: ${author.worker_id} trust ${before.trust} → ${after.trust} after ${taskId} was ${outcome}`);
+    }
+  }
+}

@@ -1,0 +1,163 @@
+/**
+ * Comment-only write-back: one OWP status comment per issue, edited in place (never a stream of
+ * comments), found again by a hidden marker. It follows the journal — leased, PR opened,
+ * requeued, blocked, merged, closed — credits the volunteer and links the PR. Off unless the
+ * repo's `comments: true`. Updates for one issue are coalesced: only the newest status is
+ * written, so a burst of events costs one edit.
+ *
+ * Free text from volunteers (block reasons) goes into code spans, so it can neither mention
+ * people nor link anywhere; logins are protocol-validated and linked without an @ (no pings).
+ */
+import type { JournalEvent } from '../../protocol/model.ts';
+import type { TaskRecord } from '../state.ts';
+import { prNumberOf, type ConnectedRepo, type IntegrationContext } from './context.ts';
+
+export const STATUS_MARKER = '<!-- owp:status -->';
+
+interface Pending {
+  repo: ConnectedRepo;
+  number: number;
+  desired: string;
+  /** Only edit an existing comment (a task closed before anyone took it needs no comment). */
+  onlyIfExists: boolean;
+  written: string | undefined;
+  commentId: number | null | undefined;
+  running: Promise<void> | undefined;
+}
+
+function codeSpan(text: string, max = 200): string {
+  const clean = text.replace(/[`\s]+/g, ' ').trim().slice(0, max);
+  return clean ? `\`${clean}\`` : '';
+}
+
+export class StatusComments {
+  private readonly pending = new Map<string, Pending>();
+
+  constructor(private readonly ctx: IntegrationContext) {}
+
+  onEvents(events: readonly JournalEvent[]): void {
+    for (const e of events) {
+      const repo = this.ctx.repo(e.repo);
+      if (!repo?.config.comments || !e.task_id) continue;
+      const task = this.ctx.task(e.task_id);
+      if (!task?.issue) continue;
+      const status = this.render(e, task, repo);
+      if (status) this.enqueue(repo, task.issue.number, status.body, status.onlyIfExists);
+    }
+  }
+
+  /** Resolves once every queued edit has been written (or has given up). */
+  async settled(): Promise<void> {
+    for (;;) {
+      const running = [...this.pending.values()].map((p) => p.running).filter((r): r is Promise<void> => r !== undefined);
+      if (running.length === 0) return;
+      await Promise.all(running);
+    }
+  }
+
+  private render(e: JournalEvent, task: TaskRecord, repo: ConnectedRepo): { body: string; onlyIfExists: boolean } | undefined {
+    const web = this.ctx.config.web_url;
+    const person = (login: string | undefined): string => (login ? `[${login}](${web}/${login})` : 'a volunteer');
+    const ref = `OWP task \`${task.id}\``;
+    const prLink = (): string => {
+      const n = prNumberOf(task, repo, web);
+      return n ? `[#${n}](${web}/${repo.owner}/${repo.name}/pull/${n})` : 'the pull request';
+    };
+    const author = (): string | undefined => {
+      const x = (task.pr as { x_github?: { author?: unknown } } | undefined)?.x_github;
+      return typeof x?.author === 'string' ? x.author : this.ctx.login(this.ctx.state.data.pr_authors[task.id]?.worker_id ?? e.worker_id);
+    };
+    const data = e.data as Record<string, unknown>;
+    let line: string | undefined;
+    let onlyIfExists = false;
+    switch (e.type) {
+      case 'lease.granted':
+        line = `🛠️ **In progress** — ${person(this.ctx.login(e.worker_id))} is working on this (${ref}).`;
+        break;
+      case 'pr.opened':
+        line = `🔍 **In review** — pull request ${prLink()} by ${person(this.ctx.login(e.worker_id))} is waiting for review (${ref}).`;
+        break;
+      case 'lease.released':
+      case 'lease.expired':
+      case 'lease.cancelled': {
+        const how = e.type === 'lease.released' ? 'handed it back' : e.type === 'lease.expired' ? 'stopped responding' : 'had the lease cancelled';
+        line = data.to === 'blocked'
+          ? `⛔ **Blocked** — ${person(this.ctx.login(e.worker_id))} ${how} and the task ran out of attempts; a maintainer can unblock it (${ref}).`
+          : `↩️ **Back in the queue** — ${person(this.ctx.login(e.worker_id))} ${how}; it will be offered to another volunteer (${ref}).`;
+        break;
+      }
+      case 'task.blocked': {
+        const reason = typeof data.reason === 'string' ? codeSpan(data.reason) : '';
+        line = `⛔ **Blocked** by ${data.by === 'worker' ? `${person(this.ctx.login(e.worker_id))}` : 'a maintainer'}${reason ? `: ${reason}` : ''} (${ref}).`;
+        break;
+      }
+      case 'task.unblocked':
+        line = `📋 **Back in the queue** — unblocked by a maintainer (${ref}).`;
+        onlyIfExists = true;
+        break;
+      case 'task.merged':
+        line = `✅ **Merged** — pull request ${prLink()} by ${person(author())} was merged. Thank you! (${ref})`;
+        break;
+      case 'task.closed':
+        if (data.outcome === 'closed') {
+          line = `❌ **Closed** — pull request ${prLink()} by ${person(author())} was closed without merging (${ref}).`;
+        } else {
+          line = `🚫 **Closed** — OWP is no longer working on this issue (${ref}).`;
+          onlyIfExists = true;
+        }
+        break;
+      default:
+        return undefined;
+    }
+    const at = new Date(e.at).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    return {
+      body: `${STATUS_MARKER}\n**OWP status**\n\n${line}\n\n<sub>Updated ${at}. This comment is edited in place by the OWP coordinator as the task moves; volunteers open pull requests as themselves.</sub>`,
+      onlyIfExists,
+    };
+  }
+
+  private enqueue(repo: ConnectedRepo, number: number, body: string, onlyIfExists: boolean): void {
+    const key = `${repo.config.repo}#${number}`;
+    let entry = this.pending.get(key);
+    if (!entry) this.pending.set(key, (entry = { repo, number, desired: body, onlyIfExists, written: undefined, commentId: undefined, running: undefined }));
+    entry.desired = body;
+    entry.onlyIfExists = onlyIfExists;
+    entry.running ??= this.drain(entry).finally(() => {
+      (entry as Pending).running = undefined;
+    });
+  }
+
+  private async drain(entry: Pending): Promise<void> {
+    const { client, owner, name } = entry.repo;
+    let failures = 0;
+    while (entry.desired !== entry.written) {
+      const body = entry.desired;
+      try {
+        if (entry.commentId === undefined) entry.commentId = await this.find(entry);
+        if (entry.commentId === null) {
+          if (!entry.onlyIfExists) entry.commentId = (await client.createComment(owner, name, entry.number, body)).id;
+        } else if ((await client.updateComment(owner, name, entry.commentId, body)) === null) {
+          // Someone deleted it: look again (and create a new one) on the next turn.
+          entry.commentId = undefined;
+          continue;
+        }
+        entry.written = body;
+        failures = 0;
+      } catch (error) {
+        failures += 1;
+        this.ctx.log(`owp github: status comment on ${entry.repo.config.repo}#${entry.number} failed (${(error as Error).message})${failures < 4 ? '; retrying' : '; giving up until the next change'}`);
+        if (failures >= 4) return;
+        await new Promise((resolve) => setTimeout(resolve, 250 * 2 ** failures));
+      }
+    }
+  }
+
+  /** Our earlier comment on the issue (the marker, written by this token's user when that is known). */
+  private async find(entry: Pending): Promise<number | null> {
+    const { client, owner, name } = entry.repo;
+    const me = await client.viewerLogin();
+    const comments = await client.comments(owner, name, entry.number);
+    const ours = comments.find((c) => c.body?.startsWith(STATUS_MARKER) && (me === null || c.user?.login.toLowerCase() === me.toLowerCase()));
+    return ours ? ours.id : null;
+  }
+}

@@ -1,0 +1,117 @@
+/**
+ * POST /webhooks/github: GitHub's deliveries. The `X-Hub-Signature-256` HMAC is checked over the
+ * raw body in constant time (@octokit/webhooks-methods) before anything else is read; a missing
+ * or bad signature is refused with 401. A delivery id seen before is answered 200 and ignored
+ * (replay), from a durable, bounded log. A delivery that fails to process is forgotten again and
+ * answered 502, so GitHub's "Redeliver" can retry it.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { verify } from '@octokit/webhooks-methods';
+import type { StaticHandler } from '../http.ts';
+import type { SyncState } from './sync-state.ts';
+
+/** GitHub caps webhook payloads at 25 MB. */
+const MAX_BODY_BYTES = 25 * 1024 * 1024;
+/** GitHub gives a receiver 10 s; answer before that and finish the work in the background. */
+const ANSWER_WITHIN_MS = 8000;
+
+export interface WebhookOptions {
+  path: string;
+  secret: string;
+  state: SyncState;
+  /** Handles one verified, first-seen delivery. */
+  dispatch: (event: string, payload: Record<string, unknown>, deliveryId: string) => Promise<void>;
+  log: (line: string) => void;
+  now?: () => number;
+}
+
+function reply(res: ServerResponse, status: number, body: unknown): void {
+  if (res.headersSent) return;
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' });
+  res.end(text);
+}
+
+function refuse(res: ServerResponse, status: number, code: string, message: string): void {
+  reply(res, status, { ok: false, error: { code, message } });
+}
+
+async function readRaw(req: IncomingMessage): Promise<Buffer | null> {
+  const declared = Number(req.headers['content-length'] ?? 0);
+  if (declared > MAX_BODY_BYTES) return null;
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY_BYTES) return null;
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+export function webhookHandler(options: WebhookOptions): StaticHandler {
+  const now = options.now ?? Date.now;
+  const inFlight = new Set<string>();
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const raw = await readRaw(req);
+    if (raw === null) return refuse(res, 413, 'PAYLOAD_TOO_LARGE', `Webhook payloads are limited to ${MAX_BODY_BYTES} bytes.`);
+    const signature = req.headers['x-hub-signature-256'];
+    if (typeof signature !== 'string' || signature === '') {
+      return refuse(res, 401, 'UNAUTHENTICATED', 'X-Hub-Signature-256 is missing. Set the webhook\'s secret in the repo\'s webhook settings to the coordinator\'s webhook secret.');
+    }
+    const body = raw.toString('utf8');
+    let valid = false;
+    try {
+      valid = raw.length > 0 && (await verify(options.secret, body, signature));
+    } catch {
+      valid = false;
+    }
+    if (!valid) return refuse(res, 401, 'UNAUTHENTICATED', 'X-Hub-Signature-256 does not match the payload: the webhook secret differs from the coordinator\'s, or the body was changed on the way.');
+
+    const event = req.headers['x-github-event'];
+    const deliveryId = req.headers['x-github-delivery'];
+    if (typeof event !== 'string' || !/^[a-z_]{1,64}$/.test(event) || typeof deliveryId !== 'string' || !/^[A-Za-z0-9-]{1,100}$/.test(deliveryId)) {
+      return refuse(res, 400, 'VALIDATION_FAILED', 'X-GitHub-Event and X-GitHub-Delivery headers are required.');
+    }
+    let payload: unknown;
+    try {
+      payload = JSON.parse(body);
+    } catch {
+      return refuse(res, 400, 'VALIDATION_FAILED', 'The payload is not JSON; set the webhook\'s content type to application/json.');
+    }
+    if (payload === null || typeof payload !== 'object' || Array.isArray(payload)) return refuse(res, 400, 'VALIDATION_FAILED', 'The payload must be a JSON object.');
+
+    if (inFlight.has(deliveryId) || !(await options.state.firstDelivery(deliveryId, now()))) {
+      options.log(`owp github: delivery ${deliveryId} (${event}) seen before; ignored`);
+      return reply(res, 200, { ok: true, data: { delivery: deliveryId, duplicate: true } });
+    }
+    inFlight.add(deliveryId);
+    const work = options.dispatch(event, payload as Record<string, unknown>, deliveryId).then(
+      () => true,
+      async (error: unknown) => {
+        options.log(`owp github: delivery ${deliveryId} (${event}) failed: ${(error as Error).message}`);
+        delete options.state.data.deliveries[deliveryId];
+        await options.state.save().catch(() => undefined);
+        return false;
+      },
+    ).finally(() => inFlight.delete(deliveryId));
+    const done = await Promise.race([work, new Promise<'late'>((resolve) => setTimeout(() => resolve('late'), ANSWER_WITHIN_MS).unref())]);
+    if (done === 'late') return reply(res, 202, { ok: true, data: { delivery: deliveryId, accepted: true } });
+    if (done) return reply(res, 200, { ok: true, data: { delivery: deliveryId } });
+    return refuse(res, 502, 'UNAVAILABLE', 'The delivery could not be processed (GitHub or the coordinator is unavailable); redeliver it later.');
+  };
+
+  return (req, res, path) => {
+    if (path !== options.path) return false;
+    if (req.method !== 'POST') {
+      refuse(res, 405, 'UNKNOWN_OPERATION', `${options.path} takes POST deliveries from GitHub.`);
+      return true;
+    }
+    handle(req, res).catch((error: unknown) => {
+      options.log(`owp github: webhook failed: ${(error as Error).message}`);
+      refuse(res, 500, 'INTERNAL', 'The webhook could not be handled.');
+    });
+    return true;
+  };
+}

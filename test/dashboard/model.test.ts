@@ -1,0 +1,182 @@
+/**
+ * The dashboard's client-side model, checked against the coordinator itself: the events a real
+ * engine writes are folded by the model, and the model's picture (task states, leases, budgets,
+ * locks) must match what the coordinator reports.
+ */
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import type { JournalEvent, Task } from '../../protocol/model.ts';
+import { DashboardModel, describeEvent } from '../../media/dashboard/model.ts';
+import { MetricsHistory } from '../../media/dashboard/metrics-history.ts';
+import { GATES, nextOffer, startPool, until, type TestPool } from '../helpers/coordinator.ts';
+
+async function journal(pool: TestPool, after = 0): Promise<JournalEvent[]> {
+  const out: JournalEvent[] = [];
+  let cursor = after;
+  for (;;) {
+    const page = await pool.admin.call('journal.read', { after_seq: cursor, limit: 1000 });
+    if (page.events.length === 0) return out;
+    out.push(...page.events);
+    cursor = (page.events.at(-1) as JournalEvent).seq;
+  }
+}
+
+async function serverPicture(pool: TestPool): Promise<{ tasks: Map<string, Task>; budgets: Map<string, unknown>; locks: Map<string, Record<string, string>> }> {
+  const { tasks } = await pool.admin.call('task.list', { limit: 1000 });
+  const { repos } = await pool.admin.call('repo.list', {});
+  return {
+    tasks: new Map(tasks.map((t) => [t.id, t])),
+    budgets: new Map(repos.map((r) => [r.settings.repo, r.budget])),
+    locks: new Map(repos.map((r) => [r.settings.repo, r.locks])),
+  };
+}
+
+function assertSamePicture(model: DashboardModel, server: Awaited<ReturnType<typeof serverPicture>>): void {
+  assert.deepEqual([...model.tasks.keys()].sort(), [...server.tasks.keys()].sort());
+  for (const [id, t] of server.tasks) {
+    const mine = model.tasks.get(id) as Task;
+    assert.equal(mine.state, t.state, `${id} state`);
+    assert.equal(mine.attempts, t.attempts, `${id} attempts`);
+    assert.equal(mine.lease?.lease_id, t.lease?.lease_id, `${id} lease`);
+    assert.equal(mine.offer?.offer_id, t.offer?.offer_id, `${id} offer`);
+  }
+  for (const [repo, budget] of server.budgets) assert.deepEqual(model.repos.get(repo)?.budget, budget, `${repo} budget`);
+  for (const [repo, locks] of server.locks) {
+    const mine = Object.fromEntries((model.locksByRepo().get(repo) ?? []).map((l) => [l.area, l.task_id]));
+    assert.deepEqual(mine, locks, `${repo} locks`);
+  }
+}
+
+describe('dashboard model', () => {
+  test('folding the real journal from an empty start reproduces the coordinator\'s tasks, budgets and locks', async () => {
+    const pool = await startPool();
+    try {
+      await pool.repo('acme/site', { max_open_prs: 2, max_attempts: 2, heartbeat_timeout_ms: 1000 });
+      const a = await pool.task('acme/site', { title: 'docs', area: 'docs', skills: ['docs'] });
+      await pool.task('acme/site', { title: 'more docs', area: 'docs', skills: ['docs'] });
+      await pool.task('acme/site', { title: 'tests', area: 'tests', skills: ['docs'] });
+      const w = await pool.join({ skills: ['docs'], capacity: 1 }, { autoHeartbeat: false });
+      const offer = await nextOffer(w);
+      const { lease } = await w.accept(offer.offer_id);
+      // Let the lease expire (no heartbeats), then work the next offer through to a merged PR.
+      await until(async () => (await pool.admin.call('task.get', { task_id: offer.task_id })).task.attempts === 1, 'lease expired');
+      const again = await until(() => [...w.offers.values()][0], 'offered again', 5000);
+      const second = await w.accept(again.offer_id);
+      await w.report(second.lease.lease_id, { state: 'in_progress' });
+      await w.report(second.lease.lease_id, { state: 'pr_opened', pr: { url: 'https://github.com/acme/site/pull/1', gates: GATES } });
+      await pool.admin.call('task.complete', { task_id: again.task_id, outcome: 'merged' });
+      assert.notEqual(lease.lease_id, second.lease.lease_id);
+
+      const model = new DashboardModel();
+      const { repos } = await pool.admin.call('repo.list', {});
+      // Settings only: the budget must come from folding.
+      model.loadRepos(repos.map((r) => ({ ...r, budget: { ...r.budget, open_prs: 0, live_leases: 0, open_offers: 0, prs_last_hour: 0 } })));
+      model.applyEvents(await journal(pool));
+      const picture = await serverPicture(pool);
+      assertSamePicture(model, picture);
+      assert.ok(model.tasks.has(a));
+      assert.ok(model.feed.some((e) => e.type === 'lease.expired' && /requeued/.test(e.text)));
+    } finally {
+      await pool.close();
+    }
+  });
+
+  test('events already in the HTTP load fold again harmlessly, and seq at or below the last seen is ignored', async () => {
+    const pool = await startPool();
+    try {
+      await pool.repo('acme/site');
+      await pool.task('acme/site', { title: 'one', skills: ['docs'] });
+      const w = await pool.join({ skills: ['docs'] });
+      const offer = await nextOffer(w);
+      const before = await journal(pool);
+      const baseSeq = (before.at(-1) as JournalEvent).seq;
+      await w.accept(offer.offer_id);
+
+      // The load reads journal_seq first, then the state, which already includes the lease.
+      const model = new DashboardModel();
+      model.setBaseSeq(baseSeq - 3);
+      const { repos } = await pool.admin.call('repo.list', {});
+      model.loadRepos(repos);
+      model.loadTasks((await pool.admin.call('task.list', {})).tasks);
+      const all = await journal(pool);
+      model.applyEvents(all.filter((e) => e.seq > baseSeq - 3));
+      assertSamePicture(model, await serverPicture(pool));
+
+      // Replaying everything again (a reconnect that resumed too early) changes nothing.
+      const version = model.version;
+      const seq = model.seq;
+      assert.equal(model.applyEvents(all), true, 'history fills the feed');
+      assert.equal(model.seq, seq);
+      const feedLength = model.feed.length;
+      model.applyEvents(all);
+      assert.equal(model.feed.length, feedLength, 'no duplicate feed entries');
+      assert.ok(model.version >= version);
+      assertSamePicture(model, await serverPicture(pool));
+    } finally {
+      await pool.close();
+    }
+  });
+
+  test('memory stays bounded: the feed is capped, finished tasks are dropped, archived tasks leave', () => {
+    const model = new DashboardModel({ feed: 50, finishedTasks: 10, attributions: 20 });
+    model.loadRepos([{ settings: { repo: 'a/b', max_open_prs: 5, max_new_prs_per_hour: 2, heartbeat_timeout_ms: 30_000, lease_max_duration_ms: 7_200_000, offer_timeout_ms: 30_000, max_attempts: 3, required_gates: ['tests'], paused: false }, budget: { open_prs: 0, live_leases: 0, open_offers: 0, max_open_prs: 5, prs_last_hour: 0, max_new_prs_per_hour: 2, throttled: false }, locks: {} }]);
+    let seq = 0;
+    const ev = (type: string, taskId: string, data: Record<string, unknown> = {}, workerId?: string): JournalEvent => ({ seq: ++seq, at: 1_000 + seq, type, repo: 'a/b', task_id: taskId, ...(workerId ? { worker_id: workerId } : {}), data });
+    for (let i = 1; i <= 500; i += 1) {
+      const id = `T-${i}`;
+      const task: Task = { id, repo: 'a/b', title: `t${i}`, body: '', tier: 0, effort: 1, skills: [], priority: 0, acceptance: [], state: 'ready', attempts: 0, epoch: 0, created_at: seq, updated_at: seq };
+      model.applyEvents([
+        ev('task.created', id, { task }),
+        ev('offer.created', id, { offer_id: `O-${i}`, deadline_at: 99_999 }, 'W-1'),
+        ev('lease.granted', id, { lease_id: `L-${i}`, epoch: 1, expires_at: 99_999, max_deadline_at: 999_999 }, 'W-1'),
+        ev('pr.opened', id, { pr: { url: 'https://x.test/1', gates: [] } }, 'W-1'),
+        ev('task.merged', id, {}),
+        ...(i % 2 === 0 ? [ev('task.archived', id, {})] : []),
+      ]);
+    }
+    assert.ok(model.feed.length <= 50, `feed ${model.feed.length}`);
+    assert.ok(model.tasks.size <= 10, `tasks ${model.tasks.size}`);
+    assert.equal(model.feed.at(-1)?.seq, seq, 'the newest events are kept');
+    assert.deepEqual(model.feed.map((e) => e.seq), [...model.feed.map((e) => e.seq)].sort((x, y) => x - y));
+  });
+
+  test('a budget turns throttled from leases and offers, as the coordinator counts it', () => {
+    const model = new DashboardModel();
+    const settings = { repo: 'a/b', max_open_prs: 2, max_new_prs_per_hour: 5, heartbeat_timeout_ms: 30_000, lease_max_duration_ms: 7_200_000, offer_timeout_ms: 30_000, max_attempts: 3, required_gates: ['tests'], paused: false };
+    model.loadRepos([{ settings, budget: { open_prs: 0, live_leases: 0, open_offers: 0, max_open_prs: 2, prs_last_hour: 0, max_new_prs_per_hour: 5, throttled: false }, locks: {} }]);
+    const base = { repo: 'a/b', body: '', tier: 0, effort: 1, skills: [], priority: 0, acceptance: [], attempts: 0, epoch: 0, created_at: 1, updated_at: 1 };
+    model.loadTasks([
+      { ...base, id: 'T-1', title: '<b>bold</b>', state: 'offered', offer: { offer_id: 'O-1', worker_id: 'W-1', deadline_at: 5 } },
+      { ...base, id: 'T-2', title: 'two', state: 'ready' },
+    ]);
+    assert.equal(model.repos.get('a/b')?.budget.throttled, false);
+    model.applyEvents([{ seq: 1, at: Date.now(), type: 'offer.created', repo: 'a/b', task_id: 'T-2', worker_id: 'W-2', data: { offer_id: 'O-2', deadline_at: 5 } }]);
+    assert.equal(model.repos.get('a/b')?.budget.throttled, true);
+    assert.equal(model.repos.get('a/b')?.budget.open_offers, 2);
+    model.applyEvents([{ seq: 2, at: Date.now(), type: 'offer.expired', repo: 'a/b', task_id: 'T-2', worker_id: 'W-2', data: { offer_id: 'O-2', to: 'ready' } }]);
+    assert.equal(model.repos.get('a/b')?.budget.throttled, false);
+    assert.equal(describeEvent({ seq: 3, at: 0, type: 'task.created', task_id: 'T-9', data: { task: { title: '<img src=x>' } } }), 'T-9 created: <img src=x>');
+  });
+
+  test('the leaderboard lists only workers that opted in with x_leaderboard: true', () => {
+    const model = new DashboardModel();
+    const worker = (id: string, login: string, optIn: boolean) => ({ id, github_login: login, skills: [], capacity: 1, tools: [], capabilities: { can_run_tests: true, can_open_prs: true }, trust: 0, online: true, capacity_used: 0, registered_at: 0, ...(optIn ? { x_leaderboard: true } : {}) });
+    model.loadWorkers([worker('W-1', 'ada', true), worker('W-2', 'bob', false), worker('W-3', 'cy', true)]);
+    model.applyEvents([
+      { seq: 1, at: 0, type: 'pr.opened', task_id: 'T-1', worker_id: 'W-1', data: {} },
+      { seq: 2, at: 0, type: 'pr.opened', task_id: 'T-2', worker_id: 'W-2', data: {} },
+      { seq: 3, at: 0, type: 'pr.opened', task_id: 'T-3', worker_id: 'W-3', data: {} },
+      { seq: 4, at: 0, type: 'task.merged', task_id: 'T-3', data: {} },
+    ]);
+    assert.deepEqual(model.leaderboard().map((r) => [r.login, r.prs_merged, r.prs_opened]), [['cy', 1, 1], ['ada', 0, 1]]);
+  });
+
+  test('metrics history is a fixed-size ring', () => {
+    const history = new MetricsHistory(5);
+    const m = { tasks_by_state: {}, workers_online: 0, workers_registered: 0, utilization: 0.5, lead_time_ms_median: 120_000, lead_time_ms_p90: null, requeue_rate: 0.1, pr_acceptance_rate: null, leases_granted: 0, requeues: 0, prs_opened: 0, prs_merged: 0, prs_closed: 0, journal_seq: 0 };
+    for (let i = 0; i < 20; i += 1) history.add(i * 5000, m);
+    assert.equal(history.length, 5);
+    assert.deepEqual(history.view().times, [75, 80, 85, 90, 95]);
+    assert.deepEqual(history.view().leadTimeMinutes, [2, 2, 2, 2, 2]);
+  });
+});

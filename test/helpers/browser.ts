@@ -1,0 +1,50 @@
+/**
+ * A real headless browser for page tests: Debian's chromium driven by playwright-core
+ * (`scripts/ensure-chromium.sh` installs it), with the launch flags from DESIGN.md.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import * as esbuild from 'esbuild';
+import { chromium, type Browser } from 'playwright-core';
+
+export const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+export function chromiumPath(): string {
+  const fromEnv = process.env.OWP_CHROMIUM;
+  if (fromEnv) return fromEnv;
+  try {
+    return execFileSync('sh', ['-c', 'command -v chromium || command -v chromium-browser'], { encoding: 'utf8' }).trim();
+  } catch {
+    throw new Error('chromium is not installed; run scripts/ensure-chromium.sh (it installs Debian\'s chromium).');
+  }
+}
+
+export function launchBrowser(): Promise<Browser> {
+  return chromium.launch({ executablePath: chromiumPath(), args: CHROMIUM_ARGS, headless: true });
+}
+
+/** Bundles the dashboard as esbuild.mjs does, into a fresh folder, so tests never run a stale dist/. */
+export async function buildDashboardAssets(): Promise<string> {
+  const outdir = mkdtempSync(join(tmpdir(), 'owp-dashboard-assets-'));
+  await esbuild.build({
+    entryPoints: [resolve('media/dashboard/main.ts')],
+    outfile: join(outdir, 'dashboard.js'),
+    bundle: true,
+    platform: 'browser',
+    format: 'iife',
+    target: 'es2022',
+    sourcemap: true,
+    logLevel: 'warning',
+    legalComments: 'none',
+  });
+  return outdir;
+}
+
+/** Screenshots and traces of page tests go here (git-ignored). */
+export function artifactsDir(name: string): string {
+  const dir = resolve('.artifacts', name);
+  mkdirSync(dir, { recursive: true });
+  return dir;
+}

@@ -1,0 +1,77 @@
+/**
+ * Test-control routes of the fake GitHub server, under /_fake/ (never a GitHub path), for tests
+ * that run the fake as its own process and cannot call FakeGitHubState directly: seed tokens,
+ * repos, issues and branches; merge or close PRs; read what was sent.
+ *
+ *   GET   /_fake/requests                         every recorded API request
+ *   GET   /_fake/deliveries                       every webhook delivery (id, event, action, status)
+ *   POST  /_fake/tokens                           { token, login, permissions?, repos? }
+ *   POST  /_fake/repos                            { full_name, private?, default_branch?, branches?, labels? }
+ *   POST  /_fake/webhook                          { url, secret }
+ *   POST  /_fake/repos/{o}/{r}/issues             { title, body?, labels?, user?, assignees?, locked?, state? } → { number }
+ *   PATCH /_fake/repos/{o}/{r}/issues/{n}         { title?, body?, state?, labels?, assignees?, locked? }
+ *   GET   /_fake/repos/{o}/{r}/issues/{n}/comments
+ *   POST  /_fake/repos/{o}/{r}/branches           { name, commits?: [{ message?, verified?, author? }] }
+ *   POST  /_fake/repos/{o}/{r}/pulls/{n}/merge    { by? }
+ *   POST  /_fake/repos/{o}/{r}/pulls/{n}/close    { by? }
+ *   POST  /_fake/repos/{o}/{r}/pulls/{n}/verified { verified }
+ *   POST  /_fake/deliveries/{id}/redeliver
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { readBody, type FakeGitHubState } from './fake-github.ts';
+
+function reply(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body ?? null);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+export async function handleControl(state: FakeGitHubState, req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+  const method = req.method ?? 'GET';
+  const path = url.pathname.slice('/_fake'.length);
+  try {
+    const body = method === 'GET' ? {} : (await readBody(req)).json;
+    const repoPath = /^\/repos\/([^/]+)\/([^/]+)(\/.*)?$/.exec(path);
+    if (method === 'GET' && path === '/requests') return reply(res, 200, state.requests);
+    if (method === 'GET' && path === '/deliveries') return reply(res, 200, state.deliveries.map(({ body: _b, ...d }) => d));
+    if (method === 'POST' && path === '/tokens') {
+      state.addToken(body as never);
+      return reply(res, 201, { ok: true });
+    }
+    if (method === 'POST' && path === '/repos') {
+      state.addRepo(body as never);
+      return reply(res, 201, { ok: true });
+    }
+    if (method === 'POST' && path === '/webhook') {
+      state.webhook = { url: String(body.url), secret: String(body.secret) };
+      return reply(res, 200, { ok: true });
+    }
+    const redeliver = /^\/deliveries\/([^/]+)\/redeliver$/.exec(path);
+    if (method === 'POST' && redeliver) {
+      await state.redeliver(redeliver[1] as string);
+      return reply(res, 200, { ok: true });
+    }
+    if (repoPath) {
+      const fullName = `${repoPath[1]}/${repoPath[2]}`;
+      const rest = repoPath[3] ?? '';
+      let m: RegExpExecArray | null;
+      if (method === 'POST' && rest === '/issues') return reply(res, 201, { number: state.addIssue(fullName, body as never) });
+      if (method === 'PATCH' && (m = /^\/issues\/(\d+)$/.exec(rest))) return reply(res, 200, state.updateIssue(fullName, Number(m[1]), body as never));
+      if (method === 'GET' && (m = /^\/issues\/(\d+)\/comments$/.exec(rest))) return reply(res, 200, state.commentsOn(fullName, Number(m[1])));
+      if (method === 'POST' && rest === '/branches') {
+        state.addBranch(fullName, String(body.name), body as never);
+        return reply(res, 201, { ok: true });
+      }
+      if (method === 'POST' && (m = /^\/pulls\/(\d+)\/(merge|close|verified)$/.exec(rest))) {
+        const n = Number(m[1]);
+        if (m[2] === 'merge') state.mergePull(fullName, n, body.by as string | undefined);
+        else if (m[2] === 'close') state.closePull(fullName, n, body.by as string | undefined);
+        else state.setPullCommitsVerified(fullName, n, body.verified === true);
+        return reply(res, 200, { ok: true });
+      }
+    }
+    return reply(res, 404, { message: `no fake control route ${method} ${url.pathname}` });
+  } catch (error) {
+    return reply(res, 400, { message: (error as Error).message });
+  }
+}
