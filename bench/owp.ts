@@ -102,6 +102,7 @@ async function startFleets(script: string, name: string, count: number, fleets: 
 }
 
 interface FleetStats {
+  connect_failures: Record<string, number>;
   workers: number;
   connected: number;
   leases: number;
@@ -112,8 +113,10 @@ interface FleetStats {
 async function fleetStats(fleets: Child[]): Promise<FleetStats> {
   const all = await Promise.all(fleets.map((f) => f.request<FleetStats>('stats')));
   const errors: Record<string, number> = {};
+  const failures: Record<string, number> = {};
   for (const s of all) for (const [k, v] of Object.entries(s.errors)) errors[k] = (errors[k] ?? 0) + v;
-  return { workers: sum(all.map((s) => s.workers)), connected: sum(all.map((s) => s.connected)), leases: sum(all.map((s) => s.leases)), leases_lost: sum(all.map((s) => s.leases_lost)), errors };
+  for (const s of all) for (const [k, v] of Object.entries(s.connect_failures)) failures[k] = (failures[k] ?? 0) + v;
+  return { connect_failures: failures, workers: sum(all.map((s) => s.workers)), connected: sum(all.map((s) => s.connected)), leases: sum(all.map((s) => s.leases)), leases_lost: sum(all.map((s) => s.leases_lost)), errors };
 }
 
 async function measure(fleets: Child[], coordinator: Child, windowMs: number): Promise<{ reports: FleetReport[]; coordinator: CoordinatorStats }> {
@@ -167,13 +170,13 @@ export async function runOwp(options: OwpOptions): Promise<Record<string, unknow
     detail.task_create_ms = Date.now() - t0;
     log(`owp: connecting ${scale.holdWorkers} workers from ${scale.holdFleets} processes`);
     t0 = Date.now();
-    const hold = await startFleets(options.fleetBundle, 'hold', scale.holdWorkers, scale.holdFleets, { url: coordinator.url, skills: ['hold'], role: 'hold', heartbeatEveryMs: scale.heartbeatEveryMs });
+    const hold = await startFleets(options.fleetBundle, 'hold', scale.holdWorkers, scale.holdFleets, { url: coordinator.url, skills: ['hold'], role: 'hold', heartbeatEveryMs: scale.heartbeatEveryMs, connectDeadlineMs: options.quick ? 60_000 : 420_000 });
     fleets.push(...hold);
     detail.hold_connect_ms = Date.now() - t0;
-    const leased = await waitFor('every hold worker to hold a lease', async () => {
+    const leased = await waitFor('every connected hold worker to hold a lease', async () => {
       const s = await fleetStats(hold);
-      return s.leases >= scale.holdWorkers ? s : undefined;
-    }, 180_000, 500).catch(async () => fleetStats(hold));
+      return s.leases >= s.connected ? s : undefined;
+    }, 120_000, 500).catch(async () => fleetStats(hold));
     detail.hold_setup_ms = Date.now() - t0;
     log(`owp: ${leased.connected} connected, ${leased.leases} leases; measuring ${scale.holdWindowMs} ms`);
     const held = await measure(hold, coordinator.child, scale.holdWindowMs);
@@ -184,7 +187,7 @@ export async function runOwp(options: OwpOptions): Promise<Record<string, unknow
     figures.event_loop_lag_p99_ms = held.coordinator.event_loop_lag_p99_ms;
     figures.coordinator_rss_mb = held.coordinator.rss_peak_mb;
     figures.coordinator_cpu_pct = held.coordinator.cpu_pct;
-    detail.hold = { coordinator: held.coordinator, heartbeats: heartbeats.length, heartbeat_ack_median_ms: median(heartbeats), leases: after.leases, leases_lost_during_setup_and_window: after.leases_lost, errors: mergeErrors(held.reports) };
+    detail.hold = { workers_asked: scale.holdWorkers, connect_failures: after.connect_failures, coordinator: held.coordinator, heartbeats: heartbeats.length, heartbeat_ack_median_ms: median(heartbeats), leases: after.leases, leases_lost_during_setup_and_window: after.leases_lost, errors: mergeErrors(held.reports) };
 
     // ---- expiry: every holder dies at once --------------------------------------------------------
     log('owp: killing every hold worker; waiting for their leases to expire');

@@ -24,6 +24,7 @@ interface SetupArgs {
   role: Role;
   heartbeatEveryMs?: number;
   connectConcurrency?: number;
+  connectDeadlineMs?: number;
 }
 
 interface Ack {
@@ -188,6 +189,7 @@ async function takeOffer(w: FleetWorker, offer: OfferRef): Promise<void> {
  * sent again on the same socket, up to `HELLO_TRIES` times; then the worker counts as not connected.
  */
 const HELLO_TRIES = 5;
+const CONNECT_BOUND_MS = 120_000;
 
 function connect(url: string, id: string, token: string): Promise<FleetWorker | null> {
   return new Promise((resolve) => {
@@ -197,12 +199,15 @@ function connect(url: string, id: string, token: string): Promise<FleetWorker | 
     const settle = (value: FleetWorker | null, problem?: string): void => {
       if (settled) return;
       settled = true;
+      clearTimeout(giveUp);
       if (!value) {
         connectFailures[problem ?? 'unknown'] = (connectFailures[problem ?? 'unknown'] ?? 0) + 1;
         socket.disconnect();
       }
       resolve(value);
     };
+    // socket.io-client retries a timed-out handshake forever; a worker that cannot get in within this bound counts as not connected.
+    const giveUp = setTimeout(() => settle(null, 'CONNECT_TIMEOUT'), CONNECT_BOUND_MS);
     socket.on('offer.created', (p: { offer: OfferRef }) => void onOffer(w, p.offer));
     socket.on('lease.cancelled', (p: { lease_id: string }) => dropLease(w, p.lease_id));
     socket.on('disconnect', () => {
@@ -252,7 +257,13 @@ serveParent({
       creds[i] = await register(args.url, login, args.skills);
     });
     const registeredMs = performance.now() - t0;
+    // Connecting stops at the deadline: the hold phase then measures the workers that got in, and says how many did not.
+    const deadline = Date.now() + (args.connectDeadlineMs ?? 600_000);
     await inBatches(creds, args.connectConcurrency ?? 16, async (c) => {
+      if (Date.now() > deadline) {
+        connectFailures.NOT_ATTEMPTED_BEFORE_DEADLINE = (connectFailures.NOT_ATTEMPTED_BEFORE_DEADLINE ?? 0) + 1;
+        return;
+      }
       const w = await connect(args.url, c.id, c.token);
       if (w) workers.push(w);
     });
