@@ -170,7 +170,7 @@ export async function runOwp(options: OwpOptions): Promise<Record<string, unknow
     detail.task_create_ms = Date.now() - t0;
     log(`owp: connecting ${scale.holdWorkers} workers from ${scale.holdFleets} processes`);
     t0 = Date.now();
-    const hold = await startFleets(options.fleetBundle, 'hold', scale.holdWorkers, scale.holdFleets, { url: coordinator.url, skills: ['hold'], role: 'hold', heartbeatEveryMs: scale.heartbeatEveryMs, connectDeadlineMs: options.quick ? 60_000 : 420_000 });
+    const hold = await startFleets(options.fleetBundle, 'hold', scale.holdWorkers, scale.holdFleets, { url: coordinator.url, skills: ['hold'], role: 'hold', heartbeatEveryMs: scale.heartbeatEveryMs, connectDeadlineMs: options.quick ? 60_000 : 300_000 });
     fleets.push(...hold);
     detail.hold_connect_ms = Date.now() - t0;
     const leased = await waitFor('every connected hold worker to hold a lease', async () => {
