@@ -34,6 +34,17 @@ const bundles = [
     format: 'cjs',
     target: 'node20',
     external: ['vscode', 'bufferutil', 'utf-8-validate'],
+    // Bundled libraries probe `navigator` to detect browsers; in the extension host (Node) that
+    // global is a deprecated getter that logs an error per access. We are never in a browser here.
+    define: { navigator: 'undefined' },
+  },
+  {
+    // The contract/policy language server, started by the extension's language client over stdio.
+    entryPoints: ['lsp/server.ts'],
+    outfile: 'dist/lsp-server.cjs',
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
   },
   {
     entryPoints: ['media/dashboard/main.ts'],

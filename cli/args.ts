@@ -17,3 +17,6 @@ export function intFlag(value: string | undefined, name: string, fallback: numbe
   if (!Number.isInteger(n) || n < 0) throw new UsageError(`--${name} must be a whole number, got "${value}".`);
   return n;
 }
+
+/** A failure a person can act on: printed as its message alone (no stack), exit code 1. */
+export class CliError extends Error {}

@@ -3,7 +3,7 @@
  */
 import { OwpError } from '../protocol/errors.ts';
 import { StoreCorruptError } from '../coordinator/store/store.ts';
-import { UsageError } from './args.ts';
+import { CliError, UsageError } from './args.ts';
 
 interface Command {
   summary: string;
@@ -12,7 +12,14 @@ interface Command {
 
 const COMMANDS: Record<string, Command> = {
   coordinator: { summary: 'run the coordinator (socket.io + HTTP, embedded store)', load: () => import('./commands/coordinator.ts') },
+  contract: { summary: 'validate a repo contract (.owp.yml) or apply its gates to a repo', load: () => import('./commands/contract.ts') },
+  policy: { summary: 'validate, apply or dry-run (explain) a repo policy (.owp/policy.yml)', load: () => import('./commands/policy.ts') },
   github: { summary: 'check the tokens of the config\'s github section (owp github check --config FILE)', load: () => import('./commands/github.ts') },
+  worker: { summary: 'join a pool from a terminal and take offers (Claude Code, Aider, any tool)', load: () => import('./commands/worker.ts') },
+  submit: { summary: 'run the gates, open the PR and report it for the task in this worktree', load: () => import('./commands/submit.ts') },
+  release: { summary: 'give a held task back to the pool', load: () => import('./commands/release.ts') },
+  status: { summary: "this clone's worker: leases, offers, worktrees", load: () => import('./commands/status.ts') },
+  demo: { summary: 'the five-minute demo: coordinator, git repo, three workers, kill and requeue', load: () => import('./commands/demo.ts') },
 };
 
 function help(): string {
@@ -52,6 +59,9 @@ main(process.argv.slice(2)).then(
     if (error instanceof UsageError) {
       console.error(`owp: ${error.message}`);
       process.exitCode = 2;
+    } else if (error instanceof CliError) {
+      console.error(`owp: ${error.message}`);
+      process.exitCode = 1;
     } else if (error instanceof OwpError) {
       console.error(`owp: ${error.code}: ${error.message}`);
       process.exitCode = 1;

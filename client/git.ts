@@ -189,3 +189,27 @@ export function parseRemoteUrl(url: string): RemoteRepo | undefined {
   if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(owner) || !/^[A-Za-z0-9_.-]+$/.test(repo)) return undefined;
   return { host, owner, repo };
 }
+
+/** The shared .git directory of a clone (the same from every worktree), absolute. */
+export async function gitCommonDir(dir: string): Promise<string> {
+  return git(dir, ['rev-parse', '--path-format=absolute', '--git-common-dir']);
+}
+
+/** A file's content at a revision, or undefined when the file is not there. */
+export async function showFile(dir: string, rev: string, path: string): Promise<string | undefined> {
+  try {
+    return await git(dir, ['show', `${rev}:${path}`]);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Adds a worktree at `path` on `branch`, creating the branch from `startPoint` when it does not exist yet. */
+export async function addWorktree(dir: string, path: string, branch: string, startPoint: string): Promise<{ created: boolean }> {
+  if (await branchExists(dir, branch)) {
+    await git(dir, ['worktree', 'add', '--quiet', path, branch]);
+    return { created: false };
+  }
+  await git(dir, ['worktree', 'add', '--quiet', '--no-track', '-b', branch, path, startPoint]);
+  return { created: true };
+}

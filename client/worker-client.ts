@@ -62,6 +62,8 @@ export class WorkerClient extends EventEmitter<WorkerClientEvents> {
   private helloDone: Promise<void>;
   private resolveHello: () => void = () => undefined;
   private readonly timers = new Map<string, NodeJS.Timeout>();
+  /** Leases this client is giving back (release, final report): a refused heartbeat on them is no loss. */
+  private readonly finishing = new Set<string>();
   private readonly options: WorkerClientOptions;
   private closed = false;
 
@@ -96,6 +98,8 @@ export class WorkerClient extends EventEmitter<WorkerClientEvents> {
       this.setState('reconnecting');
     });
     this.socket.on('offer.created', (p: NotificationPayload<'offer.created'>) => {
+      // The same offer can arrive in hello's list and as a notification; announce it once.
+      if (this.offers.has(p.offer.offer_id)) return;
       this.offers.set(p.offer.offer_id, p.offer);
       this.emit('offer', p.offer);
     });
@@ -115,6 +119,11 @@ export class WorkerClient extends EventEmitter<WorkerClientEvents> {
   /** Registers a new worker over HTTP; returns its token (store it as a secret). */
   static async register(url: string, profile: WorkerProfile & { invite?: string }): Promise<Result<'worker.register'>> {
     return new HttpClient({ baseUrl: url }).call('worker.register', profile);
+  }
+
+  /** Changes the profile sent in every hello (skills, capacity edited while connected). */
+  setProfile(profile: Partial<Omit<WorkerProfile, 'github_login'>>): void {
+    this.options.profile = profile;
   }
 
   connectionState(): ConnectionState {
@@ -157,6 +166,7 @@ export class WorkerClient extends EventEmitter<WorkerClientEvents> {
       const error = OwpError.fromWire(ack.error as WireError);
       this.emit('connect.error', error);
       if (error.code === 'VERSION_UNSUPPORTED' || error.code === 'UNAUTHENTICATED') this.socket.disconnect();
+      else this.retryHello();
       return;
     }
     const hello = ack.data;
@@ -169,13 +179,27 @@ export class WorkerClient extends EventEmitter<WorkerClientEvents> {
         this.emit('lease.lost', { lease, reason: 'the coordinator no longer holds this lease', code: 'LEASE_EXPIRED' });
       }
     }
-    for (const lease of hello.leases) this.trackLease(lease);
+    for (const lease of hello.leases) {
+      this.trackLease(lease);
+      // A resumed lease (after a reconnect, or a restarted editor) may be close to expiring after
+      // the time offline: renew it now, not one heartbeat interval from now.
+      if (this.options.autoHeartbeat !== false) void this.heartbeat(lease.lease_id);
+    }
     const fresh = hello.offers.filter((o) => !this.offers.has(o.offer_id));
     for (const offer of fresh) this.offers.set(offer.offer_id, offer);
     this.setState('connected');
     this.resolveHello();
     this.emit('hello', hello);
     for (const offer of fresh) this.emit('offer', offer);
+  }
+
+  /** A passing refusal (storage down, rate limited): say hello again on this connection after a pause. */
+  private retryHello(): void {
+    const socket = this.socket;
+    const timer = setTimeout(() => {
+      if (!this.closed && socket.connected && this.state !== 'connected') void this.sayHello();
+    }, 1000);
+    timer.unref?.();
   }
 
   private setState(state: ConnectionState): void {
@@ -189,6 +213,20 @@ export class WorkerClient extends EventEmitter<WorkerClientEvents> {
    * idempotency key until `retryForMs` passes. Throws OwpError on refusal.
    */
   async request<N extends OperationName>(name: N, params: Omit<Params<N>, 'idempotency_key'> & { idempotency_key?: string }): Promise<Result<N>> {
+    const endsLease = name === 'lease.release' || (name === 'lease.report' && (params as { state?: string }).state !== 'in_progress');
+    if (!endsLease) return this.send(name, params);
+    // While a report or release ends the lease, a heartbeat refusal is that end, not a loss: the
+    // coordinator can answer the heartbeat before the ending request's ack, which waits for the disk.
+    const leaseId = (params as { lease_id: string }).lease_id;
+    this.finishing.add(leaseId);
+    try {
+      return await this.send(name, params);
+    } finally {
+      this.finishing.delete(leaseId);
+    }
+  }
+
+  private async send<N extends OperationName>(name: N, params: Omit<Params<N>, 'idempotency_key'> & { idempotency_key?: string }): Promise<Result<N>> {
     const descriptor = OPERATIONS[name];
     const body: Record<string, unknown> = { ...params };
     if (descriptor.mutating && !descriptor.idempotentByNature && body.idempotency_key === undefined) body.idempotency_key = randomUUID();
@@ -261,12 +299,15 @@ export class WorkerClient extends EventEmitter<WorkerClientEvents> {
     if (!lease) return undefined;
     try {
       const { lease: renewed } = await this.request('lease.heartbeat', { lease_id: leaseId, epoch: lease.epoch });
+      if (!this.leases.has(leaseId)) return undefined; // dropped while the heartbeat was in flight
       this.leases.set(leaseId, renewed);
       this.emit('lease.renewed', renewed);
       return renewed;
     } catch (error) {
       const e = error as OwpError;
       if (e.code === 'STALE_EPOCH' || e.code === 'LEASE_EXPIRED' || e.code === 'NOT_HOLDER' || e.code === 'NOT_FOUND') {
+        // Already dropped (another refusal, a cancellation, a resume) or being given back: not a new loss.
+        if (!this.leases.has(leaseId) || this.finishing.has(leaseId)) return undefined;
         this.dropLease(leaseId);
         this.emit('lease.lost', { lease, reason: e.message, code: e.code });
       }

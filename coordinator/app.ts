@@ -6,6 +6,7 @@ import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Server as IoServer } from 'socket.io';
 import { createHttpHandler, type StaticHandler } from './http.ts';
+import { explainRepoPolicy, withRepoPolicy } from './policy.ts';
 import { Runtime, type RuntimeOptions } from './runtime.ts';
 import { bindSockets, type SocketBindingOptions } from './socket.ts';
 
@@ -28,7 +29,13 @@ export interface Coordinator {
 }
 
 export async function createCoordinator(options: CoordinatorOptions): Promise<Coordinator> {
-  const runtime = await Runtime.open(options);
+  // Every repo's own policy (RepoSettings.policy) always applies; options.policy adds a deployment-wide check.
+  const runtime = await Runtime.open({
+    ...options,
+    policy: withRepoPolicy(options.policy),
+    explainPolicy: options.explainPolicy ?? explainRepoPolicy,
+    capabilities: [...new Set([...(options.capabilities ?? []), 'policy'])],
+  });
   const handler = createHttpHandler(() => runtime, options.staticHandler);
   const http = createServer((req, res) => void handler(req, res));
   http.keepAliveTimeout = 65_000;

@@ -8,6 +8,8 @@ import { parseGitHubConfig } from './github/config.ts';
 
 export interface RepoSeed {
   repo: string;
+  /** A local checkout of the repo: its `.owp.yml` gates and `.owp/policy.yml` are read at start. */
+  checkout?: string;
   [setting: string]: unknown;
 }
 

@@ -42,10 +42,21 @@ export interface Outcome<T = unknown> {
 /** A policy hook: returns a refusal (naming its rule) or null. Repo policy-as-code plugs in here. */
 export type PolicyCheck = (ctx: { task: TaskRecord; worker: WorkerRecord; repo: RepoSettings; state: State }) => Reasoned | null;
 
+/** One policy rule's verdict for a task and a worker (task.explain with worker_id). */
+export interface PolicyVerdict {
+  rule: string;
+  passed: boolean;
+  message: string;
+}
+
+/** Every policy rule's verdict, for the dry run; `policy` gives the scheduler the first refusal. */
+export type PolicyExplain = (ctx: Parameters<PolicyCheck>[0]) => PolicyVerdict[];
+
 export interface EngineOptions {
   clock: Clock;
   state?: State;
   policy?: PolicyCheck;
+  explainPolicy?: PolicyExplain;
   registration?: 'open' | 'closed';
   invites?: readonly string[];
   /** How long finished tasks stay in the live state before they are archived. */
@@ -583,7 +594,8 @@ export class Engine {
     this.requireRepoAccess(p, params.repo);
     const { idempotency_key: _k, ...changes } = params;
     const current = this.state.repos.get(params.repo)?.settings ?? defaultRepoSettings(params.repo);
-    const settings = { ...current, ...changes } as RepoSettings;
+    // A policy's budget sets the repo's budget settings, unless the same call sets them itself.
+    const settings = { ...current, ...(changes.policy?.budget ?? {}), ...changes } as RepoSettings;
     this.emit('repo.configured', { repo: params.repo }, { settings });
     const repo = this.repo(params.repo);
     this.dirtyAll = true;
@@ -857,9 +869,11 @@ export class Engine {
   explain(taskId: string, workerId?: string): Result<'task.explain'> {
     const task = this.task(taskId);
     const repo = this.repo(task.repo);
+    const verdicts = workerId ? this.policyVerdicts(task, repo, workerId) : undefined;
+    const policy = verdicts ? { policy: verdicts } : {};
     if (task.state !== 'ready') {
       const reason: Reasoned = { code: `state_${task.state}`, message: `task is ${task.state}${task.blocked_reason ? `: ${task.blocked_reason}` : ''}` };
-      return { task_id: task.id, state: task.state, offerable: false, reasons: [reason], eligible_workers: 0 };
+      return { task_id: task.id, state: task.state, offerable: false, reasons: [reason], eligible_workers: 0, ...policy };
     }
     const reasons = this.repoReasons(task, repo, { alreadyCounted: false });
     let eligible = 0;
@@ -887,7 +901,20 @@ export class Engine {
         reasons.push({ code: 'no_eligible_worker', message: why, details: { workers_considered: workers.length, reasons: [...tally.values()].map((t) => ({ ...t.reason, workers: t.count })) } });
       }
     }
-    return { task_id: task.id, state: task.state, offerable: reasons.length === 0, reasons, eligible_workers: eligible };
+    return { task_id: task.id, state: task.state, offerable: reasons.length === 0, reasons, eligible_workers: eligible, ...policy };
+  }
+
+  /** The dry run of a repo's policy for one worker: every rule, passed or not, budget rules included. */
+  private policyVerdicts(task: TaskRecord, repo: RepoRuntime, workerId: string): PolicyVerdict[] | undefined {
+    const w = this.state.workers.get(workerId);
+    if (!w) return undefined;
+    const verdicts = this.options.explainPolicy?.({ task, worker: w.record, repo: repo.settings, state: this.state }) ?? [];
+    const budget = this.repoReasons(task, repo, { alreadyCounted: ACTIVE_STATES.includes(task.state) });
+    for (const [rule, code] of [['max_open_prs', 'budget_open_prs'], ['max_new_prs_per_hour', 'budget_hourly']] as const) {
+      const refusal = budget.find((r) => r.code === code);
+      verdicts.push({ rule, passed: !refusal, message: refusal ? refusal.message : `within ${rule} ${repo.settings[rule]}` });
+    }
+    return verdicts;
   }
 
   // ---- scheduling --------------------------------------------------------------------------------

@@ -109,20 +109,23 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
         throw new OwpError('UNAVAILABLE', `The coordinator cannot make changes durable right now (${this.degraded.message}). Nothing was changed; retry later with the same idempotency key.`);
       }
       if (name === 'journal.read') return { ok: true, data: await this.readJournalFor(principal, params) };
-      if (name === 'task.get') {
+      // The archive is read here, before the engine authorizes: an anonymous caller goes on to the engine's refusal.
+      if (name === 'task.get' && principal.kind !== 'anonymous') {
         const archived = await this.archivedTask(params.task_id as string);
         if (archived) return { ok: true, data: { task: archived } };
       }
       for (const check of this.options.beforeCommand ?? []) await check(principal, name, params, this);
       const outcome = this.engine.execute(principal, name, params);
       if (outcome.replayOf) {
+        // Rejects when the original was not made durable: the replay must not acknowledge it either.
         await this.inflight.get(`${outcome.replayOf.scope}\u0000${outcome.replayOf.key}`);
       }
       const durable = this.commit(outcome);
       const idem = outcome.events[0]?.idem;
       if (idem) {
         const k = `${idem.scope}\u0000${idem.key}`;
-        this.inflight.set(k, durable.catch(() => undefined));
+        durable.catch(() => undefined);
+        this.inflight.set(k, durable);
         durable.finally(() => this.inflight.delete(k)).catch(() => undefined);
       }
       await durable;
@@ -229,7 +232,7 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
         await this.whenIdle();
         await this.store.probe();
         await this.reload();
-        this.degraded = null;
+        if (this.degraded) return; // failed again while re-announcing sockets: that failure runs its own recovery
         this.options.log?.('owp: storage recovered; state reloaded from disk');
         this.emit('degraded', null);
       } catch {
@@ -245,11 +248,16 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
     this.warnings.push(...warnings);
     this.engine = engine;
     this.recent = [];
+    // Leave degraded mode before re-announcing live sockets: their worker.connected events must be
+    // committed, and a commit while degraded is refused (which would fail every reload forever).
+    this.degraded = null;
+    const reconnected: Array<Promise<void>> = [];
     for (const [workerId, count] of this.liveSockets) {
       if (!engine.state.workers.has(workerId)) continue;
-      for (let i = 0; i < count; i += 1) await this.commit(engine.connected(workerId));
+      for (let i = 0; i < count; i += 1) reconnected.push(this.commit(engine.connected(workerId)));
     }
     this.requestSchedule();
+    await Promise.all(reconnected.map((p) => p.catch(() => undefined)));
   }
 
   private deliver(notifications: readonly Notification[]): void {

@@ -3,6 +3,7 @@
  * (kept in the data directory with mode 0600, or given by OWP_ADMIN_TOKEN), configures seeded
  * repos and starts listening. Used by `owp coordinator`, the demo and tests that need a real process.
  */
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createCoordinator, type Coordinator } from './app.ts';
@@ -15,6 +16,7 @@ import { LowdbStore } from './store/lowdb.ts';
 import type { Store } from './store/store.ts';
 import type { PolicyCheck } from './engine.ts';
 import type { GitHubIntegration } from './github/integration.ts';
+import { settingsFromCheckout } from './repo-files.ts';
 
 export interface StartOptions {
   config?: Partial<CoordinatorConfig>;
@@ -78,8 +80,11 @@ export async function startCoordinator(options: StartOptions = {}): Promise<Star
   const principal = coordinator.runtime.authenticate(admin.token);
   if (!principal) throw new Error('the admin token did not register');
   for (const seed of config.repos) {
-    const { repo, ...settings } = seed;
-    const ack = await coordinator.runtime.call(principal, 'repo.configure', { repo, ...settings, idempotency_key: `config:${repo}:${JSON.stringify(settings)}` });
+    const { repo, checkout, ...given } = seed;
+    // A local checkout's .owp.yml gates and .owp/policy.yml become settings; the config's own settings win.
+    const fromFiles = typeof checkout === 'string' ? await settingsFromCheckout(resolve(checkout)) : {};
+    const settings = { ...fromFiles, ...given };
+    const ack = await coordinator.runtime.call(principal, 'repo.configure', { repo, ...settings, idempotency_key: `config:${repo}:${createHash('sha256').update(JSON.stringify(settings)).digest('hex')}` });
     if (!ack.ok) throw new Error(`Cannot configure ${repo} from the config: ${ack.error.message}`);
   }
   if (github) {

@@ -6,7 +6,7 @@
 import type { Server, Socket } from 'socket.io';
 import { OwpError } from '../protocol/errors.ts';
 import { OPERATIONS, type Ack, type OperationName } from '../protocol/operations.ts';
-import { isOperationName, validateParams } from '../protocol/validate.ts';
+import { LIMITS, checkStructure, isOperationName, validateParams } from '../protocol/validate.ts';
 import { SUPPORTED_PROTOCOL_VERSIONS, PROTOCOL_VERSION } from '../protocol/version.ts';
 import { ANONYMOUS, scopeCovers, type Principal } from './auth.ts';
 import { TokenBucket } from './rate-limit.ts';
@@ -18,7 +18,11 @@ interface SocketData {
   hello: boolean;
   bucket: TokenBucket;
   journal: boolean;
+  /** Live journal events held back while this socket's catch-up pages are being sent. */
+  journalBuffer?: JournalEvent[];
 }
+
+const CATCHING_UP = 'journal:catching-up';
 
 /** Operations a socket may call before session.hello. */
 const BEFORE_HELLO = new Set<string>(['session.hello', 'coordinator.info', 'worker.register']);
@@ -74,13 +78,18 @@ export function bindSockets(io: Server, getRuntime: () => Runtime, options: Sock
   const onJournal = (events: JournalEvent[]): void => {
     if (events.length === 0) return;
     lastSeq = (events.at(-1) as JournalEvent).seq;
-    io.to('journal:admin').emit('journal.appended', { events });
-    for (const socket of io.sockets.adapter.rooms.get('journal:scoped') ?? []) {
+    io.to('journal:admin').except(CATCHING_UP).emit('journal.appended', { events });
+    // Scoped subscribers get their filtered share; sockets catching up (left out of the broadcast) buffer theirs.
+    const targets = new Set([...(io.sockets.adapter.rooms.get('journal:scoped') ?? []), ...(io.sockets.adapter.rooms.get(CATCHING_UP) ?? [])]);
+    for (const socket of targets) {
       const s = io.sockets.sockets.get(socket);
-      const p = (s?.data as SocketData | undefined)?.principal;
-      if (!s || p?.kind !== 'maintainer') continue;
-      const visible = events.filter((e) => (e.repo ? scopeCovers(p.repos, e.repo) : e.type.startsWith('worker.')));
-      if (visible.length > 0) s.emit('journal.appended', { events: visible });
+      const d = s?.data as SocketData | undefined;
+      const p = d?.principal;
+      if (!s || !d || p?.kind !== 'maintainer') continue;
+      const visible = p.admin ? events : events.filter((e) => (e.repo ? scopeCovers(p.repos, e.repo) : e.type.startsWith('worker.')));
+      if (visible.length === 0) continue;
+      if (d.journalBuffer) d.journalBuffer.push(...visible);
+      else s.emit('journal.appended', { events: visible });
     }
     if (events.some((e) => e.task_id !== undefined) && !tasksTimer) {
       tasksTimer = setTimeout(() => {
@@ -120,6 +129,12 @@ async function handle(socket: Socket, data: SocketData, event: unknown, params: 
     if (body === null || typeof body !== 'object' || Array.isArray(body)) {
       throw new OwpError('VALIDATION_FAILED', `The ${event} payload must be a JSON object.`, { errors: [{ path: '/', message: 'must be object' }] });
     }
+    // socket.io itself allows up to maxHttpBufferSize (1 MB); the protocol's limit is the same on both bindings.
+    checkStructure(body); // bounds the depth first, so measuring cannot overflow the stack
+    const bytes = Buffer.byteLength(JSON.stringify(body));
+    if (bytes > LIMITS.maxPayloadBytes) {
+      throw new OwpError('PAYLOAD_TOO_LARGE', `The payload is ${bytes} bytes; the limit is ${LIMITS.maxPayloadBytes}.`, { max_payload_bytes: LIMITS.maxPayloadBytes });
+    }
     validateParams(event, body);
     if (event === 'session.hello') return { ok: true, data: await hello(socket, data, body as Record<string, unknown>, runtime) };
     return await runtime.call(data.principal, event as OperationName, body as Record<string, unknown>);
@@ -141,6 +156,12 @@ async function hello(socket: Socket, data: SocketData, params: Record<string, un
     if (params.profile) await runtime.applyProfile(principal.id, params.profile as Record<string, unknown>);
     if (!data.hello) {
       await socket.join(`worker:${principal.id}`);
+      // The socket may have closed while the profile was written. Its disconnect handler saw no hello,
+      // so counting it as connected now would leave the worker online with no socket, forever.
+      if (!socket.connected) {
+        void socket.leave(`worker:${principal.id}`);
+        throw new OwpError('UNAVAILABLE', 'The connection closed during session.hello; connect again.');
+      }
       data.hello = true;
       await runtime.workerConnected(principal.id);
     }
@@ -160,15 +181,28 @@ async function hello(socket: Socket, data: SocketData, params: Record<string, un
   data.hello = true;
   if (subscribe.includes('tasks')) await socket.join('tasks');
   if (subscribe.includes('journal')) {
-    // Catch up from where the subscriber left off, then stream; the room join happens first so nothing falls between.
-    await socket.join(principal.admin ? 'journal:admin' : 'journal:scoped');
+    // Catch up from where the subscriber left off, then stream. The room join happens first so nothing
+    // falls between; live events are held back until the catch-up is sent, so each arrives once, in order.
+    data.journalBuffer = [];
+    await socket.join([CATCHING_UP, principal.admin ? 'journal:admin' : 'journal:scoped']);
     const after = typeof params.journal_after_seq === 'number' ? params.journal_after_seq : engine.state.seq;
     let cursor = after;
-    for (;;) {
-      const page = await runtime.readJournalFor(principal, { after_seq: cursor, limit: 1000 });
-      if (page.events.length === 0) break;
-      socket.emit('journal.appended', { events: page.events });
-      cursor = (page.events.at(-1) as JournalEvent).seq;
+    // Held events up to here reached the subscriber already. Without journal_after_seq the start is the
+    // in-memory seq, whose newest events may still be on their way to disk: deliver those when they land.
+    let sent = typeof params.journal_after_seq === 'number' ? after : 0;
+    try {
+      for (;;) {
+        const page = await runtime.readJournalFor(principal, { after_seq: cursor, limit: 1000 });
+        if (page.events.length === 0) break;
+        socket.emit('journal.appended', { events: page.events });
+        cursor = (page.events.at(-1) as JournalEvent).seq;
+        sent = cursor;
+      }
+    } finally {
+      const held = data.journalBuffer.filter((e) => e.seq > sent);
+      data.journalBuffer = undefined;
+      void socket.leave(CATCHING_UP);
+      if (held.length > 0) socket.emit('journal.appended', { events: held });
     }
   }
   return { protocol_version: PROTOCOL_VERSION, coordinator: engine.info(), role: 'maintainer', offers: [], leases: [] };

@@ -5,6 +5,7 @@
  */
 import { Type, type Static, type TSchema, type TObject, type TProperties, type ObjectOptions } from '@sinclair/typebox';
 import { TASK_STATES } from './states.ts';
+import { RepoPolicySchema } from './policy-schema.ts';
 
 /** Keys an implementation must carry unchanged end to end (SPEC §9.2). */
 export const EXTENSION_KEY_PATTERN = '^x_[a-z0-9_]{1,64}$';
@@ -180,6 +181,7 @@ export const RepoSettingsFields = {
     description: 'Gates whose passing evidence pr_opened must carry. Default ["tests"].',
   }),
   paused: Type.Boolean({ description: 'When true no new offers or claims are made in this repo. Default false.' }),
+  policy: { ...RepoPolicySchema, description: 'The repo policy (.owp/policy.yml) the scheduler evaluates for every offer and claim; its budget sets max_open_prs and max_new_prs_per_hour unless they are given too. Replaced whole; {} removes every rule. Default none.' },
 };
 
 export const RepoSettings = Extensible({
@@ -192,6 +194,7 @@ export const RepoSettings = Extensible({
   max_attempts: Type.Integer(),
   required_gates: Type.Array(Type.String()),
   paused: Type.Boolean(),
+  policy: Type.Optional(RepoPolicySchema),
 });
 export type RepoSettings = Static<typeof RepoSettings> & Extensions;
 

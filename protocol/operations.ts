@@ -170,10 +170,15 @@ export const OPERATIONS = {
     http: { method: 'GET', path: '/v1/tasks/{task_id}' }, params: Closed({ task_id: TaskId }), result: TaskResult, errors: [...ACCESS, 'NOT_FOUND'], spec: '§5.6',
   }),
   'task.explain': op({
-    name: 'task.explain', summary: 'Why a task is or is not being offered, and to whom it could go.', auth: 'any', mutating: false, binding: 'both',
+    name: 'task.explain', summary: 'Why a task is or is not being offered, and to whom it could go; with worker_id, each repo policy rule\'s verdict for that worker.', auth: 'any', mutating: false, binding: 'both',
     http: { method: 'GET', path: '/v1/tasks/{task_id}/explain' },
     params: Closed({ task_id: TaskId, worker_id: Type.Optional(WorkerId) }),
-    result: Closed({ task_id: TaskId, state: TaskStateSchema, offerable: Type.Boolean(), reasons: Type.Array(Reasoned), eligible_workers: Type.Integer({ minimum: 0 }) }),
+    result: Closed({
+      task_id: TaskId, state: TaskStateSchema, offerable: Type.Boolean(), reasons: Type.Array(Reasoned), eligible_workers: Type.Integer({ minimum: 0 }),
+      policy: Type.Optional(Type.Array(Closed({ rule: Type.String(), passed: Type.Boolean(), message: Type.String() }), {
+        description: 'With worker_id: every rule of the repo policy (budget rules included) and whether it passes for that worker — the dry run of `owp policy explain`.',
+      })),
+    }),
     errors: [...ACCESS, 'NOT_FOUND'], spec: '§5.6',
   }),
   'task.create': op({

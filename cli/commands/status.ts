@@ -1,0 +1,45 @@
+/** `owp status`: this clone's worker, its live leases and offers, and where each task is checked out. */
+import { resolve } from 'node:path';
+import { HttpClient } from '../../client/http-client.ts';
+import { oneLine } from '../../client/prompt.ts';
+import { parse } from '../args.ts';
+import { formatDuration, Output } from '../output.ts';
+import { requireState, stateFilePath, LOCAL_WORKER_FLAGS } from '../worker-state.ts';
+
+export const USAGE = `Usage: owp status [--json] [--repo-dir DIR]
+
+Shows the worker that joined from this clone: online or not, skills, capacity, the tasks it holds
+(lease, time left, branch, worktree) and open offers. --json prints one object for scripts.`;
+
+export async function run(argv: string[]): Promise<number> {
+  const { values } = parse(argv, {
+    ...LOCAL_WORKER_FLAGS,
+  }, USAGE);
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  const here = resolve(values['repo-dir'] ?? process.cwd());
+  const stateFile = await stateFilePath(here, values.state);
+  const state = await requireState(stateFile);
+  const http = new HttpClient({ baseUrl: state.coordinator, token: state.token });
+  const status = await http.call('worker.status', {});
+  const tasks = await Promise.all(status.leases.map(async (l) => ({ lease: l, task: (await http.call('task.get', { task_id: l.task_id })).task, local: state.tasks[l.task_id] })));
+  if (values.json) {
+    process.stdout.write(`${JSON.stringify({ coordinator: state.coordinator, state_file: stateFile, worker: status.worker, leases: tasks.map((t) => ({ ...t.lease, task: t.task, branch: t.local?.branch, dir: t.local?.dir })), offers: status.offers })}\n`);
+    return 0;
+  }
+  const out = new Output();
+  const c = out.colors;
+  const w = status.worker;
+  const now = Date.now();
+  out.block(`${c.bold(`${w.id} @${w.github_login}`)} on ${state.coordinator} · ${w.online ? c.green('online') : c.yellow('offline (owp worker is not running)')}`);
+  out.block(`  skills ${w.skills.join(', ') || 'none'} · capacity ${w.capacity_used}/${w.capacity} · trust ${w.trust} · tools ${w.tools.join(', ')}`);
+  if (tasks.length === 0) out.block(c.dim('  no tasks held'));
+  for (const { lease, task, local } of tasks) {
+    out.block(`  ${c.cyan(task.id)} ${task.state} "${oneLine(task.title, 70)}" · lease ${lease.lease_id} expires in ${formatDuration(lease.expires_at - now)}`);
+    out.block(local ? `      ${local.branch}  ${local.dir}` : c.yellow('      not checked out from this clone'));
+  }
+  for (const offer of status.offers) out.block(`  offer ${offer.offer_id}: ${offer.task_id} "${oneLine(offer.task.title, 60)}" · ${formatDuration(offer.deadline_at - now)} left (accept in owp worker)`);
+  return 0;
+}

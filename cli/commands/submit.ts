@@ -1,0 +1,238 @@
+/**
+ * `owp submit`: finish the task in this worktree. Commits what is left, runs the contract's gates
+ * (a spinner and the tail of the output while they run), pushes the branch, opens the pull request
+ * as the volunteer (or takes the URL of one they opened), and reports `pr_opened` with the gate
+ * evidence. A failing gate stops here with the lease still held, so the volunteer can fix and retry.
+ */
+import { resolve } from 'node:path';
+import { createInterface } from 'node:readline/promises';
+import type { GateEvidence, Task } from '../../protocol/model.ts';
+import { OwpError } from '../../protocol/errors.ts';
+import { HttpClient } from '../../client/http-client.ts';
+import { loadContract, type RepoContract } from '../../client/contract.ts';
+import { missingGates, runGates } from '../../client/gates.ts';
+import { commitAll, currentBranch, hasRemote, isGitRepo, parseRemoteUrl, push, remoteUrl, repoRoot } from '../../client/git.ts';
+import { openPullRequest, GITHUB_API_URL, PullRequestError } from '../../client/pull-request.ts';
+import { GitError } from '../../client/git.ts';
+import { CliError, parse, UsageError, intFlag } from '../args.ts';
+import { formatDuration, Output } from '../output.ts';
+import { findHeldTask, requireState, stateFilePath, updateState, type HeldTask, type WorkerState, LOCAL_WORKER_FLAGS } from '../worker-state.ts';
+
+export const USAGE = `Usage: owp submit [--task T-n] [--pr-url URL] [--confirm-checklist] [--no-push] [--json]
+
+Run in a task's worktree. Commits remaining changes, runs the repo's gates (setup, tests, lint),
+pushes the branch, opens a draft pull request as you and reports it to the coordinator with the
+gate evidence. If a gate fails nothing is reported: fix it and run submit again.
+
+  --task T-n            which held task (default: the one whose worktree you are in)
+  --pr-url URL          you opened the PR yourself: report this URL instead of opening one
+  --github-token TOKEN  token to open the PR with (default: $GITHUB_TOKEN or $GH_TOKEN)
+  --github-api URL      GitHub API base (default: $OWP_GITHUB_API_URL, else from the remote host;
+                        GitHub Enterprise: https://HOST/api/v3)
+  --confirm-checklist   confirm the contract's PR checklist without being asked
+  --message MSG         commit message for uncommitted changes (default: "<task>: <title>")
+  --summary TEXT        what you changed, for the PR description
+  --no-push             do not push (the branch is already where the PR needs it)
+  --gate-timeout-ms N   per-gate timeout (default 600000)
+  --repo-dir DIR        the worktree (default: the current folder)
+  --json                one JSON event per line`;
+
+export async function run(argv: string[]): Promise<number> {
+  try {
+    return await submit(argv);
+  } catch (error) {
+    if (error instanceof PullRequestError) throw new CliError(`${error.message} Your branch is pushed; once the PR is open, run \`owp submit --no-push --pr-url URL\`.`);
+    if (error instanceof GitError) throw new CliError(error.message);
+    throw error;
+  }
+}
+
+async function submit(argv: string[]): Promise<number> {
+  const { values } = parse(argv, {
+    task: { type: 'string' },
+    'pr-url': { type: 'string' },
+    'github-token': { type: 'string' },
+    'github-api': { type: 'string' },
+    'confirm-checklist': { type: 'boolean', short: 'y' },
+    message: { type: 'string' },
+    summary: { type: 'string' },
+    'no-push': { type: 'boolean' },
+    'gate-timeout-ms': { type: 'string' },
+    ...LOCAL_WORKER_FLAGS,
+  }, USAGE);
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  if (values['pr-url'] !== undefined && !/^https?:\/\/\S+$/.test(values['pr-url'])) throw new UsageError('--pr-url must be an http(s) URL.');
+  const out = new Output({ json: Boolean(values.json) });
+  const here = resolve(values['repo-dir'] ?? process.cwd());
+  if (!(await isGitRepo(here))) throw new UsageError(`${here} is not a git checkout. Run owp submit in the task's worktree (owp status lists them).`);
+  const stateFile = await stateFilePath(here, values.state);
+  const state = await requireState(stateFile);
+  const root = await repoRoot(here);
+  const branchHere = await currentBranch(root);
+  const held = findHeldTask(state, { ...(values.task ? { taskId: values.task } : {}), dir: root, ...(branchHere ? { branch: branchHere } : {}) });
+  const dir = held.dir;
+  const http = new HttpClient({ baseUrl: state.coordinator, token: state.token });
+
+  // 1. Still ours? A lease that expired while we worked cannot be reported.
+  const status = await http.call('worker.status', {});
+  if (!status.leases.some((l) => l.lease_id === held.lease_id)) {
+    await forget(stateFile, held);
+    throw new OwpError('LEASE_EXPIRED', `Your lease on ${held.task_id} has ended (expired, released or cancelled), so it cannot be submitted. Keep the branch ${held.branch} if you like; wait for a new offer in \`owp worker\`.`);
+  }
+  const { task } = await http.call('task.get', { task_id: held.task_id });
+  const onBranch = await currentBranch(dir);
+  if (onBranch !== held.branch) throw new UsageError(`${dir} is on ${onBranch ?? 'a detached HEAD'}, not the task branch ${held.branch}. Check it out (git checkout ${held.branch}) and submit again.`);
+
+  // 2. Commit what is left.
+  const sha = await commitAll(dir, values.message ?? `${held.task_id}: ${task.title.replace(/\s+/g, ' ').slice(0, 200)}`);
+  if (sha) out.success(`Committed remaining changes (${sha.slice(0, 8)})`, { commit: sha });
+
+  // 3. Gates.
+  const { contract } = await loadContract(dir);
+  const confirmed = await confirmChecklist(contract, Boolean(values['confirm-checklist']), out);
+  const evidence = await runGatesWithProgress(dir, contract, confirmed, out, intFlag(values['gate-timeout-ms'], 'gate-timeout-ms', 600_000));
+  const required = [...new Set([...contract.gates, ...(await requiredByCoordinator(http, task.repo))])];
+  const missing = missingGates(evidence, required);
+  if (missing.length > 0) {
+    out.error(`Not submitted: ${missing.join(', ')} ${missing.length === 1 ? 'has' : 'have'} not passed. Fix and run \`owp submit\` again; the task is still yours.`, { missing, gates: evidence });
+    out.event('submit.failed', { task_id: held.task_id, missing, gates: evidence });
+    return 1;
+  }
+
+  // 4. Push and open the PR.
+  if (!values['no-push']) {
+    if (!(await hasRemote(dir))) throw new UsageError(`${dir} has no "origin" remote to push to. Add one, or pass --no-push with --pr-url.`);
+    out.spin(`Pushing ${held.branch}…`);
+    try {
+      await push(dir, held.branch);
+    } finally {
+      out.stopSpinner();
+    }
+    out.success(`Pushed ${held.branch}`);
+  }
+  let pr: { url: string; number?: number };
+  if (values['pr-url']) {
+    pr = { url: values['pr-url'], ...prNumber(values['pr-url']) };
+  } else {
+    pr = await openPr(dir, held, task, contract, state, values, out);
+  }
+
+  // 5. Report.
+  const gates: GateEvidence[] = evidence;
+  try {
+    await http.call('lease.report', {
+      lease_id: held.lease_id,
+      epoch: held.epoch,
+      state: 'pr_opened',
+      pr: { url: pr.url, ...(pr.number ? { number: pr.number } : {}), branch: held.branch, gates, opened_at: Date.now() },
+    });
+  } catch (error) {
+    if (error instanceof OwpError && error.code === 'GATES_MISSING') {
+      throw new OwpError('GATES_MISSING', `The coordinator wants passing evidence for ${String((error.details?.missing as string[] | undefined)?.join(', ') ?? 'more gates')}; the PR ${pr.url} is open but not counted. Add the missing commands to .owp.yml or ask the maintainer, then run \`owp submit --pr-url ${pr.url}\`.`, error.details);
+    }
+    throw error;
+  }
+  await forget(stateFile, held);
+  out.success(`${held.task_id} submitted: ${pr.url}`, { task_id: held.task_id, pr });
+  out.event('submitted', { task_id: held.task_id, pr, gates });
+  out.done();
+  return 0;
+}
+
+async function forget(stateFile: string, held: HeldTask): Promise<void> {
+  await updateState(stateFile, (s) => {
+    if (s.tasks[held.task_id]?.lease_id === held.lease_id) delete s.tasks[held.task_id];
+  });
+}
+
+async function requiredByCoordinator(http: HttpClient, repo: string): Promise<string[]> {
+  try {
+    return (await http.call('repo.get', { repo })).settings.required_gates;
+  } catch {
+    return [];
+  }
+}
+
+function prNumber(url: string): { number?: number } {
+  const m = /\/pull\/(\d+)(?:[/?#]|$)/.exec(url);
+  return m ? { number: Number(m[1]) } : {};
+}
+
+async function confirmChecklist(contract: RepoContract, given: boolean, out: Output): Promise<boolean | undefined> {
+  if (contract.pr.checklist.length === 0) return undefined;
+  if (given) return true;
+  if (!process.stdin.isTTY || out.json) return contract.gates.includes('checklist') ? false : undefined;
+  out.block(['Before the PR opens, confirm the checklist:', ...contract.pr.checklist.map((item) => `  - [ ] ${item}`)].join('\n'));
+  const rl = createInterface({ input: process.stdin, output: process.stdout });
+  try {
+    const answer = await rl.question('All true? [y/N] ');
+    return /^y(es)?$/i.test(answer.trim());
+  } finally {
+    rl.close();
+  }
+}
+
+async function runGatesWithProgress(dir: string, contract: RepoContract, confirmed: boolean | undefined, out: Output, timeoutMs: number): Promise<GateEvidence[]> {
+  let lastLine = '';
+  let current = '';
+  const evidence = await runGates({
+    repoDir: dir,
+    contract,
+    timeoutMs,
+    ...(confirmed !== undefined ? { checklistConfirmed: confirmed } : {}),
+    onGateStart: (gate, commands) => {
+      current = gate;
+      lastLine = '';
+      out.spin(`${gate}: ${commands.join(' && ')}`);
+      out.event('gate.started', { gate, commands });
+    },
+    onOutput: (gate, chunk) => {
+      const lines = chunk.split('\n').map((l) => l.trim()).filter(Boolean);
+      if (lines.length) lastLine = lines[lines.length - 1]!.replace(/[\u0000-\u001f\u007f]/g, '').slice(0, 80);
+      if (out.tty) out.status(`${gate}: ${out.colors.dim(lastLine)}`);
+      out.event('gate.output', { gate, chunk });
+    },
+    onGateEnd: (e) => {
+      if (e.name === current) out.stopSpinner();
+      const took = e.duration_ms !== undefined ? ` in ${formatDuration(e.duration_ms)}` : '';
+      if (e.passed) out.success(`${e.name} passed${took}`, { gate: e });
+      else out.error(`${e.name} failed${took}: ${(e.summary ?? '').split('\n').slice(-8).join('\n    ')}`, { gate: e });
+      out.event('gate.finished', { gate: e });
+    },
+  });
+  out.stopSpinner();
+  out.status('');
+  return evidence;
+}
+
+async function openPr(dir: string, held: HeldTask, task: Task, contract: RepoContract, state: WorkerState, values: { 'github-token'?: string; 'github-api'?: string; summary?: string }, out: Output): Promise<{ url: string; number: number }> {
+  const token = values['github-token'] ?? process.env.GITHUB_TOKEN ?? process.env.GH_TOKEN;
+  const remote = await remoteUrl(dir);
+  const parsed = remote ? parseRemoteUrl(remote) : undefined;
+  if (!token) throw new UsageError(`No GitHub token to open the pull request with. Set GITHUB_TOKEN (a token that can open PRs in ${task.repo}), or open it yourself and run \`owp submit --no-push --pr-url URL\`.`);
+  const [upstreamOwner, upstreamRepo] = task.repo.split('/') as [string, string];
+  const fromFork = parsed && (parsed.owner.toLowerCase() !== upstreamOwner.toLowerCase() || parsed.repo.toLowerCase() !== upstreamRepo.toLowerCase());
+  const apiBaseUrl = values['github-api'] ?? process.env.OWP_GITHUB_API_URL ?? (parsed && parsed.host !== 'github.com' ? `https://${parsed.host}/api/v3` : GITHUB_API_URL);
+  out.spin(`Opening a pull request in ${task.repo}…`);
+  try {
+    const pr = await openPullRequest({
+      token,
+      owner: upstreamOwner,
+      repo: upstreamRepo,
+      head: fromFork ? `${parsed.owner}:${held.branch}` : held.branch,
+      base: held.base,
+      task,
+      contract,
+      apiBaseUrl,
+      attribution: `Opened by @${state.github_login} via OWP (Open Work Protocol), task ${task.id}.`,
+      ...(values.summary ? { summary: values.summary } : {}),
+    });
+    out.success(`Opened PR #${pr.number}: ${pr.url}`);
+    return pr;
+  } finally {
+    out.stopSpinner();
+  }
+}

@@ -1,0 +1,160 @@
+/**
+ * Reads what happened out of the audit journal alone: tasks, leases, requeues, PRs, the review
+ * budget's peak and how often it was full, which tasks waited on an area lock, and which tasks
+ * moved to another worker after a lease expired. The demo's closing summary is this, so it shows
+ * what the coordinator recorded, not what the demo believes it did.
+ */
+import type { JournalEvent } from '../../protocol/model.ts';
+
+const RESERVING = new Set(['offered', 'leased', 'in_progress', 'pr_opened']);
+const ACTIVE = new Set(['offered', 'leased', 'in_progress', 'pr_opened']);
+
+export interface LockWait {
+  task_id: string;
+  area: string;
+  /** The task holding the area while this one was ready. */
+  holder: string;
+}
+
+export interface Requeue {
+  task_id: string;
+  from_worker: string;
+  to_worker: string;
+  /** Seq of the lease.expired event. */
+  expired_seq: number;
+}
+
+export interface JournalStory {
+  events: number;
+  tasks_created: number;
+  leases_granted: number;
+  leases_expired: number;
+  leases_released: number;
+  requeues: Requeue[];
+  prs_opened: number;
+  prs_merged: number;
+  prs_closed: number;
+  /** The most budget units (open PRs + live leases + open offers) in use at once. */
+  budget_peak: number;
+  max_open_prs: number | undefined;
+  /** How many times the budget filled up (reached max_open_prs) after having room. */
+  throttle_hits: number;
+  lock_waits: LockWait[];
+  prs_by_worker: Record<string, number>;
+  final_states: Record<string, string>;
+}
+
+export function readJournalStory(events: JournalEvent[], repo?: string): JournalStory {
+  const state = new Map<string, string>();
+  const area = new Map<string, string>();
+  const holderOf = new Map<string, string>();
+  const lastExpiry = new Map<string, { worker: string; seq: number }>();
+  const waits = new Map<string, LockWait>();
+  const story: JournalStory = {
+    events: 0, tasks_created: 0, leases_granted: 0, leases_expired: 0, leases_released: 0, requeues: [], prs_opened: 0, prs_merged: 0, prs_closed: 0,
+    budget_peak: 0, max_open_prs: undefined, throttle_hits: 0, lock_waits: [], prs_by_worker: {}, final_states: {},
+  };
+  let full = false;
+  for (const e of events) {
+    if (repo && e.repo !== undefined && e.repo !== repo) continue;
+    story.events += 1;
+    const d = e.data;
+    const id = e.task_id;
+    switch (e.type) {
+      case 'repo.configured': {
+        const settings = (d.settings ?? d) as { max_open_prs?: number };
+        if (typeof settings.max_open_prs === 'number') story.max_open_prs = settings.max_open_prs;
+        break;
+      }
+      case 'task.created': {
+        const task = d.task as { id: string; area?: string; state: string };
+        story.tasks_created += 1;
+        state.set(task.id, task.state);
+        if (task.area) area.set(task.id, task.area);
+        break;
+      }
+      case 'offer.created':
+        if (id) state.set(id, 'offered');
+        break;
+      case 'offer.declined':
+      case 'offer.expired':
+      case 'offer.withdrawn':
+        if (id) state.set(id, typeof d.to === 'string' ? d.to : 'ready');
+        break;
+      case 'lease.granted': {
+        if (!id) break;
+        story.leases_granted += 1;
+        state.set(id, 'leased');
+        if (e.worker_id) holderOf.set(id, e.worker_id);
+        const expired = lastExpiry.get(id);
+        if (expired && e.worker_id && e.worker_id !== expired.worker) {
+          story.requeues.push({ task_id: id, from_worker: expired.worker, to_worker: e.worker_id, expired_seq: expired.seq });
+          lastExpiry.delete(id);
+        }
+        break;
+      }
+      case 'task.started':
+        if (id) state.set(id, 'in_progress');
+        break;
+      case 'pr.opened':
+        if (!id) break;
+        story.prs_opened += 1;
+        state.set(id, 'pr_opened');
+        if (e.worker_id ?? holderOf.get(id)) {
+          const w = (e.worker_id ?? holderOf.get(id))!;
+          story.prs_by_worker[w] = (story.prs_by_worker[w] ?? 0) + 1;
+        }
+        break;
+      case 'lease.expired':
+      case 'lease.released':
+      case 'lease.cancelled':
+        if (!id) break;
+        if (e.type === 'lease.expired') {
+          story.leases_expired += 1;
+          const from = e.worker_id ?? holderOf.get(id);
+          if (from) lastExpiry.set(id, { worker: from, seq: e.seq });
+        }
+        if (e.type === 'lease.released') story.leases_released += 1;
+        state.set(id, typeof d.to === 'string' ? d.to : 'ready');
+        break;
+      case 'task.merged':
+      case 'task.closed':
+        if (!id) break;
+        if (state.get(id) === 'pr_opened') {
+          if (e.type === 'task.merged') story.prs_merged += 1;
+          else story.prs_closed += 1;
+        }
+        state.set(id, e.type === 'task.merged' ? 'merged' : 'closed');
+        break;
+      case 'task.blocked':
+        if (id) state.set(id, 'blocked');
+        break;
+      case 'task.unblocked':
+        if (id) state.set(id, 'ready');
+        break;
+      default:
+        break;
+    }
+    // After every event: budget in use, and ready tasks whose area another active task holds.
+    let reserved = 0;
+    const activeByArea = new Map<string, string>();
+    for (const [taskId, s] of state) {
+      if (RESERVING.has(s)) reserved += 1;
+      const a = area.get(taskId);
+      if (a && ACTIVE.has(s)) activeByArea.set(a, taskId);
+    }
+    story.budget_peak = Math.max(story.budget_peak, reserved);
+    const isFull = story.max_open_prs !== undefined && reserved >= story.max_open_prs;
+    if (isFull && !full) story.throttle_hits += 1;
+    full = isFull;
+    for (const [taskId, s] of state) {
+      const a = area.get(taskId);
+      if (s !== 'ready' || !a || waits.has(taskId)) continue;
+      const holder = activeByArea.get(a);
+      if (holder && holder !== taskId) waits.set(taskId, { task_id: taskId, area: a, holder });
+    }
+  }
+  story.lock_waits = [...waits.values()];
+  story.final_states = Object.fromEntries(state);
+  return story;
+}

@@ -1,0 +1,87 @@
+/**
+ * Every id the extension shares with its manifest or with other extensions: commands, views,
+ * context keys, settings, storage keys and the commands we call elsewhere. package.json uses the
+ * same strings; `test/unit/extension-manifest.test.ts` checks the two agree. No vscode import here,
+ * so the pure logic can use these ids too.
+ */
+export const COMMANDS = {
+  joinPool: 'owp.joinPool',
+  leavePool: 'owp.leavePool',
+  acceptOffer: 'owp.acceptOffer',
+  declineOffer: 'owp.declineOffer',
+  claimTask: 'owp.claimTask',
+  openInAiTool: 'owp.openInAiTool',
+  submitPr: 'owp.submitPr',
+  releaseLease: 'owp.releaseLease',
+  markBlocked: 'owp.markBlocked',
+  openDashboard: 'owp.openDashboard',
+  refresh: 'owp.refresh',
+  setGithubToken: 'owp.setGithubToken',
+  setMaintainerToken: 'owp.setMaintainerToken',
+  showOutput: 'owp.showOutput',
+} as const;
+
+export const VIEW_CONTAINER = 'owp';
+export const STATUS_BAR_ITEM = 'owp.status';
+export const DASHBOARD_PANEL = 'owp.dashboard';
+export const VIEWS = {
+  offers: 'owp.offers',
+  work: 'owp.work',
+} as const;
+
+/** `when` clause context keys. */
+export const CONTEXT_KEYS = {
+  joined: 'owp.joined',
+} as const;
+
+/** Tree item contextValues, matched by `viewItem == …` in the manifest's menus. */
+export const TREE_ITEM_KINDS = {
+  repo: 'repo',
+  offer: 'offer',
+  task: 'task',
+  lease: 'lease',
+  /** A lease whose PR submission is running: no second Submit. */
+  leaseBusy: 'leaseBusy',
+} as const;
+
+export const SETTINGS_SECTION = 'owp';
+export const SETTINGS = {
+  coordinatorUrl: 'coordinatorUrl',
+  githubLogin: 'githubLogin',
+  skills: 'skills',
+  capacity: 'capacity',
+  aiTool: 'aiTool',
+  githubApiUrl: 'githubApiUrl',
+} as const;
+
+export const DEFAULT_COORDINATOR_URL = 'http://127.0.0.1:8787';
+export const DEFAULT_GITHUB_API_URL = 'https://api.github.com';
+export const OUTPUT_CHANNEL_NAME = 'OWP';
+
+/** workspaceState keys (per window/workspace) and SecretStorage key prefixes. */
+export const STORAGE_KEYS = {
+  identity: 'owp.identity',
+  workNotes: 'owp.workNotes',
+  workspaceId: 'owp.workspaceId',
+  workerTokenPrefix: 'owp.workerToken.',
+  githubToken: 'owp.githubToken',
+  maintainerToken: 'owp.maintainerToken',
+} as const;
+
+/** Commands of VS Code, its built-in extensions, and other editors that we call. */
+export const EXTERNAL_COMMANDS = {
+  chatOpen: 'workbench.action.chat.open',
+  manageTrust: 'workbench.trust.manage',
+  openSettings: 'workbench.action.openSettings',
+  showView: 'workbench.view.extension.owp',
+  setContext: 'setContext',
+  gitClone: 'git.clone',
+} as const;
+
+/** Cursor's chat/composer commands, most specific first; detected, never assumed. */
+export const CURSOR_CHAT_COMMANDS = ['composer.startComposerPrompt', 'composer.newAgentChat', 'aichat.newchataction'] as const;
+
+export const GIT_EXTENSION_ID = 'vscode.git';
+export const GITHUB_AUTH_PROVIDER = 'github';
+export const GITHUB_ENTERPRISE_AUTH_PROVIDER = 'github-enterprise';
+export const GITHUB_SCOPES = ['repo'];

@@ -1,0 +1,59 @@
+/**
+ * The volunteer's GitHub token for opening PRs as themselves: a personal access token they saved
+ * in SecretStorage, else VS Code's GitHub sign-in (GitHub Enterprise's when the API URL is not
+ * github.com). OWP's coordinator never sees it.
+ */
+import * as vscode from 'vscode';
+import { DEFAULT_GITHUB_API_URL, GITHUB_AUTH_PROVIDER, GITHUB_ENTERPRISE_AUTH_PROVIDER, GITHUB_SCOPES, STORAGE_KEYS } from './constants.ts';
+
+function providerFor(githubApiUrl: string): string {
+  return githubApiUrl.replace(/\/+$/, '') === DEFAULT_GITHUB_API_URL ? GITHUB_AUTH_PROVIDER : GITHUB_ENTERPRISE_AUTH_PROVIDER;
+}
+
+/** The signed-in GitHub account's login, without prompting; used to prefill the join flow. */
+export async function signedInLogin(githubApiUrl: string): Promise<string | undefined> {
+  try {
+    const session = await vscode.authentication.getSession(providerFor(githubApiUrl), GITHUB_SCOPES, { silent: true });
+    return session?.account.label;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function promptForToken(secrets: vscode.SecretStorage): Promise<string | undefined> {
+  const token = await vscode.window.showInputBox({
+    title: 'OWP: GitHub token',
+    prompt: 'A personal access token with "repo" (or "public_repo") scope. OWP keeps it in VS Code\'s secret storage and uses it only to open your PRs.',
+    password: true,
+    ignoreFocusOut: true,
+    validateInput: (value) => (value.trim().length < 20 ? 'That does not look like a GitHub token.' : undefined),
+  });
+  if (!token) return undefined;
+  await secrets.store(STORAGE_KEYS.githubToken, token.trim());
+  return token.trim();
+}
+
+/** A token to open the PR with, asking the volunteer how to sign in when there is none yet. */
+export async function githubToken(secrets: vscode.SecretStorage, githubApiUrl: string): Promise<string | undefined> {
+  const saved = await secrets.get(STORAGE_KEYS.githubToken);
+  if (saved) return saved;
+  const provider = providerFor(githubApiUrl);
+  try {
+    const session = await vscode.authentication.getSession(provider, GITHUB_SCOPES, { silent: true });
+    if (session) return session.accessToken;
+  } catch {
+    // No such provider here (code-server, Cursor without GitHub sign-in): offer the token instead.
+  }
+  const signIn = 'Sign in with GitHub';
+  const useToken = 'Use a token';
+  const choice = await vscode.window.showInformationMessage('OWP opens the pull request as you. Sign in with GitHub, or save a personal access token.', { modal: true }, signIn, useToken);
+  if (choice === useToken) return promptForToken(secrets);
+  if (choice !== signIn) return undefined;
+  try {
+    const session = await vscode.authentication.getSession(provider, GITHUB_SCOPES, { createIfNone: true });
+    return session.accessToken;
+  } catch (error) {
+    void vscode.window.showErrorMessage(`GitHub sign-in did not complete (${(error as Error).message}). Try again, or use "OWP: Set GitHub Token".`);
+    return undefined;
+  }
+}

@@ -1,0 +1,117 @@
+/**
+ * The repo policy (`.owp/policy.yml`): which workers may take which work in a repo. It is kept
+ * apart from the contract so CODEOWNERS can guard it on its own; the coordinator stores it in the
+ * repo's settings (`policy`, set with repo.configure) and the scheduler evaluates it for every
+ * offer and claim. Every rule has a stable id that refusals name (`details.rule`).
+ */
+import { Type, type Static } from '@sinclair/typebox';
+import { AREA_NAME_PATTERN, AreaName, X_KEY_PATTERN } from './contract-schema.ts';
+import { checkYaml, type CheckedYaml, type Diagnostic, type Locator } from './yaml-diagnostics.ts';
+
+export const POLICY_FILE = '.owp/policy.yml';
+
+// model.ts embeds this schema in RepoSettings, so nothing here may import model.ts (an import cycle
+// would leave its constants uninitialised). test/unit/policy-schema.test.ts checks these copies match.
+export const GITHUB_LOGIN_PATTERN = '^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$';
+export const BUDGET_BOUNDS = {
+  max_open_prs: { minimum: 0, maximum: 1000, default: 5 },
+  max_new_prs_per_hour: { minimum: 0, maximum: 1000, default: 2 },
+} as const;
+const GithubLogin = Type.String({ pattern: GITHUB_LOGIN_PATTERN, description: 'A GitHub login.', 'x-hint': 'A GitHub login: letters, digits and -, at most 39 characters.' });
+
+/** Rule ids, in the order they are evaluated. Budget rules are enforced through the repo settings. */
+export const POLICY_RULES = {
+  login_deny: 'Logins on logins.deny take no work in this repo.',
+  login_allow: 'When logins.allow is non-empty, only those logins take work in this repo.',
+  safe_lanes: 'Workers below safe_lanes.below_trust take only tasks in the safe lanes.',
+  tier_trust: 'A task of tier ≥ from_tier needs a worker with trust ≥ min_trust.',
+  max_active_per_worker: 'A worker holds at most this many offered or leased tasks in this repo at once.',
+  area_max_active: 'An area (with its sub-areas) has at most max_active active tasks (offered, leased, in progress or with an open PR).',
+  area_trust: 'Tasks in an area with min_trust need a worker with that trust, unless the worker is on the area\'s allow list.',
+  risky_area: 'Risky areas are denied by default: only workers on the area\'s allow list or with its min_trust take them.',
+  max_open_prs: 'Open PRs plus live leases and offers never exceed budget.max_open_prs (the repo setting max_open_prs).',
+  max_new_prs_per_hour: 'New PRs in any rolling hour plus live leases and offers never exceed budget.max_new_prs_per_hour.',
+} as const;
+export type PolicyRuleId = keyof typeof POLICY_RULES;
+
+const Trust = (description: string) => Type.Integer({ minimum: 0, maximum: 3, description, 'x-hint': 'Trust levels run from 0 (new) to 3.' });
+const Logins = (description: string) => Type.Array(GithubLogin, { maxItems: 1000, uniqueItems: true, description, 'x-hint': 'List GitHub logins, e.g. [alice, bob].' });
+
+export const AreaPolicySchema = Type.Object({
+  max_active: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, description: `Rule area_max_active: ${POLICY_RULES.area_max_active}` })),
+  min_trust: Type.Optional(Trust(`Rule area_trust: ${POLICY_RULES.area_trust}`)),
+  risky: Type.Optional(Type.Boolean({ description: `Rule risky_area: ${POLICY_RULES.risky_area} Default false.` })),
+  allow: Type.Optional(Logins('Logins that may work in this area whatever their trust (the explicit grant a risky area needs).')),
+}, { additionalProperties: false, description: 'Limits for one area and its sub-areas.' });
+
+export const TierRuleSchema = Type.Object({
+  from_tier: Type.Integer({ minimum: 0, maximum: 3, description: 'Applies to tasks of this tier and above (0–3).' }),
+  min_trust: Trust('Trust a worker needs for those tasks.'),
+}, { additionalProperties: false, description: `Rule tier_trust: ${POLICY_RULES.tier_trust}`, 'x-hint': 'Write - { from_tier: 2, min_trust: 2 }.' });
+
+export const RepoPolicySchema = Type.Object({
+  version: Type.Optional(Type.Literal(1, { description: 'Policy format version. Only 1 exists.' })),
+  logins: Type.Optional(Type.Object({
+    allow: Type.Optional(Logins(`Rule login_allow: ${POLICY_RULES.login_allow}`)),
+    deny: Type.Optional(Logins(`Rule login_deny: ${POLICY_RULES.login_deny}`)),
+  }, { additionalProperties: false, description: 'Allow and deny lists of GitHub logins.' })),
+  safe_lanes: Type.Optional(Type.Object({
+    below_trust: Trust(`Rule safe_lanes: ${POLICY_RULES.safe_lanes} 1 keeps trust-0 newcomers in the lanes.`),
+    lanes: Type.Optional(Type.Array(AreaName, {
+      maxItems: 20,
+      uniqueItems: true,
+      description: 'The safe lanes (areas; a lane covers its sub-areas). Default: the contract\'s safe_lanes when the coordinator read it, else [docs, tests].',
+    })),
+  }, { additionalProperties: false, description: 'Keep workers below a trust level in the safe lanes.', 'x-hint': 'Write safe_lanes: { below_trust: 1 }.' })),
+  tiers: Type.Optional(Type.Array(TierRuleSchema, { maxItems: 4, description: `Rule tier_trust: ${POLICY_RULES.tier_trust} The strictest matching entry applies; the engine's own check (trust ≥ tier) always applies too.` })),
+  max_active_per_worker: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, description: `Rule max_active_per_worker: ${POLICY_RULES.max_active_per_worker}` })),
+  budget: Type.Optional(Type.Object({
+    max_open_prs: Type.Optional(Type.Integer({
+      minimum: BUDGET_BOUNDS.max_open_prs.minimum,
+      maximum: BUDGET_BOUNDS.max_open_prs.maximum,
+      description: `Rule max_open_prs: ${POLICY_RULES.max_open_prs} Sets the repo setting; default ${BUDGET_BOUNDS.max_open_prs.default}.`,
+    })),
+    max_new_prs_per_hour: Type.Optional(Type.Integer({
+      minimum: BUDGET_BOUNDS.max_new_prs_per_hour.minimum,
+      maximum: BUDGET_BOUNDS.max_new_prs_per_hour.maximum,
+      description: `Rule max_new_prs_per_hour: ${POLICY_RULES.max_new_prs_per_hour} Sets the repo setting; default ${BUDGET_BOUNDS.max_new_prs_per_hour.default}.`,
+    })),
+  }, { additionalProperties: false, description: 'The review budget; applying the policy sets the repo settings of the same names.' })),
+  areas: Type.Optional(Type.Record(Type.String({ pattern: AREA_NAME_PATTERN }), AreaPolicySchema, {
+    additionalProperties: false,
+    description: 'Per-area limits. A task\'s area is governed by every entry equal to it or above it (core covers core/db).',
+    'x-key-completion': 'area',
+    'x-key-hint': 'Area names are lower-case letters, digits and . _ - /, e.g. core or docs/api.',
+  })),
+}, {
+  additionalProperties: false,
+  patternProperties: { [X_KEY_PATTERN]: {} },
+  description: 'The OWP repo policy: which workers may take which work in this repo.',
+});
+export type RepoPolicy = Static<typeof RepoPolicySchema>;
+
+function policySemantics(policy: RepoPolicy, locate: Locator): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const deny = new Set(policy.logins?.deny ?? []);
+  (policy.logins?.allow ?? []).forEach((login, index) => {
+    if (deny.has(login)) out.push(locate.diagnostic(['logins', 'allow', index], 'warning', `"${login}" is on both logins.allow and logins.deny; deny wins.`, 'Remove it from one list.'));
+  });
+  const seenTiers = new Map<number, number>();
+  (policy.tiers ?? []).forEach((rule, index) => {
+    if (seenTiers.has(rule.from_tier)) {
+      out.push(locate.diagnostic(['tiers', index, 'from_tier'], 'error', `from_tier ${rule.from_tier} appears twice in tiers.`, 'Keep one entry per from_tier.'));
+    }
+    seenTiers.set(rule.from_tier, index);
+  });
+  for (const [area, limits] of Object.entries(policy.areas ?? {})) {
+    if (limits.risky && limits.min_trust === undefined && (limits.allow ?? []).length === 0) {
+      out.push(locate.diagnostic(['areas', area], 'warning', `The risky area "${area}" has neither min_trust nor allow, so no worker can take its tasks.`, 'Add min_trust: 2 or allow: [<login>] to open it to some workers.', 'key'));
+    }
+  }
+  return out;
+}
+
+/** Parses and checks `.owp/policy.yml` text; every problem comes back with its line and column. */
+export function checkPolicyText(text: string): CheckedYaml<RepoPolicy> {
+  return checkYaml<RepoPolicy>(text, RepoPolicySchema, { semantic: policySemantics });
+}

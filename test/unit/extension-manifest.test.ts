@@ -1,0 +1,81 @@
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { COMMANDS, SETTINGS, TREE_ITEM_KINDS, VIEWS, VIEW_CONTAINER } from '../../extension/constants.ts';
+import { AI_TOOL_SETTINGS } from '../../extension/logic/ai-tool.ts';
+
+const manifest = JSON.parse(readFileSync('package.json', 'utf8'));
+const contributes = manifest.contributes;
+
+function files(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    return statSync(path).isDirectory() ? files(path) : [path];
+  });
+}
+
+describe('extension manifest', () => {
+  test('every command id in the constants module is contributed, and every menu entry names a contributed command', () => {
+    const declared = new Set(contributes.commands.map((c: { command: string }) => c.command));
+    for (const id of Object.values(COMMANDS)) assert.ok(declared.has(id), `${id} is not in contributes.commands`);
+    for (const id of declared) assert.ok((Object.values(COMMANDS) as string[]).includes(id as string), `${String(id)} has no constant`);
+    for (const entries of Object.values(contributes.menus) as Array<Array<{ command: string }>>) {
+      for (const entry of entries) assert.ok(declared.has(entry.command), `menu names unknown command ${entry.command}`);
+    }
+  });
+
+  test('views live in the OWP activity-bar container with the labels people and the e2e tests click', () => {
+    const container = contributes.viewsContainers.activitybar[0];
+    assert.equal(container.id, VIEW_CONTAINER);
+    const views = contributes.views[VIEW_CONTAINER] as Array<{ id: string; name: string }>;
+    assert.deepEqual(views.map((v) => [v.id, v.name]), [
+      [VIEWS.offers, 'Offers & tasks'],
+      [VIEWS.work, 'My work'],
+    ]);
+    const welcome = contributes.viewsWelcome.find((w: { view: string; when: string }) => w.view === VIEWS.offers && w.when === '!owp.joined');
+    assert.match(welcome.contents, /\[Join pool\]\(command:owp\.joinPool\)/);
+  });
+
+  test('item menus match the tree items\' contextValues', () => {
+    const kinds = new Set(Object.values(TREE_ITEM_KINDS));
+    for (const entry of contributes.menus['view/item/context'] as Array<{ when: string }>) {
+      const exact = /viewItem == (\w+)/.exec(entry.when);
+      if (exact) assert.ok(kinds.has(exact[1] as never), `unknown viewItem ${exact[1]}`);
+    }
+  });
+
+  test('settings match the constants and the AI tool choices', () => {
+    const properties = contributes.configuration.properties;
+    for (const key of Object.values(SETTINGS)) assert.ok(properties[`owp.${key}`], `owp.${key} is not contributed`);
+    assert.deepEqual(properties['owp.aiTool'].enum, [...AI_TOOL_SETTINGS]);
+    assert.equal(properties['owp.coordinatorUrl'].default, 'http://127.0.0.1:8787');
+    assert.equal(properties['owp.githubApiUrl'].default, 'https://api.github.com');
+  });
+
+  test('activation is lazy, restricted mode is declared, and Open VSX finds what it needs', () => {
+    assert.ok(!manifest.activationEvents.includes('*'));
+    assert.ok(manifest.activationEvents.includes(`onView:${VIEWS.offers}`));
+    assert.equal(manifest.capabilities.untrustedWorkspaces.supported, 'limited');
+    for (const field of ['publisher', 'repository', 'license', 'icon', 'engines']) assert.ok(manifest[field], field);
+    assert.match(manifest.engines.vscode, /^\^1\.96\./);
+    assert.equal(manifest.main, './dist/extension.cjs');
+    const typesVersion = JSON.parse(readFileSync('node_modules/@types/vscode/package.json', 'utf8')).version as string;
+    assert.ok(Number(typesVersion.split('.')[1]) <= 96, `@types/vscode ${typesVersion} is newer than engines.vscode`);
+  });
+
+  test('.vscodeignore ships only the bundles, our media, the manifest, README and LICENSE', () => {
+    const rules = readFileSync('.vscodeignore', 'utf8').split('\n').filter((l) => l && !l.startsWith('#'));
+    assert.equal(rules[0], '**');
+    for (const rule of rules.slice(1)) assert.match(rule, /^(!(dist\/|media\/|package\.json$|README\.md$|LICENSE$)|\*\*\/\*\.map$)/, rule);
+  });
+
+  test('the pure logic never imports vscode, and nothing outside extension/ does', () => {
+    for (const file of files('extension/logic')) {
+      assert.doesNotMatch(readFileSync(file, 'utf8'), /from ['"]vscode['"]|require\(['"]vscode['"]\)/, file);
+    }
+    for (const dir of ['client', 'protocol', 'coordinator', 'cli']) {
+      for (const file of files(dir).filter((f) => f.endsWith('.ts'))) assert.doesNotMatch(readFileSync(file, 'utf8'), /from ['"]vscode['"]/, file);
+    }
+  });
+});
