@@ -623,7 +623,8 @@ export class Engine {
       updated_at: now,
     };
     this.emit('task.created', { repo: task.repo, task_id: task.id }, { task });
-    this.markTask(task.id);
+    // A new task frees nothing for others, so only it is tried: a full pass here costs every ready task × every idle worker.
+    this.dirtyTasks.add(task.id);
     return { task: this.state.taskView(task) };
   }
 

@@ -122,10 +122,10 @@ export class LowdbStore implements Store {
       snapshotProblem = `state.json is unreadable (${(error as Error).message})`;
     }
 
-    let text = '';
     let journalExists = true;
+    let fileSize = 0;
     try {
-      text = await readFile(this.journalPath, 'utf8');
+      fileSize = (await stat(this.journalPath)).size;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
       journalExists = false;
@@ -134,10 +134,20 @@ export class LowdbStore implements Store {
       throw new StoreCorruptError(`${this.journalPath} is missing but state.json is at seq ${snapshot.seq}. Restore the journal from a backup; refusing to start with a gap in the audit journal.`);
     }
 
-    const { events, goodBytes, torn } = parseJournal(text, this.journalPath);
+    // Start reading where the snapshot ends, so a restart costs the tail, not the whole history;
+    // if the journal does not line up with the snapshot there, read it all and let the checks below say why.
+    let start = snapshot && journalExists ? await this.snapshotEnd(snapshot, fileSize) : 0;
+    let text = journalExists ? await readFrom(this.journalPath, start, fileSize) : '';
+    let parsed = parseJournal(text, this.journalPath);
+    if (start > 0 && snapshot && parsed.events.length > 0 && parsed.events[0]?.seq !== snapshot.seq + 1) {
+      start = 0;
+      text = await readFrom(this.journalPath, 0, fileSize);
+      parsed = parseJournal(text, this.journalPath);
+    }
+    const { events, goodBytes, torn } = parsed;
     if (torn) {
       warnings.push(`journal.jsonl ended with a torn write (${Buffer.byteLength(text) - goodBytes} bytes never acknowledged); cut it back to the last whole event`);
-      await truncate(this.journalPath, goodBytes);
+      await truncate(this.journalPath, start + goodBytes);
     }
     if (snapshotProblem) {
       const first = events[0];
@@ -153,15 +163,17 @@ export class LowdbStore implements Store {
       if (e.seq !== expected) throw new StoreCorruptError(`journal.jsonl has a gap: expected seq ${expected}, found ${e.seq}. Restore it from a backup.`);
       expected += 1;
     }
-    const lastJournalSeq = events.at(-1)?.seq ?? 0;
+    // Reading from the snapshot's end, snapshotEnd() has checked that the journal reaches the snapshot's seq.
+    const lastJournalSeq = events.at(-1)?.seq ?? (start > 0 ? after : 0);
     if (snapshot && lastJournalSeq < snapshot.seq) {
       throw new StoreCorruptError(`state.json is at seq ${snapshot.seq} but journal.jsonl ends at seq ${lastJournalSeq}. Restore the journal from a backup.`);
     }
 
-    this.size = goodBytes;
+    this.size = start + goodBytes;
     this.lastSeq = lastJournalSeq;
+    // Events before `start` are not indexed: readJournal scans them from the file's start.
     this.index = [];
-    let offset = 0;
+    let offset = start;
     for (const [i, line] of splitLines(text.slice(0, goodBytes)).entries()) {
       if (i % INDEX_EVERY === 0 && events[i]) this.index.push({ seq: (events[i] as StoredEvent).seq, offset });
       offset += Buffer.byteLength(line) + 1;
@@ -172,6 +184,27 @@ export class LowdbStore implements Store {
     this.broken = null;
     const { journal_offset: _offset, ...plain } = snapshot ?? ({} as SnapshotFile);
     return { snapshot: snapshot ? (plain as Snapshot) : null, events: tail, warnings };
+  }
+
+  /**
+   * Where the snapshot ends in the journal, if the journal agrees: the byte at `journal_offset`
+   * starts a line and the event just before it has the snapshot's seq. 0 (read everything) otherwise.
+   */
+  private async snapshotEnd(snapshot: SnapshotFile, fileSize: number): Promise<number> {
+    const offset = snapshot.journal_offset;
+    if (!Number.isSafeInteger(offset) || offset <= 0 || offset > fileSize) return 0;
+    const window = Math.min(offset, 256 * 1024);
+    const before = await readFrom(this.journalPath, offset - window, offset);
+    if (!before.endsWith('\n')) return 0;
+    const lines = before.slice(0, -1).split('\n');
+    // The window may start mid-line; only the last line matters and it must be whole.
+    if (lines.length < 2 && window < offset) return 0;
+    try {
+      const last = JSON.parse(lines.at(-1) as string) as StoredEvent;
+      return last.seq === snapshot.seq ? offset : 0;
+    } catch {
+      return 0;
+    }
   }
 
   async append(events: readonly StoredEvent[]): Promise<void> {
@@ -275,6 +308,24 @@ export class LowdbStore implements Store {
     } catch {
       return 0;
     }
+  }
+}
+
+/** The file's bytes from `start` to `end` as text. */
+async function readFrom(path: string, start: number, end: number): Promise<string> {
+  if (end <= start) return '';
+  const handle = await open(path, 'r');
+  try {
+    const buffer = Buffer.alloc(end - start);
+    let read = 0;
+    while (read < buffer.length) {
+      const { bytesRead } = await handle.read(buffer, read, buffer.length - read, start + read);
+      if (bytesRead === 0) break;
+      read += bytesRead;
+    }
+    return buffer.toString('utf8', 0, read);
+  } finally {
+    await handle.close();
   }
 }
 

@@ -1,0 +1,92 @@
+/**
+ * The coordinator under test, in its own process: `startCoordinator` on the lowdb store in the
+ * data directory it is given (the same code path as `owp coordinator`), plus what only a benchmark
+ * needs: the event-loop delay histogram (perf_hooks), CPU and memory, answered over IPC.
+ * The runner bundles this file with esbuild so a restart is timed like the built CLI, not tsx.
+ */
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { startCoordinator } from '../coordinator/server.ts';
+import { serveParent } from './lib/children.ts';
+
+interface Settings {
+  data_dir: string;
+  sweep_interval_ms?: number;
+}
+
+const settings = JSON.parse(process.env.OWP_BENCH_COORDINATOR ?? '{}') as Settings;
+if (!settings.data_dir) throw new Error('OWP_BENCH_COORDINATOR must name a data_dir');
+
+// The histogram records the time between timer wake-ups (period + lag), so the period is subtracted.
+const LOOP_SAMPLE_MS = 1;
+const loopDelay = monitorEventLoopDelay({ resolution: LOOP_SAMPLE_MS });
+const lagMs = (ns: number): number => Math.max(0, ns / 1e6 - LOOP_SAMPLE_MS);
+loopDelay.enable();
+let cpuBase = process.cpuUsage();
+let wallBase = performance.now();
+let rssPeak = 0;
+const rssTimer = setInterval(() => {
+  rssPeak = Math.max(rssPeak, process.memoryUsage.rss());
+}, 250);
+rssTimer.unref();
+
+const started = await startCoordinator({
+  config: {
+    port: 0,
+    host: '127.0.0.1',
+    store: 'lowdb',
+    data_dir: settings.data_dir,
+    ...(settings.sweep_interval_ms ? { sweep_interval_ms: settings.sweep_interval_ms } : {}),
+  },
+  log: (line) => console.error(line),
+});
+const servingAtMs = performance.now();
+
+function stats(): Record<string, number> {
+  const cpu = process.cpuUsage(cpuBase);
+  const wallMs = performance.now() - wallBase;
+  const rss = process.memoryUsage.rss();
+  rssPeak = Math.max(rssPeak, rss);
+  return {
+    event_loop_lag_p50_ms: lagMs(loopDelay.percentile(50)),
+    event_loop_lag_p99_ms: lagMs(loopDelay.percentile(99)),
+    event_loop_lag_max_ms: lagMs(loopDelay.max),
+    cpu_pct: ((cpu.user + cpu.system) / 1000 / wallMs) * 100,
+    rss_mb: rss / 1024 / 1024,
+    rss_peak_mb: rssPeak / 1024 / 1024,
+    heap_used_mb: process.memoryUsage().heapUsed / 1024 / 1024,
+    window_ms: wallMs,
+    sockets: started.coordinator.io.engine.clientsCount,
+    journal_seq: started.coordinator.runtime.engine.state.seq,
+  };
+}
+
+serveParent({
+  stats: () => stats(),
+  /** Starts a measurement window: clears the histogram and the CPU baseline. */
+  reset: () => {
+    loopDelay.reset();
+    cpuBase = process.cpuUsage();
+    wallBase = performance.now();
+    rssPeak = process.memoryUsage.rss();
+    return stats();
+  },
+});
+
+let stopping = false;
+const stop = async (): Promise<void> => {
+  if (stopping) return;
+  stopping = true;
+  await started.coordinator.close();
+  process.exit(0);
+};
+process.on('SIGTERM', () => void stop());
+process.on('SIGINT', () => void stop());
+
+process.send?.({
+  type: 'ready',
+  url: started.url,
+  adminToken: started.adminToken,
+  /** From process start (performance.timeOrigin) to listening, as this process saw it. */
+  serving_after_ms: servingAtMs,
+  warnings: started.coordinator.runtime.warnings,
+});

@@ -1,0 +1,43 @@
+/**
+ * Bundles the benchmark's processes with esbuild so they start like the built CLI: the coordinator
+ * under test (its restart is timed), the load generators and the peers' workers (many are started;
+ * tsx would add its transform to each start). Packages stay external and resolve at run time: the
+ * peers' bundles live in bench/node_modules so `bullmq` and `graphile-worker` resolve from there.
+ */
+import { build } from 'esbuild';
+import { join } from 'node:path';
+
+const common = {
+  bundle: true,
+  platform: 'node' as const,
+  format: 'esm' as const,
+  target: 'node20',
+  sourcemap: true,
+  logLevel: 'warning' as const,
+  packages: 'external' as const,
+};
+
+export interface Bundles {
+  coordinator: string;
+  fleet: string;
+  echo: string;
+}
+
+export async function bundleRunners(root: string): Promise<Bundles> {
+  const out = join(root, '.cache', 'bench');
+  const entries = { coordinator: 'coordinator-process.ts', fleet: 'load/owp-fleet.ts', echo: 'load/echo-server.ts' };
+  const bundles = {} as Bundles;
+  await Promise.all(Object.entries(entries).map(async ([key, entry]) => {
+    const outfile = join(out, `${key}.mjs`);
+    await build({ ...common, entryPoints: [join(root, 'bench', entry)], outfile });
+    bundles[key as keyof Bundles] = outfile;
+  }));
+  return bundles;
+}
+
+/** Bundles a peer's worker next to the peer packages it imports at run time. */
+export async function bundlePeer(root: string, entry: string, name: string): Promise<string> {
+  const outfile = join(root, 'bench', 'node_modules', '.owp-bench', `${name}.mjs`);
+  await build({ ...common, entryPoints: [join(root, 'bench', entry)], outfile });
+  return outfile;
+}
