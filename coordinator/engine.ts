@@ -972,16 +972,46 @@ export class Engine {
       if (pool.length === 0) return 0;
       let offers = 0;
       const poolSet = new Set(pool);
+      // Within one pass a worker only gets less eligible (offers use its capacity, and it leaves the
+      // pool), so a task signature no idle worker could take stays untakeable: 10,000 ready tasks of a
+      // skill nobody online has cost one scan of the pool, not 10,000.
+      const untakeable = new Set<string>();
+      // Ready tasks grouped by signature, groups ordered by their best task (built once, when needed).
+      let groups: Array<{ repo: RepoRuntime; tasks: TaskRecord[]; best: TaskRecord }> | undefined;
+      const readyBySignature = (): Array<{ repo: RepoRuntime; tasks: TaskRecord[]; best: TaskRecord }> => {
+        if (groups) return groups;
+        const bySignature = new Map<string, { repo: RepoRuntime; tasks: TaskRecord[]; best: TaskRecord }>();
+        for (const repo of this.state.repos.values()) {
+          for (const taskId of repo.ready) {
+            const task = this.state.tasks.get(taskId) as TaskRecord;
+            const signature = schedulingSignature(task);
+            const group = bySignature.get(signature);
+            if (group) group.tasks.push(task);
+            else bySignature.set(signature, { repo, tasks: [task], best: task });
+          }
+        }
+        groups = [...bySignature.values()].sort((a, b) => b.best.priority - a.best.priority || a.best.created_at - b.best.created_at);
+        return groups;
+      };
       const tryTask = (task: TaskRecord, repo: RepoRuntime): boolean => {
         if (task.state !== 'ready') return false;
         if (this.repoReasons(task, repo, { alreadyCounted: false }).length > 0) return false;
+        const signature = schedulingSignature(task);
+        if (untakeable.has(signature)) return false;
         let best: WorkerRuntime | undefined;
+        let skippedPassed = false;
         for (const w of poolSet) {
-          if (this.hasPassed(task.id, w.record.id)) continue;
+          if (this.hasPassed(task.id, w.record.id)) {
+            skippedPassed = true;
+            continue;
+          }
           if (best && w.lastOfferAt >= best.lastOfferAt) continue;
           if (this.workerReasons(task, w, { holdingTask: false, forOffer: true }).length === 0) best = w;
         }
-        if (!best) return false;
+        if (!best) {
+          if (!skippedPassed) untakeable.add(signature);
+          return false;
+        }
         this.makeOffer(task, best, repo);
         poolSet.delete(best);
         offers += 1;
@@ -1009,21 +1039,19 @@ export class Engine {
       for (const id of workers) {
         const w = this.state.workers.get(id);
         if (!w || !poolSet.has(w)) continue;
-        // Offer this worker the best ready task it qualifies for, across repos.
+        // Offer this worker the best ready task it qualifies for, across repos: one eligibility check
+        // per task signature, in the order of each signature's best task.
         let bestTask: TaskRecord | undefined;
         let bestRepo: RepoRuntime | undefined;
-        for (const repo of this.state.repos.values()) {
-          if (repo.settings.paused || repo.ready.length === 0 || this.budget(repo).throttled) continue;
-          for (const taskId of repo.ready) {
-            const task = this.state.tasks.get(taskId) as TaskRecord;
-            if (bestTask && (task.priority < bestTask.priority || (task.priority === bestTask.priority && task.created_at >= bestTask.created_at))) break;
-            if (this.hasPassed(task.id, id)) continue;
-            if (this.repoReasons(task, repo, { alreadyCounted: false }).length > 0) continue;
-            if (this.workerReasons(task, w, { holdingTask: false, forOffer: true }).length > 0) continue;
-            bestTask = task;
-            bestRepo = repo;
-            break;
-          }
+        for (const group of readyBySignature()) {
+          if (bestTask) break;
+          if (group.repo.settings.paused || this.budget(group.repo).throttled) continue;
+          const first = group.tasks.find((t) => t.state === 'ready' && !this.hasPassed(t.id, id));
+          if (!first) continue;
+          if (this.repoReasons(first, group.repo, { alreadyCounted: false }).length > 0) continue;
+          if (this.workerReasons(first, w, { holdingTask: false, forOffer: true }).length > 0) continue;
+          bestTask = first;
+          bestRepo = group.repo;
         }
         if (bestTask && bestRepo) {
           this.makeOffer(bestTask, w, bestRepo);
@@ -1114,6 +1142,11 @@ export class Engine {
     }
     this.dirtyAll = true;
   }
+}
+
+/** Everything worker eligibility reads from a task (capacity, skills, trust, repo policy by area and tier). */
+function schedulingSignature(task: TaskRecord): string {
+  return `${task.repo}\u0000${task.area ?? ''}\u0000${task.tier}\u0000${task.effort}\u0000${[...task.skills].sort().join(',')}`;
 }
 
 function summarizeWorkerReason(task: TaskRecord, r: Reasoned): string {

@@ -71,3 +71,15 @@ test('offers go by priority, then age', () => {
   h.settle();
   assert.equal(h.offerOf(b)?.task_id, old);
 });
+
+test('scheduling many tasks that no idle worker can take still offers the one that fits, in order', () => {
+  const h = new EngineHarness();
+  h.repo('o/r', { max_open_prs: 100, max_new_prs_per_hour: 100 });
+  for (let i = 0; i < 500; i += 1) h.task('o/r', { skills: ['rust'], area: `native${i % 7}` });
+  const docs = h.task('o/r', { skills: ['docs'] });
+  const later = h.task('o/r', { skills: ['docs'] });
+  const workers = Array.from({ length: 50 }, () => h.worker({ skills: ['docs'], capacity: 1 }));
+  h.settle();
+  const offered = workers.map((w) => h.offerOf(w)?.task_id).filter(Boolean).sort();
+  assert.deepEqual(offered, [docs, later].sort(), 'the two docs tasks are offered despite 500 untakeable ones ahead of them');
+});
