@@ -16,6 +16,14 @@ CODE_SERVER_VERSION="4.139.1"
 
 log() { printf 'e2e-setup: %s\n' "$*"; }
 
+# Under `npm run test:e2e` the parent npm exports its config as npm_config_* variables, and a nested
+# npm reads them as its own config: code-server's postinstall then sees the parent's
+# npm_config_user_agent ("node/v20") and refuses to build. The nested installs start clean.
+clear_npm_env() {
+  local name
+  for name in $(env | sed -n 's/^\(npm_[A-Za-z0-9_]*\)=.*/\1/p'); do unset "$name"; done
+}
+
 as_root() {
   if [ "$(id -u)" = "0" ]; then "$@"; else sudo "$@"; fi
 }
@@ -38,7 +46,7 @@ if [ ! -x "$NODE_HOME/bin/node" ] || ! "$NODE_HOME/bin/node" --version | grep -q
   rm -rf "$NODE_DIR"
   mkdir -p "$NODE_DIR"
   printf '{ "private": true, "allowScripts": { "node": true } }\n' >"$NODE_DIR/package.json"
-  (cd "$NODE_DIR" && npm install --no-audit --no-fund --save-exact "node@$NODE_VERSION")
+  (clear_npm_env && cd "$NODE_DIR" && npm install --no-audit --no-fund --save-exact "node@$NODE_VERSION")
 fi
 "$NODE_HOME/bin/node" --version >/dev/null
 
@@ -50,6 +58,7 @@ if [ ! -f "$CODE_SERVER_STAMP" ]; then
   mkdir -p "$CODE_SERVER_DIR"
   printf '{ "private": true, "allowScripts": { "code-server": true } }\n' >"$CODE_SERVER_DIR/package.json"
   (
+    clear_npm_env
     cd "$CODE_SERVER_DIR"
     export PATH="$NODE_HOME/bin:$PATH"
     export npm_config_nodedir="$NODE_HOME"
