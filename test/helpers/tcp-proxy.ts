@@ -33,18 +33,19 @@ export async function startTcpProxy(targetUrl: string): Promise<TcpProxy> {
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
+  const cut = (): void => {
+    down = true;
+    for (const s of open) s.destroy();
+    open.clear();
+  };
   return {
     url: `http://127.0.0.1:${port}`,
-    cut() {
-      down = true;
-      for (const s of open) s.destroy();
-      open.clear();
-    },
+    cut,
     restore() {
       down = false;
     },
     close() {
-      this.cut();
+      cut();
       return new Promise((resolve) => server.close(() => resolve()));
     },
   };
