@@ -55,6 +55,8 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
   private writing = false;
   private idle: Array<() => void> = [];
   private degraded: Error | null = null;
+  /** Seq of the last event known to be on disk. */
+  private durableSeq = 0;
   private closed = false;
   private sweepTimer: NodeJS.Timeout | undefined;
   private snapshotTimer: NodeJS.Timeout | undefined;
@@ -80,6 +82,7 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
   static async open(options: RuntimeOptions): Promise<Runtime> {
     const { engine, warnings } = await Runtime.recover(options);
     const runtime = new Runtime(options, engine);
+    runtime.durableSeq = engine.state.seq;
     runtime.warnings.push(...warnings);
     for (const token of options.adminTokens ?? []) await runtime.commit(runtime.engine.bootstrapAdmin(token));
     if (options.timers !== false) runtime.startTimers();
@@ -191,6 +194,7 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
         try {
           if (this.degraded) throw this.degraded;
           await this.store.append(batch);
+          this.durableSeq = (batch.at(-1) as StoredEvent).seq;
           this.eventsSinceSnapshot += batch.length;
           for (const w of waiters) w.resolve();
         } catch (error) {
@@ -245,6 +249,7 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
   /** Rebuilds the engine from the store (after a storage failure), keeping live sockets online. */
   private async reload(): Promise<void> {
     const { engine, warnings } = await Runtime.recover(this.options);
+    this.durableSeq = engine.state.seq;
     this.warnings.push(...warnings);
     this.engine = engine;
     this.recent = [];
@@ -335,7 +340,7 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
       (repo === undefined || e.repo === repo) && (principal.admin || (e.repo !== undefined ? scopeCovers(principal.repos, e.repo) : e.type.startsWith('worker.')));
     const out: JournalEvent[] = [];
     let cursor = after;
-    const durableSeq = this.engine.state.seq - this.queue.length;
+    const durableSeq = this.durableSeq;
     while (out.length < limit && cursor < durableSeq) {
       const batch = await this.readRaw(cursor, 1000);
       if (batch.length === 0) break;
@@ -346,7 +351,8 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
         if (out.length >= limit) break;
       }
     }
-    return { events: out, last_seq: this.engine.state.seq };
+    // The journal as it is on disk: events still being written are neither served nor counted.
+    return { events: out, last_seq: durableSeq };
   }
 
   /** A finished task that left the live state: read back from its task.archived event. */

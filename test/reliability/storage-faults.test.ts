@@ -52,3 +52,29 @@ test('a full disk: the coordinator refuses changes (UNAVAILABLE) instead of ackn
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('journal.read serves and counts only what is on disk, never a batch still being written', async () => {
+  const dir = tempDir();
+  let hold: (() => void) | undefined;
+  const store = new LowdbStore(dir, { beforeWrite: () => (hold ? new Promise<void>((resolve) => { const release = hold; hold = undefined; release?.(); setTimeout(resolve, 300); }) : undefined) });
+  const coordinator = await createCoordinator({ store, clock: new SystemClock(), adminTokens: ['owpm_j'], sweepIntervalMs: 50 });
+  const url = await coordinator.listen(0);
+  const admin = new HttpClient({ baseUrl: url, token: 'owpm_j' });
+  try {
+    await admin.call('repo.configure', { repo: 'j/repo' });
+    const before = await admin.call('journal.read', { after_seq: 0 });
+    const writing = new Promise<void>((resolve) => (hold = resolve));
+    const slow = admin.call('task.create', { repo: 'j/repo', title: 'in flight' });
+    await writing; // the write of task.created has started but is not on disk
+    const during = await admin.call('journal.read', { after_seq: 0 });
+    assert.equal(during.last_seq, before.last_seq, 'last_seq does not count the event being written');
+    assert.ok(!during.events.some((e) => e.type === 'task.created'), 'the event being written is not served');
+    await slow;
+    const after = await admin.call('journal.read', { after_seq: 0 });
+    assert.ok(after.events.some((e) => e.type === 'task.created'));
+    assert.ok(after.last_seq > before.last_seq);
+  } finally {
+    await coordinator.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
