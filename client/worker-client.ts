@@ -318,7 +318,10 @@ export class WorkerClient extends EventEmitter<WorkerClientEvents> {
   private trackLease(lease: Lease): void {
     this.leases.set(lease.lease_id, lease);
     if (this.options.autoHeartbeat === false || this.timers.has(lease.lease_id)) return;
-    const timer = setInterval(() => void this.heartbeat(lease.lease_id), Math.max(200, lease.heartbeat_interval_ms));
+    // No ticks while disconnected: they would queue and all fire at once on reconnect; hello renews resumed leases.
+    const timer = setInterval(() => {
+      if (this.state === 'connected') void this.heartbeat(lease.lease_id);
+    }, Math.max(200, lease.heartbeat_interval_ms));
     timer.unref?.();
     this.timers.set(lease.lease_id, timer);
   }
