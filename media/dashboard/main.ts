@@ -11,6 +11,7 @@ import { MetricCharts } from './charts.ts';
 import { isPlausibleToken, readConfig, storeToken, type DashboardConfig } from './config.ts';
 import { LiveJournal, type LiveState } from './live.ts';
 import { MetricsHistory } from './metrics-history.ts';
+import { DASHBOARD_ROOT_ID } from './shell.ts';
 import { DashboardModel } from './model.ts';
 import { DashboardView, type ConnectionLabel } from './view.ts';
 
@@ -308,5 +309,5 @@ class DashboardApp {
 }
 
 const script = document.currentScript;
-const root = document.getElementById('owp-dashboard') ?? document.body.appendChild(document.createElement('main'));
+const root = document.getElementById(DASHBOARD_ROOT_ID) ?? document.body.appendChild(document.createElement('main'));
 void new DashboardApp(root, readConfig(script)).start();
