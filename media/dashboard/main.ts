@@ -13,7 +13,8 @@ import { LiveJournal, type LiveState } from './live.ts';
 import { MetricsHistory } from './metrics-history.ts';
 import { DASHBOARD_ROOT_ID } from './shell.ts';
 import { DashboardModel } from './model.ts';
-import { DashboardView, type ConnectionLabel } from './view.ts';
+import type { ConnectionLabel } from './panels/panel.ts';
+import { DashboardView } from './view.ts';
 
 /** Renders are batched: at most one per this many ms however fast events arrive. */
 const MIN_RENDER_INTERVAL_MS = 300;
