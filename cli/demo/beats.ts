@@ -14,7 +14,7 @@ import { HttpClient } from '../../client/http-client.ts';
 import { dashboardUrl } from '../commands/coordinator.ts';
 import { formatDuration } from '../output.ts';
 import { createDemoRemote } from './demo-repo.ts';
-import { startGithubLike } from './github-like.ts';
+import { startFakeGitHub } from './github/server.ts';
 import { readJournalStory } from './journal-story.ts';
 import { followJournal } from './narration.ts';
 import { listenToPresenter, playUntil, sleep } from './play.ts';
@@ -49,8 +49,13 @@ async function setTheStage(scene: DemoScene): Promise<void> {
   const adminPrincipal = coordinator.runtime.authenticate(started.adminToken) as Principal;
   const admin = new HttpClient({ baseUrl: url, token: started.adminToken });
   const remote = await createDemoRemote(join(dataDir, 'git'));
-  const githubToken = `ghp_demo${randomBytes(12).toString('hex')}`;
-  const github = await startGithubLike({ repos: { [DEMO_REPO]: remote }, tokens: [githubToken] });
+  // Each volunteer opens PRs as themselves, with a token of their own; the maintainer merges in git.
+  const githubTokens = new Map(DEMO_WORKERS.map((w) => [w.login, `ghp_demo${randomBytes(12).toString('hex')}`]));
+  const github = await startFakeGitHub({
+    layout: 'enterprise',
+    tokens: [...githubTokens].map(([login, token]) => ({ token, login })),
+    repos: [{ full_name: DEMO_REPO, git: remote }],
+  });
   await seedDemo(coordinator.runtime, adminPrincipal);
   const maxOpenPrs = 3;
   await admin.call('repo.configure', {
@@ -64,7 +69,7 @@ async function setTheStage(scene: DemoScene): Promise<void> {
   const { tasks: seeded } = await admin.call('task.list', { repo: DEMO_REPO, limit: 1000 });
   const areas = [...new Set(seeded.map((task) => task.area).filter(Boolean))];
   const titles = new Map(seeded.map((task) => [task.id, task.title]));
-  scene.stage = { started, url, admin, adminPrincipal, remote, github, githubToken, titles, unfollow: () => undefined };
+  scene.stage = { started, url, admin, adminPrincipal, remote, github, githubTokens, titles, unfollow: () => undefined };
   scene.say(c.dim('setup '), `coordinator on ${url} (lowdb store in ${join(dataDir, 'coordinator')})`);
   scene.say(c.dim('setup '), `${DEMO_REPO}: ${seeded.length} ready tasks across areas ${areas.join(', ')}; git remote ${remote}`);
   scene.say(c.dim('setup '), `review budget: max_open_prs ${maxOpenPrs}; heartbeat timeout ${formatDuration(scene.heartbeatTimeoutMs)}; gates tests + lint`);
@@ -76,12 +81,11 @@ async function setTheStage(scene: DemoScene): Promise<void> {
 
 /** The simulated volunteers register, clone and connect; from here they take offers on their own. */
 async function volunteersJoin(scene: DemoScene): Promise<void> {
-  const { url, admin, github, githubToken, remote } = scene.stage;
+  const { url, admin, github, githubTokens, remote } = scene.stage;
   const ctx = {
     coordinatorUrl: url,
     admin,
-    githubApiUrl: github.apiUrl,
-    githubToken,
+    githubApiUrl: github.url,
     remote,
     workDir: join(scene.dataDir, 'volunteers'),
     thinkMs: scene.t(BASE.thinkMs),
@@ -89,7 +93,7 @@ async function volunteersJoin(scene: DemoScene): Promise<void> {
     say: (w: SimWorker, message: string) => scene.say(scene.who(w.workerId), scene.c.dim(message)),
   };
   for (const spec of DEMO_WORKERS) {
-    const worker = new SimWorker(spec, ctx);
+    const worker = new SimWorker(spec, { ...ctx, githubToken: githubTokens.get(spec.login) as string });
     scene.workers.push(worker);
     await worker.register();
     scene.names.set(worker.workerId, spec.login);

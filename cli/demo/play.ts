@@ -99,7 +99,7 @@ async function maintainerTick(scene: DemoScene): Promise<void> {
   const oldest = tasks.filter((task) => task.pr?.number).sort((a, b) => (a.pr!.opened_at ?? 0) - (b.pr!.opened_at ?? 0))[0];
   if (!oldest || Date.now() - (oldest.pr!.opened_at ?? 0) < scene.t(BASE.reviewAfterMs)) return;
   scene.lastMergeAt = Date.now();
-  await github.merge(oldest.pr!.number!, DEMO_REPO);
+  await github.merge(DEMO_REPO, oldest.pr!.number!);
   await admin.call('task.complete', { task_id: oldest.id, outcome: 'merged' });
 }
 

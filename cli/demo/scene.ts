@@ -8,7 +8,7 @@ import type { Started } from '../../coordinator/server.ts';
 import type { HttpClient } from '../../client/http-client.ts';
 import { oneLine } from '../../client/prompt.ts';
 import type { Output } from '../output.ts';
-import type { GithubLike } from './github-like.ts';
+import type { FakeGitHub } from './github/server.ts';
 import type { JournalStory } from './journal-story.ts';
 import type { SimWorker, SimWorkerSpec } from './sim-worker.ts';
 
@@ -54,8 +54,10 @@ export interface Stage {
   admin: HttpClient;
   adminPrincipal: Principal;
   remote: string;
-  github: GithubLike;
-  githubToken: string;
+  /** The GitHub-shaped server (Enterprise layout), its repo backed by the git remote. */
+  github: FakeGitHub;
+  /** Each volunteer's GitHub token, by login. */
+  githubTokens: Map<string, string>;
   titles: Map<string, string>;
   /** Stops narrating the journal. */
   unfollow(): void;

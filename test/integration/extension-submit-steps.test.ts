@@ -12,7 +12,7 @@ import type { Lease, PullRequestInfo, Task } from '../../protocol/model.ts';
 import { commitAll, git, push } from '../../client/git.ts';
 import { Submitter, type Checkout, type Notice, type SubmitIO, type SubmitNote } from '../../extension/logic/submit-steps.ts';
 import { tempDir } from '../helpers/coordinator.ts';
-import { startFakeGitHub, type FakeGitHub } from '../helpers/fake-github.ts';
+import { startFakeGitHub, type FakeGitHub } from '../../cli/demo/github/server.ts';
 
 const REPO = 'acme/site';
 const TOKEN = 'ghp_alicetoken0000';
