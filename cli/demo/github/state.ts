@@ -6,8 +6,6 @@
 import { createHash } from 'node:crypto';
 import { Access } from './access.ts';
 import {
-  GitHubApiError,
-  closingReferences,
   iso,
   lower,
   notFound,
@@ -22,6 +20,7 @@ import {
   type TokenInfo,
   type WebhookDelivery,
 } from './model.ts';
+import { closePull, createPull, mergePull } from './pull-requests.ts';
 import { Shapes, type ShapeSource } from './shapes.ts';
 import { Webhooks } from './webhooks.ts';
 
@@ -162,35 +161,12 @@ export class FakeGitHubState implements ShapeSource {
    * backed by git is merged there first (the server's `merge`), which passes the merge commit.
    */
   mergePull(fullName: string, number: number, by?: string, mergeCommitSha?: string): FakePull {
-    const repo = this.repo(fullName);
-    const pr = this.pullOf(repo, number);
-    if (pr.state !== 'open') throw new Error(`PR #${number} is not open`);
-    const now = iso(Date.now());
-    pr.state = 'closed';
-    pr.closed_at = now;
-    pr.updated_at = now;
-    pr.pull.merged_at = now;
-    pr.pull.merged_by = by ?? repo.owner;
-    pr.pull.merge_commit_sha = mergeCommitSha ?? this.sha(`merge ${repo.id} ${number} ${now}`);
-    this.deliver('pull_request', 'closed', repo, { number, pull_request: this.shapes.pull(repo, pr) }, by ?? repo.owner);
-    if (pr.pull.base_ref === repo.default_branch) {
-      for (const n of closingReferences(`${pr.title}\n${pr.body ?? ''}`)) {
-        const target = repo.issues.get(n);
-        if (target && !target.pull && target.state === 'open') this.updateIssue(fullName, n, { state: 'closed' }, by ?? repo.owner);
-      }
-    }
-    return pr;
+    return mergePull(this, this.repo(fullName), number, by, mergeCommitSha);
   }
 
   /** Closes a PR without merging. */
   closePull(fullName: string, number: number, by?: string): void {
-    const repo = this.repo(fullName);
-    const pr = this.pullOf(repo, number);
-    if (pr.state !== 'open') throw new Error(`PR #${number} is not open`);
-    pr.state = 'closed';
-    pr.closed_at = iso(Date.now());
-    pr.updated_at = pr.closed_at;
-    this.deliver('pull_request', 'closed', repo, { number, pull_request: this.shapes.pull(repo, pr) }, by ?? repo.owner);
+    closePull(this, this.repo(fullName), number, by);
   }
 
   /** Marks every commit of a PR's head branch signed (verified) or not. */
@@ -295,43 +271,7 @@ export class FakeGitHubState implements ShapeSource {
   }
 
   createPull(repo: FakeRepo, login: string, fields: { head: string; base: string; title: string; body?: string; draft?: boolean }): FakePull {
-    const [headOwner, headRef] = fields.head.includes(':') ? (fields.head.split(':', 2) as [string, string]) : [repo.owner, fields.head];
-    const invalid = (field: string, code = 'invalid'): GitHubApiError =>
-      new GitHubApiError(422, 'Validation Failed', { errors: [{ resource: 'PullRequest', field, code }], documentation_url: 'https://docs.github.com/rest/pulls/pulls#create-a-pull-request' });
-    if (!repo.branches.has(fields.base)) throw invalid('base');
-    if (!repo.branches.has(headRef)) {
-      // A repo backed by git has exactly its pushed branches (routes load them before this).
-      if (this.branchPolicy === 'listed' || repo.git) throw invalid('head');
-      this.addBranch(`${repo.owner}/${repo.name}`, headRef, { commits: [{ author: login }] });
-    }
-    for (const existing of repo.issues.values()) {
-      if (existing.pull && existing.state === 'open' && existing.pull.head_ref === headRef && lower(existing.pull.head_owner) === lower(headOwner)) {
-        throw new GitHubApiError(422, 'Validation Failed', {
-          errors: [{ resource: 'PullRequest', code: 'custom', message: `A pull request already exists for ${headOwner}:${headRef}.` }],
-          documentation_url: 'https://docs.github.com/rest/pulls/pulls#create-a-pull-request',
-        });
-      }
-    }
-    const now = iso(Date.now());
-    const pr: FakePull = {
-      number: repo.next_number++,
-      title: fields.title,
-      body: fields.body ?? null,
-      user: login,
-      labels: [],
-      state: 'open',
-      state_reason: null,
-      locked: false,
-      assignees: [],
-      created_at: now,
-      updated_at: now,
-      closed_at: null,
-      comments: 0,
-      pull: { head_ref: headRef, head_owner: headOwner, base_ref: fields.base, draft: fields.draft ?? false, merged_at: null, merged_by: null, merge_commit_sha: null },
-    };
-    repo.issues.set(pr.number, pr);
-    this.deliver('pull_request', 'opened', repo, { number: pr.number, pull_request: this.shapes.pull(repo, pr) }, login);
-    return pr;
+    return createPull(this, repo, login, fields);
   }
 
   branchCommits(repo: FakeRepo, ref: string): FakeCommit[] {
@@ -372,7 +312,8 @@ export class FakeGitHubState implements ShapeSource {
     return repo;
   }
 
-  private id(): number {
+  /** A fresh id for a user, repo, label or comment. */
+  id(): number {
     this.nextId += 1;
     return this.nextId;
   }
@@ -381,7 +322,8 @@ export class FakeGitHubState implements ShapeSource {
     return { sha: this.sha(message), message, author, verified, date: iso(Date.now()) };
   }
 
-  private deliver(event: string, action: string, repo: FakeRepo, payload: Record<string, unknown>, sender: string): void {
+  /** Delivers the webhook GitHub sends for a change (when webhooks are set up). */
+  deliver(event: string, action: string, repo: FakeRepo, payload: Record<string, unknown>, sender: string): void {
     if (!this.webhooks.enabled) return;
     this.webhooks.deliver(event, action, { ...payload, repository: this.shapes.repo(repo, null), sender: this.shapes.user(sender) });
   }
