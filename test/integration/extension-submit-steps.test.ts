@@ -38,7 +38,7 @@ let github: FakeGitHub;
 let worlds = 0;
 
 before(async () => {
-  github = await startFakeGitHub({ tokens: [{ token: TOKEN, login: 'alice' }], repos: [REPO] });
+  github = await startFakeGitHub({ tokens: [{ token: TOKEN, login: 'alice' }], repos: [{ full_name: REPO, collaborators: ['alice'] }] });
 });
 
 after(async () => {
@@ -111,7 +111,7 @@ async function world(): Promise<World> {
       forget: async () => void (w.note = {}),
       setBusy: (_id, label) => void (label === undefined ? delete w.note.busy : (w.note.busy = label)),
     },
-    settings: { githubApiUrl: github.url, githubLogin: 'alice', aiTool: 'claude-code' },
+    settings: { githubApiUrl: github.url, githubLogin: 'alice', aiTool: 'claude-code', pushTarget: 'auto' },
     output: { append: () => undefined, appendLine: () => undefined, show: () => undefined },
     tell: async (notice) => {
       w.told.push(notice);

@@ -55,6 +55,8 @@ export class Shapes {
     ]);
     const openIssues = [...repo.issues.values()].filter((i) => i.state === 'open').length;
     const owner = who && lower(who.login) === lower(repo.owner);
+    // A collaborator with write access may push (GitHub's `permissions.push`), as the owner may.
+    const writer = Boolean(owner) || Boolean(who && repo.collaborators.has(lower(who.login)));
     return {
       ...json,
       id: repo.id,
@@ -65,7 +67,7 @@ export class Shapes {
       open_issues: openIssues,
       open_issues_count: openIssues,
       created_at: repo.created_at,
-      permissions: { admin: Boolean(owner), maintain: Boolean(owner), push: Boolean(owner), triage: Boolean(owner), pull: true },
+      permissions: { admin: Boolean(owner), maintain: Boolean(owner), push: writer, triage: writer, pull: true },
     };
   }
 
