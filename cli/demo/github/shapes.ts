@@ -6,6 +6,7 @@
  */
 import type { FakeComment, FakeCommit, FakeIssue, FakeRepo, PullData, TokenInfo } from './model.ts';
 import { lower } from './model.ts';
+import { pullNodeId } from './node-ids.ts';
 import { ISSUE_TEMPLATE, LABEL_TEMPLATE, REPOSITORY_TEMPLATE, USER_TEMPLATE } from './templates.ts';
 
 /** What the shapes read from the state. */
@@ -137,7 +138,7 @@ export class Shapes {
     const json: Record<string, unknown> = {
       url: `${api}/pulls/${pr.number}`,
       id: pr.number + repo.id * 100_000,
-      node_id: 'MDA6RW50aXR5MQ==',
+      node_id: pullNodeId(repo, pr.number),
       html_url: `${html}/pull/${pr.number}`,
       diff_url: `${html}/pull/${pr.number}.diff`,
       patch_url: `${html}/pull/${pr.number}.patch`,
