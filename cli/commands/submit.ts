@@ -15,7 +15,7 @@ import { missingGates, runGates } from '../../client/gates.ts';
 import { commitAll, currentBranch, hasRemote, isGitRepo, parseRemoteUrl, push, remoteUrl, repoRoot } from '../../client/git.ts';
 import { openPullRequest, PullRequestError } from '../../client/pull-request.ts';
 import { GitError } from '../../client/git.ts';
-import { PushError } from '../../client/branch-push.ts';
+import { PushError, pushBranch } from '../../client/branch-push.ts';
 import { ForkError, type PushMode } from '../../client/fork.ts';
 import { GITHUB_API_URL, volunteerOctokit } from '../../client/github-api.ts';
 import { publishBranch } from '../../client/publish.ts';
@@ -256,8 +256,10 @@ async function publish(dir: string, held: HeldTask, task: Task, token: string, a
       dir,
       branch: held.branch,
       pushUpstream: async () => {
-        if (!(await hasRemote(dir))) throw new UsageError(`${dir} has no "origin" remote to push to. Add one, or pass --no-push with --pr-url.`);
-        await push(dir, held.branch);
+        const origin = await remoteUrl(dir);
+        if (!origin) throw new UsageError(`${dir} has no "origin" remote to push to. Add one, or pass --no-push with --pr-url.`);
+        // Over HTTPS the token authenticates the push too (git's own credentials are used otherwise).
+        await pushBranch({ dir, branch: held.branch, url: origin, token, remoteName: 'origin' });
       },
       onProgress: (message) => out.spin(`${message}…`),
     });

@@ -33,7 +33,7 @@ test('the author marks their draft ready for review with GraphQL; no second writ
     });
   });
   await new Promise<void>((resolve) => hook.listen(0, '127.0.0.1', () => resolve()));
-  const gh = await startFakeGitHub({ tokens: TOKENS, repos: [REPO] });
+  const gh = await startFakeGitHub({ tokens: TOKENS, repos: [REPO, { full_name: 'alice/site', fork_of: REPO }] });
   gh.state.webhook = { url: `http://127.0.0.1:${(hook.address() as AddressInfo).port}/`, secret: 'hook-secret' };
   try {
     const number = gh.state.openPull(REPO, 'alice', { head: 'alice:owp/T-1-docs', title: 'Docs', draft: true });
@@ -62,7 +62,7 @@ test('the author marks their draft ready for review with GraphQL; no second writ
 });
 
 test('a stranger, a read-only token and a missing PR are refused with what to do; the PR stays a draft', async () => {
-  const gh = await startFakeGitHub({ tokens: TOKENS, repos: [REPO] });
+  const gh = await startFakeGitHub({ tokens: TOKENS, repos: [REPO, { full_name: 'alice/site', fork_of: REPO }] });
   try {
     const number = gh.state.openPull(REPO, 'alice', { head: 'alice:owp/T-2-docs', title: 'Docs', draft: true });
     const ref = { owner: 'acme', repo: 'site', number };
@@ -83,7 +83,7 @@ test('a stranger, a read-only token and a missing PR are refused with what to do
 });
 
 test('GraphQL as GitHub answers it: 401 without a token, 200 with errors for a bad query, Enterprise at /api/graphql', async () => {
-  const gh = await startFakeGitHub({ tokens: TOKENS, repos: [REPO], layout: 'enterprise' });
+  const gh = await startFakeGitHub({ tokens: TOKENS, repos: [REPO, { full_name: 'alice/site', fork_of: REPO }], layout: 'enterprise' });
   try {
     const origin = gh.url.replace(/\/api\/v3$/, '');
     const post = (body: unknown, token?: string): Promise<Response> =>

@@ -19,6 +19,7 @@ import type { AddressInfo } from 'node:net';
 import { GitBacking } from './git-backing.ts';
 import { DOCS, GitHubApiError, notFound, type FakePull, type RecordedRequest, type TokenInfo } from './model.ts';
 import type { Route } from './router.ts';
+import { FORK_ROUTES } from './routes/forks.ts';
 import { GRAPHQL_ROUTES } from './routes/graphql.ts';
 import { ISSUE_ROUTES } from './routes/issues.ts';
 import { mergePullRequest, PULL_ROUTES } from './routes/pulls.ts';
@@ -28,7 +29,7 @@ import { FakeGitHubState, type FakeGitHubStateOptions } from './state.ts';
 import { COMMON_HEADERS } from './templates.ts';
 
 /** Every endpoint this server answers. */
-const ROUTES: readonly Route[] = [...USER_ROUTES, ...REPO_ROUTES, ...ISSUE_ROUTES, ...PULL_ROUTES, ...GRAPHQL_ROUTES];
+const ROUTES: readonly Route[] = [...USER_ROUTES, ...REPO_ROUTES, ...ISSUE_ROUTES, ...PULL_ROUTES, ...FORK_ROUTES, ...GRAPHQL_ROUTES];
 
 const SUPPORTED_API_VERSIONS = new Set(['2022-11-28', '2026-03-10']);
 const ENTERPRISE_API_PREFIX = '/api/v3';
