@@ -40,6 +40,8 @@ export interface ForkWorldOptions {
   repos?: FakeRepoSeed[];
   fake?: Omit<FakeGitHubOptions, 'tokens' | 'repos' | 'htmlBaseUrl'>;
   branch?: string;
+  /** Files of upstream's first commit; default a README. */
+  files?: Record<string, string>;
   /** Answer "Repository not found." to this many git requests for a repo's first pushes (GitHub still copying a fork). */
   gitNotReadyFor?: number;
 }
@@ -51,7 +53,7 @@ export async function startForkWorld(options: ForkWorldOptions): Promise<ForkWor
   const seed = join(root, 'seed');
   await git(root, ['clone', '--quiet', upstreamGit, seed]);
   await git(seed, ['checkout', '--quiet', '-b', 'main']);
-  writeFileSync(join(seed, 'README.md'), '# Site\n');
+  for (const [path, text] of Object.entries(options.files ?? { 'README.md': '# Site\n' })) writeFileSync(join(seed, path), text);
   await commitAll(seed, 'Initial commit', { name: 'Maintainer', email: 'mo@example.invalid' });
   await git(seed, ['push', '--quiet', 'origin', 'main']);
 
