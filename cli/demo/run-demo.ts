@@ -118,7 +118,6 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   const started: Started = await startCoordinator({
     config: { port: options.port, host: '127.0.0.1', data_dir: join(dataDir, 'coordinator'), store: 'lowdb', sweep_interval_ms: Math.min(250, t(250)) },
     staticHandler: dashboardStaticHandler(),
-    log: () => undefined,
   });
   const { coordinator, url } = started;
   const runtime = coordinator.runtime;
