@@ -2,9 +2,12 @@
 // Type-checking is its own step (`npm run typecheck`); this only bundles.
 import * as esbuild from 'esbuild';
 import { existsSync } from 'node:fs';
+import { join, relative } from 'node:path';
 
 const production = process.argv.includes('--production');
 const watch = process.argv.includes('--watch');
+// --outdir=DIR writes the bundles there instead of dist/ (the container check lays out an image that way).
+const outdir = process.argv.find((a) => a.startsWith('--outdir='))?.slice('--outdir='.length);
 
 const common = {
   bundle: true,
@@ -53,7 +56,9 @@ const bundles = [
     format: 'iife',
     target: 'es2022',
   },
-].filter((options) => options.entryPoints.every((entry) => existsSync(entry)));
+]
+  .filter((options) => options.entryPoints.every((entry) => existsSync(entry)))
+  .map((options) => (outdir ? { ...options, outfile: join(outdir, relative('dist', options.outfile)) } : options));
 
 const contexts = await Promise.all(bundles.map((options) => esbuild.context({ ...common, ...options })));
 if (watch) {
