@@ -71,6 +71,7 @@ export class CoordinatorMetrics {
   };
 
   constructor(private readonly runtime: Runtime, options: { sockets?: () => number } = {}) {
+    processMetrics(); // from now, not from the first scrape (CPU time is counted from registration)
     const registers = [this.registry];
     this.operationDuration = new Histogram({
       name: 'owp_operation_duration_seconds',

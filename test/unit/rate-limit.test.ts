@@ -65,7 +65,7 @@ test('the config file sets rate limits, trusted proxies, log and metrics, and re
   writeFileSync(file, 'trust_proxy: [loopback, 10.0.0.0/8]\nrate_limits:\n  socket: { per_second: 5000 }\nlog: { level: debug, format: json }\nmetrics: { public: true }\n');
   const config = loadConfigFile(file);
   assert.deepEqual(config.trust_proxy, ['loopback', '10.0.0.0/8']);
-  assert.deepEqual(config.rate_limits, { http: { per_second: 2000, burst: 4000 }, socket: { per_second: 5000, burst: 2000 } });
+  assert.deepEqual(config.rate_limits, { http: { per_second: 2000, burst: 4000 }, socket: { per_second: 5000, burst: 4000 } });
   assert.deepEqual(config.log, { level: 'debug', format: 'json' });
   assert.deepEqual(config.metrics, { public: true });
   const refused: Array<[string, RegExp]> = [
