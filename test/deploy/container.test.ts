@@ -99,7 +99,7 @@ test('compose.yaml is valid against the compose-spec schema and its references r
   const ajv = new Ajv2019({ strict: false, allErrors: true });
   addFormats.default(ajv);
   ajv.addFormat('duration', /^(\d+(\.\d+)?(ns|us|ms|s|m|h))+$/);
-  const valid = ajv.validate(withoutDraft4Ids(schema), compose);
+  const valid = ajv.validate(withoutDraft4Ids(schema) as Record<string, unknown>, compose);
   assert.ok(valid, JSON.stringify(ajv.errors, null, 2));
 
   const services = compose.services as Record<string, Record<string, unknown>>;
