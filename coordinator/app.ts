@@ -88,6 +88,7 @@ export async function createCoordinator(options: CoordinatorOptions): Promise<Co
     url: () => baseUrl,
     close(): Promise<void> {
       closing ??= (async () => {
+        runtime.beginShutdown();
         sockets.close();
         handler.close();
         metrics.close();

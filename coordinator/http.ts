@@ -98,6 +98,8 @@ export function createHttpHandler(getRuntime: () => Runtime, options: HttpBindin
           : send(res, 503, { ok: false, error: { code: 'UNAVAILABLE', message: `Not ready: ${readiness.reason}.` } }, undefined);
       }
       if (method === 'GET' && path === '/metrics' && metrics) {
+        const wait = buckets.take(client); // a scrape costs more than a request: a flood of them is limited too
+        if (wait > 0) throw new OwpError('RATE_LIMITED', `Too many requests; retry in ${wait} ms.`, { retry_after_ms: wait });
         const scope = metricsScopeOf(metricsPrincipal(runtime, req.headers.authorization, options.metricsAccess?.token), options.metricsAccess?.public === true);
         const { contentType, text } = await metrics.scrape(scope);
         res.writeHead(200, { 'content-type': contentType, 'cache-control': 'no-store' });

@@ -394,6 +394,11 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
 
   // ---- lifecycle -----------------------------------------------------------------------------------
 
+  /** A stop has begun: /readyz says so from now on, while in-flight work finishes. */
+  beginShutdown(): void {
+    this.closing = true;
+  }
+
   /** Stops timers, waits for pending writes, writes a final snapshot and closes the store. */
   async close(): Promise<void> {
     if (this.closed) return;
