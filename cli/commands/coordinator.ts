@@ -78,6 +78,7 @@ export async function run(argv: string[]): Promise<number> {
   const volunteers = values['seed-demo'] && values['demo-volunteers'] !== undefined
     ? await startDemoVolunteers(url, started.adminToken, intFlag(values['demo-volunteers'], 'demo-volunteers', 0), (line) => log.info({ component: 'demo' }, line))
     : undefined;
+  log.info({ url, store: started.config.store, data_dir: started.config.store === 'memory' ? undefined : resolve(started.config.data_dir), seq: coordinator.runtime.engine.state.seq }, 'coordinator listening');
   console.log(`OWP coordinator listening on ${url}`);
   // The token-carrying link goes only to a person at a terminal, never into a service's log.
   console.log(`  dashboard   ${process.stdout.isTTY ? dashboardUrl(url, started.adminToken) : `${url}/  (sign in with the admin token)`}`);
@@ -111,6 +112,7 @@ export async function run(argv: string[]): Promise<number> {
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));
   });
+  log.info('coordinator stopped');
   console.log('Stopped.');
   return 0;
 }
