@@ -201,15 +201,26 @@ export class Workbench {
    * Runs a command from the palette as a person would: F1, type its title, click it. Returns once
    * the palette has gone: closed, or replaced by the command's own input box (then answer it with
    * answerQuickInput). The palette animates closed for about 150 ms with the widget marked inert,
-   * and keys pressed meanwhile are lost, so the next F1 must not race that.
+   * and keys pressed meanwhile are lost, so the next F1 must not race that. The palette also closes
+   * when focus moves away (after a layout change a webview or editor takes focus a moment later);
+   * when it closed before the command was picked, it is opened again, as a person would.
    */
   async runCommand(title: string): Promise<void> {
-    await this.dismissQuickInput();
-    const input = await this.openPalette();
-    await input.fill(`>${title}`);
     const row = this.page.locator(`${QUICK_INPUT} .quick-input-list .monaco-list-row`, { hasText: title }).first();
-    await row.waitFor({ timeout: 15_000 });
-    await row.click();
+    for (let attempt = 1; ; attempt += 1) {
+      await this.dismissQuickInput();
+      const input = await this.openPalette();
+      try {
+        await input.fill(`>${title}`, { timeout: 5000 });
+        await row.waitFor({ timeout: 15_000 });
+        await row.click({ timeout: 5000 });
+        break;
+      } catch (error) {
+        const stillOpen = await this.page.locator(QUICK_INPUT_BOX).isVisible().catch(() => false);
+        // Open and showing no such command: a real failure. Closed under us: try again.
+        if (stillOpen || attempt >= 3) throw new Error(`Running "${title}" from the command palette failed (attempt ${attempt}, palette ${stillOpen ? 'open' : 'closed'}): ${(error as Error).message}`);
+      }
+    }
     await this.page.waitForFunction(
       ({ widget, box, typed }) => {
         const w = document.querySelector<HTMLElement>(widget);
