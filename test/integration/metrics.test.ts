@@ -138,6 +138,10 @@ test('/healthz is liveness, /readyz readiness; both carry the journal seq', asyn
     assert.equal(res.headers.get('x-request-id'), 'client-req-42');
     const fresh = await fetch(`${pool.url}/v1/info`, { headers: { 'x-request-id': 'bad id with spaces' } });
     assert.match(fresh.headers.get('x-request-id') ?? '', /^[0-9a-f-]{36}$/);
+    // Once a stop begins, a load balancer must stop sending work here, while the process is alive.
+    pool.coordinator.runtime.beginShutdown();
+    assert.equal((await fetch(`${pool.url}/readyz`)).status, 503);
+    assert.equal((await fetch(`${pool.url}/healthz`)).status, 200);
   } finally {
     await pool.close();
   }
