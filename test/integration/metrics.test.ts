@@ -49,6 +49,8 @@ test('operation, commit, offer and lease-expiry histograms in seconds, with the 
     clock.advance(2000);
     const next = await pool.join({}, { autoHeartbeat: false });
     assert.equal((await nextOffer(next)).task_id, taskId);
+    // session.hello can list an offer whose event is still being written; the metrics follow the journal.
+    await pool.coordinator.runtime.whenIdle();
 
     const { status, text, type } = await scrape(pool.url);
     assert.equal(status, 200);
