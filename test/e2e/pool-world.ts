@@ -155,7 +155,8 @@ export class PoolWorld {
         'owp.githubLogin': volunteer.login,
         'owp.skills': volunteer.skills,
         'owp.capacity': volunteer.capacity,
-        'owp.aiTool': 'chat',
+        // VS Code's Chat view, where the test reads the prompt (a value the manifest's enum allows).
+        'owp.aiTool': 'copilot',
         'owp.githubApiUrl': this.github.url,
       },
     });
