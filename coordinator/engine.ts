@@ -15,10 +15,12 @@ import { PROTOCOL_VERSION, SUPPORTED_PROTOCOL_VERSIONS } from '../protocol/versi
 import { LIMITS } from '../protocol/validate.ts';
 import type { Clock } from './clock.ts';
 import { hashToken, newToken, principalScope, scopeCovers, type Principal } from './auth.ts';
+import type { JournalEventRefs, JournalEventType } from '../protocol/journal-events.ts';
+import { State } from './state/state.ts';
 import {
-  State, defaultRepoSettings, idemKey, type IdempotencyRecord, type LeaseRecord, type RepoRuntime, type StoredEvent,
-  type TaskRecord, type WorkerRecord, type WorkerRuntime,
-} from './state.ts';
+  defaultRepoSettings, idemKey, type IdempotencyRecord, type LeaseRecord, type RepoRuntime, type TaskRecord, type WorkerRecord, type WorkerRuntime,
+} from './state/records.ts';
+import type { EventDraft, StoredEvent, StoredEventData } from './state/stored-event.ts';
 
 export const IDEMPOTENCY_TTL_MS = 24 * 3_600_000;
 const HOUR_MS = 3_600_000;
@@ -162,8 +164,10 @@ export class Engine {
     }
   }
 
-  private emit(type: string, refs: { repo?: string; task_id?: string; worker_id?: string }, data: Record<string, unknown> = {}): StoredEvent {
-    const event: StoredEvent = { seq: this.state.seq + 1, at: this.now(), type, ...refs, data };
+  private emit<K extends JournalEventType>(type: K, refs: JournalEventRefs<K>, data: StoredEventData[K]): StoredEvent {
+    // Temporary: the engine split writes drafts directly.
+    const draft = { type, ...refs, data } as EventDraft;
+    const event: StoredEvent = { ...draft, seq: this.state.seq + 1, at: this.now() };
     this.state.apply(event);
     this.events.push(event);
     return event;
@@ -420,7 +424,7 @@ export class Engine {
       w.sockets += 1;
       w.lastSeenAt = this.now();
       if (!w.online) {
-        this.emit('worker.connected', { worker_id: workerId });
+        this.emit('worker.connected', { worker_id: workerId }, {});
         this.markWorker(workerId);
       }
       return undefined;
@@ -435,7 +439,7 @@ export class Engine {
       if (w.sockets === 0 && w.online) {
         if (w.openOfferId) this.withdrawOffer(w.openOfferId, 'worker disconnected');
         // Leases stay: the worker may reconnect and resume them before its heartbeat deadline.
-        this.emit('worker.disconnected', { worker_id: workerId });
+        this.emit('worker.disconnected', { worker_id: workerId }, {});
       }
       return undefined;
     });
@@ -655,7 +659,7 @@ export class Engine {
   }
 
   /** Closes a task without a PR outcome; tells the holder of an offer or lease. */
-  closeTask(task: TaskRecord, reason: string, by: string): void {
+  closeTask(task: TaskRecord, reason: string, by: 'maintainer'): void {
     const holder = this.holderOf(task);
     this.emit('task.closed', { repo: task.repo, task_id: task.id, ...(holder ? { worker_id: holder.workerId } : {}) }, { reason, by, ...(holder?.leaseId ? { lease_id: holder.leaseId } : {}) });
     this.tellHolder(holder, task.id, reason, 'task_closed');
@@ -692,7 +696,7 @@ export class Engine {
   private unblockTask(p: Principal, params: Params<'task.unblock'>): Result<'task.unblock'> {
     const task = this.maintainedTask(p, params.task_id);
     if (task.state !== 'blocked') throw new OwpError('INVALID_TRANSITION', `Task ${task.id} is ${task.state}, not blocked.`, { from: task.state, to: 'ready' });
-    this.emit('task.unblocked', { repo: task.repo, task_id: task.id });
+    this.emit('task.unblocked', { repo: task.repo, task_id: task.id }, {});
     this.passed.delete(task.id);
     this.markTask(task.id);
     return { task: this.state.taskView(task) };

@@ -7,11 +7,12 @@
 import { EventEmitter } from 'node:events';
 import { OwpError, type WireError } from '../protocol/errors.ts';
 import { OPERATIONS, type Ack, type OperationName } from '../protocol/operations.ts';
-import type { JournalEvent } from '../protocol/model.ts';
+import type { JournalEvent } from '../protocol/journal-events.ts';
 import type { Clock } from './clock.ts';
 import { Engine, type EngineOptions, type Notification, type Outcome } from './engine.ts';
 import type { Principal } from './auth.ts';
-import { State, type StoredEvent } from './state.ts';
+import { State } from './state/state.ts';
+import { toJournalEvent, type StoredEvent } from './state/stored-event.ts';
 import type { Store } from './store/store.ts';
 import { scopeCovers } from './auth.ts';
 
@@ -361,7 +362,7 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
     const seq = this.engine.state.archived.get(taskId);
     if (seq === undefined) return undefined;
     const [event] = await this.readRaw(seq - 1, 1);
-    return event?.seq === seq ? event.data.task : undefined;
+    return event?.seq === seq && event.type === 'task.archived' ? event.data.task : undefined;
   }
 
   private async readRaw(afterSeq: number, limit: number): Promise<StoredEvent[]> {
@@ -386,20 +387,6 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
     this.closed = true;
     await this.store.close();
   }
-}
-
-/** A stored event as served on the wire: no idempotency record, no token hashes. */
-export function toJournalEvent(e: StoredEvent): JournalEvent {
-  const { idem: _idem, ...rest } = e;
-  if ('token_hash' in rest.data || 'worker' in rest.data) {
-    const { token_hash: _t, ...data } = rest.data;
-    if (data.worker && typeof data.worker === 'object') {
-      const { token_hash: _w, ...worker } = data.worker as Record<string, unknown>;
-      data.worker = worker;
-    }
-    return { ...rest, data };
-  }
-  return rest;
 }
 
 export function wireError(error: unknown): WireError {

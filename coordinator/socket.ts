@@ -10,8 +10,8 @@ import { LIMITS, checkStructure, isOperationName, validateParams } from '../prot
 import { SUPPORTED_PROTOCOL_VERSIONS, PROTOCOL_VERSION } from '../protocol/version.ts';
 import { ANONYMOUS, scopeCovers, type Principal } from './auth.ts';
 import { TokenBucket } from './rate-limit.ts';
-import { toJournalEvent, wireError, type Runtime } from './runtime.ts';
-import type { JournalEvent } from '../protocol/model.ts';
+import { wireError, type Runtime } from './runtime.ts';
+import type { JournalEvent } from '../protocol/journal-events.ts';
 
 interface SocketData {
   principal: Principal;
@@ -208,4 +208,3 @@ async function hello(socket: Socket, data: SocketData, params: Record<string, un
   return { protocol_version: PROTOCOL_VERSION, coordinator: engine.info(), role: 'maintainer', offers: [], leases: [] };
 }
 
-export { toJournalEvent };

@@ -10,7 +10,8 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import type { JournalEvent, Task } from '../../protocol/model.ts';
+import type { Task } from '../../protocol/model.ts';
+import type { JournalEvent } from '../../protocol/journal-events.ts';
 import type { Principal } from '../../coordinator/auth.ts';
 import type { Result } from '../../protocol/operations.ts';
 import { startCoordinator, type Started } from '../../coordinator/server.ts';
@@ -197,22 +198,21 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   const onJournal = (events: JournalEvent[]): void => {
     for (const e of events) {
       if (e.repo !== undefined && e.repo !== DEMO_REPO) continue;
-      const d = e.data;
       switch (e.type) {
         case 'lease.granted': {
-          const from = e.task_id ? expiredFrom.get(e.task_id) : undefined;
+          const from = expiredFrom.get(e.task_id);
           if (from && from !== e.worker_id) {
-            expiredFrom.delete(e.task_id!);
+            expiredFrom.delete(e.task_id);
             if (killed && from === killed.workerId) requeuedAfterKill = true;
-            say(who(e.worker_id), `${c.green('↻ requeued:')} ${label(e.task_id)} moves from ${names.get(from) ?? from} to ${names.get(e.worker_id ?? '') ?? e.worker_id} (lease ${String(d.lease_id)}, epoch ${String(d.epoch)})`, { task_id: e.task_id, from, to: e.worker_id });
+            say(who(e.worker_id), `${c.green('↻ requeued:')} ${label(e.task_id)} moves from ${names.get(from) ?? from} to ${names.get(e.worker_id) ?? e.worker_id} (lease ${e.data.lease_id}, epoch ${e.data.epoch})`, { task_id: e.task_id, from, to: e.worker_id });
           } else {
-            say(who(e.worker_id), `leased ${label(e.task_id)} (${String(d.lease_id)}, epoch ${String(d.epoch)})`, { task_id: e.task_id, worker_id: e.worker_id });
+            say(who(e.worker_id), `leased ${label(e.task_id)} (${e.data.lease_id}, epoch ${e.data.epoch})`, { task_id: e.task_id, worker_id: e.worker_id });
           }
           break;
         }
         case 'pr.opened': {
           prsOpened += 1;
-          const pr = d.pr as { url: string; number?: number; gates: Array<{ name: string; passed: boolean }> };
+          const pr = e.data.pr;
           const gates = pr.gates.map((g) => `${g.name} ${g.passed ? c.green('✓') : c.red('✗')}`).join(' ');
           say(who(e.worker_id), `${c.green('opened PR')} #${pr.number ?? '?'} for ${label(e.task_id)} · ${gates}`, { task_id: e.task_id, pr: pr.url });
           break;
@@ -222,14 +222,14 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
           say(c.blue('maint '), `merged the PR for ${label(e.task_id)} into main → its budget unit and area lock are free`, { task_id: e.task_id });
           break;
         case 'lease.expired':
-          if (e.task_id && e.worker_id) expiredFrom.set(e.task_id, e.worker_id);
-          say(c.red('lease '), `${c.red('expired:')} no heartbeat from ${names.get(e.worker_id ?? '') ?? e.worker_id} on ${label(e.task_id)} → back to ${String(d.to)} (attempt ${String(d.attempts)})`, { task_id: e.task_id, worker_id: e.worker_id });
+          expiredFrom.set(e.task_id, e.worker_id);
+          say(c.red('lease '), `${c.red('expired:')} no heartbeat from ${names.get(e.worker_id) ?? e.worker_id} on ${label(e.task_id)} → back to ${e.data.to} (attempt ${e.data.attempts})`, { task_id: e.task_id, worker_id: e.worker_id });
           break;
         case 'lease.released':
           say(who(e.worker_id), `released ${label(e.task_id)}`, { task_id: e.task_id });
           break;
         case 'task.blocked':
-          say(c.red('block '), `${label(e.task_id)} blocked: ${String(d.reason ?? d.blocked_reason ?? '')}`, { task_id: e.task_id });
+          say(c.red('block '), `${label(e.task_id)} blocked: ${e.data.reason}`, { task_id: e.task_id });
           break;
         case 'worker.disconnected':
           if (killed && e.worker_id === killed.workerId) say(who(e.worker_id), c.red('is offline (its socket dropped with the process)'));

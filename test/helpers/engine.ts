@@ -7,7 +7,7 @@ import { ManualClock } from '../../coordinator/clock.ts';
 import { Engine, type EngineOptions, type Outcome } from '../../coordinator/engine.ts';
 import type { Principal } from '../../coordinator/auth.ts';
 import type { OperationName } from '../../protocol/operations.ts';
-import type { StoredEvent } from '../../coordinator/state.ts';
+import type { StoredEvent } from '../../coordinator/state/stored-event.ts';
 
 let keyCounter = 0;
 
