@@ -1,5 +1,5 @@
 /** Prometheus text exposition (format 0.0.4) of the pool's metrics and each repo's budget. */
-import type { Engine } from './engine.ts';
+import type { Engine } from './engine/engine.ts';
 
 function escapeLabel(value: string): string {
   return value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');

@@ -9,7 +9,10 @@ import { OwpError, type WireError } from '../protocol/errors.ts';
 import { OPERATIONS, type Ack, type OperationName } from '../protocol/operations.ts';
 import type { JournalEvent } from '../protocol/journal-events.ts';
 import type { Clock } from './clock.ts';
-import { Engine, type EngineOptions, type Notification, type Outcome } from './engine.ts';
+import { Engine } from './engine/engine.ts';
+import type { Notification, Outcome } from './engine/command.ts';
+import type { EngineOptions } from './engine/options.ts';
+import type { HelloProfile } from './engine/sessions.ts';
 import type { Principal } from './auth.ts';
 import { State } from './state/state.ts';
 import { toJournalEvent, type StoredEvent } from './state/stored-event.ts';
@@ -152,7 +155,7 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
     return this.commit(this.engine.disconnected(workerId)).catch(() => undefined);
   }
 
-  applyProfile(workerId: string, profile: Record<string, unknown>): Promise<void> {
+  applyProfile(workerId: string, profile: HelloProfile): Promise<void> {
     return this.commit(this.engine.applyProfile(workerId, profile));
   }
 

@@ -3,7 +3,7 @@
  * types below are inferred from them, `protocol/schemas/*.json` are generated from them, and the
  * coordinator validates every inbound payload against them.
  */
-import { Type, type Static, type TSchema, type TObject, type TOptional, type TProperties, type ObjectOptions } from '@sinclair/typebox';
+import { Type, type Static, type TInteger, type TSchema, type TObject, type TOptional, type TProperties, type ObjectOptions } from '@sinclair/typebox';
 import { TASK_STATES } from './states.ts';
 import { RepoPolicySchema } from './policy-schema.ts';
 
@@ -191,7 +191,7 @@ export const REPO_SETTING_BOUNDS = {
   max_attempts: { minimum: 1, maximum: 20, default: 3 },
 } as const;
 
-const bounded = (key: keyof typeof REPO_SETTING_BOUNDS, description: string): TSchema =>
+const bounded = (key: keyof typeof REPO_SETTING_BOUNDS, description: string): TInteger =>
   Type.Integer({ ...REPO_SETTING_BOUNDS[key], description: `${description} Default ${REPO_SETTING_BOUNDS[key].default}.` });
 
 export const RepoSettingsFields = {

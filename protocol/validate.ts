@@ -5,7 +5,7 @@
  */
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { OwpError } from './errors.ts';
-import { OPERATIONS, type OperationName } from './operations.ts';
+import { OPERATIONS, type OperationName, type Params } from './operations.ts';
 import type { TSchema } from '@sinclair/typebox';
 
 export const LIMITS = {
@@ -80,11 +80,22 @@ export function formatAjvErrors(errors: ErrorObject[] | null | undefined): Array
 export function validateParams(name: OperationName, params: unknown, options: { coerce?: boolean } = {}): void {
   checkStructure(params);
   const fn = validatorFor(name, options.coerce === true);
-  if (!fn(params)) {
-    const errors = formatAjvErrors(fn.errors);
-    const first = errors[0];
-    throw new OwpError('VALIDATION_FAILED', `Invalid ${name} payload: ${first ? `${first.path} ${first.message}` : 'schema mismatch'}. Fix the listed fields and retry.`, { errors });
-  }
+  if (!fn(params)) throw invalidParams(name, fn.errors);
+}
+
+/**
+ * Checks params against the operation's schema alone (no size or depth limits, no coercion): for
+ * code behind a binding that has validated them already, which may then use them as typed.
+ */
+export function assertParams<K extends OperationName>(name: K, params: unknown): asserts params is Params<K> {
+  const fn = validatorFor(name, false);
+  if (!fn(params)) throw invalidParams(name, fn.errors);
+}
+
+function invalidParams(name: OperationName, ajvErrors: ErrorObject[] | null | undefined): OwpError {
+  const errors = formatAjvErrors(ajvErrors);
+  const first = errors[0];
+  return new OwpError('VALIDATION_FAILED', `Invalid ${name} payload: ${first ? `${first.path} ${first.message}` : 'schema mismatch'}. Fix the listed fields and retry.`, { errors });
 }
 
 export function isOperationName(name: unknown): name is OperationName {

@@ -9,7 +9,7 @@ import { ManualClock } from '../../coordinator/clock.ts';
 import { Runtime } from '../../coordinator/runtime.ts';
 import type { Principal } from '../../coordinator/auth.ts';
 import type { Store } from '../../coordinator/store/store.ts';
-import type { OperationName } from '../../protocol/operations.ts';
+import { OPERATIONS, type OperationName } from '../../protocol/operations.ts';
 
 const ADMIN = 'owpm_every_event_admin';
 const REPO = 'octo/every';
@@ -21,7 +21,7 @@ export async function writeEveryEvent(store: Store): Promise<Runtime> {
   const admin = runtime.authenticate(ADMIN) as Principal;
   let key = 0;
   const call = async (p: Principal, name: OperationName, params: Record<string, unknown> = {}): Promise<any> => {
-    const ack = await runtime.call(p, name, { idempotency_key: `k${(key += 1)}`, ...params });
+    const ack = await runtime.call(p, name, OPERATIONS[name].mutating ? { idempotency_key: `k${(key += 1)}`, ...params } : params);
     if (!ack.ok) throw new Error(`${name}: ${ack.error.code} ${ack.error.message}`);
     return ack.data;
   };
