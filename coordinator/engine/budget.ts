@@ -1,8 +1,8 @@
 /**
- * A repo's review budget (SPEC BUDGET-001/002): open PRs plus live leases plus open offers against
- * max_open_prs, and PRs of the last hour plus live leases plus open offers against
- * max_new_prs_per_hour. The counts come from the repo's runtime indexes.
+ * A repo's review budget: what it counts, from the repo's runtime indexes. The arithmetic (SPEC
+ * BUDGET-001/002) is protocol/budget.ts, shared with the dashboard.
  */
+import { reviewBudget, type BudgetCounts } from '../../protocol/budget.ts';
 import type { Budget } from '../../protocol/model.ts';
 import type { RepoRuntime } from '../state/records.ts';
 import type { State } from '../state/state.ts';
@@ -17,19 +17,11 @@ export function prsLastHour(repo: RepoRuntime, now: number): number {
   return n;
 }
 
+/** Open PRs, live leases, open offers and PRs of the last hour in a repo, now. */
+export function budgetCounts(state: State, repo: RepoRuntime, now: number): BudgetCounts {
+  return { open_prs: repo.counts.pr_opened, live_leases: state.liveLeaseCount(repo), open_offers: repo.counts.offered, prs_last_hour: prsLastHour(repo, now) };
+}
+
 export function repoBudget(state: State, repo: RepoRuntime, now: number): Budget {
-  const s = repo.settings;
-  const c = repo.counts;
-  const liveLeases = state.liveLeaseCount(repo);
-  const lastHour = prsLastHour(repo, now);
-  const reserved = c.pr_opened + liveLeases + c.offered;
-  return {
-    open_prs: c.pr_opened,
-    live_leases: liveLeases,
-    open_offers: c.offered,
-    max_open_prs: s.max_open_prs,
-    prs_last_hour: lastHour,
-    max_new_prs_per_hour: s.max_new_prs_per_hour,
-    throttled: reserved >= s.max_open_prs || lastHour + liveLeases + c.offered >= s.max_new_prs_per_hour,
-  };
+  return reviewBudget(budgetCounts(state, repo, now), repo.settings);
 }

@@ -13,7 +13,8 @@ import { OwpError } from '../../protocol/errors.ts';
 import type { Reasoned } from '../../protocol/model.ts';
 import type { RepoRuntime, TaskRecord, WorkerRuntime } from '../state/records.ts';
 import type { State } from '../state/state.ts';
-import { prsLastHour } from './budget.ts';
+import { budgetExceeded, budgetInUse } from '../../protocol/budget.ts';
+import { budgetCounts } from './budget.ts';
 import type { PolicyCheck } from './options.ts';
 
 /** The task fields worker eligibility reads (capacity, skills, trust, and the repo policy by repo, area and tier). */
@@ -63,16 +64,14 @@ export class Eligibility {
         reasons.push({ code: 'area_locked', message: `area ${task.area} held by ${holder}`, details: { area: task.area, held_by: holder } });
       }
     }
-    const extra = opts.alreadyCounted ? 0 : 1;
-    const c = repo.counts;
-    const live = this.state.liveLeaseCount(repo);
-    const reserved = c.pr_opened + live + c.offered;
-    if (reserved + extra > s.max_open_prs) {
-      reasons.push({ code: 'budget_open_prs', message: `budget ${reserved}/${s.max_open_prs} open (PRs, leases and offers)`, details: { open_prs: c.pr_opened, live_leases: live, open_offers: c.offered, max_open_prs: s.max_open_prs } });
+    const counts = budgetCounts(this.state, repo, now);
+    const use = budgetInUse(counts);
+    const over = budgetExceeded(counts, s, opts.alreadyCounted ? 0 : 1);
+    if (over.open) {
+      reasons.push({ code: 'budget_open_prs', message: `budget ${use.open}/${s.max_open_prs} open (PRs, leases and offers)`, details: { open_prs: counts.open_prs, live_leases: counts.live_leases, open_offers: counts.open_offers, max_open_prs: s.max_open_prs } });
     }
-    const hourly = prsLastHour(repo, now) + live + c.offered;
-    if (hourly + extra > s.max_new_prs_per_hour) {
-      reasons.push({ code: 'budget_hourly', message: `hourly budget ${hourly}/${s.max_new_prs_per_hour} (PRs this hour, leases and offers)`, details: { prs_last_hour: prsLastHour(repo, now), max_new_prs_per_hour: s.max_new_prs_per_hour } });
+    if (over.hourly) {
+      reasons.push({ code: 'budget_hourly', message: `hourly budget ${use.hourly}/${s.max_new_prs_per_hour} (PRs this hour, leases and offers)`, details: { prs_last_hour: counts.prs_last_hour, max_new_prs_per_hour: s.max_new_prs_per_hour } });
     }
     return reasons;
   }

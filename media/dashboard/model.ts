@@ -10,6 +10,7 @@
 import type { Budget, Metrics, PullRequestInfo, Reasoned, RepoSettings, Task, Worker } from '../../protocol/model.ts';
 import type { JournalEvent } from '../../protocol/journal-events.ts';
 import { skipUnknownEvent } from '../../protocol/unknown-event.ts';
+import { reviewBudget } from '../../protocol/budget.ts';
 import { ACTIVE_STATES, LEASED_STATES, type TaskState } from '../../protocol/states.ts';
 
 export interface RepoEntry {
@@ -451,8 +452,9 @@ export class DashboardModel {
   }
 
   /**
-   * Budget use as the coordinator computes it (engine.budget): open PRs, live leases and open
-   * offers against max_open_prs; PRs this hour plus leases and offers against the hourly limit.
+   * Budget use with the coordinator's own arithmetic (protocol/budget.ts), from the tasks the page
+   * holds: open PRs, live leases and open offers; PRs this hour as the coordinator last reported
+   * them plus those opened live since.
    */
   recomputeBudgets(now: number = Date.now()): void {
     const counts = new Map<string, { pr: number; live: number; offered: number }>();
@@ -465,18 +467,9 @@ export class DashboardModel {
     }
     for (const [id, repo] of this.repos) {
       const c = counts.get(id) ?? { pr: 0, live: 0, offered: 0 };
-      const s = repo.settings;
       const recent = (this.prsSinceRefresh.get(id) ?? []).filter((at) => at > now - HOUR_MS);
       const prsLastHour = (this.serverPrsLastHour.get(id) ?? 0) + recent.length;
-      repo.budget = {
-        open_prs: c.pr,
-        live_leases: c.live,
-        open_offers: c.offered,
-        max_open_prs: s.max_open_prs,
-        prs_last_hour: prsLastHour,
-        max_new_prs_per_hour: s.max_new_prs_per_hour,
-        throttled: c.pr + c.live + c.offered >= s.max_open_prs || prsLastHour + c.live + c.offered >= s.max_new_prs_per_hour,
-      };
+      repo.budget = reviewBudget({ open_prs: c.pr, live_leases: c.live, open_offers: c.offered, prs_last_hour: prsLastHour }, repo.settings);
     }
   }
 
@@ -494,7 +487,7 @@ export class DashboardModel {
 }
 
 function emptyBudget(s: RepoSettings): Budget {
-  return { open_prs: 0, live_leases: 0, open_offers: 0, max_open_prs: s.max_open_prs, prs_last_hour: 0, max_new_prs_per_hour: s.max_new_prs_per_hour, throttled: false };
+  return reviewBudget({ open_prs: 0, live_leases: 0, open_offers: 0, prs_last_hour: 0 }, s);
 }
 
 function idNumber(id: string): number {
