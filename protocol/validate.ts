@@ -76,18 +76,24 @@ export function formatAjvErrors(errors: ErrorObject[] | null | undefined): Array
   });
 }
 
+/** Payloads validateParams accepted, with the operation they were checked for (see assertParams). */
+const accepted = new WeakMap<object, OperationName>();
+
 /** Validates params for an operation, throwing VALIDATION_FAILED with every problem listed. */
 export function validateParams(name: OperationName, params: unknown, options: { coerce?: boolean } = {}): void {
   checkStructure(params);
   const fn = validatorFor(name, options.coerce === true);
   if (!fn(params)) throw invalidParams(name, fn.errors);
+  if (typeof params === 'object' && params !== null) accepted.set(params, name);
 }
 
 /**
- * Checks params against the operation's schema alone (no size or depth limits, no coercion): for
- * code behind a binding that has validated them already, which may then use them as typed.
+ * Checks params against the operation's schema (without the size and depth limits), so the code
+ * behind it may use them as typed. A payload a binding has already passed through validateParams
+ * for the same operation is not checked twice: the engine runs this on every command.
  */
 export function assertParams<K extends OperationName>(name: K, params: unknown): asserts params is Params<K> {
+  if (typeof params === 'object' && params !== null && accepted.get(params) === name) return;
   const fn = validatorFor(name, false);
   if (!fn(params)) throw invalidParams(name, fn.errors);
 }
