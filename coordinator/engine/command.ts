@@ -47,19 +47,19 @@ export class Command {
   readonly eligibility: Eligibility;
   /** Where a command marks what the next scheduling pass must look at again. */
   readonly scheduler: Scheduler;
-  private readonly clock: Clock;
+  /**
+   * The time the command runs at, read from the clock once: every deadline it sets and every event
+   * it writes is measured from the same instant (a lease's expires_at − granted_at is exactly the
+   * heartbeat timeout, an offer's deadline_at − created_at exactly the offer timeout).
+   */
+  readonly now: number;
 
   constructor(parts: EngineParts) {
     this.state = parts.state;
     this.options = parts.options;
     this.eligibility = parts.eligibility;
     this.scheduler = parts.scheduler;
-    this.clock = parts.clock;
-  }
-
-  /** The time the command runs at. */
-  get now(): number {
-    return this.clock.now();
+    this.now = parts.clock.now();
   }
 
   /** Writes an event: numbers it, folds it into the state and keeps it for the journal. */
