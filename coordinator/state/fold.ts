@@ -168,20 +168,8 @@ export const FOLD: FoldHandlers = {
     task.attempts = 0;
     setTaskState(state, task, 'ready', e.at, 'unblock');
   },
-  'task.merged': (state, e) => {
-    const task = state.mustTask(e.task_id);
-    const wasPr = task.state === 'pr_opened';
-    finish(state, task, e.data.reason);
-    setTaskState(state, task, 'merged', e.at, 'merged');
-    if (wasPr) bump(state, task.repo, (s) => (s.prs_merged += 1));
-  },
-  'task.closed': (state, e) => {
-    const task = state.mustTask(e.task_id);
-    const wasPr = task.state === 'pr_opened';
-    finish(state, task, e.data.reason);
-    setTaskState(state, task, 'closed', e.at, 'closed');
-    if (wasPr) bump(state, task.repo, (s) => (s.prs_closed += 1));
-  },
+  'task.merged': (state, e) => finish(state, e, 'merged'),
+  'task.closed': (state, e) => finish(state, e, 'closed'),
   'task.archived': (state, e) => {
     // Finished tasks leave the live state; the store keeps them in its archive.
     const task = state.mustTask(e.task_id);
@@ -232,11 +220,15 @@ function endLeaseAndReturn(state: State, e: StoredEventOf<'lease.released' | 'le
   bump(state, task.repo, (s) => (s.requeues += 1));
 }
 
-/** A task reaching merged or closed gives up any offer or lease and keeps the reason it was closed. */
-function finish(state: State, task: TaskRecord, reason: string | undefined): void {
+/** A task reaching merged or closed gives up any offer or lease, keeps the reason, and counts its PR's outcome. */
+function finish(state: State, e: StoredEventOf<'task.merged' | 'task.closed'>, to: 'merged' | 'closed'): void {
+  const task = state.mustTask(e.task_id);
+  const wasPr = task.state === 'pr_opened';
   endOffer(state, task);
   endLease(state, task);
-  if (reason !== undefined) task.closed_reason = reason;
+  if (e.data.reason !== undefined) task.closed_reason = e.data.reason;
+  setTaskState(state, task, to, e.at, to);
+  if (wasPr) bump(state, task.repo, (s) => (to === 'merged' ? (s.prs_merged += 1) : (s.prs_closed += 1)));
 }
 
 function endOffer(state: State, task: TaskRecord): void {
