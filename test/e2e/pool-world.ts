@@ -11,7 +11,7 @@ import type { Browser } from 'playwright-core';
 import type { Task } from '../../protocol/model.ts';
 import type { JournalEvent } from '../../protocol/journal-events.ts';
 import type { Params } from '../../protocol/operations.ts';
-import { startFakeGitHub, type FakeGitHub } from '../helpers/fake-github.ts';
+import { startFakeGitHub, type FakeGitHub } from '../../cli/demo/github/server.ts';
 import { CoordinatorProcess } from './coordinator-process.ts';
 import { ARTIFACTS_DIR, EditorServer, REPO_ROOT, launchBrowser } from './harness.ts';
 import { cloneFor, createSeededRemote, TEST_RUNS_ENV } from './seeded-repo.ts';
@@ -129,7 +129,8 @@ export class PoolWorld {
         'owp.githubLogin': volunteer.login,
         'owp.skills': volunteer.skills,
         'owp.capacity': volunteer.capacity,
-        'owp.aiTool': 'chat',
+        // VS Code's Chat view, where the test reads the prompt (a value the manifest's enum allows).
+        'owp.aiTool': 'copilot',
         'owp.githubApiUrl': this.github.url,
       },
     });

@@ -37,12 +37,13 @@ test('a full disk: the coordinator refuses changes (UNAVAILABLE) instead of ackn
     assert.equal(refused.status, 503);
     const again = await admin.callRaw('task.create', { repo: 'disk/repo', title: 'also refused' });
     assert.equal(!again.ok && again.error.code, 'UNAVAILABLE', 'later changes are refused too');
-    const health = await fetch(`${url}/healthz`);
-    assert.equal(health.status, 503);
+    // Not ready (a load balancer stops sending changes here), yet alive: nothing to restart.
+    assert.equal((await fetch(`${url}/readyz`)).status, 503);
+    assert.equal((await fetch(`${url}/healthz`)).status, 200);
     // Reads still answer, from what is durable.
 
     full = false;
-    await until(async () => (await fetch(`${url}/healthz`)).status === 200, 'recovered', 10_000);
+    await until(async () => (await fetch(`${url}/readyz`)).status === 200, 'recovered', 10_000);
     const { tasks } = await admin.call('task.list', { repo: 'disk/repo' });
     assert.deepEqual(tasks.map((t) => t.title).sort(), [kept.title, slow.title].sort(), 'the refused change did not appear, the acknowledged ones stayed');
     const retried = await admin.call('task.create', { repo: 'disk/repo', title: 'never acknowledged', idempotency_key: 'during-full' });
