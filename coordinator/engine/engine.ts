@@ -10,13 +10,12 @@
  * Rule of the engine: every check runs before the first event of a command is emitted, so a
  * refused command leaves the state untouched.
  */
-import type { Budget, Metrics } from '../../protocol/model.ts';
+import type { Metrics } from '../../protocol/model.ts';
 import type { OperationName, Result } from '../../protocol/operations.ts';
 import type { Principal } from '../auth.ts';
 import type { Clock } from '../clock.ts';
-import type { RepoRuntime, WorkerRuntime } from '../state/records.ts';
+import type { WorkerRuntime } from '../state/records.ts';
 import { State } from '../state/state.ts';
-import { repoBudget } from './budget.ts';
 import { runCommand, type EngineParts, type Outcome } from './command.ts';
 import { Eligibility } from './eligibility.ts';
 import { Expiry, type SweepResult } from './expiry.ts';
@@ -109,10 +108,6 @@ export class Engine implements EngineParts {
   }
 
   // ---- reads for the runtime's other outputs (Prometheus) --------------------------------------
-
-  budget(repo: RepoRuntime): Budget {
-    return repoBudget(this.state, repo, this.clock.now());
-  }
 
   metrics(repoId?: string): Metrics {
     return metrics(this.state, repoId);
