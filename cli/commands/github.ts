@@ -48,7 +48,7 @@ export async function run(argv: string[]): Promise<number> {
   let failures = 0;
   for (const repo of config.repos) {
     const [owner, name] = repo.repo.split('/') as [string, string];
-    const client = new GitHubClient({ apiUrl: config.api_url, token: secrets.tokens.get(repo.repo) as string, maxRateLimitWaitMs: 60_000 });
+    const client = new GitHubClient({ apiUrl: config.api_url, token: secrets.tokens.get(repo.repo) as string, maxInlineWaitMs: 60_000 });
     const checks: Check[] = [];
     const attempt = async (what: string, need: string, call: () => Promise<unknown>): Promise<void> => {
       try {

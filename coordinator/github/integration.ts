@@ -26,9 +26,11 @@ export interface GitHubIntegrationOptions {
   /** Where delivery ids, issue links and streaks live; default in memory. */
   stateStore?: SyncStateStore;
   log?: Logger;
-  /** For tests that must not really wait out a rate limit. */
-  sleep?: (ms: number) => Promise<void>;
-  maxRateLimitWaitMs?: number;
+  /** Longest rate-limit wait done inside a request (default 60 s); longer ones pause GitHub calls until the reset. */
+  maxInlineWaitMs?: number;
+  /** Least time between two writes of one client (default 1 s, as GitHub asks; tests set 0). */
+  writeSpacingMs?: number;
+  now?: () => number;
 }
 
 export class GitHubIntegration {
@@ -55,8 +57,9 @@ export class GitHubIntegration {
         apiUrl: options.config.api_url,
         token,
         log,
-        ...(options.sleep ? { sleep: options.sleep } : {}),
-        ...(options.maxRateLimitWaitMs !== undefined ? { maxRateLimitWaitMs: options.maxRateLimitWaitMs } : {}),
+        ...(options.maxInlineWaitMs !== undefined ? { maxInlineWaitMs: options.maxInlineWaitMs } : {}),
+        ...(options.writeSpacingMs !== undefined ? { writeSpacingMs: options.writeSpacingMs } : {}),
+        ...(options.now ? { now: options.now } : {}),
       });
       return { config, owner, name, client };
     });
@@ -77,6 +80,7 @@ export class GitHubIntegration {
     if (admin.kind !== 'maintainer' || !admin.admin) throw new Error('github: attach needs the admin principal');
     this.context.runtime = runtime;
     this.context.admin = admin;
+    for (const repo of this.context.repos()) repo.client.open();
     for (const repo of this.context.repos()) {
       if (!runtime.engine.state.repos.has(repo.config.repo)) {
         await this.context.call('repo.configure', { repo: repo.config.repo, idempotency_key: `github:connect:${repo.config.repo}` });
@@ -137,5 +141,6 @@ export class GitHubIntegration {
     if (this.pollTimer) clearInterval(this.pollTimer);
     this.pollTimer = undefined;
     this.context.runtime?.off('journal', this.onJournal);
+    for (const repo of this.context.repos()) repo.client.close();
   }
 }

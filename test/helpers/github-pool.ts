@@ -73,7 +73,9 @@ export async function startGitHubPool(options: GitHubPoolOptions = {}): Promise<
   });
   const integration = new GitHubIntegration({
     config,
-    secrets: { tokens: new Map([[REPO, BOT_TOKEN]]), webhookSecret: WEBHOOK_SECRET },
+    secrets: { tokens: new Map([[REPO, BOT_TOKEN]]), webhookSecret: WEBHOOK_SECRET, repoWebhookSecrets: new Map() },
+    // The 1 s between comment writes GitHub asks for only slows the tests down.
+    writeSpacingMs: 0,
     stateStore: options.stateStore ?? (stateFile ? new FileSyncStateStore(stateFile) : undefined),
     log: createLogger({ level: 'debug', destination: { write: (line: string) => void logs.push(line) } }),
   });

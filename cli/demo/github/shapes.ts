@@ -39,7 +39,8 @@ export class Shapes {
       ['https://github.com', this.s.htmlUrl],
       ['octokit-fixture-user-a', login],
     ]);
-    return { ...json, id, avatar_url: `https://avatars.githubusercontent.com/u/${id}?v=4`, type: this.s.isOrganization(login) ? 'Organization' : 'User' };
+    const type = login.endsWith('[bot]') ? 'Bot' : this.s.isOrganization(login) ? 'Organization' : 'User';
+    return { ...json, id, avatar_url: `https://avatars.githubusercontent.com/u/${id}?v=4`, type };
   }
 
   userDetail(login: string): Record<string, unknown> {
