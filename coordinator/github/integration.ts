@@ -45,6 +45,8 @@ export class GitHubIntegration {
   private readonly onJournal = (events: JournalEvent[]): void => {
     this.reputation.onEvents(events);
     this.comments.onEvents(events);
+    // A PR just attached to its lease waits for checks: look at them now rather than at the next poll.
+    for (const e of events) if (e.type === 'pr.attached') void this.sync(e.repo)?.checksChanged();
   };
 
   constructor(options: GitHubIntegrationOptions) {
@@ -127,6 +129,10 @@ export class GitHubIntegration {
     } else if (event === 'pull_request') {
       const n = numberOf('pull_request');
       if (n !== undefined) await sync.pullChanged(n);
+      // A push to the PR (synchronize) moves its head: the wait for checks restarts on the new one.
+      if (n !== undefined) await sync.checksChanged(n);
+    } else if (event === 'check_run' || event === 'check_suite' || event === 'status') {
+      await sync.checksChanged();
     }
   }
 

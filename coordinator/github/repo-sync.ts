@@ -10,6 +10,7 @@
 import { createHash } from 'node:crypto';
 import { isTerminal } from '../../protocol/states.ts';
 import type { TaskRecord } from '../state/records.ts';
+import { ChecksSync } from './checks-sync.ts';
 import type { GitHubIssue, GitHubPull } from './client.ts';
 import { prNumberOf, type ConnectedRepo, type IntegrationContext } from './context.ts';
 import { issueFields } from './issue-fields.ts';
@@ -41,10 +42,32 @@ export class RepoSync {
   /** The open PRs as read at the start of the current poll; undefined outside a poll (then asked afresh, conditionally). */
   private openPulls: GitHubPull[] | undefined;
 
+  private readonly checks: ChecksSync;
+
   constructor(
     readonly repo: ConnectedRepo,
     private readonly ctx: IntegrationContext,
-  ) {}
+  ) {
+    this.checks = new ChecksSync(repo, ctx);
+  }
+
+  /**
+   * CI moved (a webhook, or a PR was just attached): re-read the checks of the PRs waiting for
+   * them (only PR `number`'s when given). A failure is logged; the next poll tries again.
+   */
+  checksChanged(number?: number): Promise<void> {
+    return this.serial(async () => {
+      for (const task of this.checks.waiting(number)) await this.refreshChecks(task);
+    });
+  }
+
+  private async refreshChecks(task: TaskRecord): Promise<void> {
+    try {
+      await this.checks.refresh(task);
+    } catch (error) {
+      this.ctx.log.warn({ repo: this.repo.config.repo, task_id: task.id, err: error }, `${this.repo.config.repo} ${task.id}: reading the PR's checks failed; trying again on the next poll`);
+    }
+  }
 
   private serial<T>(fn: () => Promise<T>): Promise<T> {
     const run = this.queue.then(fn, fn);
@@ -99,6 +122,7 @@ export class RepoSync {
       if (task && !isTerminal(task.state)) await this.reconcileIssue(number, await client.issue(owner, name, number));
       else if (!link.rearmed) await this.rearm(key);
     }
+    for (const task of this.checks.waiting()) await this.refreshChecks(task);
     // PRs that are no longer open: merged or closed.
     const open = new Set(pulls.data.map((p) => p.number));
     for (const task of this.ctx.tasksOf(this.repo.config.repo)) {
