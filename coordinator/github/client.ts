@@ -270,6 +270,11 @@ export class GitHubClient {
     return this.login;
   }
 
+  /** The repository's default branch (conditional). */
+  async defaultBranch(owner: string, repo: string): Promise<string> {
+    return (await this.getConditional<{ default_branch: string }>('GET /repos/{owner}/{repo}', { owner, repo })).data.default_branch;
+  }
+
   /** The head commit of a branch (conditional: a 304 when it did not move). */
   async branchHead(owner: string, repo: string, branch: string): Promise<Conditional<string>> {
     const r = await this.getConditional<GitHubBranch>('GET /repos/{owner}/{repo}/branches/{branch}', { owner, repo, branch });

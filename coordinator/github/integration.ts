@@ -26,6 +26,8 @@ export interface GitHubIntegrationOptions {
   /** Where delivery ids, issue links and streaks live; default in memory. */
   stateStore?: SyncStateStore;
   log?: Logger;
+  /** The coordinator config's own settings per repo (`repos:` entries): they win over the repo's files. */
+  repoSettings?: ReadonlyMap<string, Record<string, unknown>>;
   /** Longest rate-limit wait done inside a request (default 60 s); longer ones pause GitHub calls until the reset. */
   maxInlineWaitMs?: number;
   /** Least time between two writes of one client (default 1 s, as GitHub asks; tests set 0). */
@@ -67,7 +69,7 @@ export class GitHubIntegration {
     });
     const state = new SyncState(options.stateStore ?? new MemorySyncStateStore());
     this.context = new IntegrationContext(options.config, state, repos, log);
-    for (const repo of repos) this.syncs.set(repo.config.repo.toLowerCase(), new RepoSync(repo, this.context));
+    for (const repo of repos) this.syncs.set(repo.config.repo.toLowerCase(), new RepoSync(repo, this.context, options.repoSettings?.get(repo.config.repo) ?? {}));
     this.comments = new StatusComments(this.context);
     this.reputation = new Reputation(this.context);
     this.beforeCommand = prVerifier(this.context);
@@ -131,6 +133,8 @@ export class GitHubIntegration {
       if (n !== undefined) await sync.pullChanged(n);
       // A push to the PR (synchronize) moves its head: the wait for checks restarts on the new one.
       if (n !== undefined) await sync.checksChanged(n);
+    } else if (event === 'push') {
+      await sync.pushed(payload);
     } else if (event === 'check_run' || event === 'check_suite' || event === 'status') {
       await sync.checksChanged();
     }

@@ -14,6 +14,7 @@ import { ChecksSync } from './checks-sync.ts';
 import type { GitHubIssue, GitHubPull } from './client.ts';
 import { prNumberOf, type ConnectedRepo, type IntegrationContext } from './context.ts';
 import { issueFields } from './issue-fields.ts';
+import { RepoFilesSync } from './repo-files-sync.ts';
 import { issueKey } from './sync-state.ts';
 
 const TRUSTED_AUTHORS = new Set(['OWNER', 'MEMBER', 'COLLABORATOR']);
@@ -43,12 +44,32 @@ export class RepoSync {
   private openPulls: GitHubPull[] | undefined;
 
   private readonly checks: ChecksSync;
+  private readonly files: RepoFilesSync;
 
   constructor(
     readonly repo: ConnectedRepo,
     private readonly ctx: IntegrationContext,
+    /** The coordinator config's own settings for this repo (they win over the repo's files). */
+    fromConfig: Record<string, unknown> = {},
   ) {
     this.checks = new ChecksSync(repo, ctx);
+    this.files = new RepoFilesSync(repo, ctx, fromConfig);
+  }
+
+  /** A push: the contract or policy on the default branch may have changed. */
+  pushed(payload: Record<string, unknown>): Promise<void> {
+    return this.serial(async () => {
+      await this.files.pushed(payload);
+    });
+  }
+
+  /** The contract and policy from the default branch (a failure is logged; the settings in force stay). */
+  private async refreshFiles(): Promise<void> {
+    try {
+      await this.files.refresh();
+    } catch (error) {
+      this.ctx.log.warn({ repo: this.repo.config.repo, err: error }, `${this.repo.config.repo}: reading .owp.yml / .owp/policy.yml from the default branch failed; the settings in force stay`);
+    }
   }
 
   /**
@@ -106,6 +127,7 @@ export class RepoSync {
 
   private async reconcileAllSteps(): Promise<void> {
     const { owner, name, client } = this.repo;
+    await this.refreshFiles();
     const pulls = await client.openPulls(owner, name);
     this.openPulls = pulls.data;
     const issues = await client.openIssues(owner, name, this.repo.config.label);

@@ -31,6 +31,8 @@ export interface GitHubPoolOptions {
   /** Deliver the fake's webhooks to the coordinator. */
   webhooks?: boolean;
   stateStore?: SyncStateStore;
+  /** The coordinator config's own settings for acme/site (they win over its files on GitHub). */
+  repoSettings?: Record<string, unknown>;
 }
 
 export interface Volunteer {
@@ -76,6 +78,7 @@ export async function startGitHubPool(options: GitHubPoolOptions = {}): Promise<
     secrets: { tokens: new Map([[REPO, BOT_TOKEN]]), webhookSecret: WEBHOOK_SECRET, repoWebhookSecrets: new Map() },
     // The 1 s between comment writes GitHub asks for only slows the tests down.
     writeSpacingMs: 0,
+    ...(options.repoSettings ? { repoSettings: new Map([[REPO, options.repoSettings]]) } : {}),
     stateStore: options.stateStore ?? (stateFile ? new FileSyncStateStore(stateFile) : undefined),
     log: createLogger({ level: 'debug', destination: { write: (line: string) => void logs.push(line) } }),
   });

@@ -4,6 +4,7 @@
  * responses (templates.ts) retargeted to this server; what the recordings lack (pull requests,
  * commits, comments) is built field by field after GitHub's REST reference.
  */
+import { createHash } from 'node:crypto';
 import type { FakeComment, FakeCommit, FakeIssue, FakeRepo, PullData, TokenInfo } from './model.ts';
 import { lower } from './model.ts';
 import { pullNodeId } from './node-ids.ts';
@@ -215,7 +216,8 @@ export class Shapes {
   commit(repo: FakeRepo, c: FakeCommit): Record<string, unknown> {
     const api = `${this.s.apiUrl}/repos/${repo.owner}/${repo.name}`;
     const person = { name: c.author, email: `${c.author}@users.noreply.github.com`, date: c.date };
-    const tree = this.s.sha(`tree ${c.sha}`);
+    // Derived from the commit, so the same commit always has the same tree (and a stable ETag).
+    const tree = createHash('sha1').update(`tree ${c.sha}`).digest('hex');
     return {
       sha: c.sha,
       node_id: 'MDA6RW50aXR5MQ==',
