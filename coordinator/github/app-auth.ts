@@ -8,7 +8,7 @@
  */
 import { createAppAuth } from '@octokit/auth-app';
 import { Octokit } from '@octokit/rest';
-import { GitHubClient } from './client.ts';
+import { GitHubClient, type GitHubClientOptions } from './client.ts';
 import type { TokenSource } from './octokit.ts';
 import type { Logger } from '../log.ts';
 
@@ -19,6 +19,8 @@ export interface AppCredentials {
   privateKey: string;
   log?: Logger;
   now?: () => number;
+  /** Passed on to each installation's REST client (rate-limit and write pacing). */
+  client?: Pick<GitHubClientOptions, 'maxInlineWaitMs' | 'writeSpacingMs'>;
 }
 
 export interface AppIdentity {
@@ -142,6 +144,7 @@ export class GitHubApp {
         login,
         ...(this.credentials.log ? { log: this.credentials.log } : {}),
         ...(this.credentials.now ? { now: this.credentials.now } : {}),
+        ...this.credentials.client,
       });
       this.clients.set(installationId, client);
     }

@@ -197,12 +197,15 @@ export class StatusComments {
     }
   }
 
-  /** Our earlier comment on the issue (the marker, written by this token's user when that is known). */
+  /** Our earlier comment on the issue: the marker, written by this coordinator's own login (its App's `<slug>[bot]`, or the token's user). */
   private async find(entry: Pending): Promise<number | null> {
     const { client, owner, name } = entry.repo;
+    // Only a comment this coordinator wrote is adopted: anyone can post the marker. When its own
+    // login cannot be learned now, nothing is written (drain retries) rather than adopt a stranger's.
     const me = await client.viewerLogin();
+    if (me === null) throw new Error('the coordinator\'s own GitHub login is unknown (GET /user failed)');
     const comments = await client.comments(owner, name, entry.number);
-    const ours = comments.find((c) => c.body?.startsWith(STATUS_MARKER) && (me === null || c.user?.login.toLowerCase() === me.toLowerCase()));
+    const ours = comments.find((c) => c.body?.startsWith(STATUS_MARKER) && c.user?.login.toLowerCase() === me.toLowerCase());
     return ours ? ours.id : null;
   }
 }
