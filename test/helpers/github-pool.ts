@@ -36,6 +36,8 @@ export interface GitHubPoolOptions {
    * installed on acme (acme/site only, unless `repositories` says otherwise).
    */
   app?: { id: number; slug: string; privateKey: string; publicKey: string; installationId: number; repositories?: string[] };
+  /** The integration's clock (rate-limit pauses), for tests that move time. */
+  now?: () => number;
   /** The coordinator config's own settings for acme/site (they win over its files on GitHub). */
   repoSettings?: Record<string, unknown>;
 }
@@ -87,6 +89,7 @@ export async function startGitHubPool(options: GitHubPoolOptions = {}): Promise<
       : { tokens: new Map([[REPO, BOT_TOKEN]]), webhookSecret: WEBHOOK_SECRET, repoWebhookSecrets: new Map() },
     // The 1 s between comment writes GitHub asks for only slows the tests down.
     writeSpacingMs: 0,
+    ...(options.now ? { now: options.now } : {}),
     ...(options.repoSettings ? { repoSettings: new Map([[REPO, options.repoSettings]]) } : {}),
     stateStore: options.stateStore ?? (stateFile ? new FileSyncStateStore(stateFile) : undefined),
     log: createLogger({ level: 'debug', destination: { write: (line: string) => void logs.push(line) } }),
