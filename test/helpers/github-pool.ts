@@ -36,6 +36,8 @@ export interface GitHubPoolOptions {
    * installed on acme (acme/site only, unless `repositories` says otherwise).
    */
   app?: { id: number; slug: string; privateKey: string; publicKey: string; installationId: number; repositories?: string[] };
+  /** acme/site's own webhook secret (token route), besides the section's. */
+  repoWebhookSecret?: string;
   /** The integration's clock (rate-limit pauses), for tests that move time. */
   now?: () => number;
   /** The coordinator config's own settings for acme/site (they win over its files on GitHub). */
@@ -86,7 +88,7 @@ export async function startGitHubPool(options: GitHubPoolOptions = {}): Promise<
     config,
     secrets: options.app
       ? { tokens: new Map(), webhookSecret: WEBHOOK_SECRET, repoWebhookSecrets: new Map(), appPrivateKey: options.app.privateKey }
-      : { tokens: new Map([[REPO, BOT_TOKEN]]), webhookSecret: WEBHOOK_SECRET, repoWebhookSecrets: new Map() },
+      : { tokens: new Map([[REPO, BOT_TOKEN]]), webhookSecret: WEBHOOK_SECRET, repoWebhookSecrets: new Map(options.repoWebhookSecret ? [[REPO, options.repoWebhookSecret]] : []) },
     // The 1 s between comment writes GitHub asks for only slows the tests down.
     writeSpacingMs: 0,
     ...(options.now ? { now: options.now } : {}),
