@@ -55,6 +55,8 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
   private writing = false;
   private idle: Array<() => void> = [];
   private degraded: Error | null = null;
+  /** Settles once, after a storage failure, the engine was rebuilt from what the disk holds. */
+  private durableView: Promise<void> = Promise.resolve();
   /** Seq of the last event known to be on disk. */
   private durableSeq = 0;
   private closed = false;
@@ -200,8 +202,10 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
         } catch (error) {
           const err = error instanceof Error ? error : new Error(String(error));
           const refusal = new OwpError('UNAVAILABLE', `The coordinator could not make this change durable (${err.message}). It was not acknowledged; retry later with the same idempotency key.`);
-          for (const w of waiters) w.reject(refusal);
-          this.enterDegraded(err);
+          // Refused once reads answer from the disk again, so nothing read after the refusal shows the change.
+          void this.enterDegraded(err).then(() => {
+            for (const w of waiters) w.reject(refusal);
+          });
         }
       }
     } finally {
@@ -225,14 +229,29 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
    * The store failed: stop acknowledging changes rather than lie. Memory may now be ahead of disk,
    * so once the store works again the state is rebuilt from what the disk really holds.
    */
-  private enterDegraded(error: Error): void {
-    if (this.degraded) return;
+  private enterDegraded(error: Error): Promise<void> {
+    if (this.degraded) return this.durableView;
     this.degraded = error;
     this.options.log?.(`owp: storage failed (${error.message}); refusing changes until it recovers`);
     this.emit('degraded', error);
+    // Memory holds the changes just refused: reads must answer from what the disk holds, not from them.
+    const durableView = (this.durableView = (async (): Promise<void> => {
+      await this.whenIdle();
+      if (this.closed) return;
+      try {
+        const { engine, warnings } = await Runtime.recover(this.options);
+        this.durableSeq = engine.state.seq;
+        this.warnings.push(...warnings);
+        this.engine = engine;
+        this.recent = [];
+      } catch {
+        // The disk cannot even be read: reads answer from memory until the recovery below succeeds.
+      }
+    })());
     const attempt = async (): Promise<void> => {
       if (this.closed) return;
       try {
+        await durableView;
         await this.whenIdle();
         await this.store.probe();
         await this.reload();
@@ -244,6 +263,7 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
       }
     };
     this.recoveryTimer = setTimeout(() => void attempt(), 200);
+    return durableView;
   }
 
   /** Rebuilds the engine from the store (after a storage failure), keeping live sockets online. */

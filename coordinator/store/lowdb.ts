@@ -154,11 +154,19 @@ export class LowdbStore implements Store {
     this.lock();
     for (const d of this.createdDirs) await this.io.syncDir(dirname(d));
     this.createdDirs = [];
+    // A batch that failed (a short write, a failed sync) was never acknowledged, but its bytes may be
+    // in the file: read only up to what was durable, and cut the rest so a refused change never comes
+    // back. If the disk cannot even do that yet, stay broken (no appends) and cut on the next load.
+    let durableSize: number | undefined;
+    let stillBroken = false;
     if (this.journal && this.broken) {
-      // A batch that failed (a short write, a failed sync) was never acknowledged, but its bytes may
-      // be in the file: cut them so a refused change does not come back when the state is rebuilt.
-      await this.journal.truncate(this.size);
-      await this.io.sync('journal', this.journal);
+      durableSize = this.size;
+      try {
+        await this.journal.truncate(this.size);
+        await this.io.sync('journal', this.journal);
+      } catch {
+        stillBroken = true;
+      }
     }
     await this.journal?.close();
     this.journal = null;
@@ -180,6 +188,7 @@ export class LowdbStore implements Store {
     let fileSize = 0;
     try {
       fileSize = (await stat(this.journalPath)).size;
+      if (durableSize !== undefined) fileSize = Math.min(fileSize, durableSize);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
       journalExists = false;
@@ -235,7 +244,7 @@ export class LowdbStore implements Store {
     this.indexComplete = true;
     this.journal = await open(this.journalPath, 'a', 0o600);
     if (!journalExists) await this.io.syncDir(this.dir);
-    this.broken = null;
+    if (!stillBroken) this.broken = null;
     const { journal_offset: _offset, ...plain } = snapshot ?? ({} as SnapshotFile);
     return { snapshot: snapshot ? (plain as Snapshot) : null, events: tail, warnings };
   }
