@@ -97,6 +97,9 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
     const loaded = await options.store.load();
     const state = loaded.snapshot ? State.fromSnapshot(loaded.snapshot) : new State();
     for (const event of loaded.events) state.apply(event);
+    // Time never runs behind the journal, even if the wall clock was set back while the coordinator was down.
+    const last = loaded.events.at(-1) ?? (state.seq > 0 ? (await options.store.readJournal(state.seq - 1, 1))[0] : undefined);
+    if (last) options.clock.notBefore?.(last.at);
     const { store: _s, clock, ...engineOptions } = options;
     const engine = new Engine({ ...engineOptions, clock, state });
     engine.graceAfterRecovery();
