@@ -4,7 +4,7 @@
 // the README cites for that promise, and expects the named tests to fail. Writes
 // .owp-results/defects.json. Exits non-zero when a defect no longer applies or a test did not fail.
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { DEFECTS } from '../test/defects/defects.mjs';
@@ -55,6 +55,11 @@ function applyDefect(dest, defect) {
   return null;
 }
 
+// One copy of the working tree as it is now; each defect starts from a fresh copy of that.
+const base = mkdtempSync(join(tmpdir(), 'owp-defects-base-'));
+copyTree(base);
+process.on('exit', () => rmSync(base, { recursive: true, force: true }));
+
 const results = [];
 let ok = true;
 for (const defect of defects) {
@@ -62,7 +67,7 @@ for (const defect of defects) {
   const started = Date.now();
   let result;
   try {
-    copyTree(dest);
+    cpSync(base, dest, { recursive: true, verbatimSymlinks: true });
     const problem = applyDefect(dest, defect);
     if (problem) {
       result = { name: defect.name, caught: false, problem };

@@ -188,6 +188,8 @@ export async function runCrashLoops(options: CrashLoopOptions): Promise<CrashLoo
         clients.push(client);
         client.on('offer', (offer) => {
           work.push((async () => {
+            // A moment to think and a moment to work, so offers and leases overlap and hold the budgets.
+            await new Promise((r) => setTimeout(r, Math.floor(random() * 100)));
             const accepted = await load.track('offer.accept', () => client.accept(offer.offer_id));
             if (!accepted) return;
             const { lease, task } = accepted;
@@ -196,6 +198,7 @@ export async function runCrashLoops(options: CrashLoopOptions): Promise<CrashLoo
               const started = await load.track('lease.report', () => client.report(lease.lease_id, { state: 'in_progress' }));
               if (!started) return;
             }
+            await new Promise((r) => setTimeout(r, Math.floor(random() * 300)));
             const pr = await load.track('lease.report', () => client.report(lease.lease_id, { state: 'pr_opened', pr: { url: `https://github.com/${task.repo}/pull/${task.id.slice(2)}`, gates: GATES } }));
             if (pr) acked.push({ kind: 'pr.opened', title: task.title, lease_id: lease.lease_id });
           })());
