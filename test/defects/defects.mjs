@@ -181,4 +181,33 @@ export const DEFECTS = [
     tests: ['test/integration/token-storage.test.ts'],
     expect: ['tokens are stored only as SHA-256 hashes'],
   },
+  {
+    name: 'no-area-locks',
+    promise: 'one-lease',
+    edits: [{ file: ENGINE, find: '      if (holder !== undefined && holder !== task.id) {', replace: '      if (holder === "defect: area locks are ignored") {' }],
+    tests: ['test/unit/area-locks.test.ts', PROPERTY],
+    expect: ['only one active task per area per repo', PROPERTY_TEST],
+  },
+  {
+    name: 'no-max-attempts',
+    promise: 'attempts',
+    edits: [{ file: ENGINE, find: '    const attempts = task.attempts + 1;\n    const blocked = attempts >= settings.max_attempts;\n    this.emit(type,', replace: '    const attempts = task.attempts + 1;\n    const blocked = attempts < 0; // defect: an expired or released lease never blocks its task\n    this.emit(type,' }],
+    tests: ['test/unit/lease-expiry.test.ts', PROPERTY],
+    expect: ['attempts used up send the task to blocked', PROPERTY_TEST],
+  },
+  {
+    name: 'corrupt-snapshot-starts-empty',
+    promise: 'state-files',
+    edits: [{ file: 'coordinator/store/lowdb.ts', find: '      warnings.push(`${snapshotProblem}; rebuilt the state by replaying all ${events.length} journal events`);', replace: '      events.length = 0; // defect: an unreadable state.json starts the coordinator empty\n      warnings.push(`${snapshotProblem}; rebuilt the state by replaying all ${events.length} journal events`);' }],
+    tests: ['test/integration/store-contract.test.ts'],
+    expect: ['a truncated state.json is rebuilt', 'a zeroed state.json is rebuilt', 'a invalid JSON state.json is rebuilt'],
+  },
+  {
+    name: 'scoped-journal-leak',
+    promise: 'access',
+    edits: [{ file: 'coordinator/runtime.ts', find: '(principal.admin || (e.repo !== undefined ? scopeCovers(principal.repos, e.repo)', replace: '(principal.admin || principal.repos.length > 0 || (e.repo !== undefined ? scopeCovers(principal.repos, e.repo)' }],
+    tests: ['test/integration/access.test.ts'],
+    expect: ['access: no token, a wrong token'],
+  },
 ];
+

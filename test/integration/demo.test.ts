@@ -24,7 +24,8 @@ function runDemo(args: string[], stopAtBeat?: number): Promise<{ code: number | 
     let stopped = false;
     child.stdout.on('data', (d: Buffer) => {
       stdout += d.toString();
-      if (stopAtBeat !== undefined && !stopped && stdout.includes(`"event":"beat","beat":${stopAtBeat}`)) {
+      // Any line after the beat comes from a later turn of the event loop, once the demo's own Ctrl-C handler is set.
+      if (stopAtBeat !== undefined && !stopped && new RegExp(`"event":"beat",[^\\n]*"beat":${stopAtBeat},[^\\n]*\\n[^\\n]+\\n`).test(stdout)) {
         stopped = true;
         child.kill('SIGTERM');
       }
