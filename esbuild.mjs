@@ -53,7 +53,15 @@ const bundles = [
     format: 'iife',
     target: 'es2022',
   },
-].filter((options) => options.entryPoints.every((entry) => existsSync(entry)));
+];
+
+// A bundle whose entry is missing is an error, never a bundle quietly left out: the .vsix, the
+// CLI and the dashboard would otherwise ship without it and fail only when someone runs it.
+const missing = bundles.flatMap((options) => options.entryPoints).filter((entry) => !existsSync(entry));
+if (missing.length > 0) {
+  console.error(`esbuild.mjs: missing entry point${missing.length === 1 ? '' : 's'} ${missing.join(', ')}. Restore ${missing.length === 1 ? 'it' : 'them'} or remove the bundle from esbuild.mjs.`);
+  process.exit(1);
+}
 
 const contexts = await Promise.all(bundles.map((options) => esbuild.context({ ...common, ...options })));
 if (watch) {

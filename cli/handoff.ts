@@ -1,35 +1,19 @@
 /**
- * Hands a task's prompt to the volunteer's AI tool in the task's worktree: Claude Code (`claude`)
- * or Aider (`aider --message-file`). On a terminal the tool gets the terminal and the volunteer
- * can steer it; without one it runs headless. When the tool is not installed, or the volunteer
- * chose `none`, the prompt is printed (and is in a file) for them to paste anywhere.
+ * Hands a task's prompt to the volunteer's AI tool in the task's worktree, with the command line
+ * the tool registry (client/ai-tools.ts) gives: Claude Code (`claude`) or Aider (`aider
+ * --message`). On a terminal the tool gets the terminal and the volunteer can steer it; without
+ * one it runs headless. When the tool is not installed, or the volunteer chose `none`, the prompt
+ * is printed (and is in a file) for them to paste anywhere.
  */
 import { spawn } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
-import { delimiter, join } from 'node:path';
+import { AI_TOOLS, findOnPath, terminalInvocation, terminalTools, type AiToolId } from '../client/ai-tools.ts';
 
-export const TOOLS = ['claude-code', 'aider', 'none'] as const;
-export type ToolName = (typeof TOOLS)[number];
+/** `--tool`: every tool that runs as a program, or `none` (print the prompt). */
+export const TOOLS = [...terminalTools(), 'none'] as const;
+export type ToolName = AiToolId | 'none';
 
 export function isToolName(value: string): value is ToolName {
   return (TOOLS as readonly string[]).includes(value);
-}
-
-const EXECUTABLE: Record<Exclude<ToolName, 'none'>, string> = { 'claude-code': 'claude', aider: 'aider' };
-
-/** The absolute path of a program on PATH, or undefined. */
-export function findOnPath(program: string, path = process.env.PATH ?? ''): string | undefined {
-  for (const dir of path.split(delimiter)) {
-    if (!dir) continue;
-    const candidate = join(dir, program);
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // keep looking
-    }
-  }
-  return undefined;
 }
 
 export interface HandoffPlan {
@@ -42,17 +26,13 @@ export interface HandoffPlan {
   fallback?: string;
 }
 
-export function planHandoff(tool: ToolName, promptFile: string, prompt: string, interactive: boolean): HandoffPlan {
+export function planHandoff(tool: ToolName, prompt: string, interactive: boolean): HandoffPlan {
   if (tool === 'none') return { tool, args: [], interactive, fallback: 'no AI tool chosen (--tool none)' };
-  const program = EXECUTABLE[tool];
-  const command = findOnPath(program);
-  if (!command) return { tool, args: [], interactive, fallback: `\`${program}\` is not on PATH; install ${tool === 'aider' ? 'Aider' : 'Claude Code'} or pass --tool none` };
-  if (tool === 'claude-code') {
-    // Interactive: the prompt starts a session the volunteer can watch and steer.
-    // Headless: print mode, allowed to edit files in the worktree but asking nothing.
-    return { tool, command, args: interactive ? [prompt] : ['-p', '--permission-mode', 'acceptEdits', prompt], interactive };
-  }
-  return { tool, command, args: ['--message-file', promptFile], interactive };
+  const invocation = terminalInvocation(tool, prompt, interactive ? 'interactive' : 'headless');
+  if (!invocation) return { tool, args: [], interactive, fallback: `${AI_TOOLS[tool].label} does not run in a terminal; pass --tool ${terminalTools().join(', --tool ')} or --tool none` };
+  const command = findOnPath(invocation.program);
+  if (!command) return { tool, args: [], interactive, fallback: `\`${invocation.program}\` is not on PATH; install ${AI_TOOLS[tool].label} or pass --tool none` };
+  return { tool, command, args: invocation.args, interactive };
 }
 
 /** Runs the tool in the worktree; resolves with its exit code. */

@@ -207,7 +207,7 @@ export class WorkerSession {
   private async handOff(held: HeldTask, prompt: string): Promise<void> {
     const { out } = this.o;
     const interactive = Boolean(this.o.input?.isTTY) && out.tty && !this.handingOff;
-    const plan = planHandoff(this.o.tool, held.prompt_file!, prompt, interactive);
+    const plan = planHandoff(this.o.tool, prompt, interactive);
     if (!plan.command) {
       out.info(`${held.task_id}: ${plan.fallback}; here is the prompt (also in ${held.prompt_file}):`, { task_id: held.task_id, prompt_file: held.prompt_file });
       out.block(`${out.colors.dim('─'.repeat(60))}\n${prompt}\n${out.colors.dim('─'.repeat(60))}`);

@@ -1,70 +1,17 @@
 /**
- * Serves the live dashboard at `/`: a fixed HTML shell plus the esbuild bundle from
- * `dist/media/` (dashboard.js, dashboard.css). The shell carries no data at all (the page loads
- * everything through the API), so no outside text is ever written into HTML here. A strict CSP
- * allows only our own stylesheet, the one nonce'd script, and connections back to this origin.
+ * Serves the live dashboard at `/`: the dashboard's page shell (media/dashboard/shell.ts, the same
+ * one the VS Code webview shows) plus the esbuild bundle from `dist/media/` (dashboard.js,
+ * dashboard.css). The shell carries no data at all (the page loads everything through the API),
+ * so no outside text is ever written into HTML here. A strict CSP, sent as a header, allows only
+ * our own stylesheet, the one nonce'd script, and connections back to this origin.
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { DASHBOARD_ASSETS, dashboardCsp, dashboardPageHtml } from '../media/dashboard/shell.ts';
 import type { StaticHandler } from './http.ts';
-
-export function escapeHtml(value: unknown): string {
-  return String(value).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
-}
-
-export interface DashboardShellOptions {
-  nonce: string;
-  scriptUrl: string;
-  styleUrl: string;
-  /** The Content-Security-Policy to repeat in a meta tag (webviews have no response headers). */
-  csp?: string;
-  /** For hosts other than the coordinator (a VS Code webview): where the API is, and the token to use. */
-  coordinatorUrl?: string;
-  token?: string;
-}
-
-/**
- * The page that runs the dashboard bundle. The VS Code extension builds its webview from this
- * too, passing webview URIs, its own CSP, the coordinator URL and the token as data attributes.
- */
-export function dashboardShellHtml(options: DashboardShellOptions): string {
-  const data = [
-    options.coordinatorUrl !== undefined ? ` data-coordinator-url="${escapeHtml(options.coordinatorUrl)}"` : '',
-    options.token !== undefined ? ` data-token="${escapeHtml(options.token)}"` : '',
-  ].join('');
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-${options.csp ? `<meta http-equiv="Content-Security-Policy" content="${escapeHtml(options.csp)}">\n` : ''}<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
-<title>OWP dashboard</title>
-<link rel="stylesheet" href="${escapeHtml(options.styleUrl)}">
-</head>
-<body>
-<main id="owp-dashboard"><p>Loading the OWP dashboard…</p><noscript>The dashboard needs JavaScript. The API is at /v1/info, /v1/repos and /v1/tasks.</noscript></main>
-<script nonce="${escapeHtml(options.nonce)}" src="${escapeHtml(options.scriptUrl)}"${data}></script>
-</body>
-</html>
-`;
-}
-
-export function dashboardCsp(nonce: string): string {
-  return [
-    "default-src 'none'",
-    `script-src 'nonce-${nonce}'`,
-    "style-src 'self'",
-    "img-src 'self' data:",
-    "font-src 'self'",
-    "connect-src 'self'",
-    "base-uri 'none'",
-    "form-action 'none'",
-    "frame-ancestors 'none'",
-  ].join('; ');
-}
 
 const ASSETS: Record<string, string> = {
   '/media/dashboard.js': 'application/javascript; charset=utf-8',
@@ -79,7 +26,7 @@ export function defaultAssetsDir(): string | undefined {
   for (const candidate of candidates) {
     if (candidate.protocol !== 'file:') continue;
     const dir = fileURLToPath(candidate);
-    if (existsSync(join(dir, 'dashboard.js'))) return dir;
+    if (existsSync(join(dir, DASHBOARD_ASSETS.script))) return dir;
   }
   return undefined;
 }
@@ -99,8 +46,8 @@ export function dashboardStaticHandler(options: DashboardStaticOptions = {}): St
         return true;
       }
       const nonce = randomBytes(18).toString('base64');
-      const csp = dashboardCsp(nonce);
-      const html = dashboardShellHtml({ nonce, scriptUrl: '/media/dashboard.js', styleUrl: '/media/dashboard.css' });
+      const csp = dashboardCsp({ nonce, assetSource: "'self'", connectSources: ["'self'"], delivery: 'header' });
+      const html = dashboardPageHtml({ nonce, scriptUrl: `/media/${DASHBOARD_ASSETS.script}`, styleUrl: `/media/${DASHBOARD_ASSETS.style}` });
       sendText(res, 200, 'text/html; charset=utf-8', html, req, { 'content-security-policy': csp });
       return true;
     }

@@ -68,18 +68,17 @@ export const STORAGE_KEYS = {
   maintainerToken: 'owp.maintainerToken',
 } as const;
 
-/** Commands of VS Code, its built-in extensions, and other editors that we call. */
+/**
+ * Commands of VS Code and its built-in extensions that we call. The AI tools' chat commands (VS
+ * Code's chat, Cursor's composer) belong to the tool registry, client/ai-tools.ts.
+ */
 export const EXTERNAL_COMMANDS = {
-  chatOpen: 'workbench.action.chat.open',
   manageTrust: 'workbench.trust.manage',
   openSettings: 'workbench.action.openSettings',
   showView: 'workbench.view.extension.owp',
   setContext: 'setContext',
   gitClone: 'git.clone',
 } as const;
-
-/** Cursor's chat/composer commands, most specific first; detected, never assumed. */
-export const CURSOR_CHAT_COMMANDS = ['composer.startComposerPrompt', 'composer.newAgentChat', 'aichat.newchataction'] as const;
 
 export const GIT_EXTENSION_ID = 'vscode.git';
 export const GITHUB_AUTH_PROVIDER = 'github';

@@ -1,21 +1,17 @@
 /**
- * Which AI tool gets a task's prompt, decided from what this editor actually offers: the commands
- * that exist (Copilot / built-in chat, Cursor's composer), the binaries on PATH (claude, aider),
- * and the volunteer's `owp.aiTool` setting. The clipboard always works, so it is the last resort.
+ * Which AI tool gets a task's prompt in this editor, and what the glue does to hand it over. The
+ * tools themselves (labels, detection, command lines) are the registry in client/ai-tools.ts,
+ * shared with `owp worker`; this file adds only what is particular to an editor: the `owp.aiTool`
+ * setting with its `auto`, the preference order (the editor's own chat first), and the plan the
+ * VS Code glue carries out. The clipboard always works, so it is the last resort.
  */
-import { CURSOR_CHAT_COMMANDS, EXTERNAL_COMMANDS } from '../constants.ts';
+import { AI_TOOL_IDS, AI_TOOLS, detectedCommand, isToolAvailable, terminalInvocation, type AiToolId } from '../../client/ai-tools.ts';
 
-export const AI_TOOL_SETTINGS = ['auto', 'copilot', 'cursor', 'claude-code', 'aider', 'clipboard'] as const;
+export const AI_TOOL_SETTINGS = ['auto', ...AI_TOOL_IDS] as const;
 export type AiToolSetting = (typeof AI_TOOL_SETTINGS)[number];
-export type AiTool = Exclude<AiToolSetting, 'auto'>;
+export type AiTool = AiToolId;
 
-export const AI_TOOL_LABELS: Record<AiTool, string> = {
-  copilot: 'Copilot Chat',
-  cursor: 'Cursor',
-  'claude-code': 'Claude Code',
-  aider: 'Aider',
-  clipboard: 'the clipboard',
-};
+export const AI_TOOL_LABELS: Record<AiTool, string> = Object.fromEntries(AI_TOOL_IDS.map((id) => [id, AI_TOOLS[id].label])) as Record<AiTool, string>;
 
 /** What the editor offers, gathered by the glue (commands list, app name, PATH lookup). */
 export interface ToolEnvironment {
@@ -26,10 +22,10 @@ export interface ToolEnvironment {
 }
 
 export type HandoffPlan =
-  | { tool: 'copilot'; command: string; args: { query: string; isPartialQuery: true } }
-  | { tool: 'cursor'; command: string }
-  | { tool: 'claude-code' | 'aider'; terminal: TerminalInvocation }
-  | { tool: 'clipboard' };
+  | { tool: AiTool; kind: 'chat-input'; command: string; args: { query: string; isPartialQuery: true } }
+  | { tool: AiTool; kind: 'chat-paste'; command: string }
+  | { tool: AiTool; kind: 'terminal'; terminal: TerminalInvocation }
+  | { tool: AiTool; kind: 'clipboard' };
 
 export interface TerminalInvocation {
   name: string;
@@ -47,66 +43,52 @@ export function isAiToolSetting(value: unknown): value is AiToolSetting {
   return typeof value === 'string' && (AI_TOOL_SETTINGS as readonly string[]).includes(value);
 }
 
-export function cursorChatCommand(commands: ReadonlySet<string>): string | undefined {
-  return CURSOR_CHAT_COMMANDS.find((c) => commands.has(c));
-}
-
-function available(tool: AiTool, env: ToolEnvironment): boolean {
-  switch (tool) {
-    case 'copilot':
-      return env.commands.has(EXTERNAL_COMMANDS.chatOpen);
-    case 'cursor':
-      return cursorChatCommand(env.commands) !== undefined;
-    case 'claude-code':
-      return env.binaryOnPath('claude');
-    case 'aider':
-      return env.binaryOnPath('aider');
-    case 'clipboard':
-      return true;
-  }
-}
-
 /**
  * `auto` prefers the editor's own chat (Cursor's inside Cursor, else VS Code's chat), then a
  * terminal tool on PATH, then the clipboard. An explicit choice that is not available here falls
  * back the same way and says so.
  */
 export function chooseAiTool(setting: AiToolSetting, env: ToolEnvironment): AiToolChoice {
-  const inCursor = /cursor/i.test(env.appName) || cursorChatCommand(env.commands) !== undefined;
+  const inCursor = /cursor/i.test(env.appName) || detectedCommand('cursor', env.commands) !== undefined;
   const autoOrder: AiTool[] = inCursor ? ['cursor', 'copilot', 'claude-code', 'aider', 'clipboard'] : ['copilot', 'claude-code', 'aider', 'clipboard'];
+  const available = (tool: AiTool): boolean => isToolAvailable(tool, env);
   if (setting !== 'auto') {
-    if (available(setting, env)) return { tool: setting };
-    const fallback = autoOrder.find((t) => t !== setting && available(t, env)) ?? 'clipboard';
+    if (available(setting)) return { tool: setting };
+    const fallback = autoOrder.find((t) => t !== setting && available(t)) ?? 'clipboard';
     return { tool: fallback, unavailable: setting };
   }
-  return { tool: autoOrder.find((t) => available(t, env)) ?? 'clipboard' };
+  return { tool: autoOrder.find(available) ?? 'clipboard' };
 }
 
-/** How to hand the prompt over with the chosen tool. Terminal tools run directly, no shell quoting. */
+/**
+ * How to hand the prompt over with the chosen tool, from its registry entry. A terminal tool runs
+ * as the terminal's own process (no shell, so no quoting), interactively: a person is there.
+ */
 export function handoffPlan(tool: AiTool, prompt: string, commands: ReadonlySet<string>): HandoffPlan {
-  switch (tool) {
-    case 'copilot':
-      return { tool, command: EXTERNAL_COMMANDS.chatOpen, args: { query: prompt, isPartialQuery: true } };
-    case 'cursor': {
-      const command = cursorChatCommand(commands);
-      return command ? { tool, command } : { tool: 'clipboard' };
+  const { handoff, label } = AI_TOOLS[tool];
+  switch (handoff.kind) {
+    case 'chat-input':
+    case 'chat-paste': {
+      const command = detectedCommand(tool, commands) ?? firstCommand(tool);
+      if (!command) return { tool: 'clipboard', kind: 'clipboard' };
+      return handoff.kind === 'chat-input' ? { tool, kind: 'chat-input', command, args: { query: prompt, isPartialQuery: true } } : { tool, kind: 'chat-paste', command };
     }
-    case 'claude-code':
-      return { tool, terminal: { name: 'OWP: Claude Code', shellPath: 'claude', shellArgs: [prompt] } };
-    case 'aider':
-      return { tool, terminal: { name: 'OWP: Aider', shellPath: 'aider', shellArgs: ['--message', prompt] } };
+    case 'terminal': {
+      const invocation = terminalInvocation(tool, prompt, 'interactive');
+      if (!invocation) return { tool: 'clipboard', kind: 'clipboard' };
+      return { tool, kind: 'terminal', terminal: { name: `OWP: ${label}`, shellPath: invocation.program, shellArgs: invocation.args } };
+    }
     case 'clipboard':
-      return { tool };
+      return { tool, kind: 'clipboard' };
   }
 }
 
-/** Where a binary would be on PATH, for the glue to check with the file system. */
-export function binaryCandidates(binary: string, pathVariable: string, platform: NodeJS.Platform, pathExt = '.EXE;.CMD;.BAT'): string[] {
-  const separator = platform === 'win32' ? ';' : ':';
-  const slash = platform === 'win32' ? '\\' : '/';
-  const extensions = platform === 'win32' ? ['', ...pathExt.split(';').filter(Boolean).map((e) => e.toLowerCase())] : [''];
-  return pathVariable
-    .split(separator)
-    .filter(Boolean)
-    .flatMap((dir) => extensions.map((ext) => `${dir.replace(/[\\/]+$/, '')}${slash}${binary}${ext}`));
+/**
+ * The chat-input command is the one well-known command of VS Code's chat, so it is used even when
+ * the glue did not list commands; a paste-style chat (Cursor) is used only when found, since its
+ * command ids change between Cursor versions.
+ */
+function firstCommand(tool: AiTool): string | undefined {
+  const { detect, handoff } = AI_TOOLS[tool];
+  return handoff.kind === 'chat-input' && detect.kind === 'editor-command' ? detect.commands[0] : undefined;
 }

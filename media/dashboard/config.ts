@@ -6,9 +6,11 @@
  *   server), is kept in sessionStorage for this tab, and is removed from the address bar at once.
  *   Without a token the page shows the public parts read-only, and offers a sign-in field.
  * - In a VS Code webview (or any host page): the host sets `data-coordinator-url` and
- *   `data-token` on the dashboard's script tag, or defines `window.OWP_DASHBOARD = { coordinatorUrl, token }`
+ *   `data-token` on the dashboard's script tag (shell.ts builds that page), or defines `window.OWP_DASHBOARD = { coordinatorUrl, token }`
  *   in a nonce'd script before it. Host-given tokens are not stored.
  */
+import { DASHBOARD_DATA } from './shell.ts';
+
 export interface DashboardConfig {
   coordinatorUrl: string;
   token: string | undefined;
@@ -27,9 +29,9 @@ const TOKEN_PATTERN = /^[\x21-\x7e]{8,512}$/;
 
 export function readConfig(script: HTMLOrSVGScriptElement | null): DashboardConfig {
   const fromWindow = window.OWP_DASHBOARD ?? {};
-  const dataset = script instanceof HTMLScriptElement ? script.dataset : undefined;
-  const hostUrl = dataset?.coordinatorUrl ?? fromWindow.coordinatorUrl;
-  const hostToken = dataset?.token ?? fromWindow.token;
+  const tag = script instanceof HTMLScriptElement ? script : undefined;
+  const hostUrl = tag?.getAttribute(DASHBOARD_DATA.coordinatorUrl) ?? fromWindow.coordinatorUrl;
+  const hostToken = tag?.getAttribute(DASHBOARD_DATA.token) ?? fromWindow.token;
   const coordinatorUrl = (hostUrl ?? window.location.origin).replace(/\/+$/, '');
   if (hostToken) return { coordinatorUrl, token: hostToken, hostProvided: true };
   return { coordinatorUrl, token: takeTokenFromFragment() ?? storedToken(), hostProvided: false };

@@ -11,8 +11,10 @@ import { MetricCharts } from './charts.ts';
 import { isPlausibleToken, readConfig, storeToken, type DashboardConfig } from './config.ts';
 import { LiveJournal, type LiveState } from './live.ts';
 import { MetricsHistory } from './metrics-history.ts';
+import { DASHBOARD_ROOT_ID } from './shell.ts';
 import { DashboardModel } from './model.ts';
-import { DashboardView, type ConnectionLabel } from './view.ts';
+import type { ConnectionLabel } from './panels/panel.ts';
+import { DashboardView } from './view.ts';
 
 /** Renders are batched: at most one per this many ms however fast events arrive. */
 const MIN_RENDER_INTERVAL_MS = 300;
@@ -308,5 +310,5 @@ class DashboardApp {
 }
 
 const script = document.currentScript;
-const root = document.getElementById('owp-dashboard') ?? document.body.appendChild(document.createElement('main'));
+const root = document.getElementById(DASHBOARD_ROOT_ID) ?? document.body.appendChild(document.createElement('main'));
 void new DashboardApp(root, readConfig(script)).start();

@@ -5,7 +5,9 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
-import { dashboardShellHtml, dashboardStaticHandler } from '../../coordinator/dashboard-static.ts';
+import { dashboardStaticHandler } from '../../coordinator/dashboard-static.ts';
+import { dashboardPageHtml } from '../../media/dashboard/shell.ts';
+import { dashboardHtml } from '../../extension/logic/dashboard-html.ts';
 import { buildDashboardAssets } from '../helpers/browser.ts';
 import { startPool, type TestPool } from '../helpers/coordinator.ts';
 
@@ -34,6 +36,8 @@ test('the page is a fixed shell under a strict CSP whose nonce matches the only 
   const scripts = [...html.matchAll(/<script\b[^>]*>/g)].map((m) => m[0]);
   assert.deepEqual(scripts, [`<script nonce="${nonce}" src="/media/dashboard.js">`]);
   assert.equal(res.headers.get('x-content-type-options'), 'nosniff');
+  assert.match(csp, /frame-ancestors 'none'/, 'framing is refused (only a header can say so)');
+  assert.equal(html, dashboardPageHtml({ nonce, scriptUrl: '/media/dashboard.js', styleUrl: '/media/dashboard.css' }), 'the page is the shared shell');
   const again = await fetch(`${pool.url}/`);
   assert.notEqual(/nonce-([^']+)/.exec(again.headers.get('content-security-policy') ?? '')?.[1], nonce, 'a fresh nonce per page');
 });
@@ -52,8 +56,19 @@ test('the built assets are served with their types; other paths are not', async 
   }
 });
 
+test('the coordinator and the VS Code webview show one page: the same shell, the webview adding its CSP and where the coordinator is', () => {
+  const served = dashboardPageHtml({ nonce: 'n0nce', scriptUrl: 'x.js', styleUrl: 'x.css' });
+  const webview = dashboardHtml({ nonce: 'n0nce', cspSource: 'https://webview.example', coordinatorUrl: 'http://127.0.0.1:8787', scriptUrl: 'x.js', styleUrl: 'x.css' });
+  const withoutHostParts = (html: string): string =>
+    html
+      .replace(/<meta http-equiv="Content-Security-Policy"[^>]*>\n/, '')
+      .replace(/ data-coordinator-url="[^"]*"/, '')
+      .replace(/ from http:\/\/127\.0\.0\.1:8787…/, '…');
+  assert.equal(withoutHostParts(webview), served);
+});
+
 test('the shell escapes what a host passes in (a webview gives URL and token as data attributes)', () => {
-  const html = dashboardShellHtml({ nonce: 'abc', scriptUrl: 'x.js', styleUrl: 'x.css', coordinatorUrl: 'http://h"><script>alert(1)</script>', token: 'owpm_"tok' });
+  const html = dashboardPageHtml({ nonce: 'abc', scriptUrl: 'x.js', styleUrl: 'x.css', coordinatorUrl: 'http://h"><script>alert(1)</script>', token: 'owpm_"tok' });
   assert.equal(html.match(/<script\b/g)?.length, 1);
   assert.match(html, /data-coordinator-url="http:\/\/h&quot;&gt;&lt;script&gt;alert\(1\)&lt;\/script&gt;"/);
   assert.match(html, /data-token="owpm_&quot;tok"/);

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import type { JournalEvent, Task } from '../../protocol/model.ts';
 import type { Params } from '../../protocol/operations.ts';
-import { startFakeGitHub, type FakeGitHub } from '../helpers/fake-github.ts';
+import { startFakeGitHub, type FakeGitHub } from '../../cli/demo/github/server.ts';
 import { CoordinatorProcess } from './coordinator-process.ts';
 import { ARTIFACTS_DIR, EditorServer, REPO_ROOT, launchBrowser } from './harness.ts';
 import { cloneFor, createSeededRemote, TEST_RUNS_ENV } from './seeded-repo.ts';

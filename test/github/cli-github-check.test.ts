@@ -4,7 +4,7 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { run } from '../../cli/commands/github.ts';
 import { tempDir } from '../helpers/coordinator.ts';
-import { startFakeGitHub } from '../helpers/fake-github.ts';
+import { startFakeGitHub } from '../../cli/demo/github/server.ts';
 
 test('owp github check reports what each token can and cannot do, writing nothing', async (t) => {
   const gh = await startFakeGitHub({

@@ -3,7 +3,9 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { Octokit } from '@octokit/rest';
-import { startFakeGitHub } from '../helpers/fake-github.ts';
+import { readFileSync } from 'node:fs';
+import { startFakeGitHub } from '../../cli/demo/github/server.ts';
+import { TEMPLATES_FILE, templatesModule } from '../helpers/fake-github/fixtures.ts';
 
 const TOKEN = 'ghp_maintainer';
 const WORKER = 'ghp_worker';
@@ -20,6 +22,10 @@ async function fake() {
 }
 
 describe('fake GitHub answers like GitHub', () => {
+  test('its response templates are the recorded GitHub responses of @octokit/fixtures (run `npm run gen` when this fails)', () => {
+    assert.equal(readFileSync(TEMPLATES_FILE, 'utf8'), templatesModule(), `${TEMPLATES_FILE} is stale`);
+  });
+
   test('repo, user and issues have GitHub\'s shapes and headers', async () => {
     const gh = await fake();
     try {
@@ -194,7 +200,7 @@ describe('fake GitHub answers like GitHub', () => {
   });
 
   test('runs as its own process and prints its URL; /_fake/ routes seed it', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'test/helpers/fake-github-cli.ts', '--port', '0', '--token', `${TOKEN}=acme-bot`, '--repo', 'acme/site'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'test/helpers/fake-github/cli.ts', '--port', '0', '--token', `${TOKEN}=acme-bot`, '--repo', 'acme/site'], { stdio: ['ignore', 'pipe', 'inherit'] });
     try {
       const line = await new Promise<string>((resolve, reject) => {
         createInterface({ input: child.stdout }).once('line', resolve);

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { HttpClient } from '../../client/http-client.ts';
 import { startCoordinator } from '../../coordinator/server.ts';
 import { tempDir } from '../helpers/coordinator.ts';
-import { startFakeGitHub } from '../helpers/fake-github.ts';
+import { startFakeGitHub } from '../../cli/demo/github/server.ts';
 
 test('owp coordinator connects the repos of its github config section (tokens from env, sync state on disk)', async () => {
   const gh = await startFakeGitHub({ tokens: [{ token: 'ghp_env_token', login: 'owp-bot', permissions: { issues: 'write', pull_requests: 'read' } }], repos: ['acme/site'] });

@@ -14,7 +14,7 @@ import { GitHubIntegration } from '../../coordinator/github/integration.ts';
 import { FileSyncStateStore, type SyncStateStore } from '../../coordinator/github/sync-state.ts';
 import type { Task } from '../../protocol/model.ts';
 import { startPool, tempDir, type StoreKind, type TestPool } from './coordinator.ts';
-import { startFakeGitHub, type FakeGitHub, type FakeGitHubOptions } from './fake-github.ts';
+import { startFakeGitHub, type FakeGitHub, type FakeGitHubOptions } from '../../cli/demo/github/server.ts';
 
 export const BOT_TOKEN = 'ghp_owpbot000000000000000000000000000000';
 export const BOT_LOGIN = 'owp-bot';

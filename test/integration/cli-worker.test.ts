@@ -12,7 +12,7 @@ import { chmodSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } f
 import { join } from 'node:path';
 import { startPool, tempDir, until } from '../helpers/coordinator.ts';
 import { createDemoRemote } from '../../cli/demo/demo-repo.ts';
-import { startGithubLike } from '../../cli/demo/github-like.ts';
+import { startFakeGitHub } from '../../cli/demo/github/server.ts';
 import { owpArgv } from '../helpers/owp-cli.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -49,7 +49,8 @@ test('owp worker, status, submit and release against a real coordinator and git 
   const pool = await startPool('lowdb');
   const root = tempDir('owp-cli-worker-');
   const remote = await createDemoRemote(join(root, 'git'));
-  const github = await startGithubLike({ repos: { [REPO]: remote }, tokens: ['ghs_volunteer'] });
+  // GitHub Enterprise-shaped, the repo backed by the git remote: a PR needs its branch pushed there.
+  const github = await startFakeGitHub({ layout: 'enterprise', tokens: [{ token: 'ghs_volunteer', login: 'alice' }], repos: [{ full_name: REPO, git: remote }] });
   let worker: ChildProcessWithoutNullStreams | undefined;
   try {
     await pool.repo(REPO, { required_gates: ['tests', 'lint'] });
@@ -99,21 +100,23 @@ test('owp worker, status, submit and release against a real coordinator and git 
     assert.deepEqual(view.leases.map((l) => [l.task_id, l.branch, l.dir]), [[t1, workspace.branch, workspace.dir]]);
 
     // owp submit: gates, push, PR as the volunteer, pr_opened with evidence.
-    const submit = await owp(['submit', '--repo-dir', workspace.dir, '--confirm-checklist', '--github-api', github.apiUrl, '--json'], { ...env, GITHUB_TOKEN: 'ghs_volunteer' });
+    const submit = await owp(['submit', '--repo-dir', workspace.dir, '--confirm-checklist', '--github-api', github.url, '--json'], { ...env, GITHUB_TOKEN: 'ghs_volunteer' });
     assert.equal(submit.code, 0, `${submit.stdout}\n${submit.stderr}`);
     const done = await pool.admin.call('task.get', { task_id: t1 });
     assert.equal(done.task.state, 'pr_opened');
-    assert.equal(done.task.pr!.url, github.pulls[0]!.html_url);
+    const [pull] = github.state.pulls(REPO);
+    assert.ok(pull, 'one PR on GitHub');
+    assert.equal(done.task.pr!.url, `${github.htmlUrl}/${REPO}/pull/${pull.number}`);
     assert.equal(done.task.pr!.branch, workspace.branch);
     assert.deepEqual(done.task.pr!.gates.map((g) => [g.name, g.passed]), [['tests', true], ['lint', true], ['checklist', true]]);
     assert.match(done.task.pr!.gates[0]!.summary!, /ok - 1 change notes checked/);
-    const pull = github.pulls[0]!;
-    assert.equal(pull.head, workspace.branch);
-    assert.equal(pull.base, 'main');
-    assert.equal(pull.draft, true);
+    assert.equal(pull.user, 'alice', 'opened with the volunteer\'s own token');
+    assert.equal(pull.pull.head_ref, workspace.branch);
+    assert.equal(pull.pull.base_ref, 'main');
+    assert.equal(pull.pull.draft, true);
     assert.match(pull.title, new RegExp(`\\(OWP ${t1}\\)$`));
-    assert.match(pull.body, /Closes #42/);
-    assert.match(pull.body, /Opened by @alice via OWP/);
+    assert.match(pull.body ?? '', /Closes #42/);
+    assert.match(pull.body ?? '', /Opened by @alice via OWP/);
     assert.equal(execFileSync('git', ['--git-dir', remote, 'rev-parse', `refs/heads/${workspace.branch}`], { encoding: 'utf8' }).trim(), execFileSync('git', ['-C', workspace.dir, 'rev-parse', 'HEAD'], { encoding: 'utf8' }).trim(), 'the branch is pushed');
     await seen((e) => e.event === 'task.done' && e.task_id === t1, 'the worker notices the task moved on to pr_opened');
 
@@ -122,12 +125,12 @@ test('owp worker, status, submit and release against a real coordinator and git 
     const t2 = await pool.task(REPO, { title: 'Document the flag (break me)', area: 'tests', skills: ['docs'], effort: 1 });
     const ws2 = (await seen((e) => e.event === 'workspace' && e.task_id === t2, 'second task checked out')) as { dir: string };
     await seen((e) => e.event === 'handoff.finished' && e.task_id === t2, 'claude finished T-2');
-    const failed = await owp(['submit', '--repo-dir', ws2.dir, '--confirm-checklist', '--github-api', github.apiUrl, '--json'], { ...env, GITHUB_TOKEN: 'ghs_volunteer' });
+    const failed = await owp(['submit', '--repo-dir', ws2.dir, '--confirm-checklist', '--github-api', github.url, '--json'], { ...env, GITHUB_TOKEN: 'ghs_volunteer' });
     assert.equal(failed.code, 1);
     const failure = events(failed.stdout).find((e) => e.event === 'submit.failed') as { missing: string[] } | undefined;
     assert.deepEqual(failure?.missing, ['tests']);
     assert.equal((await pool.admin.call('task.get', { task_id: t2 })).task.state, 'in_progress', 'a failed submit keeps the lease');
-    assert.equal(github.pulls.length, 1, 'no PR for failing gates');
+    assert.equal(github.state.pulls(REPO).length, 1, 'no PR for failing gates');
 
     worker.kill('SIGTERM');
     const code = await new Promise<number | null>((resolve) => worker!.once('close', resolve));

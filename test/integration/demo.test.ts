@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import type { JournalEvent } from '../../protocol/model.ts';
 import { tempDir } from '../helpers/coordinator.ts';
 import { usingBundle } from '../helpers/owp-cli.ts';
+import { BEATS } from '../../cli/demo/beats.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 
@@ -123,8 +124,9 @@ test('owp demo --speed fast shows every beat, and runs again from scratch', { ti
   try {
     const first = await runDemo(['--speed', 'fast', '--data-dir', dataDir, '--keep', '--json']);
     assert.equal(first.code, 0, `demo failed:\n${first.stdout.slice(-3000)}\n${first.stderr}`);
-    const lines = first.stdout.trim().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { event: string; beat?: number; url?: string; story?: unknown });
+    const lines = first.stdout.trim().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { event: string; beat?: number; title?: string; url?: string; story?: unknown });
     assert.deepEqual(lines.filter((l) => l.event === 'beat').map((l) => l.beat), [1, 2, 3, 4, 5], 'all five beats are narrated in order');
+    assert.deepEqual(lines.filter((l) => l.event === 'beat').map((l) => l.title), BEATS.map((b) => b.title), 'each beat is announced with its number and title from the list of beats');
     assert.match(lines.find((l) => l.event === 'dashboard')!.url!, /^http:\/\/127\.0\.0\.1:\d+\/$/);
     assert.ok(lines.some((l) => l.event === 'summary'));
 

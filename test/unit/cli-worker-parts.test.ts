@@ -4,7 +4,8 @@ import { mkdtempSync, rmSync, statSync, writeFileSync, chmodSync, mkdirSync } fr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findHeldTask, readState, updateState, writeState, type WorkerState } from '../../cli/worker-state.ts';
-import { findOnPath, planHandoff } from '../../cli/handoff.ts';
+import { planHandoff } from '../../cli/handoff.ts';
+import { findOnPath } from '../../client/ai-tools.ts';
 import { Output, visibleLength } from '../../cli/output.ts';
 import { UsageError } from '../../cli/args.ts';
 import { parseSpeed } from '../../cli/commands/demo.ts';
@@ -39,7 +40,7 @@ test('findHeldTask picks by id, by worktree, by branch, or the only one', () => 
   assert.equal(findHeldTask(state, { dir: '/elsewhere' }).task_id, 'T-1');
 });
 
-test('hand-off plans: claude interactive or headless, aider with a message file, fallbacks', () => {
+test('hand-off plans: claude interactive or headless, aider with --message, fallbacks', () => {
   const dir = mkdtempSync(join(tmpdir(), 'owp-bin-'));
   const savedPath = process.env.PATH;
   try {
@@ -52,12 +53,14 @@ test('hand-off plans: claude interactive or headless, aider with a message file,
     process.env.PATH = join(dir, 'bin');
     assert.equal(findOnPath('claude'), join(dir, 'bin', 'claude'));
     assert.equal(findOnPath('not-exec'), undefined);
-    assert.deepEqual(planHandoff('claude-code', '/p.md', 'PROMPT', true).args, ['PROMPT']);
-    assert.deepEqual(planHandoff('claude-code', '/p.md', 'PROMPT', false).args, ['-p', '--permission-mode', 'acceptEdits', 'PROMPT']);
-    assert.deepEqual(planHandoff('aider', '/p.md', 'PROMPT', true).args, ['--message-file', '/p.md']);
-    assert.match(planHandoff('none', '/p.md', 'PROMPT', true).fallback!, /--tool none/);
+    assert.deepEqual(planHandoff('claude-code', 'PROMPT', true).args, ['PROMPT']);
+    assert.deepEqual(planHandoff('claude-code', 'PROMPT', false).args, ['-p', '--permission-mode', 'acceptEdits', 'PROMPT']);
+    assert.deepEqual(planHandoff('aider', 'PROMPT', true).args, ['--message', 'PROMPT']);
+    assert.deepEqual(planHandoff('aider', 'PROMPT', false).args, ['--message', 'PROMPT']);
+    assert.equal(planHandoff('aider', 'PROMPT', true).command, join(dir, 'bin', 'aider'));
+    assert.match(planHandoff('none', 'PROMPT', true).fallback!, /--tool none/);
     process.env.PATH = '/nonexistent';
-    const missing = planHandoff('aider', '/p.md', 'PROMPT', true);
+    const missing = planHandoff('aider', 'PROMPT', true);
     assert.equal(missing.command, undefined);
     assert.match(missing.fallback!, /`aider` is not on PATH; install Aider/);
   } finally {

@@ -1,6 +1,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { binaryCandidates, chooseAiTool, handoffPlan, type ToolEnvironment } from '../../extension/logic/ai-tool.ts';
+import { binaryCandidates } from '../../client/ai-tools.ts';
+import { chooseAiTool, handoffPlan, type ToolEnvironment } from '../../extension/logic/ai-tool.ts';
 
 function env(commands: string[], binaries: string[] = [], appName = 'Visual Studio Code'): ToolEnvironment {
   return { commands: new Set(commands), appName, binaryOnPath: (b) => binaries.includes(b) };
@@ -24,14 +25,15 @@ describe('extension AI tool choice', () => {
 
   test('the chat handoff puts the prompt into the chat input without sending it', () => {
     const plan = handoffPlan('copilot', 'PROMPT', new Set());
-    assert.deepEqual(plan, { tool: 'copilot', command: 'workbench.action.chat.open', args: { query: 'PROMPT', isPartialQuery: true } });
+    assert.deepEqual(plan, { tool: 'copilot', kind: 'chat-input', command: 'workbench.action.chat.open', args: { query: 'PROMPT', isPartialQuery: true } });
   });
 
   test('Cursor uses the most specific chat command that exists; terminal tools get the prompt as one argument', () => {
-    assert.deepEqual(handoffPlan('cursor', 'P', new Set(['aichat.newchataction', 'composer.newAgentChat'])), { tool: 'cursor', command: 'composer.newAgentChat' });
+    assert.deepEqual(handoffPlan('cursor', 'P', new Set(['aichat.newchataction', 'composer.newAgentChat'])), { tool: 'cursor', kind: 'chat-paste', command: 'composer.newAgentChat' });
+    assert.deepEqual(handoffPlan('cursor', 'P', new Set()), { tool: 'clipboard', kind: 'clipboard' }, 'no Cursor command found: the clipboard');
     const prompt = 'line 1\n"quoted" $(rm -rf ~) `x`';
-    assert.deepEqual(handoffPlan('claude-code', prompt, new Set()), { tool: 'claude-code', terminal: { name: 'OWP: Claude Code', shellPath: 'claude', shellArgs: [prompt] } });
-    assert.deepEqual(handoffPlan('aider', prompt, new Set()), { tool: 'aider', terminal: { name: 'OWP: Aider', shellPath: 'aider', shellArgs: ['--message', prompt] } });
+    assert.deepEqual(handoffPlan('claude-code', prompt, new Set()), { tool: 'claude-code', kind: 'terminal', terminal: { name: 'OWP: Claude Code', shellPath: 'claude', shellArgs: [prompt] } });
+    assert.deepEqual(handoffPlan('aider', prompt, new Set()), { tool: 'aider', kind: 'terminal', terminal: { name: 'OWP: Aider', shellPath: 'aider', shellArgs: ['--message', prompt] } });
   });
 
   test('binary lookup candidates follow the platform PATH rules', () => {

@@ -1,16 +1,20 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { coordinatorOrigins, dashboardCsp, dashboardHtml } from '../../extension/logic/dashboard-html.ts';
+import { dashboardHtml, webviewCsp } from '../../extension/logic/dashboard-html.ts';
+import { coordinatorOrigins } from '../../media/dashboard/shell.ts';
 
 const page = { nonce: 'abc123', cspSource: 'https://webview.example', coordinatorUrl: 'http://127.0.0.1:8787', scriptUrl: 'https://webview.example/dist/media/dashboard.js', styleUrl: 'https://webview.example/dist/media/dashboard.css' };
 
 describe('extension dashboard webview page', () => {
   test('the CSP denies by default, needs the nonce for scripts and reaches only the coordinator', () => {
-    const csp = dashboardCsp(page);
+    const csp = webviewCsp(page);
     assert.match(csp, /^default-src 'none'/);
     assert.match(csp, /script-src 'nonce-abc123'(;|$)/);
     assert.match(csp, /connect-src http:\/\/127\.0\.0\.1:8787 ws:\/\/127\.0\.0\.1:8787/);
     assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval/);
+    assert.doesNotMatch(csp, /frame-ancestors/, 'ignored in a meta tag, so not written there');
+    assert.match(csp, /style-src https:\/\/webview\.example;/);
+    assert.match(webviewCsp({ ...page, coordinatorUrl: 'file:///x' }), /connect-src 'none'/);
     assert.deepEqual(coordinatorOrigins('https://pool.example/base/'), ['https://pool.example', 'wss://pool.example']);
     assert.deepEqual(coordinatorOrigins('javascript:alert(1)'), []);
   });

@@ -1,7 +1,10 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import picomatch from 'picomatch';
 import { COMMANDS, SETTINGS, TREE_ITEM_KINDS, VIEWS, VIEW_CONTAINER } from '../../extension/constants.ts';
 import { AI_TOOL_SETTINGS } from '../../extension/logic/ai-tool.ts';
 
@@ -70,12 +73,33 @@ describe('extension manifest', () => {
     for (const rule of rules.slice(1)) assert.match(rule, /^(!(dist\/|media\/|package\.json$|README\.md$|LICENSE$)|\*\*\/\*\.map$)/, rule);
   });
 
-  test('the pure logic never imports vscode, and nothing outside extension/ does', () => {
-    for (const file of files('extension/logic')) {
-      assert.doesNotMatch(readFileSync(file, 'utf8'), /from ['"]vscode['"]|require\(['"]vscode['"]\)/, file);
+  test('every file .vscodeignore lets back in exists: in the source tree, or as an output of esbuild.mjs', () => {
+    // The outputs esbuild.mjs names (the dashboard's CSS is the sibling esbuild writes for its CSS imports).
+    const bundler = readFileSync('esbuild.mjs', 'utf8');
+    const outputs = [...bundler.matchAll(/outfile: '([^']+)'/g)].flatMap((m) => {
+      const out = m[1] as string;
+      return out.endsWith('.js') ? [out, out.replace(/\.js$/, '.css')] : [out];
+    });
+    const shipped = [...outputs, ...files('media'), 'package.json', 'README.md', 'LICENSE'].map((f) => f.split('\\').join('/'));
+    const wanted = readFileSync('.vscodeignore', 'utf8').split('\n').filter((l) => l.startsWith('!')).map((l) => l.slice(1));
+    for (const pattern of wanted) {
+      assert.ok(shipped.some((file) => picomatch(pattern, { dot: true })(file)), `.vscodeignore's !${pattern} matches no file the package could ship`);
     }
-    for (const dir of ['client', 'protocol', 'coordinator', 'cli']) {
-      for (const file of files(dir).filter((f) => f.endsWith('.ts'))) assert.doesNotMatch(readFileSync(file, 'utf8'), /from ['"]vscode['"]/, file);
+    for (const needed of [manifest.main.replace(/^\.\//, ''), manifest.icon, 'dist/lsp-server.cjs', 'dist/media/dashboard.js', 'dist/media/dashboard.css', 'media/owp-activity.svg']) {
+      assert.ok(wanted.some((pattern) => picomatch(pattern, { dot: true })(needed)), `${needed} is needed at run time but .vscodeignore leaves it out`);
+    }
+  });
+
+  test('esbuild.mjs fails loudly when a bundle\'s entry is missing, instead of leaving the bundle out', () => {
+    // Run from an empty folder: every entry path is relative, so every entry is missing there.
+    const empty = mkdtempSync(join(tmpdir(), 'owp-esbuild-'));
+    try {
+      const run = spawnSync(process.execPath, [join(process.cwd(), 'esbuild.mjs')], { cwd: empty, encoding: 'utf8' });
+      assert.equal(run.status, 1, run.stderr);
+      assert.match(run.stderr, /missing entry points cli\/main\.ts, extension\/extension\.ts/);
+      assert.deepEqual(readdirSync(empty), [], 'nothing was written');
+    } finally {
+      rmSync(empty, { recursive: true, force: true });
     }
   });
 });

@@ -1,15 +1,18 @@
 /**
- * Runs the fake GitHub server as its own process (for e2e tests in a real editor):
+ * Runs the GitHub-shaped server (cli/demo/github/) as its own process, with the test-control
+ * routes (for e2e tests in a real editor):
  *
- *   node --import tsx test/helpers/fake-github-cli.ts --port 0 \
+ *   node --import tsx test/helpers/fake-github/cli.ts --port 0 \
  *     --token ghp_x=alice --repo acme/site [--branches listed] [--html-base-url URL] \
  *     [--webhook-url URL --webhook-secret S]
  *
  * Prints one JSON line `{"url":"http://127.0.0.1:PORT"}` on stdout once it listens; test-control
- * routes live under /_fake/ (see fake-github-control.ts). Stops on SIGTERM/SIGINT.
+ * routes live under /_fake/ (see control.ts). Stops on SIGTERM/SIGINT.
  */
 import { parseArgs } from 'node:util';
-import { startFakeGitHub, type FakeTokenSeed } from './fake-github.ts';
+import { startFakeGitHub } from '../../../cli/demo/github/server.ts';
+import type { FakeTokenSeed } from '../../../cli/demo/github/model.ts';
+import { handleControl } from './control.ts';
 
 const { values } = parseArgs({
   options: {
@@ -38,7 +41,7 @@ const fake = await startFakeGitHub({
   tokens,
   repos: values.repo ?? [],
   branches: values.branches,
-  control: true,
+  control: handleControl,
   ...(values['html-base-url'] ? { htmlBaseUrl: values['html-base-url'] } : {}),
   ...(values['webhook-url'] && values['webhook-secret'] ? { webhook: { url: values['webhook-url'], secret: values['webhook-secret'] } } : {}),
 });

@@ -1,6 +1,7 @@
 /**
- * Test-control routes of the fake GitHub server, under /_fake/ (never a GitHub path), for tests
- * that run the fake as its own process and cannot call FakeGitHubState directly: seed tokens,
+ * Test-control routes of the GitHub-shaped server (cli/demo/github/), under /_fake/ (never a
+ * GitHub path), for tests that run it as its own process (cli.ts) and cannot call
+ * FakeGitHubState directly: seed tokens,
  * repos, issues and branches; merge or close PRs; read what was sent.
  *
  *   GET   /_fake/requests                         every recorded API request
@@ -18,7 +19,8 @@
  *   POST  /_fake/deliveries/{id}/redeliver
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { readBody, type FakeGitHubState } from './fake-github.ts';
+import { readBody } from '../../../cli/demo/github/server.ts';
+import type { FakeGitHubState } from '../../../cli/demo/github/state.ts';
 
 function reply(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body ?? null);

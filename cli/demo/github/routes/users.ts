@@ -1,0 +1,16 @@
+/** Who am I, and how much of my rate limit is left. */
+import { GitHubApiError } from '../model.ts';
+import { route, type Route } from '../router.ts';
+
+export const USER_ROUTES: Route[] = [
+  route('GET', '/user', (ctx) => {
+    if (!ctx.who) throw new GitHubApiError(401, 'Requires authentication', { documentation_url: 'https://docs.github.com/rest/users/users#get-the-authenticated-user' });
+    return { status: 200, body: ctx.state.shapes.userDetail(ctx.who.login) };
+  }),
+
+  route('GET', '/rate_limit', (ctx) => {
+    const h = ctx.state.access.rateLimit(ctx.who, '?', false);
+    const core = { limit: Number(h['x-ratelimit-limit']), remaining: Number(h['x-ratelimit-remaining']), reset: Number(h['x-ratelimit-reset']), used: Number(h['x-ratelimit-used']) };
+    return { status: 200, body: { resources: { core }, rate: core } };
+  }),
+];

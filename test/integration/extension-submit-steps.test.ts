@@ -1,0 +1,218 @@
+/**
+ * The extension's Submit PR flow (extension/logic/submit-steps.ts) end to end without VS Code: a
+ * real clone with a bare remote, the contract's real test command, a real push, the PR opened on
+ * the GitHub-shaped server with the volunteer's token, and a pool session that records the
+ * report. Only the editor's parts (messages, dialogs, the checklist pick) are scripted.
+ */
+import { test, describe, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Lease, PullRequestInfo, Task } from '../../protocol/model.ts';
+import { commitAll, git, push } from '../../client/git.ts';
+import { Submitter, type Checkout, type Notice, type SubmitIO, type SubmitNote } from '../../extension/logic/submit-steps.ts';
+import { tempDir } from '../helpers/coordinator.ts';
+import { startFakeGitHub, type FakeGitHub } from '../../cli/demo/github/server.ts';
+
+const REPO = 'acme/site';
+const TOKEN = 'ghp_alicetoken0000';
+/** The maintainers' contract on main: the test gate must really pass (the file exists). */
+const CONTRACT = 'test: test -f README.md\ngates: [tests]\npr:\n  checklist: ["Tests pass locally"]\n';
+
+interface World {
+  /** Each world has its own branch: they share one GitHub, where a branch has one open PR. */
+  branch: string;
+  dir: string;
+  remote: string;
+  told: Notice[];
+  answers: Map<RegExp, string>;
+  ran: string[];
+  reports: PullRequestInfo[];
+  failReport: boolean;
+  trusted: boolean;
+  note: SubmitNote;
+  io: SubmitIO;
+}
+
+let github: FakeGitHub;
+let worlds = 0;
+
+before(async () => {
+  github = await startFakeGitHub({ tokens: [{ token: TOKEN, login: 'alice' }], repos: [REPO] });
+});
+
+after(async () => {
+  await github.close();
+});
+
+/** A bare remote with the contract on main, and a clone on the task branch with one commit. */
+async function world(): Promise<World> {
+  worlds += 1;
+  const BRANCH = `owp/T-1-fix-typo-${worlds}`;
+  const root = tempDir('owp-submit-steps-');
+  const remote = join(root, 'remote.git');
+  const dir = join(root, 'clone');
+  await git(root, ['init', '--quiet', '--bare', '--initial-branch=main', remote]);
+  await git(root, ['clone', '--quiet', remote, dir]);
+  const me = { name: 'Alice', email: 'alice@example.invalid' };
+  await git(dir, ['checkout', '--quiet', '-b', 'main']);
+  writeFileSync(join(dir, '.owp.yml'), CONTRACT);
+  writeFileSync(join(dir, 'README.md'), '# Site\n');
+  await commitAll(dir, 'Initial commit', me);
+  await push(dir, 'main');
+  await git(dir, ['remote', 'set-head', 'origin', 'main']);
+  const baseCommit = await git(dir, ['rev-parse', 'HEAD']);
+  await git(dir, ['checkout', '--quiet', '-b', BRANCH]);
+  writeFileSync(join(dir, 'README.md'), '# Site\n\nFixed the typo.\n');
+  await commitAll(dir, 'Fix the typo', me);
+
+  const lease: Lease = { lease_id: 'L-1', task_id: 'T-1', worker_id: 'W-1', repo: REPO, epoch: 1, granted_at: 0, expires_at: Date.now() + 60_000, max_deadline_at: Date.now() + 3_600_000, heartbeat_interval_ms: 10_000 };
+  const task = { id: 'T-1', repo: REPO, title: 'Fix the typo', body: 'A typo in the README.', state: 'in_progress', issue: { number: 7, url: `https://github.com/${REPO}/issues/7` } } as unknown as Task;
+  const w: World = { branch: BRANCH, dir, remote, told: [], answers: new Map(), ran: [], reports: [], failReport: false, trusted: true, note: { branch: BRANCH, base: 'main', baseCommit, checkoutPath: dir }, io: undefined as unknown as SubmitIO };
+  const checkout: Checkout = {
+    dir,
+    remote: 'origin',
+    refresh: async () => undefined,
+    head: () => ({ branch: undefined, commit: undefined }),
+    uncommittedPaths: () => [],
+    commitAll: async (message) => void (await commitAll(dir, message, me)),
+    push: async (to, branch) => {
+      w.ran.push('push');
+      await push(dir, branch, to);
+    },
+  };
+  // HEAD and the working tree as VS Code's Git would report them after refresh().
+  let head = { branch: undefined as string | undefined, commit: undefined as string | undefined };
+  let changed: string[] = [];
+  checkout.refresh = async () => {
+    head = { branch: await git(dir, ['rev-parse', '--abbrev-ref', 'HEAD']), commit: await git(dir, ['rev-parse', 'HEAD']) };
+    changed = (await git(dir, ['status', '--porcelain'])).split('\n').filter(Boolean).map((l) => l.slice(3));
+  };
+  checkout.head = () => head;
+  checkout.uncommittedPaths = () => changed;
+  w.io = {
+    session: {
+      state: 'connected',
+      snapshot: () => ({ leases: [lease], worker: { github_login: 'alice' } }),
+      lease: (id) => (id === lease.lease_id ? lease : undefined),
+      leaseForTask: (id) => (id === lease.task_id ? lease : undefined),
+      task: (id) => (id === task.id ? task : undefined),
+      fetchTask: async () => task,
+      repoSettings: async () => ({ required_gates: ['tests'] }) as never,
+      report: async (_leaseId, report) => {
+        w.ran.push('report');
+        if (w.failReport) throw new Error('coordinator unreachable');
+        w.reports.push(report.pr);
+      },
+    },
+    notes: {
+      get: () => w.note,
+      update: async (_id, patch) => void Object.assign(w.note, patch),
+      forget: async () => void (w.note = {}),
+      setBusy: (_id, label) => void (label === undefined ? delete w.note.busy : (w.note.busy = label)),
+    },
+    settings: { githubApiUrl: github.url, githubLogin: 'alice', aiTool: 'claude-code' },
+    output: { append: () => undefined, appendLine: () => undefined, show: () => undefined },
+    tell: async (notice) => {
+      w.told.push(notice);
+      for (const [pattern, answer] of w.answers) if (pattern.test(notice.text)) return answer;
+      return undefined;
+    },
+    workspaceTrusted: () => w.trusted,
+    manageTrust: async () => void w.ran.push('manage-trust'),
+    openInAiTool: async () => void w.ran.push('open-in-ai-tool'),
+    confirmChecklist: async (_taskId, items) => items.length,
+    findCheckout: async (repo) => (repo === REPO ? checkout : undefined),
+    githubToken: async () => TOKEN,
+    withProgress: (_title, work) => work(() => undefined, new AbortController().signal),
+    openExternal: async () => undefined,
+  };
+  return w;
+}
+
+const pullsCreated = (): number => github.state.requestsTo('POST', `/repos/${REPO}/pulls`).filter((r) => r.status === 201).length;
+const remoteHas = async (w: World, branch: string): Promise<boolean> => (await git(w.remote, ['branch', '--list', branch])).trim() !== '';
+
+describe('extension Submit PR steps', () => {
+  test('a passing branch is pushed, opened as the volunteer and reported with the gate evidence', async () => {
+    const w = await world();
+    const before = pullsCreated();
+    await new Submitter(w.io).submit(undefined);
+    assert.deepEqual(w.ran, ['push', 'report']);
+    assert.ok(await remoteHas(w, w.branch), 'the branch is on the remote');
+    assert.equal(pullsCreated(), before + 1);
+    const creation = github.state.requestsTo('POST', `/repos/${REPO}/pulls`).at(-1)!;
+    assert.equal(creation.login, 'alice');
+    assert.deepEqual(w.reports[0]!.gates.map((g) => [g.name, g.passed]), [['tests', true], ['checklist', true]]);
+    assert.match(w.told.at(-1)!.text, /^OWP: PR opened for T-1 \(draft\) and recorded with the pool: http/);
+    assert.deepEqual(w.note, {}, 'the task\'s notes are forgotten once the PR is recorded');
+  });
+
+  test('the gates come from the contract on the default branch, not from the task branch\'s edited .owp.yml', async () => {
+    const w = await world();
+    // The task branch rewrites the contract so its gate always passes, and breaks what main's gate checks.
+    writeFileSync(join(w.dir, '.owp.yml'), 'test: "true"\ngates: [tests]\n');
+    await git(w.dir, ['rm', '--quiet', 'README.md']);
+    await commitAll(w.dir, 'Edit the contract', { name: 'Alice', email: 'alice@example.invalid' });
+    await new Submitter(w.io).submit('T-1');
+    assert.deepEqual(w.ran, [], 'nothing pushed, nothing reported');
+    assert.match(w.told.at(-1)!.text, /^OWP: T-1 was not submitted: tests failed: `test -f README\.md` exited with code 1\. Nothing was pushed/);
+    assert.equal(await remoteHas(w, w.branch), false);
+  });
+
+  test('an untrusted workspace, a missing branch and a checkout on another branch stop before any command runs', async () => {
+    const untrusted = await world();
+    untrusted.trusted = false;
+    untrusted.answers.set(/trusted workspace/, 'Manage Workspace Trust');
+    await new Submitter(untrusted.io).submit(undefined);
+    assert.deepEqual(untrusted.ran, ['manage-trust']);
+
+    const noBranch = await world();
+    noBranch.note = {};
+    await new Submitter(noBranch.io).submit(undefined);
+    assert.match(noBranch.told[0]!.text, /T-1 has no branch yet/);
+    assert.deepEqual(noBranch.ran, []);
+
+    const elsewhere = await world();
+    await git(elsewhere.dir, ['checkout', '--quiet', 'main']);
+    await new Submitter(elsewhere.io).submit(undefined);
+    assert.match(elsewhere.told[0]!.text, /is on main, not on the task branch owp\/T-1-fix-typo-\d+/);
+    assert.deepEqual(elsewhere.ran, []);
+  });
+
+  test('uncommitted work is committed only when the volunteer agrees; a branch with nothing new is not submitted', async () => {
+    const w = await world();
+    writeFileSync(join(w.dir, 'NOTES.md'), 'more\n');
+    await new Submitter(w.io).submit(undefined);
+    assert.match(w.told[0]!.text, /1 file is not committed\. Commit it to owp\/T-1-fix-typo-\d+/);
+    assert.equal(w.told[0]!.modal, true);
+    assert.deepEqual(w.ran, [], 'declined: nothing pushed');
+
+    w.answers.set(/not committed/, 'Commit and submit');
+    await new Submitter(w.io).submit(undefined);
+    assert.deepEqual(w.ran, ['push', 'report']);
+    assert.equal(await git(w.dir, ['log', '-1', '--format=%s']), 'OWP T-1: Fix the typo');
+
+    const empty = await world();
+    await git(empty.dir, ['reset', '--quiet', '--hard', empty.note.baseCommit!]);
+    await new Submitter(empty.io).submit(undefined);
+    assert.match(empty.told[0]!.text, /has no commits yet, so there is nothing to submit/);
+    assert.deepEqual(empty.ran, []);
+  });
+
+  test('a failed report keeps the open PR: the next Submit PR only records it, without gates, push or a second PR', async () => {
+    const w = await world();
+    w.failReport = true;
+    const submitter = new Submitter(w.io);
+    await submitter.submit(undefined);
+    assert.match(w.told.at(-1)!.text, /the PR is open \(http.*\) but the pool has not recorded it/);
+    assert.ok(w.note.prUrl, 'the PR URL is kept with the task');
+    const prs = pullsCreated();
+    w.failReport = false;
+    w.ran = [];
+    await submitter.submit(undefined);
+    assert.deepEqual(w.ran, ['report'], 'only the report is retried');
+    assert.equal(pullsCreated(), prs, 'no second PR');
+    assert.match(w.told.at(-1)!.text, /^OWP: the pool recorded the PR http/);
+  });
+});
