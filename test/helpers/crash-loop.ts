@@ -43,10 +43,11 @@ export interface CrashLoopFigures {
   unsynced_bytes_dropped: number;
   /** Unsynced writes a torn power failure let through, leaving a torn journal tail or temp file. */
   unsynced_writes_torn_in: number;
+  unsynced_writes_cut: number;
   namespace_changes_dropped: number;
   syncs: { fsyncs: number; fdatasyncs: number; dir_fsyncs: number };
   torn_tails_recovered: number;
-  acknowledged: { tasks: number; leases: number; prs: number; merges: number };
+  acknowledged: { tasks: number; leases: number; prs: number; merges: number; updates: number };
   acknowledged_changes_checked: number;
   /** Refusals the load met before the kill that a busy machine can cause (an offer or lease that timed out). */
   load_races: Record<string, number>;
@@ -59,7 +60,7 @@ export interface CrashLoopFigures {
   violations: Violation[];
 }
 
-type AckKind = 'task.created' | 'lease.granted' | 'pr.opened' | 'task.merged';
+type AckKind = 'task.created' | 'lease.granted' | 'pr.opened' | 'task.merged' | 'task.updated';
 
 interface Acked {
   kind: AckKind;
@@ -70,6 +71,8 @@ interface Acked {
 
 const MAIN = 'crash/main';
 const HOURLY = 'crash/hourly';
+/** A paused repo whose one task per loop is edited without pause: the journal is written all the time. */
+const CHURN = 'crash/churn';
 const AREAS = ['docs', 'cli', 'core', 'tests', 'ui'];
 /** Refusals a correct coordinator gives when the machine is slow: the load tolerates and counts them. */
 const RACES = new Set(['OFFER_EXPIRED', 'LEASE_EXPIRED']);
@@ -101,6 +104,11 @@ class JournalIndex {
       case 'task.merged':
         this.keys.add(ackKey('task.merged', title()));
         break;
+      case 'task.updated': {
+        const body = (e.data.changes as { body?: unknown }).body;
+        if (typeof body === 'string') this.keys.add(ackKey('task.updated', body));
+        break;
+      }
     }
   }
 }
@@ -113,9 +121,9 @@ export async function runCrashLoops(options: CrashLoopOptions): Promise<CrashLoo
   // Finished tasks are archived at once so the live state stays small enough to compare in one page.
   writeFileSync(config, 'snapshot_every_events: 40\nsweep_interval_ms: 50\narchive_after_ms: 1\n');
   const figures: CrashLoopFigures = {
-    loops: 0, power_failures: 0, kills_inside_write: 0, kills_inside_journal_write: 0, kills_inside_snapshot_write: 0, unsynced_writes_dropped: 0, unsynced_bytes_dropped: 0, unsynced_writes_torn_in: 0,
+    loops: 0, power_failures: 0, kills_inside_write: 0, kills_inside_journal_write: 0, kills_inside_snapshot_write: 0, unsynced_writes_dropped: 0, unsynced_bytes_dropped: 0, unsynced_writes_torn_in: 0, unsynced_writes_cut: 0,
     namespace_changes_dropped: 0, syncs: { fsyncs: 0, fdatasyncs: 0, dir_fsyncs: 0 }, torn_tails_recovered: 0,
-    acknowledged: { tasks: 0, leases: 0, prs: 0, merges: 0 }, acknowledged_changes_checked: 0, load_races: {},
+    acknowledged: { tasks: 0, leases: 0, prs: 0, merges: 0, updates: 0 }, acknowledged_changes_checked: 0, load_races: {},
     lost: 0, double_leases: 0, budget_violations: 0, hourly_budget_violations: 0, budget_checks: budgetChecks(), events_checked: 0, violations: [],
   };
   const fail = (invariant: string, message: string): void => {
@@ -153,7 +161,10 @@ export async function runCrashLoops(options: CrashLoopOptions): Promise<CrashLoo
       // ---- load, then a kill (and a power failure) at a random moment after leases and PRs were acknowledged ----
       if (loop === 0) {
         await admin.call('repo.configure', { repo: MAIN, max_open_prs: 4, max_new_prs_per_hour: 1000, heartbeat_timeout_ms: 3000, offer_timeout_ms: 3000, max_attempts: 20 });
+        await admin.call('repo.configure', { repo: CHURN, paused: true });
+        fs?.setSyncDelay(2000); // a real disk's fsync latency: the kill often lands between a write and its sync
       }
+      const { task: churnTask } = await admin.call('task.create', { repo: CHURN, title: `loop ${loop} churn` });
       // The hourly repo gets room for two more PRs each loop, so its leases and offers are what hold the next offer back.
       const hourly = (await admin.call('repo.get', { repo: HOURLY }).catch(() => undefined))?.budget.prs_last_hour ?? 0;
       await admin.call('repo.configure', { repo: HOURLY, max_open_prs: 6, max_new_prs_per_hour: hourly + 2, heartbeat_timeout_ms: 3000, offer_timeout_ms: 3000, max_attempts: 20 });
@@ -180,6 +191,14 @@ export async function runCrashLoops(options: CrashLoopOptions): Promise<CrashLoo
           await new Promise((r) => setTimeout(r, 10));
         }
       })();
+      // Edits that keep the journal busy: most kills then land between a write and its sync.
+      const churners = [0, 1].map(async (k) => {
+        for (let n = 0; running; n += 1) {
+          const body = `loop ${loop} churn ${k}.${n}`;
+          const done = await load.track('task.update', () => mainAdmin.call('task.update', { task_id: churnTask.id, body }));
+          if (done) acked.push({ kind: 'task.updated', title: body });
+        }
+      });
       const clients: WorkerClient[] = [];
       const work: Array<Promise<void>> = [];
       for (let w = 0; w < 3; w += 1) {
@@ -209,11 +228,13 @@ export async function runCrashLoops(options: CrashLoopOptions): Promise<CrashLoo
       if (!progress) fail('load-made-progress', `loop ${loop}: no lease and PR acknowledged within 30 s (acknowledged: ${summarize(acked)}; refusals: ${JSON.stringify(load.refusals)})`);
       await new Promise((r) => setTimeout(r, Math.floor(random() * 500)));
       load.killedAt = Date.now();
+      // The power goes with the process: an fsync the coordinator already issued must not complete after it died.
+      fs?.cutPower();
       await proc.stop('SIGKILL');
       running = false;
       for (const c of clients) c.close();
       await creator;
-      await Promise.all(work);
+      await Promise.all([...churners, ...work]);
       if (fs) {
         const before = fs.stats();
         const after = fs.powerFail(random() < 0.5 ? 'lose' : 'torn', Math.floor(random() * 2 ** 31));
@@ -231,6 +252,7 @@ export async function runCrashLoops(options: CrashLoopOptions): Promise<CrashLoo
         if (a.kind === 'task.created') figures.acknowledged.tasks += 1;
         else if (a.kind === 'lease.granted') figures.acknowledged.leases += 1;
         else if (a.kind === 'pr.opened') figures.acknowledged.prs += 1;
+        else if (a.kind === 'task.updated') figures.acknowledged.updates += 1;
         else figures.acknowledged.merges += 1;
       }
       pending = acked;
@@ -389,6 +411,7 @@ function accumulate(figures: CrashLoopFigures, before: LossyFsStats, after: Loss
   figures.unsynced_writes_dropped += after.unsynced_writes_dropped - before.unsynced_writes_dropped;
   figures.unsynced_bytes_dropped += after.unsynced_bytes_dropped - before.unsynced_bytes_dropped;
   figures.unsynced_writes_torn_in += after.unsynced_writes_torn_in - before.unsynced_writes_torn_in;
+  figures.unsynced_writes_cut += after.unsynced_writes_cut - before.unsynced_writes_cut;
   figures.namespace_changes_dropped += after.namespace_changes_dropped - before.namespace_changes_dropped;
   figures.syncs = { fsyncs: after.fsyncs, fdatasyncs: after.fdatasyncs, dir_fsyncs: after.dir_fsyncs };
 }

@@ -21,6 +21,8 @@ export interface LossyFsStats {
   unsynced_bytes_dropped: number;
   /** Unsynced writes a torn power failure let through (a prefix of each file's, in order). */
   unsynced_writes_torn_in: number;
+  /** Unsynced writes a torn power failure cut mid-way (a torn journal line, a half-written temp file). */
+  unsynced_writes_cut: number;
   namespace_changes_dropped: number;
   pending_unsynced_writes: number;
   pending_namespace_changes: number;
@@ -30,9 +32,13 @@ export interface LossyFsStats {
 
 export interface LossyFs {
   mountpoint: string;
-  /** Drops every unsynced write and namespace change ('lose'), or lets a random prefix of each file's writes through first ('torn'). */
+  /** Cuts the power now: an fsync in progress never completes, and every operation fails until powerFail(). */
+  cutPower(): void;
+  /** Drops every unsynced write and namespace change ('lose'), or lets a random prefix of each file's writes through first ('torn'), and turns the power back on. */
   powerFail(mode: 'lose' | 'torn', seed?: number): LossyFsStats;
   stats(): LossyFsStats;
+  /** Makes every fsync take this long (a real disk's latency), widening the window a kill can land in. */
+  setSyncDelay(microseconds: number): void;
   unmount(): Promise<void>;
 }
 
@@ -67,6 +73,12 @@ export async function mountLossyFs(): Promise<LossyFs> {
   return {
     mountpoint,
     stats,
+    cutPower() {
+      child.kill('SIGUSR1');
+    },
+    setSyncDelay(microseconds) {
+      writeFileSync(control, `sync-delay-us ${Math.max(0, Math.floor(microseconds))}`);
+    },
     powerFail(mode, seed = Math.floor(Math.random() * 2 ** 31)) {
       writeFileSync(control, mode === 'torn' ? `power-fail torn ${seed}` : 'power-fail');
       return stats();

@@ -10,8 +10,10 @@
  *     that file, a directory's entries (create, rename, unlink, mkdir) on fsync of that directory.
  * Writing "power-fail" to /.lossyfs replaces the volatile layer by the durable one (every unsynced
  * write and namespace change is gone); "power-fail torn SEED" first lets a random prefix of each
- * file's unsynced writes through, in order, as a kernel that had flushed some dirty pages would.
- * Reading /.lossyfs returns counters as JSON. Single-threaded (-s), kernel caches off (direct_io,
+ * file's unsynced writes through, in order, the last one possibly cut mid-way, as a kernel that
+ * had flushed some dirty pages would.
+ * "sync-delay-us N" makes every fsync take that long, as on a real disk. Reading /.lossyfs returns
+ * counters and what is unsynced right now as JSON. Single-threaded (-s), kernel caches off (direct_io,
  * zero timeouts) so every read and lookup comes here.
  *
  * Build: scripts/build-lossyfs.sh.  Run: lossyfs MOUNTPOINT -f -s [-o auto_unmount]
@@ -21,6 +23,7 @@
 #include <fuse.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,9 +58,18 @@ typedef struct { node_t *node; int flags; int control; } handle_t;
 
 static node_t *root, *all;
 static uint64_t next_ino = 2;
+/* How long each fsync takes, as on a real disk: it widens the window a kill can land in. */
+static unsigned sync_delay_us = 0;
+/*
+ * SIGUSR1 cuts the power at once: an fsync in progress never completes and, until the "power-fail"
+ * command drops the unsynced data and turns it back on, every operation fails as on a dead machine.
+ */
+static volatile sig_atomic_t power_cut = 0;
+static void on_power_cut(int sig) { (void)sig; power_cut = 1; }
+#define POWER_ON_OR_EIO() do { if (power_cut) return -EIO; } while (0)
 static struct {
   unsigned long long writes, bytes_written, fsyncs, fdatasyncs, dir_fsyncs, power_failures, power_failures_with_unsynced,
-      unsynced_writes_dropped, unsynced_bytes_dropped, unsynced_writes_torn_in, namespace_changes_dropped;
+      unsynced_writes_dropped, unsynced_bytes_dropped, unsynced_writes_torn_in, unsynced_writes_cut, namespace_changes_dropped;
 } st;
 
 static void *xrealloc(void *p, size_t n) {
@@ -256,10 +268,10 @@ static char *stats_json(size_t *len) {
   fprintf(out,
           "{\"writes\":%llu,\"bytes_written\":%llu,\"fsyncs\":%llu,\"fdatasyncs\":%llu,\"dir_fsyncs\":%llu,"
           "\"power_failures\":%llu,\"power_failures_with_unsynced\":%llu,\"unsynced_writes_dropped\":%llu,"
-          "\"unsynced_bytes_dropped\":%llu,\"unsynced_writes_torn_in\":%llu,\"namespace_changes_dropped\":%llu,"
+          "\"unsynced_bytes_dropped\":%llu,\"unsynced_writes_torn_in\":%llu,\"unsynced_writes_cut\":%llu,\"namespace_changes_dropped\":%llu,"
           "\"pending_unsynced_writes\":%zu,\"pending_namespace_changes\":%zu,\"pending\":[",
           st.writes, st.bytes_written, st.fsyncs, st.fdatasyncs, st.dir_fsyncs, st.power_failures, st.power_failures_with_unsynced,
-          st.unsynced_writes_dropped, st.unsynced_bytes_dropped, st.unsynced_writes_torn_in, st.namespace_changes_dropped,
+          st.unsynced_writes_dropped, st.unsynced_bytes_dropped, st.unsynced_writes_torn_in, st.unsynced_writes_cut, st.namespace_changes_dropped,
           pending_writes(), pending_namespace());
   int first = 1;
   pending_paths(out, root, "", &first);
@@ -282,6 +294,13 @@ static void power_fail(int torn, unsigned seed) {
       if (i < keep) { op_apply(&n->dur, &n->log[i]); st.unsynced_writes_torn_in++; }
       else if (!n->log[i].truncate) { st.unsynced_writes_dropped++; st.unsynced_bytes_dropped += n->log[i].len; }
     }
+    /* The next write may be cut mid-way, as a page written back before the power went. */
+    if (torn && keep < n->nlog && !n->log[keep].truncate && n->log[keep].len > 1) {
+      op_t part = n->log[keep];
+      part.len = 1 + (size_t)rand() % (part.len - 1);
+      op_apply(&n->dur, &part);
+      st.unsynced_writes_cut++;
+    }
     log_clear(n);
     buf_copy(&n->vol, &n->dur);
   }
@@ -292,9 +311,11 @@ static void power_fail(int torn, unsigned seed) {
 static void control_command(const char *cmd, size_t len) {
   char line[128];
   snprintf(line, sizeof line, "%.*s", (int)(len < sizeof line - 1 ? len : sizeof line - 1), cmd);
-  unsigned seed = 0;
-  if (sscanf(line, "power-fail torn %u", &seed) == 1) power_fail(1, seed);
+  unsigned seed = 0, delay = 0;
+  if (sscanf(line, "sync-delay-us %u", &delay) == 1) sync_delay_us = delay;
+  else if (sscanf(line, "power-fail torn %u", &seed) == 1) power_fail(1, seed);
   else if (strncmp(line, "power-fail", 10) == 0) power_fail(0, 0);
+  if (strncmp(line, "power-fail", 10) == 0) power_cut = 0;
 }
 
 /* ---- FUSE operations ------------------------------------------------------------------------------ */
@@ -366,6 +387,7 @@ static int make(const char *path, mode_t mode, node_t **out) {
 }
 
 static int lf_mkdir(const char *path, mode_t mode) {
+  POWER_ON_OR_EIO();
   node_t *n;
   return make(path, S_IFDIR | (mode & 07777), &n);
 }
@@ -388,6 +410,7 @@ static void truncate_node(node_t *n, off_t size) {
 }
 
 static int lf_create(const char *path, mode_t mode, struct fuse_file_info *fi) {
+  POWER_ON_OR_EIO();
   node_t *n;
   int r = make(path, S_IFREG | (mode & 07777), &n);
   if (r) return r;
@@ -396,6 +419,7 @@ static int lf_create(const char *path, mode_t mode, struct fuse_file_info *fi) {
 
 static int lf_open(const char *path, struct fuse_file_info *fi) {
   if (strcmp(path, CONTROL) == 0) return open_handle(NULL, fi, 1);
+  POWER_ON_OR_EIO();
   node_t *n = resolve(path);
   if (!n) return -ENOENT;
   if (S_ISDIR(n->mode)) return -EISDIR;
@@ -428,6 +452,7 @@ static int lf_write(const char *path, const char *data, size_t size, off_t off, 
     control_command(data, size);
     return (int)size;
   }
+  POWER_ON_OR_EIO();
   node_t *n = h->node;
   if (h->flags & O_APPEND) off = (off_t)n->vol.size;
   buf_write(&n->vol, off, data, size);
@@ -439,6 +464,7 @@ static int lf_write(const char *path, const char *data, size_t size, off_t off, 
 }
 
 static int lf_truncate(const char *path, off_t size, struct fuse_file_info *fi) {
+  if (power_cut && !(path && strcmp(path, CONTROL) == 0)) return -EIO;
   if (path && strcmp(path, CONTROL) == 0) return 0;
   node_t *n = node_of(path, fi);
   if (!n) return -ENOENT;
@@ -450,6 +476,9 @@ static int lf_truncate(const char *path, off_t size, struct fuse_file_info *fi) 
 static int lf_fsync(const char *path, int datasync, struct fuse_file_info *fi) {
   node_t *n = node_of(path, fi);
   if (!n) return path && strcmp(path, CONTROL) == 0 ? 0 : -ENOENT;
+  POWER_ON_OR_EIO();
+  for (unsigned waited = 0; waited < sync_delay_us && !power_cut; waited += 100) usleep(100);
+  POWER_ON_OR_EIO();
   for (size_t i = 0; i < n->nlog; i++) op_apply(&n->dur, &n->log[i]);
   log_clear(n);
   if (datasync) st.fdatasyncs++;
@@ -462,6 +491,9 @@ static int lf_fsyncdir(const char *path, int datasync, struct fuse_file_info *fi
   node_t *n = node_of(path, fi);
   if (!n) return -ENOENT;
   if (!S_ISDIR(n->mode)) return -ENOTDIR;
+  POWER_ON_OR_EIO();
+  for (unsigned waited = 0; waited < sync_delay_us && !power_cut; waited += 100) usleep(100);
+  POWER_ON_OR_EIO();
   dtab_assign(&n->dent, &n->vent, 1);
   st.dir_fsyncs++;
   for (node_t *x = all, *next; x; x = next) { next = x->next; node_maybe_free(x); }
@@ -487,6 +519,7 @@ static int lf_opendir(const char *path, struct fuse_file_info *fi) {
 }
 
 static int lf_unlink(const char *path) {
+  POWER_ON_OR_EIO();
   char name[256];
   node_t *parent = resolve_parent(path, name, sizeof name);
   if (!parent) return -ENOENT;
@@ -502,6 +535,7 @@ static int lf_unlink(const char *path) {
 }
 
 static int lf_rmdir(const char *path) {
+  POWER_ON_OR_EIO();
   char name[256];
   node_t *parent = resolve_parent(path, name, sizeof name);
   if (!parent) return -ENOENT;
@@ -517,6 +551,7 @@ static int lf_rmdir(const char *path) {
 }
 
 static int lf_rename(const char *from, const char *to, unsigned int flags) {
+  POWER_ON_OR_EIO();
   if (flags & ~RENAME_NOREPLACE) return -EINVAL;
   char fname[256], tname[256];
   node_t *fp = resolve_parent(from, fname, sizeof fname), *tp = resolve_parent(to, tname, sizeof tname);
@@ -543,6 +578,7 @@ static int lf_rename(const char *from, const char *to, unsigned int flags) {
 }
 
 static int lf_chmod(const char *path, mode_t mode, struct fuse_file_info *fi) {
+  if (power_cut && !(path && strcmp(path, CONTROL) == 0)) return -EIO;
   node_t *n = node_of(path, fi);
   if (!n) return path && strcmp(path, CONTROL) == 0 ? 0 : -ENOENT;
   n->mode = (n->mode & S_IFMT) | (mode & 07777);
@@ -555,6 +591,7 @@ static int lf_chown(const char *path, uid_t uid, gid_t gid, struct fuse_file_inf
 }
 
 static int lf_utimens(const char *path, const struct timespec tv[2], struct fuse_file_info *fi) {
+  if (power_cut && !(path && strcmp(path, CONTROL) == 0)) return -EIO;
   node_t *n = node_of(path, fi);
   if (!n) return path && strcmp(path, CONTROL) == 0 ? 0 : -ENOENT;
   if (tv) n->mtime = tv[1];
@@ -599,6 +636,10 @@ static const struct fuse_operations ops = {
 };
 
 int main(int argc, char *argv[]) {
+  struct sigaction cut = { 0 };
+  cut.sa_handler = on_power_cut; /* no SA_RESTART: a sleeping fsync wakes up */
+  sigemptyset(&cut.sa_mask);
+  sigaction(SIGUSR1, &cut, NULL);
   root = node_new(S_IFDIR | 0755);
   root->ino = 1; /* FUSE's root */
   return fuse_main(argc, argv, &ops, NULL);

@@ -21,6 +21,8 @@ test(`coordinator SIGKILLed and its disk power-failed at random moments under lo
     assert.ok(figures.acknowledged.leases >= LOOPS && figures.acknowledged.prs >= LOOPS, `every loop acknowledged leases and PRs: ${JSON.stringify(figures.acknowledged)}`);
     assert.ok(figures.acknowledged_changes_checked >= figures.acknowledged.tasks + figures.acknowledged.leases + figures.acknowledged.prs);
     assert.ok(figures.budget_checks.hourly_at_limit > 0, 'the hourly budget was binding at least once');
+    // At full size the loops must really land inside writes, or they prove little about fsync.
+    if (LOOPS >= 50) assert.ok(figures.kills_inside_write >= LOOPS / 4, `only ${figures.kills_inside_write} of ${LOOPS} kills landed inside a write`);
   } finally {
     await fs.unmount();
     rmSync(dir, { recursive: true, force: true });

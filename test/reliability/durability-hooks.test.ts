@@ -7,22 +7,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { createCoordinator, type Coordinator } from '../../coordinator/app.ts';
-import { SystemClock } from '../../coordinator/clock.ts';
-import { LowdbStore } from '../../coordinator/store/lowdb.ts';
-import { HttpClient } from '../../client/http-client.ts';
 import { WorkerClient } from '../../client/worker-client.ts';
-import { nextOffer, tempDir, until } from '../helpers/coordinator.ts';
+import { nextOffer, startOnDisk, tempDir, until } from '../helpers/coordinator.ts';
 import { FaultyIo, ioError } from '../helpers/faulty-io.ts';
 import { recordFigures } from '../helpers/figures.ts';
 
 const figures = { syncs_withheld: 0, syncs_failed: 0 };
-
-async function start(dir: string, io: FaultyIo): Promise<{ coordinator: Coordinator; url: string; admin: HttpClient }> {
-  const coordinator = await createCoordinator({ store: new LowdbStore(dir, { io }), clock: new SystemClock(), adminTokens: ['owpm_hooks'], sweepIntervalMs: 50 });
-  const url = await coordinator.listen(0);
-  return { coordinator, url, admin: new HttpClient({ baseUrl: url, token: 'owpm_hooks' }) };
-}
 
 /** A promise with its outcome visible, and a mark in the I/O log when it is answered. */
 function watch<T>(io: FaultyIo, label: string, promise: Promise<T>): { settled: () => boolean; promise: Promise<T> } {
@@ -41,7 +31,7 @@ function journalText(dir: string): string {
 test('an answer waits for the journal sync, over HTTP and socket.io: a held sync holds the answer, releasing it sends the answer', async () => {
   const dir = tempDir();
   const io = new FaultyIo();
-  const { coordinator, url, admin } = await start(dir, io);
+  const { coordinator, url, admin } = await startOnDisk(dir, { io });
   const { token } = await WorkerClient.register(url, { github_login: 'hooked', skills: [], capacity: 1, tools: ['none'], capabilities: { can_run_tests: true, can_open_prs: true } });
   const worker = new WorkerClient({ url, token, requestTimeoutMs: 60_000, retryForMs: 60_000 });
   try {
@@ -87,7 +77,7 @@ test('an answer waits for the journal sync, over HTTP and socket.io: a held sync
 test('a failed journal sync is never acknowledged, and what it wrote never comes back, not even after a restart', async () => {
   const dir = tempDir();
   const io = new FaultyIo();
-  let { coordinator, url, admin } = await start(dir, io);
+  let { coordinator, url, admin } = await startOnDisk(dir, { io });
   try {
     await admin.call('repo.configure', { repo: 'hooks/repo' });
     const { task: kept } = await admin.call('task.create', { repo: 'hooks/repo', title: 'acknowledged' });
@@ -113,7 +103,7 @@ test('a failed journal sync is never acknowledged, and what it wrote never comes
     const retried = await admin.call('task.create', { repo: 'hooks/repo', title: 'written but never synced', idempotency_key: 'eio' });
     assert.notEqual(retried.task.id, undefined, 'the same key runs again');
     await coordinator.close();
-    ({ coordinator, url, admin } = await start(dir, new FaultyIo()));
+    ({ coordinator, url, admin } = await startOnDisk(dir));
     assert.deepEqual(await titles(), [kept.title, 'written but never synced'].sort(), 'after a restart: the acknowledged changes, once each');
     figures.syncs_failed += io.syncsFailed;
   } finally {

@@ -1,14 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { createCoordinator } from '../../coordinator/app.ts';
 import { SystemClock } from '../../coordinator/clock.ts';
 import { LowdbStore } from '../../coordinator/store/lowdb.ts';
 import { HttpClient } from '../../client/http-client.ts';
-import { tempDir, until } from '../helpers/coordinator.ts';
+import { startOnDisk, tempDir, until } from '../helpers/coordinator.ts';
 import { FaultyIo, ioError } from '../helpers/faulty-io.ts';
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 
 test('a full disk: the coordinator refuses changes (UNAVAILABLE) instead of acknowledging them, then recovers without losing or inventing anything', async () => {
   const dir = tempDir();
@@ -93,9 +92,7 @@ test('journal.read serves and counts only what is on disk, never a batch still b
 test('a partial write (the disk fills mid-batch): refused, and the torn bytes are cut before anything else is written', async () => {
   const dir = tempDir();
   const io = new FaultyIo();
-  let coordinator = await createCoordinator({ store: new LowdbStore(dir, { io }), clock: new SystemClock(), adminTokens: ['owpm_torn'], sweepIntervalMs: 50 });
-  let url = await coordinator.listen(0);
-  let admin = new HttpClient({ baseUrl: url, token: 'owpm_torn' });
+  let { coordinator, url, admin } = await startOnDisk(dir, { io });
   try {
     await admin.call('repo.configure', { repo: 'torn/repo' });
     const { task: kept } = await admin.call('task.create', { repo: 'torn/repo', title: 'before the disk filled' });
@@ -109,9 +106,7 @@ test('a partial write (the disk fills mid-batch): refused, and the torn bytes ar
     const lines = readFileSync(join(dir, 'journal.jsonl'), 'utf8').split('\n').filter(Boolean);
     for (const line of lines) assert.doesNotThrow(() => JSON.parse(line), `every journal line is whole: ${line.slice(0, 80)}`);
     await coordinator.close();
-    coordinator = await createCoordinator({ store: new LowdbStore(dir), clock: new SystemClock(), adminTokens: ['owpm_torn'], sweepIntervalMs: 50 });
-    url = await coordinator.listen(0);
-    admin = new HttpClient({ baseUrl: url, token: 'owpm_torn' });
+    ({ coordinator, url, admin } = await startOnDisk(dir));
     assert.deepEqual(coordinator.runtime.warnings, [], 'the restart found no damage to repair');
     const { tasks } = await admin.call('task.list', { repo: 'torn/repo' });
     assert.deepEqual(tasks.map((t) => t.title).sort(), [kept.title, after.title].sort());
@@ -124,9 +119,7 @@ test('a partial write (the disk fills mid-batch): refused, and the torn bytes ar
 test('a failing snapshot (its write, then its sync): the previous snapshot stays whole, changes are still acknowledged, a restart recovers them all', async () => {
   const dir = tempDir();
   const io = new FaultyIo();
-  let coordinator = await createCoordinator({ store: new LowdbStore(dir, { io }), clock: new SystemClock(), adminTokens: ['owpm_snap'], sweepIntervalMs: 50, snapshotEveryEvents: 1_000_000 });
-  let url = await coordinator.listen(0);
-  let admin = new HttpClient({ baseUrl: url, token: 'owpm_snap' });
+  let { coordinator, url, admin } = await startOnDisk(dir, { io, overrides: { snapshotEveryEvents: 1_000_000 } });
   const stateFile = join(dir, 'state.json');
   try {
     await admin.call('repo.configure', { repo: 'snap/repo' });
@@ -148,9 +141,7 @@ test('a failing snapshot (its write, then its sync): the previous snapshot stays
     assert.equal((await fetch(`${url}/healthz`)).status, 200, 'a failed snapshot does not stop the coordinator: the journal has every change');
     await admin.call('task.create', { repo: 'snap/repo', title: 'still acknowledged' });
     await coordinator.close();
-    coordinator = await createCoordinator({ store: new LowdbStore(dir), clock: new SystemClock(), adminTokens: ['owpm_snap'], sweepIntervalMs: 50 });
-    url = await coordinator.listen(0);
-    admin = new HttpClient({ baseUrl: url, token: 'owpm_snap' });
+    ({ coordinator, url, admin } = await startOnDisk(dir));
     const { tasks } = await admin.call('task.list', { repo: 'snap/repo' });
     assert.deepEqual(tasks.map((t) => t.title).sort(), ['after the first failed snapshot', 'after the second failed snapshot', 'in the good snapshot', 'still acknowledged']);
   } finally {
