@@ -135,17 +135,17 @@ export class LowdbStore implements Store {
     for (let attempt = 0; attempt < 2; attempt += 1) {
       try {
         const fd = openSync(this.lockPath, 'wx', 0o600);
-        writeSync(fd, String(process.pid));
+        writeSync(fd, JSON.stringify({ pid: process.pid, ...processIdentity(process.pid) }));
         closeSync(fd);
         this.locked = true;
         return;
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-        const pid = Number(readFileSync(this.lockPath, 'utf8').trim());
-        if (pid && pid !== process.pid && isAlive(pid)) {
-          throw new StoreCorruptError(`Another coordinator (pid ${pid}) is using ${this.dir}. Stop it first, or choose another --data-dir.`);
+        const holder = liveLockHolder(readFileSync(this.lockPath, 'utf8'));
+        if (holder !== undefined) {
+          throw new StoreCorruptError(`Another coordinator (pid ${holder}) is using ${this.dir}. Stop it first, or choose another --data-dir.`);
         }
-        unlinkSync(this.lockPath); // left by a process that is gone
+        unlinkSync(this.lockPath); // left by a process that is gone, or torn by a power failure
       }
     }
   }
@@ -424,6 +424,47 @@ function parseJournal(text: string, path: string): { events: StoredEvent[]; good
     goodBytes += Buffer.byteLength(line) + 1;
   }
   return { events, goodBytes, torn: partial !== null && partial.length > 0 };
+}
+
+/**
+ * Who holds a lock file, if that process is still the one that wrote it. The file names the pid
+ * with the boot and the process's start time: after a power failure or a reboot, or once the pid
+ * belongs to another process, the lock is stale. A file that does not parse (torn by a power
+ * failure) is stale too; a bare pid (older coordinators) is held while that pid is alive.
+ */
+function liveLockHolder(text: string): number | undefined {
+  let lock: { pid?: unknown; boot?: unknown; start?: unknown };
+  try {
+    const parsed: unknown = JSON.parse(text);
+    lock = typeof parsed === 'number' ? { pid: parsed } : (parsed as typeof lock);
+  } catch {
+    return undefined;
+  }
+  const pid = lock?.pid;
+  if (typeof pid !== 'number' || !Number.isSafeInteger(pid) || pid <= 0 || pid === process.pid || !isAlive(pid)) return undefined;
+  const now = processIdentity(pid);
+  if (lock.boot !== undefined && now.boot !== undefined && lock.boot !== now.boot) return undefined;
+  if (lock.start !== undefined && now.start !== undefined && lock.start !== now.start) return undefined;
+  return pid;
+}
+
+/** This boot and a process's start time, where the system says (Linux /proc); empty elsewhere. */
+function processIdentity(pid: number): { boot?: string; start?: string } {
+  const out: { boot?: string; start?: string } = {};
+  try {
+    out.boot = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+  } catch {
+    // not Linux
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Field 22 (starttime) counts from field 3, right after the ")" that ends the command name.
+    const start = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+    if (start) out.start = start;
+  } catch {
+    // not Linux, or the process is gone
+  }
+  return out;
 }
 
 function isAlive(pid: number): boolean {
