@@ -153,7 +153,7 @@ export async function runCrashLoops(options: CrashLoopOptions): Promise<CrashLoo
       const recovered = proc.output().split('\n').filter((l) => l.startsWith('owp: recovered:'));
       figures.torn_tails_recovered += recovered.filter((l) => l.includes('torn write')).length;
       for (const line of recovered.filter((l) => /state\.json/.test(l))) fail('state-files-parse', `${where}: ${line}`);
-      const journalOk = await verifyRecovery(admin, where, { replay, index, seen, pending, figures, fail });
+      const journalOk = await verifyRecovery(admin, proc.url, where, { replay, index, seen, pending, figures, fail });
       pending = [];
       if (journalOk && loop === loops) await verifyWholeJournal(admin, seen, fail);
       if (!journalOk || figures.violations.length > 0 || loop === loops) break;
@@ -298,30 +298,33 @@ interface RecoveryContext {
  * verified prefix is still there, unchanged), replays it with every invariant checked per event,
  * looks for each acknowledged change, and compares the coordinator's live tasks with the replay.
  */
-async function verifyRecovery(admin: HttpClient, where: string, ctx: RecoveryContext): Promise<boolean> {
+async function verifyRecovery(admin: HttpClient, url: string, where: string, ctx: RecoveryContext): Promise<boolean> {
   const { replay, index, seen, figures, fail } = ctx;
   for (let attempt = 0; attempt < 20; attempt += 1) {
     const lastVerified = seen.at(-1);
-    const from = lastVerified ? lastVerified.seq - 1 : 0;
+    // Reads answer from memory, which may run ahead of the disk by a batch being written: take the
+    // coordinator's tasks at one seq, then its journal up to that seq once it is on disk.
+    const at = await memorySeq(url);
+    const { tasks } = await admin.call('task.list', { limit: 1000 });
+    if ((await memorySeq(url)) !== at) continue; // it moved on meanwhile (a sweep); read again
     const fresh: JournalEvent[] = [];
-    let lastSeq = 0;
-    for (let after = from; ; ) {
+    for (let after = lastVerified ? lastVerified.seq - 1 : 0, waited = 0; after < at; ) {
       const page = await admin.call('journal.read', { after_seq: after, limit: 1000 });
-      lastSeq = page.last_seq;
-      fresh.push(...page.events);
-      if (page.events.length === 0 || (page.events.at(-1) as JournalEvent).seq >= page.last_seq) break;
-      after = (page.events.at(-1) as JournalEvent).seq;
+      const upTo = page.events.filter((e) => e.seq <= at);
+      fresh.push(...upTo);
+      if (upTo.length > 0) after = (upTo.at(-1) as JournalEvent).seq;
+      else if ((waited += 1) > 500) {
+        fail('journal-durable', `${where}: seq ${at} is in the coordinator's state but not in its journal after 10 s`);
+        return false;
+      } else await new Promise((r) => setTimeout(r, 20)); // still being written
     }
     if (lastVerified) {
       const again = fresh.shift();
       if (!again || JSON.stringify(again) !== JSON.stringify(lastVerified)) {
-        fail('no-acknowledged-change-lost', `${where}: journal event ${lastVerified.seq} (${lastVerified.type}), verified after an earlier crash, is ${again ? `now ${again.type}` : 'gone'}`);
+        fail('no-acknowledged-change-lost', `${where}: journal event ${lastVerified.seq} (${lastVerified.type}), verified after an earlier crash, is ${again ? `now ${JSON.stringify(again).slice(0, 160)}, was ${JSON.stringify(lastVerified).slice(0, 160)}` : 'gone'}`);
         return false;
       }
     }
-    const { tasks } = await admin.call('task.list', { limit: 1000 });
-    const settled = await admin.call('journal.read', { after_seq: lastSeq, limit: 1 });
-    if (settled.last_seq !== lastSeq) continue; // the coordinator moved on meanwhile (a sweep); read again
 
     let expected = (lastVerified?.seq ?? 0) + 1;
     for (const e of fresh) {
@@ -414,6 +417,14 @@ function accumulate(figures: CrashLoopFigures, before: LossyFsStats, after: Loss
   figures.unsynced_writes_cut += after.unsynced_writes_cut - before.unsynced_writes_cut;
   figures.namespace_changes_dropped += after.namespace_changes_dropped - before.namespace_changes_dropped;
   figures.syncs = { fsyncs: after.fsyncs, fdatasyncs: after.fdatasyncs, dir_fsyncs: after.dir_fsyncs };
+}
+
+/** The seq of the coordinator's state in memory (/healthz), which may be ahead of its journal on disk. */
+async function memorySeq(url: string): Promise<number> {
+  const res = await fetch(`${url}/healthz`);
+  const body = (await res.json()) as { data?: { seq?: number } };
+  if (typeof body.data?.seq !== 'number') throw new Error(`/healthz answered ${res.status} without a seq`);
+  return body.data.seq;
 }
 
 function summarize(acked: Acked[]): string {
