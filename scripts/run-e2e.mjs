@@ -4,8 +4,8 @@
 // Pass files to run a subset: `npm run test:e2e -- test/e2e/two-windows.test.ts`.
 // OWP_E2E_SKIP_SETUP=1 skips the install check and the build (for quick reruns while editing tests).
 import { spawnSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { readdirSync, rmSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -29,6 +29,9 @@ if (!process.env.OWP_E2E_SKIP_SETUP) {
 const given = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 const passthrough = process.argv.slice(2).filter((a) => a.startsWith('--'));
 const files = given.length > 0 ? given : readdirSync(join(root, 'test', 'e2e')).filter((f) => f.endsWith('.test.ts')).sort().map((f) => join('test', 'e2e', f));
+// Each suite writes its screenshots and logs to .artifacts/e2e/<suite>/; start those folders empty so
+// a FAILED-* file there always belongs to this run.
+for (const file of files) rmSync(join(root, '.artifacts', 'e2e', basename(file, '.test.ts')), { recursive: true, force: true });
 const result = spawnSync(
   process.execPath,
   ['--import', 'tsx', '--test', '--test-concurrency=1', '--test-timeout=600000', ...passthrough, ...files],

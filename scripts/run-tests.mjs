@@ -1,8 +1,11 @@
 // Runs the test suite with Node's own runner (TypeScript through tsx). `npm test` calls this after
 // type-checking. Pass folders or files to run a subset: `node scripts/run-tests.mjs test/unit`.
+// When a selected file drives a browser (it imports test/helpers/browser.ts), Chromium is installed
+// first if missing (scripts/ensure-chromium.sh), so `npm test` passes on a fresh machine.
 import { spawnSync } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 // Suites with their own commands (npm run test:e2e, test:reliability) are not part of `npm test`.
 const EXCLUDED_DIRS = new Set(['e2e', 'fixtures', 'reliability-long']);
@@ -26,6 +29,15 @@ const files = (targets.length > 0 ? targets : ['test']).flatMap((t) => collect(t
 if (files.length === 0) {
   console.error('No test files found.');
   process.exit(1);
+}
+const needsBrowser = files.filter((file) => /helpers\/browser(\.ts)?['"]/.test(readFileSync(file, 'utf8')));
+if (needsBrowser.length > 0) {
+  const script = join(dirname(fileURLToPath(import.meta.url)), 'ensure-chromium.sh');
+  const ensured = spawnSync('bash', [script], { stdio: 'inherit' });
+  if (ensured.status !== 0) {
+    console.error(`The browser tests (${needsBrowser.join(', ')}) need Chromium, and it could not be installed (see above).`);
+    process.exit(1);
+  }
 }
 // Tests that start the `owp` CLI as a process use the bundle, built fresh here so it is never stale
 // (it starts several times faster than the source through tsx; test/helpers/owp-cli.ts).

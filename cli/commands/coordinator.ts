@@ -1,6 +1,7 @@
 /** `owp coordinator`: run the reference coordinator on its embedded store. */
 import { resolve } from 'node:path';
 import { DEFAULT_CONFIG, loadConfigFile, type CoordinatorConfig } from '../../coordinator/config.ts';
+import { createLogger, parseLogLevel } from '../../coordinator/log.ts';
 import { startCoordinator } from '../../coordinator/server.ts';
 import { seedDemo, DEMO_REPO } from '../../coordinator/seed.ts';
 import { intFlag, parse, UsageError } from '../args.ts';
@@ -18,7 +19,7 @@ export function dashboardUrl(url: string, adminToken: string): string {
   return loopback ? `${url}/#token=${encodeURIComponent(adminToken)}` : `${url}/  (sign in with the admin token)`;
 }
 
-export const USAGE = `Usage: owp coordinator [--port N] [--host H] [--data-dir DIR] [--config FILE] [--store lowdb|memory] [--seed-demo [--demo-volunteers N]]
+export const USAGE = `Usage: owp coordinator [--port N] [--host H] [--data-dir DIR] [--config FILE] [--store lowdb|memory] [--log-level L] [--seed-demo [--demo-volunteers N]]
 
 Runs the OWP coordinator (socket.io + HTTP on one port) on its embedded lowdb store.
   --port N          port to listen on (default ${DEFAULT_CONFIG.port}; 0 picks a free one)
@@ -26,9 +27,11 @@ Runs the OWP coordinator (socket.io + HTTP on one port) on its embedded lowdb st
   --data-dir DIR    where state.json and journal.jsonl live (default ${DEFAULT_CONFIG.data_dir})
   --config FILE     YAML or JSON settings (see README, "Configuration")
   --store KIND      lowdb (default, durable) or memory (nothing kept)
+  --log-level L     fatal, error, warn, info (default), debug (every request) or trace; also OWP_LOG_LEVEL
   --seed-demo       create the demo repo ${DEMO_REPO} with ready tasks if it does not exist
   --demo-volunteers N  with --seed-demo: run N (up to 4) simulated volunteers and a reviewer in this process
-SIGTERM or Ctrl-C stops it cleanly (pending writes finish, a snapshot is taken).`;
+Logs go to stderr: JSON lines, or readable lines on a terminal. SIGTERM or Ctrl-C stops it cleanly
+(pending writes finish, a snapshot is taken).`;
 
 export async function run(argv: string[]): Promise<number> {
   const { values } = parse(argv, {
@@ -37,6 +40,7 @@ export async function run(argv: string[]): Promise<number> {
     'data-dir': { type: 'string' },
     config: { type: 'string' },
     store: { type: 'string' },
+    'log-level': { type: 'string' },
     'seed-demo': { type: 'boolean' },
     'demo-volunteers': { type: 'string' },
     help: { type: 'boolean', short: 'h' },
@@ -54,26 +58,44 @@ export async function run(argv: string[]): Promise<number> {
     if (values.store !== 'lowdb' && values.store !== 'memory') throw new UsageError('--store must be lowdb or memory.');
     config.store = values.store;
   }
-  const log = (line: string): void => console.error(line);
+  const level = values['log-level'] ?? process.env.OWP_LOG_LEVEL;
+  const logConfig = { ...DEFAULT_CONFIG.log, ...config.log };
+  if (level !== undefined) {
+    try {
+      logConfig.level = parseLogLevel(level, values['log-level'] !== undefined ? '--log-level' : 'OWP_LOG_LEVEL');
+    } catch (error) {
+      throw new UsageError((error as Error).message);
+    }
+  }
+  const log = createLogger(logConfig);
   const started = await startCoordinator({ config, staticHandler: dashboardStaticHandler(), log });
   const { coordinator, url, adminTokenFile } = started;
-  for (const warning of coordinator.runtime.warnings) console.error(`owp: recovered: ${warning}`);
+  for (const warning of coordinator.runtime.warnings) log.warn({ warning }, `recovered: ${warning}`);
   if (values['seed-demo']) {
     const admin = coordinator.runtime.authenticate(started.adminToken);
     if (admin && (await seedDemo(coordinator.runtime, admin))) console.log(`Seeded ${DEMO_REPO} with demo tasks.`);
   }
   const volunteers = values['seed-demo'] && values['demo-volunteers'] !== undefined
-    ? await startDemoVolunteers(url, started.adminToken, intFlag(values['demo-volunteers'], 'demo-volunteers', 0), log)
+    ? await startDemoVolunteers(url, started.adminToken, intFlag(values['demo-volunteers'], 'demo-volunteers', 0), (line) => log.info({ component: 'demo' }, line))
     : undefined;
+  log.info({ url, store: started.config.store, data_dir: started.config.store === 'memory' ? undefined : resolve(started.config.data_dir), seq: coordinator.runtime.engine.state.seq }, 'coordinator listening');
   console.log(`OWP coordinator listening on ${url}`);
-  console.log(`  dashboard   ${dashboardUrl(url, started.adminToken)}`);
-  console.log(`  health      ${url}/healthz    metrics ${url}/metrics`);
+  // The token-carrying link goes only to a person at a terminal, never into a service's log.
+  console.log(`  dashboard   ${process.stdout.isTTY ? dashboardUrl(url, started.adminToken) : `${url}/  (sign in with the admin token)`}`);
+  console.log(`  health      ${url}/healthz    ready ${url}/readyz    metrics ${url}/metrics`);
   console.log(`  store       ${started.config.store === 'memory' ? 'memory (nothing is kept)' : resolve(started.config.data_dir)}`);
   if (started.github) {
     const repos = started.github.context.repos().map((r) => r.config.repo).join(', ');
     console.log(`  github      ${repos}; webhooks at ${url}${started.github.context.config.webhook_path}`);
   }
-  console.log(`  admin token ${adminTokenFile ? `in ${adminTokenFile} (mode 0600)` : 'from OWP_ADMIN_TOKEN or generated for this run'}`);
+  const tokenSource = adminTokenFile
+    ? `in ${adminTokenFile} (mode 0600)`
+    : process.env.OWP_ADMIN_TOKEN
+      ? 'from OWP_ADMIN_TOKEN'
+      : process.stdout.isTTY
+        ? `${started.adminToken} (generated for this run; nothing is kept)`
+        : 'generated for this run and not printed (stdout is not a terminal); set OWP_ADMIN_TOKEN to choose it';
+  console.log(`  admin token ${tokenSource}`);
 
   await new Promise<void>((done) => {
     let stopping = false;
@@ -83,13 +105,14 @@ export async function run(argv: string[]): Promise<number> {
       volunteers?.close();
       console.log(`\n${signal}: stopping; finishing writes and taking a snapshot…`);
       void coordinator.close().then(done, (error: unknown) => {
-        console.error(`owp: error while stopping: ${(error as Error).message}`);
+        log.error({ err: error }, 'error while stopping');
         done();
       });
     };
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));
   });
+  log.info('coordinator stopped');
   console.log('Stopped.');
   return 0;
 }

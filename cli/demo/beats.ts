@@ -43,7 +43,6 @@ async function setTheStage(scene: DemoScene): Promise<void> {
   const started = await startCoordinator({
     config: { port: scene.options.port, host: '127.0.0.1', data_dir: join(dataDir, 'coordinator'), store: 'lowdb', sweep_interval_ms: Math.min(250, scene.t(250)) },
     staticHandler: dashboardStaticHandler(),
-    log: () => undefined,
   });
   const { coordinator, url } = started;
   const adminPrincipal = coordinator.runtime.authenticate(started.adminToken) as Principal;

@@ -6,6 +6,7 @@
  * within a token that reads issues and pull requests and writes issue comments.
  */
 import { Octokit } from '@octokit/rest';
+import type { Logger } from '../log.ts';
 
 export interface GitHubClientOptions {
   /** e.g. https://api.github.com or https://ghe.example.com/api/v3 */
@@ -15,7 +16,7 @@ export interface GitHubClientOptions {
   maxRateLimitWaitMs?: number;
   /** Injected for tests that must not really sleep; default setTimeout. */
   sleep?: (ms: number) => Promise<void>;
-  log?: (line: string) => void;
+  log?: Logger;
 }
 
 /** The parts of GitHub's JSON that OWP reads. */
@@ -95,13 +96,13 @@ export class GitHubClient {
   private readonly cache = new Map<string, Cached>();
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly maxWaitMs: number;
-  private readonly log: (line: string) => void;
+  private readonly log: Logger | undefined;
   private login: Promise<string | null> | undefined;
 
   constructor(options: GitHubClientOptions) {
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
     this.maxWaitMs = options.maxRateLimitWaitMs ?? 15 * 60_000;
-    this.log = options.log ?? (() => undefined);
+    this.log = options.log;
     this.octokit = new Octokit({
       auth: options.token,
       baseUrl: options.apiUrl.replace(/\/$/, ''),
@@ -122,7 +123,7 @@ export class GitHubClient {
         const wait = rateLimitWaitMs(e);
         if (wait !== undefined && attempt < 5) {
           if (wait > this.maxWaitMs) throw new GitHubRateLimitError(wait);
-          this.log(`owp github: rate limited on ${what}; waiting ${Math.ceil(wait / 1000)} s as GitHub asks`);
+          this.log?.warn({ request: what, wait_s: Math.ceil(wait / 1000) }, `rate limited on ${what}; waiting ${Math.ceil(wait / 1000)} s as GitHub asks`);
           await this.sleep(wait);
           continue;
         }

@@ -12,6 +12,7 @@ import type { TaskRecord } from '../state.ts';
 import type { GitHubClient } from './client.ts';
 import type { GitHubConfig, GitHubRepoConfig } from './config.ts';
 import type { SyncState } from './sync-state.ts';
+import type { Logger } from '../log.ts';
 
 export interface ConnectedRepo {
   config: GitHubRepoConfig;
@@ -29,7 +30,7 @@ export class IntegrationContext {
     readonly config: GitHubConfig,
     readonly state: SyncState,
     repos: ConnectedRepo[],
-    readonly log: (line: string) => void,
+    readonly log: Logger,
   ) {
     for (const r of repos) this.byName.set(r.config.repo.toLowerCase(), r);
   }

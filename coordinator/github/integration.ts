@@ -18,13 +18,14 @@ import { Reputation } from './reputation.ts';
 import { StatusComments } from './status-comments.ts';
 import { MemorySyncStateStore, SyncState, type SyncStateStore } from './sync-state.ts';
 import { webhookHandler } from './webhooks.ts';
+import { silentLogger, type Logger } from '../log.ts';
 
 export interface GitHubIntegrationOptions {
   config: GitHubConfig;
   secrets: GitHubSecrets;
   /** Where delivery ids, issue links and streaks live; default in memory. */
   stateStore?: SyncStateStore;
-  log?: (line: string) => void;
+  log?: Logger;
   /** For tests that must not really wait out a rate limit. */
   sleep?: (ms: number) => Promise<void>;
   maxRateLimitWaitMs?: number;
@@ -45,7 +46,7 @@ export class GitHubIntegration {
   };
 
   constructor(options: GitHubIntegrationOptions) {
-    const log = options.log ?? (() => undefined);
+    const log = options.log ?? silentLogger();
     const repos: ConnectedRepo[] = options.config.repos.map((config) => {
       const [owner, name] = config.repo.split('/') as [string, string];
       const token = options.secrets.tokens.get(config.repo);
@@ -96,7 +97,7 @@ export class GitHubIntegration {
     await Promise.all(
       targets.map((s) =>
         s.poll().catch((error: unknown) => {
-          this.context.log(`owp github: sync of ${s.repo.config.repo} failed: ${(error as Error).message}`);
+          this.context.log.error({ repo: s.repo.config.repo, err: error }, `sync of ${s.repo.config.repo} failed`);
         }),
       ),
     );

@@ -139,7 +139,7 @@ export class RepoSync {
       // A PR already exists: its outcome (merged or closed) decides the task, not the issue.
       if (task && task.state !== 'pr_opened') {
         await this.ctx.call('task.cancel', { task_id: task.id, reason: why, idempotency_key: `github:cancel:${task.id}` });
-        this.ctx.log(`owp github: ${repo} ${task.id} cancelled: ${why}`);
+        this.ctx.log.info({ repo, task_id: task.id, why }, `${repo} ${task.id} cancelled: ${why}`);
       }
       await this.rearm(key);
       return;
@@ -162,7 +162,7 @@ export class RepoSync {
     const { task: created } = await this.ctx.call('task.create', { ...this.taskFields(issue), repo, idempotency_key: `github:issue:${key}:${generation}` });
     this.ctx.state.data.issues[key] = { task_id: created.id, generation };
     await this.ctx.state.save();
-    this.ctx.log(`owp github: ${repo} issue #${number} became ${created.id}`);
+    this.ctx.log.info({ repo, issue: number, task_id: created.id }, `${repo} issue #${number} became ${created.id}`);
   }
 
   /** Why a labelled open issue does not become a task, or undefined. */
@@ -182,7 +182,7 @@ export class RepoSync {
     const mode = this.repo.config.body_block;
     const readBody = mode === 'any' || (mode === 'maintainers' && TRUSTED_AUTHORS.has(issue.author_association ?? ''));
     const { fields, warnings } = issueFields(labelNames(issue), issue.body, readBody);
-    if (warnings.length > 0) this.ctx.log(`owp github: ${this.repo.config.repo} issue #${issue.number}: ${warnings.join('; ')}`);
+    if (warnings.length > 0) this.ctx.log.warn({ repo: this.repo.config.repo, issue: issue.number, warnings }, `${this.repo.config.repo} issue #${issue.number}: ${warnings.join('; ')}`);
     return {
       title: issue.title.trim().slice(0, 256) || `Issue #${issue.number}`,
       body: (issue.body ?? '').slice(0, 65536),
@@ -221,7 +221,7 @@ export class RepoSync {
       reason: outcome === 'merged' ? `PR #${pull.number} merged on GitHub` : `PR #${pull.number} closed on GitHub without merging`,
       idempotency_key: `github:pr:${task.id}:${pull.number}:${outcome}`,
     });
-    this.ctx.log(`owp github: ${this.repo.config.repo} ${task.id} ${outcome} (PR #${pull.number})`);
+    this.ctx.log.info({ repo: this.repo.config.repo, task_id: task.id, outcome, pr: pull.number }, `${this.repo.config.repo} ${task.id} ${outcome} (PR #${pull.number})`);
   }
 
   /** A webhook said this PR changed: complete its task if it is merged or closed. */

@@ -38,7 +38,7 @@ export class Reputation {
         try {
           await this.apply(e);
         } catch (error) {
-          this.ctx.log(`owp github: reputation update for ${e.task_id} failed: ${(error as Error).message}`);
+          this.ctx.log.error({ task_id: e.task_id, err: error }, `reputation update for ${e.task_id} failed`);
         }
       }
     });
@@ -73,7 +73,7 @@ export class Reputation {
     await this.ctx.state.save();
     if (after.trust !== before.trust) {
       await this.ctx.call('worker.set_trust', { worker_id: author.worker_id, trust: after.trust, idempotency_key: `github:trust:${taskId}:${outcome}` });
-      this.ctx.log(`owp github: ${author.worker_id} trust ${before.trust} → ${after.trust} after ${taskId} was ${outcome}`);
+      this.ctx.log.info({ worker_id: author.worker_id, trust: after.trust, previous: before.trust, task_id: taskId, outcome }, `${author.worker_id} trust ${before.trust} → ${after.trust} after ${taskId} was ${outcome}`);
     }
   }
 }

@@ -145,7 +145,7 @@ export class StatusComments {
         failures = 0;
       } catch (error) {
         failures += 1;
-        this.ctx.log(`owp github: status comment on ${entry.repo.config.repo}#${entry.number} failed (${(error as Error).message})${failures < 4 ? '; retrying' : '; giving up until the next change'}`);
+        this.ctx.log.warn({ repo: entry.repo.config.repo, issue: entry.number, err: error }, `status comment on ${entry.repo.config.repo}#${entry.number} failed${failures < 4 ? '; retrying' : '; giving up until the next change'}`);
         if (failures >= 4) return;
         await new Promise((resolve) => setTimeout(resolve, 250 * 2 ** failures));
       }

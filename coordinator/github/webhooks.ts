@@ -9,6 +9,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { verify } from '@octokit/webhooks-methods';
 import type { StaticHandler } from '../http.ts';
 import type { SyncState } from './sync-state.ts';
+import type { Logger } from '../log.ts';
 
 /** GitHub caps webhook payloads at 25 MB. */
 const MAX_BODY_BYTES = 25 * 1024 * 1024;
@@ -21,7 +22,7 @@ export interface WebhookOptions {
   state: SyncState;
   /** Handles one verified, first-seen delivery. */
   dispatch: (event: string, payload: Record<string, unknown>, deliveryId: string) => Promise<void>;
-  log: (line: string) => void;
+  log: Logger;
   now?: () => number;
 }
 
@@ -83,14 +84,14 @@ export function webhookHandler(options: WebhookOptions): StaticHandler {
     if (payload === null || typeof payload !== 'object' || Array.isArray(payload)) return refuse(res, 400, 'VALIDATION_FAILED', 'The payload must be a JSON object.');
 
     if (inFlight.has(deliveryId) || !(await options.state.firstDelivery(deliveryId, now()))) {
-      options.log(`owp github: delivery ${deliveryId} (${event}) seen before; ignored`);
+      options.log.info({ delivery: deliveryId, event }, `delivery ${deliveryId} (${event}) seen before; ignored`);
       return reply(res, 200, { ok: true, data: { delivery: deliveryId, duplicate: true } });
     }
     inFlight.add(deliveryId);
     const work = options.dispatch(event, payload as Record<string, unknown>, deliveryId).then(
       () => true,
       async (error: unknown) => {
-        options.log(`owp github: delivery ${deliveryId} (${event}) failed: ${(error as Error).message}`);
+        options.log.error({ delivery: deliveryId, event, err: error }, `delivery ${deliveryId} (${event}) failed`);
         delete options.state.data.deliveries[deliveryId];
         await options.state.save().catch(() => undefined);
         return false;
@@ -109,7 +110,7 @@ export function webhookHandler(options: WebhookOptions): StaticHandler {
       return true;
     }
     handle(req, res).catch((error: unknown) => {
-      options.log(`owp github: webhook failed: ${(error as Error).message}`);
+      options.log.error({ err: error }, 'webhook failed');
       refuse(res, 500, 'INTERNAL', 'The webhook could not be handled.');
     });
     return true;

@@ -112,6 +112,9 @@ export class EditorServer {
       'security.workspace.trust.enabled': false,
       'workbench.startupEditor': 'none',
       'workbench.tips.enabled': false,
+      // No animations: a closing widget (the quick input fades out for about 150 ms, inert) is
+      // gone at once, so the next key press reaches what opens next.
+      'workbench.reduceMotion': 'on',
       'extensions.autoCheckUpdates': false,
       'extensions.autoUpdate': false,
       'update.mode': 'none',

@@ -62,6 +62,11 @@ test('1. joining from the welcome view lists the seeded tasks alice qualifies fo
     await wb.screenshot('welcome');
     await wb.clickWelcomeButton('Offers & tasks', 'Join pool');
     await wb.waitForNotification(/joined the pool/);
+    // The window's owp.aiTool setting ("copilot") reached the worker's profile: a value the
+    // manifest does not allow would silently fall back to "auto" (profile tool "vscode").
+    const { workers } = await world.coordinator.admin.call('worker.list', {});
+    const worker = workers.find((w) => w.github_login === ALICE.login);
+    assert.deepEqual(worker?.tools, ['copilot'], JSON.stringify(worker));
 
     for (const [task] of LISTED) await wb.waitForTreeRow('Offers & tasks', world.taskId(task.title));
     const rows = await wb.treeRows('Offers & tasks');

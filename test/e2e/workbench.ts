@@ -10,6 +10,16 @@ import type { Browser, BrowserContext, FrameLocator, Locator, Page } from 'playw
 import { ARTIFACTS_DIR, type EditorServer } from './harness.ts';
 
 const WORKBENCH_TIMEOUT_MS = 90_000;
+/**
+ * Every click, fill and wait without its own timeout gives up after this long, with the locator in
+ * the error, instead of hanging until the test runner's 600 s timeout.
+ */
+const ACTION_TIMEOUT_MS = 30_000;
+/** How long the palette gets to show a focused, live input after F1 before F1 is pressed again. */
+const PALETTE_OPEN_MS = 5_000;
+
+const QUICK_INPUT = '.quick-input-widget';
+const QUICK_INPUT_BOX = '.quick-input-widget .quick-input-box input';
 
 /** Monaco renders spaces as no-break spaces and lines as separate nodes. */
 export function plainText(text: string): string {
@@ -32,7 +42,10 @@ export class Workbench {
   }
 
   static async open(browser: Browser, server: EditorServer, suite: string): Promise<Workbench> {
-    const context = await browser.newContext({ viewport: { width: 1600, height: 960 }, permissions: ['clipboard-read', 'clipboard-write'] });
+    // Reduced motion: VS Code then skips most animations (the workbench setting says the same),
+    // so fewer widgets are caught half-way through opening or closing.
+    const context = await browser.newContext({ viewport: { width: 1600, height: 960 }, permissions: ['clipboard-read', 'clipboard-write'], reducedMotion: 'reduce' });
+    context.setDefaultTimeout(ACTION_TIMEOUT_MS);
     const page = await context.newPage();
     const workbench = new Workbench(context, page, server, suite);
     await page.goto(`${server.url}/?folder=${encodeURIComponent(server.workspace)}`);
@@ -184,33 +197,95 @@ export class Workbench {
 
   // ---- commands and inputs ----
 
-  /** Runs a command from the palette as a person would: F1, type its title, Enter. */
+  /**
+   * Runs a command from the palette as a person would: F1, type its title, click it. Returns once
+   * the palette has gone: closed, or replaced by the command's own input box (then answer it with
+   * answerQuickInput). The palette animates closed for about 150 ms with the widget marked inert,
+   * and keys pressed meanwhile are lost, so the next F1 must not race that. The palette also closes
+   * when focus moves away (after a layout change a webview or editor takes focus a moment later);
+   * when it closed before the command was picked, it is opened again, as a person would.
+   */
   async runCommand(title: string): Promise<void> {
-    await this.dismissQuickInput();
-    await this.page.keyboard.press('F1');
-    const input = this.page.locator('.quick-input-widget .quick-input-box input');
-    await input.waitFor({ state: 'visible' });
-    await input.fill(`>${title}`);
-    const row = this.page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: title }).first();
-    await row.waitFor({ timeout: 15_000 });
-    await row.click();
+    const row = this.page.locator(`${QUICK_INPUT} .quick-input-list .monaco-list-row`, { hasText: title }).first();
+    for (let attempt = 1; ; attempt += 1) {
+      await this.dismissQuickInput();
+      const input = await this.openPalette();
+      try {
+        await input.fill(`>${title}`, { timeout: 5000 });
+        await row.waitFor({ timeout: 15_000 });
+        await row.click({ timeout: 5000 });
+        break;
+      } catch (error) {
+        const stillOpen = await this.page.locator(QUICK_INPUT_BOX).isVisible().catch(() => false);
+        // Open and showing no such command: a real failure. Closed under us: try again.
+        if (stillOpen || attempt >= 3) throw new Error(`Running "${title}" from the command palette failed (attempt ${attempt}, palette ${stillOpen ? 'open' : 'closed'}): ${(error as Error).message}`);
+      }
+    }
+    await this.page.waitForFunction(
+      ({ widget, box, typed }) => {
+        const w = document.querySelector<HTMLElement>(widget);
+        const i = document.querySelector<HTMLInputElement>(box);
+        // Closed (display: none once its animation ends), or showing something other than our palette query.
+        if (!w || w.getClientRects().length === 0 || getComputedStyle(w).visibility === 'hidden') return true;
+        return !w.closest('[inert]') && !w.hasAttribute('inert') && i !== null && i.value !== typed;
+      },
+      { widget: QUICK_INPUT, box: QUICK_INPUT_BOX, typed: `>${title}` },
+      { timeout: 15_000 },
+    );
   }
 
-  /** Answers the open input box (or quick pick filter) with `value`, then Enter. */
+  /** Presses F1 until the palette's input is shown, live (not inert) and focused; one retry. */
+  private async openPalette(): Promise<Locator> {
+    for (let attempt = 1; ; attempt += 1) {
+      await this.page.keyboard.press('F1');
+      try {
+        return await this.liveQuickInput(PALETTE_OPEN_MS);
+      } catch (error) {
+        if (attempt >= 2) throw new Error(`The command palette did not open with a live, focused input after F1 (twice): ${(error as Error).message}`);
+        await this.dismissQuickInput();
+      }
+    }
+  }
+
+  /**
+   * The quick input's text box once a person could type into it: visible, not inside an inert
+   * (closing) widget, and focused. Waits for that, up to timeoutMs.
+   */
+  async liveQuickInput(timeoutMs = ACTION_TIMEOUT_MS): Promise<Locator> {
+    await this.page.waitForFunction(
+      (box) => {
+        const input = document.querySelector<HTMLInputElement>(box);
+        if (!input || input.getClientRects().length === 0) return false;
+        if (input.closest('[inert]')) return false;
+        return document.activeElement === input;
+      },
+      QUICK_INPUT_BOX,
+      { timeout: timeoutMs },
+    );
+    return this.page.locator(QUICK_INPUT_BOX);
+  }
+
+  /** Waits until the quick input has finished closing (hidden, so its animation is over). */
+  async waitForQuickInputClosed(timeoutMs = 15_000): Promise<void> {
+    await this.page.locator(QUICK_INPUT).waitFor({ state: 'hidden', timeout: timeoutMs });
+  }
+
+  /** Answers the open input box (or quick pick filter) with `value`, then Enter, and waits for it to close. */
   async answerQuickInput(value: string): Promise<void> {
-    const input = this.page.locator('.quick-input-widget .quick-input-box input');
-    await input.waitFor({ state: 'visible' });
+    const input = await this.liveQuickInput();
     await input.fill(value);
     await input.press('Enter');
+    await this.waitForQuickInputClosed();
   }
 
   /** Confirms the open quick pick as it is (Enter), e.g. a checklist with every item ticked. */
   async acceptQuickPick(title?: string | RegExp): Promise<void> {
-    const widget = this.page.locator('.quick-input-widget');
+    const widget = this.page.locator(QUICK_INPUT);
     await widget.waitFor({ state: 'visible' });
     if (title) await widget.locator('.quick-input-title', { hasText: title }).waitFor({ timeout: 15_000 });
-    await widget.locator('.quick-input-box input').press('Enter');
-    await widget.waitFor({ state: 'hidden', timeout: 15_000 });
+    const input = await this.liveQuickInput();
+    await input.press('Enter');
+    await this.waitForQuickInputClosed();
   }
 
   /** Clicks a button of the modal dialog whose message matches; returns the dialog's text. */
@@ -222,9 +297,14 @@ export class Workbench {
     return text;
   }
 
+  /** Closes an open quick input (Escape) and waits until it has finished closing. */
   async dismissQuickInput(): Promise<void> {
-    const widget = this.page.locator('.quick-input-widget');
-    if (await widget.isVisible().catch(() => false)) await this.page.keyboard.press('Escape');
+    const widget = this.page.locator(QUICK_INPUT);
+    if (!(await widget.isVisible().catch(() => false))) return;
+    // An inert widget is already closing: Escape would be lost, and is not needed.
+    const closing = await widget.evaluate((w) => w.hasAttribute('inert') || w.closest('[inert]') !== null).catch(() => false);
+    if (!closing) await this.page.keyboard.press('Escape');
+    await this.waitForQuickInputClosed();
   }
 
   // ---- notifications ----
@@ -330,12 +410,13 @@ export class Workbench {
 
   /** Opens a workspace file through Quick Open (Ctrl+P) and types text at its end. */
   async typeIntoFile(relativePath: string, text: string): Promise<void> {
+    await this.dismissQuickInput();
     await this.page.keyboard.press('Control+P');
-    const input = this.page.locator('.quick-input-widget .quick-input-box input');
-    await input.waitFor({ state: 'visible' });
+    const input = await this.liveQuickInput();
     await input.fill(relativePath);
-    await this.page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: relativePath.split('/').pop() as string }).first().waitFor();
+    await this.page.locator(`${QUICK_INPUT} .quick-input-list .monaco-list-row`, { hasText: relativePath.split('/').pop() as string }).first().waitFor();
     await input.press('Enter');
+    await this.waitForQuickInputClosed();
     const editor = this.page.locator('.editor-group-container.active .monaco-editor .view-lines').first();
     await editor.click();
     await this.page.keyboard.press('Control+End');

@@ -15,6 +15,7 @@ import { FileSyncStateStore, type SyncStateStore } from '../../coordinator/githu
 import type { Task } from '../../protocol/model.ts';
 import { startPool, tempDir, type StoreKind, type TestPool } from './coordinator.ts';
 import { startFakeGitHub, type FakeGitHub, type FakeGitHubOptions } from '../../cli/demo/github/server.ts';
+import { createLogger } from '../../coordinator/log.ts';
 
 export const BOT_TOKEN = 'ghp_owpbot000000000000000000000000000000';
 export const BOT_LOGIN = 'owp-bot';
@@ -74,7 +75,7 @@ export async function startGitHubPool(options: GitHubPoolOptions = {}): Promise<
     config,
     secrets: { tokens: new Map([[REPO, BOT_TOKEN]]), webhookSecret: WEBHOOK_SECRET },
     stateStore: options.stateStore ?? (stateFile ? new FileSyncStateStore(stateFile) : undefined),
-    log: (line) => logs.push(line),
+    log: createLogger({ level: 'debug', destination: { write: (line: string) => void logs.push(line) } }),
   });
   const pool = await startPool(options.store ?? 'memory', { beforeCommand: [integration.beforeCommand], staticHandler: integration.webhookHandler });
   const admin = pool.coordinator.runtime.authenticate(pool.adminToken);

@@ -22,7 +22,7 @@ test('metrics, Prometheus text, health and explain describe the pool', async () 
     assert.equal(m.leases_granted, 1);
     assert.ok(m.lead_time_ms_median !== null && m.lead_time_ms_median >= 0);
 
-    const text = await (await fetch(`${pool.url}/metrics`)).text();
+    const text = await (await fetch(`${pool.url}/metrics`, { headers: { authorization: `Bearer ${pool.adminToken}` } })).text();
     assert.match(text, /^# TYPE owp_tasks gauge$/m);
     assert.match(text, /^owp_prs_merged_total 1$/m);
     assert.match(text, /^owp_repo_max_open_prs\{repo="o\/r"\} 1$/m);

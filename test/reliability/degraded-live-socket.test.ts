@@ -28,7 +28,7 @@ test('a full disk with a worker connected: the coordinator leaves degraded mode 
     const refused = await admin.callRaw('task.create', { repo: 'live/repo', title: 'refused', idempotency_key: 'k1' });
     assert.equal(!refused.ok && refused.error.code, 'UNAVAILABLE');
     full = false;
-    await until(async () => (await fetch(`${url}/healthz`)).status === 200, 'recovered with a live socket', 10_000);
+    await until(async () => (await fetch(`${url}/readyz`)).status === 200, 'recovered with a live socket', 10_000);
     const { workers } = await admin.call('worker.list', {});
     assert.equal(workers.find((w) => w.id === worker.id)?.online, true, 'the connected worker is online again after the reload');
   } finally {

@@ -93,7 +93,7 @@ test('a failed journal sync is never acknowledged, and what it wrote never comes
     assert.equal(!during.ok && during.error.code, 'UNAVAILABLE', 'nothing is acknowledged until the disk syncs again');
 
     io.failSync.delete('journal');
-    await until(async () => (await fetch(`${url}/healthz`)).status === 200, 'recovered after the sync works again', 10_000);
+    await until(async () => (await fetch(`${url}/readyz`)).status === 200, 'recovered after the sync works again', 10_000);
     const titles = async (): Promise<string[]> => (await admin.call('task.list', { repo: 'hooks/repo' })).tasks.map((t) => t.title).sort();
     assert.deepEqual(await titles(), [kept.title], 'the refused change is not in the state rebuilt from disk');
     assert.ok(!journalText(dir).includes('written but never synced'), 'its bytes were cut from the journal');

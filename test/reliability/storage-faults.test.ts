@@ -39,9 +39,10 @@ test('a full disk: the coordinator refuses changes (UNAVAILABLE) instead of ackn
     assert.equal(refused.status, 503);
     const again = await admin.callRaw('task.create', { repo: 'disk/repo', title: 'also refused' });
     assert.equal(!again.ok && again.error.code, 'UNAVAILABLE', 'later changes are refused too');
-    const health = await fetch(`${url}/healthz`);
-    assert.equal(health.status, 503);
-    // Reads still answer while changes are refused.
+    // Not ready (a load balancer stops sending changes here), yet alive: nothing to restart.
+    assert.equal((await fetch(`${url}/readyz`)).status, 503);
+    assert.equal((await fetch(`${url}/healthz`)).status, 200);
+    // Reads still answer while changes are refused, from what is on disk.
     const listed = await admin.callRaw('task.list', { repo: 'disk/repo' });
     assert.equal(listed.ok, true, 'task.list answers while the disk is full');
     assert.deepEqual(listed.ok && (listed.data as { tasks: Array<{ title: string }> }).tasks.map((t) => t.title).sort(), [kept.title, slow.title].sort());
@@ -52,7 +53,7 @@ test('a full disk: the coordinator refuses changes (UNAVAILABLE) instead of ackn
     assert.ok(read.ok && (read.data as { events: Array<{ type: string }> }).events.filter((e) => e.type === 'task.created').length === 2, 'the journal serves the two acknowledged creates');
 
     full = false;
-    await until(async () => (await fetch(`${url}/healthz`)).status === 200, 'recovered', 10_000);
+    await until(async () => (await fetch(`${url}/readyz`)).status === 200, 'recovered', 10_000);
     const { tasks } = await admin.call('task.list', { repo: 'disk/repo' });
     assert.deepEqual(tasks.map((t) => t.title).sort(), [kept.title, slow.title].sort(), 'the refused change did not appear, the acknowledged ones stayed');
     const retried = await admin.call('task.create', { repo: 'disk/repo', title: 'never acknowledged', idempotency_key: 'during-full' });
@@ -101,7 +102,7 @@ test('a partial write (the disk fills mid-batch): refused, and the torn bytes ar
     assert.equal(!refused.ok && refused.error.code, 'UNAVAILABLE');
     assert.equal(io.writesTorn, 1, 'part of the batch reached the file');
     io.failWrite.delete('journal');
-    await until(async () => (await fetch(`${url}/healthz`)).status === 200, 'recovered', 10_000);
+    await until(async () => (await fetch(`${url}/readyz`)).status === 200, 'recovered', 10_000);
     const { task: after } = await admin.call('task.create', { repo: 'torn/repo', title: 'after the disk was freed' });
     const lines = readFileSync(join(dir, 'journal.jsonl'), 'utf8').split('\n').filter(Boolean);
     for (const line of lines) assert.doesNotThrow(() => JSON.parse(line), `every journal line is whole: ${line.slice(0, 80)}`);
@@ -138,7 +139,7 @@ test('a failing snapshot (its write, then its sync): the previous snapshot stays
 
     assert.equal(readFileSync(stateFile, 'utf8'), good, 'state.json is still the last good snapshot');
     assert.deepEqual(readdirSync(dir).filter((f) => f.includes('.tmp-')), [], 'no temp file is left behind');
-    assert.equal((await fetch(`${url}/healthz`)).status, 200, 'a failed snapshot does not stop the coordinator: the journal has every change');
+    assert.equal((await fetch(`${url}/readyz`)).status, 200, 'a failed snapshot does not stop the coordinator: the journal has every change');
     await admin.call('task.create', { repo: 'snap/repo', title: 'still acknowledged' });
     await coordinator.close();
     ({ coordinator, url, admin } = await startOnDisk(dir));
