@@ -43,8 +43,8 @@ export const DEFECTS = [
     promise: 'durability',
     edits: [{
       file: 'coordinator/runtime.ts',
-      find: '          await this.store.append(batch);\n          this.durableSeq = (batch.at(-1) as StoredEvent).seq;\n          this.eventsSinceSnapshot += batch.length;\n          for (const w of waiters) w.resolve();',
-      replace: '          for (const w of waiters) w.resolve(); // defect: answered before the write is durable\n          await this.store.append(batch);\n          this.durableSeq = (batch.at(-1) as StoredEvent).seq;\n          this.eventsSinceSnapshot += batch.length;',
+      find: '          await this.store.append(batch);\n',
+      replace: '          for (const w of waiters) w.resolve(); // defect: answered before the write is durable\n          await this.store.append(batch);\n',
     }],
     // The window between such an answer and the sync is microseconds: the hooks test holds it open.
     tests: ['test/reliability/durability-hooks.test.ts'],
