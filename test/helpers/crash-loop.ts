@@ -150,7 +150,7 @@ export async function runCrashLoops(options: CrashLoopOptions): Promise<CrashLoo
     try {
       // ---- recovery, judged by the restarted coordinator itself ----
       const where = loop === 0 ? 'first start' : `after crash ${loop}`;
-      const recovered = proc.output().split('\n').filter((l) => l.startsWith('owp: recovered:'));
+      const recovered = recoveryWarnings(proc.output());
       figures.torn_tails_recovered += recovered.filter((l) => l.includes('torn write')).length;
       for (const line of recovered.filter((l) => /state\.json/.test(l))) fail('state-files-parse', `${where}: ${line}`);
       const journalOk = await verifyRecovery(admin, proc.url, where, { replay, index, seen, pending, figures, fail });
@@ -417,6 +417,23 @@ function accumulate(figures: CrashLoopFigures, before: LossyFsStats, after: Loss
   figures.unsynced_writes_cut += after.unsynced_writes_cut - before.unsynced_writes_cut;
   figures.namespace_changes_dropped += after.namespace_changes_dropped - before.namespace_changes_dropped;
   figures.syncs = { fsyncs: after.fsyncs, fdatasyncs: after.fdatasyncs, dir_fsyncs: after.dir_fsyncs };
+}
+
+/** What the coordinator said it recovered from at start ("recovered: …"), from its log lines (JSON or plain). */
+function recoveryWarnings(output: string): string[] {
+  const out: string[] = [];
+  for (const line of output.split('\n')) {
+    let text = line;
+    try {
+      const entry = JSON.parse(line) as { msg?: unknown };
+      if (typeof entry.msg === 'string') text = entry.msg;
+    } catch {
+      // a plain line
+    }
+    const m = /recovered: (.*)$/.exec(text);
+    if (m) out.push(m[1] as string);
+  }
+  return out;
 }
 
 /** The seq of the coordinator's state in memory (/healthz), which may be ahead of its journal on disk. */
