@@ -4,12 +4,10 @@
  * attribution and `Closes #N`. The API base URL is configurable for GitHub Enterprise
  * (`https://ghe.example.com/api/v3`) and for local test servers.
  */
-import { Octokit } from '@octokit/rest';
 import type { Task } from '../protocol/model.ts';
 import type { RepoContract } from './contract.ts';
+import { GITHUB_API_URL, githubFailure, volunteerOctokit } from './github-api.ts';
 import { oneLine } from './prompt.ts';
-
-export const GITHUB_API_URL = 'https://api.github.com';
 
 export interface PullRequestInput {
   token: string;
@@ -38,6 +36,9 @@ export interface PullRequestInput {
 export interface OpenedPullRequest {
   url: string;
   number: number;
+  draft: boolean;
+  /** The PR for this head was already open (a submit after a new push): nothing was created. */
+  existing?: boolean;
 }
 
 export class PullRequestError extends Error {
@@ -106,13 +107,7 @@ function explain(status: number | undefined, message: string, input: PullRequest
 
 /** Opens the PR; throws PullRequestError with a message that says what to do. */
 export async function openPullRequest(input: PullRequestInput): Promise<OpenedPullRequest> {
-  const octokit = new Octokit({
-    auth: input.token,
-    baseUrl: (input.apiBaseUrl ?? GITHUB_API_URL).replace(/\/$/, ''),
-    userAgent: input.userAgent ?? 'owp-worker/0.1',
-    request: { timeout: 30_000, ...input.request },
-    log: { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined },
-  });
+  const octokit = volunteerOctokit(input);
   try {
     const { data } = await octokit.rest.pulls.create({
       owner: input.owner,
@@ -124,12 +119,22 @@ export async function openPullRequest(input: PullRequestInput): Promise<OpenedPu
       draft: input.draft ?? input.contract.pr.draft,
       maintainer_can_modify: true,
     });
-    return { url: data.html_url, number: data.number };
+    return { url: data.html_url, number: data.number, draft: data.draft ?? false };
   } catch (error) {
-    const e = error as { status?: number; message?: string; response?: { data?: { message?: string; errors?: Array<{ message?: string }> } } };
-    const detail = [e.response?.data?.message, ...(e.response?.data?.errors ?? []).map((x) => x.message)].filter(Boolean).join('; ') || e.message || String(error);
-    // Octokit reports a request that never got an answer as status 500 without a response.
-    const status = e.response && typeof e.status === 'number' && e.status > 0 ? e.status : undefined;
+    const { status, detail } = githubFailure(error);
+    // Submitting again after a fix pushes new commits to the PR's head; the PR itself is there.
+    if (status === 422 && /already exists/i.test(detail)) {
+      const open = await findOpenPullRequest(input).catch(() => undefined);
+      if (open) return open;
+    }
     throw new PullRequestError(explain(status, detail, input), status);
   }
+}
+
+/** The open PR whose head is `input.head` (`login:branch`, or a branch of the upstream itself). */
+async function findOpenPullRequest(input: PullRequestInput): Promise<OpenedPullRequest | undefined> {
+  const head = input.head.includes(':') ? input.head : `${input.owner}:${input.head}`;
+  const { data } = await volunteerOctokit(input).rest.pulls.list({ owner: input.owner, repo: input.repo, head, state: 'open', per_page: 10 });
+  const pr = data.find((p) => p.head.ref === head.slice(head.indexOf(':') + 1));
+  return pr ? { url: pr.html_url, number: pr.number, draft: pr.draft ?? false, existing: true } : undefined;
 }

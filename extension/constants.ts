@@ -52,6 +52,7 @@ export const SETTINGS = {
   capacity: 'capacity',
   aiTool: 'aiTool',
   githubApiUrl: 'githubApiUrl',
+  pushTarget: 'pushTarget',
 } as const;
 
 export const DEFAULT_COORDINATOR_URL = 'http://127.0.0.1:8787';

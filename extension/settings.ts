@@ -3,6 +3,7 @@ import * as vscode from 'vscode';
 import { DEFAULT_COORDINATOR_URL, DEFAULT_GITHUB_API_URL, SETTINGS, SETTINGS_SECTION } from './constants.ts';
 import { isAiToolSetting, type AiToolSetting } from './logic/ai-tool.ts';
 import type { JoinField } from './logic/join-profile.ts';
+import { PUSH_MODES, type PushMode } from '../client/fork.ts';
 
 export interface OwpSettings {
   coordinatorUrl: string;
@@ -11,11 +12,14 @@ export interface OwpSettings {
   capacity: number;
   aiTool: AiToolSetting;
   githubApiUrl: string;
+  /** Where Submit PR pushes: upstream with push access else a fork (`auto`), or forced. */
+  pushTarget: PushMode;
 }
 
 export function readSettings(): OwpSettings {
   const config = vscode.workspace.getConfiguration(SETTINGS_SECTION);
   const aiTool = config.get<string>(SETTINGS.aiTool, 'auto');
+  const pushTarget = config.get<string>(SETTINGS.pushTarget, 'auto');
   return {
     coordinatorUrl: config.get<string>(SETTINGS.coordinatorUrl, DEFAULT_COORDINATOR_URL).trim() || DEFAULT_COORDINATOR_URL,
     githubLogin: config.get<string>(SETTINGS.githubLogin, '').trim(),
@@ -23,6 +27,7 @@ export function readSettings(): OwpSettings {
     capacity: config.get<number>(SETTINGS.capacity, 3),
     aiTool: isAiToolSetting(aiTool) ? aiTool : 'auto',
     githubApiUrl: config.get<string>(SETTINGS.githubApiUrl, DEFAULT_GITHUB_API_URL).trim() || DEFAULT_GITHUB_API_URL,
+    pushTarget: (PUSH_MODES as readonly string[]).includes(pushTarget) ? (pushTarget as PushMode) : 'auto',
   };
 }
 

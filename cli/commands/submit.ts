@@ -13,17 +13,22 @@ import type { RepoContract } from '../../client/contract.ts';
 import { baseContract } from '../../client/task-workspace.ts';
 import { missingGates, runGates } from '../../client/gates.ts';
 import { commitAll, currentBranch, hasRemote, isGitRepo, parseRemoteUrl, push, remoteUrl, repoRoot } from '../../client/git.ts';
-import { openPullRequest, GITHUB_API_URL, PullRequestError } from '../../client/pull-request.ts';
+import { openPullRequest, PullRequestError } from '../../client/pull-request.ts';
 import { GitError } from '../../client/git.ts';
+import { PushError, pushBranch } from '../../client/branch-push.ts';
+import { ForkError, type PushMode } from '../../client/fork.ts';
+import { GITHUB_API_URL, volunteerOctokit } from '../../client/github-api.ts';
+import { publishBranch } from '../../client/publish.ts';
 import { CliError, parse, UsageError, intFlag } from '../args.ts';
 import { formatDuration, Output } from '../output.ts';
 import { findHeldTask, requireState, stateFilePath, updateState, type HeldTask, type WorkerState, LOCAL_WORKER_FLAGS } from '../worker-state.ts';
 
-export const USAGE = `Usage: owp submit [--task T-n] [--pr-url URL] [--confirm-checklist] [--no-push] [--json]
+export const USAGE = `Usage: owp submit [--task T-n] [--fork | --no-fork] [--pr-url URL] [--confirm-checklist] [--no-push] [--json]
 
 Run in a task's worktree. Commits remaining changes, runs the repo's gates (setup, tests, lint),
-pushes the branch, opens a draft pull request as you and reports it to the coordinator with the
-gate evidence. If a gate fails nothing is reported: fix it and run submit again.
+pushes the branch (to the repo when you may push there, else to your fork, found or created with
+your token), opens a draft pull request as you and reports it to the coordinator with the gate
+evidence. If a gate fails nothing is reported: fix it and run submit again.
 
   --task T-n            which held task (default: the one whose worktree you are in)
   --pr-url URL          you opened the PR yourself: report this URL instead of opening one
@@ -33,6 +38,8 @@ gate evidence. If a gate fails nothing is reported: fix it and run submit again.
   --confirm-checklist   confirm the contract's PR checklist without being asked
   --message MSG         commit message for uncommitted changes (default: "<task>: <title>")
   --summary TEXT        what you changed, for the PR description
+  --fork                push to your fork even with push access to the repo
+  --no-fork             push to the repo itself (origin), never to a fork
   --no-push             do not push (the branch is already where the PR needs it)
   --gate-timeout-ms N   per-gate timeout (default 600000)
   --repo-dir DIR        the worktree (default: the current folder)
@@ -43,7 +50,8 @@ export async function run(argv: string[]): Promise<number> {
     return await submit(argv);
   } catch (error) {
     if (error instanceof PullRequestError) throw new CliError(`${error.message} Your branch is pushed; once the PR is open, run \`owp submit --no-push --pr-url URL\`.`);
-    if (error instanceof GitError) throw new CliError(error.message);
+    if (error instanceof GitError || error instanceof PushError) throw new CliError(error.message);
+    if (error instanceof ForkError) throw new CliError(`${error.message} Nothing was opened; the task is still yours.`);
     throw error;
   }
 }
@@ -58,6 +66,8 @@ async function submit(argv: string[]): Promise<number> {
     message: { type: 'string' },
     summary: { type: 'string' },
     'no-push': { type: 'boolean' },
+    fork: { type: 'boolean' },
+    'no-fork': { type: 'boolean' },
     'gate-timeout-ms': { type: 'string' },
     ...LOCAL_WORKER_FLAGS,
   }, USAGE);
@@ -103,22 +113,31 @@ async function submit(argv: string[]): Promise<number> {
     return 1;
   }
 
-  // 4. Push and open the PR.
+  // 4. Push (to upstream with push access, else to the volunteer's fork) and open the PR.
+  const token = values['github-token'] ?? process.env.GITHUB_TOKEN ?? process.env.GH_TOKEN;
+  const mode = pushModeOf(values);
+  const apiBaseUrl = await githubApiUrl(dir, values['github-api']);
+  let head: string | undefined;
   if (!values['no-push']) {
-    if (!(await hasRemote(dir))) throw new UsageError(`${dir} has no "origin" remote to push to. Add one, or pass --no-push with --pr-url.`);
-    out.spin(`Pushing ${held.branch}…`);
-    try {
-      await push(dir, held.branch);
-    } finally {
-      out.stopSpinner();
+    if (token) {
+      head = await publish(dir, held, task, token, apiBaseUrl, mode, out);
+    } else {
+      if (mode === 'fork') throw new UsageError(`--fork needs a GitHub token to find or create your fork: set GITHUB_TOKEN (classic: public_repo scope).`);
+      if (!(await hasRemote(dir))) throw new UsageError(`${dir} has no "origin" remote to push to. Add one, or pass --no-push with --pr-url.`);
+      out.spin(`Pushing ${held.branch}…`);
+      try {
+        await push(dir, held.branch);
+      } finally {
+        out.stopSpinner();
+      }
+      out.success(`Pushed ${held.branch}`);
     }
-    out.success(`Pushed ${held.branch}`);
   }
   let pr: { url: string; number?: number };
   if (values['pr-url']) {
     pr = { url: values['pr-url'], ...prNumber(values['pr-url']) };
   } else {
-    pr = await openPr(dir, held, task, contract, state, values, out);
+    pr = await openPr(dir, held, task, contract, state, { token, apiBaseUrl, head, summary: values.summary }, out);
   }
 
   // 5. Report.
@@ -209,29 +228,77 @@ async function runGatesWithProgress(dir: string, contract: RepoContract, confirm
   return evidence;
 }
 
-async function openPr(dir: string, held: HeldTask, task: Task, contract: RepoContract, state: WorkerState, values: { 'github-token'?: string; 'github-api'?: string; summary?: string }, out: Output): Promise<{ url: string; number: number }> {
-  const token = values['github-token'] ?? process.env.GITHUB_TOKEN ?? process.env.GH_TOKEN;
+/** `--fork` / `--no-fork`: forced; neither: decided from the volunteer's push access. */
+function pushModeOf(values: { fork?: boolean; 'no-fork'?: boolean }): PushMode {
+  if (values.fork && values['no-fork']) throw new UsageError('--fork and --no-fork contradict each other; pass one.');
+  return values.fork ? 'fork' : values['no-fork'] ? 'upstream' : 'auto';
+}
+
+/** --github-api, else $OWP_GITHUB_API_URL, else from origin's host (GitHub Enterprise: https://HOST/api/v3). */
+async function githubApiUrl(dir: string, given: string | undefined): Promise<string> {
+  if (given) return given;
+  if (process.env.OWP_GITHUB_API_URL) return process.env.OWP_GITHUB_API_URL;
   const remote = await remoteUrl(dir);
   const parsed = remote ? parseRemoteUrl(remote) : undefined;
+  return parsed && parsed.host !== 'github.com' ? `https://${parsed.host}/api/v3` : GITHUB_API_URL;
+}
+
+/** Pushes the task branch where its PR can come from; returns the PR's head. */
+async function publish(dir: string, held: HeldTask, task: Task, token: string, apiBaseUrl: string, mode: PushMode, out: Output): Promise<string> {
+  const [owner, repo] = task.repo.split('/') as [string, string];
+  out.spin(`Pushing ${held.branch}…`);
+  try {
+    const published = await publishBranch({
+      octokit: volunteerOctokit({ token, apiBaseUrl }),
+      token,
+      upstream: { owner, repo },
+      mode,
+      dir,
+      branch: held.branch,
+      pushUpstream: async () => {
+        const origin = await remoteUrl(dir);
+        if (!origin) throw new UsageError(`${dir} has no "origin" remote to push to. Add one, or pass --no-push with --pr-url.`);
+        // Over HTTPS the token authenticates the push too (git's own credentials are used otherwise).
+        await pushBranch({ dir, branch: held.branch, url: origin, token, remoteName: 'origin' });
+      },
+      onProgress: (message) => out.spin(`${message}…`),
+    });
+    out.stopSpinner();
+    const where = `${published.target.owner}/${published.target.repo}`;
+    out.success(`Pushed ${held.branch} to ${where} (${published.target.reason})`, { pushed_to: where, push_target: published.target.kind, head: published.head });
+    return published.head;
+  } finally {
+    out.stopSpinner();
+  }
+}
+
+async function openPr(dir: string, held: HeldTask, task: Task, contract: RepoContract, state: WorkerState, values: { token: string | undefined; apiBaseUrl: string; head: string | undefined; summary?: string | undefined }, out: Output): Promise<{ url: string; number: number }> {
+  const { token } = values;
   if (!token) throw new UsageError(`No GitHub token to open the pull request with. Set GITHUB_TOKEN (a token that can open PRs in ${task.repo}), or open it yourself and run \`owp submit --no-push --pr-url URL\`.`);
   const [upstreamOwner, upstreamRepo] = task.repo.split('/') as [string, string];
-  const fromFork = parsed && (parsed.owner.toLowerCase() !== upstreamOwner.toLowerCase() || parsed.repo.toLowerCase() !== upstreamRepo.toLowerCase());
-  const apiBaseUrl = values['github-api'] ?? process.env.OWP_GITHUB_API_URL ?? (parsed && parsed.host !== 'github.com' ? `https://${parsed.host}/api/v3` : GITHUB_API_URL);
+  let head = values.head;
+  if (head === undefined) {
+    // Not pushed by us (--no-push): a clone of a fork names the fork as origin.
+    const remote = await remoteUrl(dir);
+    const parsed = remote ? parseRemoteUrl(remote) : undefined;
+    const fromFork = parsed && (parsed.owner.toLowerCase() !== upstreamOwner.toLowerCase() || parsed.repo.toLowerCase() !== upstreamRepo.toLowerCase());
+    head = fromFork ? `${parsed.owner}:${held.branch}` : held.branch;
+  }
   out.spin(`Opening a pull request in ${task.repo}…`);
   try {
     const pr = await openPullRequest({
       token,
       owner: upstreamOwner,
       repo: upstreamRepo,
-      head: fromFork ? `${parsed.owner}:${held.branch}` : held.branch,
+      head,
       base: held.base,
       task,
       contract,
-      apiBaseUrl,
+      apiBaseUrl: values.apiBaseUrl,
       attribution: `Opened by @${state.github_login} via OWP (Open Work Protocol), task ${task.id}.`,
       ...(values.summary ? { summary: values.summary } : {}),
     });
-    out.success(`Opened PR #${pr.number}: ${pr.url}`);
+    out.success(pr.existing ? `PR #${pr.number} is already open: ${pr.url}` : `Opened PR #${pr.number}: ${pr.url}`);
     return pr;
   } finally {
     out.stopSpinner();

@@ -12,6 +12,10 @@ import { loadContract, type RepoContract } from '../../client/contract.ts';
 import { defaultBranch } from '../../client/git.ts';
 import { runGates } from '../../client/gates.ts';
 import { openPullRequest } from '../../client/pull-request.ts';
+import { ForkError, type PushMode } from '../../client/fork.ts';
+import { volunteerOctokit } from '../../client/github-api.ts';
+import { PushError } from '../../client/branch-push.ts';
+import { publishBranch, type Published } from '../../client/publish.ts';
 import { baseContract } from '../../client/task-workspace.ts';
 import { AI_TOOL_LABELS, type AiToolSetting } from './ai-tool.ts';
 import { plainText } from './markdown.ts';
@@ -68,7 +72,7 @@ export interface SubmitIO {
     forget(taskId: string): Promise<void>;
     setBusy(taskId: string, label: string | undefined): void;
   };
-  settings: { githubApiUrl: string; githubLogin: string; aiTool: AiToolSetting };
+  settings: { githubApiUrl: string; githubLogin: string; aiTool: AiToolSetting; pushTarget: PushMode };
   output: { append(text: string): void; appendLine(text: string): void; show(): void };
   tell(notice: Notice): Promise<string | undefined>;
   workspaceTrusted(): boolean;
@@ -224,6 +228,7 @@ export class Submitter {
     const tool = io.settings.aiTool === 'auto' ? 'their AI tool' : AI_TOOL_LABELS[io.settings.aiTool];
     const { remote, dir } = checkout;
     const confirmed = checklistConfirmed !== undefined ? { checklistConfirmed } : {};
+    let published: Published | undefined;
 
     io.output.appendLine(`\n=== ${new Date().toISOString()} Submit PR for ${task.id} (${task.repo}) on ${branch} in ${dir}`);
     return io.withProgress(`OWP: submitting ${task.id}`, async (report, signal) => {
@@ -251,19 +256,33 @@ export class Submitter {
             });
           },
           push: async () => {
-            step(`pushing ${branch} to ${remote}`);
-            io.output.appendLine(`--- push ${branch} to ${remote}`);
-            await checkout.push(remote, branch);
+            // Upstream through VS Code's Git (the volunteer's own credentials); a fork with their token.
+            published = await publishBranch({
+              octokit: volunteerOctokit({ token: p.token, apiBaseUrl: io.settings.githubApiUrl, userAgent: 'owp-vscode/0.1' }),
+              token: p.token,
+              upstream: { owner, repo: name },
+              mode: io.settings.pushTarget,
+              dir,
+              branch,
+              pushUpstream: () => checkout.push(remote, branch),
+              waiting: { signal },
+              onProgress: (message) => {
+                step(message);
+                io.output.appendLine(`--- ${message}`);
+              },
+            });
           },
           openPullRequest: async () => {
+            const head = published?.head ?? branch;
+            const base = p.base ?? published?.target.base ?? 'main';
             step('opening the pull request');
-            io.output.appendLine(`--- open PR ${owner}/${name} ${branch} → ${p.base ?? 'main'} via ${io.settings.githubApiUrl}`);
+            io.output.appendLine(`--- open PR ${owner}/${name} ${head} → ${base} via ${io.settings.githubApiUrl}`);
             return openPullRequest({
               token: p.token,
               owner,
               repo: name,
-              head: branch,
-              base: p.base ?? 'main',
+              head,
+              base,
               task,
               contract,
               ...confirmed,
@@ -297,7 +316,9 @@ export class Submitter {
       }
       case 'push': {
         io.output.appendLine(`=== push failed: ${outcome.error.message}`);
-        const choice = await io.tell({ level: 'error', text: `OWP: the gates passed but pushing ${branch} to ${p.checkout.remote} was refused (${outcome.error.message}). No PR was opened; the task stays in progress. Check your access to ${task.repo} and Submit PR again.`, actions: [showOutput] });
+        // The fork flow's errors say what happened and what to do; a plain git push's need the context.
+        const said = outcome.error instanceof ForkError || outcome.error instanceof PushError ? outcome.error.message : `Pushing ${branch} to ${p.checkout.remote} was refused (${outcome.error.message}). Check your access to ${task.repo} and Submit PR again.`;
+        const choice = await io.tell({ level: 'error', text: `OWP: the gates passed, but the push did not: ${said} No PR was opened; the task stays in progress.`, actions: [showOutput] });
         if (choice === showOutput) io.output.show();
         return;
       }

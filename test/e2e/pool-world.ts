@@ -16,6 +16,7 @@ import { CoordinatorProcess } from './coordinator-process.ts';
 import { ARTIFACTS_DIR, EditorServer, REPO_ROOT, launchBrowser } from './harness.ts';
 import { cloneFor, createSeededRemote, TEST_RUNS_ENV } from './seeded-repo.ts';
 import { Workbench } from './workbench.ts';
+import { startGitHttp, type GitHttpServer } from '../helpers/git-http.ts';
 
 export const REPO = 'acme/site';
 
@@ -27,6 +28,8 @@ export interface Volunteer {
   capacity: number;
   /** The personal GitHub token the volunteer saves in the extension (the fake server knows it). */
   githubToken: string;
+  /** A collaborator who may push to the repo (default); false: a volunteer who submits from a fork. */
+  pushAccess?: boolean;
 }
 
 export interface VolunteerWindow {
@@ -42,6 +45,11 @@ export interface WorldOptions {
   repoSettings: Omit<Params<'repo.configure'>, 'repo' | 'idempotency_key'>;
   tasks: Array<Omit<Params<'task.create'>, 'repo' | 'idempotency_key'>>;
   volunteers: Volunteer[];
+  /**
+   * Serve the repo like github.com for forks: the GitHub-shaped server backs it with the bare
+   * remote and serves every repo (forks too) over smart HTTP, where `clone_url`s point.
+   */
+  forks?: boolean;
 }
 
 /** The packaged extension: OWP_E2E_VSIX, else the newest owp-*.vsix at the repo root (npm run package). */
@@ -58,6 +66,8 @@ export class PoolWorld {
   readonly suite: string;
   readonly coordinator: CoordinatorProcess;
   readonly github: FakeGitHub;
+  /** Git over HTTP for the repo and its forks (`forks` worlds only). */
+  readonly gitHttp: GitHttpServer | undefined;
   readonly remote: string;
   readonly browser: Browser;
   readonly testRunsFile: string;
@@ -66,11 +76,12 @@ export class PoolWorld {
   readonly windows = new Map<string, VolunteerWindow>();
   private readonly volunteers: Map<string, Volunteer>;
 
-  private constructor(init: { root: string; suite: string; coordinator: CoordinatorProcess; github: FakeGitHub; remote: string; browser: Browser; volunteers: Volunteer[] }) {
+  private constructor(init: { root: string; suite: string; coordinator: CoordinatorProcess; github: FakeGitHub; gitHttp: GitHttpServer | undefined; remote: string; browser: Browser; volunteers: Volunteer[] }) {
     this.root = init.root;
     this.suite = init.suite;
     this.coordinator = init.coordinator;
     this.github = init.github;
+    this.gitHttp = init.gitHttp;
     this.remote = init.remote;
     this.browser = init.browser;
     this.testRunsFile = join(init.root, 'test-runs.jsonl');
@@ -84,17 +95,33 @@ export class PoolWorld {
     const started: Array<() => Promise<unknown>> = [];
     try {
       const remote = await createSeededRemote(root, REPO);
-      const github = await startFakeGitHub({
-        tokens: options.volunteers.map((v) => ({ token: v.githubToken, login: v.login })),
-        repos: [{ full_name: REPO, default_branch: 'main' }],
+      const tokens = options.volunteers.map((v) => ({ token: v.githubToken, login: v.login }));
+      const collaborators = options.volunteers.filter((v) => v.pushAccess !== false).map((v) => v.login);
+      let github: FakeGitHub | undefined;
+      const gitHttp = options.forks
+        ? await startGitHttp({
+            tokens: new Map(tokens.map((t) => [t.token, t.login])),
+            resolve: (owner, name) => {
+              const repo = github?.state.findRepo(`${owner}/${name}`);
+              return repo && !repo.pending ? repo.git : undefined;
+            },
+            canPush: (login, owner) => login.toLowerCase() === owner.toLowerCase(),
+          })
+        : undefined;
+      if (gitHttp) started.push(() => gitHttp.close());
+      github = await startFakeGitHub({
+        tokens,
+        repos: [{ full_name: REPO, default_branch: 'main', collaborators, ...(gitHttp ? { git: remote } : {}) }],
         branches: 'any',
+        ...(gitHttp ? { htmlBaseUrl: gitHttp.url } : {}),
       });
-      started.push(() => github.close());
+      const fake = github;
+      started.push(() => fake.close());
       const coordinator = await CoordinatorProcess.start(join(root, 'coordinator-data'));
       started.push(() => coordinator.stop());
       const browser = await launchBrowser();
       started.push(() => browser.close());
-      const world = new PoolWorld({ root, suite: options.suite, coordinator, github, remote, browser, volunteers: options.volunteers });
+      const world = new PoolWorld({ root, suite: options.suite, coordinator, github: fake, gitHttp, remote, browser, volunteers: options.volunteers });
       await coordinator.admin.call('repo.configure', { repo: REPO, ...options.repoSettings });
       for (const task of options.tasks) {
         const { task: created } = await coordinator.admin.call('task.create', { repo: REPO, ...task });
@@ -215,6 +242,7 @@ export class PoolWorld {
     await this.browser.close().catch(() => undefined);
     await this.coordinator.stop();
     await this.github.close();
+    await this.gitHttp?.close();
     if (!process.env.OWP_E2E_KEEP) rmSync(this.root, { recursive: true, force: true });
   }
 }

@@ -49,7 +49,7 @@ test('owp worker, status, submit and release against a real coordinator and git 
   const root = tempDir('owp-cli-worker-');
   const remote = await createDemoRemote(join(root, 'git'));
   // GitHub Enterprise-shaped, the repo backed by the git remote: a PR needs its branch pushed there.
-  const github = await startFakeGitHub({ layout: 'enterprise', tokens: [{ token: 'ghs_volunteer', login: 'alice' }], repos: [{ full_name: REPO, git: remote }] });
+  const github = await startFakeGitHub({ layout: 'enterprise', tokens: [{ token: 'ghs_volunteer', login: 'alice' }], repos: [{ full_name: REPO, git: remote, collaborators: ['alice'] }] });
   let worker: ChildProcessWithoutNullStreams | undefined;
   try {
     await pool.repo(REPO, { required_gates: ['tests', 'lint'] });

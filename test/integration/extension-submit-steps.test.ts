@@ -8,10 +8,10 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Lease, PullRequestInfo, Task } from '../../protocol/model.ts';
 import { commitAll, git, push } from '../../client/git.ts';
-import { Submitter, type Checkout, type Notice, type SubmitIO, type SubmitNote } from '../../extension/logic/submit-steps.ts';
+import { Submitter } from '../../extension/logic/submit-steps.ts';
 import { tempDir } from '../helpers/coordinator.ts';
+import { scriptedSubmit, type ScriptedSubmit } from '../helpers/submit-io.ts';
 import { startFakeGitHub, type FakeGitHub } from '../../cli/demo/github/server.ts';
 
 const REPO = 'acme/site';
@@ -19,26 +19,18 @@ const TOKEN = 'ghp_alicetoken0000';
 /** The maintainers' contract on main: the test gate must really pass (the file exists). */
 const CONTRACT = 'test: test -f README.md\ngates: [tests]\npr:\n  checklist: ["Tests pass locally"]\n';
 
-interface World {
+interface World extends ScriptedSubmit {
   /** Each world has its own branch: they share one GitHub, where a branch has one open PR. */
   branch: string;
   dir: string;
   remote: string;
-  told: Notice[];
-  answers: Map<RegExp, string>;
-  ran: string[];
-  reports: PullRequestInfo[];
-  failReport: boolean;
-  trusted: boolean;
-  note: SubmitNote;
-  io: SubmitIO;
 }
 
 let github: FakeGitHub;
 let worlds = 0;
 
 before(async () => {
-  github = await startFakeGitHub({ tokens: [{ token: TOKEN, login: 'alice' }], repos: [REPO] });
+  github = await startFakeGitHub({ tokens: [{ token: TOKEN, login: 'alice' }], repos: [{ full_name: REPO, collaborators: ['alice'] }] });
 });
 
 after(async () => {
@@ -65,69 +57,8 @@ async function world(): Promise<World> {
   await git(dir, ['checkout', '--quiet', '-b', BRANCH]);
   writeFileSync(join(dir, 'README.md'), '# Site\n\nFixed the typo.\n');
   await commitAll(dir, 'Fix the typo', me);
-
-  const lease: Lease = { lease_id: 'L-1', task_id: 'T-1', worker_id: 'W-1', repo: REPO, epoch: 1, granted_at: 0, expires_at: Date.now() + 60_000, max_deadline_at: Date.now() + 3_600_000, heartbeat_interval_ms: 10_000 };
-  const task = { id: 'T-1', repo: REPO, title: 'Fix the typo', body: 'A typo in the README.', state: 'in_progress', issue: { number: 7, url: `https://github.com/${REPO}/issues/7` } } as unknown as Task;
-  const w: World = { branch: BRANCH, dir, remote, told: [], answers: new Map(), ran: [], reports: [], failReport: false, trusted: true, note: { branch: BRANCH, base: 'main', baseCommit, checkoutPath: dir }, io: undefined as unknown as SubmitIO };
-  const checkout: Checkout = {
-    dir,
-    remote: 'origin',
-    refresh: async () => undefined,
-    head: () => ({ branch: undefined, commit: undefined }),
-    uncommittedPaths: () => [],
-    commitAll: async (message) => void (await commitAll(dir, message, me)),
-    push: async (to, branch) => {
-      w.ran.push('push');
-      await push(dir, branch, to);
-    },
-  };
-  // HEAD and the working tree as VS Code's Git would report them after refresh().
-  let head = { branch: undefined as string | undefined, commit: undefined as string | undefined };
-  let changed: string[] = [];
-  checkout.refresh = async () => {
-    head = { branch: await git(dir, ['rev-parse', '--abbrev-ref', 'HEAD']), commit: await git(dir, ['rev-parse', 'HEAD']) };
-    changed = (await git(dir, ['status', '--porcelain'])).split('\n').filter(Boolean).map((l) => l.slice(3));
-  };
-  checkout.head = () => head;
-  checkout.uncommittedPaths = () => changed;
-  w.io = {
-    session: {
-      state: 'connected',
-      snapshot: () => ({ leases: [lease], worker: { github_login: 'alice' } }),
-      lease: (id) => (id === lease.lease_id ? lease : undefined),
-      leaseForTask: (id) => (id === lease.task_id ? lease : undefined),
-      task: (id) => (id === task.id ? task : undefined),
-      fetchTask: async () => task,
-      repoSettings: async () => ({ required_gates: ['tests'] }) as never,
-      report: async (_leaseId, report) => {
-        w.ran.push('report');
-        if (w.failReport) throw new Error('coordinator unreachable');
-        w.reports.push(report.pr);
-      },
-    },
-    notes: {
-      get: () => w.note,
-      update: async (_id, patch) => void Object.assign(w.note, patch),
-      forget: async () => void (w.note = {}),
-      setBusy: (_id, label) => void (label === undefined ? delete w.note.busy : (w.note.busy = label)),
-    },
-    settings: { githubApiUrl: github.url, githubLogin: 'alice', aiTool: 'claude-code' },
-    output: { append: () => undefined, appendLine: () => undefined, show: () => undefined },
-    tell: async (notice) => {
-      w.told.push(notice);
-      for (const [pattern, answer] of w.answers) if (pattern.test(notice.text)) return answer;
-      return undefined;
-    },
-    workspaceTrusted: () => w.trusted,
-    manageTrust: async () => void w.ran.push('manage-trust'),
-    openInAiTool: async () => void w.ran.push('open-in-ai-tool'),
-    confirmChecklist: async (_taskId, items) => items.length,
-    findCheckout: async (repo) => (repo === REPO ? checkout : undefined),
-    githubToken: async () => TOKEN,
-    withProgress: (_title, work) => work(() => undefined, new AbortController().signal),
-    openExternal: async () => undefined,
-  };
-  return w;
+  const scripted = scriptedSubmit({ repo: REPO, dir, branch: BRANCH, base: 'main', baseCommit, githubApiUrl: github.url, token: TOKEN, login: 'alice' });
+  return Object.assign(scripted, { branch: BRANCH, dir, remote });
 }
 
 const pullsCreated = (): number => github.state.requestsTo('POST', `/repos/${REPO}/pulls`).filter((r) => r.status === 201).length;

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import picomatch from 'picomatch';
 import { COMMANDS, SETTINGS, TREE_ITEM_KINDS, VIEWS, VIEW_CONTAINER } from '../../extension/constants.ts';
 import { AI_TOOL_SETTINGS } from '../../extension/logic/ai-tool.ts';
+import { PUSH_MODES } from '../../client/fork.ts';
 
 const manifest = JSON.parse(readFileSync('package.json', 'utf8'));
 const contributes = manifest.contributes;
@@ -52,6 +53,8 @@ describe('extension manifest', () => {
     const properties = contributes.configuration.properties;
     for (const key of Object.values(SETTINGS)) assert.ok(properties[`owp.${key}`], `owp.${key} is not contributed`);
     assert.deepEqual(properties['owp.aiTool'].enum, [...AI_TOOL_SETTINGS]);
+    assert.deepEqual(properties['owp.pushTarget'].enum, [...PUSH_MODES]);
+    assert.equal(properties['owp.pushTarget'].default, 'auto');
     assert.equal(properties['owp.coordinatorUrl'].default, 'http://127.0.0.1:8787');
     assert.equal(properties['owp.githubApiUrl'].default, 'https://api.github.com');
   });

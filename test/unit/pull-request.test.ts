@@ -49,7 +49,7 @@ test('opens a draft PR with the contract title, body, attribution and Closes #N'
       token: 'good-token', owner: 'octo-org', repo: 'hello-owp', head: 'owp/T-4-fix-typos', base: 'main',
       task, contract: DEFAULT_CONTRACT, apiBaseUrl: gh.url, attribution: 'Opened by @alice with Claude Code via OWP.', summary: 'Fixed three typos.',
     });
-    assert.deepEqual(opened, { url: 'http://github.local/octo-org/hello-owp/pull/7', number: 7 });
+    assert.deepEqual(opened, { url: 'http://github.local/octo-org/hello-owp/pull/7', number: 7, draft: true });
     const sent = gh.received[0]!;
     assert.equal(sent.body.title, 'Fix typos in the guide (OWP T-4)');
     assert.equal(sent.body.draft, true);

@@ -44,6 +44,14 @@ export class GitBacking {
     return result;
   }
 
+  /** A bare copy of `source` for the fork `fullName` (only `branch` when given), in this server's scratch folder. */
+  async cloneBare(source: string, fullName: string, branch?: string): Promise<string> {
+    this.scratch ??= await mkdtemp(join(tmpdir(), 'owp-github-merge-'));
+    const target = join(this.scratch, 'forks', `${fullName}.git`);
+    await git(this.scratch, ['clone', '--quiet', '--bare', ...(branch ? ['--single-branch', '--branch', branch] : []), source, target]);
+    return target;
+  }
+
   async close(): Promise<void> {
     await this.queue;
     if (this.scratch) await rm(this.scratch, { recursive: true, force: true });
@@ -57,7 +65,11 @@ export class GitBacking {
     try {
       const me = ['-c', 'user.name=Demo Maintainer', '-c', 'user.email=maintainer@example.invalid'];
       await git(work, ['checkout', '--quiet', pr.pull.base_ref]);
-      await git(work, [...me, 'merge', '--quiet', '--no-ff', '--no-edit', '-m', message, `origin/${pr.pull.head_ref}`]);
+      // A head on a fork is fetched from the fork's own repository, as GitHub does for its merge.
+      const headRepo = this.state.findRepo(pr.pull.head_repo);
+      const fromFork = headRepo && headRepo !== repo && headRepo.git;
+      if (fromFork) await git(work, ['fetch', '--quiet', headRepo.git as string, `refs/heads/${pr.pull.head_ref}`]);
+      await git(work, [...me, 'merge', '--quiet', '--no-ff', '--no-edit', '-m', message, fromFork ? 'FETCH_HEAD' : `origin/${pr.pull.head_ref}`]);
       await git(work, ['push', '--quiet', 'origin', pr.pull.base_ref]);
       return await git(work, ['rev-parse', 'HEAD']);
     } finally {

@@ -37,6 +37,10 @@ export interface FakeRepoSeed {
    * request needs its head pushed there), and merging a pull request merges in it for real.
    */
   git?: string;
+  /** Default true. False: `POST …/forks` is refused (403), as an owner who disabled forking gets. */
+  allow_forking?: boolean;
+  /** This repo is the `owner` of the seed's fork of `fork_of` (`owner/name`), made earlier. */
+  fork_of?: string;
 }
 
 export interface TokenInfo {
@@ -56,6 +60,8 @@ export interface FakeCommit {
 export interface PullData {
   head_ref: string;
   head_owner: string;
+  /** The repository the head branch lives in (`owner/name`): the base repo, or a fork of it. */
+  head_repo: string;
   base_ref: string;
   draft: boolean;
   merged_at: string | null;
@@ -106,6 +112,11 @@ export interface FakeRepo {
   collaborators: Set<string>;
   /** The bare repository behind it, if any (see FakeRepoSeed.git). */
   git?: string;
+  allow_forking: boolean;
+  /** A fork's parent (`owner/name`). */
+  parent?: string;
+  /** A fork GitHub is still making: 404 everywhere until it is finished (forks.ts). */
+  pending?: boolean;
 }
 
 export interface RecordedRequest {

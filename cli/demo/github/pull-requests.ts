@@ -3,8 +3,21 @@
  * merged (closing the issues the PR says it closes), closed. They are issues with pull data, as on
  * GitHub, numbered with the repo's issues; every change delivers its `pull_request` webhook.
  */
+import { forkOf } from './forks.ts';
 import { GitHubApiError, closingReferences, iso, lower, type FakePull, type FakeRepo } from './model.ts';
 import type { FakeGitHubState } from './state.ts';
+
+/** The repository a head `owner:branch` names from `repo`: itself, or that owner's finished fork of it. */
+export function headRepoFor(state: FakeGitHubState, repo: FakeRepo, headOwner: string): FakeRepo | undefined {
+  if (lower(headOwner) === lower(repo.owner)) return repo;
+  const fork = forkOf(state, repo, headOwner);
+  return fork && !fork.pending ? fork : undefined;
+}
+
+/** Where a pull request's head branch lives. */
+export function headRepoOf(state: FakeGitHubState, repo: FakeRepo, pr: FakePull): FakeRepo {
+  return state.findRepo(pr.pull.head_repo) ?? repo;
+}
 
 const CREATE_DOCS = 'https://docs.github.com/rest/pulls/pulls#create-a-pull-request';
 
@@ -12,10 +25,13 @@ export function createPull(state: FakeGitHubState, repo: FakeRepo, login: string
   const [headOwner, headRef] = fields.head.includes(':') ? (fields.head.split(':', 2) as [string, string]) : [repo.owner, fields.head];
   const invalid = (field: string, code = 'invalid'): GitHubApiError => new GitHubApiError(422, 'Validation Failed', { errors: [{ resource: 'PullRequest', field, code }], documentation_url: CREATE_DOCS });
   if (!repo.branches.has(fields.base)) throw invalid('base');
-  if (!repo.branches.has(headRef)) {
+  // `owner:branch` from another owner names a branch of their fork: no fork, no head.
+  const headRepo = headRepoFor(state, repo, headOwner);
+  if (!headRepo) throw invalid('head');
+  if (!headRepo.branches.has(headRef)) {
     // A repo backed by git has exactly its pushed branches (the route loads them before this).
-    if (state.branchPolicy === 'listed' || repo.git) throw invalid('head');
-    state.addBranch(`${repo.owner}/${repo.name}`, headRef, { commits: [{ author: login }] });
+    if (state.branchPolicy === 'listed' || headRepo.git) throw invalid('head');
+    state.addBranch(`${headRepo.owner}/${headRepo.name}`, headRef, { commits: [{ author: login }] });
   }
   for (const existing of repo.issues.values()) {
     if (existing.pull && existing.state === 'open' && existing.pull.head_ref === headRef && lower(existing.pull.head_owner) === lower(headOwner)) {
@@ -40,7 +56,7 @@ export function createPull(state: FakeGitHubState, repo: FakeRepo, login: string
     updated_at: now,
     closed_at: null,
     comments: 0,
-    pull: { head_ref: headRef, head_owner: headOwner, base_ref: fields.base, draft: fields.draft ?? false, merged_at: null, merged_by: null, merge_commit_sha: null },
+    pull: { head_ref: headRef, head_owner: headRepo.owner, head_repo: `${headRepo.owner}/${headRepo.name}`, base_ref: fields.base, draft: fields.draft ?? false, merged_at: null, merged_by: null, merge_commit_sha: null },
   };
   repo.issues.set(pr.number, pr);
   state.deliver('pull_request', 'opened', repo, { number: pr.number, pull_request: state.shapes.pull(repo, pr) }, login);

@@ -19,6 +19,8 @@ import type { AddressInfo } from 'node:net';
 import { GitBacking } from './git-backing.ts';
 import { DOCS, GitHubApiError, notFound, type FakePull, type RecordedRequest, type TokenInfo } from './model.ts';
 import type { Route } from './router.ts';
+import { FORK_ROUTES } from './routes/forks.ts';
+import { GRAPHQL_ROUTES } from './routes/graphql.ts';
 import { ISSUE_ROUTES } from './routes/issues.ts';
 import { mergePullRequest, PULL_ROUTES } from './routes/pulls.ts';
 import { REPO_ROUTES } from './routes/repos.ts';
@@ -27,10 +29,12 @@ import { FakeGitHubState, type FakeGitHubStateOptions } from './state.ts';
 import { COMMON_HEADERS } from './templates.ts';
 
 /** Every endpoint this server answers. */
-const ROUTES: readonly Route[] = [...USER_ROUTES, ...REPO_ROUTES, ...ISSUE_ROUTES, ...PULL_ROUTES];
+const ROUTES: readonly Route[] = [...USER_ROUTES, ...REPO_ROUTES, ...ISSUE_ROUTES, ...PULL_ROUTES, ...FORK_ROUTES, ...GRAPHQL_ROUTES];
 
 const SUPPORTED_API_VERSIONS = new Set(['2022-11-28', '2026-03-10']);
 const ENTERPRISE_API_PREFIX = '/api/v3';
+/** GitHub Enterprise Server's GraphQL endpoint sits beside the REST prefix, not under it. */
+const ENTERPRISE_GRAPHQL_PATH = '/api/graphql';
 
 /** Routes a test harness adds under /_fake/ (never a GitHub path). */
 export type ControlHandler = (state: FakeGitHubState, req: IncomingMessage, res: ServerResponse, url: URL) => Promise<void>;
@@ -92,8 +96,9 @@ async function handle(h: Handling, req: IncomingMessage, res: ServerResponse): P
   const url = new URL(req.url ?? '/', 'http://fake');
   const method = req.method ?? 'GET';
   if (h.control && url.pathname.startsWith('/_fake/')) return h.control(state, req, res, url);
-  if (h.apiPrefix && !url.pathname.startsWith(`${h.apiPrefix}/`)) return webPage(state, req, res, url);
-  const path = url.pathname.slice(h.apiPrefix.length);
+  const enterpriseGraphql = h.apiPrefix !== '' && url.pathname === ENTERPRISE_GRAPHQL_PATH;
+  if (h.apiPrefix && !enterpriseGraphql && !url.pathname.startsWith(`${h.apiPrefix}/`)) return webPage(state, req, res, url);
+  const path = enterpriseGraphql ? '/graphql' : url.pathname.slice(h.apiPrefix.length);
   const record: RecordedRequest = { method, path, query: Object.fromEntries(url.searchParams), login: null, body: undefined, status: 0, headers: {} };
   for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string' && k !== 'authorization') record.headers[k] = v;
   state.requests.push(record);

@@ -6,6 +6,7 @@
  */
 import type { FakeComment, FakeCommit, FakeIssue, FakeRepo, PullData, TokenInfo } from './model.ts';
 import { lower } from './model.ts';
+import { pullNodeId } from './node-ids.ts';
 import { ISSUE_TEMPLATE, LABEL_TEMPLATE, REPOSITORY_TEMPLATE, USER_TEMPLATE } from './templates.ts';
 
 /** What the shapes read from the state. */
@@ -15,6 +16,7 @@ export interface ShapeSource {
   readonly htmlUrl: string;
   userId(login: string): number;
   isOrganization(login: string): boolean;
+  findRepo(fullName: string): FakeRepo | undefined;
   ensureLabel(repo: FakeRepo, name: string): { id: number; name: string; color: string };
   repoOfComment(comment: FakeComment): FakeRepo;
   sha(seed: string): string;
@@ -55,6 +57,8 @@ export class Shapes {
     ]);
     const openIssues = [...repo.issues.values()].filter((i) => i.state === 'open').length;
     const owner = who && lower(who.login) === lower(repo.owner);
+    // A collaborator with write access may push (GitHub's `permissions.push`), as the owner may.
+    const writer = Boolean(owner) || Boolean(who && repo.collaborators.has(lower(who.login)));
     return {
       ...json,
       id: repo.id,
@@ -65,8 +69,19 @@ export class Shapes {
       open_issues: openIssues,
       open_issues_count: openIssues,
       created_at: repo.created_at,
-      permissions: { admin: Boolean(owner), maintain: Boolean(owner), push: Boolean(owner), triage: Boolean(owner), pull: true },
+      allow_forking: repo.allow_forking,
+      permissions: { admin: Boolean(owner), maintain: Boolean(owner), push: writer, triage: writer, pull: true },
+      ...this.forkFields(repo),
     };
+  }
+
+  /** A fork says so, with its parent and the root of its network (`source`), as GitHub's full repository does. */
+  private forkFields(repo: FakeRepo): Record<string, unknown> {
+    const parent = repo.parent ? this.s.findRepo(repo.parent) : undefined;
+    if (!parent) return { fork: false };
+    let source = parent;
+    for (let up = source.parent ? this.s.findRepo(source.parent) : undefined; up; up = source.parent ? this.s.findRepo(source.parent) : undefined) source = up;
+    return { fork: true, parent: this.repo(parent, null), source: this.repo(source, null) };
   }
 
   label(repo: FakeRepo, name: string): Record<string, unknown> {
@@ -129,13 +144,14 @@ export class Shapes {
     const pull = pr.pull as PullData;
     const api = `${this.s.apiUrl}/repos/${repo.owner}/${repo.name}`;
     const html = `${this.s.htmlUrl}/${repo.owner}/${repo.name}`;
-    const commits = repo.branches.get(pull.head_ref) ?? [];
+    const headRepo = this.s.findRepo(pull.head_repo) ?? repo;
+    const commits = headRepo.branches.get(pull.head_ref) ?? [];
     const base = repo.branches.get(pull.base_ref) ?? [];
-    const side = (ref: string, owner: string, sha: string): Record<string, unknown> => ({ label: `${owner}:${ref}`, ref, sha, user: this.user(owner), repo: this.repo(repo, null) });
+    const side = (ref: string, on: FakeRepo, sha: string): Record<string, unknown> => ({ label: `${on.owner}:${ref}`, ref, sha, user: this.user(on.owner), repo: this.repo(on, null) });
     const json: Record<string, unknown> = {
       url: `${api}/pulls/${pr.number}`,
       id: pr.number + repo.id * 100_000,
-      node_id: 'MDA6RW50aXR5MQ==',
+      node_id: pullNodeId(repo, pr.number),
       html_url: `${html}/pull/${pr.number}`,
       diff_url: `${html}/pull/${pr.number}.diff`,
       patch_url: `${html}/pull/${pr.number}.patch`,
@@ -163,8 +179,8 @@ export class Shapes {
       review_comment_url: `${api}/pulls/comments{/number}`,
       comments_url: `${api}/issues/${pr.number}/comments`,
       statuses_url: `${api}/statuses/${commits.at(-1)?.sha ?? ''}`,
-      head: side(pull.head_ref, pull.head_owner, commits.at(-1)?.sha ?? ''),
-      base: side(pull.base_ref, repo.owner, base.at(-1)?.sha ?? ''),
+      head: side(pull.head_ref, headRepo, commits.at(-1)?.sha ?? ''),
+      base: side(pull.base_ref, repo, base.at(-1)?.sha ?? ''),
       _links: {
         self: { href: `${api}/pulls/${pr.number}` },
         html: { href: `${html}/pull/${pr.number}` },

@@ -35,6 +35,11 @@ export interface FakeGitHubStateOptions {
   rateLimit?: number;
   /** Deliver signed webhooks for issue and pull request changes to this URL. */
   webhook?: { url: string; secret: string };
+  /**
+   * `immediate` (default): a fork is there as soon as `POST …/forks` answers. `manual`: it stays
+   * 404 (GitHub is still copying it) until the test calls `finishFork`.
+   */
+  forks?: 'immediate' | 'manual';
 }
 
 export class FakeGitHubState implements ShapeSource {
@@ -43,6 +48,7 @@ export class FakeGitHubState implements ShapeSource {
   readonly webhooks: Webhooks;
   readonly shapes = new Shapes(this);
   branchPolicy: 'any' | 'listed';
+  forkPolicy: 'immediate' | 'manual';
   /** Set by the server once it listens. */
   apiUrl = 'http://127.0.0.1';
   htmlUrl: string;
@@ -53,6 +59,7 @@ export class FakeGitHubState implements ShapeSource {
 
   constructor(options: FakeGitHubStateOptions = {}) {
     this.branchPolicy = options.branches ?? 'any';
+    this.forkPolicy = options.forks ?? 'immediate';
     this.htmlUrl = (options.htmlBaseUrl ?? 'https://github.com').replace(/\/$/, '');
     this.access = new Access(options.rateLimit ?? 5000, (login) => this.userId(login));
     this.webhooks = new Webhooks(options.webhook);
@@ -84,7 +91,13 @@ export class FakeGitHubState implements ShapeSource {
       created_at: iso(Date.now()),
       collaborators: new Set((seed.collaborators ?? []).map(lower)),
       ...(seed.git ? { git: seed.git } : {}),
+      allow_forking: seed.allow_forking ?? true,
     };
+    if (seed.fork_of) {
+      const parent = this.repo(seed.fork_of);
+      repo.parent = `${parent.owner}/${parent.name}`;
+      repo.branches = new Map([[defaultBranch, [...(parent.branches.get(parent.default_branch) ?? [])]]]);
+    }
     this.repos.set(lower(seed.full_name), repo);
     for (const b of seed.branches ?? []) this.addBranch(seed.full_name, b);
     for (const l of seed.labels ?? []) this.ensureLabel(repo, l);
@@ -173,7 +186,7 @@ export class FakeGitHubState implements ShapeSource {
   setPullCommitsVerified(fullName: string, number: number, verified: boolean): void {
     const repo = this.repo(fullName);
     const pr = this.pullOf(repo, number);
-    for (const c of repo.branches.get(pr.pull.head_ref) ?? []) c.verified = verified;
+    for (const c of (this.findRepo(pr.pull.head_repo) ?? repo).branches.get(pr.pull.head_ref) ?? []) c.verified = verified;
   }
 
   // ---- reading, for tests ----------------------------------------------------------------------
@@ -226,11 +239,21 @@ export class FakeGitHubState implements ShapeSource {
 
   // ---- used by the routes ----------------------------------------------------------------------
 
-  /** The repo as the caller may see it: unknown, private-and-anonymous or out-of-scope answer 404. */
+  /** The repo as the caller may see it: unknown, unfinished, private-and-anonymous or out-of-scope answer 404. */
   visibleRepo(owner: string, name: string, who: TokenInfo | null): FakeRepo {
     const repo = this.repos.get(lower(`${owner}/${name}`));
-    if (!repo || (repo.private && !who) || (who?.repos && !who.repos.has(lower(`${owner}/${name}`)))) throw notFound();
+    if (!repo || repo.pending || (repo.private && !who) || (who?.repos && !who.repos.has(lower(`${owner}/${name}`)))) throw notFound();
     return repo;
+  }
+
+  /** Every repository, forks included (finished or not). */
+  allRepos(): FakeRepo[] {
+    return [...this.repos.values()];
+  }
+
+  /** A fork GitHub was still making is finished: it answers from now on. */
+  finishFork(fullName: string): void {
+    this.repo(fullName).pending = false;
   }
 
   issueOf(repo: FakeRepo, number: number): FakeIssue {
@@ -292,9 +315,14 @@ export class FakeGitHubState implements ShapeSource {
     return id;
   }
 
-  /** Owners of repos here are organizations; everyone else is a user. */
+  /** Owners of repos here are organizations; everyone else (forks' owners too) is a user. */
   isOrganization(login: string): boolean {
-    return [...this.repos.values()].some((r) => lower(r.owner) === lower(login));
+    return [...this.repos.values()].some((r) => lower(r.owner) === lower(login) && r.parent === undefined);
+  }
+
+  /** A repo by `owner/name`, or undefined (shapes of forks and their parents). */
+  findRepo(fullName: string): FakeRepo | undefined {
+    return this.repos.get(lower(fullName));
   }
 
   repoOfComment(c: FakeComment): FakeRepo {

@@ -3,6 +3,7 @@ import type { GitBacking } from '../git-backing.ts';
 import { GitHubApiError, lower, type FakePull } from '../model.ts';
 import { field, invalidParam, loginOf, num, oneOf, paginate, repoOf, route, seg, sortAndFilterByTime, type Route } from '../router.ts';
 import type { FakeGitHubState } from '../state.ts';
+import { headRepoFor, headRepoOf } from '../pull-requests.ts';
 
 const MERGE_DOCS = 'https://docs.github.com/rest/pulls/pulls#merge-a-pull-request';
 
@@ -43,9 +44,10 @@ export const PULL_ROUTES: Route[] = [
     const title = field(ctx.body, 'title', 'string', true, 'PullRequest') as string;
     const body = field(ctx.body, 'body', 'string', false, 'PullRequest') as string | undefined;
     const draft = field(ctx.body, 'draft', 'boolean', false, 'PullRequest') as boolean | undefined;
-    // Only what was pushed can be a head or a base.
+    // Only what was pushed can be a head or a base (a head from a fork: pushed to the fork).
     await ctx.git.loadBranch(repo, base, base);
-    await ctx.git.loadBranch(repo, head.replace(/^[^:]+:/, ''), base);
+    const headRepo = headRepoFor(ctx.state, repo, head.includes(':') ? (head.split(':')[0] as string) : repo.owner);
+    if (headRepo) await ctx.git.loadBranch(headRepo, head.replace(/^[^:]+:/, ''), base);
     const pr = ctx.state.createPull(repo, loginOf(ctx), { head, base, title, ...(body !== undefined ? { body } : {}), ...(draft !== undefined ? { draft } : {}) });
     return { status: 201, body: ctx.state.shapes.pull(repo, pr), headers: { location: `${ctx.state.apiUrl}/repos/${repo.owner}/${repo.name}/pulls/${pr.number}` } };
   }),
@@ -60,7 +62,8 @@ export const PULL_ROUTES: Route[] = [
     const repo = repoOf(ctx);
     ctx.state.access.requirePermission(ctx.who, 'pull_requests', 'read');
     const pr = ctx.state.pullOf(repo, Number(ctx.params[2]));
-    return paginate(ctx, ctx.state.branchCommits(repo, pr.pull.head_ref), (c) => ctx.state.shapes.commit(repo, c));
+    const headRepo = headRepoOf(ctx.state, repo, pr);
+    return paginate(ctx, ctx.state.branchCommits(headRepo, pr.pull.head_ref), (c) => ctx.state.shapes.commit(headRepo, c));
   }),
 
   route('PUT', `/repos/${seg}/${seg}/pulls/${num}/merge`, async (ctx) => {
@@ -71,7 +74,7 @@ export const PULL_ROUTES: Route[] = [
     const sha = field(ctx.body, 'sha', 'string', false, 'PullRequest') as string | undefined;
     const method = field(ctx.body, 'merge_method', 'string', false, 'PullRequest') as string | undefined;
     if (method !== undefined && !['merge', 'squash', 'rebase'].includes(method)) throw invalidParam('PullRequest', 'merge_method');
-    const head = ctx.state.branchCommits(repo, pr.pull.head_ref).at(-1)?.sha;
+    const head = ctx.state.branchCommits(headRepoOf(ctx.state, repo, pr), pr.pull.head_ref).at(-1)?.sha;
     if (sha !== undefined && pr.state === 'open' && sha !== head) throw new GitHubApiError(409, 'Head branch was modified. Review and try the merge again.', { documentation_url: MERGE_DOCS, status: '409' });
     const merged = await mergePullRequest(ctx.state, ctx.git, `${repo.owner}/${repo.name}`, pr.number, loginOf(ctx), title);
     return { status: 200, body: { sha: merged.pull.merge_commit_sha, merged: true, message: 'Pull Request successfully merged' } };
