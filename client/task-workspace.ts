@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Task } from '../protocol/model.ts';
-import { branchName } from './branch-name.ts';
+import { branchName } from '../protocol/branch-name.ts';
 import { CONTRACT_FILE, DEFAULT_CONTRACT, parseContract, type RepoContract } from './contract.ts';
 import { addWorktree, currentBranch, defaultBranch, git, hasRemote, isGitRepo, repoRoot, showFile } from './git.ts';
 

@@ -10,7 +10,8 @@
  */
 import { performance } from 'node:perf_hooks';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { JournalEvent } from '../protocol/model.ts';
+import type { JournalEvent } from '../protocol/journal-events.ts';
+import { skipUnknownEvent } from '../protocol/unknown-event.ts';
 import type { Ack, OperationName } from '../protocol/operations.ts';
 import type { Principal } from './auth.ts';
 import { scopeCovers } from './auth.ts';
@@ -179,34 +180,34 @@ export class CoordinatorMetrics {
     return registry;
   }
 
+  /** Offer latency, lease lateness and lead time from the journal; every event type says whether it moves one of them. */
   private observeJournal(events: readonly JournalEvent[]): void {
     for (const e of events) {
-      const taskId = e.task_id;
-      if (!taskId) continue;
       switch (e.type) {
         case 'task.created':
         case 'task.unblocked':
-          this.readySince.set(taskId, e.at);
+          this.readySince.set(e.task_id, e.at);
           break;
         case 'offer.created': {
-          const since = this.readySince.get(taskId);
+          const since = this.readySince.get(e.task_id);
           if (since !== undefined) this.offerLatency.observe(Math.max(0, e.at - since) / 1000);
-          this.readySince.delete(taskId);
+          this.readySince.delete(e.task_id);
           break;
         }
+        case 'lease.expired':
+          this.leaseLateness.observe(Math.max(0, e.data.late_ms) / 1000);
+          this.returned(e.task_id, e.data.to, e.at);
+          break;
         case 'offer.declined':
         case 'offer.expired':
         case 'offer.withdrawn':
         case 'lease.released':
-        case 'lease.expired':
         case 'lease.cancelled':
-          if (e.type === 'lease.expired' && typeof e.data.late_ms === 'number') this.leaseLateness.observe(Math.max(0, e.data.late_ms) / 1000);
-          if (e.data.to === 'ready') this.readySince.set(taskId, e.at);
-          else this.readySince.delete(taskId);
+          this.returned(e.task_id, e.data.to, e.at);
           break;
         case 'pr.opened': {
-          const task = (this.runtime.engine.execute(ADMIN, 'task.get', { task_id: taskId }).result as { task?: { created_at?: number } } | undefined)?.task;
-          if (typeof task?.created_at === 'number') this.leadTime.observe(Math.max(0, e.at - task.created_at) / 1000);
+          const task = this.runtime.engine.state.tasks.get(e.task_id);
+          if (task) this.leadTime.observe(Math.max(0, e.at - task.created_at) / 1000);
           break;
         }
         case 'lease.granted':
@@ -214,11 +215,32 @@ export class CoordinatorMetrics {
         case 'task.merged':
         case 'task.closed':
         case 'task.archived':
-          this.readySince.delete(taskId);
+          this.readySince.delete(e.task_id);
+          break;
+        // Not about a task waiting for an offer or its lead time.
+        case 'task.updated':
+        case 'task.started':
+        case 'repo.configured':
+        case 'maintainer.created':
+        case 'worker.registered':
+        case 'worker.token_rotated':
+        case 'worker.updated':
+        case 'worker.trust_changed':
+        case 'worker.revoked':
+        case 'worker.connected':
+        case 'worker.disconnected':
+        case 'worker.heartbeat_lost':
+        case 'coordinator.started':
           break;
         default:
-          break;
+          skipUnknownEvent(e);
       }
     }
+  }
+
+  /** A task sent back to ready starts waiting for an offer again; one sent to blocked does not. */
+  private returned(taskId: string, to: 'ready' | 'blocked', at: number): void {
+    if (to === 'ready') this.readySince.set(taskId, at);
+    else this.readySince.delete(taskId);
   }
 }

@@ -7,9 +7,7 @@
  */
 import type { Reasoned } from '../protocol/model.ts';
 import type { PolicyRuleId, RepoPolicy } from '../protocol/policy-schema.ts';
-import type { PolicyCheck, PolicyExplain, PolicyVerdict } from './engine.ts';
-
-type PolicyContext = Parameters<PolicyCheck>[0];
+import type { PolicyCheck, PolicyContext, PolicyExplain, PolicyVerdict } from './engine/options.ts';
 
 export const DEFAULT_SAFE_LANES: readonly string[] = ['docs', 'tests'];
 

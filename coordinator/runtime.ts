@@ -8,12 +8,16 @@ import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { OwpError, type WireError } from '../protocol/errors.ts';
 import { OPERATIONS, type Ack, type OperationName } from '../protocol/operations.ts';
-import type { JournalEvent } from '../protocol/model.ts';
+import type { JournalEvent } from '../protocol/journal-events.ts';
 import type { Clock } from './clock.ts';
 import type { Logger } from './log.ts';
-import { Engine, type EngineOptions, type Notification, type Outcome } from './engine.ts';
+import { Engine } from './engine/engine.ts';
+import type { Notification, Outcome } from './engine/command.ts';
+import type { EngineOptions } from './engine/options.ts';
+import type { HelloProfile } from './engine/sessions.ts';
 import type { Principal } from './auth.ts';
-import { State, type StoredEvent } from './state.ts';
+import { State } from './state/state.ts';
+import { toJournalEvent, type StoredEvent } from './state/stored-event.ts';
 import type { Store } from './store/store.ts';
 import { scopeCovers } from './auth.ts';
 
@@ -162,7 +166,7 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
     return this.commit(this.engine.disconnected(workerId)).catch(() => undefined);
   }
 
-  applyProfile(workerId: string, profile: Record<string, unknown>): Promise<void> {
+  applyProfile(workerId: string, profile: HelloProfile): Promise<void> {
     return this.commit(this.engine.applyProfile(workerId, profile));
   }
 
@@ -403,7 +407,7 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
     const seq = this.engine.state.archived.get(taskId);
     if (seq === undefined) return undefined;
     const [event] = await this.readRaw(seq - 1, 1);
-    return event?.seq === seq ? event.data.task : undefined;
+    return event?.seq === seq && event.type === 'task.archived' ? event.data.task : undefined;
   }
 
   private async readRaw(afterSeq: number, limit: number): Promise<StoredEvent[]> {
@@ -434,20 +438,6 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
     this.closed = true;
     await this.store.close();
   }
-}
-
-/** A stored event as served on the wire: no idempotency record, no token hashes. */
-export function toJournalEvent(e: StoredEvent): JournalEvent {
-  const { idem: _idem, ...rest } = e;
-  if ('token_hash' in rest.data || 'worker' in rest.data) {
-    const { token_hash: _t, ...data } = rest.data;
-    if (data.worker && typeof data.worker === 'object') {
-      const { token_hash: _w, ...worker } = data.worker as Record<string, unknown>;
-      data.worker = worker;
-    }
-    return { ...rest, data };
-  }
-  return rest;
 }
 
 export function wireError(error: unknown): WireError {

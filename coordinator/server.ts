@@ -15,7 +15,7 @@ import { addLogSecret, silentLogger, type Logger } from './log.ts';
 import { MemoryStore } from './store/memory.ts';
 import { LowdbStore } from './store/lowdb.ts';
 import type { Store } from './store/store.ts';
-import type { PolicyCheck } from './engine.ts';
+import type { PolicyCheck } from './engine/options.ts';
 import type { GitHubIntegration } from './github/integration.ts';
 import { settingsFromCheckout } from './repo-files.ts';
 

@@ -7,15 +7,16 @@ import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { Server, Socket } from 'socket.io';
 import { OwpError } from '../protocol/errors.ts';
-import { OPERATIONS, type Ack, type OperationName } from '../protocol/operations.ts';
-import { LIMITS, checkStructure, isOperationName, validateParams } from '../protocol/validate.ts';
+import { OPERATIONS, type Ack, type OperationName, type Params } from '../protocol/operations.ts';
+import { LIMITS, assertParams, checkStructure, isOperationName, validateParams } from '../protocol/validate.ts';
 import { SUPPORTED_PROTOCOL_VERSIONS, PROTOCOL_VERSION } from '../protocol/version.ts';
 import { ANONYMOUS, scopeCovers, type Principal } from './auth.ts';
 import type { Logger } from './log.ts';
 import type { CoordinatorMetrics } from './metrics.ts';
 import { DEFAULT_RATE_LIMITS, TokenBucket, TrustedProxies, type RateLimit } from './rate-limit.ts';
-import { toJournalEvent, wireError, type Runtime } from './runtime.ts';
-import type { JournalEvent } from '../protocol/model.ts';
+import { wireError, type Runtime } from './runtime.ts';
+import type { Notification } from './engine/command.ts';
+import type { JournalEvent } from '../protocol/journal-events.ts';
 
 interface SocketData {
   principal: Principal;
@@ -93,7 +94,7 @@ export function bindSockets(io: Server, getRuntime: () => Runtime, options: Sock
   });
 
   // Notifications go to the worker's room once their cause is durable.
-  const onNotify = (n: { workerId: string; name: string; payload: Record<string, unknown> }): void => {
+  const onNotify = (n: Notification): void => {
     io.to(`worker:${n.workerId}`).emit(n.name, n.payload);
   };
   let tasksTimer: NodeJS.Timeout | undefined;
@@ -159,24 +160,27 @@ async function handle(socket: Socket, data: SocketData, event: unknown, params: 
       throw new OwpError('PAYLOAD_TOO_LARGE', `The payload is ${bytes} bytes; the limit is ${LIMITS.maxPayloadBytes}.`, { max_payload_bytes: LIMITS.maxPayloadBytes });
     }
     validateParams(event, body);
-    if (event === 'session.hello') return { ok: true, data: await hello(socket, data, body as Record<string, unknown>, runtime) };
+    if (event === 'session.hello') {
+      assertParams(event, body);
+      return { ok: true, data: await hello(socket, data, body, runtime) };
+    }
     return await runtime.call(data.principal, event as OperationName, body as Record<string, unknown>);
   } catch (error) {
     return { ok: false, error: wireError(error) };
   }
 }
 
-async function hello(socket: Socket, data: SocketData, params: Record<string, unknown>, runtime: Runtime): Promise<unknown> {
-  const version = params.protocol_version as string;
+async function hello(socket: Socket, data: SocketData, params: Params<'session.hello'>, runtime: Runtime): Promise<unknown> {
+  const version = params.protocol_version;
   if (!SUPPORTED_PROTOCOL_VERSIONS.includes(version)) {
     throw new OwpError('VERSION_UNSUPPORTED', `This coordinator speaks OWP ${SUPPORTED_PROTOCOL_VERSIONS.join(', ')}; the client sent ${version}. Update the client.`, { supported: [...SUPPORTED_PROTOCOL_VERSIONS] });
   }
   const principal = data.principal;
   if (principal.kind === 'anonymous') throw new OwpError('UNAUTHENTICATED', 'session.hello needs a token in the socket handshake (auth: { token }). Register first with worker.register.');
-  const subscribe = (params.subscribe as string[] | undefined) ?? [];
+  const subscribe = params.subscribe ?? [];
   const engine = runtime.engine;
   if (principal.kind === 'worker') {
-    if (params.profile) await runtime.applyProfile(principal.id, params.profile as Record<string, unknown>);
+    if (params.profile) await runtime.applyProfile(principal.id, params.profile);
     if (!data.hello) {
       await socket.join(`worker:${principal.id}`);
       // The socket may have closed while the profile was written. Its disconnect handler saw no hello,
@@ -231,4 +235,3 @@ async function hello(socket: Socket, data: SocketData, params: Record<string, un
   return { protocol_version: PROTOCOL_VERSION, coordinator: engine.info(), role: 'maintainer', offers: [], leases: [] };
 }
 
-export { toJournalEvent };

@@ -3,7 +3,7 @@
  * in_progress, hand to the AI tool), Release, Mark blocked.
  */
 import * as vscode from 'vscode';
-import { branchName } from '../client/branch-name.ts';
+import { branchName } from '../protocol/branch-name.ts';
 import { loadContract } from '../client/contract.ts';
 import { buildPrompt } from '../client/prompt.ts';
 import type { Lease, Task } from '../protocol/model.ts';

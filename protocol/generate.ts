@@ -3,10 +3,11 @@
  * protocol/schemas/, the OpenAPI (HTTP) and AsyncAPI (socket.io) documents, and the generated
  * tables in SPEC.md. `npm run gen` writes them; a test fails when they are stale.
  */
-import type { TSchema } from '@sinclair/typebox';
+import { OptionalKind, type TSchema } from '@sinclair/typebox';
 import * as model from './model.ts';
 import { ERROR_CODES } from './errors.ts';
 import { NOTIFICATIONS, OPERATIONS } from './operations.ts';
+import { JOURNAL_EVENTS, JournalEvent, journalEventSchema } from './journal-events.ts';
 import { TRANSITIONS } from './states.ts';
 import { RepoContractSchema } from './contract-schema.ts';
 import { RepoPolicySchema } from './policy-schema.ts';
@@ -34,7 +35,7 @@ const MODEL_SCHEMAS: Record<string, TSchema> = {
   Budget: model.Budget,
   GateEvidence: model.GateEvidence,
   PullRequestInfo: model.PullRequestInfo,
-  JournalEvent: model.JournalEvent,
+  JournalEvent,
   Metrics: model.Metrics,
 };
 
@@ -56,6 +57,9 @@ export function generatedFiles(): Map<string, string> {
       ...(d.http ? { 'x-owp-http': d.http } : {}),
       properties: { params: plain(d.params), result: plain(d.result) },
     }));
+  }
+  for (const d of Object.values(JOURNAL_EVENTS)) {
+    files.set(`protocol/schemas/events/${d.type}.json`, json({ $schema: 'https://json-schema.org/draft/2020-12/schema', $id: `${ID_BASE}/events/${d.type}.json`, $comment: NOTICE, title: d.type, ...(plain(journalEventSchema(d)) as object) }));
   }
   for (const [name, n] of Object.entries(NOTIFICATIONS)) {
     files.set(`protocol/schemas/notifications/${name}.json`, json({ $schema: 'https://json-schema.org/draft/2020-12/schema', $id: `${ID_BASE}/notifications/${name}.json`, $comment: NOTICE, title: name, description: n.summary, ...(plain(n.payload) as object) }));
@@ -175,9 +179,27 @@ export function specTables(): Record<string, string> {
       ]),
     ),
     notifications: table(['notification', 'payload fields', 'summary'], Object.entries(NOTIFICATIONS).map(([name, n]) => [`\`${name}\``, Object.keys((plain(n.payload) as { properties: object }).properties).join(', '), n.summary])),
+    'journal-events': table(['event', 'refers to', 'data', 'effect on the state'], Object.values(JOURNAL_EVENTS).map((d) => [
+      `\`${d.type}\``,
+      Object.entries(d.refs).map(([k, v]) => (isOptional(v) ? `${k}?` : k)).join(', ') || '—',
+      fieldList(d.data),
+      d.effect,
+    ])),
     errors: table(['code', 'number', 'HTTP', 'meaning'], Object.entries(ERROR_CODES).map(([code, info]) => [`\`${code}\``, String(info.number), String(info.httpStatus), info.summary])),
     transitions: table(['from', 'to', 'cause', 'by', 'counts an attempt'], TRANSITIONS.map((t) => [t.from, t.to, t.cause, t.by, t.countsAttempt ? 'yes' : 'no'])),
   };
+}
+
+function isOptional(schema: TSchema): boolean {
+  return OptionalKind in schema;
+}
+
+/** `a, b?, c` for an object schema's fields; `any` for free-form data. */
+function fieldList(schema: TSchema): string {
+  const s = plain(schema) as { properties?: Record<string, unknown>; required?: string[] };
+  if (!s.properties) return 'any';
+  const required = new Set(s.required ?? []);
+  return Object.keys(s.properties).map((k) => (required.has(k) ? k : `${k}?`)).join(', ') || '—';
 }
 
 /** Replaces each `<!-- BEGIN GENERATED: name -->…<!-- END GENERATED: name -->` block in SPEC.md. */

@@ -3,7 +3,7 @@
  * types below are inferred from them, `protocol/schemas/*.json` are generated from them, and the
  * coordinator validates every inbound payload against them.
  */
-import { Type, type Static, type TSchema, type TObject, type TProperties, type ObjectOptions } from '@sinclair/typebox';
+import { Type, type Static, type TInteger, type TSchema, type TObject, type TOptional, type TProperties, type ObjectOptions } from '@sinclair/typebox';
 import { TASK_STATES } from './states.ts';
 import { RepoPolicySchema } from './policy-schema.ts';
 
@@ -23,6 +23,11 @@ export function Extensible<T extends TProperties>(properties: T, options: Object
 /** A closed object: unknown keys are refused. */
 export function Closed<T extends TProperties>(properties: T, options: ObjectOptions = {}): TObject<T> {
   return Type.Object(properties, { additionalProperties: false, ...options });
+}
+
+/** The same fields, each optional (for partial updates). */
+export function partial<T extends Record<string, TSchema>>(fields: T): { [K in keyof T]: TOptional<T[K]> } {
+  return Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, Type.Optional(v)])) as { [K in keyof T]: TOptional<T[K]> };
 }
 
 export const EpochMs = Type.Integer({ minimum: 0, description: 'Unix epoch milliseconds.' });
@@ -132,6 +137,27 @@ export const Worker = Extensible({
 });
 export type Worker = Static<typeof Worker> & Extensions;
 
+/** What a worker says about itself (worker.register, worker.update, the hello profile). */
+export const WorkerProfile = {
+  skills: Skills,
+  capacity: Effort,
+  tools: Type.Array(Tool, { maxItems: 16, uniqueItems: true }),
+  capabilities: WorkerCapabilities,
+};
+
+/** The task fields a maintainer sets (task.create, task.update). */
+export const TaskFields = {
+  title: Type.String({ minLength: 1, maxLength: 256 }),
+  body: Type.String({ maxLength: 65536 }),
+  area: Area,
+  tier: Tier,
+  effort: Effort,
+  skills: Skills,
+  priority: Type.Integer({ minimum: -100, maximum: 100 }),
+  acceptance: Type.Array(Type.String({ maxLength: 1000 }), { maxItems: 50 }),
+  issue: IssueRef,
+};
+
 export const Offer = Closed({
   offer_id: OfferId,
   task_id: TaskId,
@@ -165,7 +191,7 @@ export const REPO_SETTING_BOUNDS = {
   max_attempts: { minimum: 1, maximum: 20, default: 3 },
 } as const;
 
-const bounded = (key: keyof typeof REPO_SETTING_BOUNDS, description: string): TSchema =>
+const bounded = (key: keyof typeof REPO_SETTING_BOUNDS, description: string): TInteger =>
   Type.Integer({ ...REPO_SETTING_BOUNDS[key], description: `${description} Default ${REPO_SETTING_BOUNDS[key].default}.` });
 
 export const RepoSettingsFields = {
@@ -215,17 +241,6 @@ export const Reasoned = Closed({
   details: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
 });
 export type Reasoned = Static<typeof Reasoned>;
-
-export const JournalEvent = Closed({
-  seq: Type.Integer({ minimum: 1, description: 'Gapless, strictly increasing sequence number.' }),
-  at: EpochMs,
-  type: Type.String({ description: 'Event type, past tense: `task.created`, `lease.granted`, `lease.expired`, …' }),
-  repo: Type.Optional(RepoId),
-  task_id: Type.Optional(TaskId),
-  worker_id: Type.Optional(WorkerId),
-  data: Type.Record(Type.String(), Type.Unknown()),
-});
-export type JournalEvent = Static<typeof JournalEvent>;
 
 export const Metrics = Closed({
   tasks_by_state: Type.Record(Type.String(), Type.Integer()),

@@ -3,13 +3,14 @@
  * (and so needs an idempotency key), its params and result schemas, the errors it can return and
  * its HTTP route. The socket.io binding uses the name as the event; notifications are listed apart.
  */
-import { Type, type Static, type TSchema, type TOptional } from '@sinclair/typebox';
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import type { ErrorCode } from './errors.ts';
 import {
-  Area, Budget, Closed, Effort, Epoch, Extensible, GithubLogin, IdempotencyKey, IssueRef, JournalEvent, Lease, LeaseId,
-  Metrics, Offer, OfferId, PullRequestInfo, Reason, Reasoned, RepoId, RepoSettings, RepoSettingsFields, Skills,
-  Task, TaskId, TaskStateSchema, Tier, Tool, Trust, Worker, WorkerCapabilities, WorkerId,
+  Budget, Closed, Epoch, Extensible, GithubLogin, IdempotencyKey, Lease, LeaseId, Metrics, Offer, OfferId, PullRequestInfo,
+  Reason, Reasoned, RepoId, RepoSettings, RepoSettingsFields, Task, TaskFields, TaskId, TaskStateSchema, Trust, Worker,
+  WorkerId, WorkerProfile, partial,
 } from './model.ts';
+import { JournalEvent } from './journal-events.ts';
 
 export type Auth = 'none' | 'worker' | 'maintainer' | 'admin' | 'any';
 export type Binding = 'both' | 'socket' | 'http';
@@ -41,28 +42,6 @@ const MUTATE: ErrorCode[] = [...ACCESS, 'IDEMPOTENCY_KEY_REQUIRED', 'IDEMPOTENCY
 const LeaseRef = { lease_id: LeaseId, epoch: Epoch };
 const TaskResult = Closed({ task: Task });
 const LeaseAndTask = Closed({ lease: Lease, task: Task });
-
-const WorkerProfile = {
-  skills: Skills,
-  capacity: Effort,
-  tools: Type.Array(Tool, { maxItems: 16, uniqueItems: true }),
-  capabilities: WorkerCapabilities,
-};
-
-const TaskFields = {
-  title: Type.String({ minLength: 1, maxLength: 256 }),
-  body: Type.String({ maxLength: 65536 }),
-  area: Area,
-  tier: Tier,
-  effort: Effort,
-  skills: Skills,
-  priority: Type.Integer({ minimum: -100, maximum: 100 }),
-  acceptance: Type.Array(Type.String({ maxLength: 1000 }), { maxItems: 50 }),
-  issue: IssueRef,
-};
-
-const partial = <T extends Record<string, TSchema>>(fields: T) =>
-  Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, Type.Optional(v)])) as { [K in keyof T]: TOptional<T[K]> };
 
 export const CoordinatorInfo = Closed({
   name: Type.String(),

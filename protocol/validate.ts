@@ -5,7 +5,7 @@
  */
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { OwpError } from './errors.ts';
-import { OPERATIONS, type OperationName } from './operations.ts';
+import { OPERATIONS, type OperationName, type Params } from './operations.ts';
 import type { TSchema } from '@sinclair/typebox';
 
 export const LIMITS = {
@@ -76,15 +76,32 @@ export function formatAjvErrors(errors: ErrorObject[] | null | undefined): Array
   });
 }
 
+/** Payloads validateParams accepted, with the operation they were checked for (see assertParams). */
+const accepted = new WeakMap<object, OperationName>();
+
 /** Validates params for an operation, throwing VALIDATION_FAILED with every problem listed. */
 export function validateParams(name: OperationName, params: unknown, options: { coerce?: boolean } = {}): void {
   checkStructure(params);
   const fn = validatorFor(name, options.coerce === true);
-  if (!fn(params)) {
-    const errors = formatAjvErrors(fn.errors);
-    const first = errors[0];
-    throw new OwpError('VALIDATION_FAILED', `Invalid ${name} payload: ${first ? `${first.path} ${first.message}` : 'schema mismatch'}. Fix the listed fields and retry.`, { errors });
-  }
+  if (!fn(params)) throw invalidParams(name, fn.errors);
+  if (typeof params === 'object' && params !== null) accepted.set(params, name);
+}
+
+/**
+ * Checks params against the operation's schema (without the size and depth limits), so the code
+ * behind it may use them as typed. A payload a binding has already passed through validateParams
+ * for the same operation is not checked twice: the engine runs this on every command.
+ */
+export function assertParams<K extends OperationName>(name: K, params: unknown): asserts params is Params<K> {
+  if (typeof params === 'object' && params !== null && accepted.get(params) === name) return;
+  const fn = validatorFor(name, false);
+  if (!fn(params)) throw invalidParams(name, fn.errors);
+}
+
+function invalidParams(name: OperationName, ajvErrors: ErrorObject[] | null | undefined): OwpError {
+  const errors = formatAjvErrors(ajvErrors);
+  const first = errors[0];
+  return new OwpError('VALIDATION_FAILED', `Invalid ${name} payload: ${first ? `${first.path} ${first.message}` : 'schema mismatch'}. Fix the listed fields and retry.`, { errors });
 }
 
 export function isOperationName(name: unknown): name is OperationName {

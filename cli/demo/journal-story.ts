@@ -4,7 +4,8 @@
  * moved to another worker after a lease expired. The demo's closing summary is this, so it shows
  * what the coordinator recorded, not what the demo believes it did.
  */
-import type { JournalEvent } from '../../protocol/model.ts';
+import type { JournalEvent } from '../../protocol/journal-events.ts';
+import { skipUnknownEvent } from '../../protocol/unknown-event.ts';
 
 const RESERVING = new Set(['offered', 'leased', 'in_progress', 'pr_opened']);
 const ACTIVE = new Set(['offered', 'leased', 'in_progress', 'pr_opened']);
@@ -47,7 +48,6 @@ export interface JournalStory {
 export function readJournalStory(events: JournalEvent[], repo?: string): JournalStory {
   const state = new Map<string, string>();
   const area = new Map<string, string>();
-  const holderOf = new Map<string, string>();
   const lastExpiry = new Map<string, { worker: string; seq: number }>();
   const waits = new Map<string, LockWait>();
   const story: JournalStory = {
@@ -58,82 +58,86 @@ export function readJournalStory(events: JournalEvent[], repo?: string): Journal
   for (const e of events) {
     if (repo && e.repo !== undefined && e.repo !== repo) continue;
     story.events += 1;
-    const d = e.data;
-    const id = e.task_id;
     switch (e.type) {
-      case 'repo.configured': {
-        const settings = (d.settings ?? d) as { max_open_prs?: number };
-        if (typeof settings.max_open_prs === 'number') story.max_open_prs = settings.max_open_prs;
+      case 'repo.configured':
+        story.max_open_prs = e.data.settings.max_open_prs;
         break;
-      }
       case 'task.created': {
-        const task = d.task as { id: string; area?: string; state: string };
+        const task = e.data.task;
         story.tasks_created += 1;
         state.set(task.id, task.state);
         if (task.area) area.set(task.id, task.area);
         break;
       }
       case 'offer.created':
-        if (id) state.set(id, 'offered');
+        state.set(e.task_id, 'offered');
         break;
       case 'offer.declined':
       case 'offer.expired':
       case 'offer.withdrawn':
-        if (id) state.set(id, typeof d.to === 'string' ? d.to : 'ready');
+        state.set(e.task_id, e.data.to);
         break;
       case 'lease.granted': {
-        if (!id) break;
+        const id = e.task_id;
         story.leases_granted += 1;
         state.set(id, 'leased');
-        if (e.worker_id) holderOf.set(id, e.worker_id);
         const expired = lastExpiry.get(id);
-        if (expired && e.worker_id && e.worker_id !== expired.worker) {
+        if (expired && e.worker_id !== expired.worker) {
           story.requeues.push({ task_id: id, from_worker: expired.worker, to_worker: e.worker_id, expired_seq: expired.seq });
           lastExpiry.delete(id);
         }
         break;
       }
       case 'task.started':
-        if (id) state.set(id, 'in_progress');
+        state.set(e.task_id, 'in_progress');
         break;
       case 'pr.opened':
-        if (!id) break;
         story.prs_opened += 1;
-        state.set(id, 'pr_opened');
-        if (e.worker_id ?? holderOf.get(id)) {
-          const w = (e.worker_id ?? holderOf.get(id))!;
-          story.prs_by_worker[w] = (story.prs_by_worker[w] ?? 0) + 1;
-        }
+        state.set(e.task_id, 'pr_opened');
+        story.prs_by_worker[e.worker_id] = (story.prs_by_worker[e.worker_id] ?? 0) + 1;
         break;
       case 'lease.expired':
+        story.leases_expired += 1;
+        lastExpiry.set(e.task_id, { worker: e.worker_id, seq: e.seq });
+        state.set(e.task_id, e.data.to);
+        break;
       case 'lease.released':
+        story.leases_released += 1;
+        state.set(e.task_id, e.data.to);
+        break;
       case 'lease.cancelled':
-        if (!id) break;
-        if (e.type === 'lease.expired') {
-          story.leases_expired += 1;
-          const from = e.worker_id ?? holderOf.get(id);
-          if (from) lastExpiry.set(id, { worker: from, seq: e.seq });
-        }
-        if (e.type === 'lease.released') story.leases_released += 1;
-        state.set(id, typeof d.to === 'string' ? d.to : 'ready');
+        state.set(e.task_id, e.data.to);
         break;
       case 'task.merged':
       case 'task.closed':
-        if (!id) break;
-        if (state.get(id) === 'pr_opened') {
+        if (state.get(e.task_id) === 'pr_opened') {
           if (e.type === 'task.merged') story.prs_merged += 1;
           else story.prs_closed += 1;
         }
-        state.set(id, e.type === 'task.merged' ? 'merged' : 'closed');
+        state.set(e.task_id, e.type === 'task.merged' ? 'merged' : 'closed');
         break;
       case 'task.blocked':
-        if (id) state.set(id, 'blocked');
+        state.set(e.task_id, 'blocked');
         break;
       case 'task.unblocked':
-        if (id) state.set(id, 'ready');
+        state.set(e.task_id, 'ready');
+        break;
+      // The story is about tasks, leases and the budget: these change none of them.
+      case 'task.updated':
+      case 'task.archived':
+      case 'maintainer.created':
+      case 'worker.registered':
+      case 'worker.token_rotated':
+      case 'worker.updated':
+      case 'worker.trust_changed':
+      case 'worker.revoked':
+      case 'worker.connected':
+      case 'worker.disconnected':
+      case 'worker.heartbeat_lost':
+      case 'coordinator.started':
         break;
       default:
-        break;
+        skipUnknownEvent(e);
     }
     // After every event: budget in use, and ready tasks whose area another active task holds.
     let reserved = 0;

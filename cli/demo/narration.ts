@@ -3,7 +3,7 @@
  * (and the requeue after the kill), PRs with their gates, merges, expiries; and after every batch
  * the review budget (full / room again) and the tasks an area lock holds back.
  */
-import type { JournalEvent } from '../../protocol/model.ts';
+import type { JournalEvent } from '../../protocol/journal-events.ts';
 import type { Principal } from '../../coordinator/auth.ts';
 import type { Result } from '../../protocol/operations.ts';
 import { DEMO_REPO } from '../../coordinator/seed.ts';
@@ -57,22 +57,21 @@ export function followJournal(scene: DemoScene, runtime: Started['coordinator'][
   const onJournal = (events: JournalEvent[]): void => {
     for (const e of events) {
       if (e.repo !== undefined && e.repo !== DEMO_REPO) continue;
-      const d = e.data;
       switch (e.type) {
         case 'lease.granted': {
-          const from = e.task_id ? expiredFrom.get(e.task_id) : undefined;
+          const from = expiredFrom.get(e.task_id);
           if (from && from !== e.worker_id) {
-            expiredFrom.delete(e.task_id!);
+            expiredFrom.delete(e.task_id);
             if (scene.killed && from === scene.killed.workerId) scene.requeuedAfterKill = true;
-            scene.say(scene.who(e.worker_id), `${c.green('↻ requeued:')} ${scene.label(e.task_id)} moves from ${scene.nameOf(from)} to ${scene.nameOf(e.worker_id)} (lease ${String(d.lease_id)}, epoch ${String(d.epoch)})`, { task_id: e.task_id, from, to: e.worker_id });
+            scene.say(scene.who(e.worker_id), `${c.green('↻ requeued:')} ${scene.label(e.task_id)} moves from ${scene.nameOf(from)} to ${scene.nameOf(e.worker_id)} (lease ${e.data.lease_id}, epoch ${e.data.epoch})`, { task_id: e.task_id, from, to: e.worker_id });
           } else {
-            scene.say(scene.who(e.worker_id), `leased ${scene.label(e.task_id)} (${String(d.lease_id)}, epoch ${String(d.epoch)})`, { task_id: e.task_id, worker_id: e.worker_id });
+            scene.say(scene.who(e.worker_id), `leased ${scene.label(e.task_id)} (${e.data.lease_id}, epoch ${e.data.epoch})`, { task_id: e.task_id, worker_id: e.worker_id });
           }
           break;
         }
         case 'pr.opened': {
           scene.prsOpened += 1;
-          const pr = d.pr as { url: string; number?: number; gates: Array<{ name: string; passed: boolean }> };
+          const pr = e.data.pr;
           const gates = pr.gates.map((g) => `${g.name} ${g.passed ? c.green('✓') : c.red('✗')}`).join(' ');
           scene.say(scene.who(e.worker_id), `${c.green('opened PR')} #${pr.number ?? '?'} for ${scene.label(e.task_id)} · ${gates}`, { task_id: e.task_id, pr: pr.url });
           break;
@@ -82,14 +81,14 @@ export function followJournal(scene: DemoScene, runtime: Started['coordinator'][
           scene.say(c.blue('maint '), `merged the PR for ${scene.label(e.task_id)} into main → its budget unit and area lock are free`, { task_id: e.task_id });
           break;
         case 'lease.expired':
-          if (e.task_id && e.worker_id) expiredFrom.set(e.task_id, e.worker_id);
-          scene.say(c.red('lease '), `${c.red('expired:')} no heartbeat from ${scene.nameOf(e.worker_id)} on ${scene.label(e.task_id)} → back to ${String(d.to)} (attempt ${String(d.attempts)})`, { task_id: e.task_id, worker_id: e.worker_id });
+          expiredFrom.set(e.task_id, e.worker_id);
+          scene.say(c.red('lease '), `${c.red('expired:')} no heartbeat from ${scene.nameOf(e.worker_id)} on ${scene.label(e.task_id)} → back to ${e.data.to} (attempt ${e.data.attempts})`, { task_id: e.task_id, worker_id: e.worker_id });
           break;
         case 'lease.released':
           scene.say(scene.who(e.worker_id), `released ${scene.label(e.task_id)}`, { task_id: e.task_id });
           break;
         case 'task.blocked':
-          scene.say(c.red('block '), `${scene.label(e.task_id)} blocked: ${String(d.reason ?? d.blocked_reason ?? '')}`, { task_id: e.task_id });
+          scene.say(c.red('block '), `${scene.label(e.task_id)} blocked: ${e.data.reason}`, { task_id: e.task_id });
           break;
         case 'worker.disconnected':
           if (scene.killed && e.worker_id === scene.killed.workerId) scene.say(scene.who(e.worker_id), c.red('is offline (its socket dropped with the process)'));

@@ -2,7 +2,7 @@
  * The demo's ending: whether every task a volunteer here can do is done, and the closing summary
  * read back from the journal alone (so what it says is what was recorded, not what we hoped).
  */
-import type { JournalEvent } from '../../protocol/model.ts';
+import type { JournalEvent } from '../../protocol/journal-events.ts';
 import { DEMO_REPO } from '../../coordinator/seed.ts';
 import type { HttpClient } from '../../client/http-client.ts';
 import type { Output } from '../output.ts';

@@ -1,5 +1,5 @@
 /** The audit journal and metrics (SPEC §5.10). */
-import type { JournalEvent } from '../../protocol/model.ts';
+import type { JournalEvent } from '../../protocol/journal-events.ts';
 import { check, checkEqual, expectOk } from '../expect.ts';
 import type { Suite } from '../types.ts';
 import { claimedTask, openPr } from '../scenarios.ts';

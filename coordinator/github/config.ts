@@ -20,7 +20,7 @@
  *         token_env: OWP_GITHUB_TOKEN_ACME   # per-repo token (else the section's)
  */
 import { readFileSync } from 'node:fs';
-import { DEFAULT_BRANCH_TEMPLATE } from '../../client/branch-name.ts';
+import { DEFAULT_BRANCH_TEMPLATE } from '../../protocol/branch-name.ts';
 
 export interface ReputationConfig {
   /** Consecutive merged PRs at (or above) a worker's trust level that raise it by one. BOINC's N. */

@@ -8,7 +8,7 @@ import type { OperationName, Params, Result } from '../../protocol/operations.ts
 import { validateParams } from '../../protocol/validate.ts';
 import type { Principal } from '../auth.ts';
 import type { Runtime } from '../runtime.ts';
-import type { TaskRecord } from '../state.ts';
+import type { TaskRecord } from '../state/records.ts';
 import type { GitHubClient } from './client.ts';
 import type { GitHubConfig, GitHubRepoConfig } from './config.ts';
 import type { SyncState } from './sync-state.ts';

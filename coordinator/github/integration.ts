@@ -5,7 +5,7 @@
  * coordinator's options), then `attach()` it to the running runtime with the admin principal.
  */
 import { OwpError } from '../../protocol/errors.ts';
-import type { JournalEvent } from '../../protocol/model.ts';
+import type { JournalEvent } from '../../protocol/journal-events.ts';
 import type { Principal } from '../auth.ts';
 import type { StaticHandler } from '../http.ts';
 import type { Runtime } from '../runtime.ts';

@@ -8,7 +8,7 @@
  * reports it), so they land in the journal with the pr.opened event. `x_github` is the
  * coordinator's to write: whatever a worker sends under that key is dropped.
  */
-import { matchBranch } from '../../client/branch-name.ts';
+import { matchBranch } from '../../protocol/branch-name.ts';
 import { OwpError } from '../../protocol/errors.ts';
 import type { OperationName } from '../../protocol/operations.ts';
 import { isTerminal } from '../../protocol/states.ts';

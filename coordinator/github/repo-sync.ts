@@ -9,7 +9,7 @@
  */
 import { createHash } from 'node:crypto';
 import { isTerminal } from '../../protocol/states.ts';
-import type { TaskRecord } from '../state.ts';
+import type { TaskRecord } from '../state/records.ts';
 import type { GitHubIssue, GitHubPull } from './client.ts';
 import { prNumberOf, type ConnectedRepo, type IntegrationContext } from './context.ts';
 import { issueFields } from './issue-fields.ts';

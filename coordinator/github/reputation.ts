@@ -6,7 +6,7 @@
  * `max_trust`). A PR closed without merging resets the count and lowers trust by
  * `demote_on_closed`. Changes go through worker.set_trust as the admin, so they are journaled.
  */
-import type { JournalEvent } from '../../protocol/model.ts';
+import type { JournalEvent } from '../../protocol/journal-events.ts';
 import type { ReputationConfig } from './config.ts';
 import type { IntegrationContext } from './context.ts';
 

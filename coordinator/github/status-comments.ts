@@ -8,8 +8,9 @@
  * Free text from volunteers (block reasons) goes into code spans, so it can neither mention
  * people nor link anywhere; logins are protocol-validated and linked without an @ (no pings).
  */
-import type { JournalEvent } from '../../protocol/model.ts';
-import type { TaskRecord } from '../state.ts';
+import type { JournalEvent } from '../../protocol/journal-events.ts';
+import { skipUnknownEvent } from '../../protocol/unknown-event.ts';
+import type { TaskRecord } from '../state/records.ts';
 import { prNumberOf, type ConnectedRepo, type IntegrationContext } from './context.ts';
 
 export const STATUS_MARKER = '<!-- owp:status -->';
@@ -67,9 +68,9 @@ export class StatusComments {
       const x = (task.pr as { x_github?: { author?: unknown } } | undefined)?.x_github;
       return typeof x?.author === 'string' ? x.author : this.ctx.login(this.ctx.state.data.pr_authors[task.id]?.worker_id ?? e.worker_id);
     };
-    const data = e.data as Record<string, unknown>;
-    let line: string | undefined;
+    let line: string;
     let onlyIfExists = false;
+    // Every event type is named: a new one does not compile until it says whether the issue's status changes.
     switch (e.type) {
       case 'lease.granted':
         line = `🛠️ **In progress** — ${person(this.ctx.login(e.worker_id))} is working on this (${ref}).`;
@@ -81,14 +82,14 @@ export class StatusComments {
       case 'lease.expired':
       case 'lease.cancelled': {
         const how = e.type === 'lease.released' ? 'handed it back' : e.type === 'lease.expired' ? 'stopped responding' : 'had the lease cancelled';
-        line = data.to === 'blocked'
+        line = e.data.to === 'blocked'
           ? `⛔ **Blocked** — ${person(this.ctx.login(e.worker_id))} ${how} and the task ran out of attempts; a maintainer can unblock it (${ref}).`
           : `↩️ **Back in the queue** — ${person(this.ctx.login(e.worker_id))} ${how}; it will be offered to another volunteer (${ref}).`;
         break;
       }
       case 'task.blocked': {
-        const reason = typeof data.reason === 'string' ? codeSpan(data.reason) : '';
-        line = `⛔ **Blocked** by ${data.by === 'worker' ? `${person(this.ctx.login(e.worker_id))}` : 'a maintainer'}${reason ? `: ${reason}` : ''} (${ref}).`;
+        const reason = codeSpan(e.data.reason);
+        line = `⛔ **Blocked** by ${e.data.by === 'worker' ? `${person(this.ctx.login(e.worker_id))}` : 'a maintainer'}${reason ? `: ${reason}` : ''} (${ref}).`;
         break;
       }
       case 'task.unblocked':
@@ -99,14 +100,36 @@ export class StatusComments {
         line = `✅ **Merged** — pull request ${prLink()} by ${person(author())} was merged. Thank you! (${ref})`;
         break;
       case 'task.closed':
-        if (data.outcome === 'closed') {
+        if (e.data.outcome === 'closed') {
           line = `❌ **Closed** — pull request ${prLink()} by ${person(author())} was closed without merging (${ref}).`;
         } else {
           line = `🚫 **Closed** — OWP is no longer working on this issue (${ref}).`;
           onlyIfExists = true;
         }
         break;
+      // Offers come and go without the issue hearing of them; the rest are not about one task's progress.
+      case 'offer.created':
+      case 'offer.declined':
+      case 'offer.expired':
+      case 'offer.withdrawn':
+      case 'task.created':
+      case 'task.updated':
+      case 'task.started':
+      case 'task.archived':
+      case 'repo.configured':
+      case 'maintainer.created':
+      case 'worker.registered':
+      case 'worker.token_rotated':
+      case 'worker.updated':
+      case 'worker.trust_changed':
+      case 'worker.revoked':
+      case 'worker.connected':
+      case 'worker.disconnected':
+      case 'worker.heartbeat_lost':
+      case 'coordinator.started':
+        return undefined;
       default:
+        skipUnknownEvent(e);
         return undefined;
     }
     const at = new Date(e.at).toISOString().replace(/\.\d{3}Z$/, 'Z');

@@ -7,7 +7,8 @@ import { closeSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync, co
 import { open, readFile, rename, stat, truncate, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Low, type Adapter } from 'lowdb';
-import type { Snapshot, StoredEvent } from '../state.ts';
+import type { Snapshot } from '../state/snapshot.ts';
+import type { StoredEvent } from '../state/stored-event.ts';
 import { StoreCorruptError, type Loaded, type Store } from './store.ts';
 
 /** What state.json holds: the snapshot plus where in the journal it ends. */

@@ -1,5 +1,6 @@
 /** An in-memory store: the same contract as the lowdb store, without a disk. Survives a "restart" when the same instance is reopened. */
-import type { Snapshot, StoredEvent } from '../state.ts';
+import type { Snapshot } from '../state/snapshot.ts';
+import type { StoredEvent } from '../state/stored-event.ts';
 import type { Loaded, Store } from './store.ts';
 
 export class MemoryStore implements Store {

@@ -3,7 +3,8 @@
  * snapshot of the state at some sequence number. Implementations: memory (tests), lowdb (the
  * embedded default). One shared suite (test/integration/store-contract.test.ts) runs against both.
  */
-import type { Snapshot, StoredEvent } from '../state.ts';
+import type { Snapshot } from '../state/snapshot.ts';
+import type { StoredEvent } from '../state/stored-event.ts';
 
 export interface Loaded {
   snapshot: Snapshot | null;

@@ -3,7 +3,7 @@
  * hello with the last seq it folded, so the coordinator replays exactly what was missed.
  */
 import { io, type Socket } from 'socket.io-client';
-import type { JournalEvent } from '../../protocol/model.ts';
+import type { JournalEvent } from '../../protocol/journal-events.ts';
 import type { Ack } from '../../protocol/operations.ts';
 import { PROTOCOL_VERSION } from '../../protocol/version.ts';
 

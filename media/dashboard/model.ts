@@ -7,7 +7,10 @@
  * load may already include a few events that the journal then replays (the load reads state a
  * moment after it read `journal_seq`); applying such an event twice must leave the same picture.
  */
-import type { Budget, JournalEvent, Metrics, PullRequestInfo, Reasoned, RepoSettings, Task, Worker } from '../../protocol/model.ts';
+import type { Budget, Metrics, PullRequestInfo, Reasoned, RepoSettings, Task, Worker } from '../../protocol/model.ts';
+import type { JournalEvent } from '../../protocol/journal-events.ts';
+import { skipUnknownEvent } from '../../protocol/unknown-event.ts';
+import { reviewBudget } from '../../protocol/budget.ts';
 import { ACTIVE_STATES, LEASED_STATES, type TaskState } from '../../protocol/states.ts';
 
 export interface RepoEntry {
@@ -191,27 +194,27 @@ export class DashboardModel {
     return changed;
   }
 
+  /** Every event type is named here, so a new one does not compile until the dashboard decides what it shows. */
   private fold(e: JournalEvent, now: number): void {
-    const d = e.data;
     const task = e.task_id ? this.tasks.get(e.task_id) : undefined;
     switch (e.type) {
       case 'repo.configured': {
-        const settings = d.settings as RepoSettings;
+        const settings = e.data.settings;
         const existing = this.repos.get(settings.repo);
         if (existing) existing.settings = settings;
         else this.repos.set(settings.repo, { settings, budget: emptyBudget(settings), locks: {} });
         break;
       }
       case 'worker.registered': {
-        const rec = d.worker as Omit<Worker, 'online' | 'capacity_used'>;
+        const rec = e.data.worker;
         if (!this.workers.has(rec.id)) this.workers.set(rec.id, { ...rec, online: false, capacity_used: 0 });
         break;
       }
       case 'worker.updated':
-        this.patchWorker(e.worker_id, d.changes as Partial<Worker>);
+        this.patchWorker(e.worker_id, e.data.changes);
         break;
       case 'worker.trust_changed':
-        this.patchWorker(e.worker_id, { trust: d.trust as number });
+        this.patchWorker(e.worker_id, { trust: e.data.trust });
         break;
       case 'worker.revoked':
         this.patchWorker(e.worker_id, { revoked: true, online: false });
@@ -222,34 +225,37 @@ export class DashboardModel {
       case 'worker.disconnected':
         this.patchWorker(e.worker_id, { online: false, last_seen_at: e.at });
         break;
-      case 'task.created': {
-        const created = d.task as Task;
-        this.tasks.set(created.id, { ...created });
+      case 'task.created':
+        this.tasks.set(e.data.task.id, { ...e.data.task });
         break;
-      }
       case 'task.updated':
-        if (task) Object.assign(task, d.changes as Partial<Task>, { updated_at: e.at });
+        if (task) Object.assign(task, e.data.changes, { updated_at: e.at });
         break;
       case 'offer.created':
         if (task) {
-          task.offer = { offer_id: d.offer_id as string, worker_id: e.worker_id as string, deadline_at: d.deadline_at as number };
+          task.offer = { offer_id: e.data.offer_id, worker_id: e.worker_id, deadline_at: e.data.deadline_at };
           this.setState(task, 'offered', e.at);
         }
         break;
       case 'offer.declined':
+        if (task) {
+          delete task.offer;
+          task.attempts = e.data.attempts;
+          this.requeue(task, e.data.to, e.data.blocked_reason, e.at);
+        }
+        break;
       case 'offer.expired':
       case 'offer.withdrawn':
         if (task) {
           delete task.offer;
-          if (typeof d.attempts === 'number') task.attempts = d.attempts;
-          this.requeue(task, d, e.at);
+          this.requeue(task, e.data.to, undefined, e.at);
         }
         break;
       case 'lease.granted':
         if (task) {
           delete task.offer;
-          task.lease = { lease_id: d.lease_id as string, worker_id: e.worker_id as string, epoch: d.epoch as number, expires_at: d.expires_at as number };
-          task.epoch = d.epoch as number;
+          task.lease = { lease_id: e.data.lease_id, worker_id: e.worker_id, epoch: e.data.epoch, expires_at: e.data.expires_at };
+          task.epoch = e.data.epoch;
           this.setState(task, 'leased', e.at);
         }
         break;
@@ -259,9 +265,9 @@ export class DashboardModel {
       case 'pr.opened':
         if (task) {
           delete task.lease;
-          task.pr = d.pr as PullRequestInfo;
+          task.pr = e.data.pr;
           this.setState(task, 'pr_opened', e.at);
-          if (e.repo && e.at > now - HOUR_MS) {
+          if (e.at > now - HOUR_MS) {
             const times = this.prsSinceRefresh.get(e.repo) ?? [];
             times.push(e.at);
             this.prsSinceRefresh.set(e.repo, times);
@@ -273,15 +279,15 @@ export class DashboardModel {
       case 'lease.cancelled':
         if (task) {
           delete task.lease;
-          if (typeof d.attempts === 'number') task.attempts = d.attempts;
-          this.requeue(task, d, e.at);
+          task.attempts = e.data.attempts;
+          this.requeue(task, e.data.to, e.data.blocked_reason, e.at);
         }
         break;
       case 'task.blocked':
         if (task) {
           delete task.offer;
           delete task.lease;
-          task.blocked_reason = String(d.reason ?? '');
+          task.blocked_reason = e.data.reason;
           this.setState(task, 'blocked', e.at);
         }
         break;
@@ -297,24 +303,27 @@ export class DashboardModel {
         if (task) {
           delete task.offer;
           delete task.lease;
-          if (typeof d.reason === 'string') task.closed_reason = d.reason;
+          if (e.data.reason !== undefined) task.closed_reason = e.data.reason;
           this.setState(task, e.type === 'task.merged' ? 'merged' : 'closed', e.at);
         }
         break;
       case 'task.archived':
-        if (e.task_id) {
-          this.tasks.delete(e.task_id);
-          this.explanations.delete(e.task_id);
-        }
+        this.tasks.delete(e.task_id);
+        this.explanations.delete(e.task_id);
+        break;
+      // Nothing the dashboard draws changes with these.
+      case 'maintainer.created':
+      case 'worker.token_rotated':
+      case 'worker.heartbeat_lost':
+      case 'coordinator.started':
         break;
       default:
-        break;
+        skipUnknownEvent(e);
     }
   }
 
-  private requeue(task: Task, d: Record<string, unknown>, at: number): void {
-    const to = (d.to as TaskState | undefined) ?? 'ready';
-    if (to === 'blocked') task.blocked_reason = String(d.blocked_reason ?? 'too many attempts');
+  private requeue(task: Task, to: 'ready' | 'blocked', blockedReason: string | undefined, at: number): void {
+    if (to === 'blocked') task.blocked_reason = blockedReason ?? 'too many attempts';
     this.setState(task, to, at);
   }
 
@@ -443,8 +452,9 @@ export class DashboardModel {
   }
 
   /**
-   * Budget use as the coordinator computes it (engine.budget): open PRs, live leases and open
-   * offers against max_open_prs; PRs this hour plus leases and offers against the hourly limit.
+   * Budget use with the coordinator's own arithmetic (protocol/budget.ts), from the tasks the page
+   * holds: open PRs, live leases and open offers; PRs this hour as the coordinator last reported
+   * them plus those opened live since.
    */
   recomputeBudgets(now: number = Date.now()): void {
     const counts = new Map<string, { pr: number; live: number; offered: number }>();
@@ -457,18 +467,9 @@ export class DashboardModel {
     }
     for (const [id, repo] of this.repos) {
       const c = counts.get(id) ?? { pr: 0, live: 0, offered: 0 };
-      const s = repo.settings;
       const recent = (this.prsSinceRefresh.get(id) ?? []).filter((at) => at > now - HOUR_MS);
       const prsLastHour = (this.serverPrsLastHour.get(id) ?? 0) + recent.length;
-      repo.budget = {
-        open_prs: c.pr,
-        live_leases: c.live,
-        open_offers: c.offered,
-        max_open_prs: s.max_open_prs,
-        prs_last_hour: prsLastHour,
-        max_new_prs_per_hour: s.max_new_prs_per_hour,
-        throttled: c.pr + c.live + c.offered >= s.max_open_prs || prsLastHour + c.live + c.offered >= s.max_new_prs_per_hour,
-      };
+      repo.budget = reviewBudget({ open_prs: c.pr, live_leases: c.live, open_offers: c.offered, prs_last_hour: prsLastHour }, repo.settings);
     }
   }
 
@@ -486,7 +487,7 @@ export class DashboardModel {
 }
 
 function emptyBudget(s: RepoSettings): Budget {
-  return { open_prs: 0, live_leases: 0, open_offers: 0, max_open_prs: s.max_open_prs, prs_last_hour: 0, max_new_prs_per_hour: s.max_new_prs_per_hour, throttled: false };
+  return reviewBudget({ open_prs: 0, live_leases: 0, open_offers: 0, prs_last_hour: 0 }, s);
 }
 
 function idNumber(id: string): number {
@@ -503,21 +504,22 @@ export function feedKind(type: string): FeedKind {
   return 'other';
 }
 
-/** One plain-text line per journal event, for the feed. */
+/** One plain-text line per journal event, for the feed; every type has its sentence. */
 export function describeEvent(e: JournalEvent, model?: DashboardModel): string {
-  const d = e.data;
   const who = e.worker_id ? loginOf(e.worker_id, model) : '';
   const task = e.task_id ?? '';
-  const back = (): string => (d.to === 'blocked' ? `blocked (${String(d.blocked_reason ?? 'too many attempts')})` : 'requeued');
+  const back = (d: { to: 'ready' | 'blocked'; blocked_reason?: string }): string => (d.to === 'blocked' ? `blocked (${d.blocked_reason ?? 'too many attempts'})` : 'requeued');
   switch (e.type) {
     case 'maintainer.created':
-      return `maintainer token issued for ${String(d.name ?? 'a maintainer')}`;
+      return `maintainer token issued for ${e.data.name}`;
     case 'coordinator.started':
       return 'coordinator started';
     case 'repo.configured':
-      return `${String((d.settings as RepoSettings | undefined)?.repo ?? e.repo ?? '')} configured`;
+      return `${e.data.settings.repo} configured`;
     case 'worker.registered':
       return `${who} joined the pool`;
+    case 'worker.token_rotated':
+      return `${who} got a new token`;
     case 'worker.connected':
       return `${who} came online`;
     case 'worker.disconnected':
@@ -525,37 +527,37 @@ export function describeEvent(e: JournalEvent, model?: DashboardModel): string {
     case 'worker.heartbeat_lost':
       return `${who} stopped sending heartbeats`;
     case 'worker.trust_changed':
-      return `${who} trust set to ${String(d.trust)}`;
+      return `${who} trust set to ${e.data.trust}`;
     case 'worker.revoked':
       return `${who} revoked`;
     case 'worker.updated':
       return `${who} updated its profile`;
     case 'task.created':
-      return `${task} created: ${String((d.task as Task | undefined)?.title ?? '')}`;
+      return `${task} created: ${e.data.task.title}`;
     case 'task.updated':
       return `${task} updated`;
     case 'offer.created':
       return `${task} offered to ${who}`;
     case 'offer.declined':
-      return `${who} declined ${task}; ${back()}`;
+      return `${who} declined ${task}; ${back(e.data)}`;
     case 'offer.expired':
-      return `offer of ${task} to ${who} expired; ${back()}`;
+      return `offer of ${task} to ${who} expired; ${back(e.data)}`;
     case 'offer.withdrawn':
-      return `offer of ${task} to ${who} withdrawn; ${back()}`;
+      return `offer of ${task} to ${who} withdrawn; ${back(e.data)}`;
     case 'lease.granted':
-      return `${String(d.lease_id)} granted: ${task} to ${who}`;
+      return `${e.data.lease_id} granted: ${task} to ${who}`;
     case 'lease.released':
-      return `${who} released ${task}; ${back()}`;
+      return `${who} released ${task}; ${back(e.data)}`;
     case 'lease.expired':
-      return `lease of ${task} by ${who} expired (${String(d.reason ?? 'no heartbeat')}); ${back()}`;
+      return `lease of ${task} by ${who} expired (${e.data.reason}); ${back(e.data)}`;
     case 'lease.cancelled':
-      return `lease of ${task} by ${who} cancelled; ${back()}`;
+      return `lease of ${task} by ${who} cancelled; ${back(e.data)}`;
     case 'task.started':
       return `${who} started ${task}`;
     case 'pr.opened':
       return `${who} opened a PR for ${task}`;
     case 'task.blocked':
-      return `${task} blocked: ${String(d.reason ?? '')}`;
+      return `${task} blocked: ${e.data.reason}`;
     case 'task.unblocked':
       return `${task} unblocked`;
     case 'task.merged':
@@ -564,8 +566,11 @@ export function describeEvent(e: JournalEvent, model?: DashboardModel): string {
       return `${task} closed`;
     case 'task.archived':
       return `${task} archived`;
-    default:
-      return [e.type, task, who].filter(Boolean).join(' ');
+    default: {
+      skipUnknownEvent(e);
+      const unknown: { type: string; task_id?: string; worker_id?: string } = e;
+      return [unknown.type, unknown.task_id, unknown.worker_id].filter(Boolean).join(' ');
+    }
   }
 }
 

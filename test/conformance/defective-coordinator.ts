@@ -10,25 +10,26 @@
 import { parseArgs } from 'node:util';
 import { createCoordinator } from '../../coordinator/app.ts';
 import { SystemClock } from '../../coordinator/clock.ts';
-import type { Engine } from '../../coordinator/engine.ts';
+import type { Engine } from '../../coordinator/engine/engine.ts';
 import { MemoryStore } from '../../coordinator/store/memory.ts';
 
 type Patchable = Record<string, (...args: never[]) => unknown>;
+type Reason = { code: string; details?: Record<string, number> };
 
 /** Each defect, what it breaks, and how it is patched in. */
 export const DEFECTS = {
   /** Area locks are not checked: two active tasks may share an area. */
   'no-area-locks': (engine: Engine) => {
-    const e = engine as unknown as Patchable;
-    const original = e.repoReasons?.bind(engine) as (...args: unknown[]) => Array<{ code: string }>;
+    const e = engine.eligibility as unknown as Patchable;
+    const original = e.repoReasons?.bind(engine.eligibility) as (...args: unknown[]) => Reason[];
     e.repoReasons = ((...args: unknown[]) => original(...args).filter((r) => r.code !== 'area_locked')) as never;
   },
   /** The review budget lets one more PR, lease or offer through than max_open_prs allows. */
   'budget-off-by-one': (engine: Engine) => {
-    const e = engine as unknown as Patchable;
-    const original = e.repoReasons?.bind(engine) as (task: unknown, repo: unknown, opts: { alreadyCounted: boolean }) => Array<{ code: string; details?: Record<string, number> }>;
-    e.repoReasons = ((task: unknown, repo: unknown, opts: { alreadyCounted: boolean }) =>
-      original(task, repo, opts).filter((r) => {
+    const e = engine.eligibility as unknown as Patchable;
+    const original = e.repoReasons?.bind(engine.eligibility) as (task: unknown, repo: unknown, now: number, opts: { alreadyCounted: boolean }) => Reason[];
+    e.repoReasons = ((task: unknown, repo: unknown, now: number, opts: { alreadyCounted: boolean }) =>
+      original(task, repo, now, opts).filter((r) => {
         if (r.code !== 'budget_open_prs' || !r.details) return true;
         const d = r.details;
         return (d.open_prs ?? 0) + (d.live_leases ?? 0) + (d.open_offers ?? 0) + (opts.alreadyCounted ? 0 : 1) > (d.max_open_prs ?? 0) + 1;
@@ -37,11 +38,11 @@ export const DEFECTS = {
   /** No fencing: a lease update naming any epoch is taken as if it named the current one. */
   'no-fencing': (engine: Engine) => {
     const e = engine as unknown as Patchable;
-    const original = e.holderLease?.bind(engine) as (w: unknown, leaseId: string, epoch: number) => unknown;
-    e.holderLease = ((w: unknown, leaseId: string, epoch: number) => {
-      const lease = engine.state.leases.get(leaseId);
+    const original = e.execute?.bind(engine) as (principal: unknown, name: string, params: Record<string, unknown>) => unknown;
+    e.execute = ((principal: unknown, name: string, params: Record<string, unknown>) => {
+      const lease = typeof params.lease_id === 'string' && name !== 'lease.cancel' ? engine.state.leases.get(params.lease_id) : undefined;
       const task = lease ? engine.state.tasks.get(lease.task_id) : undefined;
-      return original(w, leaseId, task ? task.epoch : epoch);
+      return original(principal, name, task ? { ...params, epoch: task.epoch } : params);
     }) as never;
   },
   /** Idempotency keys are required but forgotten at once, so a replay runs again. */

@@ -5,7 +5,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { JournalEvent, RepoSettings, Task, Worker } from '../../protocol/model.ts';
+import type { RepoSettings, Task, Worker } from '../../protocol/model.ts';
+import type { JournalEvent, JournalEventDraft } from '../../protocol/journal-events.ts';
 import { DashboardModel } from '../../media/dashboard/model.ts';
 
 const REPOS = 10;
@@ -22,7 +23,7 @@ test('a busy pool: 3000 tasks, 300 workers, 100k+ events fold with flat memory',
   let seq = 0;
   let taskCounter = 0;
   const at = Date.now();
-  const ev = (type: string, task: Task, data: Record<string, unknown>, workerId?: string): JournalEvent => ({ seq: ++seq, at, type, repo: task.repo, task_id: task.id, ...(workerId ? { worker_id: workerId } : {}), data });
+  const ev = (draft: JournalEventDraft): JournalEvent => ({ ...draft, seq: ++seq, at });
   const newTask = (): Task => {
     taskCounter += 1;
     return { id: `T-${taskCounter}`, repo: `org/repo${taskCounter % REPOS}`, title: `task ${taskCounter}`, body: '', area: `area${taskCounter % 40}`, tier: 0, effort: 1, skills: ['docs'], priority: 0, acceptance: [], state: 'ready', attempts: 0, epoch: 0, created_at: at, updated_at: at };
@@ -37,18 +38,19 @@ test('a busy pool: 3000 tasks, 300 workers, 100k+ events fold with flat memory',
     const ready = [...model.tasks.values()].filter((t) => t.state === 'ready').slice(0, 600);
     for (const [i, t] of ready.entries()) {
       const w = `W-${(i % WORKERS) + 1}`;
-      batch.push(ev('offer.created', t, { offer_id: `O-${seq}`, deadline_at: at + 30_000 }, w));
+      const held = { repo: t.repo, task_id: t.id, worker_id: w };
+      batch.push(ev({ type: 'offer.created', ...held, data: { offer_id: `O-${seq}`, deadline_at: at + 30_000 } }));
       if (i % 5 === 0) {
-        batch.push(ev('offer.expired', t, { to: 'ready' }, w));
+        batch.push(ev({ type: 'offer.expired', ...held, data: { offer_id: `O-${seq}`, reason: 'offer deadline passed', to: 'ready' } }));
         continue;
       }
-      batch.push(ev('lease.granted', t, { lease_id: `L-${seq}`, epoch: 1, expires_at: at + 30_000, max_deadline_at: at + 7_200_000 }, w));
-      batch.push(ev('task.started', t, {}, w));
-      batch.push(ev('pr.opened', t, { pr: { url: 'https://x.test/pr', gates: [] } }, w));
-      batch.push(ev('task.merged', t, {}));
-      batch.push(ev('task.archived', t, {}));
+      batch.push(ev({ type: 'lease.granted', ...held, data: { lease_id: `L-${seq}`, epoch: 1, expires_at: at + 30_000, max_deadline_at: at + 7_200_000, via: 'offer' } }));
+      batch.push(ev({ type: 'task.started', ...held, data: { lease_id: `L-${seq}` } }));
+      batch.push(ev({ type: 'pr.opened', ...held, data: { lease_id: `L-${seq}`, pr: { url: 'https://x.test/pr', gates: [] } } }));
+      batch.push(ev({ type: 'task.merged', repo: t.repo, task_id: t.id, data: { by: 'maintainer', outcome: 'merged' } }));
+      batch.push(ev({ type: 'task.archived', repo: t.repo, task_id: t.id, data: { task: t } }));
       const fresh = newTask();
-      batch.push({ seq: ++seq, at, type: 'task.created', repo: fresh.repo, task_id: fresh.id, data: { task: fresh } });
+      batch.push(ev({ type: 'task.created', repo: fresh.repo, task_id: fresh.id, data: { task: fresh } }));
     }
     // Delivered as the socket does: in chunks.
     for (let i = 0; i < batch.length; i += 200) model.applyEvents(batch.slice(i, i + 200), at);

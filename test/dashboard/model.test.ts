@@ -5,7 +5,8 @@
  */
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import type { JournalEvent, Task } from '../../protocol/model.ts';
+import type { Task } from '../../protocol/model.ts';
+import type { JournalEvent, JournalEventDraft } from '../../protocol/journal-events.ts';
 import { DashboardModel, describeEvent } from '../../media/dashboard/model.ts';
 import { MetricsHistory } from '../../media/dashboard/metrics-history.ts';
 import { GATES, nextOffer, startPool, until, type TestPool } from '../helpers/coordinator.ts';
@@ -121,17 +122,17 @@ describe('dashboard model', () => {
     const model = new DashboardModel({ feed: 50, finishedTasks: 10, attributions: 20 });
     model.loadRepos([{ settings: { repo: 'a/b', max_open_prs: 5, max_new_prs_per_hour: 2, heartbeat_timeout_ms: 30_000, lease_max_duration_ms: 7_200_000, offer_timeout_ms: 30_000, max_attempts: 3, required_gates: ['tests'], paused: false }, budget: { open_prs: 0, live_leases: 0, open_offers: 0, max_open_prs: 5, prs_last_hour: 0, max_new_prs_per_hour: 2, throttled: false }, locks: {} }]);
     let seq = 0;
-    const ev = (type: string, taskId: string, data: Record<string, unknown> = {}, workerId?: string): JournalEvent => ({ seq: ++seq, at: 1_000 + seq, type, repo: 'a/b', task_id: taskId, ...(workerId ? { worker_id: workerId } : {}), data });
+    const ev = (draft: JournalEventDraft): JournalEvent => ({ ...draft, seq: ++seq, at: 1_000 + seq });
     for (let i = 1; i <= 500; i += 1) {
       const id = `T-${i}`;
       const task: Task = { id, repo: 'a/b', title: `t${i}`, body: '', tier: 0, effort: 1, skills: [], priority: 0, acceptance: [], state: 'ready', attempts: 0, epoch: 0, created_at: seq, updated_at: seq };
       model.applyEvents([
-        ev('task.created', id, { task }),
-        ev('offer.created', id, { offer_id: `O-${i}`, deadline_at: 99_999 }, 'W-1'),
-        ev('lease.granted', id, { lease_id: `L-${i}`, epoch: 1, expires_at: 99_999, max_deadline_at: 999_999 }, 'W-1'),
-        ev('pr.opened', id, { pr: { url: 'https://x.test/1', gates: [] } }, 'W-1'),
-        ev('task.merged', id, {}),
-        ...(i % 2 === 0 ? [ev('task.archived', id, {})] : []),
+        ev({ type: 'task.created', repo: 'a/b', task_id: id, data: { task } }),
+        ev({ type: 'offer.created', repo: 'a/b', task_id: id, worker_id: 'W-1', data: { offer_id: `O-${i}`, deadline_at: 99_999 } }),
+        ev({ type: 'lease.granted', repo: 'a/b', task_id: id, worker_id: 'W-1', data: { lease_id: `L-${i}`, epoch: 1, expires_at: 99_999, max_deadline_at: 999_999, via: 'offer' } }),
+        ev({ type: 'pr.opened', repo: 'a/b', task_id: id, worker_id: 'W-1', data: { lease_id: `L-${i}`, pr: { url: 'https://x.test/1', gates: [] } } }),
+        ev({ type: 'task.merged', repo: 'a/b', task_id: id, data: { by: 'maintainer', outcome: 'merged' } }),
+        ...(i % 2 === 0 ? [ev({ type: 'task.archived', repo: 'a/b', task_id: id, data: { task } })] : []),
       ]);
     }
     assert.ok(model.feed.length <= 50, `feed ${model.feed.length}`);
@@ -153,20 +154,22 @@ describe('dashboard model', () => {
     model.applyEvents([{ seq: 1, at: Date.now(), type: 'offer.created', repo: 'a/b', task_id: 'T-2', worker_id: 'W-2', data: { offer_id: 'O-2', deadline_at: 5 } }]);
     assert.equal(model.repos.get('a/b')?.budget.throttled, true);
     assert.equal(model.repos.get('a/b')?.budget.open_offers, 2);
-    model.applyEvents([{ seq: 2, at: Date.now(), type: 'offer.expired', repo: 'a/b', task_id: 'T-2', worker_id: 'W-2', data: { offer_id: 'O-2', to: 'ready' } }]);
+    model.applyEvents([{ seq: 2, at: Date.now(), type: 'offer.expired', repo: 'a/b', task_id: 'T-2', worker_id: 'W-2', data: { offer_id: 'O-2', reason: 'offer deadline passed', to: 'ready' } }]);
     assert.equal(model.repos.get('a/b')?.budget.throttled, false);
-    assert.equal(describeEvent({ seq: 3, at: 0, type: 'task.created', task_id: 'T-9', data: { task: { title: '<img src=x>' } } }), 'T-9 created: <img src=x>');
+    const hostile: Task = { ...base, id: 'T-9', title: '<img src=x>', state: 'ready' };
+    assert.equal(describeEvent({ seq: 3, at: 0, type: 'task.created', repo: 'a/b', task_id: 'T-9', data: { task: hostile } }), 'T-9 created: <img src=x>');
   });
 
   test('the leaderboard lists only workers that opted in with x_leaderboard: true', () => {
     const model = new DashboardModel();
     const worker = (id: string, login: string, optIn: boolean) => ({ id, github_login: login, skills: [], capacity: 1, tools: [], capabilities: { can_run_tests: true, can_open_prs: true }, trust: 0, online: true, capacity_used: 0, registered_at: 0, ...(optIn ? { x_leaderboard: true } : {}) });
     model.loadWorkers([worker('W-1', 'ada', true), worker('W-2', 'bob', false), worker('W-3', 'cy', true)]);
+    const pr = { url: 'https://x.test/pr', gates: [] };
     model.applyEvents([
-      { seq: 1, at: 0, type: 'pr.opened', task_id: 'T-1', worker_id: 'W-1', data: {} },
-      { seq: 2, at: 0, type: 'pr.opened', task_id: 'T-2', worker_id: 'W-2', data: {} },
-      { seq: 3, at: 0, type: 'pr.opened', task_id: 'T-3', worker_id: 'W-3', data: {} },
-      { seq: 4, at: 0, type: 'task.merged', task_id: 'T-3', data: {} },
+      { seq: 1, at: 0, type: 'pr.opened', repo: 'a/b', task_id: 'T-1', worker_id: 'W-1', data: { lease_id: 'L-1', pr } },
+      { seq: 2, at: 0, type: 'pr.opened', repo: 'a/b', task_id: 'T-2', worker_id: 'W-2', data: { lease_id: 'L-2', pr } },
+      { seq: 3, at: 0, type: 'pr.opened', repo: 'a/b', task_id: 'T-3', worker_id: 'W-3', data: { lease_id: 'L-3', pr } },
+      { seq: 4, at: 0, type: 'task.merged', repo: 'a/b', task_id: 'T-3', data: { by: 'maintainer', outcome: 'merged' } },
     ]);
     assert.deepEqual(model.leaderboard().map((r) => [r.login, r.prs_merged, r.prs_opened]), [['cy', 1, 1], ['ada', 0, 1]]);
   });

@@ -11,9 +11,11 @@ const PROPERTY = 'test/reliability/scheduler.property.test.ts';
 const PROPERTY_TEST = 'scheduler invariants hold';
 const FUZZ = 'test/reliability/fuzz.test.ts';
 const FUZZ_TEST = 'fuzzing every operation';
-const ENGINE = 'coordinator/engine.ts';
-const OPEN_PRS = { file: ENGINE, find: '    const reserved = c.pr_opened + live + c.offered;\n    if (reserved + extra > s.max_open_prs) {', replace: '    const reserved = c.pr_opened; // defect: leases and offers are not counted\n    if (reserved + extra > s.max_open_prs) {' };
-const HOURLY = { file: ENGINE, find: '    const hourly = this.prsLastHour(repo) + live + c.offered;', replace: '    const hourly = this.prsLastHour(repo); // defect: leases and offers are not counted' };
+const ENGINE = 'coordinator/engine';
+const BUDGET = 'protocol/budget.ts';
+const BUDGET_FIND = '  return { open: c.open_prs + c.live_leases + c.open_offers, hourly: c.prs_last_hour + c.live_leases + c.open_offers };';
+const OPEN_PRS = { file: BUDGET, find: BUDGET_FIND, replace: '  return { open: c.open_prs /* defect: leases and offers are not counted */, hourly: c.prs_last_hour + c.live_leases + c.open_offers };' };
+const HOURLY = { file: BUDGET, find: BUDGET_FIND, replace: '  return { open: c.open_prs + c.live_leases + c.open_offers, hourly: c.prs_last_hour /* defect: leases and offers are not counted */ };' };
 
 export const DEFECTS = [
   {
@@ -99,21 +101,21 @@ export const DEFECTS = [
   {
     name: 'no-fencing',
     promise: 'fencing',
-    edits: [{ file: ENGINE, find: '    if (epoch !== task.epoch || epoch !== lease.epoch) {', replace: '    if (epoch < 0) { // defect: any epoch is taken for the current one' }],
+    edits: [{ file: `${ENGINE}/access.ts`, find: '  if (epoch !== task.epoch || epoch !== lease.epoch) {', replace: '  if (epoch < 0) { // defect: any epoch is taken for the current one' }],
     tests: ['test/unit/fencing.test.ts', 'test/reliability/worker-faults.test.ts', PROPERTY],
     expect: ['an update under a stale epoch is refused', 'duplicated and reordered messages', PROPERTY_TEST],
   },
   {
     name: 'idempotency-create-only',
     promise: 'idempotency',
-    edits: [{ file: ENGINE, find: '        if (idem) {\n          idem.result = redactTokens(name, result);', replace: "        if (idem && name === 'task.create') { // defect: only task.create remembers its key\n          idem.result = redactTokens(name, result);" }],
+    edits: [{ file: `${ENGINE}/idempotency.ts`, find: '  if (existing && existing.at + IDEMPOTENCY_TTL_MS > cmd.now) {', replace: "  if (existing && name === 'task.create' && existing.at + IDEMPOTENCY_TTL_MS > cmd.now) { // defect: only task.create replays its key" }],
     tests: [PROPERTY, 'test/reliability/worker-faults.test.ts'],
     expect: [PROPERTY_TEST, 'duplicated and reordered messages'],
   },
   {
     name: 'late-sweep',
     promise: 'deadlines',
-    edits: [{ file: ENGINE, find: '        if (lease.expires_at > now) continue;', replace: '        if (lease.expires_at + 1000 > now) continue; // defect: a lease outlives its deadline by up to a second' }],
+    edits: [{ file: `${ENGINE}/expiry.ts`, find: '      if (lease.expires_at > now) continue;', replace: '      if (lease.expires_at + 1000 > now) continue; // defect: a lease outlives its deadline by up to a second' }],
     tests: ['test/unit/lease-expiry.test.ts', PROPERTY],
     expect: ['a lease without heartbeats expires', 'the runtime sweeps every 250 ms', PROPERTY_TEST],
   },
@@ -134,14 +136,14 @@ export const DEFECTS = [
   {
     name: 'no-offers',
     promise: 'durability',
-    edits: [{ file: ENGINE, find: '  schedule(): Outcome<number> {\n', replace: '  schedule(): Outcome<number> {\n    if (this.now() > 0) return { result: 0, events: [], notifications: [] }; // defect: nothing is ever offered\n' }],
+    edits: [{ file: `${ENGINE}/engine.ts`, find: '  schedule(): Outcome<number> {\n', replace: '  schedule(): Outcome<number> {\n    if (this.clock.now() > 0) return { result: 0, events: [], notifications: [] }; // defect: nothing is ever offered\n' }],
     tests: [CRASH_LOOP],
     expect: [CRASH_LOOP_TEST],
   },
   {
     name: 'expiry-trusts-connection',
     promise: 'network',
-    edits: [{ file: ENGINE, find: '        if (lease.expires_at > now) continue;', replace: '        if (lease.expires_at > now || this.state.workers.get(lease.worker_id)?.online) continue; // defect: a connected worker keeps its lease' }],
+    edits: [{ file: `${ENGINE}/expiry.ts`, find: '      if (lease.expires_at > now) continue;', replace: '      if (lease.expires_at > now || state.workers.get(lease.worker_id)?.online) continue; // defect: a connected worker keeps its lease' }],
     tests: ['test/reliability/network-cut.test.ts'],
     expect: ['a silent blackhole longer than the heartbeat timeout'],
   },
@@ -184,14 +186,14 @@ export const DEFECTS = [
   {
     name: 'no-area-locks',
     promise: 'one-lease',
-    edits: [{ file: ENGINE, find: '      if (holder !== undefined && holder !== task.id) {', replace: '      if (holder === "defect: area locks are ignored") {' }],
+    edits: [{ file: `${ENGINE}/eligibility.ts`, find: '      if (holder !== undefined && holder !== task.id) {', replace: '      if (holder === "defect: area locks are ignored") {' }],
     tests: ['test/unit/area-locks.test.ts', PROPERTY],
     expect: ['only one active task per area per repo', PROPERTY_TEST],
   },
   {
     name: 'no-max-attempts',
     promise: 'attempts',
-    edits: [{ file: ENGINE, find: '    const attempts = task.attempts + 1;\n    const blocked = attempts >= settings.max_attempts;\n    this.emit(type,', replace: '    const attempts = task.attempts + 1;\n    const blocked = attempts < 0; // defect: an expired or released lease never blocks its task\n    this.emit(type,' }],
+    edits: [{ file: `${ENGINE}/task-moves.ts`, find: '  const attempts = task.attempts + 1;\n  const blocked = attempts >= settings.max_attempts;\n  const refs', replace: '  const attempts = task.attempts + 1;\n  const blocked = attempts < 0; // defect: an expired or released lease never blocks its task\n  const refs' }],
     tests: ['test/unit/lease-expiry.test.ts', PROPERTY],
     expect: ['attempts used up send the task to blocked', PROPERTY_TEST],
   },

@@ -8,7 +8,8 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
-import type { JournalEvent, Task } from '../../protocol/model.ts';
+import type { Task } from '../../protocol/model.ts';
+import type { JournalEvent } from '../../protocol/journal-events.ts';
 import type { Params } from '../../protocol/operations.ts';
 import { startFakeGitHub, type FakeGitHub } from '../../cli/demo/github/server.ts';
 import { CoordinatorProcess } from './coordinator-process.ts';

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import type { JournalEvent } from '../../protocol/model.ts';
+import type { JournalEvent } from '../../protocol/journal-events.ts';
 import { eventually, PoolWorld, sameAreaOverlaps, type VolunteerWindow } from './pool-world.ts';
 import { currentBranch } from './seeded-repo.ts';
 

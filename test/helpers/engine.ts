@@ -4,10 +4,12 @@
  */
 import assert from 'node:assert/strict';
 import { ManualClock } from '../../coordinator/clock.ts';
-import { Engine, type EngineOptions, type Outcome } from '../../coordinator/engine.ts';
+import { Engine } from '../../coordinator/engine/engine.ts';
+import type { Outcome } from '../../coordinator/engine/command.ts';
+import type { EngineOptions } from '../../coordinator/engine/options.ts';
 import type { Principal } from '../../coordinator/auth.ts';
-import type { OperationName } from '../../protocol/operations.ts';
-import type { StoredEvent } from '../../coordinator/state.ts';
+import { OPERATIONS, type OperationName } from '../../protocol/operations.ts';
+import type { StoredEvent } from '../../coordinator/state/stored-event.ts';
 
 let keyCounter = 0;
 
@@ -44,9 +46,11 @@ export class EngineHarness {
   }
 
   run(principal: Principal, name: OperationName, params: Record<string, unknown> = {}): Outcome {
-    const descriptor = { ...params };
-    if (descriptor.idempotency_key === undefined) descriptor.idempotency_key = `k${(keyCounter += 1)}`;
-    return this.record(this.engine.execute(principal, name, descriptor));
+    const payload = { ...params };
+    // Mutating operations get a fresh key unless the test brings its own (or deletes it with undefined).
+    if (OPERATIONS[name].mutating && !('idempotency_key' in params)) payload.idempotency_key = `k${(keyCounter += 1)}`;
+    if (payload.idempotency_key === undefined) delete payload.idempotency_key;
+    return this.record(this.engine.execute(principal, name, payload));
   }
 
   repo(repo: string, settings: Record<string, unknown> = {}): void {

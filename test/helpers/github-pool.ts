@@ -5,7 +5,7 @@
  */
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { branchName } from '../../client/branch-name.ts';
+import { branchName } from '../../protocol/branch-name.ts';
 import { DEFAULT_CONTRACT } from '../../client/contract.ts';
 import { openPullRequest } from '../../client/pull-request.ts';
 import type { WorkerClient, WorkerProfile } from '../../client/worker-client.ts';

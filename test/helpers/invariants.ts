@@ -3,7 +3,8 @@
  * the property-based scheduler tests and the crash loops.
  */
 import { ACTIVE_STATES, LEASED_STATES } from '../../protocol/states.ts';
-import { State, type StoredEvent } from '../../coordinator/state.ts';
+import { State } from '../../coordinator/state/state.ts';
+import type { StoredEvent } from '../../coordinator/state/stored-event.ts';
 import type { RepoSettings } from '../../protocol/model.ts';
 
 export interface Violation {

@@ -16,10 +16,7 @@ export const DASHBOARD_SHELL = 'media/dashboard/shell.ts';
  * Imports that break a rule today and are being removed, each with where that happens. The test
  * fails when one of them is gone, so the list only shrinks.
  */
-export const KNOWN_EXCEPTIONS: ReadonlyArray<{ file: string; toFile: string; why: string }> = [
-  { file: 'coordinator/github/config.ts', toFile: 'client/branch-name.ts', why: 'branch naming moves to protocol/ (issue 14, item 3)' },
-  { file: 'coordinator/github/pr-verify.ts', toFile: 'client/branch-name.ts', why: 'branch naming moves to protocol/ (issue 14, item 3)' },
-];
+export const KNOWN_EXCEPTIONS: ReadonlyArray<{ file: string; toFile: string; why: string }> = [];
 
 export function isKnownException(e: ImportEdge): boolean {
   return KNOWN_EXCEPTIONS.some((x) => x.file === e.file && x.toFile === e.toFile);

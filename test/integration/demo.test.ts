@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import type { JournalEvent } from '../../protocol/model.ts';
+import type { JournalEvent } from '../../protocol/journal-events.ts';
 import { tempDir } from '../helpers/coordinator.ts';
 import { usingBundle } from '../helpers/owp-cli.ts';
 import { BEATS } from '../../cli/demo/beats.ts';

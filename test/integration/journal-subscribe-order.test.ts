@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { io as connectSocket } from 'socket.io-client';
-import type { JournalEvent } from '../../protocol/model.ts';
+import type { JournalEvent } from '../../protocol/journal-events.ts';
 import { PROTOCOL_VERSION } from '../../protocol/version.ts';
 import { startPool } from '../helpers/coordinator.ts';
 

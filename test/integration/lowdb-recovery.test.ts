@@ -4,7 +4,8 @@ import { readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LowdbStore } from '../../coordinator/store/lowdb.ts';
 import { StoreCorruptError } from '../../coordinator/store/store.ts';
-import { State, type StoredEvent } from '../../coordinator/state.ts';
+import { State } from '../../coordinator/state/state.ts';
+import type { StoredEvent } from '../../coordinator/state/stored-event.ts';
 import { tempDir } from '../helpers/coordinator.ts';
 
 function events(from: number, count: number): StoredEvent[] {

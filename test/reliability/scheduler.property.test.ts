@@ -12,7 +12,7 @@ import fc from 'fast-check';
 import { EngineHarness } from '../helpers/engine.ts';
 import { budgetChecks, checkDeadlines, checkJournal, checkState } from '../helpers/invariants.ts';
 import type { Principal } from '../../coordinator/auth.ts';
-import { IDEMPOTENCY_TTL_MS } from '../../coordinator/engine.ts';
+import { IDEMPOTENCY_TTL_MS } from '../../coordinator/engine/idempotency.ts';
 import { OPERATIONS, type OperationName } from '../../protocol/operations.ts';
 import { recordFigures } from '../helpers/figures.ts';
 

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { branchMatchesTemplate, branchName, branchNameProblem, matchBranch, slugify, DEFAULT_BRANCH_TEMPLATE } from '../../client/branch-name.ts';
+import { branchMatchesTemplate, branchName, branchNameProblem, matchBranch, slugify, DEFAULT_BRANCH_TEMPLATE } from '../../protocol/branch-name.ts';
 
 test('slugify keeps lower-case ascii words joined by dashes', () => {
   assert.equal(slugify('Fix "recieve" typo — docs/ÜBER.md'), 'fix-recieve-typo-docs-uber-md');

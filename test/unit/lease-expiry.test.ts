@@ -22,7 +22,7 @@ test('an offer expires at its deadline and moves on to another worker', () => {
 
 test('a lease without heartbeats expires, its task is requeued with an attempt counted, and the holder is told', () => {
   const h = new EngineHarness();
-  h.repo('o/r', { heartbeat_timeout_ms: 10_000, area: undefined } as never);
+  h.repo('o/r', { heartbeat_timeout_ms: 10_000 });
   const t = h.task('o/r', { area: 'docs' });
   const w = h.worker();
   h.settle();

@@ -12,7 +12,7 @@ test('generated JSON Schemas, OpenAPI and AsyncAPI match protocol/*.ts (run `npm
     assert.ok(existsSync(path), `${path} is missing; run npm run gen`);
     assert.equal(readFileSync(path, 'utf8'), content, `${path} is stale; run npm run gen`);
   }
-  for (const dir of ['protocol/schemas/model', 'protocol/schemas/operations', 'protocol/schemas/notifications']) {
+  for (const dir of ['protocol/schemas/model', 'protocol/schemas/operations', 'protocol/schemas/notifications', 'protocol/schemas/events']) {
     for (const name of readdirSync(dir)) assert.ok(files.has(join(dir, name)), `${dir}/${name} is no longer generated; delete it`);
   }
 });

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { EngineHarness } from '../helpers/engine.ts';
 import { GATES } from '../helpers/coordinator.ts';
+import { budgetExceeded, reviewBudget } from '../../protocol/budget.ts';
 
 function openPr(h: EngineHarness, w: { kind: 'worker'; id: string }): string {
   const offer = h.offerOf(w)!;
@@ -117,3 +118,15 @@ for (const hold of ['lease', 'offer'] as const) {
     assert.notEqual(h.state(third), 'ready', `once the ${hold} ends, the hour has room again`);
   });
 }
+
+test('the budget arithmetic the coordinator and the dashboard share: throttled exactly when one more unit would not fit', () => {
+  const limits = { max_open_prs: 3, max_new_prs_per_hour: 4 };
+  const counts = (open_prs: number, live_leases: number, open_offers: number, prs_last_hour: number) => ({ open_prs, live_leases, open_offers, prs_last_hour });
+  assert.equal(reviewBudget(counts(1, 0, 1, 0), limits).throttled, false, '2 of 3 open');
+  assert.equal(reviewBudget(counts(1, 1, 1, 0), limits).throttled, true, '3 of 3 open: offers count');
+  assert.equal(reviewBudget(counts(0, 1, 1, 2), limits).throttled, true, '4 of 4 this hour: leases and offers count');
+  assert.equal(reviewBudget(counts(0, 1, 0, 2), limits).throttled, false, '3 of 4 this hour');
+  // An accept takes a unit its offer already holds: a full budget still lets it through.
+  assert.deepEqual(budgetExceeded(counts(1, 1, 1, 0), limits, 0), { open: false, hourly: false });
+  assert.deepEqual(budgetExceeded(counts(1, 1, 1, 0), limits, 1), { open: true, hourly: false });
+});

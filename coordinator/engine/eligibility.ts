@@ -1,0 +1,111 @@
+/**
+ * Eligibility (SPEC §5.13): why a task cannot be leased now, for its repo (paused, area lock,
+ * review budget) and for one worker (capacity, skills, trust, repo policy). Offers, claims, accepts
+ * and task.explain all ask here, so they cannot disagree.
+ *
+ * The scheduler remembers, within a pass, which kinds of task no idle worker can take, keyed by
+ * the task fields worker eligibility reads (its signature). Those fields are listed once, below:
+ * worker eligibility and the policy hook see a task only through them, so a rule that reads
+ * another field does not compile until the field is listed, and the signature is built from the
+ * same list.
+ */
+import { OwpError } from '../../protocol/errors.ts';
+import type { Reasoned } from '../../protocol/model.ts';
+import type { RepoRuntime, TaskRecord, WorkerRuntime } from '../state/records.ts';
+import type { State } from '../state/state.ts';
+import { budgetExceeded, budgetInUse } from '../../protocol/budget.ts';
+import { budgetCounts } from './budget.ts';
+import type { PolicyCheck } from './options.ts';
+
+/** The task fields worker eligibility reads (capacity, skills, trust, and the repo policy by repo, area and tier). */
+export const ELIGIBILITY_FIELDS = ['repo', 'area', 'tier', 'effort', 'skills'] as const;
+type EligibilityField = (typeof ELIGIBILITY_FIELDS)[number];
+
+/**
+ * A task as worker eligibility sees it. Its id is there for messages, for the capacity a worker
+ * already holds for this very task (an accept), and so a policy can leave the task itself out when
+ * it counts active tasks; a ready task holds nothing and is never among those, so for the ready
+ * tasks the scheduler groups the id never changes the verdict.
+ */
+export type EligibilityTask = Pick<TaskRecord, 'id' | EligibilityField>;
+
+/** How each eligibility field enters the signature: adding a field to the list does not compile until it has its line here. */
+const SIGNATURE_PART: { readonly [F in EligibilityField]: (task: EligibilityTask) => string } = {
+  repo: (t) => t.repo,
+  area: (t) => t.area ?? '',
+  tier: (t) => `${t.tier}`,
+  effort: (t) => `${t.effort}`,
+  skills: (t) => (t.skills.length < 2 ? t.skills.join(',') : [...t.skills].sort().join(',')),
+};
+const PARTS = ELIGIBILITY_FIELDS.map((field) => SIGNATURE_PART[field]);
+
+/** Tasks with the same signature are eligible for exactly the same workers, at one moment of a scheduling pass. */
+export function schedulingSignature(task: EligibilityTask): string {
+  // A plain loop: the scheduler signs every ready task once per pass.
+  let signature = '';
+  for (let i = 0; i < PARTS.length; i += 1) signature += `${(PARTS[i] as (task: EligibilityTask) => string)(task)}\u0000`;
+  return signature;
+}
+
+export class Eligibility {
+  constructor(
+    private readonly state: State,
+    private readonly policy: PolicyCheck | undefined,
+  ) {}
+
+  /** Repo-level reasons a task cannot be leased now (paused, area lock, budget). */
+  repoReasons(task: TaskRecord, repo: RepoRuntime, now: number, opts: { alreadyCounted: boolean }): Reasoned[] {
+    const reasons: Reasoned[] = [];
+    const s = repo.settings;
+    if (s.paused) reasons.push({ code: 'paused', message: `${s.repo} is paused by its maintainers` });
+    if (task.area !== undefined) {
+      const holder = repo.locks.get(task.area);
+      if (holder !== undefined && holder !== task.id) {
+        reasons.push({ code: 'area_locked', message: `area ${task.area} held by ${holder}`, details: { area: task.area, held_by: holder } });
+      }
+    }
+    const counts = budgetCounts(this.state, repo, now);
+    const use = budgetInUse(counts);
+    const over = budgetExceeded(counts, s, opts.alreadyCounted ? 0 : 1);
+    if (over.open) {
+      reasons.push({ code: 'budget_open_prs', message: `budget ${use.open}/${s.max_open_prs} open (PRs, leases and offers)`, details: { open_prs: counts.open_prs, live_leases: counts.live_leases, open_offers: counts.open_offers, max_open_prs: s.max_open_prs } });
+    }
+    if (over.hourly) {
+      reasons.push({ code: 'budget_hourly', message: `hourly budget ${use.hourly}/${s.max_new_prs_per_hour} (PRs this hour, leases and offers)`, details: { prs_last_hour: counts.prs_last_hour, max_new_prs_per_hour: s.max_new_prs_per_hour } });
+    }
+    return reasons;
+  }
+
+  /** Worker-level reasons (capacity, skills, trust, policy). */
+  workerReasons(task: EligibilityTask, w: WorkerRuntime, opts: { holdingTask: boolean; forOffer?: boolean }): Reasoned[] {
+    const reasons: Reasoned[] = [];
+    const rec = w.record;
+    if (rec.revoked) reasons.push({ code: 'revoked', message: `worker ${rec.id} is revoked` });
+    if (opts.forOffer && !w.online) reasons.push({ code: 'offline', message: `worker ${rec.id} is offline` });
+    const free = w.free + (opts.holdingTask ? (w.holding.get(task.id) ?? 0) : 0);
+    if (free < task.effort) reasons.push({ code: 'capacity', message: `needs ${task.effort} free capacity points, worker has ${free}`, details: { effort: task.effort, free } });
+    const missing = task.skills.filter((s) => !rec.skills.includes(s));
+    if (missing.length > 0) reasons.push({ code: 'skills', message: `missing skill ${missing.join(', ')}`, details: { missing } });
+    if (rec.trust < task.tier) reasons.push({ code: 'trust', message: `tier ${task.tier} needs trust ≥ ${task.tier}, worker has ${rec.trust}`, details: { tier: task.tier, trust: rec.trust } });
+    if (this.policy) {
+      const repo = this.state.repos.get(task.repo);
+      const refusal = repo ? this.policy({ task, worker: rec, repo: repo.settings, state: this.state }) : null;
+      if (refusal) reasons.push({ ...refusal, code: refusal.code.startsWith('policy') ? refusal.code : `policy:${refusal.code}` });
+    }
+    return reasons;
+  }
+
+  /** Refuses a claim or an accept with the error code of its first reason. */
+  assertEligible(task: TaskRecord, repo: RepoRuntime, w: WorkerRuntime, now: number, opts: { holdingTask: boolean }): void {
+    const repoReasons = this.repoReasons(task, repo, now, { alreadyCounted: opts.holdingTask });
+    const workerReasons = this.workerReasons(task, w, { holdingTask: opts.holdingTask });
+    const first = repoReasons[0] ?? workerReasons[0];
+    if (!first) return;
+    const all = [...repoReasons, ...workerReasons];
+    const details = { task_id: task.id, reasons: all };
+    if (first.code === 'area_locked') throw new OwpError('AREA_LOCKED', `Task ${task.id} cannot be leased: ${first.message}. Pick a task in another area or wait.`, details);
+    if (first.code.startsWith('budget')) throw new OwpError('BUDGET_EXHAUSTED', `${task.repo} is at its review budget: ${first.message}. Wait until PRs are reviewed.`, details);
+    if (first.code.startsWith('policy')) throw new OwpError('POLICY_DENIED', `A policy rule of ${task.repo} refuses this: ${first.message}.`, { ...details, rule: first.details?.rule ?? first.code });
+    throw new OwpError('NOT_ELIGIBLE', `You cannot take ${task.id}: ${all.map((r) => r.message).join('; ')}.`, details);
+  }
+}

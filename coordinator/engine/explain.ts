@@ -1,0 +1,82 @@
+/**
+ * task.explain (SPEC EXPLAIN-001): why a task is or is not being offered, from the same eligibility
+ * checks the scheduler runs, and to how many workers it could go; with a worker id, every repo
+ * policy rule's verdict for that worker (the dry run of `owp policy explain`).
+ */
+import type { Reasoned } from '../../protocol/model.ts';
+import type { Result } from '../../protocol/operations.ts';
+import { ACTIVE_STATES } from '../../protocol/states.ts';
+import type { RepoRuntime, TaskRecord, WorkerRuntime } from '../state/records.ts';
+import { knownRepo, liveTask } from './access.ts';
+import type { Command } from './command.ts';
+import type { PolicyVerdict } from './options.ts';
+
+export function explain(cmd: Command, taskId: string, workerId?: string): Result<'task.explain'> {
+  const { state, eligibility } = cmd;
+  const task = liveTask(state, taskId);
+  const repo = knownRepo(state, task.repo);
+  const verdicts = workerId ? policyVerdicts(cmd, task, repo, workerId) : undefined;
+  const policy = verdicts ? { policy: verdicts } : {};
+  if (task.state !== 'ready') {
+    const reason: Reasoned = { code: `state_${task.state}`, message: `task is ${task.state}${task.blocked_reason ? `: ${task.blocked_reason}` : ''}` };
+    return { task_id: task.id, state: task.state, offerable: false, reasons: [reason], eligible_workers: 0, ...policy };
+  }
+  const reasons = eligibility.repoReasons(task, repo, cmd.now, { alreadyCounted: false });
+  let eligible = 0;
+  const tally = new Map<string, { count: number; reason: Reasoned }>();
+  const workers = workerId ? [state.workers.get(workerId)].filter((w): w is WorkerRuntime => w !== undefined) : [...state.workers.values()];
+  for (const w of workers) {
+    if (w.record.revoked) continue;
+    const wr = eligibility.workerReasons(task, w, { holdingTask: false, forOffer: true });
+    if (wr.length === 0) {
+      eligible += 1;
+      continue;
+    }
+    for (const r of wr) {
+      const key = r.code === 'skills' ? `skills:${JSON.stringify(r.details?.missing)}` : r.code;
+      const entry = tally.get(key) ?? { count: 0, reason: r };
+      entry.count += 1;
+      tally.set(key, entry);
+    }
+  }
+  if (eligible === 0) {
+    if (workers.length === 0) reasons.push({ code: 'no_workers', message: workerId ? `no worker ${workerId}` : 'no workers have joined the pool' });
+    else {
+      const top = [...tally.values()].sort((a, b) => b.count - a.count)[0];
+      const why = top ? summarizeWorkerReason(task, top.reason) : 'no eligible worker';
+      reasons.push({ code: 'no_eligible_worker', message: why, details: { workers_considered: workers.length, reasons: [...tally.values()].map((t) => ({ ...t.reason, workers: t.count })) } });
+    }
+  }
+  return { task_id: task.id, state: task.state, offerable: reasons.length === 0, reasons, eligible_workers: eligible, ...policy };
+}
+
+/** The dry run of a repo's policy for one worker: every rule, passed or not, budget rules included. */
+function policyVerdicts(cmd: Command, task: TaskRecord, repo: RepoRuntime, workerId: string): PolicyVerdict[] | undefined {
+  const w = cmd.state.workers.get(workerId);
+  if (!w) return undefined;
+  const verdicts = cmd.options.explainPolicy?.({ task, worker: w.record, repo: repo.settings, state: cmd.state }) ?? [];
+  const budget = cmd.eligibility.repoReasons(task, repo, cmd.now, { alreadyCounted: ACTIVE_STATES.includes(task.state) });
+  for (const [rule, code] of [['max_open_prs', 'budget_open_prs'], ['max_new_prs_per_hour', 'budget_hourly']] as const) {
+    const refusal = budget.find((r) => r.code === code);
+    verdicts.push({ rule, passed: !refusal, message: refusal ? refusal.message : `within ${rule} ${repo.settings[rule]}` });
+  }
+  return verdicts;
+}
+
+/** One sentence for the most common reason no worker qualifies. */
+function summarizeWorkerReason(task: TaskRecord, r: Reasoned): string {
+  switch (r.code) {
+    case 'skills': {
+      const missing = r.details?.missing;
+      return `no worker with skill ${(Array.isArray(missing) ? missing : task.skills).join(', ')}`;
+    }
+    case 'capacity':
+      return `no worker with ${task.effort} free capacity points`;
+    case 'trust':
+      return `no worker with trust ≥ ${task.tier}`;
+    case 'offline':
+      return 'no eligible worker is online';
+    default:
+      return `no eligible worker (${r.message})`;
+  }
+}

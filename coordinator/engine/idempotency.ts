@@ -1,0 +1,99 @@
+/**
+ * Idempotency (SPEC §5.12): a mutating request carries a key; the same key with the same payload
+ * within 24 h answers what the first request answered, without changing anything again; the same
+ * key with another payload is refused. The record rides on the request's first event, so it is
+ * durable exactly when the change is. Two replays are not plain: a replayed worker.register or
+ * maintainer.create issues a new token (the first one was shown once and is not stored).
+ */
+import { createHash } from 'node:crypto';
+import { OwpError } from '../../protocol/errors.ts';
+import { OPERATIONS, type OperationName, type Result } from '../../protocol/operations.ts';
+import { hashToken, newToken, principalScope, type Principal } from '../auth.ts';
+import { idemKey, type IdempotencyRecord } from '../state/records.ts';
+import type { Command } from './command.ts';
+
+export const IDEMPOTENCY_TTL_MS = 24 * 3_600_000;
+
+/**
+ * Runs `run` under the request's idempotency key when the operation needs one: refuses a missing
+ * or reused key, replays a repeated request, and records the answer on the first event written.
+ */
+export function withIdempotency(cmd: Command, principal: Principal, name: OperationName, params: Record<string, unknown>, run: () => unknown): unknown {
+  const descriptor = OPERATIONS[name];
+  if (!descriptor.mutating || descriptor.idempotentByNature) return run();
+  const key = typeof params.idempotency_key === 'string' ? params.idempotency_key : undefined;
+  if (!key) {
+    throw new OwpError('IDEMPOTENCY_KEY_REQUIRED', `${name} changes state, so it needs an idempotency_key (any unique string up to 255 characters; reuse it only to retry the same request).`);
+  }
+  const scope = principalScope(principal);
+  const hash = payloadHash(name, params);
+  const existing = cmd.state.idempotency.get(idemKey(scope, key));
+  if (existing && existing.at + IDEMPOTENCY_TTL_MS > cmd.now) {
+    if (existing.hash !== hash || existing.op !== name) {
+      throw new OwpError('IDEMPOTENCY_KEY_REUSED', `The idempotency key "${key}" was used for a different ${existing.op} request. Use a new key for a new request.`, { op: existing.op });
+    }
+    if (name === 'worker.register') return rotateWorkerToken(cmd, existing);
+    if (name === 'maintainer.create') return rotateMaintainerToken(cmd, existing);
+    cmd.replayOf = existing;
+    return existing.result;
+  }
+  const record: IdempotencyRecord = { scope, key, op: name, hash, result: undefined, at: cmd.now };
+  const result = run();
+  record.result = redactTokens(name, result);
+  const first = cmd.events[0];
+  if (!first) throw new Error(`${name} wrote no event; every mutating operation must`);
+  first.idem = record;
+  cmd.state.idempotency.set(idemKey(scope, key), record);
+  return result;
+}
+
+/** The id of the entity a stored answer was about (`{ worker: { id } }`, `{ maintainer: { id } }`). */
+function answeredId(result: unknown, entity: 'worker' | 'maintainer'): string {
+  if (typeof result === 'object' && result !== null && entity in result) {
+    const value: unknown = Reflect.get(result, entity);
+    if (typeof value === 'object' && value !== null && 'id' in value && typeof value.id === 'string') return value.id;
+  }
+  throw new Error(`the stored answer of this idempotency key names no ${entity}`);
+}
+
+function rotateWorkerToken(cmd: Command, existing: IdempotencyRecord): Result<'worker.register'> {
+  const w = cmd.state.mustWorker(answeredId(existing.result, 'worker'));
+  if (w.record.revoked) throw new OwpError('UNAUTHENTICATED', 'This worker was revoked; register with a new idempotency key.');
+  const token = newToken('worker');
+  cmd.emit({ type: 'worker.token_rotated', worker_id: w.record.id, data: { token_hash: hashToken(token) } });
+  return { worker: cmd.state.workerView(w), token };
+}
+
+function rotateMaintainerToken(cmd: Command, existing: IdempotencyRecord): Result<'maintainer.create'> {
+  const token = newToken('maintainer');
+  const m = cmd.state.maintainers.get(answeredId(existing.result, 'maintainer'));
+  if (!m) throw new OwpError('NOT_FOUND', 'The maintainer of this idempotency key is gone.');
+  cmd.emit({ type: 'maintainer.created', data: { id: m.id, name: m.name, repos: m.repos, token_hash: hashToken(token) } });
+  return { maintainer: { id: m.id, name: m.name, repos: [...m.repos] }, token };
+}
+
+/** Canonical hash of an operation's payload without its idempotency key. */
+export function payloadHash(name: string, params: Record<string, unknown>): string {
+  const { idempotency_key: _k, ...rest } = params;
+  return createHash('sha256').update(`${name}\n${canonicalJson(rest)}`).digest('hex');
+}
+
+function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  const parts: string[] = [];
+  for (const k of Object.keys(value).sort()) {
+    const v: unknown = Reflect.get(value, k);
+    if (v !== undefined) parts.push(`${JSON.stringify(k)}:${canonicalJson(v)}`);
+  }
+  return `{${parts.join(',')}}`;
+}
+
+/** Secrets are never written to the journal: a stored answer keeps everything but the token. */
+function redactTokens(name: string, result: unknown): unknown {
+  if ((name === 'worker.register' || name === 'maintainer.create') && typeof result === 'object' && result !== null && 'token' in result) {
+    const { token: _t, ...rest } = result;
+    return rest;
+  }
+  return result;
+}

@@ -1,0 +1,148 @@
+/**
+ * What maintainers and the admin do (SPEC §5.7–5.9): configure repos, create and change tasks,
+ * close, block and unblock them, record PR outcomes, take leases away, set trust, revoke workers
+ * and issue maintainer tokens. A maintainer acts only in the repos its token covers.
+ */
+import { OwpError } from '../../protocol/errors.ts';
+import { isTerminal } from '../../protocol/states.ts';
+import type { RepoSettings } from '../../protocol/model.ts';
+import { hashToken, newToken } from '../auth.ts';
+import { defaultRepoSettings, type TaskRecord } from '../state/records.ts';
+import { knownRepo, maintainedTask, requireRepoAccess } from './access.ts';
+import { repoBudget } from './budget.ts';
+import type { OperationHandlers } from './operations.ts';
+import { closeTask, endLeaseAndRequeue, holderOf, recordPrOutcome, tellHolder, withdrawIfIneligible, withdrawOffer } from './task-moves.ts';
+
+/** Fields the scheduler reads: they change only while a task is ready or blocked. */
+const SCHEDULING_FIELDS = ['area', 'tier', 'effort', 'skills'] as const;
+
+export const MAINTAINER_OPERATIONS = {
+  'repo.configure': (cmd, p, params) => {
+    requireRepoAccess(p, params.repo);
+    const { idempotency_key: _k, ...changes } = params;
+    const current = cmd.state.repos.get(params.repo)?.settings ?? defaultRepoSettings(params.repo);
+    // A policy's budget sets the repo's budget settings, unless the same call sets them itself.
+    const settings: RepoSettings = { ...current, ...(changes.policy?.budget ?? {}), ...changes };
+    cmd.emit({ type: 'repo.configured', repo: params.repo, data: { settings } });
+    const repo = knownRepo(cmd.state, params.repo);
+    cmd.scheduler.markAll();
+    return { settings: repo.settings, budget: repoBudget(cmd.state, repo, cmd.now) };
+  },
+
+  'task.create': (cmd, p, params) => {
+    requireRepoAccess(p, params.repo);
+    knownRepo(cmd.state, params.repo);
+    const { idempotency_key: _k, ...fields } = params;
+    const now = cmd.now;
+    const task: TaskRecord = {
+      body: '',
+      tier: 0,
+      effort: 1,
+      skills: [],
+      priority: 0,
+      acceptance: [],
+      ...fields,
+      id: `T-${cmd.state.counters.task + 1}`,
+      state: 'ready',
+      attempts: 0,
+      epoch: 0,
+      created_at: now,
+      updated_at: now,
+    };
+    cmd.emit({ type: 'task.created', repo: task.repo, task_id: task.id, data: { task } });
+    cmd.scheduler.markNewTask(task.id);
+    return { task: cmd.state.taskView(task) };
+  },
+
+  'task.update': (cmd, p, params) => {
+    const task = maintainedTask(cmd.state, p, params.task_id);
+    const { idempotency_key: _k, task_id: _t, ...changes } = params;
+    const scheduling = SCHEDULING_FIELDS.filter((k) => k in changes);
+    if (scheduling.length > 0 && task.state !== 'ready' && task.state !== 'blocked') {
+      throw new OwpError('INVALID_TRANSITION', `Task ${task.id} is ${task.state}; ${scheduling.join(', ')} can change only while it is ready or blocked.`, { from: task.state, fields: scheduling });
+    }
+    if (isTerminal(task.state)) throw new OwpError('INVALID_TRANSITION', `Task ${task.id} is ${task.state} and can no longer change.`, { from: task.state });
+    cmd.emit({ type: 'task.updated', repo: task.repo, task_id: task.id, data: { changes } });
+    cmd.scheduler.markTask(task.id);
+    return { task: cmd.state.taskView(task) };
+  },
+
+  'task.cancel': (cmd, p, params) => {
+    const task = maintainedTask(cmd.state, p, params.task_id);
+    if (isTerminal(task.state)) throw new OwpError('INVALID_TRANSITION', `Task ${task.id} is already ${task.state}.`, { from: task.state, to: 'closed' });
+    closeTask(cmd, task, params.reason ?? 'cancelled by maintainer');
+    return { task: cmd.state.taskView(task) };
+  },
+
+  'task.block': (cmd, p, params) => {
+    const task = maintainedTask(cmd.state, p, params.task_id);
+    if (!['ready', 'offered', 'leased', 'in_progress'].includes(task.state)) {
+      throw new OwpError('INVALID_TRANSITION', `Task ${task.id} is ${task.state}; only ready, offered, leased or in-progress tasks can be blocked.`, { from: task.state, to: 'blocked' });
+    }
+    const holder = holderOf(cmd, task);
+    cmd.emit({ type: 'task.blocked', repo: task.repo, task_id: task.id, ...(holder ? { worker_id: holder.workerId } : {}), data: { reason: params.reason, by: 'maintainer' } });
+    tellHolder(cmd, holder, task.id, params.reason, 'task_blocked');
+    cmd.scheduler.markAll();
+    return { task: cmd.state.taskView(task) };
+  },
+
+  'task.unblock': (cmd, p, params) => {
+    const task = maintainedTask(cmd.state, p, params.task_id);
+    if (task.state !== 'blocked') throw new OwpError('INVALID_TRANSITION', `Task ${task.id} is ${task.state}, not blocked.`, { from: task.state, to: 'ready' });
+    cmd.emit({ type: 'task.unblocked', repo: task.repo, task_id: task.id, data: {} });
+    cmd.scheduler.forgetPassed(task.id);
+    cmd.scheduler.markTask(task.id);
+    return { task: cmd.state.taskView(task) };
+  },
+
+  'task.complete': (cmd, p, params) => {
+    const task = maintainedTask(cmd.state, p, params.task_id);
+    if (params.outcome === 'merged' && task.state !== 'pr_opened') {
+      throw new OwpError('INVALID_TRANSITION', `Task ${task.id} is ${task.state}; only a task with an open PR can be merged.`, { from: task.state, to: 'merged' });
+    }
+    if (params.outcome === 'closed' && task.state !== 'pr_opened') {
+      throw new OwpError('INVALID_TRANSITION', `Task ${task.id} is ${task.state}; task.complete records a PR outcome. Use task.cancel to close a task without a PR.`, { from: task.state, to: 'closed' });
+    }
+    recordPrOutcome(cmd, task, params.outcome, params.reason);
+    return { task: cmd.state.taskView(task) };
+  },
+
+  'lease.cancel': (cmd, p, params) => {
+    const lease = cmd.state.leases.get(params.lease_id);
+    if (!lease) throw new OwpError('LEASE_EXPIRED', `Lease ${params.lease_id} is not live.`, { lease_id: params.lease_id });
+    const task = maintainedTask(cmd.state, p, lease.task_id);
+    endLeaseAndRequeue(cmd, task, lease, knownRepo(cmd.state, task.repo), { type: 'lease.cancelled', cause: 'lease_cancelled' }, params.reason ?? 'cancelled by maintainer');
+    return { task: cmd.state.taskView(task) };
+  },
+
+  'worker.set_trust': (cmd, _p, params) => {
+    const w = cmd.state.workers.get(params.worker_id);
+    if (!w) throw new OwpError('NOT_FOUND', `No worker ${params.worker_id}.`);
+    cmd.emit({ type: 'worker.trust_changed', worker_id: w.record.id, data: { trust: params.trust, previous: w.record.trust } });
+    cmd.scheduler.markWorker(w.record.id);
+    withdrawIfIneligible(cmd, w);
+    return { worker: cmd.state.workerView(w) };
+  },
+
+  'worker.revoke': (cmd, _p, params) => {
+    const w = cmd.state.workers.get(params.worker_id);
+    if (!w) throw new OwpError('NOT_FOUND', `No worker ${params.worker_id}.`);
+    const reason = params.reason ?? 'worker revoked';
+    for (const taskId of [...w.holding.keys()]) {
+      const task = cmd.state.tasks.get(taskId);
+      if (!task) continue;
+      const lease = task.current_lease_id ? cmd.state.leases.get(task.current_lease_id) : undefined;
+      if (task.state === 'offered' && task.current_offer_id) withdrawOffer(cmd, task.current_offer_id, reason);
+      else if (lease) endLeaseAndRequeue(cmd, task, lease, knownRepo(cmd.state, task.repo), { type: 'lease.cancelled', cause: 'lease_cancelled' }, reason);
+    }
+    cmd.emit({ type: 'worker.revoked', worker_id: w.record.id, data: { reason } });
+    return { worker: cmd.state.workerView(w) };
+  },
+
+  'maintainer.create': (cmd, _p, params) => {
+    const token = newToken('maintainer');
+    const id = `M-${cmd.state.counters.maintainer + 1}`;
+    cmd.emit({ type: 'maintainer.created', data: { id, name: params.name, repos: params.repos, token_hash: hashToken(token) } });
+    return { maintainer: { id, name: params.name, repos: [...params.repos] }, token };
+  },
+} satisfies Partial<OperationHandlers>;

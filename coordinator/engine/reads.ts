@@ -1,0 +1,117 @@
+/**
+ * Reads (SPEC §5.6, §5.8–5.10): tasks, repos with their budget and locks, workers, a worker's
+ * offers and leases, the coordinator's description and the pool metrics. Nothing here writes.
+ */
+import { LEASED_STATES } from '../../protocol/states.ts';
+import type { Metrics, Task } from '../../protocol/model.ts';
+import type { Result } from '../../protocol/operations.ts';
+import { LIMITS } from '../../protocol/validate.ts';
+import { PROTOCOL_VERSION, SUPPORTED_PROTOCOL_VERSIONS } from '../../protocol/version.ts';
+import type { RepoRuntime, WorkerRuntime } from '../state/records.ts';
+import type { State } from '../state/state.ts';
+import { knownRepo, liveTask } from './access.ts';
+import { repoBudget } from './budget.ts';
+import { explain } from './explain.ts';
+import { IDEMPOTENCY_TTL_MS } from './idempotency.ts';
+import type { EngineOptions } from './options.ts';
+import type { OperationHandlers } from './operations.ts';
+
+export const READ_OPERATIONS = {
+  'coordinator.info': (cmd) => coordinatorInfo(cmd.options),
+
+  'task.list': (cmd, _p, params) => {
+    const limit = params.limit ?? 200;
+    const out: Task[] = [];
+    for (const task of cmd.state.tasks.values()) {
+      if (params.repo && task.repo !== params.repo) continue;
+      if (params.state && task.state !== params.state) continue;
+      out.push(cmd.state.taskView(task));
+    }
+    out.sort((a, b) => b.updated_at - a.updated_at || Number(b.id.slice(2)) - Number(a.id.slice(2)));
+    return { tasks: out.slice(0, limit) };
+  },
+
+  'task.get': (cmd, _p, params) => ({ task: cmd.state.taskView(liveTask(cmd.state, params.task_id)) }),
+
+  'task.explain': (cmd, _p, params) => explain(cmd, params.task_id, params.worker_id),
+
+  'repo.get': (cmd, _p, params) => repoView(cmd.state, knownRepo(cmd.state, params.repo), cmd.now),
+
+  'repo.list': (cmd) => ({ repos: [...cmd.state.repos.values()].map((r) => repoView(cmd.state, r, cmd.now)) }),
+
+  'worker.list': (cmd) => ({ workers: [...cmd.state.workers.values()].map((w) => cmd.state.workerView(w)) }),
+
+  'metrics.get': (cmd, _p, params) => metrics(cmd.state, params.repo),
+} satisfies Partial<OperationHandlers>;
+
+export function coordinatorInfo(options: EngineOptions): Result<'coordinator.info'> {
+  return {
+    name: options.name ?? 'owp-reference',
+    protocol_version: PROTOCOL_VERSION,
+    supported_versions: [...SUPPORTED_PROTOCOL_VERSIONS],
+    capabilities: [...(options.capabilities ?? [])],
+    limits: { max_payload_bytes: LIMITS.maxPayloadBytes, max_depth: LIMITS.maxDepth, idempotency_key_ttl_ms: IDEMPOTENCY_TTL_MS },
+    registration: options.registration ?? 'open',
+  };
+}
+
+export function repoView(state: State, repo: RepoRuntime, now: number): Result<'repo.get'> {
+  return { settings: repo.settings, budget: repoBudget(state, repo, now), locks: Object.fromEntries(repo.locks) };
+}
+
+/** A worker's open offer (at most one). */
+export function offersOf(state: State, w: WorkerRuntime): Result<'offer.list'>['offers'] {
+  const id = w.openOfferId;
+  const offer = id ? state.offers.get(id) : undefined;
+  return offer ? [state.offerView(offer)] : [];
+}
+
+/** A worker's live leases. */
+export function leasesOf(state: State, w: WorkerRuntime): Result<'worker.status'>['leases'] {
+  const out = [];
+  for (const taskId of w.holding.keys()) {
+    const task = state.tasks.get(taskId);
+    const lease = task?.current_lease_id ? state.leases.get(task.current_lease_id) : undefined;
+    if (lease && lease.worker_id === w.record.id) out.push(state.leaseView(lease));
+  }
+  return out;
+}
+
+export function metrics(state: State, repoId?: string): Metrics {
+  const repo = repoId ? knownRepo(state, repoId) : undefined;
+  const stats = repo ? repo.stats : state.stats;
+  const byState: Record<string, number> = {};
+  const repos = repo ? [repo] : [...state.repos.values()];
+  for (const r of repos) for (const [s, n] of Object.entries(r.counts)) byState[s] = (byState[s] ?? 0) + n;
+  let online = 0;
+  let capacity = 0;
+  let used = 0;
+  for (const w of state.workers.values()) {
+    if (!w.online) continue;
+    online += 1;
+    capacity += w.record.capacity;
+    for (const taskId of w.holding.keys()) {
+      const task = state.tasks.get(taskId);
+      if (task && LEASED_STATES.includes(task.state)) used += task.effort;
+    }
+  }
+  const lead = [...stats.lead_times_ms].sort((a, b) => a - b);
+  const quantile = (q: number): number | null => (lead.length === 0 ? null : (lead[Math.min(lead.length - 1, Math.floor(q * lead.length))] ?? null));
+  const outcomes = stats.prs_merged + stats.prs_closed;
+  return {
+    tasks_by_state: byState,
+    workers_online: online,
+    workers_registered: state.workers.size,
+    utilization: capacity === 0 ? 0 : used / capacity,
+    lead_time_ms_median: quantile(0.5),
+    lead_time_ms_p90: quantile(0.9),
+    requeue_rate: stats.leases_granted === 0 ? 0 : stats.requeues / stats.leases_granted,
+    pr_acceptance_rate: outcomes === 0 ? null : stats.prs_merged / outcomes,
+    leases_granted: stats.leases_granted,
+    requeues: stats.requeues,
+    prs_opened: stats.prs_opened,
+    prs_merged: stats.prs_merged,
+    prs_closed: stats.prs_closed,
+    journal_seq: state.seq,
+  };
+}

@@ -1,0 +1,77 @@
+/**
+ * Sessions: tokens to principals, and what a worker's sockets tell the coordinator (connected,
+ * disconnected, the profile a hello carries). These are not protocol operations; the bindings
+ * call them around session.hello and socket close.
+ */
+import type { Params } from '../../protocol/operations.ts';
+import { hashToken, type Principal } from '../auth.ts';
+import type { State } from '../state/state.ts';
+import type { Command } from './command.ts';
+import { withdrawIfIneligible, withdrawOffer } from './task-moves.ts';
+
+/** The profile fields a hello may carry. */
+export type HelloProfile = NonNullable<Params<'session.hello'>['profile']>;
+
+/** Resolves a bearer token to a principal, or null when unknown or revoked. */
+export function authenticate(state: State, token: string | undefined): Principal | null {
+  if (!token) return null;
+  const entry = state.tokenIndex.get(hashToken(token));
+  if (!entry) return null;
+  if (entry.kind === 'worker') {
+    const w = state.workers.get(entry.id);
+    return w && !w.record.revoked ? { kind: 'worker', id: entry.id } : null;
+  }
+  const m = state.maintainers.get(entry.id);
+  if (!m) return null;
+  return { kind: 'maintainer', id: m.id, repos: m.repos, admin: m.repos.includes('*') };
+}
+
+/** Creates the bootstrap admin (a maintainer scoped to `*`) from a token the operator holds. */
+export function bootstrapAdmin(cmd: Command, token: string): void {
+  const hash = hashToken(token);
+  if (cmd.state.tokenIndex.has(hash)) return;
+  const id = `M-${cmd.state.counters.maintainer + 1}`;
+  cmd.emit({ type: 'maintainer.created', data: { id, name: 'admin', repos: ['*'], token_hash: hash } });
+}
+
+/** One more socket of a worker; the first makes it online. */
+export function connected(cmd: Command, workerId: string): void {
+  const w = cmd.state.mustWorker(workerId);
+  w.sockets += 1;
+  w.lastSeenAt = cmd.now;
+  if (!w.online) {
+    cmd.emit({ type: 'worker.connected', worker_id: workerId, data: {} });
+    cmd.scheduler.markWorker(workerId);
+  }
+}
+
+/** One socket fewer; the last makes the worker offline and withdraws its open offer. */
+export function disconnected(cmd: Command, workerId: string): void {
+  const w = cmd.state.workers.get(workerId);
+  if (!w) return;
+  w.sockets = Math.max(0, w.sockets - 1);
+  if (w.sockets === 0 && w.online) {
+    if (w.openOfferId) withdrawOffer(cmd, w.openOfferId, 'worker disconnected');
+    // Leases stay: the worker may reconnect and resume them before its heartbeat deadline.
+    cmd.emit({ type: 'worker.disconnected', worker_id: workerId, data: {} });
+  }
+}
+
+/** Applies a hello's profile without an idempotency key (setting values is idempotent by nature): only what differs is written. */
+export function applyProfile(cmd: Command, workerId: string, profile: HelloProfile): void {
+  const w = cmd.state.mustWorker(workerId);
+  const changes = changedFields(profile, w.record);
+  if (Object.keys(changes).length === 0) return;
+  cmd.emit({ type: 'worker.updated', worker_id: workerId, data: { changes } });
+  cmd.scheduler.markWorker(workerId);
+  withdrawIfIneligible(cmd, w);
+}
+
+/** The fields of `proposed` whose values differ from `current`'s. */
+function changedFields<T extends object>(proposed: T, current: object): Partial<T> {
+  const out: Partial<T> = {};
+  for (const key in proposed) {
+    if (JSON.stringify(Reflect.get(current, key)) !== JSON.stringify(proposed[key])) out[key] = proposed[key];
+  }
+  return out;
+}

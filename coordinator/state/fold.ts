@@ -1,0 +1,256 @@
+/**
+ * The fold: what each journal event does to the state, one handler per event type. The handler
+ * map is typed over every type in protocol/journal-events.ts, so a new event type does not
+ * compile until it has a handler here, and each handler reads its event's data as declared there.
+ * Handlers trust the engine's checks (it validated the command before writing the event) but not
+ * the journal's references: an unknown task, worker or repo stops the fold with an error.
+ */
+import { ACTIVE_STATES, findTransition, type TaskState, type TransitionCause } from '../../protocol/states.ts';
+import type { JournalEventType } from '../../protocol/journal-events.ts';
+import { RepoRuntime, WorkerRuntime, idNumber, type LeaseRecord, type OfferRecord, type Stats, type TaskRecord } from './records.ts';
+import type { StoredEventOf } from './stored-event.ts';
+import type { State } from './state.ts';
+
+const LEAD_TIME_SAMPLES = 1000;
+const HOUR_MS = 3_600_000;
+
+export type FoldHandlers = { [K in JournalEventType]: (state: State, e: StoredEventOf<K>) => void };
+
+export const FOLD: FoldHandlers = {
+  'repo.configured': (state, e) => {
+    const settings = e.data.settings;
+    const existing = state.repos.get(settings.repo);
+    if (existing) existing.settings = settings;
+    else state.repos.set(settings.repo, new RepoRuntime(settings));
+  },
+  'maintainer.created': (state, { data: m }) => {
+    // The same id again means its token was rotated: the old token stops working.
+    const previous = state.maintainers.get(m.id);
+    if (previous) state.tokenIndex.delete(previous.token_hash);
+    state.maintainers.set(m.id, { id: m.id, name: m.name, repos: [...m.repos], token_hash: m.token_hash });
+    state.tokenIndex.set(m.token_hash, { kind: 'maintainer', id: m.id });
+    state.counters.maintainer = Math.max(state.counters.maintainer, idNumber(m.id));
+  },
+  'worker.registered': (state, e) => {
+    const rec = structuredClone(e.data.worker);
+    state.workers.set(rec.id, new WorkerRuntime(rec));
+    state.tokenIndex.set(rec.token_hash, { kind: 'worker', id: rec.id });
+    state.counters.worker = Math.max(state.counters.worker, idNumber(rec.id));
+  },
+  'worker.token_rotated': (state, e) => {
+    const w = state.mustWorker(e.worker_id);
+    state.tokenIndex.delete(w.record.token_hash);
+    w.record.token_hash = e.data.token_hash;
+    state.tokenIndex.set(w.record.token_hash, { kind: 'worker', id: w.record.id });
+  },
+  'worker.updated': (state, e) => {
+    Object.assign(state.mustWorker(e.worker_id).record, structuredClone(e.data.changes));
+  },
+  'worker.trust_changed': (state, e) => {
+    state.mustWorker(e.worker_id).record.trust = e.data.trust;
+  },
+  'worker.revoked': (state, e) => {
+    const w = state.mustWorker(e.worker_id);
+    w.record.revoked = true;
+    state.tokenIndex.delete(w.record.token_hash);
+  },
+  'worker.connected': (state, e) => {
+    const w = state.mustWorker(e.worker_id);
+    w.online = true;
+    w.lastSeenAt = e.at;
+  },
+  'worker.disconnected': (state, e) => {
+    const w = state.mustWorker(e.worker_id);
+    w.online = false;
+    w.lastSeenAt = e.at;
+  },
+  'worker.heartbeat_lost': () => undefined,
+  'coordinator.started': () => undefined,
+  'task.created': (state, e) => {
+    const task: TaskRecord = structuredClone(e.data.task);
+    state.counters.task = Math.max(state.counters.task, idNumber(task.id));
+    state.tasks.set(task.id, task);
+    const repo = state.mustRepo(task.repo);
+    repo.counts[task.state] += 1;
+    if (task.state === 'ready') repo.insertReady(task, state.tasks);
+  },
+  'task.updated': (state, e) => {
+    const task = state.mustTask(e.task_id);
+    const repo = state.mustRepo(task.repo);
+    const wasReady = task.state === 'ready';
+    if (wasReady) repo.removeReady(task.id);
+    Object.assign(task, structuredClone(e.data.changes));
+    task.updated_at = e.at;
+    if (wasReady) repo.insertReady(task, state.tasks);
+  },
+  'offer.created': (state, e) => {
+    const task = state.mustTask(e.task_id);
+    const offer: OfferRecord = { offer_id: e.data.offer_id, task_id: task.id, worker_id: e.worker_id, repo: task.repo, created_at: e.at, deadline_at: e.data.deadline_at };
+    state.counters.offer = Math.max(state.counters.offer, idNumber(offer.offer_id));
+    state.offers.set(offer.offer_id, offer);
+    task.current_offer_id = offer.offer_id;
+    const worker = state.mustWorker(offer.worker_id);
+    worker.holding.set(task.id, task.effort);
+    worker.openOfferId = offer.offer_id;
+    worker.lastOfferAt = e.at;
+    setTaskState(state, task, 'offered', e.at, 'offer');
+  },
+  'offer.declined': (state, e) => {
+    const task = state.mustTask(e.task_id);
+    endOffer(state, task);
+    task.attempts = e.data.attempts;
+    returnTask(state, task, e.data.to, e.data.blocked_reason, e.at, 'decline');
+  },
+  'offer.expired': (state, e) => {
+    const task = state.mustTask(e.task_id);
+    endOffer(state, task);
+    setTaskState(state, task, e.data.to, e.at, 'offer_expired');
+  },
+  'offer.withdrawn': (state, e) => {
+    const task = state.mustTask(e.task_id);
+    endOffer(state, task);
+    setTaskState(state, task, e.data.to, e.at, 'offer_withdrawn');
+  },
+  'lease.granted': (state, e) => {
+    const task = state.mustTask(e.task_id);
+    const via: TransitionCause = task.state === 'offered' ? 'accept' : 'claim';
+    endOffer(state, task);
+    const lease: LeaseRecord = {
+      lease_id: e.data.lease_id,
+      task_id: task.id,
+      worker_id: e.worker_id,
+      repo: task.repo,
+      epoch: e.data.epoch,
+      granted_at: e.at,
+      expires_at: e.data.expires_at,
+      max_deadline_at: e.data.max_deadline_at,
+    };
+    state.counters.lease = Math.max(state.counters.lease, idNumber(lease.lease_id));
+    state.leases.set(lease.lease_id, lease);
+    task.current_lease_id = lease.lease_id;
+    task.epoch = lease.epoch;
+    state.mustWorker(lease.worker_id).holding.set(task.id, task.effort);
+    setTaskState(state, task, 'leased', e.at, via);
+    bump(state, task.repo, (s) => (s.leases_granted += 1));
+  },
+  'task.started': (state, e) => {
+    setTaskState(state, state.mustTask(e.task_id), 'in_progress', e.at, 'start');
+  },
+  'pr.opened': (state, e) => {
+    const task = state.mustTask(e.task_id);
+    endLease(state, task);
+    task.pr = structuredClone(e.data.pr);
+    setTaskState(state, task, 'pr_opened', e.at, 'pr_opened');
+    // The hourly window only ever needs the last hour; pruning here (not on reads) keeps replays exact.
+    const repo = state.mustRepo(task.repo);
+    repo.prTimes = repo.prTimes.filter((t) => t > e.at - HOUR_MS);
+    repo.prTimes.push(e.at);
+    const lead = e.at - task.created_at;
+    bump(state, task.repo, (s) => {
+      s.prs_opened += 1;
+      s.lead_times_ms.push(lead);
+      if (s.lead_times_ms.length > LEAD_TIME_SAMPLES) s.lead_times_ms.shift();
+    });
+  },
+  'lease.released': (state, e) => endLeaseAndReturn(state, e, 'release'),
+  'lease.expired': (state, e) => endLeaseAndReturn(state, e, 'lease_expired'),
+  'lease.cancelled': (state, e) => endLeaseAndReturn(state, e, 'lease_cancelled'),
+  'task.blocked': (state, e) => {
+    const task = state.mustTask(e.task_id);
+    endOffer(state, task);
+    endLease(state, task);
+    task.blocked_reason = e.data.reason;
+    setTaskState(state, task, 'blocked', e.at, e.data.by === 'worker' ? 'worker_blocked' : 'maintainer_blocked');
+  },
+  'task.unblocked': (state, e) => {
+    const task = state.mustTask(e.task_id);
+    delete task.blocked_reason;
+    task.attempts = 0;
+    setTaskState(state, task, 'ready', e.at, 'unblock');
+  },
+  'task.merged': (state, e) => finish(state, e, 'merged'),
+  'task.closed': (state, e) => finish(state, e, 'closed'),
+  'task.archived': (state, e) => {
+    // Finished tasks leave the live state; the store keeps them in its archive.
+    const task = state.mustTask(e.task_id);
+    state.mustRepo(task.repo).counts[task.state] -= 1;
+    state.tasks.delete(task.id);
+    state.archived.set(task.id, e.seq);
+  },
+};
+
+// ---- what several handlers share ---------------------------------------------------------------
+
+function bump(state: State, repo: string, fn: (s: Stats) => void): void {
+  fn(state.stats);
+  const r = state.repos.get(repo);
+  if (r) fn(r.stats);
+}
+
+/** The one place a task changes state; every change must be a row of the transition table. */
+function setTaskState(state: State, task: TaskRecord, to: TaskState, at: number, cause: TransitionCause): void {
+  const repo = state.mustRepo(task.repo);
+  const from = task.state;
+  if (!findTransition(from, to, cause)) throw new Error(`transition ${from} → ${to} (${cause}) of ${task.id} is not in the state machine`);
+  if (from === 'ready') repo.removeReady(task.id);
+  repo.counts[from] -= 1;
+  repo.counts[to] += 1;
+  task.state = to;
+  task.updated_at = at;
+  if (to === 'ready') repo.insertReady(task, state.tasks);
+  const wasActive = ACTIVE_STATES.includes(from);
+  const isActive = ACTIVE_STATES.includes(to);
+  if (task.area !== undefined) {
+    if (isActive) repo.locks.set(task.area, task.id);
+    else if (wasActive && repo.locks.get(task.area) === task.id) repo.locks.delete(task.area);
+  }
+}
+
+/** A declined offer or an ended lease sends the task back to ready, or to blocked once its attempts are used up. */
+function returnTask(state: State, task: TaskRecord, to: 'ready' | 'blocked', blockedReason: string | undefined, at: number, cause: TransitionCause): void {
+  setTaskState(state, task, to, at, to === 'blocked' ? 'max_attempts' : cause);
+  if (to === 'blocked') task.blocked_reason = blockedReason ?? 'too many attempts';
+}
+
+function endLeaseAndReturn(state: State, e: StoredEventOf<'lease.released' | 'lease.expired' | 'lease.cancelled'>, cause: TransitionCause): void {
+  const task = state.mustTask(e.task_id);
+  endLease(state, task);
+  task.attempts = e.data.attempts;
+  returnTask(state, task, e.data.to, e.data.blocked_reason, e.at, cause);
+  bump(state, task.repo, (s) => (s.requeues += 1));
+}
+
+/** A task reaching merged or closed gives up any offer or lease, keeps the reason, and counts its PR's outcome. */
+function finish(state: State, e: StoredEventOf<'task.merged' | 'task.closed'>, to: 'merged' | 'closed'): void {
+  const task = state.mustTask(e.task_id);
+  const wasPr = task.state === 'pr_opened';
+  endOffer(state, task);
+  endLease(state, task);
+  if (e.data.reason !== undefined) task.closed_reason = e.data.reason;
+  setTaskState(state, task, to, e.at, to);
+  if (wasPr) bump(state, task.repo, (s) => (to === 'merged' ? (s.prs_merged += 1) : (s.prs_closed += 1)));
+}
+
+function endOffer(state: State, task: TaskRecord): void {
+  const id = task.current_offer_id;
+  if (!id) return;
+  const offer = state.offers.get(id);
+  state.offers.delete(id);
+  delete task.current_offer_id;
+  if (offer) {
+    const w = state.workers.get(offer.worker_id);
+    if (w) {
+      w.holding.delete(task.id);
+      if (w.openOfferId === id) w.openOfferId = undefined;
+    }
+  }
+}
+
+function endLease(state: State, task: TaskRecord): void {
+  const id = task.current_lease_id;
+  if (!id) return;
+  const lease = state.leases.get(id);
+  state.leases.delete(id);
+  delete task.current_lease_id;
+  if (lease) state.workers.get(lease.worker_id)?.holding.delete(task.id);
+}

@@ -1,0 +1,138 @@
+/**
+ * What the coordinator's state is made of: the records it keeps for tasks, workers, maintainers,
+ * offers, leases and idempotency keys, and the per-repo and per-worker runtime indexes the
+ * scheduler reads (counts by state, area locks, the ready queue, what each worker holds).
+ */
+import { TASK_STATES, type TaskState } from '../../protocol/states.ts';
+import type { Lease, Offer, RepoSettings, Task, Worker } from '../../protocol/model.ts';
+
+export interface IdempotencyRecord {
+  scope: string;
+  key: string;
+  op: string;
+  hash: string;
+  result: unknown;
+  at: number;
+}
+
+export type TaskRecord = Omit<Task, 'lease' | 'offer'> & {
+  current_lease_id?: string;
+  current_offer_id?: string;
+};
+
+export type WorkerRecord = Omit<Worker, 'online' | 'capacity_used'> & { token_hash: string };
+
+export interface MaintainerRecord {
+  id: string;
+  name: string;
+  repos: string[];
+  token_hash: string;
+}
+
+export type OfferRecord = Omit<Offer, 'task'>;
+export type LeaseRecord = Omit<Lease, 'heartbeat_interval_ms'>;
+
+export interface Counters {
+  task: number;
+  worker: number;
+  offer: number;
+  lease: number;
+  maintainer: number;
+}
+
+export interface Stats {
+  leases_granted: number;
+  requeues: number;
+  prs_opened: number;
+  prs_merged: number;
+  prs_closed: number;
+  /** Most recent task lead times (created → PR opened), bounded. */
+  lead_times_ms: number[];
+}
+
+export function emptyStats(): Stats {
+  return { leases_granted: 0, requeues: 0, prs_opened: 0, prs_merged: 0, prs_closed: 0, lead_times_ms: [] };
+}
+
+export function defaultRepoSettings(repo: string): RepoSettings {
+  return {
+    repo,
+    max_open_prs: 5,
+    max_new_prs_per_hour: 2,
+    heartbeat_timeout_ms: 30_000,
+    lease_max_duration_ms: 2 * 3_600_000,
+    offer_timeout_ms: 30_000,
+    max_attempts: 3,
+    required_gates: ['tests'],
+    paused: false,
+  };
+}
+
+function compareReady(a: TaskRecord, b: TaskRecord): number {
+  if (a.priority !== b.priority) return b.priority - a.priority;
+  if (a.created_at !== b.created_at) return a.created_at - b.created_at;
+  return Number(a.id.slice(2)) - Number(b.id.slice(2));
+}
+
+/** What a repo needs at hand for scheduling: its counts by state, area locks, ready queue, PR times. */
+export class RepoRuntime {
+  readonly counts = Object.fromEntries(TASK_STATES.map((s) => [s, 0])) as Record<TaskState, number>;
+  readonly locks = new Map<string, string>();
+  /** Ready task ids ordered by priority (high first), then age (old first), then id. */
+  readonly ready: string[] = [];
+  /** Times of PRs opened within the last hour (pruned lazily). */
+  prTimes: number[] = [];
+  readonly stats = emptyStats();
+
+  constructor(public settings: RepoSettings) {}
+
+  /** Puts a task into the ready queue at its place; `tasks` resolves the ids already queued. */
+  insertReady(task: TaskRecord, tasks: ReadonlyMap<string, TaskRecord>): void {
+    const list = this.ready;
+    let lo = 0;
+    let hi = list.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      const other = tasks.get(list[mid] as string);
+      if (other && compareReady(other, task) < 0) lo = mid + 1;
+      else hi = mid;
+    }
+    list.splice(lo, 0, task.id);
+  }
+
+  removeReady(taskId: string): void {
+    const index = this.ready.indexOf(taskId);
+    if (index >= 0) this.ready.splice(index, 1);
+  }
+}
+
+/** Per-worker runtime: what it holds (offers and leases, by task id → effort) and its connection. */
+export class WorkerRuntime {
+  online = false;
+  sockets = 0;
+  lastOfferAt = 0;
+  lastSeenAt: number | undefined;
+  openOfferId: string | undefined;
+  readonly holding = new Map<string, number>();
+
+  constructor(public record: WorkerRecord) {}
+
+  get used(): number {
+    let total = 0;
+    for (const effort of this.holding.values()) total += effort;
+    return total;
+  }
+
+  get free(): number {
+    return this.record.capacity - this.used;
+  }
+}
+
+export function idemKey(scope: string, key: string): string {
+  return `${scope}\u0000${key}`;
+}
+
+/** The number of a coordinator-assigned id: `T-12` → 12. */
+export function idNumber(id: string): number {
+  return Number(id.slice(id.indexOf('-') + 1)) || 0;
+}

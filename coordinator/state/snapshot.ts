@@ -1,0 +1,95 @@
+/**
+ * Snapshots: the whole state as one JSON document, so recovery replays only the journal after it.
+ * Runtime indexes (counts, locks, the ready queue, what workers hold) are not stored; they are
+ * rebuilt from the records when a snapshot is restored.
+ */
+import { ACTIVE_STATES } from '../../protocol/states.ts';
+import type { RepoSettings } from '../../protocol/model.ts';
+import {
+  RepoRuntime, WorkerRuntime, emptyStats, idemKey, type Counters, type IdempotencyRecord, type LeaseRecord, type MaintainerRecord,
+  type OfferRecord, type Stats, type TaskRecord, type WorkerRecord,
+} from './records.ts';
+import type { State } from './state.ts';
+
+export interface Snapshot {
+  format: 'owp-state/1';
+  seq: number;
+  counters: Counters;
+  repos: RepoSettings[];
+  tasks: TaskRecord[];
+  workers: WorkerRecord[];
+  maintainers: MaintainerRecord[];
+  offers: OfferRecord[];
+  leases: LeaseRecord[];
+  idempotency: IdempotencyRecord[];
+  pr_times: Record<string, number[]>;
+  stats: Record<string, Stats>;
+  archived?: Record<string, number>;
+}
+
+export function snapshotOf(state: State): Snapshot {
+  const prTimes: Record<string, number[]> = {};
+  const stats: Record<string, Stats> = { '*': structuredClone(state.stats) };
+  for (const [id, repo] of state.repos) {
+    prTimes[id] = [...repo.prTimes];
+    stats[id] = structuredClone(repo.stats);
+  }
+  return {
+    format: 'owp-state/1',
+    seq: state.seq,
+    counters: { ...state.counters },
+    repos: [...state.repos.values()].map((r) => structuredClone(r.settings)),
+    tasks: [...state.tasks.values()].map((t) => structuredClone(t)),
+    workers: [...state.workers.values()].map((w) => structuredClone(w.record)),
+    maintainers: [...state.maintainers.values()].map((m) => structuredClone(m)),
+    offers: [...state.offers.values()].map((o) => ({ ...o })),
+    leases: [...state.leases.values()].map((l) => ({ ...l })),
+    idempotency: [...state.idempotency.values()],
+    pr_times: prTimes,
+    stats,
+    archived: Object.fromEntries(state.archived),
+  };
+}
+
+/** Fills an empty state from a snapshot and rebuilds its indexes. */
+export function restoreSnapshot(state: State, s: Snapshot): void {
+  if (s.format !== 'owp-state/1') throw new Error(`unknown state format ${String(s.format)}`);
+  state.seq = s.seq;
+  state.counters = { ...s.counters };
+  for (const settings of s.repos) {
+    const repo = new RepoRuntime(settings);
+    repo.prTimes = [...(s.pr_times[settings.repo] ?? [])];
+    Object.assign(repo.stats, s.stats[settings.repo] ?? emptyStats());
+    state.repos.set(settings.repo, repo);
+  }
+  Object.assign(state.stats, s.stats['*'] ?? emptyStats());
+  for (const m of s.maintainers) {
+    state.maintainers.set(m.id, m);
+    state.tokenIndex.set(m.token_hash, { kind: 'maintainer', id: m.id });
+  }
+  for (const rec of s.workers) {
+    state.workers.set(rec.id, new WorkerRuntime(rec));
+    if (!rec.revoked) state.tokenIndex.set(rec.token_hash, { kind: 'worker', id: rec.id });
+  }
+  for (const task of s.tasks) {
+    state.tasks.set(task.id, task);
+    state.mustRepo(task.repo).counts[task.state] += 1;
+  }
+  for (const task of s.tasks) {
+    const repo = state.mustRepo(task.repo);
+    if (task.state === 'ready') repo.insertReady(task, state.tasks);
+    if (task.area !== undefined && ACTIVE_STATES.includes(task.state)) repo.locks.set(task.area, task.id);
+  }
+  for (const offer of s.offers) {
+    state.offers.set(offer.offer_id, offer);
+    const w = state.mustWorker(offer.worker_id);
+    w.holding.set(offer.task_id, state.mustTask(offer.task_id).effort);
+    w.openOfferId = offer.offer_id;
+  }
+  for (const lease of s.leases) {
+    state.leases.set(lease.lease_id, lease);
+    state.mustWorker(lease.worker_id).holding.set(lease.task_id, state.mustTask(lease.task_id).effort);
+  }
+  for (const rec of s.idempotency) state.idempotency.set(idemKey(rec.scope, rec.key), rec);
+  for (const [id, seq] of Object.entries(s.archived ?? {})) state.archived.set(id, seq);
+}

@@ -1,0 +1,122 @@
+/**
+ * The coordinator's state and the one function that changes it: `apply(event)`. The engine decides
+ * (validates a command against the state and writes events); apply folds each event into the
+ * state through the handler of its type (fold.ts). Recovery replays the journal through the same
+ * apply, so the state after a restart is exactly the acknowledged events folded again (invariant 8).
+ */
+import { LEASED_STATES } from '../../protocol/states.ts';
+import type { JournalEventType } from '../../protocol/journal-events.ts';
+import type { Lease, Offer, Task, Worker } from '../../protocol/model.ts';
+import { FOLD } from './fold.ts';
+import {
+  emptyStats, idemKey, type Counters, type IdempotencyRecord, type LeaseRecord, type MaintainerRecord, type OfferRecord,
+  type RepoRuntime, type TaskRecord, type WorkerRuntime,
+} from './records.ts';
+import { restoreSnapshot, snapshotOf, type Snapshot } from './snapshot.ts';
+import type { StoredEvent, StoredEventOf } from './stored-event.ts';
+
+export class State {
+  seq = 0;
+  counters: Counters = { task: 0, worker: 0, offer: 0, lease: 0, maintainer: 0 };
+  readonly repos = new Map<string, RepoRuntime>();
+  readonly tasks = new Map<string, TaskRecord>();
+  readonly workers = new Map<string, WorkerRuntime>();
+  readonly maintainers = new Map<string, MaintainerRecord>();
+  readonly offers = new Map<string, OfferRecord>();
+  readonly leases = new Map<string, LeaseRecord>();
+  readonly idempotency = new Map<string, IdempotencyRecord>();
+  readonly tokenIndex = new Map<string, { kind: 'worker' | 'maintainer'; id: string }>();
+  /** Archived task id → seq of its task.archived event, which carries the final task. */
+  readonly archived = new Map<string, number>();
+  readonly stats = emptyStats();
+
+  // ---- the fold ----------------------------------------------------------------------------
+
+  apply(e: StoredEvent): void {
+    if (e.seq !== this.seq + 1) throw new Error(`journal gap: expected seq ${this.seq + 1}, got ${e.seq}`);
+    if (!Object.hasOwn(FOLD, e.type)) throw new Error(`unknown journal event type ${String(e.type)} at seq ${e.seq}`);
+    this.seq = e.seq;
+    fold(this, e.type, e);
+    if (e.idem) this.idempotency.set(idemKey(e.idem.scope, e.idem.key), e.idem);
+  }
+
+  // ---- reads -------------------------------------------------------------------------------
+
+  repo(repo: string): RepoRuntime | undefined {
+    return this.repos.get(repo);
+  }
+
+  taskView(task: TaskRecord): Task {
+    const { current_lease_id, current_offer_id, ...rest } = task;
+    const view: Task = { ...rest };
+    const lease = current_lease_id ? this.leases.get(current_lease_id) : undefined;
+    if (lease) view.lease = { lease_id: lease.lease_id, worker_id: lease.worker_id, epoch: lease.epoch, expires_at: lease.expires_at };
+    const offer = current_offer_id ? this.offers.get(current_offer_id) : undefined;
+    if (offer) view.offer = { offer_id: offer.offer_id, worker_id: offer.worker_id, deadline_at: offer.deadline_at };
+    return view;
+  }
+
+  workerView(worker: WorkerRuntime): Worker {
+    const { token_hash: _hash, ...rest } = worker.record;
+    const view: Worker = { ...rest, online: worker.online, capacity_used: worker.used };
+    if (worker.lastSeenAt !== undefined) view.last_seen_at = worker.lastSeenAt;
+    return view;
+  }
+
+  offerView(offer: OfferRecord): Offer {
+    const task = this.tasks.get(offer.task_id);
+    if (!task) throw new Error(`offer ${offer.offer_id} points at missing task ${offer.task_id}`);
+    return { ...offer, task: this.taskView(task) };
+  }
+
+  leaseView(lease: LeaseRecord): Lease {
+    const settings = this.repos.get(lease.repo)?.settings;
+    const interval = Math.max(1, Math.floor((settings?.heartbeat_timeout_ms ?? 30_000) / 3));
+    return { ...lease, heartbeat_interval_ms: interval };
+  }
+
+  liveLeaseCount(repo: RepoRuntime): number {
+    return LEASED_STATES.reduce((n, s) => n + repo.counts[s], 0);
+  }
+
+  mustTask(id: string | undefined): TaskRecord {
+    const task = id ? this.tasks.get(id) : undefined;
+    if (!task) throw new Error(`journal refers to unknown task ${String(id)}`);
+    return task;
+  }
+
+  mustWorker(id: string | undefined): WorkerRuntime {
+    const worker = id ? this.workers.get(id) : undefined;
+    if (!worker) throw new Error(`journal refers to unknown worker ${String(id)}`);
+    return worker;
+  }
+
+  mustRepo(id: string | undefined): RepoRuntime {
+    const repo = id ? this.repos.get(id) : undefined;
+    if (!repo) throw new Error(`journal refers to unknown repo ${String(id)}`);
+    return repo;
+  }
+
+  // ---- snapshots ----------------------------------------------------------------------------
+
+  toSnapshot(): Snapshot {
+    return snapshotOf(this);
+  }
+
+  static fromSnapshot(s: Snapshot): State {
+    const state = new State();
+    restoreSnapshot(state, s);
+    return state;
+  }
+
+  /** Everything a recovery must reproduce, in a comparable form (used by reliability checks). */
+  durableView(): unknown {
+    const snap = this.toSnapshot();
+    return { ...snap, leases: snap.leases.map(({ expires_at: _e, ...rest }) => rest) };
+  }
+}
+
+/** Runs the handler of the event's type; generic so the handler and the event are known to match. */
+function fold<K extends JournalEventType>(state: State, type: K, e: StoredEventOf<K>): void {
+  FOLD[type](state, e);
+}
