@@ -67,17 +67,27 @@ test('a journal written before the typed journal replays to the state its snapsh
   assertServedAsSpecified(events);
 });
 
-test('a coordinator opens that data dir and serves its archived tasks', async () => {
+test('a coordinator opens that data dir, serves its archived tasks and replays its idempotency keys', async () => {
   const dir = tempDir();
   try {
     cpSync(FIXTURE, dir, { recursive: true });
-    const runtime = await Runtime.open({ store: new LowdbStore(dir), clock: new ManualClock(Date.UTC(2026, 0, 2)), timers: false, adminTokens: ['owpm_fixture_admin'] });
+    // An hour after the history, with its admin token: its keys are still live.
+    const token = 'owpm_every_event_admin';
+    const runtime = await Runtime.open({ store: new LowdbStore(dir), clock: new ManualClock(Date.UTC(2026, 0, 1, 1)), timers: false, adminTokens: [token] });
     try {
-      const admin = runtime.authenticate('owpm_fixture_admin');
+      const admin = runtime.authenticate(token);
       assert.ok(admin);
       const ack = await runtime.call(admin, 'task.get', { task_id: 'T-1' });
       assert.ok(ack.ok, JSON.stringify(ack));
       assert.equal((ack.data as { task: { state: string } }).task.state, 'merged');
+      // The payload hash the old coordinator stored matches this one's: the same request replays, another is refused.
+      const seq = runtime.engine.state.seq;
+      const first = { repo: 'octo/every', max_open_prs: 10, max_new_prs_per_hour: 10, max_attempts: 5, idempotency_key: 'k1' };
+      const replay = await runtime.call(admin, 'repo.configure', first);
+      assert.ok(replay.ok, JSON.stringify(replay));
+      assert.equal(runtime.engine.state.seq, seq, 'a replay writes nothing');
+      const reused = await runtime.call(admin, 'repo.configure', { ...first, max_open_prs: 11 });
+      assert.equal(reused.ok ? 'ok' : reused.error.code, 'IDEMPOTENCY_KEY_REUSED');
     } finally {
       await runtime.close();
     }
