@@ -88,3 +88,25 @@ describe('the coordinator as a GitHub App', () => {
     }
   });
 });
+
+test('an installation token is refreshed before it expires, from the expires_at GitHub answered', async () => {
+  const { startFakeGitHub } = await import('../../cli/demo/github/server.ts');
+  const { GitHubApp } = await import('../../coordinator/github/app-auth.ts');
+  const gh = await startFakeGitHub({ repos: [REPO], apps: [{ id: APP.id, slug: APP.slug, publicKey: APP.publicKey, installations: [{ id: APP.installationId, account: 'acme', repositories: [REPO] }] }] });
+  try {
+    let clock = Date.now();
+    const app = new GitHubApp({ apiUrl: gh.url, appId: APP.id, privateKey: APP.privateKey, now: () => clock });
+    const tokens = app.tokensOf(APP.installationId);
+    const first = await tokens.token();
+    clock += 50 * 60_000;
+    assert.equal(await tokens.token(), first, 'ten minutes left: still good');
+    clock += 6 * 60_000;
+    const second = await tokens.token();
+    assert.notEqual(second, first, 'four minutes left (under the 5-minute margin): a new one');
+    assert.equal(tokens.minted, 2);
+    const client = await app.clientOf(APP.installationId);
+    assert.equal(await client.viewerLogin(), 'owp-app[bot]');
+  } finally {
+    await gh.close();
+  }
+});
