@@ -2,6 +2,9 @@
 import { resolve } from 'node:path';
 import { HttpClient } from '../../client/http-client.ts';
 import { oneLine } from '../../client/prompt.ts';
+import { prProgress, type PrPhase } from '../../client/checks-wait.ts';
+import { checksSummary } from '../../client/pr-checks.ts';
+import { checkLines } from '../checks-report.ts';
 import { parse } from '../args.ts';
 import { formatDuration, Output } from '../output.ts';
 import { requireState, stateFilePath, LOCAL_WORKER_FLAGS } from '../worker-state.ts';
@@ -9,7 +12,17 @@ import { requireState, stateFilePath, LOCAL_WORKER_FLAGS } from '../worker-state
 export const USAGE = `Usage: owp status [--json] [--repo-dir DIR]
 
 Shows the worker that joined from this clone: online or not, skills, capacity, the tasks it holds
-(lease, time left, branch, worktree) and open offers. --json prints one object for scripts.`;
+(lease, time left, branch, worktree, a submitted PR's required CI checks with their links) and
+open offers. --json prints one object for scripts.`;
+
+const PHASE: Record<PrPhase, string> = {
+  none: '',
+  waiting: 'waiting for CI',
+  failed: 'a required check failed: fix, commit, owp submit again',
+  timed_out: 'CI missed the checks deadline: keep owp worker running',
+  counted: 'counts',
+  gone: 'no longer yours',
+};
 
 export async function run(argv: string[]): Promise<number> {
   const { values } = parse(argv, {
@@ -39,6 +52,12 @@ export async function run(argv: string[]): Promise<number> {
   for (const { lease, task, local } of tasks) {
     out.block(`  ${c.cyan(task.id)} ${task.state} "${oneLine(task.title, 70)}" · lease ${lease.lease_id} expires in ${formatDuration(lease.expires_at - now)}`);
     out.block(local ? `      ${local.branch}  ${local.dir}` : c.yellow('      not checked out from this clone'));
+    const progress = prProgress(task);
+    if (progress.phase !== 'none') {
+      const checks = progress.checks ? checksSummary(progress.checks.checks) : '';
+      out.block(`      PR ${progress.pr?.url ?? ''} · ${PHASE[progress.phase]}${checks ? ` · ${checks}` : ''}`);
+      for (const line of checkLines(progress)) out.block(`        ${line}`);
+    }
   }
   for (const offer of status.offers) out.block(`  offer ${offer.offer_id}: ${offer.task_id} "${oneLine(offer.task.title, 60)}" · ${formatDuration(offer.deadline_at - now)} left (accept in owp worker)`);
   return 0;
