@@ -10,6 +10,7 @@ import { WorkspaceIdentityStore } from './identity-store.ts';
 import { PoolSession } from './logic/pool-session.ts';
 import { OffersTreeProvider } from './offers-tree.ts';
 import { watchPoolEvents } from './offer-notifier.ts';
+import { watchChecks } from './checks-watch.ts';
 import { joinPool, leavePool, refresh, setGithubToken, setMaintainerToken, workerProfile } from './pool-commands.ts';
 import type { Services } from './services.ts';
 import { readSettings } from './settings.ts';
@@ -57,6 +58,7 @@ export function activate(context: vscode.ExtensionContext): void {
     vscode.window.createTreeView(VIEWS.work, { treeDataProvider: work }),
     notes.onDidChange(redraw),
     watchPoolEvents(session, notes, output),
+    watchChecks(services),
     command(COMMANDS.joinPool, joinPool),
     command(COMMANDS.leavePool, leavePool),
     command(COMMANDS.refresh, refresh),
