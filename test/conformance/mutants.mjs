@@ -1,0 +1,606 @@
+// Mutants of the reference coordinator and worker client: small, realistic defects, each an exact
+// find/replace in a copy of the working tree (scripts/lib/tree-copy.mjs, shared with
+// test/defects/defects.mjs). `npm run test:mutants` applies each one, starts the broken
+// coordinator (or runs the broken client under `owp conformance --client`), runs the conformance
+// kit against it and reports which mutants the kit catches: its mutation score. `breaks` names the
+// requirement ids the defect violates; `npm test` runs a sample with only those ids.
+//
+// The kit is written from SPEC.md, not from this list: a mutant the kit misses is a hole in the
+// kit's tests of that requirement, to be closed there (never by testing for the mutant itself).
+
+const ENGINE = 'coordinator/engine';
+const WORKER_OPS = `${ENGINE}/worker-operations.ts`;
+const MAINT_OPS = `${ENGINE}/maintainer-operations.ts`;
+const MOVES = `${ENGINE}/task-moves.ts`;
+const ELIGIBILITY = `${ENGINE}/eligibility.ts`;
+const ACCESS = `${ENGINE}/access.ts`;
+const FOLD = 'coordinator/state/fold.ts';
+const SOCKET = 'coordinator/socket.ts';
+const HTTP = 'coordinator/http.ts';
+const CLIENT = 'client/worker-client.ts';
+const SESSION = 'cli/worker-session.ts';
+
+const edit = (file, find, replace) => ({ file, find, replace });
+
+/** @type {Array<{ name: string, group: string, kind?: 'coordinator' | 'client', breaks: string[], why: string, edits: Array<{ file: string, find: string, replace: string }> }>} */
+export const MUTANTS = [
+  // ---- eligibility (SPEC §5.13) -------------------------------------------------------------
+  {
+    name: 'capacity-ignores-offer',
+    group: 'MATCH',
+    breaks: ['MATCH-001'],
+    why: 'free capacity counts live leases only, not the effort of the worker\'s open offer',
+    edits: [edit(FOLD, '    worker.holding.set(task.id, task.effort);\n    worker.openOfferId = offer.offer_id;', '    worker.holding.set(task.id, 0); // defect: an open offer holds no capacity\n    worker.openOfferId = offer.offer_id;')],
+  },
+  {
+    name: 'capacity-off-by-one',
+    group: 'MATCH',
+    breaks: ['MATCH-001'],
+    why: 'a worker may take a task one point bigger than its free capacity',
+    edits: [edit(ELIGIBILITY, '    if (free < task.effort) reasons.push', '    if (free + 1 < task.effort) reasons.push')],
+  },
+  {
+    name: 'skills-any-of',
+    group: 'MATCH',
+    breaks: ['MATCH-002'],
+    why: 'one matching skill is enough instead of every skill of the task',
+    edits: [edit(ELIGIBILITY, '    const missing = task.skills.filter((s) => !rec.skills.includes(s));', '    const missing = task.skills.some((s) => rec.skills.includes(s)) ? [] : task.skills.filter((s) => !rec.skills.includes(s));')],
+  },
+  {
+    name: 'offer-ignores-trust',
+    group: 'MATCH',
+    breaks: ['MATCH-003', 'OFFER-002'],
+    why: 'the scheduler offers a tier-2 task to a trust-0 worker (claims still check trust)',
+    edits: [edit(ELIGIBILITY, '    if (rec.trust < task.tier) reasons.push', '    if (rec.trust < task.tier && !opts.forOffer) reasons.push')],
+  },
+  {
+    name: 'claim-skips-policy',
+    group: 'POL',
+    breaks: ['POL-001'],
+    why: 'claims and accepts skip the repo policy; only offers evaluate it',
+    edits: [edit(ELIGIBILITY, '    if (this.policy) {', '    if (this.policy && opts.forOffer) {')],
+  },
+  {
+    name: 'offer-holds-no-area',
+    group: 'AREA',
+    breaks: ['AREA-001'],
+    why: 'an offered task takes no area lock; only a lease does',
+    edits: [edit(FOLD, "    if (isActive) repo.locks.set(task.area, task.id);", "    if (isActive && to !== 'offered') repo.locks.set(task.area, task.id);")],
+  },
+  {
+    name: 'no-area-locks',
+    group: 'AREA',
+    breaks: ['AREA-001'],
+    why: 'area locks are never checked',
+    edits: [edit(ELIGIBILITY, '      if (holder !== undefined && holder !== task.id) {', "      if (holder === 'defect: area locks are ignored') {")],
+  },
+  {
+    name: 'budget-ignores-offers',
+    group: 'BUDGET',
+    breaks: ['BUDGET-001'],
+    why: 'the open-PR budget counts open PRs and live leases, not open offers',
+    edits: [edit('protocol/budget.ts', '  return { open: c.open_prs + c.live_leases + c.open_offers, hourly:', '  return { open: c.open_prs + c.live_leases /* defect: offers not counted */, hourly:')],
+  },
+  {
+    name: 'budget-off-by-one',
+    group: 'BUDGET',
+    breaks: ['BUDGET-001'],
+    why: 'one more PR, lease or offer than max_open_prs fits',
+    edits: [edit('protocol/budget.ts', '  return { open: use.open + extra > limits.max_open_prs,', '  return { open: use.open + extra > limits.max_open_prs + 1,')],
+  },
+  {
+    name: 'hourly-counts-only-prs',
+    group: 'BUDGET',
+    breaks: ['BUDGET-002'],
+    why: 'the hourly budget counts PRs opened this hour, not live leases and open offers',
+    edits: [edit('protocol/budget.ts', 'hourly: c.prs_last_hour + c.live_leases + c.open_offers };', 'hourly: c.prs_last_hour /* defect: leases and offers not counted */ };')],
+  },
+  {
+    name: 'paused-offers-only',
+    group: 'BUDGET',
+    breaks: ['BUDGET-003'],
+    why: 'a paused repo stops offers but not claims',
+    edits: [edit(ELIGIBILITY, "    if (s.paused) reasons.push({ code: 'paused'", "    if (s.paused && !opts.alreadyCounted && task.state === 'defect') reasons.push({ code: 'paused'")],
+  },
+  // ---- leases, deadlines, fencing (SPEC §5.5) -----------------------------------------------
+  {
+    name: 'expiry-never-blocks',
+    group: 'STATE',
+    breaks: ['STATE-002'],
+    why: 'a lease that expires counts an attempt but never blocks the task at max_attempts',
+    edits: [edit(MOVES, '  const blocked = attempts >= settings.max_attempts;\n  const refs', "  const blocked = attempts >= settings.max_attempts && end.type !== 'lease.expired';\n  const refs")],
+  },
+  {
+    name: 'update-after-deadline',
+    group: 'FENCE',
+    breaks: ['FENCE-002'],
+    why: 'a lease update is accepted after its deadline as long as the sweep has not ended the lease yet',
+    edits: [edit(ACCESS, '  if (lease.expires_at <= now) {', '  if (lease.expires_at <= now - 1_000_000) {')],
+  },
+  {
+    name: 'grant-without-max-cap',
+    group: 'LEASE',
+    breaks: ['LEASE-002'],
+    why: 'a new lease expires after heartbeat_timeout_ms even when lease_max_duration_ms is shorter',
+    edits: [edit(MOVES, '      expires_at: Math.min(now + settings.heartbeat_timeout_ms, maxDeadline),', '      expires_at: now + settings.heartbeat_timeout_ms,')],
+  },
+  {
+    name: 'renew-past-max',
+    group: 'LEASE',
+    breaks: ['LEASE-005'],
+    why: 'a heartbeat renews a lease past its max_deadline_at',
+    edits: [edit(WORKER_OPS, '    lease.expires_at = Math.min(now + settings.heartbeat_timeout_ms, lease.max_deadline_at);', '    lease.expires_at = now + settings.heartbeat_timeout_ms;')],
+  },
+  {
+    name: 'no-fencing',
+    group: 'FENCE',
+    breaks: ['FENCE-001'],
+    why: 'an update naming a stale epoch is taken as if it named the current one',
+    edits: [edit(ACCESS, '  if (epoch !== task.epoch || epoch !== lease.epoch) {', '  if (epoch < 0) {')],
+  },
+  {
+    name: 'expiry-not-pushed',
+    group: 'LEASE',
+    breaks: ['LEASE-003'],
+    why: 'an expired lease does not tell its holder (no lease.cancelled push)',
+    edits: [edit(MOVES, "  if (end.type !== 'lease.released') {\n    cmd.notify", "  if (end.type === 'lease.cancelled') {\n    cmd.notify")],
+  },
+  {
+    name: 'late-sweep',
+    group: 'LEASE',
+    breaks: ['LEASE-004'],
+    why: 'expired leases are requeued up to two seconds after their deadline',
+    edits: [edit(`${ENGINE}/expiry.ts`, '      if (lease.expires_at > now) continue;', '      if (lease.expires_at + 2000 > now) continue;')],
+  },
+  {
+    name: 'release-no-attempt',
+    group: 'LEASE',
+    breaks: ['LEASE-006'],
+    why: 'a released lease does not count an attempt',
+    edits: [edit(MOVES, '  const attempts = task.attempts + 1;\n  const blocked', "  const attempts = task.attempts + (end.type === 'lease.released' ? 0 : 1);\n  const blocked")],
+  },
+  {
+    name: 'heartbeat-no-renewal',
+    group: 'HB',
+    breaks: ['HB-001'],
+    why: 'a heartbeat answers the lease without moving expires_at',
+    edits: [edit(WORKER_OPS, '    lease.expires_at = Math.min(now + settings.heartbeat_timeout_ms, lease.max_deadline_at);', '    lease.expires_at = Math.min(lease.expires_at, lease.max_deadline_at);')],
+  },
+  {
+    name: 'epoch-skips',
+    group: 'MODEL',
+    breaks: ['MODEL-002', 'LEASE-001'],
+    why: 'a re-leased task\'s epoch goes up by two',
+    edits: [edit(MOVES, '      epoch: task.epoch + 1,', '      epoch: task.epoch + (task.epoch > 0 ? 2 : 1),')],
+  },
+  {
+    name: 'lease-id-reused',
+    group: 'LEASE',
+    breaks: ['LEASE-001'],
+    why: 'lease ids are derived from the task, so a task\'s second lease reuses its first id',
+    edits: [edit(MOVES, '  const leaseId = `L-${cmd.state.counters.lease + 1}`;', '  const leaseId = `L-${task.id.slice(2)}`;')],
+  },
+  // ---- reports (SPEC §5.5) ------------------------------------------------------------------
+  {
+    name: 'in-progress-twice',
+    group: 'REPORT',
+    breaks: ['REPORT-001'],
+    why: 'in_progress may be reported again',
+    edits: [edit(WORKER_OPS, "        if (task.state !== 'leased') {", "        if (task.state !== 'leased' && task.state !== 'in_progress') {")],
+  },
+  {
+    name: 'failed-gates-count',
+    group: 'REPORT',
+    breaks: ['REPORT-002'],
+    why: 'a gate reported as failed counts as evidence',
+    edits: [edit(WORKER_OPS, '    const passed = new Set(params.pr.gates.filter((g) => g.passed).map((g) => g.name));', '    const passed = new Set(params.pr.gates.map((g) => g.name));')],
+  },
+  {
+    name: 'pr-frees-area',
+    group: 'REPORT',
+    breaks: ['REPORT-003'],
+    why: 'an opened PR gives up its area lock',
+    edits: [edit(FOLD, "    setTaskState(state, task, 'pr_opened', e.at, 'pr_opened');", "    setTaskState(state, task, 'pr_opened', e.at, 'pr_opened');\n    if (task.area !== undefined) state.mustRepo(task.repo).locks.delete(task.area);")],
+  },
+  {
+    name: 'blank-block-reason',
+    group: 'REPORT',
+    breaks: ['REPORT-004'],
+    why: 'a blocked report with a blank reason is accepted',
+    edits: [edit(WORKER_OPS, '        const reason = params.reason?.trim();', '        const reason = params.reason;')],
+  },
+  // ---- offers and claims (SPEC §5.4) --------------------------------------------------------
+  {
+    name: 'two-open-offers',
+    group: 'OFFER',
+    breaks: ['OFFER-001'],
+    why: 'a worker with an open offer is still idle for the scheduler',
+    edits: [edit(`${ENGINE}/scheduler.ts`, '      if (w.online && !w.record.revoked && w.openOfferId === undefined && w.free > 0) out.add(w);', '      if (w.online && !w.record.revoked && w.free > 0) out.add(w);')],
+  },
+  {
+    name: 'offer-deadline-doubled',
+    group: 'OFFER',
+    breaks: ['OFFER-003'],
+    why: 'an offer\'s deadline is twice offer_timeout_ms',
+    edits: [edit(MOVES, 'deadline_at: cmd.now + repo.settings.offer_timeout_ms } });', 'deadline_at: cmd.now + 2 * repo.settings.offer_timeout_ms } });')],
+  },
+  {
+    name: 'accept-after-deadline',
+    group: 'OFFER',
+    breaks: ['OFFER-004'],
+    why: 'an offer past its deadline can be accepted until the sweep ends it',
+    edits: [edit(WORKER_OPS, '  if (offer.deadline_at <= cmd.now) throw', '  if (offer.deadline_at <= cmd.now - 1_000_000) throw')],
+  },
+  {
+    name: 'decline-no-attempt',
+    group: 'OFFER',
+    breaks: ['OFFER-006'],
+    why: 'a declined offer does not count an attempt',
+    edits: [edit(WORKER_OPS, '    const attempts = task.attempts + 1;\n    const blocked = attempts >= settings.max_attempts;\n    cmd.emit({\n      type: \'offer.declined\'', '    const attempts = task.attempts;\n    const blocked = attempts >= settings.max_attempts;\n    cmd.emit({\n      type: \'offer.declined\'')],
+  },
+  {
+    name: 'lowest-priority-first',
+    group: 'OFFER',
+    breaks: ['OFFER-007'],
+    why: 'the ready queue puts lower priorities first',
+    edits: [edit('coordinator/state/records.ts', '  if (a.priority !== b.priority) return b.priority - a.priority;', '  if (a.priority !== b.priority) return a.priority - b.priority;')],
+  },
+  {
+    name: 'newest-first',
+    group: 'OFFER',
+    breaks: ['OFFER-007'],
+    why: 'among equal priorities, newer tasks are offered first',
+    edits: [edit('coordinator/state/records.ts', '  if (a.created_at !== b.created_at) return a.created_at - b.created_at;\n  return Number(a.id.slice(2)) - Number(b.id.slice(2));', '  if (a.created_at !== b.created_at) return b.created_at - a.created_at;\n  return Number(b.id.slice(2)) - Number(a.id.slice(2));')],
+  },
+  {
+    name: 'silent-expiry',
+    group: 'OFFER',
+    breaks: ['OFFER-008'],
+    why: 'an expired offer is not announced with offer.withdrawn',
+    edits: [edit(MOVES, "  cmd.notify({ workerId: offer.worker_id, name: 'offer.withdrawn',", "  if (type === 'offer.withdrawn') cmd.notify({ workerId: offer.worker_id, name: 'offer.withdrawn',")],
+  },
+  {
+    name: 'claim-first-reason-only',
+    group: 'CLAIM',
+    breaks: ['CLAIM-002'],
+    why: 'a refused claim lists only its first failed check',
+    edits: [edit(ELIGIBILITY, '    const details = { task_id: task.id, reasons: all };', '    const details = { task_id: task.id, reasons: [first] };')],
+  },
+  {
+    name: 'claim-steals-offer',
+    group: 'CLAIM',
+    breaks: ['CLAIM-001'],
+    why: 'a task offered to another worker can be claimed',
+    edits: [edit(WORKER_OPS, "    if (task.state !== 'ready') {\n      throw new OwpError('INVALID_TRANSITION', `Task ${task.id} is ${task.state}, not ready; only ready tasks can be claimed.`", "    if (task.state !== 'ready' && task.state !== 'offered') {\n      throw new OwpError('INVALID_TRANSITION', `Task ${task.id} is ${task.state}, not ready; only ready tasks can be claimed.`")],
+  },
+  // ---- maintainers (SPEC §5.6–5.9) ----------------------------------------------------------
+  {
+    name: 'update-leased-scheduling',
+    group: 'MAINT',
+    breaks: ['MAINT-002'],
+    why: 'area, tier, effort and skills change while the task is leased',
+    edits: [edit(MAINT_OPS, "    if (scheduling.length > 0 && task.state !== 'ready' && task.state !== 'blocked') {", "    if (scheduling.length > 0 && task.state === 'pr_opened') {")],
+  },
+  {
+    name: 'cancel-tells-nobody',
+    group: 'MAINT',
+    breaks: ['MAINT-003'],
+    why: 'cancelling a task does not tell the holder of its lease or offer',
+    edits: [edit(MOVES, "  tellHolder(cmd, holder, task.id, reason, 'task_closed');", "  void tellHolder; // defect: the holder is not told")],
+  },
+  {
+    name: 'cancel-lease-no-attempt',
+    group: 'MAINT',
+    breaks: ['MAINT-004'],
+    why: 'a lease taken away by a maintainer does not count an attempt',
+    edits: [edit(MOVES, '  const attempts = task.attempts + 1;\n  const blocked', "  const attempts = task.attempts + (end.type === 'lease.cancelled' ? 0 : 1);\n  const blocked")],
+  },
+  {
+    name: 'unblock-keeps-attempts',
+    group: 'MAINT',
+    breaks: ['MAINT-005'],
+    why: 'unblocking a task keeps its attempts',
+    edits: [edit(FOLD, '    delete task.blocked_reason;\n    task.attempts = 0;', '    delete task.blocked_reason;')],
+  },
+  {
+    name: 'merge-keeps-area',
+    group: 'MAINT',
+    breaks: ['MAINT-006'],
+    why: 'a merged PR keeps its area lock',
+    edits: [edit(FOLD, '    else if (wasActive && repo.locks.get(task.area) === task.id) repo.locks.delete(task.area);', "    else if (wasActive && to !== 'merged' && repo.locks.get(task.area) === task.id) repo.locks.delete(task.area);")],
+  },
+  {
+    name: 'configure-resets-settings',
+    group: 'REPO',
+    breaks: ['REPO-001'],
+    why: 'repo.configure resets the settings it is not given to their defaults',
+    edits: [edit(MAINT_OPS, '    const current = cmd.state.repos.get(params.repo)?.settings ?? defaultRepoSettings(params.repo);', '    const current = defaultRepoSettings(params.repo);')],
+  },
+  {
+    name: 'trust-keeps-offer',
+    group: 'TRUST',
+    breaks: ['TRUST-001'],
+    why: 'lowering a worker\'s trust leaves its open offer in place',
+    edits: [edit(MAINT_OPS, "    cmd.emit({ type: 'worker.trust_changed', worker_id: w.record.id, data: { trust: params.trust, previous: w.record.trust } });\n    cmd.scheduler.markWorker(w.record.id);\n    withdrawIfIneligible(cmd, w);", "    cmd.emit({ type: 'worker.trust_changed', worker_id: w.record.id, data: { trust: params.trust, previous: w.record.trust } });\n    cmd.scheduler.markWorker(w.record.id);")],
+  },
+  {
+    name: 'update-keeps-offer',
+    group: 'WORKER',
+    breaks: ['WORKER-003'],
+    why: 'a worker that no longer qualifies after worker.update keeps its open offer',
+    edits: [edit(WORKER_OPS, "    cmd.emit({ type: 'worker.updated', worker_id: w.record.id, data: { changes } });\n    cmd.scheduler.markWorker(w.record.id);\n    withdrawIfIneligible(cmd, w);", "    cmd.emit({ type: 'worker.updated', worker_id: w.record.id, data: { changes } });\n    cmd.scheduler.markWorker(w.record.id);")],
+  },
+  {
+    name: 'explain-hides-holder',
+    group: 'EXPLAIN',
+    breaks: ['EXPLAIN-001'],
+    why: 'task.explain says an area is locked without naming the task holding it',
+    edits: [edit(ELIGIBILITY, "message: `area ${task.area} held by ${holder}`, details: { area: task.area, held_by: holder } });", "message: `area ${task.area} is held`, details: { area: task.area } });")],
+  },
+  // ---- access (SPEC §4) ---------------------------------------------------------------------
+  {
+    name: 'anonymous-reads',
+    group: 'AUTH',
+    breaks: ['AUTH-001'],
+    why: 'reads open to any caller need no token',
+    edits: [edit(ACCESS, "  if (principal.kind === 'anonymous') {", "  if (principal.kind === 'anonymous' && auth !== 'any') {")],
+  },
+  {
+    name: 'worker-lists-workers',
+    group: 'AUTH',
+    breaks: ['AUTH-002'],
+    why: 'maintainer operations do not check the role (repo-scoped ones still refuse)',
+    edits: [edit(ACCESS, "  if (auth === 'maintainer' && principal.kind !== 'maintainer') throw", "  if (auth === 'maintainer' && principal.kind === 'anonymous') throw")],
+  },
+  {
+    name: 'scope-by-owner',
+    group: 'AUTH',
+    breaks: ['AUTH-003'],
+    why: 'a token scoped to owner/name covers every repo of that owner',
+    edits: [edit('coordinator/auth.ts', "  return scopes.some((s) => s === '*' || s === repo || s === `${owner}/*`);", "  return scopes.some((s) => s === '*' || s === repo || s.slice(0, s.indexOf('/')) === owner);")],
+  },
+  {
+    name: 'lease-not-held',
+    group: 'AUTH',
+    breaks: ['AUTH-004'],
+    why: 'any worker may heartbeat, release or report on any lease',
+    edits: [edit(ACCESS, "  if (lease.worker_id !== w.record.id) throw new OwpError('NOT_HOLDER'", "  if (lease.worker_id === 'defect') throw new OwpError('NOT_HOLDER'")],
+  },
+  {
+    name: 'scoped-admin',
+    group: 'AUTH',
+    breaks: ['AUTH-005'],
+    why: 'any maintainer token may call admin operations',
+    edits: [edit(ACCESS, "  if (auth === 'admin' && !(principal.kind === 'maintainer' && principal.admin)) {", "  if (auth === 'admin' && principal.kind !== 'maintainer') {")],
+  },
+  {
+    name: 'revoke-keeps-leases',
+    group: 'AUTH',
+    breaks: ['AUTH-006'],
+    why: 'a revoked worker keeps its leases and offers',
+    edits: [edit(MAINT_OPS, '    for (const taskId of [...w.holding.keys()]) {', '    for (const taskId of [] as string[]) {')],
+  },
+  {
+    name: 'old-token-survives-replay',
+    group: 'AUTH',
+    breaks: ['AUTH-007'],
+    why: 'a replayed registration issues a new token but the old one keeps working',
+    edits: [edit(FOLD, '    const w = state.mustWorker(e.worker_id);\n    state.tokenIndex.delete(w.record.token_hash);\n    w.record.token_hash', '    const w = state.mustWorker(e.worker_id);\n    w.record.token_hash')],
+  },
+  // ---- connection (SPEC §4) -----------------------------------------------------------------
+  {
+    name: 'unknown-token-anonymous',
+    group: 'CONN',
+    breaks: ['CONN-001'],
+    why: 'a handshake with an unknown token connects as anonymous',
+    edits: [edit(SOCKET, "    if (!principal) {\n      const err", "    if (!principal && token === 'defect') {\n      const err")],
+  },
+  {
+    name: 'status-before-hello',
+    group: 'CONN',
+    breaks: ['CONN-002'],
+    why: 'worker.status and offer.list work before hello',
+    edits: [edit(SOCKET, "const BEFORE_HELLO = new Set<string>(['session.hello', 'coordinator.info', 'worker.register']);", "const BEFORE_HELLO = new Set<string>(['session.hello', 'coordinator.info', 'worker.register', 'worker.status', 'offer.list']);")],
+  },
+  {
+    name: 'hello-forgets-leases',
+    group: 'CONN',
+    breaks: ['CONN-003'],
+    why: 'hello does not return the worker\'s live leases',
+    edits: [edit(SOCKET, '      leases: runtime.engine.leasesOf(w),', '      leases: [],')],
+  },
+  {
+    name: 'disconnect-keeps-offer',
+    group: 'CONN',
+    breaks: ['CONN-004'],
+    why: 'a worker whose last socket closed keeps its open offer',
+    edits: [edit(`${ENGINE}/sessions.ts`, "    if (w.openOfferId) withdrawOffer(cmd, w.openOfferId, 'worker disconnected');", '    // defect: the open offer stays')],
+  },
+  {
+    name: 'hello-ignores-profile',
+    group: 'CONN',
+    breaks: ['CONN-005'],
+    why: 'a profile sent in hello is ignored',
+    edits: [edit(SOCKET, '    if (params.profile) await runtime.applyProfile(principal.id, params.profile);', '    // defect: the hello profile is ignored')],
+  },
+  {
+    name: 'unsupported-without-list',
+    group: 'VER',
+    breaks: ['VER-001'],
+    why: 'VERSION_UNSUPPORTED does not list the supported versions',
+    edits: [edit(SOCKET, '{ supported: [...SUPPORTED_PROTOCOL_VERSIONS] });', '{});')],
+  },
+  {
+    name: 'hello-without-capabilities',
+    group: 'CAP',
+    breaks: ['CAP-001'],
+    why: 'hello declares other capabilities than coordinator.info',
+    edits: [edit(SOCKET, "  return { protocol_version: PROTOCOL_VERSION, coordinator: engine.info(), role: 'maintainer', offers: [], leases: [] };", "  return { protocol_version: PROTOCOL_VERSION, coordinator: { ...engine.info(), capabilities: [] }, role: 'maintainer', offers: [], leases: [] };")],
+  },
+  // ---- workers (SPEC §5.3) ------------------------------------------------------------------
+  {
+    name: 'new-worker-trusted',
+    group: 'WORKER',
+    breaks: ['WORKER-001'],
+    why: 'a new worker starts at trust 1',
+    edits: [edit(WORKER_OPS, 'id: `W-${cmd.state.counters.worker + 1}`, trust: 0,', 'id: `W-${cmd.state.counters.worker + 1}`, trust: 1,')],
+  },
+  // ---- the state machine (SPEC §6) ----------------------------------------------------------
+  {
+    name: 'unblock-anything',
+    group: 'STATE',
+    breaks: ['STATE-001'],
+    why: 'task.unblock of a ready task is answered as if it were blocked',
+    edits: [edit(MAINT_OPS, "    if (task.state !== 'blocked') throw new OwpError('INVALID_TRANSITION'", "    if (task.state !== 'blocked' && task.state !== 'ready') throw new OwpError('INVALID_TRANSITION'")],
+  },
+  {
+    name: 'expired-offer-counts',
+    group: 'STATE',
+    breaks: ['STATE-002'],
+    why: 'an offer that expires counts an attempt',
+    edits: [edit(FOLD, "    endOffer(state, task);\n    setTaskState(state, task, e.data.to, e.at, 'offer_expired');", "    endOffer(state, task);\n    task.attempts += 1;\n    setTaskState(state, task, e.data.to, e.at, 'offer_expired');")],
+  },
+  {
+    name: 'decline-never-blocks',
+    group: 'STATE',
+    breaks: ['STATE-002'],
+    why: 'declines count attempts but never block the task',
+    edits: [edit(WORKER_OPS, "    const blocked = attempts >= settings.max_attempts;\n    cmd.emit({\n      type: 'offer.declined'", "    const blocked = false;\n    cmd.emit({\n      type: 'offer.declined'")],
+  },
+  // ---- journal and metrics (SPEC §5.10) -----------------------------------------------------
+  {
+    name: 'journal-skips-connects',
+    group: 'JOURNAL',
+    breaks: ['JOURNAL-001'],
+    why: 'journal.read leaves out worker.connected and worker.disconnected events',
+    edits: [edit('coordinator/runtime.ts', "      (repo === undefined || e.repo === repo) && (principal.admin ||", "      (repo === undefined || e.repo === repo) && e.type !== 'worker.connected' && e.type !== 'worker.disconnected' && (principal.admin ||")],
+  },
+  {
+    name: 'scoped-journal-leak',
+    group: 'JOURNAL',
+    breaks: ['JOURNAL-002'],
+    why: 'a scoped maintainer reads every repo\'s journal events',
+    edits: [edit('coordinator/runtime.ts', '(principal.admin || (e.repo !== undefined ? scopeCovers(principal.repos, e.repo)', '(principal.admin || principal.repos.length > 0 || (e.repo !== undefined ? scopeCovers(principal.repos, e.repo)')],
+  },
+  {
+    name: 'journal-token-hash',
+    group: 'JOURNAL',
+    breaks: ['JOURNAL-003'],
+    why: 'maintainer.created events are served with their token hash',
+    edits: [edit('coordinator/state/stored-event.ts', "    case 'maintainer.created': {\n      const { token_hash: _t, ...data } = rest.data;\n      return { ...rest, data };\n    }", "    case 'maintainer.created':\n      return rest;")],
+  },
+  {
+    name: 'subscribe-no-catch-up',
+    group: 'JOURNAL',
+    breaks: ['JOURNAL-004'],
+    why: 'a journal subscription ignores journal_after_seq and streams only new events',
+    edits: [edit(SOCKET, "    const after = typeof params.journal_after_seq === 'number' ? params.journal_after_seq : engine.state.seq;", '    const after = engine.state.seq;')],
+  },
+  {
+    name: 'requeue-rate-off',
+    group: 'METRIC',
+    breaks: ['METRIC-001'],
+    why: 'the requeue rate is divided by the tasks, not the leases granted',
+    edits: [edit(`${ENGINE}/reads.ts`, '    requeue_rate: stats.leases_granted === 0 ? 0 : stats.requeues / stats.leases_granted,', '    requeue_rate: stats.leases_granted === 0 ? 0 : stats.requeues / (stats.leases_granted + 1),')],
+  },
+  // ---- idempotency (SPEC §5.12) -------------------------------------------------------------
+  {
+    name: 'key-optional-for-workers',
+    group: 'IDEM',
+    breaks: ['IDEM-001'],
+    why: 'worker operations run without an idempotency key',
+    edits: [edit(`${ENGINE}/idempotency.ts`, '  if (!key) {\n', "  if (!key && principal.kind === 'worker') return run();\n  if (!key) {\n")],
+  },
+  {
+    name: 'idempotency-ignored',
+    group: 'IDEM',
+    breaks: ['IDEM-002'],
+    why: 'keys are required but never remembered, so a replay runs again',
+    edits: [edit(`${ENGINE}/idempotency.ts`, '  if (existing && existing.at + IDEMPOTENCY_TTL_MS > cmd.now) {', '  if (existing && existing.at < 0) {')],
+  },
+  {
+    name: 'reuse-replays',
+    group: 'IDEM',
+    breaks: ['IDEM-003'],
+    why: 'a key reused with another payload replays the first answer instead of refusing',
+    edits: [edit(`${ENGINE}/idempotency.ts`, '    if (existing.hash !== hash || existing.op !== name) {', '    if (existing.op !== name) {')],
+  },
+  {
+    name: 'keys-not-scoped',
+    group: 'IDEM',
+    breaks: ['IDEM-004'],
+    why: 'idempotency keys are shared by every caller',
+    edits: [edit(`${ENGINE}/idempotency.ts`, '  const scope = principalScope(principal);', "  const scope = 'everyone';")],
+  },
+  {
+    name: 'refusal-recorded',
+    group: 'IDEM',
+    breaks: ['IDEM-005'],
+    why: 'a refused request is remembered under its key',
+    edits: [edit(`${ENGINE}/idempotency.ts`, '  const result = run();\n  record.result = redactTokens(name, result);', '  cmd.state.idempotency.set(idemKey(scope, key), record);\n  const result = run();\n  record.result = redactTokens(name, result);')],
+  },
+  // ---- bindings and validation (SPEC §2, §7, §8) --------------------------------------------
+  {
+    name: 'http-200-on-refusal',
+    group: 'BIND',
+    breaks: ['BIND-004'],
+    why: 'refused operations answer HTTP 400 whatever their code',
+    edits: [edit(HTTP, "      send(res, ack.ok ? 200 : statusOf(ack.error.code), ack, req);", '      send(res, ack.ok ? 200 : 400, ack, req);')],
+  },
+  {
+    name: 'unknown-op-disconnects',
+    group: 'BIND',
+    breaks: ['BIND-002'],
+    why: 'an unknown operation closes the socket',
+    edits: [edit(SOCKET, "    if (!isOperationName(event)) {\n", "    if (!isOperationName(event)) {\n      setTimeout(() => socket.disconnect(true), 20);\n")],
+  },
+  {
+    name: 'repo-route-one-segment',
+    group: 'BIND',
+    breaks: ['BIND-003'],
+    why: 'the {repo} path parameter takes one segment, so owner/name routes are not served',
+    edits: [edit(HTTP, "      return key === 'repo' ? '([^/]+/[^/]+)' : '([^/]+)';", "      return '([^/]+)';")],
+  },
+  {
+    name: 'socket-skips-size',
+    group: 'VAL',
+    breaks: ['VAL-001'],
+    why: 'the socket binding does not check the payload size',
+    edits: [edit(SOCKET, '    if (bytes > LIMITS.maxPayloadBytes) {', '    if (bytes > LIMITS.maxPayloadBytes * 8) {')],
+  },
+  {
+    name: 'proto-params',
+    group: 'VAL',
+    breaks: ['VAL-002'],
+    why: 'a __proto__ key in an HTTP body becomes the params\' prototype',
+    edits: [edit(HTTP, '        for (const [k, v] of Object.entries(body)) setParam(params, k, v);', '        Object.assign(params, body);')],
+  },
+  {
+    name: 'error-without-ok',
+    group: 'WIRE',
+    breaks: ['WIRE-001'],
+    why: 'refusals over socket.io carry the error without ok: false',
+    edits: [edit('coordinator/runtime.ts', '      return { ok: false, error: wireError(error) };\n    }\n  }\n\n  workerConnected', '      return { error: wireError(error) } as never;\n    }\n  }\n\n  workerConnected')],
+  },
+  {
+    name: 'ended-lease-unknown-code',
+    group: 'ERR',
+    breaks: ['ERR-001'],
+    why: 'an update on an ended lease is refused with a code SPEC §7 does not define',
+    edits: [edit(ACCESS, "    throw new OwpError('LEASE_EXPIRED', `Lease ${leaseId} is no longer live", "    throw new OwpError('LEASE_GONE' as never, `Lease ${leaseId} is no longer live")],
+  },
+  {
+    name: 'settings-bound-loosened',
+    group: 'MODEL',
+    breaks: ['MODEL-001'],
+    why: 'heartbeat_timeout_ms accepts values below 1000',
+    edits: [edit('protocol/model.ts', '  heartbeat_timeout_ms: { minimum: 1000, maximum: 3_600_000, default: 30_000 },', '  heartbeat_timeout_ms: { minimum: 100, maximum: 3_600_000, default: 30_000 },')],
+  },
+  {
+    name: 'x-fields-dropped',
+    group: 'EXT',
+    breaks: ['EXT-001'],
+    why: 'x_* fields of a new task are not stored',
+    edits: [edit(MAINT_OPS, "    const { idempotency_key: _k, ...fields } = params;\n    const now = cmd.now;", "    const { idempotency_key: _k, ...all } = params;\n    const fields = Object.fromEntries(Object.entries(all).filter(([k]) => !k.startsWith('x_'))) as typeof all;\n    const now = cmd.now;")],
+  },
+];
