@@ -45,6 +45,27 @@ export const SUITE: Suite = {
       },
     },
     {
+      requirement: 'OFFER-002',
+      title: 'tasks above the worker\'s trust, above its free capacity or in a held area are never offered to it, whatever their priority',
+      async run(world) {
+        const repo = await world.repo();
+        const holder = await world.worker({ connect: false });
+        expectOk(await holder.http('task.claim', { task_id: (await world.task(repo, { area: 'held' })).id }), 'claim that holds the area');
+        const held = await world.task(repo, { area: 'held', priority: 10 });
+        const tier = await world.task(repo, { tier: 2, priority: 10 });
+        const big = await world.task(repo, { effort: 4, priority: 10 });
+        const head = await world.journalHead();
+        const w = await world.worker({ trust: 0, capacity: 3 });
+        const sentinel = await world.task(repo, { priority: 0 });
+        const offer = await w.nextOffer(undefined, 5000);
+        checkEqual(offer.task_id, sentinel.id, `the first offer to a trust-0 worker of capacity 3 (ineligible: ${held.id} area held, ${tier.id} tier 2, ${big.id} effort 4)`);
+        for (const task of [held, tier, big]) {
+          const offers = (await taskEvents(world, head, task)).filter((e) => e.type === 'offer.created');
+          checkEqual(offers.length, 0, `offers of ${task.id}, for which no connected worker is eligible`);
+        }
+      },
+    },
+    {
       requirement: 'OFFER-003',
       title: 'an offer\'s deadline is its creation plus offer_timeout_ms; unanswered, it ends and the task goes to another worker',
       async run(world) {

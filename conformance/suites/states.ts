@@ -7,7 +7,7 @@ import { TRANSITIONS, type TaskState } from '../../protocol/states.ts';
 import { check, checkEqual, expectError, expectOk } from '../expect.ts';
 import type { ConformanceTest, Suite } from '../types.ts';
 import type { KitWorker, World } from '../world.ts';
-import { openPr } from '../scenarios.ts';
+import { claimedTask, openPr } from '../scenarios.ts';
 
 type TaskAck = { task: Task };
 
@@ -193,6 +193,15 @@ export const SUITE: Suite = {
         const lease = expectOk<{ lease: Lease }>(await other.http('task.claim', { task_id: task.id }), 'claim').lease;
         const last = expectOk<TaskAck>(await other.http('lease.release', { lease_id: lease.lease_id, epoch: lease.epoch }), 'release').task;
         checkEqual([last.state, last.attempts], ['blocked', 2], 'after the second attempt with max_attempts 2');
+      },
+    },
+    {
+      requirement: 'STATE-002',
+      title: 'a lease that expires on the last attempt leaves the task blocked',
+      async run(world) {
+        const { task, lease } = await claimedTask(world, { settings: { heartbeat_timeout_ms: 1000, max_attempts: 1 } });
+        const blocked = await world.untilState(task.id, 'blocked', 5000);
+        checkEqual([blocked.attempts, blocked.lease], [1, undefined], `attempts and lease after ${lease.lease_id} expired on the last attempt`);
       },
     },
     {
