@@ -6,6 +6,7 @@
 // mutant is caught when the kit fails any MUST requirement. Writes .owp-results/mutants.json and
 // exits non-zero when a mutant was missed or no longer applies.
 //
+// --check only checks the catalogue (every edit applies once, every id is in SPEC.md) and exits.
 // --only-expected runs only the requirement ids each mutant names (`breaks`): quick, for the
 // sample in `npm test`; there a mutant is caught when every id it names fails.
 import { spawn } from 'node:child_process';
@@ -15,7 +16,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MUTANTS } from '../test/conformance/mutants.mjs';
-import { ROOT, baseCopy } from './lib/tree-copy.mjs';
+import { ROOT, baseCopy, staleEdits } from './lib/tree-copy.mjs';
 
 const CATALOGUE = 'test/conformance/mutants.mjs';
 const TSX = createRequire(import.meta.url).resolve('tsx');
@@ -36,6 +37,29 @@ if (unknown.length > 0) {
   process.exit(2);
 }
 const mutants = wanted.length > 0 ? MUTANTS.filter((m) => wanted.includes(m.name)) : MUTANTS;
+
+/** What is wrong with the catalogue itself: stale edits, unknown requirement ids, duplicate names. */
+function catalogueProblems() {
+  const problems = staleEdits(MUTANTS, CATALOGUE);
+  const ids = new Set([...readFileSync(join(ROOT, 'protocol', 'SPEC.md'), 'utf8').matchAll(/\*\*([A-Z]+-\d{3})\*\*/g)].map((m) => m[1]));
+  const names = new Set();
+  for (const m of MUTANTS) {
+    if (names.has(m.name)) problems.push(`${m.name}: the name is used twice`);
+    names.add(m.name);
+    if (m.breaks.length === 0) problems.push(`${m.name}: breaks names no requirement`);
+    for (const id of m.breaks) if (!ids.has(id)) problems.push(`${m.name}: ${id} is not a requirement of protocol/SPEC.md`);
+    if (!m.why || m.edits.length === 0) problems.push(`${m.name}: needs a why and at least one edit`);
+  }
+  return problems;
+}
+
+const problems = catalogueProblems();
+if (problems.length > 0 || flag('--check')) {
+  for (const p of problems) console.error(p);
+  const groups = new Set(MUTANTS.map((m) => m.group));
+  console.log(`${MUTANTS.length} mutants in ${groups.size} requirement groups; ${problems.length} problems.`);
+  process.exit(problems.length > 0 ? 1 : 0);
+}
 
 /** Runs node with args; resolves with its exit code and output. */
 function node(argv, options = {}) {
