@@ -168,11 +168,14 @@ export const SUITE: Suite = {
       async run(world) {
         const repo = await world.repo();
         const head = await world.journalHead();
+        // Events before the hello (caught up from journal_after_seq) and after it (streamed).
+        const before = await world.task(repo);
         const socket = await world.rawSocket(world.run.adminToken);
         expectOk(await socket.hello({ subscribe: ['journal'], journal_after_seq: head }), 'hello subscribing to the journal');
         const task = await world.task(repo);
         await world.admin('task.cancel', { task_id: task.id });
         await socket.waitFor('journal.appended', (p) => (p.events as JournalEvent[]).some((e) => e.task_id === task.id && e.type.includes('closed')), 5000);
+        check(socket.has('journal.appended', (p) => (p.events as JournalEvent[]).some((e) => e.task_id === before.id && e.type === 'task.created')), `the task.created of ${before.id}, journaled after journal_after_seq but before the hello, was not pushed`);
         const seen = new Map<number, JournalEvent>();
         for (const n of socket.notifications) if (n.name === 'journal.appended') for (const e of n.payload.events as JournalEvent[]) seen.set(e.seq, e);
         const expected = await world.journal(head);

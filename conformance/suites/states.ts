@@ -234,6 +234,19 @@ export const SUITE: Suite = {
     },
     {
       requirement: 'STATE-002',
+      title: 'a decline on the last attempt leaves the task blocked',
+      async run(world) {
+        const repo = await world.repo({ max_attempts: 1, offer_timeout_ms: 30_000 });
+        const w = await world.worker();
+        const task = await world.task(repo);
+        const offer = await w.nextOffer(task.id);
+        const declined = expectOk<TaskAck>(await w.call('offer.decline', { offer_id: offer.offer_id }), 'decline').task;
+        checkEqual([declined.state, declined.attempts], ['blocked', 1], 'state and attempts after a decline with max_attempts 1');
+        checkEqual((await world.getTask(task.id)).state, 'blocked', 'task.get after the decline');
+      },
+    },
+    {
+      requirement: 'STATE-002',
       title: 'a lease that expires on the last attempt leaves the task blocked',
       async run(world) {
         const { task, lease } = await claimedTask(world, { settings: { heartbeat_timeout_ms: 1000, max_attempts: 1 } });
