@@ -197,6 +197,23 @@ export const SUITE: Suite = {
       },
     },
     {
+      requirement: 'FENCE-003',
+      title: 'an old holder gets LEASE_EXPIRED for its ended lease, NOT_HOLDER for the new holder\'s, STALE_EPOCH only on a lease it holds',
+      async run(world) {
+        const { repo, task, worker: old, lease: first } = await claimedTask(world);
+        expectOk(await old.http('lease.release', { lease_id: first.lease_id, epoch: first.epoch }), 'release');
+        const holder = await world.worker({ connect: false });
+        const second = expectOk<{ lease: Lease }>(await holder.http('task.claim', { task_id: task.id }), 'claim by the new holder').lease;
+        expectError(await old.http('lease.heartbeat', { lease_id: first.lease_id, epoch: first.epoch }), 'LEASE_EXPIRED', 'old holder on its ended lease with its old epoch');
+        expectError(await old.http('lease.report', { lease_id: first.lease_id, epoch: second.epoch, state: 'in_progress' }), 'LEASE_EXPIRED', 'old holder on its ended lease with the current epoch');
+        expectError(await old.http('lease.heartbeat', { lease_id: second.lease_id, epoch: first.epoch }), 'NOT_HOLDER', 'old holder on the new holder\'s lease with its old epoch');
+        expectError(await holder.http('lease.heartbeat', { lease_id: second.lease_id, epoch: first.epoch }), 'STALE_EPOCH', 'the holder on its lease with an old epoch');
+        const other = await world.task(repo);
+        const { lease: live } = expectOk<{ lease: Lease }>(await old.http('task.claim', { task_id: other.id }), 'claim of another task');
+        expectError(await old.http('lease.release', { lease_id: live.lease_id, epoch: live.epoch + 1 }), 'STALE_EPOCH', 'a future epoch on a held lease');
+      },
+    },
+    {
       requirement: 'LEASE-006',
       title: 'lease.release ends the lease, counts an attempt and returns the task to ready (blocked at max_attempts)',
       async run(world) {
