@@ -155,17 +155,21 @@ export const SUITE: Suite = {
       title: 'payloads over max_payload_bytes or deeper than max_depth are refused with PAYLOAD_TOO_LARGE, over HTTP and socket.io',
       async run(world) {
         const repo = await world.repo();
-        const { max_payload_bytes: maxBytes, max_depth: maxDepth } = world.info.limits;
+        const { max_payload_bytes: maxBytes, max_frame_bytes: maxFrame, max_depth: maxDepth } = world.info.limits;
+        check(maxFrame >= maxBytes, `max_frame_bytes ${maxFrame} is below max_payload_bytes ${maxBytes}`);
         const big = 'x'.repeat(maxBytes + 1024);
         const http = await world.adminRaw('task.create', { repo, title: 'too big', skills: [world.skill], x_blob: big });
         expectError(http, 'PAYLOAD_TOO_LARGE', `HTTP body of ${maxBytes + 1024} bytes`);
         const deep = await world.adminRaw('task.create', { repo, title: 'too deep', skills: [world.skill], x_deep: nested(maxDepth + 4) });
         expectError(deep, 'PAYLOAD_TOO_LARGE', `HTTP body nested ${maxDepth + 4} levels`);
-        if (maxBytes + 1024 < 1_000_000) {
-          const socket = await world.connect(world.run.adminToken);
-          expectError(await socket.call('task.create', { repo, title: 'too big', skills: [world.skill], x_blob: big }), 'PAYLOAD_TOO_LARGE', `socket payload of ${maxBytes + 1024} bytes`);
-          expectError(await socket.call('task.create', { repo, title: 'too deep', skills: [world.skill], x_deep: nested(maxDepth + 4) }), 'PAYLOAD_TOO_LARGE', `socket payload nested ${maxDepth + 4} levels`);
+        const socket = await world.connect(world.run.adminToken);
+        // Just over the payload limit, and just under the frame limit: both answered, the socket kept open.
+        const sizes = [maxBytes + 1024, maxFrame - 4096].filter((n) => n > maxBytes);
+        for (const size of sizes) {
+          expectError(await socket.call('task.create', { repo, title: 'too big', skills: [world.skill], x_blob: 'x'.repeat(size) }), 'PAYLOAD_TOO_LARGE', `socket payload of ${size} bytes (max_frame_bytes ${maxFrame})`);
         }
+        expectError(await socket.call('task.create', { repo, title: 'too deep', skills: [world.skill], x_deep: nested(maxDepth + 4) }), 'PAYLOAD_TOO_LARGE', `socket payload nested ${maxDepth + 4} levels`);
+        check(socket.connected, `the socket was closed by a payload under max_frame_bytes (${socket.disconnectReason ?? ''})`);
         const { tasks } = await world.admin('task.list', { repo });
         checkEqual(tasks.length, 0, 'tasks created by refused payloads');
       },

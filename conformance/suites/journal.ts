@@ -160,6 +160,8 @@ export const SUITE: Suite = {
         checkEqual(leaked.map((e) => `${e.seq}:${e.type}:${e.repo ?? ''}`), [], 'events outside the maintainer\'s scope');
         const later = await world.journal(all[1]?.seq ?? head);
         check(later.every((e) => e.seq > (all[1]?.seq ?? head)), 'journal.read returned events at or before after_seq');
+        const page = (await world.admin('journal.read', { after_seq: head, limit: 2 })).events;
+        checkEqual(page.map((e) => e.seq), [head + 1, head + 2], 'seqs of journal.read after the head with limit 2');
       },
     },
     {

@@ -467,6 +467,20 @@ export const MUTANTS = [
     why: 'declines count attempts but never block the task',
     edits: [edit(WORKER_OPS, "    const blocked = attempts >= settings.max_attempts;\n    cmd.emit({\n      type: 'offer.declined'", "    const blocked = false;\n    cmd.emit({\n      type: 'offer.declined'")],
   },
+  {
+    name: 'block-blocked-task',
+    group: 'STATE',
+    breaks: ['STATE-001'],
+    why: 'task.block of a task that is already blocked succeeds (blocked → blocked is not in the table)',
+    edits: [edit(MAINT_OPS, "    if (!['ready', 'offered', 'leased', 'in_progress'].includes(task.state)) {", "    if (!['ready', 'offered', 'leased', 'in_progress', 'blocked'].includes(task.state)) {")],
+  },
+  {
+    name: 'merge-without-pr',
+    group: 'STATE',
+    breaks: ['STATE-001'],
+    why: 'task.complete merged accepts a leased task (leased → merged is not in the table)',
+    edits: [edit(MAINT_OPS, "    if (params.outcome === 'merged' && task.state !== 'pr_opened') {", "    if (params.outcome === 'merged' && task.state !== 'pr_opened' && task.state !== 'leased') {")],
+  },
   // ---- journal and metrics (SPEC §5.10) -----------------------------------------------------
   {
     name: 'journal-skips-connects',
@@ -502,6 +516,13 @@ export const MUTANTS = [
     breaks: ['METRIC-001'],
     why: 'the requeue rate is divided by the tasks, not the leases granted',
     edits: [edit(`${ENGINE}/reads.ts`, '    requeue_rate: stats.leases_granted === 0 ? 0 : stats.requeues / stats.leases_granted,', '    requeue_rate: stats.leases_granted === 0 ? 0 : stats.requeues / (stats.leases_granted + 1),')],
+  },
+  {
+    name: 'journal-limit-ignored',
+    group: 'JOURNAL',
+    breaks: ['JOURNAL-002'],
+    why: 'journal.read ignores limit and answers up to 500 events',
+    edits: [edit('coordinator/runtime.ts', "    const limit = typeof params.limit === 'number' ? params.limit : 500;", '    const limit = 500;')],
   },
   // ---- idempotency (SPEC §5.12) -------------------------------------------------------------
   {
@@ -602,5 +623,12 @@ export const MUTANTS = [
     breaks: ['EXT-001'],
     why: 'x_* fields of a new task are not stored',
     edits: [edit(MAINT_OPS, "    const { idempotency_key: _k, ...fields } = params;\n    const now = cmd.now;", "    const { idempotency_key: _k, ...all } = params;\n    const fields = Object.fromEntries(Object.entries(all).filter(([k]) => !k.startsWith('x_'))) as typeof all;\n    const now = cmd.now;")],
+  },
+  {
+    name: 'frame-limit-below-info',
+    group: 'VAL',
+    breaks: ['VAL-001'],
+    why: 'socket.io closes connections on frames above 1 MB while coordinator.info promises PAYLOAD_TOO_LARGE answers up to max_frame_bytes',
+    edits: [edit('coordinator/app.ts', '    maxHttpBufferSize: LIMITS.maxFrameBytes,', '    maxHttpBufferSize: 1_000_000,')],
   },
 ];
