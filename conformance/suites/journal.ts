@@ -68,40 +68,44 @@ export const SUITE: Suite = {
       timeoutMs: 30_000,
       async run(world) {
         const head = await world.journalHead();
-        const repo = await world.repo({ offer_timeout_ms: 1000, heartbeat_timeout_ms: 1000, max_attempts: 5 });
+        // Long deadlines where the test answers, 1 s ones only where it waits for an expiry.
+        const repo = await world.repo({ offer_timeout_ms: 30_000, heartbeat_timeout_ms: 30_000, max_attempts: 5 });
+        const fast = await world.repo({ offer_timeout_ms: 1000, heartbeat_timeout_ms: 1000, max_attempts: 5 });
         await world.maintainer([repo]);
         const w = await world.worker({ connect: false });
         await world.admin('worker.set_trust', { worker_id: w.id, trust: 1 });
         expectOk(await w.http('worker.update', { capacity: 4 }), 'worker.update');
-        // Claimed, started, released; claimed and cancelled by the maintainer; claimed and left to expire.
+        // Claimed, started, released; claimed and cancelled by the maintainer; another claimed and left to expire.
         const t1 = await world.task(repo);
         await world.admin('task.update', { task_id: t1.id, priority: 3 });
-        const claimT1 = async (): Promise<Lease> => expectOk<{ lease: Lease }>(await w.http('task.claim', { task_id: t1.id }), 'claim').lease;
-        let lease = await claimT1();
+        const claim = async (taskId: string): Promise<Lease> => expectOk<{ lease: Lease }>(await w.http('task.claim', { task_id: taskId }), `claim of ${taskId}`).lease;
+        let lease = await claim(t1.id);
         expectOk(await w.http('lease.report', { lease_id: lease.lease_id, epoch: lease.epoch, state: 'in_progress' }), 'in_progress');
         expectOk(await w.http('lease.release', { lease_id: lease.lease_id, epoch: lease.epoch }), 'release');
-        lease = await claimT1();
+        lease = await claim(t1.id);
         await world.admin('lease.cancel', { lease_id: lease.lease_id });
-        await claimT1();
-        await world.untilState(t1.id, 'ready', 5000);
+        const expiring = await world.task(fast);
+        await claim(expiring.id);
+        await world.untilState(expiring.id, 'ready', 5000);
         // Blocked and unblocked, then a PR opened and merged; another task closed.
         await world.admin('task.block', { task_id: t1.id, reason: 'hold' });
         await world.admin('task.unblock', { task_id: t1.id });
-        await openPr(w, await claimT1());
+        await openPr(w, await claim(t1.id));
         await world.admin('task.complete', { task_id: t1.id, outcome: 'merged' });
         const t2 = await world.task(repo);
         await world.admin('task.cancel', { task_id: t2.id });
+        await world.admin('task.cancel', { task_id: expiring.id });
         // Offers: one declined, one left to expire, one withdrawn when the worker goes offline.
         const online = await world.worker();
         const t3 = await world.task(repo);
         const first = await online.nextOffer(t3.id);
         expectOk(await online.call('offer.decline', { offer_id: first.offer_id }), 'decline');
-        const t4 = await world.task(repo);
+        const t4 = await world.task(fast);
         const second = await online.nextOffer(t4.id);
         await online.socket.waitFor('offer.withdrawn', (p) => p.offer_id === second.offer_id, 5000);
         const third = await online.nextOffer(undefined, 5000);
         online.socket.close();
-        await world.untilState(third.task_id, 'ready', 5000);
+        await world.until(async () => (await world.getTask(third.task_id)).offer?.offer_id !== third.offer_id, `the offer ${third.offer_id} ends when its worker goes offline`);
         await world.admin('worker.revoke', { worker_id: w.id });
 
         const events = await world.journal(head);
@@ -123,7 +127,7 @@ export const SUITE: Suite = {
           ['task.started', about(t1.id)],
           ['lease.released', about(t1.id)],
           ['lease.cancelled', about(t1.id)],
-          ['lease.expired', about(t1.id)],
+          ['lease.expired', about(expiring.id)],
           ['task.blocked', about(t1.id)],
           ['task.unblocked', about(t1.id)],
           ['pr.opened', about(t1.id)],

@@ -39,7 +39,7 @@ export const SUITE: Suite = {
       requirement: 'MATCH-001',
       title: 'an open offer holds its effort of the worker\'s capacity until it is answered',
       async run(world) {
-        const repo = await world.repo();
+        const repo = await world.repo({ offer_timeout_ms: 30_000 });
         const w = await world.worker({ capacity: 3 });
         const offered = await world.task(repo, { effort: 2 });
         const offer = await w.nextOffer(offered.id);
@@ -122,7 +122,7 @@ export const SUITE: Suite = {
       requirement: 'AREA-001',
       title: 'an offered task holds its area lock while the offer is open',
       async run(world) {
-        const repo = await world.repo();
+        const repo = await world.repo({ offer_timeout_ms: 30_000 });
         const online = await world.worker();
         const offered = await world.task(repo, { area: 'core/api' });
         const offer = await online.nextOffer(offered.id);
@@ -160,7 +160,7 @@ export const SUITE: Suite = {
       requirement: 'BUDGET-001',
       title: 'an open offer takes a unit of max_open_prs',
       async run(world) {
-        const repo = await world.repo({ max_open_prs: 1 });
+        const repo = await world.repo({ max_open_prs: 1, offer_timeout_ms: 30_000 });
         const online = await world.worker();
         const offered = await world.task(repo);
         const offer = await online.nextOffer(offered.id);
@@ -178,7 +178,7 @@ export const SUITE: Suite = {
       requirement: 'BUDGET-002',
       title: 'live leases and open offers count against max_new_prs_per_hour before any PR is opened',
       async run(world) {
-        const repo = await world.repo({ max_new_prs_per_hour: 2, max_open_prs: 10 });
+        const repo = await world.repo({ max_new_prs_per_hour: 2, max_open_prs: 10, offer_timeout_ms: 30_000 });
         const a = await world.worker({ connect: false });
         await claim(a, (await world.task(repo)).id);
         const online = await world.worker();
