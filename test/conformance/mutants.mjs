@@ -129,7 +129,7 @@ export const MUTANTS = [
     group: 'LEASE',
     breaks: ['LEASE-005'],
     why: 'a heartbeat renews a lease past its max_deadline_at',
-    edits: [edit(WORKER_OPS, '    lease.expires_at = Math.min(now + settings.heartbeat_timeout_ms, lease.max_deadline_at);', '    lease.expires_at = now + settings.heartbeat_timeout_ms;')],
+    edits: [edit(WORKER_OPS, 'lease.expires_at = Math.min(now + settings.heartbeat_timeout_ms, lease.max_deadline_at);', 'lease.expires_at = now + settings.heartbeat_timeout_ms;')],
   },
   {
     name: 'no-fencing',
@@ -164,7 +164,7 @@ export const MUTANTS = [
     group: 'HB',
     breaks: ['HB-001'],
     why: 'a heartbeat answers the lease without moving expires_at',
-    edits: [edit(WORKER_OPS, '    lease.expires_at = Math.min(now + settings.heartbeat_timeout_ms, lease.max_deadline_at);', '    lease.expires_at = Math.min(lease.expires_at, lease.max_deadline_at);')],
+    edits: [edit(WORKER_OPS, 'lease.expires_at = Math.min(now + settings.heartbeat_timeout_ms, lease.max_deadline_at);', 'lease.expires_at = Math.min(lease.expires_at, lease.max_deadline_at);')],
   },
   {
     name: 'epoch-skips',
