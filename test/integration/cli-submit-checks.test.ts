@@ -77,6 +77,9 @@ test('owp submit --wait: checks printed, a failure ends the wait with the task k
     await until(() => phases(first.out()).includes('waiting'), `submit prints the wait\n${first.out()}`, 60_000);
     const [pull] = github.state.pulls(REPO);
     assert.ok(pull && pull.pull.draft, 'a draft PR is open');
+    const status = await owp(['status', '--repo-dir', dir], env).done;
+    assert.equal(status.code, 0, status.stderr);
+    assert.match(status.stdout, /PR http\S+\/pull\/1 · waiting for CI · 0 of 1 required check passed; build pending\n\s+… build pending/, 'owp status shows the waiting check');
     const head1 = tip();
     await pool.admin.call('task.report_checks', { task_id: taskId, head_sha: head1, checks: [{ name: 'build', status: 'failure', url: 'https://ci.example/runs/1' }] });
     const failed = await first.done;
