@@ -19,7 +19,8 @@ import type { Principal } from './auth.ts';
 import { State } from './state/state.ts';
 import { toJournalEvent, type StoredEvent } from './state/stored-event.ts';
 import type { Store } from './store/store.ts';
-import { scopeCovers } from './auth.ts';
+import type { CoordinatorService, WorkerSession } from './service.ts';
+import { readJournalPage } from './journal-reads.ts';
 
 export interface RuntimeOptions extends Omit<EngineOptions, 'clock' | 'state'> {
   store: Store;
@@ -52,7 +53,7 @@ export interface RuntimeEvents {
   commit: [{ seconds: number; events: number; ok: boolean }];
 }
 
-export class Runtime extends EventEmitter<RuntimeEvents> {
+export class Runtime extends EventEmitter<RuntimeEvents> implements CoordinatorService {
   engine: Engine;
   readonly store: Store;
   readonly clock: Clock;
@@ -89,8 +90,12 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
     this.engine = engine;
   }
 
-  static async open(options: RuntimeOptions): Promise<Runtime> {
-    const { engine, warnings } = await Runtime.recover(options);
+  /**
+   * Loads the state from the store, or starts from `hot`: a state already equal to the store's
+   * journal (a cluster standby's copy, so a takeover does not read the journal again).
+   */
+  static async open(options: RuntimeOptions, hot?: State): Promise<Runtime> {
+    const { engine, warnings } = hot ? Runtime.resume(options, hot) : await Runtime.recover(options);
     const runtime = new Runtime(options, engine);
     runtime.durableSeq = engine.state.seq;
     runtime.warnings.push(...warnings);
@@ -105,10 +110,15 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
     const loaded = await options.store.load();
     const state = loaded.snapshot ? State.fromSnapshot(loaded.snapshot) : new State();
     for (const event of loaded.events) state.apply(event);
+    return { engine: Runtime.resume(options, state).engine, warnings: loaded.warnings };
+  }
+
+  /** An engine over a recovered state: live leases get a fresh heartbeat window, as after a restart. */
+  private static resume(options: RuntimeOptions, state: State): { engine: Engine; warnings: string[] } {
     const { store: _s, clock, ...engineOptions } = options;
     const engine = new Engine({ ...engineOptions, clock, state });
     engine.graceAfterRecovery();
-    return { engine, warnings: loaded.warnings };
+    return { engine, warnings: [] };
   }
 
   // ---- calls from transports ---------------------------------------------------------------------
@@ -167,6 +177,22 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
 
   authenticate(token: string | undefined): Principal | null {
     return this.engine.authenticate(token);
+  }
+
+  /** The state here is the journal: nothing to catch up with. */
+  catchUp(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  async workerSession(workerId: string): Promise<WorkerSession> {
+    const w = this.engine.state.workers.get(workerId);
+    if (!w) throw new OwpError('UNAUTHENTICATED', 'This worker no longer exists.');
+    return { coordinator: this.engine.info(), worker: this.engine.state.workerView(w), offers: this.engine.offersOf(w), leases: this.engine.leasesOf(w) };
+  }
+
+  /** Seq of the last event known to be durable: what an answer given now has made durable at least. */
+  lastDurableSeq(): number {
+    return this.durableSeq;
   }
 
   isDegraded(): boolean {
@@ -354,28 +380,8 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
   // ---- journal reads -------------------------------------------------------------------------------
 
   /** The journal after a seq, in order, filtered to what the principal may see. */
-  async readJournalFor(principal: Principal, params: Record<string, unknown>): Promise<{ events: JournalEvent[]; last_seq: number }> {
-    if (principal.kind !== 'maintainer') throw new OwpError(principal.kind === 'anonymous' ? 'UNAUTHENTICATED' : 'FORBIDDEN', 'The journal is for maintainers.');
-    const after = typeof params.after_seq === 'number' ? params.after_seq : 0;
-    const limit = typeof params.limit === 'number' ? params.limit : 500;
-    const repo = typeof params.repo === 'string' ? params.repo : undefined;
-    const visible = (e: StoredEvent): boolean =>
-      (repo === undefined || e.repo === repo) && (principal.admin || (e.repo !== undefined ? scopeCovers(principal.repos, e.repo) : e.type.startsWith('worker.')));
-    const out: JournalEvent[] = [];
-    let cursor = after;
-    const durableSeq = this.durableSeq;
-    while (out.length < limit && cursor < durableSeq) {
-      const batch = await this.readRaw(cursor, 1000);
-      if (batch.length === 0) break;
-      for (const e of batch) {
-        if (e.seq > durableSeq) break;
-        cursor = e.seq;
-        if (visible(e)) out.push(toJournalEvent(e));
-        if (out.length >= limit) break;
-      }
-    }
-    // The journal as it is on disk: events still being written are neither served nor counted.
-    return { events: out, last_seq: durableSeq };
+  readJournalFor(principal: Principal, params: Record<string, unknown>): Promise<{ events: JournalEvent[]; last_seq: number }> {
+    return readJournalPage(principal, params, this.durableSeq, (after, limit) => this.readRaw(after, limit));
   }
 
   /** A finished task that left the live state: read back from its task.archived event. */
@@ -403,15 +409,18 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
     this.closing = true;
   }
 
-  /** Stops timers, waits for pending writes, writes a final snapshot and closes the store. */
-  async close(): Promise<void> {
+  /**
+   * Stops timers, waits for pending writes, writes a final snapshot (unless told not to: a deposed
+   * cluster leader may not write one) and closes the store.
+   */
+  async close(options: { snapshot?: boolean } = {}): Promise<void> {
     if (this.closed) return;
     this.closing = true;
     clearInterval(this.sweepTimer);
     clearInterval(this.snapshotTimer);
     clearTimeout(this.recoveryTimer);
     await this.whenIdle();
-    if (!this.degraded && this.eventsSinceSnapshot > 0) await this.snapshot();
+    if (options.snapshot !== false && !this.degraded && this.eventsSinceSnapshot > 0) await this.snapshot();
     this.closed = true;
     await this.store.close();
   }
