@@ -127,16 +127,18 @@ export function createHttpHandler(getRuntime: () => CoordinatorService, options:
       }
 
       const principal = await authenticate(runtime, req.headers.authorization);
+      // Every key is set as an own property: assigning "__proto__" (Object.assign, params[k] = v) would
+      // replace the params' prototype instead, and inherited fields would then pass the schema.
       const params: Record<string, unknown> = {};
       if (method === 'GET') {
-        for (const [k, v] of url.searchParams) params[k] = v;
+        for (const [k, v] of url.searchParams) setParam(params, k, v);
       } else {
         const body = await readJson(req);
-        Object.assign(params, body);
+        for (const [k, v] of Object.entries(body)) setParam(params, k, v);
       }
       const match = route.pattern.exec(path) as RegExpExecArray;
       route.keys.forEach((key, i) => {
-        params[key] = decodeURIComponent(match[i + 1] as string);
+        setParam(params, key, decodePathSegment(key, match[i + 1] as string));
       });
       const headerKey = req.headers['idempotency-key'];
       if (typeof headerKey === 'string' && params.idempotency_key === undefined) params.idempotency_key = headerKey;
@@ -167,6 +169,18 @@ function safeEqual(a: string, b: string): boolean {
   const x = createHash('sha256').update(a).digest();
   const y = createHash('sha256').update(b).digest();
   return timingSafeEqual(x, y);
+}
+
+function setParam(params: Record<string, unknown>, key: string, value: unknown): void {
+  Object.defineProperty(params, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
+function decodePathSegment(key: string, raw: string): string {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    throw new OwpError('VALIDATION_FAILED', `The ${key} in the path is not valid percent-encoding.`, { errors: [{ path: `/${key}`, message: 'invalid percent-encoding' }] });
+  }
 }
 
 async function authenticate(runtime: CoordinatorService, header: string | undefined): Promise<Principal> {

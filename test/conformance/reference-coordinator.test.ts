@@ -12,10 +12,11 @@ import { join } from 'node:path';
 import type { SuiteReport } from '../../conformance/types.ts';
 import { REQUIREMENTS } from '../../conformance/requirements.ts';
 import { startSut } from './sut-process.ts';
+import { owpArgv } from '../helpers/owp-cli.ts';
 
 function owp(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'cli/main.ts', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...owpArgv(), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
@@ -25,11 +26,11 @@ function owp(args: string[]): Promise<{ code: number | null; stdout: string; std
 }
 
 test('the reference coordinator passes every MUST requirement of the kit', async () => {
-  const sut = await startSut(['cli/main.ts', 'coordinator', '--port', '0', '--store', 'memory']);
+  const sut = await startSut([...owpArgv(), 'coordinator', '--port', '0', '--store', 'memory']);
   const dir = mkdtempSync(join(tmpdir(), 'owp-conformance-'));
   try {
     const reportFile = join(dir, 'report.json');
-    const run = await owp(['conformance', '--url', sut.url, '--token', sut.token, '--report', reportFile]);
+    const run = await owp(['conformance', '--url', sut.url, '--token', sut.token, '--report', reportFile, '--concurrency', '8']);
     assert.equal(run.code, 0, `owp conformance exited ${run.code}\n${run.stdout}\n${run.stderr}`);
     assert.match(run.stdout, /conforms at MUST level/);
     const report = JSON.parse(readFileSync(reportFile, 'utf8')) as SuiteReport;
