@@ -59,6 +59,10 @@ export function createPool(url: string, options: PostgresPoolOptions = {}): pg.P
   });
   // An idle client whose connection dies emits here; the pool drops it and the next query reconnects.
   pool.on('error', () => undefined);
+  // A checked-out client whose connection dies emits 'error' on itself, and with no listener that
+  // ends the process: socket.io's PostgreSQL adapter holds one such client for its LISTEN and adds
+  // none (it reconnects on 'end'). A query in flight still fails with the error.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   return pool;
 }
 
