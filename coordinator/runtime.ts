@@ -100,7 +100,7 @@ export class Runtime extends EventEmitter<RuntimeEvents> implements CoordinatorS
     if (hot && hot.seq > 0) {
       // A takeover on another machine: time never runs behind the journal the old leader wrote.
       const last = (await options.store.readJournal(hot.seq - 1, 1))[0];
-      if (last) options.clock.notBefore?.(last.at);
+      if (last !== undefined) options.clock.notBefore?.(last.at);
     }
     const { engine, warnings } = hot ? Runtime.resume(options, hot) : await Runtime.recover(options);
     const runtime = new Runtime(options, engine);

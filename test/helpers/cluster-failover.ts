@@ -204,23 +204,12 @@ async function recover(cluster: TestCluster, node: ClusterNodeProcess, fault: Fa
 }
 
 async function checkFinal(cluster: TestCluster, acked: Array<{ kind: Kind; title: string; lease_id?: string }>, figures: FailoverFigures, fail: (invariant: string, message: string) => void): Promise<void> {
-  const rows = await cluster.query<{ seq: string; term: string; event: StoredEvent }>('SELECT seq, term, event FROM owp_journal ORDER BY seq');
-  const terms = await cluster.query<{ term: string; holder: string; first_seq: string }>('SELECT term, holder, first_seq FROM owp_terms ORDER BY term');
+  const { rows, terms } = await journalWithTerms(cluster);
   figures.terms = terms.length;
   figures.events_checked = rows.length;
   const events = rows.map((r) => r.event);
   for (const v of checkJournal(events, undefined, figures.budget_checks)) fail(v.invariant, v.message);
-  // Every event was written in the term that owned its seq: the newest term taken at or before it.
-  let t = 0;
-  for (const r of rows) {
-    const seq = Number(r.seq);
-    while (t + 1 < terms.length && Number((terms[t + 1] as { first_seq: string }).first_seq) <= seq) t += 1;
-    const owner = terms[t];
-    if (!owner || Number(owner.term) !== Number(r.term)) {
-      fail('written-in-its-term', `seq ${seq} (${r.event.type}) was written in term ${r.term}, but term ${owner?.term ?? '?'} (${owner?.holder ?? '?'}) owned it: a deposed leader wrote`);
-      break;
-    }
-  }
+  for (const v of checkTerms(rows, terms)) fail(v.invariant, v.message);
   // What the journal proves, keyed like the acks (task titles are unique).
   const titles = new Map<string, string>();
   const keys = new Set<string>();
@@ -241,6 +230,31 @@ async function checkFinal(cluster: TestCluster, acked: Array<{ kind: Kind; title
   for (const node of cluster.nodes) figures.fenced_writes_refused += (node.proc.output().match(/term \d+ is over/g) ?? []).length;
 }
 
+/**
+ * Every event was written in the term that owned its seq: the newest term taken at or before it
+ * (owp_terms.first_seq is the journal's end + 1 at the takeover). A deposed leader that wrote after
+ * a takeover shows as an older term past a newer term's first seq.
+ */
+export function checkTerms(rows: ReadonlyArray<{ seq: string; term: string; event: StoredEvent }>, terms: ReadonlyArray<{ term: string; holder: string; first_seq: string }>): Violation[] {
+  let t = 0;
+  for (const r of rows) {
+    const seq = Number(r.seq);
+    while (t + 1 < terms.length && Number((terms[t + 1] as { first_seq: string }).first_seq) <= seq) t += 1;
+    const owner = terms[t];
+    if (!owner || Number(owner.term) !== Number(r.term)) {
+      return [{ invariant: 'written-in-its-term', message: `seq ${seq} (${r.event.type}) was written in term ${r.term}, but term ${owner?.term ?? '?'} (${owner?.holder ?? '?'}) owned it: a deposed leader wrote` }];
+    }
+  }
+  return [];
+}
+
+/** The journal and the terms, straight from PostgreSQL. */
+export async function journalWithTerms(cluster: TestCluster): Promise<{ rows: Array<{ seq: string; term: string; event: StoredEvent }>; terms: Array<{ term: string; holder: string; first_seq: string }> }> {
+  const rows = await cluster.query<{ seq: string; term: string; event: StoredEvent }>('SELECT seq, term, event FROM owp_journal ORDER BY seq');
+  const terms = await cluster.query<{ term: string; holder: string; first_seq: string }>('SELECT term, holder, first_seq FROM owp_terms ORDER BY term');
+  return { rows, terms };
+}
+
 async function retry<T>(call: () => Promise<T>, timeoutMs = 30_000): Promise<T | undefined> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -257,7 +271,7 @@ async function waitUntil(predicate: () => boolean, timeoutMs: number): Promise<b
   return waitUntilAsync(async () => predicate(), timeoutMs);
 }
 
-async function waitUntilAsync(predicate: () => Promise<boolean>, timeoutMs: number): Promise<boolean> {
+export async function waitUntilAsync(predicate: () => Promise<boolean>, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (!(await predicate())) {
     if (Date.now() > deadline) return false;
