@@ -1,7 +1,7 @@
 /**
  * The relay link between nodes: a follower sends every command its clients make to the leader over
  * one socket.io connection (namespace /owp-cluster, on the leader's public port), and the leader
- * answers once the command's effects are durable, with the seq they reached. One connection per
+ * answers once the command's effects are durable, with the seq of the state it answered from. One connection per
  * follower keeps each follower's commands in the order its clients sent them.
  *
  * Only nodes may use it: the handshake carries the cluster secret kept in the database
@@ -92,7 +92,10 @@ export class RelayServer {
       } catch (error) {
         ack = { ok: false, error: wireError(error) };
       }
-      return { ack, seq: runtime.lastDurableSeq() };
+      // The seq of the state the answer was read from (it may run a batch ahead of the disk): the
+      // follower answers once its copy, read from the database, has it, so whatever a client saw
+      // through it, the journal it reads there has too.
+      return { ack, seq: Math.max(runtime.lastDurableSeq(), runtime.engine.state.seq) };
     };
     const done = <T>(ack: unknown, run: (runtime: Runtime) => Promise<Ack<T>>): void => {
       if (typeof ack !== 'function') return;
