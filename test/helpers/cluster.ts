@@ -79,6 +79,10 @@ export async function startCluster(options: ClusterOptions): Promise<TestCluster
       ['--port', '0', '--store', 'postgres', '--node-id', id, '--data-dir', dataDir, '--config', configFile, '--leader-lease-ms', String(leaseMs), '--leader-renew-interval-ms', String(renewMs)],
       { OWP_ADMIN_TOKEN: options.token, OWP_DATABASE_URL: viaProxy, OWP_LOG_LEVEL: 'info' },
     );
+    // No node outlives the test process, however the test ends.
+    const reap = (): void => void proc.child.kill('SIGKILL');
+    process.once('exit', reap);
+    proc.child.once('exit', () => process.off('exit', reap));
     const node: ClusterNodeProcess = { id, proc, url: proc.url, db, paused: false };
     const at = nodes.findIndex((n) => n.id === id);
     if (at >= 0) nodes[at] = node;
