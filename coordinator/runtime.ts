@@ -40,6 +40,12 @@ export interface RuntimeOptions extends Omit<EngineOptions, 'clock' | 'state'> {
   beforeCommand?: Array<(principal: Principal, name: OperationName, params: Record<string, unknown>, runtime: Runtime) => Promise<void>>;
   /** Run timers (sweep, snapshots). Tests with a manual clock turn them off and call `sweep()`. */
   timers?: boolean;
+  /**
+   * Answer reads only once the state they were read from is durable (a read that saw changes still
+   * being written waits for their commit, and is refused if the commit is). A cluster's leader sets
+   * it: a deposed leader's refused changes must never have been shown to anyone.
+   */
+  readsAfterDurable?: boolean;
   log?: Logger;
 }
 
@@ -163,6 +169,7 @@ export class Runtime extends EventEmitter<RuntimeEvents> implements CoordinatorS
       }
       await durable;
       if (outcome.error) throw outcome.error;
+      if (outcome.events.length === 0 && this.options.readsAfterDurable) await this.durableBarrier();
       return { ok: true, data: outcome.result };
     } catch (error) {
       return { ok: false, error: wireError(error) };
@@ -197,7 +204,9 @@ export class Runtime extends EventEmitter<RuntimeEvents> implements CoordinatorS
   async workerSession(workerId: string): Promise<WorkerSession> {
     const w = this.engine.state.workers.get(workerId);
     if (!w) throw new OwpError('UNAUTHENTICATED', 'This worker no longer exists.');
-    return { coordinator: this.engine.info(), worker: this.engine.state.workerView(w), offers: this.engine.offersOf(w), leases: this.engine.leasesOf(w) };
+    const session = { coordinator: this.engine.info(), worker: this.engine.state.workerView(w), offers: this.engine.offersOf(w), leases: this.engine.leasesOf(w) };
+    if (this.options.readsAfterDurable) await this.durableBarrier();
+    return session;
   }
 
   /** Seq of the last event known to be durable: what an answer given now has made durable at least. */
@@ -273,6 +282,19 @@ export class Runtime extends EventEmitter<RuntimeEvents> implements CoordinatorS
         for (const fn of idle) fn();
         if (this.eventsSinceSnapshot >= (this.options.snapshotEveryEvents ?? 50_000)) void this.snapshot();
       }
+    }
+  }
+
+  /** Resolves once every event applied so far is durable; throws UNAVAILABLE if some of it was refused. */
+  private async durableBarrier(): Promise<void> {
+    const target = this.engine.state.seq;
+    const engine = this.engine;
+    while (this.durableSeq < target) {
+      // Nothing being written and still behind: the writes were refused (or the state rebuilt).
+      if (this.degraded || this.engine !== engine || (!this.writing && this.queue.length === 0)) {
+        throw new OwpError('UNAVAILABLE', 'The coordinator could not make the state this answer was read from durable; retry in a moment.');
+      }
+      await this.whenIdle();
     }
   }
 

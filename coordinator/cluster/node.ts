@@ -391,7 +391,7 @@ export class ClusterNode extends EventEmitter<RuntimeEvents> implements Coordina
           this.follower = undefined;
           hot = follower.state;
         }
-        const runtime = await Runtime.open({ ...this.options, store: this.store }, hot);
+        const runtime = await Runtime.open({ ...this.options, store: this.store, readsAfterDurable: true }, hot);
         this.term = taken.term;
         this.takeovers += 1;
         this.renewedAt = sentAt;

@@ -1,7 +1,7 @@
 /**
  * Failovers at full size (`npm run test:reliability` sets OWP_FAILOVERS): a three-node cluster on a
  * real PostgreSQL under load, its leader SIGKILLed, SIGSTOPped or cut from the database at random
- * moments, many times. The small version runs in `npm test` (test/integration/cluster-failover.test.ts).
+ * moments, many times. `npm test` runs three: one of each.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,7 +11,7 @@ import { runFailovers, type Fault } from '../helpers/cluster-failover.ts';
 import { recordFigures } from '../helpers/figures.ts';
 import '../helpers/postgres.ts';
 
-const FAILOVERS = Number(process.env.OWP_FAILOVERS ?? 6);
+const FAILOVERS = Number(process.env.OWP_FAILOVERS ?? 3);
 
 test(`cluster: ${FAILOVERS} failovers under load (SIGKILL, SIGSTOP, database link cut, at random): a standby leads each time, nothing acknowledged is lost, invariants hold across terms`, async () => {
   const dir = tempDir('owp-ha-');
