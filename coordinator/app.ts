@@ -1,16 +1,22 @@
 /**
- * The coordinator factory: one HTTP server carrying the REST binding, the socket.io binding and
- * the dashboard, around a runtime built from the parts passed in (store, clock, options).
+ * The coordinator factories: one HTTP server carrying the REST binding, the socket.io binding and
+ * the dashboard, around a runtime built from the parts passed in (store, clock, options), or around
+ * a node of a cluster on PostgreSQL (createClusterCoordinator: the same server, plus socket.io's
+ * PostgreSQL adapter so notifications reach sockets on every node, and the relay link).
  */
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Server as IoServer } from 'socket.io';
+import { createAdapter } from '@socket.io/postgres-adapter';
+import { Server as IoServer, type ServerOptions } from 'socket.io';
 import { LIMITS } from '../protocol/validate.ts';
+import { ClusterNode, type ClusterSettings, type ClusterStatus } from './cluster/node.ts';
+import { RELAY_NAMESPACE } from './cluster/relay.ts';
 import { createHttpHandler, type StaticHandler } from './http.ts';
 import { CoordinatorMetrics } from './metrics.ts';
 import { explainRepoPolicy, withRepoPolicy } from './policy.ts';
 import { DEFAULT_RATE_LIMITS, type RateLimits } from './rate-limit.ts';
 import { Runtime, type RuntimeOptions } from './runtime.ts';
+import type { CoordinatorService } from './service.ts';
 import { bindSockets } from './socket.ts';
 
 export interface CoordinatorOptions extends RuntimeOptions {
@@ -26,8 +32,15 @@ export interface CoordinatorOptions extends RuntimeOptions {
   pingTimeoutMs?: number;
 }
 
-export interface Coordinator {
-  readonly runtime: Runtime;
+export type ServerParts = Omit<CoordinatorOptions, 'store' | 'clock'>;
+
+export interface ClusterCoordinatorOptions extends Omit<CoordinatorOptions, 'store'> {
+  cluster: ClusterSettings;
+}
+
+export interface Coordinator<S extends CoordinatorService = Runtime> {
+  /** The runtime (one coordinator), or the cluster node (createClusterCoordinator). */
+  readonly runtime: S;
   readonly http: HttpServer;
   readonly io: IoServer;
   readonly metrics: CoordinatorMetrics;
@@ -37,15 +50,54 @@ export interface Coordinator {
   close(): Promise<void>;
 }
 
-export async function createCoordinator(options: CoordinatorOptions): Promise<Coordinator> {
-  // Every repo's own policy (RepoSettings.policy) always applies; options.policy adds a deployment-wide check.
-  const runtime = await Runtime.open({
+/** Every repo's own policy (RepoSettings.policy) always applies; options.policy adds a deployment-wide check. */
+function withPolicies<T extends Omit<RuntimeOptions, 'store'>>(options: T): T {
+  return {
     ...options,
     policy: withRepoPolicy(options.policy),
     explainPolicy: options.explainPolicy ?? explainRepoPolicy,
     capabilities: [...new Set([...(options.capabilities ?? []), 'policy', 'ci-checks'])],
-  });
-  const metrics = new CoordinatorMetrics(runtime, { sockets: () => io.engine.clientsCount });
+  };
+}
+
+export async function createCoordinator(options: CoordinatorOptions): Promise<Coordinator<Runtime>> {
+  const runtime = await Runtime.open(withPolicies(options));
+  return serve(runtime, options);
+}
+
+/**
+ * A node of a cluster on PostgreSQL: it loads its copy of the state, and once listening takes part
+ * in the election (it leads if the lease is free, else follows the leader and relays to it).
+ */
+export async function createClusterCoordinator(options: ClusterCoordinatorOptions): Promise<Coordinator<ClusterNode>> {
+  const node = await ClusterNode.create(withPolicies(options));
+  try {
+    const coordinator = serve(node, options, {
+      // Notifications to a worker's room reach its sockets on every node, through LISTEN/NOTIFY.
+      adapter: createAdapter(node.adapterPool, {
+        tableName: 'owp_socket_io_attachments',
+        errorHandler: (err: Error) => options.log?.warn({ err }, 'socket.io adapter: PostgreSQL error'),
+      }),
+      onListen: (url) => node.run(url),
+      cluster: () => node.status(),
+    });
+    node.attachRelay(coordinator.io.of(RELAY_NAMESPACE));
+    return coordinator;
+  } catch (error) {
+    await node.close();
+    throw error;
+  }
+}
+
+interface ServeExtras {
+  adapter?: ServerOptions['adapter'];
+  /** Called with the base URL once listening (a cluster node starts its election then). */
+  onListen?: (url: string) => Promise<void>;
+  cluster?: () => ClusterStatus;
+}
+
+function serve<S extends CoordinatorService>(runtime: S, options: ServerParts, extras: ServeExtras = {}): Coordinator<S> {
+  const metrics = new CoordinatorMetrics(runtime, { sockets: () => io.engine.clientsCount, ...(extras.cluster ? { cluster: extras.cluster } : {}) });
   const rateLimits = { ...DEFAULT_RATE_LIMITS, ...options.rateLimits };
   const handler = createHttpHandler(() => runtime, {
     ...(options.staticHandler ? { staticHandler: options.staticHandler } : {}),
@@ -64,6 +116,7 @@ export async function createCoordinator(options: CoordinatorOptions): Promise<Co
     maxHttpBufferSize: LIMITS.maxFrameBytes,
     pingInterval: options.pingIntervalMs ?? 25_000,
     pingTimeout: options.pingTimeoutMs ?? 20_000,
+    ...(extras.adapter ? { adapter: extras.adapter } : {}),
   });
   const sockets = bindSockets(io, () => runtime, { rateLimit: rateLimits.socket, trustProxy: options.trustProxy ?? [], ...(options.log ? { log: options.log } : {}), metrics });
   let baseUrl = '';
@@ -82,7 +135,8 @@ export async function createCoordinator(options: CoordinatorOptions): Promise<Co
           const address = http.address() as AddressInfo;
           const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
           baseUrl = `http://${shownHost}:${address.port}`;
-          resolve(baseUrl);
+          if (!extras.onListen) return resolve(baseUrl);
+          extras.onListen(baseUrl).then(() => resolve(baseUrl), reject);
         });
       });
     },

@@ -19,7 +19,12 @@ export interface CoordinatorConfig {
   port: number;
   host: string;
   data_dir: string;
-  store: 'lowdb' | 'memory';
+  /** lowdb (embedded, one process), memory (nothing kept), or postgres (one database, any number of nodes: see cluster). */
+  store: 'lowdb' | 'memory' | 'postgres';
+  /** With store postgres: the connection string; OWP_DATABASE_URL (preferred: it may hold a password) or --database-url. */
+  database_url: string | null;
+  /** With store postgres: how the nodes elect a leader and follow it (README, "Running a cluster"). */
+  cluster: ClusterConfig;
   name: string;
   registration: 'open' | 'closed';
   invites: string[];
@@ -43,11 +48,34 @@ export interface CoordinatorConfig {
   metrics: { public: boolean; token_env?: string; token_file?: string };
 }
 
+export interface ClusterConfig {
+  /** This node's name in the lease row, logs and metrics; default host-pid-random (a stable name lets a restarted leader take its lease back at once). */
+  node_id: string | null;
+  /** The URL the other nodes reach this one at, for the relay link (default: the URL it listens on; set it when binding 0.0.0.0). */
+  advertise_url: string | null;
+  /** A leader that stops renewing loses the lease after this long; a standby then takes over within it plus one renew interval. */
+  leader_lease_ms: number;
+  /** How often the leader renews its lease and standbys look for a lapsed one. */
+  leader_renew_interval_ms: number;
+  /** A follower whose copy has been behind the leader for longer than this says it is not ready. */
+  max_follower_lag_ms: number;
+}
+
+export const DEFAULT_CLUSTER_CONFIG: ClusterConfig = {
+  node_id: null,
+  advertise_url: null,
+  leader_lease_ms: 5000,
+  leader_renew_interval_ms: 1000,
+  max_follower_lag_ms: 2000,
+};
+
 export const DEFAULT_CONFIG: CoordinatorConfig = {
   port: 8787,
   host: '127.0.0.1',
   data_dir: '.owp',
   store: 'lowdb',
+  database_url: null,
+  cluster: DEFAULT_CLUSTER_CONFIG,
   name: 'owp-reference',
   registration: 'open',
   invites: [],
@@ -89,13 +117,17 @@ export function loadConfigFile(path: string): Partial<CoordinatorConfig> {
       throw new Error(`${key} in ${path} must be a non-negative number.`);
     }
   }
-  if ('store' in config && config.store !== 'lowdb' && config.store !== 'memory') throw new Error(`store in ${path} must be "lowdb" or "memory".`);
+  if ('store' in config && config.store !== 'lowdb' && config.store !== 'memory' && config.store !== 'postgres') throw new Error(`store in ${path} must be "lowdb", "memory" or "postgres".`);
+  if ('database_url' in config && config.database_url !== null && (typeof config.database_url !== 'string' || !/^postgres(ql)?:\/\//.test(config.database_url))) {
+    throw new Error(`database_url in ${path} must be a postgres:// connection string (or leave it out and set OWP_DATABASE_URL).`);
+  }
   if ('registration' in config && config.registration !== 'open' && config.registration !== 'closed') throw new Error(`registration in ${path} must be "open" or "closed".`);
   try {
     if ('trust_proxy' in config) config.trust_proxy = checkTrustProxy(config.trust_proxy);
     if ('rate_limits' in config) config.rate_limits = checkRateLimits(config.rate_limits);
     if ('log' in config) config.log = checkLog(config.log);
     if ('metrics' in config) config.metrics = checkMetrics(config.metrics);
+    if ('cluster' in config) config.cluster = checkCluster(config.cluster);
   } catch (error) {
     throw new Error(`${path}: ${(error as Error).message}`);
   }
@@ -161,6 +193,27 @@ function checkMetrics(value: unknown): CoordinatorConfig['metrics'] {
   }
   if (given.token_env !== undefined && given.token_file !== undefined) throw new Error('metrics: give token_env or token_file, not both.');
   return { public: given.public === true, ...(given.token_env ? { token_env: given.token_env as string } : {}), ...(given.token_file ? { token_file: given.token_file as string } : {}) };
+}
+
+export function checkCluster(value: unknown): ClusterConfig {
+  const given = mapping(value, 'cluster', Object.keys(DEFAULT_CLUSTER_CONFIG));
+  const out: ClusterConfig = { ...DEFAULT_CLUSTER_CONFIG };
+  for (const key of ['node_id', 'advertise_url'] as const) {
+    if (given[key] === undefined || given[key] === null) continue;
+    if (typeof given[key] !== 'string' || given[key] === '') throw new Error(`cluster.${key} must be a non-empty string.`);
+    out[key] = given[key] as string;
+  }
+  if (out.node_id !== null && !/^[A-Za-z0-9._-]{1,64}$/.test(out.node_id)) throw new Error('cluster.node_id must be 1-64 letters, digits, dots, dashes or underscores.');
+  if (out.advertise_url !== null && !/^https?:\/\/[^/]+$/.test(out.advertise_url)) throw new Error('cluster.advertise_url must be http(s)://host:port, without a path.');
+  for (const key of ['leader_lease_ms', 'leader_renew_interval_ms', 'max_follower_lag_ms'] as const) {
+    if (given[key] === undefined) continue;
+    const n = given[key];
+    if (typeof n !== 'number' || !Number.isInteger(n) || n < 50) throw new Error(`cluster.${key} must be a whole number of milliseconds, at least 50.`);
+    out[key] = n;
+  }
+  // A leader renews at least twice per lease, so one slow renewal does not cost it the lease.
+  if (out.leader_renew_interval_ms * 2 > out.leader_lease_ms) throw new Error(`cluster.leader_renew_interval_ms (${out.leader_renew_interval_ms}) must be at most half of cluster.leader_lease_ms (${out.leader_lease_ms}).`);
+  return out;
 }
 
 /** The metrics scrape token named by the config, if any; a named but missing one stops the start. */

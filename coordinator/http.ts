@@ -13,7 +13,8 @@ import { ANONYMOUS, type Principal } from './auth.ts';
 import type { Logger } from './log.ts';
 import { metricsScopeOf, type CoordinatorMetrics } from './metrics.ts';
 import { DEFAULT_RATE_LIMITS, KeyedBuckets, TrustedProxies, type RateLimit } from './rate-limit.ts';
-import { wireError, type Runtime } from './runtime.ts';
+import { wireError } from './runtime.ts';
+import { resolveToken, type CoordinatorService } from './service.ts';
 
 interface Route {
   name: OperationName;
@@ -65,7 +66,7 @@ function loggedUrl(url: URL): string {
   return `${url.pathname}${query}`;
 }
 
-export function createHttpHandler(getRuntime: () => Runtime, options: HttpBindingOptions = {}) {
+export function createHttpHandler(getRuntime: () => CoordinatorService, options: HttpBindingOptions = {}) {
   const { staticHandler, log, metrics } = options;
   const buckets = new KeyedBuckets(options.rateLimit ?? DEFAULT_RATE_LIMITS.http);
   const proxies = new TrustedProxies(options.trustProxy ?? []);
@@ -100,7 +101,7 @@ export function createHttpHandler(getRuntime: () => Runtime, options: HttpBindin
       if (method === 'GET' && path === '/metrics' && metrics) {
         const wait = buckets.take(client); // a scrape costs more than a request: a flood of them is limited too
         if (wait > 0) throw new OwpError('RATE_LIMITED', `Too many requests; retry in ${wait} ms.`, { retry_after_ms: wait });
-        const scope = metricsScopeOf(metricsPrincipal(runtime, req.headers.authorization, options.metricsAccess?.token), options.metricsAccess?.public === true);
+        const scope = metricsScopeOf(await metricsPrincipal(runtime, req.headers.authorization, options.metricsAccess?.token), options.metricsAccess?.public === true);
         const { contentType, text } = await metrics.scrape(scope);
         res.writeHead(200, { 'content-type': contentType, 'cache-control': 'no-store' });
         res.end(text);
@@ -125,7 +126,7 @@ export function createHttpHandler(getRuntime: () => Runtime, options: HttpBindin
         throw new OwpError('RATE_LIMITED', `Too many requests; retry in ${wait} ms.`, { retry_after_ms: wait });
       }
 
-      const principal = authenticate(runtime, req.headers.authorization);
+      const principal = await authenticate(runtime, req.headers.authorization);
       // Every key is set as an own property: assigning "__proto__" (Object.assign, params[k] = v) would
       // replace the params' prototype instead, and inherited fields would then pass the schema.
       const params: Record<string, unknown> = {};
@@ -157,7 +158,7 @@ export function createHttpHandler(getRuntime: () => Runtime, options: HttpBindin
 }
 
 /** Who is scraping /metrics: the metrics token, a maintainer, or anyone. A token that is neither is refused. */
-function metricsPrincipal(runtime: Runtime, header: string | undefined, metricsToken: string | undefined): Principal | 'metrics-token' {
+async function metricsPrincipal(runtime: CoordinatorService, header: string | undefined, metricsToken: string | undefined): Promise<Principal | 'metrics-token'> {
   if (!header) return ANONYMOUS;
   const match = /^Bearer\s+(\S+)$/i.exec(header);
   if (match && metricsToken && safeEqual(match[1] as string, metricsToken)) return 'metrics-token';
@@ -182,11 +183,11 @@ function decodePathSegment(key: string, raw: string): string {
   }
 }
 
-function authenticate(runtime: Runtime, header: string | undefined): Principal {
+async function authenticate(runtime: CoordinatorService, header: string | undefined): Promise<Principal> {
   if (!header) return ANONYMOUS;
   const match = /^Bearer\s+(\S+)$/i.exec(header);
   if (!match) throw new OwpError('UNAUTHENTICATED', 'The Authorization header must be "Bearer <token>".');
-  const principal = runtime.authenticate(match[1]);
+  const principal = await resolveToken(runtime, match[1] as string);
   if (!principal) throw new OwpError('UNAUTHENTICATED', 'This token is not valid here (wrong, revoked or from another coordinator). Register again or ask for a new token.');
   return principal;
 }

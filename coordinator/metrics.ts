@@ -15,7 +15,8 @@ import { skipUnknownEvent } from '../protocol/unknown-event.ts';
 import type { Ack, OperationName } from '../protocol/operations.ts';
 import type { Principal } from './auth.ts';
 import { scopeCovers } from './auth.ts';
-import type { Runtime } from './runtime.ts';
+import type { CoordinatorService } from './service.ts';
+import type { ClusterStatus } from './cluster/node.ts';
 
 /** Sub-millisecond to seconds: an in-memory read answers in well under 1 ms, an fsync in 1–20 ms. */
 const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
@@ -71,7 +72,7 @@ export class CoordinatorMetrics {
     if (commit.ok) this.commitEvents.observe(commit.events);
   };
 
-  constructor(private readonly runtime: Runtime, options: { sockets?: () => number } = {}) {
+  constructor(private readonly runtime: CoordinatorService, options: { sockets?: () => number; cluster?: () => ClusterStatus } = {}) {
     processMetrics(); // from now, not from the first scrape (CPU time is counted from registration)
     const registers = [this.registry];
     this.operationDuration = new Histogram({
@@ -99,7 +100,7 @@ export class CoordinatorMetrics {
     this.leadTime = new Histogram({ name: 'owp_task_lead_time_seconds', help: 'Time from a task\'s creation to its PR being reported opened.', buckets: LEAD_TIME_BUCKETS, registers });
     this.rateLimited = new Counter({ name: 'owp_rate_limited_total', help: 'Requests refused with RATE_LIMITED, by binding.', labelNames: ['binding'] as const, registers });
 
-    const pool = (): ReturnType<Runtime['engine']['metrics']> => this.runtime.engine.metrics();
+    const pool = (): ReturnType<CoordinatorService['engine']['metrics']> => this.runtime.engine.metrics();
     new Gauge({
       name: 'owp_tasks',
       help: 'Live tasks by state.',
@@ -130,6 +131,25 @@ export class CoordinatorMetrics {
     counter('owp_prs_opened_total', 'PRs reported opened with their gate evidence.', () => pool().prs_opened);
     counter('owp_prs_merged_total', 'PRs merged.', () => pool().prs_merged);
     counter('owp_prs_closed_total', 'PRs closed without merge.', () => pool().prs_closed);
+    if (options.cluster) {
+      // Each node reports its own role and copy; the leader also reports every follower's copy.
+      const status = options.cluster;
+      gauge('owp_cluster_leader', '1 on the node that leads the cluster (runs the engine), else 0.', () => (status().role === 'leader' ? 1 : 0));
+      gauge('owp_cluster_term', 'The leadership term this node leads in, or the last one it saw; it goes up by one on every takeover.', () => status().term);
+      gauge('owp_cluster_replication_lag_events', 'Events the leader has committed that this node\'s copy has not applied yet (0 on the leader).', () => status().lag.events);
+      gauge('owp_cluster_replication_lag_seconds', 'How long this node\'s copy has been behind the leader\'s last known commit (0 when caught up, and on the leader).', () => status().lag.seconds);
+      counter('owp_cluster_takeovers_total', 'Times this node took the leadership since it started.', () => status().takeovers);
+      new Gauge({
+        name: 'owp_cluster_follower_lag_events',
+        help: 'On the leader: how many committed events each connected follower\'s copy has not applied yet, by node (reported every renew interval).',
+        labelNames: ['node'] as const,
+        registers,
+        collect() {
+          this.reset();
+          for (const f of status().followers) this.set({ node: f.node }, f.lagEvents);
+        },
+      });
+    }
 
     runtime.on('journal', this.onJournal);
     runtime.on('commit', this.onCommit);

@@ -19,7 +19,8 @@ import type { Principal } from './auth.ts';
 import { State } from './state/state.ts';
 import { toJournalEvent, type StoredEvent } from './state/stored-event.ts';
 import type { Store } from './store/store.ts';
-import { scopeCovers } from './auth.ts';
+import type { CoordinatorService, WorkerSession } from './service.ts';
+import { readJournalPage } from './journal-reads.ts';
 
 export interface RuntimeOptions extends Omit<EngineOptions, 'clock' | 'state'> {
   store: Store;
@@ -39,6 +40,12 @@ export interface RuntimeOptions extends Omit<EngineOptions, 'clock' | 'state'> {
   beforeCommand?: Array<(principal: Principal, name: OperationName, params: Record<string, unknown>, runtime: Runtime) => Promise<void>>;
   /** Run timers (sweep, snapshots). Tests with a manual clock turn them off and call `sweep()`. */
   timers?: boolean;
+  /**
+   * Answer reads only once the state they were read from is durable (a read that saw changes still
+   * being written waits for their commit, and is refused if the commit is). A cluster's leader sets
+   * it: a deposed leader's refused changes must never have been shown to anyone.
+   */
+  readsAfterDurable?: boolean;
   log?: Logger;
 }
 
@@ -52,7 +59,7 @@ export interface RuntimeEvents {
   commit: [{ seconds: number; events: number; ok: boolean }];
 }
 
-export class Runtime extends EventEmitter<RuntimeEvents> {
+export class Runtime extends EventEmitter<RuntimeEvents> implements CoordinatorService {
   engine: Engine;
   readonly store: Store;
   readonly clock: Clock;
@@ -91,8 +98,17 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
     this.engine = engine;
   }
 
-  static async open(options: RuntimeOptions): Promise<Runtime> {
-    const { engine, warnings } = await Runtime.recover(options);
+  /**
+   * Loads the state from the store, or starts from `hot`: a state already equal to the store's
+   * journal (a cluster standby's copy, so a takeover does not read the journal again).
+   */
+  static async open(options: RuntimeOptions, hot?: State): Promise<Runtime> {
+    if (hot && hot.seq > 0) {
+      // A takeover on another machine: time never runs behind the journal the old leader wrote.
+      const last = (await options.store.readJournal(hot.seq - 1, 1))[0];
+      if (last !== undefined) options.clock.notBefore?.(last.at);
+    }
+    const { engine, warnings } = hot ? Runtime.resume(options, hot) : await Runtime.recover(options);
     const runtime = new Runtime(options, engine);
     runtime.durableSeq = engine.state.seq;
     runtime.warnings.push(...warnings);
@@ -110,10 +126,15 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
     // Time never runs behind the journal, even if the wall clock was set back while the coordinator was down.
     const last = loaded.events.at(-1) ?? (state.seq > 0 ? (await options.store.readJournal(state.seq - 1, 1))[0] : undefined);
     if (last) options.clock.notBefore?.(last.at);
+    return { engine: Runtime.resume(options, state).engine, warnings: loaded.warnings };
+  }
+
+  /** An engine over a recovered state: live leases get a fresh heartbeat window, as after a restart. */
+  private static resume(options: RuntimeOptions, state: State): { engine: Engine; warnings: string[] } {
     const { store: _s, clock, ...engineOptions } = options;
     const engine = new Engine({ ...engineOptions, clock, state });
     engine.graceAfterRecovery();
-    return { engine, warnings: loaded.warnings };
+    return { engine, warnings: [] };
   }
 
   // ---- calls from transports ---------------------------------------------------------------------
@@ -148,6 +169,7 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
       }
       await durable;
       if (outcome.error) throw outcome.error;
+      if (outcome.events.length === 0 && this.options.readsAfterDurable) await this.durableBarrier();
       return { ok: true, data: outcome.result };
     } catch (error) {
       return { ok: false, error: wireError(error) };
@@ -172,6 +194,24 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
 
   authenticate(token: string | undefined): Principal | null {
     return this.engine.authenticate(token);
+  }
+
+  /** The state here is the journal: nothing to catch up with. */
+  catchUp(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  async workerSession(workerId: string): Promise<WorkerSession> {
+    const w = this.engine.state.workers.get(workerId);
+    if (!w) throw new OwpError('UNAUTHENTICATED', 'This worker no longer exists.');
+    const session = { coordinator: this.engine.info(), worker: this.engine.state.workerView(w), offers: this.engine.offersOf(w), leases: this.engine.leasesOf(w) };
+    if (this.options.readsAfterDurable) await this.durableBarrier();
+    return session;
+  }
+
+  /** Seq of the last event known to be durable: what an answer given now has made durable at least. */
+  lastDurableSeq(): number {
+    return this.durableSeq;
   }
 
   isDegraded(): boolean {
@@ -242,6 +282,19 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
         for (const fn of idle) fn();
         if (this.eventsSinceSnapshot >= (this.options.snapshotEveryEvents ?? 50_000)) void this.snapshot();
       }
+    }
+  }
+
+  /** Resolves once every event applied so far is durable; throws UNAVAILABLE if some of it was refused. */
+  private async durableBarrier(): Promise<void> {
+    const target = this.engine.state.seq;
+    const engine = this.engine;
+    while (this.durableSeq < target) {
+      // Nothing being written and still behind: the writes were refused (or the state rebuilt).
+      if (this.degraded || this.engine !== engine || (!this.writing && this.queue.length === 0)) {
+        throw new OwpError('UNAVAILABLE', 'The coordinator could not make the state this answer was read from durable; retry in a moment.');
+      }
+      await this.whenIdle();
     }
   }
 
@@ -377,28 +430,8 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
   // ---- journal reads -------------------------------------------------------------------------------
 
   /** The journal after a seq, in order, filtered to what the principal may see. */
-  async readJournalFor(principal: Principal, params: Record<string, unknown>): Promise<{ events: JournalEvent[]; last_seq: number }> {
-    if (principal.kind !== 'maintainer') throw new OwpError(principal.kind === 'anonymous' ? 'UNAUTHENTICATED' : 'FORBIDDEN', 'The journal is for maintainers.');
-    const after = typeof params.after_seq === 'number' ? params.after_seq : 0;
-    const limit = typeof params.limit === 'number' ? params.limit : 500;
-    const repo = typeof params.repo === 'string' ? params.repo : undefined;
-    const visible = (e: StoredEvent): boolean =>
-      (repo === undefined || e.repo === repo) && (principal.admin || (e.repo !== undefined ? scopeCovers(principal.repos, e.repo) : e.type.startsWith('worker.')));
-    const out: JournalEvent[] = [];
-    let cursor = after;
-    const durableSeq = this.durableSeq;
-    while (out.length < limit && cursor < durableSeq) {
-      const batch = await this.readRaw(cursor, 1000);
-      if (batch.length === 0) break;
-      for (const e of batch) {
-        if (e.seq > durableSeq) break;
-        cursor = e.seq;
-        if (visible(e)) out.push(toJournalEvent(e));
-        if (out.length >= limit) break;
-      }
-    }
-    // The journal as it is on disk: events still being written are neither served nor counted.
-    return { events: out, last_seq: durableSeq };
+  readJournalFor(principal: Principal, params: Record<string, unknown>): Promise<{ events: JournalEvent[]; last_seq: number }> {
+    return readJournalPage(principal, params, this.durableSeq, (after, limit) => this.readRaw(after, limit));
   }
 
   /** A finished task that left the live state: read back from its task.archived event. */
@@ -426,15 +459,18 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
     this.closing = true;
   }
 
-  /** Stops timers, waits for pending writes, writes a final snapshot and closes the store. */
-  async close(): Promise<void> {
+  /**
+   * Stops timers, waits for pending writes, writes a final snapshot (unless told not to: a deposed
+   * cluster leader may not write one) and closes the store.
+   */
+  async close(options: { snapshot?: boolean } = {}): Promise<void> {
     if (this.closed) return;
     this.closing = true;
     clearInterval(this.sweepTimer);
     clearInterval(this.snapshotTimer);
     clearTimeout(this.recoveryTimer);
     await this.whenIdle();
-    if (!this.degraded && this.eventsSinceSnapshot > 0) await this.snapshot();
+    if (options.snapshot !== false && !this.degraded && this.eventsSinceSnapshot > 0) await this.snapshot();
     this.closed = true;
     await this.store.close();
   }

@@ -3,7 +3,7 @@
  * has something to show. Idempotent: seeding twice changes nothing.
  */
 import type { Principal } from './auth.ts';
-import type { Runtime } from './runtime.ts';
+import type { CoordinatorService } from './service.ts';
 
 export const DEMO_REPO = 'octo-org/hello-owp';
 
@@ -32,7 +32,7 @@ export const DEMO_TASKS: SeedTask[] = [
   { title: 'Harden the auth token parser', area: 'auth', tier: 3, effort: 3, skills: ['ts', 'security'], body: 'Reject tokens with control characters; constant-time compare.' },
 ];
 
-export async function seedDemo(runtime: Runtime, admin: Principal, repo = DEMO_REPO): Promise<boolean> {
+export async function seedDemo(runtime: CoordinatorService, admin: Principal, repo = DEMO_REPO): Promise<boolean> {
   if (runtime.engine.state.repos.has(repo)) return false;
   const configured = await runtime.call(admin, 'repo.configure', { repo, max_open_prs: 5, max_new_prs_per_hour: 4, idempotency_key: `seed:${repo}:settings` });
   if (!configured.ok) throw new Error(`seeding ${repo}: ${configured.error.message}`);

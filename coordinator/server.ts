@@ -2,19 +2,24 @@
  * Starts a coordinator from a configuration: picks the store, makes sure an admin token exists
  * (kept in the data directory with mode 0600, or given by OWP_ADMIN_TOKEN), configures seeded
  * repos and starts listening. Used by `owp coordinator`, the demo and tests that need a real process.
+ * With the postgres store it starts a node of a cluster (one node is a cluster of one): it listens
+ * first, takes part in the election, and seeds once it leads or is linked to the leader.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { createCoordinator, type Coordinator } from './app.ts';
+import { createClusterCoordinator, createCoordinator, type Coordinator } from './app.ts';
 import { newToken } from './auth.ts';
 import { SystemClock, type Clock } from './clock.ts';
-import { DEFAULT_CONFIG, resolveMetricsToken, type CoordinatorConfig } from './config.ts';
+import { DEFAULT_CLUSTER_CONFIG, DEFAULT_CONFIG, resolveMetricsToken, type CoordinatorConfig } from './config.ts';
+import type { CoordinatorService } from './service.ts';
+import type { Principal } from './auth.ts';
 import type { StaticHandler } from './http.ts';
 import { addLogSecret, silentLogger, type Logger } from './log.ts';
 import { MemoryStore } from './store/memory.ts';
 import { LowdbStore } from './store/lowdb.ts';
 import type { Store } from './store/store.ts';
+import { Runtime } from './runtime.ts';
 import type { PolicyCheck } from './engine/options.ts';
 import type { GitHubIntegration } from './github/integration.ts';
 import { settingsFromCheckout } from './repo-files.ts';
@@ -32,7 +37,7 @@ export interface StartOptions {
 }
 
 export interface Started {
-  coordinator: Coordinator;
+  coordinator: Coordinator<CoordinatorService>;
   url: string;
   config: CoordinatorConfig;
   adminToken: string;
@@ -54,20 +59,31 @@ export function resolveAdminToken(config: CoordinatorConfig, given?: string): { 
   return { token, file };
 }
 
+/** The connection string for --store postgres, from the config or OWP_DATABASE_URL. */
+export function databaseUrl(config: CoordinatorConfig): string {
+  const url = config.database_url ?? process.env.OWP_DATABASE_URL;
+  if (!url) throw new Error('--store postgres needs a database: set OWP_DATABASE_URL=postgres://user:password@host:5432/db (or pass --database-url).');
+  if (!/^postgres(ql)?:\/\//.test(url) || !URL.canParse(url)) throw new Error('The database URL must look like postgres://user:password@host:5432/db.');
+  return url;
+}
+
 export async function startCoordinator(options: StartOptions = {}): Promise<Started> {
-  const config: CoordinatorConfig = { ...DEFAULT_CONFIG, ...options.config };
-  const store = options.store ?? (config.store === 'memory' ? new MemoryStore() : new LowdbStore(resolve(config.data_dir)));
+  const config: CoordinatorConfig = { ...DEFAULT_CONFIG, ...options.config, cluster: { ...DEFAULT_CLUSTER_CONFIG, ...options.config?.cluster } };
+  const clustered = config.store === 'postgres' && !options.store;
+  if (clustered && config.github) throw new Error('GitHub sync does not run on the postgres store yet (a cluster would need one node to own the webhooks and polling); run it on lowdb.');
+  const store = options.store ?? (config.store === 'memory' ? new MemoryStore() : clustered ? undefined : new LowdbStore(resolve(config.data_dir)));
   const admin = resolveAdminToken(config, options.adminToken);
   const log = options.log ?? silentLogger();
   const metricsToken = resolveMetricsToken(config.metrics);
   addLogSecret(log, admin.token);
   addLogSecret(log, metricsToken);
+  const database = clustered ? databaseUrl(config) : undefined;
+  if (database) addLogSecret(log, decodeURIComponent(new URL(database).password));
   const github = config.github ? await githubIntegration(config, log.child({ component: 'github' })) : undefined;
   const staticHandler: StaticHandler | undefined = github
     ? (req, res, path) => github.webhookHandler(req, res, path) || (options.staticHandler?.(req, res, path) ?? false)
     : options.staticHandler;
-  const coordinator = await createCoordinator({
-    store,
+  const common = {
     clock: options.clock ?? new SystemClock(),
     adminTokens: [admin.token],
     name: config.name,
@@ -85,8 +101,37 @@ export async function startCoordinator(options: StartOptions = {}): Promise<Star
     rateLimits: config.rate_limits,
     trustProxy: config.trust_proxy,
     metricsAccess: { public: config.metrics.public, ...(metricsToken ? { token: metricsToken } : {}) },
-  });
-  const principal = coordinator.runtime.authenticate(admin.token);
+  };
+  let coordinator: Coordinator<CoordinatorService>;
+  let url: string | undefined;
+  let principal: Principal | null;
+  if (database) {
+    const { cluster } = config;
+    const node = await createClusterCoordinator({
+      ...common,
+      cluster: {
+        databaseUrl: database,
+        leaseMs: cluster.leader_lease_ms,
+        renewIntervalMs: cluster.leader_renew_interval_ms,
+        maxLagMs: cluster.max_follower_lag_ms,
+        ...(cluster.node_id ? { nodeId: cluster.node_id } : {}),
+        ...(cluster.advertise_url ? { advertiseUrl: cluster.advertise_url } : {}),
+      },
+    });
+    coordinator = node;
+    try {
+      url = await node.listen(config.port, config.host);
+      // Leading, or linked to the leader: a standby of a dead leader waits for its lease to lapse.
+      await node.runtime.whenServing(cluster.leader_lease_ms * 4 + 10_000);
+      principal = await adminOf(node.runtime, admin.token, cluster.leader_lease_ms * 2 + 5000);
+    } catch (error) {
+      await node.close();
+      throw error;
+    }
+  } else {
+    coordinator = await createCoordinator({ store: store as Store, ...common });
+    principal = coordinator.runtime.authenticate(admin.token);
+  }
   if (!principal) throw new Error('the admin token did not register');
   for (const seed of config.repos) {
     const { repo, checkout, ...given } = seed;
@@ -96,7 +141,7 @@ export async function startCoordinator(options: StartOptions = {}): Promise<Star
     const ack = await coordinator.runtime.call(principal, 'repo.configure', { repo, ...settings, idempotency_key: `config:${repo}:${createHash('sha256').update(JSON.stringify(settings)).digest('hex')}` });
     if (!ack.ok) throw new Error(`Cannot configure ${repo} from the config: ${ack.error.message}`);
   }
-  if (github) {
+  if (github && coordinator.runtime instanceof Runtime) {
     await github.attach(coordinator.runtime, principal);
     const close = coordinator.close.bind(coordinator);
     coordinator.close = () => {
@@ -104,8 +149,22 @@ export async function startCoordinator(options: StartOptions = {}): Promise<Star
       return close();
     };
   }
-  const url = await coordinator.listen(config.port, config.host);
+  url ??= await coordinator.listen(config.port, config.host);
   return { coordinator, url, config, adminToken: admin.token, adminTokenFile: admin.file, github };
+}
+
+/**
+ * The admin's principal on a cluster node: the leader created it when it took over, or creates it
+ * when this follower's relay link tells it the token (each node may have an admin token of its own).
+ */
+async function adminOf(service: CoordinatorService, token: string, timeoutMs: number): Promise<Principal | null> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const principal = service.authenticate(token);
+    if (principal || Date.now() > deadline) return principal;
+    await service.catchUp();
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
 
 /**

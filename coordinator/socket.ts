@@ -14,7 +14,8 @@ import { ANONYMOUS, scopeCovers, type Principal } from './auth.ts';
 import type { Logger } from './log.ts';
 import type { CoordinatorMetrics } from './metrics.ts';
 import { DEFAULT_RATE_LIMITS, TokenBucket, TrustedProxies, type RateLimit } from './rate-limit.ts';
-import { wireError, type Runtime } from './runtime.ts';
+import { wireError } from './runtime.ts';
+import { resolveToken, type CoordinatorService } from './service.ts';
 import type { Notification } from './engine/command.ts';
 import type { JournalEvent } from '../protocol/journal-events.ts';
 
@@ -42,7 +43,7 @@ export interface SocketBindingOptions {
   metrics?: CoordinatorMetrics;
 }
 
-export function bindSockets(io: Server, getRuntime: () => Runtime, options: SocketBindingOptions = {}): { close(): void } {
+export function bindSockets(io: Server, getRuntime: () => CoordinatorService, options: SocketBindingOptions = {}): { close(): void } {
   const limit = options.rateLimit ?? DEFAULT_RATE_LIMITS.socket;
   const proxies = new TrustedProxies(options.trustProxy ?? []);
   io.use((socket, next) => {
@@ -51,14 +52,17 @@ export function bindSockets(io: Server, getRuntime: () => Runtime, options: Sock
       (socket.data as SocketData).principal = ANONYMOUS;
       return next();
     }
-    const principal = typeof token === 'string' ? getRuntime().authenticate(token) : null;
-    if (!principal) {
+    const refuse = (): void => {
       const err = new Error('This token is not valid here (wrong, revoked or from another coordinator). Register again or ask for a new token.') as Error & { data?: unknown };
       err.data = { code: 'UNAUTHENTICATED' };
-      return next(err);
-    }
-    (socket.data as SocketData).principal = principal;
-    next();
+      next(err);
+    };
+    if (typeof token !== 'string') return refuse();
+    resolveToken(getRuntime(), token).then((principal) => {
+      if (!principal) return refuse();
+      (socket.data as SocketData).principal = principal;
+      next();
+    }, () => refuse());
   });
 
   io.on('connection', (socket: Socket) => {
@@ -93,7 +97,8 @@ export function bindSockets(io: Server, getRuntime: () => Runtime, options: Sock
     });
   });
 
-  // Notifications go to the worker's room once their cause is durable.
+  // Notifications go to the worker's room once their cause is durable. In a cluster only the leader
+  // has them, and socket.io's PostgreSQL adapter carries them to the worker's sockets on every node.
   const onNotify = (n: Notification): void => {
     io.to(`worker:${n.workerId}`).emit(n.name, n.payload);
   };
@@ -102,7 +107,9 @@ export function bindSockets(io: Server, getRuntime: () => Runtime, options: Sock
   const onJournal = (events: JournalEvent[]): void => {
     if (events.length === 0) return;
     lastSeq = (events.at(-1) as JournalEvent).seq;
-    io.to('journal:admin').except(CATCHING_UP).emit('journal.appended', { events });
+    // Local: every node of a cluster streams the journal it has to its own subscribers (through the
+    // adapter, each event would reach every subscriber once per node).
+    io.local.to('journal:admin').except(CATCHING_UP).emit('journal.appended', { events });
     // Scoped subscribers get their filtered share; sockets catching up (left out of the broadcast) buffer theirs.
     const targets = new Set([...(io.sockets.adapter.rooms.get('journal:scoped') ?? []), ...(io.sockets.adapter.rooms.get(CATCHING_UP) ?? [])]);
     for (const socket of targets) {
@@ -118,7 +125,7 @@ export function bindSockets(io: Server, getRuntime: () => Runtime, options: Sock
     if (events.some((e) => e.task_id !== undefined) && !tasksTimer) {
       tasksTimer = setTimeout(() => {
         tasksTimer = undefined;
-        io.to('tasks').emit('tasks.changed', { seq: lastSeq });
+        io.local.to('tasks').emit('tasks.changed', { seq: lastSeq });
       }, 1000);
     }
   };
@@ -136,7 +143,7 @@ export function bindSockets(io: Server, getRuntime: () => Runtime, options: Sock
   };
 }
 
-async function handle(socket: Socket, data: SocketData, event: unknown, params: unknown, getRuntime: () => Runtime): Promise<Ack<unknown>> {
+async function handle(socket: Socket, data: SocketData, event: unknown, params: unknown, getRuntime: () => CoordinatorService): Promise<Ack<unknown>> {
   const runtime = getRuntime();
   try {
     const wait = data.bucket.take();
@@ -170,7 +177,7 @@ async function handle(socket: Socket, data: SocketData, event: unknown, params: 
   }
 }
 
-async function hello(socket: Socket, data: SocketData, params: Params<'session.hello'>, runtime: Runtime): Promise<unknown> {
+async function hello(socket: Socket, data: SocketData, params: Params<'session.hello'>, runtime: CoordinatorService): Promise<unknown> {
   const version = params.protocol_version;
   if (!SUPPORTED_PROTOCOL_VERSIONS.includes(version)) {
     throw new OwpError('VERSION_UNSUPPORTED', `This coordinator speaks OWP ${SUPPORTED_PROTOCOL_VERSIONS.join(', ')}; the client sent ${version}. Update the client.`, { supported: [...SUPPORTED_PROTOCOL_VERSIONS] });
@@ -194,16 +201,8 @@ async function hello(socket: Socket, data: SocketData, params: Params<'session.h
     }
     if (subscribe.includes('tasks')) await socket.join('tasks');
     if (subscribe.includes('journal')) throw new OwpError('FORBIDDEN', 'The journal feed is for maintainers.');
-    const w = runtime.engine.state.workers.get(principal.id);
-    if (!w) throw new OwpError('UNAUTHENTICATED', 'This worker no longer exists.');
-    return {
-      protocol_version: PROTOCOL_VERSION,
-      coordinator: runtime.engine.info(),
-      role: 'worker',
-      worker: runtime.engine.state.workerView(w),
-      offers: runtime.engine.offersOf(w),
-      leases: runtime.engine.leasesOf(w),
-    };
+    const session = await runtime.workerSession(principal.id);
+    return { protocol_version: PROTOCOL_VERSION, role: 'worker', ...session };
   }
   data.hello = true;
   if (subscribe.includes('tasks')) await socket.join('tasks');

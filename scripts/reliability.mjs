@@ -23,6 +23,7 @@ const env = {
   OWP_CRASH_LOOPS: long ? '1000' : '200',
   OWP_PROPERTY_RUNS: long ? '20000' : '2000',
   OWP_FUZZ_CASES: long ? '20000' : '3000',
+  OWP_FAILOVERS: long ? '300' : '60',
 };
 const files = readdirSync('test/reliability').filter((f) => f.endsWith('.test.ts')).map((f) => join('test/reliability', f));
 const run = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=1', '--test-timeout=3600000', ...files], { stdio: 'inherit', env });
@@ -90,6 +91,8 @@ const summary = {
   access_cases_refused: parts.access?.access_cases_refused ?? 0,
   rate_limit: parts['rate-limit'] ?? null,
   conformance_mutation: mutation,
+  // A three-node cluster on PostgreSQL: the leader SIGKILLed, SIGSTOPped or cut from the database under load.
+  cluster_failovers: parts['cluster-failover'] ?? null,
   machine: { node: process.version, platform: process.platform, arch: process.arch },
 };
 writeFileSync('.owp-results/reliability.json', `${JSON.stringify(summary, null, 2)}\n`);

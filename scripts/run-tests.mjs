@@ -1,7 +1,9 @@
 // Runs the test suite with Node's own runner (TypeScript through tsx). `npm test` calls this after
 // type-checking. Pass folders or files to run a subset: `node scripts/run-tests.mjs test/unit`.
 // When a selected file drives a browser (it imports test/helpers/browser.ts), Chromium is installed
-// first if missing (scripts/ensure-chromium.sh), so `npm test` passes on a fresh machine.
+// first if missing (scripts/ensure-chromium.sh); when one starts PostgreSQL (it imports
+// test/helpers/postgres.ts), PostgreSQL's server is (scripts/ensure-postgres.sh). So `npm test`
+// passes on a fresh machine.
 import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -36,6 +38,16 @@ if (needsBrowser.length > 0) {
   const ensured = spawnSync('bash', [script], { stdio: 'inherit' });
   if (ensured.status !== 0) {
     console.error(`The browser tests (${needsBrowser.join(', ')}) need Chromium, and it could not be installed (see above).`);
+    process.exit(1);
+  }
+}
+const needsPostgres = files.filter((file) => /helpers\/postgres(\.ts)?['"]/.test(readFileSync(file, 'utf8')));
+if (needsPostgres.length > 0) {
+  // Once here, before the files run two at a time, so two of them never race to apt-get.
+  const script = join(dirname(fileURLToPath(import.meta.url)), 'ensure-postgres.sh');
+  const ensured = spawnSync('bash', [script], { stdio: 'inherit' });
+  if (ensured.status !== 0) {
+    console.error(`The PostgreSQL tests (${needsPostgres.join(', ')}) need PostgreSQL, and it could not be installed (see above).`);
     process.exit(1);
   }
 }

@@ -1,8 +1,9 @@
-/** `owp coordinator`: run the reference coordinator on its embedded store. */
+/** `owp coordinator`: run the reference coordinator on its embedded store, or as a node of a cluster on PostgreSQL. */
 import { resolve } from 'node:path';
-import { DEFAULT_CONFIG, loadConfigFile, type CoordinatorConfig } from '../../coordinator/config.ts';
+import { checkCluster, DEFAULT_CLUSTER_CONFIG, DEFAULT_CONFIG, loadConfigFile, type CoordinatorConfig } from '../../coordinator/config.ts';
 import { createLogger, parseLogLevel } from '../../coordinator/log.ts';
 import { startCoordinator } from '../../coordinator/server.ts';
+import { ClusterNode } from '../../coordinator/cluster/node.ts';
 import { seedDemo, DEMO_REPO } from '../../coordinator/seed.ts';
 import { intFlag, parse, UsageError } from '../args.ts';
 import { dashboardStaticHandler } from '../../coordinator/dashboard-static.ts';
@@ -19,15 +20,25 @@ export function dashboardUrl(url: string, adminToken: string): string {
   return loopback ? `${url}/#token=${encodeURIComponent(adminToken)}` : `${url}/  (sign in with the admin token)`;
 }
 
-export const USAGE = `Usage: owp coordinator [--port N] [--host H] [--data-dir DIR] [--config FILE] [--store lowdb|memory] [--log-level L] [--seed-demo [--demo-volunteers N]]
+export const USAGE = `Usage: owp coordinator [--port N] [--host H] [--data-dir DIR] [--config FILE] [--store lowdb|memory|postgres] [--log-level L] [--seed-demo [--demo-volunteers N]]
+       owp coordinator --store postgres [--database-url URL] [--node-id ID] [--advertise-url URL] [--leader-lease-ms N] [--leader-renew-interval-ms N]
 
-Runs the OWP coordinator (socket.io + HTTP on one port) on its embedded lowdb store.
+Runs the OWP coordinator (socket.io + HTTP on one port) on its embedded lowdb store, or as a node
+of a cluster on PostgreSQL: start any number of nodes on one database; one leads, the others follow
+and serve too (README, "Running a cluster").
   --port N          port to listen on (default ${DEFAULT_CONFIG.port}; 0 picks a free one)
   --host H          address to bind (default ${DEFAULT_CONFIG.host})
-  --data-dir DIR    where state.json and journal.jsonl live (default ${DEFAULT_CONFIG.data_dir})
+  --data-dir DIR    where state.json and journal.jsonl live (default ${DEFAULT_CONFIG.data_dir}); with postgres only the admin token
   --config FILE     YAML or JSON settings (see README, "Configuration")
-  --store KIND      lowdb (default, durable) or memory (nothing kept)
+  --store KIND      lowdb (default, durable), memory (nothing kept) or postgres (a cluster node)
   --log-level L     fatal, error, warn, info (default), debug (every request) or trace; also OWP_LOG_LEVEL
+
+Cluster (with --store postgres; config file: database_url and the cluster: section):
+  --database-url URL           postgres://user:password@host:5432/db; better in OWP_DATABASE_URL (it may hold a password)
+  --node-id ID                 this node's name in the lease, logs and metrics (default host-pid-random)
+  --advertise-url URL          how the other nodes reach this one (default: the URL it listens on)
+  --leader-lease-ms N          a silent leader is replaced after this long (default ${DEFAULT_CLUSTER_CONFIG.leader_lease_ms})
+  --leader-renew-interval-ms N the leader renews, standbys look for a lapsed lease, this often (default ${DEFAULT_CLUSTER_CONFIG.leader_renew_interval_ms})
   --seed-demo       create the demo repo ${DEMO_REPO} with ready tasks if it does not exist
   --demo-volunteers N  with --seed-demo: run N (up to 4) simulated volunteers and a reviewer in this process
 Logs go to stderr: JSON lines, or readable lines on a terminal. SIGTERM or Ctrl-C stops it cleanly
@@ -40,6 +51,11 @@ export async function run(argv: string[]): Promise<number> {
     'data-dir': { type: 'string' },
     config: { type: 'string' },
     store: { type: 'string' },
+    'database-url': { type: 'string' },
+    'node-id': { type: 'string' },
+    'advertise-url': { type: 'string' },
+    'leader-lease-ms': { type: 'string' },
+    'leader-renew-interval-ms': { type: 'string' },
     'log-level': { type: 'string' },
     'seed-demo': { type: 'boolean' },
     'demo-volunteers': { type: 'string' },
@@ -55,8 +71,22 @@ export async function run(argv: string[]): Promise<number> {
   if (values.host !== undefined) config.host = values.host;
   if (values['data-dir'] !== undefined) config.data_dir = values['data-dir'];
   if (values.store !== undefined) {
-    if (values.store !== 'lowdb' && values.store !== 'memory') throw new UsageError('--store must be lowdb or memory.');
+    if (values.store !== 'lowdb' && values.store !== 'memory' && values.store !== 'postgres') throw new UsageError('--store must be lowdb, memory or postgres.');
     config.store = values.store;
+  }
+  if (values['database-url'] !== undefined) config.database_url = values['database-url'];
+  const clusterFlags = {
+    ...(values['node-id'] !== undefined ? { node_id: values['node-id'] } : {}),
+    ...(values['advertise-url'] !== undefined ? { advertise_url: values['advertise-url'] } : {}),
+    ...(values['leader-lease-ms'] !== undefined ? { leader_lease_ms: intFlag(values['leader-lease-ms'], 'leader-lease-ms', DEFAULT_CLUSTER_CONFIG.leader_lease_ms) } : {}),
+    ...(values['leader-renew-interval-ms'] !== undefined ? { leader_renew_interval_ms: intFlag(values['leader-renew-interval-ms'], 'leader-renew-interval-ms', DEFAULT_CLUSTER_CONFIG.leader_renew_interval_ms) } : {}),
+  };
+  if (Object.keys(clusterFlags).length > 0) {
+    try {
+      config.cluster = checkCluster({ ...config.cluster, ...clusterFlags });
+    } catch (error) {
+      throw new UsageError((error as Error).message.replace(/cluster\.(\w+)/g, (_m, key: string) => `--${key.replaceAll('_', '-')}`));
+    }
   }
   const level = values['log-level'] ?? process.env.OWP_LOG_LEVEL;
   const logConfig = { ...DEFAULT_CONFIG.log, ...config.log };
@@ -78,12 +108,13 @@ export async function run(argv: string[]): Promise<number> {
   const volunteers = values['seed-demo'] && values['demo-volunteers'] !== undefined
     ? await startDemoVolunteers(url, started.adminToken, intFlag(values['demo-volunteers'], 'demo-volunteers', 0), (line) => log.info({ component: 'demo' }, line))
     : undefined;
-  log.info({ url, store: started.config.store, data_dir: started.config.store === 'memory' ? undefined : resolve(started.config.data_dir), seq: coordinator.runtime.engine.state.seq }, 'coordinator listening');
+  const node = coordinator.runtime instanceof ClusterNode ? coordinator.runtime : undefined;
+  log.info({ url, store: started.config.store, data_dir: started.config.store === 'lowdb' ? resolve(started.config.data_dir) : undefined, seq: coordinator.runtime.engine.state.seq, ...(node ? { node: node.nodeId, role: node.status().role } : {}) }, 'coordinator listening');
   console.log(`OWP coordinator listening on ${url}`);
   // The token-carrying link goes only to a person at a terminal, never into a service's log.
   console.log(`  dashboard   ${process.stdout.isTTY ? dashboardUrl(url, started.adminToken) : `${url}/  (sign in with the admin token)`}`);
   console.log(`  health      ${url}/healthz    ready ${url}/readyz    metrics ${url}/metrics`);
-  console.log(`  store       ${started.config.store === 'memory' ? 'memory (nothing is kept)' : resolve(started.config.data_dir)}`);
+  console.log(`  store       ${started.config.store === 'memory' ? 'memory (nothing is kept)' : node ? `postgres, node ${node.nodeId}, ${node.status().role === 'leader' ? 'leading' : `following ${node.status().leader.node ?? '?'}`}` : resolve(started.config.data_dir)}`);
   if (started.github) {
     const repos = started.github.context.repos().map((r) => r.config.repo).join(', ');
     console.log(`  github      ${repos}; webhooks at ${url}${started.github.context.config.webhook_path}`);

