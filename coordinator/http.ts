@@ -127,15 +127,19 @@ export function createHttpHandler(getRuntime: () => Runtime, options: HttpBindin
 
       const principal = authenticate(runtime, req.headers.authorization);
       const params: Record<string, unknown> = {};
+      // Own properties only, defined rather than assigned: `params.__proto__ = …` (what Object.assign
+      // or a plain assignment does with a JSON key "__proto__") would set the object's prototype, and
+      // schema checks would then be met by inherited values. Defined, the key stays visible and
+      // checkStructure refuses it.
       if (method === 'GET') {
-        for (const [k, v] of url.searchParams) params[k] = v;
+        for (const [k, v] of url.searchParams) defineParam(params, k, v);
       } else {
         const body = await readJson(req);
-        Object.assign(params, body);
+        for (const [k, v] of Object.entries(body)) defineParam(params, k, v);
       }
       const match = route.pattern.exec(path) as RegExpExecArray;
       route.keys.forEach((key, i) => {
-        params[key] = decodeURIComponent(match[i + 1] as string);
+        defineParam(params, key, decodeURIComponent(match[i + 1] as string));
       });
       const headerKey = req.headers['idempotency-key'];
       if (typeof headerKey === 'string' && params.idempotency_key === undefined) params.idempotency_key = headerKey;
@@ -160,6 +164,10 @@ function metricsPrincipal(runtime: Runtime, header: string | undefined, metricsT
   const match = /^Bearer\s+(\S+)$/i.exec(header);
   if (match && metricsToken && safeEqual(match[1] as string, metricsToken)) return 'metrics-token';
   return authenticate(runtime, header);
+}
+
+function defineParam(params: Record<string, unknown>, key: string, value: unknown): void {
+  Object.defineProperty(params, key, { value, enumerable: true, writable: true, configurable: true });
 }
 
 function safeEqual(a: string, b: string): boolean {

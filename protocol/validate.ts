@@ -30,6 +30,12 @@ export function checkStructure(value: unknown): void {
       for (const item of node) walk(item, depth + 1);
       return;
     }
+    // A payload is plain JSON: an object whose prototype is not Object's was built by assigning a
+    // "__proto__" key (its fields would then be inherited, and met a schema's `required` unseen).
+    const proto: unknown = Object.getPrototypeOf(node);
+    if (proto !== Object.prototype && proto !== null) {
+      throw new OwpError('VALIDATION_FAILED', 'The payload is not a plain JSON object (its prototype was replaced).', { errors: [{ path: '', message: 'forbidden key __proto__' }] });
+    }
     for (const k of Object.keys(node)) {
       if (FORBIDDEN_KEYS.has(k)) {
         throw new OwpError('VALIDATION_FAILED', `The key "${k}" is not allowed anywhere in a payload.`, { errors: [{ path: '', message: `forbidden key ${k}` }] });

@@ -16,10 +16,20 @@ import type { MemoryStore } from '../../coordinator/store/memory.ts';
 
 const CASES = Number(process.env.OWP_FUZZ_CASES ?? 400);
 
+/** A payload with a prototype key anywhere must never be accepted, on either binding. */
+function hasPrototypeKey(value: unknown): boolean {
+  if (value === null || typeof value !== 'object') return false;
+  if (Array.isArray(value)) return value.some(hasPrototypeKey);
+  return Object.keys(value).some((k) => k === '__proto__' || k === 'constructor' || k === 'prototype' || hasPrototypeKey((value as Record<string, unknown>)[k]));
+}
+
 const hostile = fc.oneof(
   fc.jsonValue(),
   fc.dictionary(fc.constantFrom('task_id', 'offer_id', 'lease_id', 'repo', 'epoch', 'title', 'idempotency_key', 'state', '__proto__', 'constructor', 'x_ok', 'x_'), fc.jsonValue()),
   fc.constant(JSON.parse('{"__proto__":{"polluted":true},"idempotency_key":"p"}')),
+  // Prototype keys that carry an operation's required fields: accepted only if they were inherited.
+  fc.constantFrom('{"__proto__":{"github_login":"mallory","skills":[],"capacity":1,"tools":[],"capabilities":{"can_run_tests":true,"can_open_prs":true}},"idempotency_key":"q"}',
+    '{"__proto__":{"repo":"o/r","title":"x"},"idempotency_key":"r"}', '{"__proto__":{"task_id":"T-1"}}', '{"x_data":{"__proto__":{"a":1}},"idempotency_key":"s"}').map((t) => JSON.parse(t) as unknown),
   fc.constant({ constructor: { prototype: { polluted: true } }, idempotency_key: 'c' }),
   fc.integer({ min: 1, max: 200 }).map((depth) => JSON.parse('{"x_deep":' + '['.repeat(depth) + ']'.repeat(depth) + '}')),
   fc.constant({ title: 'x'.repeat(70_000), repo: 'o/r', idempotency_key: 'big' }),
@@ -40,16 +50,20 @@ test(`fuzzing every operation over socket.io and HTTP (${CASES} cases each): kno
     await raw.emitWithAck('session.hello', { protocol_version: '0.1' });
     let crashes = 0;
     let cases = 0;
+    let prototypeCases = 0;
     await fc.assert(
       fc.asyncProperty(fc.constantFrom(...names), hostile, fc.boolean(), async (name, payload, asAdmin) => {
         cases += 1;
         const d = OPERATIONS[name];
         // socket.io
+        const prototypeKey = hasPrototypeKey(payload);
+        if (prototypeKey) prototypeCases += 1;
         const ack = await raw.timeout(5000).emitWithAck(name, payload).catch(() => null);
         if (ack === null) crashes += 1;
         else {
           assert.equal(typeof ack.ok, 'boolean');
           if (!ack.ok) assert.ok(known.has(ack.error.code), `unknown code ${ack.error.code}`);
+          if (prototypeKey && d.binding !== 'http') assert.equal(ack.ok, false, `socket.io accepted ${name} with a prototype key`);
         }
         // HTTP
         if (d.http) {
@@ -61,6 +75,7 @@ test(`fuzzing every operation over socket.io and HTTP (${CASES} cases each): kno
           else {
             const body = (await res.json()) as { ok: boolean; error?: { code: string } };
             if (!body.ok) assert.ok(known.has(body.error?.code as string), `unknown code ${body.error?.code}`);
+            if (prototypeKey && d.http.method !== 'GET') assert.equal(body.ok, false, `HTTP accepted ${name} with a prototype key`);
           }
         }
       }),
@@ -75,6 +90,7 @@ test(`fuzzing every operation over socket.io and HTTP (${CASES} cases each): kno
     const journal = await (pool.store as MemoryStore).readJournal(0, 1_000_000);
     assert.deepEqual(checkJournal(journal, pool.coordinator.runtime.engine.state), []);
     assert.ok(cases >= CASES);
+    assert.ok(prototypeCases > 0, 'the fuzz tried prototype keys');
   } finally {
     await pool.close();
   }
