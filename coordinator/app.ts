@@ -8,7 +8,7 @@ import { Server as IoServer } from 'socket.io';
 import { createHttpHandler, type StaticHandler } from './http.ts';
 import { CoordinatorMetrics } from './metrics.ts';
 import { explainRepoPolicy, withRepoPolicy } from './policy.ts';
-import { DEFAULT_RATE_LIMITS, type RateLimits } from './rate-limit.ts';
+import { DEFAULT_RATE_LIMITS, RegistrationLimiter, type RateLimits } from './rate-limit.ts';
 import { Runtime, type RuntimeOptions } from './runtime.ts';
 import { bindSockets } from './socket.ts';
 
@@ -46,6 +46,7 @@ export async function createCoordinator(options: CoordinatorOptions): Promise<Co
   });
   const metrics = new CoordinatorMetrics(runtime, { sockets: () => io.engine.clientsCount });
   const rateLimits = { ...DEFAULT_RATE_LIMITS, ...options.rateLimits };
+  const registrations = new RegistrationLimiter(rateLimits.register, rateLimits.register_total);
   const handler = createHttpHandler(() => runtime, {
     ...(options.staticHandler ? { staticHandler: options.staticHandler } : {}),
     rateLimit: rateLimits.http,
@@ -53,6 +54,7 @@ export async function createCoordinator(options: CoordinatorOptions): Promise<Co
     ...(options.log ? { log: options.log } : {}),
     metrics,
     ...(options.metricsAccess ? { metricsAccess: options.metricsAccess } : {}),
+    registrations,
   });
   const http = createServer((req, res) => void handler(req, res));
   http.keepAliveTimeout = 65_000;
@@ -64,7 +66,7 @@ export async function createCoordinator(options: CoordinatorOptions): Promise<Co
     pingInterval: options.pingIntervalMs ?? 25_000,
     pingTimeout: options.pingTimeoutMs ?? 20_000,
   });
-  const sockets = bindSockets(io, () => runtime, { rateLimit: rateLimits.socket, trustProxy: options.trustProxy ?? [], ...(options.log ? { log: options.log } : {}), metrics });
+  const sockets = bindSockets(io, () => runtime, { rateLimit: rateLimits.socket, trustProxy: options.trustProxy ?? [], ...(options.log ? { log: options.log } : {}), metrics, registrations });
   let baseUrl = '';
   let closing: Promise<void> | null = null;
 
@@ -91,6 +93,7 @@ export async function createCoordinator(options: CoordinatorOptions): Promise<Co
         runtime.beginShutdown();
         sockets.close();
         handler.close();
+        registrations.close();
         metrics.close();
         await new Promise<void>((resolve) => io.close(() => resolve()));
         http.closeAllConnections?.();

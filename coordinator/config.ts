@@ -123,9 +123,15 @@ function checkTrustProxy(value: unknown): string[] {
 }
 
 function checkRateLimits(value: unknown): RateLimits {
-  const given = mapping(value, 'rate_limits', ['http', 'socket']);
-  const out: RateLimits = { http: { ...DEFAULT_RATE_LIMITS.http }, socket: { ...DEFAULT_RATE_LIMITS.socket } };
-  for (const binding of ['http', 'socket'] as const) {
+  const kinds = ['http', 'socket', 'register', 'register_total'] as const;
+  const given = mapping(value, 'rate_limits', kinds);
+  const out: RateLimits = {
+    http: { ...DEFAULT_RATE_LIMITS.http },
+    socket: { ...DEFAULT_RATE_LIMITS.socket },
+    register: { ...DEFAULT_RATE_LIMITS.register },
+    register_total: { ...DEFAULT_RATE_LIMITS.register_total },
+  };
+  for (const binding of kinds) {
     if (given[binding] === undefined) continue;
     const limit = mapping(given[binding], `rate_limits.${binding}`, ['per_second', 'burst']);
     for (const field of ['per_second', 'burst'] as const) {

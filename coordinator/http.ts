@@ -12,7 +12,7 @@ import { LIMITS, validateParams } from '../protocol/validate.ts';
 import { ANONYMOUS, type Principal } from './auth.ts';
 import type { Logger } from './log.ts';
 import { metricsScopeOf, type CoordinatorMetrics } from './metrics.ts';
-import { DEFAULT_RATE_LIMITS, KeyedBuckets, TrustedProxies, type RateLimit } from './rate-limit.ts';
+import { DEFAULT_RATE_LIMITS, KeyedBuckets, TrustedProxies, type RateLimit, type RegistrationLimiter } from './rate-limit.ts';
 import { wireError, type Runtime } from './runtime.ts';
 
 interface Route {
@@ -51,6 +51,8 @@ export interface HttpBindingOptions {
   metrics?: CoordinatorMetrics;
   /** Who sees per-repo series on /metrics without a maintainer token. */
   metricsAccess?: { token?: string; public?: boolean };
+  /** worker.register's limits, shared with the socket binding. */
+  registrations?: RegistrationLimiter;
 }
 
 /** A caller's X-Request-Id is kept when it is short and plain; otherwise the request gets a fresh one. */
@@ -125,6 +127,13 @@ export function createHttpHandler(getRuntime: () => Runtime, options: HttpBindin
         throw new OwpError('RATE_LIMITED', `Too many requests; retry in ${wait} ms.`, { retry_after_ms: wait });
       }
 
+      if (route.name === 'worker.register') {
+        const waitToRegister = options.registrations?.take(client) ?? 0;
+        if (waitToRegister > 0) {
+          metrics?.countRateLimited('http');
+          throw new OwpError('RATE_LIMITED', `Too many registrations from this address or from everyone just now; retry in ${Math.ceil(waitToRegister / 1000)} s.`, { retry_after_ms: waitToRegister });
+        }
+      }
       const principal = authenticate(runtime, req.headers.authorization);
       const params: Record<string, unknown> = {};
       // Own properties only, defined rather than assigned: `params.__proto__ = …` (what Object.assign

@@ -68,6 +68,8 @@ function rotateMaintainerToken(cmd: Command, existing: IdempotencyRecord): Resul
   const token = newToken('maintainer');
   const m = cmd.state.maintainers.get(answeredId(existing.result, 'maintainer'));
   if (!m) throw new OwpError('NOT_FOUND', 'The maintainer of this idempotency key is gone.');
+  // A replay must not bring a revoked token's maintainer back.
+  if (m.revoked) throw new OwpError('FORBIDDEN', `Maintainer ${m.id} was revoked; create a new one with a new idempotency key.`, { maintainer_id: m.id });
   cmd.emit({ type: 'maintainer.created', data: { id: m.id, name: m.name, repos: m.repos, token_hash: hashToken(token) } });
   return { maintainer: { id: m.id, name: m.name, repos: [...m.repos] }, token };
 }

@@ -118,6 +118,7 @@ export class StatusComments {
       case 'task.archived':
       case 'repo.configured':
       case 'maintainer.created':
+      case 'maintainer.revoked':
       case 'worker.registered':
       case 'worker.token_rotated':
       case 'worker.updated':
