@@ -91,9 +91,14 @@ function canonicalJson(value: unknown): string {
   return `{${parts.join(',')}}`;
 }
 
-/** Secrets are never written to the journal: a stored answer keeps everything but the token. */
+/**
+ * Secrets are never written to the journal: a stored answer keeps everything but the token. A
+ * registration's replay answers from the worker as it is then (rotateWorkerToken), so its stored
+ * answer keeps only the worker's id, and a stranger's profile is not journaled twice.
+ */
 function redactTokens(name: string, result: unknown): unknown {
-  if ((name === 'worker.register' || name === 'maintainer.create') && typeof result === 'object' && result !== null && 'token' in result) {
+  if (name === 'worker.register') return { worker: { id: answeredId(result, 'worker') } };
+  if (name === 'maintainer.create' && typeof result === 'object' && result !== null && 'token' in result) {
     const { token: _t, ...rest } = result;
     return rest;
   }
