@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { Server as IoServer } from 'socket.io';
 import { createHttpHandler, type StaticHandler } from './http.ts';
 import { CoordinatorMetrics } from './metrics.ts';
+import { OriginPolicy } from './origin-policy.ts';
 import { explainRepoPolicy, withRepoPolicy } from './policy.ts';
 import { DEFAULT_RATE_LIMITS, RegistrationLimiter, type RateLimits } from './rate-limit.ts';
 import { Runtime, type RuntimeOptions } from './runtime.ts';
@@ -20,6 +21,10 @@ export interface CoordinatorOptions extends RuntimeOptions {
   trustProxy?: readonly string[];
   /** Per-repo series on /metrics: for this scrape token, maintainers (their repos), or everyone when public. */
   metricsAccess?: { token?: string; public?: boolean };
+  /** Pages allowed to call besides the coordinator's own: exact origins, schemes, `loopback` (origin-policy.ts). */
+  corsOrigins?: readonly string[];
+  /** Host names answered besides loopback names on a loopback address (origin-policy.ts). */
+  allowedHosts?: readonly string[];
   /** socket.io heartbeat (transport liveness, not lease heartbeats). */
   pingIntervalMs?: number;
   pingTimeoutMs?: number;
@@ -47,6 +52,7 @@ export async function createCoordinator(options: CoordinatorOptions): Promise<Co
   const metrics = new CoordinatorMetrics(runtime, { sockets: () => io.engine.clientsCount });
   const rateLimits = { ...DEFAULT_RATE_LIMITS, ...options.rateLimits };
   const registrations = new RegistrationLimiter(rateLimits.register, rateLimits.register_total);
+  const origins = new OriginPolicy({ ...(options.corsOrigins ? { corsOrigins: options.corsOrigins } : {}), ...(options.allowedHosts ? { allowedHosts: options.allowedHosts } : {}) });
   const handler = createHttpHandler(() => runtime, {
     ...(options.staticHandler ? { staticHandler: options.staticHandler } : {}),
     rateLimit: rateLimits.http,
@@ -55,12 +61,19 @@ export async function createCoordinator(options: CoordinatorOptions): Promise<Co
     metrics,
     ...(options.metricsAccess ? { metricsAccess: options.metricsAccess } : {}),
     registrations,
+    origins,
   });
   const http = createServer((req, res) => void handler(req, res));
   http.keepAliveTimeout = 65_000;
   const io = new IoServer(http, {
-    // Tokens travel in the handshake payload, never in cookies, so any origin (a VS Code webview) may connect.
-    cors: { origin: '*' },
+    // The same pages and host names as the HTTP binding. CORS covers long-polling; a WebSocket is not
+    // subject to CORS, so allowRequest checks the handshake's Host and Origin itself.
+    cors: { origin: (origin, callback) => callback(null, origins.checkOrigin(origin, undefined).allowed) },
+    allowRequest: (req, callback) => {
+      const host = origins.checkHost(req.headers.host);
+      const origin = origins.checkOrigin(typeof req.headers.origin === 'string' ? req.headers.origin : undefined, req.headers.host);
+      callback(host.allowed ? (origin.allowed ? null : origin.reason) : host.reason, host.allowed && origin.allowed);
+    },
     serveClient: false,
     maxHttpBufferSize: 1_000_000,
     pingInterval: options.pingIntervalMs ?? 25_000,
@@ -81,6 +94,7 @@ export async function createCoordinator(options: CoordinatorOptions): Promise<Co
         http.listen(port, host, () => {
           http.off('error', reject);
           const address = http.address() as AddressInfo;
+          origins.listeningOn(address.address);
           const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
           baseUrl = `http://${shownHost}:${address.port}`;
           resolve(baseUrl);
