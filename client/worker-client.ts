@@ -193,6 +193,10 @@ export class WorkerClient extends EventEmitter<WorkerClientEvents> {
     for (const offer of fresh) this.emit('offer', offer);
   }
 
+  private reconnectSilentLink(): void {
+    if (!this.closed && this.socket.connected) this.socket.disconnect().connect();
+  }
+
   /** A passing refusal (storage down, rate limited): say hello again on this connection after a pause. */
   private retryHello(): void {
     const socket = this.socket;
@@ -254,7 +258,10 @@ export class WorkerClient extends EventEmitter<WorkerClientEvents> {
         throw error;
       } catch (error) {
         if (error instanceof OwpError) throw error;
-        // No ack in time (connection dropped mid-request): retry with the same key.
+        // No ack in time. A link that died silently (a laptop that slept, a NAT that forgot the
+        // connection) still looks connected, and socket.io would notice only at its ping timeout
+        // (45 s by default), after the lease: start a fresh connection; the retry keeps its key.
+        this.reconnectSilentLink();
         if (Date.now() > deadline) throw new OwpError('UNAVAILABLE', `${name} got no answer from the coordinator in time.`);
       }
     }

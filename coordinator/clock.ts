@@ -5,14 +5,25 @@
  */
 export interface Clock {
   now(): number;
+  /**
+   * Recovery calls this with the time of the last journaled event: the monotonic clock restarts
+   * with the process, so a wall clock set back while the coordinator was down must not move time
+   * back (which would lengthen every live lease and offer by the jump).
+   */
+  notBefore?(ms: number): void;
 }
 
 export class SystemClock implements Clock {
-  private readonly wallAtStart = Date.now();
+  private wallAtStart = Date.now();
   private readonly monoAtStart = performance.now();
 
   now(): number {
     return Math.floor(this.wallAtStart + (performance.now() - this.monoAtStart));
+  }
+
+  notBefore(ms: number): void {
+    const behind = ms - this.now();
+    if (behind > 0) this.wallAtStart += behind;
   }
 }
 

@@ -145,20 +145,18 @@ export function createHttpHandler(getRuntime: () => Runtime, options: HttpBindin
         }
       }
       const principal = authenticate(runtime, req.headers.authorization);
+      // Every key is set as an own property: assigning "__proto__" (Object.assign, params[k] = v) would
+      // replace the params' prototype instead, and inherited fields would then pass the schema.
       const params: Record<string, unknown> = {};
-      // Own properties only, defined rather than assigned: `params.__proto__ = …` (what Object.assign
-      // or a plain assignment does with a JSON key "__proto__") would set the object's prototype, and
-      // schema checks would then be met by inherited values. Defined, the key stays visible and
-      // checkStructure refuses it.
       if (method === 'GET') {
-        for (const [k, v] of url.searchParams) defineParam(params, k, v);
+        for (const [k, v] of url.searchParams) setParam(params, k, v);
       } else {
         const body = await readJson(req, req.headers['content-type']);
-        for (const [k, v] of Object.entries(body)) defineParam(params, k, v);
+        for (const [k, v] of Object.entries(body)) setParam(params, k, v);
       }
       const match = route.pattern.exec(path) as RegExpExecArray;
       route.keys.forEach((key, i) => {
-        defineParam(params, key, decodeURIComponent(match[i + 1] as string));
+        setParam(params, key, decodePathSegment(key, match[i + 1] as string));
       });
       const headerKey = req.headers['idempotency-key'];
       if (typeof headerKey === 'string' && params.idempotency_key === undefined) params.idempotency_key = headerKey;
@@ -185,14 +183,22 @@ function metricsPrincipal(runtime: Runtime, header: string | undefined, metricsT
   return authenticate(runtime, header);
 }
 
-function defineParam(params: Record<string, unknown>, key: string, value: unknown): void {
-  Object.defineProperty(params, key, { value, enumerable: true, writable: true, configurable: true });
-}
-
 function safeEqual(a: string, b: string): boolean {
   const x = createHash('sha256').update(a).digest();
   const y = createHash('sha256').update(b).digest();
   return timingSafeEqual(x, y);
+}
+
+function setParam(params: Record<string, unknown>, key: string, value: unknown): void {
+  Object.defineProperty(params, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
+function decodePathSegment(key: string, raw: string): string {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    throw new OwpError('VALIDATION_FAILED', `The ${key} in the path is not valid percent-encoding.`, { errors: [{ path: `/${key}`, message: 'invalid percent-encoding' }] });
+  }
 }
 
 function authenticate(runtime: Runtime, header: string | undefined): Principal {

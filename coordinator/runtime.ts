@@ -68,6 +68,8 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
   private writing = false;
   private idle: Array<() => void> = [];
   private degraded: Error | null = null;
+  /** Settles once, after a storage failure, the engine was rebuilt from what the disk holds. */
+  private durableView: Promise<void> = Promise.resolve();
   /** Seq of the last event known to be on disk. */
   private durableSeq = 0;
   private closed = false;
@@ -114,6 +116,9 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
     const loaded = await options.store.load();
     const state = loaded.snapshot ? State.fromSnapshot(loaded.snapshot) : new State();
     for (const event of loaded.events) state.apply(event);
+    // Time never runs behind the journal, even if the wall clock was set back while the coordinator was down.
+    const last = loaded.events.at(-1) ?? (state.seq > 0 ? (await options.store.readJournal(state.seq - 1, 1))[0] : undefined);
+    if (last) options.clock.notBefore?.(last.at);
     const { store: _s, clock, ...engineOptions } = options;
     const engine = new Engine({ ...engineOptions, clock, state });
     engine.graceAfterRecovery();
@@ -238,8 +243,10 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
           this.emit('commit', { seconds: (performance.now() - started) / 1000, events: batch.length, ok: false });
           const err = error instanceof Error ? error : new Error(String(error));
           const refusal = new OwpError('UNAVAILABLE', `The coordinator could not make this change durable (${err.message}). It was not acknowledged; retry later with the same idempotency key.`);
-          for (const w of waiters) w.reject(refusal);
-          this.enterDegraded(err);
+          // Refused once reads answer from the disk again, so nothing read after the refusal shows the change.
+          void this.enterDegraded(err).then(() => {
+            for (const w of waiters) w.reject(refusal);
+          });
         }
       }
     } finally {
@@ -263,14 +270,29 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
    * The store failed: stop acknowledging changes rather than lie. Memory may now be ahead of disk,
    * so once the store works again the state is rebuilt from what the disk really holds.
    */
-  private enterDegraded(error: Error): void {
-    if (this.degraded) return;
+  private enterDegraded(error: Error): Promise<void> {
+    if (this.degraded) return this.durableView;
     this.degraded = error;
     this.options.log?.error({ err: error }, 'storage failed; refusing changes until it recovers');
     this.emit('degraded', error);
+    // Memory holds the changes just refused: reads must answer from what the disk holds, not from them.
+    const durableView = (this.durableView = (async (): Promise<void> => {
+      await this.whenIdle();
+      if (this.closed) return;
+      try {
+        const { engine, warnings } = await Runtime.recover(this.options);
+        this.durableSeq = engine.state.seq;
+        this.warnings.push(...warnings);
+        this.engine = engine;
+        this.recent = [];
+      } catch {
+        // The disk cannot even be read: reads answer from memory until the recovery below succeeds.
+      }
+    })());
     const attempt = async (): Promise<void> => {
       if (this.closed) return;
       try {
+        await durableView;
         await this.whenIdle();
         await this.store.probe();
         await this.reload();
@@ -282,6 +304,7 @@ export class Runtime extends EventEmitter<RuntimeEvents> {
       }
     };
     this.recoveryTimer = setTimeout(() => void attempt(), 200);
+    return durableView;
   }
 
   /** Rebuilds the engine from the store (after a storage failure), keeping live sockets online. */

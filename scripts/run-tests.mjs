@@ -39,9 +39,13 @@ if (needsBrowser.length > 0) {
     process.exit(1);
   }
 }
+// Tests that start the `owp` CLI as a process use the bundle, built fresh here so it is never stale
+// (it starts several times faster than the source through tsx; test/helpers/owp-cli.ts).
+const build = spawnSync(process.execPath, ['esbuild.mjs'], { stdio: ['ignore', 'ignore', 'inherit'] });
+if (build.status !== 0) process.exit(build.status ?? 1);
 const result = spawnSync(
   process.execPath,
   ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-timeout=180000', ...passthrough, ...files],
-  { stdio: 'inherit', env: { ...process.env, OWP_TEST: '1' } },
+  { stdio: 'inherit', env: { ...process.env, OWP_TEST: '1', OWP_USE_BUNDLE: '1' } },
 );
 process.exit(result.status ?? 1);

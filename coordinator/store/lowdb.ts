@@ -4,8 +4,8 @@
  * snapshot. A directory lock keeps two coordinators off one data directory.
  */
 import { closeSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync, constants as fsConstants } from 'node:fs';
-import { open, readFile, rename, stat, truncate, unlink, writeFile, type FileHandle } from 'node:fs/promises';
-import { join } from 'node:path';
+import { open, readFile, rename, stat, truncate, unlink, type FileHandle } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { Low, type Adapter } from 'lowdb';
 import type { Snapshot } from '../state/snapshot.ts';
 import type { StoredEvent } from '../state/stored-event.ts';
@@ -14,12 +14,52 @@ import { StoreCorruptError, type Loaded, type Store } from './store.ts';
 /** What state.json holds: the snapshot plus where in the journal it ends. */
 type SnapshotFile = Snapshot & { journal_offset: number };
 
+/** Which file a write or sync is for, so a test can delay, fail or drop one kind only. */
+export type StoreFile = 'journal' | 'snapshot' | 'probe';
+
+/**
+ * The file-system calls whose order and failure decide durability. The store answers only after
+ * `sync` resolves; tests inject a layer that delays, fails or tears these calls to watch that
+ * (test/reliability/durability-hooks.test.ts), and the crash loops run the default one on a file
+ * system that forgets what was not synced (test/lossyfs/).
+ */
+export interface StoreIo {
+  /** Writes all of `data` at the handle's position (append for the journal). */
+  write(file: StoreFile, handle: FileHandle, data: Buffer): Promise<void>;
+  /** Makes a file's data durable: fdatasync for the journal, fsync for the others. */
+  sync(file: StoreFile, handle: FileHandle): Promise<void>;
+  /** Makes a directory's entries durable (after a create or a rename in it). */
+  syncDir(dir: string): Promise<void>;
+  rename(from: string, to: string): Promise<void>;
+}
+
+export const NODE_STORE_IO: StoreIo = {
+  async write(_file, handle, data) {
+    // write(2) may write less than asked (a disk filling up); a short write must not pass for a whole one.
+    for (let offset = 0; offset < data.length; ) {
+      const { bytesWritten } = await handle.write(data, offset, data.length - offset);
+      if (bytesWritten === 0) throw Object.assign(new Error('ENOSPC: the write made no progress'), { code: 'ENOSPC' });
+      offset += bytesWritten;
+    }
+  },
+  sync: (file, handle) => (file === 'journal' ? handle.datasync() : handle.sync()),
+  async syncDir(dir) {
+    const handle = await open(dir, fsConstants.O_RDONLY);
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  },
+  rename: (from, to) => rename(from, to),
+};
+
 /**
  * lowdb's stock TextFile adapter renames without fsync, so a power cut can leave an empty file.
  * This adapter writes a temp file, fsyncs it, renames it over the target and fsyncs the folder.
  */
 export class FsyncJsonFile<T> implements Adapter<T> {
-  constructor(private readonly path: string) {}
+  constructor(private readonly path: string, private readonly io: StoreIo = NODE_STORE_IO) {}
 
   async read(): Promise<T | null> {
     let text: string;
@@ -36,22 +76,17 @@ export class FsyncJsonFile<T> implements Adapter<T> {
     const tmp = `${this.path}.tmp-${process.pid}`;
     const handle = await open(tmp, 'w', 0o600);
     try {
-      await handle.writeFile(JSON.stringify(data));
-      await handle.sync();
-    } finally {
+      await this.io.write('snapshot', handle, Buffer.from(JSON.stringify(data)));
+      await this.io.sync('snapshot', handle);
+    } catch (error) {
+      // The old snapshot stays in place; do not leave the half-written temp file behind.
       await handle.close();
+      await unlink(tmp).catch(() => undefined);
+      throw error;
     }
-    await rename(tmp, this.path);
-    await fsyncDir(join(this.path, '..'));
-  }
-}
-
-async function fsyncDir(dir: string): Promise<void> {
-  const handle = await open(dir, fsConstants.O_RDONLY);
-  try {
-    await handle.sync();
-  } finally {
     await handle.close();
+    await this.io.rename(tmp, this.path);
+    await this.io.syncDir(dirname(this.path));
   }
 }
 
@@ -60,6 +95,8 @@ const INDEX_EVERY = 256;
 export interface LowdbStoreOptions {
   /** Test hook: called with the bytes about to be written; throw (or reject) to simulate a full disk, delay to simulate a slow one. */
   beforeWrite?: (bytes: number) => void | Promise<void>;
+  /** The file-system calls (default: node:fs). Tests pass a layer that delays, fails or tears them. */
+  io?: StoreIo;
 }
 
 export class LowdbStore implements Store {
@@ -73,6 +110,9 @@ export class LowdbStore implements Store {
   private lastSeq = 0;
   private broken: Error | null = null;
   private locked = false;
+  /** Directories made by lock() whose entries in their parents are not yet durable. */
+  private createdDirs: string[] = [];
+  private readonly io: StoreIo;
   /** Sparse index of the journal: byte offset of every INDEX_EVERY-th event, by seq. */
   private index: Array<{ seq: number; offset: number }> = [];
   private indexComplete = false;
@@ -81,32 +121,54 @@ export class LowdbStore implements Store {
     this.dir = dir;
     this.journalPath = join(dir, 'journal.jsonl');
     this.lockPath = join(dir, 'owp.lock');
-    this.db = new Low<SnapshotFile | null>(new FsyncJsonFile<SnapshotFile | null>(join(dir, 'state.json')), null);
+    this.io = options.io ?? NODE_STORE_IO;
+    this.db = new Low<SnapshotFile | null>(new FsyncJsonFile<SnapshotFile | null>(join(dir, 'state.json'), this.io), null);
   }
 
   private lock(): void {
     if (this.locked) return;
-    mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+    const first = mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+    // A new data directory is durable only once its entry in the parent is: load() syncs each parent.
+    for (let d = this.dir; first !== undefined; d = dirname(d)) {
+      this.createdDirs.unshift(d);
+      if (d === first || dirname(d) === d) break;
+    }
     for (let attempt = 0; attempt < 2; attempt += 1) {
       try {
         const fd = openSync(this.lockPath, 'wx', 0o600);
-        writeSync(fd, String(process.pid));
+        writeSync(fd, JSON.stringify({ pid: process.pid, ...processIdentity(process.pid) }));
         closeSync(fd);
         this.locked = true;
         return;
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-        const pid = Number(readFileSync(this.lockPath, 'utf8').trim());
-        if (pid && pid !== process.pid && isAlive(pid)) {
-          throw new StoreCorruptError(`Another coordinator (pid ${pid}) is using ${this.dir}. Stop it first, or choose another --data-dir.`);
+        const holder = liveLockHolder(readFileSync(this.lockPath, 'utf8'));
+        if (holder !== undefined) {
+          throw new StoreCorruptError(`Another coordinator (pid ${holder}) is using ${this.dir}. Stop it first, or choose another --data-dir.`);
         }
-        unlinkSync(this.lockPath); // left by a process that is gone
+        unlinkSync(this.lockPath); // left by a process that is gone, or torn by a power failure
       }
     }
   }
 
   async load(): Promise<Loaded> {
     this.lock();
+    for (const d of this.createdDirs) await this.io.syncDir(dirname(d));
+    this.createdDirs = [];
+    // A batch that failed (a short write, a failed sync) was never acknowledged, but its bytes may be
+    // in the file: read only up to what was durable, and cut the rest so a refused change never comes
+    // back. If the disk cannot even do that yet, stay broken (no appends) and cut on the next load.
+    let durableSize: number | undefined;
+    let stillBroken = false;
+    if (this.journal && this.broken) {
+      durableSize = this.size;
+      try {
+        await this.journal.truncate(this.size);
+        await this.io.sync('journal', this.journal);
+      } catch {
+        stillBroken = true;
+      }
+    }
     await this.journal?.close();
     this.journal = null;
     const warnings: string[] = [];
@@ -127,6 +189,7 @@ export class LowdbStore implements Store {
     let fileSize = 0;
     try {
       fileSize = (await stat(this.journalPath)).size;
+      if (durableSize !== undefined) fileSize = Math.min(fileSize, durableSize);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
       journalExists = false;
@@ -181,8 +244,8 @@ export class LowdbStore implements Store {
     }
     this.indexComplete = true;
     this.journal = await open(this.journalPath, 'a', 0o600);
-    if (!journalExists) await fsyncDir(this.dir);
-    this.broken = null;
+    if (!journalExists) await this.io.syncDir(this.dir);
+    if (!stillBroken) this.broken = null;
     const { journal_offset: _offset, ...plain } = snapshot ?? ({} as SnapshotFile);
     return { snapshot: snapshot ? (plain as Snapshot) : null, events: tail, warnings };
   }
@@ -223,8 +286,8 @@ export class LowdbStore implements Store {
     }
     try {
       await this.options.beforeWrite?.(bytes - this.size);
-      await this.journal.write(text);
-      await this.journal.datasync();
+      await this.io.write('journal', this.journal, Buffer.from(text));
+      await this.io.sync('journal', this.journal);
     } catch (error) {
       // Part of the batch may be on disk; nothing more is written until load() re-reads the file.
       this.broken = error as Error;
@@ -278,15 +341,15 @@ export class LowdbStore implements Store {
 
   async probe(): Promise<void> {
     const path = join(this.dir, `.probe-${process.pid}`);
-    await writeFile(path, 'probe');
-    const handle = await open(path, 'r+');
+    const handle = await open(path, 'w');
     try {
       await this.options.beforeWrite?.(5);
-      await handle.sync();
+      await this.io.write('probe', handle, Buffer.from('probe'));
+      await this.io.sync('probe', handle);
     } finally {
       await handle.close();
+      await unlink(path).catch(() => undefined);
     }
-    await unlink(path);
   }
 
   async close(): Promise<void> {
@@ -362,6 +425,47 @@ function parseJournal(text: string, path: string): { events: StoredEvent[]; good
     goodBytes += Buffer.byteLength(line) + 1;
   }
   return { events, goodBytes, torn: partial !== null && partial.length > 0 };
+}
+
+/**
+ * Who holds a lock file, if that process is still the one that wrote it. The file names the pid
+ * with the boot and the process's start time: after a power failure or a reboot, or once the pid
+ * belongs to another process, the lock is stale. A file that does not parse (torn by a power
+ * failure) is stale too; a bare pid (older coordinators) is held while that pid is alive.
+ */
+function liveLockHolder(text: string): number | undefined {
+  let lock: { pid?: unknown; boot?: unknown; start?: unknown };
+  try {
+    const parsed: unknown = JSON.parse(text);
+    lock = typeof parsed === 'number' ? { pid: parsed } : (parsed as typeof lock);
+  } catch {
+    return undefined;
+  }
+  const pid = lock?.pid;
+  if (typeof pid !== 'number' || !Number.isSafeInteger(pid) || pid <= 0 || pid === process.pid || !isAlive(pid)) return undefined;
+  const now = processIdentity(pid);
+  if (lock.boot !== undefined && now.boot !== undefined && lock.boot !== now.boot) return undefined;
+  if (lock.start !== undefined && now.start !== undefined && lock.start !== now.start) return undefined;
+  return pid;
+}
+
+/** This boot and a process's start time, where the system says (Linux /proc); empty elsewhere. */
+function processIdentity(pid: number): { boot?: string; start?: string } {
+  const out: { boot?: string; start?: string } = {};
+  try {
+    out.boot = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+  } catch {
+    // not Linux
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Field 22 (starttime) counts from field 3, right after the ")" that ends the command name.
+    const start = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+    if (start) out.start = start;
+  } catch {
+    // not Linux, or the process is gone
+  }
+  return out;
 }
 
 function isAlive(pid: number): boolean {

@@ -22,9 +22,10 @@ export const EXPECTED_FAILURES: Record<Exclude<DefectName, 'none'>, string[]> = 
 export function defectTest(defect: Exclude<DefectName, 'none'>): void {
   const expected = EXPECTED_FAILURES[defect];
   test(`the kit fails a coordinator with defect ${defect} on exactly ${expected.join(', ')}`, async () => {
-    const sut = await startSut(['test/conformance/defective-coordinator.ts', '--defect', defect]);
+    const sut = await startSut(['--import', 'tsx', 'test/conformance/defective-coordinator.ts', '--defect', defect]);
     try {
-      const report = await runSuite({ url: sut.url, token: sut.token, level: 'MUST' });
+      // The kit's tests mostly wait on protocol timeouts: more at once cut the wall time.
+      const report = await runSuite({ url: sut.url, token: sut.token, level: 'MUST', concurrency: 8 });
       const failed = failedRequirements(report);
       const detail = report.tests.filter((t) => t.status === 'fail').map((t) => `${t.requirement}: ${t.message}`).join('\n');
       assert.deepEqual(failed.sort(), [...expected].sort(), `failed requirements:\n${detail}`);

@@ -12,10 +12,11 @@ import { join } from 'node:path';
 import type { SuiteReport } from '../../conformance/types.ts';
 import { REQUIREMENTS } from '../../conformance/requirements.ts';
 import { startSut } from './sut-process.ts';
+import { owpArgv } from '../helpers/owp-cli.ts';
 
 function owp(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'cli/main.ts', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...owpArgv(), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
@@ -29,10 +30,10 @@ test('the reference coordinator passes every MUST requirement of the kit', async
   // The kit registers a worker or more per test from one address, past the default registration limits.
   const config = join(dir, 'coordinator.yml');
   writeFileSync(config, 'rate_limits:\n  register: { per_second: 0, burst: 0 }\n  register_total: { per_second: 0, burst: 0 }\n');
-  const sut = await startSut(['cli/main.ts', 'coordinator', '--port', '0', '--store', 'memory', '--config', config]);
+  const sut = await startSut([...owpArgv(), 'coordinator', '--port', '0', '--store', 'memory', '--config', config]);
   try {
     const reportFile = join(dir, 'report.json');
-    const run = await owp(['conformance', '--url', sut.url, '--token', sut.token, '--report', reportFile]);
+    const run = await owp(['conformance', '--url', sut.url, '--token', sut.token, '--report', reportFile, '--concurrency', '8']);
     assert.equal(run.code, 0, `owp conformance exited ${run.code}\n${run.stdout}\n${run.stderr}`);
     assert.match(run.stdout, /conforms at MUST level/);
     const report = JSON.parse(readFileSync(reportFile, 'utf8')) as SuiteReport;

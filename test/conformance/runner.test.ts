@@ -31,7 +31,7 @@ let sut: SutProcess;
 let report: SuiteReport;
 
 before(async () => {
-  sut = await startSut(['test/conformance/defective-coordinator.ts', '--defect', 'none', '--capability', 'x-probe']);
+  sut = await startSut(['--import', 'tsx', 'test/conformance/defective-coordinator.ts', '--defect', 'none', '--capability', 'x-probe']);
   report = await runSuite({ url: sut.url, token: sut.token, suites: [SYNTHETIC] });
 });
 

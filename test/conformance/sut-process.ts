@@ -1,4 +1,4 @@
-/** Starts an implementation under test as a separate process and reads the URL it prints. */
+/** Starts an implementation under test as a separate process (node with these arguments) and reads the URL it prints. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 
@@ -11,7 +11,7 @@ export interface SutProcess {
 
 export function startSut(args: string[], timeoutMs = 30_000): Promise<SutProcess> {
   const token = `owp_conformance_${randomBytes(16).toString('hex')}`;
-  const child = spawn(process.execPath, ['--import', 'tsx', ...args], { env: { ...process.env, OWP_ADMIN_TOKEN: token }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, args, { env: { ...process.env, OWP_ADMIN_TOKEN: token }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   // A test process that is killed (a file timeout) must not leave the implementation running.
   const killOnExit = (): void => void child.kill('SIGKILL');

@@ -10,7 +10,7 @@ import { createCoordinator, type Coordinator, type CoordinatorOptions } from '..
 import { SystemClock } from '../../coordinator/clock.ts';
 import { newToken } from '../../coordinator/auth.ts';
 import { MemoryStore } from '../../coordinator/store/memory.ts';
-import { LowdbStore } from '../../coordinator/store/lowdb.ts';
+import { LowdbStore, type StoreIo } from '../../coordinator/store/lowdb.ts';
 import type { Store } from '../../coordinator/store/store.ts';
 import { HttpClient } from '../../client/http-client.ts';
 import { WorkerClient, type WorkerProfile } from '../../client/worker-client.ts';
@@ -105,6 +105,14 @@ export async function startPool(kind: StoreKind = 'memory', overrides: Partial<C
     },
   };
   return pool;
+}
+
+/** A coordinator on a lowdb store in `dir` (with a test I/O layer, if given) and an admin client: for storage tests that restart on the same files. */
+export async function startOnDisk(dir: string, options: { io?: StoreIo; adminToken?: string; overrides?: Partial<CoordinatorOptions> } = {}): Promise<{ coordinator: Coordinator; url: string; admin: HttpClient }> {
+  const adminToken = options.adminToken ?? 'owpm_on_disk';
+  const coordinator = await createCoordinator({ store: new LowdbStore(dir, options.io ? { io: options.io } : {}), clock: new SystemClock(), adminTokens: [adminToken], sweepIntervalMs: 50, ...options.overrides });
+  const url = await coordinator.listen(0);
+  return { coordinator, url, admin: new HttpClient({ baseUrl: url, token: adminToken }) };
 }
 
 /** Waits until predicate returns a truthy value, polling; fails with the message after timeoutMs. */

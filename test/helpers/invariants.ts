@@ -12,8 +12,22 @@ export interface Violation {
   message: string;
 }
 
+/** How often the budget invariants were evaluated, and how often they were binding (the repo at its limit). */
+export interface BudgetChecks {
+  open_prs_checks: number;
+  open_prs_at_limit: number;
+  hourly_checks: number;
+  hourly_at_limit: number;
+}
+
+export function budgetChecks(): BudgetChecks {
+  return { open_prs_checks: 0, open_prs_at_limit: 0, hourly_checks: 0, hourly_at_limit: 0 };
+}
+
+const HOUR_MS = 3_600_000;
+
 /** Invariants 2, 3, 5 and 8, replaying the journal event by event. */
-export function checkJournal(journal: readonly StoredEvent[], live?: State): Violation[] {
+export function checkJournal(journal: readonly StoredEvent[], live?: State, budget?: BudgetChecks): Violation[] {
   const out: Violation[] = [];
   const replay = new State();
   let expectedSeq = journal[0]?.seq ?? 1;
@@ -30,7 +44,7 @@ export function checkJournal(journal: readonly StoredEvent[], live?: State): Vio
       out.push({ invariant: 'journal-replays', message: `seq ${e.seq} (${e.type}): ${(error as Error).message}` });
       return out;
     }
-    out.push(...checkState(replay, `after seq ${e.seq} (${e.type})`, e));
+    out.push(...checkState(replay, `after seq ${e.seq} (${e.type})`, e, budget));
     if (out.length > 0) return out;
   }
   if (live) {
@@ -42,7 +56,7 @@ export function checkJournal(journal: readonly StoredEvent[], live?: State): Vio
 }
 
 /** Invariants that hold in every state: one lease per task, one active task per area, budget, attempts. */
-export function checkState(state: State, where: string, cause?: StoredEvent): Violation[] {
+export function checkState(state: State, where: string, cause?: StoredEvent, budget?: BudgetChecks): Violation[] {
   const out: Violation[] = [];
   const leasesByTask = new Map<string, number>();
   for (const lease of state.leases.values()) leasesByTask.set(lease.task_id, (leasesByTask.get(lease.task_id) ?? 0) + 1);
@@ -58,10 +72,26 @@ export function checkState(state: State, where: string, cause?: StoredEvent): Vi
   }
   for (const repo of state.repos.values()) {
     const s: RepoSettings = repo.settings;
-    const reserved = repo.counts.pr_opened + repo.counts.leased + repo.counts.in_progress + repo.counts.offered;
+    const inFlight = repo.counts.leased + repo.counts.in_progress + repo.counts.offered;
+    const reserved = repo.counts.pr_opened + inFlight;
     // The budget may be lowered below what is already in flight; what must never happen is growth past it.
     const grew = cause && (cause.type === 'offer.created' || (cause.type === 'lease.granted' && cause.data.via === 'claim')) && cause.repo === s.repo;
-    if (grew && reserved > s.max_open_prs) out.push({ invariant: 'budget', message: `${s.repo} holds ${reserved} > max_open_prs ${s.max_open_prs} ${where}` });
+    if (!grew) continue;
+    if (budget) {
+      budget.open_prs_checks += 1;
+      if (reserved === s.max_open_prs) budget.open_prs_at_limit += 1;
+    }
+    if (reserved > s.max_open_prs) out.push({ invariant: 'budget', message: `${s.repo} holds ${reserved} > max_open_prs ${s.max_open_prs} ${where}` });
+    // The hourly limit counts PRs opened in the hour before the change plus live leases and open offers.
+    const prsLastHour = repo.prTimes.filter((t) => t > cause.at - HOUR_MS).length;
+    const hourly = prsLastHour + inFlight;
+    if (budget) {
+      budget.hourly_checks += 1;
+      if (hourly === s.max_new_prs_per_hour) budget.hourly_at_limit += 1;
+    }
+    if (hourly > s.max_new_prs_per_hour) {
+      out.push({ invariant: 'hourly-budget', message: `${s.repo} holds ${hourly} (${prsLastHour} PRs this hour + ${inFlight} leases and offers) > max_new_prs_per_hour ${s.max_new_prs_per_hour} ${where}` });
+    }
   }
   for (const task of state.tasks.values()) {
     const max = state.repos.get(task.repo)?.settings.max_attempts ?? Infinity;

@@ -1,5 +1,6 @@
-/** Runs the real `owp coordinator` as a child process (from source through tsx) and reads its URL. */
+/** Runs the real `owp coordinator` as a child process (the bundle or the source, see owp-cli.ts) and reads its URL. */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { owpArgv } from './owp-cli.ts';
 
 export interface CoordinatorProcess {
   child: ChildProcess;
@@ -9,9 +10,7 @@ export interface CoordinatorProcess {
 }
 
 export async function spawnCoordinator(args: string[], env: Record<string, string> = {}): Promise<CoordinatorProcess> {
-  // The bundled CLI starts in a fraction of the time; loops that start hundreds of coordinators use it.
-  const entry = process.env.OWP_USE_BUNDLE ? ['bin/owp.mjs'] : ['--import', 'tsx', 'cli/main.ts'];
-  const child = spawn(process.execPath, [...entry, 'coordinator', ...args], {
+  const child = spawn(process.execPath, [...owpArgv(), 'coordinator', ...args], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -31,6 +31,10 @@ test('access: no token, a wrong token, a worker on maintainer operations, a main
     const adminOnly = await maintainer.callRaw('worker.set_trust', { worker_id: w.worker!.id, trust: 3 });
     assert.equal(!adminOnly.ok && adminOnly.error.code, 'FORBIDDEN');
     const theirJournal = await maintainer.call('journal.read', { after_seq: 0 });
+    // Non-empty first: .every over an empty page would pass whatever the scope check did.
+    assert.ok(theirJournal.events.some((e) => e.type === 'task.created' && e.repo === 'mine/repo'), 'a scoped maintainer sees its own repo\'s events');
+    const { events: all } = await pool.admin.call('journal.read', { after_seq: 0 });
+    assert.ok(all.some((e) => e.repo === 'theirs/repo'), 'there are events of the other repo to hide');
     assert.ok(theirJournal.events.every((e) => e.repo === undefined ? e.type.startsWith('worker.') : e.repo.startsWith('mine/')), 'a scoped maintainer sees only its repos');
 
     await pool.admin.call('worker.revoke', { worker_id: w.worker!.id });

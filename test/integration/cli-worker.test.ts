@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { startPool, tempDir, until } from '../helpers/coordinator.ts';
 import { createDemoRemote } from '../../cli/demo/demo-repo.ts';
 import { startFakeGitHub } from '../../cli/demo/github/server.ts';
+import { owpArgv } from '../helpers/owp-cli.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const REPO = 'octo-org/hello-owp';
@@ -31,7 +32,7 @@ esac
 
 function owp(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'cli', 'main.ts'), ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...owpArgv(), ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -67,7 +68,7 @@ test('owp worker, status, submit and release against a real coordinator and git 
     const env = { ...process.env, PATH: `${bin}:${process.env.PATH}`, OWP_FAKE_LOG: fakeLog, GIT_AUTHOR_NAME: 'Alice', GIT_AUTHOR_EMAIL: 'alice@example.invalid', GIT_COMMITTER_NAME: 'Alice', GIT_COMMITTER_EMAIL: 'alice@example.invalid', NO_COLOR: '1' };
 
     // owp worker: joins, accepts, branches, hands off to claude.
-    worker = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'cli', 'main.ts'), 'worker', '--coordinator', pool.url, '--github-login', 'alice', '--skills', 'docs,ts', '--capacity', '2', '--tool', 'claude-code', '--repo-dir', clone, '--auto-accept', '--json'], { cwd: ROOT, env, stdio: ['pipe', 'pipe', 'pipe'] });
+    worker = spawn(process.execPath, [...owpArgv(), 'worker', '--coordinator', pool.url, '--github-login', 'alice', '--skills', 'docs,ts', '--capacity', '2', '--tool', 'claude-code', '--repo-dir', clone, '--auto-accept', '--json'], { cwd: ROOT, env, stdio: ['pipe', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     worker.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -168,7 +169,7 @@ test('owp worker without --auto-accept: an offer is taken on a key, the prompt i
     execFileSync('git', ['clone', '--quiet', remote, clone]);
     const env = { ...process.env, NO_COLOR: '1' };
     const start = (args: string[]): { child: ChildProcessWithoutNullStreams; output: () => string } => {
-      const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'cli', 'main.ts'), 'worker', ...args, '--repo-dir', clone, '--json'], { cwd: ROOT, env, stdio: ['pipe', 'pipe', 'pipe'] });
+      const child = spawn(process.execPath, [...owpArgv(), 'worker', ...args, '--repo-dir', clone, '--json'], { cwd: ROOT, env, stdio: ['pipe', 'pipe', 'pipe'] });
       children.push(child);
       let text = '';
       child.stdout.on('data', (d: Buffer) => (text += d.toString()));

@@ -1,23 +1,19 @@
 /**
  * `owp contract validate`, `owp policy validate|apply|explain` as a maintainer runs them: the real
- * CLI in a child process (from source through tsx), against files on disk and a real coordinator.
+ * CLI in a child process (the bundle or the source, see helpers/owp-cli.ts), against files on disk and a real coordinator.
  */
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { WorkerClient } from '../../client/worker-client.ts';
 import { startPool } from '../helpers/coordinator.ts';
 import { folderWith } from '../helpers/files.ts';
-
-const CLI = resolve('cli/main.ts');
-// Resolved here: the CLI runs in temp folders where a bare `--import tsx` would not be found.
-const TSX = import.meta.resolve('tsx');
+import { owpArgv } from '../helpers/owp-cli.ts';
 
 function owp(args: string[], cwd: string, env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((done, fail) => {
-    const child = spawn(process.execPath, ['--import', TSX, CLI, ...args], { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...owpArgv(), ...args], { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));

@@ -143,13 +143,42 @@ describe('lowdb store on damaged files', () => {
     try {
       const a = new LowdbStore(dir);
       await a.load();
-      // A second store in the same process is still another user of the directory: simulate another pid's lock.
-      writeFileSync(join(dir, 'owp.lock'), String(process.ppid));
+      const lock = JSON.parse(readFileSync(join(dir, 'owp.lock'), 'utf8')) as { pid: number; boot?: string; start?: string };
+      assert.equal(lock.pid, process.pid);
       await a.close();
-      writeFileSync(join(dir, 'owp.lock'), String(process.ppid));
+      // A second store in the same process is still another user of the directory: a live process's lock (our parent's).
+      writeFileSync(join(dir, 'owp.lock'), JSON.stringify({ pid: process.ppid, boot: lock.boot, start: startTime(process.ppid) }));
+      await assert.rejects(new LowdbStore(dir).load(), /Another coordinator/);
+      writeFileSync(join(dir, 'owp.lock'), String(process.ppid)); // an older coordinator's bare pid
       await assert.rejects(new LowdbStore(dir).load(), /Another coordinator/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  test('a stale lock never stops the coordinator: torn by a power failure, from another boot, or naming a pid another process now has', async () => {
+    const { boot } = { boot: readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim() };
+    for (const stale of [
+      '{"pi', // torn by a power failure
+      '',
+      JSON.stringify({ pid: process.ppid, boot: 'another-boot', start: startTime(process.ppid) }), // written before a reboot
+      JSON.stringify({ pid: process.ppid, boot, start: '1' }), // the pid now belongs to another process
+      JSON.stringify({ pid: 2 ** 22 + 12345, boot }), // a process that is gone
+    ]) {
+      const dir = tempDir();
+      try {
+        writeFileSync(join(dir, 'owp.lock'), stale);
+        const store = new LowdbStore(dir);
+        await store.load();
+        await store.close();
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    }
+  });
 });
+
+function startTime(pid: number): string {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] as string;
+}

@@ -1,15 +1,21 @@
 /**
  * Property-based tests of the scheduler: random sequences of operations and clock moves against
- * the real engine, every invariant checked after every step, shrinking to a minimal failing case.
+ * the real engine, every invariant checked after every step (deadlines included), shrinking to a
+ * minimal failing case. Stale epochs are generated on live and dead leases and must be refused;
+ * any answered change may be replayed with its key and must return its first answer. The budget
+ * invariants (max_open_prs and the hourly limit) are checked at every event of the journal.
  * OWP_PROPERTY_RUNS raises the number of runs (npm run test:reliability does).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { EngineHarness } from '../helpers/engine.ts';
-import { checkDeadlines, checkJournal, checkState } from '../helpers/invariants.ts';
+import { budgetChecks, checkDeadlines, checkJournal, checkState } from '../helpers/invariants.ts';
 import type { Principal } from '../../coordinator/auth.ts';
+import { IDEMPOTENCY_TTL_MS } from '../../coordinator/engine/idempotency.ts';
+import { OPERATIONS, type OperationName } from '../../protocol/operations.ts';
 import { recordFigures } from '../helpers/figures.ts';
+import { validateParams } from '../../protocol/validate.ts';
 
 const RUNS = Number(process.env.OWP_PROPERTY_RUNS ?? 150);
 const REPOS = ['p/one', 'p/two'];
@@ -29,7 +35,8 @@ type Step =
   | { op: 'cancel' | 'block' | 'unblock' | 'cancel-lease'; t: number }
   | { op: 'budget'; repo: number; max: number; hourly: number }
   | { op: 'advance'; ms: number }
-  | { op: 'replay'; k: number };
+  | { op: 'replay'; k: number }
+  | { op: 'stale'; w: number; what: number; delta: number; dead: boolean };
 
 const idx = fc.nat({ max: 20 });
 const step: fc.Arbitrary<Step> = fc.oneof(
@@ -45,8 +52,38 @@ const step: fc.Arbitrary<Step> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ op: fc.constantFrom('cancel' as const, 'block' as const, 'unblock' as const, 'cancel-lease' as const), t: idx }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('budget' as const), repo: fc.nat({ max: 1 }), max: fc.nat({ max: 4 }), hourly: fc.integer({ min: 1, max: 6 }) }) },
   { weight: 4, arbitrary: fc.record({ op: fc.constant('advance' as const), ms: fc.oneof(fc.integer({ min: 0, max: 3000 }), fc.integer({ min: 3000, max: 70_000 }), fc.constant(3_600_001)) }) },
-  { weight: 1, arbitrary: fc.record({ op: fc.constant('replay' as const), k: idx }) },
+  { weight: 2, arbitrary: fc.record({ op: fc.constant('replay' as const), k: fc.nat({ max: 200 }) }) },
+  { weight: 2, arbitrary: fc.record({ op: fc.constant('stale' as const), w: idx, what: fc.nat({ max: 2 }), delta: fc.oneof(fc.integer({ min: -3, max: -1 }), fc.integer({ min: 1, max: 2 })), dead: fc.boolean() }) },
 );
+
+const figures = { property_runs: 0, steps: 0, stale_epochs_generated: 0, stale_epochs_refused: 0, replays: 0, replays_answered_first: 0, deadline_checks: 0, budget: budgetChecks() };
+
+/**
+ * The same request with one field changed, still valid for its schema (the engine refuses an
+ * invalid payload before it looks at the key): the key reused with it must be refused.
+ */
+function anotherPayload(name: OperationName, params: Record<string, unknown>): Record<string, unknown> {
+  for (const [k, v] of Object.entries(params)) {
+    if (k === 'idempotency_key') continue;
+    const candidates = typeof v === 'string' ? [`${v}0`, `${v}-other`] : typeof v === 'number' ? [v + 1, v - 1] : typeof v === 'boolean' ? [!v] : [];
+    for (const c of candidates) {
+      const changed = { ...params, [k]: c };
+      try {
+        validateParams(name, changed);
+        return changed;
+      } catch {
+        // not valid for the schema: try the next change
+      }
+    }
+  }
+  throw new Error(`no valid change of ${name}'s payload ${JSON.stringify(params)}`);
+}
+
+/** Answered changes a replay may repeat: mutating, keyed, and not the two that rotate a token on replay. */
+function replayable(name: OperationName): boolean {
+  const d = OPERATIONS[name];
+  return d.mutating && !d.idempotentByNature && name !== 'worker.register' && name !== 'maintainer.create';
+}
 
 function pick<T>(list: readonly T[], i: number): T | undefined {
   return list.length === 0 ? undefined : list[i % list.length];
@@ -54,22 +91,36 @@ function pick<T>(list: readonly T[], i: number): T | undefined {
 
 function runScenario(steps: Step[]): void {
   const h = new EngineHarness();
-  for (const repo of REPOS) h.repo(repo, { max_open_prs: 2, max_new_prs_per_hour: 3, heartbeat_timeout_ms: 2000, offer_timeout_ms: 1500, max_attempts: 3, lease_max_duration_ms: 60_000 });
+  // p/one is held by max_open_prs first, p/two by its hourly limit first.
+  h.repo('p/one', { max_open_prs: 2, max_new_prs_per_hour: 3, heartbeat_timeout_ms: 2000, offer_timeout_ms: 1500, max_attempts: 3, lease_max_duration_ms: 60_000 });
+  h.repo('p/two', { max_open_prs: 4, max_new_prs_per_hour: 2, heartbeat_timeout_ms: 2000, offer_timeout_ms: 1500, max_attempts: 3, lease_max_duration_ms: 60_000 });
   // A small pool from the start, so most runs contend for tasks, areas and budget.
   const workers: Array<Principal & { kind: 'worker' }> = [h.worker({ skills: SKILLS, capacity: 4 }, 3), h.worker({ skills: ['docs', 'ts'], capacity: 3 }, 1), h.worker({ skills: ['docs'], capacity: 2 }, 0)];
   const online = new Set<string>(workers.map((w) => w.id));
-  const answered: Array<{ principal: Principal; params: Record<string, unknown>; name: 'task.create'; result: unknown }> = [];
+  const answered: Array<{ principal: Principal; params: Record<string, unknown>; name: OperationName; result: unknown; at: number }> = [];
+  /** Leases that ended, by worker: their ids are dead, and a stale message may still name them. */
+  const ended: Array<{ worker: string; lease_id: string; epoch: number }> = [];
+  let keys = 0;
+  let seenLeases = new Map<string, { worker_id: string; epoch: number }>();
   const tasks = (): string[] => [...h.engine.state.tasks.keys()];
   const leaseOf = (w: Principal & { kind: 'worker' }) => [...h.engine.state.leases.values()].find((l) => l.worker_id === w.id);
   const check = (where: string): void => {
-    const problems = checkState(h.engine.state, where);
+    const problems = [...checkState(h.engine.state, where), ...checkDeadlines(h.engine.state, h.clock.now())];
+    figures.deadline_checks += 1;
     assert.deepEqual(problems, [], problems[0]?.message);
+  };
+  /** Runs an operation with a key of our own, and records it when it was answered, for replays. */
+  const act = (principal: Principal, name: OperationName, params: Record<string, unknown>) => {
+    const withKey = replayable(name) ? { ...params, idempotency_key: `p${(keys += 1)}` } : params;
+    const outcome = h.run(principal, name, withKey);
+    if (!outcome.error && replayable(name)) answered.push({ principal, name, params: withKey, result: outcome.result, at: h.clock.now() });
+    return outcome;
   };
 
   for (const s of steps) {
     switch (s.op) {
       case 'task': {
-        const params = {
+        act(h.admin, 'task.create', {
           repo: REPOS[s.repo] as string,
           title: 'generated',
           tier: s.tier,
@@ -77,11 +128,7 @@ function runScenario(steps: Step[]): void {
           skills: SKILLS.filter((_, i) => s.skills[i]),
           priority: s.priority,
           ...(AREAS[s.area] ? { area: AREAS[s.area] } : {}),
-          idempotency_key: `create-${answered.length}`,
-        };
-        const outcome = h.engine.execute(h.admin, 'task.create', params);
-        h.journal.push(...outcome.events);
-        answered.push({ principal: h.admin, params, name: 'task.create', result: outcome.result });
+        });
         break;
       }
       case 'worker': {
@@ -112,13 +159,13 @@ function runScenario(steps: Step[]): void {
         const holders = workers.filter((x) => h.engine.state.workers.get(x.id)?.openOfferId);
         const w = pick(holders, s.w);
         const offer = w && h.engine.state.offers.get(h.engine.state.workers.get(w.id)?.openOfferId ?? '');
-        if (w && offer) h.run(w, s.op === 'accept' ? 'offer.accept' : 'offer.decline', { offer_id: offer.offer_id });
+        if (w && offer) act(w, s.op === 'accept' ? 'offer.accept' : 'offer.decline', { offer_id: offer.offer_id });
         break;
       }
       case 'claim': {
         const w = pick(workers, s.w);
         const t = pick(tasks(), s.t);
-        if (w && t) h.run(w, 'task.claim', { task_id: t });
+        if (w && t) act(w, 'task.claim', { task_id: t });
         break;
       }
       case 'heartbeat':
@@ -130,19 +177,19 @@ function runScenario(steps: Step[]): void {
         const lease = w && leaseOf(w);
         if (!w || !lease) break;
         const ref = { lease_id: lease.lease_id, epoch: lease.epoch };
-        if (s.op === 'heartbeat') h.run(w, 'lease.heartbeat', ref);
-        else if (s.op === 'release') h.run(w, 'lease.release', ref);
-        else if (s.op === 'start') h.run(w, 'lease.report', { ...ref, state: 'in_progress' });
-        else if (s.op === 'block-by-worker') h.run(w, 'lease.report', { ...ref, state: 'blocked', reason: 'stuck' });
+        if (s.op === 'heartbeat') act(w, 'lease.heartbeat', ref);
+        else if (s.op === 'release') act(w, 'lease.release', ref);
+        else if (s.op === 'start') act(w, 'lease.report', { ...ref, state: 'in_progress' });
+        else if (s.op === 'block-by-worker') act(w, 'lease.report', { ...ref, state: 'blocked', reason: 'stuck' });
         else if (s.op === 'pr') {
-          const outcome = h.run(w, 'lease.report', { ...ref, state: 'pr_opened', pr: { url: 'https://github.com/p/one/pull/1', gates: s.gates ? [{ name: 'tests', passed: true }] : [] } });
+          const outcome = act(w, 'lease.report', { ...ref, state: 'pr_opened', pr: { url: 'https://github.com/p/one/pull/1', gates: s.gates ? [{ name: 'tests', passed: true }] : [] } });
           if (!s.gates) assert.equal(outcome.error?.code, 'GATES_MISSING');
         }
         break;
       }
       case 'complete': {
         const t = pick(tasks().filter((id) => h.engine.state.tasks.get(id)?.state === 'pr_opened'), s.t);
-        if (t) h.run(h.admin, 'task.complete', { task_id: t, outcome: s.merged ? 'merged' : 'closed' });
+        if (t) act(h.admin, 'task.complete', { task_id: t, outcome: s.merged ? 'merged' : 'closed' });
         break;
       }
       case 'cancel':
@@ -151,17 +198,17 @@ function runScenario(steps: Step[]): void {
       case 'cancel-lease': {
         const t = pick(tasks(), s.t);
         if (!t) break;
-        if (s.op === 'cancel') h.run(h.admin, 'task.cancel', { task_id: t });
-        else if (s.op === 'block') h.run(h.admin, 'task.block', { task_id: t, reason: 'maintainer says so' });
-        else if (s.op === 'unblock') h.run(h.admin, 'task.unblock', { task_id: t });
+        if (s.op === 'cancel') act(h.admin, 'task.cancel', { task_id: t });
+        else if (s.op === 'block') act(h.admin, 'task.block', { task_id: t, reason: 'maintainer says so' });
+        else if (s.op === 'unblock') act(h.admin, 'task.unblock', { task_id: t });
         else {
           const lease = h.engine.state.tasks.get(t)?.current_lease_id;
-          if (lease) h.run(h.admin, 'lease.cancel', { lease_id: lease });
+          if (lease) act(h.admin, 'lease.cancel', { lease_id: lease });
         }
         break;
       }
       case 'budget':
-        h.run(h.admin, 'repo.configure', { repo: REPOS[s.repo], max_open_prs: s.max, max_new_prs_per_hour: s.hourly });
+        act(h.admin, 'repo.configure', { repo: REPOS[s.repo], max_open_prs: s.max, max_new_prs_per_hour: s.hourly });
         break;
       case 'advance':
         h.clock.advance(s.ms);
@@ -169,25 +216,55 @@ function runScenario(steps: Step[]): void {
         assert.deepEqual(checkDeadlines(h.engine.state, h.clock.now()), [], 'a deadline passed a sweep');
         break;
       case 'replay': {
-        const first = pick(answered, s.k);
-        if (first) {
-          const again = h.engine.execute(first.principal, first.name, first.params);
-          assert.deepEqual(again.result, first.result, 'an idempotent replay returns the first answer');
-          assert.equal(again.events.length, 0);
-          const other = h.engine.execute(first.principal, first.name, { ...first.params, title: 'different' });
-          if (!again.error) assert.equal(other.error?.code, 'IDEMPOTENCY_KEY_REUSED');
-        }
+        const first = pick(answered.filter((a) => a.at + IDEMPOTENCY_TTL_MS > h.clock.now()), s.k);
+        if (!first) break;
+        figures.replays += 1;
+        const again = h.engine.execute(first.principal, first.name, first.params);
+        assert.equal(again.error, undefined, `a replay of ${first.name} is answered, not refused (${again.error?.code})`);
+        assert.deepEqual(again.result, first.result, `a replay of ${first.name} returns the first answer`);
+        assert.equal(again.events.length, 0, `a replay of ${first.name} changes nothing`);
+        figures.replays_answered_first += 1;
+        const other = h.engine.execute(first.principal, first.name, anotherPayload(first.name, first.params));
+        assert.equal(other.error?.code, 'IDEMPOTENCY_KEY_REUSED', `the key of ${first.name} with another payload is refused`);
+        assert.equal(other.events.length, 0);
+        break;
+      }
+      case 'stale': {
+        // A late message from an old holder: an old or future epoch (a valid one: epochs start at 1) on a live lease, or a lease that ended.
+        const holders = workers.filter((x) => leaseOf(x) || ended.some((e) => e.worker === x.id));
+        const w = pick(holders, s.w);
+        if (!w) break;
+        const live = leaseOf(w);
+        const gone = ended.filter((e) => e.worker === w.id).at(-1);
+        const target = s.dead || !live ? gone : undefined;
+        const ref = target ? { lease_id: target.lease_id, epoch: target.epoch } : live && live.epoch + s.delta >= 1 ? { lease_id: live.lease_id, epoch: live.epoch + s.delta } : undefined;
+        if (!ref) break;
+        figures.stale_epochs_generated += 1;
+        const name = (['lease.heartbeat', 'lease.release', 'lease.report'] as const)[s.what] as OperationName;
+        const params = name === 'lease.report' ? { ...ref, state: 'pr_opened', pr: { url: 'https://github.com/p/one/pull/9', gates: [{ name: 'tests', passed: true }] } } : ref;
+        const journalBefore = h.journal.length;
+        const outcome = act(w, name, params);
+        const expected = target ? 'LEASE_EXPIRED' : 'STALE_EPOCH';
+        assert.equal(outcome.error?.code, expected, `${name} with epoch ${ref.epoch} on ${target ? 'an ended' : 'the live'} lease ${ref.lease_id} is refused`);
+        assert.equal(h.journal.length, journalBefore, 'a refused stale message changes nothing');
+        figures.stale_epochs_refused += 1;
         break;
       }
     }
     h.settle();
     check(`after ${s.op}`);
+    figures.steps += 1;
+    for (const [id, l] of seenLeases) if (!h.engine.state.leases.has(id)) ended.push({ worker: l.worker_id, lease_id: id, epoch: l.epoch });
+    seenLeases = new Map([...h.engine.state.leases.values()].map((l) => [l.lease_id, l]));
   }
-  const problems = checkJournal(h.journal, h.engine.state);
+  const problems = checkJournal(h.journal, h.engine.state, figures.budget);
   assert.deepEqual(problems, [], problems[0]?.message);
 }
 
 test(`scheduler invariants hold over ${RUNS} random runs of operations and clock moves`, () => {
-  fc.assert(fc.property(fc.array(step, { minLength: 1, maxLength: 80 }), (steps) => runScenario(steps)), { numRuns: RUNS });
-  recordFigures('property', { property_runs: RUNS, max_steps_per_run: 80 });
+  fc.assert(fc.property(fc.array(step, { minLength: 1, maxLength: 80, size: 'medium' }), (steps) => runScenario(steps)), { numRuns: RUNS });
+  figures.property_runs = RUNS;
+  recordFigures('property', { ...figures, max_steps_per_run: 80 });
+  assert.ok(figures.stale_epochs_generated > 0 && figures.stale_epochs_refused === figures.stale_epochs_generated, `stale epochs: ${figures.stale_epochs_refused}/${figures.stale_epochs_generated} refused`);
+  assert.ok(figures.replays > 0 && figures.budget.hourly_at_limit > 0, 'replays happened and the hourly budget was binding');
 });

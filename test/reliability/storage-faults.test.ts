@@ -1,11 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { createCoordinator } from '../../coordinator/app.ts';
 import { SystemClock } from '../../coordinator/clock.ts';
 import { LowdbStore } from '../../coordinator/store/lowdb.ts';
 import { HttpClient } from '../../client/http-client.ts';
-import { tempDir, until } from '../helpers/coordinator.ts';
+import { startOnDisk, tempDir, until } from '../helpers/coordinator.ts';
+import { FaultyIo, ioError } from '../helpers/faulty-io.ts';
 
 test('a full disk: the coordinator refuses changes (UNAVAILABLE) instead of acknowledging them, then recovers without losing or inventing anything', async () => {
   const dir = tempDir();
@@ -40,7 +42,15 @@ test('a full disk: the coordinator refuses changes (UNAVAILABLE) instead of ackn
     // Not ready (a load balancer stops sending changes here), yet alive: nothing to restart.
     assert.equal((await fetch(`${url}/readyz`)).status, 503);
     assert.equal((await fetch(`${url}/healthz`)).status, 200);
-    // Reads still answer, from what is durable.
+    // Reads still answer while changes are refused, from what is on disk.
+    const listed = await admin.callRaw('task.list', { repo: 'disk/repo' });
+    assert.equal(listed.ok, true, 'task.list answers while the disk is full');
+    assert.deepEqual(listed.ok && (listed.data as { tasks: Array<{ title: string }> }).tasks.map((t) => t.title).sort(), [kept.title, slow.title].sort());
+    const got = await admin.callRaw('task.get', { task_id: kept.id });
+    assert.equal(got.ok, true, 'task.get answers while the disk is full');
+    const read = await admin.callRaw('journal.read', { after_seq: 0 });
+    assert.equal(read.ok, true, 'journal.read answers while the disk is full');
+    assert.ok(read.ok && (read.data as { events: Array<{ type: string }> }).events.filter((e) => e.type === 'task.created').length === 2, 'the journal serves the two acknowledged creates');
 
     full = false;
     await until(async () => (await fetch(`${url}/readyz`)).status === 200, 'recovered', 10_000);
@@ -74,6 +84,67 @@ test('journal.read serves and counts only what is on disk, never a batch still b
     const after = await admin.call('journal.read', { after_seq: 0 });
     assert.ok(after.events.some((e) => e.type === 'task.created'));
     assert.ok(after.last_seq > before.last_seq);
+  } finally {
+    await coordinator.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a partial write (the disk fills mid-batch): refused, and the torn bytes are cut before anything else is written', async () => {
+  const dir = tempDir();
+  const io = new FaultyIo();
+  let { coordinator, url, admin } = await startOnDisk(dir, { io });
+  try {
+    await admin.call('repo.configure', { repo: 'torn/repo' });
+    const { task: kept } = await admin.call('task.create', { repo: 'torn/repo', title: 'before the disk filled' });
+    io.failWrite.set('journal', { error: ioError('ENOSPC', 'write'), keepBytes: 40 });
+    const refused = await admin.callRaw('task.create', { repo: 'torn/repo', title: 'half written', idempotency_key: 'half' });
+    assert.equal(!refused.ok && refused.error.code, 'UNAVAILABLE');
+    assert.equal(io.writesTorn, 1, 'part of the batch reached the file');
+    io.failWrite.delete('journal');
+    await until(async () => (await fetch(`${url}/readyz`)).status === 200, 'recovered', 10_000);
+    const { task: after } = await admin.call('task.create', { repo: 'torn/repo', title: 'after the disk was freed' });
+    const lines = readFileSync(join(dir, 'journal.jsonl'), 'utf8').split('\n').filter(Boolean);
+    for (const line of lines) assert.doesNotThrow(() => JSON.parse(line), `every journal line is whole: ${line.slice(0, 80)}`);
+    await coordinator.close();
+    ({ coordinator, url, admin } = await startOnDisk(dir));
+    assert.deepEqual(coordinator.runtime.warnings, [], 'the restart found no damage to repair');
+    const { tasks } = await admin.call('task.list', { repo: 'torn/repo' });
+    assert.deepEqual(tasks.map((t) => t.title).sort(), [kept.title, after.title].sort());
+  } finally {
+    await coordinator.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a failing snapshot (its write, then its sync): the previous snapshot stays whole, changes are still acknowledged, a restart recovers them all', async () => {
+  const dir = tempDir();
+  const io = new FaultyIo();
+  let { coordinator, url, admin } = await startOnDisk(dir, { io, overrides: { snapshotEveryEvents: 1_000_000 } });
+  const stateFile = join(dir, 'state.json');
+  try {
+    await admin.call('repo.configure', { repo: 'snap/repo' });
+    await admin.call('task.create', { repo: 'snap/repo', title: 'in the good snapshot' });
+    await coordinator.runtime.snapshot();
+    const good = readFileSync(stateFile, 'utf8');
+
+    io.failWrite.set('snapshot', { error: ioError('ENOSPC', 'write'), keepBytes: 100 });
+    await admin.call('task.create', { repo: 'snap/repo', title: 'after the first failed snapshot' });
+    await coordinator.runtime.snapshot();
+    io.failWrite.delete('snapshot');
+    io.failSync.set('snapshot', ioError('EIO', 'fsync'));
+    await admin.call('task.create', { repo: 'snap/repo', title: 'after the second failed snapshot' });
+    await coordinator.runtime.snapshot();
+    io.failSync.delete('snapshot');
+
+    assert.equal(readFileSync(stateFile, 'utf8'), good, 'state.json is still the last good snapshot');
+    assert.deepEqual(readdirSync(dir).filter((f) => f.includes('.tmp-')), [], 'no temp file is left behind');
+    assert.equal((await fetch(`${url}/readyz`)).status, 200, 'a failed snapshot does not stop the coordinator: the journal has every change');
+    await admin.call('task.create', { repo: 'snap/repo', title: 'still acknowledged' });
+    await coordinator.close();
+    ({ coordinator, url, admin } = await startOnDisk(dir));
+    const { tasks } = await admin.call('task.list', { repo: 'snap/repo' });
+    assert.deepEqual(tasks.map((t) => t.title).sort(), ['after the first failed snapshot', 'after the second failed snapshot', 'in the good snapshot', 'still acknowledged']);
   } finally {
     await coordinator.close();
     rmSync(dir, { recursive: true, force: true });

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { nextOffer, startPool, until } from '../helpers/coordinator.ts';
+import { GATES, nextOffer, startPool, until } from '../helpers/coordinator.ts';
 import { WorkerClient } from '../../client/worker-client.ts';
 
 function spawnWorker(url: string, token: string): { child: ChildProcess; lines: string[]; waitFor(prefix: string, timeoutMs?: number): Promise<string> } {
@@ -42,7 +42,7 @@ test('a worker process SIGKILLed mid-task: its lease expires and the task goes t
   }
 });
 
-test('a worker paused (SIGSTOP) past its deadline, then resumed: its report under the stale lease is refused', async () => {
+test('a worker paused (SIGSTOP) past its deadline, then resumed: its report under the lease it lost is refused (LEASE_EXPIRED)', async () => {
   const pool = await startPool();
   try {
     await pool.repo('o/r', { heartbeat_timeout_ms: 1500 });
@@ -57,21 +57,23 @@ test('a worker paused (SIGSTOP) past its deadline, then resumed: its report unde
     w.child.kill('SIGCONT');
     w.child.stdin?.write('report\n');
     const report = await w.waitFor('REPORT');
-    assert.match(report, /^REPORT (LEASE_EXPIRED|STALE_EPOCH)$/);
+    // Its lease id is gone (the task was re-leased to another worker): the refusal is LEASE_EXPIRED, never success.
+    assert.equal(report, 'REPORT LEASE_EXPIRED');
     const { task } = await pool.admin.call('task.get', { task_id: taskId });
     assert.equal(task.state, 'leased');
     assert.equal(task.lease?.worker_id, rescuer.worker!.id, 'the new holder keeps the task');
+    assert.equal(task.lease?.epoch, 2);
     w.child.kill('SIGKILL');
   } finally {
     await pool.close();
   }
 });
 
-test('duplicated and reordered messages: a request sent twice takes effect once; an old epoch after a new lease is refused', async () => {
+test('duplicated and reordered messages: a request sent twice takes effect once; an old epoch on the live lease is refused (STALE_EPOCH)', async () => {
   const pool = await startPool();
   try {
     await pool.repo('o/r', { max_attempts: 10 });
-    await pool.task('o/r');
+    const taskId = await pool.task('o/r');
     const w = await pool.join();
     const offer = await nextOffer(w);
     const [a, b] = await Promise.all([
@@ -82,11 +84,18 @@ test('duplicated and reordered messages: a request sent twice takes effect once;
     const { events } = await pool.admin.call('journal.read', { after_seq: 0 });
     assert.equal(events.filter((e) => e.type === 'lease.granted').length, 1);
     await w.request('lease.release', { lease_id: a.lease.lease_id, epoch: a.lease.epoch });
-    const next = await nextOffer(w, 60_000).catch(() => undefined);
-    if (next) {
-      const second = await w.accept(next.offer_id);
-      await assert.rejects(w.request('lease.heartbeat', { lease_id: second.lease.lease_id, epoch: a.lease.epoch }), { code: 'STALE_EPOCH' });
-    }
+    // The same worker takes the task again: a live lease with the next epoch.
+    const second = await w.request('task.claim', { task_id: taskId });
+    assert.equal(second.lease.epoch, a.lease.epoch + 1);
+    // Messages from the first lease arrive late, carrying its epoch, on the live lease id.
+    const stale = { lease_id: second.lease.lease_id, epoch: a.lease.epoch };
+    await assert.rejects(w.request('lease.heartbeat', stale), { code: 'STALE_EPOCH' });
+    await assert.rejects(w.request('lease.report', { ...stale, state: 'pr_opened', pr: { url: 'https://github.com/o/r/pull/1', gates: GATES } }), { code: 'STALE_EPOCH' });
+    await assert.rejects(w.request('lease.release', stale), { code: 'STALE_EPOCH' });
+    const { task } = await pool.admin.call('task.get', { task_id: taskId });
+    assert.equal(task.state, 'leased', 'nothing the stale messages asked for happened');
+    assert.equal(task.lease?.lease_id, second.lease.lease_id);
+    assert.equal(task.lease?.epoch, second.lease.epoch);
   } finally {
     await pool.close();
   }

@@ -18,6 +18,7 @@ test('an update under a stale epoch is refused and changes nothing', () => {
   assert.equal(h.refused(w, 'lease.report', { lease_id: first.lease_id, epoch: 1, state: 'pr_opened', pr: { url: 'https://x.test/1', gates: GATES } }), 'LEASE_EXPIRED');
   assert.equal(h.refused(w, 'lease.heartbeat', { lease_id: second.lease_id, epoch: 1 }), 'STALE_EPOCH');
   assert.equal(h.refused(w, 'lease.release', { lease_id: second.lease_id, epoch: 1 }), 'STALE_EPOCH');
+  assert.equal(h.refused(w, 'lease.report', { lease_id: second.lease_id, epoch: 1, state: 'pr_opened', pr: { url: 'https://x.test/1', gates: GATES } }), 'STALE_EPOCH');
   assert.equal(h.state(t), 'leased');
   assert.equal(h.engine.state.tasks.get(t)!.epoch, 2);
 });

@@ -80,3 +80,46 @@ test('attempts used up send the task to blocked; a maintainer unblocks it', () =
   h.ok(h.admin, 'task.unblock', { task_id: t });
   assert.equal(h.engine.state.tasks.get(t)!.attempts, 0);
 });
+
+test('the runtime sweeps every 250 ms by default: each expired lease is requeued less than 250 ms after its deadline, whatever the phase', async (t) => {
+  const { Runtime } = await import('../../coordinator/runtime.ts');
+  const { MemoryStore } = await import('../../coordinator/store/memory.ts');
+  const { ManualClock } = await import('../../coordinator/clock.ts');
+  // The sweep timer runs on mocked timers, in step with the manual clock: no real time passes.
+  t.mock.timers.enable({ apis: ['setInterval'] });
+  const clock = new ManualClock();
+  const store = new MemoryStore();
+  const rt = await Runtime.open({ store, clock, adminTokens: ['owpm_sweep'] });
+  const step = async (ms: number): Promise<void> => {
+    clock.advance(ms);
+    t.mock.timers.tick(ms);
+    await new Promise((r) => setImmediate(r));
+    await rt.whenIdle();
+  };
+  try {
+    const admin = rt.authenticate('owpm_sweep')!;
+    const call = async (principal: Parameters<typeof rt.call>[0], name: Parameters<typeof rt.call>[1], params: Record<string, unknown>) => {
+      const ack = await rt.call(principal, name, params);
+      assert.ok(ack.ok, JSON.stringify(ack));
+      return ack.data as Record<string, any>;
+    };
+    await call(admin, 'repo.configure', { repo: 'sweep/repo', heartbeat_timeout_ms: 1000, max_open_prs: 100, max_new_prs_per_hour: 100, idempotency_key: 'r' });
+    const { worker } = await call({ kind: 'anonymous' }, 'worker.register', { github_login: 'phases', skills: [], capacity: 100, tools: [], capabilities: { can_run_tests: true, can_open_prs: true }, idempotency_key: 'w' });
+    const me = { kind: 'worker' as const, id: worker.id as string };
+    await rt.workerConnected(me.id);
+    // Leases granted at 12 different phases of the sweep cycle.
+    for (let i = 0; i < 12; i += 1) {
+      await call(admin, 'task.create', { repo: 'sweep/repo', title: `phase ${i}`, idempotency_key: `t${i}` });
+      await step(250);
+      const { offers } = await call(me, 'offer.list', {});
+      for (const o of offers) await call(me, 'offer.accept', { offer_id: o.offer_id, idempotency_key: `a${o.offer_id}` });
+      await step(23);
+    }
+    for (let i = 0; i < 200 && rt.engine.state.leases.size > 0; i += 1) await step(10);
+    const expired = (await store.readJournal(0, 10_000)).filter((e) => e.type === 'lease.expired');
+    assert.equal(expired.length, 12, 'every lease expired');
+    for (const e of expired) assert.ok((e.data.late_ms as number) >= 0 && (e.data.late_ms as number) < 250, `requeued ${String(e.data.late_ms)} ms after its deadline`);
+  } finally {
+    await rt.close();
+  }
+});

@@ -73,6 +73,52 @@ test('reading the hourly budget never changes the state (found by the property t
   assert.deepEqual(checkJournal(h.journal, h.engine.state), []);
 });
 
+/** One PR opened and kept open, then `hold` (a live lease or an open offer) on a second task; returns the third task. */
+function prPlus(h: EngineHarness, hold: 'lease' | 'offer', settings: Record<string, unknown>): { third: string; idle: { kind: 'worker'; id: string }; release: () => void } {
+  h.repo('o/r', settings);
+  h.task('o/r');
+  const holder = h.worker({ capacity: 1 });
+  h.settle();
+  openPr(h, holder);
+  const second = h.task('o/r');
+  const worker = h.worker({ capacity: 1 });
+  h.settle();
+  const offer = h.offerOf(worker);
+  assert.ok(offer, 'the second task is offered: the budget has room for it');
+  if (hold === 'lease') h.ok(worker, 'offer.accept', { offer_id: offer.offer_id });
+  const third = h.task('o/r');
+  const idle = h.worker({ capacity: 1 });
+  h.settle();
+  // The maintainer cancels the second task: its lease or offer ends and the room is the third task's.
+  return { third, idle, release: () => h.ok(h.admin, 'task.cancel', { task_id: second }) };
+}
+
+for (const hold of ['lease', 'offer'] as const) {
+  test(`max_open_prs: with one PR open, a live ${hold} is what holds the next offer back`, () => {
+    const h = new EngineHarness();
+    const { third, idle, release } = prPlus(h, hold, { max_open_prs: 2, max_new_prs_per_hour: 100, max_attempts: 10 });
+    assert.equal(h.state(third), 'ready', `1 PR + 1 ${hold} fill a budget of 2`);
+    assert.equal(h.offerOf(idle), undefined);
+    assert.match(h.ok(h.admin, 'task.explain', { task_id: third }).reasons[0].message, /budget 2\/2 open/);
+    assert.equal(h.refused(idle, 'task.claim', { task_id: third }), 'BUDGET_EXHAUSTED');
+    release();
+    h.settle();
+    assert.notEqual(h.state(third), 'ready', `once the ${hold} ends, the budget has room again`);
+  });
+
+  test(`max_new_prs_per_hour: with one PR this hour, a live ${hold} is what holds the next offer back`, () => {
+    const h = new EngineHarness();
+    const { third, idle, release } = prPlus(h, hold, { max_open_prs: 100, max_new_prs_per_hour: 2, max_attempts: 10 });
+    assert.equal(h.state(third), 'ready', `1 PR this hour + 1 ${hold} fill an hourly budget of 2`);
+    assert.equal(h.offerOf(idle), undefined);
+    assert.match(h.ok(h.admin, 'task.explain', { task_id: third }).reasons[0].message, /hourly budget 2\/2/);
+    assert.equal(h.refused(idle, 'task.claim', { task_id: third }), 'BUDGET_EXHAUSTED');
+    release();
+    h.settle();
+    assert.notEqual(h.state(third), 'ready', `once the ${hold} ends, the hour has room again`);
+  });
+}
+
 test('the budget arithmetic the coordinator and the dashboard share: throttled exactly when one more unit would not fit', () => {
   const limits = { max_open_prs: 3, max_new_prs_per_hour: 4 };
   const counts = (open_prs: number, live_leases: number, open_offers: number, prs_last_hour: number) => ({ open_prs, live_leases, open_offers, prs_last_hour });

@@ -1,0 +1,221 @@
+// Deliberately broken variants of OWP, one per guarantee the README lists, and the tests that must
+// fail on each. `npm run test:defects` applies each edit to a copy of the working tree (nothing in
+// the product knows about them) and runs the tests. An edit is an exact find/replace that must
+// match once, so a refactor that moves the code makes the runner say so instead of passing.
+
+const CRASH_LOOP = 'test/reliability/crash-loop.test.ts';
+const CRASH_LOOP_TEST = 'coordinator SIGKILLed and its disk power-failed';
+// Defects that only some power failures expose get more loops.
+const LOOPS = { OWP_CRASH_LOOPS: '8' };
+const PROPERTY = 'test/reliability/scheduler.property.test.ts';
+const PROPERTY_TEST = 'scheduler invariants hold';
+const FUZZ = 'test/reliability/fuzz.test.ts';
+const FUZZ_TEST = 'fuzzing every operation';
+const ENGINE = 'coordinator/engine';
+const BUDGET = 'protocol/budget.ts';
+const BUDGET_FIND = '  return { open: c.open_prs + c.live_leases + c.open_offers, hourly: c.prs_last_hour + c.live_leases + c.open_offers };';
+const OPEN_PRS = { file: BUDGET, find: BUDGET_FIND, replace: '  return { open: c.open_prs /* defect: leases and offers are not counted */, hourly: c.prs_last_hour + c.live_leases + c.open_offers };' };
+const HOURLY = { file: BUDGET, find: BUDGET_FIND, replace: '  return { open: c.open_prs + c.live_leases + c.open_offers, hourly: c.prs_last_hour /* defect: leases and offers are not counted */ };' };
+
+export const DEFECTS = [
+  {
+    name: 'no-journal-datasync',
+    promise: 'durability',
+    edits: [{ file: 'coordinator/store/lowdb.ts', find: "sync: (file, handle) => (file === 'journal' ? handle.datasync() : handle.sync()),", replace: "sync: async (file, handle) => { if (file !== 'journal') await handle.sync(); }," }],
+    tests: [CRASH_LOOP],
+    expect: [CRASH_LOOP_TEST],
+  },
+  {
+    name: 'no-snapshot-fsync',
+    promise: 'durability',
+    edits: [{ file: 'coordinator/store/lowdb.ts', find: "sync: (file, handle) => (file === 'journal' ? handle.datasync() : handle.sync()),", replace: "sync: async (file, handle) => { if (file !== 'snapshot') await (file === 'journal' ? handle.datasync() : handle.sync()); }," }],
+    tests: [CRASH_LOOP],
+    env: LOOPS,
+    expect: [CRASH_LOOP_TEST],
+  },
+  {
+    name: 'no-dir-fsync',
+    promise: 'durability',
+    edits: [{ file: 'coordinator/store/lowdb.ts', find: '  async syncDir(dir) {\n', replace: '  async syncDir(dir) {\n    if (dir) return; // defect: directory entries are never synced\n' }],
+    tests: [CRASH_LOOP],
+    expect: [CRASH_LOOP_TEST],
+  },
+  {
+    name: 'ack-before-sync',
+    promise: 'durability',
+    edits: [{
+      file: 'coordinator/runtime.ts',
+      find: '          await this.store.append(batch);\n',
+      replace: '          for (const w of waiters) w.resolve(); // defect: answered before the write is durable\n          await this.store.append(batch);\n',
+    }],
+    // The window between such an answer and the sync is microseconds: the hooks test holds it open.
+    tests: ['test/reliability/durability-hooks.test.ts'],
+    expect: ['an answer waits for the journal sync'],
+  },
+  {
+    name: 'swallow-sync-error',
+    promise: 'storage',
+    edits: [{
+      file: 'coordinator/store/lowdb.ts',
+      find: '    } catch (error) {\n      // Part of the batch may be on disk; nothing more is written until load() re-reads the file.\n      this.broken = error as Error;\n      throw error;\n    }',
+      replace: '    } catch {\n      // defect: a failed write or sync is ignored\n    }',
+    }],
+    tests: ['test/reliability/durability-hooks.test.ts', 'test/reliability/storage-faults.test.ts'],
+    expect: ['a failed journal sync is never acknowledged', 'a full disk', 'a partial write'],
+  },
+  {
+    name: 'keep-failed-batch',
+    promise: 'storage',
+    edits: [{ file: 'coordinator/store/lowdb.ts', find: '    if (this.journal && this.broken) {\n', replace: '    if (this.journal && this.broken && this.dir === "defect: never") {\n' }],
+    tests: ['test/reliability/durability-hooks.test.ts'],
+    expect: ['a failed journal sync is never acknowledged'],
+  },
+  {
+    name: 'snapshot-in-place',
+    promise: 'storage',
+    edits: [{ file: 'coordinator/store/lowdb.ts', find: '    const tmp = `${this.path}.tmp-${process.pid}`;\n', replace: '    const tmp = this.path; // defect: the snapshot is written over state.json in place\n' }],
+    tests: ['test/reliability/storage-faults.test.ts'],
+    expect: ['a failing snapshot'],
+  },
+  {
+    name: 'degraded-refuses-reads',
+    promise: 'storage',
+    edits: [{ file: 'coordinator/runtime.ts', find: '      if (descriptor.mutating && !descriptor.idempotentByNature && this.degraded) {', replace: '      if (this.degraded) { // defect: reads are refused too' }],
+    tests: ['test/reliability/storage-faults.test.ts'],
+    expect: ['a full disk'],
+  },
+  {
+    name: 'budget-counts-only-prs',
+    promise: 'budget',
+    edits: [OPEN_PRS, HOURLY],
+    tests: ['test/unit/review-budget.test.ts', PROPERTY, CRASH_LOOP],
+    expect: ['max_open_prs counts open PRs', 'max_open_prs: with one PR open, a live lease', 'max_open_prs: with one PR open, a live offer', 'max_new_prs_per_hour: with one PR this hour, a live lease', 'max_new_prs_per_hour: with one PR this hour, a live offer', PROPERTY_TEST, CRASH_LOOP_TEST],
+  },
+  {
+    name: 'hourly-counts-only-prs',
+    promise: 'budget',
+    edits: [HOURLY],
+    tests: ['test/unit/review-budget.test.ts', PROPERTY, CRASH_LOOP],
+    expect: ['max_new_prs_per_hour: with one PR this hour, a live lease', 'max_new_prs_per_hour: with one PR this hour, a live offer', PROPERTY_TEST, CRASH_LOOP_TEST],
+  },
+  {
+    name: 'no-fencing',
+    promise: 'fencing',
+    edits: [{ file: `${ENGINE}/access.ts`, find: '  if (epoch !== task.epoch || epoch !== lease.epoch) {', replace: '  if (epoch < 0) { // defect: any epoch is taken for the current one' }],
+    tests: ['test/unit/fencing.test.ts', 'test/reliability/worker-faults.test.ts', PROPERTY],
+    expect: ['an update under a stale epoch is refused', 'duplicated and reordered messages', PROPERTY_TEST],
+  },
+  {
+    name: 'idempotency-create-only',
+    promise: 'idempotency',
+    edits: [{ file: `${ENGINE}/idempotency.ts`, find: '  if (existing && existing.at + IDEMPOTENCY_TTL_MS > cmd.now) {', replace: "  if (existing && name === 'task.create' && existing.at + IDEMPOTENCY_TTL_MS > cmd.now) { // defect: only task.create replays its key" }],
+    tests: [PROPERTY, 'test/reliability/worker-faults.test.ts'],
+    expect: [PROPERTY_TEST, 'duplicated and reordered messages'],
+  },
+  {
+    name: 'late-sweep',
+    promise: 'deadlines',
+    edits: [{ file: `${ENGINE}/expiry.ts`, find: '      if (lease.expires_at > now) continue;', replace: '      if (lease.expires_at + 1000 > now) continue; // defect: a lease outlives its deadline by up to a second' }],
+    tests: ['test/unit/lease-expiry.test.ts', PROPERTY],
+    expect: ['a lease without heartbeats expires', 'the runtime sweeps every 250 ms', PROPERTY_TEST],
+  },
+  {
+    name: 'sweep-every-second',
+    promise: 'deadlines',
+    edits: [{ file: 'coordinator/runtime.ts', find: 'const every = this.options.sweepIntervalMs ?? 250;', replace: 'const every = this.options.sweepIntervalMs ?? 1000; // defect: the README says 250 ms' }],
+    tests: ['test/unit/lease-expiry.test.ts'],
+    expect: ['the runtime sweeps every 250 ms'],
+  },
+  {
+    name: 'recovery-forgets-tail',
+    promise: 'durability',
+    edits: [{ file: 'coordinator/store/lowdb.ts', find: 'return { snapshot: snapshot ? (plain as Snapshot) : null, events: tail, warnings };', replace: 'return { snapshot: snapshot ? (plain as Snapshot) : null, events: tail.slice(0, -1), warnings }; // defect: recovery drops the last event' }],
+    tests: [CRASH_LOOP],
+    expect: [CRASH_LOOP_TEST],
+  },
+  {
+    name: 'no-offers',
+    promise: 'durability',
+    edits: [{ file: `${ENGINE}/engine.ts`, find: '  schedule(): Outcome<number> {\n', replace: '  schedule(): Outcome<number> {\n    if (this.clock.now() > 0) return { result: 0, events: [], notifications: [] }; // defect: nothing is ever offered\n' }],
+    tests: [CRASH_LOOP],
+    expect: [CRASH_LOOP_TEST],
+  },
+  {
+    name: 'expiry-trusts-connection',
+    promise: 'network',
+    edits: [{ file: `${ENGINE}/expiry.ts`, find: '      if (lease.expires_at > now) continue;', replace: '      if (lease.expires_at > now || state.workers.get(lease.worker_id)?.online) continue; // defect: a connected worker keeps its lease' }],
+    tests: ['test/reliability/network-cut.test.ts'],
+    expect: ['a silent blackhole longer than the heartbeat timeout'],
+  },
+  {
+    name: 'client-waits-for-ping',
+    promise: 'network',
+    edits: [{ file: 'client/worker-client.ts', find: '        this.reconnectSilentLink();\n', replace: '        // defect: an unanswered request waits for socket.io\'s ping timeout\n' }],
+    tests: ['test/reliability/network-cut.test.ts'],
+    expect: ['a half-open link'],
+  },
+  {
+    name: 'proto-params',
+    promise: 'input',
+    edits: [{ file: 'coordinator/http.ts', find: '        for (const [k, v] of Object.entries(body)) setParam(params, k, v);', replace: '        Object.assign(params, body); // defect: a __proto__ key becomes the prototype' }],
+    tests: [FUZZ, 'test/integration/hostile-input.test.ts'],
+    env: { OWP_FUZZ_CASES: '800' },
+    expect: [FUZZ_TEST, 'a __proto__ key carrying every required field'],
+  },
+  {
+    name: 'path-escape-crash',
+    promise: 'input',
+    edits: [{ file: 'coordinator/http.ts', find: '    return decodeURIComponent(raw);\n  } catch {', replace: '    return decodeURIComponent(raw);\n  } catch (error) {\n    if (raw) throw error; // defect: a bad escape escapes as INTERNAL' }],
+    tests: [FUZZ, 'test/integration/hostile-input.test.ts'],
+    expect: [FUZZ_TEST, 'a malformed percent-escape'],
+  },
+  {
+    name: 'restart-trusts-wall-clock',
+    promise: 'clock',
+    edits: [{ file: 'coordinator/runtime.ts', find: '    if (last) options.clock.notBefore?.(last.at);', replace: '    // defect: a wall clock set back while down moves time back' }],
+    tests: ['test/unit/clock.test.ts'],
+    expect: ['a wall clock set back or forward'],
+  },
+  {
+    name: 'tokens-in-clear',
+    promise: 'tokens',
+    edits: [{ file: 'coordinator/auth.ts', find: "  return createHash('sha256').update(token, 'utf8').digest('hex');", replace: '  return token; // defect: tokens are stored as they are' }],
+    tests: ['test/integration/token-storage.test.ts'],
+    expect: ['tokens are stored only as SHA-256 hashes'],
+  },
+  {
+    name: 'no-area-locks',
+    promise: 'one-lease',
+    edits: [{ file: `${ENGINE}/eligibility.ts`, find: '      if (holder !== undefined && holder !== task.id) {', replace: '      if (holder === "defect: area locks are ignored") {' }],
+    tests: ['test/unit/area-locks.test.ts', PROPERTY],
+    expect: ['only one active task per area per repo', PROPERTY_TEST],
+  },
+  {
+    name: 'no-max-attempts',
+    promise: 'attempts',
+    edits: [{ file: `${ENGINE}/task-moves.ts`, find: '  const attempts = task.attempts + 1;\n  const blocked = attempts >= settings.max_attempts;\n  const refs', replace: '  const attempts = task.attempts + 1;\n  const blocked = attempts < 0; // defect: an expired or released lease never blocks its task\n  const refs' }],
+    tests: ['test/unit/lease-expiry.test.ts', PROPERTY],
+    expect: ['attempts used up send the task to blocked', PROPERTY_TEST],
+  },
+  {
+    name: 'corrupt-snapshot-starts-empty',
+    promise: 'state-files',
+    edits: [{ file: 'coordinator/store/lowdb.ts', find: '      warnings.push(`${snapshotProblem}; rebuilt the state by replaying all ${events.length} journal events`);', replace: '      events.length = 0; // defect: an unreadable state.json starts the coordinator empty\n      warnings.push(`${snapshotProblem}; rebuilt the state by replaying all ${events.length} journal events`);' }],
+    tests: ['test/integration/store-contract.test.ts'],
+    expect: ['a truncated state.json is rebuilt', 'a zeroed state.json is rebuilt', 'a invalid JSON state.json is rebuilt'],
+  },
+  {
+    name: 'scoped-journal-leak',
+    promise: 'access',
+    edits: [{ file: 'coordinator/runtime.ts', find: '(principal.admin || (e.repo !== undefined ? scopeCovers(principal.repos, e.repo)', replace: '(principal.admin || principal.repos.length > 0 || (e.repo !== undefined ? scopeCovers(principal.repos, e.repo)' }],
+    tests: ['test/integration/access.test.ts'],
+    expect: ['access: no token, a wrong token'],
+  },
+  {
+    name: 'lock-trusts-pid',
+    promise: 'state-files',
+    edits: [{ file: 'coordinator/store/lowdb.ts', find: '  if (lock.boot !== undefined && now.boot !== undefined && lock.boot !== now.boot) return undefined;\n  if (lock.start !== undefined && now.start !== undefined && lock.start !== now.start) return undefined;\n', replace: '  // defect: a live pid is taken for the lock holder, whatever process it now is\n' }],
+    tests: ['test/integration/store-contract.test.ts'],
+    expect: ['a stale lock never stops the coordinator'],
+  },
+];
