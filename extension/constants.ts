@@ -84,4 +84,5 @@ export const EXTERNAL_COMMANDS = {
 export const GIT_EXTENSION_ID = 'vscode.git';
 export const GITHUB_AUTH_PROVIDER = 'github';
 export const GITHUB_ENTERPRISE_AUTH_PROVIDER = 'github-enterprise';
-export const GITHUB_SCOPES = ['repo'];
+/** `public_repo` serves public repositories (logic/secret-binding.ts githubScopes); `repo` would reach every private one too. */
+export const GITHUB_SCOPES = ['public_repo'];

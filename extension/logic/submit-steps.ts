@@ -8,7 +8,7 @@
  * through `SubmitIO`, so the whole flow runs in plain `node --test`.
  */
 import type { Lease, PullRequestInfo, RepoSettings, Task } from '../../protocol/model.ts';
-import { loadContract, type RepoContract } from '../../client/contract.ts';
+import type { RepoContract } from '../../client/contract.ts';
 import { defaultBranch } from '../../client/git.ts';
 import { runGates } from '../../client/gates.ts';
 import { openPullRequest } from '../../client/pull-request.ts';
@@ -178,8 +178,13 @@ export class Submitter {
     const dir = checkout.dir;
     // The gates come from the contract the maintainers merged on the default branch, never from the
     // task branch's own .owp.yml, which the AI tool may have edited (a hostile issue could ask it to).
+    // Never the working tree's copy, not even as a fallback: without a known base there is no submit.
     const base = note.base ?? (await defaultBranch(dir).catch(() => undefined));
-    const contract = base ? await baseContract(dir, base) : (await loadContract(dir)).contract;
+    if (!base || base === branch) {
+      void io.tell({ level: 'error', text: `OWP: cannot tell the default branch of ${dir}, where the repository's .owp.yml is read from (never from your working tree). Run \`git remote set-head origin --auto\` and Submit PR again; the task stays yours.` });
+      return undefined;
+    }
+    const contract = await baseContract(dir, base);
 
     let checklistConfirmed: boolean | undefined;
     if (contract.pr.checklist.length > 0) {
