@@ -67,6 +67,8 @@ export const STORAGE_KEYS = {
   workerTokenPrefix: 'owp.workerToken.',
   githubToken: 'owp.githubToken',
   maintainerToken: 'owp.maintainerToken',
+  /** globalState: repository → approved contract-command hashes (client/command-approval.ts). */
+  approvedCommands: 'owp.approvedCommands',
 } as const;
 
 /**
