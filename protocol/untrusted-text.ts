@@ -82,6 +82,29 @@ export function describeRemoved(removed: RemovedCounts, from = 'the issue text')
 
 /** One line of untrusted text for prose (a title in a list, a PR body, a terminal line): visible, no breaks, bounded. */
 export function visibleLine(text: string, maxLength = 200): string {
-  const flat = sanitizeUntrusted(text).text.replace(/\s+/g, ' ').trim();
+  // Control characters separate words on one line (a tab, a NUL between words), so they become spaces here.
+  // eslint-disable-next-line no-control-regex
+  const flat = sanitizeUntrusted(text.replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ')).text.replace(/\s+/g, ' ').trim();
   return flat.length > maxLength ? `${flat.slice(0, maxLength - 1)}…` : flat;
+}
+
+const ZWJ = '\u200D';
+/** A closing keyword followed by an issue reference (#12, o/r#12, an issue URL): GitHub would close that issue. */
+const CLOSING = /\b(close[sd]?|fix(?:e[sd])?|resolve[sd]?)\b(?=[\s:]*(?:[\w.-]+\/[\w.-]+)?#\d|[\s:]*https?:\/\/)/gi;
+/** An @mention (a user or org/team) at a word start. */
+const MENTION = /(^|[^\w`/])@(?=[A-Za-z0-9])/g;
+
+/**
+ * Untrusted text made inert where GitHub acts on words as the author of the PR or comment: an
+ * `@mention` would notify people from the volunteer's account and a closing keyword ("fixes #12")
+ * would close another issue when the PR merges. A zero-width joiner after `@` and inside the
+ * keyword keeps the text readable and stops both (GitHub matches neither then). Only the
+ * contract's own `Closes #N` line, outside this text, links and closes the task's issue.
+ */
+export function inertForGitHub(text: string): string {
+  // Code spans are left as written: GitHub acts on neither mentions nor keywords inside them.
+  return text
+    .split(/(`+[^`]*?`+)/)
+    .map((part, i) => (i % 2 === 1 ? part : part.replace(CLOSING, (word: string) => `${word[0]}${ZWJ}${word.slice(1)}`).replace(MENTION, `$1@${ZWJ}`)))
+    .join('');
 }

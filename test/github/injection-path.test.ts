@@ -62,7 +62,7 @@ test('hostile issue text: the prompt fence holds, hidden content is removed and 
     assert.match(prompt, /Note: 2 hidden HTML comments, \d+ zero-width characters, \d+ bidirectional control characters, \d+ invisible Unicode tag characters and \d+ control characters were removed from the issue text\./);
 
     // The CLI's offer line.
-    assert.equal(oneLine(task.title, 80), 'Fix the README typo[2J', 'no escape sequence reaches the terminal');
+    assert.equal(oneLine(task.title, 80), 'Fix the README typo [2J', 'no escape sequence reaches the terminal');
 
     // A worker's reason in the status comment.
     const alice = await g.volunteer('alice');
