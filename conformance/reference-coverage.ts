@@ -18,5 +18,8 @@ export const REFERENCE_COVERAGE: Readonly<Record<string, { file: string; why: st
   'POL-002': { file: 'test/integration/policy-rules.test.ts', why: 'capability `policy`: no wire test yet', evidence: 'risky_area denies by default' },
   'POL-003': { file: 'test/integration/policy-rules.test.ts', why: 'capability `policy`: no wire test yet', evidence: 'the policy budget sets the repo budget' },
   'POL-004': { file: 'test/integration/policy-rules.test.ts', why: 'capability `policy`: no wire test yet', evidence: 'task.explain with a worker gives every rule' },
+  'AUTH-008': { file: 'test/reliability/access-matrix.test.ts', why: 'a wire test over every read operation × principal is still to be written for the kit; the reference runs the full matrix' },
+  'AUTH-009': { file: 'test/integration/revocation.test.ts', why: 'maintainer.revoke needs the admin; a kit test is still to be written' },
+  'AUTH-010': { file: 'test/integration/revocation.test.ts', why: 'rotating the operator token needs a coordinator restart' },
   'MATCH-004': { file: 'test/conformance/reference-requirements.test.ts', why: 'how a repo policy is written is not part of the wire protocol (capability `policy`)' },
 };

@@ -1,5 +1,5 @@
 /**
- * The access matrix: every operation of protocol/operations.ts × every kind of principal × both
+ * SPEC AUTH-001 to AUTH-005 and AUTH-008. The access matrix: every operation of protocol/operations.ts × every kind of principal × both
  * bindings. What each principal may do is derived from the operation's descriptor (its `auth` and
  * what it reaches, `scope`), so a new operation is covered as soon as it has a params fixture here
  * (the Record below does not compile without one).
