@@ -52,6 +52,8 @@ export function explicitJoinFields(): Set<JoinField> {
   return new Set(
     fields.filter((field) => {
       const inspected = config.inspect(SETTINGS[field]);
+      // A workspace value of a user-level-only setting is ignored, so it does not count as given.
+      if ((USER_LEVEL_ONLY as readonly string[]).includes(field)) return inspected?.globalValue !== undefined;
       return inspected !== undefined && (inspected.globalValue !== undefined || inspected.workspaceValue !== undefined || inspected.workspaceFolderValue !== undefined);
     }),
   );

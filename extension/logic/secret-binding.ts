@@ -4,7 +4,7 @@
  *
  * A cloned repository (or the AI tool working in it) can write `.vscode/settings.json`. If
  * `owp.coordinatorUrl` or `owp.githubApiUrl` were read from there, that file could send the
- * maintainer token or the GitHub token to any server. So those settings are `machine`-scoped in the
+ * maintainer token or the GitHub token to any server. So those settings are `application`-scoped in the
  * manifest and read here from the user level only (a workspace value is ignored and reported), and
  * each saved secret carries the origin it was saved for: it is handed out only for that origin.
  */

@@ -23,10 +23,10 @@ test('a workspace value for owp.coordinatorUrl / githubApiUrl / aiTool is ignore
   assert.deepEqual(userLevelSetting(undefined, 'x'), { value: 'x' });
 });
 
-test('the manifest makes those settings machine-scoped (VS Code then ignores workspace values too)', () => {
+test('the manifest makes those settings application-scoped (VS Code then ignores workspace values too)', () => {
   const manifest = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { contributes: { configuration: { properties: Record<string, { scope?: string }> } } };
   const props = manifest.contributes.configuration.properties;
-  for (const key of ['owp.coordinatorUrl', 'owp.githubApiUrl', 'owp.aiTool']) assert.equal(props[key]?.scope, 'machine', key);
+  for (const key of ['owp.coordinatorUrl', 'owp.githubApiUrl', 'owp.aiTool']) assert.equal(props[key]?.scope, 'application', key);
 });
 
 test('a saved token is handed out only for the origin it was saved for', () => {
