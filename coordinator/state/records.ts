@@ -38,7 +38,8 @@ export function isBootstrapAdmin(m: MaintainerRecord): boolean {
 }
 
 export type OfferRecord = Omit<Offer, 'task'>;
-export type LeaseRecord = Omit<Lease, 'heartbeat_interval_ms'>;
+/** A lease as kept; its view adds the heartbeat interval and the attached PR with its checks (from the task). */
+export type LeaseRecord = Omit<Lease, 'heartbeat_interval_ms' | 'pr' | 'checks'>;
 
 export interface Counters {
   task: number;
@@ -73,6 +74,8 @@ export function defaultRepoSettings(repo: string): RepoSettings {
     max_attempts: 3,
     required_gates: ['tests'],
     paused: false,
+    required_checks: [],
+    checks_timeout_ms: 2 * 3_600_000,
   };
 }
 

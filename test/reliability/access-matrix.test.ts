@@ -115,6 +115,7 @@ test('every operation, by every kind of principal, on both bindings, is allowed 
       'task.block': { task_id: taskB, reason: 'no' },
       'task.unblock': { task_id: taskB },
       'task.complete': { task_id: taskB, outcome: 'merged' },
+      'task.report_checks': { task_id: taskB, head_sha: 'abc1234', checks: [] },
       'lease.cancel': { lease_id: lease.lease_id },
       'repo.configure': { repo: B, max_open_prs: 100 },
       'repo.get': { repo: B },
