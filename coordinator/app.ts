@@ -5,6 +5,7 @@
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Server as IoServer } from 'socket.io';
+import { LIMITS } from '../protocol/validate.ts';
 import { createHttpHandler, type StaticHandler } from './http.ts';
 import { CoordinatorMetrics } from './metrics.ts';
 import { OriginPolicy } from './origin-policy.ts';
@@ -75,7 +76,7 @@ export async function createCoordinator(options: CoordinatorOptions): Promise<Co
       callback(host.allowed ? (origin.allowed ? null : origin.reason) : host.reason, host.allowed && origin.allowed);
     },
     serveClient: false,
-    maxHttpBufferSize: 1_000_000,
+    maxHttpBufferSize: LIMITS.maxFrameBytes,
     pingInterval: options.pingIntervalMs ?? 25_000,
     pingTimeout: options.pingTimeoutMs ?? 20_000,
   });
