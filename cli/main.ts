@@ -15,6 +15,7 @@ const COMMANDS: Record<string, Command> = {
   conformance: { summary: 'run the OWP conformance kit against a coordinator (--url, --token)', load: () => import('./commands/conformance.ts') },
   contract: { summary: 'validate a repo contract (.owp.yml) or apply its gates to a repo', load: () => import('./commands/contract.ts') },
   policy: { summary: 'validate, apply or dry-run (explain) a repo policy (.owp/policy.yml)', load: () => import('./commands/policy.ts') },
+  maintainer: { summary: 'issue, revoke and list maintainer tokens (with the admin token)', load: () => import('./commands/maintainer.ts') },
   github: { summary: 'check the tokens of the config\'s github section (owp github check --config FILE)', load: () => import('./commands/github.ts') },
   worker: { summary: 'join a pool from a terminal and take offers (Claude Code, Aider, any tool)', load: () => import('./commands/worker.ts') },
   submit: { summary: 'run the gates, open the PR and report it for the task in this worktree', load: () => import('./commands/submit.ts') },

@@ -245,6 +245,7 @@ export class CoordinatorMetrics {
         case 'task.started':
         case 'repo.configured':
         case 'maintainer.created':
+        case 'maintainer.revoked':
         case 'worker.registered':
         case 'worker.token_rotated':
         case 'worker.updated':

@@ -67,6 +67,8 @@ export const STORAGE_KEYS = {
   workerTokenPrefix: 'owp.workerToken.',
   githubToken: 'owp.githubToken',
   maintainerToken: 'owp.maintainerToken',
+  /** globalState: repository → approved contract-command hashes (client/command-approval.ts). */
+  approvedCommands: 'owp.approvedCommands',
 } as const;
 
 /**
@@ -84,4 +86,5 @@ export const EXTERNAL_COMMANDS = {
 export const GIT_EXTENSION_ID = 'vscode.git';
 export const GITHUB_AUTH_PROVIDER = 'github';
 export const GITHUB_ENTERPRISE_AUTH_PROVIDER = 'github-enterprise';
-export const GITHUB_SCOPES = ['repo'];
+/** `public_repo` serves public repositories (logic/secret-binding.ts githubScopes); `repo` would reach every private one too. */
+export const GITHUB_SCOPES = ['public_repo'];

@@ -56,8 +56,15 @@ export const JOURNAL_EVENTS = {
   }),
   'maintainer.created': event({
     type: 'maintainer.created', refs: NoRefs,
-    data: Closed({ id: Type.String({ pattern: '^M-[1-9][0-9]{0,11}$' }), name: Type.String({ maxLength: 100 }), repos: Type.Array(Type.String()) }),
+    data: Closed({
+      id: Type.String({ pattern: '^M-[1-9][0-9]{0,11}$' }), name: Type.String({ maxLength: 100 }), repos: Type.Array(Type.String()),
+      bootstrap: Type.Optional(Type.Boolean({ description: 'The admin made from the operator\'s token at start; a new operator token rotates it.' })),
+    }),
     effect: 'Adds a maintainer token scoped to repos; the same id again rotates its token (the old one stops working).',
+  }),
+  'maintainer.revoked': event({
+    type: 'maintainer.revoked', refs: NoRefs, data: Closed({ id: Type.String({ pattern: '^M-[1-9][0-9]{0,11}$' }), reason: Reason }),
+    effect: 'Revokes a maintainer token: it stops working at once (sockets opened with it are closed).',
   }),
   'worker.registered': event({
     type: 'worker.registered', refs: WorkerRefs, data: Closed({ worker: Type.Omit(Worker, ['online', 'capacity_used', 'last_seen_at']) }),

@@ -284,6 +284,9 @@ export const RepoSettingsFields = {
     description: 'Gates whose passing evidence pr_opened must carry. Default ["tests"].',
   }),
   paused: Type.Boolean({ description: 'When true no new offers or claims are made in this repo. Default false.' }),
+  visibility: Type.Union([Type.Literal('public'), Type.Literal('private')], {
+    description: 'Who may read the repo\'s tasks, settings and metrics besides its maintainers (SPEC AUTH-008): `public`, every worker; `private`, only workers whose login is on the policy\'s logins.allow (and not on logins.deny), who are also the only ones offered its tasks. Default public.',
+  }),
   policy: { ...RepoPolicySchema, description: 'The repo policy (.owp/policy.yml) the scheduler evaluates for every offer and claim; its budget sets max_open_prs and max_new_prs_per_hour unless they are given too. Replaced whole; {} removes every rule. Default none.' },
   required_checks: Type.Array(CheckName, {
     maxItems: 32,
@@ -304,6 +307,7 @@ export const RepoSettings = Extensible({
   max_attempts: Type.Integer(),
   required_gates: Type.Array(Type.String()),
   paused: Type.Boolean(),
+  visibility: Type.Optional(Type.Union([Type.Literal('public'), Type.Literal('private')])),
   policy: Type.Optional(RepoPolicySchema),
   required_checks: Type.Optional(Type.Array(Type.String(), { description: 'Absent in repos configured before 0.1 grew CI checks: read as [].' })),
   checks_timeout_ms: Type.Optional(Type.Integer()),

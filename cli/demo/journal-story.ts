@@ -129,6 +129,7 @@ export function readJournalStory(events: JournalEvent[], repo?: string): Journal
       case 'task.updated':
       case 'task.archived':
       case 'maintainer.created':
+      case 'maintainer.revoked':
       case 'worker.registered':
       case 'worker.token_rotated':
       case 'worker.updated':

@@ -14,6 +14,7 @@ import type { Reasoned } from '../../protocol/model.ts';
 import type { RepoRuntime, TaskRecord, WorkerRuntime } from '../state/records.ts';
 import type { State } from '../state/state.ts';
 import { budgetExceeded, budgetInUse } from '../../protocol/budget.ts';
+import { repoAdmits } from './access.ts';
 import { budgetCounts } from './budget.ts';
 import type { PolicyCheck } from './options.ts';
 
@@ -86,9 +87,10 @@ export class Eligibility {
     if (free < task.effort) reasons.push({ code: 'capacity', message: `needs ${task.effort} free capacity points, worker has ${free}`, details: { effort: task.effort, free } });
     const missing = task.skills.filter((s) => !rec.skills.includes(s));
     if (missing.length > 0) reasons.push({ code: 'skills', message: `missing skill ${missing.join(', ')}`, details: { missing } });
+    const repo = this.state.repos.get(task.repo);
+    if (repo && !repoAdmits(repo.settings, rec.github_login)) reasons.push({ code: 'private_repo', message: `${task.repo} is private and its policy's logins.allow does not list worker ${rec.id}` });
     if (rec.trust < task.tier) reasons.push({ code: 'trust', message: `tier ${task.tier} needs trust ≥ ${task.tier}, worker has ${rec.trust}`, details: { tier: task.tier, trust: rec.trust } });
     if (this.policy) {
-      const repo = this.state.repos.get(task.repo);
       const refusal = repo ? this.policy({ task, worker: rec, repo: repo.settings, state: this.state }) : null;
       if (refusal) reasons.push({ ...refusal, code: refusal.code.startsWith('policy') ? refusal.code : `policy:${refusal.code}` });
     }

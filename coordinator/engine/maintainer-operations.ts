@@ -7,7 +7,8 @@ import { OwpError } from '../../protocol/errors.ts';
 import { isTerminal } from '../../protocol/states.ts';
 import type { RepoSettings } from '../../protocol/model.ts';
 import { hashToken, newToken } from '../auth.ts';
-import { defaultRepoSettings, type TaskRecord } from '../state/records.ts';
+import type { Result } from '../../protocol/operations.ts';
+import { defaultRepoSettings, isBootstrapAdmin, type MaintainerRecord, type TaskRecord } from '../state/records.ts';
 import { knownRepo, maintainedTask, requireRepoAccess } from './access.ts';
 import { repoBudget } from './budget.ts';
 import type { OperationHandlers } from './operations.ts';
@@ -161,4 +162,22 @@ export const MAINTAINER_OPERATIONS = {
     cmd.emit({ type: 'maintainer.created', data: { id, name: params.name, repos: params.repos, token_hash: hashToken(token) } });
     return { maintainer: { id, name: params.name, repos: [...params.repos] }, token };
   },
+
+  'maintainer.revoke': (cmd, _p, params) => {
+    const m = cmd.state.maintainers.get(params.maintainer_id);
+    if (!m) throw new OwpError('NOT_FOUND', `No maintainer ${params.maintainer_id}; maintainer.list shows them.`, { maintainer_id: params.maintainer_id });
+    if (m.revoked) throw new OwpError('INVALID_TRANSITION', `Maintainer ${m.id} is already revoked.`, { maintainer_id: m.id });
+    // The operator's token would come back at the next start: it is replaced where it is given.
+    if (isBootstrapAdmin(m)) {
+      throw new OwpError('FORBIDDEN', `${m.id} is the bootstrap admin made from the operator's token. Replace it by starting the coordinator with a new OWP_ADMIN_TOKEN (or a new <data_dir>/admin-token); the old token then stops working.`, { maintainer_id: m.id });
+    }
+    cmd.emit({ type: 'maintainer.revoked', data: { id: m.id, reason: params.reason ?? 'revoked by the admin' } });
+    return { maintainer: maintainerView(m) };
+  },
+
+  'maintainer.list': (cmd) => ({ maintainers: [...cmd.state.maintainers.values()].map(maintainerView) }),
 } satisfies Partial<OperationHandlers>;
+
+function maintainerView(m: MaintainerRecord): Result<'maintainer.revoke'>['maintainer'] {
+  return { id: m.id, name: m.name, repos: [...m.repos], ...(isBootstrapAdmin(m) ? { bootstrap: true } : {}), ...(m.revoked ? { revoked: true } : {}) };
+}

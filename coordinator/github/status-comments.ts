@@ -8,6 +8,7 @@
  * Free text from volunteers (block reasons) goes into code spans, so it can neither mention
  * people nor link anywhere; logins are protocol-validated and linked without an @ (no pings).
  */
+import { visibleLine } from '../../protocol/untrusted-text.ts';
 import type { JournalEvent } from '../../protocol/journal-events.ts';
 import { skipUnknownEvent } from '../../protocol/unknown-event.ts';
 import type { TaskRecord } from '../state/records.ts';
@@ -27,7 +28,8 @@ interface Pending {
 }
 
 function codeSpan(text: string, max = 200): string {
-  const clean = text.replace(/[`\s]+/g, ' ').trim().slice(0, max);
+  // Visible characters only (protocol/untrusted-text.ts): a worker wrote this reason.
+  const clean = visibleLine(text, max + 1).replace(/[`\s]+/g, ' ').trim().slice(0, max);
   return clean ? `\`${clean}\`` : '';
 }
 
@@ -140,6 +142,7 @@ export class StatusComments {
       case 'task.archived':
       case 'repo.configured':
       case 'maintainer.created':
+      case 'maintainer.revoked':
       case 'worker.registered':
       case 'worker.token_rotated':
       case 'worker.updated':

@@ -27,9 +27,15 @@ export const FOLD: FoldHandlers = {
     // The same id again means its token was rotated: the old token stops working.
     const previous = state.maintainers.get(m.id);
     if (previous) state.tokenIndex.delete(previous.token_hash);
-    state.maintainers.set(m.id, { id: m.id, name: m.name, repos: [...m.repos], token_hash: m.token_hash });
+    state.maintainers.set(m.id, { id: m.id, name: m.name, repos: [...m.repos], token_hash: m.token_hash, ...(m.bootstrap ? { bootstrap: true } : {}) });
     state.tokenIndex.set(m.token_hash, { kind: 'maintainer', id: m.id });
     state.counters.maintainer = Math.max(state.counters.maintainer, idNumber(m.id));
+  },
+  'maintainer.revoked': (state, e) => {
+    const m = state.maintainers.get(e.data.id);
+    if (!m) throw new Error(`journal revokes unknown maintainer ${e.data.id}`);
+    m.revoked = true;
+    state.tokenIndex.delete(m.token_hash);
   },
   'worker.registered': (state, e) => {
     const rec = structuredClone(e.data.worker);

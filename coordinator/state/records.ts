@@ -27,6 +27,14 @@ export interface MaintainerRecord {
   name: string;
   repos: string[];
   token_hash: string;
+  /** Made from the operator's token at start; a new operator token rotates this one. */
+  bootstrap?: boolean;
+  revoked?: boolean;
+}
+
+/** The admin made from the operator's token; journals from before the `bootstrap` flag name it "admin", scoped to `*`. */
+export function isBootstrapAdmin(m: MaintainerRecord): boolean {
+  return m.bootstrap === true || (m.name === 'admin' && m.repos.length === 1 && m.repos[0] === '*');
 }
 
 export type OfferRecord = Omit<Offer, 'task'>;

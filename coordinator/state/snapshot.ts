@@ -65,7 +65,7 @@ export function restoreSnapshot(state: State, s: Snapshot): void {
   Object.assign(state.stats, s.stats['*'] ?? emptyStats());
   for (const m of s.maintainers) {
     state.maintainers.set(m.id, m);
-    state.tokenIndex.set(m.token_hash, { kind: 'maintainer', id: m.id });
+    if (!m.revoked) state.tokenIndex.set(m.token_hash, { kind: 'maintainer', id: m.id });
   }
   for (const rec of s.workers) {
     state.workers.set(rec.id, new WorkerRuntime(rec));

@@ -339,6 +339,7 @@ export class DashboardModel {
         break;
       // Nothing the dashboard draws changes with these.
       case 'maintainer.created':
+      case 'maintainer.revoked':
       case 'worker.token_rotated':
       case 'worker.heartbeat_lost':
       case 'coordinator.started':
@@ -538,6 +539,8 @@ export function describeEvent(e: JournalEvent, model?: DashboardModel): string {
   switch (e.type) {
     case 'maintainer.created':
       return `maintainer token issued for ${e.data.name}`;
+    case 'maintainer.revoked':
+      return `maintainer token ${e.data.id} revoked`;
     case 'coordinator.started':
       return 'coordinator started';
     case 'repo.configured':

@@ -158,6 +158,8 @@ test('4. a change, then Submit PR: tests run, branch pushed, PR opened as the vo
     const row = await wb.waitForTreeRow('My work', id);
     await wb.clickRowAction(row, 'Submit PR');
     await wb.acceptQuickPick(/checklist/);
+    // The repo's commands are shown before they first run on this machine (client/command-approval.ts).
+    await wb.clickDialogButton(/runs these commands on your machine/, 'Run them');
     await wb.clickDialogButton(/not committed/, 'Commit and submit');
     const opened = await wb.waitForNotification(/PR opened for/, 90_000);
     await wb.screenshot('pr-opened');

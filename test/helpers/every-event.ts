@@ -38,7 +38,8 @@ export async function writeEveryEvent(store: Store): Promise<Runtime> {
   };
 
   await call(admin, 'repo.configure', { repo: REPO, max_open_prs: 10, max_new_prs_per_hour: 10, max_attempts: 5 });
-  await call(admin, 'maintainer.create', { name: 'docs team', repos: [REPO] });
+  const { maintainer } = await call(admin, 'maintainer.create', { name: 'docs team', repos: [REPO] });
+  await call(admin, 'maintainer.revoke', { maintainer_id: maintainer.id, reason: 'left the team' });
   const ada = await register('ada');
   await call({ kind: 'anonymous' }, 'worker.register', { github_login: 'ada', ...profile, idempotency_key: 'register-ada' }); // worker.token_rotated
   const bob = await register('bob');
