@@ -115,6 +115,12 @@ export const Task = Extensible({
 });
 export type Task = Static<typeof Task> & Extensions;
 
+/**
+ * The repositories a worker can work on (the clone it runs in): it is offered, and may claim or
+ * accept, only tasks of these repos. Absent or empty: any repo (an editor window serves the pool).
+ */
+export const WorkerRepos = Type.Array(RepoId, { maxItems: 32, uniqueItems: true, description: 'The repos this worker can work on (`owner/name`, compared case-insensitively); absent or empty: any repo.' });
+
 export const WorkerCapabilities = Extensible({
   can_run_tests: Type.Boolean(),
   can_open_prs: Type.Boolean(),
@@ -128,6 +134,7 @@ export const Worker = Extensible({
   capacity: Effort,
   tools: Type.Array(Tool, { maxItems: 16, uniqueItems: true }),
   capabilities: WorkerCapabilities,
+  repos: Type.Optional(WorkerRepos),
   trust: Trust,
   online: Type.Boolean(),
   capacity_used: Type.Integer({ minimum: 0 }),
@@ -143,6 +150,7 @@ export const WorkerProfile = {
   capacity: Effort,
   tools: Type.Array(Tool, { maxItems: 16, uniqueItems: true }),
   capabilities: WorkerCapabilities,
+  repos: Type.Optional(WorkerRepos),
 };
 
 /** The task fields a maintainer sets (task.create, task.update). */

@@ -8,8 +8,8 @@ import { requireState, stateFilePath, LOCAL_WORKER_FLAGS } from '../worker-state
 
 export const USAGE = `Usage: owp status [--json] [--repo-dir DIR]
 
-Shows the worker that joined from this clone: online or not, skills, capacity, the tasks it holds
-(lease, time left, branch, worktree) and open offers. --json prints one object for scripts.`;
+Shows the worker that joined from this clone: online or not, skills, capacity, the repos it works
+on, the tasks it holds (repo, lease, time left, branch, worktree) and open offers. --json prints one object for scripts.`;
 
 export async function run(argv: string[]): Promise<number> {
   const { values } = parse(argv, {
@@ -35,11 +35,12 @@ export async function run(argv: string[]): Promise<number> {
   const now = Date.now();
   out.block(`${c.bold(`${w.id} @${w.github_login}`)} on ${state.coordinator} · ${w.online ? c.green('online') : c.yellow('offline (owp worker is not running)')}`);
   out.block(`  skills ${w.skills.join(', ') || 'none'} · capacity ${w.capacity_used}/${w.capacity} · trust ${w.trust} · tools ${w.tools.join(', ')}`);
+  out.block(`  works on ${w.repos?.length ? w.repos.join(', ') : 'any repo'}`);
   if (tasks.length === 0) out.block(c.dim('  no tasks held'));
   for (const { lease, task, local } of tasks) {
-    out.block(`  ${c.cyan(task.id)} ${task.state} "${oneLine(task.title, 70)}" · lease ${lease.lease_id} expires in ${formatDuration(lease.expires_at - now)}`);
+    out.block(`  ${c.cyan(task.id)} ${task.repo} ${task.state} "${oneLine(task.title, 70)}" · lease ${lease.lease_id} expires in ${formatDuration(lease.expires_at - now)}`);
     out.block(local ? `      ${local.branch}  ${local.dir}` : c.yellow('      not checked out from this clone'));
   }
-  for (const offer of status.offers) out.block(`  offer ${offer.offer_id}: ${offer.task_id} "${oneLine(offer.task.title, 60)}" · ${formatDuration(offer.deadline_at - now)} left (accept in owp worker)`);
+  for (const offer of status.offers) out.block(`  offer ${offer.offer_id}: ${offer.task_id} ${offer.repo} "${oneLine(offer.task.title, 60)}" · ${formatDuration(offer.deadline_at - now)} left (accept in owp worker)`);
   return 0;
 }

@@ -1,6 +1,6 @@
 /**
  * Eligibility (SPEC §5.13): why a task cannot be leased now, for its repo (paused, area lock,
- * review budget) and for one worker (capacity, skills, trust, repo policy). Offers, claims, accepts
+ * review budget) and for one worker (capacity, skills, declared repos, trust, repo policy). Offers, claims, accepts
  * and task.explain all ask here, so they cannot disagree.
  *
  * The scheduler remembers, within a pass, which kinds of task no idle worker can take, keyed by
@@ -47,6 +47,12 @@ export function schedulingSignature(task: EligibilityTask): string {
   return signature;
 }
 
+/** Whether a worker that declared `repos` can work on `repo` (SPEC MATCH-005): GitHub compares names case-insensitively. */
+function worksOn(repos: readonly string[], repo: string): boolean {
+  const wanted = repo.toLowerCase();
+  return repos.some((r) => r.toLowerCase() === wanted);
+}
+
 export class Eligibility {
   constructor(
     private readonly state: State,
@@ -76,7 +82,7 @@ export class Eligibility {
     return reasons;
   }
 
-  /** Worker-level reasons (capacity, skills, trust, policy). */
+  /** Worker-level reasons (capacity, skills, declared repos, trust, policy). */
   workerReasons(task: EligibilityTask, w: WorkerRuntime, opts: { holdingTask: boolean; forOffer?: boolean }): Reasoned[] {
     const reasons: Reasoned[] = [];
     const rec = w.record;
@@ -86,6 +92,9 @@ export class Eligibility {
     if (free < task.effort) reasons.push({ code: 'capacity', message: `needs ${task.effort} free capacity points, worker has ${free}`, details: { effort: task.effort, free } });
     const missing = task.skills.filter((s) => !rec.skills.includes(s));
     if (missing.length > 0) reasons.push({ code: 'skills', message: `missing skill ${missing.join(', ')}`, details: { missing } });
+    if (rec.repos !== undefined && rec.repos.length > 0 && !worksOn(rec.repos, task.repo)) {
+      reasons.push({ code: 'repo', message: `${task.id} is in ${task.repo}; worker ${rec.id} works on ${rec.repos.join(', ')}`, details: { repo: task.repo, repos: rec.repos } });
+    }
     if (rec.trust < task.tier) reasons.push({ code: 'trust', message: `tier ${task.tier} needs trust ≥ ${task.tier}, worker has ${rec.trust}`, details: { tier: task.tier, trust: rec.trust } });
     if (this.policy) {
       const repo = this.state.repos.get(task.repo);

@@ -149,7 +149,7 @@ test('owp demo --speed fast shows every beat, and runs again from scratch', { ti
     assert.ok(merged >= 8, `most tasks were merged (${merged})`);
 
     // The merges are real: main in the bare remote has the merge commits and the change notes.
-    const remote = join(dataDir, 'git', 'remote', 'hello-owp.git');
+    const remote = join(dataDir, 'git', 'remote', 'octo-org', 'hello-owp.git');
     const log = execFileSync('git', ['--git-dir', remote, 'log', '--oneline', 'main'], { encoding: 'utf8' });
     assert.equal(log.split('\n').filter((l) => l.includes('Merge pull request')).length, merged);
     const files = execFileSync('git', ['--git-dir', remote, 'ls-tree', '-r', '--name-only', 'main'], { encoding: 'utf8' }).split('\n');
