@@ -16,6 +16,7 @@ import { buildPrompt, oneLine } from '../client/prompt.ts';
 import { prepareTaskWorkspace } from '../client/task-workspace.ts';
 import { gitCommonDir } from '../client/git.ts';
 import { includesRepo } from '../client/clone-repos.ts';
+import { formatCapacity } from '../protocol/vocabulary.ts';
 import { planHandoff, runHandoff, type ToolName } from './handoff.ts';
 import { formatDuration, type Output } from './output.ts';
 import { readState, updateState, type HeldTask, type WorkerState } from './worker-state.ts';
@@ -320,8 +321,9 @@ export class WorkerSession {
     const conn = client.connectionState();
     const dot = conn === 'connected' ? c.green('●') : conn === 'disconnected' ? c.red('●') : c.yellow('●');
     const worker = client.worker;
-    const used = [...client.leases.values()].reduce((sum, l) => sum + (this.taskEffort(l.task_id) ?? 0), 0);
-    const parts = [`${dot} ${worker?.id ?? '…'} ${conn}`, `capacity ${worker ? `${used}/${worker.capacity}` : '?'}`];
+    const leased = [...client.leases.values()].reduce((sum, l) => sum + (this.taskEffort(l.task_id) ?? 0), 0);
+    const offered = [...client.offers.values()].filter((o) => o.deadline_at > Date.now()).reduce((sum, o) => sum + o.task.effort, 0);
+    const parts = [`${dot} ${worker?.id ?? '…'} ${conn}`, `capacity ${worker ? formatCapacity({ capacity: worker.capacity, leased, offered }) : '?'}`];
     const held = [...client.leases.values()].map((l) => `${l.task_id}${this.busy.has(l.task_id) ? ' starting' : ''}`);
     if (held.length) parts.push(`working on ${held.join(', ')}`);
     if (this.deciding) {

@@ -82,6 +82,7 @@ export const TaskLeaseView = Closed({
   worker_id: WorkerId,
   epoch: Epoch,
   expires_at: EpochMs,
+  max_deadline_at: Type.Optional(Type.Integer({ minimum: 0, description: 'Unix epoch milliseconds: the lease\'s hard deadline, heartbeats or not.' })),
 });
 
 export const TaskOfferView = Closed({
@@ -239,6 +240,7 @@ export const Budget = Closed({
   max_open_prs: Type.Integer({ minimum: 0 }),
   prs_last_hour: Type.Integer({ minimum: 0 }),
   max_new_prs_per_hour: Type.Integer({ minimum: 0 }),
+  next_hourly_slot_at: Type.Optional(Type.Integer({ minimum: 0, description: 'Unix epoch milliseconds: when the oldest PR of the rolling hour leaves it (absent when none was opened in the last hour).' })),
   throttled: Type.Boolean({ description: 'True when no new offer or claim fits in the budget.' }),
 });
 export type Budget = Static<typeof Budget>;

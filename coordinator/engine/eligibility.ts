@@ -13,7 +13,8 @@ import { OwpError } from '../../protocol/errors.ts';
 import type { Reasoned } from '../../protocol/model.ts';
 import type { RepoRuntime, TaskRecord, WorkerRuntime } from '../state/records.ts';
 import type { State } from '../state/state.ts';
-import { budgetExceeded, budgetInUse } from '../../protocol/budget.ts';
+import { budgetExceeded } from '../../protocol/budget.ts';
+import { formatHourlyBudget, formatNextHourlySlot, formatReservedBudget, nextHourlySlotAt, type BudgetFigures } from '../../protocol/vocabulary.ts';
 import { budgetCounts } from './budget.ts';
 import type { PolicyCheck } from './options.ts';
 
@@ -47,6 +48,15 @@ export function schedulingSignature(task: EligibilityTask): string {
   return signature;
 }
 
+const limits = (s: RepoRuntime['settings']): Pick<BudgetFigures, 'max_open_prs' | 'max_new_prs_per_hour'> => ({ max_open_prs: s.max_open_prs, max_new_prs_per_hour: s.max_new_prs_per_hour });
+
+/** "this hour 2/2: 1 PR opened · 1 lease · 0 offers; next hourly slot opens in 12 min", in the words every surface uses. */
+function hourlyWords(figures: BudgetFigures, repo: RepoRuntime, now: number): string {
+  const next = nextHourlySlotAt(repo.prTimes, now);
+  const withSlot = next === undefined ? figures : { ...figures, next_hourly_slot_at: next };
+  return `${formatHourlyBudget(withSlot)}; ${formatNextHourlySlot(withSlot, now)}`;
+}
+
 /** Whether a worker that declared `repos` can work on `repo` (SPEC MATCH-005): GitHub compares names case-insensitively. */
 function worksOn(repos: readonly string[], repo: string): boolean {
   const wanted = repo.toLowerCase();
@@ -71,13 +81,12 @@ export class Eligibility {
       }
     }
     const counts = budgetCounts(this.state, repo, now);
-    const use = budgetInUse(counts);
     const over = budgetExceeded(counts, s, opts.alreadyCounted ? 0 : 1);
     if (over.open) {
-      reasons.push({ code: 'budget_open_prs', message: `budget ${use.open}/${s.max_open_prs} open (PRs, leases and offers)`, details: { open_prs: counts.open_prs, live_leases: counts.live_leases, open_offers: counts.open_offers, max_open_prs: s.max_open_prs } });
+      reasons.push({ code: 'budget_open_prs', message: `review budget full: ${formatReservedBudget({ ...counts, ...limits(s) })}`, details: { open_prs: counts.open_prs, live_leases: counts.live_leases, open_offers: counts.open_offers, max_open_prs: s.max_open_prs } });
     }
     if (over.hourly) {
-      reasons.push({ code: 'budget_hourly', message: `hourly budget ${use.hourly}/${s.max_new_prs_per_hour} (PRs this hour, leases and offers)`, details: { prs_last_hour: counts.prs_last_hour, max_new_prs_per_hour: s.max_new_prs_per_hour } });
+      reasons.push({ code: 'budget_hourly', message: `hourly budget full: ${hourlyWords({ ...counts, ...limits(s) }, repo, now)}`, details: { prs_last_hour: counts.prs_last_hour, max_new_prs_per_hour: s.max_new_prs_per_hour } });
     }
     return reasons;
   }

@@ -2,7 +2,8 @@
  * The CLI worker works only on its clone's repository (issue 16): with two real git repos and a
  * clone of one, `owp worker` declares the clone's repo (from its origin remote), is offered only
  * that repo's task although the other repo's task comes first, and gives back a lease on the other
- * repo that its identity held from before; `owp status` names each task's repo. A folder whose
+ * repo that its identity held from before; `owp status` names each task's repo, in the shared
+vocabulary (capacity used / free, the lease's deadline and, apart, its heartbeat). A folder whose
  * remotes name no repo is refused before it joins.
  */
 import { test } from 'node:test';
@@ -96,7 +97,8 @@ test('owp worker in a clone of one repo is offered only its tasks, gives back a 
     const text = await owp(['status', '--repo-dir', clone], env);
     assert.equal(text.code, 0, text.stderr);
     assert.match(text.stdout, /works on octo-org\/hello-owp/);
-    assert.match(text.stdout, new RegExp(`${helloTask} octo-org/hello-owp in_progress "Fix "recieve" typo in the guide"`));
+    assert.match(text.stdout, new RegExp(`${helloTask} octo-org/hello-owp in_progress "Fix "recieve" typo in the guide" · lease L-\\d+ · deadline in (1 h 59 min|2 h) · heartbeat ok`), 'the lease\'s hard deadline and, apart, its heartbeat');
+    assert.match(text.stdout, /capacity 1 used \/ 2 free/, 'capacity in the words of every surface');
 
     worker.kill('SIGTERM');
     assert.equal(await new Promise((resolve) => worker!.once('close', resolve)), 0);

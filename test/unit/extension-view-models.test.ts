@@ -102,27 +102,35 @@ describe('extension view models', () => {
     assert.ok(g2!.items[0]!.tooltip.includes('[#12](https://github.com/acme/site/issues/12)'));
   });
 
-  test('My work shows state and time to the hard deadline, and marks a lease whose PR is being submitted', () => {
+  test('My work shows state, the hard deadline and, apart, a heartbeat that is late; it marks a lease whose PR is being submitted', () => {
     const t = task('T-1', { state: 'in_progress', effort: 2 });
     const items = workItems(snapshot({ leases: [lease('L-1', 'T-1', 112 * 60_000)], tasks: new Map([['T-1', t]]) }), { 'T-1': { branch: 'owp/T-1-task-t-1' } }, NOW);
     assert.equal(items.length, 1);
     assert.equal(items[0]!.label, 'T-1 Task T-1');
-    assert.equal(items[0]!.description, 'in progress · 1 h 52 min left');
+    assert.equal(items[0]!.description, 'in progress · deadline in 1 h 52 min', 'the heartbeat (30 s of 30 s left) is on time, so only the deadline is shown');
+    assert.match(items[0]!.tooltip, /Lease L\\-1 · deadline in 1 h 52 min · heartbeat ok/);
     assert.equal(items[0]!.contextValue, 'lease');
     assert.ok(items[0]!.tooltip.includes('owp/T-1-task-t-1'));
+    const late = workItems(snapshot({ leases: [{ ...lease('L-1', 'T-1', 112 * 60_000), expires_at: NOW + 9000 }], tasks: new Map([['T-1', t]]) }), {}, NOW);
+    assert.equal(late[0]!.description, 'in progress · deadline in 1 h 52 min · heartbeat late: lease lost in 9 s without one');
     const busy = workItems(snapshot({ leases: [lease('L-1', 'T-1', 60_000)], tasks: new Map([['T-1', t]]) }), { 'T-1': { busy: 'running gates' } }, NOW);
     assert.equal(busy[0]!.contextValue, 'leaseBusy');
-    assert.equal(busy[0]!.description, 'running gates · 1 min left');
+    assert.equal(busy[0]!.description, 'running gates · deadline in 1 min');
   });
 
-  test('free capacity subtracts the effort of held tasks; the status bar shows connection, lease time and capacity', () => {
+  test('capacity counts leases and open offers alike, in the words the dashboard uses; the status bar shows connection, deadline and capacity', () => {
     const t = task('T-1', { effort: 2, state: 'in_progress' });
     const snap = snapshot({ leases: [lease('L-1', 'T-1', 30 * 60_000)], tasks: new Map([['T-1', t]]) });
-    assert.equal(freeCapacity(snap), 1);
+    assert.equal(freeCapacity(snap, NOW), 1);
     const view = statusBarView(snap, NOW);
-    assert.equal(view.text, '$(broadcast) OWP T-1 30 min · 1/3 free');
-    assert.match(view.tooltip, /Running lease L-1 on T-1: 30 min left/);
-    assert.equal(statusBarView(snapshot({ state: 'reconnecting' }), NOW).text, '$(sync~spin) OWP reconnecting… · 3/3 free');
+    assert.equal(view.text, '$(broadcast) OWP T-1 deadline in 30 min · 2 used / 1 free');
+    assert.match(view.tooltip, /capacity 2 used \/ 1 free \(2 leased · 0 offered\)/);
+    assert.match(view.tooltip, /Running lease L-1 on T-1: deadline in 30 min · heartbeat ok/);
+    // An open offer takes capacity as the scheduler counts it: "2/2 free · 1 offer" was the old contradiction.
+    const offered = snapshot({ offers: [offer('O-1', task('T-2', { effort: 2 }), 20_000)] });
+    assert.equal(freeCapacity(offered, NOW), 1);
+    assert.equal(statusBarView(offered, NOW).text, '$(broadcast) OWP 2 used / 1 free · 1 offer');
+    assert.equal(statusBarView(snapshot({ state: 'reconnecting' }), NOW).text, '$(sync~spin) OWP reconnecting… · 0 used / 3 free');
     assert.equal(statusBarView(snapshot({ state: 'not-joined', worker: undefined }), NOW).text, '$(circle-slash) OWP');
   });
 
