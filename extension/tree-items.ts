@@ -23,6 +23,7 @@ export function repoTreeItem(view: RepoGroupView): vscode.TreeItem {
   const item = new vscode.TreeItem(view.repo, vscode.TreeItemCollapsibleState.Expanded);
   item.id = view.id;
   item.description = view.description;
+  if (view.tooltip) item.tooltip = view.tooltip;
   item.contextValue = view.contextValue;
   item.iconPath = new vscode.ThemeIcon('repo');
   return item;

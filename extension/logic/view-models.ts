@@ -7,7 +7,7 @@ import { TREE_ITEM_KINDS } from '../constants.ts';
 import { escapeMarkdown, escapeMarkdownBlock, plainText, safeHttpUrl } from './markdown.ts';
 import type { PoolSnapshot, SessionState } from './pool-session.ts';
 import { formatRemaining } from './time-format.ts';
-import { formatCapacity, formatCapacityDetail, formatHeartbeat, formatLeaseDeadline, heartbeatTimeoutOf, type CapacityFigures } from '../../protocol/vocabulary.ts';
+import { formatBudget, formatReservedBudget, formatCapacity, formatCapacityDetail, formatHeartbeat, formatLeaseDeadline, heartbeatTimeoutOf, type CapacityFigures } from '../../protocol/vocabulary.ts';
 
 export interface TreeItemView {
   /** Stable id across refreshes (keeps selection and expansion). */
@@ -28,6 +28,8 @@ export interface RepoGroupView {
   id: string;
   repo: string;
   description: string;
+  /** The repo's review budget in full, when known (plain text). */
+  tooltip?: string;
   contextValue: typeof TREE_ITEM_KINDS.repo;
   items: TreeItemView[];
 }
@@ -115,7 +117,12 @@ export function offersTree(snapshot: PoolSnapshot, now: number): RepoGroupView[]
     .map(([repo, entry]) => {
       const tasks = entry.tasks.sort((a, b) => b.priority - a.priority || a.created_at - b.created_at).map(listedItem);
       const counts = [entry.offers.length > 0 ? `${entry.offers.length} offer${entry.offers.length === 1 ? '' : 's'}` : '', tasks.length > 0 ? `${tasks.length} ready` : ''].filter(Boolean);
-      return { id: `repo:${repo}`, repo, description: counts.join(' · '), contextValue: TREE_ITEM_KINDS.repo, items: [...entry.offers, ...tasks] };
+      const budget = snapshot.budgets.get(repo);
+      if (budget) counts.push(formatReservedBudget(budget));
+      return {
+        id: `repo:${repo}`, repo, description: counts.join(' · '), contextValue: TREE_ITEM_KINDS.repo, items: [...entry.offers, ...tasks],
+        ...(budget ? { tooltip: `${repo} review budget: ${formatBudget(budget, now)}` } : {}),
+      };
     });
 }
 

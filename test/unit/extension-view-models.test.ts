@@ -38,7 +38,7 @@ function lease(id: string, taskId: string, maxLeftMs: number): Lease {
 const worker: Worker = { id: 'W-1', github_login: 'alice', skills: ['docs'], capacity: 3, tools: ['vscode'], capabilities: { can_run_tests: true, can_open_prs: true }, trust: 0, online: true, capacity_used: 0, registered_at: NOW };
 
 function snapshot(fields: Partial<PoolSnapshot>): PoolSnapshot {
-  return { state: 'connected', coordinatorUrl: 'http://127.0.0.1:8787', worker, offers: [], leases: [], tasks: new Map(), listed: [], ...fields };
+  return { state: 'connected', coordinatorUrl: 'http://127.0.0.1:8787', worker, offers: [], leases: [], tasks: new Map(), listed: [], budgets: new Map(), ...fields };
 }
 
 describe('extension view models', () => {
@@ -60,6 +60,11 @@ describe('extension view models', () => {
     const site = tree[0]!;
     assert.deepEqual(site.items.map((i) => i.id), ['offer:O-1', 'task:T-2']);
     assert.equal(site.description, '1 offer · 1 ready');
+    // With the repo's budget listed, the group says it in the dashboard's words.
+    const budget = { open_prs: 3, live_leases: 1, open_offers: 1, max_open_prs: 5, prs_last_hour: 1, max_new_prs_per_hour: 4, next_hourly_slot_at: NOW + 12 * 60_000, throttled: true };
+    const [withBudget] = offersTree(snapshot({ offers: [offer('O-1', a, 28_000)], listed: [a, b], budgets: new Map([['acme/site', budget]]) }), NOW);
+    assert.equal(withBudget!.description, '1 offer · 1 ready · reserved 5/5: 3 PRs · 1 lease · 1 offer');
+    assert.equal(withBudget!.tooltip, 'acme/site review budget: reserved 5/5: 3 PRs · 1 lease · 1 offer · this hour 3/4: 1 PR opened · 1 lease · 1 offer · an hourly slot is open');
     const offerItem = site.items[0]!;
     assert.equal(offerItem.contextValue, 'offer');
     assert.equal(offerItem.offerId, 'O-1');
