@@ -214,6 +214,17 @@ export function statusBarView(snapshot: PoolSnapshot, now: number): StatusBarVie
   return { text: `${icon} OWP${parts.length ? ` ${parts.join(' · ')}` : ''}`, tooltip: tooltip.join('\n') };
 }
 
+/** The badge on the OWP view: the open offers waiting for an answer, or none. */
+export function offersBadge(snapshot: PoolSnapshot, now: number): { value: number; tooltip: string } | undefined {
+  const open = snapshot.offers.filter((o) => o.deadline_at > now).length;
+  return open > 0 ? { value: open, tooltip: `${open} open OWP offer${open === 1 ? '' : 's'} waiting for your answer` } : undefined;
+}
+
+/** The document a click on a task opens: its details and issue text, every outside string escaped (the tooltip's Markdown). */
+export function taskDetailsMarkdown(task: Task): string {
+  return taskTooltip(task);
+}
+
 /** The offer notification: what, where, how big, and until when. */
 export function offerNotificationText(offer: Offer, now: number): string {
   const task = offer.task;

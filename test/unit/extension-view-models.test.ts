@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import type { Lease, Offer, Task, Worker } from '../../protocol/model.ts';
 import type { PoolSnapshot } from '../../extension/logic/pool-session.ts';
 import { formatRemaining } from '../../extension/logic/time-format.ts';
-import { freeCapacity, offerNotificationText, offersTree, statusBarView, taskFacts, workItems } from '../../extension/logic/view-models.ts';
+import { freeCapacity, offerNotificationText, offersBadge, offersTree, statusBarView, taskDetailsMarkdown, taskFacts, workItems } from '../../extension/logic/view-models.ts';
 
 const NOW = 1_700_000_000_000;
 
@@ -137,6 +137,17 @@ describe('extension view models', () => {
     assert.equal(statusBarView(offered, NOW).text, '$(broadcast) OWP 2 used / 1 free · 1 offer');
     assert.equal(statusBarView(snapshot({ state: 'reconnecting' }), NOW).text, '$(sync~spin) OWP reconnecting… · 0 used / 3 free');
     assert.equal(statusBarView(snapshot({ state: 'not-joined', worker: undefined }), NOW).text, '$(circle-slash) OWP');
+  });
+
+  test('the OWP view\'s badge counts the open offers; a click shows the task\'s details, escaped like its tooltip', () => {
+    const a = task('T-1');
+    assert.equal(offersBadge(snapshot({}), NOW), undefined, 'no offer, no badge');
+    assert.deepEqual(offersBadge(snapshot({ offers: [offer('O-1', a, 20_000), offer('O-2', task('T-2'), 5000), offer('O-3', task('T-3'), -1)] }), NOW), { value: 2, tooltip: '2 open OWP offers waiting for your answer' });
+    const evil = task('T-9', { title: '[click](command:owp.leavePool)', body: '<img src=x onerror=alert(1)>', issue: { number: 7, url: 'https://github.com/acme/site/issues/7' } });
+    const details = taskDetailsMarkdown(evil);
+    assert.match(details, /Issue \[#7\]\(https:\/\/github\.com\/acme\/site\/issues\/7\)/);
+    assert.doesNotMatch(details, /\]\(command:/, 'a title cannot become a command link');
+    assert.doesNotMatch(details, /<img/, 'HTML in the body is escaped');
   });
 
   test('offer notifications carry the facts and deadline, and a title cannot form a link', () => {
