@@ -55,6 +55,9 @@ export function checkJournal(journal: readonly StoredEvent[], live?: State, budg
   return out;
 }
 
+/** The attempts each task had when a state was last checked (see STATE-002 below). */
+const attemptsSeen = new WeakMap<State, Map<string, number>>();
+
 /** Invariants that hold in every state: one lease per task, one active task per area, budget, attempts. */
 export function checkState(state: State, where: string, cause?: StoredEvent, budget?: BudgetChecks): Violation[] {
   const out: Violation[] = [];
@@ -93,7 +96,15 @@ export function checkState(state: State, where: string, cause?: StoredEvent, bud
       out.push({ invariant: 'hourly-budget', message: `${s.repo} holds ${hourly} (${prsLastHour} PRs this hour + ${inFlight} leases and offers) > max_new_prs_per_hour ${s.max_new_prs_per_hour} ${where}` });
     }
   }
+  // STATE-002 applies when an attempt is counted, under the max_attempts in force then: a limit lowered
+  // later (repo.configure) blocks at the task's next counted attempt, so only tasks whose attempts just
+  // changed (or that this state shows for the first time) are checked.
+  const seen = attemptsSeen.get(state) ?? new Map<string, number>();
+  attemptsSeen.set(state, seen);
   for (const task of state.tasks.values()) {
+    const counted = seen.get(task.id) !== task.attempts;
+    seen.set(task.id, task.attempts);
+    if (!counted) continue;
     const max = state.repos.get(task.repo)?.settings.max_attempts ?? Infinity;
     if (task.attempts >= max && !['blocked', 'merged', 'closed'].includes(task.state)) {
       out.push({ invariant: 'blocked-after-max-attempts', message: `${task.id} has ${task.attempts} attempts (max ${max}) but is ${task.state} ${where}` });
