@@ -19,7 +19,11 @@ export const COMMANDS = {
   setGithubToken: 'owp.setGithubToken',
   setMaintainerToken: 'owp.setMaintainerToken',
   showOutput: 'owp.showOutput',
+  showTask: 'owp.showTask',
 } as const;
+
+/** The read-only documents that show a task's details (its issue text, escaped) when a tree item is clicked. */
+export const TASK_DETAILS_SCHEME = 'owp-task';
 
 export const VIEW_CONTAINER = 'owp';
 export const STATUS_BAR_ITEM = 'owp.status';
@@ -80,6 +84,7 @@ export const EXTERNAL_COMMANDS = {
   openSettings: 'workbench.action.openSettings',
   showView: 'workbench.view.extension.owp',
   setContext: 'setContext',
+  markdownPreview: 'markdown.showPreview',
   gitClone: 'git.clone',
 } as const;
 

@@ -76,7 +76,7 @@ export const JOURNAL_EVENTS = {
   }),
   'worker.updated': event({
     type: 'worker.updated', refs: WorkerRefs, data: Closed({ changes: Extensible(partial(WorkerProfile)) }),
-    effect: 'Changes a worker\'s profile (skills, capacity, tools, capabilities).',
+    effect: 'Changes a worker\'s profile (skills, capacity, tools, capabilities, repos).',
   }),
   'worker.trust_changed': event({
     type: 'worker.trust_changed', refs: WorkerRefs, data: Closed({ trust: Trust, previous: Trust }),

@@ -121,6 +121,7 @@ export const TaskLeaseView = Closed({
   worker_id: WorkerId,
   epoch: Epoch,
   expires_at: EpochMs,
+  max_deadline_at: Type.Optional(Type.Integer({ minimum: 0, description: 'Unix epoch milliseconds: the lease\'s hard deadline, heartbeats or not.' })),
 });
 
 export const TaskOfferView = Closed({
@@ -155,6 +156,12 @@ export const Task = Extensible({
 });
 export type Task = Static<typeof Task> & Extensions;
 
+/**
+ * The repositories a worker can work on (the clone it runs in): it is offered, and may claim or
+ * accept, only tasks of these repos. Absent or empty: any repo (an editor window serves the pool).
+ */
+export const WorkerRepos = Type.Array(RepoId, { maxItems: 32, uniqueItems: true, description: 'The repos this worker can work on (`owner/name`, compared case-insensitively); absent or empty: any repo.' });
+
 export const WorkerCapabilities = Extensible({
   can_run_tests: Type.Boolean(),
   can_open_prs: Type.Boolean(),
@@ -168,6 +175,7 @@ export const Worker = Extensible({
   capacity: Effort,
   tools: Type.Array(Tool, { maxItems: 16, uniqueItems: true }),
   capabilities: WorkerCapabilities,
+  repos: Type.Optional(WorkerRepos),
   trust: Trust,
   online: Type.Boolean(),
   capacity_used: Type.Integer({ minimum: 0 }),
@@ -183,6 +191,7 @@ export const WorkerProfile = {
   capacity: Effort,
   tools: Type.Array(Tool, { maxItems: 16, uniqueItems: true }),
   capabilities: WorkerCapabilities,
+  repos: Type.Optional(WorkerRepos),
 };
 
 /** The task fields a maintainer sets (task.create, task.update). */
@@ -322,6 +331,7 @@ export const Budget = Closed({
   max_open_prs: Type.Integer({ minimum: 0 }),
   prs_last_hour: Type.Integer({ minimum: 0 }),
   max_new_prs_per_hour: Type.Integer({ minimum: 0 }),
+  next_hourly_slot_at: Type.Optional(Type.Integer({ minimum: 0, description: 'Unix epoch milliseconds: when the oldest PR of the rolling hour leaves it (absent when none was opened in the last hour).' })),
   throttled: Type.Boolean({ description: 'True when no new offer or claim fits in the budget.' }),
 });
 export type Budget = Static<typeof Budget>;

@@ -111,7 +111,7 @@ export const OPERATIONS = {
     result: Closed({ worker: Worker, offers: Type.Array(Offer), leases: Type.Array(Lease) }), errors: ACCESS, spec: '§5.3',
   }),
   'worker.update': op({
-    name: 'worker.update', summary: 'Change the calling worker\'s skills, capacity, tools or capabilities.', auth: 'worker', scope: 'own', mutating: true,
+    name: 'worker.update', summary: 'Change the calling worker\'s skills, capacity, tools, capabilities or repos.', auth: 'worker', scope: 'own', mutating: true,
     binding: 'both', http: { method: 'PATCH', path: '/v1/workers/me' }, params: Extensible({ ...key, ...partial(WorkerProfile) }),
     result: Closed({ worker: Worker }), errors: MUTATE, spec: '§5.3',
   }),

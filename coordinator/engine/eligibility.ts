@@ -1,6 +1,6 @@
 /**
  * Eligibility (SPEC §5.13): why a task cannot be leased now, for its repo (paused, area lock,
- * review budget) and for one worker (capacity, skills, trust, repo policy). Offers, claims, accepts
+ * review budget) and for one worker (capacity, skills, declared repos, trust, repo policy). Offers, claims, accepts
  * and task.explain all ask here, so they cannot disagree.
  *
  * The scheduler remembers, within a pass, which kinds of task no idle worker can take, keyed by
@@ -14,6 +14,7 @@ import type { Reasoned } from '../../protocol/model.ts';
 import type { RepoRuntime, TaskRecord, WorkerRuntime } from '../state/records.ts';
 import type { State } from '../state/state.ts';
 import { budgetExceeded, budgetInUse } from '../../protocol/budget.ts';
+import { formatHourlyBudget, formatNextHourlySlot, formatReservedBudget, nextHourlySlotAt, type BudgetFigures } from '../../protocol/vocabulary.ts';
 import { repoAdmits } from './access.ts';
 import { budgetCounts } from './budget.ts';
 import type { PolicyCheck } from './options.ts';
@@ -48,6 +49,21 @@ export function schedulingSignature(task: EligibilityTask): string {
   return signature;
 }
 
+const limits = (s: RepoRuntime['settings']): Pick<BudgetFigures, 'max_open_prs' | 'max_new_prs_per_hour'> => ({ max_open_prs: s.max_open_prs, max_new_prs_per_hour: s.max_new_prs_per_hour });
+
+/** "this hour 2/2: 1 PR opened · 1 lease · 0 offers; next hourly slot opens in 12 min", in the words every surface uses. */
+function hourlyWords(figures: BudgetFigures, repo: RepoRuntime, now: number): string {
+  const next = nextHourlySlotAt(repo.prTimes, now);
+  const withSlot = next === undefined ? figures : { ...figures, next_hourly_slot_at: next };
+  return `${formatHourlyBudget(withSlot)}; ${formatNextHourlySlot(withSlot, now)}`;
+}
+
+/** Whether a worker that declared `repos` can work on `repo` (SPEC MATCH-005): GitHub compares names case-insensitively. */
+function worksOn(repos: readonly string[], repo: string): boolean {
+  const wanted = repo.toLowerCase();
+  return repos.some((r) => r.toLowerCase() === wanted);
+}
+
 export class Eligibility {
   constructor(
     private readonly state: State,
@@ -66,18 +82,17 @@ export class Eligibility {
       }
     }
     const counts = budgetCounts(this.state, repo, now);
-    const use = budgetInUse(counts);
     const over = budgetExceeded(counts, s, opts.alreadyCounted ? 0 : 1);
     if (over.open) {
-      reasons.push({ code: 'budget_open_prs', message: `budget ${use.open}/${s.max_open_prs} open (PRs, leases and offers)`, details: { open_prs: counts.open_prs, live_leases: counts.live_leases, open_offers: counts.open_offers, max_open_prs: s.max_open_prs } });
+      reasons.push({ code: 'budget_open_prs', message: `review budget full: ${formatReservedBudget({ ...counts, ...limits(s) })}`, details: { open_prs: counts.open_prs, live_leases: counts.live_leases, open_offers: counts.open_offers, max_open_prs: s.max_open_prs } });
     }
     if (over.hourly) {
-      reasons.push({ code: 'budget_hourly', message: `hourly budget ${use.hourly}/${s.max_new_prs_per_hour} (PRs this hour, leases and offers)`, details: { prs_last_hour: counts.prs_last_hour, max_new_prs_per_hour: s.max_new_prs_per_hour } });
+      reasons.push({ code: 'budget_hourly', message: `hourly budget full: ${hourlyWords({ ...counts, ...limits(s) }, repo, now)}`, details: { prs_last_hour: counts.prs_last_hour, max_new_prs_per_hour: s.max_new_prs_per_hour } });
     }
     return reasons;
   }
 
-  /** Worker-level reasons (capacity, skills, trust, policy). */
+  /** Worker-level reasons (capacity, skills, declared repos, trust, policy). */
   workerReasons(task: EligibilityTask, w: WorkerRuntime, opts: { holdingTask: boolean; forOffer?: boolean }): Reasoned[] {
     const reasons: Reasoned[] = [];
     const rec = w.record;
@@ -89,6 +104,9 @@ export class Eligibility {
     if (missing.length > 0) reasons.push({ code: 'skills', message: `missing skill ${missing.join(', ')}`, details: { missing } });
     const repo = this.state.repos.get(task.repo);
     if (repo && !repoAdmits(repo.settings, rec.github_login)) reasons.push({ code: 'private_repo', message: `${task.repo} is private and its policy's logins.allow does not list worker ${rec.id}` });
+    if (rec.repos !== undefined && rec.repos.length > 0 && !worksOn(rec.repos, task.repo)) {
+      reasons.push({ code: 'repo', message: `${task.id} is in ${task.repo}; worker ${rec.id} works on ${rec.repos.join(', ')}`, details: { repo: task.repo, repos: rec.repos } });
+    }
     if (rec.trust < task.tier) reasons.push({ code: 'trust', message: `tier ${task.tier} needs trust ≥ ${task.tier}, worker has ${rec.trust}`, details: { tier: task.tier, trust: rec.trust } });
     if (this.policy) {
       const refusal = repo ? this.policy({ task, worker: rec, repo: repo.settings, state: this.state }) : null;

@@ -76,6 +76,8 @@ function summarizeWorkerReason(task: TaskRecord, r: Reasoned): string {
       return `no worker with trust ≥ ${task.tier}`;
     case 'offline':
       return 'no eligible worker is online';
+    case 'repo':
+      return `no worker works on ${task.repo} (each declared other repos)`;
     default:
       return `no eligible worker (${r.message})`;
   }

@@ -11,6 +11,7 @@
 import { visibleLine } from '../../protocol/untrusted-text.ts';
 import type { JournalEvent } from '../../protocol/journal-events.ts';
 import { skipUnknownEvent } from '../../protocol/unknown-event.ts';
+import { formatLeaseDeadlineAt } from '../../protocol/vocabulary.ts';
 import type { TaskRecord } from '../state/records.ts';
 import { prNumberOf, type ConnectedRepo, type IntegrationContext } from './context.ts';
 
@@ -81,7 +82,7 @@ export class StatusComments {
     // Every event type is named: a new one does not compile until it says whether the issue's status changes.
     switch (e.type) {
       case 'lease.granted':
-        line = `🛠️ **In progress** — ${person(this.ctx.login(e.worker_id))} is working on this (${ref}).`;
+        line = `🛠️ **In progress** — ${person(this.ctx.login(e.worker_id))} is working on this (${ref}; lease ${formatLeaseDeadlineAt(e.data.max_deadline_at)}).`;
         break;
       case 'pr.opened': {
         const proof = e.data.pr.evidence === 'ci' ? 'its required checks passed' : 'its gates are self-reported by the volunteer';

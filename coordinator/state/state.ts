@@ -50,7 +50,7 @@ export class State {
     const { current_lease_id, current_offer_id, ...rest } = task;
     const view: Task = { ...rest };
     const lease = current_lease_id ? this.leases.get(current_lease_id) : undefined;
-    if (lease) view.lease = { lease_id: lease.lease_id, worker_id: lease.worker_id, epoch: lease.epoch, expires_at: lease.expires_at };
+    if (lease) view.lease = { lease_id: lease.lease_id, worker_id: lease.worker_id, epoch: lease.epoch, expires_at: lease.expires_at, max_deadline_at: lease.max_deadline_at };
     const offer = current_offer_id ? this.offers.get(current_offer_id) : undefined;
     if (offer) view.offer = { offer_id: offer.offer_id, worker_id: offer.worker_id, deadline_at: offer.deadline_at };
     return view;

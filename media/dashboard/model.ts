@@ -56,6 +56,7 @@ export interface LeaseRow {
   worker_id: string;
   epoch: number;
   expires_at: number;
+  max_deadline_at?: number;
   state: TaskState;
 }
 
@@ -93,6 +94,8 @@ export class DashboardModel {
   private readonly prsSinceRefresh = new Map<string, number[]>();
   /** prs_last_hour as the coordinator last reported it (it decays with time, which only the server tracks). */
   private readonly serverPrsLastHour = new Map<string, number>();
+  /** next_hourly_slot_at as the coordinator last reported it. */
+  private readonly serverNextSlot = new Map<string, number | undefined>();
   private readonly board = new Map<string, { prs_opened: number; prs_merged: number; leases: number }>();
   private readonly prAuthor = new Map<string, string>();
   private readonly feedSeqs = new Set<number>();
@@ -111,6 +114,7 @@ export class DashboardModel {
       this.repos.set(r.settings.repo, { settings: r.settings, budget: { ...r.budget }, locks: { ...r.locks } });
       this.prsSinceRefresh.delete(r.settings.repo);
       this.serverPrsLastHour.set(r.settings.repo, r.budget.prs_last_hour);
+      this.serverNextSlot.set(r.settings.repo, r.budget.next_hourly_slot_at);
     }
     this.recomputeBudgets();
     this.touch();
@@ -254,7 +258,7 @@ export class DashboardModel {
       case 'lease.granted':
         if (task) {
           delete task.offer;
-          task.lease = { lease_id: e.data.lease_id, worker_id: e.worker_id, epoch: e.data.epoch, expires_at: e.data.expires_at };
+          task.lease = { lease_id: e.data.lease_id, worker_id: e.worker_id, epoch: e.data.epoch, expires_at: e.data.expires_at, max_deadline_at: e.data.max_deadline_at };
           task.epoch = e.data.epoch;
           this.setState(task, 'leased', e.at);
         }
@@ -455,20 +459,20 @@ export class DashboardModel {
     return out;
   }
 
-  /** What each worker holds: capacity used by its offers and leases, and its live lease ids (one pass). */
-  holdings(): Map<string, { used: number; leases: string[] }> {
-    const out = new Map<string, { used: number; leases: string[] }>();
-    const get = (id: string): { used: number; leases: string[] } => {
+  /** What each worker holds: capacity points taken by its leases and by its offers, and its live lease ids (one pass). */
+  holdings(): Map<string, { leased: number; offered: number; leases: string[] }> {
+    const out = new Map<string, { leased: number; offered: number; leases: string[] }>();
+    const get = (id: string): { leased: number; offered: number; leases: string[] } => {
       let h = out.get(id);
-      if (!h) out.set(id, (h = { used: 0, leases: [] }));
+      if (!h) out.set(id, (h = { leased: 0, offered: 0, leases: [] }));
       return h;
     };
     for (const t of this.tasks.values()) {
       if (t.lease && LEASED_STATES.includes(t.state)) {
         const h = get(t.lease.worker_id);
-        h.used += t.effort;
+        h.leased += t.effort;
         h.leases.push(t.lease.lease_id);
-      } else if (t.offer && t.state === 'offered') get(t.offer.worker_id).used += t.effort;
+      } else if (t.offer && t.state === 'offered') get(t.offer.worker_id).offered += t.effort;
     }
     return out;
   }
@@ -496,7 +500,9 @@ export class DashboardModel {
       const c = counts.get(id) ?? { pr: 0, live: 0, offered: 0 };
       const recent = (this.prsSinceRefresh.get(id) ?? []).filter((at) => at > now - HOUR_MS);
       const prsLastHour = (this.serverPrsLastHour.get(id) ?? 0) + recent.length;
-      repo.budget = reviewBudget({ open_prs: c.pr, live_leases: c.live, open_offers: c.offered, prs_last_hour: prsLastHour }, repo.settings);
+      // The oldest PR of the hour is the server's (it reported one), else the oldest seen live since.
+      const next = this.serverNextSlot.get(id) ?? (recent[0] !== undefined ? recent[0] + HOUR_MS : undefined);
+      repo.budget = reviewBudget({ open_prs: c.pr, live_leases: c.live, open_offers: c.offered, prs_last_hour: prsLastHour, ...(next !== undefined ? { next_hourly_slot_at: next } : {}) }, repo.settings);
     }
   }
 
