@@ -106,6 +106,8 @@ export function prVerifier(ctx: IntegrationContext): BeforeCommand {
       commits: commits.length,
       verified_commits: signed,
       all_commits_verified: commits.length > 0 && signed === commits.length,
+      // GitHub's word, not the worker's: the per-contributor cap may leave drafts out.
+      draft: pull.draft === true,
     };
     Object.assign(pr, { number, branch: pull.head.ref, x_github });
     const now = Date.now();

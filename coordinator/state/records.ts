@@ -18,7 +18,14 @@ export interface IdempotencyRecord {
 export type TaskRecord = Omit<Task, 'lease' | 'offer'> & {
   current_lease_id?: string;
   current_offer_id?: string;
+  /** The worker whose lease opened the task's PR (kept while the task lives: per-contributor caps count by it). */
+  pr_worker_id?: string;
 };
+
+/** How the per-contributor indexes name a contributor: GitHub logins are case-insensitive. */
+export function loginKey(login: string): string {
+  return login.toLowerCase();
+}
 
 export type WorkerRecord = Omit<Worker, 'online' | 'capacity_used'> & { token_hash: string };
 
@@ -83,6 +90,10 @@ export class RepoRuntime {
   /** Times of PRs opened within the last hour (pruned lazily). */
   prTimes: number[] = [];
   readonly stats = emptyStats();
+  /** Contributor (login key) → ids of their tasks with an open PR here. Rebuilt from the tasks on restore. */
+  readonly openPrsBy = new Map<string, Set<string>>();
+  /** Contributor (login key) → PRs of theirs merged here, ever (survives archiving: kept in snapshots). */
+  readonly mergedBy = new Map<string, number>();
 
   constructor(public settings: RepoSettings) {}
 

@@ -10,6 +10,7 @@ import {
   type OfferRecord, type Stats, type TaskRecord, type WorkerRecord,
 } from './records.ts';
 import type { State } from './state.ts';
+import { trackOpenPr } from './fold.ts';
 
 export interface Snapshot {
   format: 'owp-state/1';
@@ -25,14 +26,18 @@ export interface Snapshot {
   pr_times: Record<string, number[]>;
   stats: Record<string, Stats>;
   archived?: Record<string, number>;
+  /** Repo → contributor (login key) → PRs of theirs merged there. */
+  merged_by?: Record<string, Record<string, number>>;
 }
 
 export function snapshotOf(state: State): Snapshot {
   const prTimes: Record<string, number[]> = {};
   const stats: Record<string, Stats> = { '*': structuredClone(state.stats) };
+  const mergedBy: Record<string, Record<string, number>> = {};
   for (const [id, repo] of state.repos) {
     prTimes[id] = [...repo.prTimes];
     stats[id] = structuredClone(repo.stats);
+    if (repo.mergedBy.size > 0) mergedBy[id] = Object.fromEntries(repo.mergedBy);
   }
   return {
     format: 'owp-state/1',
@@ -48,6 +53,7 @@ export function snapshotOf(state: State): Snapshot {
     pr_times: prTimes,
     stats,
     archived: Object.fromEntries(state.archived),
+    merged_by: mergedBy,
   };
 }
 
@@ -60,6 +66,7 @@ export function restoreSnapshot(state: State, s: Snapshot): void {
     const repo = new RepoRuntime(settings);
     repo.prTimes = [...(s.pr_times[settings.repo] ?? [])];
     Object.assign(repo.stats, s.stats[settings.repo] ?? emptyStats());
+    for (const [key, n] of Object.entries(s.merged_by?.[settings.repo] ?? {})) repo.mergedBy.set(key, n);
     state.repos.set(settings.repo, repo);
   }
   Object.assign(state.stats, s.stats['*'] ?? emptyStats());
@@ -68,7 +75,7 @@ export function restoreSnapshot(state: State, s: Snapshot): void {
     state.tokenIndex.set(m.token_hash, { kind: 'maintainer', id: m.id });
   }
   for (const rec of s.workers) {
-    state.workers.set(rec.id, new WorkerRuntime(rec));
+    state.addWorker(new WorkerRuntime(rec));
     if (!rec.revoked) state.tokenIndex.set(rec.token_hash, { kind: 'worker', id: rec.id });
   }
   for (const task of s.tasks) {
@@ -79,6 +86,7 @@ export function restoreSnapshot(state: State, s: Snapshot): void {
     const repo = state.mustRepo(task.repo);
     if (task.state === 'ready') repo.insertReady(task, state.tasks);
     if (task.area !== undefined && ACTIVE_STATES.includes(task.state)) repo.locks.set(task.area, task.id);
+    if (task.state === 'pr_opened') trackOpenPr(state, repo, task, true);
   }
   for (const offer of s.offers) {
     state.offers.set(offer.offer_id, offer);

@@ -184,6 +184,20 @@ export const DEFECTS = [
     expect: ['tokens are stored only as SHA-256 hashes'],
   },
   {
+    name: 'cap-forgets-offers',
+    promise: 'contributor-cap',
+    edits: [{ file: `${ENGINE}/contributors.ts`, find: "      if (task.state === 'offered') counts.open_offers += 1;", replace: "      if (task.state === 'offered') continue; // defect: offers do not count against the cap" }],
+    tests: [PROPERTY, 'test/unit/contributor-cap.test.ts'],
+    expect: [PROPERTY_TEST, 'an open offer counts against the cap'],
+  },
+  {
+    name: 'cap-per-worker',
+    promise: 'contributor-cap',
+    edits: [{ file: `${ENGINE}/contributors.ts`, find: '  for (const w of state.workersByLogin.get(key) ?? []) {', replace: '  for (const w of (state.workersByLogin.get(key) ?? []).slice(0, 1)) { // defect: only the first worker of a login counts' }],
+    tests: [PROPERTY, 'test/unit/contributor-cap.test.ts'],
+    expect: [PROPERTY_TEST, 'a contributor with two workers is capped once, over both'],
+  },
+  {
     name: 'no-area-locks',
     promise: 'one-lease',
     edits: [{ file: `${ENGINE}/eligibility.ts`, find: '      if (holder !== undefined && holder !== task.id) {', replace: '      if (holder === "defect: area locks are ignored") {' }],
