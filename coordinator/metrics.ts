@@ -231,6 +231,7 @@ export class CoordinatorMetrics {
         case 'worker.disconnected':
         case 'worker.heartbeat_lost':
         case 'coordinator.started':
+        case 'policy.dry_run_hit':
           break;
         default:
           skipUnknownEvent(e);

@@ -6,7 +6,7 @@
  * becomes the repo's max_open_prs / max_new_prs_per_hour settings, which the engine enforces.
  */
 import type { Reasoned } from '../protocol/model.ts';
-import type { PolicyRuleId, RepoPolicy } from '../protocol/policy-schema.ts';
+import { ruleMode, type PolicyRuleId, type RepoPolicy } from '../protocol/policy-schema.ts';
 import type { PolicyCheck, PolicyContext, PolicyExplain, PolicyVerdict } from './engine/options.ts';
 import { contributorCap, contributorInUse } from '../protocol/contributor-cap.ts';
 import { contributorCounts } from './engine/contributors.ts';
@@ -116,15 +116,16 @@ export function evaluatePolicy(ctx: PolicyContext): Verdict[] {
   return out;
 }
 
-/** The scheduler's hook: the first rule that refuses, or null. */
+/** The scheduler's hook: the first rule that refuses, or null. A rule in report mode never refuses (the engine records it instead). */
 export const checkRepoPolicy: PolicyCheck = (ctx) => {
-  const refusal = evaluatePolicy(ctx).find((v) => !v.passed);
+  const refusal = evaluatePolicy(ctx).find((v) => !v.passed && ruleMode(ctx.repo.policy, v.rule) === 'enforce');
   if (!refusal) return null;
   const reason: Reasoned = { code: `policy:${refusal.rule}`, message: `policy rule ${refusal.rule}: ${refusal.message}`, details: { ...refusal.details, rule: refusal.rule } };
   return reason;
 };
 
-export const explainRepoPolicy: PolicyExplain = (ctx) => evaluatePolicy(ctx).map(({ rule, passed, message }): PolicyVerdict => ({ rule, passed, message }));
+export const explainRepoPolicy: PolicyExplain = (ctx) =>
+  evaluatePolicy(ctx).map(({ rule, passed, message }): PolicyVerdict => ({ rule, passed, message, ...(ruleMode(ctx.repo.policy, rule) === 'report' ? { mode: 'report' as const } : {}) }));
 
 /** Runs the repo policy first, then an extra check a deployment passes in (both must allow). */
 export function withRepoPolicy(extra: PolicyCheck | undefined): PolicyCheck {

@@ -172,6 +172,15 @@ export const JOURNAL_EVENTS = {
     type: 'task.archived', refs: TaskRefs, data: Closed({ task: Task }),
     effect: 'A finished task leaves the live state; this event keeps its final form (task.get still answers).',
   }),
+  'policy.dry_run_hit': event({
+    type: 'policy.dry_run_hit', refs: HeldRefs,
+    data: Closed({
+      rule: Type.String({ maxLength: 64, description: 'The id of the rule in report mode that would have refused.' }),
+      via: Type.Union([Type.Literal('offer'), Type.Literal('claim')], { description: 'What the rule let through: an offer made or a claim granted.' }),
+      message: Type.String({ maxLength: 2000, description: 'Why it would have refused.' }),
+    }),
+    effect: 'A rule in report mode would have refused this offer or claim and did not; counted per repo and rule. Written once per task, worker and rule.',
+  }),
 } as const;
 
 export type JournalEventType = keyof typeof JOURNAL_EVENTS;

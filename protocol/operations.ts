@@ -154,7 +154,10 @@ export const OPERATIONS = {
     params: Closed({ task_id: TaskId, worker_id: Type.Optional(WorkerId) }),
     result: Closed({
       task_id: TaskId, state: TaskStateSchema, offerable: Type.Boolean(), reasons: Type.Array(Reasoned), eligible_workers: Type.Integer({ minimum: 0 }),
-      policy: Type.Optional(Type.Array(Closed({ rule: Type.String(), passed: Type.Boolean(), message: Type.String() }), {
+      policy: Type.Optional(Type.Array(Closed({
+        rule: Type.String(), passed: Type.Boolean(), message: Type.String(),
+        mode: Type.Optional(Type.Literal('report', { description: 'The rule is in report mode: when it does not pass, it would refuse but does not.' })),
+      }), {
         description: 'With worker_id: every rule of the repo policy (budget rules included) and whether it passes for that worker — the dry run of `owp policy explain`.',
       })),
     }),

@@ -4,7 +4,7 @@
  * repo's settings (`policy`, set with repo.configure) and the scheduler evaluates it for every
  * offer and claim. Every rule has a stable id that refusals name (`details.rule`).
  */
-import { Type, type Static } from '@sinclair/typebox';
+import { Type, type Static, type TOptional } from '@sinclair/typebox';
 import { AREA_NAME_PATTERN, AreaName, X_KEY_PATTERN } from './contract-schema.ts';
 import { checkYaml, type CheckedYaml, type Diagnostic, type Locator } from './yaml-diagnostics.ts';
 
@@ -34,6 +34,15 @@ export const POLICY_RULES = {
   max_new_prs_per_hour: 'New PRs in any rolling hour plus live leases and offers never exceed budget.max_new_prs_per_hour.',
 } as const;
 export type PolicyRuleId = keyof typeof POLICY_RULES;
+
+/** How a rule acts: `enforce` refuses; `report` records "would refuse" in the journal and the dashboard without refusing (a dry run). */
+export const RULE_MODES = ['enforce', 'report'] as const;
+export type RuleMode = (typeof RULE_MODES)[number];
+const RuleModeSchema = Type.Union([Type.Literal('enforce'), Type.Literal('report')], {
+  description: 'enforce (the default) refuses; report records "would refuse" once per task, worker and rule (policy.dry_run_hit) and lets it through.',
+  'x-hint': 'enforce or report.',
+});
+const ruleModes = Object.fromEntries(Object.keys(POLICY_RULES).map((rule) => [rule, Type.Optional(RuleModeSchema)])) as { [K in PolicyRuleId]: TOptional<typeof RuleModeSchema> };
 
 const Trust = (description: string) => Type.Integer({ minimum: 0, maximum: 3, description, 'x-hint': 'Trust levels run from 0 (new) to 3.' });
 const Logins = (description: string) => Type.Array(GithubLogin, { maxItems: 1000, uniqueItems: true, description, 'x-hint': 'List GitHub logins, e.g. [alice, bob].' });
@@ -83,6 +92,11 @@ export const RepoPolicySchema = Type.Object({
   tiers: Type.Optional(Type.Array(TierRuleSchema, { maxItems: 4, description: `Rule tier_trust: ${POLICY_RULES.tier_trust} The strictest matching entry applies; the engine's own check (trust ≥ tier) always applies too.` })),
   max_active_per_worker: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, description: `Rule max_active_per_worker: ${POLICY_RULES.max_active_per_worker}` })),
   contributor_cap: Type.Optional(ContributorCapSchema),
+  modes: Type.Optional(Type.Object(ruleModes, {
+    additionalProperties: false,
+    description: 'Per rule id: enforce (default) or report. A rule in report mode records in the journal and the dashboard whom it would have refused, without refusing: try a rule before enforcing it.',
+    'x-hint': 'Write modes: { contributor_cap: report }.',
+  })),
   budget: Type.Optional(Type.Object({
     max_open_prs: Type.Optional(Type.Integer({
       minimum: BUDGET_BOUNDS.max_open_prs.minimum,
@@ -131,6 +145,11 @@ function policySemantics(policy: RepoPolicy, locate: Locator): Diagnostic[] {
     }
   }
   return out;
+}
+
+/** The mode of a rule in a policy: report only when the policy says so. */
+export function ruleMode(policy: RepoPolicy | undefined, rule: PolicyRuleId): RuleMode {
+  return policy?.modes?.[rule] ?? 'enforce';
 }
 
 /** Parses and checks `.owp/policy.yml` text; every problem comes back with its line and column. */

@@ -135,6 +135,7 @@ export function readJournalStory(events: JournalEvent[], repo?: string): Journal
       case 'worker.disconnected':
       case 'worker.heartbeat_lost':
       case 'coordinator.started':
+      case 'policy.dry_run_hit':
         break;
       default:
         skipUnknownEvent(e);

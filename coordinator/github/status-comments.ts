@@ -127,6 +127,7 @@ export class StatusComments {
       case 'worker.disconnected':
       case 'worker.heartbeat_lost':
       case 'coordinator.started':
+      case 'policy.dry_run_hit':
         return undefined;
       default:
         skipUnknownEvent(e);

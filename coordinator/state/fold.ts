@@ -7,7 +7,7 @@
  */
 import { ACTIVE_STATES, findTransition, type TaskState, type TransitionCause } from '../../protocol/states.ts';
 import type { JournalEventType } from '../../protocol/journal-events.ts';
-import { RepoRuntime, WorkerRuntime, idNumber, loginKey, type LeaseRecord, type OfferRecord, type Stats, type TaskRecord } from './records.ts';
+import { RepoRuntime, WorkerRuntime, dryRunKey, idNumber, loginKey, type LeaseRecord, type OfferRecord, type Stats, type TaskRecord } from './records.ts';
 import type { StoredEventOf } from './stored-event.ts';
 import type { State } from './state.ts';
 
@@ -171,6 +171,11 @@ export const FOLD: FoldHandlers = {
   },
   'task.merged': (state, e) => finish(state, e, 'merged'),
   'task.closed': (state, e) => finish(state, e, 'closed'),
+  'policy.dry_run_hit': (state, e) => {
+    const task = state.mustTask(e.task_id);
+    (task.dry_run_seen ??= []).push(dryRunKey(e.worker_id, e.data.rule));
+    bump(state, task.repo, (s) => (s.dry_run_hits[e.data.rule] = (s.dry_run_hits[e.data.rule] ?? 0) + 1));
+  },
   'task.archived': (state, e) => {
     // Finished tasks leave the live state; the store keeps them in its archive.
     const task = state.mustTask(e.task_id);

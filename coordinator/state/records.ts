@@ -20,6 +20,8 @@ export type TaskRecord = Omit<Task, 'lease' | 'offer'> & {
   current_offer_id?: string;
   /** The worker whose lease opened the task's PR (kept while the task lives: per-contributor caps count by it). */
   pr_worker_id?: string;
+  /** `worker_id rule` pairs a rule in report mode already recorded for this task: each is journaled once. */
+  dry_run_seen?: string[];
 };
 
 /** How the per-contributor indexes name a contributor: GitHub logins are case-insensitive. */
@@ -55,10 +57,17 @@ export interface Stats {
   prs_closed: number;
   /** Most recent task lead times (created → PR opened), bounded. */
   lead_times_ms: number[];
+  /** Rule id → offers and claims a rule in report mode would have refused (policy.dry_run_hit). */
+  dry_run_hits: Record<string, number>;
 }
 
 export function emptyStats(): Stats {
-  return { leases_granted: 0, requeues: 0, prs_opened: 0, prs_merged: 0, prs_closed: 0, lead_times_ms: [] };
+  return { leases_granted: 0, requeues: 0, prs_opened: 0, prs_merged: 0, prs_closed: 0, lead_times_ms: [], dry_run_hits: {} };
+}
+
+/** The key of one dry-run hit within its task. */
+export function dryRunKey(workerId: string, rule: string): string {
+  return `${workerId} ${rule}`;
 }
 
 export function defaultRepoSettings(repo: string): RepoSettings {

@@ -87,6 +87,8 @@ export class DashboardModel {
   readonly tasks = new Map<string, Task>();
   readonly workers = new Map<string, Worker>();
   readonly explanations = new Map<string, Explanation>();
+  /** Repo → rule in report mode → offers and claims it would have refused, as seen in the journal. */
+  readonly dryRunHits = new Map<string, Map<string, number>>();
   feed: FeedEntry[] = [];
   metrics: Metrics | null = null;
   /** PRs opened per repo seen live since the last budget refresh, to keep `this hour` current between refreshes. */
@@ -311,6 +313,12 @@ export class DashboardModel {
         this.tasks.delete(e.task_id);
         this.explanations.delete(e.task_id);
         break;
+      case 'policy.dry_run_hit': {
+        const hits = this.dryRunHits.get(e.repo) ?? new Map<string, number>();
+        hits.set(e.data.rule, (hits.get(e.data.rule) ?? 0) + 1);
+        this.dryRunHits.set(e.repo, hits);
+        break;
+      }
       // Nothing the dashboard draws changes with these.
       case 'maintainer.created':
       case 'worker.token_rotated':
@@ -566,6 +574,8 @@ export function describeEvent(e: JournalEvent, model?: DashboardModel): string {
       return `${task} closed`;
     case 'task.archived':
       return `${task} archived`;
+    case 'policy.dry_run_hit':
+      return `report only: rule ${e.data.rule} would have refused ${e.data.via === 'claim' ? 'the claim of' : 'the offer of'} ${task} to ${who}`;
     default: {
       skipUnknownEvent(e);
       const unknown: { type: string; task_id?: string; worker_id?: string } = e;

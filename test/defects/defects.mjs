@@ -198,6 +198,13 @@ export const DEFECTS = [
     expect: [PROPERTY_TEST, 'a contributor with two workers is capped once, over both'],
   },
   {
+    name: 'dry-run-every-offer',
+    promise: 'dry-run',
+    edits: [{ file: `${ENGINE}/task-moves.ts`, find: '    if (task.dry_run_seen?.includes(dryRunKey(w.record.id, hit.rule))) continue;\n', replace: '    // defect: every offer records its dry-run hits again\n' }],
+    tests: ['test/unit/policy-dry-run.test.ts'],
+    expect: ['a task offered again and again to the same worker records its dry-run hit once'],
+  },
+  {
     name: 'no-area-locks',
     promise: 'one-lease',
     edits: [{ file: `${ENGINE}/eligibility.ts`, find: '      if (holder !== undefined && holder !== task.id) {', replace: '      if (holder === "defect: area locks are ignored") {' }],
