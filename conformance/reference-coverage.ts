@@ -18,5 +18,9 @@ export const REFERENCE_COVERAGE: Readonly<Record<string, { file: string; why: st
   'POL-002': { file: 'test/integration/policy-rules.test.ts', why: 'capability `policy`: no wire test yet', evidence: 'risky_area denies by default' },
   'POL-003': { file: 'test/integration/policy-rules.test.ts', why: 'capability `policy`: no wire test yet', evidence: 'the policy budget sets the repo budget' },
   'POL-004': { file: 'test/integration/policy-rules.test.ts', why: 'capability `policy`: no wire test yet', evidence: 'task.explain with a worker gives every rule' },
+  'POL-005': { file: 'test/unit/contributor-cap.test.ts', why: 'capability `policy`: no wire test yet', evidence: 'a contributor with two workers is capped once' },
+  'POL-006': { file: 'test/unit/policy-dry-run.test.ts', why: 'capability `policy`: no wire test yet', evidence: 'records its dry-run hit once' },
+  'POL-007': { file: 'test/integration/vouch.test.ts', why: 'capability `policy`: no wire test yet', evidence: 'a denounced login is refused and never offered work' },
+  'POL-008': { file: 'test/integration/vouch.test.ts', why: 'capability `policy`: no wire test yet', evidence: 'vouch_required keeps tasks from a tier up' },
   'MATCH-004': { file: 'test/conformance/reference-requirements.test.ts', why: 'how a repo policy is written is not part of the wire protocol (capability `policy`)' },
 };

@@ -10,6 +10,7 @@ import { ruleMode, type PolicyRuleId, type RepoPolicy } from '../protocol/policy
 import type { PolicyCheck, PolicyContext, PolicyExplain, PolicyVerdict } from './engine/options.ts';
 import { contributorCap, contributorInUse } from '../protocol/contributor-cap.ts';
 import { contributorCounts } from './engine/contributors.ts';
+import { loginKey } from './state/records.ts';
 
 export const DEFAULT_SAFE_LANES: readonly string[] = ['docs', 'tests'];
 
@@ -28,7 +29,6 @@ interface Verdict {
 /** Every applicable rule of the repo's policy, in evaluation order. A repo without a policy has none. */
 export function evaluatePolicy(ctx: PolicyContext): Verdict[] {
   const policy: RepoPolicy | undefined = ctx.repo.policy;
-  if (!policy) return [];
   const { task, worker, state } = ctx;
   const login = worker.github_login;
   // Messages name the worker by id, never by login: task.explain answers any caller.
@@ -37,6 +37,16 @@ export function evaluatePolicy(ctx: PolicyContext): Verdict[] {
   const verdict = (rule: PolicyRuleId, passed: boolean, failMessage: string, passMessage: string, details?: Record<string, unknown>): void => {
     out.push({ rule, passed, message: passed ? passMessage : failMessage, ...(details ? { details } : {}) });
   };
+
+  // The maintainers' word on a contributor holds whether or not the repo has a policy file.
+  const standings = state.repos.get(task.repo)?.standings;
+  const standing = standings && standings.size > 0 ? standings.get(loginKey(login)) : undefined;
+  if (standing?.status === 'denounced') verdict('denounced', false, `${who}'s contributor is denounced in ${task.repo}`, '');
+  if (!policy) return out;
+  if (policy.vouch && task.tier >= policy.vouch.from_tier) {
+    const vouched = standing?.status === 'vouched';
+    verdict('vouch_required', vouched, `tier ${task.tier} tasks in ${task.repo} need a contributor the maintainers vouched for; ${who}'s is not`, `${who}'s contributor is vouched for`);
+  }
 
   const deny = policy.logins?.deny ?? [];
   const allow = policy.logins?.allow ?? [];

@@ -8,8 +8,8 @@
  */
 import { Type, type Static, type TObject, type TProperties, type TSchema } from '@sinclair/typebox';
 import {
-  Closed, Epoch, EpochMs, Extensible, LeaseId, OfferId, PullRequestInfo, Reason, RepoId, RepoSettings, Task, TaskFields, TaskId,
-  Trust, Worker, WorkerId, WorkerProfile, partial,
+  Closed, Epoch, EpochMs, Extensible, GithubLogin, LeaseId, OfferId, PullRequestInfo, Reason, RepoId, RepoSettings, Task, TaskFields, TaskId,
+  Trust, VouchStatus, Worker, WorkerId, WorkerProfile, partial,
 } from './model.ts';
 
 export interface JournalEventDescriptor<R extends TProperties = TProperties, D extends TSchema = TSchema> {
@@ -171,6 +171,10 @@ export const JOURNAL_EVENTS = {
   'task.archived': event({
     type: 'task.archived', refs: TaskRefs, data: Closed({ task: Task }),
     effect: 'A finished task leaves the live state; this event keeps its final form (task.get still answers).',
+  }),
+  'contributor.standing_set': event({
+    type: 'contributor.standing_set', refs: RepoRefs, data: Closed({ login: GithubLogin, status: VouchStatus, reason: Type.Optional(Reason), by: Type.String({ maxLength: 100 }) }),
+    effect: 'A maintainer vouches for or denounces a contributor (a GitHub login) in the repo; the latest word replaces the earlier one.',
   }),
   'policy.dry_run_hit': event({
     type: 'policy.dry_run_hit', refs: HeldRefs,

@@ -6,7 +6,7 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import type { ErrorCode } from './errors.ts';
 import {
-  Budget, Closed, Epoch, Extensible, GithubLogin, IdempotencyKey, Lease, LeaseId, Metrics, Offer, OfferId, PullRequestInfo,
+  Budget, Closed, ContributorStanding, Epoch, Extensible, GithubLogin, IdempotencyKey, Lease, LeaseId, Metrics, Offer, OfferId, PullRequestInfo,
   Reason, Reasoned, RepoId, RepoSettings, RepoSettingsFields, Task, TaskFields, TaskId, TaskStateSchema, Trust, Worker,
   WorkerId, WorkerProfile, partial,
 } from './model.ts';
@@ -216,6 +216,21 @@ export const OPERATIONS = {
     name: 'repo.list', summary: 'All repos with settings and budget use.', auth: 'any', mutating: false, binding: 'both',
     http: { method: 'GET', path: '/v1/repos' }, params: Closed({}),
     result: Closed({ repos: Type.Array(Closed({ settings: RepoSettings, budget: Budget, locks: Type.Record(Type.String(), TaskId) })) }), errors: ACCESS, spec: '§5.8',
+  }),
+  'contributor.vouch': op({
+    name: 'contributor.vouch', summary: 'Vouch for a contributor (a GitHub login) in a repo: replaces a denouncement; policy rule vouch_required asks for it.', auth: 'maintainer', mutating: true, binding: 'both',
+    http: { method: 'POST', path: '/v1/repos/{repo}/contributors/{login}/vouch' }, params: Closed({ ...key, repo: RepoId, login: GithubLogin, reason: Type.Optional(Reason) }),
+    result: Closed({ contributor: ContributorStanding }), errors: [...MUTATE, 'NOT_FOUND'], spec: '§5.8',
+  }),
+  'contributor.denounce': op({
+    name: 'contributor.denounce', summary: 'Denounce a contributor in a repo: their workers are never offered work there again (rule denounced) and lose their open offers there.', auth: 'maintainer', mutating: true, binding: 'both',
+    http: { method: 'POST', path: '/v1/repos/{repo}/contributors/{login}/denounce' }, params: Closed({ ...key, repo: RepoId, login: GithubLogin, reason: Reason }),
+    result: Closed({ contributor: ContributorStanding }), errors: [...MUTATE, 'NOT_FOUND'], spec: '§5.8',
+  }),
+  'contributor.list': op({
+    name: 'contributor.list', summary: 'The contributors a repo\'s maintainers vouched for or denounced.', auth: 'maintainer', mutating: false, binding: 'both',
+    http: { method: 'GET', path: '/v1/repos/{repo}/contributors' }, params: Closed({ repo: RepoId }),
+    result: Closed({ contributors: Type.Array(ContributorStanding) }), errors: [...ACCESS, 'NOT_FOUND'], spec: '§5.8',
   }),
   'worker.list': op({
     name: 'worker.list', summary: 'All workers (maintainers only).', auth: 'maintainer', mutating: false, binding: 'both',

@@ -21,6 +21,8 @@ const GithubLogin = Type.String({ pattern: GITHUB_LOGIN_PATTERN, description: 'A
 
 /** Rule ids, in the order they are evaluated. Budget rules are enforced through the repo settings. */
 export const POLICY_RULES = {
+  denounced: 'A contributor the repo\'s maintainers denounced (contributor.denounce) takes no work in this repo. Applies with or without a policy file.',
+  vouch_required: 'Tasks of tier ≥ vouch.from_tier go only to contributors the repo\'s maintainers vouched for (contributor.vouch); from_tier 0 means every task.',
   login_deny: 'Logins on logins.deny take no work in this repo.',
   login_allow: 'When logins.allow is non-empty, only those logins take work in this repo.',
   safe_lanes: 'Workers below safe_lanes.below_trust take only tasks in the safe lanes.',
@@ -92,6 +94,9 @@ export const RepoPolicySchema = Type.Object({
   tiers: Type.Optional(Type.Array(TierRuleSchema, { maxItems: 4, description: `Rule tier_trust: ${POLICY_RULES.tier_trust} The strictest matching entry applies; the engine's own check (trust ≥ tier) always applies too.` })),
   max_active_per_worker: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, description: `Rule max_active_per_worker: ${POLICY_RULES.max_active_per_worker}` })),
   contributor_cap: Type.Optional(ContributorCapSchema),
+  vouch: Type.Optional(Type.Object({
+    from_tier: Type.Integer({ minimum: 0, maximum: 3, description: 'Tasks of this tier and above need a vouched contributor; 0: every task.' }),
+  }, { additionalProperties: false, description: `Rule vouch_required: ${POLICY_RULES.vouch_required} Maintainers vouch with \`owp vouch @login --repo …\`.`, 'x-hint': 'Write vouch: { from_tier: 0 } to require vouching for everyone.' })),
   modes: Type.Optional(Type.Object(ruleModes, {
     additionalProperties: false,
     description: 'Per rule id: enforce (default) or report. A rule in report mode records in the journal and the dashboard whom it would have refused, without refusing: try a rule before enforcing it.',

@@ -9,7 +9,7 @@ import { LIMITS } from '../../protocol/validate.ts';
 import { PROTOCOL_VERSION, SUPPORTED_PROTOCOL_VERSIONS } from '../../protocol/version.ts';
 import type { RepoRuntime, WorkerRuntime } from '../state/records.ts';
 import type { State } from '../state/state.ts';
-import { knownRepo, liveTask } from './access.ts';
+import { knownRepo, liveTask, requireRepoAccess } from './access.ts';
 import { repoBudget } from './budget.ts';
 import { explain } from './explain.ts';
 import { IDEMPOTENCY_TTL_MS } from './idempotency.ts';
@@ -38,6 +38,11 @@ export const READ_OPERATIONS = {
   'repo.get': (cmd, _p, params) => repoView(cmd.state, knownRepo(cmd.state, params.repo), cmd.now),
 
   'repo.list': (cmd) => ({ repos: [...cmd.state.repos.values()].map((r) => repoView(cmd.state, r, cmd.now)) }),
+
+  'contributor.list': (cmd, p, params) => {
+    requireRepoAccess(p, params.repo);
+    return { contributors: [...knownRepo(cmd.state, params.repo).standings.values()].map((s) => ({ ...s })) };
+  },
 
   'worker.list': (cmd) => ({ workers: [...cmd.state.workers.values()].map((w) => cmd.state.workerView(w)) }),
 

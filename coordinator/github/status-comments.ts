@@ -128,6 +128,7 @@ export class StatusComments {
       case 'worker.heartbeat_lost':
       case 'coordinator.started':
       case 'policy.dry_run_hit':
+      case 'contributor.standing_set':
         return undefined;
       default:
         skipUnknownEvent(e);

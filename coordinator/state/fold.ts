@@ -171,6 +171,10 @@ export const FOLD: FoldHandlers = {
   },
   'task.merged': (state, e) => finish(state, e, 'merged'),
   'task.closed': (state, e) => finish(state, e, 'closed'),
+  'contributor.standing_set': (state, e) => {
+    const { login, status, reason, by } = e.data;
+    state.mustRepo(e.repo).standings.set(loginKey(login), { login, status, by, at: e.at, ...(reason !== undefined ? { reason } : {}) });
+  },
   'policy.dry_run_hit': (state, e) => {
     const task = state.mustTask(e.task_id);
     (task.dry_run_seen ??= []).push(dryRunKey(e.worker_id, e.data.rule));

@@ -4,7 +4,7 @@
  * scheduler reads (counts by state, area locks, the ready queue, what each worker holds).
  */
 import { TASK_STATES, type TaskState } from '../../protocol/states.ts';
-import type { Lease, Offer, RepoSettings, Task, Worker } from '../../protocol/model.ts';
+import type { ContributorStanding, Lease, Offer, RepoSettings, Task, Worker } from '../../protocol/model.ts';
 
 export interface IdempotencyRecord {
   scope: string;
@@ -103,6 +103,8 @@ export class RepoRuntime {
   readonly openPrsBy = new Map<string, Set<string>>();
   /** Contributor (login key) → PRs of theirs merged here, ever (survives archiving: kept in snapshots). */
   readonly mergedBy = new Map<string, number>();
+  /** Contributor (login key) → whether the maintainers vouched for or denounced them here (kept in snapshots). */
+  readonly standings = new Map<string, ContributorStanding>();
 
   constructor(public settings: RepoSettings) {}
 

@@ -4,9 +4,9 @@
  * rebuilt from the records when a snapshot is restored.
  */
 import { ACTIVE_STATES } from '../../protocol/states.ts';
-import type { RepoSettings } from '../../protocol/model.ts';
+import type { ContributorStanding, RepoSettings } from '../../protocol/model.ts';
 import {
-  RepoRuntime, WorkerRuntime, emptyStats, idemKey, type Counters, type IdempotencyRecord, type LeaseRecord, type MaintainerRecord,
+  RepoRuntime, WorkerRuntime, emptyStats, idemKey, loginKey, type Counters, type IdempotencyRecord, type LeaseRecord, type MaintainerRecord,
   type OfferRecord, type Stats, type TaskRecord, type WorkerRecord,
 } from './records.ts';
 import type { State } from './state.ts';
@@ -28,16 +28,20 @@ export interface Snapshot {
   archived?: Record<string, number>;
   /** Repo → contributor (login key) → PRs of theirs merged there. */
   merged_by?: Record<string, Record<string, number>>;
+  /** Repo → the contributors its maintainers vouched for or denounced. */
+  standings?: Record<string, ContributorStanding[]>;
 }
 
 export function snapshotOf(state: State): Snapshot {
   const prTimes: Record<string, number[]> = {};
   const stats: Record<string, Stats> = { '*': structuredClone(state.stats) };
   const mergedBy: Record<string, Record<string, number>> = {};
+  const standings: Record<string, ContributorStanding[]> = {};
   for (const [id, repo] of state.repos) {
     prTimes[id] = [...repo.prTimes];
     stats[id] = structuredClone(repo.stats);
     if (repo.mergedBy.size > 0) mergedBy[id] = Object.fromEntries(repo.mergedBy);
+    if (repo.standings.size > 0) standings[id] = [...repo.standings.values()].map((s) => ({ ...s }));
   }
   return {
     format: 'owp-state/1',
@@ -54,6 +58,7 @@ export function snapshotOf(state: State): Snapshot {
     stats,
     archived: Object.fromEntries(state.archived),
     merged_by: mergedBy,
+    standings,
   };
 }
 
@@ -67,6 +72,7 @@ export function restoreSnapshot(state: State, s: Snapshot): void {
     repo.prTimes = [...(s.pr_times[settings.repo] ?? [])];
     Object.assign(repo.stats, s.stats[settings.repo] ?? emptyStats());
     for (const [key, n] of Object.entries(s.merged_by?.[settings.repo] ?? {})) repo.mergedBy.set(key, n);
+    for (const standing of s.standings?.[settings.repo] ?? []) repo.standings.set(loginKey(standing.login), { ...standing });
     state.repos.set(settings.repo, repo);
   }
   Object.assign(state.stats, s.stats['*'] ?? emptyStats());

@@ -205,6 +205,20 @@ export const DEFECTS = [
     expect: ['a task offered again and again to the same worker records its dry-run hit once'],
   },
   {
+    name: 'denounced-offered',
+    promise: 'denounce',
+    edits: [{ file: 'coordinator/policy.ts', find: "  if (standing?.status === 'denounced') verdict(", replace: "  if (standing?.status === ('defect: denounced logins are offered work' as string)) verdict(" }],
+    tests: [PROPERTY, 'test/integration/vouch.test.ts'],
+    expect: [PROPERTY_TEST, 'a denounced login is refused and never offered work in that repo'],
+  },
+  {
+    name: 'denounce-keeps-offers',
+    promise: 'denounce',
+    edits: [{ file: `${ENGINE}/maintainer-operations.ts`, find: '  for (const w of cmd.state.workersByLogin.get(loginKey(login)) ?? []) withdrawIfIneligible(cmd, w);', replace: '  // defect: a denounced login keeps its open offers' }],
+    tests: [PROPERTY],
+    expect: [PROPERTY_TEST],
+  },
+  {
     name: 'no-area-locks',
     promise: 'one-lease',
     edits: [{ file: `${ENGINE}/eligibility.ts`, find: '      if (holder !== undefined && holder !== task.id) {', replace: '      if (holder === "defect: area locks are ignored") {' }],

@@ -87,6 +87,8 @@ export async function writeEveryEvent(store: Store): Promise<Runtime> {
   await call(admin, 'task.unblock', { task_id: second });
   await call(admin, 'task.block', { task_id: second, reason: 'on hold' });
   await call(admin, 'task.cancel', { task_id: second, reason: 'not needed' });
+  // contributor.standing_set
+  await call(admin, 'contributor.vouch', { repo: REPO, login: 'ada', reason: 'known contributor' });
   // task.closed with a PR outcome; policy.dry_run_hit: the claim goes past max_open_prs 0 in report mode
   await call(admin, 'repo.configure', { repo: REPO, max_open_prs: 0, policy: { modes: { max_open_prs: 'report' } } });
   const third = (await call(admin, 'task.create', { repo: REPO, title: 'third' })).task.id;

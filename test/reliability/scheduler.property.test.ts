@@ -6,7 +6,9 @@
  * invariants (max_open_prs and the hourly limit) are checked at every event of the journal. p/one
  * has a per-contributor cap (policy rule contributor_cap), and some workers share a GitHub login:
  * after every step, a contributor given an offer or a claim holds no more than their cap, counted
- * here from the state and the test's own record of who opened and merged which PR.
+ * here from the state and the test's own record of who opened and merged which PR. Maintainers
+ * denounce and vouch for logins at random: a denounced login is never offered or granted work in
+ * that repo, and keeps no open offer there.
  * OWP_PROPERTY_RUNS raises the number of runs (npm run test:reliability does).
  */
 import { test } from 'node:test';
@@ -38,6 +40,7 @@ type Step =
   | { op: 'complete'; t: number; merged: boolean }
   | { op: 'cancel' | 'block' | 'unblock' | 'cancel-lease'; t: number }
   | { op: 'budget'; repo: number; max: number; hourly: number }
+  | { op: 'denounce' | 'vouch'; repo: number; w: number }
   | { op: 'advance'; ms: number }
   | { op: 'replay'; k: number }
   | { op: 'stale'; w: number; what: number; delta: number; dead: boolean };
@@ -55,6 +58,7 @@ const step: fc.Arbitrary<Step> = fc.oneof(
   { weight: 2, arbitrary: fc.record({ op: fc.constant('complete' as const), t: idx, merged: fc.boolean() }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constantFrom('cancel' as const, 'block' as const, 'unblock' as const, 'cancel-lease' as const), t: idx }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('budget' as const), repo: fc.nat({ max: 1 }), max: fc.nat({ max: 4 }), hourly: fc.integer({ min: 1, max: 6 }) }) },
+  { weight: 1, arbitrary: fc.record({ op: fc.constantFrom('denounce' as const, 'vouch' as const), repo: fc.nat({ max: 1 }), w: idx }) },
   { weight: 4, arbitrary: fc.record({ op: fc.constant('advance' as const), ms: fc.oneof(fc.integer({ min: 0, max: 3000 }), fc.integer({ min: 3000, max: 70_000 }), fc.constant(3_600_001)) }) },
   { weight: 2, arbitrary: fc.record({ op: fc.constant('replay' as const), k: fc.nat({ max: 200 }) }) },
   { weight: 2, arbitrary: fc.record({ op: fc.constant('stale' as const), w: idx, what: fc.nat({ max: 2 }), delta: fc.oneof(fc.integer({ min: -3, max: -1 }), fc.integer({ min: 1, max: 2 })), dead: fc.boolean() }) },
@@ -63,7 +67,7 @@ const step: fc.Arbitrary<Step> = fc.oneof(
 /** p/one's cap: 1 unit, one more after a merged PR there, never more than 2 (trust adds nothing here). */
 const CAP = { base: 1, per_merge: 1, per_trust: 0, max: 2 } as const;
 
-const figures = { cap_grants_checked: 0, cap_at_limit: 0, property_runs: 0, steps: 0, stale_epochs_generated: 0, stale_epochs_refused: 0, replays: 0, replays_answered_first: 0, deadline_checks: 0, budget: budgetChecks() };
+const figures = { denounced_checks: 0, cap_grants_checked: 0, cap_at_limit: 0, property_runs: 0, steps: 0, stale_epochs_generated: 0, stale_epochs_refused: 0, replays: 0, replays_answered_first: 0, deadline_checks: 0, budget: budgetChecks() };
 
 /**
  * The same request with one field changed, still valid for its schema (the engine refuses an
@@ -140,7 +144,19 @@ function runScenario(steps: Step[]): void {
     }
     return n;
   };
+  /** `repo login` pairs denounced and not vouched for since, as the test asked. */
+  const denounced = new Set<string>();
   let journalSeen = h.journal.length;
+  const checkDenounced = (where: string): void => {
+    for (const e of h.journal.slice(journalSeen)) {
+      if (!e.worker_id || !e.repo || !(e.type === 'offer.created' || e.type === 'lease.granted')) continue;
+      figures.denounced_checks += 1;
+      assert.ok(!denounced.has(`${e.repo} ${loginOf(e.worker_id)}`), `${where}: ${e.type} to ${e.worker_id}, whose login is denounced in ${e.repo}`);
+    }
+    for (const offer of h.engine.state.offers.values()) {
+      assert.ok(!denounced.has(`${offer.repo} ${loginOf(offer.worker_id)}`), `${where}: ${offer.worker_id}, denounced in ${offer.repo}, still holds offer ${offer.offer_id}`);
+    }
+  };
   /** Nothing but a grant adds to what a contributor holds: after a step, the last grant to each one saw the total less one. */
   const checkCaps = (where: string): void => {
     for (const e of h.journal.slice(journalSeen)) {
@@ -152,7 +168,6 @@ function runScenario(steps: Step[]): void {
       if (held === cap) figures.cap_at_limit += 1;
       assert.ok(held <= cap, `${where}: ${e.type} to ${e.worker_id} leaves ${login} holding ${held} in p/one, over their cap ${cap}`);
     }
-    journalSeen = h.journal.length;
   };
 
   for (const s of steps) {
@@ -255,6 +270,18 @@ function runScenario(steps: Step[]): void {
       case 'budget':
         act(h.admin, 'repo.configure', { repo: REPOS[s.repo], max_open_prs: s.max, max_new_prs_per_hour: s.hourly });
         break;
+      case 'denounce':
+      case 'vouch': {
+        const w = pick(workers, s.w);
+        if (!w) break;
+        const login = loginOf(w.id);
+        const repo = REPOS[s.repo] as string;
+        const outcome = s.op === 'denounce' ? act(h.admin, 'contributor.denounce', { repo, login, reason: 'spam' }) : act(h.admin, 'contributor.vouch', { repo, login });
+        if (outcome.error) break;
+        if (s.op === 'denounce') denounced.add(`${repo} ${login}`);
+        else denounced.delete(`${repo} ${login}`);
+        break;
+      }
       case 'advance':
         h.clock.advance(s.ms);
         h.settle();
@@ -299,6 +326,8 @@ function runScenario(steps: Step[]): void {
     h.settle();
     check(`after ${s.op}`);
     checkCaps(`after ${s.op}`);
+    checkDenounced(`after ${s.op}`);
+    journalSeen = h.journal.length;
     figures.steps += 1;
     for (const [id, l] of seenLeases) if (!h.engine.state.leases.has(id)) ended.push({ worker: l.worker_id, lease_id: id, epoch: l.epoch });
     seenLeases = new Map([...h.engine.state.leases.values()].map((l) => [l.lease_id, l]));
@@ -313,5 +342,6 @@ test(`scheduler invariants hold over ${RUNS} random runs of operations and clock
   recordFigures('property', { ...figures, max_steps_per_run: 80 });
   assert.ok(figures.stale_epochs_generated > 0 && figures.stale_epochs_refused === figures.stale_epochs_generated, `stale epochs: ${figures.stale_epochs_refused}/${figures.stale_epochs_generated} refused`);
   assert.ok(figures.replays > 0 && figures.budget.hourly_at_limit > 0, 'replays happened and the hourly budget was binding');
+  assert.ok(figures.denounced_checks > 0, 'grants were checked against the denounced logins');
   assert.ok(figures.cap_at_limit > 0, `the contributor cap was reached (${figures.cap_at_limit} of ${figures.cap_grants_checked} grants)`);
 });
