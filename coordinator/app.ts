@@ -42,7 +42,7 @@ export async function createCoordinator(options: CoordinatorOptions): Promise<Co
     ...options,
     policy: withRepoPolicy(options.policy),
     explainPolicy: options.explainPolicy ?? explainRepoPolicy,
-    capabilities: [...new Set([...(options.capabilities ?? []), 'policy'])],
+    capabilities: [...new Set([...(options.capabilities ?? []), 'policy', 'ci-checks'])],
   });
   const metrics = new CoordinatorMetrics(runtime, { sockets: () => io.engine.clientsCount });
   const rateLimits = { ...DEFAULT_RATE_LIMITS, ...options.rateLimits };

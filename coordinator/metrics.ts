@@ -218,6 +218,9 @@ export class CoordinatorMetrics {
           this.readySince.delete(e.task_id);
           break;
         // Not about a task waiting for an offer or its lead time.
+        case 'pr.attached':
+        case 'pr.checks_updated':
+        case 'pr.checks_timed_out':
         case 'task.updated':
         case 'task.started':
         case 'repo.configured':

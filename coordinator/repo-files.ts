@@ -7,12 +7,13 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CONTRACT_FILE, checkContractText } from '../protocol/contract-schema.ts';
+import { CONTRACT_FILE, DEFAULT_CHECKS_TIMEOUT_MINUTES, checkContractText } from '../protocol/contract-schema.ts';
+import type { SettingOrigin } from '../protocol/model.ts';
 import type { Params } from '../protocol/operations.ts';
 import { POLICY_FILE, checkPolicyText, type RepoPolicy } from '../protocol/policy-schema.ts';
 import { FileProblemsError, type FileProblems } from '../protocol/yaml-diagnostics.ts';
 
-export type RepoFileSettings = Pick<Params<'repo.configure'>, 'required_gates' | 'policy'>;
+export type RepoFileSettings = Pick<Params<'repo.configure'>, 'required_gates' | 'required_checks' | 'checks_timeout_ms' | 'policy'>;
 
 export interface RepoFiles {
   /** `.owp.yml` text, or undefined when the repo has none (its gates then stay as configured). */
@@ -31,7 +32,12 @@ export function settingsFromRepoFiles(files: RepoFiles, names: { contract?: stri
   if (policy && !policy.value) problems.push({ file: names.policy ?? POLICY_FILE, diagnostics: policy.diagnostics.filter((d) => d.severity === 'error') });
   const [first, ...more] = problems;
   if (first) throw new FileProblemsError(first.file, first.diagnostics, ...more);
-  if (contract?.value) settings.required_gates = [...(contract.value.gates ?? ['tests'])];
+  if (contract?.value) {
+    settings.required_gates = [...(contract.value.gates ?? ['tests'])];
+    // A contract without a ci section turns CI gates off: the file is the whole truth.
+    settings.required_checks = [...(contract.value.ci?.checks ?? [])];
+    if (contract.value.ci) settings.checks_timeout_ms = (contract.value.ci.timeout_minutes ?? DEFAULT_CHECKS_TIMEOUT_MINUTES) * 60_000;
+  }
   if (policy?.value) {
     const value: RepoPolicy = structuredClone(policy.value);
     const lanes = contract?.value?.safe_lanes;
@@ -39,6 +45,17 @@ export function settingsFromRepoFiles(files: RepoFiles, names: { contract?: stri
     settings.policy = value;
   }
   return settings;
+}
+
+/** Which file each of these settings came from (a policy's budget sets the two budget settings). */
+export function fileOrigins(settings: RepoFileSettings): Record<string, SettingOrigin> {
+  const origins: Record<string, SettingOrigin> = {};
+  for (const key of ['required_gates', 'required_checks', 'checks_timeout_ms'] as const) if (settings[key] !== undefined) origins[key] = 'contract';
+  if (settings.policy) {
+    origins.policy = 'policy';
+    for (const key of Object.keys(settings.policy.budget ?? {})) origins[key] = 'policy';
+  }
+  return origins;
 }
 
 /** A file's text, or undefined when it does not exist. */

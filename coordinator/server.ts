@@ -122,9 +122,13 @@ async function githubIntegration(config: CoordinatorConfig, log: Logger): Promis
   const secrets = resolveGitHubSecrets(github);
   for (const token of secrets.tokens.values()) addLogSecret(log, token);
   addLogSecret(log, secrets.webhookSecret);
+  for (const secret of secrets.repoWebhookSecrets.values()) addLogSecret(log, secret);
+  // The config's own settings for a repo win over its .owp.yml / .owp/policy.yml on GitHub.
+  const repoSettings = new Map(config.repos.map(({ repo, checkout: _checkout, ...given }) => [repo, given as Record<string, unknown>]));
   return new GitHubIntegration({
     config: github,
     secrets,
+    repoSettings,
     ...(config.store === 'lowdb' ? { stateStore: new FileSyncStateStore(join(resolve(config.data_dir), 'github-sync.json')) } : {}),
     log,
   });

@@ -74,6 +74,32 @@ export const PullRequestTemplateSchema = Type.Object({
   description: 'How pull requests look: title and body templates, the checklist, draft or not.',
 });
 
+export const CiSectionSchema = Type.Object({
+  checks: Type.Array(Type.String({
+    minLength: 1,
+    maxLength: 255,
+    description: 'A check run\'s name (as GitHub Actions shows it: the job name, e.g. `build` or `test (ubuntu-latest)`) or a commit status\'s context (e.g. `ci/circleci: build`).',
+    'x-hint': 'Write the name exactly as it appears in the PR\'s checks list, quoted when it has spaces or a colon.',
+  }), {
+    minItems: 1,
+    maxItems: 32,
+    uniqueItems: true,
+    description: 'CI checks that must succeed on the PR\'s current head commit before it counts as opened for the maintainers. Each matches a check run\'s name or a commit status\'s context on that commit; neutral and skipped check runs count as passed, as in GitHub\'s branch protection.',
+  }),
+  timeout_minutes: Type.Optional(Type.Integer({
+    minimum: 1,
+    maximum: 10080,
+    description: 'How long a PR may wait for its checks after its latest push before it goes back to the volunteer\'s attention (the volunteer is told, and must keep the task alive again). Default 120.',
+  })),
+}, {
+  additionalProperties: false,
+  description: 'Gates proven by CI: the coordinator reads these checks from GitHub (webhooks and polling) and counts the PR only once all of them succeeded on its head. Until then the task stays with the volunteer. Without this section the volunteer\'s own gate evidence is used, labelled self-reported.',
+});
+export type CiSection = Static<typeof CiSectionSchema>;
+
+/** Default of `ci.timeout_minutes`. */
+export const DEFAULT_CHECKS_TIMEOUT_MINUTES = 120;
+
 export const RepoContractSchema = Type.Object({
   version: Type.Optional(Type.Literal(1, { description: 'Contract format version. Only 1 exists.' })),
   setup: Type.Optional(Commands('Commands that prepare a fresh checkout (install dependencies).')),
@@ -102,6 +128,7 @@ export const RepoContractSchema = Type.Object({
     uniqueItems: true,
     description: 'Gates a PR needs before it counts as opened; the coordinator refuses pr_opened without passing evidence for each. Default [tests].',
   })),
+  ci: Type.Optional(CiSectionSchema),
 }, {
   additionalProperties: false,
   patternProperties: { [X_KEY_PATTERN]: {} },

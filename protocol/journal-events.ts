@@ -8,8 +8,8 @@
  */
 import { Type, type Static, type TObject, type TProperties, type TSchema } from '@sinclair/typebox';
 import {
-  Closed, Epoch, EpochMs, Extensible, GithubLogin, LeaseId, OfferId, PullRequestInfo, Reason, RepoId, RepoSettings, Task, TaskFields, TaskId,
-  Trust, VouchStatus, Worker, WorkerId, WorkerProfile, partial,
+  Closed, Epoch, EpochMs, Extensible, GithubLogin, LeaseId, OfferId, PrChecks, PullRequestInfo, Reason, RepoId, RepoSettings, Task, TaskFields,
+  TaskId, Trust, VouchStatus, Worker, WorkerId, WorkerProfile, partial,
 } from './model.ts';
 
 export interface JournalEventDescriptor<R extends TProperties = TProperties, D extends TSchema = TSchema> {
@@ -134,7 +134,21 @@ export const JOURNAL_EVENTS = {
   }),
   'pr.opened': event({
     type: 'pr.opened', refs: HeldRefs, data: Closed({ lease_id: LeaseId, pr: PullRequestInfo }),
-    effect: 'leased or in_progress → pr_opened: the lease ends; the PR keeps the budget unit and area lock and counts in the hourly window.',
+    effect: 'leased or in_progress → pr_opened: the lease ends; the PR keeps the budget unit and area lock and counts in the hourly window. With required checks, written once they all succeeded on the attached PR\'s head.',
+  }),
+  'pr.attached': event({
+    type: 'pr.attached', refs: HeldRefs, data: Closed({ lease_id: LeaseId, pr: PullRequestInfo, checks: PrChecks }),
+    effect: 'leased or in_progress (unchanged): a verified PR waits for the repo\'s required checks; the lease needs no heartbeat until checks.deadline_at. A PR attached earlier is replaced.',
+  }),
+  'pr.checks_updated': event({
+    type: 'pr.checks_updated', refs: HeldRefs,
+    data: Closed({ lease_id: LeaseId, checks: PrChecks, restarted: Type.Boolean({ description: 'A new head commit: the wait started again, and the lease waits without heartbeats until the new deadline.' }) }),
+    effect: 'The attached PR\'s required checks changed on its head, or a new head restarted the wait.',
+  }),
+  'pr.checks_timed_out': event({
+    type: 'pr.checks_timed_out', refs: HeldRefs,
+    data: Closed({ lease_id: LeaseId, expires_at: EpochMs, max_deadline_at: EpochMs }),
+    effect: 'The checks deadline passed: the lease returns to heartbeat mode with a fresh window (expires_at, max_deadline_at); the PR stays attached and counts once its checks pass.',
   }),
   'lease.released': event({
     type: 'lease.released', refs: HeldRefs, data: Closed(EndedLease),

@@ -68,14 +68,53 @@ export const GateEvidence = Extensible({
 });
 export type GateEvidence = Static<typeof GateEvidence>;
 
+export const CommitSha = Type.String({ pattern: '^[0-9a-f]{7,64}$', description: 'A commit sha, lower-case hex.' });
+export const CheckName = Type.String({
+  minLength: 1,
+  maxLength: 255,
+  description: 'A CI check as the code host names it: a check run\'s `name` or a commit status\'s `context` (GitHub).',
+});
+export const CheckStatus = Type.Union([Type.Literal('pending'), Type.Literal('success'), Type.Literal('failure')], {
+  description: 'pending (queued, running or not reported yet), success, or failure.',
+});
+export type CheckStatus = Static<typeof CheckStatus>;
+
 export const PullRequestInfo = Extensible({
   url: Type.String({ pattern: '^https?://', maxLength: 2000 }),
   number: Type.Optional(Type.Integer({ minimum: 1 })),
   branch: Type.Optional(Type.String({ maxLength: 255 })),
   gates: Type.Array(GateEvidence, { maxItems: 32 }),
   opened_at: Type.Optional(EpochMs),
+  head_repo: Type.Optional(Type.String({
+    pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,38}/[A-Za-z0-9_.-]{1,100}$',
+    maxLength: 140,
+    description: 'The repository the head branch lives in (`owner/name`): the task\'s repo, or the volunteer\'s fork. Set by a coordinator that verifies PRs.',
+  })),
+  head_sha: Type.Optional({ ...CommitSha, description: 'The PR\'s head commit when it was verified. Set by a coordinator that verifies PRs.' }),
+  evidence: Type.Optional(Type.Union([Type.Literal('self_reported'), Type.Literal('ci')], {
+    description: 'Set by the coordinator: `ci` when the PR counted because the repo\'s required checks succeeded on its head; `self_reported` when it counted on the worker\'s gate evidence alone.',
+  })),
 });
 export type PullRequestInfo = Static<typeof PullRequestInfo>;
+
+export const CheckView = Closed({
+  name: CheckName,
+  status: CheckStatus,
+  url: Type.Optional(Type.String({ pattern: '^https?://', maxLength: 2000, description: 'The check\'s page (a check run\'s details_url or html_url, a status\'s target_url).' })),
+});
+export type CheckView = Static<typeof CheckView>;
+
+/** A PR waiting for the repo's required checks (SPEC §5.5, CHECKS-*). */
+export const PrChecks = Closed({
+  status: { ...CheckStatus, description: 'success when every required check succeeded on head_sha; failure when one failed; pending otherwise.' },
+  head_sha: Type.Optional({ ...CommitSha, description: 'The head commit the checks are read on; a new head restarts the wait.' }),
+  checks: Type.Array(CheckView, { maxItems: 32, description: 'One per required check, in the repo\'s order.' }),
+  started_at: { ...EpochMs, description: 'When the wait for this head began.' },
+  deadline_at: { ...EpochMs, description: 'started_at + the repo\'s checks_timeout_ms: the PR goes back to the volunteer\'s attention if it has not passed by then.' },
+  updated_at: EpochMs,
+  timed_out_at: Type.Optional({ ...EpochMs, description: 'Set when the deadline passed first: the lease went back to heartbeat mode; the PR still counts once its checks pass.' }),
+});
+export type PrChecks = Static<typeof PrChecks>;
 
 export const TaskLeaseView = Closed({
   lease_id: LeaseId,
@@ -108,6 +147,7 @@ export const Task = Extensible({
   lease: Type.Optional(TaskLeaseView),
   offer: Type.Optional(TaskOfferView),
   pr: Type.Optional(PullRequestInfo),
+  checks: Type.Optional({ ...PrChecks, description: 'While the task\'s PR waits for the repo\'s required checks (and after it counted): their state on its head.' }),
   blocked_reason: Type.Optional(Reason),
   closed_reason: Type.Optional(Reason),
   created_at: EpochMs,
@@ -179,6 +219,9 @@ export const Lease = Closed({
   expires_at: EpochMs,
   max_deadline_at: EpochMs,
   heartbeat_interval_ms: Type.Integer({ minimum: 1 }),
+  checks_deadline_at: Type.Optional({ ...EpochMs, description: 'Present while the lease waits for its PR\'s required checks: no heartbeat is needed until then (expires_at equals it).' }),
+  pr: Type.Optional({ ...PullRequestInfo, description: 'The verified PR attached to the lease, waiting for the repo\'s required checks.' }),
+  checks: Type.Optional({ ...PrChecks, description: 'The attached PR\'s required checks.' }),
 });
 export type Lease = Static<typeof Lease>;
 
@@ -189,7 +232,41 @@ export const REPO_SETTING_BOUNDS = {
   lease_max_duration_ms: { minimum: 5000, maximum: 7 * 24 * 3_600_000, default: 2 * 3_600_000 },
   offer_timeout_ms: { minimum: 1000, maximum: 600_000, default: 30_000 },
   max_attempts: { minimum: 1, maximum: 20, default: 3 },
+  checks_timeout_ms: { minimum: 1000, maximum: 7 * 24 * 3_600_000, default: 2 * 3_600_000 },
 } as const;
+
+export const SettingOrigin = Type.Union([Type.Literal('contract'), Type.Literal('policy'), Type.Literal('config')], {
+  description: '`contract` (.owp.yml), `policy` (.owp/policy.yml), or `config` (the coordinator\'s own configuration, which wins over the files).',
+});
+export type SettingOrigin = Static<typeof SettingOrigin>;
+
+export const FileProblem = Closed({
+  file: Type.String({ maxLength: 500 }),
+  line: Type.Integer({ minimum: 1 }),
+  column: Type.Integer({ minimum: 1 }),
+  message: Type.String({ maxLength: 2000 }),
+  hint: Type.Optional(Type.String({ maxLength: 2000 })),
+});
+export type FileProblem = Static<typeof FileProblem>;
+
+/** A function so each use gets its own copy (TypeBox schemas are plain objects, shared by reference otherwise). */
+function RepoSourceSchema() {
+  return Closed({
+    from: Type.Union([Type.Literal('github'), Type.Literal('checkout')], { description: '`github`: the default branch through the code host\'s API; `checkout`: a local checkout.' }),
+    ref: Type.Optional(Type.String({ maxLength: 255, description: 'The branch the files were read from.' })),
+    sha: Type.Optional({ ...CommitSha, description: 'The commit whose files are in force (absent until a valid read).' }),
+    read_at: EpochMs,
+    files: Type.Array(Closed({ path: Type.String({ maxLength: 500 }), present: Type.Boolean() }), { maxItems: 8, description: 'The files in force and whether that commit has them.' }),
+    rejected: Type.Optional(Closed({
+      sha: Type.Optional(CommitSha),
+      at: EpochMs,
+      problems: Type.Array(FileProblem, { maxItems: 50 }),
+    }, { description: 'The latest read that was refused (an invalid file): the last valid files stay in force until it is fixed.' })),
+    origins: Type.Record(Type.String(), SettingOrigin, { description: 'Settings whose value comes from the repo\'s files or the coordinator\'s config; the rest are defaults or set through repo.configure.' }),
+  });
+}
+export const RepoSource = RepoSourceSchema();
+export type RepoSource = Static<typeof RepoSource>;
 
 const bounded = (key: keyof typeof REPO_SETTING_BOUNDS, description: string): TInteger =>
   Type.Integer({ ...REPO_SETTING_BOUNDS[key], description: `${description} Default ${REPO_SETTING_BOUNDS[key].default}.` });
@@ -208,6 +285,13 @@ export const RepoSettingsFields = {
   }),
   paused: Type.Boolean({ description: 'When true no new offers or claims are made in this repo. Default false.' }),
   policy: { ...RepoPolicySchema, description: 'The repo policy (.owp/policy.yml) the scheduler evaluates for every offer and claim; its budget sets max_open_prs and max_new_prs_per_hour unless they are given too. Replaced whole; {} removes every rule. Default none.' },
+  required_checks: Type.Array(CheckName, {
+    maxItems: 32,
+    uniqueItems: true,
+    description: 'CI checks that must succeed on the PR\'s current head before pr_opened counts; until then the PR waits attached to the lease (SPEC §5.5). Default [] (the worker\'s gate evidence alone, labelled self-reported).',
+  }),
+  checks_timeout_ms: bounded('checks_timeout_ms', 'How long a PR waits for its required checks (from its latest push) before it goes back to the volunteer\'s attention.'),
+  source: { ...RepoSourceSchema(), description: 'Where the settings were read from (the repo\'s files on its default branch, a local checkout) and which commit is in force. Written by whoever applies the files; a repo.configure without it keeps it but forgets the origins of the settings it changes.' },
 };
 
 export const RepoSettings = Extensible({
@@ -221,6 +305,9 @@ export const RepoSettings = Extensible({
   required_gates: Type.Array(Type.String()),
   paused: Type.Boolean(),
   policy: Type.Optional(RepoPolicySchema),
+  required_checks: Type.Optional(Type.Array(Type.String(), { description: 'Absent in repos configured before 0.1 grew CI checks: read as [].' })),
+  checks_timeout_ms: Type.Optional(Type.Integer()),
+  source: Type.Optional(RepoSourceSchema()),
 });
 export type RepoSettings = Static<typeof RepoSettings> & Extensions;
 

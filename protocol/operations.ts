@@ -6,7 +6,8 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import type { ErrorCode } from './errors.ts';
 import {
-  Budget, Closed, ContributorStanding, Epoch, Extensible, GithubLogin, IdempotencyKey, Lease, LeaseId, Metrics, Offer, OfferId, PullRequestInfo,
+  Budget, CheckView, Closed, CommitSha, ContributorStanding, Epoch, Extensible, GithubLogin, IdempotencyKey, Lease, LeaseId, Metrics, Offer, OfferId,
+  PrChecks, PullRequestInfo,
   Reason, Reasoned, RepoId, RepoSettings, RepoSettingsFields, Task, TaskFields, TaskId, TaskStateSchema, Trust, Worker,
   WorkerId, WorkerProfile, partial,
 } from './model.ts';
@@ -196,6 +197,18 @@ export const OPERATIONS = {
     params: Closed({ ...key, task_id: TaskId, outcome: Type.Union([Type.Literal('merged'), Type.Literal('closed')]), reason: Type.Optional(Reason) }),
     result: TaskResult, errors: [...MUTATE, 'NOT_FOUND', 'INVALID_TRANSITION'], spec: '§5.7',
   }),
+  'task.report_checks': op({
+    name: 'task.report_checks',
+    summary: 'Report the CI checks the code host shows on the head commit of a task\'s attached PR: the PR counts (pr_opened) once every required check succeeded; a new head restarts the wait.',
+    auth: 'maintainer', mutating: true, binding: 'both', http: { method: 'POST', path: '/v1/tasks/{task_id}/checks' },
+    params: Closed({
+      ...key,
+      task_id: TaskId,
+      head_sha: CommitSha,
+      checks: Type.Array(CheckView, { maxItems: 200, description: 'What the code host shows on head_sha (any checks; the repo\'s required ones are picked out, a missing one is pending). A name given twice: the last one counts.' }),
+    }),
+    result: TaskResult, errors: [...MUTATE, 'NOT_FOUND', 'INVALID_TRANSITION'], spec: '§5.5',
+  }),
   'lease.cancel': op({
     name: 'lease.cancel', summary: 'Take a lease away from its holder: the task returns to ready and counts an attempt.', auth: 'maintainer', mutating: true,
     binding: 'both', http: { method: 'POST', path: '/v1/leases/{lease_id}/cancel' }, params: Closed({ ...key, lease_id: LeaseId, reason: Type.Optional(Reason) }),
@@ -280,6 +293,14 @@ export const NOTIFICATIONS = {
   'lease.cancelled': {
     summary: 'This worker\'s lease ended from the coordinator\'s side (cancelled, expired, task closed or blocked). Stop work on it.',
     payload: Closed({ lease_id: LeaseId, task_id: TaskId, epoch: Epoch, reason: Type.String(), cause: Type.String() }),
+  },
+  'pr.checks_updated': {
+    summary: 'The PR attached to this worker\'s lease waits for required checks: sent when it is attached, when a check changes or a new push restarts the wait, and when the deadline passes (checks.timed_out_at set; heartbeat the lease again).',
+    payload: Closed({ task_id: TaskId, lease: Lease, pr: PullRequestInfo, checks: PrChecks }),
+  },
+  'pr.counted': {
+    summary: 'Every required check succeeded: the PR now counts as opened (the task is pr_opened, the lease ended). The worker may now mark a draft PR ready for review, with its own token.',
+    payload: Closed({ task_id: TaskId, lease_id: LeaseId, pr: PullRequestInfo, checks: PrChecks }),
   },
   'tasks.changed': {
     summary: 'Tasks changed; subscribers (hello subscribe ["tasks"]) may re-list. Sent at most once a second.',

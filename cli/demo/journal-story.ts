@@ -123,6 +123,9 @@ export function readJournalStory(events: JournalEvent[], repo?: string): Journal
         state.set(e.task_id, 'ready');
         break;
       // The story is about tasks, leases and the budget: these change none of them.
+      case 'pr.attached':
+      case 'pr.checks_updated':
+      case 'pr.checks_timed_out':
       case 'task.updated':
       case 'task.archived':
       case 'maintainer.created':

@@ -8,6 +8,7 @@ import type { State } from '../state/state.ts';
 import type { Command } from './command.ts';
 import type { Scheduler } from './scheduler.ts';
 import { IDEMPOTENCY_TTL_MS } from './idempotency.ts';
+import { timeOutChecks } from './pr-checks.ts';
 import { endLeaseAndRequeue, withdrawOffer } from './task-moves.ts';
 
 const HOUR_MS = 3_600_000;
@@ -40,6 +41,11 @@ export class Expiry {
       const task = state.tasks.get(lease.task_id);
       const repo = state.repos.get(lease.repo);
       if (!task || !repo) continue;
+      if (lease.checks_deadline_at !== undefined) {
+        // A PR waiting for CI past its deadline goes back to the volunteer, not to the queue.
+        timeOutChecks(cmd, task, lease, repo.settings);
+        continue;
+      }
       const byMax = lease.expires_at >= lease.max_deadline_at;
       const end = { type: 'lease.expired', cause: byMax ? 'max_duration' : 'heartbeat_timeout', deadline_at: lease.expires_at, late_ms: now - lease.expires_at } as const;
       endLeaseAndRequeue(cmd, task, lease, repo, end, byMax ? 'lease reached its maximum duration' : 'no heartbeat before the deadline');
@@ -71,6 +77,8 @@ export class Expiry {
    */
   graceAfterRecovery(state: State, scheduler: Scheduler, now: number): void {
     for (const lease of state.leases.values()) {
+      // A lease waiting for CI needs no heartbeat until its checks deadline, restart or not.
+      if (lease.checks_deadline_at !== undefined) continue;
       const timeout = state.repos.get(lease.repo)?.settings.heartbeat_timeout_ms ?? 30_000;
       lease.expires_at = Math.min(Math.max(lease.expires_at, now + timeout), lease.max_deadline_at);
     }

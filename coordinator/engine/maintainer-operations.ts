@@ -13,6 +13,7 @@ import { defaultRepoSettings, loginKey, type TaskRecord } from '../state/records
 import { knownRepo, maintainedTask, requireRepoAccess } from './access.ts';
 import { repoBudget } from './budget.ts';
 import type { OperationHandlers } from './operations.ts';
+import { recordChecks } from './pr-checks.ts';
 import { closeTask, endLeaseAndRequeue, holderOf, recordPrOutcome, tellHolder, withdrawIfIneligible, withdrawOffer } from './task-moves.ts';
 
 /**
@@ -42,6 +43,11 @@ export const MAINTAINER_OPERATIONS = {
     const current = cmd.state.repos.get(params.repo)?.settings ?? defaultRepoSettings(params.repo);
     // A policy's budget sets the repo's budget settings, unless the same call sets them itself.
     const settings: RepoSettings = { ...current, ...(changes.policy?.budget ?? {}), ...changes };
+    // Settings changed by hand no longer come from the repo's files or the config.
+    if (!changes.source && current.source) {
+      const origins = Object.fromEntries(Object.entries(current.source.origins).filter(([k]) => !(k in changes) && !(changes.policy?.budget && k in changes.policy.budget)));
+      settings.source = { ...current.source, origins };
+    }
     cmd.emit({ type: 'repo.configured', repo: params.repo, data: { settings } });
     const repo = knownRepo(cmd.state, params.repo);
     cmd.scheduler.markAll();
@@ -123,6 +129,16 @@ export const MAINTAINER_OPERATIONS = {
       throw new OwpError('INVALID_TRANSITION', `Task ${task.id} is ${task.state}; task.complete records a PR outcome. Use task.cancel to close a task without a PR.`, { from: task.state, to: 'closed' });
     }
     recordPrOutcome(cmd, task, params.outcome, params.reason);
+    return { task: cmd.state.taskView(task) };
+  },
+
+  'task.report_checks': (cmd, p, params) => {
+    const task = maintainedTask(cmd.state, p, params.task_id);
+    const lease = task.current_lease_id ? cmd.state.leases.get(task.current_lease_id) : undefined;
+    if (!lease || !task.checks || !task.pr) {
+      throw new OwpError('INVALID_TRANSITION', `Task ${task.id} is ${task.state} with no PR waiting for its checks; checks are reported only for a PR attached to a live lease.`, { from: task.state });
+    }
+    recordChecks(cmd, task, lease, knownRepo(cmd.state, task.repo).settings, params.head_sha, params.checks);
     return { task: cmd.state.taskView(task) };
   },
 

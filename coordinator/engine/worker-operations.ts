@@ -9,6 +9,7 @@ import type { WorkerRecord } from '../state/records.ts';
 import { heldLease, knownRepo, liveTask, me } from './access.ts';
 import type { Command } from './command.ts';
 import { leasesOf, offersOf } from './reads.ts';
+import { attachPr, requiredChecks } from './pr-checks.ts';
 import { endLeaseAndRequeue, grantLease, withdrawIfIneligible } from './task-moves.ts';
 
 export const WORKER_OPERATIONS = {
@@ -89,7 +90,8 @@ export const WORKER_OPERATIONS = {
     const { lease } = heldLease(cmd.state, w, params.lease_id, params.epoch, now);
     const settings = knownRepo(cmd.state, lease.repo).settings;
     // Renewal is not journaled: after a restart every live lease gets a fresh heartbeat window (SPEC §5.5).
-    lease.expires_at = Math.min(now + settings.heartbeat_timeout_ms, lease.max_deadline_at);
+    // A lease waiting for its PR's checks runs to the checks deadline; a heartbeat must not shorten it.
+    if (lease.checks_deadline_at === undefined) lease.expires_at = Math.min(now + settings.heartbeat_timeout_ms, lease.max_deadline_at);
     w.lastSeenAt = now;
     return { lease: cmd.state.leaseView(lease) };
   },
@@ -115,13 +117,22 @@ export const WORKER_OPERATIONS = {
         break;
       case 'pr_opened': {
         if (!params.pr) throw new OwpError('VALIDATION_FAILED', 'pr_opened needs pr: { url, gates } describing the pull request and its gate evidence.', { errors: [{ path: '/pr', message: 'required for pr_opened' }] });
-        const required = knownRepo(cmd.state, task.repo).settings.required_gates;
+        const settings = knownRepo(cmd.state, task.repo).settings;
+        const required = settings.required_gates;
         const passed = new Set(params.pr.gates.filter((g) => g.passed).map((g) => g.name));
         const missing = required.filter((g) => !passed.has(g));
         if (missing.length > 0) {
           throw new OwpError('GATES_MISSING', `${task.repo} requires passing evidence for ${missing.join(', ')} before a PR counts as opened. Run the repo's gates and report their results.`, { missing, required });
         }
-        cmd.emit({ type: 'pr.opened', ...refs, data: { lease_id: lease.lease_id, pr: { ...params.pr, opened_at: params.pr.opened_at ?? cmd.now } } });
+        // The evidence label is the coordinator's to write, never the worker's.
+        const { evidence: _said, ...reported } = params.pr;
+        const pr = { ...reported, opened_at: params.pr.opened_at ?? cmd.now };
+        if (requiredChecks(settings).length > 0) {
+          // Counted only once CI proves it: the PR waits on the lease (again, for a second report).
+          attachPr(cmd, task, lease, settings, pr);
+          break;
+        }
+        cmd.emit({ type: 'pr.opened', ...refs, data: { lease_id: lease.lease_id, pr: { ...pr, evidence: 'self_reported' } } });
         cmd.scheduler.markWorker(w.record.id);
         break;
       }

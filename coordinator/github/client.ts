@@ -1,22 +1,28 @@
 /**
- * The coordinator's GitHub REST client: Octokit with the API base URL from config (GitHub
- * Enterprise included), conditional requests (ETags: a 304 costs no rate limit), Link-header
- * pagination, and rate-limit answers handled by waiting until GitHub says to retry
- * (Retry-After, else X-RateLimit-Reset) instead of failing. Only the calls OWP needs, all
- * within a token that reads issues and pull requests and writes issue comments.
+ * The coordinator's GitHub REST calls: only what OWP needs (issues and pull requests read, issue
+ * comments written, the repo's files, CI checks and statuses read), on an Octokit with the
+ * retry and throttling plugins and the rate-limit pause (octokit.ts). Reads that are polled are
+ * conditional (ETags: a 304 costs no rate limit) and follow Link pagination.
  */
-import { Octokit } from '@octokit/rest';
+import { createOctokit, GitHubRateLimitError, StaticToken, type GitHubOctokit, type TokenSource } from './octokit.ts';
 import type { Logger } from '../log.ts';
+
+export { GitHubRateLimitError };
 
 export interface GitHubClientOptions {
   /** e.g. https://api.github.com or https://ghe.example.com/api/v3 */
   apiUrl: string;
-  token: string;
-  /** Longest single wait for a rate limit before giving up with GitHubRateLimitError. Default 15 min. */
-  maxRateLimitWaitMs?: number;
-  /** Injected for tests that must not really sleep; default setTimeout. */
-  sleep?: (ms: number) => Promise<void>;
+  /** A personal access token, or where an App installation's tokens come from. */
+  token?: string;
+  auth?: TokenSource;
+  /** The login this client acts as when it is known without asking (an App's `<slug>[bot]`). */
+  login?: string;
+  /** Longest rate-limit wait done inside a request; longer ones pause the client until the reset. Default 60 s. */
+  maxInlineWaitMs?: number;
+  /** Least time between two writes (default 1 s, as GitHub asks). */
+  writeSpacingMs?: number;
   log?: Logger;
+  now?: () => number;
 }
 
 /** The parts of GitHub's JSON that OWP reads. */
@@ -41,6 +47,11 @@ export interface GitHubIssue {
   pull_request?: unknown;
   updated_at: string;
 }
+export interface GitHubRepoRef {
+  full_name: string;
+  fork?: boolean;
+  owner?: { login: string };
+}
 export interface GitHubPull {
   number: number;
   title: string;
@@ -50,13 +61,47 @@ export interface GitHubPull {
   merged?: boolean;
   merged_at: string | null;
   user: GitHubUser | null;
-  head: { ref: string; sha: string; repo?: { full_name: string } | null };
+  head: { ref: string; sha: string; repo?: GitHubRepoRef | null };
   base: { ref: string; repo?: { full_name: string } | null };
   draft?: boolean;
 }
 export interface GitHubCommit {
   sha: string;
   commit: { verification?: { verified: boolean; reason: string } | null };
+}
+export interface GitHubCheckRun {
+  id: number;
+  name: string;
+  head_sha: string;
+  status: string;
+  conclusion: string | null;
+  details_url?: string | null;
+  html_url?: string | null;
+  started_at?: string | null;
+  completed_at?: string | null;
+}
+export interface GitHubStatus {
+  id: number;
+  context: string;
+  state: string;
+  target_url?: string | null;
+  updated_at?: string;
+}
+export interface GitHubCombinedStatus {
+  state: string;
+  sha: string;
+  statuses: GitHubStatus[];
+}
+export interface GitHubFile {
+  type: string;
+  path: string;
+  sha: string;
+  encoding?: string;
+  content?: string;
+}
+export interface GitHubBranch {
+  name: string;
+  commit: { sha: string };
 }
 export interface GitHubComment {
   id: number;
@@ -65,15 +110,8 @@ export interface GitHubComment {
   html_url: string;
 }
 
-export class GitHubRateLimitError extends Error {
-  constructor(readonly waitMs: number) {
-    super(`GitHub's rate limit resets in ${Math.ceil(waitMs / 1000)} s, longer than this client waits`);
-  }
-}
-
 interface HttpError {
   status?: number;
-  response?: { headers?: Record<string, string | number | undefined> };
   message: string;
 }
 
@@ -92,48 +130,36 @@ export interface Conditional<T> {
 const CACHE_ENTRIES = 2000;
 
 export class GitHubClient {
-  readonly octokit: Octokit;
+  readonly octokit: GitHubOctokit;
   private readonly cache = new Map<string, Cached>();
-  private readonly sleep: (ms: number) => Promise<void>;
-  private readonly maxWaitMs: number;
-  private readonly log: Logger | undefined;
+  private readonly knownLogin: string | undefined;
+  private closing = new AbortController();
   private login: Promise<string | null> | undefined;
 
   constructor(options: GitHubClientOptions) {
-    this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
-    this.maxWaitMs = options.maxRateLimitWaitMs ?? 15 * 60_000;
-    this.log = options.log;
-    this.octokit = new Octokit({
-      auth: options.token,
-      baseUrl: options.apiUrl.replace(/\/$/, ''),
-      userAgent: 'owp-coordinator',
-      // Octokit logs every failed request; the callers decide what is worth a line.
-      log: { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined },
+    const auth = options.auth ?? (options.token ? new StaticToken(options.token) : undefined);
+    if (!auth) throw new Error('GitHubClient needs a token or an auth source');
+    this.knownLogin = options.login;
+    this.octokit = createOctokit({
+      apiUrl: options.apiUrl,
+      auth,
+      ...(options.log ? { log: options.log } : {}),
+      ...(options.maxInlineWaitMs !== undefined ? { maxInlineWaitMs: options.maxInlineWaitMs } : {}),
+      ...(options.writeSpacingMs !== undefined ? { writeSpacingMs: options.writeSpacingMs } : {}),
+      ...(options.now ? { now: options.now } : {}),
+      signal: () => this.closing.signal,
     });
-    this.octokit.hook.wrap('request', async (request, options) => this.withRateLimitWaits(async () => request(options), `${options.method} ${options.url}`));
   }
 
-  /** Runs a request, waiting and retrying while GitHub answers with a rate limit; retries brief 5xx too. */
-  private async withRateLimitWaits<T>(send: () => Promise<T>, what: string): Promise<T> {
-    for (let attempt = 0; ; attempt += 1) {
-      try {
-        return await send();
-      } catch (error) {
-        const e = error as HttpError;
-        const wait = rateLimitWaitMs(e);
-        if (wait !== undefined && attempt < 5) {
-          if (wait > this.maxWaitMs) throw new GitHubRateLimitError(wait);
-          this.log?.warn({ request: what, wait_s: Math.ceil(wait / 1000) }, `rate limited on ${what}; waiting ${Math.ceil(wait / 1000)} s as GitHub asks`);
-          await this.sleep(wait);
-          continue;
-        }
-        if (e.status !== undefined && [502, 503, 504].includes(e.status) && attempt < 2) {
-          await this.sleep(500 * (attempt + 1));
-          continue;
-        }
-        throw error;
-      }
-    }
+  /** Cancels the requests in flight; later calls fail at once until open() (the integration is shutting down). */
+  close(): void {
+    // No reason: fetch then fails with an AbortError, which neither plugin retries.
+    this.closing.abort();
+  }
+
+  /** Sends requests again after close() (an integration attached anew). */
+  open(): void {
+    if (this.closing.signal.aborted) this.closing = new AbortController();
   }
 
   /** A GET that sends If-None-Match for a URL seen before and serves the cached body on 304. */
@@ -228,8 +254,12 @@ export class GitHubClient {
     }
   }
 
-  /** The token's own login (null for tokens that have no user, such as GitHub App installation tokens). */
+  /**
+   * The login this client writes as: an App's `<slug>[bot]`, else the token's user (GET /user);
+   * null when it cannot be learned now (asked again next time).
+   */
   viewerLogin(): Promise<string | null> {
+    if (this.knownLogin) return Promise.resolve(this.knownLogin);
     this.login ??= this.octokit
       .request('GET /user')
       .then((r) => (r.data as GitHubUser).login)
@@ -239,20 +269,45 @@ export class GitHubClient {
       });
     return this.login;
   }
-}
 
-/** How long GitHub asks us to wait, or undefined when the error is not a rate limit. */
-export function rateLimitWaitMs(error: HttpError, now = Date.now()): number | undefined {
-  if (error.status !== 403 && error.status !== 429) return undefined;
-  const headers = error.response?.headers ?? {};
-  const retryAfter = headers['retry-after'];
-  if (retryAfter !== undefined && Number.isFinite(Number(retryAfter))) return Math.max(0, Number(retryAfter) * 1000);
-  if (String(headers['x-ratelimit-remaining']) === '0') {
-    const reset = Number(headers['x-ratelimit-reset']);
-    // A second of margin: GitHub's reset is in whole seconds and clocks drift.
-    return Number.isFinite(reset) ? Math.max(0, reset * 1000 - now) + 1000 : 60_000;
+  /** The repository's default branch (conditional). */
+  async defaultBranch(owner: string, repo: string): Promise<string> {
+    return (await this.getConditional<{ default_branch: string }>('GET /repos/{owner}/{repo}', { owner, repo })).data.default_branch;
   }
-  // A secondary limit without Retry-After: GitHub says to wait at least a minute.
-  if (/secondary rate limit/i.test(error.message)) return 60_000;
-  return undefined;
+
+  /** The head commit of a branch (conditional: a 304 when it did not move). */
+  async branchHead(owner: string, repo: string, branch: string): Promise<Conditional<string>> {
+    const r = await this.getConditional<GitHubBranch>('GET /repos/{owner}/{repo}/branches/{branch}', { owner, repo, branch });
+    return { data: r.data.commit.sha, changed: r.changed };
+  }
+
+  /** A file's text at a ref, or undefined when there is none (404); conditional like every polled read. */
+  async fileText(owner: string, repo: string, path: string, ref: string): Promise<string | undefined> {
+    try {
+      const r = await this.getConditional<GitHubFile | GitHubFile[]>('GET /repos/{owner}/{repo}/contents/{path}', { owner, repo, path, ref });
+      const file = r.data;
+      if (Array.isArray(file) || file.type !== 'file') return undefined;
+      if (file.encoding !== 'base64' || file.content === undefined) throw new Error(`GitHub answered ${path} without base64 content (encoding ${file.encoding ?? 'none'})`);
+      return Buffer.from(file.content, 'base64').toString('utf8');
+    } catch (error) {
+      if ((error as HttpError).status === 404) return undefined;
+      throw error;
+    }
+  }
+
+  /** The check runs on a commit (every page; GitHub's `latest` filter). */
+  async checkRuns(owner: string, repo: string, ref: string): Promise<GitHubCheckRun[]> {
+    const runs: GitHubCheckRun[] = [];
+    for (let page = 1; page <= 10; page += 1) {
+      const r = await this.getConditional<{ total_count: number; check_runs: GitHubCheckRun[] }>('GET /repos/{owner}/{repo}/commits/{ref}/check-runs', { owner, repo, ref, per_page: 100, page });
+      runs.push(...r.data.check_runs);
+      if (!r.link || !/rel="next"/.test(r.link)) break;
+    }
+    return runs;
+  }
+
+  /** The combined commit status of a commit (latest status per context). */
+  async combinedStatus(owner: string, repo: string, ref: string): Promise<GitHubCombinedStatus> {
+    return (await this.getConditional<GitHubCombinedStatus>('GET /repos/{owner}/{repo}/commits/{ref}/status', { owner, repo, ref, per_page: 100 })).data;
+  }
 }

@@ -40,6 +40,16 @@ export class IntegrationContext {
     return name ? this.byName.get(name.toLowerCase()) : undefined;
   }
 
+  /** Connects a repo (an App installation gained it); a repo connected already keeps its entry. */
+  add(repo: ConnectedRepo): void {
+    if (!this.byName.has(repo.config.repo.toLowerCase())) this.byName.set(repo.config.repo.toLowerCase(), repo);
+  }
+
+  /** Stops following a repo (an App installation lost it); its tasks stay as they are. */
+  remove(name: string): void {
+    this.byName.delete(name.toLowerCase());
+  }
+
   repos(): ConnectedRepo[] {
     return [...this.byName.values()];
   }

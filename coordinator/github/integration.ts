@@ -9,8 +9,9 @@ import type { JournalEvent } from '../../protocol/journal-events.ts';
 import type { Principal } from '../auth.ts';
 import type { StaticHandler } from '../http.ts';
 import type { Runtime } from '../runtime.ts';
+import { GitHubApp } from './app-auth.ts';
 import { GitHubClient } from './client.ts';
-import type { GitHubConfig, GitHubSecrets } from './config.ts';
+import { repoConfigOf, type GitHubConfig, type GitHubSecrets } from './config.ts';
 import { IntegrationContext, type ConnectedRepo } from './context.ts';
 import { prVerifier, type BeforeCommand } from './pr-verify.ts';
 import { RepoSync } from './repo-sync.ts';
@@ -26,9 +27,13 @@ export interface GitHubIntegrationOptions {
   /** Where delivery ids, issue links and streaks live; default in memory. */
   stateStore?: SyncStateStore;
   log?: Logger;
-  /** For tests that must not really wait out a rate limit. */
-  sleep?: (ms: number) => Promise<void>;
-  maxRateLimitWaitMs?: number;
+  /** The coordinator config's own settings per repo (`repos:` entries): they win over the repo's files. */
+  repoSettings?: ReadonlyMap<string, Record<string, unknown>>;
+  /** Longest rate-limit wait done inside a request (default 60 s); longer ones pause GitHub calls until the reset. */
+  maxInlineWaitMs?: number;
+  /** Least time between two writes of one client (default 1 s, as GitHub asks; tests set 0). */
+  writeSpacingMs?: number;
+  now?: () => number;
 }
 
 export class GitHubIntegration {
@@ -43,33 +48,97 @@ export class GitHubIntegration {
   private readonly onJournal = (events: JournalEvent[]): void => {
     this.reputation.onEvents(events);
     this.comments.onEvents(events);
+    // A PR just attached to its lease waits for checks: look at them now rather than at the next poll.
+    for (const e of events) if (e.type === 'pr.attached') void this.sync(e.repo)?.checksChanged();
   };
 
-  constructor(options: GitHubIntegrationOptions) {
+  private readonly app: GitHubApp | undefined;
+  /** The installation each repo was found through (App route). */
+  private readonly installationOf = new Map<string, number>();
+
+  constructor(private readonly options: GitHubIntegrationOptions) {
     const log = options.log ?? silentLogger();
-    const repos: ConnectedRepo[] = options.config.repos.map((config) => {
-      const [owner, name] = config.repo.split('/') as [string, string];
-      const token = options.secrets.tokens.get(config.repo);
-      if (!token) throw new Error(`github: no token for ${config.repo}`);
-      const client = new GitHubClient({
-        apiUrl: options.config.api_url,
-        token,
-        log,
-        ...(options.sleep ? { sleep: options.sleep } : {}),
-        ...(options.maxRateLimitWaitMs !== undefined ? { maxRateLimitWaitMs: options.maxRateLimitWaitMs } : {}),
-      });
-      return { config, owner, name, client };
-    });
+    const clientOptions = {
+      ...(options.maxInlineWaitMs !== undefined ? { maxInlineWaitMs: options.maxInlineWaitMs } : {}),
+      ...(options.writeSpacingMs !== undefined ? { writeSpacingMs: options.writeSpacingMs } : {}),
+    };
+    const app = options.config.app;
+    if (app) {
+      if (!options.secrets.appPrivateKey) throw new Error('github: app: needs its private key (private_key_file or private_key_env)');
+      this.app = new GitHubApp({ apiUrl: options.config.api_url, appId: app.id, privateKey: options.secrets.appPrivateKey, log, client: clientOptions, ...(options.now ? { now: options.now } : {}) });
+    }
+    // The token route knows its repos now; the App route finds them at attach (its installations).
+    const repos: ConnectedRepo[] = this.app
+      ? []
+      : options.config.repos.map((config) => {
+          const [owner, name] = config.repo.split('/') as [string, string];
+          const token = options.secrets.tokens.get(config.repo);
+          if (!token) throw new Error(`github: no token for ${config.repo}`);
+          const client = new GitHubClient({ apiUrl: options.config.api_url, token, log, ...clientOptions, ...(options.now ? { now: options.now } : {}) });
+          return { config, owner, name, client };
+        });
     const state = new SyncState(options.stateStore ?? new MemorySyncStateStore());
-    this.context = new IntegrationContext(options.config, state, repos, log);
-    for (const repo of repos) this.syncs.set(repo.config.repo.toLowerCase(), new RepoSync(repo, this.context));
+    this.context = new IntegrationContext(options.config, state, [], log);
+    for (const repo of repos) this.connect(repo);
     this.comments = new StatusComments(this.context);
     this.reputation = new Reputation(this.context);
     this.beforeCommand = prVerifier(this.context);
     const secret = options.secrets.webhookSecret;
-    this.webhookHandler = secret
-      ? webhookHandler({ path: options.config.webhook_path, secret, state, log, dispatch: (event, payload) => this.dispatch(event, payload) })
+    const repoSecrets = options.secrets.repoWebhookSecrets;
+    this.webhookHandler = secret || repoSecrets.size > 0
+      ? webhookHandler({ path: options.config.webhook_path, secret, repoSecrets, state, log, dispatch: (event, payload) => this.dispatch(event, payload) })
       : () => false;
+  }
+
+  private connect(repo: ConnectedRepo): RepoSync {
+    const key = repo.config.repo.toLowerCase();
+    const existing = this.syncs.get(key);
+    if (existing) return existing;
+    this.context.add(repo);
+    const sync = new RepoSync(repo, this.context, this.options.repoSettings?.get(repo.config.repo) ?? {});
+    this.syncs.set(key, sync);
+    return sync;
+  }
+
+  /**
+   * The App route: who the App is (its `<slug>[bot]` login writes the status comments), its
+   * installations (or the configured one) and the repositories each reaches, read back from
+   * GitHub; repos gained are connected (and made in OWP), repos lost are no longer followed.
+   */
+  private async discover(installationId?: number): Promise<RepoSync[]> {
+    const app = this.app;
+    if (!app) return [];
+    const me = await app.whoAmI();
+    const only = this.options.config.app?.installation_id;
+    const ids = installationId !== undefined ? [installationId] : (await app.installations()).map((i) => i.id);
+    const gained: RepoSync[] = [];
+    for (const id of ids) {
+      if (only !== undefined && id !== only) continue;
+      const client = await app.clientOf(id);
+      const reached = await app.repositoriesOf(id);
+      const names = new Set(reached.map((r) => r.toLowerCase()));
+      for (const [repo, inst] of this.installationOf) {
+        if (inst === id && !names.has(repo)) {
+          this.syncs.delete(repo);
+          this.context.remove(repo);
+          this.installationOf.delete(repo);
+          this.context.log.info({ repo, installation: id }, `${repo} left installation ${id}; no longer followed (its tasks stay)`);
+        }
+      }
+      for (const full of reached) {
+        if (this.syncs.has(full.toLowerCase())) continue;
+        const [owner, name] = full.split('/') as [string, string];
+        this.installationOf.set(full.toLowerCase(), id);
+        gained.push(this.connect({ config: repoConfigOf(this.options.config, full), owner, name, client }));
+        this.context.log.info({ repo: full, installation: id, as: me.login }, `${full} connected through installation ${id} as ${me.login}`);
+      }
+    }
+    return gained;
+  }
+
+  private async ensureConfigured(repo: string): Promise<void> {
+    const { runtime } = this.context.attached();
+    if (!runtime.engine.state.repos.has(repo)) await this.context.call('repo.configure', { repo, idempotency_key: `github:connect:${repo}` });
   }
 
   /** Starts following a runtime: makes sure each connected repo exists in OWP, then polls. */
@@ -77,11 +146,9 @@ export class GitHubIntegration {
     if (admin.kind !== 'maintainer' || !admin.admin) throw new Error('github: attach needs the admin principal');
     this.context.runtime = runtime;
     this.context.admin = admin;
-    for (const repo of this.context.repos()) {
-      if (!runtime.engine.state.repos.has(repo.config.repo)) {
-        await this.context.call('repo.configure', { repo: repo.config.repo, idempotency_key: `github:connect:${repo.config.repo}` });
-      }
-    }
+    for (const repo of this.context.repos()) repo.client.open();
+    await this.discover();
+    for (const repo of this.context.repos()) await this.ensureConfigured(repo.config.repo);
     runtime.on('journal', this.onJournal);
     const every = this.context.config.poll_interval_ms;
     if (every > 0) {
@@ -110,6 +177,18 @@ export class GitHubIntegration {
   /** A verified delivery: treat it as a hint and re-read the named issue or PR from GitHub. */
   private async dispatch(event: string, payload: Record<string, unknown>): Promise<void> {
     if (!this.context.runtime) throw new OwpError('UNAVAILABLE', 'not attached yet');
+    if (event === 'installation_repositories' || event === 'installation') {
+      // Which repos the installation reaches is read back from GitHub, not taken from the payload.
+      const id = (payload.installation as { id?: unknown } | undefined)?.id;
+      if (!this.app || typeof id !== 'number') return;
+      // A token reaches the repositories its installation had when it was minted: mint anew.
+      this.app.tokensOf(id).invalidate();
+      for (const sync of await this.discover(id)) {
+        await this.ensureConfigured(sync.repo.config.repo);
+        await sync.poll();
+      }
+      return;
+    }
     const repository = payload.repository as { full_name?: unknown } | undefined;
     const sync = this.sync(typeof repository?.full_name === 'string' ? repository.full_name : undefined);
     if (!sync) return; // ping, or a repo that is not connected
@@ -123,6 +202,12 @@ export class GitHubIntegration {
     } else if (event === 'pull_request') {
       const n = numberOf('pull_request');
       if (n !== undefined) await sync.pullChanged(n);
+      // A push to the PR (synchronize) moves its head: the wait for checks restarts on the new one.
+      if (n !== undefined) await sync.checksChanged(n);
+    } else if (event === 'push') {
+      await sync.pushed(payload);
+    } else if (event === 'check_run' || event === 'check_suite' || event === 'status') {
+      await sync.checksChanged();
     }
   }
 
@@ -137,5 +222,6 @@ export class GitHubIntegration {
     if (this.pollTimer) clearInterval(this.pollTimer);
     this.pollTimer = undefined;
     this.context.runtime?.off('journal', this.onJournal);
+    for (const repo of this.context.repos()) repo.client.close();
   }
 }

@@ -33,6 +33,8 @@ interface Verified {
   at: number;
   number: number;
   branch: string;
+  head_repo: string;
+  head_sha: string;
   x_github: Record<string, unknown>;
 }
 
@@ -46,11 +48,13 @@ export function prVerifier(ctx: IntegrationContext): BeforeCommand {
     const pr = params.pr as Record<string, unknown> | undefined;
     if (!pr || typeof pr !== 'object') return;
     delete pr.x_github;
+    delete pr.head_repo;
+    delete pr.head_sha;
     const leaseId = String(params.lease_id);
     const lease = runtime.engine.state.leases.get(leaseId);
     if (!lease) {
       const earlier = verified.get(leaseId);
-      if (earlier) Object.assign(pr, { number: earlier.number, branch: earlier.branch, x_github: earlier.x_github });
+      if (earlier) Object.assign(pr, { number: earlier.number, branch: earlier.branch, head_repo: earlier.head_repo, head_sha: earlier.head_sha, x_github: earlier.x_github });
       return; // The engine answers LEASE_EXPIRED, or replays the first answer.
     }
     if (lease.worker_id !== principal.id || lease.epoch !== params.epoch) return; // NOT_HOLDER / STALE_EPOCH from the engine.
@@ -109,9 +113,12 @@ export function prVerifier(ctx: IntegrationContext): BeforeCommand {
       // GitHub's word, not the worker's: the per-contributor cap may leave drafts out.
       draft: pull.draft === true,
     };
-    Object.assign(pr, { number, branch: pull.head.ref, x_github });
+    // Where the head lives (the repo itself, or the volunteer's fork) and the commit verified: the
+    // coordinator's to write, like x_github; checks are read on this head (checks-sync.ts).
+    const head = { head_repo: pull.head.repo?.full_name ?? repo.config.repo, head_sha: pull.head.sha };
+    Object.assign(pr, { number, branch: pull.head.ref, ...head, x_github });
     const now = Date.now();
-    verified.set(leaseId, { at: now, number, branch: pull.head.ref, x_github });
+    verified.set(leaseId, { at: now, number, branch: pull.head.ref, ...head, x_github });
     for (const [id, v] of verified) if (v.at + VERIFIED_TTL_MS < now) verified.delete(id);
   };
 }

@@ -10,9 +10,11 @@
 import { createHash } from 'node:crypto';
 import { isTerminal } from '../../protocol/states.ts';
 import type { TaskRecord } from '../state/records.ts';
+import { ChecksSync } from './checks-sync.ts';
 import type { GitHubIssue, GitHubPull } from './client.ts';
 import { prNumberOf, type ConnectedRepo, type IntegrationContext } from './context.ts';
 import { issueFields } from './issue-fields.ts';
+import { RepoFilesSync } from './repo-files-sync.ts';
 import { issueKey } from './sync-state.ts';
 
 const TRUSTED_AUTHORS = new Set(['OWNER', 'MEMBER', 'COLLABORATOR']);
@@ -41,10 +43,52 @@ export class RepoSync {
   /** The open PRs as read at the start of the current poll; undefined outside a poll (then asked afresh, conditionally). */
   private openPulls: GitHubPull[] | undefined;
 
+  private readonly checks: ChecksSync;
+  private readonly files: RepoFilesSync;
+
   constructor(
     readonly repo: ConnectedRepo,
     private readonly ctx: IntegrationContext,
-  ) {}
+    /** The coordinator config's own settings for this repo (they win over the repo's files). */
+    fromConfig: Record<string, unknown> = {},
+  ) {
+    this.checks = new ChecksSync(repo, ctx);
+    this.files = new RepoFilesSync(repo, ctx, fromConfig);
+  }
+
+  /** A push: the contract or policy on the default branch may have changed. */
+  pushed(payload: Record<string, unknown>): Promise<void> {
+    return this.serial(async () => {
+      await this.files.pushed(payload);
+    });
+  }
+
+  /** The contract and policy from the default branch (a failure is logged; the settings in force stay). */
+  private async refreshFiles(): Promise<void> {
+    try {
+      await this.files.refresh();
+    } catch (error) {
+      this.ctx.log.warn({ repo: this.repo.config.repo, err: error }, `${this.repo.config.repo}: reading .owp.yml / .owp/policy.yml from the default branch failed; the settings in force stay`);
+    }
+  }
+
+  /**
+   * CI moved (a webhook, or a PR was just attached): re-read the checks of the PRs waiting for
+   * them (only PR `number`'s when given). A failure is logged; the next poll tries again.
+   */
+  checksChanged(number?: number): Promise<void> {
+    return this.serial(async () => {
+      for (const task of this.checks.waiting(number)) await this.refreshChecks(task);
+    });
+  }
+
+  private async refreshChecks(task: TaskRecord): Promise<void> {
+    try {
+      await this.checks.refresh(task);
+    } catch (error) {
+      this.ctx.log.warn({ repo: this.repo.config.repo, task_id: task.id, err: error }, `${this.repo.config.repo} ${task.id}: reading the PR's checks failed; trying again on the next poll`);
+    }
+  }
 
   private serial<T>(fn: () => Promise<T>): Promise<T> {
     const run = this.queue.then(fn, fn);
@@ -83,6 +127,7 @@ export class RepoSync {
 
   private async reconcileAllSteps(): Promise<void> {
     const { owner, name, client } = this.repo;
+    await this.refreshFiles();
     const pulls = await client.openPulls(owner, name);
     this.openPulls = pulls.data;
     const issues = await client.openIssues(owner, name, this.repo.config.label);
@@ -99,6 +144,7 @@ export class RepoSync {
       if (task && !isTerminal(task.state)) await this.reconcileIssue(number, await client.issue(owner, name, number));
       else if (!link.rearmed) await this.rearm(key);
     }
+    for (const task of this.checks.waiting()) await this.refreshChecks(task);
     // PRs that are no longer open: merged or closed.
     const open = new Set(pulls.data.map((p) => p.number));
     for (const task of this.ctx.tasksOf(this.repo.config.repo)) {

@@ -31,6 +31,12 @@ function codeSpan(text: string, max = 200): string {
   return clean ? `\`${clean}\`` : '';
 }
 
+/** `build` and `test (ubuntu-latest)`, as code spans (check names are the repo's text). */
+function checkNames(names: readonly string[]): string {
+  const spans = names.map((n) => codeSpan(n) || 'a check');
+  return spans.length <= 1 ? (spans[0] ?? 'its checks') : `${spans.slice(0, -1).join(', ')} and ${spans.at(-1) as string}`;
+}
+
 export class StatusComments {
   private readonly pending = new Map<string, Pending>();
 
@@ -75,8 +81,24 @@ export class StatusComments {
       case 'lease.granted':
         line = `🛠️ **In progress** — ${person(this.ctx.login(e.worker_id))} is working on this (${ref}).`;
         break;
-      case 'pr.opened':
-        line = `🔍 **In review** — pull request ${prLink()} by ${person(this.ctx.login(e.worker_id))} is waiting for review (${ref}).`;
+      case 'pr.opened': {
+        const proof = e.data.pr.evidence === 'ci' ? 'its required checks passed' : 'its gates are self-reported by the volunteer';
+        line = `🔍 **In review** — pull request ${prLink()} by ${person(this.ctx.login(e.worker_id))} is waiting for review; ${proof} (${ref}).`;
+        break;
+      }
+      case 'pr.attached':
+        line = `⏳ **Waiting for CI** — pull request ${prLink()} by ${person(this.ctx.login(e.worker_id))} goes to review once ${checkNames(e.data.checks.checks.map((c) => c.name))} pass (${ref}).`;
+        break;
+      case 'pr.checks_updated': {
+        if (e.data.checks.status === 'success') return undefined; // pr.opened follows in the same write.
+        const failed = e.data.checks.checks.filter((c) => c.status === 'failure').map((c) => c.name);
+        if (failed.length > 0) line = `❗ **CI failing** — ${checkNames(failed)} failed on pull request ${prLink()}; ${person(this.ctx.login(e.worker_id))} is on it (${ref}).`;
+        else if (e.data.restarted) line = `⏳ **Waiting for CI** — new commits on pull request ${prLink()}; waiting for ${checkNames(e.data.checks.checks.map((c) => c.name))} again (${ref}).`;
+        else return undefined;
+        break;
+      }
+      case 'pr.checks_timed_out':
+        line = `⏰ **CI deadline passed** — pull request ${prLink()} did not pass its required checks in time; it is back with ${person(this.ctx.login(e.worker_id))} (${ref}).`;
         break;
       case 'lease.released':
       case 'lease.expired':
@@ -177,12 +199,15 @@ export class StatusComments {
     }
   }
 
-  /** Our earlier comment on the issue (the marker, written by this token's user when that is known). */
+  /** Our earlier comment on the issue: the marker, written by this coordinator's own login (its App's `<slug>[bot]`, or the token's user). */
   private async find(entry: Pending): Promise<number | null> {
     const { client, owner, name } = entry.repo;
+    // Only a comment this coordinator wrote is adopted: anyone can post the marker. When its own
+    // login cannot be learned now, nothing is written (drain retries) rather than adopt a stranger's.
     const me = await client.viewerLogin();
+    if (me === null) throw new Error('the coordinator\'s own GitHub login is unknown (GET /user failed)');
     const comments = await client.comments(owner, name, entry.number);
-    const ours = comments.find((c) => c.body?.startsWith(STATUS_MARKER) && (me === null || c.user?.login.toLowerCase() === me.toLowerCase()));
+    const ours = comments.find((c) => c.body?.startsWith(STATUS_MARKER) && c.user?.login.toLowerCase() === me.toLowerCase());
     return ours ? ours.id : null;
   }
 }

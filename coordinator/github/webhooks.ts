@@ -1,7 +1,10 @@
 /**
  * POST /webhooks/github: GitHub's deliveries. The `X-Hub-Signature-256` HMAC is checked over the
  * raw body in constant time (@octokit/webhooks-methods) before anything else is read; a missing
- * or bad signature is refused with 401. A delivery id seen before is answered 200 and ignored
+ * or bad signature is refused with 401. A repo may have its own secret (the token route: one
+ * webhook per repo): a delivery signed with it is taken only for that repo, and one signed with
+ * the section's secret only for repos without their own, so a leaked secret forges nothing for
+ * the other repos. (A GitHub App has one webhook secret by design.) A delivery id seen before is answered 200 and ignored
  * (replay), from a durable, bounded log. A delivery that fails to process is forgotten again and
  * answered 502, so GitHub's "Redeliver" can retry it.
  */
@@ -18,7 +21,10 @@ const ANSWER_WITHIN_MS = 8000;
 
 export interface WebhookOptions {
   path: string;
-  secret: string;
+  /** The section's secret (the App's, or every repo's without its own). */
+  secret: string | undefined;
+  /** Per-repo secrets, by lower-case `owner/name`. */
+  repoSecrets?: ReadonlyMap<string, string>;
   state: SyncState;
   /** Handles one verified, first-seen delivery. */
   dispatch: (event: string, payload: Record<string, unknown>, deliveryId: string) => Promise<void>;
@@ -50,6 +56,20 @@ async function readRaw(req: IncomingMessage): Promise<Buffer | null> {
   return Buffer.concat(chunks);
 }
 
+/** Which secret signed the body: '*' for the section's, a repo for its own, undefined for none. */
+async function signer(options: WebhookOptions, body: string, signature: string): Promise<string | undefined> {
+  if (body.length === 0) return undefined;
+  const candidates: Array<[string, string]> = [...(options.secret ? [['*', options.secret] as [string, string]] : []), ...(options.repoSecrets ?? new Map())];
+  for (const [who, secret] of candidates) {
+    try {
+      if (await verify(secret, body, signature)) return who;
+    } catch {
+      // A malformed signature header matches no secret.
+    }
+  }
+  return undefined;
+}
+
 export function webhookHandler(options: WebhookOptions): StaticHandler {
   const now = options.now ?? Date.now;
   const inFlight = new Set<string>();
@@ -62,13 +82,8 @@ export function webhookHandler(options: WebhookOptions): StaticHandler {
       return refuse(res, 401, 'UNAUTHENTICATED', 'X-Hub-Signature-256 is missing. Set the webhook\'s secret in the repo\'s webhook settings to the coordinator\'s webhook secret.');
     }
     const body = raw.toString('utf8');
-    let valid = false;
-    try {
-      valid = raw.length > 0 && (await verify(options.secret, body, signature));
-    } catch {
-      valid = false;
-    }
-    if (!valid) return refuse(res, 401, 'UNAUTHENTICATED', 'X-Hub-Signature-256 does not match the payload: the webhook secret differs from the coordinator\'s, or the body was changed on the way.');
+    const signedFor = await signer(options, body, signature);
+    if (signedFor === undefined) return refuse(res, 401, 'UNAUTHENTICATED', 'X-Hub-Signature-256 does not match the payload: the webhook secret differs from the coordinator\'s, or the body was changed on the way.');
 
     const event = req.headers['x-github-event'];
     const deliveryId = req.headers['x-github-delivery'];
@@ -82,6 +97,10 @@ export function webhookHandler(options: WebhookOptions): StaticHandler {
       return refuse(res, 400, 'VALIDATION_FAILED', 'The payload is not JSON; set the webhook\'s content type to application/json.');
     }
     if (payload === null || typeof payload !== 'object' || Array.isArray(payload)) return refuse(res, 400, 'VALIDATION_FAILED', 'The payload must be a JSON object.');
+    const named = (payload as { repository?: { full_name?: unknown } }).repository?.full_name;
+    const repo = typeof named === 'string' ? named.toLowerCase() : undefined;
+    const allowed = signedFor === '*' ? repo === undefined || !options.repoSecrets?.has(repo) : repo === signedFor;
+    if (!allowed) return refuse(res, 401, 'UNAUTHENTICATED', `X-Hub-Signature-256 was made with a secret that is not ${repo ?? 'this delivery'}'s: each repo with its own webhook secret must sign its own deliveries.`);
 
     if (inFlight.has(deliveryId) || !(await options.state.firstDelivery(deliveryId, now()))) {
       options.log.info({ delivery: deliveryId, event }, `delivery ${deliveryId} (${event}) seen before; ignored`);

@@ -153,6 +153,30 @@ export const FOLD: FoldHandlers = {
       if (s.lead_times_ms.length > LEAD_TIME_SAMPLES) s.lead_times_ms.shift();
     });
   },
+  'pr.attached': (state, e) => {
+    const task = state.mustTask(e.task_id);
+    const lease = mustLease(state, e.data.lease_id);
+    task.pr = structuredClone(e.data.pr);
+    task.checks = structuredClone(e.data.checks);
+    task.updated_at = e.at;
+    waitForChecks(lease, e.data.checks.deadline_at);
+  },
+  'pr.checks_updated': (state, e) => {
+    const task = state.mustTask(e.task_id);
+    task.checks = structuredClone(e.data.checks);
+    task.updated_at = e.at;
+    if (e.data.restarted) waitForChecks(mustLease(state, e.data.lease_id), e.data.checks.deadline_at);
+  },
+  'pr.checks_timed_out': (state, e) => {
+    const task = state.mustTask(e.task_id);
+    const lease = mustLease(state, e.data.lease_id);
+    delete lease.checks_deadline_at;
+    lease.expires_at = e.data.expires_at;
+    lease.max_deadline_at = e.data.max_deadline_at;
+    // Replaced, not changed in place: answers already given (idempotency records) share the old object.
+    if (task.checks) task.checks = { ...task.checks, timed_out_at: e.at };
+    task.updated_at = e.at;
+  },
   'lease.released': (state, e) => endLeaseAndReturn(state, e, 'release'),
   'lease.expired': (state, e) => endLeaseAndReturn(state, e, 'lease_expired'),
   'lease.cancelled': (state, e) => endLeaseAndReturn(state, e, 'lease_cancelled'),
@@ -160,6 +184,7 @@ export const FOLD: FoldHandlers = {
     const task = state.mustTask(e.task_id);
     endOffer(state, task);
     endLease(state, task);
+    detachPr(task);
     task.blocked_reason = e.data.reason;
     setTaskState(state, task, 'blocked', e.at, e.data.by === 'worker' ? 'worker_blocked' : 'maintainer_blocked');
   },
@@ -226,6 +251,7 @@ function returnTask(state: State, task: TaskRecord, to: 'ready' | 'blocked', blo
 function endLeaseAndReturn(state: State, e: StoredEventOf<'lease.released' | 'lease.expired' | 'lease.cancelled'>, cause: TransitionCause): void {
   const task = state.mustTask(e.task_id);
   endLease(state, task);
+  detachPr(task);
   task.attempts = e.data.attempts;
   returnTask(state, task, e.data.to, e.data.blocked_reason, e.at, cause);
   bump(state, task.repo, (s) => (s.requeues += 1));
@@ -261,6 +287,24 @@ export function trackOpenPr(state: State, repo: RepoRuntime, task: TaskRecord, o
     ids.delete(task.id);
     if (ids.size === 0) repo.openPrsBy.delete(key);
   }
+}
+
+function mustLease(state: State, id: string): LeaseRecord {
+  const lease = state.leases.get(id);
+  if (!lease) throw new Error(`journal refers to unknown lease ${id}`);
+  return lease;
+}
+
+/** The lease waits for its PR's checks: no heartbeat needed until the deadline. */
+function waitForChecks(lease: LeaseRecord, deadlineAt: number): void {
+  lease.checks_deadline_at = deadlineAt;
+  lease.expires_at = deadlineAt;
+}
+
+/** A task going back to the queue forgets the PR its last holder attached (the journal keeps it). */
+function detachPr(task: TaskRecord): void {
+  delete task.pr;
+  delete task.checks;
 }
 
 function endOffer(state: State, task: TaskRecord): void {

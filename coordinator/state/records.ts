@@ -39,7 +39,8 @@ export interface MaintainerRecord {
 }
 
 export type OfferRecord = Omit<Offer, 'task'>;
-export type LeaseRecord = Omit<Lease, 'heartbeat_interval_ms'>;
+/** A lease as kept; its view adds the heartbeat interval and the attached PR with its checks (from the task). */
+export type LeaseRecord = Omit<Lease, 'heartbeat_interval_ms' | 'pr' | 'checks'>;
 
 export interface Counters {
   task: number;
@@ -81,6 +82,8 @@ export function defaultRepoSettings(repo: string): RepoSettings {
     max_attempts: 3,
     required_gates: ['tests'],
     paused: false,
+    required_checks: [],
+    checks_timeout_ms: 2 * 3_600_000,
   };
 }
 

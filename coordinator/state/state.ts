@@ -74,7 +74,13 @@ export class State {
   leaseView(lease: LeaseRecord): Lease {
     const settings = this.repos.get(lease.repo)?.settings;
     const interval = Math.max(1, Math.floor((settings?.heartbeat_timeout_ms ?? 30_000) / 3));
-    return { ...lease, heartbeat_interval_ms: interval };
+    const view: Lease = { ...lease, heartbeat_interval_ms: interval };
+    const task = this.tasks.get(lease.task_id);
+    if (task?.current_lease_id === lease.lease_id && task.pr && task.checks) {
+      view.pr = task.pr;
+      view.checks = task.checks;
+    }
+    return view;
   }
 
   /** Adds a worker to the state and to its login's list (the fold and snapshot restore both come here). */

@@ -278,11 +278,35 @@ export class DashboardModel {
           }
         }
         break;
+      case 'pr.attached':
+        if (task) {
+          task.pr = e.data.pr;
+          task.checks = e.data.checks;
+          if (task.lease) task.lease.expires_at = e.data.checks.deadline_at;
+          task.updated_at = e.at;
+        }
+        break;
+      case 'pr.checks_updated':
+        if (task) {
+          task.checks = e.data.checks;
+          if (task.lease && e.data.restarted) task.lease.expires_at = e.data.checks.deadline_at;
+          task.updated_at = e.at;
+        }
+        break;
+      case 'pr.checks_timed_out':
+        if (task) {
+          if (task.checks) task.checks = { ...task.checks, timed_out_at: e.at };
+          if (task.lease) task.lease.expires_at = e.data.expires_at;
+          task.updated_at = e.at;
+        }
+        break;
       case 'lease.released':
       case 'lease.expired':
       case 'lease.cancelled':
         if (task) {
           delete task.lease;
+          delete task.pr;
+          delete task.checks;
           task.attempts = e.data.attempts;
           this.requeue(task, e.data.to, e.data.blocked_reason, e.at);
         }
@@ -291,6 +315,8 @@ export class DashboardModel {
         if (task) {
           delete task.offer;
           delete task.lease;
+          delete task.pr;
+          delete task.checks;
           task.blocked_reason = e.data.reason;
           this.setState(task, 'blocked', e.at);
         }
@@ -513,7 +539,7 @@ function idNumber(id: string): number {
 export function feedKind(type: string): FeedKind {
   if (type.startsWith('lease.')) return 'lease';
   if (type.startsWith('offer.')) return 'offer';
-  if (type === 'pr.opened' || type === 'task.merged' || type === 'task.closed') return 'pr';
+  if (type.startsWith('pr.') || type === 'task.merged' || type === 'task.closed') return 'pr';
   if (type.startsWith('task.')) return 'task';
   if (type.startsWith('worker.')) return 'worker';
   if (type.startsWith('repo.')) return 'repo';
@@ -571,7 +597,16 @@ export function describeEvent(e: JournalEvent, model?: DashboardModel): string {
     case 'task.started':
       return `${who} started ${task}`;
     case 'pr.opened':
-      return `${who} opened a PR for ${task}`;
+      return e.data.pr.evidence === 'ci' ? `PR of ${task} by ${who} counts: its required checks passed` : `${who} opened a PR for ${task} (gates self-reported)`;
+    case 'pr.attached':
+      return `${who} opened a PR for ${task}; waiting for ${e.data.checks.checks.map((c) => c.name).join(', ')}`;
+    case 'pr.checks_updated': {
+      const failed = e.data.checks.checks.filter((c) => c.status === 'failure').map((c) => c.name);
+      if (e.data.restarted) return `new commits on the PR of ${task}; its checks restarted`;
+      return failed.length > 0 ? `PR of ${task}: ${failed.join(', ')} failed` : `PR of ${task}: checks ${e.data.checks.status}`;
+    }
+    case 'pr.checks_timed_out':
+      return `PR of ${task} did not pass its checks in time; back with ${who}`;
     case 'task.blocked':
       return `${task} blocked: ${e.data.reason}`;
     case 'task.unblocked':

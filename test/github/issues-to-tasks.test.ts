@@ -158,6 +158,34 @@ describe('GitHub issues become tasks', () => {
     }
   });
 
+  test('a rate limit resetting far ahead is waited out: no request until the reset, said once in the log', async () => {
+    let clock = Date.now();
+    const g = await startGitHubPool({ now: () => clock });
+    try {
+      g.gh.state.addIssue(REPO, { title: 'Later', labels: ['owp'] });
+      g.gh.state.exhaustRateLimit(20 * 60_000);
+      await g.poll();
+      const refused = g.gh.state.requests.length;
+      assert.ok(g.gh.state.requests.some((r) => r.status === 403), 'GitHub said the limit is used up');
+      const said = (): number => g.logs.filter((l) => /rate limit is used up until/.test(l)).length;
+      assert.equal(said(), 1);
+      // Polls before the reset send nothing and say nothing new.
+      clock += 5 * 60_000;
+      await g.poll();
+      await g.poll();
+      assert.equal(g.gh.state.requests.length, refused, 'no request while paused');
+      assert.equal(said(), 1, 'logged once, not on every poll');
+      assert.equal((await tasks(g.pool)).length, 0);
+      // After the reset the sync goes on.
+      g.gh.state.exhaustRateLimit(0);
+      clock += 16 * 60_000;
+      await g.poll();
+      assert.equal((await tasks(g.pool)).length, 1);
+    } finally {
+      await g.close();
+    }
+  });
+
   test('a webhook alone turns a newly labelled issue into a task (no poll)', async () => {
     const g = await startGitHubPool({ webhooks: true });
     try {

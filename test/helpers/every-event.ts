@@ -95,6 +95,16 @@ export async function writeEveryEvent(store: Store): Promise<Runtime> {
   const prLease = await claim(third);
   await call(ada, 'lease.report', { lease_id: prLease.lease_id, epoch: prLease.epoch, state: 'pr_opened', pr: { url: 'https://github.com/octo/every/pull/2', gates: GATES } });
   await call(admin, 'task.complete', { task_id: third, outcome: 'closed', reason: 'superseded' });
+  // Gates proven by CI: pr.attached, pr.checks_updated (failed), pr.checks_timed_out, a new head that passes (pr.checks_updated, pr.opened)
+  await call(admin, 'repo.configure', { repo: REPO, required_checks: ['build'], checks_timeout_ms: 60_000 });
+  const fourth = (await call(admin, 'task.create', { repo: REPO, title: 'fourth' })).task.id;
+  const ciLease = await claim(fourth);
+  await call(ada, 'lease.report', { lease_id: ciLease.lease_id, epoch: ciLease.epoch, state: 'pr_opened', pr: { url: 'https://github.com/octo/every/pull/3', gates: GATES, head_sha: 'aaaaaaa' } });
+  await call(admin, 'task.report_checks', { task_id: fourth, head_sha: 'aaaaaaa', checks: [{ name: 'build', status: 'failure', url: 'https://ci.example/build/1' }] });
+  clock.advance(61_000);
+  await runtime.sweep();
+  await call(admin, 'task.report_checks', { task_id: fourth, head_sha: 'bbbbbbb', checks: [{ name: 'build', status: 'success' }] });
+  await call(admin, 'task.complete', { task_id: fourth, outcome: 'merged' });
   // task.archived, worker.revoked
   clock.advance(11 * 60_000);
   await runtime.sweep();

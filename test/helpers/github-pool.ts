@@ -31,6 +31,17 @@ export interface GitHubPoolOptions {
   /** Deliver the fake's webhooks to the coordinator. */
   webhooks?: boolean;
   stateStore?: SyncStateStore;
+  /**
+   * Connect as a GitHub App instead of the bot token: the fake knows the App (its public key)
+   * installed on acme (acme/site only, unless `repositories` says otherwise).
+   */
+  app?: { id: number; slug: string; privateKey: string; publicKey: string; installationId: number; repositories?: string[] };
+  /** acme/site's own webhook secret (token route), besides the section's. */
+  repoWebhookSecret?: string;
+  /** The integration's clock (rate-limit pauses), for tests that move time. */
+  now?: () => number;
+  /** The coordinator config's own settings for acme/site (they win over its files on GitHub). */
+  repoSettings?: Record<string, unknown>;
 }
 
 export interface Volunteer {
@@ -59,6 +70,7 @@ export async function startGitHubPool(options: GitHubPoolOptions = {}): Promise<
   const gh = await startFakeGitHub({
     tokens: [{ token: BOT_TOKEN, login: BOT_LOGIN, permissions: { issues: 'write', pull_requests: 'read' } }],
     repos: [{ full_name: REPO, collaborators: ['maintainer-mo'] }],
+    ...(options.app ? { apps: [{ id: options.app.id, slug: options.app.slug, publicKey: options.app.publicKey, installations: [{ id: options.app.installationId, account: 'acme', repositories: options.app.repositories ?? [REPO] }] }] } : {}),
     ...options.fake,
   });
   const logs: string[] = [];
@@ -68,12 +80,19 @@ export async function startGitHubPool(options: GitHubPoolOptions = {}): Promise<
     api_url: gh.url,
     web_url: 'https://github.com',
     poll_interval_ms: 0,
+    ...(options.app ? { app: { id: options.app.id, private_key_env: 'OWP_TEST_APP_KEY' } } : {}),
     ...options.github,
     repos: [{ repo: REPO, comments: true, ...options.repo }],
   });
   const integration = new GitHubIntegration({
     config,
-    secrets: { tokens: new Map([[REPO, BOT_TOKEN]]), webhookSecret: WEBHOOK_SECRET },
+    secrets: options.app
+      ? { tokens: new Map(), webhookSecret: WEBHOOK_SECRET, repoWebhookSecrets: new Map(), appPrivateKey: options.app.privateKey }
+      : { tokens: new Map([[REPO, BOT_TOKEN]]), webhookSecret: WEBHOOK_SECRET, repoWebhookSecrets: new Map(options.repoWebhookSecret ? [[REPO, options.repoWebhookSecret]] : []) },
+    // The 1 s between comment writes GitHub asks for only slows the tests down.
+    writeSpacingMs: 0,
+    ...(options.now ? { now: options.now } : {}),
+    ...(options.repoSettings ? { repoSettings: new Map([[REPO, options.repoSettings]]) } : {}),
     stateStore: options.stateStore ?? (stateFile ? new FileSyncStateStore(stateFile) : undefined),
     log: createLogger({ level: 'debug', destination: { write: (line: string) => void logs.push(line) } }),
   });

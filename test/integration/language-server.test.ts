@@ -150,7 +150,7 @@ for (const target of targets) {
         const text = 'test: npm test\npr:\n  dr\ngates: [tests, \nareas:\n  docs: ["docs/**"]\n  core: ["src/**"]\nsafe_lanes:\n  - \n';
         await server.connection.sendNotification(DidOpenTextDocumentNotification.type, { textDocument: { uri: contract, languageId: 'owp-contract', version: 1, text } });
         const topKeys = items(await server.connection.sendRequest(CompletionRequest.type, { textDocument: { uri: contract }, position: { line: 9, character: 0 } }));
-        assert.deepEqual([...topKeys].sort(), ['branch', 'lint', 'setup', 'version'], 'keys already written are not offered again');
+        assert.deepEqual([...topKeys].sort(), ['branch', 'ci', 'lint', 'setup', 'version'], 'keys already written are not offered again');
         const prKeys = items(await server.connection.sendRequest(CompletionRequest.type, { textDocument: { uri: contract }, position: { line: 2, character: 4 } }));
         assert.deepEqual([...prKeys].sort(), ['body', 'checklist', 'draft', 'title']);
         const gates = items(await server.connection.sendRequest(CompletionRequest.type, { textDocument: { uri: contract }, position: { line: 3, character: 15 } }));

@@ -49,6 +49,7 @@ test('every protected operation is refused to everyone who must not call it', as
       'task.block': { task_id: lease.task_id, reason: 'no' },
       'task.unblock': { task_id: lease.task_id },
       'task.complete': { task_id: lease.task_id, outcome: 'merged' },
+      'task.report_checks': { task_id: lease.task_id, head_sha: 'abc1234', checks: [] },
       'lease.cancel': { lease_id: lease.lease_id },
       'repo.configure': { repo: 'theirs/r', max_open_prs: 100 },
       'repo.get': { repo: 'theirs/r' },

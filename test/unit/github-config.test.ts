@@ -5,7 +5,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseGitHubConfig, resolveGitHubSecrets, webUrlFor } from '../../coordinator/github/config.ts';
 import { nextStanding } from '../../coordinator/github/reputation.ts';
-import { rateLimitWaitMs } from '../../coordinator/github/client.ts';
 import { loadConfigFile } from '../../coordinator/config.ts';
 
 describe('github config', () => {
@@ -73,16 +72,5 @@ describe('reputation (BOINC-style)', () => {
     assert.deepEqual(nextStanding(config, { trust: 2, streak: 2 }, 'closed', 2), { trust: 1, streak: 0 });
     assert.deepEqual(nextStanding(config, { trust: 0, streak: 1 }, 'closed', 0), { trust: 0, streak: 0 });
     assert.deepEqual(nextStanding({ ...config, demote_on_closed: 0 }, { trust: 2, streak: 2 }, 'closed', 2), { trust: 2, streak: 0 });
-  });
-});
-
-describe('rate-limit waits', () => {
-  const now = 1_700_000_000_000;
-  test('Retry-After wins; else X-RateLimit-Reset; other 403s are not rate limits', () => {
-    assert.equal(rateLimitWaitMs({ status: 403, message: 'x', response: { headers: { 'retry-after': '7' } } }, now), 7000);
-    assert.equal(rateLimitWaitMs({ status: 429, message: 'x', response: { headers: { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(now / 1000 + 30) } } }, now), 31_000);
-    assert.equal(rateLimitWaitMs({ status: 403, message: 'You have exceeded a secondary rate limit', response: { headers: {} } }, now), 60_000);
-    assert.equal(rateLimitWaitMs({ status: 403, message: 'Resource not accessible by personal access token', response: { headers: { 'x-ratelimit-remaining': '4999' } } }, now), undefined);
-    assert.equal(rateLimitWaitMs({ status: 404, message: 'Not Found' }, now), undefined);
   });
 });

@@ -56,8 +56,14 @@ describe('policy file', () => {
 
   test('repo settings from the two files: gates, policy, and the contract\'s lanes filling the policy\'s', () => {
     const settings = settingsFromRepoFiles({ contract: 'test: t\nlint: l\ngates: [tests, lint]\nsafe_lanes: [docs]\n', policy: 'safe_lanes: { below_trust: 1 }\n' });
-    assert.deepEqual(settings, { required_gates: ['tests', 'lint'], policy: { safe_lanes: { below_trust: 1, lanes: ['docs'] } } });
+    assert.deepEqual(settings, { required_gates: ['tests', 'lint'], required_checks: [], policy: { safe_lanes: { below_trust: 1, lanes: ['docs'] } } });
     assert.deepEqual(settingsFromRepoFiles({}), {});
+    // The ci section: required checks and their deadline; the file is the whole truth, so no section is no checks.
+    const ci = settingsFromRepoFiles({ contract: 'test: t\nci:\n  checks: [build, "test (ubuntu-latest)"]\n  timeout_minutes: 30\n' });
+    assert.deepEqual(ci, { required_gates: ['tests'], required_checks: ['build', 'test (ubuntu-latest)'], checks_timeout_ms: 30 * 60_000 });
+    assert.equal(settingsFromRepoFiles({ contract: 'ci: { checks: [build] }\ngates: []\n' }).checks_timeout_ms, 120 * 60_000);
+    assert.throws(() => settingsFromRepoFiles({ contract: 'ci: { checks: [] }\n' }), FileProblemsError);
+    assert.throws(() => settingsFromRepoFiles({ contract: 'ci: { checks: [build], timeout: 5 }\n' }), FileProblemsError);
     assert.throws(() => settingsFromRepoFiles({ contract: 'gates: [x]\n', policy: 'tiers: 3\n' }), (error: unknown) => {
       assert.ok(error instanceof FileProblemsError);
       assert.deepEqual(error.problems.map((p) => p.file), ['.owp.yml', '.owp/policy.yml']);

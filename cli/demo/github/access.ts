@@ -4,6 +4,7 @@
  * personal access token`), and the primary and secondary rate limits with their X-RateLimit-*
  * headers (403 when used up, with Retry-After for a secondary limit).
  */
+import type { Apps } from './apps.ts';
 import { DOCS, GitHubApiError, lower, type FakeTokenSeed, type TokenInfo, type TokenPermissions } from './model.ts';
 
 const RATE_LIMIT_DOCS = 'https://docs.github.com/rest/overview/rate-limits-for-the-rest-api';
@@ -25,16 +26,22 @@ export class Access {
     this.userId(seed.login);
     this.tokens.set(seed.token, {
       login: seed.login,
-      permissions: { issues: 'write', pull_requests: 'write', contents: 'write', ...seed.permissions },
+      permissions: { issues: 'write', pull_requests: 'write', contents: 'write', checks: 'write', statuses: 'write', ...seed.permissions },
       repos: seed.repos ? new Set(seed.repos.map(lower)) : null,
     });
   }
 
-  /** The caller, null when anonymous; a token GitHub does not know is 401. */
+  /** GitHub Apps: their JWTs and installation tokens (set by the state). */
+  apps: Apps | undefined;
+
+  /** The caller, null when anonymous; a token GitHub does not know (or an expired installation token) is 401. */
   authenticate(header: string | undefined): TokenInfo | null {
     if (header === undefined) return null;
     const match = /^(?:token|bearer)\s+(\S+)$/i.exec(header);
-    const info = match ? this.tokens.get(match[1] as string) : undefined;
+    const credential = match?.[1];
+    // A JWT (three base64url parts) is an App speaking for itself.
+    if (credential && this.apps && /^[\w-]+\.[\w-]+\.[\w-]+$/.test(credential)) return this.apps.authenticateJwt(credential);
+    const info = credential ? (this.tokens.get(credential) ?? this.apps?.authenticateToken(credential)) : undefined;
     if (!info) throw new GitHubApiError(401, 'Bad credentials', { documentation_url: DOCS, status: '401' });
     return info;
   }
@@ -46,7 +53,7 @@ export class Access {
     }
     const have = who.permissions[kind];
     if (have === 'write' || (have === 'read' && level === 'read')) return;
-    throw new GitHubApiError(403, 'Resource not accessible by personal access token', { documentation_url: DOCS, status: '403' });
+    throw new GitHubApiError(403, `Resource not accessible by ${who.kind === 'installation' || who.kind === 'app' ? 'integration' : 'personal access token'}`, { documentation_url: DOCS, status: '403' });
   }
 
   /** The primary rate limit is used up until `resetInMs` from now: requests get 403 with X-RateLimit-Remaining 0. */

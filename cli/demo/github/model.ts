@@ -10,8 +10,12 @@ export type PermissionLevel = 'none' | 'read' | 'write';
 export interface TokenPermissions {
   issues: PermissionLevel;
   pull_requests: PermissionLevel;
-  /** Code: merging a pull request needs write. */
+  /** Code: merging a pull request needs write; reading files (the contents API) needs read. */
   contents: PermissionLevel;
+  /** Check runs and check suites. */
+  checks: PermissionLevel;
+  /** Commit statuses. */
+  statuses: PermissionLevel;
 }
 
 export interface FakeTokenSeed {
@@ -41,12 +45,76 @@ export interface FakeRepoSeed {
   allow_forking?: boolean;
   /** This repo is the `owner` of the seed's fork of `fork_of` (`owner/name`), made earlier. */
   fork_of?: string;
+  /** Files on the default branch's first commit (path → text), for repos not backed by git. */
+  files?: Record<string, string>;
 }
 
 export interface TokenInfo {
   login: string;
   permissions: TokenPermissions;
   repos: Set<string> | null;
+  /** `user` (a personal access token), `installation` (a GitHub App installation token, acting as `<slug>[bot]`) or `app` (the App's JWT). */
+  kind?: 'user' | 'installation' | 'app';
+  /** For `app` and `installation`: the App; for `installation`: the installation. */
+  appId?: number;
+  installationId?: number;
+}
+
+/** A GitHub App registered on this server: its id, slug, public key (to verify JWTs) and installations. */
+export interface FakeAppSeed {
+  id: number;
+  slug: string;
+  name?: string;
+  owner?: string;
+  /** PEM public key of the App's private key: JWTs must be RS256-signed by it. */
+  publicKey: string;
+  /** What an installation may do; default read on everything and write on issues. */
+  permissions?: Partial<TokenPermissions>;
+  events?: string[];
+  installations?: Array<{ id: number; account: string; repositories?: 'all' | string[] }>;
+}
+
+export interface FakeApp extends Required<Omit<FakeAppSeed, 'installations' | 'permissions'>> {
+  permissions: TokenPermissions;
+}
+
+export interface FakeInstallation {
+  id: number;
+  app_id: number;
+  account: string;
+  /** `all` the account's repositories, or the listed `owner/name`s (lower-case). */
+  repositories: 'all' | Set<string>;
+  created_at: string;
+}
+
+/** A check run on a commit (GitHub Actions or another App reports them). */
+export interface FakeCheckRun {
+  id: number;
+  repo: string;
+  head_sha: string;
+  head_branch: string | null;
+  name: string;
+  status: 'queued' | 'in_progress' | 'completed';
+  conclusion: 'success' | 'failure' | 'neutral' | 'cancelled' | 'skipped' | 'timed_out' | 'action_required' | 'stale' | null;
+  started_at: string;
+  completed_at: string | null;
+  details_url: string | null;
+  suite_id: number;
+  app_slug: string;
+}
+
+/** A commit status (the Statuses API). */
+export interface FakeStatus {
+  id: number;
+  repo: string;
+  sha: string;
+  context: string;
+  state: 'pending' | 'success' | 'failure' | 'error';
+  target_url: string | null;
+  description: string | null;
+  creator: string;
+  created_at: string;
+  updated_at: string;
 }
 
 export interface FakeCommit {
@@ -55,6 +123,8 @@ export interface FakeCommit {
   author: string;
   verified: boolean;
   date: string;
+  /** The files at this commit (path → text), for repos not backed by git; absent: no files (an empty tree). */
+  tree?: Record<string, string>;
 }
 
 export interface PullData {

@@ -19,6 +19,9 @@ import type { AddressInfo } from 'node:net';
 import { GitBacking } from './git-backing.ts';
 import { DOCS, GitHubApiError, notFound, type FakePull, type RecordedRequest, type TokenInfo } from './model.ts';
 import type { Route } from './router.ts';
+import { APP_ROUTES } from './routes/apps.ts';
+import { CHECK_ROUTES } from './routes/checks.ts';
+import { CONTENT_ROUTES } from './routes/contents.ts';
 import { FORK_ROUTES } from './routes/forks.ts';
 import { GRAPHQL_ROUTES } from './routes/graphql.ts';
 import { ISSUE_ROUTES } from './routes/issues.ts';
@@ -29,7 +32,7 @@ import { FakeGitHubState, type FakeGitHubStateOptions } from './state.ts';
 import { COMMON_HEADERS } from './templates.ts';
 
 /** Every endpoint this server answers. */
-const ROUTES: readonly Route[] = [...USER_ROUTES, ...REPO_ROUTES, ...ISSUE_ROUTES, ...PULL_ROUTES, ...FORK_ROUTES, ...GRAPHQL_ROUTES];
+const ROUTES: readonly Route[] = [...USER_ROUTES, ...REPO_ROUTES, ...ISSUE_ROUTES, ...PULL_ROUTES, ...FORK_ROUTES, ...GRAPHQL_ROUTES, ...APP_ROUTES, ...CONTENT_ROUTES, ...CHECK_ROUTES];
 
 const SUPPORTED_API_VERSIONS = new Set(['2022-11-28', '2026-03-10']);
 const ENTERPRISE_API_PREFIX = '/api/v3';
@@ -137,7 +140,7 @@ async function handle(h: Handling, req: IncomingMessage, res: ServerResponse): P
     if (!found) throw notFound();
     const conditional = method === 'GET' && typeof req.headers['if-none-match'] === 'string';
     rateHeaders = state.access.rateLimit(who, req.socket.remoteAddress ?? '?', !conditional);
-    const params = (found.pattern.exec(path) as RegExpExecArray).slice(1).map((p) => decodeURIComponent(p));
+    const params = (found.pattern.exec(path) as RegExpExecArray).slice(1).map((p) => (p === undefined ? '' : decodeURIComponent(p)));
     const reply = await found.handler({ state, git: h.git, who, params, query: url.searchParams, body: json, url });
     if (method === 'GET' || method === 'HEAD') {
       const text = JSON.stringify(reply.body);

@@ -4,6 +4,7 @@
  * responses (templates.ts) retargeted to this server; what the recordings lack (pull requests,
  * commits, comments) is built field by field after GitHub's REST reference.
  */
+import { createHash } from 'node:crypto';
 import type { FakeComment, FakeCommit, FakeIssue, FakeRepo, PullData, TokenInfo } from './model.ts';
 import { lower } from './model.ts';
 import { pullNodeId } from './node-ids.ts';
@@ -39,7 +40,8 @@ export class Shapes {
       ['https://github.com', this.s.htmlUrl],
       ['octokit-fixture-user-a', login],
     ]);
-    return { ...json, id, avatar_url: `https://avatars.githubusercontent.com/u/${id}?v=4`, type: this.s.isOrganization(login) ? 'Organization' : 'User' };
+    const type = login.endsWith('[bot]') ? 'Bot' : this.s.isOrganization(login) ? 'Organization' : 'User';
+    return { ...json, id, avatar_url: `https://avatars.githubusercontent.com/u/${id}?v=4`, type };
   }
 
   userDetail(login: string): Record<string, unknown> {
@@ -214,7 +216,8 @@ export class Shapes {
   commit(repo: FakeRepo, c: FakeCommit): Record<string, unknown> {
     const api = `${this.s.apiUrl}/repos/${repo.owner}/${repo.name}`;
     const person = { name: c.author, email: `${c.author}@users.noreply.github.com`, date: c.date };
-    const tree = this.s.sha(`tree ${c.sha}`);
+    // Derived from the commit, so the same commit always has the same tree (and a stable ETag).
+    const tree = createHash('sha1').update(`tree ${c.sha}`).digest('hex');
     return {
       sha: c.sha,
       node_id: 'MDA6RW50aXR5MQ==',

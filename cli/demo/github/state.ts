@@ -5,10 +5,14 @@
  */
 import { createHash } from 'node:crypto';
 import { Access } from './access.ts';
+import { Apps } from './apps.ts';
+import { CiState } from './ci.ts';
+import { pushFiles, type PushOptions } from './files.ts';
 import {
   iso,
   lower,
   notFound,
+  type FakeAppSeed,
   type FakeComment,
   type FakeCommit,
   type FakeIssue,
@@ -40,6 +44,10 @@ export interface FakeGitHubStateOptions {
    * 404 (GitHub is still copying it) until the test calls `finishFork`.
    */
   forks?: 'immediate' | 'manual';
+  /** GitHub Apps with their installations (JWTs, installation tokens). */
+  apps?: FakeAppSeed[];
+  /** How long installation tokens live; default one hour, as on GitHub. */
+  installationTokenTtlMs?: number;
 }
 
 export class FakeGitHubState implements ShapeSource {
@@ -47,6 +55,10 @@ export class FakeGitHubState implements ShapeSource {
   readonly access: Access;
   readonly webhooks: Webhooks;
   readonly shapes = new Shapes(this);
+  /** Check runs and commit statuses (ci.ts). */
+  readonly ci = new CiState(this);
+  /** GitHub Apps, their installations and installation tokens (apps.ts). */
+  readonly apps: Apps;
   branchPolicy: 'any' | 'listed';
   forkPolicy: 'immediate' | 'manual';
   /** Set by the server once it listens. */
@@ -63,8 +75,14 @@ export class FakeGitHubState implements ShapeSource {
     this.htmlUrl = (options.htmlBaseUrl ?? 'https://github.com').replace(/\/$/, '');
     this.access = new Access(options.rateLimit ?? 5000, (login) => this.userId(login));
     this.webhooks = new Webhooks(options.webhook);
+    this.apps = new Apps({
+      reposOf: (account) => [...this.repos.values()].filter((r) => lower(r.owner) === lower(account)).map((r) => `${r.owner}/${r.name}`),
+      deliverAppEvent: (event, payload) => this.webhooks.deliver(event, payload.action as string, payload),
+    }, options.installationTokenTtlMs !== undefined ? { tokenTtlMs: options.installationTokenTtlMs } : {});
+    this.access.apps = this.apps;
     for (const t of options.tokens ?? []) this.addToken(t);
     for (const r of options.repos ?? []) this.addRepo(typeof r === 'string' ? { full_name: r } : r);
+    for (const a of options.apps ?? []) this.apps.add(a);
   }
 
   // ---- seeding, and what a person does on github.com -------------------------------------------
@@ -86,7 +104,7 @@ export class FakeGitHubState implements ShapeSource {
       default_branch: defaultBranch,
       labels: new Map(),
       issues: new Map(),
-      branches: new Map([[defaultBranch, [this.commit(owner, 'Initial commit', false)]]]),
+      branches: new Map([[defaultBranch, [{ ...this.commit(owner, 'Initial commit', false), ...(seed.files ? { tree: { ...seed.files } } : {}) }]]]),
       next_number: 1,
       created_at: iso(Date.now()),
       collaborators: new Set((seed.collaborators ?? []).map(lower)),
@@ -350,9 +368,20 @@ export class FakeGitHubState implements ShapeSource {
     return { sha: this.sha(message), message, author, verified, date: iso(Date.now()) };
   }
 
-  /** Delivers the webhook GitHub sends for a change (when webhooks are set up). */
-  deliver(event: string, action: string, repo: FakeRepo, payload: Record<string, unknown>, sender: string): void {
+  /** Pushes one commit of file changes to a branch (files.ts), delivering push and synchronize. */
+  pushFiles(fullName: string, branch: string, changes: Record<string, string | null>, options: PushOptions = {}): FakeCommit {
+    return pushFiles(this, fullName, branch, changes, options);
+  }
+
+  /** Delivers the webhook GitHub sends for a change (when webhooks are set up); an App's installation is named in it. */
+  deliver(event: string, action: string | undefined, repo: FakeRepo, payload: Record<string, unknown>, sender: string): void {
     if (!this.webhooks.enabled) return;
-    this.webhooks.deliver(event, action, { ...payload, repository: this.shapes.repo(repo, null), sender: this.shapes.user(sender) });
+    const installation = this.apps.installationFor(`${repo.owner}/${repo.name}`);
+    this.webhooks.deliver(event, action, {
+      ...payload,
+      repository: this.shapes.repo(repo, null),
+      sender: this.shapes.user(sender),
+      ...(installation ? { installation: { id: installation.id, node_id: `MDIzOkludGVncmF0aW9uSW5zdGFsbGF0aW9u${installation.id}` } } : {}),
+    });
   }
 }

@@ -250,6 +250,160 @@ export const LABEL_TEMPLATE: Record<string, unknown> = {
   "description": null
 };
 
+/** A commit status as `POST /repos/{o}/{r}/statuses/{sha}` answers it. */
+export const STATUS_TEMPLATE: Record<string, unknown> = {
+  "url": "https://api.github.com/repos/octokit-fixture-org/create-status/statuses/0000000000000000000000000000000000000001",
+  "avatar_url": "https://avatars.githubusercontent.com/u/31898046?v=4",
+  "id": 1000,
+  "node_id": "MDA6RW50aXR5MQ==",
+  "state": "failure",
+  "description": "create-status failure test",
+  "target_url": "https://example.com",
+  "context": "example/1",
+  "created_at": "2017-10-10T16:00:00Z",
+  "updated_at": "2017-10-10T16:00:00Z",
+  "creator": {
+    "login": "octokit-fixture-user-a",
+    "id": 1000,
+    "node_id": "MDA6RW50aXR5MQ==",
+    "avatar_url": "https://avatars.githubusercontent.com/u/1000?v=4",
+    "gravatar_id": "",
+    "url": "https://api.github.com/users/octokit-fixture-user-a",
+    "html_url": "https://github.com/octokit-fixture-user-a",
+    "followers_url": "https://api.github.com/users/octokit-fixture-user-a/followers",
+    "following_url": "https://api.github.com/users/octokit-fixture-user-a/following{/other_user}",
+    "gists_url": "https://api.github.com/users/octokit-fixture-user-a/gists{/gist_id}",
+    "starred_url": "https://api.github.com/users/octokit-fixture-user-a/starred{/owner}{/repo}",
+    "subscriptions_url": "https://api.github.com/users/octokit-fixture-user-a/subscriptions",
+    "organizations_url": "https://api.github.com/users/octokit-fixture-user-a/orgs",
+    "repos_url": "https://api.github.com/users/octokit-fixture-user-a/repos",
+    "events_url": "https://api.github.com/users/octokit-fixture-user-a/events{/privacy}",
+    "received_events_url": "https://api.github.com/users/octokit-fixture-user-a/received_events",
+    "type": "User",
+    "site_admin": false
+  }
+};
+
+/** The combined status of a commit (`GET …/commits/{ref}/status`). */
+export const COMBINED_STATUS_TEMPLATE: Record<string, unknown> = {
+  "state": "failure",
+  "statuses": [
+    {
+      "url": "https://api.github.com/repos/octokit-fixture-org/create-status/statuses/0000000000000000000000000000000000000001",
+      "avatar_url": "https://avatars.githubusercontent.com/u/31898046?v=4",
+      "id": 1000,
+      "node_id": "MDA6RW50aXR5MQ==",
+      "state": "failure",
+      "description": "create-status failure test",
+      "target_url": "https://example.com",
+      "context": "example/1",
+      "created_at": "2017-10-10T16:00:00Z",
+      "updated_at": "2017-10-10T16:00:00Z"
+    },
+    {
+      "url": "https://api.github.com/repos/octokit-fixture-org/create-status/statuses/0000000000000000000000000000000000000001",
+      "avatar_url": "https://avatars.githubusercontent.com/u/31898046?v=4",
+      "id": 1001,
+      "node_id": "MDA6RW50aXR5MQ==",
+      "state": "success",
+      "description": "create-status success test",
+      "target_url": "https://example.com",
+      "context": "example/2",
+      "created_at": "2017-10-10T16:00:00Z",
+      "updated_at": "2017-10-10T16:00:00Z"
+    }
+  ],
+  "sha": "0000000000000000000000000000000000000001",
+  "total_count": 2,
+  "repository": {
+    "id": 1000,
+    "node_id": "MDA6RW50aXR5MQ==",
+    "name": "create-status",
+    "full_name": "octokit-fixture-org/create-status",
+    "private": false,
+    "owner": {
+      "login": "octokit-fixture-org",
+      "id": 1001,
+      "node_id": "MDA6RW50aXR5MQ==",
+      "avatar_url": "https://avatars.githubusercontent.com/u/1001?v=4",
+      "gravatar_id": "",
+      "url": "https://api.github.com/users/octokit-fixture-org",
+      "html_url": "https://github.com/octokit-fixture-org",
+      "followers_url": "https://api.github.com/users/octokit-fixture-org/followers",
+      "following_url": "https://api.github.com/users/octokit-fixture-org/following{/other_user}",
+      "gists_url": "https://api.github.com/users/octokit-fixture-org/gists{/gist_id}",
+      "starred_url": "https://api.github.com/users/octokit-fixture-org/starred{/owner}{/repo}",
+      "subscriptions_url": "https://api.github.com/users/octokit-fixture-org/subscriptions",
+      "organizations_url": "https://api.github.com/users/octokit-fixture-org/orgs",
+      "repos_url": "https://api.github.com/users/octokit-fixture-org/repos",
+      "events_url": "https://api.github.com/users/octokit-fixture-org/events{/privacy}",
+      "received_events_url": "https://api.github.com/users/octokit-fixture-org/received_events",
+      "type": "Organization",
+      "site_admin": false
+    },
+    "html_url": "https://github.com/octokit-fixture-org/create-status",
+    "description": null,
+    "fork": false,
+    "url": "https://api.github.com/repos/octokit-fixture-org/create-status",
+    "forks_url": "https://api.github.com/repos/octokit-fixture-org/create-status/forks",
+    "keys_url": "https://api.github.com/repos/octokit-fixture-org/create-status/keys{/key_id}",
+    "collaborators_url": "https://api.github.com/repos/octokit-fixture-org/create-status/collaborators{/collaborator}",
+    "teams_url": "https://api.github.com/repos/octokit-fixture-org/create-status/teams",
+    "hooks_url": "https://api.github.com/repos/octokit-fixture-org/create-status/hooks",
+    "issue_events_url": "https://api.github.com/repos/octokit-fixture-org/create-status/issues/events{/number}",
+    "events_url": "https://api.github.com/repos/octokit-fixture-org/create-status/events",
+    "assignees_url": "https://api.github.com/repos/octokit-fixture-org/create-status/assignees{/user}",
+    "branches_url": "https://api.github.com/repos/octokit-fixture-org/create-status/branches{/branch}",
+    "tags_url": "https://api.github.com/repos/octokit-fixture-org/create-status/tags",
+    "blobs_url": "https://api.github.com/repos/octokit-fixture-org/create-status/git/blobs{/sha}",
+    "git_tags_url": "https://api.github.com/repos/octokit-fixture-org/create-status/git/tags{/sha}",
+    "git_refs_url": "https://api.github.com/repos/octokit-fixture-org/create-status/git/refs{/sha}",
+    "trees_url": "https://api.github.com/repos/octokit-fixture-org/create-status/git/trees{/sha}",
+    "statuses_url": "https://api.github.com/repos/octokit-fixture-org/create-status/statuses/{sha}",
+    "languages_url": "https://api.github.com/repos/octokit-fixture-org/create-status/languages",
+    "stargazers_url": "https://api.github.com/repos/octokit-fixture-org/create-status/stargazers",
+    "contributors_url": "https://api.github.com/repos/octokit-fixture-org/create-status/contributors",
+    "subscribers_url": "https://api.github.com/repos/octokit-fixture-org/create-status/subscribers",
+    "subscription_url": "https://api.github.com/repos/octokit-fixture-org/create-status/subscription",
+    "commits_url": "https://api.github.com/repos/octokit-fixture-org/create-status/commits{/sha}",
+    "git_commits_url": "https://api.github.com/repos/octokit-fixture-org/create-status/git/commits{/sha}",
+    "comments_url": "https://api.github.com/repos/octokit-fixture-org/create-status/comments{/number}",
+    "issue_comment_url": "https://api.github.com/repos/octokit-fixture-org/create-status/issues/comments{/number}",
+    "contents_url": "https://api.github.com/repos/octokit-fixture-org/create-status/contents/{+path}",
+    "compare_url": "https://api.github.com/repos/octokit-fixture-org/create-status/compare/{base}...{head}",
+    "merges_url": "https://api.github.com/repos/octokit-fixture-org/create-status/merges",
+    "archive_url": "https://api.github.com/repos/octokit-fixture-org/create-status/{archive_format}{/ref}",
+    "downloads_url": "https://api.github.com/repos/octokit-fixture-org/create-status/downloads",
+    "issues_url": "https://api.github.com/repos/octokit-fixture-org/create-status/issues{/number}",
+    "pulls_url": "https://api.github.com/repos/octokit-fixture-org/create-status/pulls{/number}",
+    "milestones_url": "https://api.github.com/repos/octokit-fixture-org/create-status/milestones{/number}",
+    "notifications_url": "https://api.github.com/repos/octokit-fixture-org/create-status/notifications{?since,all,participating}",
+    "labels_url": "https://api.github.com/repos/octokit-fixture-org/create-status/labels{/name}",
+    "releases_url": "https://api.github.com/repos/octokit-fixture-org/create-status/releases{/id}",
+    "deployments_url": "https://api.github.com/repos/octokit-fixture-org/create-status/deployments"
+  },
+  "commit_url": "https://api.github.com/repos/octokit-fixture-org/create-status/commits/0000000000000000000000000000000000000001",
+  "url": "https://api.github.com/repos/octokit-fixture-org/create-status/commits/0000000000000000000000000000000000000001/status"
+};
+
+/** One entry of a directory listing (`GET …/contents/{path}`); a file's answer adds content and encoding. */
+export const CONTENT_TEMPLATE: Record<string, unknown> = {
+  "name": "README.md",
+  "path": "README.md",
+  "sha": "93a078d1c3f76aa1ca11def8f882a06df1d4a01b",
+  "size": 13,
+  "url": "https://api.github.com/repos/octokit-fixture-org/hello-world/contents/README.md?ref=master",
+  "html_url": "https://github.com/octokit-fixture-org/hello-world/blob/master/README.md",
+  "git_url": "https://api.github.com/repos/octokit-fixture-org/hello-world/git/blobs/93a078d1c3f76aa1ca11def8f882a06df1d4a01b",
+  "download_url": "https://raw.githubusercontent.com/octokit-fixture-org/hello-world/master/README.md",
+  "type": "file",
+  "_links": {
+    "self": "https://api.github.com/repos/octokit-fixture-org/hello-world/contents/README.md?ref=master",
+    "git": "https://api.github.com/repos/octokit-fixture-org/hello-world/git/blobs/93a078d1c3f76aa1ca11def8f882a06df1d4a01b",
+    "html": "https://github.com/octokit-fixture-org/hello-world/blob/master/README.md"
+  }
+};
+
 /** `{ message: 'Validation Failed', errors: [{ resource, code, field }], documentation_url }`. */
 export const VALIDATION_TEMPLATE: { message: string; errors: Array<Record<string, string>>; documentation_url: string } = {
   "message": "Validation Failed",

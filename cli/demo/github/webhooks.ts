@@ -17,9 +17,11 @@ export class Webhooks {
   }
 
   /** Sends `payload` (already shaped, with repository and sender) as `event`. */
-  deliver(event: string, action: string, payload: Record<string, unknown>): void {
+  deliver(event: string, action: string | undefined, payload: Record<string, unknown>): void {
     if (!this.hook) return;
-    const delivery: WebhookDelivery = { id: randomUUID(), event, action, body: JSON.stringify({ action, ...payload }), status: null };
+    // Some events (push, status) have no action.
+    const body = JSON.stringify(action === undefined ? payload : { action, ...payload });
+    const delivery: WebhookDelivery = { id: randomUUID(), event, action, body, status: null };
     this.deliveries.push(delivery);
     void this.track(this.post(delivery));
   }

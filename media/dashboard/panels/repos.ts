@@ -1,6 +1,7 @@
 /** Repositories and review budgets: a card per repo with its gauges, area locks and budget editor. */
 import { h, type Child } from '../dom.ts';
 import type { AreaLock, DashboardModel, RepoEntry } from '../model.ts';
+import { repoSourceLines } from '../repo-source.ts';
 import { gauge, nodes, section, workerName } from './parts.ts';
 import { whenReadable, type Panel, type PanelHost, type ViewContext } from './panel.ts';
 
@@ -48,6 +49,7 @@ export class ReposPanel implements Panel {
           ? h('span', { class: 'muted' }, 'none')
           : h('ul', { class: 'inline-list' }, ...locks.map((l) => h('li', { data: { area: l.area } }, h('code', {}, l.area), ` → ${l.task_id}${l.worker_id ? ` (${workerName(model, l.worker_id)})` : ''}`))),
       ),
+      h('ul', { class: 'repo-source', data: { role: 'repo-source' } }, ...repoSourceLines(s).map((l) => h('li', { class: l.kind === 'error' || l.kind === 'problem' ? `source-${l.kind} error` : `source-${l.kind} muted`, data: { kind: l.kind } }, l.text))),
       ctx.signedIn ? this.budgetForm(repo) : null,
     );
   }

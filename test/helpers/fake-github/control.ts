@@ -17,9 +17,16 @@
  *   POST  /_fake/repos/{o}/{r}/pulls/{n}/close    { by? }
  *   POST  /_fake/repos/{o}/{r}/pulls/{n}/verified { verified }
  *   POST  /_fake/deliveries/{id}/redeliver
+ *   POST  /_fake/repos/{o}/{r}/push               { branch, files: { path: text | null }, message?, author? } → the commit
+ *   POST  /_fake/repos/{o}/{r}/check-runs         { head_sha, name, status?, conclusion?, details_url?, app? } → the run
+ *   PATCH /_fake/check-runs/{id}                  { status?, conclusion?, details_url? }
+ *   POST  /_fake/repos/{o}/{r}/statuses/{sha}     { context, state, target_url?, description?, creator? }
+ *   POST  /_fake/installations/{id}/repositories  { add?: [owner/name], remove?: [...] } (installation_repositories)
+ *   POST  /_fake/installation-tokens/expire       every installation token issued so far expires now
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { readBody } from '../../../cli/demo/github/server.ts';
+import { changeInstallationRepos } from '../../../cli/demo/github/installation-events.ts';
 import type { FakeGitHubState } from '../../../cli/demo/github/state.ts';
 
 function reply(res: ServerResponse, status: number, body: unknown): void {
@@ -48,6 +55,16 @@ export async function handleControl(state: FakeGitHubState, req: IncomingMessage
       state.webhook = { url: String(body.url), secret: String(body.secret) };
       return reply(res, 200, { ok: true });
     }
+    let c: RegExpExecArray | null;
+    if (method === 'PATCH' && (c = /^\/check-runs\/(\d+)$/.exec(path))) return reply(res, 200, state.ci.updateCheckRun(Number(c[1]), body as never));
+    if (method === 'POST' && (c = /^\/installations\/(\d+)\/repositories$/.exec(path))) {
+      changeInstallationRepos(state, Number(c[1]), body as { add?: string[]; remove?: string[] });
+      return reply(res, 200, { ok: true });
+    }
+    if (method === 'POST' && path === '/installation-tokens/expire') {
+      state.apps.expireTokens();
+      return reply(res, 200, { ok: true });
+    }
     const redeliver = /^\/deliveries\/([^/]+)\/redeliver$/.exec(path);
     if (method === 'POST' && redeliver) {
       await state.redeliver(redeliver[1] as string);
@@ -60,6 +77,11 @@ export async function handleControl(state: FakeGitHubState, req: IncomingMessage
       if (method === 'POST' && rest === '/issues') return reply(res, 201, { number: state.addIssue(fullName, body as never) });
       if (method === 'PATCH' && (m = /^\/issues\/(\d+)$/.exec(rest))) return reply(res, 200, state.updateIssue(fullName, Number(m[1]), body as never));
       if (method === 'GET' && (m = /^\/issues\/(\d+)\/comments$/.exec(rest))) return reply(res, 200, state.commentsOn(fullName, Number(m[1])));
+      if (method === 'POST' && rest === '/push') {
+        return reply(res, 201, state.pushFiles(fullName, String(body.branch), body.files as Record<string, string | null>, body as never));
+      }
+      if (method === 'POST' && rest === '/check-runs') return reply(res, 201, state.ci.addCheckRun(fullName, body as never));
+      if (method === 'POST' && (m = /^\/statuses\/([0-9a-f]{40})$/.exec(rest))) return reply(res, 201, state.ci.setStatus(fullName, m[1] as string, body as never));
       if (method === 'POST' && rest === '/branches') {
         state.addBranch(fullName, String(body.name), body as never);
         return reply(res, 201, { ok: true });

@@ -35,6 +35,9 @@ export function templatesModule(): string {
   const issues = first('paginate-issues', (e) => e.method === 'get');
   const label = first('labels', (e) => e.method === 'post');
   const validation = first('errors', (e) => e.status === 422);
+  const status = first('create-status', (e) => e.method === 'post');
+  const combined = first('create-status', (e) => e.method === 'get' && e.path.endsWith('/status'));
+  const content = first('get-content', (e) => e.method === 'get' && Array.isArray(e.response));
   const dropped = ['content-length', 'etag', 'last-modified', 'date', 'connection', 'x-ratelimit-limit', 'x-ratelimit-remaining', 'x-ratelimit-reset', 'x-ratelimit-used', 'x-ratelimit-resource', 'x-oauth-scopes', 'x-accepted-oauth-scopes'];
   const headers = Object.fromEntries(Object.entries(repository.headers).filter(([k]) => !dropped.includes(k)).map(([k, v]) => [k, String(v)]));
   const issue = (issues.response as Array<Record<string, unknown>>)[0] as Record<string, unknown>;
@@ -52,6 +55,15 @@ export const ISSUE_TEMPLATE: Record<string, unknown> = ${json(issue)};
 export const USER_TEMPLATE: Record<string, unknown> = ${json(issue.user)};
 
 export const LABEL_TEMPLATE: Record<string, unknown> = ${json(label.response)};
+
+/** A commit status as \`POST /repos/{o}/{r}/statuses/{sha}\` answers it. */
+export const STATUS_TEMPLATE: Record<string, unknown> = ${json(status.response)};
+
+/** The combined status of a commit (\`GET …/commits/{ref}/status\`). */
+export const COMBINED_STATUS_TEMPLATE: Record<string, unknown> = ${json(combined.response)};
+
+/** One entry of a directory listing (\`GET …/contents/{path}\`); a file's answer adds content and encoding. */
+export const CONTENT_TEMPLATE: Record<string, unknown> = ${json((content.response as unknown[])[0])};
 
 /** \`{ message: 'Validation Failed', errors: [{ resource, code, field }], documentation_url }\`. */
 export const VALIDATION_TEMPLATE: { message: string; errors: Array<Record<string, string>>; documentation_url: string } = ${json(validation.response)};
