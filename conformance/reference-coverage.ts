@@ -13,11 +13,7 @@ export const REFERENCE_COVERAGE: Readonly<Record<string, { file: string; why: st
   'DUR-002': { file: 'test/conformance/reference-requirements.test.ts', why: 'needs a coordinator restart' },
   'DUR-003': { file: 'test/conformance/reference-requirements.test.ts', why: 'needs failing storage' },
   'REPORT-005': { file: 'test/github/pr-lifecycle.test.ts', why: 'needs a repo connected to a code host the kit does not control (capability `github-sync`)', evidence: 'PR_MISMATCH' },
-  // Capability `policy` (SPEC §9.3): over-the-wire tests gated on it are still to be written; the reference checks the rules in-process.
-  'POL-001': { file: 'test/integration/policy-rules.test.ts', why: 'capability `policy`: no wire test yet', evidence: 'the scheduler never offers what the policy refuses' },
-  'POL-002': { file: 'test/integration/policy-rules.test.ts', why: 'capability `policy`: no wire test yet', evidence: 'risky_area denies by default' },
-  'POL-003': { file: 'test/integration/policy-rules.test.ts', why: 'capability `policy`: no wire test yet', evidence: 'the policy budget sets the repo budget' },
-  'POL-004': { file: 'test/integration/policy-rules.test.ts', why: 'capability `policy`: no wire test yet', evidence: 'task.explain with a worker gives every rule' },
+  // Capability `policy` rules of issue 21: no wire test yet; the reference checks them in-process.
   'POL-005': { file: 'test/unit/contributor-cap.test.ts', why: 'capability `policy`: no wire test yet', evidence: 'a contributor with two workers is capped once' },
   'POL-006': { file: 'test/unit/policy-dry-run.test.ts', why: 'capability `policy`: no wire test yet', evidence: 'records its dry-run hit once' },
   'POL-007': { file: 'test/integration/vouch.test.ts', why: 'capability `policy`: no wire test yet', evidence: 'a denounced login is refused and never offered work' },

@@ -45,6 +45,7 @@ export const REQUIREMENTS: readonly Requirement[] = [
   { id: "HB-003", level: "MUST", section: "§5.5", title: "After a coordinator restart, every live lease MUST get a fresh heartbeat window (its holder needs time to reconnect)" },
   { id: "FENCE-001", level: "MUST", section: "§5.5", title: "Any update (`lease.heartbeat`, `lease.release`, `lease.report`) that names an epoch other than the task's current one MUST be refused wit…" },
   { id: "FENCE-002", level: "MUST", section: "§5.5", title: "Any update on a lease that has ended MUST be refused with `LEASE_EXPIRED`" },
+  { id: "FENCE-003", level: "MUST", section: "§5.5", title: "When an update could be refused for more than one reason, the coordinator MUST answer the first of these that applies" },
   { id: "LEASE-006", level: "MUST", section: "§5.5", title: "`lease.release` (nack) MUST end the lease, count an attempt and return the task to `ready` (or `blocked`, §6)" },
   { id: "REPORT-001", level: "MUST", section: "§5.5", title: "`lease.report` with `in_progress` moves a `leased` task to `in_progress`" },
   { id: "REPORT-002", level: "MUST", section: "§5.5", title: "`lease.report` with `pr_opened` MUST carry `pr` with the PR's `url` and `gates` evidence" },

@@ -11,6 +11,7 @@ import { SUITE as matching } from './suites/matching.ts';
 import { SUITE as idempotency } from './suites/idempotency.ts';
 import { SUITE as journal } from './suites/journal.ts';
 import { SUITE as states } from './suites/states.ts';
+import { SUITE as policy } from './suites/policy.ts';
 import { SUITE as checks } from './suites/checks.ts';
 
-export const ALL_SUITES: readonly Suite[] = [connection, auth, workers, bindings, offers, leases, maintainers, matching, idempotency, journal, states, checks];
+export const ALL_SUITES: readonly Suite[] = [connection, auth, workers, bindings, offers, leases, maintainers, matching, idempotency, journal, states, policy, checks];

@@ -37,8 +37,13 @@ export class ConnectRefused extends Error {
 export class WireSocket {
   readonly notifications: Notification[] = [];
   private readonly waiters = new Set<() => void>();
+  /** Why the connection ended, once it has (socket.io's reason, e.g. "io server disconnect"). */
+  disconnectReason: string | undefined;
 
   private constructor(readonly socket: Socket, private readonly timeoutMs: number) {
+    socket.on('disconnect', (reason: string) => {
+      this.disconnectReason ??= reason;
+    });
     socket.onAny((name: string, payload: unknown) => {
       this.notifications.push({ name, payload: (payload ?? {}) as Record<string, unknown> });
       for (const wake of [...this.waiters]) wake();

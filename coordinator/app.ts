@@ -5,6 +5,7 @@
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Server as IoServer } from 'socket.io';
+import { LIMITS } from '../protocol/validate.ts';
 import { createHttpHandler, type StaticHandler } from './http.ts';
 import { CoordinatorMetrics } from './metrics.ts';
 import { explainRepoPolicy, withRepoPolicy } from './policy.ts';
@@ -60,7 +61,7 @@ export async function createCoordinator(options: CoordinatorOptions): Promise<Co
     // Tokens travel in the handshake payload, never in cookies, so any origin (a VS Code webview) may connect.
     cors: { origin: '*' },
     serveClient: false,
-    maxHttpBufferSize: 1_000_000,
+    maxHttpBufferSize: LIMITS.maxFrameBytes,
     pingInterval: options.pingIntervalMs ?? 25_000,
     pingTimeout: options.pingTimeoutMs ?? 20_000,
   });

@@ -153,7 +153,7 @@ async function handle(socket: Socket, data: SocketData, event: unknown, params: 
     if (body === null || typeof body !== 'object' || Array.isArray(body)) {
       throw new OwpError('VALIDATION_FAILED', `The ${event} payload must be a JSON object.`, { errors: [{ path: '/', message: 'must be object' }] });
     }
-    // socket.io itself allows up to maxHttpBufferSize (1 MB); the protocol's limit is the same on both bindings.
+    // socket.io closes the connection on frames over maxHttpBufferSize (LIMITS.maxFrameBytes); below it the protocol's limit answers.
     checkStructure(body); // bounds the depth first, so measuring cannot overflow the stack
     const bytes = Buffer.byteLength(JSON.stringify(body));
     if (bytes > LIMITS.maxPayloadBytes) {

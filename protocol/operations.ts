@@ -51,6 +51,7 @@ export const CoordinatorInfo = Closed({
   capabilities: Type.Array(Type.String(), { description: 'Optional capabilities this coordinator implements (SPEC §9.1).' }),
   limits: Closed({
     max_payload_bytes: Type.Integer(),
+    max_frame_bytes: Type.Integer({ description: 'The largest socket.io frame; a larger one closes the connection (SPEC §8.3). At least max_payload_bytes.' }),
     max_depth: Type.Integer(),
     idempotency_key_ttl_ms: Type.Integer(),
   }),

@@ -10,6 +10,12 @@ import type { TSchema } from '@sinclair/typebox';
 
 export const LIMITS = {
   maxPayloadBytes: 256 * 1024,
+  /**
+   * The largest socket.io frame (socket.io's maxHttpBufferSize): a bigger frame closes the connection
+   * before any operation sees it. Four times the payload limit, so every payload between the two
+   * limits is answered with PAYLOAD_TOO_LARGE (SPEC VAL-001) on an open socket (BIND-002).
+   */
+  maxFrameBytes: 4 * 256 * 1024,
   maxDepth: 16,
   maxKeys: 2000,
 } as const;

@@ -4,12 +4,12 @@
 // the README cites for that promise, and expects the named tests to fail. Writes
 // .owp-results/defects.json. Exits non-zero when a defect no longer applies or a test did not fail.
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { DEFECTS } from '../test/defects/defects.mjs';
+import { ROOT as root, baseCopy } from './lib/tree-copy.mjs';
 
-const root = resolve(dirname(new URL(import.meta.url).pathname), '..');
+const CATALOGUE = 'test/defects/defects.mjs';
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 const unknown = wanted.filter((w) => !DEFECTS.some((d) => d.name === w));
 if (unknown.length > 0) {
@@ -24,51 +24,17 @@ if (defects.some((d) => d.tests.some((t) => t.includes('crash-loop')))) {
   if (built.status !== 0) process.exit(built.status ?? 1);
 }
 
-/** Tracked and untracked (not ignored) files: the working tree as it is, uncommitted changes included. */
-function worktreeFiles() {
-  const out = spawnSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: root, encoding: 'utf8' });
-  if (out.status !== 0) throw new Error(`git ls-files failed: ${out.stderr}`);
-  return out.stdout.split('\0').filter(Boolean);
-}
-
-function copyTree(dest) {
-  for (const file of worktreeFiles()) {
-    try {
-      mkdirSync(dirname(join(dest, file)), { recursive: true });
-      copyFileSync(join(root, file), join(dest, file));
-    } catch (error) {
-      if (error.code !== 'ENOENT') throw error; // deleted but not yet staged
-    }
-  }
-  symlinkSync(join(root, 'node_modules'), join(dest, 'node_modules'));
-  symlinkSync(join(root, '.cache'), join(dest, '.cache'));
-}
-
-function applyDefect(dest, defect) {
-  for (const edit of defect.edits) {
-    const path = join(dest, edit.file);
-    const text = readFileSync(path, 'utf8');
-    const count = text.split(edit.find).length - 1;
-    if (count !== 1) return `${edit.file}: the code to break was found ${count} times (expected once); update test/defects/defects.mjs`;
-    writeFileSync(path, text.replace(edit.find, () => edit.replace));
-  }
-  return null;
-}
-
 // One copy of the working tree as it is now; each defect starts from a fresh copy of that.
-const base = mkdtempSync(join(tmpdir(), 'owp-defects-base-'));
-copyTree(base);
-process.on('exit', () => rmSync(base, { recursive: true, force: true }));
+const copies = baseCopy('owp-defects');
+process.on('exit', () => copies.close());
 
 const results = [];
 let ok = true;
 for (const defect of defects) {
-  const dest = mkdtempSync(join(tmpdir(), `owp-defect-${defect.name}-`));
   const started = Date.now();
+  const { dir: dest, problem } = copies.variant(defect.name, defect.edits, CATALOGUE);
   let result;
   try {
-    cpSync(base, dest, { recursive: true, verbatimSymlinks: true });
-    const problem = applyDefect(dest, defect);
     if (problem) {
       result = { name: defect.name, caught: false, problem };
     } else {

@@ -1,6 +1,6 @@
 // `npm run test:reliability [-- --long]`: the reliability suite at full size — crash loops against the
 // bundled coordinator on lossyfs (SIGKILL plus a power failure that drops unsynced data), thousands
-// of property runs and fuzz cases, the access matrix, storage, network and worker faults — then
+// of property runs and fuzz cases, the access matrix, storage, network and worker faults, the conformance kit's mutation score (`npm run test:mutants`) — then
 // `.owp-results/reliability.json` with the figures. A short version of each test runs inside
 // `npm test`; `npm run test:defects` shows each of them fails on a deliberately broken variant.
 import { spawnSync } from 'node:child_process';
@@ -27,6 +27,16 @@ const env = {
 const files = readdirSync('test/reliability').filter((f) => f.endsWith('.test.ts')).map((f) => join('test/reliability', f));
 const run = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=1', '--test-timeout=3600000', ...files], { stdio: 'inherit', env });
 
+// The conformance kit's mutation score: every catalogued mutant of the reference must be caught.
+const mutants = spawnSync(process.execPath, ['scripts/mutants.mjs', '--quiet'], { stdio: 'inherit' });
+let mutation = null;
+try {
+  const m = JSON.parse(readFileSync('.owp-results/mutants.json', 'utf8'));
+  mutation = { mutants: m.mutants, caught: m.caught, missed: m.missed, score: m.mutation_score };
+} catch {
+  // No report: the script failed before writing one; its exit status says so below.
+}
+
 const parts = {};
 for (const f of readdirSync(partsDir)) parts[f.replace(/\.json$/, '')] = JSON.parse(readFileSync(join(partsDir, f), 'utf8'));
 const crash = parts['crash-loops'] ?? {};
@@ -34,7 +44,7 @@ const hooks = parts['durability-hooks'] ?? {};
 const property = parts.property ?? {};
 const fuzz = parts.fuzz ?? {};
 const summary = {
-  passed: run.status === 0,
+  passed: run.status === 0 && mutants.status === 0,
   long,
   duration_s: Math.round((Date.now() - started) / 1000),
   loops_run: crash.loops ?? 0,
@@ -79,9 +89,10 @@ const summary = {
   access_cases_tried: parts.access?.access_cases_tried ?? 0,
   access_cases_refused: parts.access?.access_cases_refused ?? 0,
   rate_limit: parts['rate-limit'] ?? null,
+  conformance_mutation: mutation,
   machine: { node: process.version, platform: process.platform, arch: process.arch },
 };
 writeFileSync('.owp-results/reliability.json', `${JSON.stringify(summary, null, 2)}\n`);
 rmSync(partsDir, { recursive: true, force: true });
 console.log(`\nReliability: ${summary.passed ? 'PASSED' : 'FAILED'} in ${summary.duration_s} s — ${summary.loops_run} crash loops with ${summary.power_failures} power failures (${summary.kills_inside_write} inside a write, ${summary.syncs_withheld.by_power_failure} unsynced writes dropped), ${summary.acknowledged_changes_checked} acknowledged changes checked (${summary.lost} lost, ${summary.double_leases} double leases, ${summary.hourly_budget_violations} hourly budget violations), ${summary.property_runs} property runs (${summary.stale_epochs_refused}/${summary.stale_epochs_generated} stale epochs refused), ${summary.fuzz_cases} fuzz cases (${summary.crashes} crashes, ${summary.internal_errors} internal errors, ${summary.schema_bypasses} schema bypasses), ${summary.access_cases_refused}/${summary.access_cases_tried} access cases refused. Written to .owp-results/reliability.json`);
-process.exit(run.status ?? 1);
+process.exit(summary.passed ? 0 : (run.status || mutants.status || 1));

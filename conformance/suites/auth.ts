@@ -11,6 +11,17 @@ export const SUITE: Suite = {
   tests: [
     {
       requirement: 'AUTH-001',
+      title: 'a socket without a token: hello is UNAUTHENTICATED, other operations HELLO_REQUIRED, coordinator.info answered',
+      async run(world) {
+        const socket = await world.rawSocket();
+        expectOk(await socket.call('coordinator.info', {}), 'coordinator.info on a tokenless socket');
+        expectError(await socket.hello(), 'UNAUTHENTICATED', 'session.hello on a tokenless socket');
+        expectError(await socket.call('task.list', {}), 'HELLO_REQUIRED', 'task.list on a tokenless socket after the refused hello');
+        expectError(await socket.call('worker.status', {}), 'HELLO_REQUIRED', 'worker.status on a tokenless socket');
+      },
+    },
+    {
+      requirement: 'AUTH-001',
       title: 'requests without a valid token are refused with UNAUTHENTICATED (HTTP 401)',
       async run(world) {
         const repo = await world.repo();

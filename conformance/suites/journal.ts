@@ -1,8 +1,26 @@
 /** The audit journal and metrics (SPEC §5.10). */
-import type { JournalEvent } from '../../protocol/journal-events.ts';
+import { Ajv } from 'ajv';
+import type { ValidateFunction } from 'ajv';
+import { JOURNAL_EVENTS, isJournalEventType, journalEventSchema, type JournalEvent } from '../../protocol/journal-events.ts';
+import type { Lease } from '../../protocol/model.ts';
 import { check, checkEqual, expectOk } from '../expect.ts';
 import type { Suite } from '../types.ts';
 import { claimedTask, openPr } from '../scenarios.ts';
+
+const ajv = new Ajv({ allErrors: true, strict: false });
+const validators = new Map<string, ValidateFunction>();
+
+/** Why an event does not match the schema of its type in SPEC §5.10, or undefined. */
+function eventProblem(e: { seq: number; type: string }): string | undefined {
+  const { type, seq } = e;
+  if (!isJournalEventType(type)) return `unknown event type ${type} (seq ${seq})`;
+  let validate = validators.get(type);
+  if (!validate) {
+    validate = ajv.compile(journalEventSchema(JOURNAL_EVENTS[type]));
+    validators.set(type, validate);
+  }
+  return validate(e) ? undefined : `${type} (seq ${seq}): ${ajv.errorsText(validate.errors)}`;
+}
 
 function checkInOrder(events: readonly JournalEvent[], afterSeq: number, what: string): void {
   let previous = afterSeq;
@@ -45,6 +63,89 @@ export const SUITE: Suite = {
       },
     },
     {
+      requirement: 'JOURNAL-001',
+      title: 'each kind of change is journaled as its event type of SPEC §5.10, with that type\'s references and data',
+      timeoutMs: 30_000,
+      async run(world) {
+        const head = await world.journalHead();
+        // Long deadlines where the test answers, 1 s ones only where it waits for an expiry.
+        const repo = await world.repo({ offer_timeout_ms: 30_000, heartbeat_timeout_ms: 30_000, max_attempts: 5 });
+        const fast = await world.repo({ offer_timeout_ms: 1000, heartbeat_timeout_ms: 1000, max_attempts: 5 });
+        await world.maintainer([repo]);
+        const w = await world.worker({ connect: false });
+        await world.admin('worker.set_trust', { worker_id: w.id, trust: 1 });
+        expectOk(await w.http('worker.update', { capacity: 4 }), 'worker.update');
+        // Claimed, started, released; claimed and cancelled by the maintainer; another claimed and left to expire.
+        const t1 = await world.task(repo);
+        await world.admin('task.update', { task_id: t1.id, priority: 3 });
+        const claim = async (taskId: string): Promise<Lease> => expectOk<{ lease: Lease }>(await w.http('task.claim', { task_id: taskId }), `claim of ${taskId}`).lease;
+        let lease = await claim(t1.id);
+        expectOk(await w.http('lease.report', { lease_id: lease.lease_id, epoch: lease.epoch, state: 'in_progress' }), 'in_progress');
+        expectOk(await w.http('lease.release', { lease_id: lease.lease_id, epoch: lease.epoch }), 'release');
+        lease = await claim(t1.id);
+        await world.admin('lease.cancel', { lease_id: lease.lease_id });
+        const expiring = await world.task(fast);
+        await claim(expiring.id);
+        await world.untilState(expiring.id, 'ready', 5000);
+        // Blocked and unblocked, then a PR opened and merged; another task closed.
+        await world.admin('task.block', { task_id: t1.id, reason: 'hold' });
+        await world.admin('task.unblock', { task_id: t1.id });
+        await openPr(w, await claim(t1.id));
+        await world.admin('task.complete', { task_id: t1.id, outcome: 'merged' });
+        const t2 = await world.task(repo);
+        await world.admin('task.cancel', { task_id: t2.id });
+        await world.admin('task.cancel', { task_id: expiring.id });
+        // Offers: one declined, one left to expire, one withdrawn when the worker goes offline.
+        const online = await world.worker();
+        const t3 = await world.task(repo);
+        const first = await online.nextOffer(t3.id);
+        expectOk(await online.call('offer.decline', { offer_id: first.offer_id }), 'decline');
+        const t4 = await world.task(fast);
+        const second = await online.nextOffer(t4.id);
+        await online.socket.waitFor('offer.withdrawn', (p) => p.offer_id === second.offer_id, 5000);
+        const third = await online.nextOffer(undefined, 5000);
+        online.socket.close();
+        await world.until(async () => (await world.getTask(third.task_id)).offer?.offer_id !== third.offer_id, `the offer ${third.offer_id} ends when its worker goes offline`);
+        await world.admin('worker.revoke', { worker_id: w.id });
+
+        const events = await world.journal(head);
+        events.forEach((e, i) => checkEqual(e.seq, head + i + 1, 'seq (gapless from the head)'));
+        const problems = events.map(eventProblem).filter((p) => p !== undefined);
+        checkEqual(problems, [], 'events that do not match their type\'s schema');
+        const has = (type: string, pred: (e: JournalEvent) => boolean): boolean => events.some((e) => e.type === type && pred(e));
+        const about = (id: string) => (e: JournalEvent): boolean => (e as { task_id?: string }).task_id === id;
+        const by = (id: string) => (e: JournalEvent): boolean => (e as { worker_id?: string }).worker_id === id;
+        const expected: Array<[string, (e: JournalEvent) => boolean]> = [
+          ['repo.configured', (e) => (e as { repo?: string }).repo === repo],
+          ['maintainer.created', () => true],
+          ['worker.registered', by(w.id)],
+          ['worker.trust_changed', by(w.id)],
+          ['worker.updated', by(w.id)],
+          ['task.created', about(t1.id)],
+          ['task.updated', about(t1.id)],
+          ['lease.granted', about(t1.id)],
+          ['task.started', about(t1.id)],
+          ['lease.released', about(t1.id)],
+          ['lease.cancelled', about(t1.id)],
+          ['lease.expired', about(expiring.id)],
+          ['task.blocked', about(t1.id)],
+          ['task.unblocked', about(t1.id)],
+          ['pr.opened', about(t1.id)],
+          ['task.merged', about(t1.id)],
+          ['task.closed', about(t2.id)],
+          ['worker.connected', by(online.id)],
+          ['offer.created', about(t3.id)],
+          ['offer.declined', about(t3.id)],
+          ['offer.expired', about(t4.id)],
+          ['offer.withdrawn', about(third.task_id)],
+          ['worker.disconnected', by(online.id)],
+          ['worker.revoked', by(w.id)],
+        ];
+        const missing = expected.filter(([type, pred]) => !has(type, pred)).map(([type]) => type);
+        checkEqual(missing, [], `event types missing from the journal (it has ${[...new Set(events.map((e) => e.type))].join(', ')})`);
+      },
+    },
+    {
       requirement: 'JOURNAL-002',
       title: 'journal.read returns events after after_seq in order; a scoped maintainer sees only its repos',
       async run(world) {
@@ -63,6 +164,8 @@ export const SUITE: Suite = {
         checkEqual(leaked.map((e) => `${e.seq}:${e.type}:${e.repo ?? ''}`), [], 'events outside the maintainer\'s scope');
         const later = await world.journal(all[1]?.seq ?? head);
         check(later.every((e) => e.seq > (all[1]?.seq ?? head)), 'journal.read returned events at or before after_seq');
+        const page = (await world.admin('journal.read', { after_seq: head, limit: 2 })).events;
+        checkEqual(page.map((e) => e.seq), [head + 1, head + 2], 'seqs of journal.read after the head with limit 2');
       },
     },
     {
@@ -71,11 +174,14 @@ export const SUITE: Suite = {
       async run(world) {
         const repo = await world.repo();
         const head = await world.journalHead();
+        // Events before the hello (caught up from journal_after_seq) and after it (streamed).
+        const before = await world.task(repo);
         const socket = await world.rawSocket(world.run.adminToken);
         expectOk(await socket.hello({ subscribe: ['journal'], journal_after_seq: head }), 'hello subscribing to the journal');
         const task = await world.task(repo);
         await world.admin('task.cancel', { task_id: task.id });
         await socket.waitFor('journal.appended', (p) => (p.events as JournalEvent[]).some((e) => e.task_id === task.id && e.type.includes('closed')), 5000);
+        check(socket.has('journal.appended', (p) => (p.events as JournalEvent[]).some((e) => e.task_id === before.id && e.type === 'task.created')), `the task.created of ${before.id}, journaled after journal_after_seq but before the hello, was not pushed`);
         const seen = new Map<number, JournalEvent>();
         for (const n of socket.notifications) if (n.name === 'journal.appended') for (const e of n.payload.events as JournalEvent[]) seen.set(e.seq, e);
         const expected = await world.journal(head);

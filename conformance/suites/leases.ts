@@ -52,6 +52,15 @@ export const SUITE: Suite = {
       },
     },
     {
+      requirement: 'LEASE-002',
+      title: 'a new lease expires at max_deadline_at when lease_max_duration_ms is shorter than heartbeat_timeout_ms',
+      async run(world) {
+        const { lease } = await claimedTask(world, { settings: { heartbeat_timeout_ms: 20_000, lease_max_duration_ms: 5000 } });
+        checkEqual(lease.max_deadline_at - lease.granted_at, 5000, 'max_deadline_at - granted_at');
+        checkEqual(lease.expires_at, lease.max_deadline_at, 'expires_at of a lease whose max duration is shorter than the heartbeat timeout');
+      },
+    },
+    {
       requirement: 'LEASE-003',
       title: 'an expired lease ends: attempt counted, task ready, area lock and budget freed, lease.cancelled pushed',
       async run(world) {
@@ -152,6 +161,56 @@ export const SUITE: Suite = {
         const expiring = await claimedTask(world, { settings: { heartbeat_timeout_ms: 1000 } });
         await world.untilState(expiring.task.id, 'ready', 5000);
         expectError(await expiring.worker.http('lease.heartbeat', { lease_id: expiring.lease.lease_id, epoch: expiring.lease.epoch }), 'LEASE_EXPIRED', 'heartbeat after expiry');
+      },
+    },
+    {
+      requirement: 'FENCE-002',
+      title: 'a heartbeat that arrives after expires_at is refused even before the coordinator has requeued the task',
+      timeoutMs: 30_000,
+      async run(world) {
+        // The deadline is the lease's own expires_at, not the moment a sweep gets to it (LEASE-004 allows
+        // up to 1 s). Each round sends one heartbeat just after the deadline by the coordinator's clock
+        // (its offset from ours measured on the claim); a renewal's expires_at - heartbeat_timeout_ms is
+        // when the coordinator took it, so an accepted heartbeat proves on which side of the deadline it landed.
+        const timeout = 1000;
+        const repo = await world.repo({ heartbeat_timeout_ms: timeout, lease_max_duration_ms: 600_000 });
+        const worker = await world.worker({ connect: false });
+        let judged = 0;
+        for (let round = 0; round < 6 && judged < 3; round += 1) {
+          const task = await world.task(repo);
+          const sent = Date.now();
+          const { lease } = expectOk<{ lease: Lease }>(await worker.http('task.claim', { task_id: task.id }), `claim ${round}`);
+          const offset = lease.granted_at - (sent + Date.now()) / 2;
+          await sleep(Math.max(0, lease.expires_at - offset - Date.now() + 20 + round * 15));
+          const ack = await worker.http('lease.heartbeat', { lease_id: lease.lease_id, epoch: lease.epoch });
+          if (ack.ok) {
+            const takenAt = (ack.data as LeaseAck).lease.expires_at - timeout;
+            check(takenAt < lease.expires_at, `a heartbeat the coordinator took at ${takenAt}, ${takenAt - lease.expires_at} ms after the lease's expires_at ${lease.expires_at}, renewed it`);
+            expectOk(await worker.http('lease.release', { lease_id: lease.lease_id, epoch: lease.epoch }), 'release of the renewed lease');
+            continue; // it landed before the deadline (clock offset): not a judgement either way
+          }
+          checkEqual(ack.error.code, 'LEASE_EXPIRED', 'heartbeat after expires_at');
+          judged += 1;
+          await world.admin('task.cancel', { task_id: task.id, reason: 'conformance' });
+        }
+        check(judged > 0, 'no heartbeat landed after the deadline in six rounds');
+      },
+    },
+    {
+      requirement: 'FENCE-003',
+      title: 'an old holder gets LEASE_EXPIRED for its ended lease, NOT_HOLDER for the new holder\'s, STALE_EPOCH only on a lease it holds',
+      async run(world) {
+        const { repo, task, worker: old, lease: first } = await claimedTask(world);
+        expectOk(await old.http('lease.release', { lease_id: first.lease_id, epoch: first.epoch }), 'release');
+        const holder = await world.worker({ connect: false });
+        const second = expectOk<{ lease: Lease }>(await holder.http('task.claim', { task_id: task.id }), 'claim by the new holder').lease;
+        expectError(await old.http('lease.heartbeat', { lease_id: first.lease_id, epoch: first.epoch }), 'LEASE_EXPIRED', 'old holder on its ended lease with its old epoch');
+        expectError(await old.http('lease.report', { lease_id: first.lease_id, epoch: second.epoch, state: 'in_progress' }), 'LEASE_EXPIRED', 'old holder on its ended lease with the current epoch');
+        expectError(await old.http('lease.heartbeat', { lease_id: second.lease_id, epoch: first.epoch }), 'NOT_HOLDER', 'old holder on the new holder\'s lease with its old epoch');
+        expectError(await holder.http('lease.heartbeat', { lease_id: second.lease_id, epoch: first.epoch }), 'STALE_EPOCH', 'the holder on its lease with an old epoch');
+        const other = await world.task(repo);
+        const { lease: live } = expectOk<{ lease: Lease }>(await old.http('task.claim', { task_id: other.id }), 'claim of another task');
+        expectError(await old.http('lease.release', { lease_id: live.lease_id, epoch: live.epoch + 1 }), 'STALE_EPOCH', 'a future epoch on a held lease');
       },
     },
     {

@@ -36,6 +36,24 @@ export const SUITE: Suite = {
       },
     },
     {
+      requirement: 'MATCH-001',
+      title: 'an open offer holds its effort of the worker\'s capacity until it is answered',
+      async run(world) {
+        const repo = await world.repo({ offer_timeout_ms: 30_000 });
+        const w = await world.worker({ capacity: 3 });
+        const offered = await world.task(repo, { effort: 2 });
+        const offer = await w.nextOffer(offered.id);
+        const big = await world.task(repo, { effort: 2 });
+        const error = expectError(await w.http('task.claim', { task_id: big.id }), 'NOT_ELIGIBLE', 'claim of effort 2 with capacity 3 and an open offer of effort 2');
+        check(JSON.stringify(error.details?.reasons ?? []).includes('capacity'), `reasons do not mention capacity: ${JSON.stringify(error.details?.reasons)}`);
+        await claim(w, (await world.task(repo, { effort: 1 })).id);
+        // Going offline ends the offer (CONN-004) and frees its capacity; offline, nothing is offered in between.
+        w.socket.close();
+        await world.untilState(offer.task_id, 'ready');
+        await claim(w, big.id);
+      },
+    },
+    {
       requirement: 'MATCH-002',
       title: 'the worker\'s skills must include every skill of the task',
       async run(world) {
@@ -58,6 +76,21 @@ export const SUITE: Suite = {
         expectError(await low.http('task.claim', { task_id: task.id }), 'NOT_ELIGIBLE', 'trust 1 on a tier-2 task');
         const high = await world.worker({ connect: false, trust: 2 });
         await claim(high, task.id);
+      },
+    },
+    {
+      requirement: 'MATCH-003',
+      title: 'a task of a higher tier than the worker\'s trust is never offered to it',
+      async run(world) {
+        const repo = await world.repo();
+        const high = await world.task(repo, { tier: 2, priority: 10 });
+        const head = await world.journalHead();
+        const low = await world.worker({ trust: 0 });
+        const sentinel = await world.task(repo);
+        const offer = await low.nextOffer(undefined, 5000);
+        checkEqual(offer.task_id, sentinel.id, `the offer to a trust-0 worker (the tier-2 task is ${high.id})`);
+        const offers = (await taskEvents(world, head, high)).filter((e) => e.type === 'offer.created');
+        checkEqual(offers.length, 0, 'offers of a tier-2 task to a trust-0 worker');
       },
     },
     {
@@ -86,6 +119,24 @@ export const SUITE: Suite = {
       },
     },
     {
+      requirement: 'AREA-001',
+      title: 'an offered task holds its area lock while the offer is open',
+      async run(world) {
+        const repo = await world.repo({ offer_timeout_ms: 30_000 });
+        const online = await world.worker();
+        const offered = await world.task(repo, { area: 'core/api' });
+        const offer = await online.nextOffer(offered.id);
+        checkEqual((await world.admin('repo.get', { repo })).locks['core/api'], offered.id, 'lock holder of an offered task in repo.get');
+        const rival = await world.task(repo, { area: 'core/api' });
+        const other = await world.worker({ connect: false });
+        const error = expectError(await other.http('task.claim', { task_id: rival.id }), 'AREA_LOCKED', 'claim in the area of an offered task');
+        check(JSON.stringify(error.details ?? {}).includes(offered.id), `details do not name the holder ${offered.id}`);
+        online.socket.close();
+        await world.untilState(offer.task_id, 'ready');
+        await claim(other, rival.id);
+      },
+    },
+    {
       requirement: 'BUDGET-001',
       title: 'open PRs plus live leases plus open offers never exceed max_open_prs',
       async run(world) {
@@ -103,6 +154,40 @@ export const SUITE: Suite = {
         check(budget.open_prs + budget.live_leases + budget.open_offers <= 2, `budget in use ${JSON.stringify(budget)} exceeds 2`);
         check(budget.throttled === true, 'repo.get does not report the repo as throttled');
         check(!online.socket.has('offer.created', (p) => (p.offer as { task_id: string }).task_id === third.id), 'a task was offered over budget');
+      },
+    },
+    {
+      requirement: 'BUDGET-001',
+      title: 'an open offer takes a unit of max_open_prs',
+      async run(world) {
+        const repo = await world.repo({ max_open_prs: 1, offer_timeout_ms: 30_000 });
+        const online = await world.worker();
+        const offered = await world.task(repo);
+        const offer = await online.nextOffer(offered.id);
+        const { budget } = await world.admin('repo.get', { repo });
+        checkEqual([budget.open_offers, budget.live_leases, budget.open_prs], [1, 0, 0], 'open offers, live leases and open PRs in repo.get');
+        const second = await world.task(repo);
+        const other = await world.worker({ connect: false });
+        expectError(await other.http('task.claim', { task_id: second.id }), REFUSED_BUDGET, 'claim while an open offer fills max_open_prs 1');
+        online.socket.close();
+        await world.untilState(offer.task_id, 'ready');
+        await claim(other, second.id);
+      },
+    },
+    {
+      requirement: 'BUDGET-002',
+      title: 'live leases and open offers count against max_new_prs_per_hour before any PR is opened',
+      async run(world) {
+        const repo = await world.repo({ max_new_prs_per_hour: 2, max_open_prs: 10, offer_timeout_ms: 30_000 });
+        const a = await world.worker({ connect: false });
+        await claim(a, (await world.task(repo)).id);
+        const online = await world.worker();
+        const offered = await world.task(repo);
+        await online.nextOffer(offered.id);
+        const { budget } = await world.admin('repo.get', { repo });
+        checkEqual([budget.prs_last_hour, budget.live_leases, budget.open_offers], [0, 1, 1], 'PRs this hour, live leases and open offers');
+        const third = await world.task(repo);
+        expectError(await a.http('task.claim', { task_id: third.id }), REFUSED_BUDGET, 'claim with 1 lease + 1 offer of max_new_prs_per_hour 2');
       },
     },
     {

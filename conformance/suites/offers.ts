@@ -22,12 +22,20 @@ export const SUITE: Suite = {
         const offerA = await a.nextOffer();
         const offerB = await b.nextOffer();
         check(offerA.task_id !== offerB.task_id, `both workers were offered ${offerA.task_id}`);
-        const openA = (await a.ok('offer.list')).offers;
-        checkEqual(openA.length, 1, `open offers of ${a.id}`);
+        // The third task stays for a third worker: a and b, with room for it, already hold an open offer each.
+        const c = await world.worker({ capacity: 5 });
+        const offerC = await c.nextOffer(undefined, 5000);
+        checkEqual(new Set([offerA.task_id, offerB.task_id, offerC.task_id]).size, 3, 'distinct tasks offered to three workers');
+        for (const w of [a, b, c]) checkEqual((await w.ok('offer.list')).offers.length, 1, `open offers of ${w.id}`);
         const created = (await world.journal(head, repo)).filter((e) => e.type === 'offer.created' && [first.id, second.id, third.id].includes(e.task_id ?? ''));
         const perTask = new Map<string, number>();
-        for (const e of created) perTask.set(e.task_id as string, (perTask.get(e.task_id as string) ?? 0) + 1);
+        const perWorker = new Map<string, number>();
+        for (const e of created) {
+          perTask.set(e.task_id as string, (perTask.get(e.task_id as string) ?? 0) + 1);
+          perWorker.set(e.worker_id as string, (perWorker.get(e.worker_id as string) ?? 0) + 1);
+        }
         check([...perTask.values()].every((n) => n === 1), `a task was offered more than once while its offer was open: ${JSON.stringify([...perTask])}`);
+        check([...perWorker.values()].every((n) => n === 1), `a worker was offered a second task while its offer was open: ${JSON.stringify([...perWorker])}`);
       },
     },
     {
@@ -42,6 +50,27 @@ export const SUITE: Suite = {
         await skilled.nextOffer(task.id);
         const offers = (await taskEvents(world, head, task)).filter((e) => e.type === 'offer.created');
         check(offers.every((e) => e.worker_id === skilled.id), `offered to ${offers.map((e) => e.worker_id).join(', ')}; only ${skilled.id} is eligible (not ${unskilled.id})`);
+      },
+    },
+    {
+      requirement: 'OFFER-002',
+      title: 'tasks above the worker\'s trust, above its free capacity or in a held area are never offered to it, whatever their priority',
+      async run(world) {
+        const repo = await world.repo();
+        const holder = await world.worker({ connect: false });
+        expectOk(await holder.http('task.claim', { task_id: (await world.task(repo, { area: 'held' })).id }), 'claim that holds the area');
+        const held = await world.task(repo, { area: 'held', priority: 10 });
+        const tier = await world.task(repo, { tier: 2, priority: 10 });
+        const big = await world.task(repo, { effort: 4, priority: 10 });
+        const head = await world.journalHead();
+        const w = await world.worker({ trust: 0, capacity: 3 });
+        const sentinel = await world.task(repo, { priority: 0 });
+        const offer = await w.nextOffer(undefined, 5000);
+        checkEqual(offer.task_id, sentinel.id, `the first offer to a trust-0 worker of capacity 3 (ineligible: ${held.id} area held, ${tier.id} tier 2, ${big.id} effort 4)`);
+        for (const task of [held, tier, big]) {
+          const offers = (await taskEvents(world, head, task)).filter((e) => e.type === 'offer.created');
+          checkEqual(offers.length, 0, `offers of ${task.id}, for which no connected worker is eligible`);
+        }
       },
     },
     {
@@ -76,6 +105,35 @@ export const SUITE: Suite = {
         const answered = await b.nextOffer(task.id, 10_000);
         await b.accept(answered);
         expectError(await b.call('offer.accept', { offer_id: answered.offer_id }), 'OFFER_EXPIRED', 'accept of an offer already accepted (new key)');
+      },
+    },
+    {
+      requirement: 'OFFER-004',
+      title: 'an accept that arrives after deadline_at is refused even before the coordinator has ended the offer',
+      timeoutMs: 40_000,
+      async run(world) {
+        // As for FENCE-002: the deadline is the offer's deadline_at, not the sweep. Each round accepts just
+        // after it by the coordinator's clock (offset measured on offer.created); an accepted lease's
+        // granted_at says on which side of the deadline the accept landed.
+        const repo = await world.repo({ offer_timeout_ms: 1000 });
+        const w = await world.worker();
+        let judged = 0;
+        for (let round = 0; round < 6 && judged < 3; round += 1) {
+          const task = await world.task(repo);
+          const offer = await w.nextOffer(task.id, 5000);
+          const offset = offer.created_at - Date.now();
+          await sleep(Math.max(0, offer.deadline_at - offset - Date.now() + 20 + round * 15));
+          const ack = await w.call('offer.accept', { offer_id: offer.offer_id });
+          if (ack.ok) {
+            const lease = (ack.data as { lease: Lease }).lease;
+            check(lease.granted_at < offer.deadline_at, `an accept the coordinator took at ${lease.granted_at}, ${lease.granted_at - offer.deadline_at} ms after the offer's deadline_at ${offer.deadline_at}, granted a lease`);
+          } else {
+            checkEqual(ack.error.code, 'OFFER_EXPIRED', 'accept after deadline_at');
+            judged += 1;
+          }
+          await world.admin('task.cancel', { task_id: task.id, reason: 'conformance' });
+        }
+        check(judged > 0, 'no accept landed after the deadline in six rounds');
       },
     },
     {
@@ -160,6 +218,12 @@ export const SUITE: Suite = {
         checkEqual([lease.task_id, lease.worker_id], [task.id, a.id], 'claimed lease');
         const refused = expectError(await b.http('task.claim', { task_id: task.id }), 'INVALID_TRANSITION', 'claim of a leased task');
         checkEqual(refused.details?.from, 'leased', 'details.from');
+        const online = await world.worker();
+        const offered = await world.task(repo);
+        await online.nextOffer(offered.id);
+        const stolen = expectError(await b.http('task.claim', { task_id: offered.id }), 'INVALID_TRANSITION', 'claim of a task offered to another worker');
+        checkEqual(stolen.details?.from, 'offered', 'details.from');
+        checkEqual((await world.getTask(offered.id)).state, 'offered', 'state of the offered task after the refused claim');
       },
     },
     {

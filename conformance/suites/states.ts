@@ -7,7 +7,7 @@ import { TRANSITIONS, type TaskState } from '../../protocol/states.ts';
 import { check, checkEqual, expectError, expectOk } from '../expect.ts';
 import type { ConformanceTest, Suite } from '../types.ts';
 import type { KitWorker, World } from '../world.ts';
-import { openPr } from '../scenarios.ts';
+import { claimedTask, openPr } from '../scenarios.ts';
 
 type TaskAck = { task: Task };
 
@@ -167,6 +167,43 @@ export const SUITE: Suite = {
       },
     },
     {
+      requirement: 'STATE-001',
+      title: 'every maintainer or worker change from a state the table does not allow it from is refused, naming from and to, and changes nothing',
+      timeoutMs: 40_000,
+      async run(world) {
+        const repo = await world.repo({ offer_timeout_ms: 30_000, heartbeat_timeout_ms: 30_000 });
+        const setups = new Map<TaskState, Setup>();
+        for (const state of ['ready', 'offered', 'leased', 'in_progress', 'pr_opened', 'merged', 'blocked'] as const) setups.set(state, await taskIn(world, repo, state));
+        const closed = await taskIn(world, repo, 'ready');
+        setups.set('closed', { ...closed, task: (await world.admin('task.cancel', { task_id: closed.task.id, reason: 'set up closed' })).task });
+        // Each change, the state it leads to, and how to ask for it.
+        const changes: Array<[string, TaskState, (s: Setup) => Promise<import('../wire.ts').HttpAck>]> = [
+          ['task.block', 'blocked', (s) => world.adminRaw('task.block', { task_id: s.task.id, reason: 'hold' })],
+          ['task.unblock', 'ready', (s) => world.adminRaw('task.unblock', { task_id: s.task.id })],
+          ['task.complete merged', 'merged', (s) => world.adminRaw('task.complete', { task_id: s.task.id, outcome: 'merged' })],
+          ['task.cancel', 'closed', (s) => world.adminRaw('task.cancel', { task_id: s.task.id, reason: 'no' })],
+          ['task.claim', 'leased', async (s) => (await world.worker({ skills: [s.skill], connect: false })).http('task.claim', { task_id: s.task.id })],
+        ];
+        const failures: string[] = [];
+        let tried = 0;
+        for (const [from, setup] of setups) {
+          for (const [what, to, ask] of changes) {
+            if (TRANSITIONS.some((t) => t.from === from && t.to === to)) continue;
+            tried += 1;
+            const ack = await ask(setup);
+            if (ack.ok || ack.error.code !== 'INVALID_TRANSITION') failures.push(`${what} of a ${from} task: expected INVALID_TRANSITION, got ${ack.ok ? 'ok' : ack.error.code}`);
+            else if (ack.error.details?.from !== from || typeof ack.error.details?.to !== 'string') failures.push(`${what} of a ${from} task: details ${JSON.stringify(ack.error.details)} do not name from ${from} and to`);
+          }
+        }
+        for (const [from, setup] of setups) {
+          const now = await world.getTask(setup.task.id);
+          if (now.state !== from) failures.push(`a ${from} task is ${now.state} after refused changes`);
+        }
+        check(tried >= 20, `only ${tried} forbidden changes tried`);
+        check(failures.length === 0, failures.join('\n'));
+      },
+    },
+    {
       requirement: 'STATE-002',
       title: 'decline and release count attempts, an expired offer does not; at max_attempts the task is blocked',
       async run(world) {
@@ -193,6 +230,28 @@ export const SUITE: Suite = {
         const lease = expectOk<{ lease: Lease }>(await other.http('task.claim', { task_id: task.id }), 'claim').lease;
         const last = expectOk<TaskAck>(await other.http('lease.release', { lease_id: lease.lease_id, epoch: lease.epoch }), 'release').task;
         checkEqual([last.state, last.attempts], ['blocked', 2], 'after the second attempt with max_attempts 2');
+      },
+    },
+    {
+      requirement: 'STATE-002',
+      title: 'a decline on the last attempt leaves the task blocked',
+      async run(world) {
+        const repo = await world.repo({ max_attempts: 1, offer_timeout_ms: 30_000 });
+        const w = await world.worker();
+        const task = await world.task(repo);
+        const offer = await w.nextOffer(task.id);
+        const declined = expectOk<TaskAck>(await w.call('offer.decline', { offer_id: offer.offer_id }), 'decline').task;
+        checkEqual([declined.state, declined.attempts], ['blocked', 1], 'state and attempts after a decline with max_attempts 1');
+        checkEqual((await world.getTask(task.id)).state, 'blocked', 'task.get after the decline');
+      },
+    },
+    {
+      requirement: 'STATE-002',
+      title: 'a lease that expires on the last attempt leaves the task blocked',
+      async run(world) {
+        const { task, lease } = await claimedTask(world, { settings: { heartbeat_timeout_ms: 1000, max_attempts: 1 } });
+        const blocked = await world.untilState(task.id, 'blocked', 5000);
+        checkEqual([blocked.attempts, blocked.lease], [1, undefined], `attempts and lease after ${lease.lease_id} expired on the last attempt`);
       },
     },
     {

@@ -55,7 +55,7 @@ export function coordinatorInfo(options: EngineOptions): Result<'coordinator.inf
     protocol_version: PROTOCOL_VERSION,
     supported_versions: [...SUPPORTED_PROTOCOL_VERSIONS],
     capabilities: [...(options.capabilities ?? [])],
-    limits: { max_payload_bytes: LIMITS.maxPayloadBytes, max_depth: LIMITS.maxDepth, idempotency_key_ttl_ms: IDEMPOTENCY_TTL_MS },
+    limits: { max_payload_bytes: LIMITS.maxPayloadBytes, max_frame_bytes: LIMITS.maxFrameBytes, max_depth: LIMITS.maxDepth, idempotency_key_ttl_ms: IDEMPOTENCY_TTL_MS },
     registration: options.registration ?? 'open',
   };
 }
