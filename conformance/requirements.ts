@@ -114,4 +114,8 @@ export const REQUIREMENTS: readonly Requirement[] = [
   { id: "POL-002", level: "MUST", section: "§9.3", title: "A risky area is denied to every worker who is neither on its `allow` list nor at its `min_trust`" },
   { id: "POL-003", level: "MUST", section: "§9.3", title: "A policy's `budget` sets `max_open_prs` and `max_new_prs_per_hour` unless the same `repo.configure` sets them" },
   { id: "POL-004", level: "MUST", section: "§9.3", title: "`task.explain` with `worker_id` MUST return `policy`" },
+  { id: "POL-005", level: "MUST", section: "§9.3", title: "With `contributor_cap`, a coordinator MUST NOT offer or lease a task to a worker when the open PRs, live leases and open offers in the re…" },
+  { id: "POL-006", level: "MUST", section: "§9.3", title: "A rule named in the policy's `modes` with `report` MUST NOT refuse" },
+  { id: "POL-007", level: "MUST", section: "§9.3", title: "`contributor.vouch` and `contributor.denounce` MUST be refused (`FORBIDDEN`) to all but the repo's maintainers" },
+  { id: "POL-008", level: "MUST", section: "§9.3", title: "With `vouch: { from_tier: N }`, tasks of tier ≥ N go only to logins vouched for in the repo (rule `vouch_required`)" },
 ];

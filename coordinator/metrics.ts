@@ -263,6 +263,8 @@ export class CoordinatorMetrics {
         case 'worker.disconnected':
         case 'worker.heartbeat_lost':
         case 'coordinator.started':
+        case 'policy.dry_run_hit':
+        case 'contributor.standing_set':
           break;
         default:
           skipUnknownEvent(e);

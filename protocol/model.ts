@@ -336,6 +336,20 @@ export const Budget = Closed({
 });
 export type Budget = Static<typeof Budget>;
 
+export const VouchStatus = Type.Union([Type.Literal('vouched'), Type.Literal('denounced')], {
+  description: 'vouched: a maintainer stands for the contributor (policy rule vouch_required); denounced: never offered work in the repo (rule denounced).',
+});
+/** A contributor's standing in one repo, set by its maintainers (contributor.vouch, contributor.denounce). */
+export const ContributorStanding = Closed({
+  login: GithubLogin,
+  status: VouchStatus,
+  reason: Type.Optional(Reason),
+  by: Type.String({ maxLength: 100, description: 'Who set it: a maintainer id, or admin.' }),
+  at: EpochMs,
+});
+export type ContributorStanding = Static<typeof ContributorStanding>;
+export type VouchStatus = Static<typeof VouchStatus>;
+
 export const Reasoned = Closed({
   code: Type.String(),
   message: Type.String(),

@@ -6,7 +6,8 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import type { ErrorCode } from './errors.ts';
 import {
-  Budget, CheckView, Closed, CommitSha, Epoch, Extensible, GithubLogin, IdempotencyKey, Lease, LeaseId, Metrics, Offer, OfferId, PrChecks, PullRequestInfo,
+  Budget, CheckView, Closed, CommitSha, ContributorStanding, Epoch, Extensible, GithubLogin, IdempotencyKey, Lease, LeaseId, Metrics, Offer, OfferId,
+  PrChecks, PullRequestInfo,
   Reason, Reasoned, RepoId, RepoSettings, RepoSettingsFields, Task, TaskFields, TaskId, TaskStateSchema, Trust, Worker,
   WorkerId, WorkerProfile, partial,
 } from './model.ts';
@@ -171,7 +172,10 @@ export const OPERATIONS = {
     params: Closed({ task_id: TaskId, worker_id: Type.Optional(WorkerId) }),
     result: Closed({
       task_id: TaskId, state: TaskStateSchema, offerable: Type.Boolean(), reasons: Type.Array(Reasoned), eligible_workers: Type.Integer({ minimum: 0 }),
-      policy: Type.Optional(Type.Array(Closed({ rule: Type.String(), passed: Type.Boolean(), message: Type.String() }), {
+      policy: Type.Optional(Type.Array(Closed({
+        rule: Type.String(), passed: Type.Boolean(), message: Type.String(),
+        mode: Type.Optional(Type.Literal('report', { description: 'The rule is in report mode: when it does not pass, it would refuse but does not.' })),
+      }), {
         description: 'With worker_id: every rule of the repo policy (budget rules included) and whether it passes for that worker — the dry run of `owp policy explain`.',
       })),
     }),
@@ -242,6 +246,21 @@ export const OPERATIONS = {
     name: 'repo.list', summary: 'All repos with settings and budget use.', auth: 'any', scope: 'repo', mutating: false, binding: 'both',
     http: { method: 'GET', path: '/v1/repos' }, params: Closed({}),
     result: Closed({ repos: Type.Array(Closed({ settings: RepoSettings, budget: Budget, locks: Type.Record(Type.String(), TaskId) })) }), errors: ACCESS, spec: '§5.8',
+  }),
+  'contributor.vouch': op({
+    name: 'contributor.vouch', summary: 'Vouch for a contributor (a GitHub login) in a repo: replaces a denouncement; policy rule vouch_required asks for it.', auth: 'maintainer', scope: 'repo', mutating: true, binding: 'both',
+    http: { method: 'POST', path: '/v1/repos/{repo}/contributors/{login}/vouch' }, params: Closed({ ...key, repo: RepoId, login: GithubLogin, reason: Type.Optional(Reason) }),
+    result: Closed({ contributor: ContributorStanding }), errors: [...MUTATE, 'NOT_FOUND'], spec: '§5.8',
+  }),
+  'contributor.denounce': op({
+    name: 'contributor.denounce', summary: 'Denounce a contributor in a repo: their workers are never offered work there again (rule denounced) and lose their open offers there.', auth: 'maintainer', scope: 'repo', mutating: true, binding: 'both',
+    http: { method: 'POST', path: '/v1/repos/{repo}/contributors/{login}/denounce' }, params: Closed({ ...key, repo: RepoId, login: GithubLogin, reason: Reason }),
+    result: Closed({ contributor: ContributorStanding }), errors: [...MUTATE, 'NOT_FOUND'], spec: '§5.8',
+  }),
+  'contributor.list': op({
+    name: 'contributor.list', summary: 'The contributors a repo\'s maintainers vouched for or denounced.', auth: 'maintainer', scope: 'repo', mutating: false, binding: 'both',
+    http: { method: 'GET', path: '/v1/repos/{repo}/contributors' }, params: Closed({ repo: RepoId }),
+    result: Closed({ contributors: Type.Array(ContributorStanding) }), errors: [...ACCESS, 'NOT_FOUND'], spec: '§5.8',
   }),
   'worker.list': op({
     name: 'worker.list', summary: 'All workers (maintainers only).', auth: 'maintainer', scope: 'pool', mutating: false, binding: 'both',

@@ -88,7 +88,8 @@ async function explain(values: { task?: string | undefined; worker?: string | un
       else if (!r.code.startsWith('policy') && !r.code.startsWith('budget')) others.push({ code: r.code, message: r.message });
     }
   }
-  const failing = verdicts.filter((v) => !v.passed).map((v) => v.rule);
+  // A rule in report mode that does not pass would refuse, but does not.
+  const failing = verdicts.filter((v) => !v.passed && v.mode !== 'report').map((v) => v.rule);
   const canTake = failing.length === 0 && others.length === 0;
   if (values.json) {
     console.log(JSON.stringify({ task_id: task.id, worker_id: values.worker, can_take: canTake, policy: verdicts, other_reasons: others }, null, 2));
@@ -97,7 +98,7 @@ async function explain(values: { task?: string | undefined; worker?: string | un
   const width = Math.max(4, ...verdicts.map((v) => v.rule.length));
   console.log(`Task ${task.id} in ${task.repo} (area ${task.area ?? 'none'}, tier ${task.tier}, ${task.state}) for worker ${values.worker}:`);
   if (verdicts.length === 0) console.log('  (the repo has no policy rules)');
-  for (const v of verdicts) console.log(`  ${v.passed ? 'pass' : 'FAIL'}  ${v.rule.padEnd(width)}  ${v.message}`);
+  for (const v of verdicts) console.log(`  ${v.passed ? 'pass' : v.mode === 'report' ? 'WOULD' : 'FAIL'}  ${v.rule.padEnd(width)}  ${v.message}${v.mode === 'report' ? ' (report mode: not enforced)' : ''}`);
   if (others.length > 0) {
     console.log('Other checks that refuse it:');
     for (const r of others) console.log(`  FAIL  ${r.code.padEnd(width)}  ${r.message}`);

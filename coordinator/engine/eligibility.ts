@@ -17,7 +17,14 @@ import { budgetExceeded, budgetInUse } from '../../protocol/budget.ts';
 import { formatHourlyBudget, formatNextHourlySlot, formatReservedBudget, nextHourlySlotAt, type BudgetFigures } from '../../protocol/vocabulary.ts';
 import { repoAdmits } from './access.ts';
 import { budgetCounts } from './budget.ts';
-import type { PolicyCheck } from './options.ts';
+import { ruleMode } from '../../protocol/policy-schema.ts';
+import type { PolicyCheck, PolicyExplain } from './options.ts';
+
+/** A refusal a rule in report mode would have made, recorded instead (policy.dry_run_hit). */
+export interface DryRunHit {
+  rule: string;
+  message: string;
+}
 
 /** The task fields worker eligibility reads (capacity, skills, trust, and the repo policy by repo, area and tier). */
 export const ELIGIBILITY_FIELDS = ['repo', 'area', 'tier', 'effort', 'skills'] as const;
@@ -68,7 +75,40 @@ export class Eligibility {
   constructor(
     private readonly state: State,
     private readonly policy: PolicyCheck | undefined,
+    private readonly explainPolicy?: PolicyExplain,
   ) {}
+
+  /** The review budget's verdicts for one more unit (none for a task already counted), each limit with its mode. */
+  budgetVerdicts(repo: RepoRuntime, now: number, alreadyCounted: boolean): Array<{ rule: 'max_open_prs' | 'max_new_prs_per_hour'; over: boolean; report: boolean; reason: Reasoned }> {
+    const s = repo.settings;
+    const counts = budgetCounts(this.state, repo, now);
+    const use = budgetInUse(counts);
+    const over = budgetExceeded(counts, s, alreadyCounted ? 0 : 1);
+    return [
+      {
+        rule: 'max_open_prs', over: over.open, report: ruleMode(s.policy, 'max_open_prs') === 'report',
+        reason: { code: 'budget_open_prs', message: `review budget full: ${formatReservedBudget({ ...counts, ...limits(s) })}`, details: { open_prs: counts.open_prs, live_leases: counts.live_leases, open_offers: counts.open_offers, max_open_prs: s.max_open_prs } },
+      },
+      {
+        rule: 'max_new_prs_per_hour', over: over.hourly, report: ruleMode(s.policy, 'max_new_prs_per_hour') === 'report',
+        reason: { code: 'budget_hourly', message: `hourly budget full: ${hourlyWords({ ...counts, ...limits(s) }, repo, now)}`, details: { prs_last_hour: counts.prs_last_hour, max_new_prs_per_hour: s.max_new_prs_per_hour } },
+      },
+    ];
+  }
+
+  /** True when the review budget refuses one more unit in the repo (a limit in report mode never does). */
+  budgetThrottled(repo: RepoRuntime, now: number): boolean {
+    return this.budgetVerdicts(repo, now, false).some((v) => v.over && !v.report);
+  }
+
+  /** What the rules in report mode (policy rules and budget limits) would refuse if this task went to this worker now. */
+  dryRunHits(task: TaskRecord, repo: RepoRuntime, w: WorkerRuntime, now: number): DryRunHit[] {
+    const hits: DryRunHit[] = this.budgetVerdicts(repo, now, false).filter((v) => v.over && v.report).map((v) => ({ rule: v.rule, message: v.reason.message }));
+    for (const v of this.explainPolicy?.({ task, worker: w.record, repo: repo.settings, state: this.state }) ?? []) {
+      if (v.mode === 'report' && !v.passed) hits.push({ rule: v.rule, message: v.message });
+    }
+    return hits;
+  }
 
   /** Repo-level reasons a task cannot be leased now (paused, area lock, budget). */
   repoReasons(task: TaskRecord, repo: RepoRuntime, now: number, opts: { alreadyCounted: boolean }): Reasoned[] {
@@ -81,14 +121,7 @@ export class Eligibility {
         reasons.push({ code: 'area_locked', message: `area ${task.area} held by ${holder}`, details: { area: task.area, held_by: holder } });
       }
     }
-    const counts = budgetCounts(this.state, repo, now);
-    const over = budgetExceeded(counts, s, opts.alreadyCounted ? 0 : 1);
-    if (over.open) {
-      reasons.push({ code: 'budget_open_prs', message: `review budget full: ${formatReservedBudget({ ...counts, ...limits(s) })}`, details: { open_prs: counts.open_prs, live_leases: counts.live_leases, open_offers: counts.open_offers, max_open_prs: s.max_open_prs } });
-    }
-    if (over.hourly) {
-      reasons.push({ code: 'budget_hourly', message: `hourly budget full: ${hourlyWords({ ...counts, ...limits(s) }, repo, now)}`, details: { prs_last_hour: counts.prs_last_hour, max_new_prs_per_hour: s.max_new_prs_per_hour } });
-    }
+    for (const v of this.budgetVerdicts(repo, now, opts.alreadyCounted)) if (v.over && !v.report) reasons.push(v.reason);
     return reasons;
   }
 

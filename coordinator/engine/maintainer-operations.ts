@@ -5,15 +5,34 @@
  */
 import { OwpError } from '../../protocol/errors.ts';
 import { isTerminal } from '../../protocol/states.ts';
-import type { RepoSettings } from '../../protocol/model.ts';
+import type { ContributorStanding, RepoSettings, VouchStatus } from '../../protocol/model.ts';
+import type { Principal } from '../auth.ts';
+import type { Command } from './command.ts';
 import { hashToken, newToken } from '../auth.ts';
 import type { Result } from '../../protocol/operations.ts';
-import { defaultRepoSettings, isBootstrapAdmin, type MaintainerRecord, type TaskRecord } from '../state/records.ts';
+import { defaultRepoSettings, isBootstrapAdmin, loginKey, type MaintainerRecord, type TaskRecord } from '../state/records.ts';
 import { knownRepo, maintainedTask, requireRepoAccess } from './access.ts';
 import { repoBudget } from './budget.ts';
 import type { OperationHandlers } from './operations.ts';
 import { recordChecks } from './pr-checks.ts';
 import { closeTask, endLeaseAndRequeue, holderOf, recordPrOutcome, tellHolder, withdrawIfIneligible, withdrawOffer } from './task-moves.ts';
+
+/**
+ * A maintainer's word on a contributor in a repo. Eligibility changes for every worker with that
+ * login: their open offers there that the repo's rules now refuse are withdrawn, and everything is
+ * looked at again (a vouch may open work to them).
+ */
+function setStanding(cmd: Command, p: Principal, repoId: string, login: string, status: VouchStatus, reason: string | undefined): { contributor: ContributorStanding } {
+  requireRepoAccess(p, repoId);
+  const repo = knownRepo(cmd.state, repoId);
+  const by = p.kind === 'maintainer' && !p.admin ? p.id : 'admin';
+  cmd.emit({ type: 'contributor.standing_set', repo: repoId, data: { login, status, by, ...(reason !== undefined ? { reason } : {}) } });
+  for (const w of cmd.state.workersByLogin.get(loginKey(login)) ?? []) withdrawIfIneligible(cmd, w);
+  cmd.scheduler.markAll();
+  const standing = repo.standings.get(loginKey(login));
+  if (!standing) throw new Error(`standing of ${login} in ${repoId} was set but is not in the state`);
+  return { contributor: { ...standing } };
+}
 
 /** Fields the scheduler reads: they change only while a task is ready or blocked. */
 const SCHEDULING_FIELDS = ['area', 'tier', 'effort', 'skills'] as const;
@@ -131,6 +150,9 @@ export const MAINTAINER_OPERATIONS = {
     endLeaseAndRequeue(cmd, task, lease, knownRepo(cmd.state, task.repo), { type: 'lease.cancelled', cause: 'lease_cancelled' }, params.reason ?? 'cancelled by maintainer');
     return { task: cmd.state.taskView(task) };
   },
+
+  'contributor.vouch': (cmd, p, params) => setStanding(cmd, p, params.repo, params.login, 'vouched', params.reason),
+  'contributor.denounce': (cmd, p, params) => setStanding(cmd, p, params.repo, params.login, 'denounced', params.reason),
 
   'worker.set_trust': (cmd, _p, params) => {
     const w = cmd.state.workers.get(params.worker_id);

@@ -11,7 +11,7 @@ import { OwpError } from '../../protocol/errors.ts';
 import type { Principal } from '../auth.ts';
 import { emptyStats, type RepoRuntime, type Stats, type WorkerRuntime } from '../state/records.ts';
 import type { State } from '../state/state.ts';
-import { canReadRepo, canReadTask, knownRepo, readableTask, requireRepoRead } from './access.ts';
+import { canReadRepo, canReadTask, knownRepo, liveTask, readableTask, requireRepoAccess, requireRepoRead } from './access.ts';
 import { repoBudget } from './budget.ts';
 import { explain } from './explain.ts';
 import { IDEMPOTENCY_TTL_MS } from './idempotency.ts';
@@ -55,6 +55,11 @@ export const READ_OPERATIONS = {
   'repo.list': (cmd, p) => {
     const readable = readableRepos(cmd.state, p);
     return { repos: [...cmd.state.repos.values()].filter((r) => readable(r.settings.repo)).map((r) => repoViewFor(p, repoView(cmd.state, r, cmd.now))) };
+  },
+
+  'contributor.list': (cmd, p, params) => {
+    requireRepoAccess(p, params.repo);
+    return { contributors: [...knownRepo(cmd.state, params.repo).standings.values()].map((s) => ({ ...s })) };
   },
 
   'worker.list': (cmd) => ({ workers: [...cmd.state.workers.values()].map((w) => cmd.state.workerView(w)) }),

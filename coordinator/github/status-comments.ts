@@ -153,6 +153,8 @@ export class StatusComments {
       case 'worker.disconnected':
       case 'worker.heartbeat_lost':
       case 'coordinator.started':
+      case 'policy.dry_run_hit':
+      case 'contributor.standing_set':
         return undefined;
       default:
         skipUnknownEvent(e);

@@ -88,6 +88,10 @@ export class DashboardModel {
   readonly tasks = new Map<string, Task>();
   readonly workers = new Map<string, Worker>();
   readonly explanations = new Map<string, Explanation>();
+  /** Repo → rule in report mode → offers and claims it would have refused, as seen in the journal. */
+  readonly dryRunHits = new Map<string, Map<string, number>>();
+  /** Repo → contributor login (lower case) → vouched or denounced, as seen in the journal. */
+  readonly standings = new Map<string, Map<string, { status: string; reason?: string }>>();
   feed: FeedEntry[] = [];
   metrics: Metrics | null = null;
   /** PRs opened per repo seen live since the last budget refresh, to keep `this hour` current between refreshes. */
@@ -341,6 +345,18 @@ export class DashboardModel {
         this.tasks.delete(e.task_id);
         this.explanations.delete(e.task_id);
         break;
+      case 'policy.dry_run_hit': {
+        const hits = this.dryRunHits.get(e.repo) ?? new Map<string, number>();
+        hits.set(e.data.rule, (hits.get(e.data.rule) ?? 0) + 1);
+        this.dryRunHits.set(e.repo, hits);
+        break;
+      }
+      case 'contributor.standing_set': {
+        const list = this.standings.get(e.repo) ?? new Map<string, { status: string; reason?: string }>();
+        list.set(e.data.login.toLowerCase(), { status: e.data.status, ...(e.data.reason !== undefined ? { reason: e.data.reason } : {}) });
+        this.standings.set(e.repo, list);
+        break;
+      }
       // Nothing the dashboard draws changes with these.
       case 'maintainer.created':
       case 'maintainer.revoked':
@@ -610,6 +626,10 @@ export function describeEvent(e: JournalEvent, model?: DashboardModel): string {
       return `${task} closed`;
     case 'task.archived':
       return `${task} archived`;
+    case 'contributor.standing_set':
+      return `${e.data.login} ${e.data.status} in ${e.repo}${e.data.reason ? `: ${e.data.reason}` : ''}`;
+    case 'policy.dry_run_hit':
+      return `report only: rule ${e.data.rule} would have refused ${e.data.via === 'claim' ? 'the claim of' : 'the offer of'} ${task} to ${who}`;
     default: {
       skipUnknownEvent(e);
       const unknown: { type: string; task_id?: string; worker_id?: string } = e;
