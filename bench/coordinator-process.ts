@@ -6,6 +6,7 @@
  */
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { createLogger } from '../coordinator/log.ts';
+import { DEFAULT_RATE_LIMITS } from '../coordinator/rate-limit.ts';
 import { startCoordinator } from '../coordinator/server.ts';
 import { serveParent } from './lib/children.ts';
 
@@ -36,6 +37,8 @@ const started = await startCoordinator({
     host: '127.0.0.1',
     store: 'lowdb',
     data_dir: settings.data_dir,
+    // The fleet registers hundreds of workers from one address: worker.register's own limits are off.
+    rate_limits: { ...DEFAULT_RATE_LIMITS, register: { per_second: 0, burst: 0 }, register_total: { per_second: 0, burst: 0 } },
     ...(settings.sweep_interval_ms ? { sweep_interval_ms: settings.sweep_interval_ms } : {}),
   },
   log: createLogger({ format: 'json' }),

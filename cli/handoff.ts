@@ -6,7 +6,8 @@
  * is printed (and is in a file) for them to paste anywhere.
  */
 import { spawn } from 'node:child_process';
-import { AI_TOOLS, findOnPath, terminalInvocation, terminalTools, type AiToolId } from '../client/ai-tools.ts';
+import { AI_TOOLS, findOnPath, terminalInvocation, terminalTools, toolEnvNames, type AiToolId } from '../client/ai-tools.ts';
+import { childEnv } from '../client/child-env.ts';
 
 /** `--tool`: every tool that runs as a program, or `none` (print the prompt). */
 export const TOOLS = [...terminalTools(), 'none'] as const;
@@ -43,7 +44,8 @@ export function runHandoff(plan: HandoffPlan, cwd: string, onOutput?: (chunk: st
     const child = spawn(command, plan.args, {
       cwd,
       stdio: plan.interactive ? 'inherit' : ['ignore', 'pipe', 'pipe'],
-      env: process.env,
+      // The tool's own settings and key, not the volunteer's GitHub or OWP tokens (client/child-env.ts).
+      env: childEnv(process.env, { pass: plan.tool === 'none' ? [] : toolEnvNames(plan.tool) }),
     });
     if (!plan.interactive) {
       child.stdout?.on('data', (d: Buffer) => onOutput?.(d.toString('utf8')));

@@ -4,6 +4,8 @@
 import { OwpError } from '../protocol/errors.ts';
 import { StoreCorruptError } from '../coordinator/store/store.ts';
 import { CliError, UsageError } from './args.ts';
+import { EXIT, EXIT_CODES_HELP, exitCodeForOwpError } from './exit-codes.ts';
+import { closest } from './suggest.ts';
 
 interface Command {
   summary: string;
@@ -15,6 +17,9 @@ const COMMANDS: Record<string, Command> = {
   conformance: { summary: 'run the OWP conformance kit against a coordinator (--url, --token)', load: () => import('./commands/conformance.ts') },
   contract: { summary: 'validate a repo contract (.owp.yml) or apply its gates to a repo', load: () => import('./commands/contract.ts') },
   policy: { summary: 'validate, apply or dry-run (explain) a repo policy (.owp/policy.yml)', load: () => import('./commands/policy.ts') },
+  maintainer: { summary: 'issue, revoke and list maintainer tokens (with the admin token)', load: () => import('./commands/maintainer.ts') },
+  vouch: { summary: 'vouch for a contributor in a repo (owp vouch @login --repo R), or list (--list)', load: () => import('./commands/vouch.ts') },
+  denounce: { summary: 'denounce a contributor in a repo: never offered work there again', load: () => import('./commands/denounce.ts') },
   github: { summary: 'check the tokens of the config\'s github section (owp github check --config FILE)', load: () => import('./commands/github.ts') },
   worker: { summary: 'join a pool from a terminal and take offers (Claude Code, Aider, any tool)', load: () => import('./commands/worker.ts') },
   submit: { summary: 'run the gates, open the PR and report it for the task in this worktree', load: () => import('./commands/submit.ts') },
@@ -28,50 +33,62 @@ function help(): string {
   return [
     'owp — the Open Work Protocol toolkit',
     '',
-    'Usage: owp <command> [options]   (owp <command> --help for its options)',
+    'Usage: owp <command> [options]   (owp help <command> or owp <command> --help for its options)',
     '',
     ...Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`),
+    '',
+    EXIT_CODES_HELP,
   ].join('\n');
+}
+
+function unknownCommand(name: string): UsageError {
+  const suggestion = closest(name, Object.keys(COMMANDS));
+  return new UsageError(`unknown command "${name}".${suggestion ? ` Did you mean \`owp ${suggestion}\`?` : ''} Run \`owp --help\` for the list of commands.`);
 }
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
+  if (name === 'help' && rest[0] !== undefined) {
+    // `owp help worker` is `owp worker --help`.
+    const command = COMMANDS[rest[0]];
+    if (!command) throw unknownCommand(rest[0]);
+    return (await command.load()).run(['--help']);
+  }
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     console.log(help());
-    return name ? 0 : 1;
+    return name ? EXIT.ok : EXIT.usage;
   }
   if (name === '--version') {
     console.log('owp 0.1.0 (OWP protocol 0.1)');
-    return 0;
+    return EXIT.ok;
   }
   const command = COMMANDS[name];
-  if (!command) {
-    console.error(`owp: unknown command "${name}".\n\n${help()}`);
-    return 2;
-  }
+  if (!command) throw unknownCommand(name);
   return (await command.load()).run(rest);
 }
 
-main(process.argv.slice(2)).then(
+/** What an error that reached the top means: its code for scripts, its exit code, and the sentence a person reads. */
+function describe(error: unknown): { code: string; exitCode: number; message: string; details?: unknown } {
+  if (error instanceof UsageError) return { code: 'USAGE', exitCode: EXIT.usage, message: error.message };
+  if (error instanceof CliError) return { code: 'FAILED', exitCode: EXIT.failed, message: error.message };
+  if (error instanceof OwpError) return { code: error.code, exitCode: exitCodeForOwpError(error), message: `${error.code}: ${error.message}`, ...(error.details !== undefined ? { details: error.details } : {}) };
+  if (error instanceof StoreCorruptError) return { code: 'STORE_CORRUPT', exitCode: EXIT.failed, message: `cannot start: ${error.message}` };
+  return { code: 'INTERNAL', exitCode: EXIT.failed, message: (error as Error).stack ?? String(error) };
+}
+
+const argv = process.argv.slice(2);
+main(argv).then(
   (code) => {
     process.exitCode = code;
   },
   (error: unknown) => {
-    if (error instanceof UsageError) {
-      console.error(`owp: ${error.message}`);
-      process.exitCode = 2;
-    } else if (error instanceof CliError) {
-      console.error(`owp: ${error.message}`);
-      process.exitCode = 1;
-    } else if (error instanceof OwpError) {
-      console.error(`owp: ${error.code}: ${error.message}`);
-      process.exitCode = 1;
-    } else if (error instanceof StoreCorruptError) {
-      console.error(`owp: cannot start: ${error.message}`);
-      process.exitCode = 1;
+    const { code, exitCode, message, details } = describe(error);
+    // Under --json a script reads stdout: the error is one JSON object there too, not prose on stderr.
+    if (argv.includes('--json')) {
+      process.stdout.write(`${JSON.stringify({ event: 'error', code, exit_code: exitCode, message: message.replace(/^[A-Z_]+: /, ''), ...(details !== undefined ? { details } : {}) })}\n`);
     } else {
-      console.error(`owp: ${(error as Error).stack ?? String(error)}`);
-      process.exitCode = 1;
+      console.error(message.startsWith('owp ') ? message : `owp: ${message}`);
     }
+    process.exitCode = exitCode;
   },
 );

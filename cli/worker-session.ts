@@ -18,6 +18,8 @@ import { gitCommonDir } from '../client/git.ts';
 import { prProgress } from '../client/checks-wait.ts';
 import { GITHUB_API_URL } from '../client/github-api.ts';
 import { readyWhenCounted, sayProgress } from './checks-report.ts';
+import { includesRepo } from '../client/clone-repos.ts';
+import { formatCapacity } from '../protocol/vocabulary.ts';
 import { planHandoff, runHandoff, type ToolName } from './handoff.ts';
 import { formatDuration, type Output } from './output.ts';
 import { readState, updateState, type HeldTask, type WorkerState } from './worker-state.ts';
@@ -28,6 +30,8 @@ export interface SessionOptions {
   state: WorkerState;
   stateFile: string;
   repoDir: string;
+  /** The repos this clone can work on (its origin and upstream): a task of any other is refused. */
+  repos: string[];
   tool: ToolName;
   autoAccept: boolean;
   tasksDir?: string;
@@ -112,6 +116,10 @@ export class WorkerSession {
       await this.settle(held, 'the coordinator no longer holds this lease');
     }
     for (const lease of leases) {
+      if (!includesRepo(this.o.repos, lease.repo)) {
+        await this.refuseLease(lease.lease_id, lease.task_id, lease.repo);
+        continue;
+      }
       if (!state.tasks[lease.task_id]) this.o.out.warn(`The coordinator holds lease ${lease.lease_id} on ${lease.task_id} for this worker, but this clone has no record of it. Run \`owp release --task ${lease.task_id}\` or wait for it to expire.`);
     }
   }
@@ -119,6 +127,10 @@ export class WorkerSession {
   private onOffer(offer: Offer): void {
     if (this.queue.some((o) => o.offer_id === offer.offer_id) || this.deciding?.offer_id === offer.offer_id) return;
     const t = offer.task;
+    if (!includesRepo(this.o.repos, t.repo)) {
+      void this.refuseOffer(offer);
+      return;
+    }
     this.o.out.line('step', `Offer ${offer.offer_id}: ${t.id} "${oneLine(t.title, 80)}" · ${t.repo} · area ${t.area ?? '-'} · effort ${t.effort} · tier ${t.tier}`, { offer });
     this.o.out.event('offer', { offer });
     this.queue.push(offer);
@@ -156,6 +168,35 @@ export class WorkerSession {
     }
   }
 
+  /**
+   * A coordinator that ignores the declared repos (an older one) offered a task this clone cannot
+   * work on: branching it from this clone's default branch would build on the wrong code.
+   */
+  private async refuseOffer(offer: Offer): Promise<void> {
+    const { out } = this.o;
+    const why = `${offer.task_id} is in ${offer.task.repo}, and this clone works on ${this.o.repos.join(', ')}`;
+    out.warn(`Declined offer ${offer.offer_id}: ${why}.`, { offer_id: offer.offer_id, task_id: offer.task_id, repo: offer.task.repo });
+    out.event('offer.refused', { offer_id: offer.offer_id, task_id: offer.task_id, repo: offer.task.repo, repos: this.o.repos });
+    try {
+      await this.o.client.decline(offer.offer_id, `wrong repository: ${why}`);
+    } catch (error) {
+      out.warn(`Could not decline ${offer.offer_id}: ${(error as Error).message}`);
+    }
+  }
+
+  /** A lease on a task of another repo (held before this clone declared its repos) goes back to the pool. */
+  private async refuseLease(leaseId: string, taskId: string, repo: string): Promise<void> {
+    const { out } = this.o;
+    const why = `${taskId} is in ${repo}, and this clone works on ${this.o.repos.join(', ')}`;
+    try {
+      await this.o.client.release(leaseId, `wrong repository: ${why}`);
+      out.warn(`Released ${taskId} (lease ${leaseId}): ${why}.`, { task_id: taskId, lease_id: leaseId, repo });
+      out.event('lease.refused', { task_id: taskId, lease_id: leaseId, repo, repos: this.o.repos });
+    } catch (error) {
+      out.warn(`Could not release ${taskId} of ${repo} (${(error as Error).message}); run \`owp release --task ${taskId}\` from a clone of ${repo}, or let its lease expire.`);
+    }
+  }
+
   private async decline(offer: Offer): Promise<void> {
     this.deciding = undefined;
     try {
@@ -169,6 +210,10 @@ export class WorkerSession {
 
   private async startTask(lease: Lease, task: Task): Promise<void> {
     const { out } = this.o;
+    if (!includesRepo(this.o.repos, task.repo)) {
+      await this.refuseLease(lease.lease_id, task.id, task.repo);
+      return;
+    }
     this.busy.add(task.id);
     this.refresh();
     try {
@@ -298,8 +343,9 @@ export class WorkerSession {
     const conn = client.connectionState();
     const dot = conn === 'connected' ? c.green('●') : conn === 'disconnected' ? c.red('●') : c.yellow('●');
     const worker = client.worker;
-    const used = [...client.leases.values()].reduce((sum, l) => sum + (this.taskEffort(l.task_id) ?? 0), 0);
-    const parts = [`${dot} ${worker?.id ?? '…'} ${conn}`, `capacity ${worker ? `${used}/${worker.capacity}` : '?'}`];
+    const leased = [...client.leases.values()].reduce((sum, l) => sum + (this.taskEffort(l.task_id) ?? 0), 0);
+    const offered = [...client.offers.values()].filter((o) => o.deadline_at > Date.now()).reduce((sum, o) => sum + o.task.effort, 0);
+    const parts = [`${dot} ${worker?.id ?? '…'} ${conn}`, `capacity ${worker ? formatCapacity({ capacity: worker.capacity, leased, offered }) : '?'}`];
     const held = [...client.leases.values()].map((l) => `${l.task_id}${this.busy.has(l.task_id) ? ' starting' : ''}`);
     if (held.length) parts.push(`working on ${held.join(', ')}`);
     if (this.deciding) {

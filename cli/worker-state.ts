@@ -49,6 +49,8 @@ export interface WorkerState {
   /** The clone the worker was started in (task worktrees hang off it). */
   repo_dir: string;
   tasks: Record<string, HeldTask>;
+  /** Repository → hashes of contract commands the volunteer approved (client/command-approval.ts). */
+  approved_commands?: Record<string, string[]>;
 }
 
 export type { IssueRef };

@@ -36,7 +36,15 @@ export type AiToolHandoff =
   /** Open the editor's chat; the prompt goes on the clipboard to be pasted (the command takes no text). */
   | { kind: 'chat-paste' }
   /** Run the program with these arguments in the task's folder. */
-  | { kind: 'terminal'; args: (prompt: string, mode: TerminalMode) => string[] }
+  | {
+      kind: 'terminal';
+      args: (prompt: string, mode: TerminalMode) => string[];
+      /**
+       * What the program needs from the volunteer's environment besides the allow-list
+       * (client/child-env.ts): its own key and settings, never GitHub or OWP tokens.
+       */
+      env: readonly string[];
+    }
   /** Copy the prompt (and show it) for any tool at all. */
   | { kind: 'clipboard' };
 
@@ -66,13 +74,21 @@ export const AI_TOOLS: { readonly [K in AiToolId]: AiToolDescriptor & { id: K } 
     id: 'claude-code',
     label: 'Claude Code',
     detect: { kind: 'binary', binary: 'claude' },
-    handoff: { kind: 'terminal', args: (prompt, mode) => (mode === 'interactive' ? [prompt] : ['-p', '--permission-mode', 'acceptEdits', prompt]) },
+    handoff: {
+      kind: 'terminal',
+      args: (prompt, mode) => (mode === 'interactive' ? [prompt] : ['-p', '--permission-mode', 'acceptEdits', prompt]),
+      env: ['ANTHROPIC_API_KEY', 'ANTHROPIC_AUTH_TOKEN', 'ANTHROPIC_*', 'CLAUDE_*', 'HTTPS_PROXY', 'HTTP_PROXY', 'NO_PROXY'],
+    },
   },
   aider: {
     id: 'aider',
     label: 'Aider',
     detect: { kind: 'binary', binary: 'aider' },
-    handoff: { kind: 'terminal', args: (prompt) => ['--message', prompt] },
+    handoff: {
+      kind: 'terminal',
+      args: (prompt) => ['--message', prompt],
+      env: ['OPENAI_API_KEY', 'OPENAI_API_BASE', 'ANTHROPIC_API_KEY', 'OPENROUTER_API_KEY', 'GEMINI_API_KEY', 'DEEPSEEK_API_KEY', 'AIDER_*', 'HTTPS_PROXY', 'HTTP_PROXY', 'NO_PROXY'],
+    },
   },
   clipboard: {
     id: 'clipboard',
@@ -89,6 +105,12 @@ export function isAiToolId(value: unknown): value is AiToolId {
 /** The tools that run as a program in a terminal (what `owp worker --tool` can start). */
 export function terminalTools(): AiToolId[] {
   return AI_TOOL_IDS.filter((id) => AI_TOOLS[id].handoff.kind === 'terminal');
+}
+
+/** The variables a terminal tool gets besides the allow-list; [] for tools that are not programs. */
+export function toolEnvNames(id: AiToolId): readonly string[] {
+  const handoff = AI_TOOLS[id].handoff;
+  return handoff.kind === 'terminal' ? handoff.env : [];
 }
 
 /** What a front end knows about its surroundings, to check a tool's detection against. */

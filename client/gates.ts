@@ -6,6 +6,7 @@
  */
 import { spawn } from 'node:child_process';
 import type { GateEvidence } from '../protocol/model.ts';
+import { childEnv } from './child-env.ts';
 import type { RepoContract } from './contract.ts';
 
 export const DEFAULT_GATE_TIMEOUT_MS = 10 * 60_000;
@@ -20,7 +21,10 @@ export interface GateRunOptions {
   contract: RepoContract;
   /** Per gate (all of its commands together). Default 10 minutes. */
   timeoutMs?: number;
+  /** Set on top of the allow-listed environment (client/child-env.ts); never the volunteer's whole one. */
   env?: NodeJS.ProcessEnv;
+  /** Variables of the volunteer's environment to pass besides the allow-list (owp.passEnv). */
+  passEnv?: readonly string[];
   signal?: AbortSignal;
   /** Every chunk of stdout/stderr as it arrives. */
   onOutput?: (gate: string, chunk: string) => void;
@@ -42,7 +46,7 @@ export interface CommandResult {
 }
 
 /** Runs one shell command in its own process group; never rejects. */
-export function runCommand(command: string, options: { cwd: string; timeoutMs: number; env?: NodeJS.ProcessEnv; signal?: AbortSignal; onOutput?: (chunk: string) => void }): Promise<CommandResult> {
+export function runCommand(command: string, options: { cwd: string; timeoutMs: number; env?: NodeJS.ProcessEnv; passEnv?: readonly string[]; signal?: AbortSignal; onOutput?: (chunk: string) => void }): Promise<CommandResult> {
   const started = Date.now();
   return new Promise((resolve) => {
     let output = '';
@@ -51,7 +55,9 @@ export function runCommand(command: string, options: { cwd: string; timeoutMs: n
       cwd: options.cwd,
       shell: true,
       detached: process.platform !== 'win32',
-      env: { ...process.env, CI: process.env.CI ?? '1', ...options.env },
+      // The branch's code runs here (written by an AI tool reading a stranger's issue): an
+      // allow-listed environment, no tokens (client/child-env.ts).
+      env: childEnv(process.env, { ...(options.passEnv ? { pass: options.passEnv } : {}), set: { CI: process.env.CI ?? '1', ...(options.env as Record<string, string> | undefined) } }),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const collect = (data: Buffer): void => {
@@ -112,6 +118,7 @@ export async function runGate(name: string, commands: string[], options: GateRun
       cwd: options.repoDir,
       timeoutMs: Math.max(1, deadline - Date.now()),
       ...(options.env ? { env: options.env } : {}),
+      ...(options.passEnv ? { passEnv: options.passEnv } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
       onOutput: (chunk) => options.onOutput?.(name, chunk),
     });

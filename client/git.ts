@@ -4,6 +4,7 @@
  * arguments as a list, so branch names and messages are never interpreted by a shell.
  */
 import { execFile } from 'node:child_process';
+import { childEnv } from './child-env.ts';
 
 export class GitError extends Error {
   constructor(
@@ -16,6 +17,12 @@ export class GitError extends Error {
   }
 }
 
+/** What git itself reads from the environment (identity, config location, SSH command); never secret-looking names. */
+const GIT_PASS = ['GIT_*', 'EMAIL'];
+/** Only where git talks to a remote, with hooks off. */
+const NETWORK_PASS = ['SSH_AUTH_SOCK', 'SSH_AGENT_PID', 'HTTP_PROXY', 'HTTPS_PROXY', 'NO_PROXY', 'http_proxy', 'https_proxy', 'no_proxy', 'ALL_PROXY'];
+const NETWORK_COMMANDS = new Set(['push', 'fetch', 'pull', 'clone', 'ls-remote']);
+
 export interface GitOptions {
   env?: NodeJS.ProcessEnv;
   timeoutMs?: number;
@@ -23,16 +30,20 @@ export interface GitOptions {
 
 /** Runs git in `cwd`; resolves with trimmed stdout, rejects with a GitError carrying stderr. */
 export function git(cwd: string, args: string[], options: GitOptions = {}): Promise<string> {
+  const network = NETWORK_COMMANDS.has(args[0] ?? '');
   return new Promise((resolve, reject) => {
     execFile(
       'git',
-      args,
+      // Commands that talk to a remote carry credentials (a token header, the SSH agent): no hooks
+      // (pre-push, reference-transaction) from a worktree the AI tool could write to see them.
+      network ? ['-c', `core.hooksPath=${process.platform === 'win32' ? 'NUL' : '/dev/null'}`, ...args] : args,
       {
         cwd,
         timeout: options.timeoutMs ?? 120_000,
         maxBuffer: 16 * 1024 * 1024,
-        // No pager, no credential prompts hanging a headless worker.
-        env: { ...process.env, GIT_TERMINAL_PROMPT: '0', GIT_PAGER: 'cat', LC_ALL: 'C', ...options.env },
+        // No pager, no credential prompts hanging a headless worker. An allow-listed environment
+        // (client/child-env.ts): a commit runs the worktree's hooks, which the AI tool may have written.
+        env: childEnv(process.env, { pass: network ? [...GIT_PASS, ...NETWORK_PASS] : GIT_PASS, set: { GIT_TERMINAL_PROMPT: '0', GIT_PAGER: 'cat', LC_ALL: 'C', ...(options.env as Record<string, string> | undefined) } }),
       },
       (error, stdout, stderr) => {
         if (error) {

@@ -4,6 +4,7 @@
  * attribution and `Closes #N`. The API base URL is configurable for GitHub Enterprise
  * (`https://ghe.example.com/api/v3`) and for local test servers.
  */
+import { inertForGitHub } from '../protocol/untrusted-text.ts';
 import type { Task } from '../protocol/model.ts';
 import type { RepoContract } from './contract.ts';
 import { GITHUB_API_URL, githubFailure, volunteerOctokit } from './github-api.ts';
@@ -57,10 +58,13 @@ function fill(template: string, values: Record<string, string>): string {
 export function pullRequestTitle(contract: RepoContract, task: PullRequestInput['task']): string {
   const title = fill(contract.pr.title, {
     task_id: task.id,
-    title: oneLine(task.title, 200),
+    // The issue's title is a stranger's: its @mentions and closing keywords must not act (inertForGitHub).
+    title: inertForGitHub(oneLine(task.title, 200)),
     issue_number: task.issue ? String(task.issue.number) : '',
   });
-  return oneLine(title, 256);
+  // The parts are visible text already; collapsing again with oneLine would strip the joiners that keep the title inert.
+  const flat = title.replace(/\s+/g, ' ').trim();
+  return flat.length > 256 ? `${flat.slice(0, 255)}…` : flat;
 }
 
 export function pullRequestBody(input: Pick<PullRequestInput, 'contract' | 'task' | 'summary' | 'checklistConfirmed' | 'attribution'>): string {
@@ -71,12 +75,13 @@ export function pullRequestBody(input: Pick<PullRequestInput, 'contract' | 'task
   const issueNumber = task.issue ? String(task.issue.number) : '';
   let body = fill(contract.pr.body, {
     task_id: task.id,
-    title: oneLine(task.title, 200),
+    title: inertForGitHub(oneLine(task.title, 200)),
     issue_number: issueNumber,
     issue_url: task.issue?.url ?? '',
     checklist,
     attribution,
-    body: input.summary ?? oneLine(task.title, 200),
+    // The summary may be the AI tool's words: inert too; only the template's own line closes the issue.
+    body: inertForGitHub(input.summary ?? oneLine(task.title, 200)),
   });
   // A template line about the issue makes no sense when the task has none ("Closes #").
   if (!task.issue) body = body.split('\n').filter((line) => !/^\s*(close[sd]?|fix(e[sd])?|resolve[sd]?)\s+#\s*$/i.test(line)).join('\n');

@@ -21,6 +21,8 @@ export interface WorkerProfile {
   capacity: number;
   tools: string[];
   capabilities: { can_run_tests: boolean; can_open_prs: boolean };
+  /** The repos this worker can work on (a CLI worker: its clone's); absent: any. */
+  repos?: string[];
 }
 
 export interface WorkerClientOptions {

@@ -175,7 +175,14 @@ export class World {
 
   async register(params: Record<string, unknown>): Promise<Result<'worker.register'>> {
     const withInvite = this.run.invite ? { invite: this.run.invite, ...params } : params;
-    return expectOk<Result<'worker.register'>>(await this.http.call('worker.register', withInvite), 'worker.register');
+    // A coordinator may limit registrations per address (SHOULD, RATE-001): the kit waits as told when
+    // the wait is short, so a limited coordinator is not failed for its limit.
+    for (let attempt = 0; ; attempt += 1) {
+      const ack = await this.http.call('worker.register', withInvite);
+      const wait = !ack.ok && ack.error.code === 'RATE_LIMITED' ? Number((ack.error.details as { retry_after_ms?: unknown } | undefined)?.retry_after_ms) : NaN;
+      if (attempt >= 5 || !(wait > 0 && wait <= 2_000)) return expectOk<Result<'worker.register'>>(ack, 'worker.register');
+      await new Promise((resolve) => setTimeout(resolve, wait));
+    }
   }
 
   /** Opens a socket with a token and completes hello. */

@@ -13,8 +13,9 @@ import { ClusterNode, type ClusterSettings, type ClusterStatus } from './cluster
 import { RELAY_NAMESPACE } from './cluster/relay.ts';
 import { createHttpHandler, type StaticHandler } from './http.ts';
 import { CoordinatorMetrics } from './metrics.ts';
+import { OriginPolicy } from './origin-policy.ts';
 import { explainRepoPolicy, withRepoPolicy } from './policy.ts';
-import { DEFAULT_RATE_LIMITS, type RateLimits } from './rate-limit.ts';
+import { DEFAULT_RATE_LIMITS, RegistrationLimiter, type RateLimits } from './rate-limit.ts';
 import { Runtime, type RuntimeOptions } from './runtime.ts';
 import type { CoordinatorService } from './service.ts';
 import { bindSockets } from './socket.ts';
@@ -27,6 +28,10 @@ export interface CoordinatorOptions extends RuntimeOptions {
   trustProxy?: readonly string[];
   /** Per-repo series on /metrics: for this scrape token, maintainers (their repos), or everyone when public. */
   metricsAccess?: { token?: string; public?: boolean };
+  /** Pages allowed to call besides the coordinator's own: exact origins, schemes, `loopback` (origin-policy.ts). */
+  corsOrigins?: readonly string[];
+  /** Host names answered besides loopback names on a loopback address (origin-policy.ts). */
+  allowedHosts?: readonly string[];
   /** socket.io heartbeat (transport liveness, not lease heartbeats). */
   pingIntervalMs?: number;
   pingTimeoutMs?: number;
@@ -99,6 +104,8 @@ interface ServeExtras {
 function serve<S extends CoordinatorService>(runtime: S, options: ServerParts, extras: ServeExtras = {}): Coordinator<S> {
   const metrics = new CoordinatorMetrics(runtime, { sockets: () => io.engine.clientsCount, ...(extras.cluster ? { cluster: extras.cluster } : {}) });
   const rateLimits = { ...DEFAULT_RATE_LIMITS, ...options.rateLimits };
+  const registrations = new RegistrationLimiter(rateLimits.register, rateLimits.register_total);
+  const origins = new OriginPolicy({ ...(options.corsOrigins ? { corsOrigins: options.corsOrigins } : {}), ...(options.allowedHosts ? { allowedHosts: options.allowedHosts } : {}) });
   const handler = createHttpHandler(() => runtime, {
     ...(options.staticHandler ? { staticHandler: options.staticHandler } : {}),
     rateLimit: rateLimits.http,
@@ -106,19 +113,27 @@ function serve<S extends CoordinatorService>(runtime: S, options: ServerParts, e
     ...(options.log ? { log: options.log } : {}),
     metrics,
     ...(options.metricsAccess ? { metricsAccess: options.metricsAccess } : {}),
+    registrations,
+    origins,
   });
   const http = createServer((req, res) => void handler(req, res));
   http.keepAliveTimeout = 65_000;
   const io = new IoServer(http, {
-    // Tokens travel in the handshake payload, never in cookies, so any origin (a VS Code webview) may connect.
-    cors: { origin: '*' },
+    // The same pages and host names as the HTTP binding. CORS covers long-polling; a WebSocket is not
+    // subject to CORS, so allowRequest checks the handshake's Host and Origin itself.
+    cors: { origin: (origin, callback) => callback(null, origins.checkOrigin(origin, undefined).allowed) },
+    allowRequest: (req, callback) => {
+      const host = origins.checkHost(req.headers.host);
+      const origin = origins.checkOrigin(typeof req.headers.origin === 'string' ? req.headers.origin : undefined, req.headers.host);
+      callback(host.allowed ? (origin.allowed ? null : origin.reason) : host.reason, host.allowed && origin.allowed);
+    },
     serveClient: false,
     maxHttpBufferSize: LIMITS.maxFrameBytes,
     pingInterval: options.pingIntervalMs ?? 25_000,
     pingTimeout: options.pingTimeoutMs ?? 20_000,
     ...(extras.adapter ? { adapter: extras.adapter } : {}),
   });
-  const sockets = bindSockets(io, () => runtime, { rateLimit: rateLimits.socket, trustProxy: options.trustProxy ?? [], ...(options.log ? { log: options.log } : {}), metrics });
+  const sockets = bindSockets(io, () => runtime, { rateLimit: rateLimits.socket, trustProxy: options.trustProxy ?? [], ...(options.log ? { log: options.log } : {}), metrics, registrations });
   let baseUrl = '';
   let closing: Promise<void> | null = null;
 
@@ -133,6 +148,7 @@ function serve<S extends CoordinatorService>(runtime: S, options: ServerParts, e
         http.listen(port, host, () => {
           http.off('error', reject);
           const address = http.address() as AddressInfo;
+          origins.listeningOn(address.address);
           const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
           baseUrl = `http://${shownHost}:${address.port}`;
           if (!extras.onListen) return resolve(baseUrl);
@@ -146,6 +162,7 @@ function serve<S extends CoordinatorService>(runtime: S, options: ServerParts, e
         runtime.beginShutdown();
         sockets.close();
         handler.close();
+        registrations.close();
         metrics.close();
         await new Promise<void>((resolve) => io.close(() => resolve()));
         http.closeAllConnections?.();

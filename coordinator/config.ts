@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { parseGitHubConfig } from './github/config.ts';
 import { LOG_LEVELS, type LogFormat, type LogLevel } from './log.ts';
+import { DEFAULT_CORS_ORIGINS } from './origin-policy.ts';
 import { DEFAULT_RATE_LIMITS, TrustedProxies, type RateLimits } from './rate-limit.ts';
 
 export interface RepoSeed {
@@ -37,8 +38,16 @@ export interface CoordinatorConfig {
   github: Record<string, unknown> | null;
   /** Proxies whose X-Forwarded-For names the client: addresses, CIDR ranges, or `loopback`. */
   trust_proxy: string[];
-  /** Per HTTP client and per socket connection (see coordinator/rate-limit.ts). */
+  /** Per HTTP client and per socket connection, and worker.register's own (see coordinator/rate-limit.ts). */
   rate_limits: RateLimits;
+  /**
+   * Browser pages allowed to call besides the coordinator's own (origin-policy.ts): exact origins
+   * (`https://ops.example.org`), schemes (`vscode-webview:`) or `loopback`. [] allows only the
+   * coordinator's own pages.
+   */
+  cors_origins: string[];
+  /** Host names answered besides loopback names on a loopback address: behind a TLS proxy, its public name. */
+  allowed_hosts: string[];
   log: { level: LogLevel; format: LogFormat };
   /**
    * /metrics: pool-wide and process series for anyone; per-repo series (repo names) only for a
@@ -87,6 +96,8 @@ export const DEFAULT_CONFIG: CoordinatorConfig = {
   github: null,
   trust_proxy: [],
   rate_limits: DEFAULT_RATE_LIMITS,
+  cors_origins: [...DEFAULT_CORS_ORIGINS],
+  allowed_hosts: [],
   log: { level: 'info', format: 'auto' },
   metrics: { public: false },
 };
@@ -125,6 +136,8 @@ export function loadConfigFile(path: string): Partial<CoordinatorConfig> {
   try {
     if ('trust_proxy' in config) config.trust_proxy = checkTrustProxy(config.trust_proxy);
     if ('rate_limits' in config) config.rate_limits = checkRateLimits(config.rate_limits);
+    if ('cors_origins' in config) config.cors_origins = checkCorsOrigins(config.cors_origins);
+    if ('allowed_hosts' in config) config.allowed_hosts = checkAllowedHosts(config.allowed_hosts);
     if ('log' in config) config.log = checkLog(config.log);
     if ('metrics' in config) config.metrics = checkMetrics(config.metrics);
     if ('cluster' in config) config.cluster = checkCluster(config.cluster);
@@ -155,9 +168,15 @@ function checkTrustProxy(value: unknown): string[] {
 }
 
 function checkRateLimits(value: unknown): RateLimits {
-  const given = mapping(value, 'rate_limits', ['http', 'socket']);
-  const out: RateLimits = { http: { ...DEFAULT_RATE_LIMITS.http }, socket: { ...DEFAULT_RATE_LIMITS.socket } };
-  for (const binding of ['http', 'socket'] as const) {
+  const kinds = ['http', 'socket', 'register', 'register_total'] as const;
+  const given = mapping(value, 'rate_limits', kinds);
+  const out: RateLimits = {
+    http: { ...DEFAULT_RATE_LIMITS.http },
+    socket: { ...DEFAULT_RATE_LIMITS.socket },
+    register: { ...DEFAULT_RATE_LIMITS.register },
+    register_total: { ...DEFAULT_RATE_LIMITS.register_total },
+  };
+  for (const binding of kinds) {
     if (given[binding] === undefined) continue;
     const limit = mapping(given[binding], `rate_limits.${binding}`, ['per_second', 'burst']);
     for (const field of ['per_second', 'burst'] as const) {
@@ -169,6 +188,30 @@ function checkRateLimits(value: unknown): RateLimits {
     if (out[binding].per_second > 0 && out[binding].burst < 1) throw new Error(`rate_limits.${binding}.burst must be at least 1 while per_second is not 0.`);
   }
   return out;
+}
+
+function checkCorsOrigins(value: unknown): string[] {
+  const list = Array.isArray(value) ? value : [];
+  if (!Array.isArray(value) || list.some((v) => typeof v !== 'string')) throw new Error('cors_origins must be a list of origins (https://host[:port]), schemes (vscode-webview:) or "loopback".');
+  for (const entry of list as string[]) {
+    if (entry === '*') throw new Error('cors_origins: "*" is not allowed; list the origins of the pages that call this coordinator.');
+    if (entry === 'loopback' || /^[a-z][a-z0-9+.-]*:$/i.test(entry)) continue;
+    let url: URL | undefined;
+    try {
+      url = new URL(entry);
+    } catch {
+      url = undefined;
+    }
+    if (!url || url.origin === 'null' || url.origin !== entry.replace(/\/+$/, '')) throw new Error(`cors_origins: "${entry}" is not an origin (scheme://host[:port], no path), a scheme ("vscode-webview:") or "loopback".`);
+  }
+  return list as string[];
+}
+
+function checkAllowedHosts(value: unknown): string[] {
+  if (!Array.isArray(value) || value.some((v) => typeof v !== 'string' || !/^[A-Za-z0-9.-]+(:\d+)?$|^\[[0-9A-Fa-f:.]+\](:\d+)?$/.test(v))) {
+    throw new Error('allowed_hosts must be a list of host names, with an optional :port (owp.example.org, owp.example.org:8443).');
+  }
+  return value as string[];
 }
 
 function checkLog(value: unknown): CoordinatorConfig['log'] {

@@ -11,8 +11,9 @@ import { OPERATIONS, type Ack, type OperationName } from '../protocol/operations
 import { LIMITS, validateParams } from '../protocol/validate.ts';
 import { ANONYMOUS, type Principal } from './auth.ts';
 import type { Logger } from './log.ts';
+import { OriginPolicy } from './origin-policy.ts';
 import { metricsScopeOf, type CoordinatorMetrics } from './metrics.ts';
-import { DEFAULT_RATE_LIMITS, KeyedBuckets, TrustedProxies, type RateLimit } from './rate-limit.ts';
+import { DEFAULT_RATE_LIMITS, KeyedBuckets, TrustedProxies, type RateLimit, type RegistrationLimiter } from './rate-limit.ts';
 import { wireError } from './runtime.ts';
 import { resolveToken, type CoordinatorService } from './service.ts';
 
@@ -52,6 +53,10 @@ export interface HttpBindingOptions {
   metrics?: CoordinatorMetrics;
   /** Who sees per-repo series on /metrics without a maintainer token. */
   metricsAccess?: { token?: string; public?: boolean };
+  /** worker.register's limits, shared with the socket binding. */
+  registrations?: RegistrationLimiter;
+  /** Which pages may call, and which host names are answered (origin-policy.ts). Default: same origin, VS Code webviews, loopback pages. */
+  origins?: OriginPolicy;
 }
 
 /** A caller's X-Request-Id is kept when it is short and plain; otherwise the request gets a fresh one. */
@@ -70,6 +75,7 @@ export function createHttpHandler(getRuntime: () => CoordinatorService, options:
   const { staticHandler, log, metrics } = options;
   const buckets = new KeyedBuckets(options.rateLimit ?? DEFAULT_RATE_LIMITS.http);
   const proxies = new TrustedProxies(options.trustProxy ?? []);
+  const origins = options.origins ?? new OriginPolicy();
 
   const handler = async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const started = performance.now();
@@ -87,6 +93,7 @@ export function createHttpHandler(getRuntime: () => CoordinatorService, options:
       reqLog.debug({ method, url: loggedUrl(url), client, operation, status: res.statusCode, ms: Math.round((performance.now() - started) * 10) / 10, headers: req.headers }, 'http request');
     });
     let done: ((ack: Ack<unknown>) => void) | undefined;
+    let cors: string | undefined;
     try {
       if (method === 'GET' && path === '/healthz') {
         // Liveness: the process answers. A failing store is a readiness matter (/readyz), not a reason to restart.
@@ -98,12 +105,17 @@ export function createHttpHandler(getRuntime: () => CoordinatorService, options:
           ? send(res, 200, { ok: true, data: { status: 'ready', seq: runtime.engine.state.seq } }, undefined)
           : send(res, 503, { ok: false, error: { code: 'UNAVAILABLE', message: `Not ready: ${readiness.reason}.` } }, undefined);
       }
+      const host = origins.checkHost(req.headers.host);
+      if (!host.allowed) throw new OwpError('FORBIDDEN', host.reason);
+      const origin = origins.checkOrigin(typeof req.headers.origin === 'string' ? req.headers.origin : undefined, req.headers.host);
+      if (!origin.allowed) throw new OwpError('FORBIDDEN', origin.reason);
+      cors = origin.cors;
       if (method === 'GET' && path === '/metrics' && metrics) {
         const wait = buckets.take(client); // a scrape costs more than a request: a flood of them is limited too
         if (wait > 0) throw new OwpError('RATE_LIMITED', `Too many requests; retry in ${wait} ms.`, { retry_after_ms: wait });
         const scope = metricsScopeOf(await metricsPrincipal(runtime, req.headers.authorization, options.metricsAccess?.token), options.metricsAccess?.public === true);
         const { contentType, text } = await metrics.scrape(scope);
-        res.writeHead(200, { 'content-type': contentType, 'cache-control': 'no-store' });
+        res.writeHead(200, { 'content-type': contentType, 'cache-control': 'no-store', ...corsHeaders(cors) });
         res.end(text);
         return;
       }
@@ -112,7 +124,7 @@ export function createHttpHandler(getRuntime: () => CoordinatorService, options:
       const matched = ROUTES.filter((r) => r.pattern.test(path));
       const route = matched.find((r) => r.method === method);
       if (!route) {
-        if (method === 'OPTIONS') return cors(res);
+        if (method === 'OPTIONS') return preflight(res, cors);
         throw matched.length > 0
           ? new OwpError('UNKNOWN_OPERATION', `${method} is not allowed on ${path}; use ${matched.map((r) => r.method).join(' or ')}.`)
           : new OwpError('UNKNOWN_OPERATION', `No OWP route ${method} ${path}. See SPEC §8.2 for the routes.`);
@@ -126,6 +138,13 @@ export function createHttpHandler(getRuntime: () => CoordinatorService, options:
         throw new OwpError('RATE_LIMITED', `Too many requests; retry in ${wait} ms.`, { retry_after_ms: wait });
       }
 
+      if (route.name === 'worker.register') {
+        const waitToRegister = options.registrations?.take(client) ?? 0;
+        if (waitToRegister > 0) {
+          metrics?.countRateLimited('http');
+          throw new OwpError('RATE_LIMITED', `Too many registrations from this address or from everyone just now; retry in ${Math.ceil(waitToRegister / 1000)} s.`, { retry_after_ms: waitToRegister });
+        }
+      }
       const principal = await authenticate(runtime, req.headers.authorization);
       // Every key is set as an own property: assigning "__proto__" (Object.assign, params[k] = v) would
       // replace the params' prototype instead, and inherited fields would then pass the schema.
@@ -133,7 +152,7 @@ export function createHttpHandler(getRuntime: () => CoordinatorService, options:
       if (method === 'GET') {
         for (const [k, v] of url.searchParams) setParam(params, k, v);
       } else {
-        const body = await readJson(req);
+        const body = await readJson(req, req.headers['content-type']);
         for (const [k, v] of Object.entries(body)) setParam(params, k, v);
       }
       const match = route.pattern.exec(path) as RegExpExecArray;
@@ -146,12 +165,12 @@ export function createHttpHandler(getRuntime: () => CoordinatorService, options:
       const ack = await runtime.call(principal, route.name, params);
       done?.(ack);
       if (!ack.ok && ack.error.code === 'INTERNAL') reqLog?.error({ operation, error: ack.error }, 'operation failed unexpectedly');
-      send(res, ack.ok ? 200 : statusOf(ack.error.code), ack, req);
+      send(res, ack.ok ? 200 : statusOf(ack.error.code), ack, cors);
     } catch (error) {
       const wire = wireError(error);
       done?.({ ok: false, error: wire });
       if (wire.code === 'INTERNAL') reqLog?.error({ err: error, operation }, 'request failed unexpectedly');
-      send(res, statusOf(wire.code), { ok: false, error: wire }, req);
+      send(res, statusOf(wire.code), { ok: false, error: wire }, cors);
     }
   };
   return Object.assign(handler, { close: () => buckets.close() });
@@ -196,7 +215,7 @@ function statusOf(code: string): number {
   return isErrorCode(code) ? ERROR_CODES[code].httpStatus : 500;
 }
 
-async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
+async function readJson(req: IncomingMessage, contentType: string | undefined): Promise<Record<string, unknown>> {
   const declared = Number(req.headers['content-length'] ?? 0);
   if (declared > LIMITS.maxPayloadBytes) {
     req.resume();
@@ -213,6 +232,11 @@ async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> 
     chunks.push(chunk as Buffer);
   }
   if (size === 0) return {};
+  // A body must say it is JSON: a page elsewhere can send text/plain or a form without asking the
+  // browser's permission (no preflight), and such a body must not be read as a command.
+  if (!/^application\/json\s*(;|$)/i.test(contentType ?? '')) {
+    throw new OwpError('VALIDATION_FAILED', 'Send the body as JSON with "Content-Type: application/json".', { errors: [{ path: '/', message: 'content-type must be application/json' }] });
+  }
   let parsed: unknown;
   try {
     parsed = JSON.parse(Buffer.concat(chunks).toString('utf8'));
@@ -225,9 +249,14 @@ async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> 
   return parsed as Record<string, unknown>;
 }
 
-function cors(res: ServerResponse): void {
+function corsHeaders(origin: string | undefined): Record<string, string> {
+  return origin ? { 'access-control-allow-origin': origin, vary: 'origin' } : {};
+}
+
+/** A preflight from an allowed page (a refused one never gets here): which methods and headers it may use. */
+function preflight(res: ServerResponse, origin: string | undefined): void {
   res.writeHead(204, {
-    'access-control-allow-origin': '*',
+    ...corsHeaders(origin),
     'access-control-allow-methods': 'GET, POST, PUT, PATCH, OPTIONS',
     'access-control-allow-headers': 'authorization, content-type, idempotency-key',
     'access-control-max-age': '600',
@@ -235,15 +264,15 @@ function cors(res: ServerResponse): void {
   res.end();
 }
 
-function send(res: ServerResponse, status: number, body: Ack<unknown>, _req: IncomingMessage | undefined): void {
+function send(res: ServerResponse, status: number, body: Ack<unknown>, origin: string | undefined): void {
   if (res.headersSent) return;
   const text = JSON.stringify(body);
   res.writeHead(status, {
     'content-type': 'application/json; charset=utf-8',
     'content-length': Buffer.byteLength(text),
     'cache-control': 'no-store',
-    'access-control-allow-origin': '*',
     'x-content-type-options': 'nosniff',
+    ...corsHeaders(origin),
   });
   res.end(text);
 }

@@ -18,6 +18,10 @@ export async function readJournalPage(
   const after = typeof params.after_seq === 'number' ? params.after_seq : 0;
   const limit = typeof params.limit === 'number' ? params.limit : 500;
   const repo = typeof params.repo === 'string' ? params.repo : undefined;
+  // A repo outside the token's scope is refused as a write would be, not answered with an empty page.
+  if (repo !== undefined && !principal.admin && !scopeCovers(principal.repos, repo)) {
+    throw new OwpError('FORBIDDEN', `This maintainer token does not cover ${repo}. Ask the coordinator admin for a token scoped to it.`, { repo });
+  }
   const visible = (e: StoredEvent): boolean =>
     (repo === undefined || e.repo === repo) && (principal.admin || (e.repo !== undefined ? scopeCovers(principal.repos, e.repo) : e.type.startsWith('worker.')));
   const out: JournalEvent[] = [];

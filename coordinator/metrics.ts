@@ -13,6 +13,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { JournalEvent } from '../protocol/journal-events.ts';
 import { skipUnknownEvent } from '../protocol/unknown-event.ts';
 import type { Ack, OperationName } from '../protocol/operations.ts';
+import { budgetReserved } from '../protocol/vocabulary.ts';
 import type { Principal } from './auth.ts';
 import { scopeCovers } from './auth.ts';
 import type { CoordinatorService } from './service.ts';
@@ -50,7 +51,7 @@ export function metricsScopeOf(principal: Principal | 'metrics-token', publicRep
 
 interface RepoBudgetView {
   settings: { repo: string };
-  budget: { open_prs: number; live_leases: number; open_offers: number; max_open_prs: number; prs_last_hour: number; max_new_prs_per_hour: number; throttled: boolean };
+  budget: { open_prs: number; live_leases: number; open_offers: number; max_open_prs: number; prs_last_hour: number; max_new_prs_per_hour: number; next_hourly_slot_at?: number; throttled: boolean };
 }
 
 const ADMIN: Principal = { kind: 'maintainer', id: 'metrics', repos: ['*'], admin: true };
@@ -184,7 +185,11 @@ export class CoordinatorMetrics {
     const outcome = this.runtime.engine.execute(ADMIN, 'repo.list', {});
     const all = ((outcome.result as { repos?: RepoBudgetView[] } | undefined)?.repos ?? []);
     const repos = scope.kind === 'all' ? all : all.filter((r) => scopeCovers(scope.repos, r.settings.repo));
-    const series: Array<[string, string, (b: RepoBudgetView['budget']) => number]> = [
+    // The budget's parts and sums, named as every surface words them (protocol/vocabulary.ts): "reserved 4/5: 3 PRs · 1 lease · 0 offers".
+    const series: Array<[string, string, (b: RepoBudgetView['budget']) => number | undefined]> = [
+      ['owp_repo_budget_reserved', 'Reserved review budget: open PRs + live leases + open offers, against max_open_prs.', (b) => budgetReserved(b).open],
+      ['owp_repo_budget_hourly_reserved', 'Reserved hourly budget: PRs opened in the last hour + live leases + open offers, against max_new_prs_per_hour.', (b) => budgetReserved(b).hourly],
+      ['owp_repo_next_hourly_slot_timestamp_seconds', 'When the oldest PR of the rolling hour leaves it (Unix seconds); absent when none was opened in the last hour.', (b) => (b.next_hourly_slot_at === undefined ? undefined : b.next_hourly_slot_at / 1000)],
       ['owp_repo_open_prs', 'Open PRs (review budget part).', (b) => b.open_prs],
       ['owp_repo_live_leases', 'Live leases that may still become PRs (review budget part).', (b) => b.live_leases],
       ['owp_repo_open_offers', 'Open offers (review budget part).', (b) => b.open_offers],
@@ -195,7 +200,10 @@ export class CoordinatorMetrics {
     ];
     for (const [name, help, read] of series) {
       const gauge = new Gauge({ name, help, labelNames: ['repo'] as const, registers: [registry] });
-      for (const r of repos) gauge.set({ repo: r.settings.repo }, read(r.budget));
+      for (const r of repos) {
+        const value = read(r.budget);
+        if (value !== undefined) gauge.set({ repo: r.settings.repo }, value);
+      }
     }
     return registry;
   }
@@ -245,6 +253,7 @@ export class CoordinatorMetrics {
         case 'task.started':
         case 'repo.configured':
         case 'maintainer.created':
+        case 'maintainer.revoked':
         case 'worker.registered':
         case 'worker.token_rotated':
         case 'worker.updated':
@@ -254,6 +263,8 @@ export class CoordinatorMetrics {
         case 'worker.disconnected':
         case 'worker.heartbeat_lost':
         case 'coordinator.started':
+        case 'policy.dry_run_hit':
+        case 'contributor.standing_set':
           break;
         default:
           skipUnknownEvent(e);

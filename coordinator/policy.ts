@@ -6,8 +6,11 @@
  * becomes the repo's max_open_prs / max_new_prs_per_hour settings, which the engine enforces.
  */
 import type { Reasoned } from '../protocol/model.ts';
-import type { PolicyRuleId, RepoPolicy } from '../protocol/policy-schema.ts';
+import { ruleMode, type PolicyRuleId, type RepoPolicy } from '../protocol/policy-schema.ts';
 import type { PolicyCheck, PolicyContext, PolicyExplain, PolicyVerdict } from './engine/options.ts';
+import { contributorCap, contributorInUse } from '../protocol/contributor-cap.ts';
+import { contributorCounts } from './engine/contributors.ts';
+import { loginKey } from './state/records.ts';
 
 export const DEFAULT_SAFE_LANES: readonly string[] = ['docs', 'tests'];
 
@@ -20,20 +23,30 @@ interface Verdict {
   rule: PolicyRuleId;
   passed: boolean;
   message: string;
+  details?: Record<string, unknown>;
 }
 
 /** Every applicable rule of the repo's policy, in evaluation order. A repo without a policy has none. */
 export function evaluatePolicy(ctx: PolicyContext): Verdict[] {
   const policy: RepoPolicy | undefined = ctx.repo.policy;
-  if (!policy) return [];
   const { task, worker, state } = ctx;
   const login = worker.github_login;
   // Messages name the worker by id, never by login: task.explain answers any caller.
   const who = worker.id;
   const out: Verdict[] = [];
-  const verdict = (rule: PolicyRuleId, passed: boolean, failMessage: string, passMessage: string): void => {
-    out.push({ rule, passed, message: passed ? passMessage : failMessage });
+  const verdict = (rule: PolicyRuleId, passed: boolean, failMessage: string, passMessage: string, details?: Record<string, unknown>): void => {
+    out.push({ rule, passed, message: passed ? passMessage : failMessage, ...(details ? { details } : {}) });
   };
+
+  // The maintainers' word on a contributor holds whether or not the repo has a policy file.
+  const standings = state.repos.get(task.repo)?.standings;
+  const standing = standings && standings.size > 0 ? standings.get(loginKey(login)) : undefined;
+  if (standing?.status === 'denounced') verdict('denounced', false, `${who}'s contributor is denounced in ${task.repo}`, '');
+  if (!policy) return out;
+  if (policy.vouch && task.tier >= policy.vouch.from_tier) {
+    const vouched = standing?.status === 'vouched';
+    verdict('vouch_required', vouched, `tier ${task.tier} tasks in ${task.repo} need a contributor the maintainers vouched for; ${who}'s is not`, `${who}'s contributor is vouched for`);
+  }
 
   const deny = policy.logins?.deny ?? [];
   const allow = policy.logins?.allow ?? [];
@@ -69,6 +82,19 @@ export function evaluatePolicy(ctx: PolicyContext): Verdict[] {
     verdict('max_active_per_worker', active < max, `${worker.id} already holds ${active} active task${active === 1 ? '' : 's'} in ${task.repo} (max_active_per_worker ${max})`, `${worker.id} holds ${active} of ${max} active tasks here`);
   }
 
+  const cap = policy.contributor_cap;
+  if (cap) {
+    if (sameLogin(cap.bypass ?? [])) verdict('contributor_cap', true, '', `${who}'s login is on the contributor_cap bypass list`);
+    else {
+      const counts = contributorCounts(state, task.repo, login, task.id);
+      const limit = contributorCap(cap, counts.merged_prs, worker.trust);
+      const use = contributorInUse(counts, cap);
+      const held = `${counts.open_prs - (cap.count_drafts === false ? counts.draft_prs : 0)} open PR(s)${cap.count_drafts === false && counts.draft_prs > 0 ? ` (+${counts.draft_prs} draft(s) not counted)` : ''}, ${counts.live_leases} lease(s), ${counts.open_offers} offer(s)`;
+      const grown = `${counts.merged_prs} merged PR(s) here, trust ${worker.trust}`;
+      verdict('contributor_cap', use < limit, `${who}'s contributor holds ${use} of their cap ${limit} in ${task.repo} (${held}; ${grown})`, `${who}'s contributor holds ${use} of their cap ${limit} (${grown})`, { in_use: use, cap: limit, ...counts });
+    }
+  }
+
   for (const [area, limits] of Object.entries(policy.areas ?? {})) {
     if (!areaWithin(task.area, area)) continue;
     const allowed = sameLogin(limits.allow ?? []);
@@ -100,15 +126,16 @@ export function evaluatePolicy(ctx: PolicyContext): Verdict[] {
   return out;
 }
 
-/** The scheduler's hook: the first rule that refuses, or null. */
+/** The scheduler's hook: the first rule that refuses, or null. A rule in report mode never refuses (the engine records it instead). */
 export const checkRepoPolicy: PolicyCheck = (ctx) => {
-  const refusal = evaluatePolicy(ctx).find((v) => !v.passed);
+  const refusal = evaluatePolicy(ctx).find((v) => !v.passed && ruleMode(ctx.repo.policy, v.rule) === 'enforce');
   if (!refusal) return null;
-  const reason: Reasoned = { code: `policy:${refusal.rule}`, message: `policy rule ${refusal.rule}: ${refusal.message}`, details: { rule: refusal.rule } };
+  const reason: Reasoned = { code: `policy:${refusal.rule}`, message: `policy rule ${refusal.rule}: ${refusal.message}`, details: { ...refusal.details, rule: refusal.rule } };
   return reason;
 };
 
-export const explainRepoPolicy: PolicyExplain = (ctx) => evaluatePolicy(ctx).map((v): PolicyVerdict => ({ ...v }));
+export const explainRepoPolicy: PolicyExplain = (ctx) =>
+  evaluatePolicy(ctx).map(({ rule, passed, message }): PolicyVerdict => ({ rule, passed, message, ...(ruleMode(ctx.repo.policy, rule) === 'report' ? { mode: 'report' as const } : {}) }));
 
 /** Runs the repo policy first, then an extra check a deployment passes in (both must allow). */
 export function withRepoPolicy(extra: PolicyCheck | undefined): PolicyCheck {

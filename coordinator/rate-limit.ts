@@ -21,6 +21,10 @@ export interface RateLimits {
   http: RateLimit;
   /** Per socket.io connection. */
   socket: RateLimit;
+  /** worker.register per client address (an IPv6 client by its /64), on both bindings together. */
+  register: RateLimit;
+  /** worker.register from everyone together: what a flood from many addresses can add to the journal. */
+  register_total: RateLimit;
 }
 
 /**
@@ -32,6 +36,14 @@ export interface RateLimits {
 export const DEFAULT_RATE_LIMITS: RateLimits = {
   http: { per_second: 2000, burst: 4000 },
   socket: { per_second: 2000, burst: 4000 },
+  // Registration is open to anyone and every worker is journaled for good. A volunteer registers once
+  // per clone or window, but an organisation's agents, a classroom behind one NAT or a conformance run
+  // register many from one address: 200 at once and one every ten seconds after that per address; the pool as
+  // a whole takes a burst of 1,000 and two a second (≈ 30 MB of journal an hour at the 4 KB x_* limit,
+  // however many addresses a flood comes from). Lower them, or close registration and hand out
+  // invites, for a pool that does not need open registration.
+  register: { per_second: 0.1, burst: 200 },
+  register_total: { per_second: 2, burst: 1000 },
 };
 
 export class TokenBucket {
@@ -161,5 +173,41 @@ export class TrustedProxies {
       if (!this.trusts(hop)) break;
     }
     return client;
+  }
+}
+
+/** The key a client's registrations are counted under: its address, an IPv6 address by its /64 (one customer's usual allocation). */
+export function registrationKey(address: string): string {
+  const a = normalizeAddress(address);
+  if (isIP(a) !== 6) return a;
+  const [head, tail = ''] = a.split('::');
+  const left = (head ?? '').split(':').filter(Boolean);
+  const right = tail.split(':').filter(Boolean);
+  const groups = [...left, ...Array<string>(Math.max(0, 8 - left.length - right.length)).fill('0'), ...right];
+  return `${groups.slice(0, 4).map((g) => g.toLowerCase().replace(/^0+(?=.)/, '')).join(':')}::/64`;
+}
+
+/**
+ * worker.register's own limits, shared by both bindings: per client address and for the whole
+ * pool. A refusal says how long to wait; nothing is written.
+ */
+export class RegistrationLimiter {
+  private readonly perClient: KeyedBuckets;
+  private readonly total: TokenBucket | undefined;
+
+  constructor(perClient: RateLimit, total: RateLimit, now: () => number = () => performance.now()) {
+    this.perClient = new KeyedBuckets(perClient, now);
+    this.total = total.per_second > 0 ? new TokenBucket(total.burst, total.per_second, now) : undefined;
+  }
+
+  /** 0 when this client may register now, else the milliseconds to wait. */
+  take(clientAddress: string): number {
+    const wait = this.perClient.take(registrationKey(clientAddress));
+    if (wait > 0) return wait;
+    return this.total?.take() ?? 0;
+  }
+
+  close(): void {
+    this.perClient.close();
   }
 }

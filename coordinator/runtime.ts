@@ -9,6 +9,7 @@ import { performance } from 'node:perf_hooks';
 import { OwpError, type WireError } from '../protocol/errors.ts';
 import { OPERATIONS, type Ack, type OperationName } from '../protocol/operations.ts';
 import type { JournalEvent } from '../protocol/journal-events.ts';
+import type { Task } from '../protocol/model.ts';
 import type { Clock } from './clock.ts';
 import type { Logger } from './log.ts';
 import { Engine } from './engine/engine.ts';
@@ -31,7 +32,11 @@ export interface RuntimeOptions extends Omit<EngineOptions, 'clock' | 'state'> {
   snapshotEveryEvents?: number;
   /** …or after this long with any new event. */
   snapshotIntervalMs?: number;
-  /** Tokens that are admins (maintainers scoped to `*`) from the start. */
+  /**
+   * The operator's admin tokens (maintainers scoped to `*`). These and only these are the bootstrap
+   * admins: an earlier bootstrap admin token not given again is rotated away or revoked. Undefined
+   * leaves the bootstrap admins as they are.
+   */
   adminTokens?: readonly string[];
   /**
    * Async checks that run before a command reaches the engine, e.g. verifying a reported PR
@@ -112,7 +117,11 @@ export class Runtime extends EventEmitter<RuntimeEvents> implements CoordinatorS
     const runtime = new Runtime(options, engine);
     runtime.durableSeq = engine.state.seq;
     runtime.warnings.push(...warnings);
-    for (const token of options.adminTokens ?? []) await runtime.commit(runtime.engine.bootstrapAdmin(token));
+    if (options.adminTokens !== undefined) {
+      const outcome = runtime.engine.bootstrapAdmins(options.adminTokens);
+      if (outcome.error) throw outcome.error;
+      await runtime.commit(outcome);
+    }
     if (options.timers !== false) runtime.startTimers();
     runtime.requestSchedule();
     return runtime;
@@ -148,10 +157,14 @@ export class Runtime extends EventEmitter<RuntimeEvents> implements CoordinatorS
         throw new OwpError('UNAVAILABLE', `The coordinator cannot make changes durable right now (${this.degraded.message}). Nothing was changed; retry later with the same idempotency key.`);
       }
       if (name === 'journal.read') return { ok: true, data: await this.readJournalFor(principal, params) };
-      // The archive is read here, before the engine authorizes: an anonymous caller goes on to the engine's refusal.
+      // The archive is read from the journal here; the engine decides who may see it, as for a live task.
       if (name === 'task.get' && principal.kind !== 'anonymous') {
         const archived = await this.archivedTask(params.task_id as string);
-        if (archived) return { ok: true, data: { task: archived } };
+        if (archived) {
+          const outcome = this.engine.readArchivedTask(principal, archived);
+          if (outcome.error) throw outcome.error;
+          return { ok: true, data: outcome.result };
+        }
       }
       for (const check of this.options.beforeCommand ?? []) await check(principal, name, params, this);
       const outcome = this.engine.execute(principal, name, params);
@@ -188,8 +201,10 @@ export class Runtime extends EventEmitter<RuntimeEvents> implements CoordinatorS
     return this.commit(this.engine.disconnected(workerId)).catch(() => undefined);
   }
 
-  applyProfile(workerId: string, profile: HelloProfile): Promise<void> {
-    return this.commit(this.engine.applyProfile(workerId, profile));
+  async applyProfile(workerId: string, profile: HelloProfile): Promise<void> {
+    const outcome = this.engine.applyProfile(workerId, profile);
+    await this.commit(outcome);
+    if (outcome.error) throw outcome.error;
   }
 
   authenticate(token: string | undefined): Principal | null {
@@ -435,7 +450,7 @@ export class Runtime extends EventEmitter<RuntimeEvents> implements CoordinatorS
   }
 
   /** A finished task that left the live state: read back from its task.archived event. */
-  private async archivedTask(taskId: string): Promise<unknown> {
+  private async archivedTask(taskId: string): Promise<Task | undefined> {
     if (this.engine.state.tasks.has(taskId)) return undefined;
     const seq = this.engine.state.archived.get(taskId);
     if (seq === undefined) return undefined;

@@ -100,6 +100,8 @@ export async function startCoordinator(options: StartOptions = {}): Promise<Star
     log,
     rateLimits: config.rate_limits,
     trustProxy: config.trust_proxy,
+    corsOrigins: config.cors_origins,
+    allowedHosts: config.allowed_hosts,
     metricsAccess: { public: config.metrics.public, ...(metricsToken ? { token: metricsToken } : {}) },
   };
   let coordinator: Coordinator<CoordinatorService>;

@@ -13,7 +13,7 @@ import { SUPPORTED_PROTOCOL_VERSIONS, PROTOCOL_VERSION } from '../protocol/versi
 import { ANONYMOUS, scopeCovers, type Principal } from './auth.ts';
 import type { Logger } from './log.ts';
 import type { CoordinatorMetrics } from './metrics.ts';
-import { DEFAULT_RATE_LIMITS, TokenBucket, TrustedProxies, type RateLimit } from './rate-limit.ts';
+import { DEFAULT_RATE_LIMITS, TokenBucket, TrustedProxies, type RateLimit, type RegistrationLimiter } from './rate-limit.ts';
 import { wireError } from './runtime.ts';
 import { resolveToken, type CoordinatorService } from './service.ts';
 import type { Notification } from './engine/command.ts';
@@ -21,15 +21,22 @@ import type { JournalEvent } from '../protocol/journal-events.ts';
 
 interface SocketData {
   principal: Principal;
+  /** The handshake's token, checked again on every command: a token revoked or rotated since stops working at once. */
+  token?: string;
   hello: boolean;
   bucket: TokenBucket;
   log: Logger | undefined;
+  /** The client's address (the forwarded one behind a trusted proxy), for worker.register's limit. */
+  client: string;
   journal: boolean;
   /** Live journal events held back while this socket's catch-up pages are being sent. */
   journalBuffer?: JournalEvent[];
 }
 
 const CATCHING_UP = 'journal:catching-up';
+
+/** Events after which some token may have stopped working. */
+const REVOKING = new Set<string>(['worker.revoked', 'worker.token_rotated', 'maintainer.revoked', 'maintainer.created']);
 
 /** Operations a socket may call before session.hello. */
 const BEFORE_HELLO = new Set<string>(['session.hello', 'coordinator.info', 'worker.register']);
@@ -41,6 +48,8 @@ export interface SocketBindingOptions {
   trustProxy?: readonly string[];
   log?: Logger;
   metrics?: CoordinatorMetrics;
+  /** worker.register's limits, shared with the HTTP binding. */
+  registrations?: RegistrationLimiter;
 }
 
 export function bindSockets(io: Server, getRuntime: () => CoordinatorService, options: SocketBindingOptions = {}): { close(): void } {
@@ -61,6 +70,7 @@ export function bindSockets(io: Server, getRuntime: () => CoordinatorService, op
     resolveToken(getRuntime(), token).then((principal) => {
       if (!principal) return refuse();
       (socket.data as SocketData).principal = principal;
+      (socket.data as SocketData).token = token;
       next();
     }, () => refuse());
   });
@@ -72,13 +82,14 @@ export function bindSockets(io: Server, getRuntime: () => CoordinatorService, op
     data.bucket = new TokenBucket(limit.burst, limit.per_second);
     const p = data.principal;
     data.log = options.log?.child({ conn: socket.id, ...(p.kind === 'anonymous' ? {} : { [p.kind]: p.id }) });
-    data.log?.debug({ client: proxies.clientAddress(socket.handshake.address, socket.handshake.headers['x-forwarded-for']), transport: socket.conn.transport.name }, 'socket connected');
+    data.client = proxies.clientAddress(socket.handshake.address, socket.handshake.headers['x-forwarded-for']);
+    data.log?.debug({ client: data.client, transport: socket.conn.transport.name }, 'socket connected');
 
     socket.onAny((event: unknown, ...args: unknown[]) => {
       const ack = typeof args.at(-1) === 'function' ? (args.pop() as (a: Ack<unknown>) => void) : undefined;
       const started = performance.now();
       const done = isOperationName(event) ? options.metrics?.startOperation(event) : undefined;
-      void handle(socket, data, event, args[0], getRuntime).then((reply) => {
+      void handle(socket, data, event, args[0], getRuntime, options.registrations).then((reply) => {
         done?.(reply);
         if (!reply.ok && reply.error.code === 'RATE_LIMITED') options.metrics?.countRateLimited('socket');
         if (data.log?.isLevelEnabled('debug') || (!reply.ok && reply.error.code === 'INTERNAL')) {
@@ -104,8 +115,16 @@ export function bindSockets(io: Server, getRuntime: () => CoordinatorService, op
   };
   let tasksTimer: NodeJS.Timeout | undefined;
   let lastSeq = 0;
+  /** Closes the sockets whose token no longer authenticates (revoked, or rotated away). */
+  const dropRevoked = (): void => {
+    for (const s of io.sockets.sockets.values()) {
+      const d = s.data as SocketData;
+      if (d.principal.kind !== 'anonymous' && !getRuntime().authenticate(d.token)) s.disconnect(true);
+    }
+  };
   const onJournal = (events: JournalEvent[]): void => {
     if (events.length === 0) return;
+    if (events.some((e) => REVOKING.has(e.type))) dropRevoked();
     lastSeq = (events.at(-1) as JournalEvent).seq;
     // Local: every node of a cluster streams the journal it has to its own subscribers (through the
     // adapter, each event would reach every subscriber once per node).
@@ -143,7 +162,7 @@ export function bindSockets(io: Server, getRuntime: () => CoordinatorService, op
   };
 }
 
-async function handle(socket: Socket, data: SocketData, event: unknown, params: unknown, getRuntime: () => CoordinatorService): Promise<Ack<unknown>> {
+async function handle(socket: Socket, data: SocketData, event: unknown, params: unknown, getRuntime: () => CoordinatorService, registrations: RegistrationLimiter | undefined): Promise<Ack<unknown>> {
   const runtime = getRuntime();
   try {
     const wait = data.bucket.take();
@@ -167,6 +186,14 @@ async function handle(socket: Socket, data: SocketData, event: unknown, params: 
       throw new OwpError('PAYLOAD_TOO_LARGE', `The payload is ${bytes} bytes; the limit is ${LIMITS.maxPayloadBytes}.`, { max_payload_bytes: LIMITS.maxPayloadBytes });
     }
     validateParams(event, body);
+    if (event === 'worker.register') {
+      const wait = registrations?.take(data.client) ?? 0;
+      if (wait > 0) throw new OwpError('RATE_LIMITED', `Too many registrations from this address or from everyone just now; retry in ${Math.ceil(wait / 1000)} s.`, { retry_after_ms: wait });
+    }
+    if (data.principal.kind !== 'anonymous' && !runtime.authenticate(data.token)) {
+      setImmediate(() => socket.disconnect(true)); // after this refusal's ack is sent
+      throw new OwpError('UNAUTHENTICATED', 'This token was revoked or replaced since the connection opened. Register again or ask for a new token.');
+    }
     if (event === 'session.hello') {
       assertParams(event, body);
       return { ok: true, data: await hello(socket, data, body, runtime) };

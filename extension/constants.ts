@@ -19,7 +19,11 @@ export const COMMANDS = {
   setGithubToken: 'owp.setGithubToken',
   setMaintainerToken: 'owp.setMaintainerToken',
   showOutput: 'owp.showOutput',
+  showTask: 'owp.showTask',
 } as const;
+
+/** The read-only documents that show a task's details (its issue text, escaped) when a tree item is clicked. */
+export const TASK_DETAILS_SCHEME = 'owp-task';
 
 export const VIEW_CONTAINER = 'owp';
 export const STATUS_BAR_ITEM = 'owp.status';
@@ -67,6 +71,8 @@ export const STORAGE_KEYS = {
   workerTokenPrefix: 'owp.workerToken.',
   githubToken: 'owp.githubToken',
   maintainerToken: 'owp.maintainerToken',
+  /** globalState: repository → approved contract-command hashes (client/command-approval.ts). */
+  approvedCommands: 'owp.approvedCommands',
 } as const;
 
 /**
@@ -78,10 +84,12 @@ export const EXTERNAL_COMMANDS = {
   openSettings: 'workbench.action.openSettings',
   showView: 'workbench.view.extension.owp',
   setContext: 'setContext',
+  markdownPreview: 'markdown.showPreview',
   gitClone: 'git.clone',
 } as const;
 
 export const GIT_EXTENSION_ID = 'vscode.git';
 export const GITHUB_AUTH_PROVIDER = 'github';
 export const GITHUB_ENTERPRISE_AUTH_PROVIDER = 'github-enterprise';
-export const GITHUB_SCOPES = ['repo'];
+/** `public_repo` serves public repositories (logic/secret-binding.ts githubScopes); `repo` would reach every private one too. */
+export const GITHUB_SCOPES = ['public_repo'];

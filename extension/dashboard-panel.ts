@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 import * as vscode from 'vscode';
 import { DASHBOARD_PANEL, STORAGE_KEYS } from './constants.ts';
 import { dashboardHtml } from './logic/dashboard-html.ts';
+import { secretFor } from './logic/secret-binding.ts';
 import { readSettings } from './settings.ts';
 
 let current: vscode.WebviewPanel | undefined;
@@ -15,7 +16,9 @@ let current: vscode.WebviewPanel | undefined;
 export async function openDashboard(context: vscode.ExtensionContext): Promise<void> {
   const mediaRoot = vscode.Uri.joinPath(context.extensionUri, 'dist', 'media');
   const coordinatorUrl = readSettings().coordinatorUrl;
-  const token = await context.secrets.get(STORAGE_KEYS.maintainerToken);
+  const saved = secretFor(await context.secrets.get(STORAGE_KEYS.maintainerToken), coordinatorUrl, 'maintainer token');
+  if (saved && 'refused' in saved) void vscode.window.showWarningMessage(`OWP: ${saved.refused} The dashboard opens without it.`);
+  const token = saved && 'token' in saved ? saved.token : undefined;
   if (!current) {
     current = vscode.window.createWebviewPanel(DASHBOARD_PANEL, 'OWP Dashboard', vscode.ViewColumn.Active, {
       enableScripts: true,

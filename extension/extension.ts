@@ -9,6 +9,7 @@ import { openDashboard } from './dashboard-panel.ts';
 import { WorkspaceIdentityStore } from './identity-store.ts';
 import { PoolSession } from './logic/pool-session.ts';
 import { OffersTreeProvider } from './offers-tree.ts';
+import { offersBadge } from './logic/view-models.ts';
 import { watchPoolEvents } from './offer-notifier.ts';
 import { watchChecks } from './checks-watch.ts';
 import { joinPool, leavePool, refresh, setGithubToken, setMaintainerToken, workerProfile } from './pool-commands.ts';
@@ -16,6 +17,7 @@ import type { Services } from './services.ts';
 import { readSettings } from './settings.ts';
 import { PoolStatusBar } from './status-bar.ts';
 import { submitPr } from './submit-command.ts';
+import { registerTaskDetails, showTask } from './task-details.ts';
 import { CountdownTicker } from './ticker.ts';
 import { acceptOffer, claimTask, declineOffer, markBlocked, openInAiTool, releaseLease, type Target } from './work-commands.ts';
 import { WorkNotes } from './work-notes.ts';
@@ -30,10 +32,12 @@ export function activate(context: vscode.ExtensionContext): void {
   const offers = new OffersTreeProvider(session);
   const work = new WorkTreeProvider(session, notes);
   const statusBar = new PoolStatusBar(session);
+  const offersView = vscode.window.createTreeView(VIEWS.offers, { treeDataProvider: offers, showCollapseAll: true });
   const redraw = (): void => {
     offers.refresh();
     work.refresh();
     statusBar.update();
+    offersView.badge = offersBadge(session.snapshot(), Date.now());
   };
   const ticker = new CountdownTicker(session, redraw);
   const onChanged = (): void => {
@@ -54,7 +58,7 @@ export function activate(context: vscode.ExtensionContext): void {
     statusBar,
     ticker,
     { dispose: () => session.dispose() },
-    vscode.window.createTreeView(VIEWS.offers, { treeDataProvider: offers, showCollapseAll: true }),
+    offersView,
     vscode.window.createTreeView(VIEWS.work, { treeDataProvider: work }),
     notes.onDidChange(redraw),
     watchPoolEvents(session, notes, output),
@@ -70,6 +74,8 @@ export function activate(context: vscode.ExtensionContext): void {
     command(COMMANDS.releaseLease, releaseLease),
     command(COMMANDS.markBlocked, markBlocked),
     command(COMMANDS.setGithubToken, setGithubToken),
+    command(COMMANDS.showTask, showTask),
+    registerTaskDetails(services),
     command(COMMANDS.setMaintainerToken, setMaintainerToken),
     vscode.commands.registerCommand(COMMANDS.openDashboard, () => openDashboard(context)),
     vscode.commands.registerCommand(COMMANDS.showOutput, () => output.show(true)),

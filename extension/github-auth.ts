@@ -5,6 +5,7 @@
  */
 import * as vscode from 'vscode';
 import { DEFAULT_GITHUB_API_URL, GITHUB_AUTH_PROVIDER, GITHUB_ENTERPRISE_AUTH_PROVIDER, GITHUB_SCOPES, STORAGE_KEYS } from './constants.ts';
+import { encodeBound, secretFor } from './logic/secret-binding.ts';
 
 function providerFor(githubApiUrl: string): string {
   return githubApiUrl.replace(/\/+$/, '') === DEFAULT_GITHUB_API_URL ? GITHUB_AUTH_PROVIDER : GITHUB_ENTERPRISE_AUTH_PROVIDER;
@@ -20,23 +21,26 @@ export async function signedInLogin(githubApiUrl: string): Promise<string | unde
   }
 }
 
-export async function promptForToken(secrets: vscode.SecretStorage): Promise<string | undefined> {
+/** Saves a token for one GitHub API host: it is never sent to another (logic/secret-binding.ts). */
+export async function promptForToken(secrets: vscode.SecretStorage, githubApiUrl: string): Promise<string | undefined> {
   const token = await vscode.window.showInputBox({
-    title: 'OWP: GitHub token',
-    prompt: 'A personal access token with "repo" (or "public_repo") scope. OWP keeps it in VS Code\'s secret storage and uses it only to open your PRs.',
+    title: `OWP: GitHub token for ${new URL(githubApiUrl).host}`,
+    prompt: 'A personal access token with "public_repo" scope ("repo" only for private repositories). OWP keeps it in VS Code\'s secret storage, for this GitHub host only, and uses it only to open your PRs.',
     password: true,
     ignoreFocusOut: true,
     validateInput: (value) => (value.trim().length < 20 ? 'That does not look like a GitHub token.' : undefined),
   });
   if (!token) return undefined;
-  await secrets.store(STORAGE_KEYS.githubToken, token.trim());
+  await secrets.store(STORAGE_KEYS.githubToken, encodeBound(token.trim(), githubApiUrl));
   return token.trim();
 }
 
 /** A token to open the PR with, asking the volunteer how to sign in when there is none yet. */
 export async function githubToken(secrets: vscode.SecretStorage, githubApiUrl: string): Promise<string | undefined> {
-  const saved = await secrets.get(STORAGE_KEYS.githubToken);
-  if (saved) return saved;
+  // A token saved before binding was for github.com's API, the only host it was asked for then.
+  const saved = secretFor(await secrets.get(STORAGE_KEYS.githubToken), githubApiUrl, 'GitHub token', DEFAULT_GITHUB_API_URL);
+  if (saved && 'token' in saved) return saved.token;
+  if (saved) void vscode.window.showWarningMessage(`OWP: ${saved.refused}`);
   const provider = providerFor(githubApiUrl);
   try {
     const session = await vscode.authentication.getSession(provider, GITHUB_SCOPES, { silent: true });
@@ -47,7 +51,7 @@ export async function githubToken(secrets: vscode.SecretStorage, githubApiUrl: s
   const signIn = 'Sign in with GitHub';
   const useToken = 'Use a token';
   const choice = await vscode.window.showInformationMessage('OWP opens the pull request as you. Sign in with GitHub, or save a personal access token.', { modal: true }, signIn, useToken);
-  if (choice === useToken) return promptForToken(secrets);
+  if (choice === useToken) return promptForToken(secrets, githubApiUrl);
   if (choice !== signIn) return undefined;
   try {
     const session = await vscode.authentication.getSession(provider, GITHUB_SCOPES, { createIfNone: true });

@@ -5,6 +5,7 @@ import { COMMANDS, EXTERNAL_COMMANDS, SETTINGS_SECTION, STORAGE_KEYS } from './c
 import { promptForToken, signedInLogin } from './github-auth.ts';
 import { coordinatorUrlProblem, githubLoginProblem, missingJoinFields, parseCapacity, parseSkills, type JoinField } from './logic/join-profile.ts';
 import { describeError } from './logic/messages.ts';
+import { encodeBound } from './logic/secret-binding.ts';
 import type { Services } from './services.ts';
 import { explicitJoinFields, readSettings, saveSetting } from './settings.ts';
 
@@ -120,19 +121,20 @@ export async function refresh(services: Services): Promise<void> {
 }
 
 export async function setGithubToken(services: Services): Promise<void> {
-  const token = await promptForToken(services.context.secrets);
+  const token = await promptForToken(services.context.secrets, readSettings().githubApiUrl);
   if (token) void vscode.window.showInformationMessage('OWP: GitHub token saved in secret storage. Submit PR uses it to open PRs as you.');
 }
 
 export async function setMaintainerToken(services: Services): Promise<void> {
   const token = await vscode.window.showInputBox({
     title: 'OWP: maintainer token',
-    prompt: 'The maintainer token the coordinator gave you; the dashboard uses it to show the journal and workers. Leave empty to remove it.',
+    prompt: `The maintainer token ${readSettings().coordinatorUrl} gave you; the dashboard sends it only there. Leave empty to remove it.`,
     password: true,
     ignoreFocusOut: true,
   });
   if (token === undefined) return;
-  if (token.trim()) await services.context.secrets.store(STORAGE_KEYS.maintainerToken, token.trim());
+  // Bound to the coordinator it was given for: the dashboard sends it nowhere else.
+  if (token.trim()) await services.context.secrets.store(STORAGE_KEYS.maintainerToken, encodeBound(token.trim(), readSettings().coordinatorUrl));
   else await services.context.secrets.delete(STORAGE_KEYS.maintainerToken);
   void vscode.window.showInformationMessage(token.trim() ? 'OWP: maintainer token saved in secret storage.' : 'OWP: maintainer token removed.');
 }

@@ -5,7 +5,8 @@
  * Code's Git, the GitHub sign-in, the progress notification and opening the PR's page.
  */
 import * as vscode from 'vscode';
-import { EXTERNAL_COMMANDS } from './constants.ts';
+import type { Approvals } from '../client/command-approval.ts';
+import { EXTERNAL_COMMANDS, STORAGE_KEYS } from './constants.ts';
 import { commitAll, findRepository, pushBranch, remoteNameFor, uncommittedPaths } from './git-workspace.ts';
 import { githubToken } from './github-auth.ts';
 import { Submitter, type Checkout, type Notice, type SubmitIO } from './logic/submit-steps.ts';
@@ -34,6 +35,19 @@ function editorIO(services: Services): SubmitIO {
     workspaceTrusted: () => vscode.workspace.isTrusted,
     manageTrust: async () => void (await vscode.commands.executeCommand(EXTERNAL_COMMANDS.manageTrust)),
     openInAiTool: (leaseId) => openInAiTool(services, leaseId),
+    commandApprovals: {
+      get: () => context.globalState.get<Approvals>(STORAGE_KEYS.approvedCommands),
+      save: async (approvals) => void (await context.globalState.update(STORAGE_KEYS.approvedCommands, approvals)),
+    },
+    approveCommands: async (repo, hash, lines) => {
+      const run = 'Run them';
+      const choice = await vscode.window.showWarningMessage(
+        `OWP: ${repo}'s contract runs these commands on your machine before the PR. They are new to you or changed since you approved them.`,
+        { modal: true, detail: `${lines.join('\n')}\n\n(commands ${hash})` },
+        run,
+      );
+      return choice === run;
+    },
     confirmChecklist: async (taskId, items) => {
       const picked = await vscode.window.showQuickPick(
         items.map((label) => ({ label, picked: true })),

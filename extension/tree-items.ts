@@ -1,5 +1,6 @@
 /** Turns view models into TreeItems. Tooltips are untrusted Markdown without HTML or commands. */
 import * as vscode from 'vscode';
+import { COMMANDS } from './constants.ts';
 import type { RepoGroupView, TreeItemView } from './logic/view-models.ts';
 
 export function safeMarkdown(value: string): vscode.MarkdownString {
@@ -16,6 +17,8 @@ export function taskTreeItem(view: TreeItemView): vscode.TreeItem {
   item.tooltip = safeMarkdown(view.tooltip);
   item.contextValue = view.contextValue;
   item.iconPath = new vscode.ThemeIcon(view.icon);
+  // A click shows the task's details (and its issue link); the actions stay on the item's menu.
+  item.command = { command: COMMANDS.showTask, title: 'Show Task Details', arguments: [view] };
   return item;
 }
 
@@ -23,6 +26,7 @@ export function repoTreeItem(view: RepoGroupView): vscode.TreeItem {
   const item = new vscode.TreeItem(view.repo, vscode.TreeItemCollapsibleState.Expanded);
   item.id = view.id;
   item.description = view.description;
+  if (view.tooltip) item.tooltip = view.tooltip;
   item.contextValue = view.contextValue;
   item.iconPath = new vscode.ThemeIcon('repo');
   return item;

@@ -4,7 +4,8 @@
  */
 import * as vscode from 'vscode';
 import { branchName } from '../protocol/branch-name.ts';
-import { loadContract } from '../client/contract.ts';
+import { defaultBranch } from '../client/git.ts';
+import { baseContract } from '../client/task-workspace.ts';
 import { buildPrompt } from '../client/prompt.ts';
 import type { Lease, Task } from '../protocol/model.ts';
 import { handOffPrompt } from './ai-handoff.ts';
@@ -148,14 +149,26 @@ export async function startWork(services: Services, leaseId: string): Promise<vo
   const { session, notes } = services;
   const lease = session.lease(leaseId);
   if (!lease) return;
+  if (!vscode.workspace.isTrusted) {
+    // The AI tool runs in this folder and reads its files (tool settings, hooks, instructions): a
+    // folder the volunteer has not trusted gets neither the tool nor the repository's commands.
+    const manage = 'Manage Workspace Trust';
+    const choice = await vscode.window.showWarningMessage(`OWP: this window is in Restricted Mode, so OWP does not hand ${lease.task_id} to your AI tool or run the repository's commands here. Trust this folder if you mean to work in it; the task stays yours meanwhile.`, manage);
+    if (choice === manage) await vscode.commands.executeCommand('workbench.trust.manage');
+    return;
+  }
   try {
     const task = await taskOf(services, lease.task_id);
     const repository = await checkoutFor(services, task);
     if (!repository) return;
     const dir = repository.rootUri.fsPath;
     const prompt = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `OWP: preparing ${task.id}…` }, async (progress) => {
-      progress.report({ message: 'reading .owp.yml' });
-      const { contract } = await loadContract(dir);
+      // The contract (branch template, areas, gate commands in the prompt) comes from the default
+      // branch as the maintainers merged it, never from the working tree, which an AI tool may have
+      // edited on an earlier task (client/task-workspace.ts baseContract).
+      progress.report({ message: 'reading .owp.yml from the default branch' });
+      const remote = remoteNameFor(repository, task.repo);
+      const contract = await baseContract(dir, await defaultBranch(dir, remote), remote);
       const branch = branchName(contract.branch, { task_id: task.id, title: task.title, ...(task.issue ? { issue_number: task.issue.number } : {}) });
       progress.report({ message: `checking out ${branch}` });
       const made = await checkoutTaskBranch(repository, branch, remoteNameFor(repository, task.repo));

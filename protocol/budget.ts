@@ -13,6 +13,8 @@ export interface BudgetCounts {
   live_leases: number;
   open_offers: number;
   prs_last_hour: number;
+  /** When the oldest PR of the rolling hour leaves it (protocol/vocabulary.ts nextHourlySlotAt). */
+  next_hourly_slot_at?: number;
 }
 
 export type BudgetLimits = Pick<RepoSettings, 'max_open_prs' | 'max_new_prs_per_hour'>;
@@ -38,6 +40,7 @@ export function reviewBudget(c: BudgetCounts, limits: BudgetLimits): Budget {
     max_open_prs: limits.max_open_prs,
     prs_last_hour: c.prs_last_hour,
     max_new_prs_per_hour: limits.max_new_prs_per_hour,
+    ...(c.next_hourly_slot_at !== undefined ? { next_hourly_slot_at: c.next_hourly_slot_at } : {}),
     throttled: over.open || over.hourly,
   };
 }

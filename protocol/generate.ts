@@ -52,6 +52,7 @@ export function generatedFiles(): Map<string, string> {
       title: d.name,
       description: d.summary,
       'x-owp-auth': d.auth,
+      'x-owp-scope': d.scope,
       'x-owp-mutating': d.mutating,
       'x-owp-errors': d.errors,
       ...(d.http ? { 'x-owp-http': d.http } : {}),
@@ -167,10 +168,11 @@ function table(headers: string[], rows: string[][]): string {
 export function specTables(): Record<string, string> {
   return {
     operations: table(
-      ['operation', 'auth', 'key', 'HTTP', 'socket.io', 'errors', 'summary'],
+      ['operation', 'auth', 'reaches', 'key', 'HTTP', 'socket.io', 'errors', 'summary'],
       Object.values(OPERATIONS).map((d) => [
         `\`${d.name}\``,
         d.auth,
+        d.scope,
         d.mutating ? (d.idempotentByNature ? 'natural' : 'required') : '—',
         d.http ? `\`${d.http.method} ${d.http.path}\`` : '—',
         d.binding === 'http' ? '—' : 'yes',

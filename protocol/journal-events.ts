@@ -8,8 +8,8 @@
  */
 import { Type, type Static, type TObject, type TProperties, type TSchema } from '@sinclair/typebox';
 import {
-  Closed, Epoch, EpochMs, Extensible, LeaseId, OfferId, PrChecks, PullRequestInfo, Reason, RepoId, RepoSettings, Task, TaskFields, TaskId,
-  Trust, Worker, WorkerId, WorkerProfile, partial,
+  Closed, Epoch, EpochMs, Extensible, GithubLogin, LeaseId, OfferId, PrChecks, PullRequestInfo, Reason, RepoId, RepoSettings, Task, TaskFields,
+  TaskId, Trust, VouchStatus, Worker, WorkerId, WorkerProfile, partial,
 } from './model.ts';
 
 export interface JournalEventDescriptor<R extends TProperties = TProperties, D extends TSchema = TSchema> {
@@ -56,8 +56,15 @@ export const JOURNAL_EVENTS = {
   }),
   'maintainer.created': event({
     type: 'maintainer.created', refs: NoRefs,
-    data: Closed({ id: Type.String({ pattern: '^M-[1-9][0-9]{0,11}$' }), name: Type.String({ maxLength: 100 }), repos: Type.Array(Type.String()) }),
+    data: Closed({
+      id: Type.String({ pattern: '^M-[1-9][0-9]{0,11}$' }), name: Type.String({ maxLength: 100 }), repos: Type.Array(Type.String()),
+      bootstrap: Type.Optional(Type.Boolean({ description: 'The admin made from the operator\'s token at start; a new operator token rotates it.' })),
+    }),
     effect: 'Adds a maintainer token scoped to repos; the same id again rotates its token (the old one stops working).',
+  }),
+  'maintainer.revoked': event({
+    type: 'maintainer.revoked', refs: NoRefs, data: Closed({ id: Type.String({ pattern: '^M-[1-9][0-9]{0,11}$' }), reason: Reason }),
+    effect: 'Revokes a maintainer token: it stops working at once (sockets opened with it are closed).',
   }),
   'worker.registered': event({
     type: 'worker.registered', refs: WorkerRefs, data: Closed({ worker: Type.Omit(Worker, ['online', 'capacity_used', 'last_seen_at']) }),
@@ -69,7 +76,7 @@ export const JOURNAL_EVENTS = {
   }),
   'worker.updated': event({
     type: 'worker.updated', refs: WorkerRefs, data: Closed({ changes: Extensible(partial(WorkerProfile)) }),
-    effect: 'Changes a worker\'s profile (skills, capacity, tools, capabilities).',
+    effect: 'Changes a worker\'s profile (skills, capacity, tools, capabilities, repos).',
   }),
   'worker.trust_changed': event({
     type: 'worker.trust_changed', refs: WorkerRefs, data: Closed({ trust: Trust, previous: Trust }),
@@ -185,6 +192,19 @@ export const JOURNAL_EVENTS = {
   'task.archived': event({
     type: 'task.archived', refs: TaskRefs, data: Closed({ task: Task }),
     effect: 'A finished task leaves the live state; this event keeps its final form (task.get still answers).',
+  }),
+  'contributor.standing_set': event({
+    type: 'contributor.standing_set', refs: RepoRefs, data: Closed({ login: GithubLogin, status: VouchStatus, reason: Type.Optional(Reason), by: Type.String({ maxLength: 100 }) }),
+    effect: 'A maintainer vouches for or denounces a contributor (a GitHub login) in the repo; the latest word replaces the earlier one.',
+  }),
+  'policy.dry_run_hit': event({
+    type: 'policy.dry_run_hit', refs: HeldRefs,
+    data: Closed({
+      rule: Type.String({ maxLength: 64, description: 'The id of the rule in report mode that would have refused.' }),
+      via: Type.Union([Type.Literal('offer'), Type.Literal('claim')], { description: 'What the rule let through: an offer made or a claim granted.' }),
+      message: Type.String({ maxLength: 2000, description: 'Why it would have refused.' }),
+    }),
+    effect: 'A rule in report mode would have refused this offer or claim and did not; counted per repo and rule. Written once per task, worker and rule.',
   }),
 } as const;
 

@@ -121,6 +121,7 @@ export const TaskLeaseView = Closed({
   worker_id: WorkerId,
   epoch: Epoch,
   expires_at: EpochMs,
+  max_deadline_at: Type.Optional(Type.Integer({ minimum: 0, description: 'Unix epoch milliseconds: the lease\'s hard deadline, heartbeats or not.' })),
 });
 
 export const TaskOfferView = Closed({
@@ -155,6 +156,12 @@ export const Task = Extensible({
 });
 export type Task = Static<typeof Task> & Extensions;
 
+/**
+ * The repositories a worker can work on (the clone it runs in): it is offered, and may claim or
+ * accept, only tasks of these repos. Absent or empty: any repo (an editor window serves the pool).
+ */
+export const WorkerRepos = Type.Array(RepoId, { maxItems: 32, uniqueItems: true, description: 'The repos this worker can work on (`owner/name`, compared case-insensitively); absent or empty: any repo.' });
+
 export const WorkerCapabilities = Extensible({
   can_run_tests: Type.Boolean(),
   can_open_prs: Type.Boolean(),
@@ -168,6 +175,7 @@ export const Worker = Extensible({
   capacity: Effort,
   tools: Type.Array(Tool, { maxItems: 16, uniqueItems: true }),
   capabilities: WorkerCapabilities,
+  repos: Type.Optional(WorkerRepos),
   trust: Trust,
   online: Type.Boolean(),
   capacity_used: Type.Integer({ minimum: 0 }),
@@ -183,6 +191,7 @@ export const WorkerProfile = {
   capacity: Effort,
   tools: Type.Array(Tool, { maxItems: 16, uniqueItems: true }),
   capabilities: WorkerCapabilities,
+  repos: Type.Optional(WorkerRepos),
 };
 
 /** The task fields a maintainer sets (task.create, task.update). */
@@ -284,6 +293,9 @@ export const RepoSettingsFields = {
     description: 'Gates whose passing evidence pr_opened must carry. Default ["tests"].',
   }),
   paused: Type.Boolean({ description: 'When true no new offers or claims are made in this repo. Default false.' }),
+  visibility: Type.Union([Type.Literal('public'), Type.Literal('private')], {
+    description: 'Who may read the repo\'s tasks, settings and metrics besides its maintainers (SPEC AUTH-008): `public`, every worker; `private`, only workers whose login is on the policy\'s logins.allow (and not on logins.deny), who are also the only ones offered its tasks. Default public.',
+  }),
   policy: { ...RepoPolicySchema, description: 'The repo policy (.owp/policy.yml) the scheduler evaluates for every offer and claim; its budget sets max_open_prs and max_new_prs_per_hour unless they are given too. Replaced whole; {} removes every rule. Default none.' },
   required_checks: Type.Array(CheckName, {
     maxItems: 32,
@@ -304,6 +316,7 @@ export const RepoSettings = Extensible({
   max_attempts: Type.Integer(),
   required_gates: Type.Array(Type.String()),
   paused: Type.Boolean(),
+  visibility: Type.Optional(Type.Union([Type.Literal('public'), Type.Literal('private')])),
   policy: Type.Optional(RepoPolicySchema),
   required_checks: Type.Optional(Type.Array(Type.String(), { description: 'Absent in repos configured before 0.1 grew CI checks: read as [].' })),
   checks_timeout_ms: Type.Optional(Type.Integer()),
@@ -318,9 +331,24 @@ export const Budget = Closed({
   max_open_prs: Type.Integer({ minimum: 0 }),
   prs_last_hour: Type.Integer({ minimum: 0 }),
   max_new_prs_per_hour: Type.Integer({ minimum: 0 }),
+  next_hourly_slot_at: Type.Optional(Type.Integer({ minimum: 0, description: 'Unix epoch milliseconds: when the oldest PR of the rolling hour leaves it (absent when none was opened in the last hour).' })),
   throttled: Type.Boolean({ description: 'True when no new offer or claim fits in the budget.' }),
 });
 export type Budget = Static<typeof Budget>;
+
+export const VouchStatus = Type.Union([Type.Literal('vouched'), Type.Literal('denounced')], {
+  description: 'vouched: a maintainer stands for the contributor (policy rule vouch_required); denounced: never offered work in the repo (rule denounced).',
+});
+/** A contributor's standing in one repo, set by its maintainers (contributor.vouch, contributor.denounce). */
+export const ContributorStanding = Closed({
+  login: GithubLogin,
+  status: VouchStatus,
+  reason: Type.Optional(Reason),
+  by: Type.String({ maxLength: 100, description: 'Who set it: a maintainer id, or admin.' }),
+  at: EpochMs,
+});
+export type ContributorStanding = Static<typeof ContributorStanding>;
+export type VouchStatus = Static<typeof VouchStatus>;
 
 export const Reasoned = Closed({
   code: Type.String(),

@@ -6,19 +6,28 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import type { ErrorCode } from './errors.ts';
 import {
-  Budget, CheckView, Closed, CommitSha, Epoch, Extensible, GithubLogin, IdempotencyKey, Lease, LeaseId, Metrics, Offer, OfferId, PrChecks, PullRequestInfo,
+  Budget, CheckView, Closed, CommitSha, ContributorStanding, Epoch, Extensible, GithubLogin, IdempotencyKey, Lease, LeaseId, Metrics, Offer, OfferId,
+  PrChecks, PullRequestInfo,
   Reason, Reasoned, RepoId, RepoSettings, RepoSettingsFields, Task, TaskFields, TaskId, TaskStateSchema, Trust, Worker,
   WorkerId, WorkerProfile, partial,
 } from './model.ts';
 import { JournalEvent } from './journal-events.ts';
 
 export type Auth = 'none' | 'worker' | 'maintainer' | 'admin' | 'any';
+/**
+ * What an operation reaches, for the access rules (SPEC §4): `none` nothing of anyone's; `own` the
+ * calling worker's own record, offers and leases; `repo` one repo's (or, for a list, every
+ * readable repo's) tasks, settings, leases, journal and metrics, so the repo's scope and visibility
+ * apply (AUTH-003, AUTH-008); `pool` workers and tokens across the pool (maintainers and the admin).
+ */
+export type Reach = 'none' | 'own' | 'repo' | 'pool';
 export type Binding = 'both' | 'socket' | 'http';
 
 export interface OperationDescriptor<P extends TSchema = TSchema, R extends TSchema = TSchema> {
   readonly name: string;
   readonly summary: string;
   readonly auth: Auth;
+  readonly scope: Reach;
   /** Mutating operations require an idempotency key (SPEC §8), except where `idempotentByNature`. */
   readonly mutating: boolean;
   readonly idempotentByNature?: boolean;
@@ -40,6 +49,14 @@ const ACCESS: ErrorCode[] = ['UNAUTHENTICATED', 'FORBIDDEN', 'VALIDATION_FAILED'
 const MUTATE: ErrorCode[] = [...ACCESS, 'IDEMPOTENCY_KEY_REQUIRED', 'IDEMPOTENCY_KEY_REUSED', 'UNAVAILABLE'];
 
 const LeaseRef = { lease_id: LeaseId, epoch: Epoch };
+const MaintainerId = Type.String({ pattern: '^M-[1-9][0-9]{0,11}$', description: 'Coordinator-assigned maintainer id, `M-<n>`.' });
+const MaintainerView = Closed({
+  id: MaintainerId,
+  name: Type.String(),
+  repos: Type.Array(Type.String()),
+  bootstrap: Type.Optional(Type.Boolean({ description: 'The admin whose token the operator gives at start (OWP_ADMIN_TOKEN or the data directory\'s admin-token).' })),
+  revoked: Type.Optional(Type.Boolean()),
+});
 const TaskResult = Closed({ task: Task });
 const LeaseAndTask = Closed({ lease: Lease, task: Task });
 
@@ -59,13 +76,13 @@ export const CoordinatorInfo = Closed({
 
 export const OPERATIONS = {
   'coordinator.info': op({
-    name: 'coordinator.info', summary: 'What this coordinator is: versions, capabilities, limits.', auth: 'none', mutating: false,
+    name: 'coordinator.info', summary: 'What this coordinator is: versions, capabilities, limits.', auth: 'none', scope: 'none', mutating: false,
     binding: 'both', http: { method: 'GET', path: '/v1/info' }, params: Closed({}), result: CoordinatorInfo, errors: [], spec: '§5.1',
   }),
   'session.hello': op({
     name: 'session.hello',
     summary: 'Capability negotiation; the first message on every socket. Returns the caller\'s live offers and leases so a reconnecting worker resumes them.',
-    auth: 'any', mutating: false, binding: 'socket',
+    auth: 'any', scope: 'own', mutating: false, binding: 'socket',
     params: Closed({
       protocol_version: Type.String({ maxLength: 16 }),
       profile: Type.Optional(Extensible(partial(WorkerProfile))),
@@ -84,53 +101,53 @@ export const OPERATIONS = {
   }),
   'worker.register': op({
     name: 'worker.register', summary: 'Join the pool: returns the worker and its token (shown once; only its hash is stored).',
-    auth: 'none', mutating: true, binding: 'both', http: { method: 'POST', path: '/v1/workers' },
+    auth: 'none', scope: 'none', mutating: true, binding: 'both', http: { method: 'POST', path: '/v1/workers' },
     params: Extensible({ ...key, github_login: GithubLogin, ...WorkerProfile, invite: Type.Optional(Type.String({ maxLength: 200 })) }),
     result: Closed({ worker: Worker, token: Type.String() }),
     errors: [...MUTATE, 'REGISTRATION_CLOSED'], spec: '§5.3',
   }),
   'worker.status': op({
-    name: 'worker.status', summary: 'The calling worker with its open offers and live leases.', auth: 'worker', mutating: false,
+    name: 'worker.status', summary: 'The calling worker with its open offers and live leases.', auth: 'worker', scope: 'own', mutating: false,
     binding: 'both', http: { method: 'GET', path: '/v1/workers/me' }, params: Closed({}),
     result: Closed({ worker: Worker, offers: Type.Array(Offer), leases: Type.Array(Lease) }), errors: ACCESS, spec: '§5.3',
   }),
   'worker.update': op({
-    name: 'worker.update', summary: 'Change the calling worker\'s skills, capacity, tools or capabilities.', auth: 'worker', mutating: true,
+    name: 'worker.update', summary: 'Change the calling worker\'s skills, capacity, tools, capabilities or repos.', auth: 'worker', scope: 'own', mutating: true,
     binding: 'both', http: { method: 'PATCH', path: '/v1/workers/me' }, params: Extensible({ ...key, ...partial(WorkerProfile) }),
     result: Closed({ worker: Worker }), errors: MUTATE, spec: '§5.3',
   }),
   'offer.list': op({
-    name: 'offer.list', summary: 'The calling worker\'s open offers.', auth: 'worker', mutating: false, binding: 'both',
+    name: 'offer.list', summary: 'The calling worker\'s open offers.', auth: 'worker', scope: 'own', mutating: false, binding: 'both',
     http: { method: 'GET', path: '/v1/offers' }, params: Closed({}), result: Closed({ offers: Type.Array(Offer) }), errors: ACCESS, spec: '§5.4',
   }),
   'offer.accept': op({
-    name: 'offer.accept', summary: 'Accept (ack) an offer before its deadline: the task is leased to the caller.', auth: 'worker', mutating: true,
+    name: 'offer.accept', summary: 'Accept (ack) an offer before its deadline: the task is leased to the caller.', auth: 'worker', scope: 'own', mutating: true,
     binding: 'both', http: { method: 'POST', path: '/v1/offers/{offer_id}/accept' }, params: Closed({ ...key, offer_id: OfferId }),
     result: LeaseAndTask, errors: [...MUTATE, 'NOT_FOUND', 'NOT_HOLDER', 'OFFER_EXPIRED', 'NOT_ELIGIBLE', 'AREA_LOCKED', 'BUDGET_EXHAUSTED', 'POLICY_DENIED'], spec: '§5.4',
   }),
   'offer.decline': op({
-    name: 'offer.decline', summary: 'Decline (nack) an offer: the task returns to ready and counts an attempt.', auth: 'worker', mutating: true,
+    name: 'offer.decline', summary: 'Decline (nack) an offer: the task returns to ready and counts an attempt.', auth: 'worker', scope: 'own', mutating: true,
     binding: 'both', http: { method: 'POST', path: '/v1/offers/{offer_id}/decline' }, params: Closed({ ...key, offer_id: OfferId, reason: Type.Optional(Reason) }),
     result: TaskResult, errors: [...MUTATE, 'NOT_FOUND', 'NOT_HOLDER', 'OFFER_EXPIRED'], spec: '§5.4',
   }),
   'task.claim': op({
-    name: 'task.claim', summary: 'Claim a listed ready task directly; passes the same checks as an offer.', auth: 'worker', mutating: true,
+    name: 'task.claim', summary: 'Claim a listed ready task directly; passes the same checks as an offer.', auth: 'worker', scope: 'repo', mutating: true,
     binding: 'both', http: { method: 'POST', path: '/v1/tasks/{task_id}/claim' }, params: Closed({ ...key, task_id: TaskId }),
     result: LeaseAndTask, errors: [...MUTATE, 'NOT_FOUND', 'INVALID_TRANSITION', 'NOT_ELIGIBLE', 'AREA_LOCKED', 'BUDGET_EXHAUSTED', 'POLICY_DENIED'], spec: '§5.4',
   }),
   'lease.heartbeat': op({
-    name: 'lease.heartbeat', summary: 'Renew a lease. Idempotent by nature, so no key is needed.', auth: 'worker', mutating: true, idempotentByNature: true,
+    name: 'lease.heartbeat', summary: 'Renew a lease. Idempotent by nature, so no key is needed.', auth: 'worker', scope: 'own', mutating: true, idempotentByNature: true,
     binding: 'both', http: { method: 'POST', path: '/v1/leases/{lease_id}/heartbeat' }, params: Closed({ ...key, ...LeaseRef }),
     result: Closed({ lease: Lease }), errors: [...ACCESS, 'NOT_FOUND', 'NOT_HOLDER', 'STALE_EPOCH', 'LEASE_EXPIRED'], spec: '§5.5',
   }),
   'lease.release': op({
-    name: 'lease.release', summary: 'Give a lease back (nack): the task returns to ready and counts an attempt.', auth: 'worker', mutating: true,
+    name: 'lease.release', summary: 'Give a lease back (nack): the task returns to ready and counts an attempt.', auth: 'worker', scope: 'own', mutating: true,
     binding: 'both', http: { method: 'POST', path: '/v1/leases/{lease_id}/release' }, params: Closed({ ...key, ...LeaseRef, reason: Type.Optional(Reason) }),
     result: TaskResult, errors: [...MUTATE, 'NOT_FOUND', 'NOT_HOLDER', 'STALE_EPOCH', 'LEASE_EXPIRED'], spec: '§5.5',
   }),
   'lease.report': op({
     name: 'lease.report', summary: 'Report progress under a lease: in_progress, pr_opened (with the PR and gate evidence) or blocked (with a reason).',
-    auth: 'worker', mutating: true, binding: 'both', http: { method: 'POST', path: '/v1/leases/{lease_id}/report' },
+    auth: 'worker', scope: 'own', mutating: true, binding: 'both', http: { method: 'POST', path: '/v1/leases/{lease_id}/report' },
     params: Closed({
       ...key, ...LeaseRef,
       state: Type.Union([Type.Literal('in_progress'), Type.Literal('pr_opened'), Type.Literal('blocked')]),
@@ -140,56 +157,59 @@ export const OPERATIONS = {
     result: TaskResult, errors: [...MUTATE, 'NOT_FOUND', 'NOT_HOLDER', 'STALE_EPOCH', 'LEASE_EXPIRED', 'INVALID_TRANSITION', 'GATES_MISSING', 'PR_MISMATCH'], spec: '§5.5',
   }),
   'task.list': op({
-    name: 'task.list', summary: 'Tasks, newest state first, filtered by repo and state.', auth: 'any', mutating: false, binding: 'both',
+    name: 'task.list', summary: 'Tasks, newest state first, filtered by repo and state.', auth: 'any', scope: 'repo', mutating: false, binding: 'both',
     http: { method: 'GET', path: '/v1/tasks' },
     params: Closed({ repo: Type.Optional(RepoId), state: Type.Optional(TaskStateSchema), limit: Type.Optional(Limit), include_archived: Type.Optional(Type.Boolean()) }),
     result: Closed({ tasks: Type.Array(Task) }), errors: ACCESS, spec: '§5.6',
   }),
   'task.get': op({
-    name: 'task.get', summary: 'One task (live or archived).', auth: 'any', mutating: false, binding: 'both',
+    name: 'task.get', summary: 'One task (live or archived).', auth: 'any', scope: 'repo', mutating: false, binding: 'both',
     http: { method: 'GET', path: '/v1/tasks/{task_id}' }, params: Closed({ task_id: TaskId }), result: TaskResult, errors: [...ACCESS, 'NOT_FOUND'], spec: '§5.6',
   }),
   'task.explain': op({
-    name: 'task.explain', summary: 'Why a task is or is not being offered, and to whom it could go; with worker_id, each repo policy rule\'s verdict for that worker.', auth: 'any', mutating: false, binding: 'both',
+    name: 'task.explain', summary: 'Why a task is or is not being offered, and to whom it could go; with worker_id, each repo policy rule\'s verdict for that worker.', auth: 'any', scope: 'repo', mutating: false, binding: 'both',
     http: { method: 'GET', path: '/v1/tasks/{task_id}/explain' },
     params: Closed({ task_id: TaskId, worker_id: Type.Optional(WorkerId) }),
     result: Closed({
       task_id: TaskId, state: TaskStateSchema, offerable: Type.Boolean(), reasons: Type.Array(Reasoned), eligible_workers: Type.Integer({ minimum: 0 }),
-      policy: Type.Optional(Type.Array(Closed({ rule: Type.String(), passed: Type.Boolean(), message: Type.String() }), {
+      policy: Type.Optional(Type.Array(Closed({
+        rule: Type.String(), passed: Type.Boolean(), message: Type.String(),
+        mode: Type.Optional(Type.Literal('report', { description: 'The rule is in report mode: when it does not pass, it would refuse but does not.' })),
+      }), {
         description: 'With worker_id: every rule of the repo policy (budget rules included) and whether it passes for that worker — the dry run of `owp policy explain`.',
       })),
     }),
     errors: [...ACCESS, 'NOT_FOUND'], spec: '§5.6',
   }),
   'task.create': op({
-    name: 'task.create', summary: 'Create a ready task in a repo the maintainer covers.', auth: 'maintainer', mutating: true, binding: 'both',
+    name: 'task.create', summary: 'Create a ready task in a repo the maintainer covers.', auth: 'maintainer', scope: 'repo', mutating: true, binding: 'both',
     http: { method: 'POST', path: '/v1/tasks' },
     params: Extensible({ ...key, repo: RepoId, ...partial(TaskFields), title: TaskFields.title }),
     result: TaskResult, errors: [...MUTATE, 'NOT_FOUND'], spec: '§5.7',
   }),
   'task.update': op({
     name: 'task.update', summary: 'Change a task\'s fields. Scheduling fields (area, tier, effort, skills) change only while ready or blocked.',
-    auth: 'maintainer', mutating: true, binding: 'both', http: { method: 'PATCH', path: '/v1/tasks/{task_id}' },
+    auth: 'maintainer', scope: 'repo', mutating: true, binding: 'both', http: { method: 'PATCH', path: '/v1/tasks/{task_id}' },
     params: Extensible({ ...key, task_id: TaskId, ...partial(TaskFields) }),
     result: TaskResult, errors: [...MUTATE, 'NOT_FOUND', 'INVALID_TRANSITION'], spec: '§5.7',
   }),
   'task.cancel': op({
-    name: 'task.cancel', summary: 'Close a task without a PR; a holder is told through lease.cancelled.', auth: 'maintainer', mutating: true,
+    name: 'task.cancel', summary: 'Close a task without a PR; a holder is told through lease.cancelled.', auth: 'maintainer', scope: 'repo', mutating: true,
     binding: 'both', http: { method: 'POST', path: '/v1/tasks/{task_id}/cancel' }, params: Closed({ ...key, task_id: TaskId, reason: Type.Optional(Reason) }),
     result: TaskResult, errors: [...MUTATE, 'NOT_FOUND', 'INVALID_TRANSITION'], spec: '§5.7',
   }),
   'task.block': op({
-    name: 'task.block', summary: 'Block a task (it is not offered until unblocked); a holder is told through lease.cancelled.', auth: 'maintainer',
+    name: 'task.block', summary: 'Block a task (it is not offered until unblocked); a holder is told through lease.cancelled.', auth: 'maintainer', scope: 'repo',
     mutating: true, binding: 'both', http: { method: 'POST', path: '/v1/tasks/{task_id}/block' }, params: Closed({ ...key, task_id: TaskId, reason: Reason }),
     result: TaskResult, errors: [...MUTATE, 'NOT_FOUND', 'INVALID_TRANSITION'], spec: '§5.7',
   }),
   'task.unblock': op({
-    name: 'task.unblock', summary: 'Return a blocked task to ready with its attempts reset.', auth: 'maintainer', mutating: true, binding: 'both',
+    name: 'task.unblock', summary: 'Return a blocked task to ready with its attempts reset.', auth: 'maintainer', scope: 'repo', mutating: true, binding: 'both',
     http: { method: 'POST', path: '/v1/tasks/{task_id}/unblock' }, params: Closed({ ...key, task_id: TaskId }),
     result: TaskResult, errors: [...MUTATE, 'NOT_FOUND', 'INVALID_TRANSITION'], spec: '§5.7',
   }),
   'task.complete': op({
-    name: 'task.complete', summary: 'Record a PR\'s outcome: merged or closed. Frees its budget unit and area lock.', auth: 'maintainer', mutating: true,
+    name: 'task.complete', summary: 'Record a PR\'s outcome: merged or closed. Frees its budget unit and area lock.', auth: 'maintainer', scope: 'repo', mutating: true,
     binding: 'both', http: { method: 'POST', path: '/v1/tasks/{task_id}/complete' },
     params: Closed({ ...key, task_id: TaskId, outcome: Type.Union([Type.Literal('merged'), Type.Literal('closed')]), reason: Type.Optional(Reason) }),
     result: TaskResult, errors: [...MUTATE, 'NOT_FOUND', 'INVALID_TRANSITION'], spec: '§5.7',
@@ -197,7 +217,7 @@ export const OPERATIONS = {
   'task.report_checks': op({
     name: 'task.report_checks',
     summary: 'Report the CI checks the code host shows on the head commit of a task\'s attached PR: the PR counts (pr_opened) once every required check succeeded; a new head restarts the wait.',
-    auth: 'maintainer', mutating: true, binding: 'both', http: { method: 'POST', path: '/v1/tasks/{task_id}/checks' },
+    auth: 'maintainer', scope: 'repo', mutating: true, binding: 'both', http: { method: 'POST', path: '/v1/tasks/{task_id}/checks' },
     params: Closed({
       ...key,
       task_id: TaskId,
@@ -207,55 +227,81 @@ export const OPERATIONS = {
     result: TaskResult, errors: [...MUTATE, 'NOT_FOUND', 'INVALID_TRANSITION'], spec: '§5.5',
   }),
   'lease.cancel': op({
-    name: 'lease.cancel', summary: 'Take a lease away from its holder: the task returns to ready and counts an attempt.', auth: 'maintainer', mutating: true,
+    name: 'lease.cancel', summary: 'Take a lease away from its holder: the task returns to ready and counts an attempt.', auth: 'maintainer', scope: 'repo', mutating: true,
     binding: 'both', http: { method: 'POST', path: '/v1/leases/{lease_id}/cancel' }, params: Closed({ ...key, lease_id: LeaseId, reason: Type.Optional(Reason) }),
     result: TaskResult, errors: [...MUTATE, 'NOT_FOUND', 'LEASE_EXPIRED'], spec: '§5.7',
   }),
   'repo.configure': op({
-    name: 'repo.configure', summary: 'Create a repo or change its settings (budget, timeouts, gates).', auth: 'maintainer', mutating: true, binding: 'both',
+    name: 'repo.configure', summary: 'Create a repo or change its settings (budget, timeouts, gates).', auth: 'maintainer', scope: 'repo', mutating: true, binding: 'both',
     http: { method: 'PUT', path: '/v1/repos/{repo}/settings' },
     params: Extensible({ ...key, repo: RepoId, ...partial(RepoSettingsFields) }),
     result: Closed({ settings: RepoSettings, budget: Budget }), errors: MUTATE, spec: '§5.8',
   }),
   'repo.get': op({
-    name: 'repo.get', summary: 'A repo\'s settings, budget use and area locks.', auth: 'any', mutating: false, binding: 'both',
+    name: 'repo.get', summary: 'A repo\'s settings, budget use and area locks.', auth: 'any', scope: 'repo', mutating: false, binding: 'both',
     http: { method: 'GET', path: '/v1/repos/{repo}' }, params: Closed({ repo: RepoId }),
     result: Closed({ settings: RepoSettings, budget: Budget, locks: Type.Record(Type.String(), TaskId) }), errors: [...ACCESS, 'NOT_FOUND'], spec: '§5.8',
   }),
   'repo.list': op({
-    name: 'repo.list', summary: 'All repos with settings and budget use.', auth: 'any', mutating: false, binding: 'both',
+    name: 'repo.list', summary: 'All repos with settings and budget use.', auth: 'any', scope: 'repo', mutating: false, binding: 'both',
     http: { method: 'GET', path: '/v1/repos' }, params: Closed({}),
     result: Closed({ repos: Type.Array(Closed({ settings: RepoSettings, budget: Budget, locks: Type.Record(Type.String(), TaskId) })) }), errors: ACCESS, spec: '§5.8',
   }),
+  'contributor.vouch': op({
+    name: 'contributor.vouch', summary: 'Vouch for a contributor (a GitHub login) in a repo: replaces a denouncement; policy rule vouch_required asks for it.', auth: 'maintainer', scope: 'repo', mutating: true, binding: 'both',
+    http: { method: 'POST', path: '/v1/repos/{repo}/contributors/{login}/vouch' }, params: Closed({ ...key, repo: RepoId, login: GithubLogin, reason: Type.Optional(Reason) }),
+    result: Closed({ contributor: ContributorStanding }), errors: [...MUTATE, 'NOT_FOUND'], spec: '§5.8',
+  }),
+  'contributor.denounce': op({
+    name: 'contributor.denounce', summary: 'Denounce a contributor in a repo: their workers are never offered work there again (rule denounced) and lose their open offers there.', auth: 'maintainer', scope: 'repo', mutating: true, binding: 'both',
+    http: { method: 'POST', path: '/v1/repos/{repo}/contributors/{login}/denounce' }, params: Closed({ ...key, repo: RepoId, login: GithubLogin, reason: Reason }),
+    result: Closed({ contributor: ContributorStanding }), errors: [...MUTATE, 'NOT_FOUND'], spec: '§5.8',
+  }),
+  'contributor.list': op({
+    name: 'contributor.list', summary: 'The contributors a repo\'s maintainers vouched for or denounced.', auth: 'maintainer', scope: 'repo', mutating: false, binding: 'both',
+    http: { method: 'GET', path: '/v1/repos/{repo}/contributors' }, params: Closed({ repo: RepoId }),
+    result: Closed({ contributors: Type.Array(ContributorStanding) }), errors: [...ACCESS, 'NOT_FOUND'], spec: '§5.8',
+  }),
   'worker.list': op({
-    name: 'worker.list', summary: 'All workers (maintainers only).', auth: 'maintainer', mutating: false, binding: 'both',
+    name: 'worker.list', summary: 'All workers (maintainers only).', auth: 'maintainer', scope: 'pool', mutating: false, binding: 'both',
     http: { method: 'GET', path: '/v1/workers' }, params: Closed({}), result: Closed({ workers: Type.Array(Worker) }), errors: ACCESS, spec: '§5.9',
   }),
   'worker.set_trust': op({
-    name: 'worker.set_trust', summary: 'Set a worker\'s trust level (admin).', auth: 'admin', mutating: true, binding: 'both',
+    name: 'worker.set_trust', summary: 'Set a worker\'s trust level (admin).', auth: 'admin', scope: 'pool', mutating: true, binding: 'both',
     http: { method: 'POST', path: '/v1/workers/{worker_id}/trust' }, params: Closed({ ...key, worker_id: WorkerId, trust: Trust }),
     result: Closed({ worker: Worker }), errors: [...MUTATE, 'NOT_FOUND'], spec: '§5.9',
   }),
   'worker.revoke': op({
-    name: 'worker.revoke', summary: 'Revoke a worker\'s token and end its offers and leases (admin).', auth: 'admin', mutating: true, binding: 'both',
+    name: 'worker.revoke', summary: 'Revoke a worker\'s token and end its offers and leases (admin).', auth: 'admin', scope: 'pool', mutating: true, binding: 'both',
     http: { method: 'POST', path: '/v1/workers/{worker_id}/revoke' }, params: Closed({ ...key, worker_id: WorkerId, reason: Type.Optional(Reason) }),
     result: Closed({ worker: Worker }), errors: [...MUTATE, 'NOT_FOUND'], spec: '§5.9',
   }),
   'maintainer.create': op({
-    name: 'maintainer.create', summary: 'Issue a maintainer token scoped to repos (`owner/name` or `owner/*`) (admin).', auth: 'admin', mutating: true,
+    name: 'maintainer.create', summary: 'Issue a maintainer token scoped to repos (`owner/name` or `owner/*`) (admin).', auth: 'admin', scope: 'pool', mutating: true,
     binding: 'both', http: { method: 'POST', path: '/v1/maintainers' },
     params: Closed({ ...key, name: Type.String({ minLength: 1, maxLength: 100 }), repos: Type.Array(Type.String({ pattern: '^(\\*|[A-Za-z0-9][A-Za-z0-9_.-]{0,38}/(\\*|[A-Za-z0-9_.-]{1,100}))$' }), { minItems: 1, maxItems: 100 }) }),
-    result: Closed({ maintainer: Closed({ id: Type.String(), name: Type.String(), repos: Type.Array(Type.String()) }), token: Type.String() }),
+    result: Closed({ maintainer: MaintainerView, token: Type.String() }),
     errors: MUTATE, spec: '§5.9',
   }),
+  'maintainer.revoke': op({
+    name: 'maintainer.revoke', summary: 'Revoke a maintainer token: it stops working at once, on every binding (admin). The bootstrap admin is replaced by rotating OWP_ADMIN_TOKEN instead.',
+    auth: 'admin', scope: 'pool', mutating: true, binding: 'both', http: { method: 'POST', path: '/v1/maintainers/{maintainer_id}/revoke' },
+    params: Closed({ ...key, maintainer_id: MaintainerId, reason: Type.Optional(Reason) }),
+    result: Closed({ maintainer: MaintainerView }), errors: [...MUTATE, 'NOT_FOUND', 'INVALID_TRANSITION'], spec: '§5.9',
+  }),
+  'maintainer.list': op({
+    name: 'maintainer.list', summary: 'Every maintainer token\'s id, name, scope and whether it is revoked; never the token (admin).', auth: 'admin', scope: 'pool',
+    mutating: false, binding: 'both', http: { method: 'GET', path: '/v1/maintainers' }, params: Closed({}),
+    result: Closed({ maintainers: Type.Array(MaintainerView) }), errors: ACCESS, spec: '§5.9',
+  }),
   'journal.read': op({
-    name: 'journal.read', summary: 'The audit journal after a sequence number, in order (maintainers; filtered to their repos).', auth: 'maintainer',
+    name: 'journal.read', summary: 'The audit journal after a sequence number, in order (maintainers; filtered to their repos).', auth: 'maintainer', scope: 'repo',
     mutating: false, binding: 'both', http: { method: 'GET', path: '/v1/journal' },
     params: Closed({ after_seq: Type.Optional(Type.Integer({ minimum: 0 })), limit: Type.Optional(Limit), repo: Type.Optional(RepoId) }),
     result: Closed({ events: Type.Array(JournalEvent), last_seq: Type.Integer({ minimum: 0 }) }), errors: ACCESS, spec: '§5.10',
   }),
   'metrics.get': op({
-    name: 'metrics.get', summary: 'Pool metrics derived from the journal: utilization, lead time, requeue rate, PR acceptance rate.', auth: 'any',
+    name: 'metrics.get', summary: 'Pool metrics derived from the journal: utilization, lead time, requeue rate, PR acceptance rate.', auth: 'any', scope: 'repo',
     mutating: false, binding: 'both', http: { method: 'GET', path: '/v1/metrics' }, params: Closed({ repo: Type.Optional(RepoId) }),
     result: Metrics, errors: ACCESS, spec: '§5.10',
   }),

@@ -4,7 +4,7 @@
  * repo's settings (`policy`, set with repo.configure) and the scheduler evaluates it for every
  * offer and claim. Every rule has a stable id that refusals name (`details.rule`).
  */
-import { Type, type Static } from '@sinclair/typebox';
+import { Type, type Static, type TOptional } from '@sinclair/typebox';
 import { AREA_NAME_PATTERN, AreaName, X_KEY_PATTERN } from './contract-schema.ts';
 import { checkYaml, type CheckedYaml, type Diagnostic, type Locator } from './yaml-diagnostics.ts';
 
@@ -21,11 +21,14 @@ const GithubLogin = Type.String({ pattern: GITHUB_LOGIN_PATTERN, description: 'A
 
 /** Rule ids, in the order they are evaluated. Budget rules are enforced through the repo settings. */
 export const POLICY_RULES = {
+  denounced: 'A contributor the repo\'s maintainers denounced (contributor.denounce) takes no work in this repo. Applies with or without a policy file.',
+  vouch_required: 'Tasks of tier ≥ vouch.from_tier go only to contributors the repo\'s maintainers vouched for (contributor.vouch); from_tier 0 means every task.',
   login_deny: 'Logins on logins.deny take no work in this repo.',
   login_allow: 'When logins.allow is non-empty, only those logins take work in this repo.',
   safe_lanes: 'Workers below safe_lanes.below_trust take only tasks in the safe lanes.',
   tier_trust: 'A task of tier ≥ from_tier needs a worker with trust ≥ min_trust.',
   max_active_per_worker: 'A worker holds at most this many offered or leased tasks in this repo at once.',
+  contributor_cap: 'A contributor (a GitHub login, over all its workers) holds at most its cap of open PRs, live leases and offers in this repo; the cap grows with the PRs of theirs merged here and with trust.',
   area_max_active: 'An area (with its sub-areas) has at most max_active active tasks (offered, leased, in progress or with an open PR).',
   area_trust: 'Tasks in an area with min_trust need a worker with that trust, unless the worker is on the area\'s allow list.',
   risky_area: 'Risky areas are denied by default: only workers on the area\'s allow list or with its min_trust take them.',
@@ -33,6 +36,15 @@ export const POLICY_RULES = {
   max_new_prs_per_hour: 'New PRs in any rolling hour plus live leases and offers never exceed budget.max_new_prs_per_hour.',
 } as const;
 export type PolicyRuleId = keyof typeof POLICY_RULES;
+
+/** How a rule acts: `enforce` refuses; `report` records "would refuse" in the journal and the dashboard without refusing (a dry run). */
+export const RULE_MODES = ['enforce', 'report'] as const;
+export type RuleMode = (typeof RULE_MODES)[number];
+const RuleModeSchema = Type.Union([Type.Literal('enforce'), Type.Literal('report')], {
+  description: 'enforce (the default) refuses; report records "would refuse" once per task, worker and rule (policy.dry_run_hit) and lets it through.',
+  'x-hint': 'enforce or report.',
+});
+const ruleModes = Object.fromEntries(Object.keys(POLICY_RULES).map((rule) => [rule, Type.Optional(RuleModeSchema)])) as { [K in PolicyRuleId]: TOptional<typeof RuleModeSchema> };
 
 const Trust = (description: string) => Type.Integer({ minimum: 0, maximum: 3, description, 'x-hint': 'Trust levels run from 0 (new) to 3.' });
 const Logins = (description: string) => Type.Array(GithubLogin, { maxItems: 1000, uniqueItems: true, description, 'x-hint': 'List GitHub logins, e.g. [alice, bob].' });
@@ -43,6 +55,22 @@ export const AreaPolicySchema = Type.Object({
   risky: Type.Optional(Type.Boolean({ description: `Rule risky_area: ${POLICY_RULES.risky_area} Default false.` })),
   allow: Type.Optional(Logins('Logins that may work in this area whatever their trust (the explicit grant a risky area needs).')),
 }, { additionalProperties: false, description: 'Limits for one area and its sub-areas.' });
+
+const CapCount = (description: string) => Type.Integer({ minimum: 0, maximum: 1000, description });
+
+export const ContributorCapSchema = Type.Object({
+  base: CapCount('Units (open PRs + live leases + offers) a contributor with no merged PR here and trust 0 may hold.'),
+  per_merge: Type.Optional(CapCount('Added to the cap for each PR of theirs merged in this repo. Default 0.')),
+  per_trust: Type.Optional(CapCount('Added to the cap for each trust level of the worker asking. Default 0.')),
+  max: Type.Optional(CapCount('The cap never grows past this. Default: no ceiling but the review budget.')),
+  count_drafts: Type.Optional(Type.Boolean({ description: 'Whether draft PRs count towards the cap (as GitHub reported them when the PR was verified). Default true.' })),
+  bypass: Type.Optional(Logins('Logins the cap does not apply to (maintainers, bots).')),
+}, {
+  additionalProperties: false,
+  description: `Rule contributor_cap: ${POLICY_RULES.contributor_cap} cap = min(max, base + per_merge × merged PRs + per_trust × trust).`,
+  'x-hint': 'Write contributor_cap: { base: 2, per_merge: 3, max: 10 }.',
+});
+export type ContributorCap = Static<typeof ContributorCapSchema>;
 
 export const TierRuleSchema = Type.Object({
   from_tier: Type.Integer({ minimum: 0, maximum: 3, description: 'Applies to tasks of this tier and above (0–3).' }),
@@ -65,6 +93,15 @@ export const RepoPolicySchema = Type.Object({
   }, { additionalProperties: false, description: 'Keep workers below a trust level in the safe lanes.', 'x-hint': 'Write safe_lanes: { below_trust: 1 }.' })),
   tiers: Type.Optional(Type.Array(TierRuleSchema, { maxItems: 4, description: `Rule tier_trust: ${POLICY_RULES.tier_trust} The strictest matching entry applies; the engine's own check (trust ≥ tier) always applies too.` })),
   max_active_per_worker: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, description: `Rule max_active_per_worker: ${POLICY_RULES.max_active_per_worker}` })),
+  contributor_cap: Type.Optional(ContributorCapSchema),
+  vouch: Type.Optional(Type.Object({
+    from_tier: Type.Integer({ minimum: 0, maximum: 3, description: 'Tasks of this tier and above need a vouched contributor; 0: every task.' }),
+  }, { additionalProperties: false, description: `Rule vouch_required: ${POLICY_RULES.vouch_required} Maintainers vouch with \`owp vouch @login --repo …\`.`, 'x-hint': 'Write vouch: { from_tier: 0 } to require vouching for everyone.' })),
+  modes: Type.Optional(Type.Object(ruleModes, {
+    additionalProperties: false,
+    description: 'Per rule id: enforce (default) or report. A rule in report mode records in the journal and the dashboard whom it would have refused, without refusing: try a rule before enforcing it.',
+    'x-hint': 'Write modes: { contributor_cap: report }.',
+  })),
   budget: Type.Optional(Type.Object({
     max_open_prs: Type.Optional(Type.Integer({
       minimum: BUDGET_BOUNDS.max_open_prs.minimum,
@@ -103,12 +140,21 @@ function policySemantics(policy: RepoPolicy, locate: Locator): Diagnostic[] {
     }
     seenTiers.set(rule.from_tier, index);
   });
+  const cap = policy.contributor_cap;
+  if (cap?.max !== undefined && cap.max < cap.base) {
+    out.push(locate.diagnostic(['contributor_cap', 'max'], 'warning', `contributor_cap.max ${cap.max} is below base ${cap.base}, so every contributor's cap is ${cap.max}.`, 'Raise max or lower base.'));
+  }
   for (const [area, limits] of Object.entries(policy.areas ?? {})) {
     if (limits.risky && limits.min_trust === undefined && (limits.allow ?? []).length === 0) {
       out.push(locate.diagnostic(['areas', area], 'warning', `The risky area "${area}" has neither min_trust nor allow, so no worker can take its tasks.`, 'Add min_trust: 2 or allow: [<login>] to open it to some workers.', 'key'));
     }
   }
   return out;
+}
+
+/** The mode of a rule in a policy: report only when the policy says so. */
+export function ruleMode(policy: RepoPolicy | undefined, rule: PolicyRuleId): RuleMode {
+  return policy?.modes?.[rule] ?? 'enforce';
 }
 
 /** Parses and checks `.owp/policy.yml` text; every problem comes back with its line and column. */

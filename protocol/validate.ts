@@ -18,7 +18,26 @@ export const LIMITS = {
   maxFrameBytes: 4 * 256 * 1024,
   maxDepth: 16,
   maxKeys: 2000,
+  /**
+   * A worker's `x_*` profile data, all keys together, as JSON. Anyone may register a worker and
+   * its record is journaled, so what a stranger can make the coordinator keep is kept small.
+   */
+  maxWorkerExtensionBytes: 4096,
 } as const;
+
+/** The `x_*` fields of an object. */
+export function extensionFields(value: object): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(value).filter(([k]) => k.startsWith('x_')));
+}
+
+/** Refuses a worker profile whose `x_*` data (after merging into the current record) is over the limit. */
+export function assertWorkerExtensions(changes: object, current: object = {}): void {
+  const merged = { ...extensionFields(current), ...extensionFields(changes) };
+  const bytes = Buffer.byteLength(JSON.stringify(merged));
+  if (bytes > LIMITS.maxWorkerExtensionBytes) {
+    throw new OwpError('PAYLOAD_TOO_LARGE', `A worker's x_* profile data is ${bytes} bytes; the limit is ${LIMITS.maxWorkerExtensionBytes}. Keep extension fields small.`, { max_worker_extension_bytes: LIMITS.maxWorkerExtensionBytes });
+  }
+}
 
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
@@ -35,6 +54,12 @@ export function checkStructure(value: unknown): void {
       if (keys > LIMITS.maxKeys) throw tooWide();
       for (const item of node) walk(item, depth + 1);
       return;
+    }
+    // A payload is plain JSON: an object whose prototype is not Object's was built by assigning a
+    // "__proto__" key (its fields would then be inherited, and met a schema's `required` unseen).
+    const proto: unknown = Object.getPrototypeOf(node);
+    if (proto !== Object.prototype && proto !== null) {
+      throw new OwpError('VALIDATION_FAILED', 'The payload is not a plain JSON object (its prototype was replaced).', { errors: [{ path: '', message: 'forbidden key __proto__' }] });
     }
     for (const k of Object.keys(node)) {
       if (FORBIDDEN_KEYS.has(k)) {

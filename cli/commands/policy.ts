@@ -6,8 +6,10 @@ import { dirname, join } from 'node:path';
 import { CONTRACT_FILE } from '../../protocol/contract-schema.ts';
 import { POLICY_FILE, checkPolicyText } from '../../protocol/policy-schema.ts';
 import type { Reasoned } from '../../protocol/model.ts';
+import { OwpError } from '../../protocol/errors.ts';
 import { readIfPresent, settingsFromRepoFiles } from '../../coordinator/repo-files.ts';
 import { parse, UsageError } from '../args.ts';
+import { EXIT } from '../exit-codes.ts';
 import { COORDINATOR_FLAGS_USAGE, coordinatorClient, orReport, readFileText, validateFile } from '../file-report.ts';
 
 export const USAGE = `Usage: owp policy validate [FILE] [--json]
@@ -21,7 +23,9 @@ apply     stores the policy in the repo's settings on the coordinator (its budge
           fills the policy's safe lanes when it names none and sets required_gates.
 explain   dry run: which of the repo's policy rules pass or fail for that task and worker,
           plus every other reason it could not be offered. Exits 0 when the worker could
-          take the task now, 1 when something refuses it.
+          take the task now, 1 when something refuses it, 2 on bad usage (no token, a
+          missing flag), 3 when the coordinator cannot be reached, 4 when the token is
+          refused, 5 when the task or worker does not exist.
 ${COORDINATOR_FLAGS_USAGE}`;
 
 export async function run(argv: string[]): Promise<number> {
@@ -72,7 +76,7 @@ async function explain(values: { task?: string | undefined; worker?: string | un
     client.call('task.get', { task_id: values.task }),
   ]);
   const verdicts = explained.policy;
-  if (!verdicts) throw new UsageError(`The coordinator knows no worker ${values.worker}. List workers with a maintainer token (worker.list).`);
+  if (!verdicts) throw new OwpError('NOT_FOUND', `The coordinator knows no worker ${values.worker}. List workers with a maintainer token (worker.list).`);
   // Reasons besides the policy: repo-level ones directly, worker-level ones inside no_eligible_worker.
   // Being offline stops offers, not claims, so it is a note rather than a refusal.
   const others: Reasoned[] = [];
@@ -84,16 +88,17 @@ async function explain(values: { task?: string | undefined; worker?: string | un
       else if (!r.code.startsWith('policy') && !r.code.startsWith('budget')) others.push({ code: r.code, message: r.message });
     }
   }
-  const failing = verdicts.filter((v) => !v.passed).map((v) => v.rule);
+  // A rule in report mode that does not pass would refuse, but does not.
+  const failing = verdicts.filter((v) => !v.passed && v.mode !== 'report').map((v) => v.rule);
   const canTake = failing.length === 0 && others.length === 0;
   if (values.json) {
     console.log(JSON.stringify({ task_id: task.id, worker_id: values.worker, can_take: canTake, policy: verdicts, other_reasons: others }, null, 2));
-    return canTake ? 0 : 1;
+    return canTake ? EXIT.ok : EXIT.failed;
   }
   const width = Math.max(4, ...verdicts.map((v) => v.rule.length));
   console.log(`Task ${task.id} in ${task.repo} (area ${task.area ?? 'none'}, tier ${task.tier}, ${task.state}) for worker ${values.worker}:`);
   if (verdicts.length === 0) console.log('  (the repo has no policy rules)');
-  for (const v of verdicts) console.log(`  ${v.passed ? 'pass' : 'FAIL'}  ${v.rule.padEnd(width)}  ${v.message}`);
+  for (const v of verdicts) console.log(`  ${v.passed ? 'pass' : v.mode === 'report' ? 'WOULD' : 'FAIL'}  ${v.rule.padEnd(width)}  ${v.message}${v.mode === 'report' ? ' (report mode: not enforced)' : ''}`);
   if (others.length > 0) {
     console.log('Other checks that refuse it:');
     for (const r of others) console.log(`  FAIL  ${r.code.padEnd(width)}  ${r.message}`);
@@ -102,5 +107,5 @@ async function explain(values: { task?: string | undefined; worker?: string | un
   console.log(canTake
     ? `${values.worker} could take ${task.id} now.`
     : `${values.worker} cannot take ${task.id} now${failing.length > 0 ? ` (policy rules failing: ${failing.join(', ')})` : ''}.`);
-  return canTake ? 0 : 1;
+  return canTake ? EXIT.ok : EXIT.failed;
 }

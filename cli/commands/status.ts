@@ -6,14 +6,15 @@ import { prProgress, type PrPhase } from '../../client/checks-wait.ts';
 import { checksSummary } from '../../client/pr-checks.ts';
 import { checkLines } from '../checks-report.ts';
 import { parse } from '../args.ts';
-import { formatDuration, Output } from '../output.ts';
+import { Output } from '../output.ts';
+import { formatCapacity, formatHeartbeat, formatLeaseDeadline, formatSpan, heartbeatTimeoutOf } from '../../protocol/vocabulary.ts';
 import { requireState, stateFilePath, LOCAL_WORKER_FLAGS } from '../worker-state.ts';
 
 export const USAGE = `Usage: owp status [--json] [--repo-dir DIR]
 
-Shows the worker that joined from this clone: online or not, skills, capacity, the tasks it holds
-(lease, time left, branch, worktree, a submitted PR's required CI checks with their links) and
-open offers. --json prints one object for scripts.`;
+Shows the worker that joined from this clone: online or not, skills, capacity, the repos it works
+on, the tasks it holds (repo, lease, its hard deadline and heartbeat, branch, worktree) and open
+offers, a submitted PR's required CI checks with their links. Capacity counts leases and open offers alike, as the coordinator does. --json prints one object for scripts.`;
 
 const PHASE: Record<PrPhase, string> = {
   none: '',
@@ -47,10 +48,13 @@ export async function run(argv: string[]): Promise<number> {
   const w = status.worker;
   const now = Date.now();
   out.block(`${c.bold(`${w.id} @${w.github_login}`)} on ${state.coordinator} · ${w.online ? c.green('online') : c.yellow('offline (owp worker is not running)')}`);
-  out.block(`  skills ${w.skills.join(', ') || 'none'} · capacity ${w.capacity_used}/${w.capacity} · trust ${w.trust} · tools ${w.tools.join(', ')}`);
+  const leased = tasks.reduce((sum, t) => sum + t.task.effort, 0);
+  const offered = status.offers.reduce((sum, o) => sum + o.task.effort, 0);
+  out.block(`  skills ${w.skills.join(', ') || 'none'} · capacity ${formatCapacity({ capacity: w.capacity, leased, offered })} · trust ${w.trust} · tools ${w.tools.join(', ')}`);
+  out.block(`  works on ${w.repos?.length ? w.repos.join(', ') : 'any repo'}`);
   if (tasks.length === 0) out.block(c.dim('  no tasks held'));
   for (const { lease, task, local } of tasks) {
-    out.block(`  ${c.cyan(task.id)} ${task.state} "${oneLine(task.title, 70)}" · lease ${lease.lease_id} expires in ${formatDuration(lease.expires_at - now)}`);
+    out.block(`  ${c.cyan(task.id)} ${task.repo} ${task.state} "${oneLine(task.title, 70)}" · lease ${lease.lease_id} · ${formatLeaseDeadline(lease.max_deadline_at, now)} · ${formatHeartbeat(lease.expires_at, heartbeatTimeoutOf(lease), now)}`);
     out.block(local ? `      ${local.branch}  ${local.dir}` : c.yellow('      not checked out from this clone'));
     const progress = prProgress(task);
     if (progress.phase !== 'none') {
@@ -59,6 +63,6 @@ export async function run(argv: string[]): Promise<number> {
       for (const line of checkLines(progress)) out.block(`        ${line}`);
     }
   }
-  for (const offer of status.offers) out.block(`  offer ${offer.offer_id}: ${offer.task_id} "${oneLine(offer.task.title, 60)}" · ${formatDuration(offer.deadline_at - now)} left (accept in owp worker)`);
+  for (const offer of status.offers) out.block(`  offer ${offer.offer_id}: ${offer.task_id} ${offer.repo} "${oneLine(offer.task.title, 60)}" · ${formatSpan(offer.deadline_at - now)} to accept (in owp worker)`);
   return 0;
 }

@@ -22,10 +22,12 @@ import { publishBranch } from '../../client/publish.ts';
 import { evidenceLabel, followChecks, prProgress } from '../../client/checks-wait.ts';
 import { readyWhenCounted, sayProgress } from '../checks-report.ts';
 import { CliError, parse, UsageError, intFlag } from '../args.ts';
+import { approveCommands } from '../command-approval.ts';
+import { githubCredential } from '../github-credential.ts';
 import { formatDuration, Output } from '../output.ts';
 import { findHeldTask, requireState, stateFilePath, updateState, type HeldTask, type WorkerState, LOCAL_WORKER_FLAGS } from '../worker-state.ts';
 
-export const USAGE = `Usage: owp submit [--task T-n] [--fork | --no-fork] [--pr-url URL] [--confirm-checklist] [--no-push] [--wait] [--json]
+export const USAGE = `Usage: owp submit [--task T-n] [--fork | --no-fork] [--pr-url URL] [--confirm-checklist] [--yes] [--no-push] [--wait] [--json]
 
 Run in a task's worktree. Commits remaining changes, runs the repo's gates (setup, tests, lint),
 pushes the branch (to the repo when you may push there, else to your fork, found or created with
@@ -37,7 +39,12 @@ counts, your draft is marked ready for review with your token.
 
   --task T-n            which held task (default: the one whose worktree you are in)
   --pr-url URL          you opened the PR yourself: report this URL instead of opening one
-  --github-token TOKEN  token to open the PR with (default: $GITHUB_TOKEN or $GH_TOKEN)
+  --github-token-file F read the token to open the PR with from a file (--github-token - : stdin);
+                        default: $OWP_GITHUB_TOKEN, $GITHUB_TOKEN, $GH_TOKEN, then \`gh auth token\`.
+                        A github.com token is never sent to another host unless --github-api says so
+  --yes                 run the repo's setup/test/lint commands even if new or changed (they are
+                        shown first; interactively you are asked)
+  --approve-commands H  run them only if they are exactly the set with hash H (for scripts)
   --github-api URL      GitHub API base (default: $OWP_GITHUB_API_URL, else from the remote host;
                         GitHub Enterprise: https://HOST/api/v3)
   --confirm-checklist   confirm the contract's PR checklist without being asked
@@ -69,6 +76,9 @@ async function submit(argv: string[]): Promise<number> {
     task: { type: 'string' },
     'pr-url': { type: 'string' },
     'github-token': { type: 'string' },
+    'github-token-file': { type: 'string' },
+    yes: { type: 'boolean' },
+    'approve-commands': { type: 'string' },
     'github-api': { type: 'string' },
     'confirm-checklist': { type: 'boolean', short: 'y' },
     message: { type: 'string' },
@@ -113,6 +123,7 @@ async function submit(argv: string[]): Promise<number> {
 
   // 3. Gates, as the default branch's contract defines them.
   const contract = await baseContract(dir, held.base);
+  await approveCommands(contract, task.repo, stateFile, state, { ...(values.yes ? { yes: true } : {}), ...(values['approve-commands'] ? { approveCommands: values['approve-commands'] } : {}) }, out);
   const confirmed = await confirmChecklist(contract, Boolean(values['confirm-checklist']), out);
   const evidence = await runGatesWithProgress(dir, contract, confirmed, out, intFlag(values['gate-timeout-ms'], 'gate-timeout-ms', 600_000));
   const required = [...new Set([...contract.gates, ...(await requiredByCoordinator(http, task.repo))])];
@@ -124,9 +135,9 @@ async function submit(argv: string[]): Promise<number> {
   }
 
   // 4. Push (to upstream with push access, else to the volunteer's fork) and open the PR.
-  const token = values['github-token'] ?? process.env.GITHUB_TOKEN ?? process.env.GH_TOKEN;
   const mode = pushModeOf(values);
   const apiBaseUrl = await githubApiUrl(dir, values['github-api']);
+  const token = values['no-push'] && values['pr-url'] ? undefined : await githubCredential(apiBaseUrl, { ...(values['github-token'] ? { token: values['github-token'] } : {}), ...(values['github-token-file'] ? { tokenFile: values['github-token-file'] } : {}), apiGiven: Boolean(values['github-api'] ?? process.env.OWP_GITHUB_API_URL) }, out);
   let head: string | undefined;
   if (!values['no-push']) {
     if (token) {

@@ -2,6 +2,7 @@
 import { resolve } from 'node:path';
 import { WorkerClient, type WorkerProfile } from '../../client/worker-client.ts';
 import { HttpClient } from '../../client/http-client.ts';
+import { cloneRepos, REPO_REMOTES } from '../../client/clone-repos.ts';
 import { OwpError } from '../../protocol/errors.ts';
 import { intFlag, parse, UsageError } from '../args.ts';
 import { Output } from '../output.ts';
@@ -12,9 +13,11 @@ import { readState, stateFilePath, writeState, type WorkerState } from '../worke
 export const USAGE = `Usage: owp worker --coordinator URL --github-login LOGIN [--skills docs,ts] [--capacity N]
                   [--tool claude-code|aider|none] [--repo-dir DIR] [--auto-accept] [--json]
 
-Joins an OWP pool from this clone and takes offers. Each accepted task gets its own git worktree
-(next to the clone, in <clone>-owp/T-n) on a branch named by the repo's contract, and is handed to
-your AI tool (or its prompt is printed). Finish a task with \`owp submit\` in its worktree.
+Joins an OWP pool from this clone and takes offers. The clone's repos (named by its origin and
+upstream remotes) are declared to the coordinator, which offers only their tasks; a task of any
+other repo is refused. Each accepted task gets its own git worktree (next to the clone, in
+<clone>-owp/T-n) on a branch named by the repo's contract, and is handed to your AI tool (or its
+prompt is printed). Finish a task with \`owp submit\` in its worktree.
 
   --coordinator URL     the coordinator (remembered after the first run)
   --github-login LOGIN  your GitHub login (PRs are opened as you, with your own token)
@@ -66,6 +69,10 @@ export async function run(argv: string[]): Promise<number> {
   const repoDir = resolve(values['repo-dir'] ?? process.cwd());
   const out = new Output({ json: Boolean(values.json) });
   const stateFile = await stateFilePath(repoDir, values.state);
+  const repos = await cloneRepos(repoDir);
+  if (repos.length === 0) {
+    throw new UsageError(`${repoDir} is not a clone of a repository: none of its remotes (${REPO_REMOTES.join(', ')}) names one as owner/name. Run \`owp worker\` in a clone of the repository you work on (git clone URL), or pass --repo-dir.`);
+  }
 
   let state = await readState(stateFile);
   const coordinator = (values.coordinator ?? state?.coordinator)?.replace(/\/$/, '');
@@ -79,6 +86,7 @@ export async function run(argv: string[]): Promise<number> {
   const profile: Partial<Omit<WorkerProfile, 'github_login'>> = {
     tools: [tool],
     capabilities: { can_run_tests: true, can_open_prs: true },
+    repos,
     ...(skills ? { skills } : {}),
     ...(capacity !== undefined ? { capacity } : {}),
   };
@@ -92,6 +100,7 @@ export async function run(argv: string[]): Promise<number> {
       capacity: capacity ?? 1,
       tools: [tool],
       capabilities: { can_run_tests: true, can_open_prs: true },
+      repos,
       ...(values.invite ? { invite: values.invite } : {}),
     }).finally(() => out.stopSpinner());
     state = { version: 1, coordinator, token, worker_id: worker.id, github_login: worker.github_login, repo_dir: repoDir, tasks: {} } satisfies WorkerState;
@@ -107,6 +116,7 @@ export async function run(argv: string[]): Promise<number> {
     state: joined,
     stateFile,
     repoDir,
+    repos,
     tool: tool as ToolName,
     autoAccept: Boolean(values['auto-accept']),
     ...(values['tasks-dir'] ? { tasksDir: resolve(values['tasks-dir']) } : {}),

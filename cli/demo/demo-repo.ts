@@ -64,9 +64,9 @@ const FILES: Record<string, string> = {
   'native/README.md': '# Native modules\n',
 };
 
-/** Creates `<dir>/remote/hello-owp.git` with one commit on main; returns the bare repo path. */
+/** Creates `<dir>/remote/octo-org/hello-owp.git` (its path names the repo, as a clone's remote must) with one commit on main; returns the bare repo path. */
 export async function createDemoRemote(dir: string): Promise<string> {
-  const bare = join(dir, 'remote', 'hello-owp.git');
+  const bare = join(dir, 'remote', 'octo-org', 'hello-owp.git');
   const seed = join(dir, 'seed');
   await mkdir(bare, { recursive: true });
   await git(bare, ['init', '--quiet', '--bare', '--initial-branch=main']);

@@ -129,6 +129,7 @@ export function readJournalStory(events: JournalEvent[], repo?: string): Journal
       case 'task.updated':
       case 'task.archived':
       case 'maintainer.created':
+      case 'maintainer.revoked':
       case 'worker.registered':
       case 'worker.token_rotated':
       case 'worker.updated':
@@ -138,6 +139,8 @@ export function readJournalStory(events: JournalEvent[], repo?: string): Journal
       case 'worker.disconnected':
       case 'worker.heartbeat_lost':
       case 'coordinator.started':
+      case 'policy.dry_run_hit':
+      case 'contributor.standing_set':
         break;
       default:
         skipUnknownEvent(e);

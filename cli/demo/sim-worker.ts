@@ -176,13 +176,17 @@ export class SimWorker {
     if (!this.alive) throw new Error('worker stopped');
   }
 
+  /** Waits, or stops waiting when the worker is killed. The abort listener goes when the wait ends: one left behind per sleep piled up on the signal (MaxListenersExceededWarning mid-demo). */
   private sleep(ms: number): Promise<void> {
+    const signal = this.abort.signal;
     return new Promise((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      this.abort.signal.addEventListener('abort', () => {
+      const done = (): void => {
         clearTimeout(timer);
+        signal.removeEventListener('abort', done);
         resolve();
-      }, { once: true });
+      };
+      const timer = setTimeout(done, ms);
+      signal.addEventListener('abort', done, { once: true });
     });
   }
 }

@@ -79,6 +79,28 @@ export const SUITE: Suite = {
       },
     },
     {
+      requirement: 'MATCH-005',
+      title: 'a worker that declared repos is offered, and may claim, only tasks of those repos (case-insensitive); an empty list means any repo',
+      async run(world) {
+        const mine = await world.repo();
+        const other = await world.repo();
+        const w = await world.worker({ connect: false, extra: { repos: [mine.toUpperCase()] } });
+        const foreign = await world.task(other);
+        const error = expectError(await w.http('task.claim', { task_id: foreign.id }), 'NOT_ELIGIBLE', `claim of a task of ${other} by a worker of ${mine}`);
+        check(JSON.stringify(error.details?.reasons ?? []).includes('"repo"'), `reasons do not name the repo rule: ${JSON.stringify(error.details?.reasons)}`);
+        await claim(w, (await world.task(mine)).id);
+        const head = await world.journalHead();
+        const online = await world.worker({ extra: { repos: [mine] } });
+        const skipped = await world.task(other);
+        const fitting = await world.task(mine);
+        await online.nextOffer(fitting.id);
+        const offers = (await taskEvents(world, head, skipped)).filter((e) => e.type === 'offer.created');
+        checkEqual(offers.length, 0, `offers of a task of ${other} to a worker that declared ${mine}`);
+        expectOk(await w.http('worker.update', { repos: [] }), 'worker.update clearing repos');
+        await claim(w, foreign.id);
+      },
+    },
+    {
       requirement: 'MATCH-003',
       title: 'a task of a higher tier than the worker\'s trust is never offered to it',
       async run(world) {

@@ -146,8 +146,13 @@ export class RelayServer {
     });
     socket.on('admin', (tokens: unknown, ack: unknown) => {
       done(ack, async (runtime) => {
-        for (const token of Array.isArray(tokens) ? tokens : []) {
-          if (typeof token === 'string' && !runtime.authenticate(token)) await runtime.commit(runtime.engine.bootstrapAdmin(token));
+        // Every node of a cluster is given the same admin token(s): the set is applied as the leader's
+        // own start applies it (a token already known changes nothing; a changed one rotates).
+        const given = (Array.isArray(tokens) ? tokens : []).filter((t): t is string => typeof t === 'string');
+        if (given.some((t) => !runtime.authenticate(t))) {
+          const outcome = runtime.engine.bootstrapAdmins(given);
+          if (outcome.error) throw outcome.error;
+          await runtime.commit(outcome);
         }
         return { ok: true, data: null };
       });

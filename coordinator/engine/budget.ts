@@ -3,6 +3,7 @@
  * BUDGET-001/002) is protocol/budget.ts, shared with the dashboard.
  */
 import { reviewBudget, type BudgetCounts } from '../../protocol/budget.ts';
+import { nextHourlySlotAt } from '../../protocol/vocabulary.ts';
 import type { Budget } from '../../protocol/model.ts';
 import type { RepoRuntime } from '../state/records.ts';
 import type { State } from '../state/state.ts';
@@ -22,6 +23,8 @@ export function budgetCounts(state: State, repo: RepoRuntime, now: number): Budg
   return { open_prs: repo.counts.pr_opened, live_leases: state.liveLeaseCount(repo), open_offers: repo.counts.offered, prs_last_hour: prsLastHour(repo, now) };
 }
 
+/** The budget as repo.get and repo.list serve it: the counts, the limits, and when the next hourly slot opens. */
 export function repoBudget(state: State, repo: RepoRuntime, now: number): Budget {
-  return reviewBudget(budgetCounts(state, repo, now), repo.settings);
+  const next = nextHourlySlotAt(repo.prTimes, now);
+  return reviewBudget({ ...budgetCounts(state, repo, now), ...(next !== undefined ? { next_hourly_slot_at: next } : {}) }, repo.settings);
 }

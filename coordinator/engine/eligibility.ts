@@ -1,6 +1,6 @@
 /**
  * Eligibility (SPEC §5.13): why a task cannot be leased now, for its repo (paused, area lock,
- * review budget) and for one worker (capacity, skills, trust, repo policy). Offers, claims, accepts
+ * review budget) and for one worker (capacity, skills, declared repos, trust, repo policy). Offers, claims, accepts
  * and task.explain all ask here, so they cannot disagree.
  *
  * The scheduler remembers, within a pass, which kinds of task no idle worker can take, keyed by
@@ -14,8 +14,17 @@ import type { Reasoned } from '../../protocol/model.ts';
 import type { RepoRuntime, TaskRecord, WorkerRuntime } from '../state/records.ts';
 import type { State } from '../state/state.ts';
 import { budgetExceeded, budgetInUse } from '../../protocol/budget.ts';
+import { formatHourlyBudget, formatNextHourlySlot, formatReservedBudget, nextHourlySlotAt, type BudgetFigures } from '../../protocol/vocabulary.ts';
+import { repoAdmits } from './access.ts';
 import { budgetCounts } from './budget.ts';
-import type { PolicyCheck } from './options.ts';
+import { ruleMode } from '../../protocol/policy-schema.ts';
+import type { PolicyCheck, PolicyExplain } from './options.ts';
+
+/** A refusal a rule in report mode would have made, recorded instead (policy.dry_run_hit). */
+export interface DryRunHit {
+  rule: string;
+  message: string;
+}
 
 /** The task fields worker eligibility reads (capacity, skills, trust, and the repo policy by repo, area and tier). */
 export const ELIGIBILITY_FIELDS = ['repo', 'area', 'tier', 'effort', 'skills'] as const;
@@ -47,11 +56,59 @@ export function schedulingSignature(task: EligibilityTask): string {
   return signature;
 }
 
+const limits = (s: RepoRuntime['settings']): Pick<BudgetFigures, 'max_open_prs' | 'max_new_prs_per_hour'> => ({ max_open_prs: s.max_open_prs, max_new_prs_per_hour: s.max_new_prs_per_hour });
+
+/** "this hour 2/2: 1 PR opened · 1 lease · 0 offers; next hourly slot opens in 12 min", in the words every surface uses. */
+function hourlyWords(figures: BudgetFigures, repo: RepoRuntime, now: number): string {
+  const next = nextHourlySlotAt(repo.prTimes, now);
+  const withSlot = next === undefined ? figures : { ...figures, next_hourly_slot_at: next };
+  return `${formatHourlyBudget(withSlot)}; ${formatNextHourlySlot(withSlot, now)}`;
+}
+
+/** Whether a worker that declared `repos` can work on `repo` (SPEC MATCH-005): GitHub compares names case-insensitively. */
+function worksOn(repos: readonly string[], repo: string): boolean {
+  const wanted = repo.toLowerCase();
+  return repos.some((r) => r.toLowerCase() === wanted);
+}
+
 export class Eligibility {
   constructor(
     private readonly state: State,
     private readonly policy: PolicyCheck | undefined,
+    private readonly explainPolicy?: PolicyExplain,
   ) {}
+
+  /** The review budget's verdicts for one more unit (none for a task already counted), each limit with its mode. */
+  budgetVerdicts(repo: RepoRuntime, now: number, alreadyCounted: boolean): Array<{ rule: 'max_open_prs' | 'max_new_prs_per_hour'; over: boolean; report: boolean; reason: Reasoned }> {
+    const s = repo.settings;
+    const counts = budgetCounts(this.state, repo, now);
+    const use = budgetInUse(counts);
+    const over = budgetExceeded(counts, s, alreadyCounted ? 0 : 1);
+    return [
+      {
+        rule: 'max_open_prs', over: over.open, report: ruleMode(s.policy, 'max_open_prs') === 'report',
+        reason: { code: 'budget_open_prs', message: `review budget full: ${formatReservedBudget({ ...counts, ...limits(s) })}`, details: { open_prs: counts.open_prs, live_leases: counts.live_leases, open_offers: counts.open_offers, max_open_prs: s.max_open_prs } },
+      },
+      {
+        rule: 'max_new_prs_per_hour', over: over.hourly, report: ruleMode(s.policy, 'max_new_prs_per_hour') === 'report',
+        reason: { code: 'budget_hourly', message: `hourly budget full: ${hourlyWords({ ...counts, ...limits(s) }, repo, now)}`, details: { prs_last_hour: counts.prs_last_hour, max_new_prs_per_hour: s.max_new_prs_per_hour } },
+      },
+    ];
+  }
+
+  /** True when the review budget refuses one more unit in the repo (a limit in report mode never does). */
+  budgetThrottled(repo: RepoRuntime, now: number): boolean {
+    return this.budgetVerdicts(repo, now, false).some((v) => v.over && !v.report);
+  }
+
+  /** What the rules in report mode (policy rules and budget limits) would refuse if this task went to this worker now. */
+  dryRunHits(task: TaskRecord, repo: RepoRuntime, w: WorkerRuntime, now: number): DryRunHit[] {
+    const hits: DryRunHit[] = this.budgetVerdicts(repo, now, false).filter((v) => v.over && v.report).map((v) => ({ rule: v.rule, message: v.reason.message }));
+    for (const v of this.explainPolicy?.({ task, worker: w.record, repo: repo.settings, state: this.state }) ?? []) {
+      if (v.mode === 'report' && !v.passed) hits.push({ rule: v.rule, message: v.message });
+    }
+    return hits;
+  }
 
   /** Repo-level reasons a task cannot be leased now (paused, area lock, budget). */
   repoReasons(task: TaskRecord, repo: RepoRuntime, now: number, opts: { alreadyCounted: boolean }): Reasoned[] {
@@ -64,19 +121,11 @@ export class Eligibility {
         reasons.push({ code: 'area_locked', message: `area ${task.area} held by ${holder}`, details: { area: task.area, held_by: holder } });
       }
     }
-    const counts = budgetCounts(this.state, repo, now);
-    const use = budgetInUse(counts);
-    const over = budgetExceeded(counts, s, opts.alreadyCounted ? 0 : 1);
-    if (over.open) {
-      reasons.push({ code: 'budget_open_prs', message: `budget ${use.open}/${s.max_open_prs} open (PRs, leases and offers)`, details: { open_prs: counts.open_prs, live_leases: counts.live_leases, open_offers: counts.open_offers, max_open_prs: s.max_open_prs } });
-    }
-    if (over.hourly) {
-      reasons.push({ code: 'budget_hourly', message: `hourly budget ${use.hourly}/${s.max_new_prs_per_hour} (PRs this hour, leases and offers)`, details: { prs_last_hour: counts.prs_last_hour, max_new_prs_per_hour: s.max_new_prs_per_hour } });
-    }
+    for (const v of this.budgetVerdicts(repo, now, opts.alreadyCounted)) if (v.over && !v.report) reasons.push(v.reason);
     return reasons;
   }
 
-  /** Worker-level reasons (capacity, skills, trust, policy). */
+  /** Worker-level reasons (capacity, skills, declared repos, trust, policy). */
   workerReasons(task: EligibilityTask, w: WorkerRuntime, opts: { holdingTask: boolean; forOffer?: boolean }): Reasoned[] {
     const reasons: Reasoned[] = [];
     const rec = w.record;
@@ -86,9 +135,13 @@ export class Eligibility {
     if (free < task.effort) reasons.push({ code: 'capacity', message: `needs ${task.effort} free capacity points, worker has ${free}`, details: { effort: task.effort, free } });
     const missing = task.skills.filter((s) => !rec.skills.includes(s));
     if (missing.length > 0) reasons.push({ code: 'skills', message: `missing skill ${missing.join(', ')}`, details: { missing } });
+    const repo = this.state.repos.get(task.repo);
+    if (repo && !repoAdmits(repo.settings, rec.github_login)) reasons.push({ code: 'private_repo', message: `${task.repo} is private and its policy's logins.allow does not list worker ${rec.id}` });
+    if (rec.repos !== undefined && rec.repos.length > 0 && !worksOn(rec.repos, task.repo)) {
+      reasons.push({ code: 'repo', message: `${task.id} is in ${task.repo}; worker ${rec.id} works on ${rec.repos.join(', ')}`, details: { repo: task.repo, repos: rec.repos } });
+    }
     if (rec.trust < task.tier) reasons.push({ code: 'trust', message: `tier ${task.tier} needs trust ≥ ${task.tier}, worker has ${rec.trust}`, details: { tier: task.tier, trust: rec.trust } });
     if (this.policy) {
-      const repo = this.state.repos.get(task.repo);
       const refusal = repo ? this.policy({ task, worker: rec, repo: repo.settings, state: this.state }) : null;
       if (refusal) reasons.push({ ...refusal, code: refusal.code.startsWith('policy') ? refusal.code : `policy:${refusal.code}` });
     }

@@ -10,12 +10,14 @@
  * Rule of the engine: every check runs before the first event of a command is emitted, so a
  * refused command leaves the state untouched.
  */
-import type { Metrics } from '../../protocol/model.ts';
-import type { OperationName, Result } from '../../protocol/operations.ts';
+import { OwpError } from '../../protocol/errors.ts';
+import type { Metrics, Task } from '../../protocol/model.ts';
+import { OPERATIONS, type OperationName, type Result } from '../../protocol/operations.ts';
 import type { Principal } from '../auth.ts';
 import type { Clock } from '../clock.ts';
 import type { WorkerRuntime } from '../state/records.ts';
 import { State } from '../state/state.ts';
+import { authorize, canReadTask, requireRepoRead } from './access.ts';
 import { runCommand, type EngineParts, type Outcome } from './command.ts';
 import { Eligibility } from './eligibility.ts';
 import { Expiry, type SweepResult } from './expiry.ts';
@@ -23,7 +25,7 @@ import { runOperation } from './operations.ts';
 import type { EngineOptions } from './options.ts';
 import { coordinatorInfo, leasesOf, metrics, offersOf } from './reads.ts';
 import { Scheduler } from './scheduler.ts';
-import { applyProfile, authenticate, bootstrapAdmin, connected, disconnected, type HelloProfile } from './sessions.ts';
+import { applyProfile, authenticate, bootstrapAdmins, connected, disconnected, type HelloProfile } from './sessions.ts';
 
 export class Engine implements EngineParts {
   readonly state: State;
@@ -38,7 +40,7 @@ export class Engine implements EngineParts {
     this.options = options;
     this.clock = options.clock;
     this.state = options.state ?? new State();
-    this.eligibility = new Eligibility(this.state, options.policy);
+    this.eligibility = new Eligibility(this.state, options.policy, options.explainPolicy);
     this.scheduler = new Scheduler(this.state, this.eligibility);
   }
 
@@ -54,15 +56,30 @@ export class Engine implements EngineParts {
     return runCommand(this, (cmd) => runOperation(cmd, principal, name, params));
   }
 
+  /**
+   * task.get of an archived task the runtime read back from the journal: the same checks as a
+   * live one (a token, and a repo the caller may read), made here so no read bypasses the engine.
+   */
+  readArchivedTask(principal: Principal, task: Task): Outcome<Result<'task.get'>> {
+    return runCommand(this, (cmd) => {
+      authorize(principal, OPERATIONS['task.get'].auth, 'task.get');
+      if (!canReadTask(cmd.state, principal, task)) {
+        if (principal.kind === 'worker') throw new OwpError('NOT_FOUND', `No task ${task.id}.`, { task_id: task.id });
+        requireRepoRead(cmd.state, principal, task.repo);
+      }
+      return { task };
+    });
+  }
+
   // ---- sessions ------------------------------------------------------------------------------
 
   authenticate(token: string | undefined): Principal | null {
     return authenticate(this.state, token);
   }
 
-  /** Creates the bootstrap admin (a maintainer scoped to `*`) from a token the operator holds. */
-  bootstrapAdmin(token: string): Outcome {
-    return runCommand(this, (cmd) => bootstrapAdmin(cmd, token));
+  /** Makes the operator's tokens the bootstrap admins, rotating or revoking earlier ones (sessions.ts). */
+  bootstrapAdmins(tokens: readonly string[]): Outcome {
+    return runCommand(this, (cmd) => bootstrapAdmins(cmd, tokens));
   }
 
   connected(workerId: string): Outcome {

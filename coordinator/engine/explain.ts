@@ -55,10 +55,8 @@ function policyVerdicts(cmd: Command, task: TaskRecord, repo: RepoRuntime, worke
   const w = cmd.state.workers.get(workerId);
   if (!w) return undefined;
   const verdicts = cmd.options.explainPolicy?.({ task, worker: w.record, repo: repo.settings, state: cmd.state }) ?? [];
-  const budget = cmd.eligibility.repoReasons(task, repo, cmd.now, { alreadyCounted: ACTIVE_STATES.includes(task.state) });
-  for (const [rule, code] of [['max_open_prs', 'budget_open_prs'], ['max_new_prs_per_hour', 'budget_hourly']] as const) {
-    const refusal = budget.find((r) => r.code === code);
-    verdicts.push({ rule, passed: !refusal, message: refusal ? refusal.message : `within ${rule} ${repo.settings[rule]}` });
+  for (const v of cmd.eligibility.budgetVerdicts(repo, cmd.now, ACTIVE_STATES.includes(task.state))) {
+    verdicts.push({ rule: v.rule, passed: !v.over, message: v.over ? v.reason.message : `within ${v.rule} ${repo.settings[v.rule]}`, ...(v.report ? { mode: 'report' as const } : {}) });
   }
   return verdicts;
 }
@@ -76,6 +74,8 @@ function summarizeWorkerReason(task: TaskRecord, r: Reasoned): string {
       return `no worker with trust ≥ ${task.tier}`;
     case 'offline':
       return 'no eligible worker is online';
+    case 'repo':
+      return `no worker works on ${task.repo} (each declared other repos)`;
     default:
       return `no eligible worker (${r.message})`;
   }

@@ -68,6 +68,8 @@ function rotateMaintainerToken(cmd: Command, existing: IdempotencyRecord): Resul
   const token = newToken('maintainer');
   const m = cmd.state.maintainers.get(answeredId(existing.result, 'maintainer'));
   if (!m) throw new OwpError('NOT_FOUND', 'The maintainer of this idempotency key is gone.');
+  // A replay must not bring a revoked token's maintainer back.
+  if (m.revoked) throw new OwpError('FORBIDDEN', `Maintainer ${m.id} was revoked; create a new one with a new idempotency key.`, { maintainer_id: m.id });
   cmd.emit({ type: 'maintainer.created', data: { id: m.id, name: m.name, repos: m.repos, token_hash: hashToken(token) } });
   return { maintainer: { id: m.id, name: m.name, repos: [...m.repos] }, token };
 }
@@ -89,9 +91,14 @@ function canonicalJson(value: unknown): string {
   return `{${parts.join(',')}}`;
 }
 
-/** Secrets are never written to the journal: a stored answer keeps everything but the token. */
+/**
+ * Secrets are never written to the journal: a stored answer keeps everything but the token. A
+ * registration's replay answers from the worker as it is then (rotateWorkerToken), so its stored
+ * answer keeps only the worker's id, and a stranger's profile is not journaled twice.
+ */
 function redactTokens(name: string, result: unknown): unknown {
-  if ((name === 'worker.register' || name === 'maintainer.create') && typeof result === 'object' && result !== null && 'token' in result) {
+  if (name === 'worker.register') return { worker: { id: answeredId(result, 'worker') } };
+  if (name === 'maintainer.create' && typeof result === 'object' && result !== null && 'token' in result) {
     const { token: _t, ...rest } = result;
     return rest;
   }

@@ -5,14 +5,34 @@
  */
 import { OwpError } from '../../protocol/errors.ts';
 import { isTerminal } from '../../protocol/states.ts';
-import type { RepoSettings } from '../../protocol/model.ts';
+import type { ContributorStanding, RepoSettings, VouchStatus } from '../../protocol/model.ts';
+import type { Principal } from '../auth.ts';
+import type { Command } from './command.ts';
 import { hashToken, newToken } from '../auth.ts';
-import { defaultRepoSettings, type TaskRecord } from '../state/records.ts';
+import type { Result } from '../../protocol/operations.ts';
+import { defaultRepoSettings, isBootstrapAdmin, loginKey, type MaintainerRecord, type TaskRecord } from '../state/records.ts';
 import { knownRepo, maintainedTask, requireRepoAccess } from './access.ts';
 import { repoBudget } from './budget.ts';
 import type { OperationHandlers } from './operations.ts';
 import { recordChecks } from './pr-checks.ts';
 import { closeTask, endLeaseAndRequeue, holderOf, recordPrOutcome, tellHolder, withdrawIfIneligible, withdrawOffer } from './task-moves.ts';
+
+/**
+ * A maintainer's word on a contributor in a repo. Eligibility changes for every worker with that
+ * login: their open offers there that the repo's rules now refuse are withdrawn, and everything is
+ * looked at again (a vouch may open work to them).
+ */
+function setStanding(cmd: Command, p: Principal, repoId: string, login: string, status: VouchStatus, reason: string | undefined): { contributor: ContributorStanding } {
+  requireRepoAccess(p, repoId);
+  const repo = knownRepo(cmd.state, repoId);
+  const by = p.kind === 'maintainer' && !p.admin ? p.id : 'admin';
+  cmd.emit({ type: 'contributor.standing_set', repo: repoId, data: { login, status, by, ...(reason !== undefined ? { reason } : {}) } });
+  for (const w of cmd.state.workersByLogin.get(loginKey(login)) ?? []) withdrawIfIneligible(cmd, w);
+  cmd.scheduler.markAll();
+  const standing = repo.standings.get(loginKey(login));
+  if (!standing) throw new Error(`standing of ${login} in ${repoId} was set but is not in the state`);
+  return { contributor: { ...standing } };
+}
 
 /** Fields the scheduler reads: they change only while a task is ready or blocked. */
 const SCHEDULING_FIELDS = ['area', 'tier', 'effort', 'skills'] as const;
@@ -131,6 +151,9 @@ export const MAINTAINER_OPERATIONS = {
     return { task: cmd.state.taskView(task) };
   },
 
+  'contributor.vouch': (cmd, p, params) => setStanding(cmd, p, params.repo, params.login, 'vouched', params.reason),
+  'contributor.denounce': (cmd, p, params) => setStanding(cmd, p, params.repo, params.login, 'denounced', params.reason),
+
   'worker.set_trust': (cmd, _p, params) => {
     const w = cmd.state.workers.get(params.worker_id);
     if (!w) throw new OwpError('NOT_FOUND', `No worker ${params.worker_id}.`);
@@ -161,4 +184,22 @@ export const MAINTAINER_OPERATIONS = {
     cmd.emit({ type: 'maintainer.created', data: { id, name: params.name, repos: params.repos, token_hash: hashToken(token) } });
     return { maintainer: { id, name: params.name, repos: [...params.repos] }, token };
   },
+
+  'maintainer.revoke': (cmd, _p, params) => {
+    const m = cmd.state.maintainers.get(params.maintainer_id);
+    if (!m) throw new OwpError('NOT_FOUND', `No maintainer ${params.maintainer_id}; maintainer.list shows them.`, { maintainer_id: params.maintainer_id });
+    if (m.revoked) throw new OwpError('INVALID_TRANSITION', `Maintainer ${m.id} is already revoked.`, { maintainer_id: m.id });
+    // The operator's token would come back at the next start: it is replaced where it is given.
+    if (isBootstrapAdmin(m)) {
+      throw new OwpError('FORBIDDEN', `${m.id} is the bootstrap admin made from the operator's token. Replace it by starting the coordinator with a new OWP_ADMIN_TOKEN (or a new <data_dir>/admin-token); the old token then stops working.`, { maintainer_id: m.id });
+    }
+    cmd.emit({ type: 'maintainer.revoked', data: { id: m.id, reason: params.reason ?? 'revoked by the admin' } });
+    return { maintainer: maintainerView(m) };
+  },
+
+  'maintainer.list': (cmd) => ({ maintainers: [...cmd.state.maintainers.values()].map(maintainerView) }),
 } satisfies Partial<OperationHandlers>;
+
+function maintainerView(m: MaintainerRecord): Result<'maintainer.revoke'>['maintainer'] {
+  return { id: m.id, name: m.name, repos: [...m.repos], ...(isBootstrapAdmin(m) ? { bootstrap: true } : {}), ...(m.revoked ? { revoked: true } : {}) };
+}

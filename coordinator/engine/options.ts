@@ -24,9 +24,11 @@ export interface PolicyVerdict {
   rule: string;
   passed: boolean;
   message: string;
+  /** The rule is in report mode: a verdict that did not pass would refuse, but does not. */
+  mode?: 'report';
 }
 
-/** Every policy rule's verdict, for the dry run; `policy` gives the scheduler the first refusal. */
+/** Every policy rule's verdict, for the dry run and for recording what rules in report mode would refuse; `policy` gives the scheduler the first refusal. */
 export type PolicyExplain = (ctx: PolicyContext) => PolicyVerdict[];
 
 export interface EngineOptions {

@@ -7,9 +7,11 @@ import type { Metrics, Task } from '../../protocol/model.ts';
 import type { Result } from '../../protocol/operations.ts';
 import { LIMITS } from '../../protocol/validate.ts';
 import { PROTOCOL_VERSION, SUPPORTED_PROTOCOL_VERSIONS } from '../../protocol/version.ts';
-import type { RepoRuntime, WorkerRuntime } from '../state/records.ts';
+import { OwpError } from '../../protocol/errors.ts';
+import type { Principal } from '../auth.ts';
+import { emptyStats, type RepoRuntime, type Stats, type WorkerRuntime } from '../state/records.ts';
 import type { State } from '../state/state.ts';
-import { knownRepo, liveTask } from './access.ts';
+import { canReadRepo, canReadTask, knownRepo, liveTask, readableTask, requireRepoAccess, requireRepoRead } from './access.ts';
 import { repoBudget } from './budget.ts';
 import { explain } from './explain.ts';
 import { IDEMPOTENCY_TTL_MS } from './idempotency.ts';
@@ -19,30 +21,81 @@ import type { OperationHandlers } from './operations.ts';
 export const READ_OPERATIONS = {
   'coordinator.info': (cmd) => coordinatorInfo(cmd.options),
 
-  'task.list': (cmd, _p, params) => {
+  'task.list': (cmd, p, params) => {
+    if (params.repo) requireRepoRead(cmd.state, p, params.repo);
     const limit = params.limit ?? 200;
+    const readable = readableRepos(cmd.state, p);
     const out: Task[] = [];
     for (const task of cmd.state.tasks.values()) {
       if (params.repo && task.repo !== params.repo) continue;
       if (params.state && task.state !== params.state) continue;
+      if (!readable(task.repo) && !canReadTask(cmd.state, p, task)) continue;
       out.push(cmd.state.taskView(task));
     }
     out.sort((a, b) => b.updated_at - a.updated_at || Number(b.id.slice(2)) - Number(a.id.slice(2)));
     return { tasks: out.slice(0, limit) };
   },
 
-  'task.get': (cmd, _p, params) => ({ task: cmd.state.taskView(liveTask(cmd.state, params.task_id)) }),
+  'task.get': (cmd, p, params) => ({ task: cmd.state.taskView(readableTask(cmd.state, p, params.task_id)) }),
 
-  'task.explain': (cmd, _p, params) => explain(cmd, params.task_id, params.worker_id),
+  'task.explain': (cmd, p, params) => {
+    readableTask(cmd.state, p, params.task_id);
+    // A worker may ask how the policy judges itself, not another worker.
+    if (p.kind === 'worker' && params.worker_id !== undefined && params.worker_id !== p.id) {
+      throw new OwpError('FORBIDDEN', 'A worker may explain a task only for itself: leave worker_id out or pass your own id.', { worker_id: params.worker_id });
+    }
+    return explain(cmd, params.task_id, params.worker_id);
+  },
 
-  'repo.get': (cmd, _p, params) => repoView(cmd.state, knownRepo(cmd.state, params.repo), cmd.now),
+  'repo.get': (cmd, p, params) => {
+    requireRepoRead(cmd.state, p, params.repo);
+    return repoViewFor(p, repoView(cmd.state, knownRepo(cmd.state, params.repo), cmd.now));
+  },
 
-  'repo.list': (cmd) => ({ repos: [...cmd.state.repos.values()].map((r) => repoView(cmd.state, r, cmd.now)) }),
+  'repo.list': (cmd, p) => {
+    const readable = readableRepos(cmd.state, p);
+    return { repos: [...cmd.state.repos.values()].filter((r) => readable(r.settings.repo)).map((r) => repoViewFor(p, repoView(cmd.state, r, cmd.now))) };
+  },
+
+  'contributor.list': (cmd, p, params) => {
+    requireRepoAccess(p, params.repo);
+    return { contributors: [...knownRepo(cmd.state, params.repo).standings.values()].map((s) => ({ ...s })) };
+  },
 
   'worker.list': (cmd) => ({ workers: [...cmd.state.workers.values()].map((w) => cmd.state.workerView(w)) }),
 
-  'metrics.get': (cmd, _p, params) => metrics(cmd.state, params.repo),
+  'metrics.get': (cmd, p, params) => {
+    if (params.repo) {
+      requireRepoRead(cmd.state, p, params.repo);
+      return metrics(cmd.state, params.repo);
+    }
+    // The pool's figures for the repos this caller may read; the admin's are the whole pool's.
+    if (p.kind === 'maintainer' && p.admin) return metrics(cmd.state);
+    const readable = readableRepos(cmd.state, p);
+    return metricsOver(cmd.state, [...cmd.state.repos.values()].filter((r) => readable(r.settings.repo)));
+  },
 } satisfies Partial<OperationHandlers>;
+
+/** A repo-readability test for one command, each repo decided once. */
+function readableRepos(state: State, p: Principal): (repo: string) => boolean {
+  const known = new Map<string, boolean>();
+  return (repo) => {
+    let ok = known.get(repo);
+    if (ok === undefined) known.set(repo, (ok = canReadRepo(state, p, repo)));
+    return ok;
+  };
+}
+
+/**
+ * What a caller sees of a repo: maintainers (of that repo) everything; workers everything but the
+ * policy, whose login lists and per-area grants are the maintainers' business (a worker asks
+ * task.explain with its own id for the verdicts that concern it).
+ */
+function repoViewFor(p: Principal, view: Result<'repo.get'>): Result<'repo.get'> {
+  if (p.kind === 'maintainer') return view;
+  const { policy: _policy, ...settings } = view.settings;
+  return { ...view, settings };
+}
 
 export function coordinatorInfo(options: EngineOptions): Result<'coordinator.info'> {
   return {
@@ -78,10 +131,27 @@ export function leasesOf(state: State, w: WorkerRuntime): Result<'worker.status'
 }
 
 export function metrics(state: State, repoId?: string): Metrics {
-  const repo = repoId ? knownRepo(state, repoId) : undefined;
-  const stats = repo ? repo.stats : state.stats;
+  if (repoId === undefined) return metricsFrom(state, state.stats, [...state.repos.values()]);
+  const repo = knownRepo(state, repoId);
+  return metricsFrom(state, repo.stats, [repo]);
+}
+
+/** The pool metrics over some repos only (a scoped maintainer's or a worker's share of the pool). */
+export function metricsOver(state: State, repos: RepoRuntime[]): Metrics {
+  const stats = emptyStats();
+  for (const r of repos) {
+    stats.leases_granted += r.stats.leases_granted;
+    stats.requeues += r.stats.requeues;
+    stats.prs_opened += r.stats.prs_opened;
+    stats.prs_merged += r.stats.prs_merged;
+    stats.prs_closed += r.stats.prs_closed;
+    stats.lead_times_ms.push(...r.stats.lead_times_ms);
+  }
+  return metricsFrom(state, stats, repos);
+}
+
+function metricsFrom(state: State, stats: Stats, repos: RepoRuntime[]): Metrics {
   const byState: Record<string, number> = {};
-  const repos = repo ? [repo] : [...state.repos.values()];
   for (const r of repos) for (const [s, n] of Object.entries(r.counts)) byState[s] = (byState[s] ?? 0) + n;
   let online = 0;
   let capacity = 0;

@@ -11,7 +11,6 @@
 import { ACTIVE_STATES } from '../../protocol/states.ts';
 import type { RepoRuntime, TaskRecord, WorkerRuntime } from '../state/records.ts';
 import type { State } from '../state/state.ts';
-import { repoBudget } from './budget.ts';
 import type { Command } from './command.ts';
 import { schedulingSignature, type Eligibility } from './eligibility.ts';
 import { makeOffer } from './task-moves.ts';
@@ -148,7 +147,7 @@ export class Scheduler {
       const repo = repos[(this.repoCursor + i) % repos.length] as RepoRuntime;
       if (repo.settings.paused || repo.ready.length === 0) continue;
       for (const taskId of [...repo.ready]) {
-        if (pass.pool.size === 0 || repoBudget(this.state, repo, pass.cmd.now).throttled) break;
+        if (pass.pool.size === 0 || this.eligibility.budgetThrottled(repo, pass.cmd.now)) break;
         const task = this.state.tasks.get(taskId);
         if (task) this.offerTask(pass, task, repo);
       }
@@ -185,7 +184,7 @@ export class Scheduler {
   private offerWorker(pass: Pass, w: WorkerRuntime): void {
     const now = pass.cmd.now;
     for (const group of this.readyBySignature(pass)) {
-      if (group.repo.settings.paused || repoBudget(this.state, group.repo, now).throttled) continue;
+      if (group.repo.settings.paused || this.eligibility.budgetThrottled(group.repo, now)) continue;
       const first = group.tasks.find((t) => t.state === 'ready' && !this.hasPassed(t.id, w.record.id, now));
       if (!first) continue;
       if (this.eligibility.repoReasons(first, group.repo, now, { alreadyCounted: false }).length > 0) continue;

@@ -4,7 +4,9 @@
  * call them around session.hello and socket close.
  */
 import type { Params } from '../../protocol/operations.ts';
+import { assertWorkerExtensions } from '../../protocol/validate.ts';
 import { hashToken, type Principal } from '../auth.ts';
+import { isBootstrapAdmin } from '../state/records.ts';
 import type { State } from '../state/state.ts';
 import type { Command } from './command.ts';
 import { withdrawIfIneligible, withdrawOffer } from './task-moves.ts';
@@ -26,12 +28,26 @@ export function authenticate(state: State, token: string | undefined): Principal
   return { kind: 'maintainer', id: m.id, repos: m.repos, admin: m.repos.includes('*') };
 }
 
-/** Creates the bootstrap admin (a maintainer scoped to `*`) from a token the operator holds. */
-export function bootstrapAdmin(cmd: Command, token: string): void {
-  const hash = hashToken(token);
-  if (cmd.state.tokenIndex.has(hash)) return;
-  const id = `M-${cmd.state.counters.maintainer + 1}`;
-  cmd.emit({ type: 'maintainer.created', data: { id, name: 'admin', repos: ['*'], token_hash: hash } });
+/**
+ * Makes the operator's tokens the bootstrap admins (maintainers scoped to `*`), and only them: a
+ * token seen before is kept; a new one rotates a bootstrap admin whose token is no longer given
+ * (so changing OWP_ADMIN_TOKEN replaces the old token, which stops working), or creates one; a
+ * bootstrap admin left without a given token is revoked. Journals from before the `bootstrap`
+ * flag name that admin "admin" with the scope `*`.
+ */
+export function bootstrapAdmins(cmd: Command, tokens: readonly string[]): void {
+  const hashes = [...new Set(tokens.map(hashToken))];
+  const current = [...cmd.state.maintainers.values()].filter((m) => !m.revoked && isBootstrapAdmin(m));
+  const kept = new Set(current.filter((m) => hashes.includes(m.token_hash)).map((m) => m.id));
+  const spare = current.filter((m) => !kept.has(m.id));
+  for (const hash of hashes) {
+    if (current.some((m) => m.token_hash === hash)) continue;
+    if (cmd.state.tokenIndex.has(hash)) throw new Error('the admin token is already another maintainer\'s or a worker\'s token; choose a new one');
+    const rotated = spare.shift();
+    const id = rotated?.id ?? `M-${cmd.state.counters.maintainer + 1}`;
+    cmd.emit({ type: 'maintainer.created', data: { id, name: 'admin', repos: ['*'], bootstrap: true, token_hash: hash } });
+  }
+  for (const m of spare) cmd.emit({ type: 'maintainer.revoked', data: { id: m.id, reason: 'the operator\'s admin token changed' } });
 }
 
 /** One more socket of a worker; the first makes it online. */
@@ -60,6 +76,7 @@ export function disconnected(cmd: Command, workerId: string): void {
 /** Applies a hello's profile without an idempotency key (setting values is idempotent by nature): only what differs is written. */
 export function applyProfile(cmd: Command, workerId: string, profile: HelloProfile): void {
   const w = cmd.state.mustWorker(workerId);
+  assertWorkerExtensions(profile, w.record);
   const changes = changedFields(profile, w.record);
   if (Object.keys(changes).length === 0) return;
   cmd.emit({ type: 'worker.updated', worker_id: workerId, data: { changes } });

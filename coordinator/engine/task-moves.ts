@@ -5,13 +5,16 @@
  * Callers check first: these only write.
  */
 import type { Lease, Task } from '../../protocol/model.ts';
-import type { LeaseRecord, OfferRecord, RepoRuntime, TaskRecord, WorkerRuntime } from '../state/records.ts';
+import { dryRunKey, type LeaseRecord, type OfferRecord, type RepoRuntime, type TaskRecord, type WorkerRuntime } from '../state/records.ts';
 import type { Command } from './command.ts';
+import type { DryRunHit } from './eligibility.ts';
 
 /** Offers a ready task to a worker until the repo's offer deadline. */
 export function makeOffer(cmd: Command, task: TaskRecord, w: WorkerRuntime, repo: RepoRuntime): void {
   const offerId = `O-${cmd.state.counters.offer + 1}`;
+  const hits = cmd.eligibility.dryRunHits(task, repo, w, cmd.now);
   cmd.emit({ type: 'offer.created', repo: task.repo, task_id: task.id, worker_id: w.record.id, data: { offer_id: offerId, deadline_at: cmd.now + repo.settings.offer_timeout_ms } });
+  recordDryRunHits(cmd, task, w, hits, 'offer');
   const offer = cmd.state.offers.get(offerId);
   if (offer) cmd.notify({ workerId: w.record.id, name: 'offer.created', payload: { offer: cmd.state.offerView(offer) } });
 }
@@ -22,6 +25,8 @@ export function grantLease(cmd: Command, task: TaskRecord, w: WorkerRuntime, rep
   const now = cmd.now;
   const maxDeadline = now + settings.lease_max_duration_ms;
   const leaseId = `L-${cmd.state.counters.lease + 1}`;
+  // An accepted offer was recorded when it was made; a claim is recorded here, before its lease counts.
+  const hits = via === 'claim' ? cmd.eligibility.dryRunHits(task, repo, w, now) : [];
   cmd.emit({
     type: 'lease.granted', repo: task.repo, task_id: task.id, worker_id: w.record.id,
     data: {
@@ -33,9 +38,22 @@ export function grantLease(cmd: Command, task: TaskRecord, w: WorkerRuntime, rep
       ...(offerId ? { offer_id: offerId } : {}),
     },
   });
+  recordDryRunHits(cmd, task, w, hits, via);
   const lease = cmd.state.leases.get(leaseId);
   if (!lease) throw new Error(`lease ${leaseId} was granted but is not in the state`);
   return { lease: cmd.state.leaseView(lease), task: cmd.state.taskView(task) };
+}
+
+/**
+ * Journals what rules in report mode would have refused, once per task, worker and rule: a task
+ * offered to the same worker again after a cool-down adds nothing, so the journal grows with
+ * distinct hits, at most rules × the offers and claims already journaled.
+ */
+function recordDryRunHits(cmd: Command, task: TaskRecord, w: WorkerRuntime, hits: readonly DryRunHit[], via: 'offer' | 'claim'): void {
+  for (const hit of hits) {
+    if (task.dry_run_seen?.includes(dryRunKey(w.record.id, hit.rule))) continue;
+    cmd.emit({ type: 'policy.dry_run_hit', repo: task.repo, task_id: task.id, worker_id: w.record.id, data: { rule: hit.rule, via, message: hit.message.slice(0, 2000) } });
+  }
 }
 
 /** Ends an open offer without an answer; the task goes back to ready and the worker is told. */

@@ -3,10 +3,11 @@
  * and heartbeat, release and report on their leases. Every check runs before the first event.
  */
 import { OwpError } from '../../protocol/errors.ts';
+import { assertWorkerExtensions } from '../../protocol/validate.ts';
 import type { OperationHandlers } from './operations.ts';
 import { hashToken, newToken } from '../auth.ts';
 import type { WorkerRecord } from '../state/records.ts';
-import { heldLease, knownRepo, liveTask, me } from './access.ts';
+import { heldLease, knownRepo, liveTask, me, readableTask } from './access.ts';
 import type { Command } from './command.ts';
 import { leasesOf, offersOf } from './reads.ts';
 import { attachPr, requiredChecks } from './pr-checks.ts';
@@ -19,8 +20,9 @@ export const WORKER_OPERATIONS = {
       const invited = params.invite !== undefined && (options.invites ?? []).includes(params.invite);
       if (!invited) throw new OwpError('REGISTRATION_CLOSED', 'This coordinator only accepts invited workers. Ask its maintainers for an invite code.');
     }
-    const token = newToken('worker');
     const { idempotency_key: _k, invite: _i, ...profile } = params;
+    assertWorkerExtensions(profile);
+    const token = newToken('worker');
     const record: WorkerRecord = { ...profile, id: `W-${cmd.state.counters.worker + 1}`, trust: 0, registered_at: cmd.now, token_hash: hashToken(token) };
     cmd.emit({ type: 'worker.registered', worker_id: record.id, data: { worker: record } });
     return { worker: cmd.state.workerView(cmd.state.mustWorker(record.id)), token };
@@ -34,6 +36,7 @@ export const WORKER_OPERATIONS = {
   'worker.update': (cmd, p, params) => {
     const w = me(cmd.state, p);
     const { idempotency_key: _k, ...changes } = params;
+    assertWorkerExtensions(changes, w.record);
     cmd.emit({ type: 'worker.updated', worker_id: w.record.id, data: { changes } });
     cmd.scheduler.markWorker(w.record.id);
     withdrawIfIneligible(cmd, w);
@@ -71,7 +74,7 @@ export const WORKER_OPERATIONS = {
 
   'task.claim': (cmd, p, params) => {
     const w = me(cmd.state, p);
-    const task = liveTask(cmd.state, params.task_id);
+    const task = readableTask(cmd.state, p, params.task_id);
     // Claiming the task one was offered is accepting the offer.
     if (task.state === 'offered' && task.current_offer_id && cmd.state.offers.get(task.current_offer_id)?.worker_id === w.record.id) {
       return accept(cmd, w.record.id, task.current_offer_id);

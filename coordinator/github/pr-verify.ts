@@ -110,6 +110,8 @@ export function prVerifier(ctx: IntegrationContext): BeforeCommand {
       commits: commits.length,
       verified_commits: signed,
       all_commits_verified: commits.length > 0 && signed === commits.length,
+      // GitHub's word, not the worker's: the per-contributor cap may leave drafts out.
+      draft: pull.draft === true,
     };
     // Where the head lives (the repo itself, or the volunteer's fork) and the commit verified: the
     // coordinator's to write, like x_github; checks are read on this head (checks-sync.ts).

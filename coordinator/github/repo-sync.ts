@@ -253,6 +253,15 @@ export class RepoSync {
       if (want[k] !== undefined && JSON.stringify(want[k]) !== JSON.stringify(task[k])) changes[k] = want[k];
     }
     if (Object.keys(changes).length === 0) return;
+    // Text edited after the issue was labelled is marked, not slipped in: whoever reads the task (the
+    // prompt, the dashboard, the journal's task.updated) sees that the words changed since a
+    // maintainer looked (SECURITY.md, "issue edits").
+    const edited = (['title', 'body', 'acceptance'] as const).filter((k) => k in changes);
+    if (edited.length > 0) {
+      const before = ((task.x_github as { edited_after_labelling?: unknown } | undefined)?.edited_after_labelling as string[] | undefined) ?? [];
+      changes.x_github = { ...(task.x_github as Record<string, unknown> | undefined), ...want.x_github, edited_after_labelling: [...new Set([...before, ...edited])] };
+      this.ctx.log.warn({ repo: this.repo.config.repo, issue: issue.number, task_id: task.id, edited }, `${this.repo.config.repo} issue #${issue.number} was edited after labelling (${edited.join(', ')}); ${task.id} is marked`);
+    }
     const digest = createHash('sha256').update(JSON.stringify(changes)).digest('hex').slice(0, 16);
     await this.ctx.call('task.update', { task_id: task.id, ...changes, idempotency_key: `github:update:${task.id}:${digest}` });
   }

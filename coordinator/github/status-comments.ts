@@ -8,8 +8,10 @@
  * Free text from volunteers (block reasons) goes into code spans, so it can neither mention
  * people nor link anywhere; logins are protocol-validated and linked without an @ (no pings).
  */
+import { visibleLine } from '../../protocol/untrusted-text.ts';
 import type { JournalEvent } from '../../protocol/journal-events.ts';
 import { skipUnknownEvent } from '../../protocol/unknown-event.ts';
+import { formatLeaseDeadlineAt } from '../../protocol/vocabulary.ts';
 import type { TaskRecord } from '../state/records.ts';
 import { prNumberOf, type ConnectedRepo, type IntegrationContext } from './context.ts';
 
@@ -27,7 +29,8 @@ interface Pending {
 }
 
 function codeSpan(text: string, max = 200): string {
-  const clean = text.replace(/[`\s]+/g, ' ').trim().slice(0, max);
+  // Visible characters only (protocol/untrusted-text.ts): a worker wrote this reason.
+  const clean = visibleLine(text, max + 1).replace(/[`\s]+/g, ' ').trim().slice(0, max);
   return clean ? `\`${clean}\`` : '';
 }
 
@@ -79,7 +82,7 @@ export class StatusComments {
     // Every event type is named: a new one does not compile until it says whether the issue's status changes.
     switch (e.type) {
       case 'lease.granted':
-        line = `🛠️ **In progress** — ${person(this.ctx.login(e.worker_id))} is working on this (${ref}).`;
+        line = `🛠️ **In progress** — ${person(this.ctx.login(e.worker_id))} is working on this (${ref}; lease ${formatLeaseDeadlineAt(e.data.max_deadline_at)}).`;
         break;
       case 'pr.opened': {
         const proof = e.data.pr.evidence === 'ci' ? 'its required checks passed' : 'its gates are self-reported by the volunteer';
@@ -140,6 +143,7 @@ export class StatusComments {
       case 'task.archived':
       case 'repo.configured':
       case 'maintainer.created':
+      case 'maintainer.revoked':
       case 'worker.registered':
       case 'worker.token_rotated':
       case 'worker.updated':
@@ -149,6 +153,8 @@ export class StatusComments {
       case 'worker.disconnected':
       case 'worker.heartbeat_lost':
       case 'coordinator.started':
+      case 'policy.dry_run_hit':
+      case 'contributor.standing_set':
         return undefined;
       default:
         skipUnknownEvent(e);

@@ -9,13 +9,21 @@
  * answered 502, so GitHub's "Redeliver" can retry it.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createHash } from 'node:crypto';
 import { verify } from '@octokit/webhooks-methods';
 import type { StaticHandler } from '../http.ts';
 import type { SyncState } from './sync-state.ts';
 import type { Logger } from '../log.ts';
 
-/** GitHub caps webhook payloads at 25 MB. */
-const MAX_BODY_BYTES = 25 * 1024 * 1024;
+/**
+ * GitHub caps payloads at 25 MB, but the events OWP reads (issues, pull requests, pushes, check
+ * runs) are far smaller: an issue body is at most 65 536 characters. A stranger can POST here
+ * without the secret, so less is buffered before the signature can be checked.
+ */
+export const MAX_WEBHOOK_BODY_BYTES = 1024 * 1024;
+const MAX_BODY_BYTES = MAX_WEBHOOK_BODY_BYTES;
+/** Deliveries read or processed at once; more are refused with 503 (GitHub shows them failed, to redeliver). */
+export const MAX_CONCURRENT_DELIVERIES = 8;
 /** GitHub gives a receiver 10 s; answer before that and finish the work in the background. */
 const ANSWER_WITHIN_MS = 8000;
 
@@ -73,13 +81,19 @@ async function signer(options: WebhookOptions, body: string, signature: string):
 export function webhookHandler(options: WebhookOptions): StaticHandler {
   const now = options.now ?? Date.now;
   const inFlight = new Set<string>();
+  let active = 0;
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const raw = await readRaw(req);
-    if (raw === null) return refuse(res, 413, 'PAYLOAD_TOO_LARGE', `Webhook payloads are limited to ${MAX_BODY_BYTES} bytes.`);
+    // Everything that can be refused without the body is refused before a byte of it is buffered.
     const signature = req.headers['x-hub-signature-256'];
-    if (typeof signature !== 'string' || signature === '') {
-      return refuse(res, 401, 'UNAUTHENTICATED', 'X-Hub-Signature-256 is missing. Set the webhook\'s secret in the repo\'s webhook settings to the coordinator\'s webhook secret.');
+    if (typeof signature !== 'string' || !/^sha256=[0-9a-f]{64}$/i.test(signature)) {
+      req.resume();
+      return refuse(res, 401, 'UNAUTHENTICATED', 'X-Hub-Signature-256 is missing or malformed. Set the webhook\'s secret in the repo\'s webhook settings to the coordinator\'s webhook secret.');
+    }
+    const raw = await readRaw(req);
+    if (raw === null) {
+      req.resume();
+      return refuse(res, 413, 'PAYLOAD_TOO_LARGE', `Webhook payloads are limited to ${MAX_BODY_BYTES} bytes.`);
     }
     const body = raw.toString('utf8');
     const signedFor = await signer(options, body, signature);
@@ -102,20 +116,29 @@ export function webhookHandler(options: WebhookOptions): StaticHandler {
     const allowed = signedFor === '*' ? repo === undefined || !options.repoSecrets?.has(repo) : repo === signedFor;
     if (!allowed) return refuse(res, 401, 'UNAUTHENTICATED', `X-Hub-Signature-256 was made with a secret that is not ${repo ?? 'this delivery'}'s: each repo with its own webhook secret must sign its own deliveries.`);
 
-    if (inFlight.has(deliveryId) || !(await options.state.firstDelivery(deliveryId, now()))) {
+    // The delivery id is not signed: a captured delivery resent under a fresh id would pass a check
+    // on the id alone. The signed body's digest is remembered too, so the same bytes count once.
+    const bodyKey = `sha256:${createHash('sha256').update(raw).digest('hex')}`;
+    if (inFlight.has(deliveryId) || inFlight.has(bodyKey) || Object.hasOwn(options.state.data.deliveries, bodyKey) || !(await options.state.firstDelivery(deliveryId, now()))) {
       options.log.info({ delivery: deliveryId, event }, `delivery ${deliveryId} (${event}) seen before; ignored`);
       return reply(res, 200, { ok: true, data: { delivery: deliveryId, duplicate: true } });
     }
+    await options.state.firstDelivery(bodyKey, now());
+    inFlight.add(bodyKey);
     inFlight.add(deliveryId);
     const work = options.dispatch(event, payload as Record<string, unknown>, deliveryId).then(
       () => true,
       async (error: unknown) => {
         options.log.error({ delivery: deliveryId, event, err: error }, `delivery ${deliveryId} (${event}) failed`);
         delete options.state.data.deliveries[deliveryId];
+        delete options.state.data.deliveries[bodyKey];
         await options.state.save().catch(() => undefined);
         return false;
       },
-    ).finally(() => inFlight.delete(deliveryId));
+    ).finally(() => {
+      inFlight.delete(deliveryId);
+      inFlight.delete(bodyKey);
+    });
     const done = await Promise.race([work, new Promise<'late'>((resolve) => setTimeout(() => resolve('late'), ANSWER_WITHIN_MS).unref())]);
     if (done === 'late') return reply(res, 202, { ok: true, data: { delivery: deliveryId, accepted: true } });
     if (done) return reply(res, 200, { ok: true, data: { delivery: deliveryId } });
@@ -128,10 +151,18 @@ export function webhookHandler(options: WebhookOptions): StaticHandler {
       refuse(res, 405, 'UNKNOWN_OPERATION', `${options.path} takes POST deliveries from GitHub.`);
       return true;
     }
-    handle(req, res).catch((error: unknown) => {
-      options.log.error({ err: error }, 'webhook failed');
-      refuse(res, 500, 'INTERNAL', 'The webhook could not be handled.');
-    });
+    if (active >= MAX_CONCURRENT_DELIVERIES) {
+      req.resume();
+      refuse(res, 503, 'UNAVAILABLE', `More than ${MAX_CONCURRENT_DELIVERIES} deliveries at once; redeliver this one later.`);
+      return true;
+    }
+    active += 1;
+    handle(req, res)
+      .catch((error: unknown) => {
+        options.log.error({ err: error }, 'webhook failed');
+        refuse(res, 500, 'INTERNAL', 'The webhook could not be handled.');
+      })
+      .finally(() => (active -= 1));
     return true;
   };
 }

@@ -7,7 +7,7 @@
  */
 import { ACTIVE_STATES, findTransition, type TaskState, type TransitionCause } from '../../protocol/states.ts';
 import type { JournalEventType } from '../../protocol/journal-events.ts';
-import { RepoRuntime, WorkerRuntime, idNumber, type LeaseRecord, type OfferRecord, type Stats, type TaskRecord } from './records.ts';
+import { RepoRuntime, WorkerRuntime, dryRunKey, idNumber, loginKey, type LeaseRecord, type OfferRecord, type Stats, type TaskRecord } from './records.ts';
 import type { StoredEventOf } from './stored-event.ts';
 import type { State } from './state.ts';
 
@@ -27,13 +27,19 @@ export const FOLD: FoldHandlers = {
     // The same id again means its token was rotated: the old token stops working.
     const previous = state.maintainers.get(m.id);
     if (previous) state.tokenIndex.delete(previous.token_hash);
-    state.maintainers.set(m.id, { id: m.id, name: m.name, repos: [...m.repos], token_hash: m.token_hash });
+    state.maintainers.set(m.id, { id: m.id, name: m.name, repos: [...m.repos], token_hash: m.token_hash, ...(m.bootstrap ? { bootstrap: true } : {}) });
     state.tokenIndex.set(m.token_hash, { kind: 'maintainer', id: m.id });
     state.counters.maintainer = Math.max(state.counters.maintainer, idNumber(m.id));
   },
+  'maintainer.revoked': (state, e) => {
+    const m = state.maintainers.get(e.data.id);
+    if (!m) throw new Error(`journal revokes unknown maintainer ${e.data.id}`);
+    m.revoked = true;
+    state.tokenIndex.delete(m.token_hash);
+  },
   'worker.registered': (state, e) => {
     const rec = structuredClone(e.data.worker);
-    state.workers.set(rec.id, new WorkerRuntime(rec));
+    state.addWorker(new WorkerRuntime(rec));
     state.tokenIndex.set(rec.token_hash, { kind: 'worker', id: rec.id });
     state.counters.worker = Math.max(state.counters.worker, idNumber(rec.id));
   },
@@ -140,6 +146,7 @@ export const FOLD: FoldHandlers = {
     const task = state.mustTask(e.task_id);
     endLease(state, task);
     task.pr = structuredClone(e.data.pr);
+    task.pr_worker_id = e.worker_id;
     setTaskState(state, task, 'pr_opened', e.at, 'pr_opened');
     // The hourly window only ever needs the last hour; pruning here (not on reads) keeps replays exact.
     const repo = state.mustRepo(task.repo);
@@ -195,6 +202,15 @@ export const FOLD: FoldHandlers = {
   },
   'task.merged': (state, e) => finish(state, e, 'merged'),
   'task.closed': (state, e) => finish(state, e, 'closed'),
+  'contributor.standing_set': (state, e) => {
+    const { login, status, reason, by } = e.data;
+    state.mustRepo(e.repo).standings.set(loginKey(login), { login, status, by, at: e.at, ...(reason !== undefined ? { reason } : {}) });
+  },
+  'policy.dry_run_hit': (state, e) => {
+    const task = state.mustTask(e.task_id);
+    (task.dry_run_seen ??= []).push(dryRunKey(e.worker_id, e.data.rule));
+    bump(state, task.repo, (s) => (s.dry_run_hits[e.data.rule] = (s.dry_run_hits[e.data.rule] ?? 0) + 1));
+  },
   'task.archived': (state, e) => {
     // Finished tasks leave the live state; the store keeps them in its archive.
     const task = state.mustTask(e.task_id);
@@ -218,6 +234,7 @@ function setTaskState(state: State, task: TaskRecord, to: TaskState, at: number,
   const from = task.state;
   if (!findTransition(from, to, cause)) throw new Error(`transition ${from} → ${to} (${cause}) of ${task.id} is not in the state machine`);
   if (from === 'ready') repo.removeReady(task.id);
+  if (from === 'pr_opened' || to === 'pr_opened') trackOpenPr(state, repo, task, to === 'pr_opened');
   repo.counts[from] -= 1;
   repo.counts[to] += 1;
   task.state = to;
@@ -255,6 +272,27 @@ function finish(state: State, e: StoredEventOf<'task.merged' | 'task.closed'>, t
   if (e.data.reason !== undefined) task.closed_reason = e.data.reason;
   setTaskState(state, task, to, e.at, to);
   if (wasPr) bump(state, task.repo, (s) => (to === 'merged' ? (s.prs_merged += 1) : (s.prs_closed += 1)));
+  const author = wasPr && to === 'merged' && task.pr_worker_id ? state.workers.get(task.pr_worker_id) : undefined;
+  if (author) {
+    const repo = state.mustRepo(task.repo);
+    const key = loginKey(author.record.github_login);
+    repo.mergedBy.set(key, (repo.mergedBy.get(key) ?? 0) + 1);
+  }
+}
+
+/** Keeps the repo's index of open PRs by contributor (per-contributor caps count them). */
+export function trackOpenPr(state: State, repo: RepoRuntime, task: TaskRecord, open: boolean): void {
+  const author = task.pr_worker_id ? state.workers.get(task.pr_worker_id) : undefined;
+  if (!author) return;
+  const key = loginKey(author.record.github_login);
+  let ids = repo.openPrsBy.get(key);
+  if (open) {
+    if (!ids) repo.openPrsBy.set(key, (ids = new Set()));
+    ids.add(task.id);
+  } else if (ids) {
+    ids.delete(task.id);
+    if (ids.size === 0) repo.openPrsBy.delete(key);
+  }
 }
 
 function mustLease(state: State, id: string): LeaseRecord {

@@ -4,7 +4,7 @@
  * scheduler reads (counts by state, area locks, the ready queue, what each worker holds).
  */
 import { TASK_STATES, type TaskState } from '../../protocol/states.ts';
-import type { Lease, Offer, RepoSettings, Task, Worker } from '../../protocol/model.ts';
+import type { ContributorStanding, Lease, Offer, RepoSettings, Task, Worker } from '../../protocol/model.ts';
 
 export interface IdempotencyRecord {
   scope: string;
@@ -18,7 +18,16 @@ export interface IdempotencyRecord {
 export type TaskRecord = Omit<Task, 'lease' | 'offer'> & {
   current_lease_id?: string;
   current_offer_id?: string;
+  /** The worker whose lease opened the task's PR (kept while the task lives: per-contributor caps count by it). */
+  pr_worker_id?: string;
+  /** `worker_id rule` pairs a rule in report mode already recorded for this task: each is journaled once. */
+  dry_run_seen?: string[];
 };
+
+/** How the per-contributor indexes name a contributor: GitHub logins are case-insensitive. */
+export function loginKey(login: string): string {
+  return login.toLowerCase();
+}
 
 export type WorkerRecord = Omit<Worker, 'online' | 'capacity_used'> & { token_hash: string };
 
@@ -27,6 +36,14 @@ export interface MaintainerRecord {
   name: string;
   repos: string[];
   token_hash: string;
+  /** Made from the operator's token at start; a new operator token rotates this one. */
+  bootstrap?: boolean;
+  revoked?: boolean;
+}
+
+/** The admin made from the operator's token; journals from before the `bootstrap` flag name it "admin", scoped to `*`. */
+export function isBootstrapAdmin(m: MaintainerRecord): boolean {
+  return m.bootstrap === true || (m.name === 'admin' && m.repos.length === 1 && m.repos[0] === '*');
 }
 
 export type OfferRecord = Omit<Offer, 'task'>;
@@ -49,10 +66,17 @@ export interface Stats {
   prs_closed: number;
   /** Most recent task lead times (created → PR opened), bounded. */
   lead_times_ms: number[];
+  /** Rule id → offers and claims a rule in report mode would have refused (policy.dry_run_hit). */
+  dry_run_hits: Record<string, number>;
 }
 
 export function emptyStats(): Stats {
-  return { leases_granted: 0, requeues: 0, prs_opened: 0, prs_merged: 0, prs_closed: 0, lead_times_ms: [] };
+  return { leases_granted: 0, requeues: 0, prs_opened: 0, prs_merged: 0, prs_closed: 0, lead_times_ms: [], dry_run_hits: {} };
+}
+
+/** The key of one dry-run hit within its task. */
+export function dryRunKey(workerId: string, rule: string): string {
+  return `${workerId} ${rule}`;
 }
 
 export function defaultRepoSettings(repo: string): RepoSettings {
@@ -86,6 +110,12 @@ export class RepoRuntime {
   /** Times of PRs opened within the last hour (pruned lazily). */
   prTimes: number[] = [];
   readonly stats = emptyStats();
+  /** Contributor (login key) → ids of their tasks with an open PR here. Rebuilt from the tasks on restore. */
+  readonly openPrsBy = new Map<string, Set<string>>();
+  /** Contributor (login key) → PRs of theirs merged here, ever (survives archiving: kept in snapshots). */
+  readonly mergedBy = new Map<string, number>();
+  /** Contributor (login key) → whether the maintainers vouched for or denounced them here (kept in snapshots). */
+  readonly standings = new Map<string, ContributorStanding>();
 
   constructor(public settings: RepoSettings) {}
 

@@ -4,12 +4,13 @@
  * rebuilt from the records when a snapshot is restored.
  */
 import { ACTIVE_STATES } from '../../protocol/states.ts';
-import type { RepoSettings } from '../../protocol/model.ts';
+import type { ContributorStanding, RepoSettings } from '../../protocol/model.ts';
 import {
-  RepoRuntime, WorkerRuntime, emptyStats, idemKey, type Counters, type IdempotencyRecord, type LeaseRecord, type MaintainerRecord,
+  RepoRuntime, WorkerRuntime, emptyStats, idemKey, loginKey, type Counters, type IdempotencyRecord, type LeaseRecord, type MaintainerRecord,
   type OfferRecord, type Stats, type TaskRecord, type WorkerRecord,
 } from './records.ts';
 import type { State } from './state.ts';
+import { trackOpenPr } from './fold.ts';
 
 export interface Snapshot {
   format: 'owp-state/1';
@@ -25,14 +26,22 @@ export interface Snapshot {
   pr_times: Record<string, number[]>;
   stats: Record<string, Stats>;
   archived?: Record<string, number>;
+  /** Repo → contributor (login key) → PRs of theirs merged there. */
+  merged_by?: Record<string, Record<string, number>>;
+  /** Repo → the contributors its maintainers vouched for or denounced. */
+  standings?: Record<string, ContributorStanding[]>;
 }
 
 export function snapshotOf(state: State): Snapshot {
   const prTimes: Record<string, number[]> = {};
   const stats: Record<string, Stats> = { '*': structuredClone(state.stats) };
+  const mergedBy: Record<string, Record<string, number>> = {};
+  const standings: Record<string, ContributorStanding[]> = {};
   for (const [id, repo] of state.repos) {
     prTimes[id] = [...repo.prTimes];
     stats[id] = structuredClone(repo.stats);
+    if (repo.mergedBy.size > 0) mergedBy[id] = Object.fromEntries(repo.mergedBy);
+    if (repo.standings.size > 0) standings[id] = [...repo.standings.values()].map((s) => ({ ...s }));
   }
   return {
     format: 'owp-state/1',
@@ -48,6 +57,8 @@ export function snapshotOf(state: State): Snapshot {
     pr_times: prTimes,
     stats,
     archived: Object.fromEntries(state.archived),
+    merged_by: mergedBy,
+    standings,
   };
 }
 
@@ -60,15 +71,17 @@ export function restoreSnapshot(state: State, s: Snapshot): void {
     const repo = new RepoRuntime(settings);
     repo.prTimes = [...(s.pr_times[settings.repo] ?? [])];
     Object.assign(repo.stats, s.stats[settings.repo] ?? emptyStats());
+    for (const [key, n] of Object.entries(s.merged_by?.[settings.repo] ?? {})) repo.mergedBy.set(key, n);
+    for (const standing of s.standings?.[settings.repo] ?? []) repo.standings.set(loginKey(standing.login), { ...standing });
     state.repos.set(settings.repo, repo);
   }
   Object.assign(state.stats, s.stats['*'] ?? emptyStats());
   for (const m of s.maintainers) {
     state.maintainers.set(m.id, m);
-    state.tokenIndex.set(m.token_hash, { kind: 'maintainer', id: m.id });
+    if (!m.revoked) state.tokenIndex.set(m.token_hash, { kind: 'maintainer', id: m.id });
   }
   for (const rec of s.workers) {
-    state.workers.set(rec.id, new WorkerRuntime(rec));
+    state.addWorker(new WorkerRuntime(rec));
     if (!rec.revoked) state.tokenIndex.set(rec.token_hash, { kind: 'worker', id: rec.id });
   }
   for (const task of s.tasks) {
@@ -79,6 +92,7 @@ export function restoreSnapshot(state: State, s: Snapshot): void {
     const repo = state.mustRepo(task.repo);
     if (task.state === 'ready') repo.insertReady(task, state.tasks);
     if (task.area !== undefined && ACTIVE_STATES.includes(task.state)) repo.locks.set(task.area, task.id);
+    if (task.state === 'pr_opened') trackOpenPr(state, repo, task, true);
   }
   for (const offer of s.offers) {
     state.offers.set(offer.offer_id, offer);

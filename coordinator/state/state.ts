@@ -9,7 +9,7 @@ import type { JournalEventType } from '../../protocol/journal-events.ts';
 import type { Lease, Offer, Task, Worker } from '../../protocol/model.ts';
 import { FOLD } from './fold.ts';
 import {
-  emptyStats, idemKey, type Counters, type IdempotencyRecord, type LeaseRecord, type MaintainerRecord, type OfferRecord,
+  emptyStats, idemKey, loginKey, type Counters, type IdempotencyRecord, type LeaseRecord, type MaintainerRecord, type OfferRecord,
   type RepoRuntime, type TaskRecord, type WorkerRuntime,
 } from './records.ts';
 import { restoreSnapshot, snapshotOf, type Snapshot } from './snapshot.ts';
@@ -21,6 +21,8 @@ export class State {
   readonly repos = new Map<string, RepoRuntime>();
   readonly tasks = new Map<string, TaskRecord>();
   readonly workers = new Map<string, WorkerRuntime>();
+  /** Login key → the workers registered with that GitHub login (a contributor may run several). */
+  readonly workersByLogin = new Map<string, WorkerRuntime[]>();
   readonly maintainers = new Map<string, MaintainerRecord>();
   readonly offers = new Map<string, OfferRecord>();
   readonly leases = new Map<string, LeaseRecord>();
@@ -47,10 +49,10 @@ export class State {
   }
 
   taskView(task: TaskRecord): Task {
-    const { current_lease_id, current_offer_id, ...rest } = task;
+    const { current_lease_id, current_offer_id, pr_worker_id: _author, dry_run_seen: _seen, ...rest } = task;
     const view: Task = { ...rest };
     const lease = current_lease_id ? this.leases.get(current_lease_id) : undefined;
-    if (lease) view.lease = { lease_id: lease.lease_id, worker_id: lease.worker_id, epoch: lease.epoch, expires_at: lease.expires_at };
+    if (lease) view.lease = { lease_id: lease.lease_id, worker_id: lease.worker_id, epoch: lease.epoch, expires_at: lease.expires_at, max_deadline_at: lease.max_deadline_at };
     const offer = current_offer_id ? this.offers.get(current_offer_id) : undefined;
     if (offer) view.offer = { offer_id: offer.offer_id, worker_id: offer.worker_id, deadline_at: offer.deadline_at };
     return view;
@@ -79,6 +81,15 @@ export class State {
       view.checks = task.checks;
     }
     return view;
+  }
+
+  /** Adds a worker to the state and to its login's list (the fold and snapshot restore both come here). */
+  addWorker(w: WorkerRuntime): void {
+    this.workers.set(w.record.id, w);
+    const key = loginKey(w.record.github_login);
+    const list = this.workersByLogin.get(key);
+    if (list) list.push(w);
+    else this.workersByLogin.set(key, [w]);
   }
 
   liveLeaseCount(repo: RepoRuntime): number {

@@ -5,7 +5,8 @@
  * setting with its `auto`, the preference order (the editor's own chat first), and the plan the
  * VS Code glue carries out. The clipboard always works, so it is the last resort.
  */
-import { AI_TOOL_IDS, AI_TOOLS, detectedCommand, isToolAvailable, terminalInvocation, type AiToolId } from '../../client/ai-tools.ts';
+import { AI_TOOL_IDS, AI_TOOLS, detectedCommand, isToolAvailable, terminalInvocation, toolEnvNames, type AiToolId } from '../../client/ai-tools.ts';
+import { childEnv } from '../../client/child-env.ts';
 
 export const AI_TOOL_SETTINGS = ['auto', ...AI_TOOL_IDS] as const;
 export type AiToolSetting = (typeof AI_TOOL_SETTINGS)[number];
@@ -31,6 +32,9 @@ export interface TerminalInvocation {
   name: string;
   shellPath: string;
   shellArgs: string[];
+  /** The whole environment of the tool's terminal (strictEnv: nothing of the editor's own is added). */
+  env: Record<string, string>;
+  strictEnv: true;
 }
 
 export interface AiToolChoice {
@@ -64,7 +68,7 @@ export function chooseAiTool(setting: AiToolSetting, env: ToolEnvironment): AiTo
  * How to hand the prompt over with the chosen tool, from its registry entry. A terminal tool runs
  * as the terminal's own process (no shell, so no quoting), interactively: a person is there.
  */
-export function handoffPlan(tool: AiTool, prompt: string, commands: ReadonlySet<string>): HandoffPlan {
+export function handoffPlan(tool: AiTool, prompt: string, commands: ReadonlySet<string>, baseEnv: NodeJS.ProcessEnv = process.env, passEnv: readonly string[] = []): HandoffPlan {
   const { handoff, label } = AI_TOOLS[tool];
   switch (handoff.kind) {
     case 'chat-input':
@@ -76,7 +80,9 @@ export function handoffPlan(tool: AiTool, prompt: string, commands: ReadonlySet<
     case 'terminal': {
       const invocation = terminalInvocation(tool, prompt, 'interactive');
       if (!invocation) return { tool: 'clipboard', kind: 'clipboard' };
-      return { tool, kind: 'terminal', terminal: { name: `OWP: ${label}`, shellPath: invocation.program, shellArgs: invocation.args } };
+      // The tool gets its own key and settings, never the editor's GitHub or OWP tokens (client/child-env.ts).
+      const env = childEnv(baseEnv, { pass: [...toolEnvNames(tool), ...passEnv] }) as Record<string, string>;
+      return { tool, kind: 'terminal', terminal: { name: `OWP: ${label}`, shellPath: invocation.program, shellArgs: invocation.args, env, strictEnv: true } };
     }
     case 'clipboard':
       return { tool, kind: 'clipboard' };

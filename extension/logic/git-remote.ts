@@ -2,35 +2,7 @@
  * Which checkout belongs to a task's repo (`owner/name`), read from git remote URLs, and where
  * the web side of a GitHub API lives (github.com, GitHub Enterprise, or a local test server).
  */
-import { parseRemoteUrl } from '../../client/git.ts';
-
-/**
- * `owner/name` from a remote URL. Hosted remotes are read by the worker side's parseRemoteUrl;
- * local remotes (/srv/git/owner/name.git, file:// URLs, as in demos and tests) by their last two
- * path segments.
- */
-export function repoFromRemoteUrl(remote: string): string | undefined {
-  const hosted = parseRemoteUrl(remote);
-  if (hosted) return `${hosted.owner}/${hosted.repo}`;
-  let path = remote.trim();
-  if (/^file:\/\//i.test(path)) {
-    try {
-      path = new URL(path).pathname;
-    } catch {
-      return undefined;
-    }
-  } else if (/^[a-z][a-z0-9+.-]*:\/\//i.test(path)) {
-    return undefined;
-  }
-  const segments = path.replace(/\\/g, '/').replace(/\/+$/, '').replace(/\.git$/i, '').split('/').filter(Boolean);
-  if (segments.length < 2) return undefined;
-  return `${segments[segments.length - 2]}/${segments[segments.length - 1]}`;
-}
-
-/** Repo ids compare case-insensitively, as GitHub does. */
-export function sameRepo(a: string, b: string): boolean {
-  return a.toLowerCase() === b.toLowerCase();
-}
+import { repoFromRemoteUrl, sameRepo } from '../../client/clone-repos.ts';
 
 /** The first remote (origin preferred) whose URL points at the repo. */
 export function remoteForRepo(remotes: ReadonlyArray<{ name: string; fetchUrl?: string; pushUrl?: string }>, repo: string): string | undefined {

@@ -6,7 +6,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { OwpError } from '../../protocol/errors.ts';
-import type { Lease, Offer, Task, Worker } from '../../protocol/model.ts';
+import type { Budget, Lease, Offer, Task, Worker } from '../../protocol/model.ts';
 import type { NotificationPayload, Params, Result } from '../../protocol/operations.ts';
 import { HttpClient } from '../../client/http-client.ts';
 import { WorkerClient, type ConnectionState, type WorkerClientOptions, type WorkerProfile } from '../../client/worker-client.ts';
@@ -38,6 +38,8 @@ export interface PoolSnapshot {
   tasks: ReadonlyMap<string, Task>;
   /** Ready tasks this worker could claim, as last listed. */
   listed: Task[];
+  /** Each repo's review budget, as last listed with the tasks. */
+  budgets: ReadonlyMap<string, Budget>;
 }
 
 export interface PoolSessionEvents {
@@ -70,6 +72,7 @@ export class PoolSession extends EventEmitter<PoolSessionEvents> {
   private identity: WorkerIdentity | undefined;
   private readonly tasks = new Map<string, Task>();
   private listed: Task[] = [];
+  private readonly budgets = new Map<string, Budget>();
   private relistTimer: NodeJS.Timeout | undefined;
   private profile: Partial<Omit<WorkerProfile, 'github_login'>> = {};
   private joining = false;
@@ -99,6 +102,7 @@ export class PoolSession extends EventEmitter<PoolSessionEvents> {
       leases: client ? [...client.leases.values()] : [],
       tasks: this.tasks,
       listed: this.listed,
+      budgets: this.budgets,
     };
   }
 
@@ -345,12 +349,20 @@ export class PoolSession extends EventEmitter<PoolSessionEvents> {
     this.emit('changed');
   }
 
-  /** Lists ready tasks and fetches the tasks behind our leases. */
+  /** Lists ready tasks and the repos' budgets, and fetches the tasks behind our leases. */
   async refresh(): Promise<void> {
     if (!this.http) return;
-    const { tasks } = await this.http.call('task.list', { state: 'ready', limit: 200 });
+    const [{ tasks }, repos] = await Promise.all([
+      this.http.call('task.list', { state: 'ready', limit: 200 }),
+      // The budget is shown, not needed: a coordinator that refuses the read leaves the last one.
+      this.http.call('repo.list', {}).catch(() => undefined),
+    ]);
     for (const task of tasks) this.tasks.set(task.id, task);
     this.listed = tasks;
+    if (repos) {
+      this.budgets.clear();
+      for (const r of repos.repos) this.budgets.set(r.settings.repo, r.budget);
+    }
     await this.fetchMissingTasks();
     this.emit('changed');
   }

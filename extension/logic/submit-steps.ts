@@ -8,7 +8,8 @@
  * through `SubmitIO`, so the whole flow runs in plain `node --test`.
  */
 import type { Lease, PullRequestInfo, RepoSettings, Task } from '../../protocol/model.ts';
-import { loadContract, type RepoContract } from '../../client/contract.ts';
+import type { RepoContract } from '../../client/contract.ts';
+import { commandsHash, describeCommands, isApproved, withApproval, type Approvals } from '../../client/command-approval.ts';
 import { defaultBranch } from '../../client/git.ts';
 import { runGates } from '../../client/gates.ts';
 import { openPullRequest } from '../../client/pull-request.ts';
@@ -79,6 +80,10 @@ export interface SubmitIO {
   workspaceTrusted(): boolean;
   manageTrust(): Promise<void>;
   openInAiTool(leaseId: string): Promise<void>;
+  /** Contract commands the volunteer approved, per repository (client/command-approval.ts). */
+  commandApprovals: { get(): Approvals | undefined; save(approvals: Approvals): Promise<void> };
+  /** Shows the commands (new or changed since approved) and asks before they first run. */
+  approveCommands(repo: string, hash: string, lines: string[]): Promise<boolean>;
   /** The checklist items as picks, all ticked; resolves with how many stay ticked, or undefined if dismissed. */
   confirmChecklist(taskId: string, items: string[]): Promise<number | undefined>;
   findCheckout(repo: string, hintPath: string | undefined): Promise<Checkout | undefined>;
@@ -179,8 +184,13 @@ export class Submitter {
     const dir = checkout.dir;
     // The gates come from the contract the maintainers merged on the default branch, never from the
     // task branch's own .owp.yml, which the AI tool may have edited (a hostile issue could ask it to).
+    // Never the working tree's copy, not even as a fallback: without a known base there is no submit.
     const base = note.base ?? (await defaultBranch(dir).catch(() => undefined));
-    const contract = base ? await baseContract(dir, base) : (await loadContract(dir)).contract;
+    if (!base || base === branch) {
+      void io.tell({ level: 'error', text: `OWP: cannot tell the default branch of ${dir}, where the repository's .owp.yml is read from (never from your working tree). Run \`git remote set-head origin --auto\` and Submit PR again; the task stays yours.` });
+      return undefined;
+    }
+    const contract = await baseContract(dir, base);
 
     let checklistConfirmed: boolean | undefined;
     if (contract.pr.checklist.length > 0) {
@@ -191,6 +201,17 @@ export class Submitter {
         void io.tell({ level: 'warning', text: 'OWP: this repo requires every checklist item before a PR. Finish the open items, then Submit PR again; the task stays yours.' });
         return undefined;
       }
+    }
+
+    // The repository's commands run on this machine: shown before they first run, and again when
+    // they change, remembered per repository and command hash.
+    const hash = commandsHash(contract);
+    if (!isApproved(io.commandApprovals.get(), task.repo, hash)) {
+      if (!(await io.approveCommands(task.repo, hash, describeCommands(contract)))) {
+        void io.tell({ level: 'info', text: `OWP: nothing ran. Submit PR again when you have read ${task.repo}'s commands; the task stays yours.` });
+        return undefined;
+      }
+      await io.commandApprovals.save(withApproval(io.commandApprovals.get(), task.repo, hash));
     }
 
     const changed = checkout.uncommittedPaths();

@@ -7,6 +7,7 @@ import { TREE_ITEM_KINDS } from '../constants.ts';
 import { escapeMarkdown, escapeMarkdownBlock, plainText, safeHttpUrl } from './markdown.ts';
 import type { PoolSnapshot, SessionState } from './pool-session.ts';
 import { formatRemaining } from './time-format.ts';
+import { formatBudget, formatReservedBudget, formatCapacity, formatCapacityDetail, formatHeartbeat, formatLeaseDeadline, heartbeatTimeoutOf, type CapacityFigures } from '../../protocol/vocabulary.ts';
 
 export interface TreeItemView {
   /** Stable id across refreshes (keeps selection and expansion). */
@@ -27,6 +28,8 @@ export interface RepoGroupView {
   id: string;
   repo: string;
   description: string;
+  /** The repo's review budget in full, when known (plain text). */
+  tooltip?: string;
   contextValue: typeof TREE_ITEM_KINDS.repo;
   items: TreeItemView[];
 }
@@ -114,7 +117,12 @@ export function offersTree(snapshot: PoolSnapshot, now: number): RepoGroupView[]
     .map(([repo, entry]) => {
       const tasks = entry.tasks.sort((a, b) => b.priority - a.priority || a.created_at - b.created_at).map(listedItem);
       const counts = [entry.offers.length > 0 ? `${entry.offers.length} offer${entry.offers.length === 1 ? '' : 's'}` : '', tasks.length > 0 ? `${tasks.length} ready` : ''].filter(Boolean);
-      return { id: `repo:${repo}`, repo, description: counts.join(' · '), contextValue: TREE_ITEM_KINDS.repo, items: [...entry.offers, ...tasks] };
+      const budget = snapshot.budgets.get(repo);
+      if (budget) counts.push(formatReservedBudget(budget));
+      return {
+        id: `repo:${repo}`, repo, description: counts.join(' · '), contextValue: TREE_ITEM_KINDS.repo, items: [...entry.offers, ...tasks],
+        ...(budget ? { tooltip: `${repo} review budget: ${formatBudget(budget, now)}` } : {}),
+      };
     });
 }
 
@@ -133,7 +141,7 @@ const STATE_LABELS: Record<string, string> = {
   pr_opened: 'PR opened',
 };
 
-/** "My work": this window's leases with state and the time left before the lease's hard deadline. */
+/** "My work": this window's leases with state, the lease's hard deadline and, apart, the heartbeat's health. */
 export function workItems(snapshot: PoolSnapshot, notes: Readonly<Record<string, WorkNote>>, now: number): TreeItemView[] {
   return [...snapshot.leases]
     .sort((a, b) => a.granted_at - b.granted_at)
@@ -141,15 +149,16 @@ export function workItems(snapshot: PoolSnapshot, notes: Readonly<Record<string,
       const task = snapshot.tasks.get(lease.task_id);
       const note = notes[lease.task_id] ?? {};
       const state = note.busy ?? STATE_LABELS[task?.state ?? 'leased'] ?? task?.state ?? 'leased';
-      const left = formatRemaining(leaseTimeLeftMs(lease, now));
+      const deadline = formatLeaseDeadline(lease.max_deadline_at, now);
+      const heartbeat = formatHeartbeat(lease.expires_at, heartbeatTimeoutOf(lease), now);
       const extra = [
-        `Lease ${escapeMarkdown(lease.lease_id)} · ${escapeMarkdown(left)} left`,
+        `Lease ${escapeMarkdown(lease.lease_id)} · ${escapeMarkdown(deadline)} · ${escapeMarkdown(heartbeat)}`,
         note.branch ? `Branch \`${note.branch.replace(/`/g, '')}\`` : 'No branch yet: run Open in AI Tool to check out and start.',
       ];
       return {
         id: `lease:${lease.lease_id}`,
         label: `${lease.task_id} ${task?.title ?? ''}`.trim(),
-        description: `${state} · ${left} left`,
+        description: `${state} · ${deadline}${heartbeat === 'heartbeat ok' ? '' : ` · ${heartbeat}`}`,
         tooltip: task ? taskTooltip(task, extra) : extra.join('  \n'),
         contextValue: note.busy ? TREE_ITEM_KINDS.leaseBusy : TREE_ITEM_KINDS.lease,
         icon: note.busy ? 'loading~spin' : 'tools',
@@ -159,17 +168,19 @@ export function workItems(snapshot: PoolSnapshot, notes: Readonly<Record<string,
     });
 }
 
-/** A lease ends at its hard deadline even with heartbeats; that is the time a volunteer has. */
-export function leaseTimeLeftMs(lease: Lease, now: number): number {
-  return lease.max_deadline_at - now;
-}
-
-/** Capacity points not taken by this window's leases. */
-export function freeCapacity(snapshot: PoolSnapshot): number | undefined {
+/** This window's capacity points: taken by its leases and by its open offers alike, as the scheduler counts them. */
+export function capacityFigures(snapshot: PoolSnapshot, now: number): CapacityFigures | undefined {
   const worker = snapshot.worker;
   if (!worker) return undefined;
-  const used = snapshot.leases.reduce((sum, lease) => sum + (snapshot.tasks.get(lease.task_id)?.effort ?? 1), 0);
-  return Math.max(0, worker.capacity - used);
+  const leased = snapshot.leases.reduce((sum, lease) => sum + (snapshot.tasks.get(lease.task_id)?.effort ?? 1), 0);
+  const offered = snapshot.offers.filter((o) => o.deadline_at > now).reduce((sum, o) => sum + o.task.effort, 0);
+  return { capacity: worker.capacity, leased, offered };
+}
+
+/** Capacity points not taken by this window's leases and open offers. */
+export function freeCapacity(snapshot: PoolSnapshot, now: number): number | undefined {
+  const figures = capacityFigures(snapshot, now);
+  return figures ? Math.max(0, figures.capacity - figures.leased - figures.offered) : undefined;
 }
 
 export interface StatusBarView {
@@ -189,18 +200,29 @@ export function statusBarView(snapshot: PoolSnapshot, now: number): StatusBarVie
   const state = snapshot.state;
   if (state === 'not-joined') return { text: '$(circle-slash) OWP', tooltip: 'OWP: not in the pool. Click to open the OWP view and join.' };
   const icon = state === 'connected' ? '$(broadcast)' : state === 'disconnected' ? '$(debug-disconnect)' : '$(sync~spin)';
-  const free = freeCapacity(snapshot);
-  const capacity = snapshot.worker ? `${free}/${snapshot.worker.capacity} free` : '';
+  const figures = capacityFigures(snapshot, now);
+  const capacity = figures ? formatCapacity(figures) : '';
   const running = [...snapshot.leases].sort((a, b) => a.max_deadline_at - b.max_deadline_at)[0];
-  const lease = running ? `${running.task_id} ${formatRemaining(leaseTimeLeftMs(running, now))}` : '';
+  const lease = running ? `${running.task_id} ${formatLeaseDeadline(running.max_deadline_at, now)}` : '';
   const offers = snapshot.offers.filter((o) => o.deadline_at > now).length;
   const parts = [state === 'connected' ? '' : STATE_TEXT[state], lease, capacity, offers > 0 ? `${offers} offer${offers === 1 ? '' : 's'}` : ''].filter(Boolean);
   const tooltip = [
     `OWP: ${STATE_TEXT[state]} to ${snapshot.coordinatorUrl ?? 'the coordinator'}`,
-    snapshot.worker ? `Worker ${snapshot.worker.id} (${snapshot.worker.github_login}), capacity ${capacity}` : '',
-    running ? `Running lease ${running.lease_id} on ${running.task_id}: ${formatRemaining(leaseTimeLeftMs(running, now))} left` : 'No running lease',
+    snapshot.worker && figures ? `Worker ${snapshot.worker.id} (${snapshot.worker.github_login}), capacity ${formatCapacityDetail(figures)}` : '',
+    running ? `Running lease ${running.lease_id} on ${running.task_id}: ${formatLeaseDeadline(running.max_deadline_at, now)} · ${formatHeartbeat(running.expires_at, heartbeatTimeoutOf(running), now)}` : 'No running lease',
   ].filter(Boolean);
   return { text: `${icon} OWP${parts.length ? ` ${parts.join(' · ')}` : ''}`, tooltip: tooltip.join('\n') };
+}
+
+/** The badge on the OWP view: the open offers waiting for an answer, or none. */
+export function offersBadge(snapshot: PoolSnapshot, now: number): { value: number; tooltip: string } | undefined {
+  const open = snapshot.offers.filter((o) => o.deadline_at > now).length;
+  return open > 0 ? { value: open, tooltip: `${open} open OWP offer${open === 1 ? '' : 's'} waiting for your answer` } : undefined;
+}
+
+/** The document a click on a task opens: its details and issue text, every outside string escaped (the tooltip's Markdown). */
+export function taskDetailsMarkdown(task: Task): string {
+  return taskTooltip(task);
 }
 
 /** The offer notification: what, where, how big, and until when. */

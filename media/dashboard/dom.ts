@@ -3,6 +3,8 @@
  * that are nodes or plain text (text nodes, never parsed as HTML). Outside data (titles, logins,
  * repo names) can only ever become text or a checked http(s) link.
  */
+import { sanitizeUntrusted } from '../../protocol/untrusted-text.ts';
+
 export type Child = Node | string | number | null | undefined | false;
 
 export interface Props {
@@ -67,7 +69,9 @@ export function h<K extends keyof HTMLElementTagNameMap>(tag: K, props: Props = 
 export function append(parent: Node, children: readonly Child[]): void {
   for (const child of children) {
     if (child === null || child === undefined || child === false) continue;
-    parent.appendChild(typeof child === 'string' || typeof child === 'number' ? document.createTextNode(String(child)) : child);
+    // Text is shown as a reader will see it: no hidden characters, no bidi overrides reordering it
+    // (protocol/untrusted-text.ts), whoever wrote it.
+    parent.appendChild(typeof child === 'string' ? document.createTextNode(sanitizeUntrusted(child).text) : typeof child === 'number' ? document.createTextNode(String(child)) : child);
   }
 }
 

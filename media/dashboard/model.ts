@@ -56,6 +56,7 @@ export interface LeaseRow {
   worker_id: string;
   epoch: number;
   expires_at: number;
+  max_deadline_at?: number;
   state: TaskState;
 }
 
@@ -87,12 +88,18 @@ export class DashboardModel {
   readonly tasks = new Map<string, Task>();
   readonly workers = new Map<string, Worker>();
   readonly explanations = new Map<string, Explanation>();
+  /** Repo → rule in report mode → offers and claims it would have refused, as seen in the journal. */
+  readonly dryRunHits = new Map<string, Map<string, number>>();
+  /** Repo → contributor login (lower case) → vouched or denounced, as seen in the journal. */
+  readonly standings = new Map<string, Map<string, { status: string; reason?: string }>>();
   feed: FeedEntry[] = [];
   metrics: Metrics | null = null;
   /** PRs opened per repo seen live since the last budget refresh, to keep `this hour` current between refreshes. */
   private readonly prsSinceRefresh = new Map<string, number[]>();
   /** prs_last_hour as the coordinator last reported it (it decays with time, which only the server tracks). */
   private readonly serverPrsLastHour = new Map<string, number>();
+  /** next_hourly_slot_at as the coordinator last reported it. */
+  private readonly serverNextSlot = new Map<string, number | undefined>();
   private readonly board = new Map<string, { prs_opened: number; prs_merged: number; leases: number }>();
   private readonly prAuthor = new Map<string, string>();
   private readonly feedSeqs = new Set<number>();
@@ -111,6 +118,7 @@ export class DashboardModel {
       this.repos.set(r.settings.repo, { settings: r.settings, budget: { ...r.budget }, locks: { ...r.locks } });
       this.prsSinceRefresh.delete(r.settings.repo);
       this.serverPrsLastHour.set(r.settings.repo, r.budget.prs_last_hour);
+      this.serverNextSlot.set(r.settings.repo, r.budget.next_hourly_slot_at);
     }
     this.recomputeBudgets();
     this.touch();
@@ -254,7 +262,7 @@ export class DashboardModel {
       case 'lease.granted':
         if (task) {
           delete task.offer;
-          task.lease = { lease_id: e.data.lease_id, worker_id: e.worker_id, epoch: e.data.epoch, expires_at: e.data.expires_at };
+          task.lease = { lease_id: e.data.lease_id, worker_id: e.worker_id, epoch: e.data.epoch, expires_at: e.data.expires_at, max_deadline_at: e.data.max_deadline_at };
           task.epoch = e.data.epoch;
           this.setState(task, 'leased', e.at);
         }
@@ -337,8 +345,21 @@ export class DashboardModel {
         this.tasks.delete(e.task_id);
         this.explanations.delete(e.task_id);
         break;
+      case 'policy.dry_run_hit': {
+        const hits = this.dryRunHits.get(e.repo) ?? new Map<string, number>();
+        hits.set(e.data.rule, (hits.get(e.data.rule) ?? 0) + 1);
+        this.dryRunHits.set(e.repo, hits);
+        break;
+      }
+      case 'contributor.standing_set': {
+        const list = this.standings.get(e.repo) ?? new Map<string, { status: string; reason?: string }>();
+        list.set(e.data.login.toLowerCase(), { status: e.data.status, ...(e.data.reason !== undefined ? { reason: e.data.reason } : {}) });
+        this.standings.set(e.repo, list);
+        break;
+      }
       // Nothing the dashboard draws changes with these.
       case 'maintainer.created':
+      case 'maintainer.revoked':
       case 'worker.token_rotated':
       case 'worker.heartbeat_lost':
       case 'coordinator.started':
@@ -454,20 +475,20 @@ export class DashboardModel {
     return out;
   }
 
-  /** What each worker holds: capacity used by its offers and leases, and its live lease ids (one pass). */
-  holdings(): Map<string, { used: number; leases: string[] }> {
-    const out = new Map<string, { used: number; leases: string[] }>();
-    const get = (id: string): { used: number; leases: string[] } => {
+  /** What each worker holds: capacity points taken by its leases and by its offers, and its live lease ids (one pass). */
+  holdings(): Map<string, { leased: number; offered: number; leases: string[] }> {
+    const out = new Map<string, { leased: number; offered: number; leases: string[] }>();
+    const get = (id: string): { leased: number; offered: number; leases: string[] } => {
       let h = out.get(id);
-      if (!h) out.set(id, (h = { used: 0, leases: [] }));
+      if (!h) out.set(id, (h = { leased: 0, offered: 0, leases: [] }));
       return h;
     };
     for (const t of this.tasks.values()) {
       if (t.lease && LEASED_STATES.includes(t.state)) {
         const h = get(t.lease.worker_id);
-        h.used += t.effort;
+        h.leased += t.effort;
         h.leases.push(t.lease.lease_id);
-      } else if (t.offer && t.state === 'offered') get(t.offer.worker_id).used += t.effort;
+      } else if (t.offer && t.state === 'offered') get(t.offer.worker_id).offered += t.effort;
     }
     return out;
   }
@@ -495,7 +516,9 @@ export class DashboardModel {
       const c = counts.get(id) ?? { pr: 0, live: 0, offered: 0 };
       const recent = (this.prsSinceRefresh.get(id) ?? []).filter((at) => at > now - HOUR_MS);
       const prsLastHour = (this.serverPrsLastHour.get(id) ?? 0) + recent.length;
-      repo.budget = reviewBudget({ open_prs: c.pr, live_leases: c.live, open_offers: c.offered, prs_last_hour: prsLastHour }, repo.settings);
+      // The oldest PR of the hour is the server's (it reported one), else the oldest seen live since.
+      const next = this.serverNextSlot.get(id) ?? (recent[0] !== undefined ? recent[0] + HOUR_MS : undefined);
+      repo.budget = reviewBudget({ open_prs: c.pr, live_leases: c.live, open_offers: c.offered, prs_last_hour: prsLastHour, ...(next !== undefined ? { next_hourly_slot_at: next } : {}) }, repo.settings);
     }
   }
 
@@ -538,6 +561,8 @@ export function describeEvent(e: JournalEvent, model?: DashboardModel): string {
   switch (e.type) {
     case 'maintainer.created':
       return `maintainer token issued for ${e.data.name}`;
+    case 'maintainer.revoked':
+      return `maintainer token ${e.data.id} revoked`;
     case 'coordinator.started':
       return 'coordinator started';
     case 'repo.configured':
@@ -601,6 +626,10 @@ export function describeEvent(e: JournalEvent, model?: DashboardModel): string {
       return `${task} closed`;
     case 'task.archived':
       return `${task} archived`;
+    case 'contributor.standing_set':
+      return `${e.data.login} ${e.data.status} in ${e.repo}${e.data.reason ? `: ${e.data.reason}` : ''}`;
+    case 'policy.dry_run_hit':
+      return `report only: rule ${e.data.rule} would have refused ${e.data.via === 'claim' ? 'the claim of' : 'the offer of'} ${task} to ${who}`;
     default: {
       skipUnknownEvent(e);
       const unknown: { type: string; task_id?: string; worker_id?: string } = e;

@@ -6,6 +6,7 @@
  */
 import { h } from './dom.ts';
 import { formatAge, formatCountdown } from './format.ts';
+import { formatHeartbeat, formatLeaseDeadline, heartbeatHealth } from '../../protocol/vocabulary.ts';
 import type { DashboardModel } from './model.ts';
 import { ActionsPanel } from './panels/actions.ts';
 import { FeedPanel } from './panels/feed.ts';
@@ -81,6 +82,15 @@ export class DashboardView {
       const deadline = Number(el.dataset.expiresAt);
       el.textContent = formatCountdown(deadline, now);
       el.classList.toggle('urgent', deadline - now < 5000);
+    }
+    for (const el of Array.from(this.root.querySelectorAll<HTMLElement>('[data-deadline-at]'))) {
+      el.textContent = formatLeaseDeadline(Number(el.dataset.deadlineAt), now);
+    }
+    for (const el of Array.from(this.root.querySelectorAll<HTMLElement>('[data-heartbeat-expires-at]'))) {
+      const expiresAt = Number(el.dataset.heartbeatExpiresAt);
+      const timeoutMs = Number(el.dataset.heartbeatTimeoutMs);
+      el.textContent = formatHeartbeat(expiresAt, timeoutMs, now);
+      el.classList.toggle('urgent', heartbeatHealth(expiresAt, timeoutMs, now) !== 'ok');
     }
     for (const el of Array.from(this.root.querySelectorAll<HTMLElement>('[data-seen-at]'))) {
       el.textContent = formatAge(Number(el.dataset.seenAt), now);

@@ -67,7 +67,9 @@ async function main(): Promise<void> {
   if (!defect || !(defect in DEFECTS)) throw new Error(`--defect must be one of ${Object.keys(DEFECTS).join(', ')}`);
   const token = process.env.OWP_ADMIN_TOKEN;
   if (!token) throw new Error('set OWP_ADMIN_TOKEN');
-  const coordinator = await createCoordinator({ store: new MemoryStore(), clock: new SystemClock(), adminTokens: [token], sweepIntervalMs: 250, capabilities: values.capability ?? [] });
+  // The kit registers a worker or more per test from one address: worker.register's own limits are off.
+  const rateLimits = { register: { per_second: 0, burst: 0 }, register_total: { per_second: 0, burst: 0 } };
+  const coordinator = await createCoordinator({ store: new MemoryStore(), clock: new SystemClock(), adminTokens: [token], sweepIntervalMs: 250, capabilities: values.capability ?? [], rateLimits });
   DEFECTS[defect](coordinator.runtime.engine);
   const url = await coordinator.listen(0);
   console.log(`OWP coordinator listening on ${url} (defect: ${defect})`);

@@ -66,6 +66,8 @@ test('2. Submit PR without push access: forked for bob, pushed to the fork with 
     const row = await wb.waitForTreeRow('My work', id);
     await wb.clickRowAction(row, 'Submit PR');
     await wb.acceptQuickPick(/checklist/);
+    // The repo's commands are shown before they first run on this machine (client/command-approval.ts).
+    await wb.clickDialogButton(/runs these commands on your machine/, 'Run them');
     await wb.clickDialogButton(/not committed/, 'Commit and submit');
     const opened = await wb.waitForNotification(/PR opened for/, 120_000);
     assert.ok(opened.includes(id), opened);

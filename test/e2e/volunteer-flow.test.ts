@@ -80,6 +80,13 @@ test('1. joining from the welcome view lists the seeded tasks alice qualifies fo
     const ciTask = world.taskId(CI_TASK.title);
     assert.ok(!rows.some((text) => text.startsWith(`${ciTask} `)), `${ciTask} is not listed: ${JSON.stringify(rows)}`);
     await wb.screenshot('sidebar');
+
+    // A click on a task shows its details (the issue text, escaped) in a Markdown preview of a
+    // read-only document: nothing to save when it closes.
+    const clicked = world.taskId(TESTS_TASK.title);
+    await (await wb.waitForTreeRow('Offers & tasks', clicked)).click();
+    await wb.page.locator('.tabs-container .tab', { hasText: `Preview ${clicked}.md` }).waitFor({ timeout: 60_000 });
+    await wb.runCommand('View: Close All Editors');
   }));
 
 test('2. an offer arrives; Accept makes the task branch and puts the prompt in the Chat input', () =>
@@ -88,6 +95,8 @@ test('2. an offer arrives; Accept makes the task branch and puts the prompt in t
     const id = world.taskId(DOCS_TASK.title);
     const offer = await wb.waitForNotification(new RegExp(`OWP offer: ${id}\\b`));
     assert.ok(offer.includes(DOCS_TASK.title) && offer.includes('Accept within'), `offer notification: ${offer}`);
+    // The OWP view's badge counts the open offer.
+    await wb.page.locator('.part.activitybar .action-item:has([aria-label^="OWP"]) .badge-content', { hasText: /^1$/ }).waitFor({ timeout: 30_000 });
     await wb.screenshot('offer');
     await wb.clickNotificationButton(new RegExp(`OWP offer: ${id}\\b`), /^Accept$/);
 
@@ -158,6 +167,8 @@ test('4. a change, then Submit PR: tests run, branch pushed, PR opened as the vo
     const row = await wb.waitForTreeRow('My work', id);
     await wb.clickRowAction(row, 'Submit PR');
     await wb.acceptQuickPick(/checklist/);
+    // The repo's commands are shown before they first run on this machine (client/command-approval.ts).
+    await wb.clickDialogButton(/runs these commands on your machine/, 'Run them');
     await wb.clickDialogButton(/not committed/, 'Commit and submit');
     const opened = await wb.waitForNotification(/PR opened for/, 90_000);
     await wb.screenshot('pr-opened');

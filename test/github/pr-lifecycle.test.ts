@@ -4,6 +4,7 @@ import { GATES, nextOffer, until } from '../helpers/coordinator.ts';
 import { BOT_LOGIN, REPO, startGitHubPool, type GitHubPool, type Volunteer } from '../helpers/github-pool.ts';
 import { STATUS_MARKER } from '../../coordinator/github/status-comments.ts';
 import type { Offer, Task } from '../../protocol/model.ts';
+import { formatLeaseDeadlineAt } from '../../protocol/vocabulary.ts';
 
 async function task(g: GitHubPool, id: string): Promise<Task> {
   return (await g.pool.admin.call('task.get', { task_id: id })).task;
@@ -40,6 +41,8 @@ describe('PR lifecycle against GitHub', () => {
       const leased = statusComments(g, issue);
       assert.equal(leased.length, 1);
       assert.match(leased[0]?.body ?? '', /In progress.*\[alice\]\(https:\/\/github\.com\/alice\)/);
+      // The lease's time in the same words as every surface: its hard deadline, as a fixed time (a comment is not redrawn).
+      assert.ok((leased[0]?.body ?? '').includes(`lease ${formatLeaseDeadlineAt(lease.max_deadline_at)})`), leased[0]?.body);
       assert.equal(leased[0]?.user, BOT_LOGIN);
 
       const pr = await alice.openPr(offer.task, { verified: true });

@@ -38,6 +38,8 @@ export interface TestPool {
 
 let loginCounter = 0;
 
+export const NO_REGISTRATION_LIMITS = { register: { per_second: 0, burst: 0 }, register_total: { per_second: 0, burst: 0 } };
+
 export function tempDir(prefix = 'owp-test-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
@@ -48,7 +50,9 @@ export async function startPool(kind: StoreKind = 'memory', overrides: Partial<C
   const memory = new MemoryStore();
   const adminToken = newToken('maintainer');
   let store = makeStore();
-  const options = (): CoordinatorOptions => ({ store, clock: new SystemClock(), adminTokens: [adminToken], sweepIntervalMs: 50, ...overrides });
+  // Tests register workers by the dozen from one address, so worker.register's own limit is off here;
+  // test/integration/registration-flood.test.ts runs with the defaults.
+  const options = (): CoordinatorOptions => ({ store, clock: new SystemClock(), adminTokens: [adminToken], sweepIntervalMs: 50, ...overrides, rateLimits: { ...NO_REGISTRATION_LIMITS, ...overrides.rateLimits } });
   let coordinator = await createCoordinator(options());
   let url = await coordinator.listen(0);
   const port = Number(new URL(url).port);

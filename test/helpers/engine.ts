@@ -21,7 +21,7 @@ export class EngineHarness {
 
   constructor(options: Partial<EngineOptions> = {}) {
     this.engine = new Engine({ clock: this.clock, ...options });
-    this.record(this.engine.bootstrapAdmin('owpm_test_admin'));
+    this.record(this.engine.bootstrapAdmins(['owpm_test_admin']));
     this.admin = this.engine.authenticate('owpm_test_admin') as Principal;
   }
 

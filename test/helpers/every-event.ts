@@ -38,7 +38,8 @@ export async function writeEveryEvent(store: Store): Promise<Runtime> {
   };
 
   await call(admin, 'repo.configure', { repo: REPO, max_open_prs: 10, max_new_prs_per_hour: 10, max_attempts: 5 });
-  await call(admin, 'maintainer.create', { name: 'docs team', repos: [REPO] });
+  const { maintainer } = await call(admin, 'maintainer.create', { name: 'docs team', repos: [REPO] });
+  await call(admin, 'maintainer.revoke', { maintainer_id: maintainer.id, reason: 'left the team' });
   const ada = await register('ada');
   await call({ kind: 'anonymous' }, 'worker.register', { github_login: 'ada', ...profile, idempotency_key: 'register-ada' }); // worker.token_rotated
   const bob = await register('bob');
@@ -87,7 +88,10 @@ export async function writeEveryEvent(store: Store): Promise<Runtime> {
   await call(admin, 'task.unblock', { task_id: second });
   await call(admin, 'task.block', { task_id: second, reason: 'on hold' });
   await call(admin, 'task.cancel', { task_id: second, reason: 'not needed' });
-  // task.closed with a PR outcome
+  // contributor.standing_set
+  await call(admin, 'contributor.vouch', { repo: REPO, login: 'ada', reason: 'known contributor' });
+  // task.closed with a PR outcome; policy.dry_run_hit: the claim goes past max_open_prs 0 in report mode
+  await call(admin, 'repo.configure', { repo: REPO, max_open_prs: 0, policy: { modes: { max_open_prs: 'report' } } });
   const third = (await call(admin, 'task.create', { repo: REPO, title: 'third' })).task.id;
   const prLease = await claim(third);
   await call(ada, 'lease.report', { lease_id: prLease.lease_id, epoch: prLease.epoch, state: 'pr_opened', pr: { url: 'https://github.com/octo/every/pull/2', gates: GATES } });

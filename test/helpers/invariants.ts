@@ -84,7 +84,8 @@ export function checkState(state: State, where: string, cause?: StoredEvent, bud
       budget.open_prs_checks += 1;
       if (reserved === s.max_open_prs) budget.open_prs_at_limit += 1;
     }
-    if (reserved > s.max_open_prs) out.push({ invariant: 'budget', message: `${s.repo} holds ${reserved} > max_open_prs ${s.max_open_prs} ${where}` });
+    // A limit the repo policy puts in report mode lets growth past it through on purpose (and journals it).
+    if (reserved > s.max_open_prs && s.policy?.modes?.max_open_prs !== 'report') out.push({ invariant: 'budget', message: `${s.repo} holds ${reserved} > max_open_prs ${s.max_open_prs} ${where}` });
     // The hourly limit counts PRs opened in the hour before the change plus live leases and open offers.
     const prsLastHour = repo.prTimes.filter((t) => t > cause.at - HOUR_MS).length;
     const hourly = prsLastHour + inFlight;
@@ -92,7 +93,7 @@ export function checkState(state: State, where: string, cause?: StoredEvent, bud
       budget.hourly_checks += 1;
       if (hourly === s.max_new_prs_per_hour) budget.hourly_at_limit += 1;
     }
-    if (hourly > s.max_new_prs_per_hour) {
+    if (hourly > s.max_new_prs_per_hour && s.policy?.modes?.max_new_prs_per_hour !== 'report') {
       out.push({ invariant: 'hourly-budget', message: `${s.repo} holds ${hourly} (${prsLastHour} PRs this hour + ${inFlight} leases and offers) > max_new_prs_per_hour ${s.max_new_prs_per_hour} ${where}` });
     }
   }

@@ -8,6 +8,7 @@ import type { Lease, PullRequestInfo, Task } from '../../protocol/model.ts';
 import type { PushMode } from '../../client/fork.ts';
 import { commitAll, git, push } from '../../client/git.ts';
 import type { Checkout, Notice, SubmitIO, SubmitNote } from '../../extension/logic/submit-steps.ts';
+import type { Approvals } from '../../client/command-approval.ts';
 
 export interface ScriptedSubmit {
   told: Notice[];
@@ -18,6 +19,10 @@ export interface ScriptedSubmit {
   reports: PullRequestInfo[];
   failReport: boolean;
   trusted: boolean;
+  /** Approved contract commands, and whether the volunteer approves the next ones shown. */
+  approvals: Approvals | undefined;
+  approveCommands: boolean;
+  shownCommands: Array<{ repo: string; hash: string; lines: string[] }>;
   note: SubmitNote;
   io: SubmitIO;
 }
@@ -40,7 +45,7 @@ const ME = { name: 'Alice', email: 'alice@example.invalid' };
 export function scriptedSubmit(o: ScriptedSubmitOptions): ScriptedSubmit {
   const lease: Lease = { lease_id: 'L-1', task_id: 'T-1', worker_id: 'W-1', repo: o.repo, epoch: 1, granted_at: 0, expires_at: Date.now() + 60_000, max_deadline_at: Date.now() + 3_600_000, heartbeat_interval_ms: 10_000 };
   const task = { id: 'T-1', repo: o.repo, title: 'Fix the typo', body: 'A typo in the README.', state: 'in_progress', issue: { number: 7, url: `https://github.com/${o.repo}/issues/7` }, ...o.task } as unknown as Task;
-  const w: ScriptedSubmit = { told: [], answers: new Map(), ran: [], reports: [], failReport: false, trusted: true, note: { branch: o.branch, base: o.base, baseCommit: o.baseCommit, checkoutPath: o.dir }, io: undefined as unknown as SubmitIO };
+  const w: ScriptedSubmit = { told: [], answers: new Map(), ran: [], reports: [], failReport: false, trusted: true, approvals: undefined, approveCommands: true, shownCommands: [], note: { branch: o.branch, base: o.base, baseCommit: o.baseCommit, checkoutPath: o.dir }, io: undefined as unknown as SubmitIO };
   // HEAD and the working tree as VS Code's Git would report them after refresh().
   let head = { branch: undefined as string | undefined, commit: undefined as string | undefined };
   let changed: string[] = [];
@@ -90,6 +95,11 @@ export function scriptedSubmit(o: ScriptedSubmitOptions): ScriptedSubmit {
     workspaceTrusted: () => w.trusted,
     manageTrust: async () => void w.ran.push('manage-trust'),
     openInAiTool: async () => void w.ran.push('open-in-ai-tool'),
+    commandApprovals: { get: () => w.approvals, save: async (a) => void (w.approvals = a) },
+    approveCommands: async (repo, hash, lines) => {
+      w.shownCommands.push({ repo, hash, lines });
+      return w.approveCommands;
+    },
     confirmChecklist: async (_taskId, items) => items.length,
     findCheckout: async (repo) => (repo === o.repo ? checkout : undefined),
     githubToken: async () => o.token,

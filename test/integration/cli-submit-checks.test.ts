@@ -22,6 +22,7 @@ const REPO = 'octo-org/hello-owp';
 
 interface Run {
   out: () => string;
+  err: () => string;
   done: Promise<{ code: number | null; stdout: string; stderr: string }>;
 }
 
@@ -31,7 +32,7 @@ function owp(args: string[], env: NodeJS.ProcessEnv): Run {
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  return { out: () => stdout, done: new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr }))) };
+  return { out: () => stdout, err: () => stderr, done: new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr }))) };
 }
 
 type Event = Record<string, unknown> & { event: string };
@@ -68,13 +69,13 @@ test('owp submit --wait: checks printed, a failure ends the wait with the task k
     mkdirSync(join(dir, 'docs'), { recursive: true });
     writeFileSync(join(dir, 'docs', `${taskId}.md`), `# ${taskId} fixed\n\nThe guide reads well now.\n`);
     const env = { ...process.env, GITHUB_TOKEN: 'ghs_volunteer', GIT_AUTHOR_NAME: 'Alice', GIT_AUTHOR_EMAIL: 'alice@example.invalid', GIT_COMMITTER_NAME: 'Alice', GIT_COMMITTER_EMAIL: 'alice@example.invalid', NO_COLOR: '1' };
-    const submitArgs = ['submit', '--repo-dir', dir, '--confirm-checklist', '--github-api', github.url, '--wait', '--poll-ms', '50', '--json'];
+    const submitArgs = ['submit', '--repo-dir', dir, '--confirm-checklist', '--yes', '--github-api', github.url, '--wait', '--poll-ms', '50', '--json'];
     const tip = (): string => execFileSync('git', ['--git-dir', remote, 'rev-parse', `refs/heads/${branch}`], { encoding: 'utf8' }).trim();
     const held = (): string[] => Object.keys((JSON.parse(readFileSync(stateFile, 'utf8')) as WorkerState).tasks);
 
     // 1. Submitted, waiting: the check is printed pending; CI fails it; the wait ends with exit 1.
     const first = owp(submitArgs, env);
-    await until(() => phases(first.out()).includes('waiting'), `submit prints the wait\n${first.out()}`, 60_000);
+    await until(() => phases(first.out()).includes('waiting'), `submit prints the wait\n${first.out()}\n${first.err()}`, 60_000);
     const [pull] = github.state.pulls(REPO);
     assert.ok(pull && pull.pull.draft, 'a draft PR is open');
     const status = await owp(['status', '--repo-dir', dir], env).done;

@@ -65,7 +65,7 @@ test('owp worker, status, submit and release against a real coordinator and git 
     writeFileSync(join(bin, 'claude'), FAKE_CLAUDE);
     chmodSync(join(bin, 'claude'), 0o755);
     const fakeLog = join(root, 'claude-call');
-    const env = { ...process.env, PATH: `${bin}:${process.env.PATH}`, OWP_FAKE_LOG: fakeLog, GIT_AUTHOR_NAME: 'Alice', GIT_AUTHOR_EMAIL: 'alice@example.invalid', GIT_COMMITTER_NAME: 'Alice', GIT_COMMITTER_EMAIL: 'alice@example.invalid', NO_COLOR: '1' };
+    const env = { ...process.env, PATH: `${bin}:${process.env.PATH}`, OWP_FAKE_LOG: fakeLog, OWP_PASS_ENV: 'OWP_FAKE_LOG', GIT_AUTHOR_NAME: 'Alice', GIT_AUTHOR_EMAIL: 'alice@example.invalid', GIT_COMMITTER_NAME: 'Alice', GIT_COMMITTER_EMAIL: 'alice@example.invalid', NO_COLOR: '1' };
 
     // owp worker: joins, accepts, branches, hands off to claude.
     worker = spawn(process.execPath, [...owpArgv(), 'worker', '--coordinator', pool.url, '--github-login', 'alice', '--skills', 'docs,ts', '--capacity', '2', '--tool', 'claude-code', '--repo-dir', clone, '--auto-accept', '--json'], { cwd: ROOT, env, stdio: ['pipe', 'pipe', 'pipe'] });
@@ -99,8 +99,19 @@ test('owp worker, status, submit and release against a real coordinator and git 
     assert.equal(view.worker.online, true);
     assert.deepEqual(view.leases.map((l) => [l.task_id, l.branch, l.dir]), [[t1, workspace.branch, workspace.dir]]);
 
+    // The repo's commands are shown before they first run; without a terminal to ask on, --yes is needed.
+    const unasked = await owp(['submit', '--repo-dir', workspace.dir, '--confirm-checklist', '--github-api', github.url], { ...env, GITHUB_TOKEN: 'ghs_volunteer' });
+    assert.equal(unasked.code, 1, unasked.stdout);
+    assert.match(unasked.stdout, /runs these commands on your machine \(commands [0-9a-f]{16}\)[\s\S]*test: /);
+    assert.match(unasked.stderr, /not approved[\s\S]*--yes/);
+    assert.equal((await pool.admin.call('task.get', { task_id: t1 })).task.state, 'in_progress', 'nothing ran, nothing was reported');
+    const hash = /commands ([0-9a-f]{16})/.exec(unasked.stdout)![1]!;
+    const wrongHash = await owp(['submit', '--repo-dir', workspace.dir, '--confirm-checklist', '--github-api', github.url, '--approve-commands', '0000000000000000'], { ...env, GITHUB_TOKEN: 'ghs_volunteer' });
+    assert.equal(wrongHash.code, 1);
+    assert.match(wrongHash.stderr, new RegExp(`does not match these commands \\(${hash}\\)`));
+
     // owp submit: gates, push, PR as the volunteer, pr_opened with evidence.
-    const submit = await owp(['submit', '--repo-dir', workspace.dir, '--confirm-checklist', '--github-api', github.url, '--json'], { ...env, GITHUB_TOKEN: 'ghs_volunteer' });
+    const submit = await owp(['submit', '--repo-dir', workspace.dir, '--confirm-checklist', '--yes', '--github-api', github.url, '--json'], { ...env, GITHUB_TOKEN: 'ghs_volunteer' });
     assert.equal(submit.code, 0, `${submit.stdout}\n${submit.stderr}`);
     const done = await pool.admin.call('task.get', { task_id: t1 });
     assert.equal(done.task.state, 'pr_opened');
@@ -125,8 +136,10 @@ test('owp worker, status, submit and release against a real coordinator and git 
     const t2 = await pool.task(REPO, { title: 'Document the flag (break me)', area: 'tests', skills: ['docs'], effort: 1 });
     const ws2 = (await seen((e) => e.event === 'workspace' && e.task_id === t2, 'second task checked out')) as { dir: string };
     await seen((e) => e.event === 'handoff.finished' && e.task_id === t2, 'claude finished T-2');
+    // Same commands as approved for T-1: not asked again (no --yes here).
     const failed = await owp(['submit', '--repo-dir', ws2.dir, '--confirm-checklist', '--github-api', github.url, '--json'], { ...env, GITHUB_TOKEN: 'ghs_volunteer' });
     assert.equal(failed.code, 1);
+    assert.doesNotMatch(failed.stdout, /runs these commands on your machine/);
     const failure = events(failed.stdout).find((e) => e.event === 'submit.failed') as { missing: string[] } | undefined;
     assert.deepEqual(failure?.missing, ['tests']);
     assert.equal((await pool.admin.call('task.get', { task_id: t2 })).task.state, 'in_progress', 'a failed submit keeps the lease');

@@ -37,13 +37,6 @@ function watch(page: Page): PageWatch {
   return w;
 }
 
-/** Seconds shown by a countdown such as `3.4s`, `12s` or `1m 05s`. */
-function secondsOf(text: string): number {
-  const m = /^(?:(\d+)m )?(\d+(?:\.\d+)?)s$/.exec(text.trim());
-  assert.ok(m, `not a countdown: ${JSON.stringify(text)}`);
-  return Number(m[1] ?? 0) * 60 + Number(m[2]);
-}
-
 describe('maintainer dashboard (headless Chromium)', () => {
   let assetsDir: string;
   let browser: Browser;
@@ -94,13 +87,14 @@ describe('maintainer dashboard (headless Chromium)', () => {
       assert.match((await row.textContent()) ?? '', /sleepy-volunteer/);
       await page.waitForSelector('article[data-repo="acme/site"][data-state="throttled"]', WAIT);
       assert.equal(await site.locator('[data-role="repo-state"]').textContent(), 'THROTTLED');
-      assert.equal(await site.locator('[data-gauge="open-prs"] [data-role="gauge-text"]').textContent(), '1/1 open PRs');
+      assert.equal(await site.locator('[data-gauge="open-prs"] [data-role="gauge-text"]').textContent(), 'reserved 1/1: 0 PRs · 1 lease · 0 offers');
+      assert.equal(await site.locator('[data-gauge="hourly"] [data-role="gauge-text"]').textContent(), 'this hour 1/5: 0 PRs opened · 1 lease · 0 offers');
       await page.locator('[data-area="tests"]').filter({ hasText: taskId }).waitFor(WAIT);
 
-      const countdown = row.locator('[data-role="countdown"]');
-      const first = secondsOf((await countdown.textContent()) ?? '');
-      assert.ok(first > 0 && first <= 5, `countdown starts within the heartbeat timeout, got ${first}`);
-      await until(async () => secondsOf((await countdown.textContent()) ?? '') <= first - 1, 'the countdown moves down', 15_000);
+      // The lease's time in two parts, as on every surface: its hard deadline (two hours away) and,
+      // apart from it, the heartbeat, which goes late without beats and counts down to the loss.
+      assert.match((await row.locator('[data-role="deadline"]').textContent()) ?? '', /^deadline in (1 h 59 min|2 h)$/);
+      await row.locator('[data-role="heartbeat"]').filter({ hasText: /^heartbeat late: lease lost in [1-3] s without one$/ }).waitFor(WAIT);
       await page.screenshot({ path: join(shots, 'lease-counting-down.png'), fullPage: true });
 
       // No heartbeat: the lease expires, the row goes, and the task is back with one attempt counted.
@@ -172,7 +166,7 @@ describe('maintainer dashboard (headless Chromium)', () => {
       await card.locator('summary').click();
       await card.locator('input[name="max_open_prs"]').fill('7');
       await card.locator('button[type="submit"]').click();
-      await card.locator('[data-role="gauge-text"]').filter({ hasText: '/7 open PRs' }).waitFor(WAIT);
+      await card.locator('[data-role="gauge-text"]').filter({ hasText: /^reserved \d+\/7: / }).waitFor(WAIT);
       const { settings } = await pool.admin.call('repo.get', { repo: 'acme/site' });
       assert.equal(settings.max_open_prs, 7);
 

@@ -6,7 +6,7 @@
  */
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { commitAll, git, push } from '../../client/git.ts';
 import { Submitter } from '../../extension/logic/submit-steps.ts';
@@ -89,6 +89,40 @@ describe('extension Submit PR steps', () => {
     assert.deepEqual(w.ran, [], 'nothing pushed, nothing reported');
     assert.match(w.told.at(-1)!.text, /^OWP: T-1 was not submitted: tests failed: `test -f README\.md` exited with code 1\. Nothing was pushed/);
     assert.equal(await remoteHas(w, w.branch), false);
+  });
+
+  test('the repo\'s commands are shown before they first run and again when they change; declined, nothing runs', async () => {
+    // Broken variant: without the approval step the gate command runs unseen (ran would hold 'push').
+    const w = await world();
+    const marker = join(w.dir, '..', 'gate-ran');
+    // main's contract gate leaves a trace when it runs.
+    await git(w.dir, ['checkout', '--quiet', 'main']);
+    writeFileSync(join(w.dir, '.owp.yml'), `test: test -f README.md && touch ${marker}\ngates: [tests]\n`);
+    await commitAll(w.dir, 'Gate leaves a trace', { name: 'Alice', email: 'alice@example.invalid' });
+    await push(w.dir, 'main');
+    await git(w.dir, ['checkout', '--quiet', w.branch]);
+    w.approveCommands = false;
+    await new Submitter(w.io).submit(undefined);
+    assert.equal(w.shownCommands.length, 1);
+    assert.deepEqual(w.shownCommands[0]!.lines, [`test: test -f README.md && touch ${marker}`]);
+    assert.deepEqual(w.ran, [], 'declined: nothing pushed or reported');
+    assert.equal(existsSync(marker), false, 'the command did not run');
+    assert.match(w.told.at(-1)!.text, /nothing ran/);
+    w.approveCommands = true;
+    await new Submitter(w.io).submit(undefined);
+    assert.equal(w.shownCommands.length, 2);
+    assert.ok(existsSync(marker), 'approved: the gate ran');
+    assert.deepEqual(w.ran, ['push', 'report']);
+    // Same commands on another task of the repo: not asked again. Changed commands: asked again.
+    const again = await world();
+    again.approvals = w.approvals;
+    await new Submitter(again.io).submit(undefined);
+    assert.equal(again.shownCommands.length, 1, 'the default contract here differs from the one approved');
+    const third = await world();
+    third.approvals = again.approvals;
+    await new Submitter(third.io).submit(undefined);
+    assert.equal(third.shownCommands.length, 0, 'the same commands, approved before, are not asked about again');
+    assert.deepEqual(third.ran, ['push', 'report']);
   });
 
   test('an untrusted workspace, a missing branch and a checkout on another branch stop before any command runs', async () => {

@@ -7,7 +7,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ManualClock } from '../../coordinator/clock.ts';
-import { nextOffer, startPool, until } from '../helpers/coordinator.ts';
+import { GATES, nextOffer, startPool, until } from '../helpers/coordinator.ts';
+import { formatBudget } from '../../protocol/vocabulary.ts';
 
 /** The samples of one series in a scrape, as `{labels} value` text per line. */
 function samples(text: string, name: string): Map<string, number> {
@@ -148,6 +149,39 @@ test('/healthz is liveness, /readyz readiness; both carry the journal seq', asyn
     pool.coordinator.runtime.beginShutdown();
     assert.equal((await fetch(`${pool.url}/readyz`)).status, 503);
     assert.equal((await fetch(`${pool.url}/healthz`)).status, 200);
+  } finally {
+    await pool.close();
+  }
+});
+
+test('the budget series are the parts and sums every surface words: reserved, this hour, and when the next hourly slot opens', async () => {
+  const clock = new ManualClock();
+  const pool = await startPool('memory', { clock, timers: false });
+  try {
+    await pool.repo('o/r', { max_open_prs: 5, max_new_prs_per_hour: 3 });
+    const w = await pool.join({ capacity: 3 });
+    // One PR opened (at t0), one live lease, one open offer.
+    await pool.task('o/r');
+    const first = await nextOffer(w);
+    const { lease } = await w.accept(first.offer_id);
+    const openedAt = clock.now();
+    await w.report(lease.lease_id, { state: 'pr_opened', pr: { url: 'https://github.com/o/r/pull/1', gates: GATES } });
+    clock.advance(10 * 60_000);
+    await pool.task('o/r');
+    await w.accept((await nextOffer(w)).offer_id);
+    await pool.task('o/r');
+    await nextOffer(w);
+    const { budget } = await pool.admin.call('repo.get', { repo: 'o/r' });
+    assert.deepEqual([budget.open_prs, budget.live_leases, budget.open_offers, budget.prs_last_hour], [1, 1, 1, 1]);
+    assert.equal(budget.next_hourly_slot_at, openedAt + 3_600_000);
+    assert.equal(formatBudget(budget, clock.now()), 'reserved 3/5: 1 PR · 1 lease · 1 offer · this hour 3/3: 1 PR opened · 1 lease · 1 offer · next hourly slot opens in 50 min');
+
+    const { text } = await scrape(pool.url, pool.adminToken);
+    const one = (name: string): number | undefined => samples(text, name).get('{repo="o/r"}');
+    assert.equal(one('owp_repo_open_offers'), 1);
+    assert.equal(one('owp_repo_budget_reserved'), 3);
+    assert.equal(one('owp_repo_budget_hourly_reserved'), 3);
+    assert.equal(one('owp_repo_next_hourly_slot_timestamp_seconds'), (openedAt + 3_600_000) / 1000);
   } finally {
     await pool.close();
   }

@@ -3,7 +3,12 @@
  * the real engine, every invariant checked after every step (deadlines included), shrinking to a
  * minimal failing case. Stale epochs are generated on live and dead leases and must be refused;
  * any answered change may be replayed with its key and must return its first answer. The budget
- * invariants (max_open_prs and the hourly limit) are checked at every event of the journal.
+ * invariants (max_open_prs and the hourly limit) are checked at every event of the journal. p/one
+ * has a per-contributor cap (policy rule contributor_cap), and some workers share a GitHub login:
+ * after every step, a contributor given an offer or a claim holds no more than their cap, counted
+ * here from the state and the test's own record of who opened and merged which PR. Maintainers
+ * denounce and vouch for logins at random: a denounced login is never offered or granted work in
+ * that repo, and keeps no open offer there.
  * OWP_PROPERTY_RUNS raises the number of runs (npm run test:reliability does).
  */
 import { test } from 'node:test';
@@ -16,6 +21,7 @@ import { IDEMPOTENCY_TTL_MS } from '../../coordinator/engine/idempotency.ts';
 import { OPERATIONS, type OperationName } from '../../protocol/operations.ts';
 import { recordFigures } from '../helpers/figures.ts';
 import { validateParams } from '../../protocol/validate.ts';
+import { checkRepoPolicy, explainRepoPolicy } from '../../coordinator/policy.ts';
 
 const RUNS = Number(process.env.OWP_PROPERTY_RUNS ?? 150);
 const REPOS = ['p/one', 'p/two'];
@@ -24,7 +30,7 @@ const SKILLS = ['docs', 'ts', 'rust'];
 
 type Step =
   | { op: 'task'; repo: number; area: number; tier: number; effort: number; skills: boolean[]; priority: number }
-  | { op: 'worker'; skills: boolean[]; capacity: number; trust: number }
+  | { op: 'worker'; skills: boolean[]; capacity: number; trust: number; twin: number | null }
   | { op: 'connect' | 'disconnect'; w: number }
   | { op: 'accept' | 'decline'; w: number }
   | { op: 'claim'; w: number; t: number }
@@ -34,6 +40,7 @@ type Step =
   | { op: 'complete'; t: number; merged: boolean }
   | { op: 'cancel' | 'block' | 'unblock' | 'cancel-lease'; t: number }
   | { op: 'budget'; repo: number; max: number; hourly: number }
+  | { op: 'denounce' | 'vouch'; repo: number; w: number }
   | { op: 'advance'; ms: number }
   | { op: 'replay'; k: number }
   | { op: 'stale'; w: number; what: number; delta: number; dead: boolean };
@@ -41,7 +48,7 @@ type Step =
 const idx = fc.nat({ max: 20 });
 const step: fc.Arbitrary<Step> = fc.oneof(
   { weight: 4, arbitrary: fc.record({ op: fc.constant('task' as const), repo: fc.nat({ max: 1 }), area: fc.nat({ max: 3 }), tier: fc.oneof({ weight: 4, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.nat({ max: 3 }) }), effort: fc.integer({ min: 1, max: 3 }), skills: fc.oneof({ weight: 4, arbitrary: fc.constant<boolean[]>([false, false, false]) }, { weight: 1, arbitrary: fc.array(fc.boolean(), { minLength: 3, maxLength: 3 }) }), priority: fc.integer({ min: -1, max: 1 }) }) },
-  { weight: 2, arbitrary: fc.record({ op: fc.constant('worker' as const), skills: fc.array(fc.boolean(), { minLength: 3, maxLength: 3 }), capacity: fc.integer({ min: 1, max: 6 }), trust: fc.nat({ max: 3 }) }) },
+  { weight: 2, arbitrary: fc.record({ op: fc.constant('worker' as const), skills: fc.array(fc.boolean(), { minLength: 3, maxLength: 3 }), capacity: fc.integer({ min: 1, max: 6 }), trust: fc.nat({ max: 3 }), twin: fc.option(idx, { freq: 2 }) }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constantFrom('connect' as const, 'disconnect' as const), w: idx }) },
   { weight: 5, arbitrary: fc.record({ op: fc.constantFrom('accept' as const, 'decline' as const), w: idx }) },
   { weight: 2, arbitrary: fc.record({ op: fc.constant('claim' as const), w: idx, t: idx }) },
@@ -51,12 +58,16 @@ const step: fc.Arbitrary<Step> = fc.oneof(
   { weight: 2, arbitrary: fc.record({ op: fc.constant('complete' as const), t: idx, merged: fc.boolean() }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constantFrom('cancel' as const, 'block' as const, 'unblock' as const, 'cancel-lease' as const), t: idx }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('budget' as const), repo: fc.nat({ max: 1 }), max: fc.nat({ max: 4 }), hourly: fc.integer({ min: 1, max: 6 }) }) },
+  { weight: 1, arbitrary: fc.record({ op: fc.constantFrom('denounce' as const, 'vouch' as const), repo: fc.nat({ max: 1 }), w: idx }) },
   { weight: 4, arbitrary: fc.record({ op: fc.constant('advance' as const), ms: fc.oneof(fc.integer({ min: 0, max: 3000 }), fc.integer({ min: 3000, max: 70_000 }), fc.constant(3_600_001)) }) },
   { weight: 2, arbitrary: fc.record({ op: fc.constant('replay' as const), k: fc.nat({ max: 200 }) }) },
   { weight: 2, arbitrary: fc.record({ op: fc.constant('stale' as const), w: idx, what: fc.nat({ max: 2 }), delta: fc.oneof(fc.integer({ min: -3, max: -1 }), fc.integer({ min: 1, max: 2 })), dead: fc.boolean() }) },
 );
 
-const figures = { property_runs: 0, steps: 0, stale_epochs_generated: 0, stale_epochs_refused: 0, replays: 0, replays_answered_first: 0, deadline_checks: 0, budget: budgetChecks() };
+/** p/one's cap: 1 unit, one more after a merged PR there, never more than 2 (trust adds nothing here). */
+const CAP = { base: 1, per_merge: 1, per_trust: 0, max: 2 } as const;
+
+const figures = { denounced_checks: 0, cap_grants_checked: 0, cap_at_limit: 0, property_runs: 0, steps: 0, stale_epochs_generated: 0, stale_epochs_refused: 0, replays: 0, replays_answered_first: 0, deadline_checks: 0, budget: budgetChecks() };
 
 /**
  * The same request with one field changed, still valid for its schema (the engine refuses an
@@ -90,9 +101,9 @@ function pick<T>(list: readonly T[], i: number): T | undefined {
 }
 
 function runScenario(steps: Step[]): void {
-  const h = new EngineHarness();
+  const h = new EngineHarness({ policy: checkRepoPolicy, explainPolicy: explainRepoPolicy });
   // p/one is held by max_open_prs first, p/two by its hourly limit first.
-  h.repo('p/one', { max_open_prs: 2, max_new_prs_per_hour: 3, heartbeat_timeout_ms: 2000, offer_timeout_ms: 1500, max_attempts: 3, lease_max_duration_ms: 60_000 });
+  h.repo('p/one', { policy: { contributor_cap: CAP }, max_open_prs: 2, max_new_prs_per_hour: 3, heartbeat_timeout_ms: 2000, offer_timeout_ms: 1500, max_attempts: 3, lease_max_duration_ms: 60_000 });
   h.repo('p/two', { max_open_prs: 4, max_new_prs_per_hour: 2, heartbeat_timeout_ms: 2000, offer_timeout_ms: 1500, max_attempts: 3, lease_max_duration_ms: 60_000 });
   // A small pool from the start, so most runs contend for tasks, areas and budget.
   const workers: Array<Principal & { kind: 'worker' }> = [h.worker({ skills: SKILLS, capacity: 4 }, 3), h.worker({ skills: ['docs', 'ts'], capacity: 3 }, 1), h.worker({ skills: ['docs'], capacity: 2 }, 0)];
@@ -117,6 +128,48 @@ function runScenario(steps: Step[]): void {
     return outcome;
   };
 
+  /** Who opened each PR and how many of a login's PRs were merged in p/one, as the test saw it happen. */
+  const prAuthor = new Map<string, string>();
+  const mergedInOne = new Map<string, number>();
+  const loginOf = (workerId: string): string => (h.engine.state.workers.get(workerId)?.record.github_login ?? '').toLowerCase();
+  /** A contributor's units in p/one: their offers, live leases and open PRs, counted from the records. */
+  const heldInOne = (login: string): number => {
+    let n = 0;
+    for (const t of h.engine.state.tasks.values()) {
+      if (t.repo !== 'p/one') continue;
+      const holder = t.state === 'offered' ? h.engine.state.offers.get(t.current_offer_id ?? '')?.worker_id
+        : t.state === 'leased' || t.state === 'in_progress' ? h.engine.state.leases.get(t.current_lease_id ?? '')?.worker_id
+          : t.state === 'pr_opened' ? prAuthor.get(t.id) : undefined;
+      if (holder !== undefined && loginOf(holder) === login) n += 1;
+    }
+    return n;
+  };
+  /** `repo login` pairs denounced and not vouched for since, as the test asked. */
+  const denounced = new Set<string>();
+  let journalSeen = h.journal.length;
+  const checkDenounced = (where: string): void => {
+    for (const e of h.journal.slice(journalSeen)) {
+      if (!e.worker_id || !e.repo || !(e.type === 'offer.created' || e.type === 'lease.granted')) continue;
+      figures.denounced_checks += 1;
+      assert.ok(!denounced.has(`${e.repo} ${loginOf(e.worker_id)}`), `${where}: ${e.type} to ${e.worker_id}, whose login is denounced in ${e.repo}`);
+    }
+    for (const offer of h.engine.state.offers.values()) {
+      assert.ok(!denounced.has(`${offer.repo} ${loginOf(offer.worker_id)}`), `${where}: ${offer.worker_id}, denounced in ${offer.repo}, still holds offer ${offer.offer_id}`);
+    }
+  };
+  /** Nothing but a grant adds to what a contributor holds: after a step, the last grant to each one saw the total less one. */
+  const checkCaps = (where: string): void => {
+    for (const e of h.journal.slice(journalSeen)) {
+      if (e.repo !== 'p/one' || !e.worker_id || !(e.type === 'offer.created' || (e.type === 'lease.granted' && e.data.via === 'claim'))) continue;
+      const login = loginOf(e.worker_id);
+      const cap = Math.min(CAP.max, CAP.base + CAP.per_merge * (mergedInOne.get(login) ?? 0));
+      const held = heldInOne(login);
+      figures.cap_grants_checked += 1;
+      if (held === cap) figures.cap_at_limit += 1;
+      assert.ok(held <= cap, `${where}: ${e.type} to ${e.worker_id} leaves ${login} holding ${held} in p/one, over their cap ${cap}`);
+    }
+  };
+
   for (const s of steps) {
     switch (s.op) {
       case 'task': {
@@ -132,7 +185,9 @@ function runScenario(steps: Step[]): void {
         break;
       }
       case 'worker': {
-        const w = h.worker({ skills: SKILLS.filter((_, i) => s.skills[i]), capacity: s.capacity }, s.trust);
+        const twin = s.twin === null ? undefined : pick(workers, s.twin);
+        const login = twin ? { github_login: h.engine.state.workers.get(twin.id)?.record.github_login } : {};
+        const w = h.worker({ skills: SKILLS.filter((_, i) => s.skills[i]), capacity: s.capacity, ...login }, s.trust);
         workers.push(w);
         online.add(w.id);
         break;
@@ -184,12 +239,17 @@ function runScenario(steps: Step[]): void {
         else if (s.op === 'pr') {
           const outcome = act(w, 'lease.report', { ...ref, state: 'pr_opened', pr: { url: 'https://github.com/p/one/pull/1', gates: s.gates ? [{ name: 'tests', passed: true }] : [] } });
           if (!s.gates) assert.equal(outcome.error?.code, 'GATES_MISSING');
+          if (!outcome.error) prAuthor.set(lease.task_id, w.id);
         }
         break;
       }
       case 'complete': {
         const t = pick(tasks().filter((id) => h.engine.state.tasks.get(id)?.state === 'pr_opened'), s.t);
-        if (t) act(h.admin, 'task.complete', { task_id: t, outcome: s.merged ? 'merged' : 'closed' });
+        const task = t ? h.engine.state.tasks.get(t) : undefined;
+        if (t && !act(h.admin, 'task.complete', { task_id: t, outcome: s.merged ? 'merged' : 'closed' }).error && s.merged && task?.repo === 'p/one') {
+          const login = loginOf(prAuthor.get(t) ?? '');
+          mergedInOne.set(login, (mergedInOne.get(login) ?? 0) + 1);
+        }
         break;
       }
       case 'cancel':
@@ -210,6 +270,18 @@ function runScenario(steps: Step[]): void {
       case 'budget':
         act(h.admin, 'repo.configure', { repo: REPOS[s.repo], max_open_prs: s.max, max_new_prs_per_hour: s.hourly });
         break;
+      case 'denounce':
+      case 'vouch': {
+        const w = pick(workers, s.w);
+        if (!w) break;
+        const login = loginOf(w.id);
+        const repo = REPOS[s.repo] as string;
+        const outcome = s.op === 'denounce' ? act(h.admin, 'contributor.denounce', { repo, login, reason: 'spam' }) : act(h.admin, 'contributor.vouch', { repo, login });
+        if (outcome.error) break;
+        if (s.op === 'denounce') denounced.add(`${repo} ${login}`);
+        else denounced.delete(`${repo} ${login}`);
+        break;
+      }
       case 'advance':
         h.clock.advance(s.ms);
         h.settle();
@@ -253,6 +325,9 @@ function runScenario(steps: Step[]): void {
     }
     h.settle();
     check(`after ${s.op}`);
+    checkCaps(`after ${s.op}`);
+    checkDenounced(`after ${s.op}`);
+    journalSeen = h.journal.length;
     figures.steps += 1;
     for (const [id, l] of seenLeases) if (!h.engine.state.leases.has(id)) ended.push({ worker: l.worker_id, lease_id: id, epoch: l.epoch });
     seenLeases = new Map([...h.engine.state.leases.values()].map((l) => [l.lease_id, l]));
@@ -267,4 +342,6 @@ test(`scheduler invariants hold over ${RUNS} random runs of operations and clock
   recordFigures('property', { ...figures, max_steps_per_run: 80 });
   assert.ok(figures.stale_epochs_generated > 0 && figures.stale_epochs_refused === figures.stale_epochs_generated, `stale epochs: ${figures.stale_epochs_refused}/${figures.stale_epochs_generated} refused`);
   assert.ok(figures.replays > 0 && figures.budget.hourly_at_limit > 0, 'replays happened and the hourly budget was binding');
+  assert.ok(figures.denounced_checks > 0, 'grants were checked against the denounced logins');
+  assert.ok(figures.cap_at_limit > 0, `the contributor cap was reached (${figures.cap_at_limit} of ${figures.cap_grants_checked} grants)`);
 });

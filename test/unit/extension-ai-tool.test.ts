@@ -32,8 +32,8 @@ describe('extension AI tool choice', () => {
     assert.deepEqual(handoffPlan('cursor', 'P', new Set(['aichat.newchataction', 'composer.newAgentChat'])), { tool: 'cursor', kind: 'chat-paste', command: 'composer.newAgentChat' });
     assert.deepEqual(handoffPlan('cursor', 'P', new Set()), { tool: 'clipboard', kind: 'clipboard' }, 'no Cursor command found: the clipboard');
     const prompt = 'line 1\n"quoted" $(rm -rf ~) `x`';
-    assert.deepEqual(handoffPlan('claude-code', prompt, new Set()), { tool: 'claude-code', kind: 'terminal', terminal: { name: 'OWP: Claude Code', shellPath: 'claude', shellArgs: [prompt] } });
-    assert.deepEqual(handoffPlan('aider', prompt, new Set()), { tool: 'aider', kind: 'terminal', terminal: { name: 'OWP: Aider', shellPath: 'aider', shellArgs: ['--message', prompt] } });
+    assert.deepEqual(handoffPlan('claude-code', prompt, new Set(), { PATH: '/bin', GITHUB_TOKEN: 'x' }), { tool: 'claude-code', kind: 'terminal', terminal: { name: 'OWP: Claude Code', shellPath: 'claude', shellArgs: [prompt], env: { PATH: '/bin' }, strictEnv: true } });
+    assert.deepEqual(handoffPlan('aider', prompt, new Set(), { PATH: '/bin', OPENAI_API_KEY: 'k' }), { tool: 'aider', kind: 'terminal', terminal: { name: 'OWP: Aider', shellPath: 'aider', shellArgs: ['--message', prompt], env: { PATH: '/bin', OPENAI_API_KEY: 'k' }, strictEnv: true } });
   });
 
   test('binary lookup candidates follow the platform PATH rules', () => {

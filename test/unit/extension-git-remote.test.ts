@@ -1,6 +1,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { cloneUrl, remoteForRepo, repoFromRemoteUrl, webBaseUrl } from '../../extension/logic/git-remote.ts';
+import { cloneUrl, remoteForRepo, webBaseUrl } from '../../extension/logic/git-remote.ts';
+import { repoFromRemoteUrl } from '../../client/clone-repos.ts';
 
 describe('extension git remotes', () => {
   test('reads owner/name from hosted and local remotes', () => {

@@ -63,7 +63,13 @@ test('a journal written before the typed journal replays to the state its snapsh
   for (const e of events) replayed.apply(e);
   const snapshot = JSON.parse(readFileSync(join(FIXTURE, 'state.json'), 'utf8')) as Snapshot;
   assert.equal(snapshot.seq, events.length);
-  assert.deepEqual(replayed.durableView(), State.fromSnapshot(snapshot).durableView());
+  // The per-contributor indexes came later: that snapshot has no merge counts and no PR authors,
+  // which the replay rebuilds. A coordinator restored from it starts those counts at zero (caps
+  // start low, never high); everything else must match.
+  const view = replayed.durableView() as { merged_by?: unknown; tasks: Array<{ pr_worker_id?: string }> };
+  view.merged_by = {};
+  for (const task of view.tasks) delete task.pr_worker_id;
+  assert.deepEqual(view, State.fromSnapshot(snapshot).durableView());
   assertServedAsSpecified(events);
 });
 

@@ -83,3 +83,27 @@ test('scheduling many tasks that no idle worker can take still offers the one th
   const offered = workers.map((w) => h.offerOf(w)?.task_id).filter(Boolean).sort();
   assert.deepEqual(offered, [docs, later].sort(), 'the two docs tasks are offered despite 500 untakeable ones ahead of them');
 });
+
+test('a worker that declared its repos is offered only their tasks; a hello that changes them withdraws an offer it no longer qualifies for', () => {
+  const h = new EngineHarness();
+  h.repo('octo-org/site');
+  h.repo('octo-org/hello-owp');
+  const site = h.task('octo-org/site', { priority: 10 });
+  const hello = h.task('octo-org/hello-owp');
+  const cli = h.worker({ repos: ['Octo-Org/Hello-OWP'] });
+  h.settle();
+  assert.equal(h.offerOf(cli)?.task_id, hello, 'the higher-priority task of another repo is not offered; names compare case-insensitively');
+  assert.equal(h.state(site), 'ready');
+  assert.equal(h.refused(cli, 'task.claim', { task_id: site }), 'NOT_ELIGIBLE');
+  const explained = h.ok(h.admin, 'task.explain', { task_id: site });
+  assert.match(JSON.stringify(explained.reasons), /no worker works on octo-org\/site/);
+  // The same identity run from a clone of the other repo says so in its hello: the open offer goes.
+  h.engine.applyProfile(cli.id, { repos: ['octo-org/site'] });
+  h.settle();
+  assert.equal(h.offerOf(cli)?.task_id, site);
+  assert.equal(h.state(hello), 'ready');
+  // An empty list (or none) means any repo: an editor window serves the whole pool.
+  const anywhere = h.worker({ repos: [] });
+  h.settle();
+  assert.equal(h.offerOf(anywhere)?.task_id, hello);
+});

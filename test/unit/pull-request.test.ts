@@ -85,3 +85,19 @@ test('templates: custom title, no issue, untrusted title flattened, closing keyw
   const custom = parseContract('pr:\n  body: "{body}"');
   assert.match(pullRequestBody({ contract: custom, task }), /Closes #104$/);
 });
+
+test('a stranger\'s issue title cannot mention people or close other issues from the volunteer\'s PR', async () => {
+  // Broken variant: the old body put oneLine(task.title) in as is, so "@everyone" notified and "fixes #99" closed #99.
+  const { pullRequestBody: body, pullRequestTitle: title } = await import('../../client/pull-request.ts');
+  const { DEFAULT_CONTRACT } = await import('../../client/contract.ts');
+  const { inertForGitHub } = await import('../../protocol/untrusted-text.ts');
+  const task = { id: 'T-7', title: 'Typo; fixes #99, Closes: acme/other#3, resolves https://github.com/acme/x/issues/4, cc @maintainer @acme/core', body: '', issue: { number: 12, url: 'https://github.com/acme/site/issues/12' } };
+  const text = body({ contract: DEFAULT_CONTRACT, task });
+  const shown = `${title(DEFAULT_CONTRACT, task)}\n${text}`;
+  for (const pattern of [/\bfixes #99/i, /\bcloses: acme\/other#3/i, /\bresolves https:/i, /(^|\s)@maintainer/, /(^|\s)@acme\/core/]) assert.doesNotMatch(shown, pattern, String(pattern));
+  assert.match(text, /^Closes #12$/m, 'the contract\'s own line still closes the task\'s issue');
+  assert.equal((text.match(/\bCloses #\d+/g) ?? []).length, 1);
+  assert.equal(shown.replace(/\u200d/g, '').includes('fixes #99'), true, 'the words are all still there to read');
+  assert.equal(inertForGitHub('email me at a@b.org, run `npm i @types/node`'), 'email me at a@b.org, run `npm i @types/node`', 'e-mail addresses and code are left alone');
+  assert.equal(inertForGitHub('prefix fixed-width'), 'prefix fixed-width');
+});

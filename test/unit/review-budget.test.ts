@@ -43,7 +43,7 @@ test('max_new_prs_per_hour holds over a rolling hour', () => {
   h.ok(h.admin, 'task.complete', { task_id: first, outcome: 'merged' });
   h.settle();
   assert.equal(h.state(second), 'ready', 'one PR this hour already');
-  assert.match(h.ok(h.admin, 'task.explain', { task_id: second }).reasons[0].message, /hourly budget 1\/1/);
+  assert.match(h.ok(h.admin, 'task.explain', { task_id: second }).reasons[0].message, /hourly budget full: this hour 1\/1: 1 PR opened · 0 leases · 0 offers; next hourly slot opens in /);
   h.advance(60 * 60 * 1000 + 1);
   assert.equal(h.state(second), 'offered');
 });
@@ -99,7 +99,7 @@ for (const hold of ['lease', 'offer'] as const) {
     const { third, idle, release } = prPlus(h, hold, { max_open_prs: 2, max_new_prs_per_hour: 100, max_attempts: 10 });
     assert.equal(h.state(third), 'ready', `1 PR + 1 ${hold} fill a budget of 2`);
     assert.equal(h.offerOf(idle), undefined);
-    assert.match(h.ok(h.admin, 'task.explain', { task_id: third }).reasons[0].message, /budget 2\/2 open/);
+    assert.match(h.ok(h.admin, 'task.explain', { task_id: third }).reasons[0].message, /review budget full: reserved 2\/2: /);
     assert.equal(h.refused(idle, 'task.claim', { task_id: third }), 'BUDGET_EXHAUSTED');
     release();
     h.settle();
@@ -111,7 +111,7 @@ for (const hold of ['lease', 'offer'] as const) {
     const { third, idle, release } = prPlus(h, hold, { max_open_prs: 100, max_new_prs_per_hour: 2, max_attempts: 10 });
     assert.equal(h.state(third), 'ready', `1 PR this hour + 1 ${hold} fill an hourly budget of 2`);
     assert.equal(h.offerOf(idle), undefined);
-    assert.match(h.ok(h.admin, 'task.explain', { task_id: third }).reasons[0].message, /hourly budget 2\/2/);
+    assert.match(h.ok(h.admin, 'task.explain', { task_id: third }).reasons[0].message, /hourly budget full: this hour 2\/2: /);
     assert.equal(h.refused(idle, 'task.claim', { task_id: third }), 'BUDGET_EXHAUSTED');
     release();
     h.settle();

@@ -17,6 +17,7 @@ const EVERY_RULE: RepoPolicy = {
   safe_lanes: { below_trust: 1, lanes: ['docs'] },
   tiers: [{ from_tier: 1, min_trust: 2 }],
   max_active_per_worker: 2,
+  contributor_cap: { base: 1, per_merge: 2, per_trust: 1, max: 4, count_drafts: false, bypass: ['cy'] },
   areas: { core: { max_active: 1, min_trust: 1 }, 'core/db': { risky: true, min_trust: 3, allow: ['cy'] } },
 };
 

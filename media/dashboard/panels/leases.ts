@@ -1,6 +1,7 @@
-/** Live leases with a countdown to expiry, and Cancel for maintainers. */
+/** Live leases with their hard deadline and, apart from it, their heartbeat's health; Cancel for maintainers. */
 import { h } from '../dom.ts';
-import { STATE_LABELS, formatCountdown } from '../format.ts';
+import { STATE_LABELS } from '../format.ts';
+import { formatHeartbeat, formatLeaseDeadline } from '../../../protocol/vocabulary.ts';
 import type { DashboardModel } from '../model.ts';
 import type { LeaseCancel } from './lease-cancel.ts';
 import { section, table, workerName } from './parts.ts';
@@ -23,7 +24,7 @@ export class LeasesPanel implements Panel {
     }
     this.body.replaceChildren(
       table(
-        ['Lease', 'Task', 'Worker', 'Epoch', 'Expires in', ctx.signedIn ? '' : null],
+        ['Lease', 'Task', 'Worker', 'Epoch', 'Deadline', 'Heartbeat', ctx.signedIn ? '' : null],
         rows.map((l) =>
           h(
             'tr',
@@ -32,11 +33,18 @@ export class LeasesPanel implements Panel {
             h('td', {}, h('code', {}, l.task_id), ' ', h('span', { class: 'title' }, l.title), h('div', { class: 'muted small' }, `${l.repo} · ${STATE_LABELS[l.state]}`)),
             h('td', {}, workerName(model, l.worker_id)),
             h('td', {}, String(l.epoch)),
-            h('td', {}, h('span', { class: 'countdown', data: { expiresAt: l.expires_at, role: 'countdown' } }, formatCountdown(l.expires_at, ctx.now))),
+            h('td', {}, l.max_deadline_at !== undefined ? h('span', { data: { deadlineAt: l.max_deadline_at, role: 'deadline' } }, formatLeaseDeadline(l.max_deadline_at, ctx.now)) : h('span', { class: 'muted' }, '—')),
+            h('td', {}, heartbeatCell(l.expires_at, model.repos.get(l.repo)?.settings.heartbeat_timeout_ms, ctx.now)),
             ctx.signedIn ? h('td', {}, this.cancel.button(l.lease_id, 'Cancel', ctx.now)) : null,
           ),
         ),
       ),
     );
   }
+}
+
+/** The heartbeat's health, redrawn by the view's tick; without the repo's timeout, only when the lease is lost without one. */
+function heartbeatCell(expiresAt: number, timeoutMs: number | undefined, now: number): HTMLElement {
+  const timeout = timeoutMs ?? 0;
+  return h('span', { class: 'countdown', data: { heartbeatExpiresAt: expiresAt, heartbeatTimeoutMs: timeout, role: 'heartbeat' } }, formatHeartbeat(expiresAt, timeout, now));
 }

@@ -3,6 +3,7 @@ import { h, type Child } from '../dom.ts';
 import type { AreaLock, DashboardModel, RepoEntry } from '../model.ts';
 import { repoSourceLines } from '../repo-source.ts';
 import { gauge, nodes, section, workerName } from './parts.ts';
+import { budgetReserved, formatHourlyBudget, formatNextHourlySlot, formatReservedBudget } from '../../../protocol/vocabulary.ts';
 import { whenReadable, type Panel, type PanelHost, type ViewContext } from './panel.ts';
 
 interface BudgetEditor {
@@ -32,15 +33,15 @@ export class ReposPanel implements Panel {
   private repoCard(repo: RepoEntry, locks: readonly AreaLock[], model: DashboardModel, ctx: ViewContext): HTMLElement {
     const b = repo.budget;
     const s = repo.settings;
-    const reserved = b.open_prs + b.live_leases + b.open_offers;
-    const hourly = b.prs_last_hour + b.live_leases + b.open_offers;
+    const reserved = budgetReserved(b);
     const state = s.paused ? 'paused' : b.throttled ? 'throttled' : 'open';
     return h(
       'article',
       { class: `repo-card ${state}`, data: { repo: s.repo, state } },
       h('header', {}, h('h3', {}, s.repo), h('span', { class: `badge ${state}`, data: { role: 'repo-state' } }, state === 'throttled' ? 'THROTTLED' : state === 'paused' ? 'PAUSED' : 'accepting')),
-      gauge(`${reserved}/${s.max_open_prs} open PRs`, reserved, s.max_open_prs, `${b.open_prs} PRs open, ${b.live_leases} leases, ${b.open_offers} offers (all count against the budget)`, 'open-prs'),
-      gauge(`${hourly}/${s.max_new_prs_per_hour} this hour`, hourly, s.max_new_prs_per_hour, `${b.prs_last_hour} PRs opened in the last hour, ${b.live_leases} leases, ${b.open_offers} offers (leases and offers may still become PRs this hour)`, 'hourly'),
+      gauge(formatReservedBudget(b), reserved.open, s.max_open_prs, `Open PRs, live leases and open offers all count against max_open_prs ${s.max_open_prs}.`, 'open-prs'),
+      gauge(formatHourlyBudget(b), reserved.hourly, s.max_new_prs_per_hour, `PRs opened in the last hour, live leases and open offers (which may still become PRs this hour) count against max_new_prs_per_hour ${s.max_new_prs_per_hour}.`, 'hourly'),
+      h('p', { class: 'muted small', data: { role: 'next-slot' } }, formatNextHourlySlot(b, ctx.now)),
       h(
         'div',
         { class: 'locks' },

@@ -4,6 +4,7 @@ import { h } from '../dom.ts';
 import { formatAge } from '../format.ts';
 import type { DashboardModel } from '../model.ts';
 import { chips, meter, section, table } from './parts.ts';
+import { capacityUse, formatCapacity, formatCapacityDetail } from '../../../protocol/vocabulary.ts';
 import { whenReadable, type Panel, type ViewContext } from './panel.ts';
 
 const WORKER_ROWS = 200;
@@ -28,21 +29,23 @@ export class WorkersPanel implements Panel {
     this.body.replaceChildren(
       table(
         ['Worker', 'Skills', 'Capacity', 'Trust', 'Tools', 'Last seen', 'Leases'],
-        shown.map((w) => workerRow(w, holdings.get(w.id) ?? { used: 0, leases: [] }, ctx.now)),
+        shown.map((w) => workerRow(w, holdings.get(w.id) ?? { leased: 0, offered: 0, leases: [] }, ctx.now)),
       ),
     );
     if (workers.length > shown.length) this.body.append(h('p', { class: 'muted small' }, `+ ${workers.length - shown.length} more (offline last)`));
   }
 }
 
-function workerRow(w: Worker, holding: { used: number; leases: string[] }, now: number): HTMLElement {
-  const { used, leases } = holding;
+function workerRow(w: Worker, holding: { leased: number; offered: number; leases: string[] }, now: number): HTMLElement {
+  const { leases } = holding;
+  const figures = { capacity: w.capacity, leased: holding.leased, offered: holding.offered };
+  const { used } = capacityUse(figures);
   return h(
     'tr',
     { data: { workerId: w.id, online: String(w.online) } },
     h('td', {}, h('span', { class: `dot ${w.online ? 'on' : 'off'}`, title: w.online ? 'online' : 'offline' }), ' ', w.github_login, h('div', { class: 'muted small' }, `${w.id} · ${w.online ? 'online' : 'offline'}`)),
     h('td', {}, chips(w.skills)),
-    h('td', {}, meter(used, w.capacity), h('div', { class: 'small' }, `${used} used / ${Math.max(0, w.capacity - used)} free`)),
+    h('td', { title: formatCapacityDetail(figures) }, meter(used, w.capacity), h('div', { class: 'small', data: { role: 'capacity' } }, formatCapacity(figures)), h('div', { class: 'muted small' }, `${figures.leased} leased · ${figures.offered} offered`)),
     h('td', {}, String(w.trust)),
     h('td', {}, chips(w.tools)),
     h('td', {}, h('span', { data: w.last_seen_at !== undefined ? { seenAt: w.last_seen_at } : {} }, formatAge(w.last_seen_at, now))),

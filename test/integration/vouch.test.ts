@@ -1,0 +1,120 @@
+/**
+ * Vouch and denounce through a real coordinator (HTTP, real store): the protocol operations, the
+ * rules they feed (denounced, vouch_required), who may call them, and `owp vouch` / `owp denounce`
+ * as a maintainer runs them.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { HttpClient } from '../../client/http-client.ts';
+import { WorkerClient } from '../../client/worker-client.ts';
+import { OwpError } from '../../protocol/errors.ts';
+import { nextOffer, startPool, type TestPool } from '../helpers/coordinator.ts';
+import { owpArgv } from '../helpers/owp-cli.ts';
+
+const REPO = 'acme/vouched';
+const ROOMY = { max_open_prs: 50, max_new_prs_per_hour: 50 };
+
+async function volunteer(pool: TestPool, login: string): Promise<{ id: string; http: HttpClient }> {
+  const { worker, token } = await WorkerClient.register(pool.url, { github_login: login, skills: ['docs'], capacity: 5, tools: ['none'], capabilities: { can_run_tests: true, can_open_prs: true } });
+  return { id: worker.id, http: new HttpClient({ baseUrl: pool.url, token }) };
+}
+
+async function refusal(promise: Promise<unknown>): Promise<OwpError> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof OwpError) return error;
+    throw error;
+  }
+  assert.fail('expected the coordinator to refuse');
+}
+
+function owp(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((done, fail) => {
+    const child = spawn(process.execPath, [...owpArgv(), ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => {
+      child.kill();
+      fail(new Error(`owp ${args.join(' ')} did not finish:\n${stdout}${stderr}`));
+    }, 30_000);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      done({ code, stdout, stderr });
+    });
+  });
+}
+
+test('a denounced login is refused and never offered work in that repo', async () => {
+  const pool = await startPool();
+  try {
+    await pool.repo(REPO, ROOMY);
+    await pool.repo('acme/other', ROOMY);
+    const mallory = await volunteer(pool, 'mallory');
+    const held = await pool.task(REPO, { title: 'held' });
+    await mallory.http.call('task.claim', { task_id: held });
+    const { contributor } = await pool.admin.call('contributor.denounce', { repo: REPO, login: 'Mallory', reason: 'floods PRs' });
+    assert.deepEqual({ ...contributor, at: 0 }, { login: 'Mallory', status: 'denounced', reason: 'floods PRs', by: 'admin', at: 0 });
+    const next = await pool.task(REPO, { title: 'next' });
+    const error = await refusal(mallory.http.call('task.claim', { task_id: next }));
+    assert.equal(error.code, 'POLICY_DENIED');
+    assert.equal(error.details?.rule, 'denounced');
+    // Another repo is not concerned.
+    await mallory.http.call('task.claim', { task_id: await pool.task('acme/other', { title: 'elsewhere' }) });
+    // Connected, mallory is not offered the task; a newcomer is.
+    const online = await pool.join({ github_login: 'mallory' });
+    const newcomer = await pool.join({ github_login: 'newcomer' });
+    const offer = await nextOffer(newcomer);
+    assert.equal(offer.task_id, next);
+    assert.equal((await new HttpClient({ baseUrl: pool.url, token: online.token }).call('offer.list', {})).offers.length, 0);
+    const { contributors } = await pool.admin.call('contributor.list', { repo: REPO });
+    assert.deepEqual(contributors.map((c) => [c.login, c.status]), [['Mallory', 'denounced']]);
+  } finally {
+    await pool.close();
+  }
+});
+
+test('vouch_required keeps tasks from a tier up for vouched contributors; a maintainer of another repo may not vouch', async () => {
+  const pool = await startPool();
+  try {
+    await pool.repo(REPO, { ...ROOMY, policy: { vouch: { from_tier: 1 } } });
+    const ada = await volunteer(pool, 'ada');
+    await pool.admin.call('worker.set_trust', { worker_id: ada.id, trust: 2 });
+    const easy = await pool.task(REPO, { title: 'easy', tier: 0 });
+    const hard = await pool.task(REPO, { title: 'hard', tier: 1, area: 'core' });
+    const error = await refusal(ada.http.call('task.claim', { task_id: hard }));
+    assert.equal(error.details?.rule, 'vouch_required');
+    await ada.http.call('task.claim', { task_id: easy });
+    const { token } = await pool.admin.call('maintainer.create', { name: 'elsewhere', repos: ['other/*'] });
+    const outsider = new HttpClient({ baseUrl: pool.url, token });
+    assert.equal((await refusal(outsider.call('contributor.vouch', { repo: REPO, login: 'ada' }))).code, 'FORBIDDEN');
+    assert.equal((await refusal(ada.http.call('contributor.vouch', { repo: REPO, login: 'ada' }))).code, 'FORBIDDEN');
+    await pool.admin.call('contributor.vouch', { repo: REPO, login: 'ada' });
+    await ada.http.call('task.claim', { task_id: hard });
+  } finally {
+    await pool.close();
+  }
+});
+
+test('owp vouch and owp denounce, as a maintainer runs them', async () => {
+  const pool = await startPool();
+  try {
+    await pool.repo(REPO, ROOMY);
+    const env = { OWP_COORDINATOR_URL: pool.url, OWP_TOKEN: pool.adminToken };
+    const vouched = await owp(['vouch', '@ada', '--repo', REPO, '--reason', 'reviewed her first PRs'], env);
+    assert.equal(vouched.code, 0, vouched.stderr);
+    assert.match(vouched.stdout, /@ada vouched by admin: reviewed her first PRs/);
+    const noReason = await owp(['denounce', '@mallory', '--repo', REPO], env);
+    assert.equal(noReason.code, 2, noReason.stdout);
+    assert.match(noReason.stderr, /needs --reason/);
+    assert.equal((await owp(['denounce', '@mallory', '--repo', REPO, '--reason', 'spam'], env)).code, 0);
+    const listed = await owp(['vouch', '--list', '--repo', REPO], env);
+    assert.equal(listed.code, 0, listed.stderr);
+    assert.deepEqual(listed.stdout.trim().split('\n'), ['@ada vouched by admin: reviewed her first PRs', '@mallory denounced by admin: spam']);
+  } finally {
+    await pool.close();
+  }
+});
