@@ -58,7 +58,8 @@ export const READ_OPERATIONS = {
   },
 
   'contributor.list': (cmd, p, params) => {
-    requireRepoAccess(p, params.repo);
+    // Read like the repo itself: a public repo's vouch and denounce lists are public (projects share them).
+    requireRepoRead(cmd.state, p, params.repo);
     return { contributors: [...knownRepo(cmd.state, params.repo).standings.values()].map((s) => ({ ...s })) };
   },
 

@@ -393,7 +393,7 @@ export const MUTANTS = [
     group: 'CONN',
     breaks: ['CONN-001'],
     why: 'a handshake with an unknown token connects as anonymous',
-    edits: [edit(SOCKET, "    if (!principal) {\n      const err", "    if (!principal && token === 'defect') {\n      const err")],
+    edits: [edit(SOCKET, "      if (!principal) return refuse();", "      if (!principal && token === 'defect') return refuse();")],
   },
   {
     name: 'status-before-hello',
@@ -407,7 +407,7 @@ export const MUTANTS = [
     group: 'CONN',
     breaks: ['CONN-003'],
     why: 'hello does not return the worker\'s live leases',
-    edits: [edit(SOCKET, '      leases: runtime.engine.leasesOf(w),', '      leases: [],')],
+    edits: [edit('coordinator/runtime.ts', 'offers: this.engine.offersOf(w), leases: this.engine.leasesOf(w) };', 'offers: this.engine.offersOf(w), leases: [] };')],
   },
   {
     name: 'disconnect-keeps-offer',
@@ -487,14 +487,14 @@ export const MUTANTS = [
     group: 'JOURNAL',
     breaks: ['JOURNAL-001'],
     why: 'journal.read leaves out worker.connected and worker.disconnected events',
-    edits: [edit('coordinator/runtime.ts', "      (repo === undefined || e.repo === repo) && (principal.admin ||", "      (repo === undefined || e.repo === repo) && e.type !== 'worker.connected' && e.type !== 'worker.disconnected' && (principal.admin ||")],
+    edits: [edit('coordinator/journal-reads.ts', "    (repo === undefined || e.repo === repo) && (principal.admin ||", "    (repo === undefined || e.repo === repo) && e.type !== 'worker.connected' && e.type !== 'worker.disconnected' && (principal.admin ||")],
   },
   {
     name: 'scoped-journal-leak',
     group: 'JOURNAL',
     breaks: ['JOURNAL-002'],
     why: 'a scoped maintainer reads every repo\'s journal events',
-    edits: [edit('coordinator/runtime.ts', '(principal.admin || (e.repo !== undefined ? scopeCovers(principal.repos, e.repo)', '(principal.admin || principal.repos.length > 0 || (e.repo !== undefined ? scopeCovers(principal.repos, e.repo)')],
+    edits: [edit('coordinator/journal-reads.ts', '(principal.admin || (e.repo !== undefined ? scopeCovers(principal.repos, e.repo)', '(principal.admin || principal.repos.length > 0 || (e.repo !== undefined ? scopeCovers(principal.repos, e.repo)')],
   },
   {
     name: 'journal-token-hash',
@@ -522,7 +522,7 @@ export const MUTANTS = [
     group: 'JOURNAL',
     breaks: ['JOURNAL-002'],
     why: 'journal.read ignores limit and answers up to 500 events',
-    edits: [edit('coordinator/runtime.ts', "    const limit = typeof params.limit === 'number' ? params.limit : 500;", '    const limit = 500;')],
+    edits: [edit('coordinator/journal-reads.ts', "  const limit = typeof params.limit === 'number' ? params.limit : 500;", '  const limit = 500;')],
   },
   // ---- idempotency (SPEC §5.12) -------------------------------------------------------------
   {
@@ -566,7 +566,7 @@ export const MUTANTS = [
     group: 'BIND',
     breaks: ['BIND-004'],
     why: 'refused operations answer HTTP 400 whatever their code',
-    edits: [edit(HTTP, "      send(res, ack.ok ? 200 : statusOf(ack.error.code), ack, req);", '      send(res, ack.ok ? 200 : 400, ack, req);')],
+    edits: [edit(HTTP, "      send(res, ack.ok ? 200 : statusOf(ack.error.code), ack, cors);", '      send(res, ack.ok ? 200 : 400, ack, cors);')],
   },
   {
     name: 'unknown-op-disconnects',
