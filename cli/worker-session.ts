@@ -15,6 +15,9 @@ import type { WorkerClient } from '../client/worker-client.ts';
 import { buildPrompt, oneLine } from '../client/prompt.ts';
 import { prepareTaskWorkspace } from '../client/task-workspace.ts';
 import { gitCommonDir } from '../client/git.ts';
+import { prProgress } from '../client/checks-wait.ts';
+import { GITHUB_API_URL } from '../client/github-api.ts';
+import { readyWhenCounted, sayProgress } from './checks-report.ts';
 import { includesRepo } from '../client/clone-repos.ts';
 import { formatCapacity } from '../protocol/vocabulary.ts';
 import { planHandoff, runHandoff, type ToolName } from './handoff.ts';
@@ -78,6 +81,8 @@ export class WorkerSession {
       this.next();
     });
     client.on('lease.lost', ({ lease, reason, code }) => void this.onLeaseLost(lease, reason, code));
+    client.on('pr.checks', (p) => sayProgress(out, p.task_id, prProgress({ state: 'leased', pr: p.pr, checks: p.checks })));
+    client.on('pr.counted', (p) => void this.onCounted(p.task_id, p.lease_id));
 
     const hello = await client.connect();
     const me = hello.worker;
@@ -276,6 +281,23 @@ export class WorkerSession {
       else out.warn(`${held.task_id}: ${plan.tool} exited with code ${code}`);
     }
     out.info(`${held.task_id}: when the work is done: cd ${held.dir} && owp submit   (or \`owp release --task ${held.task_id}\` to give it back)`);
+  }
+
+  /** The PR counts on CI: say so, take the draft out of draft (with $GITHUB_TOKEN), forget the task. */
+  private async onCounted(taskId: string, leaseId: string): Promise<void> {
+    const { out } = this.o;
+    try {
+      const { task } = await this.http.call('task.get', { task_id: taskId });
+      const progress = prProgress(task);
+      sayProgress(out, taskId, progress);
+      await readyWhenCounted(out, task, progress, { token: process.env.GITHUB_TOKEN ?? process.env.GH_TOKEN, apiBaseUrl: process.env.OWP_GITHUB_API_URL ?? GITHUB_API_URL });
+    } catch (error) {
+      out.warn(`${taskId}: the PR counts; could not read it back (${(error as Error).message}).`);
+    }
+    await updateState(this.o.stateFile, (s) => {
+      if (s.tasks[taskId]?.lease_id === leaseId) delete s.tasks[taskId];
+    });
+    this.refresh();
   }
 
   /** A lease ended: say whether the task went on (PR reported) or was lost, and forget it. */

@@ -52,6 +52,10 @@ export interface WorkerClientEvents {
   'lease.lost': [{ lease: Lease; reason: string; code?: string }];
   'lease.renewed': [Lease];
   'tasks.changed': [NotificationPayload<'tasks.changed'>];
+  /** The PR attached to a lease waits for required CI checks: attached, a check changed, a new push, the deadline. */
+  'pr.checks': [NotificationPayload<'pr.checks_updated'>];
+  /** Every required check passed: the PR counts, the lease ended (the draft may be marked ready now). */
+  'pr.counted': [NotificationPayload<'pr.counted'>];
   'connect.error': [OwpError];
 }
 
@@ -116,6 +120,15 @@ export class WorkerClient extends EventEmitter<WorkerClientEvents> {
       if (lease) this.emit('lease.lost', { lease, reason: p.reason, code: p.cause });
     });
     this.socket.on('tasks.changed', (p: NotificationPayload<'tasks.changed'>) => this.emit('tasks.changed', p));
+    this.socket.on('pr.checks_updated', (p: NotificationPayload<'pr.checks_updated'>) => {
+      // The lease changes mode with the wait (no heartbeat needed until checks_deadline_at, or back to heartbeats).
+      this.trackLease(p.lease);
+      this.emit('pr.checks', p);
+    });
+    this.socket.on('pr.counted', (p: NotificationPayload<'pr.counted'>) => {
+      this.dropLease(p.lease_id);
+      this.emit('pr.counted', p);
+    });
   }
 
   /** Registers a new worker over HTTP; returns its token (store it as a secret). */
@@ -277,7 +290,7 @@ export class WorkerClient extends EventEmitter<WorkerClientEvents> {
       for (const [id, offer] of this.offers) if (offer.task_id === lease.task_id) this.offers.delete(id);
       this.trackLease(lease);
     }
-    if (name === 'lease.release' || (name === 'lease.report' && params.state !== 'in_progress')) this.dropLease(params.lease_id as string);
+    if (name === 'lease.release' || (name === 'lease.report' && params.state !== 'in_progress' && !waitsForChecks(data))) this.dropLease(params.lease_id as string);
   }
 
   accept(offerId: string): Promise<Result<'offer.accept'>> {
@@ -359,6 +372,12 @@ export class WorkerClient extends EventEmitter<WorkerClientEvents> {
     this.socket.disconnect();
     this.setState('disconnected');
   }
+}
+
+/** A pr_opened report answered with the task still held: its PR waits on the lease for CI checks. */
+function waitsForChecks(data: unknown): boolean {
+  const task = (data as Partial<Result<'lease.report'>>).task;
+  return task !== undefined && (task.state === 'leased' || task.state === 'in_progress') && task.checks !== undefined;
 }
 
 function sleep(ms: number): Promise<void> {

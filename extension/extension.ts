@@ -11,6 +11,7 @@ import { PoolSession } from './logic/pool-session.ts';
 import { OffersTreeProvider } from './offers-tree.ts';
 import { offersBadge } from './logic/view-models.ts';
 import { watchPoolEvents } from './offer-notifier.ts';
+import { watchChecks } from './checks-watch.ts';
 import { joinPool, leavePool, refresh, setGithubToken, setMaintainerToken, workerProfile } from './pool-commands.ts';
 import type { Services } from './services.ts';
 import { readSettings } from './settings.ts';
@@ -61,6 +62,7 @@ export function activate(context: vscode.ExtensionContext): void {
     vscode.window.createTreeView(VIEWS.work, { treeDataProvider: work }),
     notes.onDidChange(redraw),
     watchPoolEvents(session, notes, output),
+    watchChecks(services),
     command(COMMANDS.joinPool, joinPool),
     command(COMMANDS.leavePool, leavePool),
     command(COMMANDS.refresh, refresh),

@@ -3,6 +3,7 @@ import * as vscode from 'vscode';
 import type { PoolSession } from './logic/pool-session.ts';
 import { workItems, type TreeItemView } from './logic/view-models.ts';
 import { taskTreeItem } from './tree-items.ts';
+import { checkItems, checksDescription, type CheckItemView } from './logic/checks-items.ts';
 import type { WorkNotes } from './work-notes.ts';
 
 export class WorkTreeProvider implements vscode.TreeDataProvider<TreeItemView>, vscode.Disposable {
@@ -19,12 +20,28 @@ export class WorkTreeProvider implements vscode.TreeDataProvider<TreeItemView>, 
   }
 
   getTreeItem(node: TreeItemView): vscode.TreeItem {
-    return taskTreeItem(node);
+    const item = taskTreeItem(node);
+    const url = (node as CheckItemView).url;
+    if (url) item.command = { title: 'Open check', command: 'vscode.open', arguments: [vscode.Uri.parse(url)] };
+    if (this.isLease(node)) {
+      // A submitted PR's required CI checks hang under its task (issue 15).
+      const task = this.session.snapshot().tasks.get(node.taskId);
+      const waiting = checksDescription(task);
+      if (waiting) {
+        item.description = `${node.description} · ${waiting}`;
+        item.collapsibleState = vscode.TreeItemCollapsibleState.Expanded;
+      }
+    }
+    return item;
   }
 
   getChildren(node?: TreeItemView): TreeItemView[] {
-    if (node) return [];
+    if (node) return this.isLease(node) && node.leaseId ? checkItems(this.session.snapshot().tasks.get(node.taskId), node.leaseId) : [];
     return workItems(this.session.snapshot(), this.notes.all(), Date.now());
+  }
+
+  private isLease(node: TreeItemView): boolean {
+    return node.id.startsWith('lease:');
   }
 
   dispose(): void {

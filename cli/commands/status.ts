@@ -2,6 +2,9 @@
 import { resolve } from 'node:path';
 import { HttpClient } from '../../client/http-client.ts';
 import { oneLine } from '../../client/prompt.ts';
+import { prProgress, type PrPhase } from '../../client/checks-wait.ts';
+import { checksSummary } from '../../client/pr-checks.ts';
+import { checkLines } from '../checks-report.ts';
 import { parse } from '../args.ts';
 import { Output } from '../output.ts';
 import { formatCapacity, formatHeartbeat, formatLeaseDeadline, formatSpan, heartbeatTimeoutOf } from '../../protocol/vocabulary.ts';
@@ -11,7 +14,16 @@ export const USAGE = `Usage: owp status [--json] [--repo-dir DIR]
 
 Shows the worker that joined from this clone: online or not, skills, capacity, the repos it works
 on, the tasks it holds (repo, lease, its hard deadline and heartbeat, branch, worktree) and open
-offers. Capacity counts leases and open offers alike, as the coordinator does. --json prints one object for scripts.`;
+offers, a submitted PR's required CI checks with their links. Capacity counts leases and open offers alike, as the coordinator does. --json prints one object for scripts.`;
+
+const PHASE: Record<PrPhase, string> = {
+  none: '',
+  waiting: 'waiting for CI',
+  failed: 'a required check failed: fix, commit, owp submit again',
+  timed_out: 'CI missed the checks deadline: keep owp worker running',
+  counted: 'counts',
+  gone: 'no longer yours',
+};
 
 export async function run(argv: string[]): Promise<number> {
   const { values } = parse(argv, {
@@ -44,6 +56,12 @@ export async function run(argv: string[]): Promise<number> {
   for (const { lease, task, local } of tasks) {
     out.block(`  ${c.cyan(task.id)} ${task.repo} ${task.state} "${oneLine(task.title, 70)}" · lease ${lease.lease_id} · ${formatLeaseDeadline(lease.max_deadline_at, now)} · ${formatHeartbeat(lease.expires_at, heartbeatTimeoutOf(lease), now)}`);
     out.block(local ? `      ${local.branch}  ${local.dir}` : c.yellow('      not checked out from this clone'));
+    const progress = prProgress(task);
+    if (progress.phase !== 'none') {
+      const checks = progress.checks ? checksSummary(progress.checks.checks) : '';
+      out.block(`      PR ${progress.pr?.url ?? ''} · ${PHASE[progress.phase]}${checks ? ` · ${checks}` : ''}`);
+      for (const line of checkLines(progress)) out.block(`        ${line}`);
+    }
   }
   for (const offer of status.offers) out.block(`  offer ${offer.offer_id}: ${offer.task_id} ${offer.repo} "${oneLine(offer.task.title, 60)}" · ${formatSpan(offer.deadline_at - now)} to accept (in owp worker)`);
   return 0;

@@ -19,18 +19,23 @@ import { PushError, pushBranch } from '../../client/branch-push.ts';
 import { ForkError, type PushMode } from '../../client/fork.ts';
 import { GITHUB_API_URL, volunteerOctokit } from '../../client/github-api.ts';
 import { publishBranch } from '../../client/publish.ts';
+import { evidenceLabel, followChecks, prProgress } from '../../client/checks-wait.ts';
+import { readyWhenCounted, sayProgress } from '../checks-report.ts';
 import { CliError, parse, UsageError, intFlag } from '../args.ts';
 import { approveCommands } from '../command-approval.ts';
 import { githubCredential } from '../github-credential.ts';
 import { formatDuration, Output } from '../output.ts';
 import { findHeldTask, requireState, stateFilePath, updateState, type HeldTask, type WorkerState, LOCAL_WORKER_FLAGS } from '../worker-state.ts';
 
-export const USAGE = `Usage: owp submit [--task T-n] [--fork | --no-fork] [--pr-url URL] [--confirm-checklist] [--yes] [--no-push] [--json]
+export const USAGE = `Usage: owp submit [--task T-n] [--fork | --no-fork] [--pr-url URL] [--confirm-checklist] [--yes] [--no-push] [--wait] [--json]
 
 Run in a task's worktree. Commits remaining changes, runs the repo's gates (setup, tests, lint),
 pushes the branch (to the repo when you may push there, else to your fork, found or created with
 your token), opens a draft pull request as you and reports it to the coordinator with the gate
-evidence. If a gate fails nothing is reported: fix it and run submit again.
+evidence. If a gate fails nothing is reported: fix it and run submit again. In a repo whose PRs
+must pass CI checks, the PR counts once they pass on its head: submit prints the checks it waits
+for (--wait follows them; \`owp status\` shows them) and a new push restarts the wait. When it
+counts, your draft is marked ready for review with your token.
 
   --task T-n            which held task (default: the one whose worktree you are in)
   --pr-url URL          you opened the PR yourself: report this URL instead of opening one
@@ -48,6 +53,9 @@ evidence. If a gate fails nothing is reported: fix it and run submit again.
   --fork                push to your fork even with push access to the repo
   --no-fork             push to the repo itself (origin), never to a fork
   --no-push             do not push (the branch is already where the PR needs it)
+  --wait                wait for the required CI checks: exit 0 once the PR counts (the draft is
+                        then marked ready for review), 1 when a check fails or the wait times out
+  --poll-ms N           how often --wait asks the coordinator (default 10000)
   --gate-timeout-ms N   per-gate timeout (default 600000)
   --repo-dir DIR        the worktree (default: the current folder)
   --json                one JSON event per line`;
@@ -79,6 +87,8 @@ async function submit(argv: string[]): Promise<number> {
     fork: { type: 'boolean' },
     'no-fork': { type: 'boolean' },
     'gate-timeout-ms': { type: 'string' },
+    wait: { type: 'boolean' },
+    'poll-ms': { type: 'string' },
     ...LOCAL_WORKER_FLAGS,
   }, USAGE);
   if (values.help) {
@@ -153,24 +163,66 @@ async function submit(argv: string[]): Promise<number> {
 
   // 5. Report.
   const gates: GateEvidence[] = evidence;
+  let reported: Task;
   try {
-    await http.call('lease.report', {
+    ({ task: reported } = await http.call('lease.report', {
       lease_id: held.lease_id,
       epoch: held.epoch,
       state: 'pr_opened',
       pr: { url: pr.url, ...(pr.number ? { number: pr.number } : {}), branch: held.branch, gates, opened_at: Date.now() },
-    });
+    }));
   } catch (error) {
     if (error instanceof OwpError && error.code === 'GATES_MISSING') {
       throw new OwpError('GATES_MISSING', `The coordinator wants passing evidence for ${String((error.details?.missing as string[] | undefined)?.join(', ') ?? 'more gates')}; the PR ${pr.url} is open but not counted. Add the missing commands to .owp.yml or ask the maintainer, then run \`owp submit --pr-url ${pr.url}\`.`, error.details);
     }
     throw error;
   }
-  await forget(stateFile, held);
-  out.success(`${held.task_id} submitted: ${pr.url}`, { task_id: held.task_id, pr });
   out.event('submitted', { task_id: held.task_id, pr, gates });
+  return afterReport({ http, stateFile, held, reported, out, wait: Boolean(values.wait), pollMs: intFlag(values['poll-ms'], 'poll-ms', 10_000), github: { token, apiBaseUrl } });
+}
+
+/** Counted: done. Waiting for CI: the task stays held (a new push restarts the wait); --wait follows it. */
+async function afterReport(o: { http: HttpClient; stateFile: string; held: HeldTask; reported: Task; out: Output; wait: boolean; pollMs: number; github: { token: string | undefined; apiBaseUrl: string } }): Promise<number> {
+  const { out, held } = o;
+  let task = o.reported;
+  let progress = prProgress(task);
+  if (progress.phase === 'counted') {
+    await forget(o.stateFile, held);
+    out.success(`${held.task_id} submitted: ${task.pr?.url ?? ''} (evidence ${evidenceLabel(progress)})`, { task_id: held.task_id, pr: task.pr });
+    out.done();
+    return 0;
+  }
+  out.success(`${held.task_id} submitted: ${task.pr?.url ?? ''}; it counts once the required CI checks pass on its head`, { task_id: held.task_id, pr: task.pr, checks: task.checks });
+  sayProgress(out, held.task_id, progress);
+  if (!o.wait) {
+    out.info(`Follow them with \`owp status\` (or submit with --wait); keep \`owp worker\` running, it marks the draft ready for review once the PR counts. The task stays yours meanwhile.`);
+    out.done();
+    return 0;
+  }
+  let first = true;
+  out.spin('Waiting for CI…');
+  try {
+    ({ task, progress } = await followChecks({
+      read: async () => (await o.http.call('task.get', { task_id: held.task_id })).task,
+      intervalMs: o.pollMs,
+      onChange: (p) => {
+        if (first) {
+          first = false;
+          return;
+        }
+        out.stopSpinner();
+        sayProgress(out, held.task_id, p);
+        if (p.phase === 'waiting') out.spin('Waiting for CI…');
+      },
+    }));
+  } finally {
+    out.stopSpinner();
+  }
+  out.event('checks.finished', { task_id: held.task_id, phase: progress.phase, pr: progress.pr, checks: progress.checks });
+  if (progress.phase === 'counted' || progress.phase === 'gone') await forget(o.stateFile, held);
+  await readyWhenCounted(out, task, progress, o.github);
   out.done();
-  return 0;
+  return progress.phase === 'counted' ? 0 : 1;
 }
 
 async function forget(stateFile: string, held: HeldTask): Promise<void> {

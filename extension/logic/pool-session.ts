@@ -7,7 +7,7 @@
 import { EventEmitter } from 'node:events';
 import { OwpError } from '../../protocol/errors.ts';
 import type { Budget, Lease, Offer, Task, Worker } from '../../protocol/model.ts';
-import type { Params, Result } from '../../protocol/operations.ts';
+import type { NotificationPayload, Params, Result } from '../../protocol/operations.ts';
 import { HttpClient } from '../../client/http-client.ts';
 import { WorkerClient, type ConnectionState, type WorkerClientOptions, type WorkerProfile } from '../../client/worker-client.ts';
 
@@ -51,6 +51,10 @@ export interface PoolSessionEvents {
   'token.rejected': [OwpError];
   /** A background problem a person should hear about (listing failed, …). */
   problem: [string];
+  /** The PR attached to a lease waits for CI checks; `before` is the task as it was known until now. */
+  'pr.checks': [{ payload: NotificationPayload<'pr.checks_updated'>; before: Task | undefined }];
+  /** The PR counts (its required checks passed); the lease ended. */
+  'pr.counted': [NotificationPayload<'pr.counted'>];
 }
 
 export interface PoolSessionOptions {
@@ -210,6 +214,19 @@ export class PoolSession extends EventEmitter<PoolSessionEvents> {
       this.emit('changed');
     });
     client.on('lease.renewed', () => this.emit('changed'));
+    client.on('pr.checks', (payload) => {
+      const before = this.tasks.get(payload.task_id);
+      if (before) this.tasks.set(payload.task_id, { ...before, pr: payload.pr, checks: payload.checks });
+      this.emit('pr.checks', { payload, before });
+      this.emit('changed');
+    });
+    client.on('pr.counted', (payload) => {
+      const before = this.tasks.get(payload.task_id);
+      if (before) this.tasks.set(payload.task_id, { ...before, state: 'pr_opened', pr: payload.pr, checks: payload.checks });
+      this.emit('pr.counted', payload);
+      this.scheduleRelist();
+      this.emit('changed');
+    });
     client.on('tasks.changed', () => this.scheduleRelist());
     client.on('connect.error', (error) => {
       if (error.code !== 'UNAUTHENTICATED' || this.client !== client || this.joining) return;

@@ -21,6 +21,7 @@ import { baseContract } from '../../client/task-workspace.ts';
 import { AI_TOOL_LABELS, type AiToolSetting } from './ai-tool.ts';
 import { plainText } from './markdown.ts';
 import { describeError } from './messages.ts';
+import { submittedTail } from './checks-items.ts';
 import { gateFailureMessage, submitPullRequest, type SubmitOutcome } from './submit-flow.ts';
 import type { TreeItemView } from './view-models.ts';
 
@@ -355,10 +356,13 @@ export class Submitter {
         return;
       }
       case 'done': {
-        await io.notes.forget(task.id);
+        // A PR waiting for CI keeps its notes: a fix is submitted again from the same checkout.
+        const now = io.session.task(task.id);
+        if (now?.checks && (now.state === 'leased' || now.state === 'in_progress')) await io.notes.update(task.id, { prUrl: outcome.pr.url });
+        else await io.notes.forget(task.id);
         io.output.appendLine(`=== PR opened: ${outcome.pr.url}`);
         const open = 'Open PR';
-        const choice = await io.tell({ level: 'info', text: `OWP: PR opened for ${task.id} (draft) and recorded with the pool: ${outcome.pr.url}`, actions: [open] });
+        const choice = await io.tell({ level: 'info', text: `OWP: PR opened for ${task.id} (draft) and recorded with the pool: ${outcome.pr.url}.${submittedTail(now)}`, actions: [open] });
         if (choice === open) await io.openExternal(outcome.pr.url);
         return;
       }

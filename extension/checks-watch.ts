@@ -1,0 +1,64 @@
+/**
+ * The volunteer hears about their PR's CI checks: a warning for each required check that fails
+ * (with "Open check"), one when CI misses its deadline, and, when the PR counts, the draft is
+ * marked ready for review with the volunteer's own GitHub token (never prompting: without a
+ * saved token or a silent sign-in they are told to press the button on GitHub).
+ */
+import * as vscode from 'vscode';
+import { markCountedReady } from '../client/checks-wait.ts';
+import { DEFAULT_GITHUB_API_URL, GITHUB_AUTH_PROVIDER, GITHUB_ENTERPRISE_AUTH_PROVIDER, GITHUB_SCOPES, STORAGE_KEYS } from './constants.ts';
+import { countedNotice, failureNotices } from './logic/checks-items.ts';
+import { safeHttpUrl } from './logic/markdown.ts';
+import type { PoolSessionEvents } from './logic/pool-session.ts';
+import type { Services } from './services.ts';
+import { readSettings } from './settings.ts';
+
+/** A token without asking: the saved one, else a GitHub sign-in VS Code already has. */
+async function tokenWithoutAsking(secrets: vscode.SecretStorage, apiUrl: string): Promise<string | undefined> {
+  const saved = await secrets.get(STORAGE_KEYS.githubToken);
+  if (saved) return saved;
+  const provider = apiUrl.replace(/\/+$/, '') === DEFAULT_GITHUB_API_URL ? GITHUB_AUTH_PROVIDER : GITHUB_ENTERPRISE_AUTH_PROVIDER;
+  try {
+    return (await vscode.authentication.getSession(provider, GITHUB_SCOPES, { silent: true }))?.accessToken;
+  } catch {
+    return undefined;
+  }
+}
+
+async function offerLink(show: Thenable<string | undefined>, action: string, url: string | undefined): Promise<void> {
+  if ((await show) === action && url) await vscode.env.openExternal(vscode.Uri.parse(url));
+}
+
+export function watchChecks({ session, output, context }: Services): vscode.Disposable {
+  const onChecks = ({ payload, before }: PoolSessionEvents['pr.checks'][0]): void => {
+    const title = before?.title ?? '';
+    output.appendLine(`=== ${payload.task_id}: CI checks ${payload.checks.status} on ${payload.pr.url}: ${payload.checks.checks.map((c) => `${c.name} ${c.status}`).join(', ')}`);
+    for (const notice of failureNotices(before, payload, title)) {
+      const open = 'Open check';
+      void offerLink(vscode.window.showWarningMessage(notice.text, ...(notice.url ? [open] : [])), open, notice.url);
+    }
+    if (payload.checks.timed_out_at !== undefined && before?.checks?.timed_out_at === undefined) {
+      void vscode.window.showWarningMessage(`OWP: CI did not finish on the PR for ${payload.task_id} before the checks deadline. It still counts once the checks pass; keep this window open so the lease stays yours.`);
+    }
+  };
+  const onCounted = async (payload: PoolSessionEvents['pr.counted'][0]): Promise<void> => {
+    const apiUrl = readSettings().githubApiUrl;
+    let ready: Parameters<typeof countedNotice>[1] = 'no-token';
+    const token = await tokenWithoutAsking(context.secrets, apiUrl);
+    if (token) {
+      try {
+        ready = (await markCountedReady(payload.pr, { token, apiBaseUrl: apiUrl })).changed ? 'marked' : 'was-ready';
+      } catch (error) {
+        ready = { failed: (error as Error).message };
+      }
+    }
+    const text = countedNotice(payload, ready);
+    output.appendLine(`=== ${text}`);
+    const open = 'Open PR';
+    await offerLink(vscode.window.showInformationMessage(text, open), open, safeHttpUrl(payload.pr.url));
+  };
+  const counted = (payload: PoolSessionEvents['pr.counted'][0]): void => void onCounted(payload);
+  session.on('pr.checks', onChecks);
+  session.on('pr.counted', counted);
+  return { dispose: () => { session.off('pr.checks', onChecks); session.off('pr.counted', counted); } };
+}
