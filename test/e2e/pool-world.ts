@@ -150,7 +150,9 @@ export class PoolWorld {
       workspace: checkout,
       parentDir: join(this.root, 'editors'),
       vsix: packagedExtension(),
-      env: { [TEST_RUNS_ENV]: this.testRunsFile },
+      // Children of the extension see an allow-listed environment (client/child-env.ts): the seeded
+      // test command's log file is passed the way a volunteer passes a variable, by OWP_PASS_ENV.
+      env: { [TEST_RUNS_ENV]: this.testRunsFile, OWP_PASS_ENV: TEST_RUNS_ENV },
       settings: {
         'owp.coordinatorUrl': this.coordinator.url,
         'owp.githubLogin': volunteer.login,
