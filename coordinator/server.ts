@@ -184,6 +184,9 @@ async function githubIntegration(config: CoordinatorConfig, log: Logger): Promis
   for (const token of secrets.tokens.values()) addLogSecret(log, token);
   addLogSecret(log, secrets.webhookSecret);
   for (const secret of secrets.repoWebhookSecrets.values()) addLogSecret(log, secret);
+  // The App's private key, whole and line by line (an error may quote one line of the PEM).
+  addLogSecret(log, secrets.appPrivateKey?.trim());
+  for (const line of secrets.appPrivateKey?.split('\n') ?? []) if (line.length >= 32 && !line.startsWith('-----')) addLogSecret(log, line);
   // The config's own settings for a repo win over its .owp.yml / .owp/policy.yml on GitHub.
   const repoSettings = new Map(config.repos.map(({ repo, checkout: _checkout, ...given }) => [repo, given as Record<string, unknown>]));
   return new GitHubIntegration({
