@@ -14,7 +14,7 @@ const FUZZ_TEST = 'fuzzing every operation';
 const ENGINE = 'coordinator/engine';
 const BUDGET = 'protocol/budget.ts';
 const BUDGET_FIND = '  return { open: c.open_prs + c.live_leases + c.open_offers, hourly: c.prs_last_hour + c.live_leases + c.open_offers };';
-const OPEN_PRS = { file: BUDGET, find: BUDGET_FIND, replace: '  return { open: c.open_prs /* defect: leases and offers are not counted */, hourly: c.prs_last_hour + c.live_leases + c.open_offers };' };
+const BOTH = { file: BUDGET, find: BUDGET_FIND, replace: '  return { open: c.open_prs, hourly: c.prs_last_hour /* defect: leases and offers are not counted */ };' };
 const HOURLY = { file: BUDGET, find: BUDGET_FIND, replace: '  return { open: c.open_prs + c.live_leases + c.open_offers, hourly: c.prs_last_hour /* defect: leases and offers are not counted */ };' };
 
 export const DEFECTS = [
@@ -87,7 +87,7 @@ export const DEFECTS = [
   {
     name: 'budget-counts-only-prs',
     promise: 'budget',
-    edits: [OPEN_PRS, HOURLY],
+    edits: [BOTH],
     tests: ['test/unit/review-budget.test.ts', PROPERTY, CRASH_LOOP],
     expect: ['max_open_prs counts open PRs', 'max_open_prs: with one PR open, a live lease', 'max_open_prs: with one PR open, a live offer', 'max_new_prs_per_hour: with one PR this hour, a live lease', 'max_new_prs_per_hour: with one PR this hour, a live offer', PROPERTY_TEST, CRASH_LOOP_TEST],
   },
@@ -157,7 +157,12 @@ export const DEFECTS = [
   {
     name: 'proto-params',
     promise: 'input',
-    edits: [{ file: 'coordinator/http.ts', find: '        for (const [k, v] of Object.entries(body)) setParam(params, k, v);', replace: '        Object.assign(params, body); // defect: a __proto__ key becomes the prototype' }],
+    // Both guards go: the binding assigns the body (a "__proto__" key becomes the prototype) and the
+    // structural check no longer refuses a payload whose prototype was replaced.
+    edits: [
+      { file: 'coordinator/http.ts', find: '        for (const [k, v] of Object.entries(body)) setParam(params, k, v);', replace: '        Object.assign(params, body); // defect: a __proto__ key becomes the prototype' },
+      { file: 'protocol/validate.ts', find: '    if (proto !== Object.prototype && proto !== null) {', replace: '    if (proto !== Object.prototype && proto !== null && proto === undefined) { // defect: never' },
+    ],
     tests: [FUZZ, 'test/integration/hostile-input.test.ts'],
     env: { OWP_FUZZ_CASES: '800' },
     expect: [FUZZ_TEST, 'a __proto__ key carrying every required field'],
