@@ -264,6 +264,6 @@ export const DEFECTS = [
     // A deposed leader's append, delivered late after a standby took over, is no longer refused by the database.
     edits: [{ file: 'coordinator/store/postgres.ts', find: '            AND term = $1 AND holder = $2\n            AND last_seq = $3\n', replace: "            AND $1::bigint > 0 AND $2::text <> '' -- defect: the term and holder are not checked\n            AND last_seq = $3\n" }],
     tests: ['test/integration/cluster-fencing.test.ts'],
-    expect: ['a deposed leader\'s append delivered late'],
+    expect: ['cluster: a deposed leader\'s append delivered late'],
   },
 ];
