@@ -30,6 +30,7 @@ import type { CoordinatorService, Readiness, WorkerSession } from '../service.ts
 import type { State } from '../state/state.ts';
 import { createPool, FencedError, PostgresStore, type LeaderRow } from '../store/postgres.ts';
 import { JournalFollower, type FollowerOptions } from './follower.ts';
+import { FOLLOWER_READS, FollowerReads, type FollowerReadCounts } from './follower-reads.ts';
 import { RelayClient, RelayServer, type RelayReply } from './relay.ts';
 
 export interface ClusterSettings {
@@ -63,9 +64,11 @@ export interface ClusterStatus {
   /** This node's copy behind the leader's last commit (0 on the leader). */
   lag: { events: number; seconds: number };
   /** On the leader: each connected follower's copy, by node. */
-  followers: Array<{ node: string; lagEvents: number }>;
+  followers: Array<{ node: string; lagEvents: number; lagSeconds: number }>;
   /** Terms this node has taken since it started. */
   takeovers: number;
+  /** Reads this node answered from its copy while following, and reads it handed to the leader. */
+  reads: FollowerReadCounts;
 }
 
 export function defaultNodeId(): string {
@@ -89,6 +92,7 @@ export class ClusterNode extends EventEmitter<RuntimeEvents> implements Coordina
   private fallbackEngine: Engine;
   private promotion: Promise<void> = Promise.resolve();
   private readonly relay: RelayClient;
+  private readonly reads: FollowerReads;
   private relayServer: RelayServer | undefined;
   /** Worker sockets on this node, by worker: told to whichever node leads. */
   private readonly localSockets = new Map<string, number>();
@@ -97,7 +101,8 @@ export class ClusterNode extends EventEmitter<RuntimeEvents> implements Coordina
   private term = 0;
   private takeovers = 0;
   private leaderRow: LeaderRow | null = null;
-  private readonly followerSeqs = new Map<string, number>();
+  /** On the leader: what each follower last reported of its copy. */
+  private readonly followerSeqs = new Map<string, { seq: number; lagSeconds: number }>();
   private ticking = false;
   private tickTimer: NodeJS.Timeout | undefined;
   private watchdog: NodeJS.Timeout | undefined;
@@ -133,6 +138,14 @@ export class ClusterNode extends EventEmitter<RuntimeEvents> implements Coordina
       ...(options.log ? { log: options.log } : {}),
     });
     this.secret = secret;
+    this.reads = new FollowerReads({
+      maxWaitMs: this.settings.maxLagMs,
+      leaderSeq: async () => {
+        const reply = await this.relay.request<null>('seq');
+        if (!reply.ack.ok) throw OwpError.fromWire(reply.ack.error as WireError);
+        return reply.seq;
+      },
+    });
   }
 
   /** Connects, migrates the schema, loads this node's copy of the state; leads or follows once run() is called. */
@@ -170,7 +183,7 @@ export class ClusterNode extends EventEmitter<RuntimeEvents> implements Coordina
     this.relayServer = new RelayServer(nsp, {
       secret: this.secret,
       leader: () => (this.role === 'leader' ? this.runtime : undefined),
-      onFollowerSeq: (node, seq) => this.followerSeqs.set(node, seq),
+      onFollowerSeq: (node, seq, lagSeconds) => this.followerSeqs.set(node, { seq, lagSeconds }),
       onFollowerGone: (node) => this.followerSeqs.delete(node),
       ...(this.options.log ? { log: this.options.log } : {}),
     });
@@ -206,6 +219,11 @@ export class ClusterNode extends EventEmitter<RuntimeEvents> implements Coordina
       if (runtime) return await runtime.call(principal, name, params);
       // The journal is the same on every node: a follower reads it itself.
       if (name === 'journal.read') return { ok: true, data: await this.readJournalFor(principal, params) };
+      const follower = this.follower;
+      if (follower && FOLLOWER_READS.has(name)) {
+        const answer = await this.reads.serve(follower, principal, name, params);
+        if (answer) return answer;
+      }
       return await this.relayed<unknown>('call', principal, name, params);
     } catch (error) {
       return { ok: false, error: wireError(error) };
@@ -286,8 +304,9 @@ export class ClusterNode extends EventEmitter<RuntimeEvents> implements Coordina
       term: this.role === 'leader' ? this.term : (this.leaderRow?.term ?? this.term),
       leader: this.role === 'leader' ? { node: this.nodeId, url: this.url } : { node: this.leaderRow?.live ? this.leaderRow.holder : null, url: this.leaderRow?.live ? this.leaderRow.url : null },
       lag: this.role === 'leader' ? { events: 0, seconds: 0 } : (this.follower?.lag() ?? { events: 0, seconds: 0 }),
-      followers: this.role === 'leader' ? [...this.followerSeqs].map(([node, seq]) => ({ node, lagEvents: Math.max(0, leaderSeq - seq) })) : [],
+      followers: this.role === 'leader' ? [...this.followerSeqs].map(([node, f]) => ({ node, lagEvents: Math.max(0, leaderSeq - f.seq), lagSeconds: leaderSeq > f.seq ? f.lagSeconds : 0 })) : [],
       takeovers: this.takeovers,
+      reads: { ...this.reads.counts },
     };
   }
 
@@ -348,7 +367,7 @@ export class ClusterNode extends EventEmitter<RuntimeEvents> implements Coordina
         const taken = await this.store.acquireLease(this.settings.leaseMs, this.url);
         if (taken) await this.lead(taken, sent);
         else this.observeLeader(await this.store.readLeader());
-        if (this.follower) this.relay.tell('applied', this.follower.applied());
+        if (this.follower) this.relay.tell('applied', { seq: this.follower.applied(), lagSeconds: this.follower.lag().seconds });
       }
     } catch (error) {
       // The database is unreachable or slow: a leader keeps going until the watchdog says its lease may have run out.

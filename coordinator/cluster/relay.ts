@@ -20,6 +20,7 @@ import type { Principal } from '../auth.ts';
 import type { HelloProfile } from '../engine/sessions.ts';
 import type { Logger } from '../log.ts';
 import { wireError, type Runtime } from '../runtime.ts';
+import { currentPrincipal } from './follower-reads.ts';
 
 export const RELAY_NAMESPACE = '/owp-cluster';
 
@@ -47,7 +48,7 @@ export interface RelayServerOptions {
   /** The runtime while this node leads, else undefined (requests are then refused, not run). */
   leader: () => Runtime | undefined;
   /** A follower reported the seq its copy has applied. */
-  onFollowerSeq?: (node: string, seq: number) => void;
+  onFollowerSeq?: (node: string, seq: number, lagSeconds: number) => void;
   onFollowerGone?: (node: string) => void;
   log?: Logger;
 }
@@ -114,7 +115,19 @@ export class RelayServer {
     };
 
     socket.on('call', (principal: Principal, name: OperationName, params: Record<string, unknown>, ack: unknown) => {
-      done(ack, (runtime) => runtime.call(principal, name, params));
+      done(ack, async (runtime) => {
+        // The follower resolved the token on its copy, which may not have applied a revocation yet:
+        // the leader's state decides, as for a client of its own (AUTH-009).
+        const now = currentPrincipal(runtime.engine.state, principal);
+        if (!now) return { ok: false, error: { code: 'UNAUTHENTICATED', message: 'This token is not valid (revoked or replaced).' } };
+        return runtime.call(now, name, params);
+      });
+    });
+    // A follower's read index: how far the journal is durable now (follower-reads.ts).
+    socket.on('seq', (ack: unknown) => {
+      if (typeof ack !== 'function') return;
+      const runtime = current();
+      (ack as (r: RelayReply<null>) => void)(runtime ? { ack: { ok: true, data: null }, seq: runtime.lastDurableSeq() } : { ack: { ok: false, error: NOT_LEADER }, seq: 0 });
     });
     socket.on('session', (workerId: string, ack: unknown) => {
       done(ack, async (runtime) => ({ ok: true, data: await runtime.workerSession(workerId) }));
@@ -157,8 +170,11 @@ export class RelayServer {
         return { ok: true, data: null };
       });
     });
-    socket.on('applied', (seq: unknown) => {
-      if (typeof seq === 'number') this.options.onFollowerSeq?.(node, seq);
+    socket.on('applied', (report: unknown) => {
+      // A number from a node of an earlier version; { seq, lagSeconds } now.
+      if (typeof report === 'number') return this.options.onFollowerSeq?.(node, report, 0);
+      const { seq, lagSeconds } = (report ?? {}) as { seq?: unknown; lagSeconds?: unknown };
+      if (typeof seq === 'number') this.options.onFollowerSeq?.(node, seq, typeof lagSeconds === 'number' && lagSeconds >= 0 ? lagSeconds : 0);
     });
     socket.on('disconnect', () => {
       // Only the runtime these sockets were counted in loses them.

@@ -266,4 +266,20 @@ export const DEFECTS = [
     tests: ['test/integration/cluster-fencing.test.ts'],
     expect: ['cluster: a deposed leader\'s append delivered late'],
   },
+  {
+    name: 'follower-read-no-index',
+    promise: 'cluster',
+    // A follower answers a read from its copy without asking the leader how far the journal is durable.
+    edits: [{ file: 'coordinator/cluster/follower-reads.ts', find: '    const index = await this.readIndex();\n', replace: '    const index = follower.applied(); // defect: no read index\n' }],
+    tests: ['test/integration/cluster-reads.test.ts'],
+    expect: ['cluster: a follower answers reads from its copy'],
+  },
+  {
+    name: 'relay-stale-principal',
+    promise: 'cluster',
+    // The leader runs a relayed command as the principal the follower resolved on its (maybe stale) copy.
+    edits: [{ file: 'coordinator/cluster/relay.ts', find: '        const now = currentPrincipal(runtime.engine.state, principal);\n', replace: '        const now = currentPrincipal(runtime.engine.state, principal) ?? principal; // defect: the follower\'s word is taken\n' }],
+    tests: ['test/integration/cluster-reads.test.ts'],
+    expect: ['cluster: a follower answers reads from its copy'],
+  },
 ];

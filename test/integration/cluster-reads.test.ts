@@ -1,0 +1,79 @@
+/**
+ * Reads a follower answers from its own copy (coordinator/cluster/follower-reads.ts), on real
+ * processes: they answer what the leader answers, scoped the same for every principal; a client
+ * reads its own writes; and a copy that cannot catch up (its database link blackholed) never gives
+ * a stale answer or honours a revoked token: the read goes to the leader, which resolves the token
+ * again. Without the read index the follower answers from its stale copy (test:defects
+ * follower-read-no-index); without the leader's token check a revoked token still reads through a
+ * lagging follower (test:defects relay-stale-principal).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { rmSync } from 'node:fs';
+import { HttpClient } from '../../client/http-client.ts';
+import { newToken } from '../../coordinator/auth.ts';
+import { tempDir } from '../helpers/coordinator.ts';
+import { startCluster, type ClusterNodeProcess } from '../helpers/cluster.ts';
+import '../helpers/postgres.ts';
+
+async function followerReads(node: ClusterNodeProcess, token: string): Promise<{ copy: number; leader: number }> {
+  const text = await (await fetch(`${node.url}/metrics`, { headers: { authorization: `Bearer ${token}` } })).text();
+  const count = (served: string): number => Number(new RegExp(`^owp_cluster_follower_reads_total\\{served="${served}"\\} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
+  return { copy: count('copy'), leader: count('leader') };
+}
+
+test('cluster: a follower answers reads from its copy as the leader would, reads your writes, and hands a read to the leader rather than answer stale', async () => {
+  const dir = tempDir('owp-reads-');
+  const token = newToken('maintainer');
+  const cluster = await startCluster({ dir, token, nodes: 2 });
+  try {
+    const { node: leader } = await cluster.waitForLeader(0, 60_000);
+    const follower = cluster.nodes.find((n) => n.id !== leader.id) as ClusterNodeProcess;
+    const viaF = new HttpClient({ baseUrl: follower.url, token, timeoutMs: 30_000 });
+    const viaL = new HttpClient({ baseUrl: leader.url, token, timeoutMs: 30_000 });
+
+    // Writes through the follower, read back through it at once: its own writes, from its copy.
+    await viaF.call('repo.configure', { repo: 'reads/a', max_open_prs: 2 });
+    await viaF.call('repo.configure', { repo: 'reads/b', max_open_prs: 2 });
+    const a = (await viaF.call('task.create', { repo: 'reads/a', title: 'in a', skills: ['ts'] })).task;
+    const b = (await viaF.call('task.create', { repo: 'reads/b', title: 'in b', skills: ['ts'] })).task;
+    const before = await followerReads(follower, token);
+    assert.equal((await viaF.call('task.get', { task_id: a.id })).task.title, 'in a');
+    assert.equal((await viaF.call('repo.get', { repo: 'reads/b' })).settings.max_open_prs, 2);
+    const after = await followerReads(follower, token);
+    assert.equal(after.copy - before.copy, 2, 'both reads were answered from the follower\'s copy');
+
+    // Scoped the same on both nodes: a maintainer of reads/a only, a worker, an anonymous caller.
+    const scoped = await viaF.call('maintainer.create', { name: 'a only', repos: ['reads/a'] });
+    const { token: workerToken } = await new HttpClient({ baseUrl: follower.url, timeoutMs: 30_000 }).call('worker.register', { github_login: 'reader', skills: ['ts'], capacity: 1, tools: [], capabilities: { can_run_tests: true, can_open_prs: true } });
+    for (const who of [scoped.token, workerToken, undefined]) {
+      const onF = new HttpClient({ baseUrl: follower.url, timeoutMs: 30_000, ...(who ? { token: who } : {}) });
+      const onL = new HttpClient({ baseUrl: leader.url, timeoutMs: 30_000, ...(who ? { token: who } : {}) });
+      for (const [name, params] of [['task.list', {}], ['repo.list', {}], ['task.get', { task_id: b.id }], ['task.get', { task_id: a.id }], ['repo.get', { repo: 'reads/b' }], ['task.explain', { task_id: a.id }], ['metrics.get', { repo: 'reads/b' }]] as const) {
+        const [f, l] = [await onF.callRaw(name, params), await onL.callRaw(name, params)];
+        assert.deepEqual(f.ok ? { ok: true, data: f.data } : { ok: false, code: f.error.code }, l.ok ? { ok: true, data: l.data } : { ok: false, code: l.error.code }, `${name} ${JSON.stringify(params)} for ${who?.slice(0, 5) ?? 'anonymous'}: the follower answers as the leader`);
+      }
+    }
+    const scopedList = (await new HttpClient({ baseUrl: follower.url, token: scoped.token }).call('task.list', {})).tasks;
+    assert.deepEqual(scopedList.map((t) => t.repo), ['reads/a'], 'the scoped maintainer sees only its repo through the follower');
+
+    // The follower's copy cannot move (its database link is silent): changes made on the leader
+    // meanwhile are still what a read through the follower answers.
+    follower.db.blackhole();
+    const c = (await viaL.call('task.create', { repo: 'reads/a', title: 'made while the follower is cut off' })).task;
+    await viaL.call('maintainer.revoke', { maintainer_id: scoped.maintainer.id });
+    assert.equal((await viaF.call('task.get', { task_id: c.id })).task.title, 'made while the follower is cut off');
+    const revoked = await new HttpClient({ baseUrl: follower.url, token: scoped.token, timeoutMs: 30_000 }).callRaw('task.list', {});
+    assert.equal(revoked.ok ? 'answered' : revoked.error.code, 'UNAUTHENTICATED', 'a token revoked on the leader reads nothing through a lagging follower');
+    const handed = await followerReads(follower, token);
+    assert.ok(handed.leader >= 1, `the follower handed the reads to the leader (${JSON.stringify(handed)})`);
+    follower.db.restore();
+
+    // Caught up again, it answers from its copy.
+    const listed = await viaF.call('task.list', { repo: 'reads/a' });
+    assert.ok(listed.tasks.some((t) => t.id === c.id));
+  } finally {
+    await cluster.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
