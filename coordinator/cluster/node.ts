@@ -103,6 +103,8 @@ export class ClusterNode extends EventEmitter<RuntimeEvents> implements Coordina
   private leaderRow: LeaderRow | null = null;
   /** On the leader: what each follower last reported of its copy. */
   private readonly followerSeqs = new Map<string, { seq: number; lagSeconds: number }>();
+  /** Told the runtime when this node starts leading, and undefined when it stops. */
+  private readonly leadershipListeners: Array<(runtime: Runtime | undefined) => void> = [];
   private ticking = false;
   private tickTimer: NodeJS.Timeout | undefined;
   private watchdog: NodeJS.Timeout | undefined;
@@ -195,6 +197,35 @@ export class ClusterNode extends EventEmitter<RuntimeEvents> implements Coordina
     this.tickTimer = setInterval(() => void this.tick(), this.settings.renewIntervalMs);
     this.watchdog = setInterval(() => this.checkLease(), Math.max(25, Math.min(250, this.settings.renewIntervalMs / 4)));
     await this.tick();
+  }
+
+  /**
+   * Calls `listener` with the runtime each time this node starts leading (at once if it leads now),
+   * and with undefined when it stops: what only the leader runs (the GitHub sync) follows it.
+   */
+  onLeadership(listener: (runtime: Runtime | undefined) => void): void {
+    this.leadershipListeners.push(listener);
+    if (this.role === 'leader' && this.runtime) listener(this.runtime);
+  }
+
+  /** Whether this node leads now. */
+  leads(): boolean {
+    return this.role === 'leader';
+  }
+
+  /** The leader's URL as this node knows it (its own when it leads), or null. */
+  leaderUrl(): string | null {
+    return this.role === 'leader' ? this.url : this.relay.leaderUrl();
+  }
+
+  private tellLeadership(runtime: Runtime | undefined): void {
+    for (const listener of this.leadershipListeners) {
+      try {
+        listener(runtime);
+      } catch (error) {
+        this.options.log?.error({ err: error }, 'cluster: a leadership listener failed');
+      }
+    }
   }
 
   /** Resolves once this node can serve: it leads, or its link to the leader is up. */
@@ -327,6 +358,7 @@ export class ClusterNode extends EventEmitter<RuntimeEvents> implements Coordina
     this.runtime = undefined;
     if (runtime) {
       this.detachRuntime(runtime);
+      this.tellLeadership(undefined);
       await runtime.close().catch((error: unknown) => this.options.log?.error({ err: error }, 'error while stopping the leader'));
     }
     await this.store.releaseLease().catch(() => undefined);
@@ -421,6 +453,7 @@ export class ClusterNode extends EventEmitter<RuntimeEvents> implements Coordina
         // Followers linked to this node while it followed are linked again, and count their sockets afresh.
         this.relayServer?.disconnectAll();
         for (const [workerId, n] of this.localSockets) for (let i = 0; i < n; i += 1) void runtime.workerConnected(workerId);
+        this.tellLeadership(runtime);
         this.options.log?.info({ node: this.nodeId, term: taken.term, seq: runtime.engine.state.seq, ms: Math.round(performance.now() - started) }, 'cluster: leading');
       } catch (error) {
         this.options.log?.error({ err: error, term: taken.term }, 'cluster: could not take over; giving the lease back');
@@ -440,6 +473,7 @@ export class ClusterNode extends EventEmitter<RuntimeEvents> implements Coordina
     this.store.forgetLease();
     this.fallbackEngine = runtime.engine;
     this.detachRuntime(runtime);
+    this.tellLeadership(undefined);
     this.relayServer?.disconnectAll();
     this.options.log?.warn({ node: this.nodeId, term: this.term, reason }, 'cluster: no longer leading');
     const published = runtime.lastDurableSeq();

@@ -267,6 +267,14 @@ export const DEFECTS = [
     expect: ['cluster: a deposed leader\'s append delivered late'],
   },
   {
+    name: 'github-deliveries-in-memory',
+    promise: 'cluster',
+    // The webhook delivery log stays in the node's memory instead of PostgreSQL: a takeover forgets it.
+    edits: [{ file: 'coordinator/github/sync-state.ts', find: '    if (this.store.deliveries) return this.store.deliveries.first(id, now);\n', replace: '' }],
+    tests: ['test/github/cluster-sync.test.ts'],
+    expect: ['cluster: the GitHub sync runs on the leader'],
+  },
+  {
     name: 'follower-read-no-index',
     promise: 'cluster',
     // A follower answers a read from its copy without asking the leader how far the journal is durable.
