@@ -127,6 +127,23 @@ export class JournalFollower extends EventEmitter<FollowerEvents> {
     return this.reading;
   }
 
+  /**
+   * Events the leader pushed over the relay link right after their commit (so durable): applied at
+   * once when they continue this copy. Anything else (a gap: a push lost with a link) is left to
+   * the catch-up read, which the database's notification or the poll starts.
+   */
+  receive(events: readonly StoredEvent[]): void {
+    if (this.stopped || events.length === 0) return;
+    const first = events[0] as StoredEvent;
+    const last = events.at(-1) as StoredEvent;
+    if (typeof first.seq !== 'number' || typeof last.seq !== 'number') return;
+    // Only a run without holes that continues this copy is applied; the journal in the database decides otherwise.
+    const contiguous = events.every((e, i) => i === 0 || e.seq === (events[i - 1] as StoredEvent).seq + 1);
+    if (!contiguous || first.seq > this.state.seq + 1) return this.observe(last.seq);
+    this.apply(events);
+    if (this.state.seq >= this.known) this.behindSince = null;
+  }
+
   /** Resolves true once the copy has applied `seq`, false if it has not within timeoutMs. */
   waitFor(seq: number, timeoutMs: number): Promise<boolean> {
     if (this.state.seq >= seq) return Promise.resolve(true);

@@ -28,6 +28,7 @@ import { readJournalPage } from '../journal-reads.ts';
 import { Runtime, wireError, type RuntimeEvents, type RuntimeOptions } from '../runtime.ts';
 import type { CoordinatorService, Readiness, WorkerSession } from '../service.ts';
 import type { State } from '../state/state.ts';
+import type { StoredEvent } from '../state/stored-event.ts';
 import { createPool, FencedError, PostgresStore, type LeaderRow } from '../store/postgres.ts';
 import { JournalFollower, type FollowerOptions } from './follower.ts';
 import { FOLLOWER_READS, FollowerReads, type FollowerReadCounts } from './follower-reads.ts';
@@ -114,6 +115,7 @@ export class ClusterNode extends EventEmitter<RuntimeEvents> implements Coordina
     notify: (n: Notification): void => void this.emit('notify', n),
     journal: (events: JournalEvent[]): void => void this.emit('journal', events),
     commit: (c: RuntimeEvents['commit'][0]): void => void this.emit('commit', c),
+    durable: (events: readonly StoredEvent[]): void => this.relayServer?.pushDurable(events),
     degraded: (error: Error | null): void => {
       this.emit('degraded', error);
       // A refused append means another node leads: stop now rather than at the next renewal.
@@ -137,6 +139,7 @@ export class ClusterNode extends EventEmitter<RuntimeEvents> implements Coordina
       localSockets: () => this.localSockets,
       adminTokens: options.adminTokens ?? [],
       timeoutMs: Math.max(10_000, this.settings.leaseMs * 2),
+      onDurable: (events) => this.follower?.receive(events),
       ...(options.log ? { log: options.log } : {}),
     });
     this.secret = secret;
@@ -265,8 +268,24 @@ export class ClusterNode extends EventEmitter<RuntimeEvents> implements Coordina
     return this.engine.authenticate(token);
   }
 
-  catchUp(): Promise<void> {
-    return this.follower ? this.follower.catchUp() : Promise.resolve();
+  /**
+   * Brings this node's copy up to what the leader has made durable (a token it does not know may
+   * be a moment old): through the leader's read index and its pushes when it can, else by reading
+   * the journal from the database.
+   */
+  async catchUp(): Promise<void> {
+    const follower = this.follower;
+    if (!follower) return;
+    try {
+      if (await follower.waitFor(await this.reads.readIndex(), this.settings.maxLagMs)) return;
+    } catch {
+      // No leader to ask: the database says how far the journal goes.
+    }
+    try {
+      await follower.catchUp();
+    } catch (error) {
+      throw new OwpError('UNAVAILABLE', `This node cannot read the journal right now (${(error as Error).message}); retry in a moment or against another node.`);
+    }
   }
 
   async workerConnected(workerId: string): Promise<void> {
@@ -504,6 +523,7 @@ export class ClusterNode extends EventEmitter<RuntimeEvents> implements Coordina
     runtime.on('journal', this.forward.journal);
     runtime.on('commit', this.forward.commit);
     runtime.on('degraded', this.forward.degraded);
+    runtime.on('durable', this.forward.durable);
   }
 
   private detachRuntime(runtime: Runtime): void {
@@ -511,6 +531,7 @@ export class ClusterNode extends EventEmitter<RuntimeEvents> implements Coordina
     runtime.off('journal', this.forward.journal);
     runtime.off('commit', this.forward.commit);
     runtime.off('degraded', this.forward.degraded);
+    runtime.off('durable', this.forward.durable);
   }
 
   private attachFollower(follower: JournalFollower): void {

@@ -19,6 +19,7 @@ import type { Ack, OperationName } from '../../protocol/operations.ts';
 import type { Principal } from '../auth.ts';
 import type { HelloProfile } from '../engine/sessions.ts';
 import type { Logger } from '../log.ts';
+import type { StoredEvent } from '../state/stored-event.ts';
 import { wireError, type Runtime } from '../runtime.ts';
 import { currentPrincipal } from './follower-reads.ts';
 
@@ -65,6 +66,16 @@ export class RelayServer {
     nsp.on('connection', (socket) => this.attach(socket));
   }
 
+  /**
+   * Sends events just made durable to every follower linked to this node, before the answers to
+   * the commands that made them (the same link, in order): a follower applies them at once and
+   * answers its client without reading the journal back from the database first. Local only: the
+   * namespace's adapter would carry them to the other nodes' servers too.
+   */
+  pushDurable(events: readonly StoredEvent[]): void {
+    if (events.length > 0 && this.nsp.sockets.size > 0) this.nsp.local.emit('durable', events);
+  }
+
   /** Drops every follower's link (this node stopped or started leading): each reconnects to the leader and says again which workers it holds. */
   disconnectAll(): void {
     this.nsp.local.disconnectSockets(true);
@@ -93,10 +104,14 @@ export class RelayServer {
       } catch (error) {
         ack = { ok: false, error: wireError(error) };
       }
-      // The seq of the state the answer was read from (it may run a batch ahead of the disk): the
-      // follower answers once its copy, read from the database, has it, so whatever a client saw
-      // through it, the journal it reads there has too.
-      return { ack, seq: Math.max(runtime.lastDurableSeq(), runtime.engine.state.seq) };
+      // The seq of the state the answer was read from: the follower answers once its copy has it,
+      // so whatever a client saw through it, the journal it reads there has too. A successful
+      // answer waited for its own events to be durable (commits go in seq order, so for everything
+      // it could have seen) or, with no events, for the state it read (readsAfterDurable): the
+      // durable seq covers it. The state may already run a batch ahead (other commands' events
+      // being written): waiting for those too would cost every answer one more commit. A refusal
+      // may come from that state without waiting, so it waits for all of it.
+      return { ack, seq: ack.ok ? runtime.lastDurableSeq() : Math.max(runtime.lastDurableSeq(), runtime.engine.state.seq) };
     };
     const done = <T>(ack: unknown, run: (runtime: Runtime) => Promise<Ack<T>>): void => {
       if (typeof ack !== 'function') return;
@@ -197,6 +212,8 @@ export interface RelayClientOptions {
   adminTokens: readonly string[];
   /** How long a command waits for the link (a leader being elected) and then for its answer. */
   timeoutMs: number;
+  /** Events the leader pushed right after their commit. */
+  onDurable?: (events: StoredEvent[]) => void;
   log?: Logger;
 }
 
@@ -228,6 +245,9 @@ export class RelayClient {
       const waiting = this.waiting;
       this.waiting = [];
       for (const w of waiting) w();
+    });
+    socket.on('durable', (events: unknown) => {
+      if (Array.isArray(events)) this.options.onDurable?.(events as StoredEvent[]);
     });
     socket.on('connect_error', (err) => this.options.log?.debug({ err, leader: url }, 'relay: cannot reach the leader yet'));
     this.socket = socket;

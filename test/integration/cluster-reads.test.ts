@@ -1,7 +1,8 @@
 /**
  * Reads a follower answers from its own copy (coordinator/cluster/follower-reads.ts), on real
  * processes: they answer what the leader answers, scoped the same for every principal; a client
- * reads its own writes; and a copy that cannot catch up (its database link blackholed) never gives
+ * reads its own writes; and a copy that cannot catch up (its database link blackholed, and its link
+ * to the leader down while changes are made, so they are not pushed to it either) never gives
  * a stale answer or honours a revoked token: the read goes to the leader, which resolves the token
  * again. Without the read index the follower answers from its stale copy (test:defects
  * follower-read-no-index); without the leader's token check a revoked token still reads through a
@@ -14,6 +15,7 @@ import { HttpClient } from '../../client/http-client.ts';
 import { newToken } from '../../coordinator/auth.ts';
 import { tempDir } from '../helpers/coordinator.ts';
 import { startCluster, type ClusterNodeProcess } from '../helpers/cluster.ts';
+import type { TcpProxy } from '../helpers/tcp-proxy.ts';
 import '../helpers/postgres.ts';
 
 async function followerReads(node: ClusterNodeProcess, token: string): Promise<{ copy: number; leader: number }> {
@@ -25,7 +27,7 @@ async function followerReads(node: ClusterNodeProcess, token: string): Promise<{
 test('cluster: a follower answers reads from its copy as the leader would, reads your writes, and hands a read to the leader rather than answer stale', async () => {
   const dir = tempDir('owp-reads-');
   const token = newToken('maintainer');
-  const cluster = await startCluster({ dir, token, nodes: 2 });
+  const cluster = await startCluster({ dir, token, nodes: 2, ingress: true });
   try {
     const { node: leader } = await cluster.waitForLeader(0, 60_000);
     const follower = cluster.nodes.find((n) => n.id !== leader.id) as ClusterNodeProcess;
@@ -57,14 +59,17 @@ test('cluster: a follower answers reads from its copy as the leader would, reads
     const scopedList = (await new HttpClient({ baseUrl: follower.url, token: scoped.token }).call('task.list', {})).tasks;
     assert.deepEqual(scopedList.map((t) => t.repo), ['reads/a'], 'the scoped maintainer sees only its repo through the follower');
 
-    // The follower's copy cannot move (its database link is silent): changes made on the leader
-    // meanwhile are still what a read through the follower answers.
+    // The follower's copy cannot move: its database link is silent, and its link to the leader
+    // (which carries each commit's events) is down while changes are made on the leader. Those
+    // changes are still what a read through the follower answers once the link is back.
     follower.db.blackhole();
+    (leader.ingress as TcpProxy).cut();
     const c = (await viaL.call('task.create', { repo: 'reads/a', title: 'made while the follower is cut off' })).task;
     await viaL.call('maintainer.revoke', { maintainer_id: scoped.maintainer.id });
+    (leader.ingress as TcpProxy).restore();
     assert.equal((await viaF.call('task.get', { task_id: c.id })).task.title, 'made while the follower is cut off');
     const revoked = await new HttpClient({ baseUrl: follower.url, token: scoped.token, timeoutMs: 30_000 }).callRaw('task.list', {});
-    assert.equal(revoked.ok ? 'answered' : revoked.error.code, 'UNAUTHENTICATED', 'a token revoked on the leader reads nothing through a lagging follower');
+    assert.equal(revoked.ok ? 'answered' : revoked.error.code, 'UNAUTHENTICATED', `a token revoked on the leader reads nothing through a lagging follower: ${JSON.stringify(revoked)}`);
     const handed = await followerReads(follower, token);
     assert.ok(handed.leader >= 1, `the follower handed the reads to the leader (${JSON.stringify(handed)})`);
     follower.db.restore();
