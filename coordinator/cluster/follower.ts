@@ -25,6 +25,12 @@ export interface FollowerOptions {
   /** A read-only engine over the copy (for info(), reads and metrics; never asked to change anything). */
   makeEngine: (state: State) => Engine;
   pollIntervalMs?: number;
+  /**
+   * How long a notified commit may wait for the leader's push before the journal is read: 0 reads
+   * at once. A push (relay link) carries the same events a moment after the database's
+   * notification; reading them back as well would cost a query per commit per follower.
+   */
+  pushGraceMs?: () => number;
   log?: Logger;
 }
 
@@ -47,6 +53,7 @@ export class JournalFollower extends EventEmitter<FollowerEvents> {
   private listener: pg.Client | null = null;
   private pollTimer: NodeJS.Timeout | undefined;
   private reconnectTimer: NodeJS.Timeout | undefined;
+  private graceTimer: NodeJS.Timeout | undefined;
   private stopped = false;
 
   private constructor(private readonly options: FollowerOptions, state: State) {
@@ -98,7 +105,16 @@ export class JournalFollower extends EventEmitter<FollowerEvents> {
     this.known = seq;
     if (seq > this.state.seq) {
       this.behindSince ??= performance.now();
-      void this.catchUp().catch(() => undefined);
+      const grace = this.options.pushGraceMs?.() ?? 0;
+      if (grace <= 0) {
+        void this.catchUp().catch(() => undefined);
+      } else if (!this.graceTimer) {
+        this.graceTimer = setTimeout(() => {
+          this.graceTimer = undefined;
+          if (this.known > this.state.seq) void this.catchUp().catch(() => undefined);
+        }, grace);
+        this.graceTimer.unref?.();
+      }
     }
   }
 
@@ -167,6 +183,7 @@ export class JournalFollower extends EventEmitter<FollowerEvents> {
     this.stopped = true;
     clearInterval(this.pollTimer);
     clearTimeout(this.reconnectTimer);
+    clearTimeout(this.graceTimer);
     const listener = this.listener;
     this.listener = null;
     listener?.removeAllListeners('end');

@@ -72,6 +72,9 @@ export interface ClusterStatus {
   reads: FollowerReadCounts;
 }
 
+/** How long a follower linked to the leader waits for a notified commit's push before reading the journal. */
+const PUSH_GRACE_MS = 100;
+
 export function defaultNodeId(): string {
   return `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
 }
@@ -163,8 +166,10 @@ export class ClusterNode extends EventEmitter<RuntimeEvents> implements Coordina
       const ran = await store.migrate();
       for (const m of ran) options.log?.info({ migration: m }, 'database schema migrated');
       const secret = await store.clusterSecret();
-      const follower = await JournalFollower.start(ClusterNode.followerOptions(options, store));
-      return new ClusterNode(options, store, adapterPool, secret, follower);
+      let made: ClusterNode | undefined;
+      const follower = await JournalFollower.start(ClusterNode.followerOptions(options, store, () => made?.relay.isConnected() ?? false));
+      made = new ClusterNode(options, store, adapterPool, secret, follower);
+      return made;
     } catch (error) {
       await pool.end().catch(() => undefined);
       await adapterPool.end().catch(() => undefined);
@@ -172,13 +177,14 @@ export class ClusterNode extends EventEmitter<RuntimeEvents> implements Coordina
     }
   }
 
-  private static followerOptions(options: ClusterNodeOptions, store: PostgresStore): FollowerOptions {
+  private static followerOptions(options: ClusterNodeOptions, store: PostgresStore, relayConnected: () => boolean): FollowerOptions {
     const { clock, cluster, adminTokens: _a, beforeCommand: _b, log, ...engineOptions } = options;
     return {
       store,
       databaseUrl: cluster.databaseUrl,
       makeEngine: (state: State) => new Engine({ ...engineOptions, clock, state }),
       pollIntervalMs: Math.min(1000, cluster.renewIntervalMs),
+      pushGraceMs: () => (relayConnected() ? PUSH_GRACE_MS : 0),
       ...(log ? { log } : {}),
     };
   }
@@ -504,7 +510,7 @@ export class ClusterNode extends EventEmitter<RuntimeEvents> implements Coordina
   private async ensureFollower(publishedUpTo: number | undefined): Promise<void> {
     while (!this.closing && !this.follower && this.role === 'follower') {
       try {
-        const follower = await JournalFollower.start(ClusterNode.followerOptions(this.options, this.store), publishedUpTo);
+        const follower = await JournalFollower.start(ClusterNode.followerOptions(this.options, this.store, () => this.relay.isConnected()), publishedUpTo);
         if (this.closing || this.role !== 'follower') {
           follower.stop();
           return;
