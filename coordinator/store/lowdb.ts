@@ -200,7 +200,8 @@ export class LowdbStore implements Store {
 
     // Start reading where the snapshot ends, so a restart costs the tail, not the whole history;
     // if the journal does not line up with the snapshot there, read it all and let the checks below say why.
-    let start = snapshot && journalExists ? await this.snapshotEnd(snapshot, fileSize) : 0;
+    const end = snapshot && journalExists ? await this.snapshotEnd(snapshot, fileSize) : { offset: 0, lastLine: 0 };
+    let start = end.offset;
     let text = journalExists ? await readFrom(this.journalPath, start, fileSize) : '';
     let parsed = parseJournal(text, this.journalPath);
     if (start > 0 && snapshot && parsed.events.length > 0 && parsed.events[0]?.seq !== snapshot.seq + 1) {
@@ -235,8 +236,9 @@ export class LowdbStore implements Store {
 
     this.size = start + goodBytes;
     this.lastSeq = lastJournalSeq;
-    // Events before `start` are not indexed: readJournal scans them from the file's start.
-    this.index = [];
+    // Events before `start` are not indexed (readJournal scans them from the file's start), except the
+    // snapshot's own last event: recovery reads it for its time, and that must not cost the whole history.
+    this.index = start > 0 && snapshot ? [{ seq: snapshot.seq, offset: end.lastLine }] : [];
     let offset = start;
     for (const [i, line] of splitLines(text.slice(0, goodBytes)).entries()) {
       if (i % INDEX_EVERY === 0 && events[i]) this.index.push({ seq: (events[i] as StoredEvent).seq, offset });
@@ -254,20 +256,22 @@ export class LowdbStore implements Store {
    * Where the snapshot ends in the journal, if the journal agrees: the byte at `journal_offset`
    * starts a line and the event just before it has the snapshot's seq. 0 (read everything) otherwise.
    */
-  private async snapshotEnd(snapshot: SnapshotFile, fileSize: number): Promise<number> {
+  private async snapshotEnd(snapshot: SnapshotFile, fileSize: number): Promise<{ offset: number; lastLine: number }> {
+    const none = { offset: 0, lastLine: 0 };
     const offset = snapshot.journal_offset;
-    if (!Number.isSafeInteger(offset) || offset <= 0 || offset > fileSize) return 0;
+    if (!Number.isSafeInteger(offset) || offset <= 0 || offset > fileSize) return none;
     const window = Math.min(offset, 256 * 1024);
     const before = await readFrom(this.journalPath, offset - window, offset);
-    if (!before.endsWith('\n')) return 0;
+    if (!before.endsWith('\n')) return none;
     const lines = before.slice(0, -1).split('\n');
     // The window may start mid-line; only the last line matters and it must be whole.
-    if (lines.length < 2 && window < offset) return 0;
+    if (lines.length < 2 && window < offset) return none;
+    const lastLine = lines.at(-1) as string;
     try {
-      const last = JSON.parse(lines.at(-1) as string) as StoredEvent;
-      return last.seq === snapshot.seq ? offset : 0;
+      const last = JSON.parse(lastLine) as StoredEvent;
+      return last.seq === snapshot.seq ? { offset, lastLine: offset - Buffer.byteLength(lastLine) - 1 } : none;
     } catch {
-      return 0;
+      return none;
     }
   }
 
