@@ -45,6 +45,31 @@ test('a restart parses the journal from where the snapshot ends, not the whole h
   }
 });
 
+test('a restart with nothing after the snapshot reads the snapshot\'s last event without scanning the history before it', async () => {
+  const dir = tempDir();
+  try {
+    const store = new LowdbStore(dir);
+    await store.load();
+    await store.append(events(1, 600));
+    const state = new State();
+    for (const e of events(1, 600)) state.apply(e);
+    await store.saveSnapshot(state.toSnapshot());
+    await store.close();
+    // Damage the first line, keeping every offset: a scan from the start of the file would stop on it.
+    const journal = join(dir, 'journal.jsonl');
+    const text = readFileSync(journal, 'utf8');
+    writeFileSync(journal, text.replace('"n":1}', '"n":1!'));
+    const again = new LowdbStore(dir);
+    const loaded = await again.load();
+    assert.deepEqual(loaded.events, []);
+    // What recovery asks for (Runtime.recover: the time of the last event, so the clock never runs behind it).
+    assert.deepEqual((await again.readJournal(599, 1)).map((e) => [e.seq, e.at]), [[600, 1599]]);
+    await again.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('a snapshot offset that does not line up with the journal falls back to reading all of it', async () => {
   const dir = await snapshotThenTail();
   try {
