@@ -12,7 +12,9 @@
  *  claim_idle_p50_ms / p99_ms from sending a probe's create to a worker holding it
  *  durable_writes_per_task    what each task costs on disk (OWP: measured journal events and group
  *                             commits per task; the peers: counted from what they write)
+ *  restart_after_run_ms       OWP: SIGKILL after the run, then spawn to first answered request
  */
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { BenchAdmin } from './lib/admin.ts';
 import { bundlePeer } from './lib/bundle.ts';
@@ -49,6 +51,9 @@ export interface LifecycleFigures extends DriveFigures {
   durable_writes_note: string;
   areas?: number;
   coordinator_rss_peak_mb?: number;
+  /** OWP: from spawning the coordinator on the run's data (after a SIGKILL) to its first answer, and the journal it had. */
+  restart_after_run_ms?: number;
+  restart_journal_mb?: number;
 }
 
 /** One system's processes: a maintainer and two workers, each answering the same commands. */
@@ -137,7 +142,8 @@ async function drive(name: string, script: string, roles: Roles, n: number, prob
 
 async function runOwpLifecycle(options: LifecycleOptions, n: number, probes: number, areas: number, dataDir: string): Promise<LifecycleFigures> {
   const name = areas > 0 ? `owp-${areas}-areas` : 'owp';
-  const coordinator = new Child(`${name}-coordinator`, options.coordinatorBundle, { env: { OWP_BENCH_COORDINATOR: JSON.stringify({ data_dir: dataDir }) } });
+  const spawn = (): Child => new Child(`${name}-coordinator`, options.coordinatorBundle, { env: { OWP_BENCH_COORDINATOR: JSON.stringify({ data_dir: dataDir }) } });
+  let coordinator = spawn();
   try {
     const ready = await coordinator.next('ready', 120_000);
     const url = ready.url as string;
@@ -154,6 +160,15 @@ async function runOwpLifecycle(options: LifecycleOptions, n: number, probes: num
       probeArgs: { repo: repos[0] },
     }, n, probes, options.log);
     const after = await coordinator.request<{ journal_seq: number; commits: number; rss_peak_mb: number }>('stats');
+    // Restart after the whole run's history: SIGKILL, then spawn on the same data until a request is answered.
+    coordinator.kill('SIGKILL');
+    await coordinator.exited;
+    const journalBytes = statSync(join(dataDir, 'journal.jsonl')).size;
+    const spawnedAt = wallNow();
+    coordinator = spawn();
+    const again = await coordinator.next('ready', 120_000);
+    await new BenchAdmin(again.url as string, again.adminToken as string).tasksByState();
+    const restartMs = wallNow() - spawnedAt;
     const tasks = n + figures.claim_samples;
     const events = (after.journal_seq - before.journal_seq) / tasks;
     const commits = (after.commits - before.commits) / tasks;
@@ -163,6 +178,8 @@ async function runOwpLifecycle(options: LifecycleOptions, n: number, probes: num
       durable_writes_per_task: Math.round(events * 100) / 100,
       durable_writes_note: `journal events per task, measured (task.created, offer.created, lease.granted, task.started, pr.opened, task.merged …), written in ${Math.round(commits * 100) / 100} fsynced group commits per task`,
       coordinator_rss_peak_mb: after.rss_peak_mb,
+      restart_after_run_ms: restartMs,
+      restart_journal_mb: journalBytes / 1e6,
     };
   } finally {
     coordinator.kill('SIGTERM');
