@@ -18,12 +18,15 @@ interface BullJob {
 }
 interface RedisClient {
   hset(key: string, field: string, value: string): Promise<unknown>;
+  quit(): Promise<unknown>;
+}
+interface IoredisModule {
+  default: new (options: Record<string, unknown>) => RedisClient;
 }
 interface BullModule {
   Queue: new (name: string, opts: Record<string, unknown>) => {
     addBulk(jobs: Array<{ name: string; data: unknown }>): Promise<unknown>;
     add(name: string, data: unknown): Promise<unknown>;
-    client: Promise<RedisClient>;
     close(): Promise<void>;
   };
   QueueEvents: new (name: string, opts: Record<string, unknown>) => {
@@ -40,6 +43,8 @@ interface BullModule {
 
 const specifier = 'bullmq';
 const bull = (await import(specifier)) as BullModule;
+const ioredisName = 'ioredis';
+const Redis = ((await import(ioredisName)) as IoredisModule).default;
 const QUEUE = 'lifecycle';
 const closers: Array<() => Promise<unknown>> = [];
 const mergedAt: number[] = [];
@@ -51,13 +56,14 @@ const connection = (port: number): Record<string, unknown> => ({ host: '127.0.0.
 serveParent({
   async maintainer(args) {
     queue = new bull.Queue(QUEUE, { connection: connection(args.port as number) });
-    const redis = await queue.client;
+    // The maintainer's own connection for the merges, as the peers' docs connect.
+    const redis = new Redis(connection(args.port as number));
     const events = new bull.QueueEvents(QUEUE, { connection: connection(args.port as number) });
     events.on('completed', ({ jobId }) => {
       void redis.hset('merged', jobId, String(Date.now())).then(() => mergedAt.push(wallNow()));
     });
     await events.waitUntilReady();
-    closers.push(() => events.close(), () => (queue as NonNullable<typeof queue>).close());
+    closers.push(() => events.close(), () => (queue as NonNullable<typeof queue>).close(), () => redis.quit());
     return {};
   },
   async create(args) {
