@@ -5,6 +5,7 @@ import { OwpError } from '../../protocol/errors.ts';
 import { MAX_BULK_TASKS } from '../../protocol/operations.ts';
 import type { ItemError } from '../../protocol/validate.ts';
 import { parse, UsageError } from '../args.ts';
+import { exitCodeForOwpError } from '../exit-codes.ts';
 import { COORDINATOR_FLAGS_USAGE, coordinatorClient } from '../file-report.ts';
 
 export const USAGE = `Usage: owp task import FILE [--repo OWNER/NAME] [--json]
@@ -131,7 +132,7 @@ export async function run(argv: string[]): Promise<number> {
         if (lines.length > 0) console.error(`${lines.join('\n')}${more > 0 ? `\n  … and ${more} more` : ''}`);
         console.error(`${created.length} tasks were created before it; fix the file and run the same import again (the requests already made are not repeated).`);
       }
-      return 1;
+      return exitCodeForOwpError(error);
     }
   }
   if (values.json) console.log(JSON.stringify({ created }));
