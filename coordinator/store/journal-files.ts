@@ -53,6 +53,32 @@ export async function lastEvent(path: string): Promise<StoredEvent> {
   }
 }
 
+/**
+ * Byte offsets of every `every`-th line of a file (line 0, every, 2·every …), found by counting
+ * newlines without parsing: in a closed segment line k holds seq first + k, so this is its index.
+ */
+export async function lineOffsets(path: string, every: number): Promise<number[]> {
+  const offsets = [0];
+  const handle = await open(path, 'r');
+  try {
+    const chunk = Buffer.alloc(1024 * 1024);
+    let position = 0;
+    let line = 0;
+    for (;;) {
+      const { bytesRead } = await handle.read(chunk, 0, chunk.length, position);
+      if (bytesRead === 0) break;
+      for (let i = chunk.indexOf(10); i !== -1 && i < bytesRead; i = chunk.indexOf(10, i + 1)) {
+        line += 1;
+        if (line % every === 0) offsets.push(position + i + 1);
+      }
+      position += bytesRead;
+    }
+  } finally {
+    await handle.close();
+  }
+  return offsets;
+}
+
 /** Calls `take` with each event of a JSON-lines file from `start` until `end` or until it answers false. */
 export async function scanLines(path: string, start: number, end: number, take: (e: StoredEvent) => boolean): Promise<void> {
   const handle = await open(path, 'r');

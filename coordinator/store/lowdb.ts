@@ -15,7 +15,7 @@ import { Low, type Adapter } from 'lowdb';
 import type { Snapshot } from '../state/snapshot.ts';
 import type { StoredEvent } from '../state/stored-event.ts';
 import { StoreCorruptError, type Loaded, type Store } from './store.ts';
-import { lastEvent, listSegments, pad12, readFrom, scanLines, type Segment } from './journal-files.ts';
+import { lastEvent, lineOffsets, listSegments, pad12, readFrom, scanLines, type Segment } from './journal-files.ts';
 
 /** What state.json holds: the snapshot plus where in the journal it ends. */
 type SnapshotFile = Snapshot & {
@@ -139,6 +139,8 @@ export class LowdbStore implements Store {
   /** The append in flight: closing a segment waits for it, and appends wait for a closing. */
   private appending: Promise<void> | null = null;
   private rotating: Promise<void> | null = null;
+  /** Per closed segment, built on its first read: the byte offset of every INDEX_EVERY-th line. */
+  private readonly segmentIndex = new Map<string, number[]>();
 
   constructor(dir: string, private readonly options: LowdbStoreOptions = {}) {
     this.dir = dir;
@@ -404,7 +406,7 @@ export class LowdbStore implements Store {
   async readJournal(afterSeq: number, limit: number): Promise<StoredEvent[]> {
     if (!this.journal || limit <= 0 || afterSeq >= this.lastSeq) return [];
     const out: StoredEvent[] = [];
-    // History in closed segments first, each read from its start (they are only read for audit).
+    // History in closed segments first, from the indexed line nearest below the first event wanted.
     for (const segment of this.segments) {
       if (segment.last <= afterSeq || out.length >= limit) continue;
       // A segment's last event alone (what recovery asks for) is read from the file's end.
@@ -412,7 +414,14 @@ export class LowdbStore implements Store {
         out.push(await lastEvent(segment.path));
         continue;
       }
-      await scanLines(segment.path, 0, Number.POSITIVE_INFINITY, (e) => {
+      let offsets = this.segmentIndex.get(segment.path);
+      if (!offsets) {
+        offsets = await lineOffsets(segment.path, INDEX_EVERY);
+        this.segmentIndex.set(segment.path, offsets);
+      }
+      const line = Math.max(0, afterSeq + 1 - segment.first);
+      const start = offsets[Math.min(offsets.length - 1, Math.floor(line / INDEX_EVERY))] ?? 0;
+      await scanLines(segment.path, start, Number.POSITIVE_INFINITY, (e) => {
         if (e.seq > afterSeq) out.push(e);
         return out.length < limit;
       });

@@ -178,3 +178,26 @@ test('without a readable snapshot the segments are replayed; a gap between segme
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('journal reads start inside a closed segment at the indexed line nearest the seq asked for', async () => {
+  const dir = tempDir();
+  try {
+    const store = new LowdbStore(dir, { segmentBytes: 1 });
+    await store.load();
+    // Lines of different lengths, so a wrong offset lands mid-line or on the wrong event.
+    const batch = Array.from({ length: 1000 }, (_, i): StoredEvent => ({ seq: i + 1, at: 1000 + i, type: 'coordinator.started', data: { n: i + 1, pad: 'x'.repeat(i % 37) } }));
+    await store.append(batch);
+    const state = new State();
+    for (const e of batch) state.apply(e);
+    await store.saveSnapshot(state.toSnapshot());
+    await store.append(events(1001, 5));
+    assert.equal(store.closedSegments().length, 1);
+    for (const after of [0, 1, 254, 255, 256, 257, 511, 512, 700, 998]) {
+      assert.deepEqual((await store.readJournal(after, 3)).map((e) => e.seq), [after + 1, after + 2, after + 3], `three events after seq ${after}`);
+    }
+    assert.deepEqual((await store.readJournal(997, 6)).map((e) => e.seq), [998, 999, 1000, 1001, 1002, 1003], 'across the segment\'s end into the active file');
+    await store.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
