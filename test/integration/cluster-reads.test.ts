@@ -16,6 +16,7 @@ import { newToken } from '../../coordinator/auth.ts';
 import { tempDir } from '../helpers/coordinator.ts';
 import { startCluster, type ClusterNodeProcess } from '../helpers/cluster.ts';
 import type { TcpProxy } from '../helpers/tcp-proxy.ts';
+import { waitUntilAsync } from '../helpers/cluster-failover.ts';
 import '../helpers/postgres.ts';
 
 async function followerReads(node: ClusterNodeProcess, token: string): Promise<{ copy: number; leader: number }> {
@@ -33,6 +34,11 @@ test('cluster: a follower answers reads from its copy as the leader would, reads
     const follower = cluster.nodes.find((n) => n.id !== leader.id) as ClusterNodeProcess;
     const viaF = new HttpClient({ baseUrl: follower.url, token, timeoutMs: 30_000 });
     const viaL = new HttpClient({ baseUrl: leader.url, token, timeoutMs: 30_000 });
+
+    // Which node leads, as every node sees it; the leader reports each follower's lag.
+    const metricsOf = async (node: ClusterNodeProcess): Promise<string> => (await fetch(`${node.url}/metrics`, { headers: { authorization: `Bearer ${token}` } })).text();
+    for (const node of [leader, follower]) assert.match(await metricsOf(node), new RegExp(`^owp_cluster_leader_info\\{node="${leader.id}"\\} 1$`, 'm'), `${node.id} names the leader`);
+    assert.ok(await waitUntilAsync(async () => new RegExp(`^owp_cluster_follower_lag_seconds\\{node="${follower.id}"\\} 0$`, 'm').test(await metricsOf(leader)), 10_000), 'the leader reports the follower\'s lag');
 
     // Writes through the follower, read back through it at once: its own writes, from its copy.
     await viaF.call('repo.configure', { repo: 'reads/a', max_open_prs: 2 });
