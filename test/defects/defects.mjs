@@ -297,6 +297,14 @@ export const DEFECTS = [
     expect: ['cluster: the GitHub sync runs on the leader'],
   },
   {
+    name: 'no-durable-push',
+    promise: 'cluster',
+    // The leader no longer pushes committed events to its followers: their copies move only by reading the database.
+    edits: [{ file: 'coordinator/cluster/relay.ts', find: '    if (events.length > 0 && this.nsp.sockets.size > 0) this.nsp.local.emit(\'durable\', events);\n', replace: '    void events; // defect: nothing is pushed\n' }],
+    tests: ['test/integration/cluster-reads.test.ts'],
+    expect: ['cluster: a follower answers reads from its copy'],
+  },
+  {
     name: 'follower-read-no-index',
     promise: 'cluster',
     // A follower answers a read from its copy without asking the leader how far the journal is durable.

@@ -4,9 +4,11 @@
  * reads its own writes; and a copy that cannot catch up (its database link blackholed, and its link
  * to the leader down while changes are made, so they are not pushed to it either) never gives
  * a stale answer or honours a revoked token: the read goes to the leader, which resolves the token
- * again. Without the read index the follower answers from its stale copy (test:defects
+ * again; the leader's pushes over the relay link move a copy whose database link is silent.
+ * Without the read index the follower answers from its stale copy (test:defects
  * follower-read-no-index); without the leader's token check a revoked token still reads through a
- * lagging follower (test:defects relay-stale-principal).
+ * lagging follower (test:defects relay-stale-principal); without the push a copy cut from its
+ * database hands every read to the leader (test:defects no-durable-push).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -69,6 +71,12 @@ test('cluster: a follower answers reads from its copy as the leader would, reads
     // (which carries each commit's events) is down while changes are made on the leader. Those
     // changes are still what a read through the follower answers once the link is back.
     follower.db.blackhole();
+    // The leader pushes each commit over the relay link: the follower's copy moves without its database.
+    const pushed = (await viaL.call('task.create', { repo: 'reads/a', title: 'pushed while the database link is silent' })).task;
+    const beforePush = await followerReads(follower, token);
+    assert.equal((await viaF.call('task.get', { task_id: pushed.id })).task.title, 'pushed while the database link is silent');
+    const afterPush = await followerReads(follower, token);
+    assert.deepEqual([afterPush.copy - beforePush.copy, afterPush.leader - beforePush.leader], [1, 0], 'answered from the copy the push moved on');
     (leader.ingress as TcpProxy).cut();
     const c = (await viaL.call('task.create', { repo: 'reads/a', title: 'made while the follower is cut off' })).task;
     await viaL.call('maintainer.revoke', { maintainer_id: scoped.maintainer.id });
