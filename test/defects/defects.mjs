@@ -266,4 +266,20 @@ export const DEFECTS = [
     tests: ['test/integration/cluster-fencing.test.ts'],
     expect: ['cluster: a deposed leader\'s append delivered late'],
   },
+  {
+    name: 'repo-git-config-runs',
+    promise: 'tokens',
+    // OWP's git no longer turns off the repository's fsmonitor and hooks.
+    edits: [{ file: 'client/repo-git-config.ts', find: "export const GIT_SAFETY_OVERRIDES: readonly string[] = ['-c', 'core.fsmonitor=false', '-c', `core.hooksPath=${NO_HOOKS}`];", replace: "export const GIT_SAFETY_OVERRIDES: readonly string[] = NO_HOOKS ? [] : []; // defect: the repository's fsmonitor and hooks run" }],
+    tests: ['test/unit/git-repo-config.test.ts', 'test/unit/child-env.test.ts'],
+    expect: ['core.fsmonitor set by the repository', 'a core.hooksPath the repository sets', 'git hooks the worktree holds do not run'],
+  },
+  {
+    name: 'repo-git-config-trusted',
+    promise: 'tokens',
+    // Command-running keys from the repository's own config are no longer refused.
+    edits: [{ file: 'client/repo-git-config.ts', find: "    if (scope !== 'local' && scope !== 'worktree') continue;", replace: "    if (scope !== 'command') continue; // defect: the repository's own config is trusted" }],
+    tests: ['test/unit/git-repo-config.test.ts'],
+    expect: ['a filter driver the repository defines', 'core.sshCommand and credential helpers', 'the listing parser'],
+  },
 ];
