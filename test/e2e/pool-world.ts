@@ -53,9 +53,11 @@ export interface WorldOptions {
   /**
    * Connect the coordinator to the GitHub-shaped server as a maintainer would (`github:` in its
    * config, token route, signed webhooks and polling): it verifies PRs and reads their CI checks
-   * from GitHub itself.
+   * from GitHub itself. Its required checks come from the contract on main (`ci.checks`).
    */
   githubIntegration?: boolean;
+  /** The contract's `ci.checks` (read from GitHub in `githubIntegration` worlds). */
+  ciChecks?: string[];
 }
 
 /** The coordinator's own GitHub identity (a bot account with write access) in `githubIntegration` worlds. */
@@ -103,7 +105,7 @@ export class PoolWorld {
     // What started before a failure is stopped again, so a failed start leaves no servers behind.
     const started: Array<() => Promise<unknown>> = [];
     try {
-      const remote = await createSeededRemote(root, REPO);
+      const remote = await createSeededRemote(root, REPO, options.ciChecks ? { ciChecks: options.ciChecks } : {});
       const tokens = options.volunteers.map((v) => ({ token: v.githubToken, login: v.login }));
       const collaborators = options.volunteers.filter((v) => v.pushAccess !== false).map((v) => v.login);
       if (options.githubIntegration) {
@@ -130,7 +132,7 @@ export class PoolWorld {
       });
       const fake = github;
       started.push(() => fake.close());
-      const coordinator = await CoordinatorProcess.start(join(root, 'coordinator-data'), options.githubIntegration ? connectGitHub(root, fake.url) : {});
+      const coordinator = await CoordinatorProcess.start(join(root, 'coordinator-data'), options.githubIntegration ? connectGitHub(root, fake.url, fake.htmlUrl) : {});
       started.push(() => coordinator.stop());
       // GitHub delivers to the webhook a maintainer set up, at the coordinator's public URL.
       if (options.githubIntegration) fake.state.webhooks.hook = { url: `${coordinator.url}/webhooks/github`, secret: COORDINATOR_GITHUB.webhookSecret };
@@ -265,10 +267,12 @@ export class PoolWorld {
 }
 
 /** The coordinator's `github:` section for the GitHub-shaped server at `apiUrl` (the README's token route). */
-function connectGitHub(root: string, apiUrl: string): { configFile: string; env: Record<string, string> } {
+function connectGitHub(root: string, apiUrl: string, webUrl: string): { configFile: string; env: Record<string, string> } {
   const configFile = join(root, 'coordinator.json');
   const github = {
     api_url: apiUrl,
+    // Where PR links point (github.com's pages; here the git-over-HTTP server's address).
+    web_url: webUrl,
     token_env: 'OWP_GITHUB_TOKEN',
     webhook_secret_env: 'OWP_GITHUB_WEBHOOK_SECRET',
     // Webhooks say when to look; the poll is the fallback a real deployment keeps.
