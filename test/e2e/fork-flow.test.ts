@@ -120,8 +120,13 @@ test('3. CI: My work shows the check pending, then it passes: the coordinator re
     const run = world.github.state.ci.addCheckRun(REPO, { head_sha: head, name: 'build', status: 'in_progress' });
     await eventually('the coordinator saw the check run pending', async () => (await world.task(id)).checks?.checks.some((c) => c.name === 'build' && c.status === 'pending' && c.url !== undefined));
     await wb.waitForTreeRow('My work', /waiting for CI/);
-    await wb.waitForTreeRow('My work', /build\s*pending/);
+    // The required check is a row of its own under the task, shown (not folded away), with its state.
+    const checkRow = await wb.waitForTreeRow('My work', /^\s*build\s*pending\s*$/);
+    assert.match((await checkRow.getAttribute('aria-level')) ?? '', /^2$/, 'the check hangs under its task');
+    await wb.widenSidebar(760);
+    await wb.clearNotifications();
     await wb.screenshot('my-work-waiting-for-ci');
+    await wb.widenSidebar(520);
 
     world.github.state.ci.updateCheckRun(run.id, { conclusion: 'success' });
     const counted = await wb.waitForNotification(/counts as opened/, 60_000);
