@@ -69,7 +69,7 @@ async function setTheStage(scene: DemoScene): Promise<void> {
   const { coordinator, url } = started;
   const adminPrincipal = coordinator.runtime.authenticate(started.adminToken) as Principal;
   const admin = new HttpClient({ baseUrl: url, token: started.adminToken });
-  await seedDemo(coordinator.runtime, adminPrincipal);
+  await seedDemo(coordinator.runtime, adminPrincipal, DEMO_REPO, { whenNoTasks: true });
   const maxOpenPrs = 3;
   await admin.call('repo.configure', {
     repo: DEMO_REPO,
