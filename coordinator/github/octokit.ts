@@ -80,9 +80,9 @@ const DEFAULT_RATE_LIMIT_WAIT_MS = 60_000;
  * alone; undefined when it is not one (a 403 for a missing permission, or one the plugin handled).
  * GitHub's docs ("Rate limits for the REST API", exceeding them): a secondary limit is "a 403 or
  * 429 response"; honour `retry-after` when present; else, when `x-ratelimit-remaining` is 0, wait
- * until `x-ratelimit-reset`; else wait at least a minute.
+ * until `x-ratelimit-reset` (the plugin does that one); else wait at least a minute.
  */
-export function unrecognizedRateLimitWaitMs(error: HttpError & { message?: string }, nowMs: number): number | undefined {
+export function unrecognizedRateLimitWaitMs(error: HttpError): number | undefined {
   const status = error.status;
   if (status !== 403 && status !== 429) return undefined;
   const headers = error.response?.headers ?? {};
@@ -173,7 +173,7 @@ export function createOctokit(options: OctokitOptions): GitHubOctokit {
         } catch (error) {
           // A rate limit the throttling plugin does not recognize (it matches the words "secondary
           // rate" or X-RateLimit-Remaining: 0): GitHub only promises a 403 or 429 with these headers.
-          const waitMs = unrecognizedRateLimitWaitMs(error as HttpError, now());
+          const waitMs = unrecognizedRateLimitWaitMs(error as HttpError);
           if (waitMs === undefined) throw error;
           if (!decide('secondary')(waitMs / 1000, { method: endpoint.method, url: endpoint.url }, octokit, retryCount)) throw error;
           await new Promise((resolve) => setTimeout(resolve, waitMs));

@@ -308,7 +308,7 @@ export const DEFECTS = [
     name: 'rate-limit-words-only',
     promise: 'github',
     // Only rate limits the throttling plugin recognizes by its words or headers are waited out.
-    edits: [{ file: 'coordinator/github/octokit.ts', find: '          const waitMs = unrecognizedRateLimitWaitMs(error as HttpError, now());', replace: '          const waitMs = undefined as number | undefined; // defect: a 429 without "secondary rate" fails the call' }],
+    edits: [{ file: 'coordinator/github/octokit.ts', find: '          const waitMs = unrecognizedRateLimitWaitMs(error as HttpError);', replace: '          const waitMs = undefined as number | undefined; // defect: a 429 without "secondary rate" fails the call' }],
     tests: ['test/github/rate-limit-shapes.test.ts'],
     expect: ['rate limits without the words "secondary rate"'],
   },

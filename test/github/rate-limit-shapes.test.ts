@@ -61,15 +61,14 @@ describe('rate limits without the words "secondary rate"', () => {
 });
 
 test('the wait GitHub asks for: Retry-After, else X-RateLimit-Reset (left to the plugin), else a minute; a permission 403 is no limit', () => {
-  const now = 1_000_000;
   const err = (status: number, message: string, headers: Record<string, string> = {}): { status: number; message: string; response: { headers: Record<string, string> } } => ({ status, message, response: { headers } });
-  assert.equal(unrecognizedRateLimitWaitMs(err(429, 'Too many requests', { 'retry-after': '7' }), now), 7000);
-  assert.equal(unrecognizedRateLimitWaitMs(err(429, 'Too many requests'), now), 60_000, 'no header: at least a minute');
-  assert.equal(unrecognizedRateLimitWaitMs(err(403, 'You have triggered an abuse detection mechanism'), now), 60_000);
-  assert.equal(unrecognizedRateLimitWaitMs(err(403, 'Forbidden', { 'retry-after': '3' }), now), 3000, 'Retry-After makes any 403 a limit');
-  assert.equal(unrecognizedRateLimitWaitMs(err(403, 'Resource not accessible by personal access token'), now), undefined, 'a permission refusal');
-  assert.equal(unrecognizedRateLimitWaitMs(err(404, 'Not Found', { 'retry-after': '3' }), now), undefined);
+  assert.equal(unrecognizedRateLimitWaitMs(err(429, 'Too many requests', { 'retry-after': '7' })), 7000);
+  assert.equal(unrecognizedRateLimitWaitMs(err(429, 'Too many requests')), 60_000, 'no header: at least a minute');
+  assert.equal(unrecognizedRateLimitWaitMs(err(403, 'You have triggered an abuse detection mechanism')), 60_000);
+  assert.equal(unrecognizedRateLimitWaitMs(err(403, 'Forbidden', { 'retry-after': '3' })), 3000, 'Retry-After makes any 403 a limit');
+  assert.equal(unrecognizedRateLimitWaitMs(err(403, 'Resource not accessible by personal access token')), undefined, 'a permission refusal');
+  assert.equal(unrecognizedRateLimitWaitMs(err(404, 'Not Found', { 'retry-after': '3' })), undefined);
   // The plugin's own cases stay the plugin's (it waits until the reset or for Retry-After).
-  assert.equal(unrecognizedRateLimitWaitMs(err(403, 'API rate limit exceeded', { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': '2000' }), now), undefined);
-  assert.equal(unrecognizedRateLimitWaitMs(err(403, 'You have exceeded a secondary rate limit.', { 'retry-after': '3' }), now), undefined);
+  assert.equal(unrecognizedRateLimitWaitMs(err(403, 'API rate limit exceeded', { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': '2000' })), undefined);
+  assert.equal(unrecognizedRateLimitWaitMs(err(403, 'You have exceeded a secondary rate limit.', { 'retry-after': '3' })), undefined);
 });
