@@ -19,7 +19,7 @@ import type pg from 'pg';
 import type { Namespace } from 'socket.io';
 import { OwpError, type WireError } from '../../protocol/errors.ts';
 import type { JournalEvent } from '../../protocol/journal-events.ts';
-import type { Ack, OperationName } from '../../protocol/operations.ts';
+import { OPERATIONS, type Ack, type OperationName } from '../../protocol/operations.ts';
 import type { Principal } from '../auth.ts';
 import { Engine } from '../engine/engine.ts';
 import type { Notification } from '../engine/command.ts';
@@ -149,7 +149,7 @@ export class ClusterNode extends EventEmitter<RuntimeEvents> implements Coordina
     this.reads = new FollowerReads({
       maxWaitMs: this.settings.maxLagMs,
       leaderSeq: async () => {
-        const reply = await this.relay.request<null>('seq');
+        const reply = await this.relay.requestRetrying<null>('seq');
         if (!reply.ack.ok) throw OwpError.fromWire(reply.ack.error as WireError);
         return reply.seq;
       },
@@ -264,7 +264,9 @@ export class ClusterNode extends EventEmitter<RuntimeEvents> implements Coordina
         const answer = await this.reads.serve(follower, principal, name, params);
         if (answer) return answer;
       }
-      return await this.relayed<unknown>('call', principal, name, params);
+      // A read, or a change under an idempotency key (the leader replays it), may be sent again if the link drops.
+      const again = !OPERATIONS[name].mutating || typeof params.idempotency_key === 'string';
+      return await this.relayed<unknown>(again ? 'call!' : 'call', principal, name, params);
     } catch (error) {
       return { ok: false, error: wireError(error) };
     }
@@ -322,7 +324,7 @@ export class ClusterNode extends EventEmitter<RuntimeEvents> implements Coordina
   async workerSession(workerId: string): Promise<WorkerSession> {
     const runtime = await this.leading();
     if (runtime) return runtime.workerSession(workerId);
-    const ack = await this.relayed<WorkerSession>('session', workerId);
+    const ack = await this.relayed<WorkerSession>('session!', workerId);
     if (!ack.ok) throw OwpError.fromWire(ack.error as WireError);
     return ack.data;
   }
@@ -403,7 +405,8 @@ export class ClusterNode extends EventEmitter<RuntimeEvents> implements Coordina
 
   /** Sends a request to the leader, then waits until this node's copy has the change (read your writes). */
   private async relayed<T>(event: string, ...args: unknown[]): Promise<Ack<T>> {
-    const reply: RelayReply<T> = await this.relay.request<T>(event, ...args);
+    // `event!`: the request may be sent again on the next link (RelayClient.requestRetrying).
+    const reply: RelayReply<T> = event.endsWith('!') ? await this.relay.requestRetrying<T>(event.slice(0, -1), ...args) : await this.relay.request<T>(event, ...args);
     if (reply.seq > 0) await this.follower?.waitFor(reply.seq, this.settings.leaseMs);
     return reply.ack;
   }

@@ -221,6 +221,8 @@ export class RelayClient {
   private socket: Socket | null = null;
   private target: string | null = null;
   private waiting: Array<() => void> = [];
+  /** Requests waiting for an answer on the current link: told when it drops. */
+  private readonly drops = new Set<() => void>();
 
   constructor(private readonly options: RelayClientOptions) {}
 
@@ -228,6 +230,7 @@ export class RelayClient {
   setTarget(url: string | null): void {
     if (url === this.target) return;
     this.target = url;
+    this.dropped();
     this.socket?.removeAllListeners();
     this.socket?.disconnect();
     this.socket = null;
@@ -249,8 +252,16 @@ export class RelayClient {
     socket.on('durable', (events: unknown) => {
       if (Array.isArray(events)) this.options.onDurable?.(events as StoredEvent[]);
     });
+    socket.on('disconnect', () => this.dropped());
     socket.on('connect_error', (err) => this.options.log?.debug({ err, leader: url }, 'relay: cannot reach the leader yet'));
     this.socket = socket;
+  }
+
+  /** The link dropped: answers on it will not come. */
+  private dropped(): void {
+    const drops = [...this.drops];
+    this.drops.clear();
+    for (const d of drops) d();
   }
 
   leaderUrl(): string | null {
@@ -261,24 +272,46 @@ export class RelayClient {
     return this.socket?.connected === true;
   }
 
-  /** Sends one request to the leader; throws UNAVAILABLE when there is no leader in time or no answer. */
+  /**
+   * Sends one request to the leader; throws UNAVAILABLE when there is no leader in time or no
+   * answer. `retry`: the request may run twice (a read, or a change under an idempotency key, which
+   * the leader replays): when the link drops before the answer (the leader moved, or its lease
+   * looked lapsed for a moment), it is sent again on the next link instead of waiting out the timeout.
+   */
   async request<T>(event: string, ...args: unknown[]): Promise<RelayReply<T>> {
+    return this.send<T>(false, event, args);
+  }
+
+  /** request(), sent again on the next link if the link drops before the answer (see there). */
+  async requestRetrying<T>(event: string, ...args: unknown[]): Promise<RelayReply<T>> {
+    return this.send<T>(true, event, args);
+  }
+
+  private async send<T>(retry: boolean, event: string, args: unknown[]): Promise<RelayReply<T>> {
     const deadline = Date.now() + this.options.timeoutMs;
-    while (!this.socket?.connected) {
-      const left = deadline - Date.now();
-      if (left <= 0) throw new OwpError('UNAVAILABLE', 'No leader of the cluster is reachable from this node right now; the command was not run. Retry: a standby takes over within the leader lease.');
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, Math.min(left, 250));
-        this.waiting.push(() => {
-          clearTimeout(timer);
-          resolve();
+    for (;;) {
+      while (!this.socket?.connected) {
+        const left = deadline - Date.now();
+        if (left <= 0) throw new OwpError('UNAVAILABLE', 'No leader of the cluster is reachable from this node right now; the command was not run. Retry: a standby takes over within the leader lease.');
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, Math.min(left, 250));
+          this.waiting.push(() => {
+            clearTimeout(timer);
+            resolve();
+          });
+        });
+      }
+      const socket = this.socket;
+      const outcome = await new Promise<{ reply: RelayReply<T> } | { lost: 'dropped' | 'timeout' }>((resolve) => {
+        const dropped = (): void => resolve({ lost: 'dropped' });
+        this.drops.add(dropped);
+        socket.timeout(Math.max(1, deadline - Date.now())).emit(event, ...args, (err: Error | null, reply: RelayReply<T>) => {
+          this.drops.delete(dropped);
+          resolve(err ? { lost: 'timeout' } : { reply });
         });
       });
-    }
-    const socket = this.socket;
-    try {
-      return (await socket.timeout(Math.max(1, deadline - Date.now())).emitWithAck(event, ...args)) as RelayReply<T>;
-    } catch {
+      if ('reply' in outcome) return outcome.reply;
+      if (outcome.lost === 'dropped' && retry && Date.now() < deadline) continue;
       throw new OwpError('UNAVAILABLE', 'The cluster\'s leader did not answer in time; the command may or may not have been run. Retry with the same idempotency key.');
     }
   }
