@@ -90,7 +90,7 @@ export function restoreSnapshot(state: State, s: Snapshot): void {
   }
   for (const task of s.tasks) {
     const repo = state.mustRepo(task.repo);
-    if (task.state === 'ready') repo.insertReady(task, state.tasks);
+    if (task.state === 'ready') repo.insertReady(task);
     if (task.area !== undefined && ACTIVE_STATES.includes(task.state)) repo.locks.set(task.area, task.id);
     if (task.state === 'pr_opened') trackOpenPr(state, repo, task, true);
   }

@@ -266,4 +266,19 @@ export const DEFECTS = [
     tests: ['test/integration/cluster-fencing.test.ts'],
     expect: ['cluster: a deposed leader\'s append delivered late'],
   },
+  {
+    name: 'index-drops-cooled-kind',
+    promise: 'offer-order',
+    // A task of a kind skipped only because its workers are cooling down ends the kind for the pass: later tasks of that kind wait.
+    edits: [{ file: 'coordinator/engine/scheduler.ts', find: "      if (skippedPassed) return 'next';", replace: "      if (skippedPassed) return 'kind_done'; // defect: one cooled-down task hides its whole kind" }],
+    tests: ['test/reliability/scheduler-index.property.test.ts'],
+    expect: ['the indexed scheduler makes the same offers as the old scan'],
+  },
+  {
+    name: 'index-kinds-unordered',
+    promise: 'offer-order',
+    edits: [{ file: 'coordinator/engine/scheduler.ts', find: '    pass.kinds = kinds.sort((a, b) => compareReady(a.first, b.first));', replace: '    pass.kinds = kinds; // defect: an idle worker gets the first kind found, not the best task' }],
+    tests: ['test/reliability/scheduler-index.property.test.ts'],
+    expect: ['the indexed scheduler makes the same offers as the old scan'],
+  },
 ];
