@@ -168,6 +168,12 @@ export const WorkerCapabilities = Extensible({
 });
 export type WorkerCapabilities = Static<typeof WorkerCapabilities>;
 
+/** Offer pipelining (SPEC OFFER-009): how many open offers a worker can hold at once. */
+export const MaxOpenOffers = Type.Integer({
+  minimum: 1, maximum: 32,
+  description: 'How many open offers the worker can hold at once (offer pipelining, SPEC OFFER-009); only for a coordinator that declares the `offer-pipelining` capability. Absent: one.',
+});
+
 export const Worker = Extensible({
   id: WorkerId,
   github_login: GithubLogin,
@@ -176,6 +182,7 @@ export const Worker = Extensible({
   tools: Type.Array(Tool, { maxItems: 16, uniqueItems: true }),
   capabilities: WorkerCapabilities,
   repos: Type.Optional(WorkerRepos),
+  max_open_offers: Type.Optional(MaxOpenOffers),
   trust: Trust,
   online: Type.Boolean(),
   capacity_used: Type.Integer({ minimum: 0 }),
@@ -192,6 +199,7 @@ export const WorkerProfile = {
   tools: Type.Array(Tool, { maxItems: 16, uniqueItems: true }),
   capabilities: WorkerCapabilities,
   repos: Type.Optional(WorkerRepos),
+  max_open_offers: Type.Optional(MaxOpenOffers),
 };
 
 /** The task fields a maintainer sets (task.create, task.update). */

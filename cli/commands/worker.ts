@@ -109,7 +109,11 @@ export async function run(argv: string[]): Promise<number> {
   }
   const joined = state as WorkerState;
 
-  const client = new WorkerClient({ url: coordinator, token: joined.token, profile, retryForMs: 60_000 });
+  // Accepting on its own, the worker can hold an offer for each capacity point it has (offer pipelining;
+  // the coordinator counts each open offer against the capacity, so a window above it costs nothing).
+  // A volunteer deciding offers one by one sees one at a time, so none expires while they read.
+  const window = values['auto-accept'] ? Math.min(32, Math.max(1, capacity ?? 32)) : 1;
+  const client = new WorkerClient({ url: coordinator, token: joined.token, profile, retryForMs: 60_000, maxOpenOffers: window });
   const session = new WorkerSession({
     client,
     out,

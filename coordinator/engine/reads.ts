@@ -113,11 +113,14 @@ export function repoView(state: State, repo: RepoRuntime, now: number): Result<'
   return { settings: repo.settings, budget: repoBudget(state, repo, now), locks: Object.fromEntries(repo.locks) };
 }
 
-/** A worker's open offer (at most one). */
+/** A worker's open offers, oldest first (one, unless it declared a larger offer window). */
 export function offersOf(state: State, w: WorkerRuntime): Result<'offer.list'>['offers'] {
-  const id = w.openOfferId;
-  const offer = id ? state.offers.get(id) : undefined;
-  return offer ? [state.offerView(offer)] : [];
+  const out = [];
+  for (const id of w.openOffers) {
+    const offer = state.offers.get(id);
+    if (offer) out.push(state.offerView(offer));
+  }
+  return out;
 }
 
 /** A worker's live leases. */

@@ -134,16 +134,17 @@ export class Scheduler {
     }
     for (const id of workers) {
       const w = this.state.workers.get(id);
-      if (w && pool.has(w)) this.offerWorker(pass, w);
+      // A worker with a larger offer window may take several offers in one go (offer pipelining).
+      while (w && pool.has(w) && this.offerWorker(pass, w));
     }
     return pass.offers;
   }
 
-  /** Online, not revoked, no open offer, some free capacity. */
+  /** Online, not revoked, room in its offer window, some free capacity. */
   private idleWorkers(): Set<WorkerRuntime> {
     const out = new Set<WorkerRuntime>();
     for (const w of this.state.workers.values()) {
-      if (w.online && !w.record.revoked && w.openOfferId === undefined && w.free > 0) out.add(w);
+      if (isIdle(w)) out.add(w);
     }
     return out;
   }
@@ -207,8 +208,8 @@ export class Scheduler {
     return 'offered';
   }
 
-  /** Offers one worker the best ready task it qualifies for, across repos: one eligibility check per kind. */
-  protected offerWorker(pass: Pass, w: WorkerRuntime): void {
+  /** Offers one worker the best ready task it qualifies for, across repos: one eligibility check per kind. Says whether it made one. */
+  protected offerWorker(pass: Pass, w: WorkerRuntime): boolean {
     const now = pass.cmd.now;
     for (const kind of this.kindsInOrder(pass)) {
       if (kind.repo.settings.paused || this.eligibility.budgetThrottled(kind.repo, now)) continue;
@@ -219,13 +220,14 @@ export class Scheduler {
       if (this.eligibility.repoReasons(first, kind.repo, now, { alreadyCounted: false }).length > 0) continue;
       if (this.eligibility.workerReasons(first, w, { holdingTask: false, forOffer: true }).length > 0) continue;
       this.offer(pass, first, w, kind.repo);
-      return;
+      return true;
     }
+    return false;
   }
 
   protected offer(pass: Pass, task: TaskRecord, w: WorkerRuntime, repo: RepoRuntime): void {
     makeOffer(pass.cmd, task, w, repo);
-    pass.pool.delete(w);
+    if (!isIdle(w)) pass.pool.delete(w);
     pass.offers += 1;
   }
 
@@ -246,6 +248,11 @@ export class Scheduler {
     pass.kinds = kinds.sort((a, b) => compareReady(a.first, b.first));
     return pass.kinds;
   }
+}
+
+/** Whether a worker may get one more offer: online, not revoked, room in its offer window, some free capacity. */
+function isIdle(w: WorkerRuntime): boolean {
+  return w.online && !w.record.revoked && w.openOffers.size < w.offerWindow && w.free > 0;
 }
 
 /** The first not yet tried task of each kind of one repo, smallest (first in queue order) on top. */

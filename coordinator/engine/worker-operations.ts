@@ -161,5 +161,8 @@ function accept(cmd: Command, workerId: string, offerId: string): ReturnType<typ
   const task = liveTask(cmd.state, offer.task_id);
   const repo = knownRepo(cmd.state, task.repo);
   cmd.eligibility.assertEligible(task, repo, w, cmd.now, { holdingTask: true });
-  return grantLease(cmd, task, w, repo, 'offer', offer.offer_id);
+  const granted = grantLease(cmd, task, w, repo, 'offer', offer.offer_id);
+  // The answer frees a place in its offer window: the next offer follows the acknowledgement.
+  cmd.scheduler.markWorker(workerId);
+  return granted;
 }

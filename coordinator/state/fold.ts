@@ -97,7 +97,7 @@ export const FOLD: FoldHandlers = {
     task.current_offer_id = offer.offer_id;
     const worker = state.mustWorker(offer.worker_id);
     worker.holding.set(task.id, task.effort);
-    worker.openOfferId = offer.offer_id;
+    worker.openOffers.add(offer.offer_id);
     worker.lastOfferAt = e.at;
     setTaskState(state, task, 'offered', e.at, 'offer');
   },
@@ -323,7 +323,7 @@ function endOffer(state: State, task: TaskRecord): void {
     const w = state.workers.get(offer.worker_id);
     if (w) {
       w.holding.delete(task.id);
-      if (w.openOfferId === id) w.openOfferId = undefined;
+      w.openOffers.delete(id);
     }
   }
 }

@@ -129,7 +129,8 @@ export class WorkerRuntime {
   sockets = 0;
   lastOfferAt = 0;
   lastSeenAt: number | undefined;
-  openOfferId: string | undefined;
+  /** Its open offers, oldest first: at most its offer window (SPEC OFFER-001, OFFER-009). */
+  readonly openOffers = new Set<string>();
   readonly holding = new Map<string, number>();
 
   constructor(public record: WorkerRecord) {}
@@ -142,6 +143,11 @@ export class WorkerRuntime {
 
   get free(): number {
     return this.record.capacity - this.used;
+  }
+
+  /** How many open offers it may hold at once: what its profile declared (offer pipelining), else one. */
+  get offerWindow(): number {
+    return this.record.max_open_offers ?? 1;
   }
 }
 

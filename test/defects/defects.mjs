@@ -281,4 +281,12 @@ export const DEFECTS = [
     tests: ['test/reliability/scheduler-index.property.test.ts'],
     expect: ['the indexed scheduler makes the same offers as the old scan'],
   },
+  {
+    name: 'offer-window-ignored',
+    promise: 'capacity',
+    // Every worker with free capacity gets another offer, whatever offer window it declared (OFFER-001, OFFER-009).
+    edits: [{ file: 'coordinator/engine/scheduler.ts', find: '  return w.online && !w.record.revoked && w.openOffers.size < w.offerWindow && w.free > 0;', replace: '  return w.online && !w.record.revoked && w.free > 0; // defect: the offer window is not counted' }],
+    tests: [PROPERTY],
+    expect: [PROPERTY_TEST],
+  },
 ];

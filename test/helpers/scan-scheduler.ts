@@ -34,7 +34,7 @@ export class ScanScheduler extends Scheduler {
     this.repoCursor = repos.length === 0 ? 0 : (this.repoCursor + 1) % repos.length;
   }
 
-  protected override offerWorker(pass: Pass, w: WorkerRuntime): void {
+  protected override offerWorker(pass: Pass, w: WorkerRuntime): boolean {
     const now = pass.cmd.now;
     for (const group of this.readyBySignature(pass)) {
       if (group.repo.settings.paused || this.eligibility.budgetThrottled(group.repo, now)) continue;
@@ -43,8 +43,9 @@ export class ScanScheduler extends Scheduler {
       if (this.eligibility.repoReasons(first, group.repo, now, { alreadyCounted: false }).length > 0) continue;
       if (this.eligibility.workerReasons(first, w, { holdingTask: false, forOffer: true }).length > 0) continue;
       this.offer(pass, first, w, group.repo);
-      return;
+      return true;
     }
+    return false;
   }
 
   private readyBySignature(pass: Pass): SignatureGroup[] {
