@@ -162,7 +162,8 @@ function accept(cmd: Command, workerId: string, offerId: string): ReturnType<typ
   const repo = knownRepo(cmd.state, task.repo);
   cmd.eligibility.assertEligible(task, repo, w, cmd.now, { holdingTask: true });
   const granted = grantLease(cmd, task, w, repo, 'offer', offer.offer_id);
-  // The answer frees a place in its offer window: the next offer follows the acknowledgement.
-  cmd.scheduler.markWorker(workerId);
+  // The answer frees a place in its offer window: the next offer follows the acknowledgement (a
+  // worker with no capacity left is not looked at: a pass costs a walk over every worker).
+  if (w.free > 0) cmd.scheduler.markWorker(workerId);
   return granted;
 }

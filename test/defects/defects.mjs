@@ -293,7 +293,7 @@ export const DEFECTS = [
     name: 'accept-waits-for-next-change',
     promise: 'capacity',
     // An accept no longer brings the worker's next offer: it waits until something else changes (OFFER-010).
-    edits: [{ file: 'coordinator/engine/worker-operations.ts', find: '  cmd.scheduler.markWorker(workerId);\n  return granted;', replace: '  return granted; // defect: the worker is not looked at again after its accept' }],
+    edits: [{ file: 'coordinator/engine/worker-operations.ts', find: '  if (w.free > 0) cmd.scheduler.markWorker(workerId);\n  return granted;', replace: '  return granted; // defect: the worker is not looked at again after its accept' }],
     tests: ['test/integration/worker-client-pipelining.test.ts'],
     expect: ['a client with maxOpenOffers holds that many offers'],
   },
