@@ -16,6 +16,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { BenchAdmin } from './lib/admin.ts';
+import { build } from 'esbuild';
 import { bundleRunners } from './lib/bundle.ts';
 import { Child, killAllChildren } from './lib/children.ts';
 import { sleep } from './lib/stats.ts';
@@ -80,7 +81,12 @@ async function runOnce(coordinatorBundle: string, fleetBundle: string): Promise<
 
 const fleetBundle = (await bundleRunners(resolve('.'))).fleet;
 const coordinatorBundles: string[] = [];
-for (const root of ROOTS) coordinatorBundles.push((await bundleRunners(root)).coordinator);
+for (const root of ROOTS) {
+  // Only the coordinator comes from each root (an older checkout lacks today's load generators).
+  const outfile = join(root, '.cache', 'bench', 'coordinator-memory.mjs');
+  await build({ bundle: true, platform: 'node', format: 'esm', target: 'node20', sourcemap: true, logLevel: 'warning', packages: 'external', entryPoints: [join(root, 'bench', 'coordinator-process.ts')], outfile });
+  coordinatorBundles.push(outfile);
+}
 try {
   for (let round = 0; round < ROUNDS; round += 1) {
     for (let i = 0; i < ROOTS.length; i += 1) {
