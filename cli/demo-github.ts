@@ -3,8 +3,10 @@
  * octo-org/hello-owp gets a real git remote (a bare repository in the data dir, seeded with the
  * project and its `.owp.yml`), and a local GitHub-shaped server (cli/demo/github/, GitHub itself is
  * not reachable) knows that repository, so `owp submit` in a clone opens a real PR there and the
- * demo's maintainer merges it for real into the remote. What it prints are the exact commands that
- * work on this machine; README's "Your first task as a volunteer" walks through the same lines.
+ * demo's maintainer merges it for real into the remote. The demo account is a collaborator (push
+ * access), so the branch goes to the remote itself: this server does not serve git for forks.
+ * What it prints are the exact commands that work on this machine; README's "Your first task as
+ * a volunteer" walks through the same lines.
  *
  * Kept across restarts: the remote and the GitHub token (in `<data dir>/demo/`). The server's pull
  * requests live in memory, like the rest of a fake GitHub: a restart starts them afresh.
@@ -59,7 +61,7 @@ export async function startDemoGitHub(options: { dataDir: string; coordinatorUrl
   let github: FakeGitHub;
   try {
     // Enterprise layout: the PR's html_url is this server's own page, never a github.com link that does not exist.
-    github = await startFakeGitHub({ layout: 'enterprise', host: options.host, port: options.port, tokens: [{ token, login: DEMO_GITHUB_LOGIN }], repos: [{ full_name: DEMO_REPO, git: remote }] });
+    github = await startFakeGitHub({ layout: 'enterprise', host: options.host, port: options.port, tokens: [{ token, login: DEMO_GITHUB_LOGIN }], repos: [{ full_name: DEMO_REPO, git: remote, collaborators: [DEMO_GITHUB_LOGIN] }] });
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new Error(`the demo's GitHub-shaped server could not listen on ${options.host}:${options.port} (in use); pass --demo-github-port N`);
     throw error;
