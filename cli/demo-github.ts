@@ -28,7 +28,7 @@ export interface DemoGitHub {
   remote: string;
   tokenFile: string;
   /** The lines `npm start` prints for a volunteer, in the order they are typed. */
-  volunteerLines: { clone: string[]; worker: string; submit: string };
+  volunteerLines: { clone: string; worker: string; submit: string; status: string };
 }
 
 /** A path as a person at `cwd` types it: relative when it is below, absolute otherwise. */
@@ -67,12 +67,14 @@ export async function startDemoGitHub(options: { dataDir: string; coordinatorUrl
     throw error;
   }
   const cwd = options.cwd ?? process.cwd();
-  const clone = join(dir, 'hello-owp');
+  const clone = typed(cwd, join(dir, 'hello-owp'));
+  // In this checkout (what `npm start` runs in) `owp` is bin/owp.mjs; elsewhere, the installed `owp`.
+  const owp = existsSync(join(cwd, 'bin', 'owp.mjs')) ? 'node bin/owp.mjs' : 'owp';
   const volunteerLines = {
-    clone: [`git clone ${typed(cwd, remote)} ${typed(cwd, clone)}`, `cd ${typed(cwd, clone)}`],
-    worker: `npx owp worker --coordinator ${options.coordinatorUrl} --github-login ${DEMO_GITHUB_LOGIN} --skills docs --capacity 3 --tool none`,
-    // Run in the task's worktree, <clone>-owp/T-n: the token file is two folders up.
-    submit: `npx owp submit --yes --confirm-checklist --github-api ${github.url} --github-token-file ../../github-token`,
+    clone: `git clone ${typed(cwd, remote)} ${clone}`,
+    worker: `${owp} worker --repo-dir ${clone} --coordinator ${options.coordinatorUrl} --github-login ${DEMO_GITHUB_LOGIN} --skills docs --capacity 3 --tool none`,
+    submit: `${owp} submit --repo-dir ${clone} --yes --confirm-checklist --github-api ${github.url} --github-token-file ${typed(cwd, tokenFile)}`,
+    status: `${owp} status --repo-dir ${clone}`,
   };
   return { github, remote, tokenFile, volunteerLines };
 }

@@ -147,9 +147,9 @@ export async function run(argv: string[]): Promise<number> {
     const lines = demoGitHub.volunteerLines;
     console.log(`  demo github ${demoGitHub.github.htmlUrl}: a GitHub-shaped server for ${DEMO_REPO} (API ${demoGitHub.github.url}), remote ${demoGitHub.remote}`);
     console.log('\nTry the volunteer path (README, "Your first task as a volunteer"). In another terminal, here:');
-    for (const line of [...lines.clone, lines.worker]) console.log(`  ${line}`);
-    console.log('Press a to accept the offer. Then, in a third terminal, in the task\'s worktree (owp worker prints it), make a change and:');
-    console.log(`  ${lines.submit}`);
+    console.log(`  ${lines.clone}\n  ${lines.worker}`);
+    console.log('Press a to accept the offer. Make a change in the task\'s worktree (owp worker prints it), then, in a third terminal, here:');
+    console.log(`  ${lines.submit}\n  ${lines.status}`);
   }
 
   await new Promise<void>((done) => {
