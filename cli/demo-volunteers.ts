@@ -95,10 +95,21 @@ export async function startDemoVolunteers(url: string, adminToken: string, count
   // A second repo with a roomy hourly budget keeps work flowing once the seeded repo is throttled.
   await admin.call('repo.configure', { repo: FLOW_REPO, max_open_prs: 3, max_new_prs_per_hour: 60, idempotency_key: `demo:${FLOW_REPO}:settings` });
 
-  // A PR on the demo's GitHub-shaped server is merged there (into the git remote) first; any other is left open.
-  const mergeForReal = async (taskId: string, prUrl: string | undefined): Promise<void> => {
-    const number = prUrl && github && prUrl.startsWith(`${github.htmlUrl}/${DEMO_REPO}/pull/`) ? Number(prUrl.split('/').at(-1)) : undefined;
-    if (!github || !number) return;
+  // A PR on the demo's GitHub-shaped server is merged there (into the git remote) first; any other
+  // is left open. The server's PRs live in memory and their numbers start again after a restart, so
+  // the PR must still be there and be the task's branch: never someone else's PR #1.
+  const mergeForReal = async (taskId: string, pr: { url: string; branch?: string } | undefined): Promise<void> => {
+    const number = pr && github && pr.url.startsWith(`${github.htmlUrl}/${DEMO_REPO}/pull/`) ? Number(pr.url.split('/').at(-1)) : undefined;
+    if (!github || !number || !pr?.branch) return;
+    let open: boolean;
+    try {
+      const found = github.state.pullOf(github.state.repo(DEMO_REPO), number);
+      open = found.state === 'open' && found.pull.head_ref === pr.branch;
+    } catch {
+      open = false;
+    }
+    if (!open) return;
+    const prUrl = pr.url;
     try {
       await github.merge(DEMO_REPO, number, 'demo-maintainer');
     } catch (error) {
@@ -117,7 +128,7 @@ export async function startDemoVolunteers(url: string, adminToken: string, count
       const now = Date.now();
       for (const t of tasks) {
         if (t.state === 'pr_opened' && now - t.updated_at > 20_000 && repo === DEMO_REPO) {
-          await mergeForReal(t.id, t.pr?.url);
+          await mergeForReal(t.id, t.pr);
         } else if (t.state === 'pr_opened' && now - t.updated_at > 20_000 && Math.random() < 0.5) {
           await admin.call('task.complete', { task_id: t.id, outcome: Math.random() < 0.85 ? 'merged' : 'closed', reason: 'reviewed' });
         }
