@@ -8,6 +8,7 @@ import { intFlag, parse, UsageError } from '../args.ts';
 import { Output } from '../output.ts';
 import { isToolName, TOOLS, type ToolName } from '../handoff.ts';
 import { WorkerSession } from '../worker-session.ts';
+import { watchSubmitted } from '../submitted-watch.ts';
 import { readState, stateFilePath, writeState, type WorkerState } from '../worker-state.ts';
 
 export const USAGE = `Usage: owp worker --coordinator URL --github-login LOGIN [--skills docs,ts] [--capacity N]
@@ -109,7 +110,8 @@ export async function run(argv: string[]): Promise<number> {
   }
   const joined = state as WorkerState;
 
-  const client = new WorkerClient({ url: coordinator, token: joined.token, profile, retryForMs: 60_000 });
+  // tasks.changed hints tell it when to re-read its PRs (merged, closed) and its trust.
+  const client = new WorkerClient({ url: coordinator, token: joined.token, profile, retryForMs: 60_000, subscribeTasks: true });
   const session = new WorkerSession({
     client,
     out,
@@ -125,9 +127,11 @@ export async function run(argv: string[]): Promise<number> {
   const onSignal = (): void => session.stop();
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
+  const unwatch = watchSubmitted(client, new HttpClient({ baseUrl: coordinator, token: joined.token }), out);
   try {
     await session.run();
   } finally {
+    unwatch();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     const held = [...client.leases.values()];

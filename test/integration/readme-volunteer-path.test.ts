@@ -2,7 +2,8 @@
  * A newcomer follows the README (issue 16): the command lines of "Your first task as a volunteer"
  * are read from README.md's text and run as they are, in a copy of this checkout, from `npm start`
  * to a task accepted with `owp worker` in a clone and a PR opened on the demo's GitHub-shaped
- * server, its branch in the demo's git remote. Two deviations, both for a shared machine: `npm ci`
+ * server, its branch in the demo's git remote; then the demo's maintainer merges it for real and
+ * the running `owp worker` announces the merge. Two deviations, both for a shared machine: `npm ci`
  * is not run (the copy links this checkout's node_modules), and `npm start` gets `--port` with a
  * free port, so the README's 8787 / 8788 are replaced by it and the next one — in the lines `npm
  * start` prints too, which must be the README's own lines.
@@ -135,5 +136,10 @@ test('README: from npm start to a task accepted in a clone and a PR opened on th
   assert.match(body.title, new RegExp(`\\(OWP ${taskId}\\)$`));
   const heads = await git(dir, ['ls-remote', '--heads', join(dir, '.owp', 'demo', 'remote', 'octo-org', 'hello-owp.git')]);
   assert.match(heads, new RegExp(`refs/heads/${body.head.ref.replaceAll('/', '\\/')}`));
-  assert.match(await git(dir, ['-C', join(dir, '.owp', 'demo', 'remote', 'octo-org', 'hello-owp.git'), 'show', `${body.head.ref}:docs/joining-owp.md`]), /Volunteers join the pool with owp worker/);
+  const remote = join(dir, '.owp', 'demo', 'remote', 'octo-org', 'hello-owp.git');
+  assert.match(await git(dir, ['-C', remote, 'show', `${body.head.ref}:docs/joining-owp.md`]), /Volunteers join the pool with owp worker/);
+
+  // The demo's maintainer merges it for real (into the remote's main), and the running owp worker says so.
+  await until(() => /your PR #1 for T-\d+ .* was merged/.test(worker?.output() ?? ''), `owp worker announces the merge:\n${worker.output()}`, 120_000);
+  assert.match(await git(dir, ['-C', remote, 'show', 'main:docs/joining-owp.md']), /Volunteers join the pool with owp worker/);
 });
