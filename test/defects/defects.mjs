@@ -283,6 +283,14 @@ export const DEFECTS = [
     expect: ['a PR stays in My work after the lease ends'],
   },
   {
+    name: 'worker-deaf-to-merges',
+    promise: 'submitted',
+    // owp worker no longer subscribes to tasks.changed: it never re-reads its PRs, so a merge goes unsaid.
+    edits: [{ file: 'cli/commands/worker.ts', find: 'retryForMs: 60_000, subscribeTasks: true });', replace: 'retryForMs: 60_000 }); // defect: no tasks.changed hints' }],
+    tests: ['test/integration/readme-volunteer-path.test.ts'],
+    expect: ['README: from npm start to a task accepted in a clone'],
+  },
+  {
     name: 'restart-reads-segments',
     promise: 'restart',
     edits: [{ file: 'coordinator/store/lowdb.ts', find: '    const after0 = snapshotProblem ? 0 : (snapshot?.seq ?? 0);', replace: '    const after0 = 0; // defect: every closed segment is parsed at each start' }],
