@@ -36,6 +36,9 @@ export class WorkTreeProvider implements vscode.TreeDataProvider<TreeItemView>, 
       if (waiting) {
         item.description = `${node.description} · ${waiting}`;
         item.collapsibleState = vscode.TreeItemCollapsibleState.Expanded;
+        // VS Code keeps an item's collapse state by id: the same id that had no children would show
+        // collapsed, hiding the checks. An id of its own makes the waiting row open with them shown.
+        item.id = `${node.id}#checks`;
       }
     }
     return item;

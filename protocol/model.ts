@@ -288,6 +288,11 @@ function RepoSourceSchema() {
       problems: Type.Array(FileProblem, { maxItems: 50 }),
     }, { description: 'The latest read that was refused (an invalid file): the last valid files stay in force until it is fixed.' })),
     origins: Type.Record(Type.String(), SettingOrigin, { description: 'Settings whose value comes from the repo\'s files or the coordinator\'s config; the rest are defaults or set through repo.configure.' }),
+    disconnected: Type.Optional(Closed({
+      reason: Type.Union([Type.Literal('app_uninstalled'), Type.Literal('app_suspended')], { description: '`app_uninstalled`: the GitHub App was uninstalled (or lost this repo\'s installation); `app_suspended`: its installation is suspended.' }),
+      at: EpochMs,
+      installation_id: Type.Optional(Type.Integer({ minimum: 1 })),
+    }, { description: 'The coordinator can no longer reach this repo on the code host: it stopped syncing it, and refuses pr_opened reports it cannot verify until the App is installed (or unsuspended) again. The files above are the last read.' })),
   });
 }
 export const RepoSource = RepoSourceSchema();

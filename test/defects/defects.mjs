@@ -312,4 +312,42 @@ export const DEFECTS = [
     tests: ['test/integration/cluster-fencing.test.ts'],
     expect: ['cluster: a deposed leader\'s append delivered late'],
   },
+  {
+    name: 'repo-git-config-runs',
+    promise: 'tokens',
+    // OWP's git no longer turns off the repository's fsmonitor and hooks.
+    edits: [{ file: 'client/repo-git-config.ts', find: "export const GIT_SAFETY_OVERRIDES: readonly string[] = ['-c', 'core.fsmonitor=false', '-c', `core.hooksPath=${NO_HOOKS}`];", replace: "export const GIT_SAFETY_OVERRIDES: readonly string[] = NO_HOOKS ? [] : []; // defect: the repository's fsmonitor and hooks run" }],
+    tests: ['test/unit/git-repo-config.test.ts', 'test/unit/child-env.test.ts'],
+    expect: ['core.fsmonitor set by the repository', 'a core.hooksPath the repository sets', 'git hooks the worktree holds do not run'],
+  },
+  {
+    name: 'repo-git-config-trusted',
+    promise: 'tokens',
+    // Command-running keys from the repository's own config are no longer refused.
+    edits: [{ file: 'client/repo-git-config.ts', find: "    if (scope !== 'local' && scope !== 'worktree') continue;", replace: "    if (scope !== 'command') continue; // defect: the repository's own config is trusted" }],
+    tests: ['test/unit/git-repo-config.test.ts'],
+    expect: ['a filter driver the repository defines', 'core.sshCommand and credential helpers', 'the listing parser'],
+  },
+  {
+    name: 'rate-limit-words-only',
+    promise: 'github',
+    // Only rate limits the throttling plugin recognizes by its words or headers are waited out.
+    edits: [{ file: 'coordinator/github/octokit.ts', find: '          const waitMs = unrecognizedRateLimitWaitMs(error as HttpError);', replace: '          const waitMs = undefined as number | undefined; // defect: a 429 without "secondary rate" fails the call' }],
+    tests: ['test/github/rate-limit-shapes.test.ts'],
+    expect: ['rate limits without the words "secondary rate"'],
+  },
+  {
+    name: 'closed-pr-keeps-waiting',
+    promise: 'github',
+    edits: [{ file: 'coordinator/github/checks-sync.ts', find: "    if (pull.state === 'closed' && !pull.merged_at) return this.closedWhileWaiting(task, number);\n", replace: '    // defect: a PR closed while it waits for checks keeps the lease until the checks deadline\n' }],
+    tests: ['test/github/ci-checks.test.ts'],
+    expect: ['a PR closed while it waits for checks'],
+  },
+  {
+    name: 'app-uninstall-ignored',
+    promise: 'github',
+    edits: [{ file: 'coordinator/github/integration.ts', find: "  private async disconnect(installationId: number, reason: Disconnection['reason']): Promise<void> {\n", replace: "  private async disconnect(installationId: number, reason: Disconnection['reason']): Promise<void> {\n    if (reason) return; // defect: an uninstalled or suspended installation is used on\n" }],
+    tests: ['test/github/github-app.test.ts'],
+    expect: ['the App uninstalled', 'a suspended installation is let go', 'an uninstall missed while the coordinator was down'],
+  },
 ];
