@@ -28,6 +28,7 @@ export const REQUIREMENTS: readonly Requirement[] = [
   { id: "WORKER-001", level: "MUST", section: "§5.3", title: "`worker.register` MUST create a worker with trust 0 and return its token" },
   { id: "WORKER-002", level: "MUST", section: "§5.3", title: "When registration is closed, `worker.register` without a valid invite MUST be refused with `REGISTRATION_CLOSED`" },
   { id: "WORKER-003", level: "MUST", section: "§5.3", title: "`worker.update` MUST apply to the calling worker only" },
+  { id: "WORKER-004", level: "MUST", section: "§5.3", title: "`worker.prs` MUST list only the PRs opened under the calling worker's own leases (whatever login another worker shares), each with its ta…" },
   { id: "OFFER-001", level: "MUST", section: "§5.4", title: "A task MUST be offered to at most one worker at a time, and a worker MUST hold at most one open offer at a time, unless it declared a lar…" },
   { id: "OFFER-002", level: "MUST", section: "§5.4", title: "A task MUST be offered only to a worker that is eligible for it (§5.13) at the moment of the offer" },
   { id: "OFFER-003", level: "MUST", section: "§5.4", title: "Each offer MUST carry a `deadline_at` equal to its creation time plus the repo's `offer_timeout_ms`" },

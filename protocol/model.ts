@@ -226,6 +226,22 @@ export const Offer = Closed({
 });
 export type Offer = Static<typeof Offer>;
 
+/** A PR the calling worker opened, as `worker.prs` lists it (SPEC WORKER-004): open, merged or closed. */
+export const SubmittedPr = Closed({
+  task_id: TaskId,
+  repo: RepoId,
+  title: Type.String({ minLength: 1, maxLength: 256 }),
+  state: Type.Union([Type.Literal('pr_opened'), Type.Literal('merged'), Type.Literal('closed')], {
+    description: 'The task\'s state: `pr_opened` while the PR is open, `merged` or `closed` once the maintainers decided.',
+  }),
+  pr: PullRequestInfo,
+  checks: Type.Optional({ ...PrChecks, description: 'The PR\'s required checks, in a repo that names some.' }),
+  issue: Type.Optional(IssueRef),
+  closed_reason: Type.Optional(Reason),
+  updated_at: { ...EpochMs, description: 'When the task last changed state (opened, merged or closed).' },
+});
+export type SubmittedPr = Static<typeof SubmittedPr>;
+
 export const Lease = Closed({
   lease_id: LeaseId,
   task_id: TaskId,

@@ -267,6 +267,30 @@ export const DEFECTS = [
     expect: ['task.create_many refuses the whole batch when any item is refused'],
   },
   {
+    name: 'prs-of-others',
+    promise: 'submitted',
+    // worker.prs lists every PR in the pool instead of the caller's own (SPEC WORKER-004).
+    edits: [{ file: 'coordinator/engine/reads.ts', find: '    if (task.pr_worker_id !== w.record.id || !task.pr || ', replace: '    if (!task.pr || /* defect: anyone\'s PR */ ' }],
+    tests: ['test/integration/submitted-prs.test.ts'],
+    expect: ['a PR stays in My work after the lease ends'],
+  },
+  {
+    name: 'trust-no-relist',
+    promise: 'submitted',
+    // A trust change no longer tells clients to re-read: the volunteer never hears of it.
+    edits: [{ file: 'coordinator/socket.ts', find: " || e.type === 'worker.trust_changed')", replace: ') /* defect: trust changes are silent */' }],
+    tests: ['test/integration/submitted-prs.test.ts'],
+    expect: ['a PR stays in My work after the lease ends'],
+  },
+  {
+    name: 'worker-deaf-to-merges',
+    promise: 'submitted',
+    // owp worker no longer subscribes to tasks.changed: it never re-reads its PRs, so a merge goes unsaid.
+    edits: [{ file: 'cli/commands/worker.ts', find: 'retryForMs: 60_000, subscribeTasks: true });', replace: 'retryForMs: 60_000 }); // defect: no tasks.changed hints' }],
+    tests: ['test/integration/readme-volunteer-path.test.ts'],
+    expect: ['README: from npm start to a task accepted in a clone'],
+  },
+  {
     name: 'restart-reads-segments',
     promise: 'restart',
     edits: [{ file: 'coordinator/store/lowdb.ts', find: '    const after0 = snapshotProblem ? 0 : (snapshot?.seq ?? 0);', replace: '    const after0 = 0; // defect: every closed segment is parsed at each start' }],
