@@ -267,6 +267,30 @@ export const DEFECTS = [
     expect: ['task.create_many refuses the whole batch when any item is refused'],
   },
   {
+    name: 'prs-of-others',
+    promise: 'submitted',
+    // worker.prs lists every PR in the pool instead of the caller's own (SPEC WORKER-004).
+    edits: [{ file: 'coordinator/engine/reads.ts', find: '    if (task.pr_worker_id !== w.record.id || !task.pr || ', replace: '    if (!task.pr || /* defect: anyone\'s PR */ ' }],
+    tests: ['test/integration/submitted-prs.test.ts'],
+    expect: ['a PR stays in My work after the lease ends'],
+  },
+  {
+    name: 'trust-no-relist',
+    promise: 'submitted',
+    // A trust change no longer tells clients to re-read: the volunteer never hears of it.
+    edits: [{ file: 'coordinator/socket.ts', find: " || e.type === 'worker.trust_changed')", replace: ') /* defect: trust changes are silent */' }],
+    tests: ['test/integration/submitted-prs.test.ts'],
+    expect: ['a PR stays in My work after the lease ends'],
+  },
+  {
+    name: 'worker-deaf-to-merges',
+    promise: 'submitted',
+    // owp worker no longer subscribes to tasks.changed: it never re-reads its PRs, so a merge goes unsaid.
+    edits: [{ file: 'cli/commands/worker.ts', find: 'retryForMs: 60_000, subscribeTasks: true });', replace: 'retryForMs: 60_000 }); // defect: no tasks.changed hints' }],
+    tests: ['test/integration/readme-volunteer-path.test.ts'],
+    expect: ['README: from npm start to a task accepted in a clone'],
+  },
+  {
     name: 'restart-reads-segments',
     promise: 'restart',
     edits: [{ file: 'coordinator/store/lowdb.ts', find: '    const after0 = snapshotProblem ? 0 : (snapshot?.seq ?? 0);', replace: '    const after0 = 0; // defect: every closed segment is parsed at each start' }],
@@ -319,6 +343,37 @@ export const DEFECTS = [
     edits: [{ file: 'coordinator/cluster/relay.ts', find: '        const now = currentPrincipal(runtime.engine.state, principal);\n', replace: '        const now = currentPrincipal(runtime.engine.state, principal) ?? principal; // defect: the follower\'s word is taken\n' }],
     tests: ['test/integration/cluster-reads.test.ts'],
     expect: ['cluster: a follower answers reads from its copy'],
+  },
+  {
+    name: 'index-drops-cooled-kind',
+    promise: 'offer-order',
+    // A task of a kind skipped only because its workers are cooling down ends the kind for the pass: later tasks of that kind wait.
+    edits: [{ file: 'coordinator/engine/scheduler.ts', find: "      if (skippedPassed) return 'next';", replace: "      if (skippedPassed) return 'kind_done'; // defect: one cooled-down task hides its whole kind" }],
+    tests: ['test/reliability/scheduler-index.property.test.ts'],
+    expect: ['the indexed scheduler makes the same offers as the old scan'],
+  },
+  {
+    name: 'index-kinds-unordered',
+    promise: 'offer-order',
+    edits: [{ file: 'coordinator/engine/scheduler.ts', find: '    pass.kinds = kinds.sort((a, b) => compareReady(a.first, b.first));', replace: '    pass.kinds = kinds; // defect: an idle worker gets the first kind found, not the best task' }],
+    tests: ['test/reliability/scheduler-index.property.test.ts'],
+    expect: ['the indexed scheduler makes the same offers as the old scan'],
+  },
+  {
+    name: 'offer-window-ignored',
+    promise: 'capacity',
+    // Every worker with free capacity gets another offer, whatever offer window it declared (OFFER-001, OFFER-009).
+    edits: [{ file: 'coordinator/engine/scheduler.ts', find: '  return w.online && !w.record.revoked && w.openOffers.size < w.offerWindow && w.free > 0;', replace: '  return w.online && !w.record.revoked && w.free > 0; // defect: the offer window is not counted' }],
+    tests: [PROPERTY],
+    expect: [PROPERTY_TEST],
+  },
+  {
+    name: 'accept-waits-for-next-change',
+    promise: 'capacity',
+    // An accept no longer brings the worker's next offer: it waits until something else changes (OFFER-010).
+    edits: [{ file: 'coordinator/engine/worker-operations.ts', find: '  if (w.free > 0) cmd.scheduler.markWorker(workerId);\n  return granted;', replace: '  return granted; // defect: the worker is not looked at again after its accept' }],
+    tests: ['test/integration/worker-client-pipelining.test.ts'],
+    expect: ['a client with maxOpenOffers holds that many offers'],
   },
   {
     name: 'repo-git-config-runs',
