@@ -53,7 +53,7 @@ export function fileOrigins(settings: RepoFileSettings): Record<string, SettingO
   for (const key of ['required_gates', 'required_checks', 'checks_timeout_ms'] as const) if (settings[key] !== undefined) origins[key] = 'contract';
   if (settings.policy) {
     origins.policy = 'policy';
-    for (const key of Object.keys(settings.policy.budget ?? {})) origins[key] = 'policy';
+    for (const key of Object.keys(settings.policy.budget ?? {})) if (key !== 'adaptive') origins[key] = 'policy';
   }
   return origins;
 }

@@ -332,7 +332,11 @@ export const Budget = Closed({
   prs_last_hour: Type.Integer({ minimum: 0 }),
   max_new_prs_per_hour: Type.Integer({ minimum: 0 }),
   next_hourly_slot_at: Type.Optional(Type.Integer({ minimum: 0, description: 'Unix epoch milliseconds: when the oldest PR of the rolling hour leaves it (absent when none was opened in the last hour).' })),
-  throttled: Type.Boolean({ description: 'True when no new offer or claim fits in the budget.' }),
+  throttled: Type.Boolean({ description: 'True when no new offer or claim fits in the budget (a limit in report mode never throttles).' }),
+  adaptive: Type.Optional(Closed({
+    floor: Type.Integer({ minimum: 0 }),
+    ceiling: Type.Integer({ minimum: 0 }),
+  }, { description: 'Present when the policy\'s adaptive budget moves max_open_prs: the bounds it moves between (each move is a budget.adapted event).' })),
 });
 export type Budget = Static<typeof Budget>;
 

@@ -155,6 +155,7 @@ export class StatusComments {
       case 'coordinator.started':
       case 'policy.dry_run_hit':
       case 'contributor.standing_set':
+      case 'budget.adapted':
         return undefined;
       default:
         skipUnknownEvent(e);

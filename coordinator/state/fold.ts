@@ -147,6 +147,7 @@ export const FOLD: FoldHandlers = {
     endLease(state, task);
     task.pr = structuredClone(e.data.pr);
     task.pr_worker_id = e.worker_id;
+    task.pr_counted_at = e.at;
     setTaskState(state, task, 'pr_opened', e.at, 'pr_opened');
     // The hourly window only ever needs the last hour; pruning here (not on reads) keeps replays exact.
     const repo = state.mustRepo(task.repo);
@@ -205,6 +206,11 @@ export const FOLD: FoldHandlers = {
   'contributor.standing_set': (state, e) => {
     const { login, status, reason, by } = e.data;
     state.mustRepo(e.repo).standings.set(loginKey(login), { login, status, by, at: e.at, ...(reason !== undefined ? { reason } : {}) });
+  },
+  'budget.adapted': (state, e) => {
+    // The adaptive budget is the repo's max_open_prs itself, so every reader of the budget follows it.
+    const repo = state.mustRepo(e.repo);
+    repo.settings = { ...repo.settings, max_open_prs: e.data.to };
   },
   'policy.dry_run_hit': (state, e) => {
     const task = state.mustTask(e.task_id);

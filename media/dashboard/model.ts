@@ -78,6 +78,16 @@ export interface ModelLimits {
 export const DEFAULT_LIMITS: ModelLimits = { feed: 500, finishedTasks: 200, attributions: 5000 };
 
 const HOUR_MS = 3_600_000;
+/** Moves of the adaptive budget kept per repo: enough to draw its course over a long session. */
+export const BUDGET_HISTORY = 200;
+
+/** One move of a repo's adaptive review budget. */
+export interface BudgetMove {
+  at: number;
+  from: number;
+  to: number;
+  reason: string;
+}
 
 export class DashboardModel {
   /** Last journal seq folded into the state (events at or below it are ignored). */
@@ -92,6 +102,8 @@ export class DashboardModel {
   readonly dryRunHits = new Map<string, Map<string, number>>();
   /** Repo → contributor login (lower case) → vouched or denounced, as seen in the journal. */
   readonly standings = new Map<string, Map<string, { status: string; reason?: string }>>();
+  /** Repo → the adaptive budget's moves (budget.adapted), oldest first, the last BUDGET_HISTORY of them. */
+  readonly budgetHistory = new Map<string, BudgetMove[]>();
   feed: FeedEntry[] = [];
   metrics: Metrics | null = null;
   /** PRs opened per repo seen live since the last budget refresh, to keep `this hour` current between refreshes. */
@@ -349,6 +361,15 @@ export class DashboardModel {
         const hits = this.dryRunHits.get(e.repo) ?? new Map<string, number>();
         hits.set(e.data.rule, (hits.get(e.data.rule) ?? 0) + 1);
         this.dryRunHits.set(e.repo, hits);
+        break;
+      }
+      case 'budget.adapted': {
+        const repo = this.repos.get(e.repo);
+        if (repo) repo.settings = { ...repo.settings, max_open_prs: e.data.to };
+        const history = this.budgetHistory.get(e.repo) ?? [];
+        history.push({ at: e.at, from: e.data.from, to: e.data.to, reason: e.data.reason });
+        if (history.length > BUDGET_HISTORY) history.shift();
+        this.budgetHistory.set(e.repo, history);
         break;
       }
       case 'contributor.standing_set': {
@@ -628,6 +649,8 @@ export function describeEvent(e: JournalEvent, model?: DashboardModel): string {
       return `${task} archived`;
     case 'contributor.standing_set':
       return `${e.data.login} ${e.data.status} in ${e.repo}${e.data.reason ? `: ${e.data.reason}` : ''}`;
+    case 'budget.adapted':
+      return `${e.repo} review budget ${e.data.from} → ${e.data.to}: ${e.data.reason} (${task})`;
     case 'policy.dry_run_hit':
       return `report only: rule ${e.data.rule} would have refused ${e.data.via === 'claim' ? 'the claim of' : 'the offer of'} ${task} to ${who}`;
     default: {
