@@ -203,6 +203,27 @@ export const DEFECTS = [
     expect: [PROPERTY_TEST, 'a contributor with two workers is capped once, over both'],
   },
   {
+    name: 'adaptive-below-floor',
+    promise: 'adaptive-budget',
+    edits: [{ file: 'protocol/budget.ts', find: '  const to = clampAdaptive(Math.floor(current * factor), rule);', replace: '  const to = Math.floor(current * factor); // defect: the decrease forgets the floor' }],
+    tests: [PROPERTY, 'test/unit/adaptive-budget.test.ts'],
+    expect: [PROPERTY_TEST, 'adaptBudget: +increase on a PR merged in time, ×decrease_factor rounded down otherwise, always within floor and ceiling'],
+  },
+  {
+    name: 'adaptive-reset-on-apply',
+    promise: 'adaptive-budget',
+    edits: [{ file: 'coordinator/engine/maintainer-operations.ts', find: '      settings.max_open_prs = clampAdaptive(carried ? current.max_open_prs : settings.max_open_prs, rule);', replace: '      settings.max_open_prs = clampAdaptive(settings.max_open_prs, rule); // defect: applying the policy again restarts the budget' }],
+    tests: ['test/unit/adaptive-budget.test.ts'],
+    expect: ['applying the policy again keeps the value the adaptive budget reached, within the new bounds; a max_open_prs set by hand restarts it'],
+  },
+  {
+    name: 'cap-ci-drafts-free',
+    promise: 'contributor-cap',
+    edits: [{ file: `${ENGINE}/contributors.ts`, find: "    if (x?.draft === true && pr?.evidence !== 'ci') counts.draft_prs += 1;", replace: '    if (x?.draft === true) counts.draft_prs += 1; // defect: a PR that waited for CI as a draft never counts' }],
+    tests: ['test/unit/contributor-cap.test.ts'],
+    expect: ['with count_drafts: false, a PR that waited for CI as a draft and counted on its checks still counts'],
+  },
+  {
     name: 'dry-run-every-offer',
     promise: 'dry-run',
     edits: [{ file: `${ENGINE}/task-moves.ts`, find: '    if (task.dry_run_seen?.includes(dryRunKey(w.record.id, hit.rule))) continue;\n', replace: '    // defect: every offer records its dry-run hits again\n' }],
