@@ -11,13 +11,10 @@ import type { PolicyCheck, PolicyContext, PolicyExplain, PolicyVerdict } from '.
 import { contributorCap, contributorInUse } from '../protocol/contributor-cap.ts';
 import { contributorCounts } from './engine/contributors.ts';
 import { loginKey } from './state/records.ts';
+import { areaWithin } from '../protocol/area-inference.ts';
 
 export const DEFAULT_SAFE_LANES: readonly string[] = ['docs', 'tests'];
 
-/** True when an area is the lane itself or inside it (`docs/api` is inside `docs`). */
-export function areaWithin(area: string | undefined, lane: string): boolean {
-  return area !== undefined && (area === lane || area.startsWith(`${lane}/`));
-}
 
 interface Verdict {
   rule: PolicyRuleId;

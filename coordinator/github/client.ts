@@ -65,6 +65,11 @@ export interface GitHubPull {
   base: { ref: string; repo?: { full_name: string } | null };
   draft?: boolean;
 }
+export interface GitHubPullFile {
+  filename: string;
+  status: string;
+  previous_filename?: string;
+}
 export interface GitHubCommit {
   sha: string;
   commit: { verification?: { verified: boolean; reason: string } | null };
@@ -234,6 +239,11 @@ export class GitHubClient {
 
   async pullCommits(owner: string, repo: string, number: number): Promise<GitHubCommit[]> {
     return (await this.listAll<GitHubCommit>('GET /repos/{owner}/{repo}/pulls/{pull_number}/commits', { owner, repo, pull_number: number })).data;
+  }
+
+  /** The files a PR changes (paginated; GitHub lists at most 3000). */
+  async pullFiles(owner: string, repo: string, number: number): Promise<GitHubPullFile[]> {
+    return (await this.listAll<GitHubPullFile>('GET /repos/{owner}/{repo}/pulls/{pull_number}/files', { owner, repo, pull_number: number })).data;
   }
 
   async comments(owner: string, repo: string, number: number): Promise<GitHubComment[]> {

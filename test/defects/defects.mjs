@@ -224,6 +224,13 @@ export const DEFECTS = [
     expect: ['with count_drafts: false, a PR that waited for CI as a draft and counted on its checks still counts'],
   },
   {
+    name: 'lane-ignores-unowned',
+    promise: 'pr-lane',
+    edits: [{ file: 'coordinator/github/pr-verify.ts', find: '  const strays = stray.length > 0 || unmatched.length > 0;', replace: '  const strays = stray.length > 0; // defect: paths no area owns do not count as straying' }],
+    tests: ['test/github/pr-lane.test.ts'],
+    expect: ['refuse: a PR touching another area and an unowned path is refused with POLICY_DENIED naming the rule; one in its area counts'],
+  },
+  {
     name: 'dry-run-every-offer',
     promise: 'dry-run',
     edits: [{ file: `${ENGINE}/task-moves.ts`, find: '    if (task.dry_run_seen?.includes(dryRunKey(w.record.id, hit.rule))) continue;\n', replace: '    // defect: every offer records its dry-run hits again\n' }],
