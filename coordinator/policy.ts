@@ -92,6 +92,14 @@ export function evaluatePolicy(ctx: PolicyContext): Verdict[] {
     }
   }
 
+  // Rules checked when the PR is reported, not at the offer: their verdict says what will be asked.
+  if (policy.signed_commits && task.tier >= policy.signed_commits.from_tier) {
+    verdict('signed_commits', true, '', `tier ${task.tier} tasks need every commit of the PR signed and verified by GitHub (checked when the PR is reported)`);
+  }
+  if (policy.pr_lane && policy.pr_lane !== 'allow' && task.area !== undefined) {
+    verdict('pr_lane', true, '', `the PR must stay in area ${task.area} (${policy.pr_lane === 'refuse' ? 'refused' : 'flagged'} otherwise, checked when the PR is reported)`);
+  }
+
   for (const [area, limits] of Object.entries(policy.areas ?? {})) {
     if (!areaWithin(task.area, area)) continue;
     const allowed = sameLogin(limits.allow ?? []);

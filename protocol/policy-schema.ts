@@ -29,6 +29,7 @@ export const POLICY_RULES = {
   tier_trust: 'A task of tier ≥ from_tier needs a worker with trust ≥ min_trust.',
   max_active_per_worker: 'A worker holds at most this many offered or leased tasks in this repo at once.',
   contributor_cap: 'A contributor (a GitHub login, over all its workers) holds at most its cap of open PRs, live leases and offers in this repo; the cap grows with the PRs of theirs merged here and with trust.',
+  signed_commits: 'Tasks of tier ≥ signed_commits.from_tier need a PR whose every commit GitHub verified (signed with an SSH or GPG key the author registered): a PR with unsigned commits is refused (POLICY_DENIED at pr_opened), naming them. Checked when a PR is reported, by a coordinator that verifies PRs.',
   pr_lane: 'A reported PR stays in its task\'s area: the area inferred from its changed files (GitHub\'s pulls files API, the contract\'s areas) must be the task\'s area or inside it, with no path outside every area. refuse turns such a PR away (POLICY_DENIED at pr_opened); flag lets it count, marked for the maintainers. Checked when a PR is reported, by a coordinator that verifies PRs.',
   area_max_active: 'An area (with its sub-areas) has at most max_active active tasks (offered, leased, in progress or with an open PR).',
   area_trust: 'Tasks in an area with min_trust need a worker with that trust, unless the worker is on the area\'s allow list.',
@@ -111,6 +112,9 @@ export const RepoPolicySchema = Type.Object({
   tiers: Type.Optional(Type.Array(TierRuleSchema, { maxItems: 4, description: `Rule tier_trust: ${POLICY_RULES.tier_trust} The strictest matching entry applies; the engine's own check (trust ≥ tier) always applies too.` })),
   max_active_per_worker: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, description: `Rule max_active_per_worker: ${POLICY_RULES.max_active_per_worker}` })),
   contributor_cap: Type.Optional(ContributorCapSchema),
+  signed_commits: Type.Optional(Type.Object({
+    from_tier: Type.Integer({ minimum: 0, maximum: 3, description: 'Tasks of this tier and above need every commit of their PR verified by GitHub; 0: every task.' }),
+  }, { additionalProperties: false, description: `Rule signed_commits: ${POLICY_RULES.signed_commits}`, 'x-hint': 'Write signed_commits: { from_tier: 2 }.' })),
   pr_lane: Type.Optional(Type.Union([Type.Literal('refuse'), Type.Literal('flag'), Type.Literal('allow')], {
     description: `Rule pr_lane: ${POLICY_RULES.pr_lane} allow (the default) only records the PR\'s areas.`,
     'x-hint': 'refuse, flag or allow.',

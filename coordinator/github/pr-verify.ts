@@ -106,6 +106,15 @@ export function prVerifier(ctx: IntegrationContext): BeforeCommand {
     const lane = await laneOf(repo, number, task.area, runtime.engine.state.repos.get(task.repo)?.settings, url);
 
     const signed = commits.filter((c) => c.commit.verification?.verified === true).length;
+    const unsigned = commits.filter((c) => c.commit.verification?.verified !== true).map((c) => ({ sha: c.sha, reason: c.commit.verification?.reason ?? 'unsigned' }));
+    const settings = runtime.engine.state.repos.get(task.repo)?.settings;
+    const needsSigned = settings?.policy?.signed_commits;
+    if (needsSigned && task.tier >= needsSigned.from_tier && (unsigned.length > 0 || commits.length === 0) && ruleMode(settings?.policy, 'signed_commits') === 'enforce') {
+      const named = unsigned.slice(0, 10).map((c) => `${c.sha.slice(0, 7)} (${c.reason})`).join(', ');
+      throw new OwpError('POLICY_DENIED', `A policy rule of ${repo.config.repo} refuses this: policy rule signed_commits: tier ${task.tier} tasks need every commit signed and verified by GitHub; PR #${number} has ${unsigned.length} that ${unsigned.length === 1 ? 'is' : 'are'} not: ${named}${unsigned.length > 10 ? ', …' : ''}. Sign them (SSH or GPG key registered on GitHub as a signing key), force-push, and report again.`, {
+        rule: 'signed_commits', pr_url: url, unsigned_commits: unsigned.slice(0, 100),
+      });
+    }
     const x_github = {
       number,
       html_url: pull.html_url,
@@ -115,6 +124,8 @@ export function prVerifier(ctx: IntegrationContext): BeforeCommand {
       commits: commits.length,
       verified_commits: signed,
       all_commits_verified: commits.length > 0 && signed === commits.length,
+      // Named so a maintainer (and rule signed_commits in report mode) can see which ones.
+      unsigned_commits: unsigned.slice(0, 20).map((c) => c.sha),
       // GitHub's word, not the worker's: the per-contributor cap may leave drafts out.
       draft: pull.draft === true,
       ...(lane ? { lane } : {}),

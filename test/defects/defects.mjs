@@ -231,6 +231,13 @@ export const DEFECTS = [
     expect: ['refuse: a PR touching another area and an unowned path is refused with POLICY_DENIED naming the rule; one in its area counts'],
   },
   {
+    name: 'unsigned-commits-pass',
+    promise: 'signed-commits',
+    edits: [{ file: 'coordinator/github/pr-verify.ts', find: '&& (unsigned.length > 0 || commits.length === 0) &&', replace: '&& commits.length === 0 && /* defect: unsigned commits pass */' }],
+    tests: ['test/github/signed-commits.test.ts'],
+    expect: ['a tier-2 PR with an unsigned commit is refused naming it; signed, it counts'],
+  },
+  {
     name: 'dry-run-every-offer',
     promise: 'dry-run',
     edits: [{ file: `${ENGINE}/task-moves.ts`, find: '    if (task.dry_run_seen?.includes(dryRunKey(w.record.id, hit.rule))) continue;\n', replace: '    // defect: every offer records its dry-run hits again\n' }],
