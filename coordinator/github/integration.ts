@@ -158,8 +158,14 @@ export class GitHubIntegration {
     }
   }
 
+  /** Trust decay as of `now` (each full poll runs it with the coordinator's clock). */
+  decayTrust(now: number): Promise<void> {
+    return this.reputation.decay(now);
+  }
+
   /** One reconciliation pass over every connected repo (or one); failures are logged, not thrown. */
   async pollNow(repo?: string): Promise<void> {
+    if (!repo && this.context.runtime) await this.decayTrust(this.context.runtime.clock.now());
     const targets = repo ? [this.sync(repo)].filter((s): s is RepoSync => s !== undefined) : [...this.syncs.values()];
     await Promise.all(
       targets.map((s) =>

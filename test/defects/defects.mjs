@@ -238,6 +238,13 @@ export const DEFECTS = [
     expect: ['a tier-2 PR with an unsigned commit is refused naming it; signed, it counts'],
   },
   {
+    name: 'decay-every-poll',
+    promise: 'trust-decay',
+    edits: [{ file: 'coordinator/github/reputation.ts', find: '        since[w.id] = from + after.halvings * halfLife;', replace: '        // defect: idle time keeps counting from the last activity, so every poll halves again' }],
+    tests: ['test/github/trust-decay.test.ts'],
+    expect: ['an idle worker loses half its trust per half-life, journaled; a lease counts as activity'],
+  },
+  {
     name: 'dry-run-every-offer',
     promise: 'dry-run',
     edits: [{ file: `${ENGINE}/task-moves.ts`, find: '    if (task.dry_run_seen?.includes(dryRunKey(w.record.id, hit.rule))) continue;\n', replace: '    // defect: every offer records its dry-run hits again\n' }],
