@@ -241,6 +241,12 @@ export class GitHubClient {
     return (await this.listAll<GitHubCommit>('GET /repos/{owner}/{repo}/pulls/{pull_number}/commits', { owner, repo, pull_number: number })).data;
   }
 
+  /** A user's role on the repo (`role_name`: read, triage, write, maintain, admin, or a custom role). */
+  async collaboratorRole(owner: string, repo: string, username: string): Promise<string> {
+    const { data } = await this.getConditional<{ role_name?: string; permission?: string }>('GET /repos/{owner}/{repo}/collaborators/{username}/permission', { owner, repo, username });
+    return data.role_name ?? data.permission ?? 'none';
+  }
+
   /** The files a PR changes (paginated; GitHub lists at most 3000). */
   async pullFiles(owner: string, repo: string, number: number): Promise<GitHubPullFile[]> {
     return (await this.listAll<GitHubPullFile>('GET /repos/{owner}/{repo}/pulls/{pull_number}/files', { owner, repo, pull_number: number })).data;

@@ -16,6 +16,7 @@ import { IntegrationContext, type ConnectedRepo } from './context.ts';
 import { prVerifier, type BeforeCommand } from './pr-verify.ts';
 import { RepoSync } from './repo-sync.ts';
 import { Reputation } from './reputation.ts';
+import { onVouchComment } from './vouch-comments.ts';
 import { StatusComments } from './status-comments.ts';
 import { MemorySyncStateStore, SyncState, type SyncStateStore } from './sync-state.ts';
 import { webhookHandler } from './webhooks.ts';
@@ -214,6 +215,8 @@ export class GitHubIntegration {
       await sync.pushed(payload);
     } else if (event === 'check_run' || event === 'check_suite' || event === 'status') {
       await sync.checksChanged();
+    } else if (event === 'issue_comment') {
+      await onVouchComment(this.context, sync.repo, payload);
     }
   }
 

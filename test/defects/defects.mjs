@@ -245,6 +245,13 @@ export const DEFECTS = [
     expect: ['an idle worker loses half its trust per half-life, journaled; a lease counts as activity'],
   },
   {
+    name: 'vouch-comment-any-role',
+    promise: 'vouch-comments',
+    edits: [{ file: 'coordinator/github/vouch-comments.ts', find: '  if (!VOUCH_ROLES.includes(role)) {', replace: '  if (role === \'none\') { // defect: any reader may vouch' }],
+    tests: ['test/github/vouch-comments.test.ts'],
+    expect: ['a collaborator vouches and denounces by comment; anyone else is refused in a reply and nothing changes'],
+  },
+  {
     name: 'dry-run-every-offer',
     promise: 'dry-run',
     edits: [{ file: `${ENGINE}/task-moves.ts`, find: '    if (task.dry_run_seen?.includes(dryRunKey(w.record.id, hit.rule))) continue;\n', replace: '    // defect: every offer records its dry-run hits again\n' }],

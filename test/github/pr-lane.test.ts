@@ -56,8 +56,13 @@ describe('a PR stays in its lane (policy rule pr_lane)', () => {
       const pages = g.gh.state.requestsTo('GET', new RegExp(`^/repos/${REPO}/pulls/${number}/files`));
       assert.ok(pages.length >= 2, `every page of the files was read (${pages.length} requests)`);
 
-      // The volunteer removes what strays; the PR now counts.
-      g.gh.state.pushFiles(REPO, branchName(DEFAULT_CONTRACT.branch, { task_id: task.id, title: task.title }), { 'docs/guide.md': null, 'Makefile': null });
+      // The volunteer removes the doc: the Makefile, which no area owns, still strays.
+      const branch = branchName(DEFAULT_CONTRACT.branch, { task_id: task.id, title: task.title });
+      g.gh.state.pushFiles(REPO, branch, { 'docs/guide.md': null });
+      const still = await alice.worker.request('lease.report', { lease_id: lease.lease_id, epoch: lease.epoch, state: 'pr_opened', pr: { url, gates: GATES } }).then(() => undefined, (e: { code: string; details: Record<string, unknown> }) => e);
+      assert.deepEqual([still?.code, still?.details.stray, still?.details.unmatched], ['POLICY_DENIED', [], ['Makefile']]);
+      // Without it, the PR now counts.
+      g.gh.state.pushFiles(REPO, branch, { 'Makefile': null });
       const { task: counted } = await alice.worker.report(lease.lease_id, { state: 'pr_opened', pr: { url, gates: GATES } });
       const lane = (counted.pr as { x_github?: { lane?: Record<string, unknown> } }).x_github?.lane;
       assert.deepEqual(lane, { task_area: 'core/db', areas: ['core/db'], files: 120, stray: [], unmatched: [], verdict: 'in_lane' });
