@@ -119,6 +119,7 @@ export const FOLD: FoldHandlers = {
   },
   'lease.granted': (state, e) => {
     const task = state.mustTask(e.task_id);
+    delete task.retry_after_expiry;
     const via: TransitionCause = task.state === 'offered' ? 'accept' : 'claim';
     endOffer(state, task);
     const lease: LeaseRecord = {
@@ -148,6 +149,7 @@ export const FOLD: FoldHandlers = {
     task.pr = structuredClone(e.data.pr);
     task.pr_worker_id = e.worker_id;
     task.pr_counted_at = e.at;
+    punctual(state, e.worker_id, 'on_time');
     setTaskState(state, task, 'pr_opened', e.at, 'pr_opened');
     // The hourly window only ever needs the last hour; pruning here (not on reads) keeps replays exact.
     const repo = state.mustRepo(task.repo);
@@ -185,7 +187,12 @@ export const FOLD: FoldHandlers = {
     task.updated_at = e.at;
   },
   'lease.released': (state, e) => endLeaseAndReturn(state, e, 'release'),
-  'lease.expired': (state, e) => endLeaseAndReturn(state, e, 'lease_expired'),
+  'lease.expired': (state, e) => {
+    punctual(state, e.worker_id, 'late');
+    endLeaseAndReturn(state, e, 'lease_expired');
+    // Its retry goes first to a worker with a good on-time record (the scheduler reads this).
+    if (e.data.to === 'ready') state.mustTask(e.task_id).retry_after_expiry = true;
+  },
   'lease.cancelled': (state, e) => endLeaseAndReturn(state, e, 'lease_cancelled'),
   'task.blocked': (state, e) => {
     const task = state.mustTask(e.task_id);
@@ -258,6 +265,12 @@ function setTaskState(state: State, task: TaskRecord, to: TaskState, at: number,
 function returnTask(state: State, task: TaskRecord, to: 'ready' | 'blocked', blockedReason: string | undefined, at: number, cause: TransitionCause): void {
   setTaskState(state, task, to, at, to === 'blocked' ? 'max_attempts' : cause);
   if (to === 'blocked') task.blocked_reason = blockedReason ?? 'too many attempts';
+}
+
+function punctual(state: State, workerId: string, kind: 'on_time' | 'late'): void {
+  const p = state.punctuality.get(workerId) ?? { on_time: 0, late: 0 };
+  p[kind] += 1;
+  state.punctuality.set(workerId, p);
 }
 
 function endLeaseAndReturn(state: State, e: StoredEventOf<'lease.released' | 'lease.expired' | 'lease.cancelled'>, cause: TransitionCause): void {

@@ -252,6 +252,13 @@ export const DEFECTS = [
     expect: ['a collaborator vouches and denounces by comment; anyone else is refused in a reply and nothing changes'],
   },
   {
+    name: 'retry-ignores-record',
+    promise: 'retry-routing',
+    edits: [{ file: `${ENGINE}/scheduler.ts`, find: '    const score = task.retry_after_expiry ? (w: WorkerRuntime) => onTimeScore(this.state.punctuality.get(w.record.id)) : () => 0;', replace: '    const score = (_w: WorkerRuntime) => 0; // defect: a retry goes to whoever was offered least recently' }],
+    tests: ['test/unit/retry-routing.test.ts'],
+    expect: ['a task whose lease expired is offered first to the most punctual idle worker, not the least recently offered'],
+  },
+  {
     name: 'dry-run-every-offer',
     promise: 'dry-run',
     edits: [{ file: `${ENGINE}/task-moves.ts`, find: '    if (task.dry_run_seen?.includes(dryRunKey(w.record.id, hit.rule))) continue;\n', replace: '    // defect: every offer records its dry-run hits again\n' }],
