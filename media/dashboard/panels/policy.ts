@@ -48,7 +48,7 @@ export function budgetChart(moves: readonly BudgetMove[], bounds: { floor: numbe
 
 export class PolicyPanel implements Panel {
   private readonly body = h('div', { id: 'policy' });
-  readonly element = section('Policy', this.body, 'Per repo: the adaptive review budget over time, contributors against their caps (from what this page saw), the vouch and denounce list, and what rules in report mode would have refused.');
+  readonly element = section('Policy', this.body, 'Per repo: the adaptive review budget over time, contributors against their caps (from what this page saw), open PRs that stray beyond their task\'s area, the vouch and denounce list, and what rules in report mode would have refused.');
   readonly shown = whenReadable;
 
   render(model: DashboardModel, ctx: ViewContext): void {
@@ -60,7 +60,12 @@ export class PolicyPanel implements Panel {
       const caps = model.contributorCaps(name);
       const standings = [...(model.standings.get(name) ?? new Map()).entries()].sort(([a], [b]) => a.localeCompare(b));
       const hits = [...(model.dryRunHits.get(name) ?? new Map<string, number>()).entries()].sort(([a], [b]) => a.localeCompare(b));
-      if (!adaptive && moves.length === 0 && !repo.settings.policy?.contributor_cap && standings.length === 0 && hits.length === 0) continue;
+      // Open PRs that stray beyond their task's area (policy rule pr_lane, x_github.lane).
+      const strays = [...model.tasks.values()].filter((t) => t.repo === name && t.state === 'pr_opened').flatMap((t) => {
+        const lane = (t.pr as { x_github?: { lane?: { verdict?: string; stray?: string[]; unmatched?: string[] } } } | undefined)?.x_github?.lane;
+        return lane && (lane.verdict === 'flagged' || lane.verdict === 'allowed') ? [{ task: t, lane }] : [];
+      });
+      if (!adaptive && moves.length === 0 && !repo.settings.policy?.contributor_cap && standings.length === 0 && hits.length === 0 && strays.length === 0) continue;
       cards.push(h(
         'article',
         { class: 'repo-card policy-card', data: { repo: name } },
@@ -89,6 +94,13 @@ export class PolicyPanel implements Panel {
           : null,
         standings.length > 0
           ? h('ul', { class: 'standings', data: { role: 'standings' } }, ...standings.map(([login, s]) => h('li', { class: s.status, data: { login, status: s.status } }, `@${login} ${s.status}${s.reason ? `: ${s.reason}` : ''}`)))
+          : null,
+        strays.length > 0
+          ? h('ul', { class: 'lane-strays', data: { role: 'pr-lane' } }, ...strays.map(({ task, lane }) => h(
+            'li',
+            { class: lane.verdict ?? '', data: { taskId: task.id } },
+            `${task.id} (area ${task.area ?? 'none'}): its PR strays into ${[...(lane.stray ?? []), ...((lane.unmatched ?? []).length > 0 ? [`${(lane.unmatched ?? []).length} unowned path(s)`] : [])].join(', ')}${lane.verdict === 'flagged' ? ' — flagged' : ''}`,
+          )))
           : null,
         hits.length > 0
           ? h('p', { class: 'small', data: { role: 'dry-run-hits' } }, 'Report mode, would have refused: ', ...hits.map(([rule, n], i) => h('span', { data: { rule } }, `${i > 0 ? ' · ' : ''}${rule} ${n}×`)))
