@@ -68,7 +68,8 @@ export class PolicyPanel implements Panel {
       if (!adaptive && moves.length === 0 && !repo.settings.policy?.contributor_cap && standings.length === 0 && hits.length === 0 && strays.length === 0) continue;
       cards.push(h(
         'article',
-        { class: 'repo-card policy-card', data: { repo: name } },
+        // Its own attribute: `article[data-repo]` names the repo's budget card.
+        { class: 'policy-card', data: { policyRepo: name } },
         h('header', {}, h('h3', {}, name)),
         adaptive || moves.length > 0
           ? h(
