@@ -21,6 +21,7 @@ const COMMANDS: Record<string, Command> = {
   task: { summary: 'create many tasks from a JSON or JSON-lines file (owp task import FILE)', load: () => import('./commands/task.ts') },
   vouch: { summary: 'vouch for a contributor in a repo (owp vouch @login --repo R), or list (--list)', load: () => import('./commands/vouch.ts') },
   denounce: { summary: 'denounce a contributor in a repo: never offered work there again', load: () => import('./commands/denounce.ts') },
+  contributor: { summary: 'import or export a repo\'s vouch list as a Trustdown file (VOUCHED.td)', load: () => import('./commands/contributor.ts') },
   github: { summary: 'check the tokens of the config\'s github section (owp github check --config FILE)', load: () => import('./commands/github.ts') },
   worker: { summary: 'join a pool from a terminal and take offers (Claude Code, Aider, any tool)', load: () => import('./commands/worker.ts') },
   submit: { summary: 'run the gates, open the PR and report it for the task in this worktree', load: () => import('./commands/submit.ts') },

@@ -5,7 +5,6 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import picomatch from 'picomatch';
 import { CONTRACT_FILE, checkContractText, type RepoContractFile } from '../protocol/contract-schema.ts';
 import { FileProblemsError, type Diagnostic } from '../protocol/yaml-diagnostics.ts';
 
@@ -100,50 +99,6 @@ export function parseContract(text: string, file = CONTRACT_FILE): RepoContract 
   const { contract, diagnostics } = checkContract(text);
   if (!contract) throw new FileProblemsError(file, diagnostics.filter((d) => d.severity === 'error'));
   return contract;
-}
-
-export interface AreaInference {
-  /** The one area every path falls in, or undefined when the paths span several areas or none. */
-  area: string | undefined;
-  /** Each path's owning area (the first area, in contract order, with a matching glob). */
-  byPath: Record<string, string | undefined>;
-  /** The distinct areas the paths touch, in contract order. */
-  areas: string[];
-  /** Paths no area's globs match. */
-  unmatched: string[];
-}
-
-const matchers = new WeakMap<Record<string, string[]>, Array<[string, (path: string) => boolean]>>();
-
-function areaMatchers(areas: Record<string, string[]>): Array<[string, (path: string) => boolean]> {
-  let list = matchers.get(areas);
-  if (!list) {
-    list = Object.entries(areas).map(([name, globs]) => [name, picomatch(globs, { dot: true })]);
-    matchers.set(areas, list);
-  }
-  return list;
-}
-
-/**
- * Infers the area of a change from the paths it touches (repo-relative, `/`-separated). Areas are
- * tried in the order the contract lists them and the first match owns a path, like the first
- * matching rule of a config file, so specific areas go first. Pure: no I/O.
- */
-export function inferArea(paths: readonly string[], areas: Record<string, string[]>): AreaInference {
-  const list = areaMatchers(areas);
-  const byPath: Record<string, string | undefined> = {};
-  const touched = new Set<string>();
-  const unmatched: string[] = [];
-  for (const raw of paths) {
-    const path = raw.replace(/\\/g, '/').replace(/^\.\//, '');
-    const owner = list.find(([, matches]) => matches(path))?.[0];
-    byPath[raw] = owner;
-    if (owner === undefined) unmatched.push(raw);
-    else touched.add(owner);
-  }
-  const ordered = list.map(([name]) => name).filter((name) => touched.has(name));
-  const area = ordered.length === 1 && unmatched.length === 0 ? ordered[0] : undefined;
-  return { area, byPath, areas: ordered, unmatched };
 }
 
 /** Reads `.owp.yml` from a checkout; a repo without one gets the defaults. Throws FileProblemsError when it is invalid. */

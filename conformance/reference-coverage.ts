@@ -16,10 +16,7 @@ export const REFERENCE_COVERAGE: Readonly<Record<string, { file: string; why: st
   'AUTH-008': { file: 'test/reliability/access-matrix.test.ts', why: 'a wire test over every read operation × principal is still to be written for the kit; the reference runs the full matrix' },
   'AUTH-009': { file: 'test/integration/revocation.test.ts', why: 'maintainer.revoke needs the admin; a kit test is still to be written' },
   'AUTH-010': { file: 'test/integration/revocation.test.ts', why: 'rotating the operator token needs a coordinator restart' },
-  // Capability `policy` rules of issue 21: no wire test yet; the reference checks them in-process.
-  'POL-005': { file: 'test/unit/contributor-cap.test.ts', why: 'capability `policy`: no wire test yet', evidence: 'a contributor with two workers is capped once' },
-  'POL-006': { file: 'test/unit/policy-dry-run.test.ts', why: 'capability `policy`: no wire test yet', evidence: 'records its dry-run hit once' },
-  'POL-007': { file: 'test/integration/vouch.test.ts', why: 'capability `policy`: no wire test yet', evidence: 'a denounced login is refused and never offered work' },
-  'POL-008': { file: 'test/integration/vouch.test.ts', why: 'capability `policy`: no wire test yet', evidence: 'vouch_required keeps tasks from a tier up' },
+  'POL-010': { file: 'test/github/signed-commits.test.ts', why: 'needs a repo connected to a code host the kit does not control (capability `github-sync`)', evidence: 'signed_commits' },
+  'POL-011': { file: 'test/github/pr-lane.test.ts', why: 'needs a repo connected to a code host the kit does not control (capability `github-sync`)', evidence: 'pr_lane' },
   'MATCH-004': { file: 'test/conformance/reference-requirements.test.ts', why: 'how a repo policy is written is not part of the wire protocol (capability `policy`)' },
 };

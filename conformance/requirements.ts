@@ -122,4 +122,7 @@ export const REQUIREMENTS: readonly Requirement[] = [
   { id: "POL-006", level: "MUST", section: "§9.3", title: "A rule named in the policy's `modes` with `report` MUST NOT refuse" },
   { id: "POL-007", level: "MUST", section: "§9.3", title: "`contributor.vouch` and `contributor.denounce` MUST be refused (`FORBIDDEN`) to all but the repo's maintainers" },
   { id: "POL-008", level: "MUST", section: "§9.3", title: "With `vouch: { from_tier: N }`, tasks of tier ≥ N go only to logins vouched for in the repo (rule `vouch_required`)" },
+  { id: "POL-009", level: "MUST", section: "§9.3", title: "With `budget.adaptive: { floor, ceiling, target_review_hours, increase, decrease_factor }`, each PR outcome MUST move the repo's `max_ope…" },
+  { id: "POL-010", level: "MUST", section: "§9.3", title: "With `signed_commits: { from_tier: N }`, a coordinator that verifies PRs against the code host MUST refuse (`POLICY_DENIED`, rule `signed…" },
+  { id: "POL-011", level: "MUST", section: "§9.3", title: "With `pr_lane: refuse`, a coordinator that verifies PRs MUST refuse (`POLICY_DENIED`, rule `pr_lane`) a `pr_opened` whose changed files (…" },
 ];

@@ -12,6 +12,7 @@ import { SUITE as idempotency } from './suites/idempotency.ts';
 import { SUITE as journal } from './suites/journal.ts';
 import { SUITE as states } from './suites/states.ts';
 import { SUITE as policy } from './suites/policy.ts';
+import { SUITE as policyContributors } from './suites/policy-contributors.ts';
 import { SUITE as checks } from './suites/checks.ts';
 
-export const ALL_SUITES: readonly Suite[] = [connection, auth, workers, bindings, offers, leases, maintainers, matching, idempotency, journal, states, policy, checks];
+export const ALL_SUITES: readonly Suite[] = [connection, auth, workers, bindings, offers, leases, maintainers, matching, idempotency, journal, states, policy, policyContributors, checks];

@@ -298,6 +298,7 @@ export class CoordinatorMetrics {
         case 'coordinator.started':
         case 'policy.dry_run_hit':
         case 'contributor.standing_set':
+        case 'budget.adapted':
           break;
         default:
           skipUnknownEvent(e);

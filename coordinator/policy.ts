@@ -11,13 +11,10 @@ import type { PolicyCheck, PolicyContext, PolicyExplain, PolicyVerdict } from '.
 import { contributorCap, contributorInUse } from '../protocol/contributor-cap.ts';
 import { contributorCounts } from './engine/contributors.ts';
 import { loginKey } from './state/records.ts';
+import { areaWithin } from '../protocol/area-inference.ts';
 
 export const DEFAULT_SAFE_LANES: readonly string[] = ['docs', 'tests'];
 
-/** True when an area is the lane itself or inside it (`docs/api` is inside `docs`). */
-export function areaWithin(area: string | undefined, lane: string): boolean {
-  return area !== undefined && (area === lane || area.startsWith(`${lane}/`));
-}
 
 interface Verdict {
   rule: PolicyRuleId;
@@ -93,6 +90,14 @@ export function evaluatePolicy(ctx: PolicyContext): Verdict[] {
       const grown = `${counts.merged_prs} merged PR(s) here, trust ${worker.trust}`;
       verdict('contributor_cap', use < limit, `${who}'s contributor holds ${use} of their cap ${limit} in ${task.repo} (${held}; ${grown})`, `${who}'s contributor holds ${use} of their cap ${limit} (${grown})`, { in_use: use, cap: limit, ...counts });
     }
+  }
+
+  // Rules checked when the PR is reported, not at the offer: their verdict says what will be asked.
+  if (policy.signed_commits && task.tier >= policy.signed_commits.from_tier) {
+    verdict('signed_commits', true, '', `tier ${task.tier} tasks need every commit of the PR signed and verified by GitHub (checked when the PR is reported)`);
+  }
+  if (policy.pr_lane && policy.pr_lane !== 'allow' && task.area !== undefined) {
+    verdict('pr_lane', true, '', `the PR must stay in area ${task.area} (${policy.pr_lane === 'refuse' ? 'refused' : 'flagged'} otherwise, checked when the PR is reported)`);
   }
 
   for (const [area, limits] of Object.entries(policy.areas ?? {})) {

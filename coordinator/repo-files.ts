@@ -13,7 +13,7 @@ import type { Params } from '../protocol/operations.ts';
 import { POLICY_FILE, checkPolicyText, type RepoPolicy } from '../protocol/policy-schema.ts';
 import { FileProblemsError, type FileProblems } from '../protocol/yaml-diagnostics.ts';
 
-export type RepoFileSettings = Pick<Params<'repo.configure'>, 'required_gates' | 'required_checks' | 'checks_timeout_ms' | 'policy'>;
+export type RepoFileSettings = Pick<Params<'repo.configure'>, 'required_gates' | 'required_checks' | 'checks_timeout_ms' | 'policy' | 'areas'>;
 
 export interface RepoFiles {
   /** `.owp.yml` text, or undefined when the repo has none (its gates then stay as configured). */
@@ -36,6 +36,8 @@ export function settingsFromRepoFiles(files: RepoFiles, names: { contract?: stri
     settings.required_gates = [...(contract.value.gates ?? ['tests'])];
     // A contract without a ci section turns CI gates off: the file is the whole truth.
     settings.required_checks = [...(contract.value.ci?.checks ?? [])];
+    // The file is the whole truth here too: a contract without areas clears them.
+    settings.areas = structuredClone(contract.value.areas ?? {});
     if (contract.value.ci) settings.checks_timeout_ms = (contract.value.ci.timeout_minutes ?? DEFAULT_CHECKS_TIMEOUT_MINUTES) * 60_000;
   }
   if (policy?.value) {
@@ -50,10 +52,10 @@ export function settingsFromRepoFiles(files: RepoFiles, names: { contract?: stri
 /** Which file each of these settings came from (a policy's budget sets the two budget settings). */
 export function fileOrigins(settings: RepoFileSettings): Record<string, SettingOrigin> {
   const origins: Record<string, SettingOrigin> = {};
-  for (const key of ['required_gates', 'required_checks', 'checks_timeout_ms'] as const) if (settings[key] !== undefined) origins[key] = 'contract';
+  for (const key of ['required_gates', 'required_checks', 'checks_timeout_ms', 'areas'] as const) if (settings[key] !== undefined) origins[key] = 'contract';
   if (settings.policy) {
     origins.policy = 'policy';
-    for (const key of Object.keys(settings.policy.budget ?? {})) origins[key] = 'policy';
+    for (const key of Object.keys(settings.policy.budget ?? {})) if (key !== 'adaptive') origins[key] = 'policy';
   }
   return origins;
 }

@@ -197,6 +197,18 @@ export const JOURNAL_EVENTS = {
     type: 'contributor.standing_set', refs: RepoRefs, data: Closed({ login: GithubLogin, status: VouchStatus, reason: Type.Optional(Reason), by: Type.String({ maxLength: 100 }) }),
     effect: 'A maintainer vouches for or denounces a contributor (a GitHub login) in the repo; the latest word replaces the earlier one.',
   }),
+  'budget.adapted': event({
+    type: 'budget.adapted', refs: TaskRefs,
+    data: Closed({
+      from: Type.Integer({ minimum: 0, description: 'The effective max_open_prs before.' }),
+      to: Type.Integer({ minimum: 0, description: 'The effective max_open_prs after, within the adaptive floor and ceiling.' }),
+      change: Type.Union([Type.Literal('increase'), Type.Literal('decrease')]),
+      outcome: Type.Union([Type.Literal('merged'), Type.Literal('closed')], { description: 'The outcome of the task\'s PR that moved the budget.' }),
+      review_ms: Type.Integer({ minimum: 0, description: 'From the PR counting (pr_opened) to its outcome.' }),
+      reason: Type.String({ maxLength: 500 }),
+    }),
+    effect: 'The adaptive review budget moved the repo\'s max_open_prs after a PR outcome (additive increase, multiplicative decrease). Written only when the value changes.',
+  }),
   'policy.dry_run_hit': event({
     type: 'policy.dry_run_hit', refs: HeldRefs,
     data: Closed({

@@ -6,6 +6,7 @@
 import { Type, type Static, type TInteger, type TSchema, type TObject, type TOptional, type TProperties, type ObjectOptions } from '@sinclair/typebox';
 import { TASK_STATES } from './states.ts';
 import { RepoPolicySchema } from './policy-schema.ts';
+import { AREA_NAME_PATTERN } from './contract-schema.ts';
 
 /** Keys an implementation must carry unchanged end to end (SPEC §9.2). */
 export const EXTENSION_KEY_PATTERN = '^x_[a-z0-9_]{1,64}$';
@@ -325,6 +326,10 @@ export const RepoSettingsFields = {
   visibility: Type.Union([Type.Literal('public'), Type.Literal('private')], {
     description: 'Who may read the repo\'s tasks, settings and metrics besides its maintainers (SPEC AUTH-008): `public`, every worker; `private`, only workers whose login is on the policy\'s logins.allow (and not on logins.deny), who are also the only ones offered its tasks. Default public.',
   }),
+  areas: Type.Record(Type.String({ pattern: AREA_NAME_PATTERN }), Type.Array(Type.String({ minLength: 1, maxLength: 200 }), { minItems: 1, maxItems: 50 }), {
+    maxProperties: 100,
+    description: 'The contract\'s areas (`.owp.yml` areas: area name → path globs, the first area with a matching glob owns a path), read with the contract. The coordinator infers a reported PR\'s area from its changed files with them (policy rule pr_lane) and warns when live leases may touch the same paths. Default none.',
+  }),
   policy: { ...RepoPolicySchema, description: 'The repo policy (.owp/policy.yml) the scheduler evaluates for every offer and claim; its budget sets max_open_prs and max_new_prs_per_hour unless they are given too. Replaced whole; {} removes every rule. Default none.' },
   required_checks: Type.Array(CheckName, {
     maxItems: 32,
@@ -347,6 +352,7 @@ export const RepoSettings = Extensible({
   paused: Type.Boolean(),
   visibility: Type.Optional(Type.Union([Type.Literal('public'), Type.Literal('private')])),
   policy: Type.Optional(RepoPolicySchema),
+  areas: Type.Optional(Type.Record(Type.String(), Type.Array(Type.String()))),
   required_checks: Type.Optional(Type.Array(Type.String(), { description: 'Absent in repos configured before 0.1 grew CI checks: read as [].' })),
   checks_timeout_ms: Type.Optional(Type.Integer()),
   source: Type.Optional(RepoSourceSchema()),
@@ -361,7 +367,11 @@ export const Budget = Closed({
   prs_last_hour: Type.Integer({ minimum: 0 }),
   max_new_prs_per_hour: Type.Integer({ minimum: 0 }),
   next_hourly_slot_at: Type.Optional(Type.Integer({ minimum: 0, description: 'Unix epoch milliseconds: when the oldest PR of the rolling hour leaves it (absent when none was opened in the last hour).' })),
-  throttled: Type.Boolean({ description: 'True when no new offer or claim fits in the budget.' }),
+  throttled: Type.Boolean({ description: 'True when no new offer or claim fits in the budget (a limit in report mode never throttles).' }),
+  adaptive: Type.Optional(Closed({
+    floor: Type.Integer({ minimum: 0 }),
+    ceiling: Type.Integer({ minimum: 0 }),
+  }, { description: 'Present when the policy\'s adaptive budget moves max_open_prs: the bounds it moves between (each move is a budget.adapted event).' })),
 });
 export type Budget = Static<typeof Budget>;
 

@@ -172,7 +172,7 @@ export const OPERATIONS = {
       pr: Type.Optional(PullRequestInfo),
       reason: Type.Optional(Reason),
     }),
-    result: TaskResult, errors: [...MUTATE, 'NOT_FOUND', 'NOT_HOLDER', 'STALE_EPOCH', 'LEASE_EXPIRED', 'INVALID_TRANSITION', 'GATES_MISSING', 'PR_MISMATCH'], spec: '§5.5',
+    result: TaskResult, errors: [...MUTATE, 'NOT_FOUND', 'NOT_HOLDER', 'STALE_EPOCH', 'LEASE_EXPIRED', 'INVALID_TRANSITION', 'GATES_MISSING', 'PR_MISMATCH', 'POLICY_DENIED'], spec: '§5.5',
   }),
   'task.list': op({
     name: 'task.list', summary: 'Tasks, newest state first, filtered by repo and state.', auth: 'any', scope: 'repo', mutating: false, binding: 'both',
@@ -195,6 +195,9 @@ export const OPERATIONS = {
         mode: Type.Optional(Type.Literal('report', { description: 'The rule is in report mode: when it does not pass, it would refuse but does not.' })),
       }), {
         description: 'With worker_id: every rule of the repo policy (budget rules included) and whether it passes for that worker — the dry run of `owp policy explain`.',
+      })),
+      warnings: Type.Optional(Type.Array(Reasoned, {
+        description: 'What does not stop the task but deserves a look: `pr_lane`, its PR strays beyond the task\'s area (policy rule pr_lane, flag or allow); `lease_overlap`, a live lease holds an area that contains or is inside this task\'s area, so the two are likely to touch the same paths.',
       })),
     }),
     errors: [...ACCESS, 'NOT_FOUND'], spec: '§5.6',

@@ -29,6 +29,8 @@ export const POLICY_RULES = {
   tier_trust: 'A task of tier ≥ from_tier needs a worker with trust ≥ min_trust.',
   max_active_per_worker: 'A worker holds at most this many offered or leased tasks in this repo at once.',
   contributor_cap: 'A contributor (a GitHub login, over all its workers) holds at most its cap of open PRs, live leases and offers in this repo; the cap grows with the PRs of theirs merged here and with trust.',
+  signed_commits: 'Tasks of tier ≥ signed_commits.from_tier need a PR whose every commit GitHub verified (signed with an SSH or GPG key the author registered): a PR with unsigned commits is refused (POLICY_DENIED at pr_opened), naming them. Checked when a PR is reported, by a coordinator that verifies PRs.',
+  pr_lane: 'A reported PR stays in its task\'s area: the area inferred from its changed files (GitHub\'s pulls files API, the contract\'s areas) must be the task\'s area or inside it, with no path outside every area. refuse turns such a PR away (POLICY_DENIED at pr_opened); flag lets it count, marked for the maintainers. Checked when a PR is reported, by a coordinator that verifies PRs.',
   area_max_active: 'An area (with its sub-areas) has at most max_active active tasks (offered, leased, in progress or with an open PR).',
   area_trust: 'Tasks in an area with min_trust need a worker with that trust, unless the worker is on the area\'s allow list.',
   risky_area: 'Risky areas are denied by default: only workers on the area\'s allow list or with its min_trust take them.',
@@ -72,6 +74,22 @@ export const ContributorCapSchema = Type.Object({
 });
 export type ContributorCap = Static<typeof ContributorCapSchema>;
 
+export const AdaptiveBudgetSchema = Type.Object({
+  floor: Type.Integer({ minimum: 0, maximum: 1000, description: 'The effective max_open_prs never goes below this.' }),
+  ceiling: Type.Integer({ minimum: 1, maximum: 1000, description: 'The effective max_open_prs never goes above this.' }),
+  target_review_hours: Type.Number({
+    exclusiveMinimum: 0, maximum: 8760,
+    description: 'A PR merged within this many hours of counting (pr_opened) is a success: the budget grows by increase. A PR merged later, or closed unmerged, is a failure: the budget is multiplied by decrease_factor.',
+  }),
+  increase: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, description: 'Added to the effective max_open_prs after each success (additive increase). Default 1.' })),
+  decrease_factor: Type.Optional(Type.Number({ exclusiveMinimum: 0, exclusiveMaximum: 1, description: 'The effective max_open_prs is multiplied by this (rounded down) after each failure (multiplicative decrease). Default 0.5.' })),
+}, {
+  additionalProperties: false,
+  description: 'The adaptive review budget (opt-in): the effective max_open_prs follows how fast the maintainers review, between floor and ceiling. Each merged or closed PR moves it, Zuul-style: +increase on a PR merged within target_review_hours, ×decrease_factor on one merged later or closed unmerged; each change is journaled (budget.adapted) with its reason. budget.max_open_prs is where it starts.',
+  'x-hint': 'Write adaptive: { floor: 2, ceiling: 12, target_review_hours: 48 }.',
+});
+export type AdaptiveBudget = Static<typeof AdaptiveBudgetSchema>;
+
 export const TierRuleSchema = Type.Object({
   from_tier: Type.Integer({ minimum: 0, maximum: 3, description: 'Applies to tasks of this tier and above (0–3).' }),
   min_trust: Trust('Trust a worker needs for those tasks.'),
@@ -94,6 +112,13 @@ export const RepoPolicySchema = Type.Object({
   tiers: Type.Optional(Type.Array(TierRuleSchema, { maxItems: 4, description: `Rule tier_trust: ${POLICY_RULES.tier_trust} The strictest matching entry applies; the engine's own check (trust ≥ tier) always applies too.` })),
   max_active_per_worker: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, description: `Rule max_active_per_worker: ${POLICY_RULES.max_active_per_worker}` })),
   contributor_cap: Type.Optional(ContributorCapSchema),
+  signed_commits: Type.Optional(Type.Object({
+    from_tier: Type.Integer({ minimum: 0, maximum: 3, description: 'Tasks of this tier and above need every commit of their PR verified by GitHub; 0: every task.' }),
+  }, { additionalProperties: false, description: `Rule signed_commits: ${POLICY_RULES.signed_commits}`, 'x-hint': 'Write signed_commits: { from_tier: 2 }.' })),
+  pr_lane: Type.Optional(Type.Union([Type.Literal('refuse'), Type.Literal('flag'), Type.Literal('allow')], {
+    description: `Rule pr_lane: ${POLICY_RULES.pr_lane} allow (the default) only records the PR\'s areas.`,
+    'x-hint': 'refuse, flag or allow.',
+  })),
   vouch: Type.Optional(Type.Object({
     from_tier: Type.Integer({ minimum: 0, maximum: 3, description: 'Tasks of this tier and above need a vouched contributor; 0: every task.' }),
   }, { additionalProperties: false, description: `Rule vouch_required: ${POLICY_RULES.vouch_required} Maintainers vouch with \`owp vouch @login --repo …\`.`, 'x-hint': 'Write vouch: { from_tier: 0 } to require vouching for everyone.' })),
@@ -103,6 +128,7 @@ export const RepoPolicySchema = Type.Object({
     'x-hint': 'Write modes: { contributor_cap: report }.',
   })),
   budget: Type.Optional(Type.Object({
+    adaptive: Type.Optional(AdaptiveBudgetSchema),
     max_open_prs: Type.Optional(Type.Integer({
       minimum: BUDGET_BOUNDS.max_open_prs.minimum,
       maximum: BUDGET_BOUNDS.max_open_prs.maximum,
@@ -113,7 +139,7 @@ export const RepoPolicySchema = Type.Object({
       maximum: BUDGET_BOUNDS.max_new_prs_per_hour.maximum,
       description: `Rule max_new_prs_per_hour: ${POLICY_RULES.max_new_prs_per_hour} Sets the repo setting; default ${BUDGET_BOUNDS.max_new_prs_per_hour.default}.`,
     })),
-  }, { additionalProperties: false, description: 'The review budget; applying the policy sets the repo settings of the same names.' })),
+  }, { additionalProperties: false, description: 'The review budget; applying the policy sets the repo settings of the same names (with adaptive, max_open_prs is where the adaptive budget starts).' })),
   areas: Type.Optional(Type.Record(Type.String({ pattern: AREA_NAME_PATTERN }), AreaPolicySchema, {
     additionalProperties: false,
     description: 'Per-area limits. A task\'s area is governed by every entry equal to it or above it (core covers core/db).',
@@ -143,6 +169,14 @@ function policySemantics(policy: RepoPolicy, locate: Locator): Diagnostic[] {
   const cap = policy.contributor_cap;
   if (cap?.max !== undefined && cap.max < cap.base) {
     out.push(locate.diagnostic(['contributor_cap', 'max'], 'warning', `contributor_cap.max ${cap.max} is below base ${cap.base}, so every contributor's cap is ${cap.max}.`, 'Raise max or lower base.'));
+  }
+  const adaptive = policy.budget?.adaptive;
+  if (adaptive && adaptive.floor > adaptive.ceiling) {
+    out.push(locate.diagnostic(['budget', 'adaptive', 'floor'], 'error', `budget.adaptive.floor ${adaptive.floor} is above its ceiling ${adaptive.ceiling}.`, 'Make floor ≤ ceiling.'));
+  }
+  const start = policy.budget?.max_open_prs;
+  if (adaptive && start !== undefined && (start < adaptive.floor || start > adaptive.ceiling)) {
+    out.push(locate.diagnostic(['budget', 'max_open_prs'], 'warning', `budget.max_open_prs ${start} is outside the adaptive floor ${adaptive.floor} and ceiling ${adaptive.ceiling}; the adaptive budget starts at ${Math.min(Math.max(start, adaptive.floor), adaptive.ceiling)}.`, 'Set max_open_prs between floor and ceiling.'));
   }
   for (const [area, limits] of Object.entries(policy.areas ?? {})) {
     if (limits.risky && limits.min_trust === undefined && (limits.allow ?? []).length === 0) {

@@ -12,6 +12,7 @@ import { DEMO_REPO, seedDemo } from '../../coordinator/seed.ts';
 import { dashboardStaticHandler } from '../../coordinator/dashboard-static.ts';
 import type { Task } from '../../protocol/model.ts';
 import { HttpClient } from '../../client/http-client.ts';
+import { WorkerClient } from '../../client/worker-client.ts';
 import { dashboardUrl } from '../commands/coordinator.ts';
 import { formatDuration } from '../output.ts';
 import { createDemoRemote } from './demo-repo.ts';
@@ -35,6 +36,7 @@ export const BEATS: readonly Beat[] = [
   { title: 'Three volunteers join, each with their own skills and capacity', run: volunteersJoin },
   { title: 'Leases, area locks and the review budget, live', run: playUntilTheKill },
   { title: 'A volunteer\'s machine dies mid-task', happens: (scene) => scene.victim !== undefined && !scene.over, run: killAndPlayOn },
+  { title: 'A flood from one eager volunteer held at their cap, while a vouched volunteer gets work', happens: (scene) => !scene.quit, run: floodAtTheCap },
   { title: 'What happened (read back from the journal)', run: summarise },
 ];
 
@@ -144,6 +146,59 @@ async function killAndPlayOn(scene: DemoScene): Promise<void> {
   scene.say(scene.who(victim.workerId), `${scene.c.red('✗ killed')} (${why}) while holding ${held}: no release, no more heartbeats`, { worker_id: victim.workerId });
   victim.kill();
   await playUntil(scene, () => false);
+}
+
+/** The repo of the policy beat, apart from the seeded one so the play's figures stay its own. */
+export const FLOOD_REPO = 'octo-org/flood-gate';
+/** A skill only the beat's two volunteers have, so the simulated pool is never offered these tasks. */
+const FLOOD_SKILL = 'triage';
+
+/**
+ * Maintainer protection from the field: a per-contributor cap (contributor_cap) and vouching
+ * (vouch: { from_tier: 1 }). One eager volunteer claims task after task and is held at their cap;
+ * the volunteer the maintainers vouched for gets the tier-1 task the eager one may not take.
+ */
+async function floodAtTheCap(scene: DemoScene): Promise<void> {
+  const { url, admin } = scene.stage;
+  const { c } = scene;
+  await admin.call('repo.configure', {
+    repo: FLOOD_REPO, max_open_prs: 20, max_new_prs_per_hour: 1000,
+    policy: { contributor_cap: { base: 2, per_merge: 3, max: 10 }, vouch: { from_tier: 1 } },
+  });
+  scene.say(c.dim('policy'), `${FLOOD_REPO}: contributor_cap { base: 2, per_merge: 3, max: 10 } · vouch: { from_tier: 1 }`);
+  const join = async (login: string) => {
+    const { worker, token } = await WorkerClient.register(url, { github_login: login, skills: [FLOOD_SKILL], capacity: 10, tools: ['none'], capabilities: { can_run_tests: true, can_open_prs: true } });
+    return { id: worker.id, login, http: new HttpClient({ baseUrl: url, token }) };
+  };
+  const eager = await join('eager-ed');
+  const vera = await join('vera');
+  // Both may take tier-1 work by trust: what tells them apart is the maintainers' word.
+  for (const w of [eager, vera]) await admin.call('worker.set_trust', { worker_id: w.id, trust: 1 });
+  await admin.call('contributor.vouch', { repo: FLOOD_REPO, login: vera.login, reason: 'maintainer of a sister project' });
+  scene.say(c.dim('policy'), `the maintainers vouch for @${vera.login}; @${eager.login} is new here`);
+  const tasks: string[] = [];
+  for (let i = 1; i <= 6; i += 1) tasks.push((await admin.call('task.create', { repo: FLOOD_REPO, title: `Triage report ${i}`, skills: [FLOOD_SKILL] })).task.id);
+  const review = (await admin.call('task.create', { repo: FLOOD_REPO, title: 'Review the release checklist', skills: [FLOOD_SKILL], tier: 1 })).task.id;
+  let held = 0;
+  let refused = 0;
+  const rules: string[] = [];
+  for (const id of [...tasks, review]) {
+    try {
+      await eager.http.call('task.claim', { task_id: id });
+      held += 1;
+      scene.say(c.dim('policy'), `@${eager.login} claims ${id}: ${c.green('granted')} (${held} held)`);
+    } catch (error) {
+      refused += 1;
+      const rule = (error as { details?: { rule?: string } }).details?.rule ?? (error as Error).message;
+      rules.push(rule);
+      scene.say(c.dim('policy'), `@${eager.login} claims ${id}: ${c.red('refused')} by rule ${rule}`, { rule });
+    }
+    await sleep(scene.t(BASE.thinkMs / 4));
+  }
+  await vera.http.call('task.claim', { task_id: review });
+  scene.say(c.dim('policy'), `@${vera.login} (vouched) claims ${review}: ${c.green('granted')} — the flood took ${held} of 7, ${refused} refused, and the queue stayed open`, { held, refused });
+  scene.out.event('flood', { held, refused, rules, vouched_got: review });
+  await sleep(scene.t(BASE.beatPauseMs));
 }
 
 async function summarise(scene: DemoScene): Promise<void> {

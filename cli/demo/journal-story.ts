@@ -142,6 +142,9 @@ export function readJournalStory(events: JournalEvent[], repo?: string): Journal
       case 'policy.dry_run_hit':
       case 'contributor.standing_set':
         break;
+      case 'budget.adapted':
+        story.max_open_prs = e.data.to;
+        break;
       default:
         skipUnknownEvent(e);
     }

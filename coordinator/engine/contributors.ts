@@ -17,8 +17,11 @@ export function contributorCounts(state: State, repo: string, login: string, exc
     if (taskId === exceptTask) continue;
     counts.open_prs += 1;
     // x_github is an extension the GitHub verification adds (pr-verify.ts), outside the typed PR.
-    const x = (state.tasks.get(taskId)?.pr as { x_github?: { draft?: unknown } } | undefined)?.x_github;
-    if (x?.draft === true) counts.draft_prs += 1;
+    const pr = state.tasks.get(taskId)?.pr;
+    const x = (pr as { x_github?: { draft?: unknown } } | undefined)?.x_github;
+    // A PR that counted on its CI checks was verified while it waited for them, often as a draft the
+    // volunteer's client marks ready once it counts: that draft flag is stale, so it is not a draft here.
+    if (x?.draft === true && pr?.evidence !== 'ci') counts.draft_prs += 1;
   }
   for (const w of state.workersByLogin.get(key) ?? []) {
     for (const taskId of w.holding.keys()) {

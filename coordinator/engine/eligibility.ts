@@ -84,10 +84,12 @@ export class Eligibility {
     const counts = budgetCounts(this.state, repo, now);
     const use = budgetInUse(counts);
     const over = budgetExceeded(counts, s, alreadyCounted ? 0 : 1);
+    const adaptive = s.policy?.budget?.adaptive;
+    const moving = adaptive ? ` (adaptive: moves between ${adaptive.floor} and ${adaptive.ceiling} with the review rate)` : '';
     return [
       {
         rule: 'max_open_prs', over: over.open, report: ruleMode(s.policy, 'max_open_prs') === 'report',
-        reason: { code: 'budget_open_prs', message: `review budget full: ${formatReservedBudget({ ...counts, ...limits(s) })}`, details: { open_prs: counts.open_prs, live_leases: counts.live_leases, open_offers: counts.open_offers, max_open_prs: s.max_open_prs } },
+        reason: { code: 'budget_open_prs', message: `review budget full: ${formatReservedBudget({ ...counts, ...limits(s) })}${moving}`, details: { open_prs: counts.open_prs, live_leases: counts.live_leases, open_offers: counts.open_offers, max_open_prs: s.max_open_prs } },
       },
       {
         rule: 'max_new_prs_per_hour', over: over.hourly, report: ruleMode(s.policy, 'max_new_prs_per_hour') === 'report',

@@ -5,7 +5,8 @@
  */
 import type { Reasoned } from '../../protocol/model.ts';
 import type { Result } from '../../protocol/operations.ts';
-import { ACTIVE_STATES } from '../../protocol/states.ts';
+import { ACTIVE_STATES, LEASED_STATES, isTerminal } from '../../protocol/states.ts';
+import { areasOverlap } from '../../protocol/area-inference.ts';
 import type { RepoRuntime, TaskRecord, WorkerRuntime } from '../state/records.ts';
 import { knownRepo, liveTask } from './access.ts';
 import type { Command } from './command.ts';
@@ -16,7 +17,8 @@ export function explain(cmd: Command, taskId: string, workerId?: string): Result
   const task = liveTask(state, taskId);
   const repo = knownRepo(state, task.repo);
   const verdicts = workerId ? policyVerdicts(cmd, task, repo, workerId) : undefined;
-  const policy = verdicts ? { policy: verdicts } : {};
+  const found = warnings(cmd, task);
+  const policy = { ...(verdicts ? { policy: verdicts } : {}), ...(found.length > 0 ? { warnings: found } : {}) };
   if (task.state !== 'ready') {
     const reason: Reasoned = { code: `state_${task.state}`, message: `task is ${task.state}${task.blocked_reason ? `: ${task.blocked_reason}` : ''}` };
     return { task_id: task.id, state: task.state, offerable: false, reasons: [reason], eligible_workers: 0, ...policy };
@@ -79,4 +81,31 @@ function summarizeWorkerReason(task: TaskRecord, r: Reasoned): string {
     default:
       return `no eligible worker (${r.message})`;
   }
+}
+
+/**
+ * Warnings that stop nothing: the task's PR strays beyond its area (x_github.lane, recorded by a
+ * coordinator that verifies PRs), and live leases on areas that contain or are inside the task's
+ * area (the area lock keeps two tasks off one area, not off a parent and its child).
+ */
+function warnings(cmd: Command, task: TaskRecord): Reasoned[] {
+  const out: Reasoned[] = [];
+  const lane = (task.pr as { x_github?: { lane?: { task_area?: string; stray?: string[]; unmatched?: string[]; verdict?: string } } } | undefined)?.x_github?.lane;
+  if (lane && (lane.verdict === 'flagged' || lane.verdict === 'allowed')) {
+    const stray = lane.stray ?? [];
+    const unmatched = lane.unmatched ?? [];
+    out.push({
+      code: 'pr_lane',
+      message: `the PR strays beyond area ${lane.task_area}: ${[...(stray.length > 0 ? [`touches ${stray.join(', ')}`] : []), ...(unmatched.length > 0 ? [`${unmatched.length} path(s) no area owns`] : [])].join(' and ')}${lane.verdict === 'flagged' ? ' (flagged by policy rule pr_lane)' : ''}`,
+      details: { rule: 'pr_lane', task_area: lane.task_area, stray, unmatched, verdict: lane.verdict },
+    });
+  }
+  if (task.area !== undefined && !isTerminal(task.state)) {
+    for (const other of cmd.state.tasks.values()) {
+      if (other.id === task.id || other.repo !== task.repo || other.area === undefined || other.area === task.area) continue;
+      if (!LEASED_STATES.includes(other.state) || !areasOverlap(other.area, task.area)) continue;
+      out.push({ code: 'lease_overlap', message: `${other.id} (area ${other.area}) holds a live lease likely to touch the same paths as area ${task.area}`, details: { task_id: other.id, area: other.area } });
+    }
+  }
+  return out;
 }

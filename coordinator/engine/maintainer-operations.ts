@@ -14,6 +14,7 @@ import { bulkRefusal, type ItemError } from '../../protocol/validate.ts';
 import { defaultRepoSettings, isBootstrapAdmin, loginKey, type MaintainerRecord, type TaskRecord } from '../state/records.ts';
 import { knownRepo, maintainedTask, requireRepoAccess } from './access.ts';
 import { repoBudget } from './budget.ts';
+import { clampAdaptive } from '../../protocol/budget.ts';
 import type { OperationHandlers } from './operations.ts';
 import { recordChecks } from './pr-checks.ts';
 import { closeTask, endLeaseAndRequeue, holderOf, recordPrOutcome, tellHolder, withdrawIfIneligible, withdrawOffer } from './task-moves.ts';
@@ -67,7 +68,19 @@ export const MAINTAINER_OPERATIONS = {
     const { idempotency_key: _k, ...changes } = params;
     const current = cmd.state.repos.get(params.repo)?.settings ?? defaultRepoSettings(params.repo);
     // A policy's budget sets the repo's budget settings, unless the same call sets them itself.
-    const settings: RepoSettings = { ...current, ...(changes.policy?.budget ?? {}), ...changes };
+    const { adaptive, ...policyBudget } = changes.policy?.budget ?? {};
+    if (adaptive && adaptive.floor > adaptive.ceiling) {
+      throw new OwpError('VALIDATION_FAILED', `The policy's budget.adaptive.floor ${adaptive.floor} is above its ceiling ${adaptive.ceiling}.`, { errors: [{ path: '/policy/budget/adaptive/floor', message: 'must be ≤ ceiling' }] });
+    }
+    const settings: RepoSettings = { ...current, ...policyBudget, ...changes };
+    const rule = settings.policy?.budget?.adaptive;
+    if (rule) {
+      // An adaptive budget keeps the value it reached when the policy is applied again (a push to the
+      // policy file must not reset it); it starts at max_open_prs when newly on or set by hand, and
+      // always within its floor and ceiling.
+      const carried = current.policy?.budget?.adaptive && changes.max_open_prs === undefined && cmd.state.repos.has(params.repo);
+      settings.max_open_prs = clampAdaptive(carried ? current.max_open_prs : settings.max_open_prs, rule);
+    }
     // Settings changed by hand no longer come from the repo's files or the config.
     if (!changes.source && current.source) {
       const origins = Object.fromEntries(Object.entries(current.source.origins).filter(([k]) => !(k in changes) && !(changes.policy?.budget && k in changes.policy.budget)));

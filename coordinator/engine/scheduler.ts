@@ -190,13 +190,21 @@ export class Scheduler {
     if (pass.untakeable.has(signature)) return 'kind_done';
     let best: WorkerRuntime | undefined;
     let skippedPassed = false;
+    // A task whose lease expired goes first to the most punctual eligible worker (BOINC sends a
+    // retry to reliable hosts), then, as every task, to the least recently offered.
+    const score = task.retry_after_expiry ? (w: WorkerRuntime) => onTimeScore(this.state.punctuality.get(w.record.id)) : () => 0;
+    let bestScore = -1;
     for (const w of pass.pool) {
       if (this.hasPassed(task.id, w.record.id, now)) {
         skippedPassed = true;
         continue;
       }
-      if (best && w.lastOfferAt >= best.lastOfferAt) continue;
-      if (this.eligibility.workerReasons(task, w, { holdingTask: false, forOffer: true }).length === 0) best = w;
+      const s = score(w);
+      if (best && (s < bestScore || (s === bestScore && w.lastOfferAt >= best.lastOfferAt))) continue;
+      if (this.eligibility.workerReasons(task, w, { holdingTask: false, forOffer: true }).length === 0) {
+        best = w;
+        bestScore = s;
+      }
     }
     if (!best) {
       // A worker skipped for a cool-down might take the next task of this kind, so only a clean miss is remembered.
@@ -296,4 +304,9 @@ class KindHeap {
     }
     items[i] = head;
   }
+}
+
+/** A worker's on-time record as a share, with one imagined lease each way so a newcomer sits in the middle (Laplace). */
+export function onTimeScore(p: { on_time: number; late: number } | undefined): number {
+  return ((p?.on_time ?? 0) + 1) / ((p?.on_time ?? 0) + (p?.late ?? 0) + 2);
 }

@@ -5,6 +5,7 @@
  * Callers check first: these only write.
  */
 import type { Lease, Task } from '../../protocol/model.ts';
+import { adaptBudget, type BudgetStep } from '../../protocol/budget.ts';
 import { dryRunKey, type LeaseRecord, type OfferRecord, type RepoRuntime, type TaskRecord, type WorkerRuntime } from '../state/records.ts';
 import type { Command } from './command.ts';
 import type { DryRunHit } from './eligibility.ts';
@@ -130,13 +131,28 @@ export function closeTask(cmd: Command, task: TaskRecord, reason: string): void 
   cmd.scheduler.markAll();
 }
 
-/** A PR merged or closed: frees its budget unit and area lock. */
+/** A PR merged or closed: frees its budget unit and area lock, and moves an adaptive budget (budget.adapted). */
 export function recordPrOutcome(cmd: Command, task: TaskRecord, outcome: 'merged' | 'closed', reason?: string): void {
   const refs = { repo: task.repo, task_id: task.id };
   const because = reason ? { reason } : {};
+  const step = adaptiveStep(cmd, task, outcome);
   if (outcome === 'merged') cmd.emit({ type: 'task.merged', ...refs, data: { ...because, by: 'maintainer', outcome } });
   else cmd.emit({ type: 'task.closed', ...refs, data: { ...because, by: 'maintainer', outcome } });
+  if (step && step.to !== step.from) {
+    cmd.emit({ type: 'budget.adapted', ...refs, data: { from: step.from, to: step.to, change: step.change, outcome, review_ms: step.review_ms, reason: step.reason } });
+  }
   cmd.scheduler.markAll();
+}
+
+/** The adaptive budget's step for this PR outcome, or undefined when the repo's policy has none. */
+function adaptiveStep(cmd: Command, task: TaskRecord, outcome: 'merged' | 'closed'): (BudgetStep & { review_ms: number }) | undefined {
+  const settings = cmd.state.repos.get(task.repo)?.settings;
+  const rule = settings?.policy?.budget?.adaptive;
+  if (!settings || !rule) return undefined;
+  // Review time runs from when the PR counted; a journal written before that was recorded falls back to the PR's own time.
+  const since = task.pr_counted_at ?? task.pr?.opened_at ?? task.updated_at;
+  const review_ms = Math.max(0, cmd.now - since);
+  return { ...adaptBudget(settings.max_open_prs, rule, { outcome, review_ms }), review_ms };
 }
 
 /**

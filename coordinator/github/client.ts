@@ -65,6 +65,11 @@ export interface GitHubPull {
   base: { ref: string; repo?: { full_name: string } | null };
   draft?: boolean;
 }
+export interface GitHubPullFile {
+  filename: string;
+  status: string;
+  previous_filename?: string;
+}
 export interface GitHubCommit {
   sha: string;
   commit: { verification?: { verified: boolean; reason: string } | null };
@@ -234,6 +239,17 @@ export class GitHubClient {
 
   async pullCommits(owner: string, repo: string, number: number): Promise<GitHubCommit[]> {
     return (await this.listAll<GitHubCommit>('GET /repos/{owner}/{repo}/pulls/{pull_number}/commits', { owner, repo, pull_number: number })).data;
+  }
+
+  /** A user's role on the repo (`role_name`: read, triage, write, maintain, admin, or a custom role). */
+  async collaboratorRole(owner: string, repo: string, username: string): Promise<string> {
+    const { data } = await this.getConditional<{ role_name?: string; permission?: string }>('GET /repos/{owner}/{repo}/collaborators/{username}/permission', { owner, repo, username });
+    return data.role_name ?? data.permission ?? 'none';
+  }
+
+  /** The files a PR changes (paginated; GitHub lists at most 3000). */
+  async pullFiles(owner: string, repo: string, number: number): Promise<GitHubPullFile[]> {
+    return (await this.listAll<GitHubPullFile>('GET /repos/{owner}/{repo}/pulls/{pull_number}/files', { owner, repo, pull_number: number })).data;
   }
 
   async comments(owner: string, repo: string, number: number): Promise<GitHubComment[]> {

@@ -36,6 +36,11 @@ export interface ReputationConfig {
   /** Promotion never goes above this. */
   max_trust: number;
   enabled: boolean;
+  /**
+   * Trust halves (rounded down) for every this many days a worker has no lease, PR or merge: easy to
+   * lose, slow to earn again (promote_after_merged merges per level). 0 turns decay off.
+   */
+  decay_half_life_days: number;
 }
 
 export interface GitHubRepoConfig {
@@ -89,7 +94,7 @@ export interface GitHubSecrets {
   appPrivateKey?: string;
 }
 
-export const DEFAULT_REPUTATION: ReputationConfig = { promote_after_merged: 3, demote_on_closed: 1, max_trust: 3, enabled: true };
+export const DEFAULT_REPUTATION: ReputationConfig = { promote_after_merged: 3, demote_on_closed: 1, max_trust: 3, enabled: true, decay_half_life_days: 0 };
 
 const REPO = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,38}\/[A-Za-z0-9_.-]{1,100}$/;
 
@@ -129,13 +134,15 @@ export function parseGitHubConfig(input: unknown): GitHubConfig {
   if (typeof poll !== 'number' || !Number.isInteger(poll) || poll < 0) fail('poll_interval_ms must be a non-negative integer (0 turns polling off)');
   const rep = (raw.reputation ?? {}) as Record<string, unknown>;
   if (typeof rep !== 'object' || Array.isArray(rep)) fail('reputation must be a mapping');
-  known(rep, ['promote_after_merged', 'demote_on_closed', 'max_trust', 'enabled'], 'reputation');
+  known(rep, ['promote_after_merged', 'demote_on_closed', 'max_trust', 'enabled', 'decay_half_life_days'], 'reputation');
   const reputation: ReputationConfig = { ...DEFAULT_REPUTATION, ...rep } as ReputationConfig;
   for (const [key, max] of [['promote_after_merged', 1000], ['demote_on_closed', 3], ['max_trust', 3]] as const) {
     const v = reputation[key];
     if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > max) fail(`reputation.${key} must be an integer from 0 to ${max}`);
   }
   if (typeof reputation.enabled !== 'boolean') fail('reputation.enabled must be true or false');
+  const halfLife = reputation.decay_half_life_days;
+  if (typeof halfLife !== 'number' || !Number.isFinite(halfLife) || halfLife < 0 || halfLife > 3650) fail('reputation.decay_half_life_days must be a number of days from 0 (off) to 3650');
   const app = raw.app === undefined || raw.app === null ? undefined : parseApp(raw.app);
   const rawRepos = raw.repos ?? [];
   if (!Array.isArray(rawRepos)) fail('repos must be a list');

@@ -16,6 +16,7 @@ import { IntegrationContext, type ConnectedRepo, type Disconnection } from './co
 import { prVerifier, type BeforeCommand } from './pr-verify.ts';
 import { RepoSync } from './repo-sync.ts';
 import { Reputation } from './reputation.ts';
+import { onVouchComment } from './vouch-comments.ts';
 import { StatusComments } from './status-comments.ts';
 import { MemorySyncStateStore, SyncState, type SyncStateStore } from './sync-state.ts';
 import { webhookHandler } from './webhooks.ts';
@@ -205,8 +206,14 @@ export class GitHubIntegration {
     }
   }
 
+  /** Trust decay as of `now` (each full poll runs it with the coordinator's clock). */
+  decayTrust(now: number): Promise<void> {
+    return this.reputation.decay(now);
+  }
+
   /** One reconciliation pass over every connected repo (or one); failures are logged, not thrown. */
   async pollNow(repo?: string): Promise<void> {
+    if (!repo && this.context.runtime) await this.decayTrust(this.context.runtime.clock.now());
     const targets = repo ? [this.sync(repo)].filter((s): s is RepoSync => s !== undefined) : [...this.syncs.values()];
     await Promise.all(
       targets.map((s) =>
@@ -262,6 +269,8 @@ export class GitHubIntegration {
       await sync.pushed(payload);
     } else if (event === 'check_run' || event === 'check_suite' || event === 'status') {
       await sync.checksChanged();
+    } else if (event === 'issue_comment') {
+      await onVouchComment(this.context, sync.repo, payload);
     }
   }
 

@@ -14,7 +14,10 @@ import type { OperationName } from '../../protocol/operations.ts';
 import { isTerminal } from '../../protocol/states.ts';
 import type { Principal } from '../auth.ts';
 import type { Runtime } from '../runtime.ts';
-import { GitHubRateLimitError, type GitHubCommit, type GitHubPull } from './client.ts';
+import { GitHubRateLimitError, type GitHubCommit, type GitHubPull, type GitHubPullFile } from './client.ts';
+import { inferArea, strayAreas } from '../../protocol/area-inference.ts';
+import { ruleMode } from '../../protocol/policy-schema.ts';
+import type { RepoSettings } from '../../protocol/model.ts';
 import { parsePullUrl, prNumberOf, type ConnectedRepo, type IntegrationContext } from './context.ts';
 import { mentionsIssue } from './repo-sync.ts';
 
@@ -106,7 +109,18 @@ export function prVerifier(ctx: IntegrationContext): BeforeCommand {
     }
     if (mismatches.length > 0) throw mismatch(url, mismatches);
 
+    const lane = await laneOf(repo, number, task.area, runtime.engine.state.repos.get(task.repo)?.settings, url);
+
     const signed = commits.filter((c) => c.commit.verification?.verified === true).length;
+    const unsigned = commits.filter((c) => c.commit.verification?.verified !== true).map((c) => ({ sha: c.sha, reason: c.commit.verification?.reason ?? 'unsigned' }));
+    const settings = runtime.engine.state.repos.get(task.repo)?.settings;
+    const needsSigned = settings?.policy?.signed_commits;
+    if (needsSigned && task.tier >= needsSigned.from_tier && (unsigned.length > 0 || commits.length === 0) && ruleMode(settings?.policy, 'signed_commits') === 'enforce') {
+      const named = unsigned.slice(0, 10).map((c) => `${c.sha.slice(0, 7)} (${c.reason})`).join(', ');
+      throw new OwpError('POLICY_DENIED', `A policy rule of ${repo.config.repo} refuses this: policy rule signed_commits: tier ${task.tier} tasks need every commit signed and verified by GitHub; PR #${number} has ${unsigned.length} that ${unsigned.length === 1 ? 'is' : 'are'} not: ${named}${unsigned.length > 10 ? ', …' : ''}. Sign them (SSH or GPG key registered on GitHub as a signing key), force-push, and report again.`, {
+        rule: 'signed_commits', pr_url: url, unsigned_commits: unsigned.slice(0, 100),
+      });
+    }
     const x_github = {
       number,
       html_url: pull.html_url,
@@ -116,8 +130,11 @@ export function prVerifier(ctx: IntegrationContext): BeforeCommand {
       commits: commits.length,
       verified_commits: signed,
       all_commits_verified: commits.length > 0 && signed === commits.length,
+      // Named so a maintainer (and rule signed_commits in report mode) can see which ones.
+      unsigned_commits: unsigned.slice(0, 20).map((c) => c.sha),
       // GitHub's word, not the worker's: the per-contributor cap may leave drafts out.
       draft: pull.draft === true,
+      ...(lane ? { lane } : {}),
     };
     // Where the head lives (the repo itself, or the volunteer's fork) and the commit verified: the
     // coordinator's to write, like x_github; checks are read on this head (checks-sync.ts).
@@ -127,6 +144,51 @@ export function prVerifier(ctx: IntegrationContext): BeforeCommand {
     verified.set(leaseId, { at: now, number, branch: pull.head.ref, ...head, x_github });
     for (const [id, v] of verified) if (v.at + VERIFIED_TTL_MS < now) verified.delete(id);
   };
+}
+
+/** What the lane check records in x_github.lane, and the journal keeps with the PR. */
+export interface LaneRecord {
+  task_area: string;
+  /** The areas the PR's files fall in (contract order), and how many files it changes. */
+  areas: string[];
+  files: number;
+  /** Areas outside the task's area, and (at most 20 of the) paths no area owns. */
+  stray: string[];
+  unmatched: string[];
+  /** The policy's verdict: allow records only; flag marks the PR for the maintainers. */
+  verdict: 'in_lane' | 'allowed' | 'flagged';
+}
+
+/**
+ * Policy rule pr_lane: the PR's changed files (GitHub's pulls files API, paginated), their areas
+ * by the contract's globs, against the task's area. Nothing to check without a task area or
+ * contract areas. `refuse` (enforced) turns a stray PR away with POLICY_DENIED naming the rule.
+ */
+async function laneOf(repo: ConnectedRepo, number: number, taskArea: string | undefined, settings: RepoSettings | undefined, url: string): Promise<LaneRecord | undefined> {
+  const areas = settings?.areas;
+  if (taskArea === undefined || !areas || Object.keys(areas).length === 0) return undefined;
+  let files: GitHubPullFile[];
+  try {
+    files = await repo.client.pullFiles(repo.owner, repo.name, number);
+  } catch (error) {
+    const why = error instanceof GitHubRateLimitError ? error.message : `GitHub answered ${(error as { status?: number }).status ?? (error as Error).message}`;
+    throw new OwpError('UNAVAILABLE', `The coordinator could not read the files of PR #${number} from GitHub (${why}). Nothing was changed; report again with the same idempotency key in a moment.`, { pr_url: url });
+  }
+  // A rename touches both its old and its new path.
+  const paths = files.flatMap((f) => (f.previous_filename ? [f.previous_filename, f.filename] : [f.filename]));
+  const inference = inferArea(paths, areas);
+  const { stray, unmatched } = strayAreas(inference, taskArea);
+  const strays = stray.length > 0 || unmatched.length > 0;
+  const rule = settings?.policy?.pr_lane ?? 'allow';
+  const enforced = rule === 'refuse' && ruleMode(settings?.policy, 'pr_lane') === 'enforce';
+  if (strays && enforced) {
+    const beyond = [...stray.map((a) => `area ${a}`), ...(unmatched.length > 0 ? [`${unmatched.length} path(s) no area owns (${unmatched.slice(0, 5).join(', ')})`] : [])];
+    throw new OwpError('POLICY_DENIED', `A policy rule of ${repo.config.repo} refuses this: policy rule pr_lane: PR #${number} strays beyond its task's area ${taskArea}: it touches ${beyond.join(' and ')}. Keep the PR to ${taskArea}, or ask the maintainers for a task in those areas.`, {
+      rule: 'pr_lane', pr_url: url, task_area: taskArea, stray, unmatched: unmatched.slice(0, 20),
+    });
+  }
+  const verdict = !strays ? 'in_lane' : rule === 'allow' ? 'allowed' : 'flagged';
+  return { task_area: taskArea, areas: inference.areas, files: files.length, stray, unmatched: unmatched.slice(0, 20), verdict };
 }
 
 function mismatch(url: string, mismatches: Mismatch[]): OwpError {

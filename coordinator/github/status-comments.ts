@@ -86,7 +86,7 @@ export class StatusComments {
         break;
       case 'pr.opened': {
         const proof = e.data.pr.evidence === 'ci' ? 'its required checks passed' : 'its gates are self-reported by the volunteer';
-        line = `🔍 **In review** — pull request ${prLink()} by ${person(this.ctx.login(e.worker_id))} is waiting for review; ${proof} (${ref}).`;
+        line = `🔍 **In review** — pull request ${prLink()} by ${person(this.ctx.login(e.worker_id))} is waiting for review; ${proof} (${ref}).${laneNote(e.data.pr)}`;
         break;
       }
       case 'pr.attached':
@@ -155,6 +155,7 @@ export class StatusComments {
       case 'coordinator.started':
       case 'policy.dry_run_hit':
       case 'contributor.standing_set':
+      case 'budget.adapted':
         return undefined;
       default:
         skipUnknownEvent(e);
@@ -214,4 +215,15 @@ export class StatusComments {
     const ours = comments.find((c) => c.body?.startsWith(STATUS_MARKER) && c.user?.login.toLowerCase() === me.toLowerCase());
     return ours ? ours.id : null;
   }
+}
+
+/** The pr_lane check's finding on a PR that strays beyond its task's area (x_github.lane), or nothing. */
+export function laneNote(pr: unknown): string {
+  const lane = (pr as { x_github?: { lane?: { task_area?: unknown; stray?: unknown; unmatched?: unknown; verdict?: unknown } } } | undefined)?.x_github?.lane;
+  if (!lane || (lane.verdict !== 'flagged' && lane.verdict !== 'allowed')) return '';
+  const stray = Array.isArray(lane.stray) ? lane.stray.filter((a): a is string => typeof a === 'string') : [];
+  const unmatched = Array.isArray(lane.unmatched) ? lane.unmatched.filter((p): p is string => typeof p === 'string') : [];
+  const parts = [...(stray.length > 0 ? [`area${stray.length === 1 ? '' : 's'} ${stray.map((a) => codeSpan(a)).join(', ')}`] : []), ...(unmatched.length > 0 ? [`${unmatched.length} path(s) no area owns (${unmatched.slice(0, 3).map((p) => codeSpan(p)).join(', ')})`] : [])];
+  const flagged = lane.verdict === 'flagged' ? ' — **flagged** for the maintainers' : '';
+  return ` ⚠️ It strays beyond its task's area ${codeSpan(String(lane.task_area))}: it touches ${parts.join(' and ')}${flagged}.`;
 }

@@ -32,6 +32,8 @@ export interface SyncData {
   pr_authors: Record<string, PrAuthor>;
   /** worker id → merged PRs in a row at or above its trust level. */
   streaks: Record<string, number>;
+  /** worker id → when its idle time for trust decay counts from: its last lease, PR or merge, or the last halving. Absent in files written before decay. */
+  last_active?: Record<string, number>;
 }
 
 export function emptySyncData(): SyncData {

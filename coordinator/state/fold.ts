@@ -119,6 +119,7 @@ export const FOLD: FoldHandlers = {
   },
   'lease.granted': (state, e) => {
     const task = state.mustTask(e.task_id);
+    delete task.retry_after_expiry;
     const via: TransitionCause = task.state === 'offered' ? 'accept' : 'claim';
     endOffer(state, task);
     const lease: LeaseRecord = {
@@ -147,6 +148,8 @@ export const FOLD: FoldHandlers = {
     endLease(state, task);
     task.pr = structuredClone(e.data.pr);
     task.pr_worker_id = e.worker_id;
+    task.pr_counted_at = e.at;
+    punctual(state, e.worker_id, 'on_time');
     setTaskState(state, task, 'pr_opened', e.at, 'pr_opened');
     // The hourly window only ever needs the last hour; pruning here (not on reads) keeps replays exact.
     const repo = state.mustRepo(task.repo);
@@ -184,7 +187,12 @@ export const FOLD: FoldHandlers = {
     task.updated_at = e.at;
   },
   'lease.released': (state, e) => endLeaseAndReturn(state, e, 'release'),
-  'lease.expired': (state, e) => endLeaseAndReturn(state, e, 'lease_expired'),
+  'lease.expired': (state, e) => {
+    punctual(state, e.worker_id, 'late');
+    endLeaseAndReturn(state, e, 'lease_expired');
+    // Its retry goes first to a worker with a good on-time record (the scheduler reads this).
+    if (e.data.to === 'ready') state.mustTask(e.task_id).retry_after_expiry = true;
+  },
   'lease.cancelled': (state, e) => endLeaseAndReturn(state, e, 'lease_cancelled'),
   'task.blocked': (state, e) => {
     const task = state.mustTask(e.task_id);
@@ -205,6 +213,11 @@ export const FOLD: FoldHandlers = {
   'contributor.standing_set': (state, e) => {
     const { login, status, reason, by } = e.data;
     state.mustRepo(e.repo).standings.set(loginKey(login), { login, status, by, at: e.at, ...(reason !== undefined ? { reason } : {}) });
+  },
+  'budget.adapted': (state, e) => {
+    // The adaptive budget is the repo's max_open_prs itself, so every reader of the budget follows it.
+    const repo = state.mustRepo(e.repo);
+    repo.settings = { ...repo.settings, max_open_prs: e.data.to };
   },
   'policy.dry_run_hit': (state, e) => {
     const task = state.mustTask(e.task_id);
@@ -252,6 +265,12 @@ function setTaskState(state: State, task: TaskRecord, to: TaskState, at: number,
 function returnTask(state: State, task: TaskRecord, to: 'ready' | 'blocked', blockedReason: string | undefined, at: number, cause: TransitionCause): void {
   setTaskState(state, task, to, at, to === 'blocked' ? 'max_attempts' : cause);
   if (to === 'blocked') task.blocked_reason = blockedReason ?? 'too many attempts';
+}
+
+function punctual(state: State, workerId: string, kind: 'on_time' | 'late'): void {
+  const p = state.punctuality.get(workerId) ?? { on_time: 0, late: 0 };
+  p[kind] += 1;
+  state.punctuality.set(workerId, p);
 }
 
 function endLeaseAndReturn(state: State, e: StoredEventOf<'lease.released' | 'lease.expired' | 'lease.cancelled'>, cause: TransitionCause): void {

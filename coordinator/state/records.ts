@@ -21,6 +21,10 @@ export type TaskRecord = Omit<Task, 'lease' | 'offer'> & {
   current_offer_id?: string;
   /** The worker whose lease opened the task's PR (kept while the task lives: per-contributor caps count by it). */
   pr_worker_id?: string;
+  /** When the PR counted (pr.opened): the adaptive budget measures review time from here, not from a time the worker reported. */
+  pr_counted_at?: number;
+  /** Ready again because its last lease expired: offered first to workers with a good on-time record. */
+  retry_after_expiry?: boolean;
   /** `worker_id rule` pairs a rule in report mode already recorded for this task: each is journaled once. */
   dry_run_seen?: string[];
 };

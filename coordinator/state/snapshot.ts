@@ -30,6 +30,8 @@ export interface Snapshot {
   merged_by?: Record<string, Record<string, number>>;
   /** Repo → the contributors its maintainers vouched for or denounced. */
   standings?: Record<string, ContributorStanding[]>;
+  /** Worker id → leases that ended in a PR and leases that expired. */
+  punctuality?: Record<string, { on_time: number; late: number }>;
 }
 
 export function snapshotOf(state: State): Snapshot {
@@ -57,6 +59,7 @@ export function snapshotOf(state: State): Snapshot {
     pr_times: prTimes,
     stats,
     archived: Object.fromEntries(state.archived),
+    ...(state.punctuality.size > 0 ? { punctuality: Object.fromEntries([...state.punctuality].map(([id, p]) => [id, { ...p }])) } : {}),
     merged_by: mergedBy,
     standings,
   };
@@ -106,4 +109,5 @@ export function restoreSnapshot(state: State, s: Snapshot): void {
   }
   for (const rec of s.idempotency) state.idempotency.set(idemKey(rec.scope, rec.key), rec);
   for (const [id, seq] of Object.entries(s.archived ?? {})) state.archived.set(id, seq);
+  for (const [id, p] of Object.entries(s.punctuality ?? {})) state.punctuality.set(id, { ...p });
 }

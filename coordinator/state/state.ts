@@ -30,6 +30,8 @@ export class State {
   readonly tokenIndex = new Map<string, { kind: 'worker' | 'maintainer'; id: string }>();
   /** Archived task id → seq of its task.archived event, which carries the final task. */
   readonly archived = new Map<string, number>();
+  /** Worker id → its leases that ended in a PR (on time) and that expired (late): who gets an expired task's retry first. */
+  readonly punctuality = new Map<string, { on_time: number; late: number }>();
   readonly stats = emptyStats();
 
   // ---- the fold ----------------------------------------------------------------------------
@@ -49,7 +51,7 @@ export class State {
   }
 
   taskView(task: TaskRecord): Task {
-    const { current_lease_id, current_offer_id, pr_worker_id: _author, dry_run_seen: _seen, ...rest } = task;
+    const { current_lease_id, current_offer_id, pr_worker_id: _author, pr_counted_at: _counted, retry_after_expiry: _retry, dry_run_seen: _seen, ...rest } = task;
     const view: Task = { ...rest };
     const lease = current_lease_id ? this.leases.get(current_lease_id) : undefined;
     if (lease) view.lease = { lease_id: lease.lease_id, worker_id: lease.worker_id, epoch: lease.epoch, expires_at: lease.expires_at, max_deadline_at: lease.max_deadline_at };

@@ -11,6 +11,7 @@ import type { Budget, Metrics, PullRequestInfo, Reasoned, RepoSettings, Task, Wo
 import type { JournalEvent } from '../../protocol/journal-events.ts';
 import { skipUnknownEvent } from '../../protocol/unknown-event.ts';
 import { reviewBudget } from '../../protocol/budget.ts';
+import { contributorCap, contributorInUse, type ContributorCounts } from '../../protocol/contributor-cap.ts';
 import { ACTIVE_STATES, LEASED_STATES, type TaskState } from '../../protocol/states.ts';
 
 export interface RepoEntry {
@@ -78,6 +79,24 @@ export interface ModelLimits {
 export const DEFAULT_LIMITS: ModelLimits = { feed: 500, finishedTasks: 200, attributions: 5000 };
 
 const HOUR_MS = 3_600_000;
+/** Moves of the adaptive budget kept per repo: enough to draw its course over a long session. */
+export const BUDGET_HISTORY = 200;
+
+/** A contributor's holding in a repo against their cap (undefined when the repo has no contributor_cap). */
+export interface ContributorCapRow extends ContributorCounts {
+  login: string;
+  in_use: number;
+  cap: number | undefined;
+  bypass: boolean;
+}
+
+/** One move of a repo's adaptive review budget. */
+export interface BudgetMove {
+  at: number;
+  from: number;
+  to: number;
+  reason: string;
+}
 
 export class DashboardModel {
   /** Last journal seq folded into the state (events at or below it are ignored). */
@@ -92,6 +111,8 @@ export class DashboardModel {
   readonly dryRunHits = new Map<string, Map<string, number>>();
   /** Repo → contributor login (lower case) → vouched or denounced, as seen in the journal. */
   readonly standings = new Map<string, Map<string, { status: string; reason?: string }>>();
+  /** Repo → the adaptive budget's moves (budget.adapted), oldest first, the last BUDGET_HISTORY of them. */
+  readonly budgetHistory = new Map<string, BudgetMove[]>();
   feed: FeedEntry[] = [];
   metrics: Metrics | null = null;
   /** PRs opened per repo seen live since the last budget refresh, to keep `this hour` current between refreshes. */
@@ -351,6 +372,15 @@ export class DashboardModel {
         this.dryRunHits.set(e.repo, hits);
         break;
       }
+      case 'budget.adapted': {
+        const repo = this.repos.get(e.repo);
+        if (repo) repo.settings = { ...repo.settings, max_open_prs: e.data.to };
+        const history = this.budgetHistory.get(e.repo) ?? [];
+        history.push({ at: e.at, from: e.data.from, to: e.data.to, reason: e.data.reason });
+        if (history.length > BUDGET_HISTORY) history.shift();
+        this.budgetHistory.set(e.repo, history);
+        break;
+      }
       case 'contributor.standing_set': {
         const list = this.standings.get(e.repo) ?? new Map<string, { status: string; reason?: string }>();
         list.set(e.data.login.toLowerCase(), { status: e.data.status, ...(e.data.reason !== undefined ? { reason: e.data.reason } : {}) });
@@ -427,6 +457,52 @@ export class DashboardModel {
     let s = this.board.get(workerId);
     if (!s) this.board.set(workerId, (s = { prs_opened: 0, prs_merged: 0, leases: 0 }));
     return s;
+  }
+
+  /**
+   * What each contributor (GitHub login) holds in a repo — offers, live leases, open PRs whose author
+   * the page saw — against their contributor_cap, with the merges the page saw (the recent journal
+   * and everything since it opened) growing the cap. The coordinator's own count is authoritative;
+   * this is the same formula (protocol/contributor-cap.ts) over what the page knows.
+   */
+  contributorCaps(repo: string): ContributorCapRow[] {
+    const rule = this.repos.get(repo)?.settings.policy?.contributor_cap;
+    const rows = new Map<string, ContributorCapRow>();
+    const loginOf = (workerId: string | undefined): string | undefined => (workerId ? this.workers.get(workerId)?.github_login : undefined);
+    const row = (login: string): ContributorCapRow => {
+      const key = login.toLowerCase();
+      let r = rows.get(key);
+      if (!r) rows.set(key, (r = { login, open_prs: 0, draft_prs: 0, live_leases: 0, open_offers: 0, merged_prs: 0, in_use: 0, cap: undefined, bypass: false }));
+      return r;
+    };
+    for (const t of this.tasks.values()) {
+      if (t.repo !== repo) continue;
+      if (t.state === 'offered') {
+        const login = loginOf(t.offer?.worker_id);
+        if (login) row(login).open_offers += 1;
+      } else if (LEASED_STATES.includes(t.state)) {
+        const login = loginOf(t.lease?.worker_id);
+        if (login) row(login).live_leases += 1;
+      } else if (t.state === 'pr_opened' || t.state === 'merged') {
+        const login = loginOf(this.prAuthor.get(t.id));
+        if (!login) continue;
+        if (t.state === 'merged') row(login).merged_prs += 1;
+        else {
+          row(login).open_prs += 1;
+          // As the coordinator counts drafts: GitHub's flag at verification, stale once the PR counted on CI.
+          if ((t.pr as { x_github?: { draft?: unknown } } | undefined)?.x_github?.draft === true && t.pr?.evidence !== 'ci') row(login).draft_prs += 1;
+        }
+      }
+    }
+    for (const r of rows.values()) {
+      if (!rule) continue;
+      r.bypass = (rule.bypass ?? []).some((l) => l.toLowerCase() === r.login.toLowerCase());
+      r.in_use = contributorInUse(r, rule);
+      const trust = Math.max(0, ...[...this.workers.values()].filter((w) => w.github_login.toLowerCase() === r.login.toLowerCase()).map((w) => w.trust));
+      r.cap = contributorCap(rule, r.merged_prs, trust);
+    }
+    if (!rule) for (const r of rows.values()) r.in_use = r.open_prs + r.live_leases + r.open_offers;
+    return [...rows.values()].filter((r) => r.in_use > 0 || r.merged_prs > 0).sort((a, b) => b.in_use - a.in_use || a.login.localeCompare(b.login));
   }
 
   /** Workers that opted in with `x_leaderboard: true`, best first (merged, then opened PRs). */
@@ -628,6 +704,8 @@ export function describeEvent(e: JournalEvent, model?: DashboardModel): string {
       return `${task} archived`;
     case 'contributor.standing_set':
       return `${e.data.login} ${e.data.status} in ${e.repo}${e.data.reason ? `: ${e.data.reason}` : ''}`;
+    case 'budget.adapted':
+      return `${e.repo} review budget ${e.data.from} → ${e.data.to}: ${e.data.reason} (${task})`;
     case 'policy.dry_run_hit':
       return `report only: rule ${e.data.rule} would have refused ${e.data.via === 'claim' ? 'the claim of' : 'the offer of'} ${task} to ${who}`;
     default: {

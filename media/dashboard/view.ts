@@ -16,6 +16,7 @@ import { LeaseCancel } from './panels/lease-cancel.ts';
 import { LeasesPanel } from './panels/leases.ts';
 import { MetricsPanel } from './panels/metrics.ts';
 import type { DashboardActions, Panel, PanelHost, ViewContext } from './panels/panel.ts';
+import { PolicyPanel } from './panels/policy.ts';
 import { ReposPanel } from './panels/repos.ts';
 import { TasksPanel } from './panels/tasks.ts';
 import { WorkersPanel } from './panels/workers.ts';
@@ -37,6 +38,7 @@ export class DashboardView {
       notice: new NoticePanel(),
       locked: new LockedPanel(),
       repos: new ReposPanel(host),
+      policy: new PolicyPanel(),
       leases: new LeasesPanel(cancel),
       workers: new WorkersPanel(),
       tasks: new TasksPanel(host, cancel),
@@ -51,6 +53,7 @@ export class DashboardView {
       panels.notice,
       panels.locked,
       panels.repos,
+      panels.policy,
       row(panels.leases, panels.workers),
       panels.tasks,
       row(panels.metrics, panels.leaderboard),

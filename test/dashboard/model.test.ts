@@ -174,6 +174,48 @@ describe('dashboard model', () => {
     assert.deepEqual(model.leaderboard().map((r) => [r.login, r.prs_merged, r.prs_opened]), [['cy', 1, 1], ['ada', 0, 1]]);
   });
 
+  test('the adaptive budget\'s moves fold into the repo\'s budget and its history; contributors are counted against their caps as the coordinator counts them', async () => {
+    const pool = await startPool();
+    try {
+      await pool.repo('acme/adapt', { max_open_prs: 3, max_new_prs_per_hour: 50, policy: { budget: { adaptive: { floor: 1, ceiling: 6, target_review_hours: 1 } }, contributor_cap: { base: 3, per_merge: 1 } } });
+      const ada = await pool.join({ github_login: 'ada', capacity: 3 });
+      const prOf = async (n: number): Promise<string> => {
+        const offer = await nextOffer(ada);
+        const { lease } = await ada.accept(offer.offer_id);
+        await ada.report(lease.lease_id, { state: 'pr_opened', pr: { url: `https://github.com/acme/adapt/pull/${n}`, gates: GATES } });
+        return offer.task_id;
+      };
+      await pool.task('acme/adapt', { title: 'one' });
+      await pool.admin.call('task.complete', { task_id: await prOf(1), outcome: 'merged' });
+      await pool.task('acme/adapt', { title: 'two' });
+      await pool.admin.call('task.complete', { task_id: await prOf(2), outcome: 'closed' });
+      await pool.task('acme/adapt', { title: 'three' });
+      await prOf(3);
+      await pool.task('acme/adapt', { title: 'four' });
+      await nextOffer(ada);
+
+      const model = new DashboardModel();
+      const { repos } = await pool.admin.call('repo.list', {});
+      model.loadRepos(repos.map((r) => ({ ...r, budget: { ...r.budget, open_prs: 0, live_leases: 0, open_offers: 0, prs_last_hour: 0 } })));
+      model.loadWorkers((await pool.admin.call('worker.list', {})).workers);
+      model.applyEvents(await journal(pool));
+      assertSamePicture(model, await serverPicture(pool));
+      assert.deepEqual(model.budgetHistory.get('acme/adapt')?.map((m) => [m.from, m.to]), [[3, 4], [4, 2]]);
+      assert.equal(model.repos.get('acme/adapt')?.settings.max_open_prs, 2);
+      assert.deepEqual(model.repos.get('acme/adapt')?.budget.adaptive, { floor: 1, ceiling: 6 });
+      assert.ok(model.feed.some((e) => e.type === 'budget.adapted' && /review budget 4 → 2: PR closed unmerged/.test(e.text)));
+      // The same figures the coordinator's contributor_cap rule reads.
+      const explained = await pool.admin.call('task.explain', { task_id: (await pool.admin.call('task.list', { state: 'offered' })).tasks[0]?.id ?? '', worker_id: ada.worker?.id ?? '' });
+      const verdict = explained.policy?.find((v) => v.rule === 'contributor_cap');
+      assert.match(verdict?.message ?? '', /holds 1 of their cap 4/);
+      assert.deepEqual(model.contributorCaps('acme/adapt').map((r) => ({ login: r.login, in_use: r.in_use, cap: r.cap, open_prs: r.open_prs, open_offers: r.open_offers, merged: r.merged_prs })), [
+        { login: 'ada', in_use: 2, cap: 4, open_prs: 1, open_offers: 1, merged: 1 },
+      ]);
+    } finally {
+      await pool.close();
+    }
+  });
+
   test('metrics history is a fixed-size ring', () => {
     const history = new MetricsHistory(5);
     const m = { tasks_by_state: {}, workers_online: 0, workers_registered: 0, utilization: 0.5, lead_time_ms_median: 120_000, lead_time_ms_p90: null, requeue_rate: 0.1, pr_acceptance_rate: null, leases_granted: 0, requeues: 0, prs_opened: 0, prs_merged: 0, prs_closed: 0, journal_seq: 0 };

@@ -34,7 +34,7 @@ describe('contract and policy from the default branch', () => {
       assert.equal(s.source?.from, 'github');
       assert.equal(s.source?.ref, 'main');
       assert.equal(s.source?.sha, valid);
-      assert.deepEqual(s.source?.origins, { required_gates: 'contract', required_checks: 'contract', checks_timeout_ms: 'contract', policy: 'policy', max_open_prs: 'policy' });
+      assert.deepEqual(s.source?.origins, { required_gates: 'contract', required_checks: 'contract', checks_timeout_ms: 'contract', areas: 'contract', policy: 'policy', max_open_prs: 'policy' });
       assert.equal(g.integration.context.repo(REPO)?.config.branch, 'volunteer/{task_id}', 'the contract\'s branch naming is the one checked on pr_opened');
 
       // An invalid contract pushed over the valid one: nothing changes but the recorded refusal.
@@ -83,7 +83,7 @@ describe('contract and policy from the default branch', () => {
       assert.equal(s.max_open_prs, 2);
       assert.deepEqual(s.required_checks, ['lint']);
       assert.equal(s.checks_timeout_ms, 30 * 60_000, 'what the config leaves alone comes from the contract');
-      assert.deepEqual(s.source?.origins, { max_open_prs: 'config', required_checks: 'config', required_gates: 'contract', checks_timeout_ms: 'contract', policy: 'policy' });
+      assert.deepEqual(s.source?.origins, { max_open_prs: 'config', required_checks: 'config', required_gates: 'contract', checks_timeout_ms: 'contract', areas: 'contract', policy: 'policy' });
       assert.deepEqual(s.source?.files, [{ path: '.owp.yml', present: true }, { path: '.owp/policy.yml', present: true }]);
     } finally {
       await g.close();

@@ -91,7 +91,8 @@ export async function writeEveryEvent(store: Store): Promise<Runtime> {
   // contributor.standing_set
   await call(admin, 'contributor.vouch', { repo: REPO, login: 'ada', reason: 'known contributor' });
   // task.closed with a PR outcome; policy.dry_run_hit: the claim goes past max_open_prs 0 in report mode
-  await call(admin, 'repo.configure', { repo: REPO, max_open_prs: 0, policy: { modes: { max_open_prs: 'report' } } });
+  // (an adaptive budget at its floor 0: the closed PR cannot lower it, so no budget.adapted yet)
+  await call(admin, 'repo.configure', { repo: REPO, max_open_prs: 0, policy: { modes: { max_open_prs: 'report' }, budget: { adaptive: { floor: 0, ceiling: 5, target_review_hours: 1 } } } });
   const third = (await call(admin, 'task.create', { repo: REPO, title: 'third' })).task.id;
   const prLease = await claim(third);
   await call(ada, 'lease.report', { lease_id: prLease.lease_id, epoch: prLease.epoch, state: 'pr_opened', pr: { url: 'https://github.com/octo/every/pull/2', gates: GATES } });
@@ -105,6 +106,7 @@ export async function writeEveryEvent(store: Store): Promise<Runtime> {
   clock.advance(61_000);
   await runtime.sweep();
   await call(admin, 'task.report_checks', { task_id: fourth, head_sha: 'bbbbbbb', checks: [{ name: 'build', status: 'success' }] });
+  // budget.adapted: merged as soon as it counted, within the target review time: 0 → 1
   await call(admin, 'task.complete', { task_id: fourth, outcome: 'merged' });
   // task.archived, worker.revoked
   clock.advance(11 * 60_000);

@@ -78,6 +78,11 @@ export function checkState(state: State, where: string, cause?: StoredEvent, bud
     const s: RepoSettings = repo.settings;
     const inFlight = repo.counts.leased + repo.counts.in_progress + repo.counts.offered;
     const reserved = repo.counts.pr_opened + inFlight;
+    // The adaptive budget (policy budget.adaptive) moves max_open_prs, never out of its bounds.
+    const adaptive = s.policy?.budget?.adaptive;
+    if (adaptive && (s.max_open_prs < adaptive.floor || s.max_open_prs > adaptive.ceiling)) {
+      out.push({ invariant: 'adaptive-budget', message: `${s.repo} max_open_prs ${s.max_open_prs} is outside its adaptive floor ${adaptive.floor} and ceiling ${adaptive.ceiling} ${where}` });
+    }
     // The budget may be lowered below what is already in flight; what must never happen is growth past it.
     const grew = cause && (cause.type === 'offer.created' || (cause.type === 'lease.granted' && cause.data.via === 'claim')) && cause.repo === s.repo;
     if (!grew) continue;

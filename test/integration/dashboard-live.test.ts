@@ -170,6 +170,15 @@ describe('maintainer dashboard (headless Chromium)', () => {
       const { settings } = await pool.admin.call('repo.get', { repo: 'acme/site' });
       assert.equal(settings.max_open_prs, 7);
 
+      // The Policy panel: an adaptive budget, and the vouch list as the maintainers set it.
+      await pool.admin.call('repo.configure', { repo: 'acme/site', policy: { budget: { adaptive: { floor: 2, ceiling: 9, target_review_hours: 24 } } } });
+      await pool.admin.call('contributor.denounce', { repo: 'acme/site', login: 'mallory', reason: '<b>floods</b> PRs' });
+      const policy = page.locator('article[data-policy-repo="acme/site"]');
+      await policy.locator('[data-role="adaptive-budget"]').filter({ hasText: 'max_open_prs 7 (adaptive, 2–9, target review 24 h)' }).waitFor(WAIT);
+      assert.equal(await policy.locator('svg.budget-chart polyline').count(), 1);
+      await policy.locator('[data-role="standings"] li[data-login="mallory"][data-status="denounced"]').filter({ hasText: '@mallory denounced: <b>floods</b> PRs' }).waitFor(WAIT);
+      assert.equal(await policy.locator('b').count(), 0, 'a reason is text, never markup');
+
       // The one refused read before signing in shows up as a 401 in the console; nothing else may.
       assert.deepEqual([...seenAnon.problems.filter((p) => !/status of 401/.test(p)), ...seen.problems], []);
       assert.deepEqual([...seenAnon.dialogs, ...seen.dialogs], []);

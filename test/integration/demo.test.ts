@@ -127,7 +127,11 @@ test('owp demo --speed fast shows every beat, and runs again from scratch', { ti
     // Nothing but the narration: a Node warning (a MaxListenersExceededWarning from abort listeners piling up) once broke into it.
     assert.doesNotMatch(first.stderr, /Warning/, first.stderr);
     const lines = first.stdout.trim().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { event: string; beat?: number; title?: string; url?: string; story?: unknown });
-    assert.deepEqual(lines.filter((l) => l.event === 'beat').map((l) => l.beat), [1, 2, 3, 4, 5], 'all five beats are narrated in order');
+    assert.deepEqual(lines.filter((l) => l.event === 'beat').map((l) => l.beat), [1, 2, 3, 4, 5, 6], 'all six beats are narrated in order');
+    // The policy beat: the eager volunteer is held at their cap of 2, the vouched one gets the tier-1 task.
+    const flood = lines.find((l) => l.event === 'flood') as { held?: number; refused?: number; rules?: string[]; vouched_got?: string } | undefined;
+    assert.deepEqual({ held: flood?.held, refused: flood?.refused, rules: flood?.rules }, { held: 2, refused: 5, rules: ['contributor_cap', 'contributor_cap', 'contributor_cap', 'contributor_cap', 'vouch_required'] });
+    assert.ok(flood?.vouched_got);
     assert.deepEqual(lines.filter((l) => l.event === 'beat').map((l) => l.title), BEATS.map((b) => b.title), 'each beat is announced with its number and title from the list of beats');
     assert.match(lines.find((l) => l.event === 'dashboard')!.url!, /^http:\/\/127\.0\.0\.1:\d+\/$/);
     assert.ok(lines.some((l) => l.event === 'summary'));

@@ -6,6 +6,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { HttpClient } from '../../client/http-client.ts';
 import { WorkerClient } from '../../client/worker-client.ts';
 import { OwpError } from '../../protocol/errors.ts';
@@ -115,6 +118,40 @@ test('owp vouch and owp denounce, as a maintainer runs them', async () => {
     assert.equal(listed.code, 0, listed.stderr);
     assert.deepEqual(listed.stdout.trim().split('\n'), ['@ada vouched by admin: reviewed her first PRs', '@mallory denounced by admin: spam']);
   } finally {
+    await pool.close();
+  }
+});
+
+test('owp contributor export and import: a repo\'s list round-trips through a Trustdown file (VOUCHED.td), other platforms skipped', async () => {
+  const pool = await startPool();
+  const dir = mkdtempSync(join(tmpdir(), 'owp-vouch-'));
+  try {
+    await pool.repo(REPO, ROOMY);
+    await pool.repo('acme/other', ROOMY);
+    await pool.admin.call('contributor.vouch', { repo: REPO, login: 'ada', reason: 'reviewed her first PRs' });
+    await pool.admin.call('contributor.denounce', { repo: REPO, login: 'mallory', reason: 'floods   PRs' });
+    const env = { OWP_COORDINATOR_URL: pool.url, OWP_TOKEN: pool.adminToken };
+    const file = join(dir, 'VOUCHED.td');
+    const exported = await owp(['contributor', 'export', file, '--repo', REPO], env);
+    assert.equal(exported.code, 0, exported.stderr);
+    const text = readFileSync(file, 'utf8');
+    assert.deepEqual(text.split('\n').filter((l) => l && !l.startsWith('#')), ['github:ada reviewed her first PRs', '-github:mallory floods PRs']);
+    // Another project's file, as mitchellh/vouch writes it: a bare login, another platform, a comment.
+    writeFileSync(file, `${text}# from upstream\nbob\n-codeberg:spammer spam\n-github:eve leaked a token\n`);
+    const dry = await owp(['contributor', 'import', file, '--repo', 'acme/other', '--dry-run'], env);
+    assert.equal(dry.code, 0, dry.stderr);
+    assert.match(dry.stdout, /4 change\(s\) \(dry run: nothing changed\), 0 already so, 1 line\(s\) skipped/);
+    assert.deepEqual((await pool.admin.call('contributor.list', { repo: 'acme/other' })).contributors, []);
+    const imported = await owp(['contributor', 'import', file, '--repo', 'acme/other'], env);
+    assert.equal(imported.code, 0, imported.stderr);
+    assert.match(imported.stdout, /skipped .*VOUCHED\.td:\d+: platform codeberg is not GitHub/);
+    const list = (await pool.admin.call('contributor.list', { repo: 'acme/other' })).contributors.map((c) => [c.login, c.status, c.reason]);
+    assert.deepEqual(list.sort(), [['ada', 'vouched', 'reviewed her first PRs'], ['bob', 'vouched', `imported from ${file}`], ['eve', 'denounced', 'leaked a token'], ['mallory', 'denounced', 'floods PRs']]);
+    // Importing again changes nothing.
+    const again = await owp(['contributor', 'import', file, '--repo', 'acme/other'], env);
+    assert.match(again.stdout, /0 change\(s\), 4 already so/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
     await pool.close();
   }
 });

@@ -8,7 +8,10 @@
  * after every step, a contributor given an offer or a claim holds no more than their cap, counted
  * here from the state and the test's own record of who opened and merged which PR. Maintainers
  * denounce and vouch for logins at random: a denounced login is never offered or granted work in
- * that repo, and keeps no open offer there.
+ * that repo, and keeps no open offer there. p/two has an adaptive budget (floor 3, ceiling 8, a
+ * target review time of one hour, so clock moves make reviews both quick and slow): its
+ * max_open_prs, moved by every PR outcome and by hand, stays within the bounds at every event, and
+ * never grows on a closed PR nor shrinks on a quick merge.
  * OWP_PROPERTY_RUNS raises the number of runs (npm run test:reliability does).
  */
 import { test } from 'node:test';
@@ -67,7 +70,10 @@ const step: fc.Arbitrary<Step> = fc.oneof(
 /** p/one's cap: 1 unit, one more after a merged PR there, never more than 2 (trust adds nothing here). */
 const CAP = { base: 1, per_merge: 1, per_trust: 0, max: 2 } as const;
 
-const figures = { multi_offer_states: 0, denounced_checks: 0, cap_grants_checked: 0, cap_at_limit: 0, property_runs: 0, steps: 0, stale_epochs_generated: 0, stale_epochs_refused: 0, replays: 0, replays_answered_first: 0, deadline_checks: 0, budget: budgetChecks() };
+/** p/two's adaptive budget. */
+const ADAPTIVE = { floor: 3, ceiling: 8, target_review_hours: 1 } as const;
+
+const figures = { adaptive_increases: 0, adaptive_decreases: 0, multi_offer_states: 0, denounced_checks: 0, cap_grants_checked: 0, cap_at_limit: 0, property_runs: 0, steps: 0, stale_epochs_generated: 0, stale_epochs_refused: 0, replays: 0, replays_answered_first: 0, deadline_checks: 0, budget: budgetChecks() };
 
 /**
  * The same request with one field changed, still valid for its schema (the engine refuses an
@@ -104,7 +110,7 @@ function runScenario(steps: Step[]): void {
   const h = new EngineHarness({ policy: checkRepoPolicy, explainPolicy: explainRepoPolicy });
   // p/one is held by max_open_prs first, p/two by its hourly limit first.
   h.repo('p/one', { policy: { contributor_cap: CAP }, max_open_prs: 2, max_new_prs_per_hour: 3, heartbeat_timeout_ms: 2000, offer_timeout_ms: 1500, max_attempts: 3, lease_max_duration_ms: 60_000 });
-  h.repo('p/two', { max_open_prs: 4, max_new_prs_per_hour: 2, heartbeat_timeout_ms: 2000, offer_timeout_ms: 1500, max_attempts: 3, lease_max_duration_ms: 60_000 });
+  h.repo('p/two', { policy: { budget: { adaptive: ADAPTIVE } }, max_open_prs: 4, max_new_prs_per_hour: 2, heartbeat_timeout_ms: 2000, offer_timeout_ms: 1500, max_attempts: 3, lease_max_duration_ms: 60_000 });
   // A small pool from the start, so most runs contend for tasks, areas and budget.
   const workers: Array<Principal & { kind: 'worker' }> = [h.worker({ skills: SKILLS, capacity: 4, max_open_offers: 3 }, 3), h.worker({ skills: ['docs', 'ts'], capacity: 3 }, 1), h.worker({ skills: ['docs'], capacity: 2 }, 0)];
   const online = new Set<string>(workers.map((w) => w.id));
@@ -158,6 +164,22 @@ function runScenario(steps: Step[]): void {
       assert.ok(!denounced.has(`${offer.repo} ${loginOf(offer.worker_id)}`), `${where}: ${offer.worker_id}, denounced in ${offer.repo}, still holds offer ${offer.offer_id}`);
     }
   };
+  /** Each move of the adaptive budget goes the way its PR outcome says, from the value in force, within the bounds (the invariants check every event too). */
+  const checkAdaptive = (where: string, before: number): void => {
+    let current = before;
+    for (const e of h.journal.slice(journalSeen)) {
+      if (e.type !== 'budget.adapted') continue;
+      assert.equal(e.repo, 'p/two', `${where}: only p/two has an adaptive budget`);
+      assert.equal(e.data.from, current, `${where}: the move starts from the value in force`);
+      assert.ok(e.data.to >= ADAPTIVE.floor && e.data.to <= ADAPTIVE.ceiling, `${where}: ${e.data.to} outside [${ADAPTIVE.floor}, ${ADAPTIVE.ceiling}]`);
+      const quick = e.data.outcome === 'merged' && e.data.review_ms <= 3_600_000;
+      assert.equal(e.data.change, quick ? 'increase' : 'decrease', `${where}: a ${quick ? 'quick merge' : 'closed or slow PR'} moves the budget ${quick ? 'up' : 'down'}`);
+      assert.ok(quick ? e.data.to > e.data.from : e.data.to < e.data.from, `${where}: ${e.data.from} → ${e.data.to}`);
+      if (quick) figures.adaptive_increases += 1;
+      else figures.adaptive_decreases += 1;
+      current = e.data.to;
+    }
+  };
   /** Nothing but a grant adds to what a contributor holds: after a step, the last grant to each one saw the total less one. */
   const checkCaps = (where: string): void => {
     for (const e of h.journal.slice(journalSeen)) {
@@ -172,6 +194,7 @@ function runScenario(steps: Step[]): void {
   };
 
   for (const s of steps) {
+    const twoBefore = h.engine.state.repos.get('p/two')?.settings.max_open_prs ?? 0;
     switch (s.op) {
       case 'task': {
         act(h.admin, 'task.create', {
@@ -329,6 +352,7 @@ function runScenario(steps: Step[]): void {
     check(`after ${s.op}`);
     checkCaps(`after ${s.op}`);
     checkDenounced(`after ${s.op}`);
+    checkAdaptive(`after ${s.op}`, twoBefore);
     journalSeen = h.journal.length;
     figures.steps += 1;
     for (const [id, l] of seenLeases) if (!h.engine.state.leases.has(id)) ended.push({ worker: l.worker_id, lease_id: id, epoch: l.epoch });
@@ -345,6 +369,8 @@ test(`scheduler invariants hold over ${RUNS} random runs of operations and clock
   assert.ok(figures.stale_epochs_generated > 0 && figures.stale_epochs_refused === figures.stale_epochs_generated, `stale epochs: ${figures.stale_epochs_refused}/${figures.stale_epochs_generated} refused`);
   assert.ok(figures.replays > 0 && figures.budget.hourly_at_limit > 0, 'replays happened and the hourly budget was binding');
   assert.ok(figures.denounced_checks > 0, 'grants were checked against the denounced logins');
+  // Each direction happens a handful of times per 150 runs; requiring both would make the test flaky.
+  assert.ok(figures.adaptive_increases + figures.adaptive_decreases > 0, `the adaptive budget moved (${figures.adaptive_increases} up, ${figures.adaptive_decreases} down)`);
   assert.ok(figures.multi_offer_states > 0, 'some workers held several open offers at once (offer pipelining)');
   assert.ok(figures.cap_at_limit > 0, `the contributor cap was reached (${figures.cap_at_limit} of ${figures.cap_grants_checked} grants)`);
 });

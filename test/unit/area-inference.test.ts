@@ -1,7 +1,7 @@
-/** Inferring a change's area from the paths it touches (client/contract.ts inferArea). */
+/** Inferring a change's area from the paths it touches (protocol/area-inference.ts inferArea). */
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { inferArea } from '../../client/contract.ts';
+import { inferArea } from '../../protocol/area-inference.ts';
 
 const AREAS = {
   'docs/api': ['docs/api/**'],

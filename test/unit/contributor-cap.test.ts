@@ -108,6 +108,20 @@ test('drafts count by default; with count_drafts: false a draft PR frees its uni
   }
 });
 
+test('with count_drafts: false, a PR that waited for CI as a draft and counted on its checks still counts', () => {
+  const h = harness({ base: 1, count_drafts: false });
+  h.ok(h.admin, 'repo.configure', { repo: REPO, required_checks: ['build'] });
+  const ada = h.worker({ github_login: 'ada', capacity: 5 });
+  const first = h.task(REPO);
+  const second = h.task(REPO);
+  h.ok(ada, 'task.claim', { task_id: first });
+  const lease = [...h.engine.state.leases.values()].find((l) => l.task_id === first);
+  h.ok(ada, 'lease.report', { lease_id: lease?.lease_id, epoch: lease?.epoch, state: 'pr_opened', pr: { url: `https://github.com/${REPO}/pull/1`, gates: [{ name: 'tests', passed: true }], head_sha: 'aaaaaaa', x_github: { draft: true } } });
+  h.ok(h.admin, 'task.report_checks', { task_id: first, head_sha: 'aaaaaaa', checks: [{ name: 'build', status: 'success' }] });
+  assert.equal(h.engine.state.tasks.get(first)?.state, 'pr_opened');
+  assertCapped(h, ada, second);
+});
+
 test('logins on the bypass list are not capped; a policy with max below base gets a warning', () => {
   const h = harness({ base: 0, bypass: ['renovate-bot'] });
   const bot = h.worker({ github_login: 'Renovate-Bot', capacity: 5 });

@@ -56,7 +56,7 @@ describe('github config', () => {
 });
 
 describe('reputation (BOINC-style)', () => {
-  const config = { promote_after_merged: 3, demote_on_closed: 1, max_trust: 2, enabled: true };
+  const config = { promote_after_merged: 3, demote_on_closed: 1, max_trust: 2, enabled: true, decay_half_life_days: 0 };
   test('N merged PRs in a row at the worker\'s level raise trust by one, up to max_trust', () => {
     let s = { trust: 0, streak: 0 };
     s = nextStanding(config, s, 'merged', 0);

@@ -14,7 +14,7 @@ describe('policy file', () => {
     assert.deepEqual(diagnostics, []);
     assert.equal(value?.safe_lanes?.below_trust, 1);
     assert.equal(value?.areas?.release?.risky, true);
-    assert.deepEqual(value?.budget, { max_open_prs: 5, max_new_prs_per_hour: 2 });
+    assert.deepEqual(value?.budget, { max_open_prs: 5, max_new_prs_per_hour: 2, adaptive: { floor: 2, ceiling: 12, target_review_hours: 48, increase: 1, decrease_factor: 0.5 } });
   });
 
   test('the README names every rule id', () => {
@@ -56,11 +56,13 @@ describe('policy file', () => {
 
   test('repo settings from the two files: gates, policy, and the contract\'s lanes filling the policy\'s', () => {
     const settings = settingsFromRepoFiles({ contract: 'test: t\nlint: l\ngates: [tests, lint]\nsafe_lanes: [docs]\n', policy: 'safe_lanes: { below_trust: 1 }\n' });
-    assert.deepEqual(settings, { required_gates: ['tests', 'lint'], required_checks: [], policy: { safe_lanes: { below_trust: 1, lanes: ['docs'] } } });
+    assert.deepEqual(settings, { required_gates: ['tests', 'lint'], required_checks: [], areas: {}, policy: { safe_lanes: { below_trust: 1, lanes: ['docs'] } } });
     assert.deepEqual(settingsFromRepoFiles({}), {});
     // The ci section: required checks and their deadline; the file is the whole truth, so no section is no checks.
     const ci = settingsFromRepoFiles({ contract: 'test: t\nci:\n  checks: [build, "test (ubuntu-latest)"]\n  timeout_minutes: 30\n' });
-    assert.deepEqual(ci, { required_gates: ['tests'], required_checks: ['build', 'test (ubuntu-latest)'], checks_timeout_ms: 30 * 60_000 });
+    assert.deepEqual(ci, { required_gates: ['tests'], required_checks: ['build', 'test (ubuntu-latest)'], areas: {}, checks_timeout_ms: 30 * 60_000 });
+    // The contract's areas reach the coordinator, which infers a reported PR's area with them (rule pr_lane).
+    assert.deepEqual(settingsFromRepoFiles({ contract: 'areas:\n  docs: ["docs/**"]\n  core: ["src/**"]\n' }).areas, { docs: ['docs/**'], core: ['src/**'] });
     assert.equal(settingsFromRepoFiles({ contract: 'ci: { checks: [build] }\ngates: []\n' }).checks_timeout_ms, 120 * 60_000);
     assert.throws(() => settingsFromRepoFiles({ contract: 'ci: { checks: [] }\n' }), FileProblemsError);
     assert.throws(() => settingsFromRepoFiles({ contract: 'ci: { checks: [build], timeout: 5 }\n' }), FileProblemsError);

@@ -21,6 +21,7 @@ import { DOCS, GitHubApiError, notFound, type FakePull, type RecordedRequest, ty
 import type { Route } from './router.ts';
 import { APP_ROUTES } from './routes/apps.ts';
 import { CHECK_ROUTES } from './routes/checks.ts';
+import { COLLABORATOR_ROUTES } from './routes/collaborators.ts';
 import { CONTENT_ROUTES } from './routes/contents.ts';
 import { FORK_ROUTES } from './routes/forks.ts';
 import { GRAPHQL_ROUTES } from './routes/graphql.ts';
@@ -32,7 +33,7 @@ import { FakeGitHubState, type FakeGitHubStateOptions } from './state.ts';
 import { COMMON_HEADERS } from './templates.ts';
 
 /** Every endpoint this server answers. */
-const ROUTES: readonly Route[] = [...USER_ROUTES, ...REPO_ROUTES, ...ISSUE_ROUTES, ...PULL_ROUTES, ...FORK_ROUTES, ...GRAPHQL_ROUTES, ...APP_ROUTES, ...CONTENT_ROUTES, ...CHECK_ROUTES];
+const ROUTES: readonly Route[] = [...USER_ROUTES, ...REPO_ROUTES, ...ISSUE_ROUTES, ...PULL_ROUTES, ...FORK_ROUTES, ...GRAPHQL_ROUTES, ...APP_ROUTES, ...CONTENT_ROUTES, ...CHECK_ROUTES, ...COLLABORATOR_ROUTES];
 
 const SUPPORTED_API_VERSIONS = new Set(['2022-11-28', '2026-03-10']);
 const ENTERPRISE_API_PREFIX = '/api/v3';

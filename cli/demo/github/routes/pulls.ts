@@ -4,6 +4,7 @@ import { GitHubApiError, lower, type FakePull } from '../model.ts';
 import { field, invalidParam, loginOf, num, oneOf, paginate, repoOf, route, seg, sortAndFilterByTime, type Route } from '../router.ts';
 import type { FakeGitHubState } from '../state.ts';
 import { headRepoFor, headRepoOf } from '../pull-requests.ts';
+import { pullFiles } from '../pull-files.ts';
 
 const MERGE_DOCS = 'https://docs.github.com/rest/pulls/pulls#merge-a-pull-request';
 
@@ -64,6 +65,18 @@ export const PULL_ROUTES: Route[] = [
     const pr = ctx.state.pullOf(repo, Number(ctx.params[2]));
     const headRepo = headRepoOf(ctx.state, repo, pr);
     return paginate(ctx, ctx.state.branchCommits(headRepo, pr.pull.head_ref), (c) => ctx.state.shapes.commit(headRepo, c));
+  }),
+
+  route('GET', `/repos/${seg}/${seg}/pulls/${num}/files`, async (ctx) => {
+    const repo = repoOf(ctx);
+    ctx.state.access.requirePermission(ctx.who, 'pull_requests', 'read');
+    const pr = ctx.state.pullOf(repo, Number(ctx.params[2]));
+    return paginate(ctx, await pullFiles(ctx.state, repo, pr), (f) => ({
+      ...f,
+      blob_url: `${ctx.state.htmlUrl}/${repo.owner}/${repo.name}/blob/${pr.pull.head_ref}/${f.filename}`,
+      raw_url: `${ctx.state.htmlUrl}/${repo.owner}/${repo.name}/raw/${pr.pull.head_ref}/${f.filename}`,
+      contents_url: `${ctx.state.apiUrl}/repos/${repo.owner}/${repo.name}/contents/${f.filename}?ref=${pr.pull.head_ref}`,
+    }));
   }),
 
   route('PUT', `/repos/${seg}/${seg}/pulls/${num}/merge`, async (ctx) => {
