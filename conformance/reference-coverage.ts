@@ -13,8 +13,6 @@ export const REFERENCE_COVERAGE: Readonly<Record<string, { file: string; why: st
   'DUR-002': { file: 'test/conformance/reference-requirements.test.ts', why: 'needs a coordinator restart' },
   'DUR-003': { file: 'test/conformance/reference-requirements.test.ts', why: 'needs failing storage' },
   'REPORT-005': { file: 'test/github/pr-lifecycle.test.ts', why: 'needs a repo connected to a code host the kit does not control (capability `github-sync`)', evidence: 'PR_MISMATCH' },
-  'AUTH-008': { file: 'test/reliability/access-matrix.test.ts', why: 'a wire test over every read operation × principal is still to be written for the kit; the reference runs the full matrix' },
-  'AUTH-009': { file: 'test/integration/revocation.test.ts', why: 'maintainer.revoke needs the admin; a kit test is still to be written' },
   'AUTH-010': { file: 'test/integration/revocation.test.ts', why: 'rotating the operator token needs a coordinator restart' },
   // Capability `policy` rules of issue 21: no wire test yet; the reference checks them in-process.
   'POL-005': { file: 'test/unit/contributor-cap.test.ts', why: 'capability `policy`: no wire test yet', evidence: 'a contributor with two workers is capped once' },

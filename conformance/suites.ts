@@ -13,5 +13,6 @@ import { SUITE as journal } from './suites/journal.ts';
 import { SUITE as states } from './suites/states.ts';
 import { SUITE as policy } from './suites/policy.ts';
 import { SUITE as checks } from './suites/checks.ts';
+import { SUITE as reads } from './suites/reads.ts';
 
-export const ALL_SUITES: readonly Suite[] = [connection, auth, workers, bindings, offers, leases, maintainers, matching, idempotency, journal, states, policy, checks];
+export const ALL_SUITES: readonly Suite[] = [connection, auth, workers, bindings, offers, leases, maintainers, matching, idempotency, journal, states, policy, checks, reads];
