@@ -669,6 +669,36 @@ export const MUTANTS = [
     edits: [edit(SOCKET, "const REVOKING = new Set<string>(['worker.revoked', 'worker.token_rotated', 'maintainer.revoked', 'maintainer.created']);", "const REVOKING = new Set<string>(['worker.revoked', 'worker.token_rotated', 'maintainer.created']);")],
   },
 
+  // ---- lists and cursors (SPEC §5.16) --------------------------------------------------------
+  {
+    name: 'cursor-repeats-last',
+    group: 'PAGE',
+    breaks: ['PAGE-001'],
+    why: 'the next page starts at the cursor\'s item instead of after it, so every page repeats the last item of the one before',
+    edits: [edit(`${ENGINE}/pagination.ts`, 'keyed.filter((k) => options.order(after, k.key) < 0)', 'keyed.filter((k) => options.order(after, k.key) <= 0)')],
+  },
+  {
+    name: 'cursor-on-last-page',
+    group: 'PAGE',
+    breaks: ['PAGE-001'],
+    why: 'a page that ends exactly at the end of the list still carries a next_cursor, to an empty page',
+    edits: [edit(`${ENGINE}/pagination.ts`, '...(rest.length > limit && last ?', '...(rest.length >= limit && last ?')],
+  },
+  {
+    name: 'cursor-ignores-filters',
+    group: 'PAGE',
+    breaks: ['PAGE-002'],
+    why: 'a cursor is accepted with other filters than the walk it came from',
+    edits: [edit(`${ENGINE}/pagination.ts`, '  if (body?.f !== filters) throw refused(', '  if (body?.f !== filters && body?.f === \'\') throw refused(')],
+  },
+  {
+    name: 'cursor-skips-read-scope',
+    group: 'PAGE',
+    breaks: ['PAGE-003'],
+    why: 'task.list checks what the caller may read on the first page only',
+    edits: [edit(`${ENGINE}/reads.ts`, '      if (!readable(task.repo) && !canReadTask(cmd.state, p, task)) continue;', '      if (params.cursor === undefined && !readable(task.repo) && !canReadTask(cmd.state, p, task)) continue;')],
+  },
+
   // ---- worker clients (SPEC §5.15), run as `owp worker` under `owp conformance --client` -------
   {
     name: 'client-no-heartbeat-timer',
