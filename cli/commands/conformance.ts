@@ -6,6 +6,7 @@ import { formatText, toJson, toJunit } from '../../conformance/report.ts';
 import { levelOf, runSuite, SetupError } from '../../conformance/runner.ts';
 import { ALL_SUITES } from '../../conformance/suites.ts';
 import type { Level, SuiteReport } from '../../conformance/types.ts';
+import { CLIENT_CHECKS } from '../../conformance/client/checks.ts';
 import { ClientSetupError } from '../../conformance/client/run.ts';
 import { runClientMode } from '../conformance-client.ts';
 import { intFlag, parse, UsageError } from '../args.ts';
@@ -60,6 +61,8 @@ function list(): string {
         lines.push(`    [${suite.area}] ${levelOf(test)}${test.capability ? ` (capability ${test.capability})` : ''} ${test.title}`);
       }
     }
+    const client = CLIENT_CHECKS.find((c) => c.requirement === req.id);
+    if (client) lines.push(`    [client] ${client.title} (owp conformance --client)`);
     const reference = REFERENCE_COVERAGE[req.id];
     if (reference) lines.push(`    not testable over the wire (${reference.why}); reference: ${reference.file}`);
   }
