@@ -69,6 +69,18 @@ describe('owp conformance --client', { concurrency: true }, () => {
     });
   }
 
+  test('a worker that never connects: the run stops with exit 3 and says where the worker should connect', async () => {
+    const run = await new Promise<{ code: number | null; out: string }>((resolve) => {
+      const child = spawn(process.execPath, [...owpArgv(), 'conformance', '--client', '--client-cmd', 'exit 0', '--connect-timeout', '2'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+      child.stderr.on('data', (c: Buffer) => (out += c.toString()));
+      child.once('exit', (code) => resolve({ code, out }));
+    });
+    assert.equal(run.code, 3, run.out);
+    assert.match(run.out, /did not connect and say hello within 2 s: start it with the coordinator URL http:\/\/127\.0\.0\.1:\d+ \(it serves the repo owp-conformance-[0-9a-f]+\/client\)/);
+  });
+
   test('owp worker passes, started by the kit in a clone of the repo it made (owp conformance --client --client-cmd)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'owp-client-mode-'));
     try {
