@@ -6,8 +6,8 @@
  * first, takes part in the election, and seeds once it leads or is linked to the leader.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { createClusterCoordinator, createCoordinator, type Coordinator } from './app.ts';
 import { newToken } from './auth.ts';
 import { SystemClock, type Clock } from './clock.ts';
@@ -55,8 +55,26 @@ export function resolveAdminToken(config: CoordinatorConfig, given?: string): { 
   const file = join(dir, 'admin-token');
   if (existsSync(file)) return { token: readFileSync(file, 'utf8').trim(), file };
   const token = newToken('maintainer');
-  writeFileSync(file, `${token}\n`, { mode: 0o600 });
+  writeDurably(file, `${token}\n`);
   return { token, file };
+}
+
+/**
+ * The admin token is printed once and then only read back from this file, so it must survive a
+ * power cut: a temp file is written and fsynced, renamed over the target, and the folder fsynced.
+ */
+function writeDurably(file: string, text: string): void {
+  const temp = `${file}.${process.pid}.tmp`;
+  const fd = openSync(temp, 'w', 0o600);
+  try {
+    writeSync(fd, text);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(temp, file);
+  const dir = openSync(dirname(file), 'r');
+  try { fsyncSync(dir); } finally { closeSync(dir); }
 }
 
 /** The connection string for --store postgres, from the config or OWP_DATABASE_URL. */
