@@ -12,7 +12,6 @@ export const REFERENCE_COVERAGE: Readonly<Record<string, { file: string; why: st
   'DUR-001': { file: 'test/conformance/reference-requirements.test.ts', why: 'durability before the ack is only visible on disk' },
   'DUR-002': { file: 'test/conformance/reference-requirements.test.ts', why: 'needs a coordinator restart' },
   'DUR-003': { file: 'test/conformance/reference-requirements.test.ts', why: 'needs failing storage' },
-  'REPORT-005': { file: 'test/github/pr-lifecycle.test.ts', why: 'needs a repo connected to a code host the kit does not control (capability `github-sync`)', evidence: 'PR_MISMATCH' },
   'AUTH-010': { file: 'test/integration/revocation.test.ts', why: 'rotating the operator token needs a coordinator restart' },
   // Capability `policy` rules of issue 21: no wire test yet; the reference checks them in-process.
   'POL-005': { file: 'test/unit/contributor-cap.test.ts', why: 'capability `policy`: no wire test yet', evidence: 'a contributor with two workers is capped once' },

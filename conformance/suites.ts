@@ -15,5 +15,6 @@ import { SUITE as policy } from './suites/policy.ts';
 import { SUITE as checks } from './suites/checks.ts';
 import { SUITE as reads } from './suites/reads.ts';
 import { SUITE as lists } from './suites/lists.ts';
+import { SUITE as github } from './suites/github.ts';
 
-export const ALL_SUITES: readonly Suite[] = [connection, auth, workers, bindings, offers, leases, maintainers, matching, idempotency, journal, states, policy, checks, reads, lists];
+export const ALL_SUITES: readonly Suite[] = [connection, auth, workers, bindings, offers, leases, maintainers, matching, idempotency, journal, states, policy, checks, reads, lists, github];

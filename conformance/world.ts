@@ -10,6 +10,19 @@ import type { OperationName, Result } from '../protocol/operations.ts';
 import { expectOk } from './expect.ts';
 import { WireHttp, WireSocket, type HttpAck, type WireAck } from './wire.ts';
 
+/**
+ * The kit's GitHub-shaped server (capability `github-sync`): the coordinator under test syncs
+ * `repo` from it, by its own configuration; the kit writes issues and PRs there as people would.
+ */
+export interface KitGitHub {
+  readonly repo: string;
+  /** The label that makes an issue a task on the coordinator under test. */
+  readonly label: string;
+  addIssue(title: string, body: string): number;
+  /** Opens a PR as `login` from `head`; returns its html URL, as a worker would report it. */
+  openPull(login: string, head: string, title: string, body: string): string;
+}
+
 export interface RunContext {
   readonly url: string;
   readonly adminToken: string;
@@ -21,6 +34,7 @@ export interface RunContext {
   counter: number;
   /** Every repo the run created, paused at the end. */
   readonly repos: string[];
+  readonly github?: KitGitHub;
 }
 
 /**
@@ -154,6 +168,11 @@ export class World {
 
   async getTask(taskId: string): Promise<Task> {
     return (await this.admin('task.get', { task_id: taskId })).task;
+  }
+
+  /** A task this test did not create (one synced from an issue) that cleanup must end too. */
+  adopt(taskId: string): void {
+    this.tasks.push(taskId);
   }
 
   /** Registers a new worker (with this test's skill), sets its trust, and connects it with hello. */

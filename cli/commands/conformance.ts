@@ -9,6 +9,7 @@ import type { Level, SuiteReport } from '../../conformance/types.ts';
 import { CLIENT_CHECKS } from '../../conformance/client/checks.ts';
 import { ClientSetupError } from '../../conformance/client/run.ts';
 import { runClientMode } from '../conformance-client.ts';
+import { startKitGitHub } from '../conformance-github.ts';
 import { intFlag, parse, UsageError } from '../args.ts';
 
 export const USAGE = `Usage: owp conformance --url URL --token TOKEN [--level must|should|may] [--only ID,…] [--report FILE] [--junit FILE] [--list]
@@ -28,6 +29,12 @@ declares it. Run it against a test instance: it registers workers and creates ta
   --junit FILE       write JUnit XML to FILE
   --invite CODE      invite code, for coordinators with closed registration
   --concurrency N    tests run at once (default 4)
+  --github-repo R    capability github-sync: the kit starts a GitHub-shaped server serving the repo R
+                     (owner/name) on --github-port; configure the coordinator beforehand to sync R
+                     from http://127.0.0.1:PORT with --github-token (label --github-label, default owp)
+  --github-port P    the port of that server (required with --github-repo)
+  --github-token T   the token the coordinator calls it with (default owp-conformance-github)
+  --github-label L   the label that makes an issue a task (default owp)
   --list             list the requirements and the tests that cover them, and exit
   --verbose          show passing tests too
 
@@ -82,6 +89,10 @@ export async function run(argv: string[]): Promise<number> {
     concurrency: { type: 'string' },
     list: { type: 'boolean' },
     client: { type: 'boolean' },
+    'github-repo': { type: 'string' },
+    'github-port': { type: 'string' },
+    'github-token': { type: 'string' },
+    'github-label': { type: 'string' },
     'client-cmd': { type: 'string' },
     'connect-timeout': { type: 'string' },
     'client-log': { type: 'boolean' },
@@ -126,9 +137,16 @@ export async function run(argv: string[]): Promise<number> {
   const only = values.only ? values.only.split(',').map((s) => s.trim()).filter(Boolean) : undefined;
   const unknown = (only ?? []).filter((id) => !ALL_SUITES.some((suite) => suite.area === id || suite.tests.some((t) => t.requirement === id || t.requirement.startsWith(`${id}-`))));
   if (unknown.length > 0) throw new UsageError(`--only ${unknown.join(', ')} matches no conformance test. See owp conformance --list for the ids and areas.`);
+  let kitGitHub: Awaited<ReturnType<typeof startKitGitHub>> | undefined;
+  if (values['github-repo']) {
+    const port = intFlag(values['github-port'], 'github-port', 0);
+    if (port === 0) throw new UsageError('--github-port is required with --github-repo: the coordinator under test must know where the kit\'s GitHub-shaped server listens.');
+    kitGitHub = await startKitGitHub({ repo: values['github-repo'], port, token: values['github-token'] ?? 'owp-conformance-github', label: values['github-label'] ?? 'owp' });
+  }
   let report;
   try {
     report = await runSuite({
+      ...(kitGitHub ? { github: kitGitHub.github } : {}),
       url,
       token,
       level: parseLevel(values.level),
@@ -145,6 +163,8 @@ export async function run(argv: string[]): Promise<number> {
       return 3;
     }
     throw error;
+  } finally {
+    await kitGitHub?.server.close();
   }
   return writeReports(report, values);
 }
