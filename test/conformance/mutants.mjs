@@ -22,7 +22,7 @@ const SESSION = 'cli/worker-session.ts';
 
 const edit = (file, find, replace) => ({ file, find, replace });
 
-/** @type {Array<{ name: string, group: string, kind?: 'coordinator' | 'client', breaks: string[], why: string, edits: Array<{ file: string, find: string, replace: string }> }>} */
+/** @type {Array<{ name: string, group: string, kind?: 'coordinator' | 'client' | 'github', breaks: string[], why: string, edits: Array<{ file: string, find: string, replace: string }> }>} */
 export const MUTANTS = [
   // ---- eligibility (SPEC §5.13) -------------------------------------------------------------
   {
@@ -697,6 +697,32 @@ export const MUTANTS = [
     breaks: ['PAGE-003'],
     why: 'task.list checks what the caller may read on the first page only',
     edits: [edit(`${ENGINE}/reads.ts`, '      if (!readable(task.repo) && !canReadTask(cmd.state, p, task)) continue;', '      if (params.cursor === undefined && !readable(task.repo) && !canReadTask(cmd.state, p, task)) continue;')],
+  },
+
+  // ---- PRs verified against GitHub (capability github-sync, REPORT-005) ----------------------
+  {
+    name: 'pr-author-unchecked',
+    group: 'REPORT',
+    kind: 'github',
+    breaks: ['REPORT-005'],
+    why: 'a PR opened by someone else counts for the worker who reports it',
+    edits: [edit('coordinator/github/pr-verify.ts', '    if (author.toLowerCase() !== login.toLowerCase()) mismatches.push', '    if (author.toLowerCase() !== login.toLowerCase() && author === \'\') mismatches.push')],
+  },
+  {
+    name: 'pr-issue-reference-unchecked',
+    group: 'REPORT',
+    kind: 'github',
+    breaks: ['REPORT-005'],
+    why: 'a PR that does not reference the task\'s issue is accepted',
+    edits: [edit('coordinator/github/pr-verify.ts', '    if (task.issue && !mentionsIssue(', '    if (task.issue && task.issue.number < 0 && !mentionsIssue(')],
+  },
+  {
+    name: 'pr-branch-unchecked',
+    group: 'REPORT',
+    kind: 'github',
+    breaks: ['REPORT-005'],
+    why: 'a PR from a branch outside the contract\'s naming is accepted',
+    edits: [edit('coordinator/github/pr-verify.ts', '    if (!matchBranch(pull.head.ref, repo.config.branch, task.id)) {', '    if (!matchBranch(pull.head.ref, repo.config.branch, task.id) && pull.head.ref === \'\') {')],
   },
 
   // ---- worker clients (SPEC §5.15), run as `owp worker` under `owp conformance --client` -------
