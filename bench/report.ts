@@ -61,3 +61,22 @@ export function peerTable(rows: PeerRow[], peerNames: string[]): string {
   for (const r of rows) out.push([r.figure, cell(r.ours), ...peerNames.map((p) => cell(r.peers[p]))]);
   return pad(out);
 }
+
+/** The lifecycle table: one column per system (OWP, OWP with 100 areas, the peers), one row per figure. */
+export function lifecycleTable(results: Record<string, Record<string, unknown>>): string {
+  const names = Object.keys(results);
+  const rows = [['lifecycle figure', ...names]];
+  const row = (label: string, key: string): void => {
+    rows.push([label, ...names.map((n) => (results[n]?.skipped ? 'skipped' : cell(results[n]?.[key])))]);
+  };
+  row('steady tasks/s', 'steady_tasks_per_s');
+  row('enqueue tasks/s', 'enqueue_tasks_per_s');
+  row('claim latency at idle p50 (ms)', 'claim_idle_p50_ms');
+  row('claim latency at idle p99 (ms)', 'claim_idle_p99_ms');
+  row('durable writes per task', 'durable_writes_per_task');
+  row('tasks merged', 'merged');
+  row('restart after the run (ms)', 'restart_after_run_ms');
+  row('journal at restart (MB)', 'restart_journal_mb');
+  rows.push(['refused calls (RATE_LIMITED)', ...names.map((n) => cell((results[n]?.errors as Record<string, number> | undefined)?.RATE_LIMITED ?? (results[n]?.skipped ? null : 0)))]);
+  return pad(rows);
+}

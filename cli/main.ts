@@ -18,6 +18,7 @@ const COMMANDS: Record<string, Command> = {
   contract: { summary: 'validate a repo contract (.owp.yml) or apply its gates to a repo', load: () => import('./commands/contract.ts') },
   policy: { summary: 'validate, apply or dry-run (explain) a repo policy (.owp/policy.yml)', load: () => import('./commands/policy.ts') },
   maintainer: { summary: 'issue, revoke and list maintainer tokens (with the admin token)', load: () => import('./commands/maintainer.ts') },
+  task: { summary: 'create many tasks from a JSON or JSON-lines file (owp task import FILE)', load: () => import('./commands/task.ts') },
   vouch: { summary: 'vouch for a contributor in a repo (owp vouch @login --repo R), or list (--list)', load: () => import('./commands/vouch.ts') },
   denounce: { summary: 'denounce a contributor in a repo: never offered work there again', load: () => import('./commands/denounce.ts') },
   github: { summary: 'check the tokens of the config\'s github section (owp github check --config FILE)', load: () => import('./commands/github.ts') },

@@ -64,6 +64,7 @@ export const REQUIREMENTS: readonly Requirement[] = [
   { id: "CHECKS-007", level: "MUST", section: "§5.5", title: "The coordinator sets `pr.evidence` itself" },
   { id: "EXPLAIN-001", level: "MUST", section: "§5.6", title: "`task.explain` MUST say whether a task is offerable and, when not, every reason" },
   { id: "MAINT-001", level: "MUST", section: "§5.7", title: "`task.create` MUST create a `ready` task in a repo the maintainer covers" },
+  { id: "MAINT-007", level: "MUST", section: "§5.7", title: "`task.create_many` MUST create every task it carries or none" },
   { id: "MAINT-002", level: "MUST", section: "§5.7", title: "`task.update` MUST NOT change `area`, `tier`, `effort` or `skills` unless the task is `ready` or `blocked` (`INVALID_TRANSITION`)" },
   { id: "MAINT-003", level: "MUST", section: "§5.7", title: "`task.cancel` MUST close any non-terminal task" },
   { id: "MAINT-004", level: "MUST", section: "§5.7", title: "`lease.cancel` MUST end the lease, count an attempt, return the task to `ready` and push `lease.cancelled` to the holder" },

@@ -62,6 +62,14 @@ const MaintainerView = Closed({
   revoked: Type.Optional(Type.Boolean()),
 });
 const TaskResult = Closed({ task: Task });
+/** What task.create takes, and each item of task.create_many. */
+const TaskCreateFields = { repo: RepoId, ...partial(TaskFields), title: TaskFields.title };
+const TaskCreateItem = Extensible(TaskCreateFields);
+/**
+ * The most tasks one task.create_many carries. Its payload is still bound by max_payload_bytes, so a
+ * client splits a large import by both (the CLI's `owp task import` does).
+ */
+export const MAX_BULK_TASKS = 1000;
 const LeaseAndTask = Closed({ lease: Lease, task: Task });
 
 export const CoordinatorInfo = Closed({
@@ -74,6 +82,7 @@ export const CoordinatorInfo = Closed({
     max_frame_bytes: Type.Integer({ description: 'The largest socket.io frame; a larger one closes the connection (SPEC §8.3). At least max_payload_bytes.' }),
     max_depth: Type.Integer(),
     idempotency_key_ttl_ms: Type.Integer(),
+    max_bulk_tasks: Type.Optional(Type.Integer({ minimum: 1, description: 'The most tasks one task.create_many may carry.' })),
   }),
   registration: Type.Union([Type.Literal('open'), Type.Literal('closed')]),
 });
@@ -188,8 +197,16 @@ export const OPERATIONS = {
   'task.create': op({
     name: 'task.create', summary: 'Create a ready task in a repo the maintainer covers.', auth: 'maintainer', scope: 'repo', mutating: true, binding: 'both',
     http: { method: 'POST', path: '/v1/tasks' },
-    params: Extensible({ ...key, repo: RepoId, ...partial(TaskFields), title: TaskFields.title }),
+    params: Extensible({ ...key, ...TaskCreateFields }),
     result: TaskResult, errors: [...MUTATE, 'NOT_FOUND'], spec: '§5.7',
+  }),
+  'task.create_many': op({
+    name: 'task.create_many',
+    summary: `Create up to ${MAX_BULK_TASKS} ready tasks at once: each is checked as task.create checks it, and either all are created (one durable write) or none, with a report of every refused item.`,
+    auth: 'maintainer', scope: 'repo', mutating: true, binding: 'both',
+    http: { method: 'POST', path: '/v1/tasks/bulk' },
+    params: Closed({ ...key, tasks: Type.Array(TaskCreateItem, { minItems: 1, maxItems: MAX_BULK_TASKS }) }),
+    result: Closed({ tasks: Type.Array(Task) }), errors: [...MUTATE, 'NOT_FOUND'], spec: '§5.7',
   }),
   'task.update': op({
     name: 'task.update', summary: 'Change a task\'s fields. Scheduling fields (area, tier, effort, skills) change only while ready or blocked.',

@@ -4,7 +4,7 @@
  * validation: size, nesting depth and no prototype-polluting keys.
  */
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import { OwpError } from './errors.ts';
+import { OwpError, type ErrorCode } from './errors.ts';
 import { OPERATIONS, type OperationName, type Params } from './operations.ts';
 import type { TSchema } from '@sinclair/typebox';
 
@@ -17,7 +17,11 @@ export const LIMITS = {
    */
   maxFrameBytes: 4 * 256 * 1024,
   maxDepth: 16,
-  maxKeys: 2000,
+  /**
+   * Keys and array items in one payload, all levels together. A full task.create_many (1,000 tasks
+   * with a handful of fields each) needs about 10,000; the byte limit bounds the work either way.
+   */
+  maxKeys: 20_000,
   /**
    * A worker's `x_*` profile data, all keys together, as JSON. Anyone may register a worker and
    * its record is journaled, so what a stranger can make the coordinator keep is kept small.
@@ -114,7 +118,7 @@ const accepted = new WeakMap<object, OperationName>();
 export function validateParams(name: OperationName, params: unknown, options: { coerce?: boolean } = {}): void {
   checkStructure(params);
   const fn = validatorFor(name, options.coerce === true);
-  if (!fn(params)) throw invalidParams(name, fn.errors);
+  if (!fn(params)) throw invalidParams(name, params, fn.errors);
   if (typeof params === 'object' && params !== null) accepted.set(params, name);
 }
 
@@ -126,10 +130,53 @@ export function validateParams(name: OperationName, params: unknown, options: { 
 export function assertParams<K extends OperationName>(name: K, params: unknown): asserts params is Params<K> {
   if (typeof params === 'object' && params !== null && accepted.get(params) === name) return;
   const fn = validatorFor(name, false);
-  if (!fn(params)) throw invalidParams(name, fn.errors);
+  if (!fn(params)) throw invalidParams(name, params, fn.errors);
 }
 
-function invalidParams(name: OperationName, ajvErrors: ErrorObject[] | null | undefined): OwpError {
+/** Bulk operations and the field holding their items: a refusal reports each refused item (SPEC MAINT-007). */
+const BULK_ITEMS: Partial<Record<OperationName, string>> = { 'task.create_many': 'tasks' };
+
+/** One refused item of a bulk operation, as `details.items` lists it. */
+export interface ItemError {
+  index: number;
+  code: ErrorCode;
+  message: string;
+  errors?: Array<{ path: string; message: string }>;
+}
+
+/** At most this many refused items are listed (details.refused counts them all). */
+export const MAX_ITEM_ERRORS = 100;
+
+/** The refusal of a whole bulk request: the first refused item's code, and every refused item. */
+export function bulkRefusal(name: string, total: number, items: ItemError[]): OwpError {
+  const sorted = [...items].sort((a, b) => a.index - b.index);
+  const first = sorted[0] as ItemError;
+  return new OwpError(first.code, `${name}: ${sorted.length} of ${total} items were refused and nothing was created; item ${first.index}: ${first.message}. Fix the items listed in details.items and send the request again.`, {
+    refused: sorted.length,
+    items: sorted.slice(0, MAX_ITEM_ERRORS),
+  });
+}
+
+function itemErrors(field: string, ajvErrors: ErrorObject[]): ItemError[] | undefined {
+  const byIndex = new Map<number, ErrorObject[]>();
+  for (const e of ajvErrors) {
+    const match = new RegExp(`^/${field}/(\\d+)(/|$)`).exec(e.instancePath);
+    if (!match) return undefined; // a problem with the request itself, not with one item
+    const index = Number(match[1]);
+    byIndex.set(index, [...(byIndex.get(index) ?? []), e]);
+  }
+  return [...byIndex].map(([index, errs]) => {
+    const errors = formatAjvErrors(errs.map((e) => ({ ...e, instancePath: e.instancePath.slice(`/${field}/${index}`.length) }))).slice(0, 5);
+    const first = errors[0] as { path: string; message: string };
+    return { index, code: 'VALIDATION_FAILED', message: `${first.path} ${first.message}`, errors };
+  });
+}
+
+function invalidParams(name: OperationName, params: unknown, ajvErrors: ErrorObject[] | null | undefined): OwpError {
+  const field = BULK_ITEMS[name];
+  const items = field && ajvErrors && ajvErrors.length > 0 ? itemErrors(field, ajvErrors) : undefined;
+  const list: unknown = field && typeof params === 'object' && params !== null ? Reflect.get(params, field) : undefined;
+  if (items && Array.isArray(list)) return bulkRefusal(name, list.length, items);
   const errors = formatAjvErrors(ajvErrors);
   const first = errors[0];
   return new OwpError('VALIDATION_FAILED', `Invalid ${name} payload: ${first ? `${first.path} ${first.message}` : 'schema mismatch'}. Fix the listed fields and retry.`, { errors });

@@ -21,11 +21,12 @@ export interface Bundles {
   coordinator: string;
   fleet: string;
   echo: string;
+  lifecycle: string;
 }
 
 export async function bundleRunners(root: string): Promise<Bundles> {
   const out = join(root, '.cache', 'bench');
-  const entries = { coordinator: 'coordinator-process.ts', fleet: 'load/owp-fleet.ts', echo: 'load/echo-server.ts' };
+  const entries = { coordinator: 'coordinator-process.ts', fleet: 'load/owp-fleet.ts', echo: 'load/echo-server.ts', lifecycle: 'load/owp-lifecycle.ts' };
   const bundles = {} as Bundles;
   await Promise.all(Object.entries(entries).map(async ([key, entry]) => {
     const outfile = join(out, `${key}.mjs`);

@@ -21,6 +21,27 @@ export const SUITE: Suite = {
       },
     },
     {
+      requirement: 'MAINT-007',
+      title: 'task.create_many creates every task in order or none, reports each refused item, and replays under its key',
+      async run(world) {
+        const repo = await world.repo();
+        const item = (title: string, extra: Record<string, unknown> = {}): Record<string, unknown> => ({ repo, title, skills: [world.skill], ...extra });
+        const count = async (): Promise<number> => expectOk<{ tasks: Task[] }>(await world.adminRaw('task.list', { repo, limit: 1000 }), 'task.list').tasks.length;
+        const key = `bulk-${world.skill}`;
+        const made = expectOk<{ tasks: Task[] }>(await world.adminRaw('task.create_many', { tasks: [item('first'), item('second', { priority: 2 }), item('third')], idempotency_key: key }), 'task.create_many').tasks;
+        const ids = made.map((t) => Number(t.id.slice(2)));
+        checkEqual(made.map((t) => [t.title, t.state, t.repo]), [['first', 'ready', repo], ['second', 'ready', repo], ['third', 'ready', repo]], 'created tasks (title, state, repo), in order');
+        checkEqual(ids.map((n) => n - (ids[0] as number)), [0, 1, 2], 'consecutive ids');
+        const replay = expectOk<{ tasks: Task[] }>(await world.adminRaw('task.create_many', { tasks: [item('first'), item('second', { priority: 2 }), item('third')], idempotency_key: key }), 'replay').tasks;
+        checkEqual(replay.map((t) => t.id), made.map((t) => t.id), 'a replay answers the same tasks');
+        const invalid = expectError(await world.adminRaw('task.create_many', { tasks: [item('fine'), item('bad', { effort: 0 }), item('fine too')] }), 'VALIDATION_FAILED', 'a batch with an invalid item');
+        checkEqual((invalid.details?.items as Array<{ index: number; code: string }> | undefined)?.map((i) => [i.index, i.code]), [[1, 'VALIDATION_FAILED']], 'details.items of the invalid batch');
+        const unknown = expectError(await world.adminRaw('task.create_many', { tasks: [item('fine'), item('nowhere', { repo: `${world.run.namespace}/missing-repo` })] }), 'NOT_FOUND', 'a batch naming an unknown repo');
+        checkEqual((unknown.details?.items as Array<{ index: number; code: string }> | undefined)?.map((i) => [i.index, i.code]), [[1, 'NOT_FOUND']], 'details.items of the batch with an unknown repo');
+        checkEqual(await count(), 3, 'tasks in the repo after the refused batches (nothing of them was created)');
+      },
+    },
+    {
       requirement: 'MAINT-002',
       title: 'scheduling fields change only while ready or blocked',
       async run(world) {

@@ -6,11 +6,12 @@
 import { idNumber, orderBy, page } from './pagination.ts';
 import { OwpError } from '../../protocol/errors.ts';
 import { isTerminal } from '../../protocol/states.ts';
-import type { ContributorStanding, RepoSettings, VouchStatus } from '../../protocol/model.ts';
+import type { ContributorStanding, RepoSettings, Task, VouchStatus } from '../../protocol/model.ts';
 import type { Principal } from '../auth.ts';
 import type { Command } from './command.ts';
 import { hashToken, newToken } from '../auth.ts';
-import type { Result } from '../../protocol/operations.ts';
+import type { Params, Result } from '../../protocol/operations.ts';
+import { bulkRefusal, type ItemError } from '../../protocol/validate.ts';
 import { defaultRepoSettings, isBootstrapAdmin, loginKey, type MaintainerRecord, type TaskRecord } from '../state/records.ts';
 import { knownRepo, maintainedTask, requireRepoAccess } from './access.ts';
 import { repoBudget } from './budget.ts';
@@ -38,6 +39,29 @@ function setStanding(cmd: Command, p: Principal, repoId: string, login: string, 
 /** Fields the scheduler reads: they change only while a task is ready or blocked. */
 const SCHEDULING_FIELDS = ['area', 'tier', 'effort', 'skills'] as const;
 
+/** A new ready task from a maintainer's fields, already checked (repo access, known repo). */
+function createTask(cmd: Command, fields: Omit<Params<'task.create'>, 'idempotency_key'>): Task {
+  const now = cmd.now;
+  const task: TaskRecord = {
+    body: '',
+    tier: 0,
+    effort: 1,
+    skills: [],
+    priority: 0,
+    acceptance: [],
+    ...fields,
+    id: `T-${cmd.state.counters.task + 1}`,
+    state: 'ready',
+    attempts: 0,
+    epoch: 0,
+    created_at: now,
+    updated_at: now,
+  };
+  cmd.emit({ type: 'task.created', repo: task.repo, task_id: task.id, data: { task } });
+  cmd.scheduler.markNewTask(task.id);
+  return cmd.state.taskView(task);
+}
+
 export const MAINTAINER_OPERATIONS = {
   'repo.configure': (cmd, p, params) => {
     requireRepoAccess(p, params.repo);
@@ -60,25 +84,23 @@ export const MAINTAINER_OPERATIONS = {
     requireRepoAccess(p, params.repo);
     knownRepo(cmd.state, params.repo);
     const { idempotency_key: _k, ...fields } = params;
-    const now = cmd.now;
-    const task: TaskRecord = {
-      body: '',
-      tier: 0,
-      effort: 1,
-      skills: [],
-      priority: 0,
-      acceptance: [],
-      ...fields,
-      id: `T-${cmd.state.counters.task + 1}`,
-      state: 'ready',
-      attempts: 0,
-      epoch: 0,
-      created_at: now,
-      updated_at: now,
-    };
-    cmd.emit({ type: 'task.created', repo: task.repo, task_id: task.id, data: { task } });
-    cmd.scheduler.markNewTask(task.id);
-    return { task: cmd.state.taskView(task) };
+    return { task: createTask(cmd, fields) };
+  },
+
+  'task.create_many': (cmd, p, params) => {
+    // Check every item before the first write, so a refused batch leaves nothing behind (MAINT-007).
+    const refused: ItemError[] = [];
+    params.tasks.forEach((item, index) => {
+      try {
+        requireRepoAccess(p, item.repo);
+        knownRepo(cmd.state, item.repo);
+      } catch (error) {
+        if (!(error instanceof OwpError)) throw error;
+        refused.push({ index, code: error.code, message: error.message });
+      }
+    });
+    if (refused.length > 0) throw bulkRefusal('task.create_many', params.tasks.length, refused);
+    return { tasks: params.tasks.map((fields) => createTask(cmd, fields)) };
   },
 
   'task.update': (cmd, p, params) => {

@@ -4,7 +4,7 @@
  */
 import { LEASED_STATES } from '../../protocol/states.ts';
 import type { Metrics, Task } from '../../protocol/model.ts';
-import type { Result } from '../../protocol/operations.ts';
+import { MAX_BULK_TASKS, type Result } from '../../protocol/operations.ts';
 import { LIMITS } from '../../protocol/validate.ts';
 import { PROTOCOL_VERSION, SUPPORTED_PROTOCOL_VERSIONS } from '../../protocol/version.ts';
 import { OwpError } from '../../protocol/errors.ts';
@@ -110,7 +110,7 @@ export function coordinatorInfo(options: EngineOptions): Result<'coordinator.inf
     protocol_version: PROTOCOL_VERSION,
     supported_versions: [...SUPPORTED_PROTOCOL_VERSIONS],
     capabilities: [...(options.capabilities ?? [])],
-    limits: { max_payload_bytes: LIMITS.maxPayloadBytes, max_frame_bytes: LIMITS.maxFrameBytes, max_depth: LIMITS.maxDepth, idempotency_key_ttl_ms: IDEMPOTENCY_TTL_MS },
+    limits: { max_payload_bytes: LIMITS.maxPayloadBytes, max_frame_bytes: LIMITS.maxFrameBytes, max_depth: LIMITS.maxDepth, idempotency_key_ttl_ms: IDEMPOTENCY_TTL_MS, max_bulk_tasks: MAX_BULK_TASKS },
     registration: options.registration ?? 'open',
   };
 }

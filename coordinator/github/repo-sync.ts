@@ -8,6 +8,8 @@
  * Everything for one repo runs one step at a time.
  */
 import { createHash } from 'node:crypto';
+import { OwpError } from '../../protocol/errors.ts';
+import { MAX_BULK_TASKS } from '../../protocol/operations.ts';
 import { isTerminal } from '../../protocol/states.ts';
 import type { TaskRecord } from '../state/records.ts';
 import { ChecksSync } from './checks-sync.ts';
@@ -16,6 +18,13 @@ import { prNumberOf, type ConnectedRepo, type IntegrationContext } from './conte
 import { issueFields } from './issue-fields.ts';
 import { RepoFilesSync } from './repo-files-sync.ts';
 import { issueKey } from './sync-state.ts';
+
+/** An issue that is to become a task: its number, the link's next generation and the task's fields. */
+interface NewIssueTask {
+  number: number;
+  generation: number;
+  fields: ReturnType<RepoSync['taskFields']>;
+}
 
 const TRUSTED_AUTHORS = new Set(['OWNER', 'MEMBER', 'COLLABORATOR']);
 
@@ -134,7 +143,9 @@ export class RepoSync {
     const listed = new Map<number, GitHubIssue>();
     for (const issue of issues.data) if (!issue.pull_request) listed.set(issue.number, issue);
     if (issues.changed || pulls.changed) {
-      for (const issue of listed.values()) await this.reconcileIssue(issue.number, issue);
+      const born: NewIssueTask[] = [];
+      for (const issue of listed.values()) await this.reconcileIssue(issue.number, issue, born);
+      await this.createTasks(born);
     }
     // Issues whose task is live but that left the open, labelled list: closed or unlabelled.
     for (const [key, link] of Object.entries(this.ctx.state.data.issues)) {
@@ -174,7 +185,47 @@ export class RepoSync {
     return this.ctx.tasksOf(this.repo.config.repo).find((t) => t.issue?.number === number && !isTerminal(t.state));
   }
 
-  private async reconcileIssue(number: number, issue: GitHubIssue | null): Promise<void> {
+  /**
+   * Creates the tasks a full sync found, up to MAX_BULK_TASKS per task.create_many: a backlog of
+   * labelled issues becomes tasks in a few durable writes instead of one per issue. The key is the
+   * payload's hash; if the coordinator stops before the links are saved, the next sync adopts the
+   * tasks by their issue ref (liveTaskFor) rather than making them twice. A refused batch (one issue
+   * the coordinator will not take) falls back to one task.create per issue, so the others still come in.
+   */
+  private async createTasks(born: NewIssueTask[]): Promise<void> {
+    for (let at = 0; at < born.length; at += MAX_BULK_TASKS) {
+      const batch = born.slice(at, at + MAX_BULK_TASKS);
+      const tasks = batch.map((b) => ({ ...b.fields, repo: this.repo.config.repo }));
+      const digest = createHash('sha256').update(JSON.stringify(tasks)).digest('hex').slice(0, 32);
+      let created: Array<{ id: string }>;
+      try {
+        created = (await this.ctx.call('task.create_many', { tasks, idempotency_key: `github:issues:${digest}` })).tasks;
+      } catch (error) {
+        if (!(error instanceof OwpError) || error.code === 'UNAVAILABLE') throw error;
+        this.ctx.log.warn({ repo: this.repo.config.repo, err: error }, `${this.repo.config.repo}: creating ${batch.length} tasks at once was refused (${error.message}); creating them one by one`);
+        for (const b of batch) await this.createTask(b);
+        continue;
+      }
+      batch.forEach((b, i) => {
+        const task = created[i] as { id: string };
+        this.ctx.state.data.issues[issueKey(this.repo.config.repo, b.number)] = { task_id: task.id, generation: b.generation };
+        this.ctx.log.info({ repo: this.repo.config.repo, issue: b.number, task_id: task.id }, `${this.repo.config.repo} issue #${b.number} became ${task.id}`);
+      });
+      await this.ctx.state.save();
+    }
+  }
+
+  private async createTask({ number, generation, fields }: NewIssueTask): Promise<void> {
+    const repo = this.repo.config.repo;
+    const key = issueKey(repo, number);
+    const { task: created } = await this.ctx.call('task.create', { ...fields, repo, idempotency_key: `github:issue:${key}:${generation}` });
+    this.ctx.state.data.issues[key] = { task_id: created.id, generation };
+    await this.ctx.state.save();
+    this.ctx.log.info({ repo, issue: number, task_id: created.id }, `${repo} issue #${number} became ${created.id}`);
+  }
+
+  /** Reconciles one issue; a task it needs goes to `born` when given (a full sync creates them together), else is created now. */
+  private async reconcileIssue(number: number, issue: GitHubIssue | null, born?: NewIssueTask[]): Promise<void> {
     const repo = this.repo.config.repo;
     const key = issueKey(repo, number);
     const task = this.liveTaskFor(number);
@@ -204,11 +255,9 @@ export class RepoSync {
     if (link && !link.rearmed) return;
     const skip = this.skipReason(issue) ?? (await this.referencedByOpenPr(number));
     if (skip) return;
-    const generation = (link?.generation ?? 0) + 1;
-    const { task: created } = await this.ctx.call('task.create', { ...this.taskFields(issue), repo, idempotency_key: `github:issue:${key}:${generation}` });
-    this.ctx.state.data.issues[key] = { task_id: created.id, generation };
-    await this.ctx.state.save();
-    this.ctx.log.info({ repo, issue: number, task_id: created.id }, `${repo} issue #${number} became ${created.id}`);
+    const next: NewIssueTask = { number, generation: (link?.generation ?? 0) + 1, fields: this.taskFields(issue) };
+    if (born) born.push(next);
+    else await this.createTask(next);
   }
 
   /** Why a labelled open issue does not become a task, or undefined. */

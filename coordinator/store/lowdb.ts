@@ -2,6 +2,11 @@
  * The embedded default store: a lowdb JSON snapshot (`state.json`) written through an adapter that
  * fsyncs, and the audit journal as an append-only JSON-lines file (`journal.jsonl`) kept out of the
  * snapshot. A directory lock keeps two coordinators off one data directory.
+ *
+ * Journal segments: once the active file passes `segmentBytes` and a snapshot covers all of it, it is
+ * closed — renamed to `journal-segments/<first seq>-<last seq>.jsonl` — and a new `journal.jsonl`
+ * begins. Closed segments are kept for audit and served by readJournal, never replayed: a restart
+ * reads `state.json` and the active file from where the snapshot ends, whatever the history's size.
  */
 import { closeSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync, constants as fsConstants } from 'node:fs';
 import { open, readFile, rename, stat, truncate, unlink, type FileHandle } from 'node:fs/promises';
@@ -10,9 +15,17 @@ import { Low, type Adapter } from 'lowdb';
 import type { Snapshot } from '../state/snapshot.ts';
 import type { StoredEvent } from '../state/stored-event.ts';
 import { StoreCorruptError, type Loaded, type Store } from './store.ts';
+import { lastEvent, lineOffsets, listSegments, pad12, readFrom, scanLines, type Segment } from './journal-files.ts';
 
 /** What state.json holds: the snapshot plus where in the journal it ends. */
-type SnapshotFile = Snapshot & { journal_offset: number };
+type SnapshotFile = Snapshot & {
+  journal_offset: number;
+  /** The seq just before the active journal file's first event (the last closed segment's end); 0 without segments. */
+  journal_base?: number;
+};
+
+/** Closing the active journal file past this size keeps a restart's read of it bounded. */
+export const DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024;
 
 /** Which file a write or sync is for, so a test can delay, fail or drop one kind only. */
 export type StoreFile = 'journal' | 'snapshot' | 'probe';
@@ -97,6 +110,8 @@ export interface LowdbStoreOptions {
   beforeWrite?: (bytes: number) => void | Promise<void>;
   /** The file-system calls (default: node:fs). Tests pass a layer that delays, fails or tears them. */
   io?: StoreIo;
+  /** Close the active journal file into a segment at the first snapshot past this size (default 64 MiB). */
+  segmentBytes?: number;
 }
 
 export class LowdbStore implements Store {
@@ -116,11 +131,22 @@ export class LowdbStore implements Store {
   /** Sparse index of the journal: byte offset of every INDEX_EVERY-th event, by seq. */
   private index: Array<{ seq: number; offset: number }> = [];
   private indexComplete = false;
+  private readonly segmentsDir: string;
+  /** Closed segments, oldest first. */
+  private segments: Segment[] = [];
+  /** The seq just before the active file's first event. */
+  private base = 0;
+  /** The append in flight: closing a segment waits for it, and appends wait for a closing. */
+  private appending: Promise<void> | null = null;
+  private rotating: Promise<void> | null = null;
+  /** Per closed segment, built on its first read: the byte offset of every INDEX_EVERY-th line. */
+  private readonly segmentIndex = new Map<string, number[]>();
 
   constructor(dir: string, private readonly options: LowdbStoreOptions = {}) {
     this.dir = dir;
     this.journalPath = join(dir, 'journal.jsonl');
     this.lockPath = join(dir, 'owp.lock');
+    this.segmentsDir = join(dir, 'journal-segments');
     this.io = options.io ?? NODE_STORE_IO;
     this.db = new Low<SnapshotFile | null>(new FsyncJsonFile<SnapshotFile | null>(join(dir, 'state.json'), this.io), null);
   }
@@ -185,6 +211,8 @@ export class LowdbStore implements Store {
       snapshotProblem = `state.json is unreadable (${(error as Error).message})`;
     }
 
+    this.segments = await listSegments(this.segmentsDir);
+    const closedLast = this.segments.at(-1)?.last ?? 0;
     let journalExists = true;
     let fileSize = 0;
     try {
@@ -194,13 +222,17 @@ export class LowdbStore implements Store {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
       journalExists = false;
     }
-    if (!journalExists && snapshot && snapshot.seq > 0) {
+    if (!journalExists && snapshot && snapshot.seq > closedLast) {
       throw new StoreCorruptError(`${this.journalPath} is missing but state.json is at seq ${snapshot.seq}. Restore the journal from a backup; refusing to start with a gap in the audit journal.`);
     }
 
     // Start reading where the snapshot ends, so a restart costs the tail, not the whole history;
     // if the journal does not line up with the snapshot there, read it all and let the checks below say why.
-    let start = snapshot && journalExists ? await this.snapshotEnd(snapshot, fileSize) : 0;
+    // The snapshot's offset counts in the active file it was taken in; a segment closed since then
+    // means the active file is a new one, whose events all come after the snapshot.
+    const sameFile = (snapshot?.journal_base ?? 0) === closedLast;
+    const end = snapshot && journalExists && sameFile ? await this.snapshotEnd(snapshot, fileSize) : { offset: 0, lastLine: 0 };
+    let start = end.offset;
     let text = journalExists ? await readFrom(this.journalPath, start, fileSize) : '';
     let parsed = parseJournal(text, this.journalPath);
     if (start > 0 && snapshot && parsed.events.length > 0 && parsed.events[0]?.seq !== snapshot.seq + 1) {
@@ -208,7 +240,20 @@ export class LowdbStore implements Store {
       text = await readFrom(this.journalPath, 0, fileSize);
       parsed = parseJournal(text, this.journalPath);
     }
-    const { events, goodBytes, torn } = parsed;
+    const { goodBytes, torn } = parsed;
+    // Closed segments are read only when the snapshot does not cover them (no snapshot, an unreadable
+    // one, or one restored from an older backup): a normal restart never opens them.
+    const after0 = snapshotProblem ? 0 : (snapshot?.seq ?? 0);
+    const older: StoredEvent[] = [];
+    for (const segment of this.segments) {
+      if (segment.last <= after0) continue;
+      older.push(...parseJournal(await readFile(segment.path, 'utf8'), segment.path).events);
+    }
+    const firstActive = parsed.events[0]?.seq;
+    if (this.segments.length > 0 && firstActive !== undefined && start === 0 && firstActive !== closedLast + 1) {
+      throw new StoreCorruptError(`journal.jsonl starts at seq ${firstActive} but the last closed segment ends at seq ${closedLast}. Restore the journal from a backup.`);
+    }
+    const events = [...older, ...parsed.events];
     if (torn) {
       warnings.push(`journal.jsonl ended with a torn write (${Buffer.byteLength(text) - goodBytes} bytes never acknowledged); cut it back to the last whole event`);
       await truncate(this.journalPath, start + goodBytes);
@@ -228,18 +273,20 @@ export class LowdbStore implements Store {
       expected += 1;
     }
     // Reading from the snapshot's end, snapshotEnd() has checked that the journal reaches the snapshot's seq.
-    const lastJournalSeq = events.at(-1)?.seq ?? (start > 0 ? after : 0);
+    const lastJournalSeq = events.at(-1)?.seq ?? (start > 0 ? after : closedLast);
     if (snapshot && lastJournalSeq < snapshot.seq) {
       throw new StoreCorruptError(`state.json is at seq ${snapshot.seq} but journal.jsonl ends at seq ${lastJournalSeq}. Restore the journal from a backup.`);
     }
 
     this.size = start + goodBytes;
     this.lastSeq = lastJournalSeq;
-    // Events before `start` are not indexed: readJournal scans them from the file's start.
-    this.index = [];
+    this.base = closedLast;
+    // Events before `start` are not indexed (readJournal scans them from the file's start), except the
+    // snapshot's own last event: recovery reads it for its time, and that must not cost the whole history.
+    this.index = start > 0 && snapshot ? [{ seq: snapshot.seq, offset: end.lastLine }] : [];
     let offset = start;
     for (const [i, line] of splitLines(text.slice(0, goodBytes)).entries()) {
-      if (i % INDEX_EVERY === 0 && events[i]) this.index.push({ seq: (events[i] as StoredEvent).seq, offset });
+      if (i % INDEX_EVERY === 0 && parsed.events[i]) this.index.push({ seq: (parsed.events[i] as StoredEvent).seq, offset });
       offset += Buffer.byteLength(line) + 1;
     }
     this.indexComplete = true;
@@ -254,24 +301,37 @@ export class LowdbStore implements Store {
    * Where the snapshot ends in the journal, if the journal agrees: the byte at `journal_offset`
    * starts a line and the event just before it has the snapshot's seq. 0 (read everything) otherwise.
    */
-  private async snapshotEnd(snapshot: SnapshotFile, fileSize: number): Promise<number> {
+  private async snapshotEnd(snapshot: SnapshotFile, fileSize: number): Promise<{ offset: number; lastLine: number }> {
+    const none = { offset: 0, lastLine: 0 };
     const offset = snapshot.journal_offset;
-    if (!Number.isSafeInteger(offset) || offset <= 0 || offset > fileSize) return 0;
+    if (!Number.isSafeInteger(offset) || offset <= 0 || offset > fileSize) return none;
     const window = Math.min(offset, 256 * 1024);
     const before = await readFrom(this.journalPath, offset - window, offset);
-    if (!before.endsWith('\n')) return 0;
+    if (!before.endsWith('\n')) return none;
     const lines = before.slice(0, -1).split('\n');
     // The window may start mid-line; only the last line matters and it must be whole.
-    if (lines.length < 2 && window < offset) return 0;
+    if (lines.length < 2 && window < offset) return none;
+    const lastLine = lines.at(-1) as string;
     try {
-      const last = JSON.parse(lines.at(-1) as string) as StoredEvent;
-      return last.seq === snapshot.seq ? offset : 0;
+      const last = JSON.parse(lastLine) as StoredEvent;
+      return last.seq === snapshot.seq ? { offset, lastLine: offset - Buffer.byteLength(lastLine) - 1 } : none;
     } catch {
-      return 0;
+      return none;
     }
   }
 
   async append(events: readonly StoredEvent[]): Promise<void> {
+    if (this.rotating) await this.rotating;
+    const write = this.appendNow(events);
+    this.appending = write.catch(() => undefined);
+    try {
+      await write;
+    } finally {
+      this.appending = null;
+    }
+  }
+
+  private async appendNow(events: readonly StoredEvent[]): Promise<void> {
     if (!this.journal) throw new Error('the store is not loaded');
     if (this.broken) throw this.broken;
     if (events.length === 0) return;
@@ -302,12 +362,75 @@ export class LowdbStore implements Store {
 
   async saveSnapshot(snapshot: Snapshot): Promise<void> {
     if (snapshot.seq !== this.lastSeq) throw new Error(`snapshot at seq ${snapshot.seq} but the journal ends at ${this.lastSeq}`);
-    this.db.data = { ...snapshot, journal_offset: this.size };
+    this.db.data = { ...snapshot, journal_offset: this.size, journal_base: this.base };
     await this.db.write();
+    // Close the active file only while the snapshot still covers all of it (no append since).
+    if (this.size >= (this.options.segmentBytes ?? DEFAULT_SEGMENT_BYTES) && this.lastSeq === snapshot.seq && !this.broken) {
+      this.rotating = this.closeSegment(snapshot.seq).finally(() => {
+        this.rotating = null;
+      });
+      await this.rotating;
+    }
+  }
+
+  /**
+   * Renames the active file to a closed segment and starts an empty one. A crash after the rename
+   * leaves no journal.jsonl: load() then starts an empty one after the last segment. A failure here
+   * stops appends until load() re-reads the files, as a failed write does.
+   */
+  private async closeSegment(snapshotSeq: number): Promise<void> {
+    if (this.appending) await this.appending;
+    // An append that was already under way went past the snapshot: close at a later snapshot instead.
+    if (!this.journal || this.broken || this.size === 0 || this.lastSeq !== snapshotSeq) return;
+    const segment: Segment = { path: join(this.segmentsDir, `${pad12(this.base + 1)}-${pad12(this.lastSeq)}.jsonl`), first: this.base + 1, last: this.lastSeq };
+    try {
+      const made = mkdirSync(this.segmentsDir, { recursive: true, mode: 0o700 });
+      if (made !== undefined) await this.io.syncDir(this.dir);
+      await this.journal.close();
+      this.journal = null;
+      await this.io.rename(this.journalPath, segment.path);
+      await this.io.syncDir(this.segmentsDir);
+      await this.io.syncDir(this.dir);
+      this.journal = await open(this.journalPath, 'a', 0o600);
+      await this.io.syncDir(this.dir);
+    } catch (error) {
+      this.broken = error as Error;
+      throw error;
+    }
+    this.segments.push(segment);
+    this.base = this.lastSeq;
+    this.size = 0;
+    this.index = [];
   }
 
   async readJournal(afterSeq: number, limit: number): Promise<StoredEvent[]> {
     if (!this.journal || limit <= 0 || afterSeq >= this.lastSeq) return [];
+    const out: StoredEvent[] = [];
+    // History in closed segments first, from the indexed line nearest below the first event wanted.
+    for (const segment of this.segments) {
+      if (segment.last <= afterSeq || out.length >= limit) continue;
+      // A segment's last event alone (what recovery asks for) is read from the file's end.
+      if (afterSeq + 1 === segment.last) {
+        out.push(await lastEvent(segment.path));
+        continue;
+      }
+      let offsets = this.segmentIndex.get(segment.path);
+      if (!offsets) {
+        offsets = await lineOffsets(segment.path, INDEX_EVERY);
+        this.segmentIndex.set(segment.path, offsets);
+      }
+      const line = Math.max(0, afterSeq + 1 - segment.first);
+      const start = offsets[Math.min(offsets.length - 1, Math.floor(line / INDEX_EVERY))] ?? 0;
+      await scanLines(segment.path, start, Number.POSITIVE_INFINITY, (e) => {
+        if (e.seq > afterSeq) out.push(e);
+        return out.length < limit;
+      });
+    }
+    if (out.length >= limit) return out;
+    return [...out, ...(await this.readActive(Math.max(afterSeq, this.base), limit - out.length))];
+  }
+
+  private async readActive(afterSeq: number, limit: number): Promise<StoredEvent[]> {
     let start = 0;
     for (const entry of this.index) {
       if (entry.seq <= afterSeq + 1) start = entry.offset;
@@ -337,6 +460,11 @@ export class LowdbStore implements Store {
       await handle.close();
     }
     return out;
+  }
+
+  /** The closed segments, oldest first (for reports and tests). */
+  closedSegments(): readonly Segment[] {
+    return this.segments;
   }
 
   async probe(): Promise<void> {
@@ -372,24 +500,6 @@ export class LowdbStore implements Store {
     } catch {
       return 0;
     }
-  }
-}
-
-/** The file's bytes from `start` to `end` as text. */
-async function readFrom(path: string, start: number, end: number): Promise<string> {
-  if (end <= start) return '';
-  const handle = await open(path, 'r');
-  try {
-    const buffer = Buffer.alloc(end - start);
-    let read = 0;
-    while (read < buffer.length) {
-      const { bytesRead } = await handle.read(buffer, read, buffer.length - read, start + read);
-      if (bytesRead === 0) break;
-      read += bytesRead;
-    }
-    return buffer.toString('utf8', 0, read);
-  } finally {
-    await handle.close();
   }
 }
 

@@ -259,6 +259,28 @@ export const DEFECTS = [
     expect: ['a stale lock never stops the coordinator'],
   },
   {
+    name: 'bulk-partial',
+    promise: 'bulk',
+    // A batch with refused items creates the others instead of nothing.
+    edits: [{ file: 'coordinator/engine/maintainer-operations.ts', find: "    if (refused.length > 0) throw bulkRefusal('task.create_many', params.tasks.length, refused);\n    return { tasks: params.tasks.map((fields) => createTask(cmd, fields)) };", replace: "    return { tasks: params.tasks.filter((_, i) => !refused.some((r) => r.index === i)).map((fields) => createTask(cmd, fields)) }; // defect: the refused items are skipped" }],
+    tests: ['test/integration/bulk-create.test.ts'],
+    expect: ['task.create_many refuses the whole batch when any item is refused'],
+  },
+  {
+    name: 'restart-reads-segments',
+    promise: 'restart',
+    edits: [{ file: 'coordinator/store/lowdb.ts', find: '    const after0 = snapshotProblem ? 0 : (snapshot?.seq ?? 0);', replace: '    const after0 = 0; // defect: every closed segment is parsed at each start' }],
+    tests: ['test/integration/lowdb-recovery.test.ts'],
+    expect: ['closed journal segments are kept for audit and never read by a restart'],
+  },
+  {
+    name: 'recovery-scans-history',
+    promise: 'restart',
+    edits: [{ file: 'coordinator/store/lowdb.ts', find: '    this.index = start > 0 && snapshot ? [{ seq: snapshot.seq, offset: end.lastLine }] : [];', replace: '    this.index = []; // defect: the snapshot\'s last event is found by scanning the journal from its start' }],
+    tests: ['test/integration/lowdb-recovery.test.ts'],
+    expect: ['a restart with nothing after the snapshot reads the snapshot\'s last event'],
+  },
+  {
     name: 'no-term-fence',
     promise: 'cluster',
     // A deposed leader's append, delivered late after a standby took over, is no longer refused by the database.

@@ -73,6 +73,26 @@ describe('GitHub issues become tasks', () => {
     }
   });
 
+  test('a backlog of labelled issues becomes tasks in one task.create_many, in one durable write', async () => {
+    const g = await startGitHubPool();
+    try {
+      const numbers = Array.from({ length: 40 }, (_, i) => g.gh.state.addIssue(REPO, { title: `Backlog item ${i}`, labels: ['owp'] }));
+      const commits: number[] = [];
+      g.pool.coordinator.runtime.on('commit', (c) => commits.push(c.events));
+      await g.poll();
+      const list = await tasks(g.pool);
+      assert.deepEqual(list.map((t) => t.issue?.number).sort((a, b) => (a ?? 0) - (b ?? 0)), numbers);
+      const ops = [...g.pool.coordinator.runtime.engine.state.idempotency.values()].map((r) => r.op);
+      assert.deepEqual(ops.filter((op) => op.startsWith('task.create')), ['task.create_many'], 'one bulk request, no single creates');
+      assert.ok(commits.includes(40), `the 40 tasks were written together: commits of ${JSON.stringify(commits)} events`);
+      // The links are kept: the next poll creates nothing and adopts nothing twice.
+      await g.poll();
+      assert.equal((await tasks(g.pool)).length, 40);
+    } finally {
+      await g.close();
+    }
+  });
+
   test('edits on GitHub flow into a task nobody has taken yet', async () => {
     const g = await startGitHubPool({ webhooks: true });
     try {

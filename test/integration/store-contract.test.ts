@@ -36,6 +36,11 @@ const factories: Array<[string, () => Promise<{ store: Store; reopen: () => Prom
     const dir = tempDir();
     return { store: new LowdbStore(dir), reopen: async () => new LowdbStore(dir), cleanup: () => rmSync(dir, { recursive: true, force: true }), dir };
   }],
+  // The same store closing a journal segment at every snapshot: every contract holds across segments.
+  ['lowdb with segments', async () => {
+    const dir = tempDir();
+    return { store: new LowdbStore(dir, { segmentBytes: 1 }), reopen: async () => new LowdbStore(dir, { segmentBytes: 1 }), cleanup: () => rmSync(dir, { recursive: true, force: true }), dir };
+  }],
   ['postgres', async () => {
     server ??= startPostgres();
     const url = await (await server).database();
@@ -63,6 +68,42 @@ for (const [kind, make] of factories) {
         assert.deepEqual(loaded.events.map((e) => e.seq), [6, 7, 8]);
         assert.deepEqual((await again.readJournal(2, 3)).map((e) => e.seq), [3, 4, 5]);
         assert.deepEqual((await again.readJournal(7, 100)).map((e) => e.seq), [8]);
+        await again.close();
+      } finally {
+        s.cleanup();
+      }
+    });
+
+    test('a long history under many snapshots: a reopen loads only the tail, and the whole journal is still read back', async () => {
+      const s = await make();
+      try {
+        await s.store.load();
+        const state = new State();
+        let seq = 1;
+        for (let round = 0; round < 5; round += 1) {
+          const batch = events(seq, 40);
+          await s.store.append(batch);
+          for (const e of batch) state.apply(e);
+          seq += 40;
+          await s.store.saveSnapshot(state.toSnapshot());
+        }
+        await s.store.append(events(seq, 3));
+        await s.store.close();
+        const again = await s.reopen();
+        const loaded = await again.load();
+        assert.equal(loaded.snapshot?.seq, 200);
+        assert.deepEqual(loaded.events.map((e) => e.seq), [201, 202, 203]);
+        const all: StoredEvent[] = [];
+        for (let after = 0; ; ) {
+          const page = await again.readJournal(after, 33);
+          if (page.length === 0) break;
+          all.push(...page);
+          after = (page.at(-1) as StoredEvent).seq;
+        }
+        assert.deepEqual(all.map((e) => e.seq), Array.from({ length: 203 }, (_, i) => i + 1), 'every event, in order, across any segments');
+        assert.deepEqual((await again.readJournal(199, 1)).map((e) => e.seq), [200]);
+        await again.append(events(204, 1));
+        assert.deepEqual((await again.readJournal(198, 100)).map((e) => e.seq), [199, 200, 201, 202, 203, 204]);
         await again.close();
       } finally {
         s.cleanup();

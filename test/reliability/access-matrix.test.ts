@@ -110,6 +110,7 @@ test('every operation, by every kind of principal, on both bindings, is allowed 
       'task.get': { task_id: taskB },
       'task.explain': { task_id: taskB },
       'task.create': { repo: B, title: 'sneaky' },
+      'task.create_many': { tasks: [{ repo: B, title: 'sneaky' }] },
       'task.update': { task_id: taskB, title: 'renamed' },
       'task.cancel': { task_id: taskB },
       'task.block': { task_id: taskB, reason: 'no' },
@@ -133,7 +134,7 @@ test('every operation, by every kind of principal, on both bindings, is allowed 
       'metrics.get': { repo: B },
     };
     const targetOf = (name: OperationName): Target =>
-      'offer_id' in params[name] || 'lease_id' in params[name] ? 'held' : 'repo' in params[name] || 'task_id' in params[name] ? 'repo' : 'nothing';
+      'offer_id' in params[name] || 'lease_id' in params[name] ? 'held' : 'repo' in params[name] || 'task_id' in params[name] || 'tasks' in params[name] ? 'repo' : 'nothing';
 
     // One caller per principal and binding. A socket whose handshake is refused refuses every operation.
     const callers = new Map<string, (name: OperationName, p: Record<string, unknown>) => Promise<Ack<unknown>>>();

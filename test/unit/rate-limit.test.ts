@@ -62,12 +62,12 @@ test('the client is the peer unless the peer is a trusted proxy; then the neares
 test('the config file sets rate limits, trusted proxies, log and metrics, and refuses bad values clearly', () => {
   const dir = tempDir();
   const file = join(dir, 'owp.yaml');
-  writeFileSync(file, 'trust_proxy: [loopback, 10.0.0.0/8]\nrate_limits:\n  socket: { per_second: 5000 }\n  register: { burst: 3 }\nlog: { level: debug, format: json }\nmetrics: { public: true }\n');
+  writeFileSync(file, 'trust_proxy: [loopback, 10.0.0.0/8]\nrate_limits:\n  socket: { per_second: 3000 }\n  register: { burst: 3 }\nlog: { level: debug, format: json }\nmetrics: { public: true }\n');
   const config = loadConfigFile(file);
   assert.deepEqual(config.trust_proxy, ['loopback', '10.0.0.0/8']);
   assert.deepEqual(config.rate_limits, {
-    http: { per_second: 2000, burst: 4000 },
-    socket: { per_second: 5000, burst: 4000 },
+    http: { per_second: 5000, burst: 10_000 },
+    socket: { per_second: 3000, burst: 10_000 },
     register: { per_second: 0.1, burst: 3 },
     register_total: { per_second: 2, burst: 1000 },
   });
