@@ -622,7 +622,7 @@ export const MUTANTS = [
     group: 'EXT',
     breaks: ['EXT-001'],
     why: 'x_* fields of a new task are not stored',
-    edits: [edit(MAINT_OPS, "    const { idempotency_key: _k, ...fields } = params;\n    const now = cmd.now;", "    const { idempotency_key: _k, ...all } = params;\n    const fields = Object.fromEntries(Object.entries(all).filter(([k]) => !k.startsWith('x_'))) as typeof all;\n    const now = cmd.now;")],
+    edits: [edit(MAINT_OPS, "    return { task: createTask(cmd, fields) };", "    return { task: createTask(cmd, Object.fromEntries(Object.entries(fields).filter(([k]) => !k.startsWith('x_'))) as typeof fields) };")],
   },
   {
     name: 'frame-limit-below-info',
