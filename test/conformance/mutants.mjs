@@ -727,6 +727,14 @@ export const MUTANTS = [
 
   // ---- worker clients (SPEC §5.15), run as `owp worker` under `owp conformance --client` -------
   {
+    name: 'client-reads-offers-before-hello',
+    group: 'CLIENT',
+    kind: 'client',
+    breaks: ['CLIENT-001'],
+    why: 'on every (re)connect the worker asks for its offers before its hello was answered',
+    edits: [edit(CLIENT, "    this.offers.clear();\n", "    this.offers.clear();\n    void this.socket.timeout(1000).emitWithAck('offer.list', {}).catch(() => undefined);\n")],
+  },
+  {
     name: 'client-no-heartbeat-timer',
     group: 'CLIENT',
     kind: 'client',
