@@ -3,12 +3,18 @@
  * (what `npm start` runs), so the dashboard has a living pool to show without editors attached.
  * They are ordinary protocol clients: real WorkerClients over socket.io and a maintainer over HTTP.
  * Now and then a volunteer "closes its laptop" mid-task, so a lease visibly expires and requeues.
+ *
+ * They work on the second repo only (their profile's `repos`): the seeded repo, backed by a real
+ * git remote and the local GitHub-shaped server, is left to a person following the README. The
+ * reviewer merges that person's PR for real (in the remote, through the server) before it tells
+ * the coordinator, so a merge the volunteer hears about happened.
  */
 import { HttpClient } from '../client/http-client.ts';
 import { WorkerClient, type WorkerProfile } from '../client/worker-client.ts';
 import { DEMO_REPO, DEMO_TASKS } from '../coordinator/seed.ts';
 import type { Offer } from '../protocol/model.ts';
 import { listAll } from '../protocol/list-pages.ts';
+import type { FakeGitHub } from './demo/github/server.ts';
 
 interface DemoProfile extends WorkerProfile {
   trust: number;
@@ -31,7 +37,7 @@ export interface DemoVolunteers {
 
 const between = (min: number, max: number): number => min + Math.floor(Math.random() * (max - min));
 
-export async function startDemoVolunteers(url: string, adminToken: string, count: number, log: (line: string) => void = () => undefined): Promise<DemoVolunteers> {
+export async function startDemoVolunteers(url: string, adminToken: string, count: number, log: (line: string) => void = () => undefined, github?: FakeGitHub): Promise<DemoVolunteers> {
   const admin = new HttpClient({ baseUrl: url, token: adminToken });
   const timers = new Set<NodeJS.Timeout>();
   const clients = new Set<WorkerClient>();
@@ -47,7 +53,7 @@ export async function startDemoVolunteers(url: string, adminToken: string, count
   for (const profile of PROFILES.slice(0, Math.max(0, count))) {
     const { trust, ...fields } = profile;
     // The same key each run returns the same worker (with a fresh token), so restarts do not pile up volunteers.
-    const { worker, token } = await admin.call('worker.register', { ...fields, idempotency_key: `demo-volunteer:${profile.github_login}` });
+    const { worker, token } = await admin.call('worker.register', { ...fields, repos: [FLOW_REPO], idempotency_key: `demo-volunteer:${profile.github_login}:${FLOW_REPO}` });
     if (worker.trust !== trust) await admin.call('worker.set_trust', { worker_id: worker.id, trust });
     const connect = (): void => {
       const client = new WorkerClient({ url, token });
@@ -90,6 +96,31 @@ export async function startDemoVolunteers(url: string, adminToken: string, count
   // A second repo with a roomy hourly budget keeps work flowing once the seeded repo is throttled.
   await admin.call('repo.configure', { repo: FLOW_REPO, max_open_prs: 3, max_new_prs_per_hour: 60, idempotency_key: `demo:${FLOW_REPO}:settings` });
 
+  // A PR on the demo's GitHub-shaped server is merged there (into the git remote) first; any other
+  // is left open. The server's PRs live in memory and their numbers start again after a restart, so
+  // the PR must still be there and be the task's branch: never someone else's PR #1.
+  const mergeForReal = async (taskId: string, pr: { url: string; branch?: string } | undefined): Promise<void> => {
+    const number = pr && github && pr.url.startsWith(`${github.htmlUrl}/${DEMO_REPO}/pull/`) ? Number(pr.url.split('/').at(-1)) : undefined;
+    if (!github || !number || !pr?.branch) return;
+    let open: boolean;
+    try {
+      const found = github.state.pullOf(github.state.repo(DEMO_REPO), number);
+      open = found.state === 'open' && found.pull.head_ref === pr.branch;
+    } catch {
+      open = false;
+    }
+    if (!open) return;
+    const prUrl = pr.url;
+    try {
+      await github.merge(DEMO_REPO, number, 'demo-maintainer');
+    } catch (error) {
+      log(`demo: could not merge ${prUrl}: ${(error as Error).message}`);
+      return;
+    }
+    await admin.call('task.complete', { task_id: taskId, outcome: 'merged', reason: `merged by the demo maintainer into ${DEMO_REPO}'s main` });
+    log(`demo: merged ${prUrl} (${taskId})`);
+  };
+
   // The reviewer merges most PRs after a while and keeps a few ready tasks in each queue.
   let refill = 0;
   const review = async (): Promise<void> => {
@@ -97,7 +128,9 @@ export async function startDemoVolunteers(url: string, adminToken: string, count
       const tasks = await listAll((p) => admin.call('task.list', p), 'task.list', { repo, limit: 1000 });
       const now = Date.now();
       for (const t of tasks) {
-        if (t.state === 'pr_opened' && now - t.updated_at > 20_000 && Math.random() < 0.5) {
+        if (t.state === 'pr_opened' && now - t.updated_at > 20_000 && repo === DEMO_REPO) {
+          await mergeForReal(t.id, t.pr);
+        } else if (t.state === 'pr_opened' && now - t.updated_at > 20_000 && Math.random() < 0.5) {
           await admin.call('task.complete', { task_id: t.id, outcome: Math.random() < 0.85 ? 'merged' : 'closed', reason: 'reviewed' });
         }
         if (t.state === 'blocked') await admin.call('task.unblock', { task_id: t.id });

@@ -5,6 +5,7 @@
  */
 import { execFile } from 'node:child_process';
 import { childEnv } from './child-env.ts';
+import { GIT_SAFETY_OVERRIDES, unsafeRepoSettings, unsafeSettingsMessage } from './repo-git-config.ts';
 
 export class GitError extends Error {
   constructor(
@@ -15,6 +16,11 @@ export class GitError extends Error {
   ) {
     super(message);
   }
+}
+
+/** The repository's own git config would run a program (client/repo-git-config.ts): no git was run. */
+export class UnsafeGitConfigError extends GitError {
+  readonly code = 'UNSAFE_GIT_CONFIG';
 }
 
 /** What git itself reads from the environment (identity, config location, SSH command); never secret-looking names. */
@@ -28,21 +34,37 @@ export interface GitOptions {
   timeoutMs?: number;
 }
 
-/** Runs git in `cwd`; resolves with trimmed stdout, rejects with a GitError carrying stderr. */
-export function git(cwd: string, args: string[], options: GitOptions = {}): Promise<string> {
+/** Commands that make a repository rather than work in one: there is no repository config to read yet. */
+const MAKES_REPO = new Set(['clone', 'init']);
+
+/**
+ * Runs git in `cwd`; resolves with trimmed stdout, rejects with a GitError carrying stderr. Hooks
+ * and fsmonitor never run, and a repository whose own config would run a program is refused with
+ * UnsafeGitConfigError before git runs there (client/repo-git-config.ts).
+ */
+export async function git(cwd: string, args: string[], options: GitOptions = {}): Promise<string> {
+  if (!MAKES_REPO.has(args[0] ?? '')) {
+    const listing = await runGit(cwd, ['config', '--list', '--show-scope', '-z'], {}, false).catch(() => '');
+    const unsafe = unsafeRepoSettings(listing);
+    if (unsafe.length > 0) throw new UnsafeGitConfigError(unsafeSettingsMessage(cwd, unsafe), args, '', undefined);
+  }
+  return runGit(cwd, args, options, true);
+}
+
+function runGit(cwd: string, args: string[], options: GitOptions, trim: boolean): Promise<string> {
   const network = NETWORK_COMMANDS.has(args[0] ?? '');
   return new Promise((resolve, reject) => {
     execFile(
       'git',
-      // Commands that talk to a remote carry credentials (a token header, the SSH agent): no hooks
-      // (pre-push, reference-transaction) from a worktree the AI tool could write to see them.
-      network ? ['-c', `core.hooksPath=${process.platform === 'win32' ? 'NUL' : '/dev/null'}`, ...args] : args,
+      // No hooks (pre-push, post-commit, reference-transaction, or a core.hooksPath the repo sets,
+      // as husky does) and no fsmonitor: both run programs from a worktree the AI tool could write to.
+      [...GIT_SAFETY_OVERRIDES, ...args],
       {
         cwd,
         timeout: options.timeoutMs ?? 120_000,
         maxBuffer: 16 * 1024 * 1024,
         // No pager, no credential prompts hanging a headless worker. An allow-listed environment
-        // (client/child-env.ts): a commit runs the worktree's hooks, which the AI tool may have written.
+        // (client/child-env.ts); commands that talk to a remote also get the SSH agent and proxies.
         env: childEnv(process.env, { pass: network ? [...GIT_PASS, ...NETWORK_PASS] : GIT_PASS, set: { GIT_TERMINAL_PROMPT: '0', GIT_PAGER: 'cat', LC_ALL: 'C', ...(options.env as Record<string, string> | undefined) } }),
       },
       (error, stdout, stderr) => {
@@ -56,7 +78,7 @@ export function git(cwd: string, args: string[], options: GitOptions = {}): Prom
           reject(new GitError(`git ${args[0] ?? ''} failed: ${detail}`, args, String(stderr), code));
           return;
         }
-        resolve(String(stdout).trim());
+        resolve(trim ? String(stdout).trim() : String(stdout));
       },
     );
   });

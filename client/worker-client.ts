@@ -32,6 +32,12 @@ export interface WorkerClientOptions {
   profile?: Partial<Omit<WorkerProfile, 'github_login'>>;
   /** Receive `tasks.changed` hints. */
   subscribeTasks?: boolean;
+  /**
+   * Offer pipelining (SPEC OFFER-009): hold up to this many open offers at once, so a worker with
+   * room for several tasks does not wait a round trip per task. Sent in hello only to a coordinator
+   * that declares `offer-pipelining` (read from coordinator.info first); others offer one at a time.
+   */
+  maxOpenOffers?: number;
   /** How long one request waits for its ack before it is retried. */
   requestTimeoutMs?: number;
   /** How long a request keeps retrying across reconnects before it fails. */
@@ -64,6 +70,8 @@ export class WorkerClient extends EventEmitter<WorkerClientEvents> {
   worker: Worker | undefined;
   readonly leases = new Map<string, Lease>();
   readonly offers = new Map<string, Offer>();
+  /** Whether the coordinator declares `offer-pipelining`; unknown until asked. */
+  private pipelining: boolean | undefined;
   private state: ConnectionState = 'connecting';
   private helloDone: Promise<void>;
   private resolveHello: () => void = () => undefined;
@@ -169,6 +177,8 @@ export class WorkerClient extends EventEmitter<WorkerClientEvents> {
     this.offers.clear();
     const params: Params<'session.hello'> = { protocol_version: PROTOCOL_VERSION };
     if (this.options.profile) params.profile = this.options.profile as Params<'session.hello'>['profile'];
+    const window = this.options.maxOpenOffers;
+    if (window !== undefined && (await this.pipelines())) params.profile = { ...params.profile, max_open_offers: window };
     if (this.options.subscribeTasks) params.subscribe = ['tasks'];
     let ack: Ack<Result<'session.hello'>>;
     try {
@@ -206,6 +216,20 @@ export class WorkerClient extends EventEmitter<WorkerClientEvents> {
     this.resolveHello();
     this.emit('hello', hello);
     for (const offer of fresh) this.emit('offer', offer);
+  }
+
+  /** Whether the coordinator declares offer pipelining: asked once, before the first hello that would use it. */
+  private async pipelines(): Promise<boolean> {
+    if (this.pipelining !== undefined) return this.pipelining;
+    try {
+      const ack = (await this.socket.timeout(this.options.requestTimeoutMs ?? 10_000).emitWithAck('coordinator.info', {})) as Ack<Result<'coordinator.info'>>;
+      if (!ack.ok) return false;
+      this.pipelining = (ack.data.capabilities ?? []).includes('offer-pipelining');
+      return this.pipelining;
+    } catch {
+      // No answer: say hello without the window now and ask again on the next connection.
+      return false;
+    }
   }
 
   private reconnectSilentLink(): void {

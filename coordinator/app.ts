@@ -61,7 +61,7 @@ function withPolicies<T extends Omit<RuntimeOptions, 'store'>>(options: T): T {
     ...options,
     policy: withRepoPolicy(options.policy),
     explainPolicy: options.explainPolicy ?? explainRepoPolicy,
-    capabilities: [...new Set([...(options.capabilities ?? []), 'policy', 'ci-checks'])],
+    capabilities: [...new Set([...(options.capabilities ?? []), 'policy', 'ci-checks', 'offer-pipelining'])],
   };
 }
 
@@ -129,6 +129,12 @@ function serve<S extends CoordinatorService>(runtime: S, options: ServerParts, e
     },
     serveClient: false,
     maxHttpBufferSize: LIMITS.maxFrameBytes,
+    // Memory at 10,000 sockets (bench/README.md "Memory per worker"): no zlib context per socket or
+    // per long-polling response for frames of a few hundred bytes. Both are engine.io's defaults
+    // today; set here so an update cannot turn them on. Connection-state recovery stays off (its
+    // per-socket packet buffer): a reconnecting worker resumes from hello's offers and leases.
+    perMessageDeflate: false,
+    httpCompression: false,
     pingInterval: options.pingIntervalMs ?? 25_000,
     pingTimeout: options.pingTimeoutMs ?? 20_000,
     ...(extras.adapter ? { adapter: extras.adapter } : {}),

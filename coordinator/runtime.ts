@@ -54,7 +54,12 @@ export interface RuntimeOptions extends Omit<EngineOptions, 'clock' | 'state'> {
   log?: Logger;
 }
 
-const RECENT_EVENTS = 20_000;
+/**
+ * Stored events kept in memory to answer journal reads and catch-ups without the disk. Kept small:
+ * each carries its task or worker and idempotency answer, so at 10,000 workers a 20,000-event
+ * window held tens of MB (bench/README.md, "Memory per worker"); older pages come from the store.
+ */
+const RECENT_EVENTS = 5_000;
 
 export interface RuntimeEvents {
   notify: [Notification];

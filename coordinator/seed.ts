@@ -32,8 +32,12 @@ export const DEMO_TASKS: SeedTask[] = [
   { title: 'Harden the auth token parser', area: 'auth', tier: 3, effort: 3, skills: ['ts', 'security'], body: 'Reject tokens with control characters; constant-time compare.' },
 ];
 
-export async function seedDemo(runtime: CoordinatorService, admin: Principal, repo = DEMO_REPO): Promise<boolean> {
-  if (runtime.engine.state.repos.has(repo)) return false;
+/**
+ * Seeds the demo repo once: a repo that exists is left alone. `whenNoTasks`: seed a repo that
+ * exists but has no tasks yet (`owp demo`'s GitHub App connects the repo before it is seeded).
+ */
+export async function seedDemo(runtime: CoordinatorService, admin: Principal, repo = DEMO_REPO, options: { whenNoTasks?: boolean } = {}): Promise<boolean> {
+  if (runtime.engine.state.repos.has(repo) && !(options.whenNoTasks && ![...runtime.engine.state.tasks.values()].some((t) => t.repo === repo))) return false;
   const configured = await runtime.call(admin, 'repo.configure', { repo, max_open_prs: 5, max_new_prs_per_hour: 4, idempotency_key: `seed:${repo}:settings` });
   if (!configured.ok) throw new Error(`seeding ${repo}: ${configured.error.message}`);
   for (const [i, t] of DEMO_TASKS.entries()) {

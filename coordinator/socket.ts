@@ -141,7 +141,8 @@ export function bindSockets(io: Server, getRuntime: () => CoordinatorService, op
       if (d.journalBuffer) d.journalBuffer.push(...visible);
       else s.emit('journal.appended', { events: visible });
     }
-    if (events.some((e) => e.task_id !== undefined) && !tasksTimer) {
+    // A trust change counts too: it changes which listed tasks a worker may claim, and clients re-read their PRs and trust then.
+    if (events.some((e) => e.task_id !== undefined || e.type === 'worker.trust_changed') && !tasksTimer) {
       tasksTimer = setTimeout(() => {
         tasksTimer = undefined;
         io.local.to('tasks').emit('tasks.changed', { seq: lastSeq });

@@ -6,24 +6,12 @@
  */
 import * as vscode from 'vscode';
 import { markCountedReady } from '../client/checks-wait.ts';
-import { DEFAULT_GITHUB_API_URL, GITHUB_AUTH_PROVIDER, GITHUB_ENTERPRISE_AUTH_PROVIDER, GITHUB_SCOPES, STORAGE_KEYS } from './constants.ts';
+import { githubTokenWithoutAsking } from './github-auth.ts';
 import { countedNotice, failureNotices } from './logic/checks-items.ts';
 import { safeHttpUrl } from './logic/markdown.ts';
 import type { PoolSessionEvents } from './logic/pool-session.ts';
 import type { Services } from './services.ts';
 import { readSettings } from './settings.ts';
-
-/** A token without asking: the saved one, else a GitHub sign-in VS Code already has. */
-async function tokenWithoutAsking(secrets: vscode.SecretStorage, apiUrl: string): Promise<string | undefined> {
-  const saved = await secrets.get(STORAGE_KEYS.githubToken);
-  if (saved) return saved;
-  const provider = apiUrl.replace(/\/+$/, '') === DEFAULT_GITHUB_API_URL ? GITHUB_AUTH_PROVIDER : GITHUB_ENTERPRISE_AUTH_PROVIDER;
-  try {
-    return (await vscode.authentication.getSession(provider, GITHUB_SCOPES, { silent: true }))?.accessToken;
-  } catch {
-    return undefined;
-  }
-}
 
 async function offerLink(show: Thenable<string | undefined>, action: string, url: string | undefined): Promise<void> {
   if ((await show) === action && url) await vscode.env.openExternal(vscode.Uri.parse(url));
@@ -44,7 +32,8 @@ export function watchChecks({ session, output, context }: Services): vscode.Disp
   const onCounted = async (payload: PoolSessionEvents['pr.counted'][0]): Promise<void> => {
     const apiUrl = readSettings().githubApiUrl;
     let ready: Parameters<typeof countedNotice>[1] = 'no-token';
-    const token = await tokenWithoutAsking(context.secrets, apiUrl);
+    // The token saved for this host, decoded from its binding (never the stored bundle itself).
+    const token = await githubTokenWithoutAsking(context.secrets, apiUrl);
     if (token) {
       try {
         ready = (await markCountedReady(payload.pr, { token, apiBaseUrl: apiUrl })).changed ? 'marked' : 'was-ready';

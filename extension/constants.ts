@@ -46,6 +46,10 @@ export const TREE_ITEM_KINDS = {
   lease: 'lease',
   /** A lease whose PR submission is running: no second Submit. */
   leaseBusy: 'leaseBusy',
+  /** My work's Submitted group and its PR rows (with or without a safe link to the PR). */
+  submittedGroup: 'submittedGroup',
+  submittedPr: 'submittedPr',
+  submittedPrNoLink: 'submittedPrNoLink',
 } as const;
 
 export const SETTINGS_SECTION = 'owp';

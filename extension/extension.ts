@@ -12,6 +12,7 @@ import { OffersTreeProvider } from './offers-tree.ts';
 import { offersBadge } from './logic/view-models.ts';
 import { watchPoolEvents } from './offer-notifier.ts';
 import { watchChecks } from './checks-watch.ts';
+import { watchSubmitted } from './submitted-watch.ts';
 import { joinPool, leavePool, refresh, setGithubToken, setMaintainerToken, workerProfile } from './pool-commands.ts';
 import type { Services } from './services.ts';
 import { readSettings } from './settings.ts';
@@ -63,6 +64,7 @@ export function activate(context: vscode.ExtensionContext): void {
     notes.onDidChange(redraw),
     watchPoolEvents(session, notes, output),
     watchChecks(services),
+    watchSubmitted(services),
     command(COMMANDS.joinPool, joinPool),
     command(COMMANDS.leavePool, leavePool),
     command(COMMANDS.refresh, refresh),

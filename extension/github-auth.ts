@@ -22,10 +22,11 @@ export async function signedInLogin(githubApiUrl: string): Promise<string | unde
 }
 
 /** Saves a token for one GitHub API host: it is never sent to another (logic/secret-binding.ts). */
-export async function promptForToken(secrets: vscode.SecretStorage, githubApiUrl: string): Promise<string | undefined> {
+export async function promptForToken(secrets: vscode.SecretStorage, githubApiUrl: string, scopes: readonly string[] = GITHUB_SCOPES): Promise<string | undefined> {
+  const scope = scopes.includes('repo') ? '"repo" scope (this repository is private)' : '"public_repo" scope ("repo" only for private repositories)';
   const token = await vscode.window.showInputBox({
     title: `OWP: GitHub token for ${new URL(githubApiUrl).host}`,
-    prompt: 'A personal access token with "public_repo" scope ("repo" only for private repositories). OWP keeps it in VS Code\'s secret storage, for this GitHub host only, and uses it only to open your PRs.',
+    prompt: `A personal access token with ${scope}. OWP keeps it in VS Code's secret storage, for this GitHub host only, and uses it only to open your PRs.`,
     password: true,
     ignoreFocusOut: true,
     validateInput: (value) => (value.trim().length < 20 ? 'That does not look like a GitHub token.' : undefined),
@@ -35,15 +36,40 @@ export async function promptForToken(secrets: vscode.SecretStorage, githubApiUrl
   return token.trim();
 }
 
-/** A token to open the PR with, asking the volunteer how to sign in when there is none yet. */
-export async function githubToken(secrets: vscode.SecretStorage, githubApiUrl: string): Promise<string | undefined> {
+/** The token saved for this API host (never one saved for another host), if any. */
+async function savedToken(secrets: vscode.SecretStorage, githubApiUrl: string, warn: boolean): Promise<string | undefined> {
   // A token saved before binding was for github.com's API, the only host it was asked for then.
   const saved = secretFor(await secrets.get(STORAGE_KEYS.githubToken), githubApiUrl, 'GitHub token', DEFAULT_GITHUB_API_URL);
   if (saved && 'token' in saved) return saved.token;
-  if (saved) void vscode.window.showWarningMessage(`OWP: ${saved.refused}`);
+  if (saved && warn) void vscode.window.showWarningMessage(`OWP: ${saved.refused}`);
+  return undefined;
+}
+
+/** A token without asking: the one saved for this host, else a GitHub sign-in VS Code already has (either scope). */
+export async function githubTokenWithoutAsking(secrets: vscode.SecretStorage, githubApiUrl: string): Promise<string | undefined> {
+  const saved = await savedToken(secrets, githubApiUrl, false);
+  if (saved) return saved;
+  for (const scopes of [GITHUB_SCOPES, ['repo']]) {
+    try {
+      const session = await vscode.authentication.getSession(providerFor(githubApiUrl), scopes, { silent: true });
+      if (session) return session.accessToken;
+    } catch {
+      return undefined;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * A token to open the PR with, asking the volunteer how to sign in when there is none yet.
+ * `scopes`: what a sign-in asks for (logic/repo-visibility.ts: `repo` only for a private repository).
+ */
+export async function githubToken(secrets: vscode.SecretStorage, githubApiUrl: string, scopes: readonly string[] = GITHUB_SCOPES): Promise<string | undefined> {
+  const saved = await savedToken(secrets, githubApiUrl, true);
+  if (saved) return saved;
   const provider = providerFor(githubApiUrl);
   try {
-    const session = await vscode.authentication.getSession(provider, GITHUB_SCOPES, { silent: true });
+    const session = await vscode.authentication.getSession(provider, [...scopes], { silent: true });
     if (session) return session.accessToken;
   } catch {
     // No such provider here (code-server, Cursor without GitHub sign-in): offer the token instead.
@@ -51,10 +77,10 @@ export async function githubToken(secrets: vscode.SecretStorage, githubApiUrl: s
   const signIn = 'Sign in with GitHub';
   const useToken = 'Use a token';
   const choice = await vscode.window.showInformationMessage('OWP opens the pull request as you. Sign in with GitHub, or save a personal access token.', { modal: true }, signIn, useToken);
-  if (choice === useToken) return promptForToken(secrets, githubApiUrl);
+  if (choice === useToken) return promptForToken(secrets, githubApiUrl, scopes);
   if (choice !== signIn) return undefined;
   try {
-    const session = await vscode.authentication.getSession(provider, GITHUB_SCOPES, { createIfNone: true });
+    const session = await vscode.authentication.getSession(provider, [...scopes], { createIfNone: true });
     return session.accessToken;
   } catch (error) {
     void vscode.window.showErrorMessage(`GitHub sign-in did not complete (${(error as Error).message}). Try again, or use "OWP: Set GitHub Token".`);

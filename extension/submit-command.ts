@@ -9,6 +9,7 @@ import type { Approvals } from '../client/command-approval.ts';
 import { EXTERNAL_COMMANDS, STORAGE_KEYS } from './constants.ts';
 import { commitAll, findRepository, pushBranch, remoteNameFor, uncommittedPaths } from './git-workspace.ts';
 import { githubToken } from './github-auth.ts';
+import { repoVisibility, scopesForVisibility } from './logic/repo-visibility.ts';
 import { Submitter, type Checkout, type Notice, type SubmitIO } from './logic/submit-steps.ts';
 import type { Repository } from './git-api.ts';
 import type { Services } from './services.ts';
@@ -59,7 +60,10 @@ function editorIO(services: Services): SubmitIO {
       const repository = await findRepository(repo, hintPath);
       return repository ? checkoutOf(repository, remoteNameFor(repository, repo)) : undefined;
     },
-    githubToken: () => githubToken(context.secrets, readSettings().githubApiUrl),
+    githubToken: async (repo) => {
+      const apiUrl = readSettings().githubApiUrl;
+      return githubToken(context.secrets, apiUrl, scopesForVisibility(await repoVisibility(apiUrl, repo)));
+    },
     withProgress: (title, work) =>
       Promise.resolve(
         vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, (progress, cancellation) => {

@@ -5,6 +5,7 @@ import { workItems, type TreeItemView } from './logic/view-models.ts';
 import { taskTreeItem } from './tree-items.ts';
 import { checkItems, checksDescription, type CheckItemView } from './logic/checks-items.ts';
 import type { WorkNotes } from './work-notes.ts';
+import { SUBMITTED_GROUP_ID, submittedGroup, submittedItems, type SubmittedItemView } from './logic/submitted-items.ts';
 
 export class WorkTreeProvider implements vscode.TreeDataProvider<TreeItemView>, vscode.Disposable {
   private readonly changeEmitter = new vscode.EventEmitter<void>();
@@ -21,8 +22,13 @@ export class WorkTreeProvider implements vscode.TreeDataProvider<TreeItemView>, 
 
   getTreeItem(node: TreeItemView): vscode.TreeItem {
     const item = taskTreeItem(node);
-    const url = (node as CheckItemView).url;
-    if (url) item.command = { title: 'Open check', command: 'vscode.open', arguments: [vscode.Uri.parse(url)] };
+    if (node.id === SUBMITTED_GROUP_ID) {
+      item.collapsibleState = vscode.TreeItemCollapsibleState.Expanded;
+      item.command = undefined;
+      return item;
+    }
+    const url = (node as CheckItemView | SubmittedItemView).url;
+    if (url) item.command = { title: node.id.startsWith('submitted:') ? 'Open PR' : 'Open check', command: 'vscode.open', arguments: [vscode.Uri.parse(url)] };
     if (this.isLease(node)) {
       // A submitted PR's required CI checks hang under its task (issue 15).
       const task = this.session.snapshot().tasks.get(node.taskId);
@@ -30,14 +36,21 @@ export class WorkTreeProvider implements vscode.TreeDataProvider<TreeItemView>, 
       if (waiting) {
         item.description = `${node.description} · ${waiting}`;
         item.collapsibleState = vscode.TreeItemCollapsibleState.Expanded;
+        // VS Code keeps an item's collapse state by id: the same id that had no children would show
+        // collapsed, hiding the checks. An id of its own makes the waiting row open with them shown.
+        item.id = `${node.id}#checks`;
       }
     }
     return item;
   }
 
   getChildren(node?: TreeItemView): TreeItemView[] {
-    if (node) return this.isLease(node) && node.leaseId ? checkItems(this.session.snapshot().tasks.get(node.taskId), node.leaseId) : [];
-    return workItems(this.session.snapshot(), this.notes.all(), Date.now());
+    const snapshot = this.session.snapshot();
+    if (node?.id === SUBMITTED_GROUP_ID) return submittedItems(snapshot.submitted);
+    if (node) return this.isLease(node) && node.leaseId ? checkItems(snapshot.tasks.get(node.taskId), node.leaseId) : [];
+    // Leases first, then the PRs they became (issue 16): a submitted PR stays in view until it is decided.
+    const group = submittedGroup(snapshot.submitted);
+    return [...workItems(snapshot, this.notes.all(), Date.now()), ...(group ? [group] : [])];
   }
 
   private isLease(node: TreeItemView): boolean {

@@ -168,6 +168,12 @@ export const WorkerCapabilities = Extensible({
 });
 export type WorkerCapabilities = Static<typeof WorkerCapabilities>;
 
+/** Offer pipelining (SPEC OFFER-009): how many open offers a worker can hold at once. */
+export const MaxOpenOffers = Type.Integer({
+  minimum: 1, maximum: 32,
+  description: 'How many open offers the worker can hold at once (offer pipelining, SPEC OFFER-009); only for a coordinator that declares the `offer-pipelining` capability. Absent: one.',
+});
+
 export const Worker = Extensible({
   id: WorkerId,
   github_login: GithubLogin,
@@ -176,6 +182,7 @@ export const Worker = Extensible({
   tools: Type.Array(Tool, { maxItems: 16, uniqueItems: true }),
   capabilities: WorkerCapabilities,
   repos: Type.Optional(WorkerRepos),
+  max_open_offers: Type.Optional(MaxOpenOffers),
   trust: Trust,
   online: Type.Boolean(),
   capacity_used: Type.Integer({ minimum: 0 }),
@@ -192,6 +199,7 @@ export const WorkerProfile = {
   tools: Type.Array(Tool, { maxItems: 16, uniqueItems: true }),
   capabilities: WorkerCapabilities,
   repos: Type.Optional(WorkerRepos),
+  max_open_offers: Type.Optional(MaxOpenOffers),
 };
 
 /** The task fields a maintainer sets (task.create, task.update). */
@@ -217,6 +225,22 @@ export const Offer = Closed({
   task: Task,
 });
 export type Offer = Static<typeof Offer>;
+
+/** A PR the calling worker opened, as `worker.prs` lists it (SPEC WORKER-004): open, merged or closed. */
+export const SubmittedPr = Closed({
+  task_id: TaskId,
+  repo: RepoId,
+  title: Type.String({ minLength: 1, maxLength: 256 }),
+  state: Type.Union([Type.Literal('pr_opened'), Type.Literal('merged'), Type.Literal('closed')], {
+    description: 'The task\'s state: `pr_opened` while the PR is open, `merged` or `closed` once the maintainers decided.',
+  }),
+  pr: PullRequestInfo,
+  checks: Type.Optional({ ...PrChecks, description: 'The PR\'s required checks, in a repo that names some.' }),
+  issue: Type.Optional(IssueRef),
+  closed_reason: Type.Optional(Reason),
+  updated_at: { ...EpochMs, description: 'When the task last changed state (opened, merged or closed).' },
+});
+export type SubmittedPr = Static<typeof SubmittedPr>;
 
 export const Lease = Closed({
   lease_id: LeaseId,
@@ -272,6 +296,11 @@ function RepoSourceSchema() {
       problems: Type.Array(FileProblem, { maxItems: 50 }),
     }, { description: 'The latest read that was refused (an invalid file): the last valid files stay in force until it is fixed.' })),
     origins: Type.Record(Type.String(), SettingOrigin, { description: 'Settings whose value comes from the repo\'s files or the coordinator\'s config; the rest are defaults or set through repo.configure.' }),
+    disconnected: Type.Optional(Closed({
+      reason: Type.Union([Type.Literal('app_uninstalled'), Type.Literal('app_suspended')], { description: '`app_uninstalled`: the GitHub App was uninstalled (or lost this repo\'s installation); `app_suspended`: its installation is suspended.' }),
+      at: EpochMs,
+      installation_id: Type.Optional(Type.Integer({ minimum: 1 })),
+    }, { description: 'The coordinator can no longer reach this repo on the code host: it stopped syncing it, and refuses pr_opened reports it cannot verify until the App is installed (or unsuspended) again. The files above are the last read.' })),
   });
 }
 export const RepoSource = RepoSourceSchema();

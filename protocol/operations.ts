@@ -6,8 +6,8 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import type { ErrorCode } from './errors.ts';
 import {
-  Budget, CheckView, Closed, CommitSha, ContributorStanding, Epoch, Extensible, GithubLogin, IdempotencyKey, Lease, LeaseId, Metrics, Offer, OfferId,
-  PrChecks, PullRequestInfo,
+  Budget, CheckView, Closed, CommitSha, EpochMs, ContributorStanding, Epoch, Extensible, GithubLogin, IdempotencyKey, Lease, LeaseId, Metrics, Offer, OfferId,
+  PrChecks, PullRequestInfo, SubmittedPr,
   Reason, Reasoned, RepoId, RepoSettings, RepoSettingsFields, Task, TaskFields, TaskId, TaskStateSchema, Trust, Worker,
   WorkerId, WorkerProfile, partial,
 } from './model.ts';
@@ -123,6 +123,15 @@ export const OPERATIONS = {
     name: 'worker.status', summary: 'The calling worker with its open offers and live leases.', auth: 'worker', scope: 'own', mutating: false,
     binding: 'both', http: { method: 'GET', path: '/v1/workers/me' }, params: Closed({}),
     result: Closed({ worker: Worker, offers: Type.Array(Offer), leases: Type.Array(Lease) }), errors: ACCESS, spec: '§5.3',
+  }),
+  'worker.prs': op({
+    name: 'worker.prs', summary: 'The PRs the calling worker opened (open, merged or closed) that changed since a moment, newest first.', auth: 'worker', scope: 'own',
+    mutating: false, binding: 'both', http: { method: 'GET', path: '/v1/workers/me/prs' },
+    params: Closed({
+      since: Type.Optional({ ...EpochMs, description: 'Only PRs whose task changed state at or after this moment; default: the last 14 days.' }),
+      limit: Type.Optional(Limit),
+    }),
+    result: Closed({ prs: Type.Array(SubmittedPr), trust: Trust }), errors: ACCESS, spec: '§5.3',
   }),
   'worker.update': op({
     name: 'worker.update', summary: 'Change the calling worker\'s skills, capacity, tools, capabilities or repos.', auth: 'worker', scope: 'own', mutating: true,

@@ -3,7 +3,8 @@
  *  maintainer  creates tasks (task.create_many, up to 1,000 a request; or one task.create per probe)
  *              and merges each PR as the journal reports it (hello subscribe ["journal"], then
  *              task.complete merged for every pr.opened), all over one socket.io connection
- *  worker      one worker of capacity 4: accepts every offer and at once reports the PR with its gate
+ *  worker      one worker of capacity 4 with an offer window of 4 (offer-pipelining, as `owp worker
+ *              --auto-accept` asks): accepts every offer and at once reports the PR with its gate
  *              evidence (lease.report pr_opened), over its own socket.io connection
  * Every refusal is counted by code (RATE_LIMITED among them: the shipped defaults should refuse none).
  */
@@ -100,7 +101,8 @@ serveParent({
   async worker(args) {
     const url = args.url as string;
     const { token } = await WorkerClient.register(url, { github_login: args.login as string, skills: ['docs'], capacity: 4, tools: ['none'], capabilities: { can_run_tests: true, can_open_prs: true } });
-    worker = new WorkerClient({ url, token });
+    // An offer window as wide as the capacity, as `owp worker --auto-accept` asks for (offer-pipelining).
+    worker = new WorkerClient({ url, token, maxOpenOffers: 4 });
     worker.on('offer', (offer) => void work(offer as never));
     await worker.connect();
     return {};

@@ -8,6 +8,7 @@ import { seedDemo, DEMO_REPO } from '../../coordinator/seed.ts';
 import { intFlag, parse, UsageError } from '../args.ts';
 import { dashboardStaticHandler } from '../../coordinator/dashboard-static.ts';
 import { startDemoVolunteers } from '../demo-volunteers.ts';
+import { startDemoGitHub, type DemoGitHub } from '../demo-github.ts';
 
 /**
  * On a loopback address the dashboard link carries the admin token in its fragment (never sent
@@ -20,7 +21,7 @@ export function dashboardUrl(url: string, adminToken: string): string {
   return loopback ? `${url}/#token=${encodeURIComponent(adminToken)}` : `${url}/  (sign in with the admin token)`;
 }
 
-export const USAGE = `Usage: owp coordinator [--port N] [--host H] [--data-dir DIR] [--config FILE] [--store lowdb|memory|postgres] [--log-level L] [--seed-demo [--demo-volunteers N]]
+export const USAGE = `Usage: owp coordinator [--port N] [--host H] [--data-dir DIR] [--config FILE] [--store lowdb|memory|postgres] [--log-level L] [--seed-demo [--demo-volunteers N] [--demo-github-port N]]
        owp coordinator --store postgres [--database-url URL] [--node-id ID] [--advertise-url URL] [--leader-lease-ms N] [--leader-renew-interval-ms N]
 
 Runs the OWP coordinator (socket.io + HTTP on one port) on its embedded lowdb store, or as a node
@@ -39,7 +40,10 @@ Cluster (with --store postgres; config file: database_url and the cluster: secti
   --advertise-url URL          how the other nodes reach this one (default: the URL it listens on)
   --leader-lease-ms N          a silent leader is replaced after this long (default ${DEFAULT_CLUSTER_CONFIG.leader_lease_ms})
   --leader-renew-interval-ms N the leader renews, standbys look for a lapsed lease, this often (default ${DEFAULT_CLUSTER_CONFIG.leader_renew_interval_ms})
-  --seed-demo       create the demo repo ${DEMO_REPO} with ready tasks if it does not exist
+  --seed-demo       create the demo repo ${DEMO_REPO} with ready tasks if it does not exist, a real
+                    git remote for it (<data dir>/demo/) and a local GitHub-shaped server that
+                    knows it, and print the git clone / owp worker / owp submit lines for a volunteer
+  --demo-github-port N  with --seed-demo: the GitHub-shaped server's port (default: the coordinator's + 1; 0 with --port 0)
   --demo-volunteers N  with --seed-demo: run N (up to 4) simulated volunteers and a reviewer in this process
 Logs go to stderr: JSON lines, or readable lines on a terminal. SIGTERM or Ctrl-C stops it cleanly
 (pending writes finish, a snapshot is taken).`;
@@ -59,6 +63,7 @@ export async function run(argv: string[]): Promise<number> {
     'log-level': { type: 'string' },
     'seed-demo': { type: 'boolean' },
     'demo-volunteers': { type: 'string' },
+    'demo-github-port': { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   }, USAGE);
   if (values.help) {
@@ -105,8 +110,19 @@ export async function run(argv: string[]): Promise<number> {
     const admin = coordinator.runtime.authenticate(started.adminToken);
     if (admin && (await seedDemo(coordinator.runtime, admin))) console.log(`Seeded ${DEMO_REPO} with demo tasks.`);
   }
+  let demoGitHub: DemoGitHub | undefined;
+  if (values['seed-demo']) {
+    const port = Number(new URL(url).port);
+    const githubPort = intFlag(values['demo-github-port'], 'demo-github-port', values.port === '0' ? 0 : port + 1);
+    // Without it the coordinator still serves; only the volunteer's lines are left out, never printed as if they worked.
+    demoGitHub = await startDemoGitHub({ dataDir: resolve(started.config.data_dir), coordinatorUrl: url, host: new URL(url).hostname, port: githubPort }).catch((error: unknown) => {
+      log.warn({ err: error }, `no volunteer path: ${(error as Error).message}`);
+      console.log(`  (no volunteer path this run: ${(error as Error).message})`);
+      return undefined;
+    });
+  }
   const volunteers = values['seed-demo'] && values['demo-volunteers'] !== undefined
-    ? await startDemoVolunteers(url, started.adminToken, intFlag(values['demo-volunteers'], 'demo-volunteers', 0), (line) => log.info({ component: 'demo' }, line))
+    ? await startDemoVolunteers(url, started.adminToken, intFlag(values['demo-volunteers'], 'demo-volunteers', 0), (line) => log.info({ component: 'demo' }, line), demoGitHub?.github)
     : undefined;
   const node = coordinator.runtime instanceof ClusterNode ? coordinator.runtime : undefined;
   log.info({ url, store: started.config.store, data_dir: started.config.store === 'lowdb' ? resolve(started.config.data_dir) : undefined, seq: coordinator.runtime.engine.state.seq, ...(node ? { node: node.nodeId, role: node.status().role } : {}) }, 'coordinator listening');
@@ -127,6 +143,14 @@ export async function run(argv: string[]): Promise<number> {
         ? `${started.adminToken} (generated for this run; nothing is kept)`
         : 'generated for this run and not printed (stdout is not a terminal); set OWP_ADMIN_TOKEN to choose it';
   console.log(`  admin token ${tokenSource}`);
+  if (demoGitHub) {
+    const lines = demoGitHub.volunteerLines;
+    console.log(`  demo github ${demoGitHub.github.htmlUrl}: a GitHub-shaped server for ${DEMO_REPO} (API ${demoGitHub.github.url}), remote ${demoGitHub.remote}`);
+    console.log('\nTry the volunteer path (README, "Your first task as a volunteer"). In another terminal, here:');
+    console.log(`  ${lines.clone}\n  ${lines.worker}`);
+    console.log('Press a to accept the offer. Make a change in the task\'s worktree (owp worker prints it), then, in a third terminal, here:');
+    console.log(`  ${lines.submit}\n  ${lines.status}`);
+  }
 
   await new Promise<void>((done) => {
     let stopping = false;
@@ -134,6 +158,7 @@ export async function run(argv: string[]): Promise<number> {
       if (stopping) return;
       stopping = true;
       volunteers?.close();
+      void demoGitHub?.github.close();
       console.log(`\n${signal}: stopping; finishing writes and taking a snapshot…`);
       void coordinator.close().then(done, (error: unknown) => {
         log.error({ err: error }, 'error while stopping');

@@ -3,8 +3,10 @@ import { resolve } from 'node:path';
 import { HttpClient } from '../../client/http-client.ts';
 import { oneLine } from '../../client/prompt.ts';
 import { prProgress, type PrPhase } from '../../client/checks-wait.ts';
-import { checksSummary } from '../../client/pr-checks.ts';
+import { checkLine, checksSummary } from '../../client/pr-checks.ts';
 import { checkLines } from '../checks-report.ts';
+import { submittedSummary } from '../../client/submitted-prs.ts';
+import { OwpError } from '../../protocol/errors.ts';
 import { parse } from '../args.ts';
 import { Output } from '../output.ts';
 import { formatCapacity, formatHeartbeat, formatLeaseDeadline, formatSpan, heartbeatTimeoutOf } from '../../protocol/vocabulary.ts';
@@ -14,7 +16,8 @@ export const USAGE = `Usage: owp status [--json] [--repo-dir DIR]
 
 Shows the worker that joined from this clone: online or not, skills, capacity, the repos it works
 on, the tasks it holds (repo, lease, its hard deadline and heartbeat, branch, worktree) and open
-offers, a submitted PR's required CI checks with their links. Capacity counts leases and open offers alike, as the coordinator does. --json prints one object for scripts.`;
+offers, a submitted PR's required CI checks with their links, and the PRs it opened over the
+last 14 days (open, in review / merged / closed, with their checks). Capacity counts leases and open offers alike, as the coordinator does. --json prints one object for scripts.`;
 
 const PHASE: Record<PrPhase, string> = {
   none: '',
@@ -39,8 +42,13 @@ export async function run(argv: string[]): Promise<number> {
   const http = new HttpClient({ baseUrl: state.coordinator, token: state.token });
   const status = await http.call('worker.status', {});
   const tasks = await Promise.all(status.leases.map(async (l) => ({ lease: l, task: (await http.call('task.get', { task_id: l.task_id })).task, local: state.tasks[l.task_id] })));
+  // A coordinator older than SPEC WORKER-004 has no `worker.prs`: the section is left out, not faked.
+  const submitted = await http.call('worker.prs', {}).catch((error: unknown) => {
+    if (error instanceof OwpError && (error.code === 'NOT_FOUND' || error.code === 'VALIDATION_FAILED')) return undefined;
+    throw error;
+  });
   if (values.json) {
-    process.stdout.write(`${JSON.stringify({ coordinator: state.coordinator, state_file: stateFile, worker: status.worker, leases: tasks.map((t) => ({ ...t.lease, task: t.task, branch: t.local?.branch, dir: t.local?.dir })), offers: status.offers })}\n`);
+    process.stdout.write(`${JSON.stringify({ coordinator: state.coordinator, state_file: stateFile, worker: status.worker, leases: tasks.map((t) => ({ ...t.lease, task: t.task, branch: t.local?.branch, dir: t.local?.dir })), offers: status.offers, ...(submitted ? { submitted: submitted.prs } : {}) })}\n`);
     return 0;
   }
   const out = new Output();
@@ -61,6 +69,15 @@ export async function run(argv: string[]): Promise<number> {
       const checks = progress.checks ? checksSummary(progress.checks.checks) : '';
       out.block(`      PR ${progress.pr?.url ?? ''} · ${PHASE[progress.phase]}${checks ? ` · ${checks}` : ''}`);
       for (const line of checkLines(progress)) out.block(`        ${line}`);
+    }
+  }
+  if (submitted && submitted.prs.length > 0) {
+    out.block(c.bold('  Submitted'));
+    for (const pr of submitted.prs) {
+      const paint = pr.state === 'merged' ? c.green : pr.state === 'closed' ? c.yellow : (text: string) => text;
+      out.block(`  ${c.cyan(pr.task_id)} ${pr.repo} "${oneLine(pr.title, 70)}" · ${paint(submittedSummary(pr))}`);
+      out.block(`      ${pr.pr.url}`);
+      if (pr.checks) for (const check of pr.checks.checks) out.block(`        ${checkLine(check)}`);
     }
   }
   for (const offer of status.offers) out.block(`  offer ${offer.offer_id}: ${offer.task_id} ${offer.repo} "${oneLine(offer.task.title, 60)}" · ${formatSpan(offer.deadline_at - now)} to accept (in owp worker)`);

@@ -8,6 +8,7 @@ import { intFlag, parse, UsageError } from '../args.ts';
 import { Output } from '../output.ts';
 import { isToolName, TOOLS, type ToolName } from '../handoff.ts';
 import { WorkerSession } from '../worker-session.ts';
+import { watchSubmitted } from '../submitted-watch.ts';
 import { readState, stateFilePath, writeState, type WorkerState } from '../worker-state.ts';
 
 export const USAGE = `Usage: owp worker --coordinator URL --github-login LOGIN [--skills docs,ts] [--capacity N]
@@ -109,7 +110,12 @@ export async function run(argv: string[]): Promise<number> {
   }
   const joined = state as WorkerState;
 
-  const client = new WorkerClient({ url: coordinator, token: joined.token, profile, retryForMs: 60_000 });
+  // tasks.changed hints tell it when to re-read its PRs (merged, closed) and its trust.
+  // Accepting on its own, the worker can hold an offer for each capacity point it has (offer pipelining;
+  // the coordinator counts each open offer against the capacity, so a window above it costs nothing).
+  // A volunteer deciding offers one by one sees one at a time, so none expires while they read.
+  const window = values['auto-accept'] ? Math.min(32, Math.max(1, capacity ?? 32)) : 1;
+  const client = new WorkerClient({ url: coordinator, token: joined.token, profile, retryForMs: 60_000, maxOpenOffers: window, subscribeTasks: true });
   const session = new WorkerSession({
     client,
     out,
@@ -125,9 +131,11 @@ export async function run(argv: string[]): Promise<number> {
   const onSignal = (): void => session.stop();
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
+  const unwatch = watchSubmitted(client, new HttpClient({ baseUrl: coordinator, token: joined.token }), out);
   try {
     await session.run();
   } finally {
+    unwatch();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     const held = [...client.leases.values()];

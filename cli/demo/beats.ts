@@ -4,7 +4,8 @@
  * was killed) is skipped and keeps its number. A new beat is a new entry here.
  */
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import type { Principal } from '../../coordinator/auth.ts';
 import { startCoordinator } from '../../coordinator/server.ts';
 import { DEMO_REPO, seedDemo } from '../../coordinator/seed.ts';
@@ -41,22 +42,35 @@ export const BEATS: readonly Beat[] = [
 /** The coordinator on its lowdb store, the seeded repo with its real git remote, the GitHub-shaped server. */
 async function setTheStage(scene: DemoScene): Promise<void> {
   const { c, dataDir } = scene;
+  const remote = await createDemoRemote(join(dataDir, 'git'));
+  // Each volunteer opens PRs as themselves, with a token of their own; the maintainer merges in git.
+  const githubTokens = new Map(DEMO_WORKERS.map((w) => [w.login, `ghp_demo${randomBytes(12).toString('hex')}`]));
+  // The maintainers' GitHub App, installed on the repo: the coordinator authenticates as it.
+  const app = demoApp(dataDir);
+  const github = await startFakeGitHub({
+    layout: 'enterprise',
+    tokens: [...githubTokens].map(([login, token]) => ({ token, login })),
+    repos: [{ full_name: DEMO_REPO, git: remote }],
+    apps: [{ id: app.id, slug: app.slug, name: 'OWP demo', owner: DEMO_REPO.split('/')[0] as string, publicKey: app.publicKey, installations: [{ id: app.installationId, account: DEMO_REPO.split('/')[0] as string, repositories: [DEMO_REPO] }] }],
+  });
   const started = await startCoordinator({
-    config: { port: scene.options.port, host: '127.0.0.1', data_dir: join(dataDir, 'coordinator'), store: 'lowdb', sweep_interval_ms: Math.min(250, scene.t(250)) },
+    config: {
+      port: scene.options.port,
+      host: '127.0.0.1',
+      data_dir: join(dataDir, 'coordinator'),
+      store: 'lowdb',
+      sweep_interval_ms: Math.min(250, scene.t(250)),
+      // The App route of README "Connect a repo": the App's id and its private key file, nothing else.
+      // No polling and no webhook here: the demo's maintainer merges in git and says so itself;
+      // what the App shows is the coordinator checking every reported PR with GitHub as the App.
+      github: { api_url: github.url, web_url: github.htmlUrl, app: { id: app.id, private_key_file: app.keyFile }, poll_interval_ms: 0, reputation: { enabled: false } },
+    },
     staticHandler: dashboardStaticHandler(),
   });
   const { coordinator, url } = started;
   const adminPrincipal = coordinator.runtime.authenticate(started.adminToken) as Principal;
   const admin = new HttpClient({ baseUrl: url, token: started.adminToken });
-  const remote = await createDemoRemote(join(dataDir, 'git'));
-  // Each volunteer opens PRs as themselves, with a token of their own; the maintainer merges in git.
-  const githubTokens = new Map(DEMO_WORKERS.map((w) => [w.login, `ghp_demo${randomBytes(12).toString('hex')}`]));
-  const github = await startFakeGitHub({
-    layout: 'enterprise',
-    tokens: [...githubTokens].map(([login, token]) => ({ token, login })),
-    repos: [{ full_name: DEMO_REPO, git: remote }],
-  });
-  await seedDemo(coordinator.runtime, adminPrincipal);
+  await seedDemo(coordinator.runtime, adminPrincipal, DEMO_REPO, { whenNoTasks: true });
   const maxOpenPrs = 3;
   await admin.call('repo.configure', {
     repo: DEMO_REPO,
@@ -73,10 +87,21 @@ async function setTheStage(scene: DemoScene): Promise<void> {
   scene.say(c.dim('setup '), `coordinator on ${url} (lowdb store in ${join(dataDir, 'coordinator')})`);
   scene.say(c.dim('setup '), `${DEMO_REPO}: ${seeded.length} ready tasks across areas ${areas.join(', ')}; git remote ${remote}`);
   scene.say(c.dim('setup '), `review budget: max_open_prs ${maxOpenPrs}; heartbeat timeout ${formatDuration(scene.heartbeatTimeoutMs)}; gates tests + lint`);
+  const minted = github.state.requests.filter((r) => r.path === `/app/installations/${app.installationId}/access_tokens` && r.status === 201).length;
+  scene.say(c.dim('setup '), `GitHub App ${app.slug} (id ${app.id}) installed on ${DEMO_REPO}: the coordinator signed in with its private key, minted ${minted} installation token${minted === 1 ? '' : 's'}, and checks each reported PR with GitHub as ${app.slug}[bot]`, { app: app.slug, installation_id: app.installationId, tokens_minted: minted });
   scene.out.block(`\n  ${c.bold('Dashboard:')} ${c.underline(dashboardUrl(url, started.adminToken))}`);
   scene.out.event('dashboard', { url: `${url}/`, coordinator: url, data_dir: dataDir });
   scene.stage.unfollow = followJournal(scene, coordinator.runtime, adminPrincipal);
   await sleep(scene.t(BASE.beatPauseMs));
+}
+
+/** A fresh App key pair for this run: the private key in a 0600 file (never in the config), the public key for the GitHub-shaped server. */
+function demoApp(dataDir: string): { id: number; slug: string; installationId: number; publicKey: string; keyFile: string } {
+  const keys = generateKeyPairSync('rsa', { modulusLength: 2048, publicKeyEncoding: { type: 'spki', format: 'pem' }, privateKeyEncoding: { type: 'pkcs8', format: 'pem' } });
+  mkdirSync(dataDir, { recursive: true });
+  const keyFile = join(dataDir, 'github-app.private-key.pem');
+  writeFileSync(keyFile, keys.privateKey, { mode: 0o600 });
+  return { id: 31337, slug: 'owp-demo', installationId: 4711, publicKey: keys.publicKey, keyFile };
 }
 
 /** The simulated volunteers register, clone and connect; from here they take offers on their own. */

@@ -1,5 +1,5 @@
 /** Offers, their deadline and the ack/nack answers; direct claims (SPEC §5.4). */
-import type { Lease, Task } from '../../protocol/model.ts';
+import type { Lease, Offer, Task } from '../../protocol/model.ts';
 import { check, checkEqual, expectError, expectOk } from '../expect.ts';
 import type { Suite } from '../types.ts';
 import { sleep } from '../world.ts';
@@ -189,6 +189,67 @@ export const SUITE: Suite = {
         const newer = await world.task(repo, { priority: 1, skills: [skill] });
         const v = await world.worker({ capacity: 1, skills: [skill] });
         checkEqual((await v.nextOffer()).task_id, older.id, `first offer among equal priorities (older ${older.id}, newer ${newer.id})`);
+      },
+    },
+    {
+      requirement: 'OFFER-009',
+      capability: 'offer-pipelining',
+      title: 'a worker that sets max_open_offers in its hello holds that many open offers at once, and no more',
+      async run(world) {
+        const repo = await world.repo({ offer_timeout_ms: 30_000 });
+        const head = await world.journalHead();
+        const piped = await world.worker({ capacity: 5, connect: false });
+        const hello = await piped.reconnect({ profile: { max_open_offers: 3 } });
+        checkEqual(hello.worker?.max_open_offers, 3, 'the window the hello declared, on the worker');
+        const tasks = [await world.task(repo), await world.task(repo), await world.task(repo), await world.task(repo)];
+        const offers = [await piped.nextOffer(), await piped.nextOffer(), await piped.nextOffer()];
+        checkEqual(new Set(offers.map((o) => o.task_id)).size, 3, 'three distinct tasks offered without an answer');
+        // The fourth task goes to another worker: the first is at its window, with capacity to spare.
+        const other = await world.worker({ capacity: 5 });
+        const fourth = await other.nextOffer(undefined, 5000);
+        check(!offers.some((o) => o.task_id === fourth.task_id), `${fourth.task_id} was offered twice`);
+        checkEqual((await piped.ok('offer.list')).offers.length, 3, `open offers of ${piped.id}`);
+        const created = (await world.journal(head, repo)).filter((e) => e.type === 'offer.created' && e.worker_id === piped.id && tasks.some((t) => t.id === e.task_id));
+        checkEqual(created.length, 3, `offers made to ${piped.id}`);
+        // Each accept answers its own offer; the others stay open.
+        const { lease } = await piped.accept(offers[1] as Offer);
+        checkEqual(lease.task_id, offers[1]?.task_id, 'the lease is for the accepted offer');
+        checkEqual((await piped.ok('offer.list')).offers.map((o) => o.offer_id).sort(), [offers[0], offers[2]].map((o) => o?.offer_id).sort(), 'the other offers stay open');
+      },
+    },
+    {
+      requirement: 'OFFER-009',
+      capability: 'offer-pipelining',
+      title: 'every open offer counts against the worker\'s capacity: a window larger than the capacity is held to the capacity',
+      async run(world) {
+        const repo = await world.repo({ offer_timeout_ms: 30_000 });
+        const piped = await world.worker({ capacity: 3, connect: false });
+        await piped.reconnect({ profile: { max_open_offers: 4 } });
+        await world.task(repo, { effort: 2 });
+        await world.task(repo, { effort: 1 });
+        await world.task(repo, { effort: 1 });
+        const a = await piped.nextOffer();
+        const b = await piped.nextOffer();
+        const held = [a, b].reduce((n, o) => n + o.task.effort, 0);
+        checkEqual(held, 3, 'the efforts of the two open offers fill the capacity of 3');
+        const other = await world.worker({ capacity: 3 });
+        const third = await other.nextOffer(undefined, 5000);
+        check(third.task_id !== a.task_id && third.task_id !== b.task_id, 'the third task went to the other worker');
+        checkEqual((await piped.ok('worker.status')).worker.capacity_used, 3, 'capacity_used counts both open offers');
+      },
+    },
+    {
+      requirement: 'OFFER-010',
+      title: 'after an accept, a worker with free capacity is offered its next task without any other change',
+      async run(world) {
+        const repo = await world.repo({ offer_timeout_ms: 30_000 });
+        const w = await world.worker({ capacity: 2 });
+        const first = await world.task(repo);
+        const second = await world.task(repo);
+        const offer = await w.nextOffer(first.id);
+        await w.accept(offer);
+        const next = await w.nextOffer(second.id, 5000);
+        checkEqual(next.task_id, second.id, 'the next offer follows the accept');
       },
     },
     {

@@ -1,6 +1,7 @@
 /** Registration, profile updates and trust (SPEC §5.3, §5.9). */
 import type { Worker } from '../../protocol/model.ts';
 import { check, checkEqual, expectError, expectOk } from '../expect.ts';
+import { claimedTask, openPr } from '../scenarios.ts';
 import type { Suite } from '../types.ts';
 
 export const SUITE: Suite = {
@@ -39,6 +40,26 @@ export const SUITE: Suite = {
         checkEqual(expectOk<{ worker: Worker }>(await b.http('worker.status'), 'status of the other worker').worker.capacity, 3, 'the other worker\'s capacity');
         const withdrawn = await a.socket.waitFor('offer.withdrawn', (p) => p.offer_id === offer.offer_id, 3000).catch(() => undefined);
         check(withdrawn, `offer ${offer.offer_id} (effort 2) was not withdrawn after capacity dropped to 1`);
+      },
+    },
+    {
+      requirement: 'WORKER-004',
+      title: 'worker.prs lists the caller\'s own PRs with their state (open, merged, closed), newest first, with its trust',
+      async run(world) {
+        const mine = await claimedTask(world);
+        const theirs = await claimedTask(world, { repo: mine.repo });
+        const merged = await openPr(mine.worker, mine.lease);
+        await openPr(theirs.worker, theirs.lease);
+        await world.admin('task.complete', { task_id: merged.id, outcome: 'merged' });
+        await world.admin('worker.set_trust', { worker_id: mine.worker.id, trust: 1 });
+        type Prs = { prs: Array<{ task_id: string; state: string; repo: string; pr: { url: string } }>; trust: number };
+        const own = expectOk<Prs>(await mine.worker.http('worker.prs', {}), 'worker.prs of the merged PR\'s author');
+        checkEqual(own.prs.map((p) => [p.task_id, p.state, p.repo, p.pr.url]), [[merged.id, 'merged', mine.repo, merged.pr?.url]], 'the author\'s PRs');
+        checkEqual(own.trust, 1, 'trust in worker.prs after worker.set_trust');
+        const other = expectOk<Prs>(await theirs.worker.http('worker.prs', {}), 'worker.prs of the other worker');
+        checkEqual(other.prs.map((p) => [p.task_id, p.state]), [[theirs.task.id, 'pr_opened']], 'the other worker\'s PRs');
+        const later = expectOk<Prs>(await mine.worker.http('worker.prs', { since: Date.now() + 3_600_000 }), 'worker.prs since an hour from now');
+        checkEqual(later.prs.length, 0, 'PRs that changed after `since`');
       },
     },
     {

@@ -119,11 +119,14 @@ export function repoView(state: State, repo: RepoRuntime, now: number): Result<'
   return { settings: repo.settings, budget: repoBudget(state, repo, now), locks: Object.fromEntries(repo.locks) };
 }
 
-/** A worker's open offer (at most one). */
+/** A worker's open offers, oldest first (one, unless it declared a larger offer window). */
 export function offersOf(state: State, w: WorkerRuntime): Result<'offer.list'>['offers'] {
-  const id = w.openOfferId;
-  const offer = id ? state.offers.get(id) : undefined;
-  return offer ? [state.offerView(offer)] : [];
+  const out = [];
+  for (const id of w.openOffers) {
+    const offer = state.offers.get(id);
+    if (offer) out.push(state.offerView(offer));
+  }
+  return out;
 }
 
 /** A worker's live leases. */
@@ -135,6 +138,34 @@ export function leasesOf(state: State, w: WorkerRuntime): Result<'worker.status'
     if (lease && lease.worker_id === w.record.id) out.push(state.leaseView(lease));
   }
   return out;
+}
+
+/** How far back `worker.prs` looks when the caller names no moment (SPEC WORKER-004). */
+export const SUBMITTED_WINDOW_MS = 14 * 24 * 3_600_000;
+const SUBMITTED_STATES = new Set(['pr_opened', 'merged', 'closed']);
+
+/**
+ * The PRs a worker opened (the task records who: `pr_worker_id`) whose task changed state at or
+ * after `since`, newest first. A scan of the live tasks: a worker asks for this on a refresh, not
+ * per event, and archived tasks have left the state.
+ */
+export function prsOf(state: State, w: WorkerRuntime, since: number, limit: number): Result<'worker.prs'>['prs'] {
+  const out: Result<'worker.prs'>['prs'] = [];
+  for (const task of state.tasks.values()) {
+    if (task.pr_worker_id !== w.record.id || !task.pr || !SUBMITTED_STATES.has(task.state) || task.updated_at < since) continue;
+    out.push({
+      task_id: task.id,
+      repo: task.repo,
+      title: task.title,
+      state: task.state as 'pr_opened' | 'merged' | 'closed',
+      pr: task.pr,
+      updated_at: task.updated_at,
+      ...(task.checks ? { checks: task.checks } : {}),
+      ...(task.issue ? { issue: task.issue } : {}),
+      ...(task.closed_reason !== undefined ? { closed_reason: task.closed_reason } : {}),
+    });
+  }
+  return out.sort((a, b) => b.updated_at - a.updated_at || a.task_id.localeCompare(b.task_id)).slice(0, limit);
 }
 
 export function metrics(state: State, repoId?: string): Metrics {

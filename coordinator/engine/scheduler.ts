@@ -7,6 +7,8 @@
  * of the pool), so a kind of task no idle worker could take stays untakeable for the rest of the
  * pass: 10,000 ready tasks of a skill nobody online has cost one scan of the pool, not 10,000.
  * "A kind of task" is its scheduling signature, built from what eligibility reads (eligibility.ts).
+ * Each repo keeps its ready tasks by kind (state/ready-queue.ts), so a pass walks kinds and reads
+ * only the first tasks of each: an offer costs the same with 2,000 or 200,000 tasks ready.
  */
 import { ACTIVE_STATES } from '../../protocol/states.ts';
 import type { RepoRuntime, TaskRecord, WorkerRuntime } from '../state/records.ts';
@@ -14,20 +16,26 @@ import type { State } from '../state/state.ts';
 import type { Command } from './command.ts';
 import { schedulingSignature, type Eligibility } from './eligibility.ts';
 import { makeOffer } from './task-moves.ts';
+import { compareReady, type ReadyEntry, type ReadyQueue } from '../state/ready-queue.ts';
 
-/** Ready tasks of one signature, in queue order, and the first of them (the group's place in the pass). */
-interface SignatureGroup {
+/** One kind of ready task (a scheduling signature) of one repo. */
+interface Kind {
   repo: RepoRuntime;
-  tasks: TaskRecord[];
-  best: TaskRecord;
+  queue: ReadyQueue;
+}
+
+/** A kind's next task to try in a full pass. */
+interface KindHead {
+  queue: ReadyQueue;
+  entry: ReadyEntry;
 }
 
 /** One scheduling pass: the idle workers still without an offer, and what it learned so far. */
-interface Pass {
+export interface Pass {
   readonly cmd: Command;
   readonly pool: Set<WorkerRuntime>;
   readonly untakeable: Set<string>;
-  groups: SignatureGroup[] | undefined;
+  kinds: Kind[] | undefined;
   offers: number;
 }
 
@@ -37,11 +45,11 @@ export class Scheduler {
   private dirtyAll = true;
   private readonly dirtyTasks = new Set<string>();
   private readonly dirtyWorkers = new Set<string>();
-  private repoCursor = 0;
+  protected repoCursor = 0;
 
   constructor(
-    private readonly state: State,
-    private readonly eligibility: Eligibility,
+    protected readonly state: State,
+    protected readonly eligibility: Eligibility,
   ) {}
 
   // ---- marks -------------------------------------------------------------------------------
@@ -95,7 +103,7 @@ export class Scheduler {
     }
   }
 
-  private hasPassed(taskId: string, workerId: string, now: number): boolean {
+  protected hasPassed(taskId: string, workerId: string, now: number): boolean {
     const until = this.passed.get(taskId)?.get(workerId);
     return until !== undefined && until > now;
   }
@@ -113,7 +121,7 @@ export class Scheduler {
     this.dirtyWorkers.clear();
     const pool = this.idleWorkers();
     if (pool.size === 0) return 0;
-    const pass: Pass = { cmd, pool, untakeable: new Set(), groups: undefined, offers: 0 };
+    const pass: Pass = { cmd, pool, untakeable: new Set(), kinds: undefined, offers: 0 };
     if (full) {
       this.offerEveryRepo(pass);
       return pass.offers;
@@ -126,42 +134,60 @@ export class Scheduler {
     }
     for (const id of workers) {
       const w = this.state.workers.get(id);
-      if (w && pool.has(w)) this.offerWorker(pass, w);
+      // A worker with a larger offer window may take several offers in one go (offer pipelining).
+      while (w && pool.has(w) && this.offerWorker(pass, w));
     }
     return pass.offers;
   }
 
-  /** Online, not revoked, no open offer, some free capacity. */
+  /** Online, not revoked, room in its offer window, some free capacity. */
   private idleWorkers(): Set<WorkerRuntime> {
     const out = new Set<WorkerRuntime>();
     for (const w of this.state.workers.values()) {
-      if (w.online && !w.record.revoked && w.openOfferId === undefined && w.free > 0) out.add(w);
+      if (isIdle(w)) out.add(w);
     }
     return out;
   }
 
-  /** A full pass: every repo's ready queue in order, starting one repo further each time so none is always last. */
-  private offerEveryRepo(pass: Pass): void {
+  /**
+   * A full pass: every repo's ready tasks in queue order, starting one repo further each time so
+   * none is always last. A repo's kinds are merged by their first task, and a kind is dropped for
+   * the pass once its first task cannot go anywhere (area lock, or no idle worker can take that
+   * kind): every later task of the kind would be refused the same way, so the pass costs the kinds
+   * and the offers it makes, not the backlog.
+   */
+  protected offerEveryRepo(pass: Pass): void {
     const repos = [...this.state.repos.values()];
     for (let i = 0; i < repos.length && pass.pool.size > 0; i += 1) {
       const repo = repos[(this.repoCursor + i) % repos.length] as RepoRuntime;
-      if (repo.settings.paused || repo.ready.length === 0) continue;
-      for (const taskId of [...repo.ready]) {
-        if (pass.pool.size === 0 || this.eligibility.budgetThrottled(repo, pass.cmd.now)) break;
-        const task = this.state.tasks.get(taskId);
-        if (task) this.offerTask(pass, task, repo);
+      if (repo.settings.paused || repo.ready.size === 0) continue;
+      const heads = new KindHeap();
+      for (const queue of repo.ready.kinds.values()) {
+        const first = queue.first();
+        if (first) heads.push({ queue, entry: first });
+      }
+      for (let head = heads.peek(); head && pass.pool.size > 0; head = heads.peek()) {
+        if (this.eligibility.budgetThrottled(repo, pass.cmd.now)) break;
+        const task = this.state.tasks.get(head.entry.id);
+        const verdict = task ? this.offerTask(pass, task, repo) : 'next';
+        const next = verdict === 'kind_done' ? undefined : head.queue.firstAfter(head.entry);
+        if (next) heads.replaceTop({ queue: head.queue, entry: next });
+        else heads.pop();
       }
     }
     this.repoCursor = repos.length === 0 ? 0 : (this.repoCursor + 1) % repos.length;
   }
 
-  /** Offers one task to the least recently offered eligible worker of the pool, if there is one. */
-  private offerTask(pass: Pass, task: TaskRecord, repo: RepoRuntime): void {
-    if (task.state !== 'ready') return;
+  /**
+   * Offers one task to the least recently offered eligible worker of the pool, if there is one.
+   * Says whether the next task of the same kind may still find a worker in this pass.
+   */
+  protected offerTask(pass: Pass, task: TaskRecord, repo: RepoRuntime): 'offered' | 'next' | 'kind_done' {
+    if (task.state !== 'ready') return 'next';
     const now = pass.cmd.now;
-    if (this.eligibility.repoReasons(task, repo, now, { alreadyCounted: false }).length > 0) return;
+    if (this.eligibility.repoReasons(task, repo, now, { alreadyCounted: false }).length > 0) return 'kind_done';
     const signature = schedulingSignature(task);
-    if (pass.untakeable.has(signature)) return;
+    if (pass.untakeable.has(signature)) return 'kind_done';
     let best: WorkerRuntime | undefined;
     let skippedPassed = false;
     for (const w of pass.pool) {
@@ -174,47 +200,100 @@ export class Scheduler {
     }
     if (!best) {
       // A worker skipped for a cool-down might take the next task of this kind, so only a clean miss is remembered.
-      if (!skippedPassed) pass.untakeable.add(signature);
-      return;
+      if (skippedPassed) return 'next';
+      pass.untakeable.add(signature);
+      return 'kind_done';
     }
     this.offer(pass, task, best, repo);
+    return 'offered';
   }
 
-  /** Offers one worker the best ready task it qualifies for, across repos: one eligibility check per signature. */
-  private offerWorker(pass: Pass, w: WorkerRuntime): void {
+  /** Offers one worker the best ready task it qualifies for, across repos: one eligibility check per kind. Says whether it made one. */
+  protected offerWorker(pass: Pass, w: WorkerRuntime): boolean {
     const now = pass.cmd.now;
-    for (const group of this.readyBySignature(pass)) {
-      if (group.repo.settings.paused || this.eligibility.budgetThrottled(group.repo, now)) continue;
-      const first = group.tasks.find((t) => t.state === 'ready' && !this.hasPassed(t.id, w.record.id, now));
-      if (!first) continue;
-      if (this.eligibility.repoReasons(first, group.repo, now, { alreadyCounted: false }).length > 0) continue;
+    for (const kind of this.kindsInOrder(pass)) {
+      if (kind.repo.settings.paused || this.eligibility.budgetThrottled(kind.repo, now)) continue;
+      let entry = kind.queue.first();
+      while (entry && this.hasPassed(entry.id, w.record.id, now)) entry = kind.queue.firstAfter(entry);
+      const first = entry ? this.state.tasks.get(entry.id) : undefined;
+      if (!first || first.state !== 'ready') continue;
+      if (this.eligibility.repoReasons(first, kind.repo, now, { alreadyCounted: false }).length > 0) continue;
       if (this.eligibility.workerReasons(first, w, { holdingTask: false, forOffer: true }).length > 0) continue;
-      this.offer(pass, first, w, group.repo);
-      return;
+      this.offer(pass, first, w, kind.repo);
+      return true;
     }
+    return false;
   }
 
-  private offer(pass: Pass, task: TaskRecord, w: WorkerRuntime, repo: RepoRuntime): void {
+  protected offer(pass: Pass, task: TaskRecord, w: WorkerRuntime, repo: RepoRuntime): void {
     makeOffer(pass.cmd, task, w, repo);
-    pass.pool.delete(w);
+    if (!isIdle(w)) pass.pool.delete(w);
     pass.offers += 1;
   }
 
-  /** Ready tasks grouped by signature, groups ordered by their best task; built once per pass, when first needed. */
-  private readyBySignature(pass: Pass): SignatureGroup[] {
-    if (pass.groups) return pass.groups;
-    const bySignature = new Map<string, SignatureGroup>();
+  /**
+   * Every repo's ready kinds, ordered by their first task when the pass first needs them (queue
+   * order, SPEC OFFER-007). Kept for the pass: offers only take tasks out, and a worker looks at a
+   * kind's first task it has not let pass, read live from the queue.
+   */
+  private kindsInOrder(pass: Pass): Kind[] {
+    if (pass.kinds) return pass.kinds;
+    const kinds: Array<Kind & { first: ReadyEntry }> = [];
     for (const repo of this.state.repos.values()) {
-      for (const taskId of repo.ready) {
-        const task = this.state.tasks.get(taskId);
-        if (!task) continue;
-        const signature = schedulingSignature(task);
-        const group = bySignature.get(signature);
-        if (group) group.tasks.push(task);
-        else bySignature.set(signature, { repo, tasks: [task], best: task });
+      for (const queue of repo.ready.kinds.values()) {
+        const first = queue.first();
+        if (first) kinds.push({ repo, queue, first });
       }
     }
-    pass.groups = [...bySignature.values()].sort((a, b) => b.best.priority - a.best.priority || a.best.created_at - b.best.created_at);
-    return pass.groups;
+    pass.kinds = kinds.sort((a, b) => compareReady(a.first, b.first));
+    return pass.kinds;
+  }
+}
+
+/** Whether a worker may get one more offer: online, not revoked, room in its offer window, some free capacity. */
+function isIdle(w: WorkerRuntime): boolean {
+  return w.online && !w.record.revoked && w.openOffers.size < w.offerWindow && w.free > 0;
+}
+
+/** The first not yet tried task of each kind of one repo, smallest (first in queue order) on top. */
+class KindHeap {
+  private readonly items: KindHead[] = [];
+
+  peek(): KindHead | undefined {
+    return this.items[0];
+  }
+
+  push(head: KindHead): void {
+    const items = this.items;
+    let i = items.push(head) - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (compareReady((items[parent] as KindHead).entry, head.entry) <= 0) break;
+      items[i] = items[parent] as KindHead;
+      i = parent;
+    }
+    items[i] = head;
+  }
+
+  pop(): void {
+    const last = this.items.pop();
+    if (last && this.items.length > 0) this.replaceTop(last);
+  }
+
+  /** Puts `head` on top and sifts it down to its place. */
+  replaceTop(head: KindHead): void {
+    const items = this.items;
+    const n = items.length;
+    let i = 0;
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= n) break;
+      const r = l + 1;
+      const c = r < n && compareReady((items[r] as KindHead).entry, (items[l] as KindHead).entry) < 0 ? r : l;
+      if (compareReady((items[c] as KindHead).entry, head.entry) >= 0) break;
+      items[i] = items[c] as KindHead;
+      i = c;
+    }
+    items[i] = head;
   }
 }

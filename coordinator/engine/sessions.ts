@@ -61,13 +61,13 @@ export function connected(cmd: Command, workerId: string): void {
   }
 }
 
-/** One socket fewer; the last makes the worker offline and withdraws its open offer. */
+/** One socket fewer; the last makes the worker offline and withdraws its open offers. */
 export function disconnected(cmd: Command, workerId: string): void {
   const w = cmd.state.workers.get(workerId);
   if (!w) return;
   w.sockets = Math.max(0, w.sockets - 1);
   if (w.sockets === 0 && w.online) {
-    if (w.openOfferId) withdrawOffer(cmd, w.openOfferId, 'worker disconnected');
+    for (const offerId of [...w.openOffers]) withdrawOffer(cmd, offerId, 'worker disconnected');
     // Leases stay: the worker may reconnect and resume them before its heartbeat deadline.
     cmd.emit({ type: 'worker.disconnected', worker_id: workerId, data: {} });
   }

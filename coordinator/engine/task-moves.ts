@@ -139,13 +139,18 @@ export function recordPrOutcome(cmd: Command, task: TaskRecord, outcome: 'merged
   cmd.scheduler.markAll();
 }
 
-/** Withdraws a worker's open offer when it no longer qualifies for it (its profile or trust changed). */
+/**
+ * Withdraws a worker's open offers it no longer qualifies for (its profile or trust changed), and
+ * its newest offers past a window it lowered.
+ */
 export function withdrawIfIneligible(cmd: Command, w: WorkerRuntime): void {
-  const offerId = w.openOfferId;
-  const offer = offerId ? cmd.state.offers.get(offerId) : undefined;
-  if (!offer) return;
-  const task = cmd.state.tasks.get(offer.task_id);
-  if (!task) return;
-  const reasons = cmd.eligibility.workerReasons(task, w, { holdingTask: true, forOffer: true });
-  if (reasons.length > 0) withdrawOffer(cmd, offer.offer_id, `worker no longer eligible: ${reasons[0]?.message}`);
+  for (const offerId of [...w.openOffers]) {
+    const offer = cmd.state.offers.get(offerId);
+    const task = offer ? cmd.state.tasks.get(offer.task_id) : undefined;
+    if (!offer || !task) continue;
+    const reasons = cmd.eligibility.workerReasons(task, w, { holdingTask: true, forOffer: true });
+    if (reasons.length > 0) withdrawOffer(cmd, offer.offer_id, `worker no longer eligible: ${reasons[0]?.message}`);
+  }
+  const extra = [...w.openOffers].slice(w.offerWindow);
+  for (const offerId of extra) withdrawOffer(cmd, offerId, `worker holds at most ${w.offerWindow} open offer${w.offerWindow === 1 ? '' : 's'} now`);
 }

@@ -9,7 +9,7 @@ import { hashToken, newToken } from '../auth.ts';
 import type { WorkerRecord } from '../state/records.ts';
 import { heldLease, knownRepo, liveTask, me, readableTask } from './access.ts';
 import type { Command } from './command.ts';
-import { leasesOf, offersOf } from './reads.ts';
+import { leasesOf, offersOf, prsOf, SUBMITTED_WINDOW_MS } from './reads.ts';
 import { attachPr, requiredChecks } from './pr-checks.ts';
 import { endLeaseAndRequeue, grantLease, withdrawIfIneligible } from './task-moves.ts';
 
@@ -31,6 +31,11 @@ export const WORKER_OPERATIONS = {
   'worker.status': (cmd, p) => {
     const w = me(cmd.state, p);
     return { worker: cmd.state.workerView(w), offers: offersOf(cmd.state, w), leases: leasesOf(cmd.state, w) };
+  },
+
+  'worker.prs': (cmd, p, params) => {
+    const w = me(cmd.state, p);
+    return { prs: prsOf(cmd.state, w, params.since ?? cmd.now - SUBMITTED_WINDOW_MS, params.limit ?? 100), trust: w.record.trust };
   },
 
   'worker.update': (cmd, p, params) => {
@@ -161,5 +166,9 @@ function accept(cmd: Command, workerId: string, offerId: string): ReturnType<typ
   const task = liveTask(cmd.state, offer.task_id);
   const repo = knownRepo(cmd.state, task.repo);
   cmd.eligibility.assertEligible(task, repo, w, cmd.now, { holdingTask: true });
-  return grantLease(cmd, task, w, repo, 'offer', offer.offer_id);
+  const granted = grantLease(cmd, task, w, repo, 'offer', offer.offer_id);
+  // The answer frees a place in its offer window: the next offer follows the acknowledgement (a
+  // worker with no capacity left is not looked at: a pass costs a walk over every worker).
+  if (w.free > 0) cmd.scheduler.markWorker(workerId);
+  return granted;
 }

@@ -62,6 +62,21 @@ export class ChecksSync {
     return this.ctx.tasksOf(this.repo.config.repo).filter((t) => awaitingChecks(t) && (number === undefined || prNumberOf(t, this.repo, this.ctx.config.web_url) === number));
   }
 
+  /**
+   * The PR was closed without merging before its checks passed: nobody will review it, so the
+   * lease is cancelled (MAINT-004): the task goes back to ready, counting an attempt, and the
+   * volunteer is told why through `lease.cancelled`. Waiting on would hold the budget unit and the
+   * area lock until the checks deadline for a PR that cannot count.
+   */
+  private async closedWhileWaiting(task: TaskRecord, number: number): Promise<void> {
+    const current = this.ctx.task(task.id);
+    const leaseId = current?.current_lease_id;
+    if (!current || !awaitingChecks(current) || !leaseId) return;
+    const reason = `PR #${number} was closed on GitHub before its required checks passed; the task is offered again`;
+    await this.ctx.call('lease.cancel', { lease_id: leaseId, reason, idempotency_key: `github:closed-waiting:${task.id}:${leaseId}` });
+    this.ctx.log.info({ repo: this.repo.config.repo, task_id: task.id, pr: number, lease_id: leaseId }, `${this.repo.config.repo} ${task.id}: PR #${number} closed while waiting for checks; lease ${leaseId} cancelled, task back to ready`);
+  }
+
   /** Reads the PR's head and its checks from GitHub and reports them (nothing when nothing changed). */
   async refresh(task: TaskRecord): Promise<void> {
     const { owner, name, client } = this.repo;
@@ -69,6 +84,7 @@ export class ChecksSync {
     if (number === undefined) return;
     const pull = await client.pull(owner, name, number);
     if (!pull) return;
+    if (pull.state === 'closed' && !pull.merged_at) return this.closedWhileWaiting(task, number);
     const sha = pull.head.sha;
     const [runs, combined] = await Promise.all([client.checkRuns(owner, name, sha), client.combinedStatus(owner, name, sha)]);
     const checks = checkViews(runs, combined.statuses);

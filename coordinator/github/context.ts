@@ -21,10 +21,19 @@ export interface ConnectedRepo {
   client: GitHubClient;
 }
 
+/** A repo the coordinator can no longer reach: its App installation was uninstalled or suspended. */
+export interface Disconnection {
+  reason: 'app_uninstalled' | 'app_suspended';
+  at: number;
+  installation_id: number;
+}
+
 export class IntegrationContext {
   runtime: Runtime | undefined;
   admin: Principal | undefined;
   private readonly byName = new Map<string, ConnectedRepo>();
+  /** Repos (lower-case) that were connected and no longer are; PR reports there cannot be verified. */
+  readonly disconnected = new Map<string, Disconnection>();
 
   constructor(
     readonly config: GitHubConfig,

@@ -12,7 +12,7 @@ import type { Runtime } from '../runtime.ts';
 import { GitHubApp } from './app-auth.ts';
 import { GitHubClient } from './client.ts';
 import { repoConfigOf, type GitHubConfig, type GitHubSecrets } from './config.ts';
-import { IntegrationContext, type ConnectedRepo } from './context.ts';
+import { IntegrationContext, type ConnectedRepo, type Disconnection } from './context.ts';
 import { prVerifier, type BeforeCommand } from './pr-verify.ts';
 import { RepoSync } from './repo-sync.ts';
 import { Reputation } from './reputation.ts';
@@ -112,10 +112,24 @@ export class GitHubIntegration {
     const only = this.options.config.app?.installation_id;
     const ids = installationId !== undefined ? [installationId] : (await app.installations()).map((i) => i.id);
     const gained: RepoSync[] = [];
+    if (installationId === undefined) {
+      // An installation gone while no webhook reached us (the coordinator was down): let go of its repos too.
+      for (const inst of new Set(this.installationOf.values())) if (!ids.includes(inst)) await this.disconnect(inst, 'app_uninstalled');
+    }
     for (const id of ids) {
       if (only !== undefined && id !== only) continue;
       const client = await app.clientOf(id);
-      const reached = await app.repositoriesOf(id);
+      let reached: string[];
+      try {
+        reached = await app.repositoriesOf(id);
+      } catch (error) {
+        // 404: the installation is gone; 403 "This installation has been suspended". Either way GitHub
+        // will keep answering so: stop using the installation instead of failing every delivery and poll.
+        const status = (error as { status?: number }).status;
+        if (status !== 404 && status !== 403) throw error;
+        await this.disconnect(id, status === 404 ? 'app_uninstalled' : 'app_suspended');
+        continue;
+      }
       const names = new Set(reached.map((r) => r.toLowerCase()));
       for (const [repo, inst] of this.installationOf) {
         if (inst === id && !names.has(repo)) {
@@ -129,11 +143,41 @@ export class GitHubIntegration {
         if (this.syncs.has(full.toLowerCase())) continue;
         const [owner, name] = full.split('/') as [string, string];
         this.installationOf.set(full.toLowerCase(), id);
+        if (this.context.disconnected.delete(full.toLowerCase())) await this.markDisconnected(full, undefined);
         gained.push(this.connect({ config: repoConfigOf(this.options.config, full), owner, name, client }));
         this.context.log.info({ repo: full, installation: id, as: me.login }, `${full} connected through installation ${id} as ${me.login}`);
       }
     }
     return gained;
+  }
+
+  /**
+   * The App's installation was uninstalled or suspended: its repos are no longer followed (no
+   * polls, no token requests GitHub will refuse), PR reports there are refused as unverifiable,
+   * and each repo's status says why (settings.source.disconnected). Tasks stay as they are.
+   */
+  private async disconnect(installationId: number, reason: Disconnection['reason']): Promise<void> {
+    this.app?.tokensOf(installationId).invalidate();
+    const at = (this.options.now ?? Date.now)();
+    for (const [repo, inst] of [...this.installationOf]) {
+      if (inst !== installationId) continue;
+      const name = this.context.repo(repo)?.config.repo ?? repo;
+      this.syncs.delete(repo);
+      this.context.remove(repo);
+      this.installationOf.delete(repo);
+      this.context.disconnected.set(repo, { reason, at, installation_id: installationId });
+      await this.markDisconnected(name, { reason, at, installation_id: installationId });
+      this.context.log.warn({ repo: name, installation: installationId, reason }, `${name}: the GitHub App's installation ${installationId} was ${reason === 'app_suspended' ? 'suspended' : 'uninstalled'}; no longer followed, and PR reports are refused until it is installed again`);
+    }
+  }
+
+  /** Writes (or clears) the repo's disconnected status in its settings' source. */
+  private async markDisconnected(repo: string, disconnected: Disconnection | undefined): Promise<void> {
+    const stored = this.context.runtime?.engine.state.repos.get(repo)?.settings.source;
+    if (!stored && !disconnected) return;
+    const { disconnected: _was, ...rest } = stored ?? { from: 'github' as const, read_at: disconnected?.at ?? Date.now(), files: [], origins: {} };
+    const source = disconnected ? { ...rest, disconnected } : rest;
+    await this.context.call('repo.configure', { repo, source, idempotency_key: `github:connection:${repo}:${disconnected ? `${disconnected.reason}:${disconnected.at}` : `back:${Date.now()}`}` });
   }
 
   private async ensureConfigured(repo: string): Promise<void> {
@@ -181,6 +225,13 @@ export class GitHubIntegration {
       // Which repos the installation reaches is read back from GitHub, not taken from the payload.
       const id = (payload.installation as { id?: unknown } | undefined)?.id;
       if (!this.app || typeof id !== 'number') return;
+      // Uninstalled or suspended: GitHub refuses the installation's tokens from now on, so nothing is
+      // asked of it (a refused request here would fail the delivery, and GitHub's redelivery with it).
+      // The payload is signed, but only says "stop": it cannot make the coordinator trust anything.
+      if (event === 'installation' && (payload.action === 'deleted' || payload.action === 'suspend')) {
+        await this.disconnect(id, payload.action === 'deleted' ? 'app_uninstalled' : 'app_suspended');
+        return;
+      }
       // A token reaches the repositories its installation had when it was minted: mint anew.
       this.app.tokensOf(id).invalidate();
       for (const sync of await this.discover(id)) {

@@ -68,7 +68,32 @@ export interface OctokitOptions {
 
 interface HttpError {
   status?: number;
+  message?: string;
   response?: { headers?: Record<string, string | number | undefined> };
+}
+
+/** GitHub's advice when a limit says no more: "wait for at least one minute before retrying". */
+const DEFAULT_RATE_LIMIT_WAIT_MS = 60_000;
+
+/**
+ * How long GitHub asks to wait, for a 403/429 that is a rate limit the throttling plugin leaves
+ * alone; undefined when it is not one (a 403 for a missing permission, or one the plugin handled).
+ * GitHub's docs ("Rate limits for the REST API", exceeding them): a secondary limit is "a 403 or
+ * 429 response"; honour `retry-after` when present; else, when `x-ratelimit-remaining` is 0, wait
+ * until `x-ratelimit-reset` (the plugin does that one); else wait at least a minute.
+ */
+export function unrecognizedRateLimitWaitMs(error: HttpError): number | undefined {
+  const status = error.status;
+  if (status !== 403 && status !== 429) return undefined;
+  const headers = error.response?.headers ?? {};
+  const message = String(error.message ?? '');
+  // What the plugin handles itself (and then pauses or retries through `decide`).
+  if (/\bsecondary rate\b/i.test(message) || String(headers['x-ratelimit-remaining']) === '0') return undefined;
+  const retryAfter = Number(headers['retry-after']);
+  if (headers['retry-after'] !== undefined && Number.isFinite(retryAfter) && retryAfter >= 0) return retryAfter * 1000;
+  // A 429 is always a limit; a 403 only when GitHub says so (otherwise it is a permission refusal).
+  if (status === 429 || /rate limit|abuse detection|too many requests/i.test(message)) return DEFAULT_RATE_LIMIT_WAIT_MS;
+  return undefined;
 }
 
 /** An Octokit for one set of credentials, with the rate-limit pause and the auth hook around the plugins. */
@@ -129,7 +154,7 @@ export function createOctokit(options: OctokitOptions): GitHubOctokit {
       endpoint.headers.authorization = await options.auth.header();
       return request(endpoint);
     };
-    try {
+    const sendAuthed = async (): Promise<Awaited<ReturnType<typeof request>>> => {
       try {
         return await send();
       } catch (error) {
@@ -139,6 +164,20 @@ export function createOctokit(options: OctokitOptions): GitHubOctokit {
           return await send();
         }
         throw error;
+      }
+    };
+    try {
+      for (let retryCount = 0; ; retryCount += 1) {
+        try {
+          return await sendAuthed();
+        } catch (error) {
+          // A rate limit the throttling plugin does not recognize (it matches the words "secondary
+          // rate" or X-RateLimit-Remaining: 0): GitHub only promises a 403 or 429 with these headers.
+          const waitMs = unrecognizedRateLimitWaitMs(error as HttpError);
+          if (waitMs === undefined) throw error;
+          if (!decide('secondary')(waitMs / 1000, { method: endpoint.method, url: endpoint.url }, octokit, retryCount)) throw error;
+          await new Promise((resolve) => setTimeout(resolve, waitMs));
+        }
       }
     } catch (error) {
       const waitMs = pausedUntil - now();

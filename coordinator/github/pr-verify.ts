@@ -60,6 +60,12 @@ export function prVerifier(ctx: IntegrationContext): BeforeCommand {
     if (lease.worker_id !== principal.id || lease.epoch !== params.epoch) return; // NOT_HOLDER / STALE_EPOCH from the engine.
     const task = runtime.engine.state.tasks.get(lease.task_id);
     const repo = ctx.repo(task?.repo);
+    const gone = task && !repo ? ctx.disconnected.get(task.repo.toLowerCase()) : undefined;
+    if (gone) {
+      // Taking the report unverified would make a worker's word count where the maintainers expect GitHub's.
+      const why = gone.reason === 'app_suspended' ? 'its GitHub App installation is suspended' : 'its GitHub App was uninstalled';
+      throw new OwpError('UNAVAILABLE', `The coordinator cannot check PRs of ${task?.repo} with GitHub: ${why}. Nothing was changed; keep the lease and report again once a maintainer has installed the App again.`, { repo: task?.repo, reason: gone.reason });
+    }
     if (!task || !repo || !repo.config.verify_prs) return;
     const login = runtime.engine.state.workers.get(principal.id)?.record.github_login ?? '';
     const url = String(pr.url);

@@ -78,7 +78,7 @@ export const FOLD: FoldHandlers = {
     state.tasks.set(task.id, task);
     const repo = state.mustRepo(task.repo);
     repo.counts[task.state] += 1;
-    if (task.state === 'ready') repo.insertReady(task, state.tasks);
+    if (task.state === 'ready') repo.insertReady(task);
   },
   'task.updated': (state, e) => {
     const task = state.mustTask(e.task_id);
@@ -87,7 +87,7 @@ export const FOLD: FoldHandlers = {
     if (wasReady) repo.removeReady(task.id);
     Object.assign(task, structuredClone(e.data.changes));
     task.updated_at = e.at;
-    if (wasReady) repo.insertReady(task, state.tasks);
+    if (wasReady) repo.insertReady(task);
   },
   'offer.created': (state, e) => {
     const task = state.mustTask(e.task_id);
@@ -97,7 +97,7 @@ export const FOLD: FoldHandlers = {
     task.current_offer_id = offer.offer_id;
     const worker = state.mustWorker(offer.worker_id);
     worker.holding.set(task.id, task.effort);
-    worker.openOfferId = offer.offer_id;
+    worker.openOffers.add(offer.offer_id);
     worker.lastOfferAt = e.at;
     setTaskState(state, task, 'offered', e.at, 'offer');
   },
@@ -239,7 +239,7 @@ function setTaskState(state: State, task: TaskRecord, to: TaskState, at: number,
   repo.counts[to] += 1;
   task.state = to;
   task.updated_at = at;
-  if (to === 'ready') repo.insertReady(task, state.tasks);
+  if (to === 'ready') repo.insertReady(task);
   const wasActive = ACTIVE_STATES.includes(from);
   const isActive = ACTIVE_STATES.includes(to);
   if (task.area !== undefined) {
@@ -323,7 +323,7 @@ function endOffer(state: State, task: TaskRecord): void {
     const w = state.workers.get(offer.worker_id);
     if (w) {
       w.holding.delete(task.id);
-      if (w.openOfferId === id) w.openOfferId = undefined;
+      w.openOffers.delete(id);
     }
   }
 }

@@ -4,6 +4,7 @@
  * scheduler reads (counts by state, area locks, the ready queue, what each worker holds).
  */
 import { TASK_STATES, type TaskState } from '../../protocol/states.ts';
+import { ReadyIndex } from './ready-queue.ts';
 import type { ContributorStanding, Lease, Offer, RepoSettings, Task, Worker } from '../../protocol/model.ts';
 
 export interface IdempotencyRecord {
@@ -95,18 +96,12 @@ export function defaultRepoSettings(repo: string): RepoSettings {
   };
 }
 
-function compareReady(a: TaskRecord, b: TaskRecord): number {
-  if (a.priority !== b.priority) return b.priority - a.priority;
-  if (a.created_at !== b.created_at) return a.created_at - b.created_at;
-  return Number(a.id.slice(2)) - Number(b.id.slice(2));
-}
-
 /** What a repo needs at hand for scheduling: its counts by state, area locks, ready queue, PR times. */
 export class RepoRuntime {
   readonly counts = Object.fromEntries(TASK_STATES.map((s) => [s, 0])) as Record<TaskState, number>;
   readonly locks = new Map<string, string>();
-  /** Ready task ids ordered by priority (high first), then age (old first), then id. */
-  readonly ready: string[] = [];
+  /** Ready tasks by kind (scheduling signature), each kind ordered by priority, then age, then id. */
+  readonly ready = new ReadyIndex();
   /** Times of PRs opened within the last hour (pruned lazily). */
   prTimes: number[] = [];
   readonly stats = emptyStats();
@@ -119,23 +114,12 @@ export class RepoRuntime {
 
   constructor(public settings: RepoSettings) {}
 
-  /** Puts a task into the ready queue at its place; `tasks` resolves the ids already queued. */
-  insertReady(task: TaskRecord, tasks: ReadonlyMap<string, TaskRecord>): void {
-    const list = this.ready;
-    let lo = 0;
-    let hi = list.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      const other = tasks.get(list[mid] as string);
-      if (other && compareReady(other, task) < 0) lo = mid + 1;
-      else hi = mid;
-    }
-    list.splice(lo, 0, task.id);
+  insertReady(task: TaskRecord): void {
+    this.ready.insert(task);
   }
 
   removeReady(taskId: string): void {
-    const index = this.ready.indexOf(taskId);
-    if (index >= 0) this.ready.splice(index, 1);
+    this.ready.remove(taskId);
   }
 }
 
@@ -145,7 +129,8 @@ export class WorkerRuntime {
   sockets = 0;
   lastOfferAt = 0;
   lastSeenAt: number | undefined;
-  openOfferId: string | undefined;
+  /** Its open offers, oldest first: at most its offer window (SPEC OFFER-001, OFFER-009). */
+  readonly openOffers = new Set<string>();
   readonly holding = new Map<string, number>();
 
   constructor(public record: WorkerRecord) {}
@@ -158,6 +143,11 @@ export class WorkerRuntime {
 
   get free(): number {
     return this.record.capacity - this.used;
+  }
+
+  /** How many open offers it may hold at once: what its profile declared (offer pipelining), else one. */
+  get offerWindow(): number {
+    return this.record.max_open_offers ?? 1;
   }
 }
 

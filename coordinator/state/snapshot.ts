@@ -90,7 +90,7 @@ export function restoreSnapshot(state: State, s: Snapshot): void {
   }
   for (const task of s.tasks) {
     const repo = state.mustRepo(task.repo);
-    if (task.state === 'ready') repo.insertReady(task, state.tasks);
+    if (task.state === 'ready') repo.insertReady(task);
     if (task.area !== undefined && ACTIVE_STATES.includes(task.state)) repo.locks.set(task.area, task.id);
     if (task.state === 'pr_opened') trackOpenPr(state, repo, task, true);
   }
@@ -98,7 +98,7 @@ export function restoreSnapshot(state: State, s: Snapshot): void {
     state.offers.set(offer.offer_id, offer);
     const w = state.mustWorker(offer.worker_id);
     w.holding.set(offer.task_id, state.mustTask(offer.task_id).effort);
-    w.openOfferId = offer.offer_id;
+    w.openOffers.add(offer.offer_id);
   }
   for (const lease of s.leases) {
     state.leases.set(lease.lease_id, lease);

@@ -6,11 +6,12 @@
  */
 import { EventEmitter } from 'node:events';
 import { OwpError } from '../../protocol/errors.ts';
-import type { Budget, Lease, Offer, Task, Worker } from '../../protocol/model.ts';
+import type { Budget, Lease, Offer, SubmittedPr, Task, Worker } from '../../protocol/model.ts';
 import type { NotificationPayload, Params, Result } from '../../protocol/operations.ts';
 import { HttpClient } from '../../client/http-client.ts';
 import { WorkerClient, type ConnectionState, type WorkerClientOptions, type WorkerProfile } from '../../client/worker-client.ts';
 import { listAll } from '../../protocol/list-pages.ts';
+import { submittedNotices, type SubmittedNotice, type SubmittedRead } from '../../client/submitted-prs.ts';
 
 export interface WorkerIdentity {
   workerId: string;
@@ -41,6 +42,8 @@ export interface PoolSnapshot {
   listed: Task[];
   /** Each repo's review budget, as last listed with the tasks. */
   budgets: ReadonlyMap<string, Budget>;
+  /** PRs this worker opened, open or decided, over the coordinator's window (`worker.prs`), newest first. */
+  submitted: readonly SubmittedPr[];
 }
 
 export interface PoolSessionEvents {
@@ -56,6 +59,8 @@ export interface PoolSessionEvents {
   'pr.checks': [{ payload: NotificationPayload<'pr.checks_updated'>; before: Task | undefined }];
   /** The PR counts (its required checks passed); the lease ended. */
   'pr.counted': [NotificationPayload<'pr.counted'>];
+  /** A submitted PR was merged or closed, or this worker's trust changed (between two reads of `worker.prs`). */
+  submitted: [SubmittedNotice];
 }
 
 export interface PoolSessionOptions {
@@ -74,6 +79,7 @@ export class PoolSession extends EventEmitter<PoolSessionEvents> {
   private readonly tasks = new Map<string, Task>();
   private listed: Task[] = [];
   private readonly budgets = new Map<string, Budget>();
+  private submitted: SubmittedRead | undefined;
   private relistTimer: NodeJS.Timeout | undefined;
   private profile: Partial<Omit<WorkerProfile, 'github_login'>> = {};
   private joining = false;
@@ -104,6 +110,7 @@ export class PoolSession extends EventEmitter<PoolSessionEvents> {
       tasks: this.tasks,
       listed: this.listed,
       budgets: this.budgets,
+      submitted: this.submitted?.prs ?? [],
     };
   }
 
@@ -249,6 +256,7 @@ export class PoolSession extends EventEmitter<PoolSessionEvents> {
     this.client = undefined;
     this.http = undefined;
     this.listed = [];
+    this.submitted = undefined;
   }
 
   /**
@@ -365,8 +373,31 @@ export class PoolSession extends EventEmitter<PoolSessionEvents> {
       this.budgets.clear();
       for (const r of repos.repos) this.budgets.set(r.settings.repo, r.budget);
     }
+    await this.readSubmitted();
     await this.fetchMissingTasks();
     this.emit('changed');
+  }
+
+  /**
+   * Re-reads this worker's PRs and trust (`worker.prs`) and announces what changed since the last
+   * read. A coordinator without the operation (older than SPEC WORKER-004) leaves the group empty.
+   */
+  private async readSubmitted(): Promise<void> {
+    const http = this.http;
+    if (!http) return;
+    let read: SubmittedRead;
+    try {
+      read = await http.call('worker.prs', {});
+    } catch (error) {
+      if (error instanceof OwpError && (error.code === 'NOT_FOUND' || error.code === 'VALIDATION_FAILED')) return;
+      throw error;
+    }
+    if (this.http !== http) return;
+    const before = this.submitted;
+    this.submitted = read;
+    const client = this.client;
+    if (client?.worker && client.worker.trust !== read.trust) client.worker = { ...client.worker, trust: read.trust };
+    for (const notice of submittedNotices(before, read)) this.emit('submitted', notice);
   }
 
   private scheduleRelist(delayMs = this.options.relistDelayMs ?? 500): void {

@@ -87,7 +87,8 @@ export interface SubmitIO {
   /** The checklist items as picks, all ticked; resolves with how many stay ticked, or undefined if dismissed. */
   confirmChecklist(taskId: string, items: string[]): Promise<number | undefined>;
   findCheckout(repo: string, hintPath: string | undefined): Promise<Checkout | undefined>;
-  githubToken(): Promise<string | undefined>;
+  /** The volunteer's token for opening `repo`'s PR (a sign-in asks for the narrowest scope that repo needs). */
+  githubToken(repo: string): Promise<string | undefined>;
   /** Runs `work` under a cancellable progress notification; `signal` aborts when cancelled. */
   withProgress<T>(title: string, work: (report: (message: string) => void, signal: AbortSignal) => Promise<T>): Promise<T>;
   openExternal(url: string): Promise<void>;
@@ -232,7 +233,7 @@ export class Submitter {
       return undefined;
     }
 
-    const token = await io.githubToken();
+    const token = await io.githubToken(task.repo);
     if (!token) {
       void io.tell({ level: 'warning', text: 'OWP: no GitHub sign-in, so no PR was opened. Nothing was pushed; the task stays yours.' });
       return undefined;

@@ -17,6 +17,10 @@ export function repoSourceLines(settings: RepoSettings): SourceLine[] {
   const checks = settings.required_checks ?? [];
   out.push({ kind: 'checks', text: checks.length > 0 ? `CI checks a PR needs: ${checks.join(', ')}` : 'No CI checks required: gate results are self-reported' });
   if (!source) return out;
+  if (source.disconnected) {
+    const what = source.disconnected.reason === 'app_suspended' ? 'is suspended' : 'was uninstalled';
+    out.push({ kind: 'error', text: `Not connected to GitHub: the GitHub App ${what} (installation ${source.disconnected.installation_id ?? '?'}, ${new Date(source.disconnected.at).toISOString().slice(0, 16).replace('T', ' ')} UTC). No sync; PR reports are refused until it is installed again` });
+  }
   const where = source.from === 'github' ? `${settings.repo}@${source.ref ?? 'default branch'}` : 'a local checkout';
   const files = source.files.filter((f) => f.present).map((f) => f.path);
   out.push({ kind: 'source', text: source.sha ? `Settings from ${where} ${source.sha.slice(0, 7)} (${files.length > 0 ? files.join(', ') : 'no contract or policy file: defaults'})` : `No valid files read yet from ${where}` });

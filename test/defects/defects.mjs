@@ -267,6 +267,30 @@ export const DEFECTS = [
     expect: ['task.create_many refuses the whole batch when any item is refused'],
   },
   {
+    name: 'prs-of-others',
+    promise: 'submitted',
+    // worker.prs lists every PR in the pool instead of the caller's own (SPEC WORKER-004).
+    edits: [{ file: 'coordinator/engine/reads.ts', find: '    if (task.pr_worker_id !== w.record.id || !task.pr || ', replace: '    if (!task.pr || /* defect: anyone\'s PR */ ' }],
+    tests: ['test/integration/submitted-prs.test.ts'],
+    expect: ['a PR stays in My work after the lease ends'],
+  },
+  {
+    name: 'trust-no-relist',
+    promise: 'submitted',
+    // A trust change no longer tells clients to re-read: the volunteer never hears of it.
+    edits: [{ file: 'coordinator/socket.ts', find: " || e.type === 'worker.trust_changed')", replace: ') /* defect: trust changes are silent */' }],
+    tests: ['test/integration/submitted-prs.test.ts'],
+    expect: ['a PR stays in My work after the lease ends'],
+  },
+  {
+    name: 'worker-deaf-to-merges',
+    promise: 'submitted',
+    // owp worker no longer subscribes to tasks.changed: it never re-reads its PRs, so a merge goes unsaid.
+    edits: [{ file: 'cli/commands/worker.ts', find: 'retryForMs: 60_000, subscribeTasks: true });', replace: 'retryForMs: 60_000 }); // defect: no tasks.changed hints' }],
+    tests: ['test/integration/readme-volunteer-path.test.ts'],
+    expect: ['README: from npm start to a task accepted in a clone'],
+  },
+  {
     name: 'restart-reads-segments',
     promise: 'restart',
     edits: [{ file: 'coordinator/store/lowdb.ts', find: '    const after0 = snapshotProblem ? 0 : (snapshot?.seq ?? 0);', replace: '    const after0 = 0; // defect: every closed segment is parsed at each start' }],
@@ -287,5 +311,74 @@ export const DEFECTS = [
     edits: [{ file: 'coordinator/store/postgres.ts', find: '            AND term = $1 AND holder = $2\n            AND last_seq = $3\n', replace: "            AND $1::bigint > 0 AND $2::text <> '' -- defect: the term and holder are not checked\n            AND last_seq = $3\n" }],
     tests: ['test/integration/cluster-fencing.test.ts'],
     expect: ['cluster: a deposed leader\'s append delivered late'],
+  },
+  {
+    name: 'index-drops-cooled-kind',
+    promise: 'offer-order',
+    // A task of a kind skipped only because its workers are cooling down ends the kind for the pass: later tasks of that kind wait.
+    edits: [{ file: 'coordinator/engine/scheduler.ts', find: "      if (skippedPassed) return 'next';", replace: "      if (skippedPassed) return 'kind_done'; // defect: one cooled-down task hides its whole kind" }],
+    tests: ['test/reliability/scheduler-index.property.test.ts'],
+    expect: ['the indexed scheduler makes the same offers as the old scan'],
+  },
+  {
+    name: 'index-kinds-unordered',
+    promise: 'offer-order',
+    edits: [{ file: 'coordinator/engine/scheduler.ts', find: '    pass.kinds = kinds.sort((a, b) => compareReady(a.first, b.first));', replace: '    pass.kinds = kinds; // defect: an idle worker gets the first kind found, not the best task' }],
+    tests: ['test/reliability/scheduler-index.property.test.ts'],
+    expect: ['the indexed scheduler makes the same offers as the old scan'],
+  },
+  {
+    name: 'offer-window-ignored',
+    promise: 'capacity',
+    // Every worker with free capacity gets another offer, whatever offer window it declared (OFFER-001, OFFER-009).
+    edits: [{ file: 'coordinator/engine/scheduler.ts', find: '  return w.online && !w.record.revoked && w.openOffers.size < w.offerWindow && w.free > 0;', replace: '  return w.online && !w.record.revoked && w.free > 0; // defect: the offer window is not counted' }],
+    tests: [PROPERTY],
+    expect: [PROPERTY_TEST],
+  },
+  {
+    name: 'accept-waits-for-next-change',
+    promise: 'capacity',
+    // An accept no longer brings the worker's next offer: it waits until something else changes (OFFER-010).
+    edits: [{ file: 'coordinator/engine/worker-operations.ts', find: '  if (w.free > 0) cmd.scheduler.markWorker(workerId);\n  return granted;', replace: '  return granted; // defect: the worker is not looked at again after its accept' }],
+    tests: ['test/integration/worker-client-pipelining.test.ts'],
+    expect: ['a client with maxOpenOffers holds that many offers'],
+  },
+  {
+    name: 'repo-git-config-runs',
+    promise: 'tokens',
+    // OWP's git no longer turns off the repository's fsmonitor and hooks.
+    edits: [{ file: 'client/repo-git-config.ts', find: "export const GIT_SAFETY_OVERRIDES: readonly string[] = ['-c', 'core.fsmonitor=false', '-c', `core.hooksPath=${NO_HOOKS}`];", replace: "export const GIT_SAFETY_OVERRIDES: readonly string[] = NO_HOOKS ? [] : []; // defect: the repository's fsmonitor and hooks run" }],
+    tests: ['test/unit/git-repo-config.test.ts', 'test/unit/child-env.test.ts'],
+    expect: ['core.fsmonitor set by the repository', 'a core.hooksPath the repository sets', 'git hooks the worktree holds do not run'],
+  },
+  {
+    name: 'repo-git-config-trusted',
+    promise: 'tokens',
+    // Command-running keys from the repository's own config are no longer refused.
+    edits: [{ file: 'client/repo-git-config.ts', find: "    if (scope !== 'local' && scope !== 'worktree') continue;", replace: "    if (scope !== 'command') continue; // defect: the repository's own config is trusted" }],
+    tests: ['test/unit/git-repo-config.test.ts'],
+    expect: ['a filter driver the repository defines', 'core.sshCommand and credential helpers', 'the listing parser'],
+  },
+  {
+    name: 'rate-limit-words-only',
+    promise: 'github',
+    // Only rate limits the throttling plugin recognizes by its words or headers are waited out.
+    edits: [{ file: 'coordinator/github/octokit.ts', find: '          const waitMs = unrecognizedRateLimitWaitMs(error as HttpError);', replace: '          const waitMs = undefined as number | undefined; // defect: a 429 without "secondary rate" fails the call' }],
+    tests: ['test/github/rate-limit-shapes.test.ts'],
+    expect: ['rate limits without the words "secondary rate"'],
+  },
+  {
+    name: 'closed-pr-keeps-waiting',
+    promise: 'github',
+    edits: [{ file: 'coordinator/github/checks-sync.ts', find: "    if (pull.state === 'closed' && !pull.merged_at) return this.closedWhileWaiting(task, number);\n", replace: '    // defect: a PR closed while it waits for checks keeps the lease until the checks deadline\n' }],
+    tests: ['test/github/ci-checks.test.ts'],
+    expect: ['a PR closed while it waits for checks'],
+  },
+  {
+    name: 'app-uninstall-ignored',
+    promise: 'github',
+    edits: [{ file: 'coordinator/github/integration.ts', find: "  private async disconnect(installationId: number, reason: Disconnection['reason']): Promise<void> {\n", replace: "  private async disconnect(installationId: number, reason: Disconnection['reason']): Promise<void> {\n    if (reason) return; // defect: an uninstalled or suspended installation is used on\n" }],
+    tests: ['test/github/github-app.test.ts'],
+    expect: ['the App uninstalled', 'a suspended installation is let go', 'an uninstall missed while the coordinator was down'],
   },
 ];

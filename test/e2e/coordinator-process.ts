@@ -11,6 +11,13 @@ import { ServerProcess } from './server-process.ts';
 
 const CLI = join(REPO_ROOT, 'bin', 'owp.mjs');
 
+export interface CoordinatorLaunch {
+  /** `--config FILE` (the GitHub integration's section, for one). */
+  configFile?: string;
+  /** Variables the config names for its secrets (`token_env`, `webhook_secret_env`). */
+  env?: Record<string, string>;
+}
+
 export class CoordinatorProcess {
   readonly dataDir: string;
   url = '';
@@ -20,13 +27,16 @@ export class CoordinatorProcess {
   private process: ServerProcess | undefined;
   private earlierOutput = '';
 
-  private constructor(dataDir: string) {
+  private constructor(
+    dataDir: string,
+    private readonly extra: CoordinatorLaunch,
+  ) {
     this.dataDir = dataDir;
   }
 
-  static async start(dataDir: string): Promise<CoordinatorProcess> {
+  static async start(dataDir: string, extra: CoordinatorLaunch = {}): Promise<CoordinatorProcess> {
     if (!existsSync(join(REPO_ROOT, 'dist', 'cli.mjs'))) throw new Error('dist/cli.mjs is missing: run `npm run build` first (npm run test:e2e does).');
-    const coordinator = new CoordinatorProcess(dataDir);
+    const coordinator = new CoordinatorProcess(dataDir, extra);
     await coordinator.launch(0);
     return coordinator;
   }
@@ -49,10 +59,11 @@ export class CoordinatorProcess {
 
   private async launch(port: number): Promise<void> {
     this.earlierOutput += this.process?.output() ?? '';
-    this.process = new ServerProcess('the coordinator', process.execPath, [CLI, 'coordinator', '--port', String(port), '--host', '127.0.0.1', '--data-dir', this.dataDir], {
+    const config = this.extra.configFile ? ['--config', this.extra.configFile] : [];
+    this.process = new ServerProcess('the coordinator', process.execPath, [CLI, 'coordinator', '--port', String(port), '--host', '127.0.0.1', '--data-dir', this.dataDir, ...config], {
       cwd: REPO_ROOT,
       // The admin token must come from the data directory, never from the developer's shell.
-      env: Object.fromEntries(Object.entries(process.env).filter(([name]) => name !== 'OWP_ADMIN_TOKEN')),
+      env: { ...Object.fromEntries(Object.entries(process.env).filter(([name]) => name !== 'OWP_ADMIN_TOKEN')), ...this.extra.env },
     });
     const match = await this.process.waitForOutput(/OWP coordinator listening on (http:\/\/\S+)/, 30_000);
     this.url = (match[1] as string).replace(/\/$/, '');

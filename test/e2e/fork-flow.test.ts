@@ -2,14 +2,20 @@
  * A volunteer without push access, in a real VS Code (code-server in Chromium), through the UI
  * only: join, accept an offer, make the change and Submit PR. OWP forks the repo for them with
  * their token, pushes the branch to the fork (over HTTP, like github.com), and the draft PR opens
- * against upstream's default branch from `bob:<branch>`; the pool records it.
+ * against upstream's default branch from `bob:<branch>`; the pool records it. The repo requires a
+ * CI check: the task waits for it in My work (pending, then success), then counts as opened and
+ * bob's window marks the draft ready for review.
+ *
+ * The coordinator is connected to the GitHub-shaped server as a maintainer connects it (`github:`
+ * in its config: a token, the signed webhook and polling), so it verifies the fork PR and reads the
+ * check runs itself. The test only plays CI: it makes the check run go pending, then succeed.
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { git } from '../../client/git.ts';
-import { eventually, PoolWorld, REPO, type VolunteerWindow } from './pool-world.ts';
+import { COORDINATOR_GITHUB, eventually, PoolWorld, REPO, type VolunteerWindow } from './pool-world.ts';
 import { currentBranch, remoteBranches } from './seeded-repo.ts';
 
 const BOB = { name: 'bob', login: 'bob-outsider', skills: ['docs'], capacity: 1, githubToken: 'ghp_bobForkE2eToken00000000000000000001', pushAccess: false };
@@ -27,6 +33,9 @@ before(async () => {
     tasks: [DOCS_TASK],
     volunteers: [BOB],
     forks: true,
+    githubIntegration: true,
+    // The maintainers' contract on main requires the `build` check; the coordinator reads it from GitHub.
+    ciChecks: ['build'],
   });
   bob = await world.openWindow('bob');
 });
@@ -89,9 +98,53 @@ test('2. Submit PR without push access: forked for bob, pushed to the fork with 
     const [pull] = world.github.state.pulls(REPO);
     assert.ok(pull, 'one PR upstream');
     assert.deepEqual([pull.user, pull.pull.head_repo, pull.pull.head_ref, pull.pull.base_ref, pull.pull.draft], [BOB.login, `${BOB.login}/site`, branch, 'main', true]);
-    const task = await eventually('the task pr_opened', async () => {
-      const t = await world.task(id);
-      return t.state === 'pr_opened' ? t : undefined;
-    });
+    assert.match(opened, /counts once the required CI checks pass/);
+    const task = await world.task(id);
     assert.equal(task.pr?.number, pull.number);
+    assert.equal(task.checks?.status, 'pending', 'attached, waiting for CI, not counted yet');
+    assert.notEqual(task.state, 'pr_opened');
+    // The coordinator checked the PR on GitHub with its own token before it took the report.
+    const verified = world.github.state.requestsTo('GET', `/repos/${REPO}/pulls/${pull.number}`).filter((r) => r.login === COORDINATOR_GITHUB.login);
+    assert.ok(verified.length > 0, 'the coordinator read the PR from GitHub');
+  }));
+
+test('3. CI: My work shows the check pending, then it passes: the coordinator reads it from GitHub, the task counts and the draft is marked ready', () =>
+  world.step('ci-checks', async () => {
+    const wb = bob.workbench;
+    const id = world.taskId(DOCS_TASK.title);
+    await wb.clearNotifications();
+    const [pull] = world.github.state.pulls(REPO);
+    assert.ok(pull);
+    const head = await git(bob.checkout, ['rev-parse', 'HEAD']);
+    // CI starts on the PR's head: GitHub sends check_run "created" to the coordinator's webhook.
+    const run = world.github.state.ci.addCheckRun(REPO, { head_sha: head, name: 'build', status: 'in_progress' });
+    await eventually('the coordinator saw the check run pending', async () => (await world.task(id)).checks?.checks.some((c) => c.name === 'build' && c.status === 'pending' && c.url !== undefined));
+    await wb.waitForTreeRow('My work', /waiting for CI/);
+    // The required check is a row of its own under the task, shown (not folded away), with its state.
+    const checkRow = await wb.waitForTreeRow('My work', /^\s*build\s*pending\s*$/);
+    assert.match((await checkRow.getAttribute('aria-level')) ?? '', /^2$/, 'the check hangs under its task');
+    await wb.widenSidebar(760);
+    await wb.clearNotifications();
+    await wb.screenshot('my-work-waiting-for-ci');
+    await wb.widenSidebar(520);
+
+    world.github.state.ci.updateCheckRun(run.id, { conclusion: 'success' });
+    const counted = await wb.waitForNotification(/counts as opened/, 60_000);
+    assert.match(counted, /proven by CI \(build\)/);
+    assert.match(counted, /ready for review/);
+    await wb.screenshot('counted-ready-for-review');
+    const task = await world.task(id);
+    assert.equal(task.state, 'pr_opened');
+    assert.equal(task.pr?.evidence, 'ci');
+    await eventually('the draft marked ready for review with bob\'s token', () => world.github.state.pulls(REPO)[0]?.pull.draft === false);
+    const marks = world.github.state.requestsTo('POST', '/graphql').filter((r) => /markPullRequestReadyForReview/.test(String((r.body as { query?: string }).query)));
+    assert.deepEqual(marks.map((r) => r.login), [BOB.login], 'marked by bob, once');
+
+    // Nobody but the coordinator reported the checks: it read them from GitHub after the webhooks.
+    const updates = (await world.journal()).filter((e) => e.type === 'pr.checks_updated' && e.task_id === id);
+    assert.ok(updates.length >= 1, 'the running check was reported while it ran');
+    const checkReads = world.github.state.requestsTo('GET', new RegExp(`^/repos/${REPO}/commits/${head}/check-runs`));
+    assert.ok(checkReads.length > 0 && checkReads.every((r) => r.login === COORDINATOR_GITHUB.login), 'check runs read by the coordinator');
+    const delivered = world.github.state.webhooks.deliveries.filter((d) => d.event === 'check_run');
+    assert.ok(delivered.length >= 2 && delivered.every((d) => d.status === 200 || d.status === 202), `check_run deliveries accepted: ${JSON.stringify(delivered.map((d) => d.status))}`);
   }));

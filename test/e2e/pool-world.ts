@@ -50,7 +50,18 @@ export interface WorldOptions {
    * remote and serves every repo (forks too) over smart HTTP, where `clone_url`s point.
    */
   forks?: boolean;
+  /**
+   * Connect the coordinator to the GitHub-shaped server as a maintainer would (`github:` in its
+   * config, token route, signed webhooks and polling): it verifies PRs and reads their CI checks
+   * from GitHub itself. Its required checks come from the contract on main (`ci.checks`).
+   */
+  githubIntegration?: boolean;
+  /** The contract's `ci.checks` (read from GitHub in `githubIntegration` worlds). */
+  ciChecks?: string[];
 }
+
+/** The coordinator's own GitHub identity (a bot account with write access) in `githubIntegration` worlds. */
+export const COORDINATOR_GITHUB = { login: 'acme-owp', token: 'ghp_acmeOwpCoordinatorE2e000000000000001', webhookSecret: 'e2e-webhook-secret-acme-site' };
 
 /** The packaged extension: OWP_E2E_VSIX, else the newest owp-*.vsix at the repo root (npm run package). */
 export function packagedExtension(): string {
@@ -94,9 +105,13 @@ export class PoolWorld {
     // What started before a failure is stopped again, so a failed start leaves no servers behind.
     const started: Array<() => Promise<unknown>> = [];
     try {
-      const remote = await createSeededRemote(root, REPO);
+      const remote = await createSeededRemote(root, REPO, options.ciChecks ? { ciChecks: options.ciChecks } : {});
       const tokens = options.volunteers.map((v) => ({ token: v.githubToken, login: v.login }));
       const collaborators = options.volunteers.filter((v) => v.pushAccess !== false).map((v) => v.login);
+      if (options.githubIntegration) {
+        tokens.push({ token: COORDINATOR_GITHUB.token, login: COORDINATOR_GITHUB.login });
+        collaborators.push(COORDINATOR_GITHUB.login);
+      }
       let github: FakeGitHub | undefined;
       const gitHttp = options.forks
         ? await startGitHttp({
@@ -117,8 +132,10 @@ export class PoolWorld {
       });
       const fake = github;
       started.push(() => fake.close());
-      const coordinator = await CoordinatorProcess.start(join(root, 'coordinator-data'));
+      const coordinator = await CoordinatorProcess.start(join(root, 'coordinator-data'), options.githubIntegration ? connectGitHub(root, fake.url, fake.htmlUrl) : {});
       started.push(() => coordinator.stop());
+      // GitHub delivers to the webhook a maintainer set up, at the coordinator's public URL.
+      if (options.githubIntegration) fake.state.webhooks.hook = { url: `${coordinator.url}/webhooks/github`, secret: COORDINATOR_GITHUB.webhookSecret };
       const browser = await launchBrowser();
       started.push(() => browser.close());
       const world = new PoolWorld({ root, suite: options.suite, coordinator, github: fake, gitHttp, remote, browser, volunteers: options.volunteers });
@@ -247,6 +264,23 @@ export class PoolWorld {
     await this.gitHttp?.close();
     if (!process.env.OWP_E2E_KEEP) rmSync(this.root, { recursive: true, force: true });
   }
+}
+
+/** The coordinator's `github:` section for the GitHub-shaped server at `apiUrl` (the README's token route). */
+function connectGitHub(root: string, apiUrl: string, webUrl: string): { configFile: string; env: Record<string, string> } {
+  const configFile = join(root, 'coordinator.json');
+  const github = {
+    api_url: apiUrl,
+    // Where PR links point (github.com's pages; here the git-over-HTTP server's address).
+    web_url: webUrl,
+    token_env: 'OWP_GITHUB_TOKEN',
+    webhook_secret_env: 'OWP_GITHUB_WEBHOOK_SECRET',
+    // Webhooks say when to look; the poll is the fallback a real deployment keeps.
+    poll_interval_ms: 30_000,
+    repos: [{ repo: REPO }],
+  };
+  writeFileSync(configFile, JSON.stringify({ github }, null, 2));
+  return { configFile, env: { OWP_GITHUB_TOKEN: COORDINATOR_GITHUB.token, OWP_GITHUB_WEBHOOK_SECRET: COORDINATOR_GITHUB.webhookSecret } };
 }
 
 /** Polls `probe` until it returns a truthy value; fails with `what` after timeoutMs. */

@@ -46,15 +46,19 @@ const FILES: Record<string, string> = {
 
 const IDENTITY = ['-c', 'user.name=Acme Maintainer', '-c', 'user.email=maintainer@acme.invalid'];
 
-/** Creates `<root>/remotes/<owner>/<name>.git` with one commit on main and returns its path. */
-export async function createSeededRemote(root: string, repo: string): Promise<string> {
+/**
+ * Creates `<root>/remotes/<owner>/<name>.git` with one commit on main and returns its path.
+ * `ciChecks`: the contract names CI checks a PR must pass (`ci.checks`), as a maintainer commits it.
+ */
+export async function createSeededRemote(root: string, repo: string, options: { ciChecks?: string[] } = {}): Promise<string> {
   const bare = join(root, 'remotes', `${repo}.git`);
   const seed = join(root, 'seed-checkout');
   mkdirSync(bare, { recursive: true });
   await git(bare, ['init', '--bare', '--initial-branch=main']);
   mkdirSync(seed, { recursive: true });
   await git(seed, ['init', '--initial-branch=main']);
-  for (const [path, text] of Object.entries(FILES)) {
+  const ci = options.ciChecks ? `ci:\n  checks: [${options.ciChecks.join(', ')}]\n  timeout_minutes: 120\n` : '';
+  for (const [path, text] of Object.entries({ ...FILES, '.owp.yml': CONTRACT + ci })) {
     mkdirSync(join(seed, path, '..'), { recursive: true });
     writeFileSync(join(seed, path), text);
   }

@@ -410,12 +410,22 @@ export class Workbench {
 
   /** Opens a workspace file through Quick Open (Ctrl+P) and types text at its end. */
   async typeIntoFile(relativePath: string, text: string): Promise<void> {
-    await this.dismissQuickInput();
-    await this.page.keyboard.press('Control+P');
-    const input = await this.liveQuickInput();
-    await input.fill(relativePath);
-    await this.page.locator(`${QUICK_INPUT} .quick-input-list .monaco-list-row`, { hasText: relativePath.split('/').pop() as string }).first().waitFor();
-    await input.press('Enter');
+    const row = this.page.locator(`${QUICK_INPUT} .quick-input-list .monaco-list-row`, { hasText: relativePath.split('/').pop() as string }).first();
+    for (let attempt = 1; ; attempt += 1) {
+      await this.dismissQuickInput();
+      await this.page.keyboard.press('Control+P');
+      try {
+        const input = await this.liveQuickInput(PALETTE_OPEN_MS);
+        await input.fill(relativePath, { timeout: 5000 });
+        await row.waitFor({ timeout: 15_000 });
+        await input.press('Enter', { timeout: 5000 });
+        break;
+      } catch (error) {
+        // A view taking focus (the Chat view the hand-off opens) closes Quick Open under us: open it again.
+        const stillOpen = await this.page.locator(QUICK_INPUT_BOX).isVisible().catch(() => false);
+        if (stillOpen || attempt >= 3) throw new Error(`Opening ${relativePath} with Quick Open failed (attempt ${attempt}, ${stillOpen ? 'open' : 'closed'}): ${(error as Error).message}`);
+      }
+    }
     await this.waitForQuickInputClosed();
     const editor = this.page.locator('.editor-group-container.active .monaco-editor .view-lines').first();
     await editor.click();

@@ -104,6 +104,44 @@ describe('CI checks decide when a PR counts', () => {
     });
   }
 
+  for (const via of ['webhooks', 'polling'] as const) {
+    test(`a PR closed while it waits for checks: the lease is cancelled, the task goes back to ready and the volunteer is told why (${via})`, async () => {
+      const g = await startGitHubPool({ webhooks: via === 'webhooks' });
+      try {
+        await g.pool.repo(REPO, { required_checks: ['build'] });
+        const s = g.gh.state;
+        s.addIssue(REPO, { title: 'Closed under way', labels: ['owp'] });
+        await g.poll();
+        const alice = await g.volunteer('alice');
+        const cancelled: Array<{ lease_id: string; reason: string }> = [];
+        alice.worker.on('lease.cancelled', (p) => void cancelled.push(p));
+        const { offer, pr, answer } = await takeToPr(g, alice);
+        assert.equal(answer.checks?.status, 'pending');
+        s.ci.addCheckRun(REPO, { head_sha: branchHead(g, REPO, pr.branch), name: 'build', status: 'in_progress' });
+        await (via === 'webhooks' ? g.settled() : g.poll());
+        assert.equal((await task(g, offer.task_id)).state, 'leased', 'still waiting while CI runs');
+
+        s.closePull(REPO, pr.number, 'maintainer-mo');
+        await (via === 'webhooks' ? g.settled() : g.poll());
+        // Back to ready, and offered again at once (alice is free and eligible).
+        const t = await until(async () => {
+          const now = await task(g, offer.task_id);
+          return now.attempts === 1 && (now.state === 'ready' || now.state === 'offered') ? now : undefined;
+        }, 'the task is back in the pool');
+        assert.equal(t.pr, undefined, 'the closed PR is not the task\'s any more');
+        const told = await until(() => cancelled[0], 'alice is told');
+        assert.match(told.reason, new RegExp(`PR #${pr.number} was closed on GitHub before its required checks passed`));
+        // The PR never counted: no pr.opened, and the budget unit is free again.
+        const journal = await g.pool.admin.call('journal.read', { after_seq: 0, limit: 1000 });
+        assert.ok(!journal.events.some((e) => e.type === 'pr.opened'), 'never counted');
+        const repo = await g.pool.admin.call('repo.get', { repo: REPO });
+        assert.equal(repo.budget.open_prs + repo.budget.live_leases, 0, 'nothing held');
+      } finally {
+        await g.close();
+      }
+    });
+  }
+
   test('a failed or cancelled check run fails the gate; neutral and skipped pass, as branch protection has it', async () => {
     const g = await startGitHubPool({ webhooks: true });
     try {

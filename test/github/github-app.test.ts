@@ -10,7 +10,8 @@ import { generateKeyPairSync } from 'node:crypto';
 import { until } from '../helpers/coordinator.ts';
 import { REPO, startGitHubPool } from '../helpers/github-pool.ts';
 import { STATUS_MARKER } from '../../coordinator/github/status-comments.ts';
-import { changeInstallationRepos } from '../../cli/demo/github/installation-events.ts';
+import { changeInstallationRepos, suspendInstallation, uninstallApp } from '../../cli/demo/github/installation-events.ts';
+import { GATES } from '../helpers/coordinator.ts';
 
 const keys = generateKeyPairSync('rsa', { modulusLength: 2048, publicKeyEncoding: { type: 'spki', format: 'pem' }, privateKeyEncoding: { type: 'pkcs8', format: 'pem' } });
 const APP = { id: 4242, slug: 'owp-app', privateKey: keys.privateKey, publicKey: keys.publicKey, installationId: 77 };
@@ -83,6 +84,82 @@ describe('the coordinator as a GitHub App', () => {
       changeInstallationRepos(s, APP.installationId, { remove: ['acme/docs'] });
       await g.settled();
       await until(() => g.integration.context.repo('acme/docs') === undefined, 'acme/docs is no longer followed');
+    } finally {
+      await g.close();
+    }
+  });
+
+  test('the App uninstalled: its repos are let go at once (the delivery answers 200, no failing polls), the repo status says so, and PR reports are refused as unverifiable', async () => {
+    const g = await startGitHubPool({ app: APP, webhooks: true });
+    try {
+      const s = g.gh.state;
+      s.addIssue(REPO, { title: 'Before the uninstall', labels: ['owp'] });
+      await g.poll();
+      const alice = await g.volunteer('alice');
+      const offer = await until(() => [...alice.worker.offers.values()][0], 'an offer');
+      const { lease } = await alice.worker.accept(offer.offer_id);
+      const pr = await alice.openPr(offer.task);
+
+      uninstallApp(s, APP.installationId, 'acme');
+      await g.settled();
+      const delivery = s.deliveries.find((d) => d.event === 'installation' && d.action === 'deleted');
+      assert.equal(delivery?.status, 200, 'answered 200: GitHub has nothing to redeliver');
+      await until(() => g.integration.context.repo(REPO) === undefined, 'acme/site is no longer followed');
+      const repo = await g.pool.admin.call('repo.get', { repo: REPO });
+      assert.equal(repo.settings.source?.disconnected?.reason, 'app_uninstalled');
+      assert.equal(repo.settings.source?.disconnected?.installation_id, APP.installationId);
+
+      // Polls ask GitHub nothing more about the gone installation (no 401/404 loop).
+      const before = s.requests.length;
+      await g.poll();
+      await g.poll();
+      assert.equal(s.requests.length, before, 'no request after the uninstall');
+      assert.ok(!g.logs.some((l) => /"level":50/.test(l) && /sync of acme\/site failed/.test(l)), 'no failing sync');
+
+      // A report cannot be checked with GitHub now: refused, the lease kept, nothing counted.
+      await assert.rejects(
+        alice.worker.request('lease.report', { lease_id: lease.lease_id, epoch: lease.epoch, state: 'pr_opened', pr: { url: pr.url, gates: GATES } }),
+        (error: unknown) => (error as { code?: string }).code === 'UNAVAILABLE' && /GitHub App was uninstalled/.test((error as Error).message),
+      );
+      assert.equal((await g.pool.admin.call('task.get', { task_id: offer.task_id })).task.state, 'leased');
+    } finally {
+      await g.close();
+    }
+  });
+
+  test('a suspended installation is let go (403s are not retried on every poll); unsuspended, its repos are followed again and the status clears', async () => {
+    const g = await startGitHubPool({ app: APP, webhooks: true });
+    try {
+      const s = g.gh.state;
+      await g.poll();
+      suspendInstallation(s, APP.installationId, true, 'acme');
+      await g.settled();
+      assert.equal(s.deliveries.find((d) => d.event === 'installation' && d.action === 'suspend')?.status, 200);
+      await until(() => g.integration.context.repo(REPO) === undefined, 'let go while suspended');
+      assert.equal((await g.pool.admin.call('repo.get', { repo: REPO })).settings.source?.disconnected?.reason, 'app_suspended');
+
+      s.addIssue(REPO, { title: 'While suspended', labels: ['owp'] });
+      suspendInstallation(s, APP.installationId, false, 'acme');
+      await g.settled();
+      await until(() => g.integration.context.repo(REPO), 'followed again after unsuspend');
+      await g.poll();
+      const after = await g.pool.admin.call('repo.get', { repo: REPO });
+      assert.equal(after.settings.source?.disconnected, undefined, 'the status no longer says disconnected');
+      assert.deepEqual((await g.pool.admin.call('task.list', { repo: REPO })).tasks.map((t) => t.title), ['While suspended']);
+    } finally {
+      await g.close();
+    }
+  });
+
+  test('an uninstall missed while the coordinator was down is found on the next discovery: the installation\'s repos are let go', async () => {
+    const g = await startGitHubPool({ app: APP });
+    try {
+      await g.poll();
+      // No webhook reaches the coordinator; GitHub simply no longer lists the installation.
+      uninstallApp(g.gh.state, APP.installationId, 'acme');
+      await (g.integration as unknown as { discover(): Promise<unknown> }).discover();
+      assert.equal(g.integration.context.repo(REPO), undefined);
+      assert.equal((await g.pool.admin.call('repo.get', { repo: REPO })).settings.source?.disconnected?.reason, 'app_uninstalled');
     } finally {
       await g.close();
     }

@@ -73,6 +73,7 @@ export function checkState(state: State, where: string, cause?: StoredEvent, bud
     if (other) out.push({ invariant: 'one-task-per-area', message: `${task.id} and ${other} both hold ${task.repo} area ${task.area} ${where}` });
     areas.set(key, task.id);
   }
+  out.push(...checkWorkerLoad(state, where, cause));
   for (const repo of state.repos.values()) {
     const s: RepoSettings = repo.settings;
     const inFlight = repo.counts.leased + repo.counts.in_progress + repo.counts.offered;
@@ -111,6 +112,32 @@ export function checkState(state: State, where: string, cause?: StoredEvent, bud
       out.push({ invariant: 'blocked-after-max-attempts', message: `${task.id} has ${task.attempts} attempts (max ${max}) but is ${task.state} ${where}` });
     }
   }
+  return out;
+}
+
+/**
+ * Capacity and the offer window count every open offer (SPEC OFFER-001, OFFER-009): after an offer
+ * or a claim, the worker it went to holds no more open offers than its window (one unless its
+ * profile declared `max_open_offers`), and the efforts of its open offers and live leases together
+ * fit its capacity. Counted from the offer and lease records, not from the engine's own index.
+ * (Capacity may be lowered below what is held; what must never happen is growth past it.)
+ */
+function checkWorkerLoad(state: State, where: string, cause?: StoredEvent): Violation[] {
+  const grew = cause && (cause.type === 'offer.created' || (cause.type === 'lease.granted' && cause.data.via === 'claim'));
+  const w = grew && cause.worker_id ? state.workers.get(cause.worker_id) : undefined;
+  if (!w) return [];
+  const out: Violation[] = [];
+  let offers = 0;
+  let used = 0;
+  for (const offer of state.offers.values()) {
+    if (offer.worker_id !== w.record.id) continue;
+    offers += 1;
+    used += state.tasks.get(offer.task_id)?.effort ?? 0;
+  }
+  for (const lease of state.leases.values()) if (lease.worker_id === w.record.id) used += state.tasks.get(lease.task_id)?.effort ?? 0;
+  const window = w.record.max_open_offers ?? 1;
+  if (offers > window) out.push({ invariant: 'offer-window', message: `${w.record.id} holds ${offers} open offers > its window ${window} ${where}` });
+  if (used > w.record.capacity) out.push({ invariant: 'capacity', message: `${w.record.id} holds ${used} capacity points in offers and leases > its capacity ${w.record.capacity} ${where}` });
   return out;
 }
 

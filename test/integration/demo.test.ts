@@ -131,6 +131,9 @@ test('owp demo --speed fast shows every beat, and runs again from scratch', { ti
     assert.deepEqual(lines.filter((l) => l.event === 'beat').map((l) => l.title), BEATS.map((b) => b.title), 'each beat is announced with its number and title from the list of beats');
     assert.match(lines.find((l) => l.event === 'dashboard')!.url!, /^http:\/\/127\.0\.0\.1:\d+\/$/);
     assert.ok(lines.some((l) => l.event === 'summary'));
+    // The App route: the coordinator signed in as the demo's GitHub App and checked every PR with GitHub.
+    const app = lines.find((l) => l.event === 'narration' && (l as { app?: string }).app === 'owp-demo') as { tokens_minted?: number } | undefined;
+    assert.ok(app && (app.tokens_minted ?? 0) >= 1, 'the App minted an installation token at start');
 
     const events = readJournal(dataDir);
     assert.equal(events[0]!.seq, 1);
@@ -147,6 +150,8 @@ test('owp demo --speed fast shows every beat, and runs again from scratch', { ti
     assert.ok(moved, `a task of the killed worker moved to another worker: ${JSON.stringify(beats.requeued)}`);
     assert.ok(moved.fromOffline, 'the killed worker was offline when its lease expired');
     assert.ok(events.some((e) => e.type === 'pr.opened' && e.task_id === moved.task && e.worker_id === moved.to), 'the new holder opened the PR for the requeued task');
+    const opened = events.filter((e) => e.type === 'pr.opened');
+    assert.ok(opened.length > 0 && opened.every((e) => /^[0-9a-f]{40}$/.test(String((e.data.pr as { head_sha?: string }).head_sha))), 'each PR was verified with GitHub (its head commit recorded)');
     const merged = events.filter((e) => e.type === 'task.merged').length;
     assert.ok(merged >= 8, `most tasks were merged (${merged})`);
 

@@ -98,6 +98,7 @@ test('every operation, by every kind of principal, on both bindings, is allowed 
       'session.hello': { protocol_version: '0.1' },
       'worker.register': { github_login: 'newcomer', skills: [], capacity: 1, tools: [], capabilities: { can_run_tests: false, can_open_prs: false } },
       'worker.status': {},
+      'worker.prs': {},
       'worker.update': { capacity: 5 },
       'offer.list': {},
       'offer.accept': { offer_id: offer.offer_id },

@@ -30,7 +30,7 @@ const SKILLS = ['docs', 'ts', 'rust'];
 
 type Step =
   | { op: 'task'; repo: number; area: number; tier: number; effort: number; skills: boolean[]; priority: number }
-  | { op: 'worker'; skills: boolean[]; capacity: number; trust: number; twin: number | null }
+  | { op: 'worker'; skills: boolean[]; capacity: number; trust: number; twin: number | null; window: number }
   | { op: 'connect' | 'disconnect'; w: number }
   | { op: 'accept' | 'decline'; w: number }
   | { op: 'claim'; w: number; t: number }
@@ -48,7 +48,7 @@ type Step =
 const idx = fc.nat({ max: 20 });
 const step: fc.Arbitrary<Step> = fc.oneof(
   { weight: 4, arbitrary: fc.record({ op: fc.constant('task' as const), repo: fc.nat({ max: 1 }), area: fc.nat({ max: 3 }), tier: fc.oneof({ weight: 4, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.nat({ max: 3 }) }), effort: fc.integer({ min: 1, max: 3 }), skills: fc.oneof({ weight: 4, arbitrary: fc.constant<boolean[]>([false, false, false]) }, { weight: 1, arbitrary: fc.array(fc.boolean(), { minLength: 3, maxLength: 3 }) }), priority: fc.integer({ min: -1, max: 1 }) }) },
-  { weight: 2, arbitrary: fc.record({ op: fc.constant('worker' as const), skills: fc.array(fc.boolean(), { minLength: 3, maxLength: 3 }), capacity: fc.integer({ min: 1, max: 6 }), trust: fc.nat({ max: 3 }), twin: fc.option(idx, { freq: 2 }) }) },
+  { weight: 2, arbitrary: fc.record({ op: fc.constant('worker' as const), skills: fc.array(fc.boolean(), { minLength: 3, maxLength: 3 }), capacity: fc.integer({ min: 1, max: 6 }), trust: fc.nat({ max: 3 }), twin: fc.option(idx, { freq: 2 }), window: fc.oneof(fc.constant(1), fc.integer({ min: 2, max: 4 })) }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constantFrom('connect' as const, 'disconnect' as const), w: idx }) },
   { weight: 5, arbitrary: fc.record({ op: fc.constantFrom('accept' as const, 'decline' as const), w: idx }) },
   { weight: 2, arbitrary: fc.record({ op: fc.constant('claim' as const), w: idx, t: idx }) },
@@ -67,7 +67,7 @@ const step: fc.Arbitrary<Step> = fc.oneof(
 /** p/one's cap: 1 unit, one more after a merged PR there, never more than 2 (trust adds nothing here). */
 const CAP = { base: 1, per_merge: 1, per_trust: 0, max: 2 } as const;
 
-const figures = { denounced_checks: 0, cap_grants_checked: 0, cap_at_limit: 0, property_runs: 0, steps: 0, stale_epochs_generated: 0, stale_epochs_refused: 0, replays: 0, replays_answered_first: 0, deadline_checks: 0, budget: budgetChecks() };
+const figures = { multi_offer_states: 0, denounced_checks: 0, cap_grants_checked: 0, cap_at_limit: 0, property_runs: 0, steps: 0, stale_epochs_generated: 0, stale_epochs_refused: 0, replays: 0, replays_answered_first: 0, deadline_checks: 0, budget: budgetChecks() };
 
 /**
  * The same request with one field changed, still valid for its schema (the engine refuses an
@@ -106,7 +106,7 @@ function runScenario(steps: Step[]): void {
   h.repo('p/one', { policy: { contributor_cap: CAP }, max_open_prs: 2, max_new_prs_per_hour: 3, heartbeat_timeout_ms: 2000, offer_timeout_ms: 1500, max_attempts: 3, lease_max_duration_ms: 60_000 });
   h.repo('p/two', { max_open_prs: 4, max_new_prs_per_hour: 2, heartbeat_timeout_ms: 2000, offer_timeout_ms: 1500, max_attempts: 3, lease_max_duration_ms: 60_000 });
   // A small pool from the start, so most runs contend for tasks, areas and budget.
-  const workers: Array<Principal & { kind: 'worker' }> = [h.worker({ skills: SKILLS, capacity: 4 }, 3), h.worker({ skills: ['docs', 'ts'], capacity: 3 }, 1), h.worker({ skills: ['docs'], capacity: 2 }, 0)];
+  const workers: Array<Principal & { kind: 'worker' }> = [h.worker({ skills: SKILLS, capacity: 4, max_open_offers: 3 }, 3), h.worker({ skills: ['docs', 'ts'], capacity: 3 }, 1), h.worker({ skills: ['docs'], capacity: 2 }, 0)];
   const online = new Set<string>(workers.map((w) => w.id));
   const answered: Array<{ principal: Principal; params: Record<string, unknown>; name: OperationName; result: unknown; at: number }> = [];
   /** Leases that ended, by worker: their ids are dead, and a stale message may still name them. */
@@ -118,6 +118,7 @@ function runScenario(steps: Step[]): void {
   const check = (where: string): void => {
     const problems = [...checkState(h.engine.state, where), ...checkDeadlines(h.engine.state, h.clock.now())];
     figures.deadline_checks += 1;
+    for (const w of h.engine.state.workers.values()) if (w.openOffers.size > 1) figures.multi_offer_states += 1;
     assert.deepEqual(problems, [], problems[0]?.message);
   };
   /** Runs an operation with a key of our own, and records it when it was answered, for replays. */
@@ -187,7 +188,8 @@ function runScenario(steps: Step[]): void {
       case 'worker': {
         const twin = s.twin === null ? undefined : pick(workers, s.twin);
         const login = twin ? { github_login: h.engine.state.workers.get(twin.id)?.record.github_login } : {};
-        const w = h.worker({ skills: SKILLS.filter((_, i) => s.skills[i]), capacity: s.capacity, ...login }, s.trust);
+        // A window above one is offer pipelining: several open offers at once, each counted in capacity and budget.
+        const w = h.worker({ skills: SKILLS.filter((_, i) => s.skills[i]), capacity: s.capacity, ...login, ...(s.window > 1 ? { max_open_offers: s.window } : {}) }, s.trust);
         workers.push(w);
         online.add(w.id);
         break;
@@ -211,9 +213,9 @@ function runScenario(steps: Step[]): void {
       case 'accept':
       case 'decline': {
         // Pick among the workers that hold an offer, so answers actually happen.
-        const holders = workers.filter((x) => h.engine.state.workers.get(x.id)?.openOfferId);
+        const holders = workers.filter((x) => (h.engine.state.workers.get(x.id)?.openOffers.size ?? 0) > 0);
         const w = pick(holders, s.w);
-        const offer = w && h.engine.state.offers.get(h.engine.state.workers.get(w.id)?.openOfferId ?? '');
+        const offer = w && h.engine.state.offers.get(pick([...(h.engine.state.workers.get(w.id)?.openOffers ?? [])], s.w) ?? '');
         if (w && offer) act(w, s.op === 'accept' ? 'offer.accept' : 'offer.decline', { offer_id: offer.offer_id });
         break;
       }
@@ -343,5 +345,6 @@ test(`scheduler invariants hold over ${RUNS} random runs of operations and clock
   assert.ok(figures.stale_epochs_generated > 0 && figures.stale_epochs_refused === figures.stale_epochs_generated, `stale epochs: ${figures.stale_epochs_refused}/${figures.stale_epochs_generated} refused`);
   assert.ok(figures.replays > 0 && figures.budget.hourly_at_limit > 0, 'replays happened and the hourly budget was binding');
   assert.ok(figures.denounced_checks > 0, 'grants were checked against the denounced logins');
+  assert.ok(figures.multi_offer_states > 0, 'some workers held several open offers at once (offer pipelining)');
   assert.ok(figures.cap_at_limit > 0, `the contributor cap was reached (${figures.cap_at_limit} of ${figures.cap_grants_checked} grants)`);
 });

@@ -23,3 +23,12 @@ test('the repo card says which commit is in force, what the config sets, and eac
   ]);
   assert.deepEqual(repoSourceLines(defaultRepoSettings('acme/api')), [{ kind: 'checks', text: 'No CI checks required: gate results are self-reported' }]);
 });
+
+test('the repo card says when the GitHub App was uninstalled or suspended', () => {
+  const at = Date.UTC(2026, 11, 6, 10, 30);
+  const base = { from: 'github' as const, ref: 'main', sha: 'a'.repeat(40), read_at: 1, files: [{ path: '.owp.yml', present: true }], origins: {} };
+  const lines = repoSourceLines({ ...defaultRepoSettings('acme/site'), source: { ...base, disconnected: { reason: 'app_uninstalled' as const, at, installation_id: 77 } } });
+  assert.deepEqual(lines[1], { kind: 'error', text: 'Not connected to GitHub: the GitHub App was uninstalled (installation 77, 2026-12-06 10:30 UTC). No sync; PR reports are refused until it is installed again' });
+  const suspended = repoSourceLines({ ...defaultRepoSettings('acme/site'), source: { ...base, disconnected: { reason: 'app_suspended' as const, at, installation_id: 77 } } });
+  assert.match(suspended[1]?.text ?? '', /the GitHub App is suspended/);
+});

@@ -1,7 +1,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import picomatch from 'picomatch';
@@ -74,6 +74,22 @@ describe('extension manifest', () => {
     const rules = readFileSync('.vscodeignore', 'utf8').split('\n').filter((l) => l && !l.startsWith('#'));
     assert.equal(rules[0], '**');
     for (const rule of rules.slice(1)) assert.match(rule, /^(!(dist\/|media\/|package\.json$|README\.md$|LICENSE$)|\*\*\/\*\.map$)/, rule);
+  });
+
+  test('the package has its own readme and a walkthrough whose pages ship', () => {
+    assert.match(manifest.scripts.package, /--readme-path extension\/README\.md\b/);
+    const readme = readFileSync('extension/README.md', 'utf8');
+    // Its images exist (paths relative to extension/, as on GitHub and with the package's base URLs).
+    for (const [, image] of readme.matchAll(/!\[[^\]]*\]\(([^)]+)\)/g)) assert.ok(existsSync(join('extension', image as string)), `extension/README.md shows ${image}, which is missing`);
+    const wanted = readFileSync('.vscodeignore', 'utf8').split('\n').filter((l) => l.startsWith('!')).map((l) => l.slice(1));
+    const [walkthrough] = manifest.contributes.walkthroughs as Array<{ steps: Array<{ id: string; media: { markdown?: string }; completionEvents: string[] }> }>;
+    assert.ok(walkthrough && walkthrough.steps.length >= 4);
+    for (const step of walkthrough.steps) {
+      const page = step.media.markdown as string;
+      assert.ok(existsSync(page), `${step.id}: ${page} is missing`);
+      assert.ok(wanted.some((pattern) => picomatch(pattern, { dot: true })(page)), `${step.id}: .vscodeignore leaves ${page} out of the package`);
+      assert.ok(step.completionEvents.length > 0, `${step.id} can be completed`);
+    }
   });
 
   test('every file .vscodeignore lets back in exists: in the source tree, or as an output of esbuild.mjs', () => {

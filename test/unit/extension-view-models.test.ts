@@ -38,7 +38,7 @@ function lease(id: string, taskId: string, maxLeftMs: number): Lease {
 const worker: Worker = { id: 'W-1', github_login: 'alice', skills: ['docs'], capacity: 3, tools: ['vscode'], capabilities: { can_run_tests: true, can_open_prs: true }, trust: 0, online: true, capacity_used: 0, registered_at: NOW };
 
 function snapshot(fields: Partial<PoolSnapshot>): PoolSnapshot {
-  return { state: 'connected', coordinatorUrl: 'http://127.0.0.1:8787', worker, offers: [], leases: [], tasks: new Map(), listed: [], budgets: new Map(), ...fields };
+  return { state: 'connected', coordinatorUrl: 'http://127.0.0.1:8787', worker, offers: [], leases: [], tasks: new Map(), listed: [], budgets: new Map(), submitted: [], ...fields };
 }
 
 describe('extension view models', () => {

@@ -9,11 +9,20 @@ import { DOCS, GitHubApiError, lower, type FakeTokenSeed, type TokenInfo, type T
 
 const RATE_LIMIT_DOCS = 'https://docs.github.com/rest/overview/rate-limits-for-the-rest-api';
 
+const SECONDARY_MESSAGE = 'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.';
+
+interface SecondaryLimit {
+  count: number;
+  retryAfterSeconds: number | null;
+  status: 403 | 429;
+  message: string;
+}
+
 export class Access {
   readonly tokens = new Map<string, TokenInfo>();
   private readonly used = new Map<string, { windowStart: number; used: number }>();
   private exhaustedUntil = 0;
-  private secondary: { count: number; retryAfterSeconds: number } = { count: 0, retryAfterSeconds: 0 };
+  private secondary: SecondaryLimit = { count: 0, retryAfterSeconds: 0, status: 403, message: SECONDARY_MESSAGE };
 
   constructor(
     /** Requests per token per hour (anonymous requests get 60). */
@@ -61,9 +70,14 @@ export class Access {
     this.exhaustedUntil = Date.now() + resetInMs;
   }
 
-  /** The next `count` requests hit a secondary rate limit (403 with Retry-After). */
-  secondaryRateLimit(count: number, retryAfterSeconds = 1): void {
-    this.secondary = { count, retryAfterSeconds };
+  /**
+   * The next `count` requests hit a secondary rate limit: 403 with Retry-After and GitHub's usual
+   * wording by default. GitHub's docs promise only "a 403 or 429 response": `status`, `message`
+   * (an older "abuse detection" wording, or a bare "Too many requests") and a missing Retry-After
+   * (`retryAfterSeconds: null`: the client should wait at least a minute) vary it.
+   */
+  secondaryRateLimit(count: number, retryAfterSeconds: number | null = 1, shape: { status?: 403 | 429; message?: string } = {}): void {
+    this.secondary = { count, retryAfterSeconds, status: shape.status ?? 403, message: shape.message ?? SECONDARY_MESSAGE };
   }
 
   /** Counts a request against the caller's rate limit (when `count`); throws 403 when it is exhausted. */
@@ -81,7 +95,8 @@ export class Access {
     }
     if (this.secondary.count > 0) {
       this.secondary.count -= 1;
-      throw new GitHubApiError(403, 'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.', { documentation_url: `${RATE_LIMIT_DOCS}#about-secondary-rate-limits` }, { 'retry-after': String(this.secondary.retryAfterSeconds) });
+      const { status, message, retryAfterSeconds } = this.secondary;
+      throw new GitHubApiError(status, message, { documentation_url: `${RATE_LIMIT_DOCS}#about-secondary-rate-limits` }, retryAfterSeconds === null ? {} : { 'retry-after': String(retryAfterSeconds) });
     }
     if (count) window.used += 1;
     return {

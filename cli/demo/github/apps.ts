@@ -25,6 +25,11 @@ export interface AppHost {
   deliverAppEvent(event: string, payload: Record<string, unknown>): void;
 }
 
+/** What GitHub answers for a suspended installation's token or a token request for it. */
+function suspendedError(): GitHubApiError {
+  return new GitHubApiError(403, 'This installation has been suspended', { documentation_url: 'https://docs.github.com/rest/apps/apps#suspend-an-app-installation', status: '403' });
+}
+
 function jwtError(message: string): GitHubApiError {
   return new GitHubApiError(401, message, { documentation_url: JWT_DOCS });
 }
@@ -90,12 +95,41 @@ export class Apps {
     return { login: `${app.slug}[bot]`, kind: 'app', appId: app.id, permissions: { issues: 'none', pull_requests: 'none', contents: 'none', checks: 'none', statuses: 'none' }, repos: new Set() };
   }
 
-  /** An installation token's identity; an expired or unknown one is 401 Bad credentials. */
+  /** An installation token's identity; an expired or unknown one is 401 Bad credentials, a suspended installation's 403. */
   authenticateToken(token: string): TokenInfo | undefined {
     const issued = this.tokens.get(token);
     if (!issued) return undefined;
     if (issued.expiresAt <= Date.now()) throw new GitHubApiError(401, 'Bad credentials', { documentation_url: DOCS, status: '401' });
+    const installation = this.installations.get(issued.info.installationId ?? -1);
+    if (installation?.suspended_at) throw suspendedError();
     return issued.info;
+  }
+
+  /**
+   * The owner uninstalls the App (GitHub delivers `installation` `deleted`): the installation is
+   * gone (404), and every token it issued is revoked (401 Bad credentials).
+   */
+  uninstall(installationId: number, payloadFor: (installation: FakeInstallation) => Record<string, unknown>): void {
+    const installation = this.installations.get(installationId);
+    if (!installation) throw new Error(`no installation ${installationId}`);
+    const payload = payloadFor(installation);
+    this.installations.delete(installationId);
+    for (const [token, t] of this.tokens) if (t.info.installationId === installationId) this.tokens.delete(token);
+    this.host.deliverAppEvent('installation', { action: 'deleted', ...payload });
+  }
+
+  /** The owner suspends (or unsuspends) the installation: `installation` `suspend` / `unsuspend`; while suspended, no token is minted or taken (403). */
+  setSuspended(installationId: number, suspended: boolean, by: string, payloadFor: (installation: FakeInstallation) => Record<string, unknown>): void {
+    const installation = this.installations.get(installationId);
+    if (!installation) throw new Error(`no installation ${installationId}`);
+    if (suspended) {
+      installation.suspended_at = iso(Date.now());
+      installation.suspended_by = by;
+    } else {
+      delete installation.suspended_at;
+      delete installation.suspended_by;
+    }
+    this.host.deliverAppEvent('installation', { action: suspended ? 'suspend' : 'unsuspend', ...payloadFor(installation) });
   }
 
   requireApp(who: TokenInfo | null): FakeApp {
@@ -123,6 +157,7 @@ export class Apps {
 
   /** Mints an installation token (scoped down to some repositories or permissions when asked). */
   mint(app: FakeApp, installation: FakeInstallation, scope: { repositories?: string[]; permissions?: Partial<TokenPermissions> } = {}): { token: string; expiresAt: number; permissions: TokenPermissions; repos: string[] } {
+    if (installation.suspended_at) throw suspendedError();
     const reachable = this.reposOfInstallation(installation);
     const repos = scope.repositories ? scope.repositories.map((r) => lower(r.includes('/') ? r : `${installation.account}/${r}`)) : reachable;
     if (repos.some((r) => !reachable.includes(r))) throw new GitHubApiError(422, 'There is at least one repository that does not exist or is not accessible to the parent installation.', { documentation_url: DOCS, status: '422' });

@@ -151,7 +151,7 @@ export function installationShape(s: Source, app: FakeApp, i: FakeInstallation):
     access_tokens_url: `${s.apiUrl}/app/installations/${i.id}/access_tokens`, repositories_url: `${s.apiUrl}/installation/repositories`,
     html_url: `${s.htmlUrl}/organizations/${i.account}/settings/installations/${i.id}`, app_id: app.id, app_slug: app.slug, target_id: s.userId(i.account),
     target_type: s.isOrganization(i.account) ? 'Organization' : 'User', permissions: permissionsOf(app.permissions), events: app.events,
-    created_at: i.created_at, updated_at: i.created_at, single_file_name: null, has_multiple_single_files: false, single_file_paths: [], suspended_by: null, suspended_at: null,
+    created_at: i.created_at, updated_at: i.created_at, single_file_name: null, has_multiple_single_files: false, single_file_paths: [], suspended_by: i.suspended_by ? s.shapes.user(i.suspended_by) : null, suspended_at: i.suspended_at ?? null,
   };
 }
 

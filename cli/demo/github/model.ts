@@ -85,6 +85,9 @@ export interface FakeInstallation {
   /** `all` the account's repositories, or the listed `owner/name`s (lower-case). */
   repositories: 'all' | Set<string>;
   created_at: string;
+  /** Set while the owner has suspended the installation: its tokens are refused with 403. */
+  suspended_at?: string;
+  suspended_by?: string;
 }
 
 /** A check run on a commit (GitHub Actions or another App reports them). */

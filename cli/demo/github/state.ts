@@ -243,8 +243,8 @@ export class FakeGitHubState implements ShapeSource {
     this.access.exhaustRateLimit(resetInMs);
   }
 
-  secondaryRateLimit(count: number, retryAfterSeconds = 1): void {
-    this.access.secondaryRateLimit(count, retryAfterSeconds);
+  secondaryRateLimit(count: number, retryAfterSeconds: number | null = 1, shape: { status?: 403 | 429; message?: string } = {}): void {
+    this.access.secondaryRateLimit(count, retryAfterSeconds, shape);
   }
 
   redeliver(id: string): Promise<void> {

@@ -1,0 +1,99 @@
+/**
+ * What each connected worker costs the coordinator in memory (issue 20, item 5): the hold phase of
+ * `npm run bench` alone (N workers, each holding a lease and heartbeating it every 10 s), with the
+ * coordinator's resident memory and heap read before the workers connect and once they all hold
+ * their lease. Several coordinator builds can be compared in the same conditions, interleaved
+ * (A B A B …), so a busy machine shifts both alike:
+ *
+ *   node --import tsx bench/memory.ts [--workers 2000] [--rounds 2] [--roots .,.cache/ab-base]
+ *
+ * Each root is a checkout whose bench/coordinator-process.ts is bundled (put an older checkout
+ * under this one, e.g. `git archive HEAD~3 | tar -x -C .cache/ab-base`, so its bundle resolves
+ * this tree's node_modules). Run it under `flock /tmp/owp-heavy.lock` like every bench.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { BenchAdmin } from './lib/admin.ts';
+import { build } from 'esbuild';
+import { bundleRunners } from './lib/bundle.ts';
+import { Child, killAllChildren } from './lib/children.ts';
+import { sleep } from './lib/stats.ts';
+
+const { values } = parseArgs({ options: { workers: { type: 'string', default: '2000' }, rounds: { type: 'string', default: '2' }, roots: { type: 'string', default: '.' }, settle: { type: 'string', default: '8000' } } });
+const WORKERS = Number(values.workers);
+const ROUNDS = Number(values.rounds);
+const SETTLE_MS = Number(values.settle);
+const ROOTS = values.roots.split(',').map((r) => resolve(r));
+const FLEETS = Math.max(1, Math.ceil(WORKERS / 1250));
+const PER_REPO = 500;
+
+interface Stats {
+  rss_mb: number;
+  heap_used_mb: number;
+  sockets: number;
+}
+
+async function runOnce(coordinatorBundle: string, fleetBundle: string): Promise<Record<string, number>> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'owp-mem-'));
+  const coordinator = new Child('coordinator', coordinatorBundle, { env: { OWP_BENCH_COORDINATOR: JSON.stringify({ data_dir: dataDir }) } });
+  const fleets: Child[] = [];
+  try {
+    const ready = await coordinator.next('ready', 120_000);
+    const admin = new BenchAdmin(ready.url as string, ready.adminToken as string);
+    const repos = Math.ceil(WORKERS / PER_REPO);
+    for (let r = 0; r < repos; r += 1) await admin.call('repo.configure', { repo: `bench/mem-${r}`, max_open_prs: 1000, max_new_prs_per_hour: 1000, max_attempts: 20, heartbeat_timeout_ms: 30_000, required_gates: [] });
+    await admin.createTasks(WORKERS, 64, (i) => ({ repo: `bench/mem-${i % repos}`, title: `memory task ${i}`, skills: ['hold'] }));
+    await sleep(2000);
+    const before = await coordinator.request<Stats>('stats');
+    for (let i = 0; i < FLEETS; i += 1) fleets.push(new Child(`hold-${i}`, fleetBundle));
+    await Promise.all(fleets.map((c) => c.next('started', 60_000)));
+    const per = Math.ceil(WORKERS / FLEETS);
+    await Promise.all(fleets.map((c, i) => c.request('setup', { url: ready.url, skills: ['hold'], role: 'hold', heartbeatEveryMs: 10_000, count: Math.min(per, WORKERS - i * per), prefix: `mem-${i}`, connectDeadlineMs: 300_000 }, 900_000)));
+    const deadline = Date.now() + 180_000;
+    let leases = 0;
+    while (Date.now() < deadline) {
+      const all = await Promise.all(fleets.map((f) => f.request<{ leases: number }>('stats')));
+      leases = all.reduce((n, s) => n + s.leases, 0);
+      if (leases >= WORKERS) break;
+      await sleep(500);
+    }
+    await sleep(SETTLE_MS);
+    const after = await coordinator.request<Stats>('stats');
+    return {
+      workers: WORKERS,
+      leases,
+      sockets: after.sockets,
+      rss_before_mb: Math.round(before.rss_mb),
+      rss_after_mb: Math.round(after.rss_mb),
+      heap_after_mb: Math.round(after.heap_used_mb),
+      rss_kb_per_worker: Math.round(((after.rss_mb - before.rss_mb) * 1024) / WORKERS),
+      heap_kb_per_worker: Math.round(((after.heap_used_mb - before.heap_used_mb) * 1024) / WORKERS),
+    };
+  } finally {
+    for (const f of fleets) f.kill();
+    coordinator.kill();
+    await Promise.all([...fleets, coordinator].map((c) => c.exited));
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+const fleetBundle = (await bundleRunners(resolve('.'))).fleet;
+const coordinatorBundles: string[] = [];
+for (const root of ROOTS) {
+  // Only the coordinator comes from each root (an older checkout lacks today's load generators).
+  const outfile = join(root, '.cache', 'bench', 'coordinator-memory.mjs');
+  await build({ bundle: true, platform: 'node', format: 'esm', target: 'node20', sourcemap: true, logLevel: 'warning', packages: 'external', entryPoints: [join(root, 'bench', 'coordinator-process.ts')], outfile });
+  coordinatorBundles.push(outfile);
+}
+try {
+  for (let round = 0; round < ROUNDS; round += 1) {
+    for (let i = 0; i < ROOTS.length; i += 1) {
+      const figures = await runOnce(coordinatorBundles[i] as string, fleetBundle);
+      console.log(JSON.stringify({ round, root: ROOTS[i], ...figures }));
+    }
+  }
+} finally {
+  killAllChildren();
+}
