@@ -30,7 +30,7 @@ export const MUTANTS = [
     group: 'MATCH',
     breaks: ['MATCH-001'],
     why: 'free capacity counts live leases only, not the effort of the worker\'s open offer',
-    edits: [edit(FOLD, '    worker.holding.set(task.id, task.effort);\n    worker.openOfferId = offer.offer_id;', '    worker.holding.set(task.id, 0); // defect: an open offer holds no capacity\n    worker.openOfferId = offer.offer_id;')],
+    edits: [edit(FOLD, '    worker.holding.set(task.id, task.effort);\n    worker.openOffers.add(offer.offer_id);', '    worker.holding.set(task.id, 0); // defect: an open offer holds no capacity\n    worker.openOffers.add(offer.offer_id);')],
   },
   {
     name: 'capacity-off-by-one',
@@ -215,7 +215,7 @@ export const MUTANTS = [
     group: 'OFFER',
     breaks: ['OFFER-001'],
     why: 'a worker with an open offer is still idle for the scheduler',
-    edits: [edit(`${ENGINE}/scheduler.ts`, '      if (w.online && !w.record.revoked && w.openOfferId === undefined && w.free > 0) out.add(w);', '      if (w.online && !w.record.revoked && w.free > 0) out.add(w);')],
+    edits: [edit(`${ENGINE}/scheduler.ts`, '  return w.online && !w.record.revoked && w.openOffers.size < w.offerWindow && w.free > 0;', '  return w.online && !w.record.revoked && w.free > 0;')],
   },
   {
     name: 'offer-deadline-doubled',
@@ -243,14 +243,14 @@ export const MUTANTS = [
     group: 'OFFER',
     breaks: ['OFFER-007'],
     why: 'the ready queue puts lower priorities first',
-    edits: [edit('coordinator/state/records.ts', '  if (a.priority !== b.priority) return b.priority - a.priority;', '  if (a.priority !== b.priority) return a.priority - b.priority;')],
+    edits: [edit('coordinator/state/ready-queue.ts', '  if (a.priority !== b.priority) return b.priority - a.priority;', '  if (a.priority !== b.priority) return a.priority - b.priority;')],
   },
   {
     name: 'newest-first',
     group: 'OFFER',
     breaks: ['OFFER-007'],
     why: 'among equal priorities, newer tasks are offered first',
-    edits: [edit('coordinator/state/records.ts', '  if (a.created_at !== b.created_at) return a.created_at - b.created_at;\n  return Number(a.id.slice(2)) - Number(b.id.slice(2));', '  if (a.created_at !== b.created_at) return b.created_at - a.created_at;\n  return Number(b.id.slice(2)) - Number(a.id.slice(2));')],
+    edits: [edit('coordinator/state/ready-queue.ts', '  if (a.created_at !== b.created_at) return a.created_at - b.created_at;\n  return a.n - b.n;', '  if (a.created_at !== b.created_at) return b.created_at - a.created_at;\n  return b.n - a.n;')],
   },
   {
     name: 'silent-expiry',
@@ -414,7 +414,7 @@ export const MUTANTS = [
     group: 'CONN',
     breaks: ['CONN-004'],
     why: 'a worker whose last socket closed keeps its open offer',
-    edits: [edit(`${ENGINE}/sessions.ts`, "    if (w.openOfferId) withdrawOffer(cmd, w.openOfferId, 'worker disconnected');", '    // defect: the open offer stays')],
+    edits: [edit(`${ENGINE}/sessions.ts`, "    for (const offerId of [...w.openOffers]) withdrawOffer(cmd, offerId, 'worker disconnected');", '    // defect: the open offers stay')],
   },
   {
     name: 'hello-ignores-profile',
