@@ -24,6 +24,8 @@ export interface ClusterBenchOptions {
   cli: string;
   fleetBundle: string;
   workDir: string;
+  /** Profiling run: every node writes a V8 CPU profile here; the run stops after the cycle phase. */
+  profileDir?: string;
   log: (line: string) => void;
 }
 
@@ -49,7 +51,8 @@ export async function runCluster(options: ClusterBenchOptions): Promise<{ figure
   const startNode = async (id: string): Promise<Node> => {
     const dataDir = join(options.workDir, `cluster-${id}`);
     mkdirSync(dataDir, { recursive: true });
-    const child = spawn(process.execPath, [options.cli, 'coordinator', '--store', 'postgres', '--port', '0', '--node-id', id, '--data-dir', dataDir, '--leader-lease-ms', String(LEASE_MS), '--leader-renew-interval-ms', String(RENEW_MS)], {
+    const profile = options.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${join(options.profileDir, `cluster-${id}`)}`] : [];
+    const child = spawn(process.execPath, [...profile, options.cli, 'coordinator', '--store', 'postgres', '--port', '0', '--node-id', id, '--data-dir', dataDir, '--leader-lease-ms', String(LEASE_MS), '--leader-renew-interval-ms', String(RENEW_MS)], {
       env: { ...process.env, OWP_DATABASE_URL: pg.connectionString, OWP_ADMIN_TOKEN: token, OWP_LOG_LEVEL: 'warn' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -119,6 +122,23 @@ export async function runCluster(options: ClusterBenchOptions): Promise<{ figure
     detail.cycle = { workers: cycleWorkers, transitions, median_ms: median(transitionMs), errors: reports.map((r) => r.errors) };
     await closeFleets(cycle);
     fleets.length = 0;
+    if (options.profileDir) {
+      // A clean stop writes each node's profile; the leader's and the loaded follower's are the ones that matter.
+      for (const n of [lead, f1, f2]) {
+        n.child.kill('SIGTERM');
+        await new Promise((r) => n.child.once('exit', r));
+      }
+      const { readdirSync } = await import('node:fs');
+      const { hotSpots } = await import('./lib/profile.ts');
+      const profiles: Record<string, unknown> = {};
+      for (const [role, n] of [['leader', lead], ['follower', f1], ['idle_follower', f2]] as const) {
+        const folder = join(options.profileDir, `cluster-${n.id}`);
+        const file = readdirSync(folder).find((f) => f.endsWith('.cpuprofile'));
+        if (file) profiles[role] = hotSpots(join(folder, file), 25);
+      }
+      detail.profiles = profiles;
+      return { figures, detail };
+    }
 
     // ---- offers: idle workers on one follower, tasks created through the other ------------------
     const probes = quick ? 50 : 300;

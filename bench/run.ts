@@ -70,7 +70,7 @@ async function main(): Promise<number> {
   if (withCluster) {
     const built = spawnSync(process.execPath, ['esbuild.mjs'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
     if (built.status !== 0) throw new Error('could not build the CLI bundle for the cluster run');
-    cluster = await runCluster({ quick, cli: join(root, 'bin', 'owp.mjs'), fleetBundle: bundles.fleet, workDir, log }).catch((error: unknown) => {
+    cluster = await runCluster({ quick, cli: join(root, 'bin', 'owp.mjs'), fleetBundle: bundles.fleet, workDir, ...(profileDir ? { profileDir } : {}), log }).catch((error: unknown) => {
       log(`cluster run failed: ${(error as Error).message}`);
       return { figures: {}, detail: { error: (error as Error).message } };
     });

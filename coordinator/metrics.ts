@@ -141,6 +141,39 @@ export class CoordinatorMetrics {
       gauge('owp_cluster_replication_lag_seconds', 'How long this node\'s copy has been behind the leader\'s last known commit (0 when caught up, and on the leader).', () => status().lag.seconds);
       counter('owp_cluster_takeovers_total', 'Times this node took the leadership since it started.', () => status().takeovers);
       new Gauge({
+        name: 'owp_cluster_leader_info',
+        help: 'Which node leads the cluster as this node sees it (1, labelled with the leader\'s node id; nothing while no leader is known).',
+        labelNames: ['node'] as const,
+        registers,
+        collect() {
+          this.reset();
+          const leader = status().leader.node;
+          if (leader) this.set({ node: leader }, 1);
+        },
+      });
+      new Counter({
+        name: 'owp_cluster_follower_reads_total',
+        help: 'Reads this node answered while following: from its own copy (served="copy"), or handed to the leader because its copy could not catch up in time (served="leader").',
+        labelNames: ['served'] as const,
+        registers,
+        collect() {
+          this.reset();
+          const { local, handedOver } = status().reads;
+          this.inc({ served: 'copy' }, local);
+          this.inc({ served: 'leader' }, handedOver);
+        },
+      });
+      new Gauge({
+        name: 'owp_cluster_follower_lag_seconds',
+        help: 'On the leader: how long each connected follower\'s copy has been behind, by node, as the follower last reported it (every renew interval).',
+        labelNames: ['node'] as const,
+        registers,
+        collect() {
+          this.reset();
+          for (const f of status().followers) this.set({ node: f.node }, f.lagSeconds);
+        },
+      });
+      new Gauge({
         name: 'owp_cluster_follower_lag_events',
         help: 'On the leader: how many committed events each connected follower\'s copy has not applied yet, by node (reported every renew interval).',
         labelNames: ['node'] as const,

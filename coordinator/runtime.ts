@@ -67,6 +67,8 @@ export interface RuntimeEvents {
   degraded: [Error | null];
   /** One group commit finished (write + fsync of `events` events, or its failure). */
   commit: [{ seconds: number; events: number; ok: boolean }];
+  /** The events just made durable, as stored (in seq order; a cluster's leader pushes them to its followers). */
+  durable: [readonly StoredEvent[]];
 }
 
 export class Runtime extends EventEmitter<RuntimeEvents> implements CoordinatorService {
@@ -393,6 +395,7 @@ export class Runtime extends EventEmitter<RuntimeEvents> implements CoordinatorS
     for (const e of events) this.recent.push(e);
     if (this.recent.length > RECENT_EVENTS * 1.5) this.recent = this.recent.slice(-RECENT_EVENTS);
     this.emit('journal', wire);
+    this.emit('durable', events);
   }
 
   // ---- time ----------------------------------------------------------------------------------------

@@ -22,6 +22,9 @@ import type { Store } from './store/store.ts';
 import { Runtime } from './runtime.ts';
 import type { PolicyCheck } from './engine/options.ts';
 import type { GitHubIntegration } from './github/integration.ts';
+import type { ClusterNode } from './cluster/node.ts';
+import { webhookRelay } from './cluster/webhook-relay.ts';
+import type { PostgresStore } from './store/postgres.ts';
 import { settingsFromCheckout } from './repo-files.ts';
 
 export interface StartOptions {
@@ -88,7 +91,6 @@ export function databaseUrl(config: CoordinatorConfig): string {
 export async function startCoordinator(options: StartOptions = {}): Promise<Started> {
   const config: CoordinatorConfig = { ...DEFAULT_CONFIG, ...options.config, cluster: { ...DEFAULT_CLUSTER_CONFIG, ...options.config?.cluster } };
   const clustered = config.store === 'postgres' && !options.store;
-  if (clustered && config.github) throw new Error('GitHub sync does not run on the postgres store yet (a cluster would need one node to own the webhooks and polling); run it on lowdb.');
   const store = options.store ?? (config.store === 'memory' ? new MemoryStore() : clustered ? undefined : new LowdbStore(resolve(config.data_dir)));
   const admin = resolveAdminToken(config, options.adminToken);
   const log = options.log ?? silentLogger();
@@ -97,10 +99,25 @@ export async function startCoordinator(options: StartOptions = {}): Promise<Star
   addLogSecret(log, metricsToken);
   const database = clustered ? databaseUrl(config) : undefined;
   if (database) addLogSecret(log, decodeURIComponent(new URL(database).password));
-  const github = config.github ? await githubIntegration(config, log.child({ component: 'github' })) : undefined;
-  const staticHandler: StaticHandler | undefined = github
+  // On a cluster the node is made after the integration (its hook goes into the node's options).
+  let node: Coordinator<ClusterNode> | undefined;
+  const github = config.github ? await githubIntegration(config, log.child({ component: 'github' }), database ? () => (node as Coordinator<ClusterNode>).runtime.store : undefined) : undefined;
+  let staticHandler: StaticHandler | undefined = github
     ? (req, res, path) => github.webhookHandler(req, res, path) || (options.staticHandler?.(req, res, path) ?? false)
     : options.staticHandler;
+  if (github && database) {
+    // Deliveries reaching a follower are passed on to the leader, which alone runs the sync.
+    const { MAX_WEBHOOK_BODY_BYTES } = await import('./github/webhooks.ts');
+    const handler = staticHandler as StaticHandler;
+    staticHandler = webhookRelay({
+      path: github.context.config.webhook_path,
+      handler,
+      leads: () => node?.runtime.leads() ?? false,
+      leaderUrl: () => node?.runtime.leaderUrl() ?? null,
+      maxBodyBytes: MAX_WEBHOOK_BODY_BYTES,
+      log,
+    });
+  }
   const common = {
     clock: options.clock ?? new SystemClock(),
     adminTokens: [admin.token],
@@ -128,7 +145,7 @@ export async function startCoordinator(options: StartOptions = {}): Promise<Star
   let principal: Principal | null;
   if (database) {
     const { cluster } = config;
-    const node = await createClusterCoordinator({
+    node = await createClusterCoordinator({
       ...common,
       cluster: {
         databaseUrl: database,
@@ -162,7 +179,14 @@ export async function startCoordinator(options: StartOptions = {}): Promise<Star
     const ack = await coordinator.runtime.call(principal, 'repo.configure', { repo, ...settings, idempotency_key: `config:${repo}:${createHash('sha256').update(JSON.stringify(settings)).digest('hex')}` });
     if (!ack.ok) throw new Error(`Cannot configure ${repo} from the config: ${ack.error.message}`);
   }
-  if (github && coordinator.runtime instanceof Runtime) {
+  if (github && node) {
+    followLeadership(node.runtime, github, admin.token, log);
+    const close = coordinator.close.bind(coordinator);
+    coordinator.close = () => {
+      github.close();
+      return close();
+    };
+  } else if (github && coordinator.runtime instanceof Runtime) {
     await github.attach(coordinator.runtime, principal);
     const close = coordinator.close.bind(coordinator);
     coordinator.close = () => {
@@ -172,6 +196,26 @@ export async function startCoordinator(options: StartOptions = {}): Promise<Star
   }
   url ??= await coordinator.listen(config.port, config.host);
   return { coordinator, url, config, adminToken: admin.token, adminTokenFile: admin.file, github };
+}
+
+/**
+ * The GitHub sync on a cluster runs on the leader alone: attached to its runtime each time this
+ * node starts leading (continuing from the sync state the previous leader saved in PostgreSQL),
+ * detached when it stops. One change at a time, in order.
+ */
+function followLeadership(node: ClusterNode, github: GitHubIntegration, adminToken: string, log: Logger): void {
+  let chain: Promise<void> = Promise.resolve();
+  node.onLeadership((runtime) => {
+    chain = chain
+      .then(async () => {
+        if (!runtime) return github.detach();
+        const admin = runtime.authenticate(adminToken);
+        if (!admin) throw new Error('the admin token is unknown to this leader');
+        await github.attach(runtime, admin);
+        log.info({ node: node.nodeId }, 'github: the sync runs on this node (it leads)');
+      })
+      .catch((error: unknown) => log.error({ err: error }, 'github: could not start the sync on this leader'));
+  });
 }
 
 /**
@@ -192,11 +236,12 @@ async function adminOf(service: CoordinatorService, token: string, timeoutMs: nu
  * Builds the GitHub integration from the config's github section; tokens come from env vars or
  * files. Loaded only when a repo is connected, so a coordinator without GitHub starts without Octokit.
  */
-async function githubIntegration(config: CoordinatorConfig, log: Logger): Promise<GitHubIntegration> {
-  const [{ parseGitHubConfig, resolveGitHubSecrets }, { GitHubIntegration }, { FileSyncStateStore }] = await Promise.all([
+async function githubIntegration(config: CoordinatorConfig, log: Logger, clusterStore?: () => PostgresStore): Promise<GitHubIntegration> {
+  const [{ parseGitHubConfig, resolveGitHubSecrets }, { GitHubIntegration }, { FileSyncStateStore }, { PostgresSyncStateStore }] = await Promise.all([
     import('./github/config.ts'),
     import('./github/integration.ts'),
     import('./github/sync-state.ts'),
+    import('./github/sync-state-postgres.ts'),
   ]);
   const github = parseGitHubConfig(config.github);
   const secrets = resolveGitHubSecrets(github);
@@ -212,7 +257,7 @@ async function githubIntegration(config: CoordinatorConfig, log: Logger): Promis
     config: github,
     secrets,
     repoSettings,
-    ...(config.store === 'lowdb' ? { stateStore: new FileSyncStateStore(join(resolve(config.data_dir), 'github-sync.json')) } : {}),
+    ...(clusterStore ? { stateStore: new PostgresSyncStateStore(clusterStore) } : config.store === 'lowdb' ? { stateStore: new FileSyncStateStore(join(resolve(config.data_dir), 'github-sync.json')) } : {}),
     log,
   });
 }

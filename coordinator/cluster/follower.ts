@@ -25,6 +25,12 @@ export interface FollowerOptions {
   /** A read-only engine over the copy (for info(), reads and metrics; never asked to change anything). */
   makeEngine: (state: State) => Engine;
   pollIntervalMs?: number;
+  /**
+   * How long a notified commit may wait for the leader's push before the journal is read: 0 reads
+   * at once. A push (relay link) carries the same events a moment after the database's
+   * notification; reading them back as well would cost a query per commit per follower.
+   */
+  pushGraceMs?: () => number;
   log?: Logger;
 }
 
@@ -47,6 +53,7 @@ export class JournalFollower extends EventEmitter<FollowerEvents> {
   private listener: pg.Client | null = null;
   private pollTimer: NodeJS.Timeout | undefined;
   private reconnectTimer: NodeJS.Timeout | undefined;
+  private graceTimer: NodeJS.Timeout | undefined;
   private stopped = false;
 
   private constructor(private readonly options: FollowerOptions, state: State) {
@@ -98,7 +105,16 @@ export class JournalFollower extends EventEmitter<FollowerEvents> {
     this.known = seq;
     if (seq > this.state.seq) {
       this.behindSince ??= performance.now();
-      void this.catchUp().catch(() => undefined);
+      const grace = this.options.pushGraceMs?.() ?? 0;
+      if (grace <= 0) {
+        void this.catchUp().catch(() => undefined);
+      } else if (!this.graceTimer) {
+        this.graceTimer = setTimeout(() => {
+          this.graceTimer = undefined;
+          if (this.known > this.state.seq) void this.catchUp().catch(() => undefined);
+        }, grace);
+        this.graceTimer.unref?.();
+      }
     }
   }
 
@@ -127,6 +143,23 @@ export class JournalFollower extends EventEmitter<FollowerEvents> {
     return this.reading;
   }
 
+  /**
+   * Events the leader pushed over the relay link right after their commit (so durable): applied at
+   * once when they continue this copy. Anything else (a gap: a push lost with a link) is left to
+   * the catch-up read, which the database's notification or the poll starts.
+   */
+  receive(events: readonly StoredEvent[]): void {
+    if (this.stopped || events.length === 0) return;
+    const first = events[0] as StoredEvent;
+    const last = events.at(-1) as StoredEvent;
+    if (typeof first.seq !== 'number' || typeof last.seq !== 'number') return;
+    // Only a run without holes that continues this copy is applied; the journal in the database decides otherwise.
+    const contiguous = events.every((e, i) => i === 0 || e.seq === (events[i - 1] as StoredEvent).seq + 1);
+    if (!contiguous || first.seq > this.state.seq + 1) return this.observe(last.seq);
+    this.apply(events);
+    if (this.state.seq >= this.known) this.behindSince = null;
+  }
+
   /** Resolves true once the copy has applied `seq`, false if it has not within timeoutMs. */
   waitFor(seq: number, timeoutMs: number): Promise<boolean> {
     if (this.state.seq >= seq) return Promise.resolve(true);
@@ -150,6 +183,7 @@ export class JournalFollower extends EventEmitter<FollowerEvents> {
     this.stopped = true;
     clearInterval(this.pollTimer);
     clearTimeout(this.reconnectTimer);
+    clearTimeout(this.graceTimer);
     const listener = this.listener;
     this.listener = null;
     listener?.removeAllListeners('end');

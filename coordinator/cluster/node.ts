@@ -19,7 +19,7 @@ import type pg from 'pg';
 import type { Namespace } from 'socket.io';
 import { OwpError, type WireError } from '../../protocol/errors.ts';
 import type { JournalEvent } from '../../protocol/journal-events.ts';
-import type { Ack, OperationName } from '../../protocol/operations.ts';
+import { OPERATIONS, type Ack, type OperationName } from '../../protocol/operations.ts';
 import type { Principal } from '../auth.ts';
 import { Engine } from '../engine/engine.ts';
 import type { Notification } from '../engine/command.ts';
@@ -28,8 +28,10 @@ import { readJournalPage } from '../journal-reads.ts';
 import { Runtime, wireError, type RuntimeEvents, type RuntimeOptions } from '../runtime.ts';
 import type { CoordinatorService, Readiness, WorkerSession } from '../service.ts';
 import type { State } from '../state/state.ts';
+import type { StoredEvent } from '../state/stored-event.ts';
 import { createPool, FencedError, PostgresStore, type LeaderRow } from '../store/postgres.ts';
 import { JournalFollower, type FollowerOptions } from './follower.ts';
+import { FOLLOWER_READS, FollowerReads, type FollowerReadCounts } from './follower-reads.ts';
 import { RelayClient, RelayServer, type RelayReply } from './relay.ts';
 
 export interface ClusterSettings {
@@ -63,10 +65,15 @@ export interface ClusterStatus {
   /** This node's copy behind the leader's last commit (0 on the leader). */
   lag: { events: number; seconds: number };
   /** On the leader: each connected follower's copy, by node. */
-  followers: Array<{ node: string; lagEvents: number }>;
+  followers: Array<{ node: string; lagEvents: number; lagSeconds: number }>;
   /** Terms this node has taken since it started. */
   takeovers: number;
+  /** Reads this node answered from its copy while following, and reads it handed to the leader. */
+  reads: FollowerReadCounts;
 }
+
+/** How long a follower linked to the leader waits for a notified commit's push before reading the journal. */
+const PUSH_GRACE_MS = 100;
 
 export function defaultNodeId(): string {
   return `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
@@ -89,6 +96,7 @@ export class ClusterNode extends EventEmitter<RuntimeEvents> implements Coordina
   private fallbackEngine: Engine;
   private promotion: Promise<void> = Promise.resolve();
   private readonly relay: RelayClient;
+  private readonly reads: FollowerReads;
   private relayServer: RelayServer | undefined;
   /** Worker sockets on this node, by worker: told to whichever node leads. */
   private readonly localSockets = new Map<string, number>();
@@ -97,7 +105,10 @@ export class ClusterNode extends EventEmitter<RuntimeEvents> implements Coordina
   private term = 0;
   private takeovers = 0;
   private leaderRow: LeaderRow | null = null;
-  private readonly followerSeqs = new Map<string, number>();
+  /** On the leader: what each follower last reported of its copy. */
+  private readonly followerSeqs = new Map<string, { seq: number; lagSeconds: number }>();
+  /** Told the runtime when this node starts leading, and undefined when it stops. */
+  private readonly leadershipListeners: Array<(runtime: Runtime | undefined) => void> = [];
   private ticking = false;
   private tickTimer: NodeJS.Timeout | undefined;
   private watchdog: NodeJS.Timeout | undefined;
@@ -107,6 +118,7 @@ export class ClusterNode extends EventEmitter<RuntimeEvents> implements Coordina
     notify: (n: Notification): void => void this.emit('notify', n),
     journal: (events: JournalEvent[]): void => void this.emit('journal', events),
     commit: (c: RuntimeEvents['commit'][0]): void => void this.emit('commit', c),
+    durable: (events: readonly StoredEvent[]): void => this.relayServer?.pushDurable(events),
     degraded: (error: Error | null): void => {
       this.emit('degraded', error);
       // A refused append means another node leads: stop now rather than at the next renewal.
@@ -130,9 +142,18 @@ export class ClusterNode extends EventEmitter<RuntimeEvents> implements Coordina
       localSockets: () => this.localSockets,
       adminTokens: options.adminTokens ?? [],
       timeoutMs: Math.max(10_000, this.settings.leaseMs * 2),
+      onDurable: (events) => this.follower?.receive(events),
       ...(options.log ? { log: options.log } : {}),
     });
     this.secret = secret;
+    this.reads = new FollowerReads({
+      maxWaitMs: this.settings.maxLagMs,
+      leaderSeq: async () => {
+        const reply = await this.relay.requestRetrying<null>('seq');
+        if (!reply.ack.ok) throw OwpError.fromWire(reply.ack.error as WireError);
+        return reply.seq;
+      },
+    });
   }
 
   /** Connects, migrates the schema, loads this node's copy of the state; leads or follows once run() is called. */
@@ -145,8 +166,10 @@ export class ClusterNode extends EventEmitter<RuntimeEvents> implements Coordina
       const ran = await store.migrate();
       for (const m of ran) options.log?.info({ migration: m }, 'database schema migrated');
       const secret = await store.clusterSecret();
-      const follower = await JournalFollower.start(ClusterNode.followerOptions(options, store));
-      return new ClusterNode(options, store, adapterPool, secret, follower);
+      let made: ClusterNode | undefined;
+      const follower = await JournalFollower.start(ClusterNode.followerOptions(options, store, () => made?.relay.isConnected() ?? false));
+      made = new ClusterNode(options, store, adapterPool, secret, follower);
+      return made;
     } catch (error) {
       await pool.end().catch(() => undefined);
       await adapterPool.end().catch(() => undefined);
@@ -154,13 +177,14 @@ export class ClusterNode extends EventEmitter<RuntimeEvents> implements Coordina
     }
   }
 
-  private static followerOptions(options: ClusterNodeOptions, store: PostgresStore): FollowerOptions {
+  private static followerOptions(options: ClusterNodeOptions, store: PostgresStore, relayConnected: () => boolean): FollowerOptions {
     const { clock, cluster, adminTokens: _a, beforeCommand: _b, log, ...engineOptions } = options;
     return {
       store,
       databaseUrl: cluster.databaseUrl,
       makeEngine: (state: State) => new Engine({ ...engineOptions, clock, state }),
       pollIntervalMs: Math.min(1000, cluster.renewIntervalMs),
+      pushGraceMs: () => (relayConnected() ? PUSH_GRACE_MS : 0),
       ...(log ? { log } : {}),
     };
   }
@@ -170,7 +194,7 @@ export class ClusterNode extends EventEmitter<RuntimeEvents> implements Coordina
     this.relayServer = new RelayServer(nsp, {
       secret: this.secret,
       leader: () => (this.role === 'leader' ? this.runtime : undefined),
-      onFollowerSeq: (node, seq) => this.followerSeqs.set(node, seq),
+      onFollowerSeq: (node, seq, lagSeconds) => this.followerSeqs.set(node, { seq, lagSeconds }),
       onFollowerGone: (node) => this.followerSeqs.delete(node),
       ...(this.options.log ? { log: this.options.log } : {}),
     });
@@ -182,6 +206,35 @@ export class ClusterNode extends EventEmitter<RuntimeEvents> implements Coordina
     this.tickTimer = setInterval(() => void this.tick(), this.settings.renewIntervalMs);
     this.watchdog = setInterval(() => this.checkLease(), Math.max(25, Math.min(250, this.settings.renewIntervalMs / 4)));
     await this.tick();
+  }
+
+  /**
+   * Calls `listener` with the runtime each time this node starts leading (at once if it leads now),
+   * and with undefined when it stops: what only the leader runs (the GitHub sync) follows it.
+   */
+  onLeadership(listener: (runtime: Runtime | undefined) => void): void {
+    this.leadershipListeners.push(listener);
+    if (this.role === 'leader' && this.runtime) listener(this.runtime);
+  }
+
+  /** Whether this node leads now. */
+  leads(): boolean {
+    return this.role === 'leader';
+  }
+
+  /** The leader's URL as this node knows it (its own when it leads), or null. */
+  leaderUrl(): string | null {
+    return this.role === 'leader' ? this.url : this.relay.leaderUrl();
+  }
+
+  private tellLeadership(runtime: Runtime | undefined): void {
+    for (const listener of this.leadershipListeners) {
+      try {
+        listener(runtime);
+      } catch (error) {
+        this.options.log?.error({ err: error }, 'cluster: a leadership listener failed');
+      }
+    }
   }
 
   /** Resolves once this node can serve: it leads, or its link to the leader is up. */
@@ -206,7 +259,14 @@ export class ClusterNode extends EventEmitter<RuntimeEvents> implements Coordina
       if (runtime) return await runtime.call(principal, name, params);
       // The journal is the same on every node: a follower reads it itself.
       if (name === 'journal.read') return { ok: true, data: await this.readJournalFor(principal, params) };
-      return await this.relayed<unknown>('call', principal, name, params);
+      const follower = this.follower;
+      if (follower && FOLLOWER_READS.has(name)) {
+        const answer = await this.reads.serve(follower, principal, name, params);
+        if (answer) return answer;
+      }
+      // A read, or a change under an idempotency key (the leader replays it), may be sent again if the link drops.
+      const again = !OPERATIONS[name].mutating || typeof params.idempotency_key === 'string';
+      return await this.relayed<unknown>(again ? 'call!' : 'call', principal, name, params);
     } catch (error) {
       return { ok: false, error: wireError(error) };
     }
@@ -216,8 +276,24 @@ export class ClusterNode extends EventEmitter<RuntimeEvents> implements Coordina
     return this.engine.authenticate(token);
   }
 
-  catchUp(): Promise<void> {
-    return this.follower ? this.follower.catchUp() : Promise.resolve();
+  /**
+   * Brings this node's copy up to what the leader has made durable (a token it does not know may
+   * be a moment old): through the leader's read index and its pushes when it can, else by reading
+   * the journal from the database.
+   */
+  async catchUp(): Promise<void> {
+    const follower = this.follower;
+    if (!follower) return;
+    try {
+      if (await follower.waitFor(await this.reads.readIndex(), this.settings.maxLagMs)) return;
+    } catch {
+      // No leader to ask: the database says how far the journal goes.
+    }
+    try {
+      await follower.catchUp();
+    } catch (error) {
+      throw new OwpError('UNAVAILABLE', `This node cannot read the journal right now (${(error as Error).message}); retry in a moment or against another node.`);
+    }
   }
 
   async workerConnected(workerId: string): Promise<void> {
@@ -248,7 +324,7 @@ export class ClusterNode extends EventEmitter<RuntimeEvents> implements Coordina
   async workerSession(workerId: string): Promise<WorkerSession> {
     const runtime = await this.leading();
     if (runtime) return runtime.workerSession(workerId);
-    const ack = await this.relayed<WorkerSession>('session', workerId);
+    const ack = await this.relayed<WorkerSession>('session!', workerId);
     if (!ack.ok) throw OwpError.fromWire(ack.error as WireError);
     return ack.data;
   }
@@ -286,8 +362,9 @@ export class ClusterNode extends EventEmitter<RuntimeEvents> implements Coordina
       term: this.role === 'leader' ? this.term : (this.leaderRow?.term ?? this.term),
       leader: this.role === 'leader' ? { node: this.nodeId, url: this.url } : { node: this.leaderRow?.live ? this.leaderRow.holder : null, url: this.leaderRow?.live ? this.leaderRow.url : null },
       lag: this.role === 'leader' ? { events: 0, seconds: 0 } : (this.follower?.lag() ?? { events: 0, seconds: 0 }),
-      followers: this.role === 'leader' ? [...this.followerSeqs].map(([node, seq]) => ({ node, lagEvents: Math.max(0, leaderSeq - seq) })) : [],
+      followers: this.role === 'leader' ? [...this.followerSeqs].map(([node, f]) => ({ node, lagEvents: Math.max(0, leaderSeq - f.seq), lagSeconds: leaderSeq > f.seq ? f.lagSeconds : 0 })) : [],
       takeovers: this.takeovers,
+      reads: { ...this.reads.counts },
     };
   }
 
@@ -308,6 +385,7 @@ export class ClusterNode extends EventEmitter<RuntimeEvents> implements Coordina
     this.runtime = undefined;
     if (runtime) {
       this.detachRuntime(runtime);
+      this.tellLeadership(undefined);
       await runtime.close().catch((error: unknown) => this.options.log?.error({ err: error }, 'error while stopping the leader'));
     }
     await this.store.releaseLease().catch(() => undefined);
@@ -327,7 +405,8 @@ export class ClusterNode extends EventEmitter<RuntimeEvents> implements Coordina
 
   /** Sends a request to the leader, then waits until this node's copy has the change (read your writes). */
   private async relayed<T>(event: string, ...args: unknown[]): Promise<Ack<T>> {
-    const reply: RelayReply<T> = await this.relay.request<T>(event, ...args);
+    // `event!`: the request may be sent again on the next link (RelayClient.requestRetrying).
+    const reply: RelayReply<T> = event.endsWith('!') ? await this.relay.requestRetrying<T>(event.slice(0, -1), ...args) : await this.relay.request<T>(event, ...args);
     if (reply.seq > 0) await this.follower?.waitFor(reply.seq, this.settings.leaseMs);
     return reply.ack;
   }
@@ -348,7 +427,7 @@ export class ClusterNode extends EventEmitter<RuntimeEvents> implements Coordina
         const taken = await this.store.acquireLease(this.settings.leaseMs, this.url);
         if (taken) await this.lead(taken, sent);
         else this.observeLeader(await this.store.readLeader());
-        if (this.follower) this.relay.tell('applied', this.follower.applied());
+        if (this.follower) this.relay.tell('applied', { seq: this.follower.applied(), lagSeconds: this.follower.lag().seconds });
       }
     } catch (error) {
       // The database is unreachable or slow: a leader keeps going until the watchdog says its lease may have run out.
@@ -402,6 +481,7 @@ export class ClusterNode extends EventEmitter<RuntimeEvents> implements Coordina
         // Followers linked to this node while it followed are linked again, and count their sockets afresh.
         this.relayServer?.disconnectAll();
         for (const [workerId, n] of this.localSockets) for (let i = 0; i < n; i += 1) void runtime.workerConnected(workerId);
+        this.tellLeadership(runtime);
         this.options.log?.info({ node: this.nodeId, term: taken.term, seq: runtime.engine.state.seq, ms: Math.round(performance.now() - started) }, 'cluster: leading');
       } catch (error) {
         this.options.log?.error({ err: error, term: taken.term }, 'cluster: could not take over; giving the lease back');
@@ -421,6 +501,7 @@ export class ClusterNode extends EventEmitter<RuntimeEvents> implements Coordina
     this.store.forgetLease();
     this.fallbackEngine = runtime.engine;
     this.detachRuntime(runtime);
+    this.tellLeadership(undefined);
     this.relayServer?.disconnectAll();
     this.options.log?.warn({ node: this.nodeId, term: this.term, reason }, 'cluster: no longer leading');
     const published = runtime.lastDurableSeq();
@@ -432,7 +513,7 @@ export class ClusterNode extends EventEmitter<RuntimeEvents> implements Coordina
   private async ensureFollower(publishedUpTo: number | undefined): Promise<void> {
     while (!this.closing && !this.follower && this.role === 'follower') {
       try {
-        const follower = await JournalFollower.start(ClusterNode.followerOptions(this.options, this.store), publishedUpTo);
+        const follower = await JournalFollower.start(ClusterNode.followerOptions(this.options, this.store, () => this.relay.isConnected()), publishedUpTo);
         if (this.closing || this.role !== 'follower') {
           follower.stop();
           return;
@@ -451,6 +532,7 @@ export class ClusterNode extends EventEmitter<RuntimeEvents> implements Coordina
     runtime.on('journal', this.forward.journal);
     runtime.on('commit', this.forward.commit);
     runtime.on('degraded', this.forward.degraded);
+    runtime.on('durable', this.forward.durable);
   }
 
   private detachRuntime(runtime: Runtime): void {
@@ -458,6 +540,7 @@ export class ClusterNode extends EventEmitter<RuntimeEvents> implements Coordina
     runtime.off('journal', this.forward.journal);
     runtime.off('commit', this.forward.commit);
     runtime.off('degraded', this.forward.degraded);
+    runtime.off('durable', this.forward.durable);
   }
 
   private attachFollower(follower: JournalFollower): void {

@@ -19,7 +19,9 @@ import type { Ack, OperationName } from '../../protocol/operations.ts';
 import type { Principal } from '../auth.ts';
 import type { HelloProfile } from '../engine/sessions.ts';
 import type { Logger } from '../log.ts';
+import type { StoredEvent } from '../state/stored-event.ts';
 import { wireError, type Runtime } from '../runtime.ts';
+import { currentPrincipal } from './follower-reads.ts';
 
 export const RELAY_NAMESPACE = '/owp-cluster';
 
@@ -47,7 +49,7 @@ export interface RelayServerOptions {
   /** The runtime while this node leads, else undefined (requests are then refused, not run). */
   leader: () => Runtime | undefined;
   /** A follower reported the seq its copy has applied. */
-  onFollowerSeq?: (node: string, seq: number) => void;
+  onFollowerSeq?: (node: string, seq: number, lagSeconds: number) => void;
   onFollowerGone?: (node: string) => void;
   log?: Logger;
 }
@@ -62,6 +64,16 @@ export class RelayServer {
       next();
     });
     nsp.on('connection', (socket) => this.attach(socket));
+  }
+
+  /**
+   * Sends events just made durable to every follower linked to this node, before the answers to
+   * the commands that made them (the same link, in order): a follower applies them at once and
+   * answers its client without reading the journal back from the database first. Local only: the
+   * namespace's adapter would carry them to the other nodes' servers too.
+   */
+  pushDurable(events: readonly StoredEvent[]): void {
+    if (events.length > 0 && this.nsp.sockets.size > 0) this.nsp.local.emit('durable', events);
   }
 
   /** Drops every follower's link (this node stopped or started leading): each reconnects to the leader and says again which workers it holds. */
@@ -92,10 +104,14 @@ export class RelayServer {
       } catch (error) {
         ack = { ok: false, error: wireError(error) };
       }
-      // The seq of the state the answer was read from (it may run a batch ahead of the disk): the
-      // follower answers once its copy, read from the database, has it, so whatever a client saw
-      // through it, the journal it reads there has too.
-      return { ack, seq: Math.max(runtime.lastDurableSeq(), runtime.engine.state.seq) };
+      // The seq of the state the answer was read from: the follower answers once its copy has it,
+      // so whatever a client saw through it, the journal it reads there has too. A successful
+      // answer waited for its own events to be durable (commits go in seq order, so for everything
+      // it could have seen) or, with no events, for the state it read (readsAfterDurable): the
+      // durable seq covers it. The state may already run a batch ahead (other commands' events
+      // being written): waiting for those too would cost every answer one more commit. A refusal
+      // may come from that state without waiting, so it waits for all of it.
+      return { ack, seq: ack.ok ? runtime.lastDurableSeq() : Math.max(runtime.lastDurableSeq(), runtime.engine.state.seq) };
     };
     const done = <T>(ack: unknown, run: (runtime: Runtime) => Promise<Ack<T>>): void => {
       if (typeof ack !== 'function') return;
@@ -114,7 +130,19 @@ export class RelayServer {
     };
 
     socket.on('call', (principal: Principal, name: OperationName, params: Record<string, unknown>, ack: unknown) => {
-      done(ack, (runtime) => runtime.call(principal, name, params));
+      done(ack, async (runtime) => {
+        // The follower resolved the token on its copy, which may not have applied a revocation yet:
+        // the leader's state decides, as for a client of its own (AUTH-009).
+        const now = currentPrincipal(runtime.engine.state, principal);
+        if (!now) return { ok: false, error: { code: 'UNAUTHENTICATED', message: 'This token is not valid (revoked or replaced).' } };
+        return runtime.call(now, name, params);
+      });
+    });
+    // A follower's read index: how far the journal is durable now (follower-reads.ts).
+    socket.on('seq', (ack: unknown) => {
+      if (typeof ack !== 'function') return;
+      const runtime = current();
+      (ack as (r: RelayReply<null>) => void)(runtime ? { ack: { ok: true, data: null }, seq: runtime.lastDurableSeq() } : { ack: { ok: false, error: NOT_LEADER }, seq: 0 });
     });
     socket.on('session', (workerId: string, ack: unknown) => {
       done(ack, async (runtime) => ({ ok: true, data: await runtime.workerSession(workerId) }));
@@ -157,8 +185,11 @@ export class RelayServer {
         return { ok: true, data: null };
       });
     });
-    socket.on('applied', (seq: unknown) => {
-      if (typeof seq === 'number') this.options.onFollowerSeq?.(node, seq);
+    socket.on('applied', (report: unknown) => {
+      // A number from a node of an earlier version; { seq, lagSeconds } now.
+      if (typeof report === 'number') return this.options.onFollowerSeq?.(node, report, 0);
+      const { seq, lagSeconds } = (report ?? {}) as { seq?: unknown; lagSeconds?: unknown };
+      if (typeof seq === 'number') this.options.onFollowerSeq?.(node, seq, typeof lagSeconds === 'number' && lagSeconds >= 0 ? lagSeconds : 0);
     });
     socket.on('disconnect', () => {
       // Only the runtime these sockets were counted in loses them.
@@ -181,6 +212,8 @@ export interface RelayClientOptions {
   adminTokens: readonly string[];
   /** How long a command waits for the link (a leader being elected) and then for its answer. */
   timeoutMs: number;
+  /** Events the leader pushed right after their commit. */
+  onDurable?: (events: StoredEvent[]) => void;
   log?: Logger;
 }
 
@@ -188,6 +221,8 @@ export class RelayClient {
   private socket: Socket | null = null;
   private target: string | null = null;
   private waiting: Array<() => void> = [];
+  /** Requests waiting for an answer on the current link: told when it drops. */
+  private readonly drops = new Set<() => void>();
 
   constructor(private readonly options: RelayClientOptions) {}
 
@@ -195,6 +230,7 @@ export class RelayClient {
   setTarget(url: string | null): void {
     if (url === this.target) return;
     this.target = url;
+    this.dropped();
     this.socket?.removeAllListeners();
     this.socket?.disconnect();
     this.socket = null;
@@ -213,8 +249,19 @@ export class RelayClient {
       this.waiting = [];
       for (const w of waiting) w();
     });
+    socket.on('durable', (events: unknown) => {
+      if (Array.isArray(events)) this.options.onDurable?.(events as StoredEvent[]);
+    });
+    socket.on('disconnect', () => this.dropped());
     socket.on('connect_error', (err) => this.options.log?.debug({ err, leader: url }, 'relay: cannot reach the leader yet'));
     this.socket = socket;
+  }
+
+  /** The link dropped: answers on it will not come. */
+  private dropped(): void {
+    const drops = [...this.drops];
+    this.drops.clear();
+    for (const d of drops) d();
   }
 
   leaderUrl(): string | null {
@@ -225,24 +272,46 @@ export class RelayClient {
     return this.socket?.connected === true;
   }
 
-  /** Sends one request to the leader; throws UNAVAILABLE when there is no leader in time or no answer. */
+  /**
+   * Sends one request to the leader; throws UNAVAILABLE when there is no leader in time or no
+   * answer. `retry`: the request may run twice (a read, or a change under an idempotency key, which
+   * the leader replays): when the link drops before the answer (the leader moved, or its lease
+   * looked lapsed for a moment), it is sent again on the next link instead of waiting out the timeout.
+   */
   async request<T>(event: string, ...args: unknown[]): Promise<RelayReply<T>> {
+    return this.send<T>(false, event, args);
+  }
+
+  /** request(), sent again on the next link if the link drops before the answer (see there). */
+  async requestRetrying<T>(event: string, ...args: unknown[]): Promise<RelayReply<T>> {
+    return this.send<T>(true, event, args);
+  }
+
+  private async send<T>(retry: boolean, event: string, args: unknown[]): Promise<RelayReply<T>> {
     const deadline = Date.now() + this.options.timeoutMs;
-    while (!this.socket?.connected) {
-      const left = deadline - Date.now();
-      if (left <= 0) throw new OwpError('UNAVAILABLE', 'No leader of the cluster is reachable from this node right now; the command was not run. Retry: a standby takes over within the leader lease.');
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, Math.min(left, 250));
-        this.waiting.push(() => {
-          clearTimeout(timer);
-          resolve();
+    for (;;) {
+      while (!this.socket?.connected) {
+        const left = deadline - Date.now();
+        if (left <= 0) throw new OwpError('UNAVAILABLE', 'No leader of the cluster is reachable from this node right now; the command was not run. Retry: a standby takes over within the leader lease.');
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, Math.min(left, 250));
+          this.waiting.push(() => {
+            clearTimeout(timer);
+            resolve();
+          });
+        });
+      }
+      const socket = this.socket;
+      const outcome = await new Promise<{ reply: RelayReply<T> } | { lost: 'dropped' | 'timeout' }>((resolve) => {
+        const dropped = (): void => resolve({ lost: 'dropped' });
+        this.drops.add(dropped);
+        socket.timeout(Math.max(1, deadline - Date.now())).emit(event, ...args, (err: Error | null, reply: RelayReply<T>) => {
+          this.drops.delete(dropped);
+          resolve(err ? { lost: 'timeout' } : { reply });
         });
       });
-    }
-    const socket = this.socket;
-    try {
-      return (await socket.timeout(Math.max(1, deadline - Date.now())).emitWithAck(event, ...args)) as RelayReply<T>;
-    } catch {
+      if ('reply' in outcome) return outcome.reply;
+      if (outcome.lost === 'dropped' && retry && Date.now() < deadline) continue;
       throw new OwpError('UNAVAILABLE', 'The cluster\'s leader did not answer in time; the command may or may not have been run. Retry with the same idempotency key.');
     }
   }

@@ -188,6 +188,9 @@ export class GitHubIntegration {
   /** Starts following a runtime: makes sure each connected repo exists in OWP, then polls. */
   async attach(runtime: Runtime, admin: Principal): Promise<void> {
     if (admin.kind !== 'maintainer' || !admin.admin) throw new Error('github: attach needs the admin principal');
+    this.detach();
+    // A cluster's new leader continues from what the previous one saved (a file store has nothing newer).
+    await this.context.state.refresh();
     this.context.runtime = runtime;
     this.context.admin = admin;
     for (const repo of this.context.repos()) repo.client.open();
@@ -269,10 +272,19 @@ export class GitHubIntegration {
     await this.comments.settled();
   }
 
-  close(): void {
+  /**
+   * Stops following the runtime (a cluster node stopped leading): no more polls, and syncs still
+   * running fail with UNAVAILABLE at their next call. attach() starts again.
+   */
+  detach(): void {
     if (this.pollTimer) clearInterval(this.pollTimer);
     this.pollTimer = undefined;
     this.context.runtime?.off('journal', this.onJournal);
+    this.context.runtime = undefined;
+  }
+
+  close(): void {
+    this.detach();
     for (const repo of this.context.repos()) repo.client.close();
   }
 }

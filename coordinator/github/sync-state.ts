@@ -41,6 +41,20 @@ export function emptySyncData(): SyncData {
 export interface SyncStateStore {
   load(): SyncData;
   save(data: SyncData): Promise<void>;
+  /** Reads the stored copy again (a cluster's new leader takes over what the old one saved). */
+  refresh?(): Promise<void>;
+  /**
+   * A store that keeps delivery ids itself (PostgreSQL: one row each, recorded atomically, so a
+   * takeover or a second node sees them); otherwise they live in `deliveries` of the document.
+   */
+  deliveries?: DeliveryLog;
+}
+
+export interface DeliveryLog {
+  /** Records the id; false when it was recorded before. */
+  first(id: string, now: number): Promise<boolean>;
+  /** Forgets ids again (their delivery failed: GitHub's "Redeliver" must be able to retry it). */
+  forget(ids: readonly string[]): Promise<void>;
 }
 
 export class MemorySyncStateStore implements SyncStateStore {
@@ -114,6 +128,7 @@ export class SyncState {
    * a week (GitHub redelivers for three days) and at most DELIVERY_MAX of them.
    */
   async firstDelivery(id: string, now: number): Promise<boolean> {
+    if (this.store.deliveries) return this.store.deliveries.first(id, now);
     if (Object.hasOwn(this.data.deliveries, id)) return false;
     this.data.deliveries[id] = now;
     const ids = Object.keys(this.data.deliveries);
@@ -123,6 +138,24 @@ export class SyncState {
     for (const [old, at] of Object.entries(this.data.deliveries)) if (at + DELIVERY_RETENTION_MS < now) delete this.data.deliveries[old];
     await this.save();
     return true;
+  }
+
+  /** Forgets delivery ids recorded by firstDelivery (their processing failed). */
+  async forgetDeliveries(ids: readonly string[]): Promise<void> {
+    if (this.store.deliveries) return this.store.deliveries.forget(ids);
+    for (const id of ids) delete this.data.deliveries[id];
+    await this.save();
+  }
+
+  /** Takes up what the store holds now (a cluster's new leader continues from the old one's last save). */
+  async refresh(): Promise<void> {
+    if (!this.store.refresh) return;
+    await this.store.refresh();
+    const fresh = this.store.load();
+    this.data.deliveries = fresh.deliveries;
+    this.data.issues = fresh.issues;
+    this.data.pr_authors = fresh.pr_authors;
+    this.data.streaks = fresh.streaks;
   }
 }
 

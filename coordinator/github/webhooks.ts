@@ -119,20 +119,18 @@ export function webhookHandler(options: WebhookOptions): StaticHandler {
     // The delivery id is not signed: a captured delivery resent under a fresh id would pass a check
     // on the id alone. The signed body's digest is remembered too, so the same bytes count once.
     const bodyKey = `sha256:${createHash('sha256').update(raw).digest('hex')}`;
-    if (inFlight.has(deliveryId) || inFlight.has(bodyKey) || Object.hasOwn(options.state.data.deliveries, bodyKey) || !(await options.state.firstDelivery(deliveryId, now()))) {
+    // The body's digest first: a delivery whose bytes were seen under another id records nothing more.
+    if (inFlight.has(deliveryId) || inFlight.has(bodyKey) || !(await options.state.firstDelivery(bodyKey, now())) || !(await options.state.firstDelivery(deliveryId, now()))) {
       options.log.info({ delivery: deliveryId, event }, `delivery ${deliveryId} (${event}) seen before; ignored`);
       return reply(res, 200, { ok: true, data: { delivery: deliveryId, duplicate: true } });
     }
-    await options.state.firstDelivery(bodyKey, now());
     inFlight.add(bodyKey);
     inFlight.add(deliveryId);
     const work = options.dispatch(event, payload as Record<string, unknown>, deliveryId).then(
       () => true,
       async (error: unknown) => {
         options.log.error({ delivery: deliveryId, event, err: error }, `delivery ${deliveryId} (${event}) failed`);
-        delete options.state.data.deliveries[deliveryId];
-        delete options.state.data.deliveries[bodyKey];
-        await options.state.save().catch(() => undefined);
+        await options.state.forgetDeliveries([deliveryId, bodyKey]).catch(() => undefined);
         return false;
       },
     ).finally(() => {

@@ -14,6 +14,9 @@
  *   the failover tests check the journal against).
  * - owp_cluster: one row, the secret nodes present to each other on the relay link.
  * - owp_socket_io_attachments: @socket.io/postgres-adapter's table for payloads over NOTIFY's 8,000 bytes.
+ * - owp_github_sync: one row, what the GitHub integration remembers besides the journal (issue
+ *   links, PR authors, streaks: github/sync-state.ts), written by the leader under its term.
+ * - owp_github_deliveries: webhook delivery ids (and body digests) already taken, one row each.
  */
 import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
@@ -82,6 +85,23 @@ export const MIGRATIONS: readonly Migration[] = [
       END $$;
       CREATE TRIGGER owp_journal_appended AFTER INSERT ON owp_journal
         REFERENCING NEW TABLE AS appended FOR EACH STATEMENT EXECUTE FUNCTION owp_journal_notify();
+    `,
+  },
+  {
+    version: 2,
+    name: 'GitHub sync state and webhook deliveries',
+    sql: `
+      CREATE TABLE owp_github_sync (
+        id smallint PRIMARY KEY CHECK (id = 1),
+        term bigint NOT NULL,
+        data json NOT NULL,
+        saved_at timestamptz NOT NULL DEFAULT clock_timestamp()
+      );
+      CREATE TABLE owp_github_deliveries (
+        id text PRIMARY KEY,
+        seen_at timestamptz NOT NULL DEFAULT clock_timestamp()
+      );
+      CREATE INDEX owp_github_deliveries_seen ON owp_github_deliveries (seen_at);
     `,
   },
 ];

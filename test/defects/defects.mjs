@@ -313,6 +313,38 @@ export const DEFECTS = [
     expect: ['cluster: a deposed leader\'s append delivered late'],
   },
   {
+    name: 'github-deliveries-in-memory',
+    promise: 'cluster',
+    // The webhook delivery log stays in the node's memory instead of PostgreSQL: a takeover forgets it.
+    edits: [{ file: 'coordinator/github/sync-state.ts', find: '    if (this.store.deliveries) return this.store.deliveries.first(id, now);\n', replace: '' }],
+    tests: ['test/github/cluster-sync.test.ts'],
+    expect: ['cluster: the GitHub sync runs on the leader'],
+  },
+  {
+    name: 'no-durable-push',
+    promise: 'cluster',
+    // The leader no longer pushes committed events to its followers: their copies move only by reading the database.
+    edits: [{ file: 'coordinator/cluster/relay.ts', find: '    if (events.length > 0 && this.nsp.sockets.size > 0) this.nsp.local.emit(\'durable\', events);\n', replace: '    void events; // defect: nothing is pushed\n' }],
+    tests: ['test/integration/cluster-reads.test.ts'],
+    expect: ['cluster: a follower answers reads from its copy'],
+  },
+  {
+    name: 'follower-read-no-index',
+    promise: 'cluster',
+    // A follower answers a read from its copy without asking the leader how far the journal is durable.
+    edits: [{ file: 'coordinator/cluster/follower-reads.ts', find: '    const index = await this.readIndex();\n', replace: '    const index = follower.applied(); // defect: no read index\n' }],
+    tests: ['test/integration/cluster-reads.test.ts'],
+    expect: ['cluster: a follower answers reads from its copy'],
+  },
+  {
+    name: 'relay-stale-principal',
+    promise: 'cluster',
+    // The leader runs a relayed command as the principal the follower resolved on its (maybe stale) copy.
+    edits: [{ file: 'coordinator/cluster/relay.ts', find: '        const now = currentPrincipal(runtime.engine.state, principal);\n', replace: '        const now = currentPrincipal(runtime.engine.state, principal) ?? principal; // defect: the follower\'s word is taken\n' }],
+    tests: ['test/integration/cluster-reads.test.ts'],
+    expect: ['cluster: a follower answers reads from its copy'],
+  },
+  {
     name: 'index-drops-cooled-kind',
     promise: 'offer-order',
     // A task of a kind skipped only because its workers are cooling down ends the kind for the pass: later tasks of that kind wait.

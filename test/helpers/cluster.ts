@@ -11,7 +11,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { spawnCoordinator, type CoordinatorProcess } from './process.ts';
-import { startPostgres, type TestPostgres } from './postgres.ts';
+import { freePort, startPostgres, type TestPostgres } from './postgres.ts';
 import { startTcpProxy, type TcpProxy } from './tcp-proxy.ts';
 
 export interface ClusterNodeProcess {
@@ -22,6 +22,8 @@ export interface ClusterNodeProcess {
   db: TcpProxy;
   /** SIGSTOPped: in the balancer no more until SIGCONT. */
   paused: boolean;
+  /** With `ingress`: the address the other nodes reach this one at (its relay link), a proxy that can be cut. */
+  ingress?: TcpProxy;
 }
 
 export interface NodeStatus {
@@ -56,6 +58,8 @@ export interface ClusterOptions {
   renewIntervalMs?: number;
   /** The coordinator's config file (YAML). */
   config?: string;
+  /** Each node advertises a TCP proxy in front of it to the others (ClusterNodeProcess.ingress). */
+  ingress?: boolean;
 }
 
 export async function startCluster(options: ClusterOptions): Promise<TestCluster> {
@@ -75,15 +79,17 @@ export async function startCluster(options: ClusterOptions): Promise<TestCluster
     const viaProxy = `postgres://postgres@127.0.0.1:${new URL(db.url).port}/${dbName}`;
     const dataDir = join(options.dir, id);
     mkdirSync(dataDir, { recursive: true });
+    const port = options.ingress ? await freePort() : 0;
+    const ingress = options.ingress ? await startTcpProxy(`http://127.0.0.1:${port}`) : undefined;
     const proc = await spawnCoordinator(
-      ['--port', '0', '--store', 'postgres', '--node-id', id, '--data-dir', dataDir, '--config', configFile, '--leader-lease-ms', String(leaseMs), '--leader-renew-interval-ms', String(renewMs)],
+      ['--port', String(port), ...(ingress ? ['--advertise-url', ingress.url] : []), '--store', 'postgres', '--node-id', id, '--data-dir', dataDir, '--config', configFile, '--leader-lease-ms', String(leaseMs), '--leader-renew-interval-ms', String(renewMs)],
       { OWP_ADMIN_TOKEN: options.token, OWP_DATABASE_URL: viaProxy, OWP_LOG_LEVEL: 'info' },
     );
     // No node outlives the test process, however the test ends.
     const reap = (): void => void proc.child.kill('SIGKILL');
     process.once('exit', reap);
     proc.child.once('exit', () => process.off('exit', reap));
-    const node: ClusterNodeProcess = { id, proc, url: proc.url, db, paused: false };
+    const node: ClusterNodeProcess = { id, proc, url: proc.url, db, paused: false, ...(ingress ? { ingress } : {}) };
     const at = nodes.findIndex((n) => n.id === id);
     if (at >= 0) nodes[at] = node;
     else nodes.push(node);
@@ -161,6 +167,7 @@ export async function startCluster(options: ClusterOptions): Promise<TestCluster
         if (n.paused) n.proc.child.kill('SIGCONT');
         await n.proc.stop('SIGKILL');
         await n.db.close();
+        await n.ingress?.close();
       }
       await admin.end().catch(() => undefined);
       await server.stop();
