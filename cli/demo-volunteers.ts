@@ -13,6 +13,7 @@ import { HttpClient } from '../client/http-client.ts';
 import { WorkerClient, type WorkerProfile } from '../client/worker-client.ts';
 import { DEMO_REPO, DEMO_TASKS } from '../coordinator/seed.ts';
 import type { Offer } from '../protocol/model.ts';
+import { listAll } from '../protocol/list-pages.ts';
 import type { FakeGitHub } from './demo/github/server.ts';
 
 interface DemoProfile extends WorkerProfile {
@@ -124,7 +125,7 @@ export async function startDemoVolunteers(url: string, adminToken: string, count
   let refill = 0;
   const review = async (): Promise<void> => {
     for (const repo of [DEMO_REPO, FLOW_REPO]) {
-      const { tasks } = await admin.call('task.list', { repo, limit: 1000 });
+      const tasks = await listAll((p) => admin.call('task.list', p), 'task.list', { repo, limit: 1000 });
       const now = Date.now();
       for (const t of tasks) {
         if (t.state === 'pr_opened' && now - t.updated_at > 20_000 && repo === DEMO_REPO) {

@@ -276,6 +276,9 @@ export class WorkerClient extends EventEmitter<WorkerClientEvents> {
     const deadline = Date.now() + (this.options.retryForMs ?? 30_000);
     for (;;) {
       if (this.closed) throw new OwpError('UNAVAILABLE', 'This worker client is closed.');
+      // A heartbeat waiting out a reconnect is pointless once the lease is gone (the hello said so,
+      // or it was cancelled): sending it would act on a lost lease (CLIENT-005).
+      if (name === 'lease.heartbeat' && !this.leases.has(body.lease_id as string)) throw new OwpError('LEASE_EXPIRED', 'This client no longer holds the lease.');
       if (this.state !== 'connected') {
         const remaining = deadline - Date.now();
         if (remaining <= 0) throw new OwpError('UNAVAILABLE', `Not connected to the coordinator at ${this.options.url}; ${name} was not sent.`);

@@ -6,6 +6,7 @@
 import { parseRequirements } from './spec-requirements.ts';
 import { REFERENCE_COVERAGE } from './reference-coverage.ts';
 import type { Suite } from './types.ts';
+import { CLIENT_CHECKS } from './client/checks.ts';
 
 export const REQUIREMENTS_FILE = 'conformance/requirements.ts';
 
@@ -29,6 +30,7 @@ export function renderAppendixTable(spec: string, suites: readonly Suite[]): str
       .map((s) => ({ area: s.area, tests: s.tests.filter((t) => t.requirement === r.id) }))
       .filter((s) => s.tests.length > 0)
       .map((s) => `\`conformance/suites/${s.area}.ts\` (${s.tests.length}${s.tests.some((t) => t.capability) ? `, capability ${s.tests.find((t) => t.capability)?.capability}` : ''})`);
+    if (CLIENT_CHECKS.some((c) => c.requirement === r.id)) covering.push('`conformance/client/checks.ts` (`owp conformance --client`)');
     const reference = REFERENCE_COVERAGE[r.id];
     if (reference) covering.push(`\`${reference.file}\` (reference: ${reference.why})`);
     lines.push(`| ${r.id} | ${r.level} | ${r.section} | ${covering.join('; ') || '**not covered**'} |`);

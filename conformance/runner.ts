@@ -11,7 +11,7 @@ import { REFERENCE_COVERAGE } from './reference-coverage.ts';
 import { ALL_SUITES } from './suites.ts';
 import { LEVEL_RANK, type ConformanceTest, type Level, type RequirementResult, type Status, type Suite, type SuiteReport, type TestResult } from './types.ts';
 import { WireHttp } from './wire.ts';
-import { World, type RunContext } from './world.ts';
+import { World, type KitGitHub, type RunContext } from './world.ts';
 
 export const KIT_VERSION = 'owp-conformance 0.1';
 
@@ -28,6 +28,8 @@ export interface RunOptions {
   /** Per-request timeout. */
   requestTimeoutMs?: number;
   suites?: readonly Suite[];
+  /** The kit's GitHub-shaped server, for a coordinator that syncs a repo from it (capability github-sync). */
+  github?: KitGitHub;
   onResult?: (result: TestResult) => void;
 }
 
@@ -66,6 +68,7 @@ export async function runSuite(options: RunOptions): Promise<SuiteReport> {
     timeoutMs: options.requestTimeoutMs ?? 10_000,
     counter: 0,
     repos: [],
+    ...(options.github ? { github: options.github } : {}),
   };
   const level = options.level ?? 'MAY';
   const capabilities = Array.isArray(info.capabilities) ? info.capabilities : [];

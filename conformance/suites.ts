@@ -14,5 +14,8 @@ import { SUITE as states } from './suites/states.ts';
 import { SUITE as policy } from './suites/policy.ts';
 import { SUITE as policyContributors } from './suites/policy-contributors.ts';
 import { SUITE as checks } from './suites/checks.ts';
+import { SUITE as reads } from './suites/reads.ts';
+import { SUITE as lists } from './suites/lists.ts';
+import { SUITE as github } from './suites/github.ts';
 
-export const ALL_SUITES: readonly Suite[] = [connection, auth, workers, bindings, offers, leases, maintainers, matching, idempotency, journal, states, policy, policyContributors, checks];
+export const ALL_SUITES: readonly Suite[] = [connection, auth, workers, bindings, offers, leases, maintainers, matching, idempotency, journal, states, policy, policyContributors, checks, reads, lists, github];

@@ -215,8 +215,15 @@ export class CoordinatorMetrics {
   private repoRegistry(scope: MetricsScope): Registry {
     const registry = new Registry();
     if (scope.kind === 'none') return registry;
-    const outcome = this.runtime.engine.execute(ADMIN, 'repo.list', {});
-    const all = ((outcome.result as { repos?: RepoBudgetView[] } | undefined)?.repos ?? []);
+    const all: RepoBudgetView[] = [];
+    // Every page of repo.list (PAGE-001): a pool may have more repos than one page holds.
+    for (let cursor: string | undefined, more = true; more; ) {
+      const outcome = this.runtime.engine.execute(ADMIN, 'repo.list', cursor ? { cursor } : {});
+      const result = outcome.result as { repos?: RepoBudgetView[]; next_cursor?: string } | undefined;
+      all.push(...(result?.repos ?? []));
+      cursor = result?.next_cursor;
+      more = cursor !== undefined;
+    }
     const repos = scope.kind === 'all' ? all : all.filter((r) => scopeCovers(scope.repos, r.settings.repo));
     // The budget's parts and sums, named as every surface words them (protocol/vocabulary.ts): "reserved 4/5: 3 PRs · 1 lease · 0 offers".
     const series: Array<[string, string, (b: RepoBudgetView['budget']) => number | undefined]> = [

@@ -131,7 +131,8 @@ export async function startCoordinator(options: StartOptions = {}): Promise<Star
     ...(staticHandler ? { staticHandler } : {}),
     ...(github ? { beforeCommand: [github.beforeCommand] } : {}),
     ...(options.policy ? { policy: options.policy } : {}),
-    ...(options.capabilities ? { capabilities: options.capabilities } : {}),
+    // A connected GitHub makes tasks of issues and verifies PR reports (SPEC §9.1): say so.
+    ...(options.capabilities || github ? { capabilities: [...(options.capabilities ?? []), ...(github ? ['github-sync'] : [])] } : {}),
     log,
     rateLimits: config.rate_limits,
     trustProxy: config.trust_proxy,

@@ -45,6 +45,10 @@ function op<P extends TSchema, R extends TSchema>(d: OperationDescriptor<P, R>):
 
 const key = { idempotency_key: Type.Optional(IdempotencyKey) };
 const Limit = Type.Integer({ minimum: 1, maximum: 1000 });
+/** A list's position (SPEC PAGE-001): opaque to callers, who pass back what `next_cursor` said. */
+const Cursor = Type.String({ minLength: 1, maxLength: 512, pattern: '^[A-Za-z0-9_-]+$', description: 'Opaque: pass a list\'s next_cursor back, with the same filters, for the next page.' });
+const page = { limit: Type.Optional(Limit), cursor: Type.Optional(Cursor) };
+const nextCursor = { next_cursor: Type.Optional({ ...Cursor, description: 'Present when there are more items: pass it as cursor (with the same filters) for the next page.' }) };
 const ACCESS: ErrorCode[] = ['UNAUTHENTICATED', 'FORBIDDEN', 'VALIDATION_FAILED', 'RATE_LIMITED'];
 const MUTATE: ErrorCode[] = [...ACCESS, 'IDEMPOTENCY_KEY_REQUIRED', 'IDEMPOTENCY_KEY_REUSED', 'UNAVAILABLE'];
 
@@ -177,8 +181,8 @@ export const OPERATIONS = {
   'task.list': op({
     name: 'task.list', summary: 'Tasks, newest state first, filtered by repo and state.', auth: 'any', scope: 'repo', mutating: false, binding: 'both',
     http: { method: 'GET', path: '/v1/tasks' },
-    params: Closed({ repo: Type.Optional(RepoId), state: Type.Optional(TaskStateSchema), limit: Type.Optional(Limit), include_archived: Type.Optional(Type.Boolean()) }),
-    result: Closed({ tasks: Type.Array(Task) }), errors: ACCESS, spec: '§5.6',
+    params: Closed({ repo: Type.Optional(RepoId), state: Type.Optional(TaskStateSchema), ...page, include_archived: Type.Optional(Type.Boolean()) }),
+    result: Closed({ tasks: Type.Array(Task), ...nextCursor }), errors: ACCESS, spec: '§5.6',
   }),
   'task.get': op({
     name: 'task.get', summary: 'One task (live or archived).', auth: 'any', scope: 'repo', mutating: false, binding: 'both',
@@ -273,8 +277,8 @@ export const OPERATIONS = {
   }),
   'repo.list': op({
     name: 'repo.list', summary: 'All repos with settings and budget use.', auth: 'any', scope: 'repo', mutating: false, binding: 'both',
-    http: { method: 'GET', path: '/v1/repos' }, params: Closed({}),
-    result: Closed({ repos: Type.Array(Closed({ settings: RepoSettings, budget: Budget, locks: Type.Record(Type.String(), TaskId) })) }), errors: ACCESS, spec: '§5.8',
+    http: { method: 'GET', path: '/v1/repos' }, params: Closed({ ...page }),
+    result: Closed({ repos: Type.Array(Closed({ settings: RepoSettings, budget: Budget, locks: Type.Record(Type.String(), TaskId) })), ...nextCursor }), errors: ACCESS, spec: '§5.8',
   }),
   'contributor.vouch': op({
     name: 'contributor.vouch', summary: 'Vouch for a contributor (a GitHub login) in a repo: replaces a denouncement; policy rule vouch_required asks for it.', auth: 'maintainer', scope: 'repo', mutating: true, binding: 'both',
@@ -288,12 +292,12 @@ export const OPERATIONS = {
   }),
   'contributor.list': op({
     name: 'contributor.list', summary: 'The contributors a repo\'s maintainers vouched for or denounced.', auth: 'maintainer', scope: 'repo', mutating: false, binding: 'both',
-    http: { method: 'GET', path: '/v1/repos/{repo}/contributors' }, params: Closed({ repo: RepoId }),
-    result: Closed({ contributors: Type.Array(ContributorStanding) }), errors: [...ACCESS, 'NOT_FOUND'], spec: '§5.8',
+    http: { method: 'GET', path: '/v1/repos/{repo}/contributors' }, params: Closed({ repo: RepoId, ...page }),
+    result: Closed({ contributors: Type.Array(ContributorStanding), ...nextCursor }), errors: [...ACCESS, 'NOT_FOUND'], spec: '§5.8',
   }),
   'worker.list': op({
     name: 'worker.list', summary: 'All workers (maintainers only).', auth: 'maintainer', scope: 'pool', mutating: false, binding: 'both',
-    http: { method: 'GET', path: '/v1/workers' }, params: Closed({}), result: Closed({ workers: Type.Array(Worker) }), errors: ACCESS, spec: '§5.9',
+    http: { method: 'GET', path: '/v1/workers' }, params: Closed({ ...page }), result: Closed({ workers: Type.Array(Worker), ...nextCursor }), errors: ACCESS, spec: '§5.9',
   }),
   'worker.set_trust': op({
     name: 'worker.set_trust', summary: 'Set a worker\'s trust level (admin).', auth: 'admin', scope: 'pool', mutating: true, binding: 'both',
@@ -320,8 +324,8 @@ export const OPERATIONS = {
   }),
   'maintainer.list': op({
     name: 'maintainer.list', summary: 'Every maintainer token\'s id, name, scope and whether it is revoked; never the token (admin).', auth: 'admin', scope: 'pool',
-    mutating: false, binding: 'both', http: { method: 'GET', path: '/v1/maintainers' }, params: Closed({}),
-    result: Closed({ maintainers: Type.Array(MaintainerView) }), errors: ACCESS, spec: '§5.9',
+    mutating: false, binding: 'both', http: { method: 'GET', path: '/v1/maintainers' }, params: Closed({ ...page }),
+    result: Closed({ maintainers: Type.Array(MaintainerView), ...nextCursor }), errors: ACCESS, spec: '§5.9',
   }),
   'journal.read': op({
     name: 'journal.read', summary: 'The audit journal after a sequence number, in order (maintainers; filtered to their repos).', auth: 'maintainer', scope: 'repo',

@@ -2,7 +2,8 @@
 // score. For each mutant in test/conformance/mutants.mjs it copies the working tree, applies the
 // mutant there (exact find/replace edits that must match once), starts the broken coordinator from
 // that copy (or, for a client mutant, runs `owp conformance --client` against the broken `owp
-// worker`), runs the kit from this tree over the wire, and records which requirement ids failed. A
+// worker`; for a github mutant, the coordinator syncs a repo from the kit's GitHub-shaped
+// server), runs the kit from this tree over the wire, and records which requirement ids failed. A
 // mutant is caught when the kit fails any MUST requirement. Writes .owp-results/mutants.json and
 // exits non-zero when a mutant was missed or no longer applies.
 //
@@ -13,6 +14,7 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MUTANTS } from '../test/conformance/mutants.mjs';
@@ -73,10 +75,10 @@ function node(argv, options = {}) {
 }
 
 /** Starts `owp coordinator` from a mutated copy; resolves with its URL, or rejects with its output. */
-function startCoordinator(dir, token) {
-  const child = spawn(process.execPath, ['--import', TSX, join(dir, 'cli', 'main.ts'), 'coordinator', '--port', '0', '--store', 'memory', '--log-level', 'error'], {
+function startCoordinator(dir, token, extraArgs = [], extraEnv = {}) {
+  const child = spawn(process.execPath, ['--import', TSX, join(dir, 'cli', 'main.ts'), 'coordinator', '--port', '0', '--store', 'memory', '--log-level', 'error', ...extraArgs], {
     cwd: dir,
-    env: { ...process.env, OWP_ADMIN_TOKEN: token },
+    env: { ...process.env, OWP_ADMIN_TOKEN: token, ...extraEnv },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -108,6 +110,22 @@ function startCoordinator(dir, token) {
   });
 }
 
+/** A free port for the kit's GitHub-shaped server and a coordinator config that syncs a repo from it. */
+async function githubSetup(work) {
+  const probe = createServer();
+  await new Promise((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const port = probe.address().port;
+  await new Promise((resolve) => probe.close(resolve));
+  const repo = 'conformance/github';
+  const config = join(work, 'coordinator.yml');
+  writeFileSync(config, `github:\n  api_url: http://127.0.0.1:${port}\n  token_env: OWP_MUTANT_GITHUB_TOKEN\n  poll_interval_ms: 300\n  repos: [{ repo: ${repo} }]\n`);
+  return {
+    coordinatorArgs: ['--config', config],
+    env: { OWP_MUTANT_GITHUB_TOKEN: 'owp-conformance-github' },
+    kitArgs: ['--github-repo', repo, '--github-port', String(port)],
+  };
+}
+
 async function runMutant(copies, mutant) {
   const started = Date.now();
   const kind = mutant.kind ?? 'coordinator';
@@ -124,15 +142,17 @@ async function runMutant(copies, mutant) {
       run = await node(['--import', TSX, join(ROOT, 'cli', 'main.ts'), 'conformance', '--client', '--client-cmd', clientCmd, '--report', report, ...only], { cwd: ROOT });
     } else {
       const token = `owp_mutant_${randomBytes(16).toString('hex')}`;
+      // A github mutant: the coordinator syncs a repo from the GitHub-shaped server the kit starts.
+      const github = kind === 'github' ? await githubSetup(work) : undefined;
       let coordinator;
       try {
-        coordinator = await startCoordinator(dir, token);
+        coordinator = await startCoordinator(dir, token, github?.coordinatorArgs ?? [], github?.env ?? {});
       } catch (error) {
         // A mutant that keeps the coordinator from starting is caught by anyone, the kit included.
         return { ...result, caught: true, failed: [], note: `the coordinator did not start: ${error.message.split('\n')[0]}` };
       }
       try {
-        run = await node(['--import', TSX, join(ROOT, 'cli', 'main.ts'), 'conformance', '--url', coordinator.url, '--token', token, '--level', 'must', '--concurrency', '8', '--report', report, ...only], { cwd: ROOT });
+        run = await node(['--import', TSX, join(ROOT, 'cli', 'main.ts'), 'conformance', '--url', coordinator.url, '--token', token, '--level', 'must', '--concurrency', '8', '--report', report, ...only, ...(github?.kitArgs ?? [])], { cwd: ROOT });
       } finally {
         await coordinator.stop();
       }

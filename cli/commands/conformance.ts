@@ -5,10 +5,15 @@ import { REFERENCE_COVERAGE } from '../../conformance/reference-coverage.ts';
 import { formatText, toJson, toJunit } from '../../conformance/report.ts';
 import { levelOf, runSuite, SetupError } from '../../conformance/runner.ts';
 import { ALL_SUITES } from '../../conformance/suites.ts';
-import type { Level } from '../../conformance/types.ts';
+import type { Level, SuiteReport } from '../../conformance/types.ts';
+import { CLIENT_CHECKS } from '../../conformance/client/checks.ts';
+import { ClientSetupError } from '../../conformance/client/run.ts';
+import { runClientMode } from '../conformance-client.ts';
+import { startKitGitHub } from '../conformance-github.ts';
 import { intFlag, parse, UsageError } from '../args.ts';
 
 export const USAGE = `Usage: owp conformance --url URL --token TOKEN [--level must|should|may] [--only ID,…] [--report FILE] [--junit FILE] [--list]
+       owp conformance --client [--client-cmd CMD] [--url URL --token TOKEN] [--report FILE]
 
 Runs the OWP conformance kit against a running coordinator over socket.io and HTTP only, in a
 repo namespace of its own (owp-conformance-<random>/…), and reports every requirement id of
@@ -24,8 +29,28 @@ declares it. Run it against a test instance: it registers workers and creates ta
   --junit FILE       write JUnit XML to FILE
   --invite CODE      invite code, for coordinators with closed registration
   --concurrency N    tests run at once (default 4)
+  --github-repo R    capability github-sync: the kit starts a GitHub-shaped server serving the repo R
+                     (owner/name) on --github-port; configure the coordinator beforehand to sync R
+                     from http://127.0.0.1:PORT with --github-token (label --github-label, default owp)
+  --github-port P    the port of that server (required with --github-repo)
+  --github-token T   the token the coordinator calls it with (default owp-conformance-github)
+  --github-label L   the label that makes an issue a task (default owp)
   --list             list the requirements and the tests that cover them, and exit
-  --verbose          show passing tests too`;
+  --verbose          show passing tests too
+
+Client mode (--client) checks a worker implementation instead (SPEC §5.15, CLIENT-*): it starts a
+conformance coordinator (the reference, in this process, unless --url names one), prints its URL
+and waits for a worker to register and connect there; then it offers the worker tasks in a repo
+of its own, drops the answer to an accept, cancels a lease and stalls the link until another
+expires, and reports whether the worker said hello first, heartbeated in time, accepted within
+the offer deadline, stopped acting on cancelled and lost leases, kept the granted epoch and
+retried with the same idempotency key.
+  --client-cmd CMD   start the worker under test with this shell command instead of waiting for
+                     one; {url} is the coordinator's URL, {repo} the repo, {dir} a git clone of it
+                     (origin: a local bare repository named like it), e.g.
+                     "owp worker --coordinator {url} --github-login me --auto-accept --repo-dir {dir}"
+  --connect-timeout S  seconds to wait for the worker's hello (default 60 with --client-cmd, else 600)
+  --client-log       show the started worker's output`;
 
 function parseLevel(value: string | undefined): Level {
   if (value === undefined) return 'MAY';
@@ -43,6 +68,8 @@ function list(): string {
         lines.push(`    [${suite.area}] ${levelOf(test)}${test.capability ? ` (capability ${test.capability})` : ''} ${test.title}`);
       }
     }
+    const client = CLIENT_CHECKS.find((c) => c.requirement === req.id);
+    if (client) lines.push(`    [client] ${client.title} (owp conformance --client)`);
     const reference = REFERENCE_COVERAGE[req.id];
     if (reference) lines.push(`    not testable over the wire (${reference.why}); reference: ${reference.file}`);
   }
@@ -61,6 +88,14 @@ export async function run(argv: string[]): Promise<number> {
     invite: { type: 'string' },
     concurrency: { type: 'string' },
     list: { type: 'boolean' },
+    client: { type: 'boolean' },
+    'github-repo': { type: 'string' },
+    'github-port': { type: 'string' },
+    'github-token': { type: 'string' },
+    'github-label': { type: 'string' },
+    'client-cmd': { type: 'string' },
+    'connect-timeout': { type: 'string' },
+    'client-log': { type: 'boolean' },
     verbose: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   }, USAGE);
@@ -74,14 +109,44 @@ export async function run(argv: string[]): Promise<number> {
   }
   const token = values.token ?? process.env.OWP_TOKEN;
   const url = values.url ?? values['sut-url'];
+  if (values.client) {
+    const seconds = values['connect-timeout'] === undefined ? (values['client-cmd'] ? 60 : 600) : intFlag(values['connect-timeout'], 'connect-timeout', 60);
+    let clientReport;
+    try {
+      clientReport = await runClientMode({
+        ...(url ? { url } : {}),
+        ...(url && token ? { token } : {}),
+        ...(values['client-cmd'] ? { clientCmd: values['client-cmd'] } : {}),
+        connectTimeoutMs: seconds * 1000,
+        ...(values['client-log'] ? { log: (chunk: string) => process.stderr.write(chunk) } : {}),
+        onResult: (r) => {
+          if (r.status === 'fail' || r.status === 'warn') process.stderr.write(`  ${r.status.toUpperCase()} ${r.requirement} ${r.title}\n`);
+        },
+      });
+    } catch (error) {
+      if (error instanceof ClientSetupError) {
+        console.error(`owp conformance --client: ${error.message}`);
+        return 3;
+      }
+      throw error;
+    }
+    return writeReports(clientReport, values);
+  }
   if (!url) throw new UsageError(`--url is required.\n\n${USAGE}`);
   if (!token) throw new UsageError(`--token (or OWP_TOKEN) is required: the coordinator's admin token.\n\n${USAGE}`);
   const only = values.only ? values.only.split(',').map((s) => s.trim()).filter(Boolean) : undefined;
   const unknown = (only ?? []).filter((id) => !ALL_SUITES.some((suite) => suite.area === id || suite.tests.some((t) => t.requirement === id || t.requirement.startsWith(`${id}-`))));
   if (unknown.length > 0) throw new UsageError(`--only ${unknown.join(', ')} matches no conformance test. See owp conformance --list for the ids and areas.`);
+  let kitGitHub: Awaited<ReturnType<typeof startKitGitHub>> | undefined;
+  if (values['github-repo']) {
+    const port = intFlag(values['github-port'], 'github-port', 0);
+    if (port === 0) throw new UsageError('--github-port is required with --github-repo: the coordinator under test must know where the kit\'s GitHub-shaped server listens.');
+    kitGitHub = await startKitGitHub({ repo: values['github-repo'], port, token: values['github-token'] ?? 'owp-conformance-github', label: values['github-label'] ?? 'owp' });
+  }
   let report;
   try {
     report = await runSuite({
+      ...(kitGitHub ? { github: kitGitHub.github } : {}),
       url,
       token,
       level: parseLevel(values.level),
@@ -98,7 +163,13 @@ export async function run(argv: string[]): Promise<number> {
       return 3;
     }
     throw error;
+  } finally {
+    await kitGitHub?.server.close();
   }
+  return writeReports(report, values);
+}
+
+function writeReports(report: SuiteReport, values: { verbose?: boolean | undefined; report?: string | undefined; junit?: string | undefined }): number {
   console.log(formatText(report, { verbose: values.verbose === true }));
   if (values.report) {
     writeFileSync(values.report, toJson(report));

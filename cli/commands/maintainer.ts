@@ -1,6 +1,7 @@
 /** `owp maintainer create|revoke|list`: maintainer tokens, with the admin token (SPEC §5.9, AUTH-009). */
 import { parse, UsageError } from '../args.ts';
 import { COORDINATOR_FLAGS_USAGE, coordinatorClient } from '../file-report.ts';
+import { listAll } from '../../protocol/list-pages.ts';
 
 export const USAGE = `Usage: owp maintainer create --name NAME --repos OWNER/NAME[,OWNER/*…] [--json]
        owp maintainer revoke M-n [--reason TEXT] [--json]
@@ -45,7 +46,8 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
   if (action === 'list') {
-    const { maintainers } = await coordinatorClient(values, 'owp maintainer list').call('maintainer.list', {});
+    const client = coordinatorClient(values, 'owp maintainer list');
+    const maintainers = await listAll((p) => client.call('maintainer.list', p), 'maintainer.list', {});
     print({ maintainers }, maintainers.map((m) => `${m.id}  ${m.name}  ${m.repos.join(',')}${m.revoked ? '  (revoked)' : ''}${m.bootstrap ? '  (admin)' : ''}`).join('\n'));
     return 0;
   }

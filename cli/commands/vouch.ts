@@ -6,6 +6,7 @@
 import type { ContributorStanding } from '../../protocol/model.ts';
 import { parse, UsageError } from '../args.ts';
 import { COORDINATOR_FLAGS_USAGE, coordinatorClient } from '../file-report.ts';
+import { listAll } from '../../protocol/list-pages.ts';
 
 export const USAGE = `Usage: owp vouch @LOGIN --repo OWNER/NAME [--reason TEXT] [--coordinator URL] [--token T]
        owp denounce @LOGIN --repo OWNER/NAME --reason TEXT [--coordinator URL] [--token T]
@@ -42,7 +43,7 @@ export async function standing(action: 'vouch' | 'denounce', argv: string[]): Pr
   const client = coordinatorClient(values, `owp ${action}`);
   if (values.list) {
     if (positionals.length > 0) throw new UsageError(`--list takes no login.\n\n${USAGE}`);
-    const { contributors } = await client.call('contributor.list', { repo: values.repo });
+    const contributors = await listAll((p) => client.call('contributor.list', p), 'contributor.list', { repo: values.repo });
     if (values.json) console.log(JSON.stringify(contributors, null, 2));
     else if (contributors.length === 0) console.log(`${values.repo}: nobody vouched for or denounced yet`);
     else for (const c of contributors) console.log(describe(c));

@@ -23,6 +23,7 @@ import { listenToPresenter, playUntil, sleep } from './play.ts';
 import { BASE, DEMO_WORKERS, type DemoScene } from './scene.ts';
 import { SimWorker } from './sim-worker.ts';
 import { explainLeftovers, printSummary, readWholeJournal } from './summary.ts';
+import { listAll } from '../../protocol/list-pages.ts';
 
 export interface Beat {
   title: string;
@@ -81,7 +82,7 @@ async function setTheStage(scene: DemoScene): Promise<void> {
     offer_timeout_ms: scene.offerTimeoutMs,
     required_gates: ['tests', 'lint'],
   });
-  const { tasks: seeded } = await admin.call('task.list', { repo: DEMO_REPO, limit: 1000 });
+  const seeded = await listAll((p) => admin.call('task.list', p), 'task.list', { repo: DEMO_REPO, limit: 1000 });
   const areas = [...new Set(seeded.map((task) => task.area).filter(Boolean))];
   const titles = new Map(seeded.map((task) => [task.id, task.title]));
   scene.stage = { started, url, admin, adminPrincipal, remote, github, githubTokens, titles, unfollow: () => undefined };

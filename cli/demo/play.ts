@@ -9,6 +9,7 @@ import { formatDuration } from '../output.ts';
 import type { SimWorker } from './sim-worker.ts';
 import { BASE, type DemoScene } from './scene.ts';
 import { allDoableDone } from './summary.ts';
+import { listAll } from '../../protocol/list-pages.ts';
 
 /** Listens for k / q (on a terminal) and Ctrl-C / SIGTERM; returns the function that stops listening. */
 export function listenToPresenter(scene: DemoScene): () => void {
@@ -95,7 +96,7 @@ export async function playUntil(scene: DemoScene, until: () => boolean): Promise
 async function maintainerTick(scene: DemoScene): Promise<void> {
   const { admin, github } = scene.stage;
   if (Date.now() - scene.lastMergeAt < scene.t(BASE.mergeGapMs)) return;
-  const { tasks } = await admin.call('task.list', { repo: DEMO_REPO, state: 'pr_opened', limit: 1000 });
+  const tasks = await listAll((p) => admin.call('task.list', p), 'task.list', { repo: DEMO_REPO, state: 'pr_opened', limit: 1000 });
   const oldest = tasks.filter((task) => task.pr?.number).sort((a, b) => (a.pr!.opened_at ?? 0) - (b.pr!.opened_at ?? 0))[0];
   if (!oldest || Date.now() - (oldest.pr!.opened_at ?? 0) < scene.t(BASE.reviewAfterMs)) return;
   scene.lastMergeAt = Date.now();

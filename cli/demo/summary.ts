@@ -7,9 +7,10 @@ import { DEMO_REPO } from '../../coordinator/seed.ts';
 import type { HttpClient } from '../../client/http-client.ts';
 import type { Output } from '../output.ts';
 import type { JournalStory } from './journal-story.ts';
+import { listAll } from '../../protocol/list-pages.ts';
 
 export async function allDoableDone(admin: HttpClient): Promise<boolean> {
-  const { tasks } = await admin.call('task.list', { repo: DEMO_REPO, limit: 1000 });
+  const tasks = await listAll((p) => admin.call('task.list', p), 'task.list', { repo: DEMO_REPO, limit: 1000 });
   if (tasks.some((task) => ['offered', 'leased', 'in_progress', 'pr_opened'].includes(task.state))) return false;
   for (const task of tasks.filter((x) => x.state === 'ready')) {
     const why = await admin.call('task.explain', { task_id: task.id });

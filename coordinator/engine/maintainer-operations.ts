@@ -3,6 +3,7 @@
  * close, block and unblock them, record PR outcomes, take leases away, set trust, revoke workers
  * and issue maintainer tokens. A maintainer acts only in the repos its token covers.
  */
+import { idNumber, orderBy, page } from './pagination.ts';
 import { OwpError } from '../../protocol/errors.ts';
 import { isTerminal } from '../../protocol/states.ts';
 import type { ContributorStanding, RepoSettings, Task, VouchStatus } from '../../protocol/model.ts';
@@ -232,7 +233,10 @@ export const MAINTAINER_OPERATIONS = {
     return { maintainer: maintainerView(m) };
   },
 
-  'maintainer.list': (cmd) => ({ maintainers: [...cmd.state.maintainers.values()].map(maintainerView) }),
+  'maintainer.list': (cmd, _p, params) => {
+    const { items, next_cursor } = page([...cmd.state.maintainers.values()], { list: 'maintainer.list', key: (m) => [idNumber(m.id)], order: orderBy('asc'), limit: params.limit, defaultLimit: 1000, cursor: params.cursor });
+    return { maintainers: items.map(maintainerView), ...(next_cursor ? { next_cursor } : {}) };
+  },
 } satisfies Partial<OperationHandlers>;
 
 function maintainerView(m: MaintainerRecord): Result<'maintainer.revoke'>['maintainer'] {

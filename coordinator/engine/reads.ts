@@ -13,6 +13,7 @@ import { emptyStats, type RepoRuntime, type Stats, type WorkerRuntime } from '..
 import type { State } from '../state/state.ts';
 import { canReadRepo, canReadTask, knownRepo, liveTask, readableTask, requireRepoAccess, requireRepoRead } from './access.ts';
 import { repoBudget } from './budget.ts';
+import { idNumber, orderBy, page } from './pagination.ts';
 import { explain } from './explain.ts';
 import { IDEMPOTENCY_TTL_MS } from './idempotency.ts';
 import type { EngineOptions } from './options.ts';
@@ -23,7 +24,6 @@ export const READ_OPERATIONS = {
 
   'task.list': (cmd, p, params) => {
     if (params.repo) requireRepoRead(cmd.state, p, params.repo);
-    const limit = params.limit ?? 200;
     const readable = readableRepos(cmd.state, p);
     const out: Task[] = [];
     for (const task of cmd.state.tasks.values()) {
@@ -32,8 +32,9 @@ export const READ_OPERATIONS = {
       if (!readable(task.repo) && !canReadTask(cmd.state, p, task)) continue;
       out.push(cmd.state.taskView(task));
     }
-    out.sort((a, b) => b.updated_at - a.updated_at || Number(b.id.slice(2)) - Number(a.id.slice(2)));
-    return { tasks: out.slice(0, limit) };
+    // Newest change first; the id breaks ties so the order (and a cursor into it) is total.
+    const { items, next_cursor } = page(out, { list: 'task.list', filters: { repo: params.repo, state: params.state }, key: (t) => [t.updated_at, idNumber(t.id)], order: orderBy('desc', 'desc'), limit: params.limit, defaultLimit: 200, cursor: params.cursor });
+    return { tasks: items, ...(next_cursor ? { next_cursor } : {}) };
   },
 
   'task.get': (cmd, p, params) => ({ task: cmd.state.taskView(readableTask(cmd.state, p, params.task_id)) }),
@@ -52,18 +53,23 @@ export const READ_OPERATIONS = {
     return repoViewFor(p, repoView(cmd.state, knownRepo(cmd.state, params.repo), cmd.now));
   },
 
-  'repo.list': (cmd, p) => {
+  'repo.list': (cmd, p, params) => {
     const readable = readableRepos(cmd.state, p);
-    return { repos: [...cmd.state.repos.values()].filter((r) => readable(r.settings.repo)).map((r) => repoViewFor(p, repoView(cmd.state, r, cmd.now))) };
+    const { items, next_cursor } = page([...cmd.state.repos.values()].filter((r) => readable(r.settings.repo)), { list: 'repo.list', key: (r) => [r.settings.repo], order: orderBy('asc'), limit: params.limit, defaultLimit: 1000, cursor: params.cursor });
+    return { repos: items.map((r) => repoViewFor(p, repoView(cmd.state, r, cmd.now))), ...(next_cursor ? { next_cursor } : {}) };
   },
 
   'contributor.list': (cmd, p, params) => {
     // Read like the repo itself: a public repo's vouch and denounce lists are public (projects share them).
     requireRepoRead(cmd.state, p, params.repo);
-    return { contributors: [...knownRepo(cmd.state, params.repo).standings.values()].map((s) => ({ ...s })) };
+    const { items, next_cursor } = page([...knownRepo(cmd.state, params.repo).standings.values()], { list: 'contributor.list', filters: { repo: params.repo }, key: (c) => [c.login.toLowerCase()], order: orderBy('asc'), limit: params.limit, defaultLimit: 1000, cursor: params.cursor });
+    return { contributors: items.map((c) => ({ ...c })), ...(next_cursor ? { next_cursor } : {}) };
   },
 
-  'worker.list': (cmd) => ({ workers: [...cmd.state.workers.values()].map((w) => cmd.state.workerView(w)) }),
+  'worker.list': (cmd, _p, params) => {
+    const { items, next_cursor } = page([...cmd.state.workers.values()], { list: 'worker.list', key: (w) => [idNumber(w.record.id)], order: orderBy('asc'), limit: params.limit, defaultLimit: 1000, cursor: params.cursor });
+    return { workers: items.map((w) => cmd.state.workerView(w)), ...(next_cursor ? { next_cursor } : {}) };
+  },
 
   'metrics.get': (cmd, p, params) => {
     if (params.repo) {

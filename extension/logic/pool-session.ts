@@ -10,6 +10,7 @@ import type { Budget, Lease, Offer, SubmittedPr, Task, Worker } from '../../prot
 import type { NotificationPayload, Params, Result } from '../../protocol/operations.ts';
 import { HttpClient } from '../../client/http-client.ts';
 import { WorkerClient, type ConnectionState, type WorkerClientOptions, type WorkerProfile } from '../../client/worker-client.ts';
+import { listAll } from '../../protocol/list-pages.ts';
 import { submittedNotices, type SubmittedNotice, type SubmittedRead } from '../../client/submitted-prs.ts';
 
 export interface WorkerIdentity {
@@ -359,11 +360,12 @@ export class PoolSession extends EventEmitter<PoolSessionEvents> {
 
   /** Lists ready tasks and the repos' budgets, and fetches the tasks behind our leases. */
   async refresh(): Promise<void> {
-    if (!this.http) return;
+    const http = this.http;
+    if (!http) return;
     const [{ tasks }, repos] = await Promise.all([
-      this.http.call('task.list', { state: 'ready', limit: 200 }),
+      http.call('task.list', { state: 'ready', limit: 200 }),
       // The budget is shown, not needed: a coordinator that refuses the read leaves the last one.
-      this.http.call('repo.list', {}).catch(() => undefined),
+      listAll((p) => http.call('repo.list', p), 'repo.list', {}).then((list) => ({ repos: list }), () => undefined),
     ]);
     for (const task of tasks) this.tasks.set(task.id, task);
     this.listed = tasks;

@@ -4,6 +4,7 @@
  */
 import type { Ack, Result } from '../../protocol/operations.ts';
 import type { TaskState } from '../../protocol/states.ts';
+import { listAll } from '../../protocol/list-pages.ts';
 
 export class ApiError extends Error {
   constructor(
@@ -34,16 +35,18 @@ export class DashboardApi {
     return this.get('/v1/info');
   }
 
-  repos(): Promise<Result<'repo.list'>> {
-    return this.get('/v1/repos');
+  /** Every repo, page after page (PAGE-001). */
+  async repos(): Promise<Result<'repo.list'>> {
+    return { repos: await listAll((p) => this.get('/v1/repos', p), 'repo.list', {}) };
   }
 
   tasks(state: TaskState, limit: number): Promise<Result<'task.list'>> {
     return this.get('/v1/tasks', { state, limit });
   }
 
-  workers(): Promise<Result<'worker.list'>> {
-    return this.get('/v1/workers');
+  /** Every worker, page after page (PAGE-001). */
+  async workers(): Promise<Result<'worker.list'>> {
+    return { workers: await listAll((p) => this.get('/v1/workers', p), 'worker.list', {}) };
   }
 
   metrics(): Promise<Result<'metrics.get'>> {

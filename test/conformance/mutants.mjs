@@ -22,7 +22,7 @@ const SESSION = 'cli/worker-session.ts';
 
 const edit = (file, find, replace) => ({ file, find, replace });
 
-/** @type {Array<{ name: string, group: string, kind?: 'coordinator' | 'client', breaks: string[], why: string, edits: Array<{ file: string, find: string, replace: string }> }>} */
+/** @type {Array<{ name: string, group: string, kind?: 'coordinator' | 'client' | 'github', breaks: string[], why: string, edits: Array<{ file: string, find: string, replace: string }> }>} */
 export const MUTANTS = [
   // ---- eligibility (SPEC §5.13) -------------------------------------------------------------
   {
@@ -30,7 +30,7 @@ export const MUTANTS = [
     group: 'MATCH',
     breaks: ['MATCH-001'],
     why: 'free capacity counts live leases only, not the effort of the worker\'s open offer',
-    edits: [edit(FOLD, '    worker.holding.set(task.id, task.effort);\n    worker.openOfferId = offer.offer_id;', '    worker.holding.set(task.id, 0); // defect: an open offer holds no capacity\n    worker.openOfferId = offer.offer_id;')],
+    edits: [edit(FOLD, '    worker.holding.set(task.id, task.effort);\n    worker.openOffers.add(offer.offer_id);', '    worker.holding.set(task.id, 0); // defect: an open offer holds no capacity\n    worker.openOffers.add(offer.offer_id);')],
   },
   {
     name: 'capacity-off-by-one',
@@ -215,7 +215,7 @@ export const MUTANTS = [
     group: 'OFFER',
     breaks: ['OFFER-001'],
     why: 'a worker with an open offer is still idle for the scheduler',
-    edits: [edit(`${ENGINE}/scheduler.ts`, '      if (w.online && !w.record.revoked && w.openOfferId === undefined && w.free > 0) out.add(w);', '      if (w.online && !w.record.revoked && w.free > 0) out.add(w);')],
+    edits: [edit(`${ENGINE}/scheduler.ts`, '  return w.online && !w.record.revoked && w.openOffers.size < w.offerWindow && w.free > 0;', '  return w.online && !w.record.revoked && w.free > 0;')],
   },
   {
     name: 'offer-deadline-doubled',
@@ -243,14 +243,14 @@ export const MUTANTS = [
     group: 'OFFER',
     breaks: ['OFFER-007'],
     why: 'the ready queue puts lower priorities first',
-    edits: [edit('coordinator/state/records.ts', '  if (a.priority !== b.priority) return b.priority - a.priority;', '  if (a.priority !== b.priority) return a.priority - b.priority;')],
+    edits: [edit('coordinator/state/ready-queue.ts', '  if (a.priority !== b.priority) return b.priority - a.priority;', '  if (a.priority !== b.priority) return a.priority - b.priority;')],
   },
   {
     name: 'newest-first',
     group: 'OFFER',
     breaks: ['OFFER-007'],
     why: 'among equal priorities, newer tasks are offered first',
-    edits: [edit('coordinator/state/records.ts', '  if (a.created_at !== b.created_at) return a.created_at - b.created_at;\n  return Number(a.id.slice(2)) - Number(b.id.slice(2));', '  if (a.created_at !== b.created_at) return b.created_at - a.created_at;\n  return Number(b.id.slice(2)) - Number(a.id.slice(2));')],
+    edits: [edit('coordinator/state/ready-queue.ts', '  if (a.created_at !== b.created_at) return a.created_at - b.created_at;\n  return a.n - b.n;', '  if (a.created_at !== b.created_at) return b.created_at - a.created_at;\n  return b.n - a.n;')],
   },
   {
     name: 'silent-expiry',
@@ -414,7 +414,7 @@ export const MUTANTS = [
     group: 'CONN',
     breaks: ['CONN-004'],
     why: 'a worker whose last socket closed keeps its open offer',
-    edits: [edit(`${ENGINE}/sessions.ts`, "    if (w.openOfferId) withdrawOffer(cmd, w.openOfferId, 'worker disconnected');", '    // defect: the open offer stays')],
+    edits: [edit(`${ENGINE}/sessions.ts`, "    for (const offerId of [...w.openOffers]) withdrawOffer(cmd, offerId, 'worker disconnected');", '    // defect: the open offers stay')],
   },
   {
     name: 'hello-ignores-profile',
@@ -622,7 +622,7 @@ export const MUTANTS = [
     group: 'EXT',
     breaks: ['EXT-001'],
     why: 'x_* fields of a new task are not stored',
-    edits: [edit(MAINT_OPS, "    const { idempotency_key: _k, ...fields } = params;\n    const now = cmd.now;", "    const { idempotency_key: _k, ...all } = params;\n    const fields = Object.fromEntries(Object.entries(all).filter(([k]) => !k.startsWith('x_'))) as typeof all;\n    const now = cmd.now;")],
+    edits: [edit(MAINT_OPS, "    return { task: createTask(cmd, fields) };", "    return { task: createTask(cmd, Object.fromEntries(Object.entries(fields).filter(([k]) => !k.startsWith('x_'))) as typeof fields) };")],
   },
   {
     name: 'frame-limit-below-info',
@@ -630,5 +630,159 @@ export const MUTANTS = [
     breaks: ['VAL-001'],
     why: 'socket.io closes connections on frames above 1 MB while coordinator.info promises PAYLOAD_TOO_LARGE answers up to max_frame_bytes',
     edits: [edit('coordinator/app.ts', '    maxHttpBufferSize: LIMITS.maxFrameBytes,', '    maxHttpBufferSize: 1_000_000,')],
+  },
+
+  // ---- reads scoped like writes, revoked maintainers (SPEC §4) ------------------------------
+  {
+    name: 'maintainer-reads-any-repo',
+    group: 'AUTH',
+    breaks: ['AUTH-008'],
+    why: 'a maintainer token scoped to one repo reads every repo\'s tasks, settings and metrics',
+    edits: [edit(ACCESS, "    case 'maintainer':\n      return scopeCovers(p.repos, repoId);", "    case 'maintainer':\n      return true;")],
+  },
+  {
+    name: 'task-list-unscoped',
+    group: 'AUTH',
+    breaks: ['AUTH-008'],
+    why: 'task.list without a repo filter lists the tasks of every repo, readable or not',
+    edits: [edit(`${ENGINE}/reads.ts`, '      if (!readable(task.repo) && !canReadTask(cmd.state, p, task)) continue;\n', '')],
+  },
+  {
+    name: 'private-repo-open-to-workers',
+    group: 'AUTH',
+    breaks: ['AUTH-008'],
+    why: 'every worker reads a private repo, whether its policy admits the worker or not',
+    edits: [edit(ACCESS, '      return repo === undefined || repoAdmits(repo.settings, w.record.github_login);', '      return repo !== undefined || repo === undefined;')],
+  },
+  {
+    name: 'journal-repo-out-of-scope-empty',
+    group: 'AUTH',
+    breaks: ['AUTH-008'],
+    why: 'journal.read of a repo outside the token\'s scope answers an empty page instead of FORBIDDEN',
+    edits: [edit('coordinator/journal-reads.ts', '  if (repo !== undefined && !principal.admin && !scopeCovers(principal.repos, repo)) {', '  if (repo !== undefined && repo === \'\' && !principal.admin && !scopeCovers(principal.repos, repo)) {')],
+  },
+  {
+    name: 'revoked-maintainer-socket-open',
+    group: 'AUTH',
+    breaks: ['AUTH-009'],
+    why: 'maintainer.revoke refuses the token on new requests but leaves sockets opened with it connected',
+    edits: [edit(SOCKET, "const REVOKING = new Set<string>(['worker.revoked', 'worker.token_rotated', 'maintainer.revoked', 'maintainer.created']);", "const REVOKING = new Set<string>(['worker.revoked', 'worker.token_rotated', 'maintainer.created']);")],
+  },
+
+  // ---- lists and cursors (SPEC §5.16) --------------------------------------------------------
+  {
+    name: 'cursor-repeats-last',
+    group: 'PAGE',
+    breaks: ['PAGE-001'],
+    why: 'the next page starts at the cursor\'s item instead of after it, so every page repeats the last item of the one before',
+    edits: [edit(`${ENGINE}/pagination.ts`, 'keyed.filter((k) => options.order(after, k.key) < 0)', 'keyed.filter((k) => options.order(after, k.key) <= 0)')],
+  },
+  {
+    name: 'cursor-on-last-page',
+    group: 'PAGE',
+    breaks: ['PAGE-001'],
+    why: 'a page that ends exactly at the end of the list still carries a next_cursor, to an empty page',
+    edits: [edit(`${ENGINE}/pagination.ts`, '...(rest.length > limit && last ?', '...(rest.length >= limit && last ?')],
+  },
+  {
+    name: 'cursor-ignores-filters',
+    group: 'PAGE',
+    breaks: ['PAGE-002'],
+    why: 'a cursor is accepted with other filters than the walk it came from',
+    edits: [edit(`${ENGINE}/pagination.ts`, '  if (body?.f !== filters) throw refused(', '  if (body?.f !== filters && body?.f === \'\') throw refused(')],
+  },
+  {
+    name: 'cursor-skips-read-scope',
+    group: 'PAGE',
+    breaks: ['PAGE-003'],
+    why: 'task.list checks what the caller may read on the first page only',
+    edits: [edit(`${ENGINE}/reads.ts`, '      if (!readable(task.repo) && !canReadTask(cmd.state, p, task)) continue;', '      if (params.cursor === undefined && !readable(task.repo) && !canReadTask(cmd.state, p, task)) continue;')],
+  },
+
+  // ---- PRs verified against GitHub (capability github-sync, REPORT-005) ----------------------
+  {
+    name: 'pr-author-unchecked',
+    group: 'REPORT',
+    kind: 'github',
+    breaks: ['REPORT-005'],
+    why: 'a PR opened by someone else counts for the worker who reports it',
+    edits: [edit('coordinator/github/pr-verify.ts', '    if (author.toLowerCase() !== login.toLowerCase()) mismatches.push', '    if (author.toLowerCase() !== login.toLowerCase() && author === \'\') mismatches.push')],
+  },
+  {
+    name: 'pr-issue-reference-unchecked',
+    group: 'REPORT',
+    kind: 'github',
+    breaks: ['REPORT-005'],
+    why: 'a PR that does not reference the task\'s issue is accepted',
+    edits: [edit('coordinator/github/pr-verify.ts', '    if (task.issue && !mentionsIssue(', '    if (task.issue && task.issue.number < 0 && !mentionsIssue(')],
+  },
+  {
+    name: 'pr-branch-unchecked',
+    group: 'REPORT',
+    kind: 'github',
+    breaks: ['REPORT-005'],
+    why: 'a PR from a branch outside the contract\'s naming is accepted',
+    edits: [edit('coordinator/github/pr-verify.ts', '    if (!matchBranch(pull.head.ref, repo.config.branch, task.id)) {', '    if (!matchBranch(pull.head.ref, repo.config.branch, task.id) && pull.head.ref === \'\') {')],
+  },
+
+  // ---- worker clients (SPEC §5.15), run as `owp worker` under `owp conformance --client` -------
+  {
+    name: 'client-reads-offers-before-hello',
+    group: 'CLIENT',
+    kind: 'client',
+    breaks: ['CLIENT-001'],
+    why: 'on every (re)connect the worker asks for its offers before its hello was answered',
+    edits: [edit(CLIENT, "    this.offers.clear();\n", "    this.offers.clear();\n    void this.socket.timeout(1000).emitWithAck('offer.list', {}).catch(() => undefined);\n")],
+  },
+  {
+    name: 'client-no-heartbeat-timer',
+    group: 'CLIENT',
+    kind: 'client',
+    breaks: ['CLIENT-002'],
+    why: 'the worker heartbeats a lease once when it resumes it, never on a timer',
+    edits: [edit(CLIENT, "      if (this.state === 'connected') void this.heartbeat(lease.lease_id);", "      // defect: no periodic heartbeat")],
+  },
+  {
+    name: 'client-accepts-late',
+    group: 'CLIENT',
+    kind: 'client',
+    breaks: ['CLIENT-003'],
+    why: 'the worker waits longer than the offer deadline before it accepts',
+    edits: [edit(CLIENT, "    return this.request('offer.accept', { offer_id: offerId });", "    return sleep(11_000).then(() => this.request('offer.accept', { offer_id: offerId }));")],
+  },
+  {
+    name: 'client-keeps-cancelled-lease',
+    group: 'CLIENT',
+    kind: 'client',
+    breaks: ['CLIENT-004'],
+    why: 'lease.cancelled is announced but the lease stays in the table and keeps being heartbeated',
+    edits: [edit(CLIENT, "      const lease = this.leases.get(p.lease_id);\n      this.dropLease(p.lease_id);", "      const lease = this.leases.get(p.lease_id);")],
+  },
+  {
+    name: 'client-keeps-lost-lease',
+    group: 'CLIENT',
+    kind: 'client',
+    breaks: ['CLIENT-005'],
+    why: 'a lease the hello no longer lists, or whose heartbeat was refused, is kept and heartbeated on',
+    edits: [
+      edit(CLIENT, "      if (!live.has(id)) {\n        this.dropLease(id);", "      if (!live.has(id)) {"),
+      edit(CLIENT, "        if (!this.leases.has(leaseId) || this.finishing.has(leaseId)) return undefined;\n        this.dropLease(leaseId);", "        if (!this.leases.has(leaseId) || this.finishing.has(leaseId)) return undefined;"),
+    ],
+  },
+  {
+    name: 'client-first-epoch',
+    group: 'CLIENT',
+    kind: 'client',
+    breaks: ['CLIENT-006'],
+    why: 'heartbeats carry epoch 1, the epoch of a task\'s first lease, whatever the lease was granted with',
+    edits: [edit(CLIENT, "await this.request('lease.heartbeat', { lease_id: leaseId, epoch: lease.epoch });", "await this.request('lease.heartbeat', { lease_id: leaseId, epoch: 1 });")],
+  },
+  {
+    name: 'client-new-key-per-attempt',
+    group: 'CLIENT',
+    kind: 'client',
+    breaks: ['CLIENT-007'],
+    why: 'each attempt of a request gets a fresh idempotency key, so a retry after a lost answer runs again',
+    edits: [edit(CLIENT, "    for (;;) {\n      if (this.closed) throw new OwpError('UNAVAILABLE', 'This worker client is closed.');", "    for (;;) {\n      if (descriptor.mutating && !descriptor.idempotentByNature) body.idempotency_key = randomUUID();\n      if (this.closed) throw new OwpError('UNAVAILABLE', 'This worker client is closed.');")],
   },
 ];

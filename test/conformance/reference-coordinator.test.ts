@@ -41,7 +41,9 @@ test('the reference coordinator passes every MUST requirement of the kit', async
     assert.deepEqual(failed, []);
     for (const req of report.requirements) {
       if (req.level !== 'MUST' || req.status === 'untested') continue;
-      assert.ok(req.status === 'pass' || (req.status === 'skip' && req.id === 'WORKER-002'), `${req.id} is ${req.status}`);
+      // WORKER-002 needs closed registration; REPORT-005 a repo synced from the kit's GitHub-shaped
+      // server (capability github-sync: test/conformance/github-sync.test.ts runs it).
+      assert.ok(req.status === 'pass' || (req.status === 'skip' && (req.id === 'WORKER-002' || req.id === 'REPORT-005')), `${req.id} is ${req.status}`);
     }
     assert.equal(report.requirements.length, REQUIREMENTS.length);
     const junit = readFileSync(join(dir, 'report.xml'), 'utf8');

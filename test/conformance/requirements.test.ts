@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { REQUIREMENTS_FILE, renderRequirementsModule, renderSpecAppendix } from '../../conformance/generate.ts';
+import { CLIENT_CHECKS } from '../../conformance/client/checks.ts';
 import { REFERENCE_COVERAGE } from '../../conformance/reference-coverage.ts';
 import { REQUIREMENTS } from '../../conformance/requirements.ts';
 import { parseRequirements } from '../../conformance/spec-requirements.ts';
@@ -27,7 +28,7 @@ test('SPEC.md Appendix A lists every requirement and what covers it (run `npm ru
 });
 
 test('every requirement id has a conformance test or a named reference test', () => {
-  const covered = new Set([...tests.map((t) => t.test.requirement), ...Object.keys(REFERENCE_COVERAGE)]);
+  const covered = new Set([...tests.map((t) => t.test.requirement), ...CLIENT_CHECKS.map((c) => c.requirement), ...Object.keys(REFERENCE_COVERAGE)]);
   const missing = parseRequirements(spec).map((r) => r.id).filter((id) => !covered.has(id));
   assert.deepEqual(missing, [], `requirements with no test: ${missing.join(', ')}`);
 });
