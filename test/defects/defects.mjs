@@ -342,7 +342,7 @@ export const DEFECTS = [
     name: 'worker-deaf-to-merges',
     promise: 'submitted',
     // owp worker no longer subscribes to tasks.changed: it never re-reads its PRs, so a merge goes unsaid.
-    edits: [{ file: 'cli/commands/worker.ts', find: 'retryForMs: 60_000, subscribeTasks: true });', replace: 'retryForMs: 60_000 }); // defect: no tasks.changed hints' }],
+    edits: [{ file: 'cli/commands/worker.ts', find: 'maxOpenOffers: window, subscribeTasks: true });', replace: 'maxOpenOffers: window }); // defect: no tasks.changed hints' }],
     tests: ['test/integration/readme-volunteer-path.test.ts'],
     expect: ['README: from npm start to a task accepted in a clone'],
   },
