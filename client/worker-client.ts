@@ -274,12 +274,15 @@ export class WorkerClient extends EventEmitter<WorkerClientEvents> {
     const body: Record<string, unknown> = { ...params };
     if (descriptor.mutating && !descriptor.idempotentByNature && body.idempotency_key === undefined) body.idempotency_key = randomUUID();
     const deadline = Date.now() + (this.options.retryForMs ?? 30_000);
+    let waited = false;
     for (;;) {
       if (this.closed) throw new OwpError('UNAVAILABLE', 'This worker client is closed.');
       // A heartbeat waiting out a reconnect is pointless once the lease is gone (the hello said so,
-      // or it was cancelled): sending it would act on a lost lease (CLIENT-005).
-      if (name === 'lease.heartbeat' && !this.leases.has(body.lease_id as string)) throw new OwpError('LEASE_EXPIRED', 'This client no longer holds the lease.');
+      // or it was cancelled): sending it would act on a lost lease (CLIENT-005). A heartbeat sent
+      // while connected goes out as asked: the coordinator is the one that fences it.
+      if (waited && name === 'lease.heartbeat' && !this.leases.has(body.lease_id as string)) throw new OwpError('LEASE_EXPIRED', 'This client no longer holds the lease.');
       if (this.state !== 'connected') {
+        waited = true;
         const remaining = deadline - Date.now();
         if (remaining <= 0) throw new OwpError('UNAVAILABLE', `Not connected to the coordinator at ${this.options.url}; ${name} was not sent.`);
         await Promise.race([this.helloDone, sleep(Math.min(remaining, 1000))]);
@@ -294,6 +297,7 @@ export class WorkerClient extends EventEmitter<WorkerClientEvents> {
         const error = OwpError.fromWire(ack.error as WireError);
         if (error.code === 'HELLO_REQUIRED' || error.code === 'UNAVAILABLE' || error.code === 'RATE_LIMITED') {
           if (Date.now() > deadline) throw error;
+          waited = true;
           await sleep(error.code === 'RATE_LIMITED' ? Number(error.details?.retry_after_ms ?? 200) : 300);
           continue;
         }
@@ -304,6 +308,7 @@ export class WorkerClient extends EventEmitter<WorkerClientEvents> {
         // connection) still looks connected, and socket.io would notice only at its ping timeout
         // (45 s by default), after the lease: start a fresh connection; the retry keeps its key.
         this.reconnectSilentLink();
+        waited = true;
         if (Date.now() > deadline) throw new OwpError('UNAVAILABLE', `${name} got no answer from the coordinator in time.`);
       }
     }
