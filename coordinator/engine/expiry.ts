@@ -83,7 +83,7 @@ export class Expiry {
       lease.expires_at = Math.min(Math.max(lease.expires_at, now + timeout), lease.max_deadline_at);
     }
     for (const w of state.workers.values()) {
-      w.online = false;
+      state.setOnline(w, false);
       w.sockets = 0;
     }
     scheduler.markAll();

@@ -142,11 +142,12 @@ export class Scheduler {
 
   /** Online, not revoked, room in its offer window, some free capacity. */
   private idleWorkers(): Set<WorkerRuntime> {
-    const out = new Set<WorkerRuntime>();
-    for (const w of this.state.workers.values()) {
-      if (isIdle(w)) out.add(w);
+    const idle: WorkerRuntime[] = [];
+    for (const w of this.state.onlineWorkers) {
+      if (isIdle(w)) idle.push(w);
     }
-    return out;
+    // In registration order, as a walk of every worker would give: ties go to the older worker.
+    return new Set(idle.sort((a, b) => a.order - b.order));
   }
 
   /**

@@ -62,12 +62,12 @@ export const FOLD: FoldHandlers = {
   },
   'worker.connected': (state, e) => {
     const w = state.mustWorker(e.worker_id);
-    w.online = true;
+    state.setOnline(w, true);
     w.lastSeenAt = e.at;
   },
   'worker.disconnected': (state, e) => {
     const w = state.mustWorker(e.worker_id);
-    w.online = false;
+    state.setOnline(w, false);
     w.lastSeenAt = e.at;
   },
   'worker.heartbeat_lost': () => undefined,

@@ -129,7 +129,10 @@ export class RepoRuntime {
 
 /** Per-worker runtime: what it holds (offers and leases, by task id → effort) and its connection. */
 export class WorkerRuntime {
+  /** Set only through State.setOnline, which keeps State.onlineWorkers in step. */
   online = false;
+  /** Registration order (its index in State.workers): the scheduler's tie-break among equals. */
+  order = 0;
   sockets = 0;
   lastOfferAt = 0;
   lastSeenAt: number | undefined;

@@ -21,6 +21,11 @@ export class State {
   readonly repos = new Map<string, RepoRuntime>();
   readonly tasks = new Map<string, TaskRecord>();
   readonly workers = new Map<string, WorkerRuntime>();
+  /**
+   * The workers online now, kept beside `workers` so a scheduling pass reads the few hundred that
+   * are connected, not every worker ever registered (10,000 gone workers made each pass a walk).
+   */
+  readonly onlineWorkers = new Set<WorkerRuntime>();
   /** Login key → the workers registered with that GitHub login (a contributor may run several). */
   readonly workersByLogin = new Map<string, WorkerRuntime[]>();
   readonly maintainers = new Map<string, MaintainerRecord>();
@@ -87,11 +92,20 @@ export class State {
 
   /** Adds a worker to the state and to its login's list (the fold and snapshot restore both come here). */
   addWorker(w: WorkerRuntime): void {
+    w.order = this.workers.size;
     this.workers.set(w.record.id, w);
+    if (w.online) this.onlineWorkers.add(w);
     const key = loginKey(w.record.github_login);
     const list = this.workersByLogin.get(key);
     if (list) list.push(w);
     else this.workersByLogin.set(key, [w]);
+  }
+
+  /** A worker's connection state; every change goes through here so `onlineWorkers` stays true. */
+  setOnline(w: WorkerRuntime, online: boolean): void {
+    w.online = online;
+    if (online) this.onlineWorkers.add(w);
+    else this.onlineWorkers.delete(w);
   }
 
   liveLeaseCount(repo: RepoRuntime): number {
