@@ -7,12 +7,31 @@ import { readFile } from 'node:fs/promises';
 import type { CheckedYaml, Diagnostic } from '../protocol/yaml-diagnostics.ts';
 import { FileProblemsError, formatDiagnostic } from '../protocol/yaml-diagnostics.ts';
 import { HttpClient } from '../client/http-client.ts';
-import { UsageError } from './args.ts';
+import type { ParseArgsConfig } from 'node:util';
+import { parse, UsageError } from './args.ts';
 
 export const DEFAULT_COORDINATOR_URL = 'http://127.0.0.1:8787';
 
 export const COORDINATOR_FLAGS_USAGE = `  --coordinator URL  the coordinator (default $OWP_COORDINATOR_URL or ${DEFAULT_COORDINATOR_URL})
   --token T          a maintainer or worker token (default $OWP_TOKEN)`;
+
+/** The flags every command that talks to a coordinator takes besides its own. */
+const COORDINATOR_OPTIONS = {
+  coordinator: { type: 'string' },
+  token: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+/** Parses a coordinator command's own flags plus --coordinator, --token and --help; undefined once --help printed the usage. */
+export function parseCoordinatorCommand<T extends NonNullable<ParseArgsConfig['options']>>(argv: string[], options: T, usage: string) {
+  const parsed = parse(argv, { ...options, ...COORDINATOR_OPTIONS }, usage);
+  // TypeScript cannot see `help` through the generic merge; COORDINATOR_OPTIONS guarantees it.
+  if ((parsed.values as { help?: boolean }).help) {
+    console.log(usage);
+    return undefined;
+  }
+  return parsed;
+}
 
 export function coordinatorClient(values: { coordinator?: string | undefined; token?: string | undefined }, needs: string): HttpClient {
   const baseUrl = values.coordinator ?? process.env.OWP_COORDINATOR_URL ?? DEFAULT_COORDINATOR_URL;

@@ -1,8 +1,8 @@
 /** `owp contract validate [FILE]` and `owp contract apply [FILE] --repo R`: the repo contract (.owp.yml). */
 import { CONTRACT_FILE, checkContractText } from '../../protocol/contract-schema.ts';
 import { settingsFromRepoFiles } from '../../coordinator/repo-files.ts';
-import { parse, UsageError } from '../args.ts';
-import { COORDINATOR_FLAGS_USAGE, coordinatorClient, orReport, readFileText, validateFile } from '../file-report.ts';
+import { UsageError } from '../args.ts';
+import { COORDINATOR_FLAGS_USAGE, coordinatorClient, parseCoordinatorCommand, orReport, readFileText, validateFile } from '../file-report.ts';
 
 export const USAGE = `Usage: owp contract validate [FILE] [--json]
        owp contract apply [FILE] --repo OWNER/NAME [--coordinator URL] [--token T]
@@ -15,18 +15,13 @@ apply     sets the repo's required_gates on the coordinator from the contract's 
 ${COORDINATOR_FLAGS_USAGE}`;
 
 export async function run(argv: string[]): Promise<number> {
-  const { values, positionals } = parse(argv, {
+  const parsed = parseCoordinatorCommand(argv, {
     json: { type: 'boolean' },
     repo: { type: 'string' },
-    coordinator: { type: 'string' },
-    token: { type: 'string' },
-    help: { type: 'boolean', short: 'h' },
   }, USAGE);
+  if (!parsed) return 0;
+  const { values, positionals } = parsed;
   const [action, file = CONTRACT_FILE, ...extra] = positionals;
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
-  }
   if (extra.length > 0) throw new UsageError(`Unexpected arguments: ${extra.join(' ')}\n\n${USAGE}`);
   if (action === 'validate') return validateFile(file, 'contract', checkContractText, values.json);
   if (action === 'apply') {

@@ -5,8 +5,8 @@
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { formatVouchFile, parseVouchFile } from '../../protocol/vouch-file.ts';
-import { parse, UsageError } from '../args.ts';
-import { COORDINATOR_FLAGS_USAGE, coordinatorClient } from '../file-report.ts';
+import { UsageError } from '../args.ts';
+import { COORDINATOR_FLAGS_USAGE, coordinatorClient, parseCoordinatorCommand } from '../file-report.ts';
 
 export const USAGE = `Usage: owp contributor import FILE --repo OWNER/NAME [--dry-run] [--coordinator URL] [--token T]
        owp contributor export [FILE] --repo OWNER/NAME [--coordinator URL] [--token T]
@@ -21,17 +21,12 @@ Needs a maintainer token for the repo.
 ${COORDINATOR_FLAGS_USAGE}`;
 
 export async function run(argv: string[]): Promise<number> {
-  const { values, positionals } = parse(argv, {
+  const parsed = parseCoordinatorCommand(argv, {
     repo: { type: 'string' },
     'dry-run': { type: 'boolean' },
-    coordinator: { type: 'string' },
-    token: { type: 'string' },
-    help: { type: 'boolean', short: 'h' },
   }, USAGE);
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
-  }
+  if (!parsed) return 0;
+  const { values, positionals } = parsed;
   const [action, file, ...extra] = positionals;
   if (extra.length > 0) throw new UsageError(`Unexpected arguments: ${extra.join(' ')}\n\n${USAGE}`);
   if (action !== 'import' && action !== 'export') throw new UsageError(`owp contributor needs an action: import or export.\n\n${USAGE}`);

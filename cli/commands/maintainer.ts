@@ -1,6 +1,6 @@
 /** `owp maintainer create|revoke|list`: maintainer tokens, with the admin token (SPEC §5.9, AUTH-009). */
-import { parse, UsageError } from '../args.ts';
-import { COORDINATOR_FLAGS_USAGE, coordinatorClient } from '../file-report.ts';
+import { UsageError } from '../args.ts';
+import { COORDINATOR_FLAGS_USAGE, coordinatorClient, parseCoordinatorCommand } from '../file-report.ts';
 import { listAll } from '../../protocol/list-pages.ts';
 
 export const USAGE = `Usage: owp maintainer create --name NAME --repos OWNER/NAME[,OWNER/*…] [--json]
@@ -16,19 +16,14 @@ OWP_ADMIN_TOKEN: the old one stops working.
 ${COORDINATOR_FLAGS_USAGE}`;
 
 export async function run(argv: string[]): Promise<number> {
-  const { values, positionals } = parse(argv, {
+  const parsed = parseCoordinatorCommand(argv, {
     name: { type: 'string' },
     repos: { type: 'string' },
     reason: { type: 'string' },
     json: { type: 'boolean' },
-    coordinator: { type: 'string' },
-    token: { type: 'string' },
-    help: { type: 'boolean', short: 'h' },
   }, USAGE);
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
-  }
+  if (!parsed) return 0;
+  const { values, positionals } = parsed;
   const [action, ...rest] = positionals;
   const print = (data: unknown, text: string): void => console.log(values.json ? JSON.stringify(data) : text);
   if (action === 'create') {

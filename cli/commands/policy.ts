@@ -8,9 +8,9 @@ import { POLICY_FILE, checkPolicyText } from '../../protocol/policy-schema.ts';
 import type { Reasoned } from '../../protocol/model.ts';
 import { OwpError } from '../../protocol/errors.ts';
 import { readIfPresent, settingsFromRepoFiles } from '../../coordinator/repo-files.ts';
-import { parse, UsageError } from '../args.ts';
+import { UsageError } from '../args.ts';
 import { EXIT } from '../exit-codes.ts';
-import { COORDINATOR_FLAGS_USAGE, coordinatorClient, orReport, readFileText, validateFile } from '../file-report.ts';
+import { COORDINATOR_FLAGS_USAGE, coordinatorClient, parseCoordinatorCommand, orReport, readFileText, validateFile } from '../file-report.ts';
 
 export const USAGE = `Usage: owp policy validate [FILE] [--json]
        owp policy apply [FILE] --repo OWNER/NAME [--contract FILE] [--coordinator URL] [--token T]
@@ -29,21 +29,16 @@ explain   dry run: which of the repo's policy rules pass or fail for that task a
 ${COORDINATOR_FLAGS_USAGE}`;
 
 export async function run(argv: string[]): Promise<number> {
-  const { values, positionals } = parse(argv, {
+  const parsed = parseCoordinatorCommand(argv, {
     json: { type: 'boolean' },
     repo: { type: 'string' },
     contract: { type: 'string' },
     task: { type: 'string' },
     worker: { type: 'string' },
-    coordinator: { type: 'string' },
-    token: { type: 'string' },
-    help: { type: 'boolean', short: 'h' },
   }, USAGE);
+  if (!parsed) return 0;
+  const { values, positionals } = parsed;
   const [action, file = POLICY_FILE, ...extra] = positionals;
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
-  }
   if (extra.length > 0) throw new UsageError(`Unexpected arguments: ${extra.join(' ')}\n\n${USAGE}`);
   switch (action) {
     case 'validate':

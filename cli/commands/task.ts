@@ -6,7 +6,7 @@ import { MAX_BULK_TASKS } from '../../protocol/operations.ts';
 import type { ItemError } from '../../protocol/validate.ts';
 import { parse, UsageError } from '../args.ts';
 import { exitCodeForOwpError } from '../exit-codes.ts';
-import { COORDINATOR_FLAGS_USAGE, coordinatorClient } from '../file-report.ts';
+import { COORDINATOR_FLAGS_USAGE, coordinatorClient, parseCoordinatorCommand } from '../file-report.ts';
 
 export const USAGE = `Usage: owp task import FILE [--repo OWNER/NAME] [--json]
 
@@ -89,17 +89,12 @@ export function importKey(tasks: readonly Record<string, unknown>[]): string {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const { values, positionals } = parse(argv, {
+  const parsed = parseCoordinatorCommand(argv, {
     repo: { type: 'string' },
     json: { type: 'boolean' },
-    coordinator: { type: 'string' },
-    token: { type: 'string' },
-    help: { type: 'boolean', short: 'h' },
   }, USAGE);
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
-  }
+  if (!parsed) return 0;
+  const { values, positionals } = parsed;
   const [action, file, ...rest] = positionals;
   if (action !== 'import') throw new UsageError(`owp task needs an action: import.\n\n${USAGE}`);
   if (!file || rest.length > 0) throw new UsageError(`owp task import needs one FILE.\n\n${USAGE}`);

@@ -4,8 +4,8 @@
  * vouch_required) or denounce them (rule denounced: never offered work there again).
  */
 import type { ContributorStanding } from '../../protocol/model.ts';
-import { parse, UsageError } from '../args.ts';
-import { COORDINATOR_FLAGS_USAGE, coordinatorClient } from '../file-report.ts';
+import { UsageError } from '../args.ts';
+import { COORDINATOR_FLAGS_USAGE, coordinatorClient, parseCoordinatorCommand } from '../file-report.ts';
 import { listAll } from '../../protocol/list-pages.ts';
 
 export const USAGE = `Usage: owp vouch @LOGIN --repo OWNER/NAME [--reason TEXT] [--coordinator URL] [--token T]
@@ -26,19 +26,14 @@ export function run(argv: string[]): Promise<number> {
 }
 
 export async function standing(action: 'vouch' | 'denounce', argv: string[]): Promise<number> {
-  const { values, positionals } = parse(argv, {
+  const parsed = parseCoordinatorCommand(argv, {
     repo: { type: 'string' },
     reason: { type: 'string' },
     list: { type: 'boolean' },
     json: { type: 'boolean' },
-    coordinator: { type: 'string' },
-    token: { type: 'string' },
-    help: { type: 'boolean', short: 'h' },
   }, USAGE);
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
-  }
+  if (!parsed) return 0;
+  const { values, positionals } = parsed;
   if (!values.repo) throw new UsageError(`owp ${action} needs --repo OWNER/NAME.\n\n${USAGE}`);
   const client = coordinatorClient(values, `owp ${action}`);
   if (values.list) {
