@@ -13,12 +13,19 @@
  *  durable_writes_per_task    what each task costs on disk (OWP: measured journal events and group
  *                             commits per task; the peers: counted from what they write)
  *  restart_after_run_ms       OWP: SIGKILL after the run, then spawn to first answered request
+ *
+ * OWP also runs at a backlog (issue 20, item 3): BACKLOG ready tasks are created, the workers take N
+ * of them (the first created) while the rest stay ready behind them, so every offer is made with
+ * 200,000 − N … 200,000 ready tasks queued; its steady figure is compared with the run at N.
+ * With `profileDir`, each OWP coordinator runs under --cpu-prof and is stopped cleanly (no SIGKILL
+ * restart) so the profile is written; its hot spots are kept under `profile`.
  */
-import { statSync } from 'node:fs';
+import { mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { BenchAdmin } from './lib/admin.ts';
 import { bundlePeer } from './lib/bundle.ts';
 import { Child } from './lib/children.ts';
+import { hotSpots, type HotSpot } from './lib/profile.ts';
 import { quantile, sleep, wallNow } from './lib/stats.ts';
 import { startPostgres, startRedis } from './peers/servers.ts';
 
@@ -30,6 +37,8 @@ export interface LifecycleOptions {
   lifecycleBundle: string;
   /** Run the peers too (they need bench/node_modules, redis-server and PostgreSQL, as bench/peers.ts installs). */
   peers: boolean;
+  /** Profile each OWP coordinator (--cpu-prof) into a folder of its own under this one. */
+  profileDir?: string;
   log: (line: string) => void;
 }
 
@@ -54,6 +63,9 @@ export interface LifecycleFigures extends DriveFigures {
   /** OWP: from spawning the coordinator on the run's data (after a SIGKILL) to its first answer, and the journal it had. */
   restart_after_run_ms?: number;
   restart_journal_mb?: number;
+  /** OWP at a backlog: the ready tasks queued when the workers started. */
+  ready_backlog?: number;
+  profile?: { file: string; total_ms: number; spots: HotSpot[] };
 }
 
 /** One system's processes: a maintainer and two workers, each answering the same commands. */
@@ -65,6 +77,8 @@ interface Roles {
 }
 
 const PER_REPO = 500;
+/** Ready tasks queued for the backlog run (issue 20: "the lifecycle figure at 200,000 ready tasks"). */
+const READY_BACKLOG = 200_000;
 
 async function spawnChild(name: string, script: string, env?: Record<string, string>): Promise<Child> {
   const c = new Child(name, script, env ? { env } : {});
@@ -78,15 +92,18 @@ async function closeAll(children: Child[]): Promise<void> {
   await Promise.all(children.map((c) => c.exited));
 }
 
-/** Runs the workload on one system whose processes run `script`; `n` tasks, `probes` idle claims. */
-async function drive(name: string, script: string, roles: Roles, n: number, probes: number, log: (line: string) => void): Promise<DriveFigures> {
+/**
+ * Runs the workload on one system whose processes run `script`: `create` tasks (default `n`), of which
+ * the workers take and merge `n`; then `probes` idle claims (only once nothing is left queued).
+ */
+async function drive(name: string, script: string, roles: Roles, n: number, probes: number, log: (line: string) => void, create = n): Promise<DriveFigures> {
   const started = wallNow();
   const maintainer = await spawnChild(`${name}-maintainer`, script);
   const workers: Child[] = [];
   try {
     await maintainer.request('maintainer', roles.maintainerArgs, 120_000);
-    log(`lifecycle ${name}: creating ${n} tasks`);
-    const created = await maintainer.request<{ ms: number }>('create', { ...roles.createArgs, count: n }, 900_000);
+    log(`lifecycle ${name}: creating ${create} tasks`);
+    const created = await maintainer.request<{ ms: number }>('create', { ...roles.createArgs, count: create }, 900_000);
     for (let i = 0; i < 2; i += 1) workers.push(await spawnChild(`${name}-worker-${i}`, script));
     await Promise.all(workers.map((w, i) => w.request('worker', roles.workerArgs(i), 120_000)));
     log(`lifecycle ${name}: 2 workers of capacity 4 at work`);
@@ -103,7 +120,7 @@ async function drive(name: string, script: string, roles: Roles, n: number, prob
     const steady = at.length > hi && (at[hi] as number) > (at[lo] as number) ? ((hi - lo) / ((at[hi] as number) - (at[lo] as number))) * 1000 : null;
     log(`lifecycle ${name}: ${at.length} of ${n} merged; idle claims`);
     const latencies: number[] = [];
-    for (let i = 0; i < probes && at.length >= n; i += 1) {
+    for (let i = 0; i < probes && at.length >= n && create === n; i += 1) {
       const { sent } = await maintainer.request<{ sent: number }>('probe', { ...roles.probeArgs, i });
       const title = `probe-${i}`;
       const claimDeadline = Date.now() + 10_000;
@@ -126,7 +143,7 @@ async function drive(name: string, script: string, roles: Roles, n: number, prob
     }
     return {
       tasks: n,
-      enqueue_tasks_per_s: n / (created.ms / 1000),
+      enqueue_tasks_per_s: create / (created.ms / 1000),
       steady_tasks_per_s: steady,
       claim_idle_p50_ms: quantile(latencies, 0.5),
       claim_idle_p99_ms: quantile(latencies, 0.99),
@@ -140,47 +157,72 @@ async function drive(name: string, script: string, roles: Roles, n: number, prob
   }
 }
 
-async function runOwpLifecycle(options: LifecycleOptions, n: number, probes: number, areas: number, dataDir: string): Promise<LifecycleFigures> {
-  const name = areas > 0 ? `owp-${areas}-areas` : 'owp';
-  const spawn = (): Child => new Child(`${name}-coordinator`, options.coordinatorBundle, { env: { OWP_BENCH_COORDINATOR: JSON.stringify({ data_dir: dataDir }) } });
-  let coordinator = spawn();
+/** One OWP run: `n` tasks worked and merged, out of `backlog` created (the rest stay ready behind them). */
+interface OwpRun {
+  key: string;
+  n: number;
+  probes: number;
+  areas: number;
+  backlog: number;
+}
+
+async function runOwpLifecycle(options: LifecycleOptions, run: OwpRun): Promise<LifecycleFigures> {
+  const { key, n, probes, areas, backlog } = run;
+  const dataDir = join(options.workDir, `lifecycle-${key}`);
+  const profileDir = options.profileDir ? join(options.profileDir, `lifecycle-${key}`) : undefined;
+  if (profileDir) mkdirSync(profileDir, { recursive: true });
+  const spawn = (profiled: boolean): Child => new Child(`${key}-coordinator`, options.coordinatorBundle, {
+    env: { OWP_BENCH_COORDINATOR: JSON.stringify({ data_dir: dataDir }) },
+    execArgv: profiled && profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
+  });
+  let coordinator = spawn(true);
   try {
     const ready = await coordinator.next('ready', 120_000);
     const url = ready.url as string;
     const token = ready.adminToken as string;
     const admin = new BenchAdmin(url, token);
+    // The tasks worked go round-robin over the repos, created first, so they lead each repo's queue.
     const repos = Array.from({ length: Math.max(1, Math.ceil(n / PER_REPO)) }, (_, i) => `life/r${i}`);
     // The review budget holds up to 1,000 new PRs per repo per hour: PER_REPO tasks a repo keep under it.
     for (const repo of repos) await admin.configureRepo(repo, { max_open_prs: 1000, max_new_prs_per_hour: 1000 });
     const before = await coordinator.request<{ journal_seq: number; commits: number }>('stats');
-    const figures = await drive(name, options.lifecycleBundle, {
+    const figures = await drive(key, options.lifecycleBundle, {
       maintainerArgs: { url, token },
       workerArgs: (i) => ({ url, login: `life-worker-${i}` }),
       createArgs: { repos, areas },
       probeArgs: { repo: repos[0] },
-    }, n, probes, options.log);
+    }, n, probes, options.log, backlog);
     const after = await coordinator.request<{ journal_seq: number; commits: number; rss_peak_mb: number }>('stats');
+    const tasks = n + figures.claim_samples;
+    // The backlog's task.created events are not the worked tasks' cost.
+    const events = (after.journal_seq - before.journal_seq - (backlog - n)) / tasks;
+    const commits = (after.commits - before.commits) / tasks;
+    const out: LifecycleFigures = {
+      ...figures,
+      areas,
+      ...(backlog > n ? { ready_backlog: backlog } : {}),
+      durable_writes_per_task: Math.round(events * 100) / 100,
+      durable_writes_note: `journal events per task, measured (task.created, offer.created, lease.granted, task.started, pr.opened, task.merged …), written in ${Math.round(commits * 100) / 100} fsynced group commits per task`,
+      coordinator_rss_peak_mb: after.rss_peak_mb,
+    };
+    if (profileDir) {
+      // A clean stop writes the profile; the SIGKILL restart below is skipped for a profiled run.
+      await coordinator.stop(60_000);
+      const file = readdirSync(profileDir).find((f) => f.endsWith('.cpuprofile'));
+      if (file) out.profile = { file: join(profileDir, file), ...hotSpots(join(profileDir, file), 25) };
+      return out;
+    }
     // Restart after the whole run's history: SIGKILL, then spawn on the same data until a request is answered.
     coordinator.kill('SIGKILL');
     await coordinator.exited;
     const journalBytes = statSync(join(dataDir, 'journal.jsonl')).size;
     const spawnedAt = wallNow();
-    coordinator = spawn();
+    coordinator = spawn(false);
     const again = await coordinator.next('ready', 120_000);
     await new BenchAdmin(again.url as string, again.adminToken as string).tasksByState();
-    const restartMs = wallNow() - spawnedAt;
-    const tasks = n + figures.claim_samples;
-    const events = (after.journal_seq - before.journal_seq) / tasks;
-    const commits = (after.commits - before.commits) / tasks;
-    return {
-      ...figures,
-      areas,
-      durable_writes_per_task: Math.round(events * 100) / 100,
-      durable_writes_note: `journal events per task, measured (task.created, offer.created, lease.granted, task.started, pr.opened, task.merged …), written in ${Math.round(commits * 100) / 100} fsynced group commits per task`,
-      coordinator_rss_peak_mb: after.rss_peak_mb,
-      restart_after_run_ms: restartMs,
-      restart_journal_mb: journalBytes / 1e6,
-    };
+    out.restart_after_run_ms = wallNow() - spawnedAt;
+    out.restart_journal_mb = journalBytes / 1e6;
+    return out;
   } finally {
     coordinator.kill('SIGTERM');
     await coordinator.exited;
@@ -224,8 +266,10 @@ export async function runLifecycle(options: LifecycleOptions): Promise<Record<st
       out[key] = { skipped: `failed: ${(error as Error).message.split('\n')[0]}` };
     }
   };
-  await attempt('owp', () => runOwpLifecycle(options, n, probes, 0, join(options.workDir, 'lifecycle-owp')));
-  await attempt('owp_100_areas', () => runOwpLifecycle(options, n, probes, 100, join(options.workDir, 'lifecycle-owp-areas')));
+  await attempt('owp', () => runOwpLifecycle(options, { key: 'owp', n, probes, areas: 0, backlog: n }));
+  await attempt('owp_100_areas', () => runOwpLifecycle(options, { key: 'owp_100_areas', n, probes, areas: 100, backlog: n }));
+  // Issue 20: the figure with 200,000 ready tasks queued, within 20 % of the one at 2,000 (quick: the `owp` run).
+  await attempt('owp_200k_backlog', () => runOwpLifecycle(options, { key: 'owp_200k_backlog', n, probes: 0, areas: 0, backlog: READY_BACKLOG }));
   if (options.peers) {
     await attempt('bullmq', () => runBullmqLifecycle(options, n, probes));
     await attempt('graphile_worker', () => runGraphileLifecycle(options, n, probes));

@@ -75,6 +75,7 @@ export function lifecycleTable(results: Record<string, Record<string, unknown>>)
   row('claim latency at idle p99 (ms)', 'claim_idle_p99_ms');
   row('durable writes per task', 'durable_writes_per_task');
   row('tasks merged', 'merged');
+  row('ready tasks queued behind', 'ready_backlog');
   row('restart after the run (ms)', 'restart_after_run_ms');
   row('journal at restart (MB)', 'restart_journal_mb');
   rows.push(['refused calls (RATE_LIMITED)', ...names.map((n) => cell((results[n]?.errors as Record<string, number> | undefined)?.RATE_LIMITED ?? (results[n]?.skipped ? null : 0)))]);
