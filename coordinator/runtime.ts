@@ -80,6 +80,7 @@ export class Runtime extends EventEmitter<RuntimeEvents> implements CoordinatorS
   private queue: StoredEvent[] = [];
   private waiters: Array<{ resolve: () => void; reject: (e: Error) => void }> = [];
   private writing = false;
+  private flushQueued = false;
   private idle: Array<() => void> = [];
   private degraded: Error | null = null;
   /** Settles once, after a storage failure, the engine was rebuilt from what the disk holds. */
@@ -262,10 +263,26 @@ export class Runtime extends EventEmitter<RuntimeEvents> implements CoordinatorS
     return new Promise<void>((resolve, reject) => {
       this.queue.push(...outcome.events);
       this.waiters.push({ resolve, reject });
-      void this.flush();
+      this.requestFlush();
     }).then(() => {
       this.deliver(outcome.notifications);
       this.publish(outcome.events);
+    });
+  }
+
+  /**
+   * Starts a group commit at the end of this turn of the event loop, not at once: every command
+   * whose message arrived in this turn, from any connection, and the scheduling pass they asked for
+   * (queued before, so it runs first) share one write and one fsync. The offer that follows a
+   * finished lease is then made durable with the report that freed its place, not one fsync later.
+   * While a write is in flight the loop in flush() takes what queued up as soon as it finishes.
+   */
+  private requestFlush(): void {
+    if (this.writing || this.flushQueued) return;
+    this.flushQueued = true;
+    setImmediate(() => {
+      this.flushQueued = false;
+      void this.flush();
     });
   }
 

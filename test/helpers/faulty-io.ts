@@ -81,6 +81,11 @@ export class FaultyIo implements StoreIo {
     return new Promise((resolve) => this.heldWaiters.push(resolve));
   }
 
+  /** Lets the syncs held now go on, and keeps holding the next ones (a group commit after another). */
+  releaseHeld(): void {
+    for (const r of this.held.splice(0)) r();
+  }
+
   /** Lets every held sync go on (and stops holding new ones). */
   release(): void {
     this.hold.clear();

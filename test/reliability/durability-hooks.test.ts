@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { WorkerClient } from '../../client/worker-client.ts';
-import { nextOffer, startOnDisk, tempDir, until } from '../helpers/coordinator.ts';
+import { GATES, nextOffer, startOnDisk, tempDir, until } from '../helpers/coordinator.ts';
 import { FaultyIo, ioError } from '../helpers/faulty-io.ts';
 import { recordFigures } from '../helpers/figures.ts';
 
@@ -69,6 +69,78 @@ test('an answer waits for the journal sync, over HTTP and socket.io: a held sync
   } finally {
     io.release();
     worker.close();
+    await coordinator.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+/** The stored events of the journal writes after log entry `from` up to the next sync, and how many writes that was. */
+function nextBatch(io: FaultyIo, from: number): { events: Array<{ type: string; task_id?: string; worker_id?: string }>; writes: number; synced: number } {
+  const sync = io.find((e) => e.op === 'sync' && e.file === 'journal', from);
+  const writes = io.log.slice(from, sync).filter((e) => e.op === 'write' && e.file === 'journal');
+  const events = writes.flatMap((w) => (w.text ?? '').split('\n').filter(Boolean).map((line) => JSON.parse(line) as { type: string; task_id?: string; worker_id?: string }));
+  return { events, writes: writes.length, synced: io.find((e) => e.op === 'sync-done' && e.file === 'journal', sync) };
+}
+
+test('group commit: changes from several connections that arrive during a write share the next write and its sync; none is answered before it, and the offer a report frees rides in the report\'s write', async () => {
+  const dir = tempDir();
+  const io = new FaultyIo();
+  const { coordinator, url, admin } = await startOnDisk(dir, { io });
+  const workers: WorkerClient[] = [];
+  try {
+    for (const login of ['grouped-a', 'grouped-b']) {
+      const { token } = await WorkerClient.register(url, { github_login: login, skills: [], capacity: 1, tools: ['none'], capabilities: { can_run_tests: true, can_open_prs: true } });
+      const w = new WorkerClient({ url, token, requestTimeoutMs: 60_000, retryForMs: 60_000 });
+      workers.push(w);
+      await w.connect();
+    }
+    const [a, b] = workers as [WorkerClient, WorkerClient];
+    await admin.call('repo.configure', { repo: 'hooks/repo', offer_timeout_ms: 60_000, max_open_prs: 10, max_new_prs_per_hour: 10 });
+    await admin.call('task.create', { repo: 'hooks/repo', title: 'first' });
+    await admin.call('task.create', { repo: 'hooks/repo', title: 'second' });
+    const [offerA, offerB] = await Promise.all([nextOffer(a, 10_000), nextOffer(b, 10_000)]);
+    const { task: waiting } = await admin.call('task.create', { repo: 'hooks/repo', title: 'waits for a free worker' });
+
+    // A write is in flight (its sync held) while both workers accept, each over its own socket.
+    io.hold.add('journal');
+    const inFlight = watch(io, 'answer:in-flight', admin.call('task.create', { repo: 'hooks/repo', title: 'in flight' }));
+    await io.syncHeld();
+    const acceptA = watch(io, 'answer:accept-a', a.accept(offerA.offer_id));
+    const acceptB = watch(io, 'answer:accept-b', b.accept(offerB.offer_id));
+    // Both accepts ran in the engine (their leases exist in memory), and wait for the disk.
+    await until(() => coordinator.runtime.engine.state.leases.size === 2, 'both accepts reached the engine', 10_000);
+    const afterFirst = io.log.length;
+    io.releaseHeld();
+    await inFlight.promise;
+    await io.syncHeld();
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(acceptA.settled() || acceptB.settled(), false, 'no accept is answered while the write holding its grant is unsynced');
+    const batch = nextBatch(io, afterFirst);
+    assert.equal(batch.writes, 1, 'the two accepts went to disk in one write');
+    assert.deepEqual(batch.events.filter((e) => e.type === 'lease.granted').map((e) => e.task_id).sort(), [offerA.task_id, offerB.task_id].sort(), 'one write and one sync hold both connections\' grants');
+    io.releaseHeld();
+    const [{ lease: leaseA }] = await Promise.all([acceptA.promise, acceptB.promise]);
+    for (const label of ['answer:accept-a', 'answer:accept-b']) {
+      assert.ok(io.find((e) => e.op === 'mark' && e.text === label) > batch.synced, `${label} came after the sync of its write`);
+    }
+
+    // A's report frees its place: the offer of the waiting task is made durable in the report's write.
+    const beforeReport = io.log.length;
+    const reported = watch(io, 'answer:report', a.report(leaseA.lease_id, { state: 'pr_opened', pr: { url: 'https://github.com/hooks/repo/pull/1', gates: GATES } }));
+    await io.syncHeld();
+    const reportBatch = nextBatch(io, beforeReport);
+    assert.deepEqual(reportBatch.events.map((e) => e.type), ['pr.opened', 'offer.created'], 'the freed place is offered in the same write as the report that freed it');
+    assert.equal(reportBatch.events[1]?.task_id, waiting.id);
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(reported.settled(), false, 'the report is not answered while its write is unsynced');
+    assert.equal(a.offers.size, 0, 'nor is the offer pushed');
+    io.release();
+    await reported.promise;
+    assert.equal((await nextOffer(a, 10_000)).task_id, waiting.id);
+    figures.syncs_withheld += io.syncsWithheld;
+  } finally {
+    io.release();
+    for (const w of workers) w.close();
     await coordinator.close();
     rmSync(dir, { recursive: true, force: true });
   }
