@@ -16,6 +16,7 @@ import type { CoordinatorMetrics } from './metrics.ts';
 import { DEFAULT_RATE_LIMITS, TokenBucket, TrustedProxies, type RateLimit, type RegistrationLimiter } from './rate-limit.ts';
 import { wireError } from './runtime.ts';
 import { resolveToken, type CoordinatorService } from './service.ts';
+import { coalesceSocketWrites } from './socket-writes.ts';
 import type { Notification } from './engine/command.ts';
 import type { JournalEvent } from '../protocol/journal-events.ts';
 
@@ -55,6 +56,7 @@ export interface SocketBindingOptions {
 export function bindSockets(io: Server, getRuntime: () => CoordinatorService, options: SocketBindingOptions = {}): { close(): void } {
   const limit = options.rateLimit ?? DEFAULT_RATE_LIMITS.socket;
   const proxies = new TrustedProxies(options.trustProxy ?? []);
+  coalesceSocketWrites(io);
   io.use((socket, next) => {
     const token = (socket.handshake.auth as { token?: unknown } | undefined)?.token;
     if (token === undefined || token === null || token === '') {
