@@ -12,10 +12,7 @@ const HOUR_MS = 3_600_000;
 
 /** PRs opened in the rolling hour before now. A pure read: the list is pruned only by the fold. */
 export function prsLastHour(repo: RepoRuntime, now: number): number {
-  const since = now - HOUR_MS;
-  let n = 0;
-  for (let i = repo.prTimes.length - 1; i >= 0 && (repo.prTimes[i] as number) > since; i -= 1) n += 1;
-  return n;
+  return repo.prTimes.length - repo.prsUpTo(now - HOUR_MS);
 }
 
 /** Open PRs, live leases, open offers and PRs of the last hour in a repo, now. */

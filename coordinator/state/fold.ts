@@ -153,7 +153,8 @@ export const FOLD: FoldHandlers = {
     setTaskState(state, task, 'pr_opened', e.at, 'pr_opened');
     // The hourly window only ever needs the last hour; pruning here (not on reads) keeps replays exact.
     const repo = state.mustRepo(task.repo);
-    repo.prTimes = repo.prTimes.filter((t) => t > e.at - HOUR_MS);
+    const stale = repo.prsUpTo(e.at - HOUR_MS);
+    if (stale > 0) repo.prTimes.splice(0, stale);
     repo.prTimes.push(e.at);
     const lead = e.at - task.created_at;
     bump(state, task.repo, (s) => {

@@ -106,7 +106,7 @@ export class RepoRuntime {
   readonly locks = new Map<string, string>();
   /** Ready tasks by kind (scheduling signature), each kind ordered by priority, then age, then id. */
   readonly ready = new ReadyIndex();
-  /** Times of PRs opened within the last hour (pruned lazily). */
+  /** Times of PRs opened within the last hour (pruned lazily), oldest first: appended as PRs open. */
   prTimes: number[] = [];
   readonly stats = emptyStats();
   /** Contributor (login key) → ids of their tasks with an open PR here. Rebuilt from the tasks on restore. */
@@ -117,6 +117,19 @@ export class RepoRuntime {
   readonly standings = new Map<string, ContributorStanding>();
 
   constructor(public settings: RepoSettings) {}
+
+  /** How many of prTimes are at or before `at`: the first of them after it, found by bisection (a budget check runs per offer). */
+  prsUpTo(at: number): number {
+    const times = this.prTimes;
+    let lo = 0;
+    let hi = times.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((times[mid] as number) > at) hi = mid;
+      else lo = mid + 1;
+    }
+    return lo;
+  }
 
   insertReady(task: TaskRecord): void {
     this.ready.insert(task);
