@@ -60,6 +60,7 @@ export interface LifecycleFigures extends DriveFigures {
   durable_writes_note: string;
   areas?: number;
   coordinator_rss_peak_mb?: number;
+  coordinator_cpu_ms_per_task?: number;
   /** OWP: from spawning the coordinator on the run's data (after a SIGKILL) to its first answer, and the journal it had. */
   restart_after_run_ms?: number;
   restart_journal_mb?: number;
@@ -96,7 +97,7 @@ async function closeAll(children: Child[]): Promise<void> {
  * Runs the workload on one system whose processes run `script`: `create` tasks (default `n`), of which
  * the workers take and merge `n`; then `probes` idle claims (only once nothing is left queued).
  */
-async function drive(name: string, script: string, roles: Roles, n: number, probes: number, log: (line: string) => void, create = n): Promise<DriveFigures> {
+async function drive(name: string, script: string, roles: Roles, n: number, probes: number, log: (line: string) => void, create = n, beforeWork?: () => Promise<unknown>): Promise<DriveFigures> {
   const started = wallNow();
   const maintainer = await spawnChild(`${name}-maintainer`, script);
   const workers: Child[] = [];
@@ -104,6 +105,7 @@ async function drive(name: string, script: string, roles: Roles, n: number, prob
     await maintainer.request('maintainer', roles.maintainerArgs, 120_000);
     log(`lifecycle ${name}: creating ${create} tasks`);
     const created = await maintainer.request<{ ms: number }>('create', { ...roles.createArgs, count: create }, 900_000);
+    await beforeWork?.();
     for (let i = 0; i < 2; i += 1) workers.push(await spawnChild(`${name}-worker-${i}`, script));
     await Promise.all(workers.map((w, i) => w.request('worker', roles.workerArgs(i), 120_000)));
     log(`lifecycle ${name}: 2 workers of capacity 4 at work`);
@@ -158,7 +160,7 @@ async function drive(name: string, script: string, roles: Roles, n: number, prob
 }
 
 /** One OWP run: `n` tasks worked and merged, out of `backlog` created (the rest stay ready behind them). */
-interface OwpRun {
+export interface OwpRun {
   key: string;
   n: number;
   probes: number;
@@ -166,7 +168,7 @@ interface OwpRun {
   backlog: number;
 }
 
-async function runOwpLifecycle(options: LifecycleOptions, run: OwpRun): Promise<LifecycleFigures> {
+export async function runOwpLifecycle(options: LifecycleOptions, run: OwpRun): Promise<LifecycleFigures> {
   const { key, n, probes, areas, backlog } = run;
   const dataDir = join(options.workDir, `lifecycle-${key}`);
   const profileDir = options.profileDir ? join(options.profileDir, `lifecycle-${key}`) : undefined;
@@ -191,8 +193,8 @@ async function runOwpLifecycle(options: LifecycleOptions, run: OwpRun): Promise<
       workerArgs: (i) => ({ url, login: `life-worker-${i}` }),
       createArgs: { repos, areas },
       probeArgs: { repo: repos[0] },
-    }, n, probes, options.log, backlog);
-    const after = await coordinator.request<{ journal_seq: number; commits: number; rss_peak_mb: number }>('stats');
+    }, n, probes, options.log, backlog, () => coordinator.request('reset'));
+    const after = await coordinator.request<{ journal_seq: number; commits: number; rss_peak_mb: number; cpu_pct: number; window_ms: number }>('stats');
     const tasks = n + figures.claim_samples;
     // The backlog's task.created events are not the worked tasks' cost.
     const events = (after.journal_seq - before.journal_seq - (backlog - n)) / tasks;
@@ -204,6 +206,8 @@ async function runOwpLifecycle(options: LifecycleOptions, run: OwpRun): Promise<
       durable_writes_per_task: Math.round(events * 100) / 100,
       durable_writes_note: `journal events per task, measured (task.created, offer.created, lease.granted, task.started, pr.opened, task.merged …), written in ${Math.round(commits * 100) / 100} fsynced group commits per task`,
       coordinator_rss_peak_mb: after.rss_peak_mb,
+      // What the coordinator's own CPU costs per task from the workers' start on: steadier than tasks/s on a busy machine.
+      coordinator_cpu_ms_per_task: Math.round(((after.cpu_pct / 100) * after.window_ms / tasks) * 1000) / 1000,
     };
     if (profileDir) {
       // A clean stop writes the profile; the SIGKILL restart below is skipped for a profiled run.

@@ -74,6 +74,7 @@ export function lifecycleTable(results: Record<string, Record<string, unknown>>)
   row('claim latency at idle p50 (ms)', 'claim_idle_p50_ms');
   row('claim latency at idle p99 (ms)', 'claim_idle_p99_ms');
   row('durable writes per task', 'durable_writes_per_task');
+  row('coordinator CPU per task (ms)', 'coordinator_cpu_ms_per_task');
   row('tasks merged', 'merged');
   row('ready tasks queued behind', 'ready_backlog');
   row('restart after the run (ms)', 'restart_after_run_ms');
