@@ -3,7 +3,7 @@
  * cool-downs, finished tasks kept live), and the grace every live lease gets after a restart.
  * The runtime sweeps every `sweepIntervalMs`; tests move a manual clock and sweep by hand.
  */
-import { isTerminal } from '../../protocol/states.ts';
+import { idNumber, type TaskRecord } from '../state/records.ts';
 import type { State } from '../state/state.ts';
 import type { Command } from './command.ts';
 import type { Scheduler } from './scheduler.ts';
@@ -61,11 +61,11 @@ export class Expiry {
     }
     this.lastSweepAt = now;
     const archiveAfter = cmd.options.archiveAfterMs ?? DEFAULT_ARCHIVE_AFTER_MS;
-    for (const task of [...state.tasks.values()]) {
-      if (isTerminal(task.state) && task.updated_at + archiveAfter <= now) {
-        cmd.emit({ type: 'task.archived', repo: task.repo, task_id: task.id, data: { task: state.taskView(task) } });
-      }
-    }
+    // In task id order (creation order), as a walk over every task gave it.
+    const due: TaskRecord[] = [];
+    for (const task of state.finished) if (task.updated_at + archiveAfter <= now) due.push(task);
+    due.sort((a, b) => idNumber(a.id) - idNumber(b.id));
+    for (const task of due) cmd.emit({ type: 'task.archived', repo: task.repo, task_id: task.id, data: { task: state.taskView(task) } });
     return { expiredOffers, expiredLeases };
   }
 

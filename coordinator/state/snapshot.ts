@@ -3,7 +3,7 @@
  * Runtime indexes (counts, locks, the ready queue, what workers hold) are not stored; they are
  * rebuilt from the records when a snapshot is restored.
  */
-import { ACTIVE_STATES } from '../../protocol/states.ts';
+import { ACTIVE_STATES, isTerminal } from '../../protocol/states.ts';
 import type { ContributorStanding, RepoSettings } from '../../protocol/model.ts';
 import {
   RepoRuntime, WorkerRuntime, emptyStats, idemKey, loginKey, type Counters, type IdempotencyRecord, type LeaseRecord, type MaintainerRecord,
@@ -96,6 +96,7 @@ export function restoreSnapshot(state: State, s: Snapshot): void {
     if (task.state === 'ready') repo.insertReady(task);
     if (task.area !== undefined && ACTIVE_STATES.includes(task.state)) repo.locks.set(task.area, task.id);
     if (task.state === 'pr_opened') trackOpenPr(state, repo, task, true);
+    if (isTerminal(task.state)) state.finished.add(task);
   }
   for (const offer of s.offers) {
     state.offers.set(offer.offer_id, offer);
