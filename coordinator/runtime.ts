@@ -28,7 +28,7 @@ export interface RuntimeOptions extends Omit<EngineOptions, 'clock' | 'state'> {
   clock: Clock;
   /** How often expired offers and leases are looked for. A lease outlives its deadline by at most this. */
   sweepIntervalMs?: number;
-  /** Take a snapshot after this many events… */
+  /** Take a snapshot after this many events (or as many as the state has tasks and workers, if more)… */
   snapshotEveryEvents?: number;
   /** …or after this long with any new event. */
   snapshotIntervalMs?: number;
@@ -95,6 +95,8 @@ export class Runtime extends EventEmitter<RuntimeEvents> implements CoordinatorS
   private recoveryTimer: NodeJS.Timeout | undefined;
   private scheduleQueued = false;
   private eventsSinceSnapshot = 0;
+  /** Tasks and workers in the last snapshot taken (or in the state recovered): spaces the next one. */
+  private snapshotRecords = 0;
   private snapshotting: Promise<void> | null = null;
   /** Committed events kept in memory for fast journal reads and dashboard resume. */
   private recent: StoredEvent[] = [];
@@ -124,6 +126,7 @@ export class Runtime extends EventEmitter<RuntimeEvents> implements CoordinatorS
     const { engine, warnings } = hot ? Runtime.resume(options, hot) : await Runtime.recover(options);
     const runtime = new Runtime(options, engine);
     runtime.durableSeq = engine.state.seq;
+    runtime.snapshotRecords = runtime.liveRecords();
     runtime.warnings.push(...warnings);
     if (options.adminTokens !== undefined) {
       const outcome = runtime.engine.bootstrapAdmins(options.adminTokens);
@@ -319,9 +322,25 @@ export class Runtime extends EventEmitter<RuntimeEvents> implements CoordinatorS
         const idle = this.idle;
         this.idle = [];
         for (const fn of idle) fn();
-        if (this.eventsSinceSnapshot >= (this.options.snapshotEveryEvents ?? 50_000)) void this.snapshot();
+        if (this.snapshotDue()) void this.snapshot();
       }
     }
+  }
+
+  /**
+   * A snapshot is due after `snapshotEveryEvents` events, or after as many events as the last
+   * snapshot held tasks and workers if that is more. A snapshot costs the size of the state (with
+   * 200,000 ready tasks, seconds of copying and serialising while nothing else runs), so spacing
+   * them by that size keeps their cost per event bounded, as Redis rewrites its append-only file
+   * once it has grown by the size it had at the last rewrite (auto-aof-rewrite-percentage 100). A
+   * restart then replays at most about as many events as the snapshot holds records.
+   */
+  private snapshotDue(): boolean {
+    return this.eventsSinceSnapshot >= Math.max(this.options.snapshotEveryEvents ?? 50_000, this.snapshotRecords);
+  }
+
+  private liveRecords(): number {
+    return this.engine.state.tasks.size + this.engine.state.workers.size;
   }
 
   /** Resolves once every event applied so far is durable; throws UNAVAILABLE if some of it was refused. */
@@ -457,6 +476,7 @@ export class Runtime extends EventEmitter<RuntimeEvents> implements CoordinatorS
         // No await between taking the snapshot and handing it over: it must match the journal's end.
         const snap = this.engine.state.toSnapshot();
         this.eventsSinceSnapshot = 0;
+        this.snapshotRecords = this.liveRecords();
         await this.store.saveSnapshot(snap);
       } catch (error) {
         this.options.log?.error({ err: error }, 'snapshot failed; the journal still has every change');
