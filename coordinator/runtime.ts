@@ -28,7 +28,7 @@ export interface RuntimeOptions extends Omit<EngineOptions, 'clock' | 'state'> {
   clock: Clock;
   /** How often expired offers and leases are looked for. A lease outlives its deadline by at most this. */
   sweepIntervalMs?: number;
-  /** Take a snapshot after this many events (or as many as the state has tasks and workers, if more)… */
+  /** Take a snapshot after this many events (or as many as the last snapshot held tasks and workers, if more)… */
   snapshotEveryEvents?: number;
   /** …or after this long with any new event. */
   snapshotIntervalMs?: number;
