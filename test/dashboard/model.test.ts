@@ -208,8 +208,10 @@ describe('dashboard model', () => {
       const explained = await pool.admin.call('task.explain', { task_id: (await pool.admin.call('task.list', { state: 'offered' })).tasks[0]?.id ?? '', worker_id: ada.worker?.id ?? '' });
       const verdict = explained.policy?.find((v) => v.rule === 'contributor_cap');
       assert.match(verdict?.message ?? '', /holds 1 of their cap 4/);
-      assert.deepEqual(model.contributorCaps('acme/adapt').map((r) => ({ login: r.login, in_use: r.in_use, cap: r.cap, open_prs: r.open_prs, open_offers: r.open_offers, merged: r.merged_prs })), [
-        { login: 'ada', in_use: 2, cap: 4, open_prs: 1, open_offers: 1, merged: 1 },
+      // The Policy panel draws policy.standings: the coordinator's own count, the one the rule reads.
+      const { standings } = await pool.admin.call('policy.standings', { repo: 'acme/adapt' });
+      assert.deepEqual(standings.map((r) => ({ login: r.login, in_use: r.in_use, cap: r.cap, open_prs: r.open_prs, open_offers: r.open_offers, merged: r.merged_prs, reason: r.cap_reason })), [
+        { login: 'ada', in_use: 2, cap: 4, open_prs: 1, open_offers: 1, merged: 1, reason: 'base 3 + 1 × 1 merged PR = 4' },
       ]);
     } finally {
       await pool.close();
