@@ -174,7 +174,7 @@ export class SyncState {
   /**
    * Takes a comment for acting on: false when it was acted on before (by a webhook, a poll or
    * before a restart) or is being acted on now. Synchronous, so a webhook and a poll racing for the
-   * same comment cannot both take it; done() records it durably, failed() hands it back.
+   * same comment cannot both take it; done() records it durably, failed() hands it back unless done() ran.
    */
   takeComment(id: number, now: number): { done: () => Promise<void>; failed: () => void } | undefined {
     const key = String(id);
@@ -182,7 +182,17 @@ export class SyncState {
     if (Object.hasOwn(handled, key)) return undefined;
     handled[key] = now;
     for (const [old, at] of Object.entries(handled)) if (at + COMMENT_RETENTION_MS < now) delete handled[old];
-    return { done: () => this.save(), failed: () => void delete handled[key] };
+    let recorded = false;
+    // Once recorded, a failure after it (the reply could not be posted) does not hand it back: the action stands.
+    return {
+      done: () => {
+        recorded = true;
+        return this.save();
+      },
+      failed: () => {
+        if (!recorded) delete handled[key];
+      },
+    };
   }
 }
 

@@ -88,9 +88,12 @@ async function carryOut(ctx: IntegrationContext, repo: ConnectedRepo, comment: R
   try {
     await ctx.call(command.action === 'vouch' ? 'contributor.vouch' : 'contributor.denounce', { repo: repo.config.repo, login: command.login, reason: `${reason} (@${by} on #${issue})`.slice(0, 500), idempotency_key: key });
   } catch (error) {
-    const code = error instanceof OwpError ? error.code : 'INTERNAL';
-    await repo.client.createComment(repo.owner, repo.name, issue, `@${by} OWP could not ${command.action} @${command.login} (${code}). Nothing changed.`);
-    throw error;
+    // The coordinator busy or cut off: no reply, the comment is tried again (next poll, or GitHub's redelivery).
+    if (!(error instanceof OwpError) || error.code === 'UNAVAILABLE') throw error;
+    // A refusal would be the same next time: say so once.
+    ctx.log.warn({ repo: repo.config.repo, by, login: command.login, code: error.code }, `${command.action} of ${command.login} in ${repo.config.repo} by comment was refused: ${error.message}`);
+    await reply(`@${by} OWP could not ${command.action} @${command.login} (${error.code}). Nothing changed.`);
+    return;
   }
   ctx.log.info({ repo: repo.config.repo, by, login: command.login, action: command.action }, `${by} ${command.action === 'vouch' ? 'vouched for' : 'denounced'} ${command.login} in ${repo.config.repo} by comment`);
   await reply(command.action === 'vouch'

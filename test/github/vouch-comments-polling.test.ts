@@ -91,4 +91,8 @@ test('a comment acted on is remembered across a restart; one whose action failed
   const failing = first.takeComment(8, 1000);
   failing?.failed();
   assert.ok(first.takeComment(8, 1002), 'a failed one may be tried again');
+  const replyFailed = first.takeComment(9, 1000);
+  await replyFailed?.done();
+  replyFailed?.failed();
+  assert.equal(first.takeComment(9, 1003), undefined, 'one that failed after it was recorded (its reply) is not acted on again');
 });
