@@ -120,6 +120,7 @@ describe('dashboard Policy panel (headless Chromium)', () => {
 
       await page.waitForTimeout(400); // one batched render (at most about three a second)
       await page.locator('#policy').screenshot({ path: join(shots, 'policy-panel.png') });
+      await page.screenshot({ path: join(shots, 'policy-page.png'), fullPage: true });
       assert.deepEqual(seen.errors, []);
       assert.deepEqual(seen.dialogs, []);
     } finally {
