@@ -111,11 +111,10 @@ async function carryOut(ctx: IntegrationContext, repo: ConnectedRepo, comment: R
  */
 export async function pollVouchComments(ctx: IntegrationContext, repo: ConnectedRepo, now: number): Promise<void> {
   const marks = (ctx.state.data.comment_since ??= {});
-  const since = marks[repo.config.repo];
+  let since = marks[repo.config.repo];
   if (since === undefined) {
-    marks[repo.config.repo] = new Date(now).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    since = marks[repo.config.repo] = new Date(now).toISOString().replace(/\.\d{3}Z$/, 'Z');
     await ctx.state.save();
-    return;
   }
   const { data, changed } = await repo.client.repoComments(repo.owner, repo.name, since);
   if (!changed) return;
