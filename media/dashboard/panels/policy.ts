@@ -108,7 +108,7 @@ export class PolicyPanel implements Panel {
             { data: { role: 'adaptive-budget' } },
             h('p', { class: 'small' }, `max_open_prs ${repo.settings.max_open_prs}${adaptive ? ` (adaptive, ${adaptive.floor}–${adaptive.ceiling}, target review ${adaptive.target_review_hours} h)` : ''}`),
             budgetChart(moves, adaptive, repo.settings.max_open_prs, ctx.now),
-            moves.length > 0 ? h('p', { class: 'muted small', data: { role: 'last-move' } }, `last: ${moves.at(-1)?.from} → ${moves.at(-1)?.to}, ${moves.at(-1)?.reason}`) : h('p', { class: 'muted small' }, 'No move yet: it moves with each merged or closed PR.'),
+            moves.length > 0 ? h('p', { class: 'muted small', data: { role: 'last-move' } }, `last: ${moves.at(-1)?.from} → ${moves.at(-1)?.to}, ${moves.at(-1)?.reason}`) : h('p', { class: 'muted small' }, 'No move in the journal this page replayed (its last 2000 events) or since: it moves with each merged or closed PR.'),
           )
           : null,
         held.length > 0
