@@ -218,6 +218,33 @@ describe('dashboard model', () => {
     }
   });
 
+  test('the Policy panel\'s contributors: the coordinator\'s list, a vouch or denouncement shown as its event arrives, replayed history not folded again', async () => {
+    const pool = await startPool('memory');
+    try {
+      await pool.repo('acme/site', { max_open_prs: 3, policy: { contributor_cap: { base: 2 } } });
+      const ada = await pool.join({ github_login: 'ada' });
+      await pool.task('acme/site', { title: 'one' });
+      await nextOffer(ada);
+      const model = new DashboardModel();
+      const { repos } = await pool.admin.call('repo.list', {});
+      model.loadRepos(repos);
+      const metrics = await pool.admin.call('metrics.get', {});
+      model.setBaseSeq(metrics.journal_seq);
+      model.loadStandings('acme/site', (await pool.admin.call('policy.standings', { repo: 'acme/site' })).standings);
+      assert.deepEqual(model.standings.get('acme/site')?.map((r) => [r.login, r.in_use, r.cap, r.status]), [['ada', 1, 2, undefined]]);
+      await pool.admin.call('contributor.denounce', { repo: 'acme/site', login: 'ADA', reason: 'floods PRs' });
+      await pool.admin.call('contributor.vouch', { repo: 'acme/site', login: 'bob' });
+      model.applyEvents(await journal(pool, metrics.journal_seq));
+      // Shown at once, on the row of the same login (without case); counts wait for the next read.
+      assert.deepEqual(model.standings.get('acme/site')?.map((r) => [r.login, r.status, r.status_reason]), [['ada', 'denounced', 'floods PRs'], ['bob', 'vouched', undefined]]);
+      // Events at or below the loaded state do not fold again (a replay of history for the feed).
+      model.applyEvents(await journal(pool));
+      assert.equal(model.standings.get('acme/site')?.length, 2);
+    } finally {
+      await pool.close();
+    }
+  });
+
   test('metrics history is a fixed-size ring', () => {
     const history = new MetricsHistory(5);
     const m = { tasks_by_state: {}, workers_online: 0, workers_registered: 0, utilization: 0.5, lead_time_ms_median: 120_000, lead_time_ms_p90: null, requeue_rate: 0.1, pr_acceptance_rate: null, leases_granted: 0, requeues: 0, prs_opened: 0, prs_merged: 0, prs_closed: 0, journal_seq: 0 };
