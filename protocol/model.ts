@@ -409,6 +409,8 @@ export const ContributorCapStanding = Closed({
   bypass: Type.Boolean({ description: 'On the contributor_cap bypass list.' }),
   status: Type.Optional(VouchStatus),
   status_reason: Type.Optional(Reason),
+  status_by: Type.Optional(Type.String({ maxLength: 100, description: 'Who vouched or denounced: a maintainer id, or admin.' })),
+  status_at: Type.Optional(EpochMs),
 });
 export type ContributorCapStanding = Static<typeof ContributorCapStanding>;
 export type VouchStatus = Static<typeof VouchStatus>;

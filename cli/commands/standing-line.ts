@@ -13,6 +13,6 @@ export function standingLine(r: ContributorCapStanding): string {
     : r.cap === undefined
       ? 'no cap (no contributor_cap rule)'
       : `holds ${r.in_use} of cap ${r.cap}${r.at_cap ? (r.mode === 'report' ? ' AT CAP (report mode: not enforced)' : ' AT CAP') : ''} (${r.cap_rule}: ${r.cap_reason ?? ''})`;
-  const word = r.status ? `; ${r.status.toUpperCase()}${r.status_reason ? `: ${r.status_reason}` : ''}` : '';
+  const word = r.status ? `; ${r.status.toUpperCase()}${r.status_by ? ` by ${r.status_by}` : ''}${r.status_reason ? `: ${r.status_reason}` : ''}` : '';
   return `@${r.login}  ${cap}; ${held}${word}`;
 }

@@ -80,6 +80,8 @@ export function contributorStandings(state: State, repo: string): ContributorCap
     if (standing) {
       row.status = standing.status;
       if (standing.reason !== undefined) row.status_reason = standing.reason;
+      row.status_by = standing.by;
+      row.status_at = standing.at;
     }
     out.push(row);
   }

@@ -374,6 +374,8 @@ export class DashboardModel {
         const at = rows.findIndex((r) => r.login.toLowerCase() === e.data.login.toLowerCase());
         const row: ContributorCapStanding = at >= 0 ? { ...(rows[at] as ContributorCapStanding) } : { login: e.data.login, open_prs: 0, draft_prs: 0, live_leases: 0, open_offers: 0, merged_prs: 0, in_use: 0, trust: 0, at_cap: false, bypass: false };
         row.status = e.data.status;
+        row.status_by = e.data.by;
+        row.status_at = e.at;
         if (e.data.reason !== undefined) row.status_reason = e.data.reason;
         else delete row.status_reason;
         this.standings.set(e.repo, at >= 0 ? rows.map((r, i) => (i === at ? row : r)) : [...rows, row]);

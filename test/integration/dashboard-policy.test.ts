@@ -112,7 +112,7 @@ describe('dashboard Policy panel (headless Chromium)', () => {
       await form.locator('button[data-action="denounce"]').click();
       const denounced = card.locator('[data-role="standings"] li[data-login="eager-eve"][data-status="denounced"]');
       await denounced.waitFor(WAIT);
-      assert.equal(await denounced.textContent(), `@eager-eve denounced: ${MARKUP}`);
+      assert.equal(await denounced.textContent(), `@eager-eve denounced by admin: ${MARKUP}`);
       assert.deepEqual((await listed()).sort(), [['ada-l', 'vouched', 'reviewed her first PRs'], ['eager-eve', 'denounced', MARKUP]]);
       await until(async () => (await pool.admin.call('policy.standings', { repo: REPO })).standings.find((r) => r.login === 'eager-eve')?.open_offers === 0, 'the denounced login lost its offer');
       await eveRow.locator('[data-role="in-use"]').filter({ hasText: /^1$/ }).waitFor(WAIT);

@@ -174,7 +174,7 @@ test('owp contributor list and owp policy explain show each contributor against 
     assert.equal(listed.code, 0, listed.stderr);
     assert.deepEqual(listed.stdout.trim().split('\n'), [
       '@ada  holds 1 of cap 3 (contributor_cap: base 1 + 2 × 1 merged PR = 3); 0 open PRs, 1 lease, 0 offers, 1 merged',
-      '@mallory  holds 0 of cap 1 (contributor_cap: base 1 + 2 × 0 merged PRs = 1); 0 open PRs, 0 leases, 0 offers, 0 merged; DENOUNCED: floods PRs',
+      '@mallory  holds 0 of cap 1 (contributor_cap: base 1 + 2 × 0 merged PRs = 1); 0 open PRs, 0 leases, 0 offers, 0 merged; DENOUNCED by admin: floods PRs',
     ]);
     const json = JSON.parse((await owp(['contributor', 'list', '--repo', REPO, '--json'], env)).stdout) as Array<{ login: string; cap?: number }>;
     assert.deepEqual(json.map((r) => [r.login, r.cap]), [['ada', 3], ['mallory', 1]]);

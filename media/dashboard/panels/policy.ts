@@ -119,7 +119,7 @@ export class PolicyPanel implements Panel {
           { data: { role: 'standings' } },
           h('h4', {}, 'Vouched and denounced'),
           listed.length > 0
-            ? h('ul', { class: 'standings' }, ...listed.map((r) => h('li', { class: r.status ?? '', data: { login: r.login, status: r.status ?? '' } }, `@${r.login} ${r.status ?? ''}${r.status_reason ? `: ${r.status_reason}` : ''}`)))
+            ? h('ul', { class: 'standings' }, ...listed.map((r) => h('li', { class: r.status ?? '', data: { login: r.login, status: r.status ?? '' } }, `@${r.login} ${r.status ?? ''}${r.status_by ? ` by ${r.status_by}` : ''}${r.status_reason ? `: ${r.status_reason}` : ''}`)))
             : h('p', { class: 'muted small' }, ctx.signedIn ? 'Nobody yet.' : 'Sign in to see the list.'),
           ctx.signedIn ? this.standingForm(name) : null,
         ),
