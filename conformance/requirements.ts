@@ -135,4 +135,5 @@ export const REQUIREMENTS: readonly Requirement[] = [
   { id: "POL-009", level: "MUST", section: "§9.3", title: "With `budget.adaptive: { floor, ceiling, target_review_hours, increase, decrease_factor }`, each PR outcome MUST move the repo's `max_ope…" },
   { id: "POL-010", level: "MUST", section: "§9.3", title: "With `signed_commits: { from_tier: N }`, a coordinator that verifies PRs against the code host MUST refuse (`POLICY_DENIED`, rule `signed…" },
   { id: "POL-011", level: "MUST", section: "§9.3", title: "With `pr_lane: refuse`, a coordinator that verifies PRs MUST refuse (`POLICY_DENIED`, rule `pr_lane`) a `pr_opened` whose changed files (…" },
+  { id: "POL-012", level: "MUST", section: "§9.3", title: "`policy.standings` (maintainers of the repo) MUST list, one item per login (compared without case), every contributor who holds an offer …" },
 ];

@@ -86,11 +86,14 @@ export function adaptBudget(current: number, rule: AdaptiveBudget, o: ReviewOutc
   const target = rule.target_review_hours * HOUR;
   const from = current;
   if (o.outcome === 'merged' && o.review_ms <= target) {
-    const to = clampAdaptive(current + (rule.increase ?? 1), rule);
-    return { from, to, change: 'increase', reason: `PR merged after ${hours(o.review_ms)}, within the target ${hours(target)}: +${rule.increase ?? 1} up to the ceiling ${rule.ceiling}` };
+    const grown = current + (rule.increase ?? 1);
+    const to = clampAdaptive(grown, rule);
+    // Say which bound applied only when one did: "+1 up to the ceiling 6" read as a jump to 6.
+    return { from, to, change: 'increase', reason: `PR merged after ${hours(o.review_ms)}, within the target ${hours(target)}: +${rule.increase ?? 1}${to < grown ? `, held at the ceiling ${rule.ceiling}` : ` (ceiling ${rule.ceiling})`}` };
   }
   const factor = rule.decrease_factor ?? 0.5;
-  const to = clampAdaptive(Math.floor(current * factor), rule);
+  const shrunk = Math.floor(current * factor);
+  const to = clampAdaptive(shrunk, rule);
   const why = o.outcome === 'closed' ? `PR closed unmerged after ${hours(o.review_ms)}` : `PR merged after ${hours(o.review_ms)}, past the target ${hours(target)}`;
-  return { from, to, change: 'decrease', reason: `${why}: ×${factor} down to the floor ${rule.floor}` };
+  return { from, to, change: 'decrease', reason: `${why}: ×${factor}${to > shrunk ? `, held at the floor ${rule.floor}` : ` (floor ${rule.floor})`}` };
 }

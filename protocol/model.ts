@@ -387,6 +387,32 @@ export const ContributorStanding = Closed({
   at: EpochMs,
 });
 export type ContributorStanding = Static<typeof ContributorStanding>;
+
+/**
+ * What one contributor holds in a repo against the policy's contributor_cap, as the coordinator
+ * counts it for offers and claims (policy.standings): over every worker with the login.
+ */
+export const ContributorCapStanding = Closed({
+  login: GithubLogin,
+  open_prs: Type.Integer({ minimum: 0, description: 'Their PRs open in the repo, drafts included.' }),
+  draft_prs: Type.Integer({ minimum: 0, description: 'Of open_prs, the ones GitHub reported as drafts (not counted with count_drafts: false).' }),
+  live_leases: Type.Integer({ minimum: 0 }),
+  open_offers: Type.Integer({ minimum: 0 }),
+  merged_prs: Type.Integer({ minimum: 0, description: 'Their PRs merged in the repo, ever: each raises the cap by per_merge.' }),
+  in_use: Type.Integer({ minimum: 0, description: 'Units held against the cap: open PRs (less drafts when they do not count), live leases and offers.' }),
+  trust: Type.Integer({ minimum: 0, maximum: 3, description: 'The highest trust among the login\'s workers (what per_trust multiplies).' }),
+  cap: Type.Optional(Type.Integer({ minimum: 0, description: 'The cap min(max, base + per_merge × merged_prs + per_trust × trust); absent without a contributor_cap rule or on its bypass list.' })),
+  cap_rule: Type.Optional(Type.Literal('contributor_cap', { description: 'The rule that sets the cap.' })),
+  cap_reason: Type.Optional(Type.String({ maxLength: 300, description: 'How the cap was reached, e.g. "base 2 + 3 × 1 merged PR = 5" or "on the bypass list".' })),
+  mode: Type.Optional(Type.Union([Type.Literal('enforce'), Type.Literal('report')], { description: 'The cap rule\'s mode: report refuses nothing, only journals.' })),
+  at_cap: Type.Boolean({ description: 'True when in_use reaches the cap: no new offer or claim for this login here (only journaled in report mode).' }),
+  bypass: Type.Boolean({ description: 'On the contributor_cap bypass list.' }),
+  status: Type.Optional(VouchStatus),
+  status_reason: Type.Optional(Reason),
+  status_by: Type.Optional(Type.String({ maxLength: 100, description: 'Who vouched or denounced: a maintainer id, or admin.' })),
+  status_at: Type.Optional(EpochMs),
+});
+export type ContributorCapStanding = Static<typeof ContributorCapStanding>;
 export type VouchStatus = Static<typeof VouchStatus>;
 
 export const Reasoned = Closed({

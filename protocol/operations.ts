@@ -6,7 +6,7 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import type { ErrorCode } from './errors.ts';
 import {
-  Budget, CheckView, Closed, CommitSha, EpochMs, ContributorStanding, Epoch, Extensible, GithubLogin, IdempotencyKey, Lease, LeaseId, Metrics, Offer, OfferId,
+  Budget, CheckView, Closed, CommitSha, EpochMs, ContributorCapStanding, ContributorStanding, Epoch, Extensible, GithubLogin, IdempotencyKey, Lease, LeaseId, Metrics, Offer, OfferId,
   PrChecks, PullRequestInfo, SubmittedPr,
   Reason, Reasoned, RepoId, RepoSettings, RepoSettingsFields, Task, TaskFields, TaskId, TaskStateSchema, Trust, Worker,
   WorkerId, WorkerProfile, partial,
@@ -294,6 +294,12 @@ export const OPERATIONS = {
     name: 'contributor.list', summary: 'The contributors a repo\'s maintainers vouched for or denounced.', auth: 'maintainer', scope: 'repo', mutating: false, binding: 'both',
     http: { method: 'GET', path: '/v1/repos/{repo}/contributors' }, params: Closed({ repo: RepoId, ...page }),
     result: Closed({ contributors: Type.Array(ContributorStanding), ...nextCursor }), errors: [...ACCESS, 'NOT_FOUND'], spec: '§5.8',
+  }),
+  'policy.standings': op({
+    name: 'policy.standings', summary: 'Per contributor (a GitHub login) in a repo, as the scheduler counts them: open PRs (drafts apart), live leases and offers, merged PRs, the contributor_cap and how it was reached, and the maintainers\' vouch or denouncement. Logins with nothing held, merged or said are left out.',
+    auth: 'maintainer', scope: 'repo', mutating: false, binding: 'both',
+    http: { method: 'GET', path: '/v1/repos/{repo}/standings' }, params: Closed({ repo: RepoId, ...page }),
+    result: Closed({ standings: Type.Array(ContributorCapStanding), ...nextCursor }), errors: [...ACCESS, 'NOT_FOUND'], spec: '§9.3',
   }),
   'worker.list': op({
     name: 'worker.list', summary: 'All workers (maintainers only).', auth: 'maintainer', scope: 'pool', mutating: false, binding: 'both',

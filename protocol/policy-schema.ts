@@ -46,7 +46,11 @@ const RuleModeSchema = Type.Union([Type.Literal('enforce'), Type.Literal('report
   description: 'enforce (the default) refuses; report records "would refuse" once per task, worker and rule (policy.dry_run_hit) and lets it through.',
   'x-hint': 'enforce or report.',
 });
-const ruleModes = Object.fromEntries(Object.keys(POLICY_RULES).map((rule) => [rule, Type.Optional(RuleModeSchema)])) as { [K in PolicyRuleId]: TOptional<typeof RuleModeSchema> };
+// Each rule's own entry, so hovering `contributor_cap:` under modes says what that rule does.
+const ruleModes = Object.fromEntries(Object.entries(POLICY_RULES).map(([rule, what]) => [
+  rule,
+  Type.Optional(Type.Union([Type.Literal('enforce'), Type.Literal('report')], { description: `Rule ${rule}: ${what} ${RuleModeSchema.description}`, 'x-hint': 'enforce or report.' })),
+])) as { [K in PolicyRuleId]: TOptional<typeof RuleModeSchema> };
 
 const Trust = (description: string) => Type.Integer({ minimum: 0, maximum: 3, description, 'x-hint': 'Trust levels run from 0 (new) to 3.' });
 const Logins = (description: string) => Type.Array(GithubLogin, { maxItems: 1000, uniqueItems: true, description, 'x-hint': 'List GitHub logins, e.g. [alice, bob].' });
@@ -108,7 +112,7 @@ export const RepoPolicySchema = Type.Object({
       uniqueItems: true,
       description: 'The safe lanes (areas; a lane covers its sub-areas). Default: the contract\'s safe_lanes when the coordinator read it, else [docs, tests].',
     })),
-  }, { additionalProperties: false, description: 'Keep workers below a trust level in the safe lanes.', 'x-hint': 'Write safe_lanes: { below_trust: 1 }.' })),
+  }, { additionalProperties: false, description: `Rule safe_lanes: ${POLICY_RULES.safe_lanes}`, 'x-hint': 'Write safe_lanes: { below_trust: 1 }.' })),
   tiers: Type.Optional(Type.Array(TierRuleSchema, { maxItems: 4, description: `Rule tier_trust: ${POLICY_RULES.tier_trust} The strictest matching entry applies; the engine's own check (trust ≥ tier) always applies too.` })),
   max_active_per_worker: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, description: `Rule max_active_per_worker: ${POLICY_RULES.max_active_per_worker}` })),
   contributor_cap: Type.Optional(ContributorCapSchema),

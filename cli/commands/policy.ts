@@ -5,7 +5,9 @@
 import { dirname, join } from 'node:path';
 import { CONTRACT_FILE } from '../../protocol/contract-schema.ts';
 import { POLICY_FILE, checkPolicyText } from '../../protocol/policy-schema.ts';
-import type { Reasoned } from '../../protocol/model.ts';
+import type { ContributorCapStanding, Reasoned } from '../../protocol/model.ts';
+import { listAll } from '../../protocol/list-pages.ts';
+import { standingLine } from './standing-line.ts';
 import { OwpError } from '../../protocol/errors.ts';
 import { readIfPresent, settingsFromRepoFiles } from '../../coordinator/repo-files.ts';
 import { UsageError } from '../args.ts';
@@ -87,7 +89,8 @@ async function explain(values: { task?: string | undefined; worker?: string | un
   const failing = verdicts.filter((v) => !v.passed && v.mode !== 'report').map((v) => v.rule);
   const canTake = failing.length === 0 && others.length === 0;
   if (values.json) {
-    console.log(JSON.stringify({ task_id: task.id, worker_id: values.worker, can_take: canTake, policy: verdicts, other_reasons: others }, null, 2));
+    const standing = await contributorStanding(client, task.repo, values.worker);
+    console.log(JSON.stringify({ task_id: task.id, worker_id: values.worker, can_take: canTake, policy: verdicts, other_reasons: others, ...(standing ? { contributor: standing } : {}) }, null, 2));
     return canTake ? EXIT.ok : EXIT.failed;
   }
   const width = Math.max(4, ...verdicts.map((v) => v.rule.length));
@@ -98,9 +101,23 @@ async function explain(values: { task?: string | undefined; worker?: string | un
     console.log('Other checks that refuse it:');
     for (const r of others) console.log(`  FAIL  ${r.code.padEnd(width)}  ${r.message}`);
   }
+  const standing = await contributorStanding(client, task.repo, values.worker);
+  if (standing) console.log(`Contributor: ${standingLine(standing)}`);
   if (offline) console.log(`Note: ${values.worker} is offline, so it gets no offers until it connects; a claim is judged by the checks above.`);
   console.log(canTake
     ? `${values.worker} could take ${task.id} now.`
     : `${values.worker} cannot take ${task.id} now${failing.length > 0 ? ` (policy rules failing: ${failing.join(', ')})` : ''}.`);
   return canTake ? EXIT.ok : EXIT.failed;
+}
+
+/**
+ * The worker's contributor as the scheduler counts them (policy.standings), found by the worker's
+ * login; undefined when the login holds and did nothing here (or the token cannot list workers).
+ */
+async function contributorStanding(client: ReturnType<typeof coordinatorClient>, repo: string, workerId: string): Promise<ContributorCapStanding | undefined> {
+  const workers = await listAll((p) => client.call('worker.list', p), 'worker.list', {}).catch(() => []);
+  const login = workers.find((w) => w.id === workerId)?.github_login.toLowerCase();
+  if (!login) return undefined;
+  const standings = await listAll((p) => client.call('policy.standings', p), 'policy.standings', { repo });
+  return standings.find((r) => r.login.toLowerCase() === login);
 }

@@ -14,6 +14,7 @@ import type { Task } from '../../protocol/model.ts';
 import { HttpClient } from '../../client/http-client.ts';
 import { WorkerClient } from '../../client/worker-client.ts';
 import { dashboardUrl } from '../commands/coordinator.ts';
+import { standingLine } from '../commands/standing-line.ts';
 import { formatDuration } from '../output.ts';
 import { createDemoRemote } from './demo-repo.ts';
 import { startFakeGitHub } from './github/server.ts';
@@ -198,7 +199,11 @@ async function floodAtTheCap(scene: DemoScene): Promise<void> {
   }
   await vera.http.call('task.claim', { task_id: review });
   scene.say(c.dim('policy'), `@${vera.login} (vouched) claims ${review}: ${c.green('granted')} — the flood took ${held} of 7, ${refused} refused, and the queue stayed open`, { held, refused });
-  scene.out.event('flood', { held, refused, rules, vouched_got: review });
+  // What the dashboard's Policy panel and `owp contributor list` show: the coordinator's own count.
+  const { standings } = await admin.call('policy.standings', { repo: FLOOD_REPO });
+  for (const r of standings) scene.say(c.dim('policy'), standingLine(r));
+  const eagerRow = standings.find((r) => r.login === eager.login);
+  scene.out.event('flood', { held, refused, rules, vouched_got: review, eager_standing: { in_use: eagerRow?.in_use, cap: eagerRow?.cap, at_cap: eagerRow?.at_cap } });
   await sleep(scene.t(BASE.beatPauseMs));
 }
 

@@ -1,6 +1,6 @@
 /**
  * The repo policy's rules about contributors and the budget's own course (SPEC §9.3, POL-005 to
- * POL-009), for a coordinator that declares the `policy` capability: per-contributor caps over
+ * POL-009, POL-012), for a coordinator that declares the `policy` capability: per-contributor caps over
  * every worker of a login, rules in report mode, vouch and denounce, and the adaptive review
  * budget, all observed over the wire (claims, repo.get, journal.read).
  */
@@ -95,6 +95,45 @@ export const SUITE: Suite = {
       const moves = (await world.journal(head, repo)).filter((e) => e.type === 'budget.adapted').map((e) => e.data as { from: number; to: number; reason: string });
       checkEqual(moves.map((m) => [m.from, m.to]), [[2, 3], [3, 1]], 'budget.adapted events: one per change, none at a bound');
       for (const m of moves) check(typeof m.reason === 'string' && m.reason.length > 0, 'a budget.adapted event has its reason');
+    }),
+    test('POL-012', 'policy.standings: one item per login with the counts and cap the scheduler uses, the maintainers\' word, paged on both bindings', async (world) => {
+      const repo = await world.repo({ ...ROOMY, policy: { contributor_cap: { base: 1, per_merge: 2, max: 4, bypass: [] } } });
+      const laptop = await world.worker({ connect: false });
+      const desktop = await world.worker({ connect: false, extra: { github_login: laptop.login.toUpperCase() } });
+      const other = await world.worker({ connect: false });
+      const merged = await world.task(repo);
+      await openPr(laptop, await claim(laptop, merged.id, 'first claim'));
+      await world.admin('task.complete', { task_id: merged.id, outcome: 'merged' });
+      const open = await world.task(repo);
+      await openPr(desktop, await claim(desktop, open.id, 'claim by the same login\'s second worker'));
+      await claim(laptop, (await world.task(repo)).id, 'a live lease');
+      await world.admin('contributor.denounce', { repo, login: other.login, reason: 'floods PRs' });
+      const bystander = await world.worker({ connect: false });
+      await world.admin('contributor.vouch', { repo, login: 'cf-never-registered', reason: 'met at a sprint' });
+      const socket = await world.connect(world.run.adminToken);
+      const bindings: Array<[string, (params: Record<string, unknown>) => Promise<unknown>]> = [
+        ['HTTP', async (params) => expectOk(await world.adminRaw('policy.standings', params), 'policy.standings over HTTP')],
+        ['socket.io', async (params) => expectOk(await socket.call('policy.standings', params), 'policy.standings over socket.io')],
+      ];
+      for (const [binding, call] of bindings) {
+        const rows: Array<Record<string, unknown>> = [];
+        let cursor: string | undefined;
+        for (let pageNo = 0; pageNo < 10; pageNo += 1) {
+          const data = (await call({ repo, limit: 1, ...(cursor ? { cursor } : {}) })) as { standings: Array<Record<string, unknown>>; next_cursor?: string };
+          check(data.standings.length <= 1, `${binding}: a page of limit 1 had ${data.standings.length} items`);
+          rows.push(...data.standings);
+          cursor = data.next_cursor;
+          if (cursor === undefined) break;
+        }
+        const by = (login: string): Record<string, unknown> | undefined => rows.find((r) => String(r.login).toLowerCase() === login.toLowerCase());
+        checkEqual(rows.filter((r) => String(r.login).toLowerCase() === laptop.login).length, 1, `${binding}: the login of two workers is one item`);
+        const mine = by(laptop.login);
+        checkEqual([mine?.open_prs, mine?.live_leases, mine?.open_offers, mine?.merged_prs, mine?.in_use, mine?.cap, mine?.at_cap], [1, 1, 0, 1, 2, 3, false], `${binding}: the two-worker login's counts and cap (base 1 + 2 × 1 merged)`);
+        checkEqual([by(other.login)?.status, by(other.login)?.in_use], ['denounced', 0], `${binding}: the denounced login is listed with nothing held`);
+        checkEqual(by('cf-never-registered')?.status, 'vouched', `${binding}: a vouched login no worker uses yet`);
+        check(by(bystander.login) === undefined, `${binding}: a login with nothing here is left out`);
+      }
+      expectError(await other.http('policy.standings', { repo }), 'FORBIDDEN', 'a worker reading policy.standings');
     }),
   ],
 };

@@ -28,6 +28,7 @@ export const FOLLOWER_READS: ReadonlySet<OperationName> = new Set<OperationName>
   'repo.list',
   'metrics.get',
   'contributor.list',
+  'policy.standings',
   'worker.list',
   'maintainer.list',
 ]);

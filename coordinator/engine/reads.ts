@@ -15,6 +15,7 @@ import { canReadRepo, canReadTask, knownRepo, liveTask, readableTask, requireRep
 import { repoBudget } from './budget.ts';
 import { idNumber, orderBy, page } from './pagination.ts';
 import { explain } from './explain.ts';
+import { contributorStandings } from './contributors.ts';
 import { IDEMPOTENCY_TTL_MS } from './idempotency.ts';
 import type { EngineOptions } from './options.ts';
 import type { OperationHandlers } from './operations.ts';
@@ -64,6 +65,13 @@ export const READ_OPERATIONS = {
     requireRepoRead(cmd.state, p, params.repo);
     const { items, next_cursor } = page([...knownRepo(cmd.state, params.repo).standings.values()], { list: 'contributor.list', filters: { repo: params.repo }, key: (c) => [c.login.toLowerCase()], order: orderBy('asc'), limit: params.limit, defaultLimit: 1000, cursor: params.cursor });
     return { contributors: items.map((c) => ({ ...c })), ...(next_cursor ? { next_cursor } : {}) };
+  },
+
+  'policy.standings': (cmd, p, params) => {
+    requireRepoRead(cmd.state, p, params.repo);
+    knownRepo(cmd.state, params.repo);
+    const { items, next_cursor } = page(contributorStandings(cmd.state, params.repo), { list: 'policy.standings', filters: { repo: params.repo }, key: (c) => [c.login.toLowerCase()], order: orderBy('asc'), limit: params.limit, defaultLimit: 1000, cursor: params.cursor });
+    return { standings: items, ...(next_cursor ? { next_cursor } : {}) };
   },
 
   'worker.list': (cmd, _p, params) => {

@@ -28,6 +28,8 @@ export interface GitHubClientOptions {
 /** The parts of GitHub's JSON that OWP reads. */
 export interface GitHubUser {
   login: string;
+  /** `User`, `Bot` or `Organization`. */
+  type?: string;
 }
 export interface GitHubLabel {
   name?: string;
@@ -113,6 +115,10 @@ export interface GitHubComment {
   body?: string;
   user: GitHubUser | null;
   html_url: string;
+  /** The issue's (or PR's) API URL, ending in /issues/{number}: the repo-wide list names no number. */
+  issue_url?: string;
+  created_at?: string;
+  updated_at?: string;
 }
 
 interface HttpError {
@@ -254,6 +260,14 @@ export class GitHubClient {
 
   async comments(owner: string, repo: string, number: number): Promise<GitHubComment[]> {
     return (await this.listAll<GitHubComment>('GET /repos/{owner}/{repo}/issues/{issue_number}/comments', { owner, repo, issue_number: number })).data;
+  }
+
+  /**
+   * Every comment in the repo updated at or after `since` (ISO 8601), oldest update first, all
+   * pages, each asked conditionally: with the same `since` an unchanged repo costs 304s only.
+   */
+  repoComments(owner: string, repo: string, since: string): Promise<Conditional<GitHubComment[]>> {
+    return this.listAll<GitHubComment>('GET /repos/{owner}/{repo}/issues/comments', { owner, repo, sort: 'updated', direction: 'asc', since });
   }
 
   async createComment(owner: string, repo: string, number: number, body: string): Promise<GitHubComment> {

@@ -18,6 +18,7 @@ import { prNumberOf, type ConnectedRepo, type IntegrationContext } from './conte
 import { issueFields } from './issue-fields.ts';
 import { RepoFilesSync } from './repo-files-sync.ts';
 import { issueKey } from './sync-state.ts';
+import { pollVouchComments } from './vouch-comments.ts';
 
 /** An issue that is to become a task: its number, the link's next generation and the task's fields. */
 interface NewIssueTask {
@@ -156,12 +157,22 @@ export class RepoSync {
       else if (!link.rearmed) await this.rearm(key);
     }
     for (const task of this.checks.waiting()) await this.refreshChecks(task);
+    await this.readComments();
     // PRs that are no longer open: merged or closed.
     const open = new Set(pulls.data.map((p) => p.number));
     for (const task of this.ctx.tasksOf(this.repo.config.repo)) {
       if (task.state !== 'pr_opened') continue;
       const number = prNumberOf(task, this.repo, this.ctx.config.web_url);
       if (number !== undefined && !open.has(number)) await this.reconcilePull(task, await client.pull(owner, name, number));
+    }
+  }
+
+  /** `/owp vouch|denounce` comments webhooks did not bring (a failure is logged; the next poll tries again). */
+  private async readComments(): Promise<void> {
+    try {
+      await pollVouchComments(this.ctx, this.repo, this.ctx.runtime?.clock.now() ?? Date.now());
+    } catch (error) {
+      this.ctx.log.warn({ repo: this.repo.config.repo, err: error }, `${this.repo.config.repo}: reading comments for /owp vouch|denounce failed; trying again on the next poll`);
     }
   }
 

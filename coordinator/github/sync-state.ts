@@ -34,6 +34,13 @@ export interface SyncData {
   streaks: Record<string, number>;
   /** worker id → when its idle time for trust decay counts from: its last lease, PR or merge, or the last halving. Absent in files written before decay. */
   last_active?: Record<string, number>;
+  /**
+   * `/owp vouch|denounce` comments: comment id → when it was acted on (by webhook or poll), so
+   * each is acted on once however it arrives and across restarts; pruned after COMMENT_RETENTION_MS.
+   */
+  vouch_comments?: Record<string, number>;
+  /** repo → the `since` of its next comment poll (ISO 8601): the newest update the last poll read, or when polling began. */
+  comment_since?: Record<string, string>;
 }
 
 export function emptySyncData(): SyncData {
@@ -113,6 +120,8 @@ export class FileSyncStateStore implements SyncStateStore {
 
 const DELIVERY_RETENTION_MS = 7 * 24 * 3_600_000;
 const DELIVERY_MAX = 20_000;
+/** How long a handled comment id is kept: a poll reads only comments created after its watermark, so older ones never come back as new. */
+export const COMMENT_RETENTION_MS = 30 * 24 * 3_600_000;
 
 /** The live copy plus durable saves. */
 export class SyncState {
@@ -158,6 +167,32 @@ export class SyncState {
     this.data.issues = fresh.issues;
     this.data.pr_authors = fresh.pr_authors;
     this.data.streaks = fresh.streaks;
+    this.data.vouch_comments = fresh.vouch_comments ?? {};
+    this.data.comment_since = fresh.comment_since ?? {};
+  }
+
+  /**
+   * Takes a comment for acting on: false when it was acted on before (by a webhook, a poll or
+   * before a restart) or is being acted on now. Synchronous, so a webhook and a poll racing for the
+   * same comment cannot both take it; done() records it durably, failed() hands it back unless done() ran.
+   */
+  takeComment(id: number, now: number): { done: () => Promise<void>; failed: () => void } | undefined {
+    const key = String(id);
+    const handled = (this.data.vouch_comments ??= {});
+    if (Object.hasOwn(handled, key)) return undefined;
+    handled[key] = now;
+    for (const [old, at] of Object.entries(handled)) if (at + COMMENT_RETENTION_MS < now) delete handled[old];
+    let recorded = false;
+    // Once recorded, a failure after it (the reply could not be posted) does not hand it back: the action stands.
+    return {
+      done: () => {
+        recorded = true;
+        return this.save();
+      },
+      failed: () => {
+        if (!recorded) delete handled[key];
+      },
+    };
   }
 }
 

@@ -70,7 +70,17 @@ export class DashboardApi {
   }
 
   configureRepo(repo: string, settings: { max_open_prs?: number; max_new_prs_per_hour?: number; paused?: boolean }): Promise<Result<'repo.configure'>> {
-    return this.send('PUT', `/v1/repos/${repo.split('/').map(encodeURIComponent).join('/')}/settings`, settings);
+    return this.send('PUT', `${repoPath(repo)}/settings`, settings);
+  }
+
+  /** A repo's contributors as the scheduler counts them, every page (PAGE-001). */
+  async standings(repo: string): Promise<Result<'policy.standings'>> {
+    return { standings: await listAll((p) => this.get(`${repoPath(repo)}/standings`, { limit: p.limit, cursor: p.cursor }), 'policy.standings', { repo }) };
+  }
+
+  /** contributor.vouch or contributor.denounce (a denouncement needs its reason). */
+  setStanding(repo: string, login: string, action: 'vouch' | 'denounce', reason: string | undefined): Promise<Result<'contributor.vouch'>> {
+    return this.send('POST', `${repoPath(repo)}/contributors/${encodeURIComponent(login)}/${action}`, reason ? { reason } : {});
   }
 
   private get<T>(path: string, query: Query = {}): Promise<T> {
@@ -104,6 +114,10 @@ export class DashboardApi {
     if (!ack.ok) throw new ApiError(ack.error.code, ack.error.message);
     return ack.data;
   }
+}
+
+function repoPath(repo: string): string {
+  return `/v1/repos/${repo.split('/').map(encodeURIComponent).join('/')}`;
 }
 
 function newKey(): string {

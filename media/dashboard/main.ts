@@ -78,6 +78,11 @@ class DashboardApp {
           this.model.loadRepos([{ settings: result.settings, budget: result.budget, locks: {} }]);
           return `Saved the budget of ${repo}.`;
         },
+        setStanding: async (repo, login, action, reason) => {
+          const { contributor } = await this.api.setStanding(repo, login, action, reason);
+          await this.refreshStandings([repo]);
+          return `@${contributor.login} is ${contributor.status} in ${repo}.`;
+        },
       },
       () => this.requestRender(),
     );
@@ -122,6 +127,7 @@ class DashboardApp {
         for (const [id, why] of this.model.explanations) if (model.tasks.get(id)?.state === 'ready') model.explanations.set(id, why);
       }
       this.model = model;
+      if (this.api.signedIn) await this.refreshStandings();
       this.history.add(Date.now(), metrics);
       this.charts.update(this.history.view());
       if (this.connection === 'offline') this.setConnection(this.api.signedIn ? 'connecting' : 'polling');
@@ -163,12 +169,30 @@ class DashboardApp {
     this.charts.update(this.history.view());
   }
 
+  /**
+   * Each repo's contributors as the coordinator counts them (policy.standings: maintainers only).
+   * A repo the token does not cover, or an older coordinator without the read, keeps what it had.
+   */
+  private async refreshStandings(repos: readonly string[] = [...this.model.repos.keys()]): Promise<void> {
+    if (!this.api.signedIn) return;
+    const model = this.model;
+    await Promise.all(repos.map(async (repo) => {
+      try {
+        model.loadStandings(repo, (await this.api.standings(repo)).standings);
+      } catch {
+        // FORBIDDEN outside the token's scope; UNKNOWN_OPERATION before the read existed.
+      }
+    }));
+    this.requestRender();
+  }
+
   /** After journal events the figures move: re-read them soon, once per burst. */
   private scheduleMetrics(delayMs: number): void {
     if (this.metricsTimer) return;
     this.metricsTimer = setTimeout(() => {
       this.metricsTimer = undefined;
       this.refreshMetrics().then(() => this.requestRender(), () => undefined);
+      void this.refreshStandings();
     }, delayMs);
   }
 
@@ -180,6 +204,7 @@ class DashboardApp {
         const [repos, workers] = await Promise.all([this.api.repos(), this.api.workers()]);
         this.model.loadRepos(repos.repos);
         this.model.refreshWorkers(workers.workers);
+        await this.refreshStandings();
       }
       this.scheduleExplain(0);
     } catch (error) {

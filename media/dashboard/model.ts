@@ -7,11 +7,10 @@
  * load may already include a few events that the journal then replays (the load reads state a
  * moment after it read `journal_seq`); applying such an event twice must leave the same picture.
  */
-import type { Budget, Metrics, PullRequestInfo, Reasoned, RepoSettings, Task, Worker } from '../../protocol/model.ts';
+import type { Budget, ContributorCapStanding, Metrics, PullRequestInfo, Reasoned, RepoSettings, Task, Worker } from '../../protocol/model.ts';
 import type { JournalEvent } from '../../protocol/journal-events.ts';
 import { skipUnknownEvent } from '../../protocol/unknown-event.ts';
 import { reviewBudget } from '../../protocol/budget.ts';
-import { contributorCap, contributorInUse, type ContributorCounts } from '../../protocol/contributor-cap.ts';
 import { ACTIVE_STATES, LEASED_STATES, type TaskState } from '../../protocol/states.ts';
 
 export interface RepoEntry {
@@ -82,14 +81,6 @@ const HOUR_MS = 3_600_000;
 /** Moves of the adaptive budget kept per repo: enough to draw its course over a long session. */
 export const BUDGET_HISTORY = 200;
 
-/** A contributor's holding in a repo against their cap (undefined when the repo has no contributor_cap). */
-export interface ContributorCapRow extends ContributorCounts {
-  login: string;
-  in_use: number;
-  cap: number | undefined;
-  bypass: boolean;
-}
-
 /** One move of a repo's adaptive review budget. */
 export interface BudgetMove {
   at: number;
@@ -109,8 +100,11 @@ export class DashboardModel {
   readonly explanations = new Map<string, Explanation>();
   /** Repo → rule in report mode → offers and claims it would have refused, as seen in the journal. */
   readonly dryRunHits = new Map<string, Map<string, number>>();
-  /** Repo → contributor login (lower case) → vouched or denounced, as seen in the journal. */
-  readonly standings = new Map<string, Map<string, { status: string; reason?: string }>>();
+  /**
+   * Repo → its contributors as the coordinator counts them for contributor_cap (policy.standings,
+   * re-read after journal events), with the maintainers' vouches and denouncements.
+   */
+  readonly standings = new Map<string, ContributorCapStanding[]>();
   /** Repo → the adaptive budget's moves (budget.adapted), oldest first, the last BUDGET_HISTORY of them. */
   readonly budgetHistory = new Map<string, BudgetMove[]>();
   feed: FeedEntry[] = [];
@@ -366,25 +360,25 @@ export class DashboardModel {
         this.tasks.delete(e.task_id);
         this.explanations.delete(e.task_id);
         break;
-      case 'policy.dry_run_hit': {
-        const hits = this.dryRunHits.get(e.repo) ?? new Map<string, number>();
-        hits.set(e.data.rule, (hits.get(e.data.rule) ?? 0) + 1);
-        this.dryRunHits.set(e.repo, hits);
+      // Counted with the history in attribute(): the replayed journal carries what happened before the page loaded.
+      case 'policy.dry_run_hit':
         break;
-      }
       case 'budget.adapted': {
         const repo = this.repos.get(e.repo);
         if (repo) repo.settings = { ...repo.settings, max_open_prs: e.data.to };
-        const history = this.budgetHistory.get(e.repo) ?? [];
-        history.push({ at: e.at, from: e.data.from, to: e.data.to, reason: e.data.reason });
-        if (history.length > BUDGET_HISTORY) history.shift();
-        this.budgetHistory.set(e.repo, history);
         break;
       }
       case 'contributor.standing_set': {
-        const list = this.standings.get(e.repo) ?? new Map<string, { status: string; reason?: string }>();
-        list.set(e.data.login.toLowerCase(), { status: e.data.status, ...(e.data.reason !== undefined ? { reason: e.data.reason } : {}) });
-        this.standings.set(e.repo, list);
+        // Shown at once; the counts come with the next policy.standings read (main.ts asks after events).
+        const rows = this.standings.get(e.repo) ?? [];
+        const at = rows.findIndex((r) => r.login.toLowerCase() === e.data.login.toLowerCase());
+        const row: ContributorCapStanding = at >= 0 ? { ...(rows[at] as ContributorCapStanding) } : { login: e.data.login, open_prs: 0, draft_prs: 0, live_leases: 0, open_offers: 0, merged_prs: 0, in_use: 0, trust: 0, at_cap: false, bypass: false };
+        row.status = e.data.status;
+        row.status_by = e.data.by;
+        row.status_at = e.at;
+        if (e.data.reason !== undefined) row.status_reason = e.data.reason;
+        else delete row.status_reason;
+        this.standings.set(e.repo, at >= 0 ? rows.map((r, i) => (i === at ? row : r)) : [...rows, row]);
         break;
       }
       // Nothing the dashboard draws changes with these.
@@ -440,7 +434,23 @@ export class DashboardModel {
     for (const dropped of this.feed.splice(0, excess)) this.feedSeqs.delete(dropped.seq);
   }
 
+  /**
+   * What the page draws over time, from every event once, the replayed history included (events
+   * older than the loaded state are not folded, see applyEvents): the leaderboard, the adaptive
+   * budget's course and the report-mode hits.
+   */
   private attribute(e: JournalEvent): void {
+    if (e.type === 'policy.dry_run_hit') {
+      const hits = this.dryRunHits.get(e.repo) ?? new Map<string, number>();
+      hits.set(e.data.rule, (hits.get(e.data.rule) ?? 0) + 1);
+      this.dryRunHits.set(e.repo, hits);
+    }
+    if (e.type === 'budget.adapted') {
+      const history = this.budgetHistory.get(e.repo) ?? [];
+      history.push({ at: e.at, from: e.data.from, to: e.data.to, reason: e.data.reason });
+      if (history.length > BUDGET_HISTORY) history.shift();
+      this.budgetHistory.set(e.repo, history);
+    }
     if (e.type === 'lease.granted' && e.worker_id) this.score(e.worker_id).leases += 1;
     if (e.type === 'pr.opened' && e.worker_id && e.task_id) {
       this.score(e.worker_id).prs_opened += 1;
@@ -459,50 +469,10 @@ export class DashboardModel {
     return s;
   }
 
-  /**
-   * What each contributor (GitHub login) holds in a repo — offers, live leases, open PRs whose author
-   * the page saw — against their contributor_cap, with the merges the page saw (the recent journal
-   * and everything since it opened) growing the cap. The coordinator's own count is authoritative;
-   * this is the same formula (protocol/contributor-cap.ts) over what the page knows.
-   */
-  contributorCaps(repo: string): ContributorCapRow[] {
-    const rule = this.repos.get(repo)?.settings.policy?.contributor_cap;
-    const rows = new Map<string, ContributorCapRow>();
-    const loginOf = (workerId: string | undefined): string | undefined => (workerId ? this.workers.get(workerId)?.github_login : undefined);
-    const row = (login: string): ContributorCapRow => {
-      const key = login.toLowerCase();
-      let r = rows.get(key);
-      if (!r) rows.set(key, (r = { login, open_prs: 0, draft_prs: 0, live_leases: 0, open_offers: 0, merged_prs: 0, in_use: 0, cap: undefined, bypass: false }));
-      return r;
-    };
-    for (const t of this.tasks.values()) {
-      if (t.repo !== repo) continue;
-      if (t.state === 'offered') {
-        const login = loginOf(t.offer?.worker_id);
-        if (login) row(login).open_offers += 1;
-      } else if (LEASED_STATES.includes(t.state)) {
-        const login = loginOf(t.lease?.worker_id);
-        if (login) row(login).live_leases += 1;
-      } else if (t.state === 'pr_opened' || t.state === 'merged') {
-        const login = loginOf(this.prAuthor.get(t.id));
-        if (!login) continue;
-        if (t.state === 'merged') row(login).merged_prs += 1;
-        else {
-          row(login).open_prs += 1;
-          // As the coordinator counts drafts: GitHub's flag at verification, stale once the PR counted on CI.
-          if ((t.pr as { x_github?: { draft?: unknown } } | undefined)?.x_github?.draft === true && t.pr?.evidence !== 'ci') row(login).draft_prs += 1;
-        }
-      }
-    }
-    for (const r of rows.values()) {
-      if (!rule) continue;
-      r.bypass = (rule.bypass ?? []).some((l) => l.toLowerCase() === r.login.toLowerCase());
-      r.in_use = contributorInUse(r, rule);
-      const trust = Math.max(0, ...[...this.workers.values()].filter((w) => w.github_login.toLowerCase() === r.login.toLowerCase()).map((w) => w.trust));
-      r.cap = contributorCap(rule, r.merged_prs, trust);
-    }
-    if (!rule) for (const r of rows.values()) r.in_use = r.open_prs + r.live_leases + r.open_offers;
-    return [...rows.values()].filter((r) => r.in_use > 0 || r.merged_prs > 0).sort((a, b) => b.in_use - a.in_use || a.login.localeCompare(b.login));
+  /** A repo's contributors as the coordinator counts them (policy.standings), replacing what was there. */
+  loadStandings(repo: string, rows: readonly ContributorCapStanding[]): void {
+    this.standings.set(repo, [...rows]);
+    this.version += 1;
   }
 
   /** Workers that opted in with `x_leaderboard: true`, best first (merged, then opened PRs). */

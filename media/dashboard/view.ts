@@ -38,7 +38,7 @@ export class DashboardView {
       notice: new NoticePanel(),
       locked: new LockedPanel(),
       repos: new ReposPanel(host),
-      policy: new PolicyPanel(),
+      policy: new PolicyPanel(host),
       leases: new LeasesPanel(cancel),
       workers: new WorkersPanel(),
       tasks: new TasksPanel(host, cancel),

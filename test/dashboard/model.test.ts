@@ -208,9 +208,38 @@ describe('dashboard model', () => {
       const explained = await pool.admin.call('task.explain', { task_id: (await pool.admin.call('task.list', { state: 'offered' })).tasks[0]?.id ?? '', worker_id: ada.worker?.id ?? '' });
       const verdict = explained.policy?.find((v) => v.rule === 'contributor_cap');
       assert.match(verdict?.message ?? '', /holds 1 of their cap 4/);
-      assert.deepEqual(model.contributorCaps('acme/adapt').map((r) => ({ login: r.login, in_use: r.in_use, cap: r.cap, open_prs: r.open_prs, open_offers: r.open_offers, merged: r.merged_prs })), [
-        { login: 'ada', in_use: 2, cap: 4, open_prs: 1, open_offers: 1, merged: 1 },
+      // The Policy panel draws policy.standings: the coordinator's own count, the one the rule reads.
+      const { standings } = await pool.admin.call('policy.standings', { repo: 'acme/adapt' });
+      assert.deepEqual(standings.map((r) => ({ login: r.login, in_use: r.in_use, cap: r.cap, open_prs: r.open_prs, open_offers: r.open_offers, merged: r.merged_prs, reason: r.cap_reason })), [
+        { login: 'ada', in_use: 2, cap: 4, open_prs: 1, open_offers: 1, merged: 1, reason: 'base 3 + 1 × 1 merged PR = 4' },
       ]);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  test('the Policy panel\'s contributors: the coordinator\'s list, a vouch or denouncement shown as its event arrives, replayed history not folded again', async () => {
+    const pool = await startPool('memory');
+    try {
+      await pool.repo('acme/site', { max_open_prs: 3, policy: { contributor_cap: { base: 2 } } });
+      const ada = await pool.join({ github_login: 'ada' });
+      await pool.task('acme/site', { title: 'one' });
+      await nextOffer(ada);
+      const model = new DashboardModel();
+      const { repos } = await pool.admin.call('repo.list', {});
+      model.loadRepos(repos);
+      const metrics = await pool.admin.call('metrics.get', {});
+      model.setBaseSeq(metrics.journal_seq);
+      model.loadStandings('acme/site', (await pool.admin.call('policy.standings', { repo: 'acme/site' })).standings);
+      assert.deepEqual(model.standings.get('acme/site')?.map((r) => [r.login, r.in_use, r.cap, r.status]), [['ada', 1, 2, undefined]]);
+      await pool.admin.call('contributor.denounce', { repo: 'acme/site', login: 'ADA', reason: 'floods PRs' });
+      await pool.admin.call('contributor.vouch', { repo: 'acme/site', login: 'bob' });
+      model.applyEvents(await journal(pool, metrics.journal_seq));
+      // Shown at once, on the row of the same login (without case); counts wait for the next read.
+      assert.deepEqual(model.standings.get('acme/site')?.map((r) => [r.login, r.status, r.status_reason]), [['ada', 'denounced', 'floods PRs'], ['bob', 'vouched', undefined]]);
+      // Events at or below the loaded state do not fold again (a replay of history for the feed).
+      model.applyEvents(await journal(pool));
+      assert.equal(model.standings.get('acme/site')?.length, 2);
     } finally {
       await pool.close();
     }

@@ -252,6 +252,27 @@ export const DEFECTS = [
     expect: ['a collaborator vouches and denounces by comment; anyone else is refused in a reply and nothing changes'],
   },
   {
+    name: 'vouch-comment-twice',
+    promise: 'vouch-comments',
+    edits: [{ file: 'coordinator/github/vouch-comments.ts', find: '  if (!taken) return;', replace: '  if (!taken) return carryOut(ctx, repo, comment, command, async () => undefined); // defect: a comment read again (webhook, then poll) is acted on again' }],
+    tests: ['test/github/vouch-comments-polling.test.ts'],
+    expect: ['a comment delivered by webhook is not acted on again by the poll that reads it later'],
+  },
+  {
+    name: 'poll-acts-on-edits',
+    promise: 'vouch-comments',
+    edits: [{ file: 'coordinator/github/vouch-comments.ts', find: ' || !(created >= from) || ', replace: ' || /* defect: an old comment edited later counts as new */ ' }],
+    tests: ['test/github/vouch-comments-polling.test.ts'],
+    expect: ['polling: a collaborator\'s command is carried out and answered once; a reader is refused; an old comment edited later is history'],
+  },
+  {
+    name: 'standings-forget-merges',
+    promise: 'contributor-cap',
+    edits: [{ file: `${ENGINE}/contributors.ts`, find: '        row.cap = contributorCap(rule, counts.merged_prs, trust);', replace: '        row.cap = contributorCap(rule, 0, trust); // defect: the view shows the cap before any merge' }],
+    tests: [PROPERTY],
+    expect: [PROPERTY_TEST],
+  },
+  {
     name: 'retry-ignores-record',
     promise: 'retry-routing',
     edits: [{ file: `${ENGINE}/scheduler.ts`, find: '    const score = task.retry_after_expiry ? (w: WorkerRuntime) => onTimeScore(this.state.punctuality.get(w.record.id)) : () => 0;', replace: '    const score = (_w: WorkerRuntime) => 0; // defect: a retry goes to whoever was offered least recently' }],

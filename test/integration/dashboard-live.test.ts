@@ -176,7 +176,7 @@ describe('maintainer dashboard (headless Chromium)', () => {
       const policy = page.locator('article[data-policy-repo="acme/site"]');
       await policy.locator('[data-role="adaptive-budget"]').filter({ hasText: 'max_open_prs 7 (adaptive, 2–9, target review 24 h)' }).waitFor(WAIT);
       assert.equal(await policy.locator('svg.budget-chart polyline').count(), 1);
-      await policy.locator('[data-role="standings"] li[data-login="mallory"][data-status="denounced"]').filter({ hasText: '@mallory denounced: <b>floods</b> PRs' }).waitFor(WAIT);
+      await policy.locator('[data-role="standings"] li[data-login="mallory"][data-status="denounced"]').filter({ hasText: '@mallory denounced by admin: <b>floods</b> PRs' }).waitFor(WAIT);
       assert.equal(await policy.locator('b').count(), 0, 'a reason is text, never markup');
 
       // The one refused read before signing in shows up as a 401 in the console; nothing else may.

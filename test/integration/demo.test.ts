@@ -129,9 +129,10 @@ test('owp demo --speed fast shows every beat, and runs again from scratch', { ti
     const lines = first.stdout.trim().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { event: string; beat?: number; title?: string; url?: string; story?: unknown });
     assert.deepEqual(lines.filter((l) => l.event === 'beat').map((l) => l.beat), [1, 2, 3, 4, 5, 6], 'all six beats are narrated in order');
     // The policy beat: the eager volunteer is held at their cap of 2, the vouched one gets the tier-1 task.
-    const flood = lines.find((l) => l.event === 'flood') as { held?: number; refused?: number; rules?: string[]; vouched_got?: string } | undefined;
+    const flood = lines.find((l) => l.event === 'flood') as { held?: number; refused?: number; rules?: string[]; vouched_got?: string; eager_standing?: unknown } | undefined;
     assert.deepEqual({ held: flood?.held, refused: flood?.refused, rules: flood?.rules }, { held: 2, refused: 5, rules: ['contributor_cap', 'contributor_cap', 'contributor_cap', 'contributor_cap', 'vouch_required'] });
     assert.ok(flood?.vouched_got);
+    assert.deepEqual(flood?.eager_standing, { in_use: 2, cap: 2, at_cap: true }, 'policy.standings: held at the cap, as the coordinator counts it');
     assert.deepEqual(lines.filter((l) => l.event === 'beat').map((l) => l.title), BEATS.map((b) => b.title), 'each beat is announced with its number and title from the list of beats');
     assert.match(lines.find((l) => l.event === 'dashboard')!.url!, /^http:\/\/127\.0\.0\.1:\d+\/$/);
     assert.ok(lines.some((l) => l.event === 'summary'));

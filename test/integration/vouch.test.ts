@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { HttpClient } from '../../client/http-client.ts';
 import { WorkerClient } from '../../client/worker-client.ts';
 import { OwpError } from '../../protocol/errors.ts';
-import { nextOffer, startPool, type TestPool } from '../helpers/coordinator.ts';
+import { GATES, nextOffer, startPool, type TestPool } from '../helpers/coordinator.ts';
 import { owpArgv } from '../helpers/owp-cli.ts';
 
 const REPO = 'acme/vouched';
@@ -152,6 +152,38 @@ test('owp contributor export and import: a repo\'s list round-trips through a Tr
     assert.match(again.stdout, /0 change\(s\), 4 already so/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
+    await pool.close();
+  }
+});
+
+test('owp contributor list and owp policy explain show each contributor against their cap as the scheduler counts them', async () => {
+  const pool = await startPool();
+  try {
+    await pool.repo(REPO, { ...ROOMY, policy: { contributor_cap: { base: 1, per_merge: 2, max: 10 } } });
+    const laptop = await volunteer(pool, 'ada');
+    const desktop = await volunteer(pool, 'ADA');
+    const first = await pool.task(REPO);
+    const claimed = await laptop.http.call('task.claim', { task_id: first });
+    await laptop.http.call('lease.report', { lease_id: claimed.lease.lease_id, epoch: claimed.lease.epoch, state: 'pr_opened', pr: { url: `https://github.com/${REPO}/pull/1`, gates: GATES } });
+    await pool.admin.call('task.complete', { task_id: first, outcome: 'merged' });
+    await desktop.http.call('task.claim', { task_id: await pool.task(REPO) });
+    await pool.admin.call('contributor.denounce', { repo: REPO, login: 'mallory', reason: 'floods PRs' });
+    const env = { OWP_COORDINATOR_URL: pool.url, OWP_TOKEN: pool.adminToken };
+
+    const listed = await owp(['contributor', 'list', '--repo', REPO], env);
+    assert.equal(listed.code, 0, listed.stderr);
+    assert.deepEqual(listed.stdout.trim().split('\n'), [
+      '@ada  holds 1 of cap 3 (contributor_cap: base 1 + 2 × 1 merged PR = 3); 0 open PRs, 1 lease, 0 offers, 1 merged',
+      '@mallory  holds 0 of cap 1 (contributor_cap: base 1 + 2 × 0 merged PRs = 1); 0 open PRs, 0 leases, 0 offers, 0 merged; DENOUNCED by admin: floods PRs',
+    ]);
+    const json = JSON.parse((await owp(['contributor', 'list', '--repo', REPO, '--json'], env)).stdout) as Array<{ login: string; cap?: number }>;
+    assert.deepEqual(json.map((r) => [r.login, r.cap]), [['ada', 3], ['mallory', 1]]);
+
+    const explained = await owp(['policy', 'explain', '--task', await pool.task(REPO), '--worker', laptop.id], env);
+    assert.equal(explained.code, 0, explained.stdout + explained.stderr);
+    assert.match(explained.stdout, /pass {2}contributor_cap +.*holds 1 of their cap 3/);
+    assert.match(explained.stdout, /^Contributor: @ada {2}holds 1 of cap 3 \(contributor_cap: base 1 \+ 2 × 1 merged PR = 3\)/m);
+  } finally {
     await pool.close();
   }
 });

@@ -126,6 +126,7 @@ test('every operation, by every kind of principal, on both bindings, is allowed 
       'contributor.vouch': { repo: B, login: 'octocat' },
       'contributor.denounce': { repo: B, login: 'octocat', reason: 'spam' },
       'contributor.list': { repo: B },
+      'policy.standings': { repo: B },
       'worker.set_trust': { worker_id: holder.worker!.id, trust: 3 },
       'worker.revoke': { worker_id: holder.worker!.id },
       'maintainer.create': { name: 'evil', repos: ['*'] },

@@ -6,7 +6,8 @@
  * invariants (max_open_prs and the hourly limit) are checked at every event of the journal. p/one
  * has a per-contributor cap (policy rule contributor_cap), and some workers share a GitHub login:
  * after every step, a contributor given an offer or a claim holds no more than their cap, counted
- * here from the state and the test's own record of who opened and merged which PR. Maintainers
+ * here from the state and the test's own record of who opened and merged which PR, and policy.standings
+ * (what maintainers see) shows exactly that count and cap for every login. Maintainers
  * denounce and vouch for logins at random: a denounced login is never offered or granted work in
  * that repo, and keeps no open offer there. p/two has an adaptive budget (floor 3, ceiling 8, a
  * target review time of one hour, so clock moves make reviews both quick and slow): its
@@ -73,7 +74,7 @@ const CAP = { base: 1, per_merge: 1, per_trust: 0, max: 2 } as const;
 /** p/two's adaptive budget. */
 const ADAPTIVE = { floor: 3, ceiling: 8, target_review_hours: 1 } as const;
 
-const figures = { adaptive_increases: 0, adaptive_decreases: 0, multi_offer_states: 0, denounced_checks: 0, cap_grants_checked: 0, cap_at_limit: 0, property_runs: 0, steps: 0, stale_epochs_generated: 0, stale_epochs_refused: 0, replays: 0, replays_answered_first: 0, deadline_checks: 0, budget: budgetChecks() };
+const figures = { adaptive_increases: 0, adaptive_decreases: 0, multi_offer_states: 0, denounced_checks: 0, cap_grants_checked: 0, cap_at_limit: 0, standings_checked: 0, property_runs: 0, steps: 0, stale_epochs_generated: 0, stale_epochs_refused: 0, replays: 0, replays_answered_first: 0, deadline_checks: 0, budget: budgetChecks() };
 
 /**
  * The same request with one field changed, still valid for its schema (the engine refuses an
@@ -190,6 +191,17 @@ function runScenario(steps: Step[]): void {
       figures.cap_grants_checked += 1;
       if (held === cap) figures.cap_at_limit += 1;
       assert.ok(held <= cap, `${where}: ${e.type} to ${e.worker_id} leaves ${login} holding ${held} in p/one, over their cap ${cap}`);
+    }
+    // What maintainers see (policy.standings: the dashboard, `owp contributor list`) is what the rule counts.
+    const { standings } = h.ok<{ standings: Array<{ login: string; in_use: number; cap?: number; at_cap: boolean }> }>(h.admin, 'policy.standings', { repo: 'p/one' });
+    const shown = new Map(standings.map((r) => [r.login.toLowerCase(), r]));
+    for (const login of new Set([...h.engine.state.workers.values()].map((w) => w.record.github_login.toLowerCase()))) {
+      const held = heldInOne(login);
+      const row = shown.get(login);
+      if (held === 0 && !row) continue;
+      const cap = Math.min(CAP.max, CAP.base + CAP.per_merge * (mergedInOne.get(login) ?? 0));
+      figures.standings_checked += 1;
+      assert.deepEqual([row?.in_use, row?.cap, row?.at_cap], [held, cap, held >= cap], `${where}: policy.standings for ${login} in p/one`);
     }
   };
 
@@ -373,4 +385,5 @@ test(`scheduler invariants hold over ${RUNS} random runs of operations and clock
   assert.ok(figures.adaptive_increases + figures.adaptive_decreases > 0, `the adaptive budget moved (${figures.adaptive_increases} up, ${figures.adaptive_decreases} down)`);
   assert.ok(figures.multi_offer_states > 0, 'some workers held several open offers at once (offer pipelining)');
   assert.ok(figures.cap_at_limit > 0, `the contributor cap was reached (${figures.cap_at_limit} of ${figures.cap_grants_checked} grants)`);
+  assert.ok(figures.standings_checked > 0, 'policy.standings was compared with the test\'s own count');
 });

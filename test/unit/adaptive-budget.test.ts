@@ -20,9 +20,10 @@ const HOUR = 3_600_000;
 const RULE: AdaptiveBudget = { floor: 2, ceiling: 6, target_review_hours: 24 };
 
 test('adaptBudget: +increase on a PR merged in time, ×decrease_factor rounded down otherwise, always within floor and ceiling', () => {
-  assert.deepEqual(adaptBudget(4, RULE, { outcome: 'merged', review_ms: 3 * HOUR }), { from: 4, to: 5, change: 'increase', reason: 'PR merged after 3 h, within the target 24 h: +1 up to the ceiling 6' });
-  assert.equal(adaptBudget(6, RULE, { outcome: 'merged', review_ms: 0 }).to, 6, 'the ceiling holds');
-  assert.deepEqual(adaptBudget(5, RULE, { outcome: 'closed', review_ms: HOUR }), { from: 5, to: 2, change: 'decrease', reason: 'PR closed unmerged after 1 h: ×0.5 down to the floor 2' });
+  assert.deepEqual(adaptBudget(4, RULE, { outcome: 'merged', review_ms: 3 * HOUR }), { from: 4, to: 5, change: 'increase', reason: 'PR merged after 3 h, within the target 24 h: +1 (ceiling 6)' });
+  assert.deepEqual(adaptBudget(6, RULE, { outcome: 'merged', review_ms: 0 }), { from: 6, to: 6, change: 'increase', reason: 'PR merged after 0 h, within the target 24 h: +1, held at the ceiling 6' }, 'the ceiling holds');
+  assert.equal(adaptBudget(3, RULE, { outcome: 'closed', review_ms: 0 }).reason, 'PR closed unmerged after 0 h: ×0.5, held at the floor 2');
+  assert.deepEqual(adaptBudget(5, RULE, { outcome: 'closed', review_ms: HOUR }), { from: 5, to: 2, change: 'decrease', reason: 'PR closed unmerged after 1 h: ×0.5 (floor 2)' });
   assert.equal(adaptBudget(6, RULE, { outcome: 'merged', review_ms: 30 * HOUR }).to, 3, 'a slow merge halves it');
   assert.equal(adaptBudget(3, { ...RULE, increase: 2, decrease_factor: 0.75 }, { outcome: 'merged', review_ms: 24 * HOUR }).to, 5, 'exactly on target is in time');
   assert.equal(adaptBudget(3, { ...RULE, decrease_factor: 0.75 }, { outcome: 'closed', review_ms: 0 }).to, 2);
@@ -69,8 +70,8 @@ test('the engine moves max_open_prs after each PR outcome, journals each change 
   const rejected = openPr(h, ada);
   h.ok(h.admin, 'task.complete', { task_id: rejected, outcome: 'closed' });
   assert.deepEqual(moves(h), [
-    { task_id: quick, from: 4, to: 5, outcome: 'merged', review_ms: 2 * HOUR, reason: 'PR merged after 2 h, within the target 24 h: +1 up to the ceiling 6' },
-    { task_id: slow, from: 5, to: 2, outcome: 'merged', review_ms: 30 * HOUR, reason: 'PR merged after 30 h, past the target 24 h: ×0.5 down to the floor 2' },
+    { task_id: quick, from: 4, to: 5, outcome: 'merged', review_ms: 2 * HOUR, reason: 'PR merged after 2 h, within the target 24 h: +1 (ceiling 6)' },
+    { task_id: slow, from: 5, to: 2, outcome: 'merged', review_ms: 30 * HOUR, reason: 'PR merged after 30 h, past the target 24 h: ×0.5 (floor 2)' },
   ], 'the rejection at the floor changes nothing, so it writes nothing');
   const { budget, settings } = h.ok(h.admin, 'repo.get', { repo: REPO });
   assert.equal(settings.max_open_prs, 2);

@@ -218,6 +218,11 @@ export class FakeGitHubState implements ShapeSource {
     return [...this.repo(fullName).issues.values()].filter((i): i is FakePull => i.pull !== undefined);
   }
 
+  /** Every comment on the repo's issues and pull requests. */
+  commentsIn(fullName: string): FakeComment[] {
+    return [...this.comments.values()].filter((c) => c.repo === lower(fullName));
+  }
+
   commentsOn(fullName: string, number: number): FakeComment[] {
     return [...this.comments.values()].filter((c) => c.repo === lower(fullName) && c.issue_number === number);
   }

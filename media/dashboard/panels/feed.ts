@@ -43,7 +43,7 @@ export class FeedPanel implements Panel {
           'li',
           { data: { seq: e.seq, type: e.type, kind: e.kind } },
           h('time', { class: 'muted small' }, formatClock(e.at)),
-          h('span', { class: `kind kind-${e.kind}` }, e.type),
+          h('span', { class: `kind kind-${e.kind}`, title: e.type }, e.type),
           h('span', { class: 'text' }, e.text),
           e.repo ? h('span', { class: 'muted small' }, e.repo) : null,
         ),

@@ -25,6 +25,8 @@ export interface DashboardActions {
   cancelLease(leaseId: string): Promise<string>;
   unblockTask(taskId: string): Promise<string>;
   configureRepo(repo: string, settings: { max_open_prs: number; max_new_prs_per_hour: number; paused: boolean }): Promise<string>;
+  /** Vouches for or denounces a GitHub login in a repo (contributor.vouch / contributor.denounce). */
+  setStanding(repo: string, login: string, action: 'vouch' | 'denounce', reason: string | undefined): Promise<string>;
 }
 
 export interface Panel {

@@ -32,6 +32,23 @@ export const ISSUE_ROUTES: Route[] = [
     return paginate(ctx, items, (i) => ctx.state.shapes.issue(repo, i));
   }),
 
+  // "List issue comments for a repository": every issue's and PR's comments, ascending id unless
+  // `sort` (created|updated) is given, then in `direction` (ignored without sort); `since` keeps
+  // comments updated at or after it.
+  route('GET', `/repos/${seg}/${seg}/issues/comments`, (ctx) => {
+    const repo = repoOf(ctx);
+    ctx.state.access.requirePermission(ctx.who, 'issues', 'read');
+    const all = ctx.state.commentsIn(`${repo.owner}/${repo.name}`).sort((a, b) => a.id - b.id);
+    let items: typeof all;
+    if (ctx.query.get('sort') === null) {
+      const since = ctx.query.get('since');
+      const t = since === null ? undefined : Date.parse(since);
+      if (t !== undefined && Number.isNaN(t)) throw invalidParam('IssueComment', 'since');
+      items = t === undefined ? all : all.filter((c) => Date.parse(c.updated_at) >= t);
+    } else items = sortAndFilterByTime(all, ctx.query, ['created', 'updated'], 'IssueComment');
+    return paginate(ctx, items, (c) => ctx.state.shapes.comment(c));
+  }),
+
   route('GET', `/repos/${seg}/${seg}/issues/comments/${num}`, (ctx) => {
     const repo = repoOf(ctx);
     ctx.state.access.requirePermission(ctx.who, 'issues', 'read');
