@@ -360,7 +360,7 @@ export const NOTIFICATIONS = {
     payload: Closed({ task_id: TaskId, lease: Lease, pr: PullRequestInfo, checks: PrChecks }),
   },
   'pr.counted': {
-    summary: 'Every required check succeeded: the PR now counts as opened (the task is pr_opened, the lease ended). The worker may now mark a draft PR ready for review, with its own token.',
+    summary: 'Every required check succeeded: the PR now counts as opened (the task is pr_opened, the lease ended). The worker may now mark a draft PR ready for review, with its own token. Also sent when a maintainer merged the PR before its checks succeeded (pr.evidence `maintainer`; the task is merged, the lease ended, nothing to mark ready).',
     payload: Closed({ task_id: TaskId, lease_id: LeaseId, pr: PullRequestInfo, checks: PrChecks }),
   },
   'tasks.changed': {

@@ -310,6 +310,13 @@ export const MUTANTS = [
     edits: [edit(FOLD, '    else if (wasActive && repo.locks.get(task.area) === task.id) repo.locks.delete(task.area);', "    else if (wasActive && to !== 'merged' && repo.locks.get(task.area) === task.id) repo.locks.delete(task.area);")],
   },
   {
+    name: 'merge-waits-for-checks',
+    group: 'CHECKS',
+    breaks: ['CHECKS-008'],
+    why: 'a PR merged while it waits for its checks is refused: the task waits for CI as if nobody had merged it',
+    edits: [edit(MAINT_OPS, '    if (params.outcome === \'merged\' && waiting) countMergedBeforeChecks(cmd, task, waiting);\n', '')],
+  },
+  {
     name: 'configure-resets-settings',
     group: 'REPO',
     breaks: ['REPO-001'],
