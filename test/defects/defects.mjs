@@ -14,6 +14,7 @@ const FUZZ_TEST = 'fuzzing every operation';
 const ENGINE = 'coordinator/engine';
 const BUDGET = 'protocol/budget.ts';
 const BUDGET_FIND = '  return { open: c.open_prs + c.live_leases + c.open_offers, hourly: c.prs_last_hour + c.live_leases + c.open_offers };';
+const CLOSED_WHILE_WAITING = "    if (pull.state === 'closed') return pull.merged_at ? this.mergedWhileWaiting(task, number) : this.closedWhileWaiting(task, number);\n";
 const BOTH = { file: BUDGET, find: BUDGET_FIND, replace: '  return { open: c.open_prs, hourly: c.prs_last_hour /* defect: leases and offers are not counted */ };' };
 const HOURLY = { file: BUDGET, find: BUDGET_FIND, replace: '  return { open: c.open_prs + c.live_leases + c.open_offers, hourly: c.prs_last_hour /* defect: leases and offers are not counted */ };' };
 
@@ -458,9 +459,16 @@ export const DEFECTS = [
   {
     name: 'closed-pr-keeps-waiting',
     promise: 'github',
-    edits: [{ file: 'coordinator/github/checks-sync.ts', find: "    if (pull.state === 'closed' && !pull.merged_at) return this.closedWhileWaiting(task, number);\n", replace: '    // defect: a PR closed while it waits for checks keeps the lease until the checks deadline\n' }],
+    edits: [{ file: 'coordinator/github/checks-sync.ts', find: CLOSED_WHILE_WAITING, replace: "    if (pull.state === 'closed' && pull.merged_at) return this.mergedWhileWaiting(task, number); // defect: a PR closed unmerged while it waits for checks keeps the lease until the checks deadline\n" }],
     tests: ['test/github/ci-checks.test.ts'],
     expect: ['a PR closed while it waits for checks'],
+  },
+  {
+    name: 'merged-pr-keeps-waiting',
+    promise: 'github',
+    edits: [{ file: 'coordinator/github/checks-sync.ts', find: CLOSED_WHILE_WAITING, replace: "    if (pull.state === 'closed' && !pull.merged_at) return this.closedWhileWaiting(task, number); // defect: a PR merged while it waits for checks stays waiting\n" }],
+    tests: ['test/github/ci-checks.test.ts'],
+    expect: ['a PR merged while it waits for checks'],
   },
   {
     name: 'app-uninstall-ignored',
