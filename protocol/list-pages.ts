@@ -12,6 +12,7 @@ export const LIST_FIELDS = {
   'worker.list': 'workers',
   'maintainer.list': 'maintainers',
   'contributor.list': 'contributors',
+  'worker.prs': 'prs',
 } as const;
 
 export type ListOperation = keyof typeof LIST_FIELDS;

@@ -11,7 +11,7 @@ import type { NotificationPayload, Params, Result } from '../../protocol/operati
 import { HttpClient } from '../../client/http-client.ts';
 import { WorkerClient, type ConnectionState, type WorkerClientOptions, type WorkerProfile } from '../../client/worker-client.ts';
 import { listAll } from '../../protocol/list-pages.ts';
-import { submittedNotices, type SubmittedNotice, type SubmittedRead } from '../../client/submitted-prs.ts';
+import { readSubmitted, submittedNotices, type SubmittedNotice, type SubmittedRead } from '../../client/submitted-prs.ts';
 
 export interface WorkerIdentity {
   workerId: string;
@@ -387,7 +387,7 @@ export class PoolSession extends EventEmitter<PoolSessionEvents> {
     if (!http) return;
     let read: SubmittedRead;
     try {
-      read = await http.call('worker.prs', {});
+      read = await readSubmitted((params) => http.call('worker.prs', params));
     } catch (error) {
       if (error instanceof OwpError && (error.code === 'NOT_FOUND' || error.code === 'VALIDATION_FAILED')) return;
       throw error;

@@ -685,6 +685,13 @@ export const MUTANTS = [
     edits: [edit(`${ENGINE}/pagination.ts`, 'keyed.filter((k) => options.order(after, k.key) < 0)', 'keyed.filter((k) => options.order(after, k.key) <= 0)')],
   },
   {
+    name: 'worker-prs-one-page',
+    group: 'PAGE',
+    breaks: ['PAGE-001'],
+    why: 'worker.prs answers its first page whatever the cursor says, so a walk never gets past it',
+    edits: [edit(`${ENGINE}/worker-operations.ts`, 'limit: params.limit, defaultLimit: 100, cursor: params.cursor,', 'limit: params.limit, defaultLimit: 100, cursor: undefined,')],
+  },
+  {
     name: 'cursor-on-last-page',
     group: 'PAGE',
     breaks: ['PAGE-001'],
