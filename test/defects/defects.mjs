@@ -449,6 +449,14 @@ export const DEFECTS = [
     expect: ['a filter driver the repository defines', 'core.sshCommand and credential helpers', 'the listing parser'],
   },
   {
+    name: 'repo-git-config-stale',
+    promise: 'tokens',
+    // The check's first result for a repository is reused even after its config changed.
+    edits: [{ file: 'client/repo-git-config.ts', find: '    if (known?.settled && [...known.stamps].every(([path, stamp]) => stampOf(path) === stamp)) return known.unsafe;', replace: '    if (known?.settled) return known.unsafe; // defect: a config change after the first check is not seen' }],
+    tests: ['test/unit/git-repo-config.test.ts'],
+    expect: ['the check runs once per repository and again only when its config changed', 'git() itself refuses a setting the repository gained'],
+  },
+  {
     name: 'rate-limit-words-only',
     promise: 'github',
     // Only rate limits the throttling plugin recognizes by its words or headers are waited out.
