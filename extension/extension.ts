@@ -22,6 +22,7 @@ import { registerTaskDetails, showTask } from './task-details.ts';
 import { CountdownTicker } from './ticker.ts';
 import { acceptOffer, claimTask, declineOffer, markBlocked, openInAiTool, releaseLease, type Target } from './work-commands.ts';
 import { WorkNotes } from './work-notes.ts';
+import { tickWalkthrough } from './walkthrough-progress.ts';
 import { WorkTreeProvider } from './work-tree.ts';
 
 export function activate(context: vscode.ExtensionContext): void {
@@ -65,6 +66,7 @@ export function activate(context: vscode.ExtensionContext): void {
     watchPoolEvents(session, notes, output),
     watchChecks(services),
     watchSubmitted(services),
+    tickWalkthrough(session, context.extension.id),
     command(COMMANDS.joinPool, joinPool),
     command(COMMANDS.leavePool, leavePool),
     command(COMMANDS.refresh, refresh),
