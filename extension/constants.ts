@@ -41,7 +41,7 @@ export const CONTEXT_KEYS = {
 /** The first-time walkthrough (package.json contributes.walkthroughs) and the steps the extension marks done itself. */
 export const WALKTHROUGH = {
   id: 'owp.firstTask',
-  steps: { join: 'join', offer: 'offer', submit: 'submit' },
+  steps: { join: 'join', offer: 'offer', work: 'work', submit: 'submit', submitted: 'submitted' },
 } as const;
 
 /** Tree item contextValues, matched by `viewItem == …` in the manifest's menus. */

@@ -35,6 +35,7 @@ export function activate(context: vscode.ExtensionContext): void {
   const work = new WorkTreeProvider(session, notes);
   const statusBar = new PoolStatusBar(session);
   const offersView = vscode.window.createTreeView(VIEWS.offers, { treeDataProvider: offers, showCollapseAll: true });
+  const workView = vscode.window.createTreeView(VIEWS.work, { treeDataProvider: work });
   const redraw = (): void => {
     offers.refresh();
     work.refresh();
@@ -61,12 +62,12 @@ export function activate(context: vscode.ExtensionContext): void {
     ticker,
     { dispose: () => session.dispose() },
     offersView,
-    vscode.window.createTreeView(VIEWS.work, { treeDataProvider: work }),
+    workView,
     notes.onDidChange(redraw),
     watchPoolEvents(session, notes, output),
     watchChecks(services),
     watchSubmitted(services),
-    tickWalkthrough(session, context.extension.id),
+    tickWalkthrough(services, workView),
     command(COMMANDS.joinPool, joinPool),
     command(COMMANDS.leavePool, leavePool),
     command(COMMANDS.refresh, refresh),

@@ -12,12 +12,25 @@ import type { PoolSnapshot } from './pool-session.ts';
 
 export type WalkthroughStep = (typeof WALKTHROUGH.steps)[keyof typeof WALKTHROUGH.steps];
 
-/** The steps done, in walkthrough order: joined; an offer taken (a lease held, or a PR from one); a PR submitted. */
-export function walkthroughStepsDone(s: Pick<PoolSnapshot, 'state' | 'leases' | 'submitted'>): WalkthroughStep[] {
+/** What the window saw besides the session: a task handed to the AI tool, My work on screen. */
+export interface WalkthroughSeen {
+  handedOff: boolean;
+  workViewShown: boolean;
+}
+
+/**
+ * The steps done, in walkthrough order: joined; an offer taken (a lease held, or a PR from one);
+ * a task handed to the AI tool (or a PR submitted, which needed one); a PR submitted; and a
+ * submitted PR followed in My work.
+ */
+export function walkthroughStepsDone(s: Pick<PoolSnapshot, 'state' | 'leases' | 'submitted'>, seen: WalkthroughSeen = { handedOff: false, workViewShown: false }): WalkthroughStep[] {
   const done: WalkthroughStep[] = [];
+  const submitted = s.submitted.length > 0;
   if (s.state !== 'not-joined') done.push(WALKTHROUGH.steps.join);
-  if (s.leases.length > 0 || s.submitted.length > 0) done.push(WALKTHROUGH.steps.offer);
-  if (s.submitted.length > 0) done.push(WALKTHROUGH.steps.submit);
+  if (s.leases.length > 0 || submitted) done.push(WALKTHROUGH.steps.offer);
+  if (seen.handedOff || submitted) done.push(WALKTHROUGH.steps.work);
+  if (submitted) done.push(WALKTHROUGH.steps.submit);
+  if (submitted && seen.workViewShown) done.push(WALKTHROUGH.steps.submitted);
   return done;
 }
 
