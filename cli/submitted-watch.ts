@@ -6,7 +6,7 @@
  * client/submitted-prs.ts, the same as in VS Code.
  */
 import type { HttpClient } from '../client/http-client.ts';
-import { submittedNotices, type SubmittedRead } from '../client/submitted-prs.ts';
+import { readSubmitted, submittedNotices, type SubmittedRead } from '../client/submitted-prs.ts';
 import type { WorkerClient } from '../client/worker-client.ts';
 import type { Output } from './output.ts';
 
@@ -17,7 +17,7 @@ export function watchSubmitted(client: WorkerClient, http: HttpClient, out: Outp
   const read = async (): Promise<void> => {
     let now: SubmittedRead;
     try {
-      now = await http.call('worker.prs', {});
+      now = await readSubmitted((params) => http.call('worker.prs', params));
     } catch {
       // An older coordinator without worker.prs, or a blip: the next hint reads again.
       return;

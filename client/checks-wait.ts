@@ -28,7 +28,7 @@ export interface PrProgress {
   pr?: PullRequestInfo;
   checks?: PrChecks;
   /** How the PR's evidence reads to a person: only meaningful once it counts. */
-  evidence?: 'ci' | 'self_reported';
+  evidence?: NonNullable<PullRequestInfo['evidence']>;
 }
 
 const HELD = new Set(['leased', 'in_progress']);
@@ -47,6 +47,7 @@ export function prProgress(task: Pick<Task, 'state' | 'pr' | 'checks'>): PrProgr
 
 /** "proven by CI (build, test)" / "self-reported (no CI checks required)" — said wherever evidence is shown. */
 export function evidenceLabel(progress: Pick<PrProgress, 'evidence' | 'checks'>): string {
+  if (progress.evidence === 'maintainer') return 'merged by the maintainers before its required CI checks finished';
   if (progress.evidence === 'ci') {
     const names = progress.checks?.checks.map((c) => c.name) ?? [];
     return names.length > 0 ? `proven by CI (${names.join(', ')})` : 'proven by CI';

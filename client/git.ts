@@ -5,7 +5,7 @@
  */
 import { execFile } from 'node:child_process';
 import { childEnv } from './child-env.ts';
-import { GIT_SAFETY_OVERRIDES, unsafeRepoSettings, unsafeSettingsMessage } from './repo-git-config.ts';
+import { GIT_SAFETY_OVERRIDES, RepoConfigCheck, unsafeSettingsMessage } from './repo-git-config.ts';
 
 export class GitError extends Error {
   constructor(
@@ -37,6 +37,9 @@ export interface GitOptions {
 /** Commands that make a repository rather than work in one: there is no repository config to read yet. */
 const MAKES_REPO = new Set(['clone', 'init']);
 
+/** One check per repository, read again when its config files change (client/repo-git-config.ts). */
+const configCheck = new RepoConfigCheck((cwd, args) => runGit(cwd, [...args], {}, false));
+
 /**
  * Runs git in `cwd`; resolves with trimmed stdout, rejects with a GitError carrying stderr. Hooks
  * and fsmonitor never run, and a repository whose own config would run a program is refused with
@@ -44,8 +47,7 @@ const MAKES_REPO = new Set(['clone', 'init']);
  */
 export async function git(cwd: string, args: string[], options: GitOptions = {}): Promise<string> {
   if (!MAKES_REPO.has(args[0] ?? '')) {
-    const listing = await runGit(cwd, ['config', '--list', '--show-scope', '-z'], {}, false).catch(() => '');
-    const unsafe = unsafeRepoSettings(listing);
+    const unsafe = await configCheck.unsafe(cwd);
     if (unsafe.length > 0) throw new UnsafeGitConfigError(unsafeSettingsMessage(cwd, unsafe), args, '', undefined);
   }
   return runGit(cwd, args, options, true);

@@ -5,7 +5,9 @@
  * review · 2 of 2 required checks passed"), and what changed between two reads of `worker.prs`
  * that a person should hear about (merged, closed, trust). Pure: the callers do the reading.
  */
+import { listAll } from '../protocol/list-pages.ts';
 import type { SubmittedPr } from '../protocol/model.ts';
+import type { Params, Result } from '../protocol/operations.ts';
 import { checksSummary } from './pr-checks.ts';
 
 /** The maintainers' side of a PR: still open (in review), merged or closed. */
@@ -38,6 +40,17 @@ export type SubmittedNotice =
 export interface SubmittedRead {
   prs: readonly SubmittedPr[];
   trust: number;
+}
+
+/** Every page of `worker.prs` (PAGE-001), newest first, with the trust the last page gave. */
+export async function readSubmitted(send: (params: Params<'worker.prs'>) => Promise<Result<'worker.prs'>>): Promise<SubmittedRead> {
+  let trust = 0;
+  const prs = await listAll(async (params) => {
+    const page = await send(params);
+    trust = page.trust;
+    return page;
+  }, 'worker.prs', {});
+  return { prs, trust };
 }
 
 /**

@@ -65,6 +65,7 @@ export const REQUIREMENTS: readonly Requirement[] = [
   { id: "CHECKS-005", level: "MUST", section: "§5.5", title: "When `checks_deadline_at` passes before the PR counts, the coordinator MUST NOT count it and MUST NOT requeue the task" },
   { id: "CHECKS-006", level: "MUST", section: "§5.5", title: "`task.report_checks` on a task with no PR attached to a live lease MUST be refused with `INVALID_TRANSITION`" },
   { id: "CHECKS-007", level: "MUST", section: "§5.5", title: "The coordinator sets `pr.evidence` itself" },
+  { id: "CHECKS-008", level: "MUST", section: "§5.5", title: "`task.complete` with outcome `merged` on a task whose PR waits for its checks (attached to a live lease, also past its checks deadline) M…" },
   { id: "EXPLAIN-001", level: "MUST", section: "§5.6", title: "`task.explain` MUST say whether a task is offerable and, when not, every reason" },
   { id: "MAINT-001", level: "MUST", section: "§5.7", title: "`task.create` MUST create a `ready` task in a repo the maintainer covers" },
   { id: "MAINT-007", level: "MUST", section: "§5.7", title: "`task.create_many` MUST create every task it carries or none" },

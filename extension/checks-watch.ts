@@ -30,6 +30,11 @@ export function watchChecks({ session, output, context }: Services): vscode.Disp
     }
   };
   const onCounted = async (payload: PoolSessionEvents['pr.counted'][0]): Promise<void> => {
+    // Merged before its checks passed: nothing to mark ready, and My work announces the merge itself.
+    if (payload.pr.evidence === 'maintainer') {
+      output.appendLine(`=== ${countedNotice(payload, 'was-ready')}`);
+      return;
+    }
     const apiUrl = readSettings().githubApiUrl;
     let ready: Parameters<typeof countedNotice>[1] = 'no-token';
     // The token saved for this host, decoded from its binding (never the stored bundle itself).

@@ -38,6 +38,12 @@ export const CONTEXT_KEYS = {
   joined: 'owp.joined',
 } as const;
 
+/** The first-time walkthrough (package.json contributes.walkthroughs) and the steps the extension marks done itself. */
+export const WALKTHROUGH = {
+  id: 'owp.firstTask',
+  steps: { join: 'join', offer: 'offer', work: 'work', submit: 'submit', submitted: 'submitted' },
+} as const;
+
 /** Tree item contextValues, matched by `viewItem == …` in the manifest's menus. */
 export const TREE_ITEM_KINDS = {
   repo: 'repo',
@@ -90,6 +96,8 @@ export const EXTERNAL_COMMANDS = {
   setContext: 'setContext',
   markdownPreview: 'markdown.showPreview',
   gitClone: 'git.clone',
+  /** The Welcome page's own command; takes `<extension id>#<walkthrough id>#<step id>`. */
+  markStepComplete: 'welcome.markStepComplete',
 } as const;
 
 export const GIT_EXTENSION_ID = 'vscode.git';

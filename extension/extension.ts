@@ -22,6 +22,7 @@ import { registerTaskDetails, showTask } from './task-details.ts';
 import { CountdownTicker } from './ticker.ts';
 import { acceptOffer, claimTask, declineOffer, markBlocked, openInAiTool, releaseLease, type Target } from './work-commands.ts';
 import { WorkNotes } from './work-notes.ts';
+import { tickWalkthrough } from './walkthrough-progress.ts';
 import { WorkTreeProvider } from './work-tree.ts';
 
 export function activate(context: vscode.ExtensionContext): void {
@@ -34,6 +35,7 @@ export function activate(context: vscode.ExtensionContext): void {
   const work = new WorkTreeProvider(session, notes);
   const statusBar = new PoolStatusBar(session);
   const offersView = vscode.window.createTreeView(VIEWS.offers, { treeDataProvider: offers, showCollapseAll: true });
+  const workView = vscode.window.createTreeView(VIEWS.work, { treeDataProvider: work });
   const redraw = (): void => {
     offers.refresh();
     work.refresh();
@@ -60,11 +62,12 @@ export function activate(context: vscode.ExtensionContext): void {
     ticker,
     { dispose: () => session.dispose() },
     offersView,
-    vscode.window.createTreeView(VIEWS.work, { treeDataProvider: work }),
+    workView,
     notes.onDidChange(redraw),
     watchPoolEvents(session, notes, output),
     watchChecks(services),
     watchSubmitted(services),
+    tickWalkthrough(services, workView),
     command(COMMANDS.joinPool, joinPool),
     command(COMMANDS.leavePool, leavePool),
     command(COMMANDS.refresh, refresh),

@@ -13,6 +13,7 @@ export const LIST_FIELDS = {
   'maintainer.list': 'maintainers',
   'contributor.list': 'contributors',
   'policy.standings': 'standings',
+  'worker.prs': 'prs',
 } as const;
 
 export type ListOperation = keyof typeof LIST_FIELDS;

@@ -92,8 +92,8 @@ export const PullRequestInfo = Extensible({
     description: 'The repository the head branch lives in (`owner/name`): the task\'s repo, or the volunteer\'s fork. Set by a coordinator that verifies PRs.',
   })),
   head_sha: Type.Optional({ ...CommitSha, description: 'The PR\'s head commit when it was verified. Set by a coordinator that verifies PRs.' }),
-  evidence: Type.Optional(Type.Union([Type.Literal('self_reported'), Type.Literal('ci')], {
-    description: 'Set by the coordinator: `ci` when the PR counted because the repo\'s required checks succeeded on its head; `self_reported` when it counted on the worker\'s gate evidence alone.',
+  evidence: Type.Optional(Type.Union([Type.Literal('self_reported'), Type.Literal('ci'), Type.Literal('maintainer')], {
+    description: 'Set by the coordinator: `ci` when the PR counted because the repo\'s required checks succeeded on its head; `self_reported` when it counted on the worker\'s gate evidence alone; `maintainer` when a maintainer merged it before its required checks succeeded (the merge is their decision).',
   })),
 });
 export type PullRequestInfo = Static<typeof PullRequestInfo>;

@@ -125,13 +125,13 @@ export const OPERATIONS = {
     result: Closed({ worker: Worker, offers: Type.Array(Offer), leases: Type.Array(Lease) }), errors: ACCESS, spec: '§5.3',
   }),
   'worker.prs': op({
-    name: 'worker.prs', summary: 'The PRs the calling worker opened (open, merged or closed) that changed since a moment, newest first.', auth: 'worker', scope: 'own',
+    name: 'worker.prs', summary: 'The PRs the calling worker opened (open, merged or closed) that changed since a moment, newest first, one page at a time.', auth: 'worker', scope: 'own',
     mutating: false, binding: 'both', http: { method: 'GET', path: '/v1/workers/me/prs' },
     params: Closed({
-      since: Type.Optional({ ...EpochMs, description: 'Only PRs whose task changed state at or after this moment; default: the last 14 days.' }),
-      limit: Type.Optional(Limit),
+      since: Type.Optional({ ...EpochMs, description: 'Only PRs whose task changed state at or after this moment; default: the last 14 days (fixed when a walk starts: later pages answer the same window).' }),
+      ...page,
     }),
-    result: Closed({ prs: Type.Array(SubmittedPr), trust: Trust }), errors: ACCESS, spec: '§5.3',
+    result: Closed({ prs: Type.Array(SubmittedPr), trust: Trust, ...nextCursor }), errors: ACCESS, spec: '§5.3',
   }),
   'worker.update': op({
     name: 'worker.update', summary: 'Change the calling worker\'s skills, capacity, tools, capabilities or repos.', auth: 'worker', scope: 'own', mutating: true,
@@ -366,7 +366,7 @@ export const NOTIFICATIONS = {
     payload: Closed({ task_id: TaskId, lease: Lease, pr: PullRequestInfo, checks: PrChecks }),
   },
   'pr.counted': {
-    summary: 'Every required check succeeded: the PR now counts as opened (the task is pr_opened, the lease ended). The worker may now mark a draft PR ready for review, with its own token.',
+    summary: 'Every required check succeeded: the PR now counts as opened (the task is pr_opened, the lease ended). The worker may now mark a draft PR ready for review, with its own token. Also sent when a maintainer merged the PR before its checks succeeded (pr.evidence `maintainer`; the task is merged, the lease ended, nothing to mark ready).',
     payload: Closed({ task_id: TaskId, lease_id: LeaseId, pr: PullRequestInfo, checks: PrChecks }),
   },
   'tasks.changed': {

@@ -18,19 +18,12 @@ cannot() {
   echo "ensure-postgres: install Debian's package yourself (sudo apt-get install postgresql), or set OWP_POSTGRES_BIN to a folder holding postgres and initdb, then run the tests again." >&2
   exit 1
 }
-command -v apt-get >/dev/null 2>&1 || cannot "this machine has no apt-get to install it with"
-if [ "$(id -u)" -eq 0 ]; then
-  SUDO=()
-elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
-  SUDO=(sudo -n)
-else
-  cannot "installing it needs root, and sudo is not available without a password here"
-fi
+# shellcheck source=lib/apt-install.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/apt-install.sh"
+apt_as_root
 echo "ensure-postgres: installing Debian's postgresql for the PostgreSQL tests (once; about a minute)" >&2
 # Debian's package creates and starts a "main" cluster on port 5432 unless told not to; nothing here uses it.
-"${SUDO[@]}" mkdir -p /etc/postgresql-common/createcluster.d
-echo 'create_main_cluster = false' | "${SUDO[@]}" tee /etc/postgresql-common/createcluster.d/owp-no-main-cluster.conf >/dev/null
-# Other installs may hold the dpkg lock for a while; wait for it rather than fail.
-"${SUDO[@]}" apt-get -o DPkg::Lock::Timeout=900 update -qq || cannot "apt-get update failed"
-"${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=900 install -y -qq --no-install-recommends postgresql >/dev/null || cannot "apt-get install postgresql failed"
+"${APT_SUDO[@]}" mkdir -p /etc/postgresql-common/createcluster.d
+echo 'create_main_cluster = false' | "${APT_SUDO[@]}" tee /etc/postgresql-common/createcluster.d/owp-no-main-cluster.conf >/dev/null
+apt_install postgresql
 compgen -G '/usr/lib/postgresql/*/bin/postgres' >/dev/null || cannot "apt-get finished but there is no /usr/lib/postgresql/*/bin/postgres"

@@ -9,7 +9,7 @@ import { resolve } from 'node:path';
 import { loadConfigFile } from '../../coordinator/config.ts';
 import { GitHubApp } from '../../coordinator/github/app-auth.ts';
 import { GitHubClient } from '../../coordinator/github/client.ts';
-import { parseGitHubConfig, repoConfigOf, resolveGitHubSecrets, type GitHubRepoConfig } from '../../coordinator/github/config.ts';
+import { parseGitHubConfig, repoConfigOf, resolveGitHubSecrets, type GitHubAppConfig, type GitHubConfig, type GitHubRepoConfig } from '../../coordinator/github/config.ts';
 import { settingsFromRepoFiles } from '../../coordinator/repo-files.ts';
 import { CONTRACT_FILE } from '../../protocol/contract-schema.ts';
 import { POLICY_FILE } from '../../protocol/policy-schema.ts';
@@ -21,8 +21,9 @@ export const USAGE = `Usage: owp github check --config FILE
 Checks, for every repo the config file's github section connects (each listed repo with its
 token, or every repo the GitHub App's installations reach), that the coordinator can read the
 repo, an issue and its comments, pull requests, the contract and policy on the default branch
-(validated), and CI check runs and commit statuses. Nothing is written to GitHub; the comment
-permission (Issues: write) is listed, not tried.`;
+(validated), and CI check runs and commit statuses. An App installation the coordinator is
+disconnected from (suspended, uninstalled, or not reaching a listed repo) is named with what to
+do. Nothing is written to GitHub; the comment permission (Issues: write) is listed, not tried.`;
 
 const EVENTS = 'Issues, Issue comments, Pull requests, Pushes, Check runs, Check suites, Statuses';
 
@@ -96,6 +97,74 @@ async function checkRepo(client: GitHubClient, repo: GitHubRepoConfig): Promise<
   return checks.filter((c) => !c.ok && !(c.hint ?? '').includes('needed only once')).length;
 }
 
+/** Where an account manages the Apps installed on it (a user's, an organization's). */
+const INSTALLED_APPS = 'the account\'s Settings → Applications → Installed GitHub Apps (an organization: its Settings → GitHub Apps)';
+/** GitHub: an installation is unsuspended the way it was suspended (by the account, or by the App's owner). */
+const UNSUSPEND = `whoever suspended it unsuspends it: the account's owner in ${INSTALLED_APPS} → Configure, or the App's owner in Developer settings → GitHub Apps → Advanced`;
+
+/**
+ * The App route: its identity, then each installation the coordinator would use. An installation
+ * that is gone (uninstalled) or suspended is what a coordinator meets as "disconnected": it stops
+ * using it, and its repos' reports are refused. Each is named with what to do, and a repo the config
+ * lists that no installation reaches any more is named too. Returns the number of failures.
+ */
+async function checkApp(config: GitHubConfig, appConfig: GitHubAppConfig, privateKey: string): Promise<number> {
+  const app = new GitHubApp({ apiUrl: config.api_url, appId: appConfig.id, privateKey, client: { maxInlineWaitMs: 60_000 } });
+  try {
+    console.log(`GitHub App ${appConfig.id}: ok, writes as ${(await app.whoAmI()).login}`);
+  } catch (error) {
+    console.log(`GitHub App ${appConfig.id}: FAIL — ${explain((error as { status?: number }).status, 'the App id and private key', 'the App')}`);
+    return 1;
+  }
+  let failures = 0;
+  const all = await app.installations();
+  const wanted = appConfig.installation_id;
+  const installations = all.filter((i) => wanted === undefined || i.id === wanted);
+  if (all.length === 0) {
+    console.log(`  FAIL the App is not installed anywhere (uninstalled, or never installed): install it on the repos to connect, from the App's public page or ${INSTALLED_APPS}`);
+    failures += 1;
+  } else if (installations.length === 0) {
+    const others = all.map((i) => `${i.id} (${i.account})`).join(', ');
+    console.log(`  FAIL installation ${wanted} is not an installation of this App (it was uninstalled, or belongs to another App): the coordinator is disconnected from it. Install the App again and set app.installation_id to the new id, or remove installation_id to use every installation. Installed now: ${others}`);
+    failures += 1;
+  }
+  const reached = new Set<string>();
+  const suspended = new Set<string>();
+  for (const installation of installations) {
+    if (installation.suspended_at) {
+      console.log(`installation ${installation.id} (${installation.account}): FAIL suspended since ${installation.suspended_at}${installation.suspended_by ? ` by ${installation.suspended_by}` : ''} — GitHub refuses its tokens (403), so the coordinator is disconnected from its repos. To reconnect, ${UNSUSPEND}; the coordinator takes it up again on the unsuspend webhook or at its next start.`);
+      suspended.add(installation.account.toLowerCase());
+      failures += 1;
+      continue;
+    }
+    let repos: string[];
+    let client: GitHubClient;
+    try {
+      client = await app.clientOf(installation.id);
+      repos = await app.repositoriesOf(installation.id);
+    } catch (error) {
+      // Uninstalled or suspended between the listing and the token: say so rather than crash.
+      const status = (error as { status?: number }).status;
+      const why = status === 404 ? 'is gone (uninstalled just now)' : status === 403 ? 'is suspended' : `could not be used: ${(error as Error).message}`;
+      console.log(`installation ${installation.id} (${installation.account}): FAIL no installation token — the installation ${why}. Install the App again (${INSTALLED_APPS}) or, if suspended, ${UNSUSPEND}; then run this check again.`);
+      failures += 1;
+      continue;
+    }
+    console.log(`installation ${installation.id} (${installation.account}): ${repos.length} repo(s)`);
+    for (const full of repos) {
+      reached.add(full.toLowerCase());
+      failures += await checkRepo(client, repoConfigOf(config, full));
+    }
+  }
+  for (const listed of config.repos) {
+    // A suspended installation's repos were named with it above.
+    if (reached.has(listed.repo.toLowerCase()) || suspended.has((listed.repo.split('/')[0] ?? '').toLowerCase())) continue;
+    console.log(`${listed.repo}\n  FAIL listed in the config's repos, but no usable installation of the App reaches it: add it to the installation's repository access (or install the App on ${listed.repo.split('/')[0]}) in ${INSTALLED_APPS}`);
+    failures += 1;
+  }
+  return failures;
+}
+
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, { config: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, USAGE);
   if (values.help) {
@@ -115,26 +184,7 @@ export async function run(argv: string[]): Promise<number> {
   }
   let failures = 0;
   if (config.app && secrets.appPrivateKey) {
-    const app = new GitHubApp({ apiUrl: config.api_url, appId: config.app.id, privateKey: secrets.appPrivateKey, client: { maxInlineWaitMs: 60_000 } });
-    let login: string;
-    try {
-      login = (await app.whoAmI()).login;
-      console.log(`GitHub App ${config.app.id}: ok, writes as ${login}`);
-    } catch (error) {
-      console.log(`GitHub App ${config.app.id}: FAIL — ${explain((error as { status?: number }).status, 'the App id and private key', 'the App')}`);
-      return 1;
-    }
-    const installations = (await app.installations()).filter((i) => config.app?.installation_id === undefined || i.id === config.app.installation_id);
-    if (installations.length === 0) {
-      console.log('  FAIL the App is not installed anywhere (or not on installation_id): install it on the repos to connect');
-      failures += 1;
-    }
-    for (const installation of installations) {
-      const client = await app.clientOf(installation.id);
-      const repos = await app.repositoriesOf(installation.id);
-      console.log(`installation ${installation.id} (${installation.account}): ${repos.length} repo(s)`);
-      for (const full of repos) failures += await checkRepo(client, repoConfigOf(config, full));
-    }
+    failures += await checkApp(config, config.app, secrets.appPrivateKey);
   } else {
     for (const repo of config.repos) {
       failures += await checkRepo(new GitHubClient({ apiUrl: config.api_url, token: secrets.tokens.get(repo.repo) as string, maxInlineWaitMs: 60_000 }), repo);

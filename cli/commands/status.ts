@@ -5,7 +5,7 @@ import { oneLine } from '../../client/prompt.ts';
 import { prProgress, type PrPhase } from '../../client/checks-wait.ts';
 import { checkLine, checksSummary } from '../../client/pr-checks.ts';
 import { checkLines } from '../checks-report.ts';
-import { submittedSummary } from '../../client/submitted-prs.ts';
+import { readSubmitted, submittedSummary } from '../../client/submitted-prs.ts';
 import { OwpError } from '../../protocol/errors.ts';
 import { parse } from '../args.ts';
 import { Output } from '../output.ts';
@@ -43,7 +43,7 @@ export async function run(argv: string[]): Promise<number> {
   const status = await http.call('worker.status', {});
   const tasks = await Promise.all(status.leases.map(async (l) => ({ lease: l, task: (await http.call('task.get', { task_id: l.task_id })).task, local: state.tasks[l.task_id] })));
   // A coordinator older than SPEC WORKER-004 has no `worker.prs`: the section is left out, not faked.
-  const submitted = await http.call('worker.prs', {}).catch((error: unknown) => {
+  const submitted = await readSubmitted((params) => http.call('worker.prs', params)).catch((error: unknown) => {
     if (error instanceof OwpError && (error.code === 'NOT_FOUND' || error.code === 'VALIDATION_FAILED')) return undefined;
     throw error;
   });

@@ -6,7 +6,7 @@
 import type { Lease, PrChecks, Task } from '../../protocol/model.ts';
 import { check, checkEqual, expectError, expectOk } from '../expect.ts';
 import type { ConformanceTest, Suite } from '../types.ts';
-import { acceptedTask, claimedTask, openPr, type Leased } from '../scenarios.ts';
+import { acceptedTask, claimedTask, openPr, taskEvents, type Leased } from '../scenarios.ts';
 import { sleep, type World } from '../world.ts';
 
 type TaskAck = { task: Task };
@@ -131,6 +131,24 @@ export const SUITE: Suite = {
         const { worker, lease } = await claimedTask(world);
         const task = await openPr(worker, lease, { evidence: 'ci' });
         checkEqual([task.state, task.pr?.evidence], ['pr_opened', 'self_reported'], 'state and evidence');
+      },
+    }),
+    ciTest({
+      requirement: 'CHECKS-008',
+      title: 'a PR merged while it waits for its checks counts (evidence maintainer) and is merged in one write; the worker is told pr.counted',
+      async run(world) {
+        const { repo, worker, lease, after } = await attached(world);
+        const head = await world.journalHead();
+        const merged = (await world.admin('task.complete', { task_id: after.id, outcome: 'merged', reason: 'merged before CI finished' }) as TaskAck).task;
+        checkEqual([merged.state, merged.pr?.evidence, merged.lease], ['merged', 'maintainer', undefined], 'state, evidence and lease after the merge');
+        const counted = await worker.socket.waitFor('pr.counted', (p) => p.task_id === after.id, 5000);
+        checkEqual([counted.lease_id, (counted.pr as { evidence?: string }).evidence], [lease.lease_id, 'maintainer'], 'pr.counted names the lease and the evidence');
+        const events = (await taskEvents(world, head, after)).map((e) => e.type);
+        checkEqual(events, ['pr.opened', 'task.merged'], 'the journal records the PR counted, then merged');
+        const { budget } = await world.admin('repo.get', { repo });
+        checkEqual([budget.open_prs, budget.live_leases, budget.prs_last_hour], [0, 0, 1], 'the budget after the merge');
+        const status = await worker.ok('worker.status');
+        check(!status.leases.some((l) => l.lease_id === lease.lease_id), 'the worker still holds the lease of a merged task');
       },
     }),
     {

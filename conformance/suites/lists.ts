@@ -1,5 +1,6 @@
 /** Cursor pagination of every list (SPEC §5.16): walks, inserts during a walk, foreign cursors, scope. */
-import type { Task } from '../../protocol/model.ts';
+import type { Lease, Task } from '../../protocol/model.ts';
+import { openPr } from '../scenarios.ts';
 import type { OperationName } from '../../protocol/operations.ts';
 import { check, checkEqual, expectError, expectOk } from '../expect.ts';
 import type { Suite } from '../types.ts';
@@ -88,6 +89,36 @@ export const SUITE: Suite = {
           await world.maintainer(repos);
         });
         onceEach(maintainers, (m) => String(m.id), [maintainer.id], 'maintainer.list');
+      },
+    },
+    {
+      requirement: 'PAGE-001',
+      title: 'worker.prs pages with next_cursor on both bindings: each of the worker\'s PRs once, newest change first, while it opens more (its cursor with another since is refused)',
+      async run(world) {
+        const repo = await world.repo();
+        const worker = await world.worker({ connect: false });
+        const openOne = async (): Promise<string> => {
+          const task = await world.task(repo);
+          const { lease } = expectOk<{ lease: Lease }>(await worker.http('task.claim', { task_id: task.id }), `claim of ${task.id}`);
+          await openPr(worker, lease);
+          return task.id;
+        };
+        const opened: string[] = [];
+        for (let i = 0; i < 4; i += 1) opened.push(await openOne());
+        const socket = await world.connect(worker.token);
+        const bindings: Array<[string, Call]> = [['HTTP', (name, params) => worker.http(name, params)], ['socket.io', (name, params) => socket.call(name, params)]];
+        for (const [binding, call] of bindings) {
+          const items = await walk(call, 'worker.prs', 'prs', { limit: 2 }, async () => {
+            await openOne();
+          });
+          onceEach(items, (p) => String(p.task_id), opened, `worker.prs over ${binding}`);
+          const order = items.map((p) => [Number(p.updated_at), Number(String(p.task_id).replace(/^\D+/, ''))] as const);
+          const sorted = [...order].sort((a, b) => b[0] - a[0] || b[1] - a[1]);
+          checkEqual(order, sorted, `worker.prs over ${binding}: the pages joined, as (updated_at, task id) newest first`);
+        }
+        const first = expectOk<{ next_cursor?: string }>(await worker.http('worker.prs', { limit: 1 }), 'worker.prs page 1');
+        check(typeof first.next_cursor === 'string', 'worker.prs with limit 1 over several PRs answered no next_cursor');
+        expectError(await worker.http('worker.prs', { limit: 1, since: 1, cursor: first.next_cursor }), 'VALIDATION_FAILED', 'worker.prs with its cursor but another since');
       },
     },
     {

@@ -17,7 +17,7 @@ import { knownRepo, maintainedTask, requireRepoAccess } from './access.ts';
 import { repoBudget } from './budget.ts';
 import { clampAdaptive } from '../../protocol/budget.ts';
 import type { OperationHandlers } from './operations.ts';
-import { recordChecks } from './pr-checks.ts';
+import { countMergedBeforeChecks, recordChecks } from './pr-checks.ts';
 import { closeTask, endLeaseAndRequeue, holderOf, recordPrOutcome, tellHolder, withdrawIfIneligible, withdrawOffer } from './task-moves.ts';
 
 /**
@@ -159,8 +159,11 @@ export const MAINTAINER_OPERATIONS = {
 
   'task.complete': (cmd, p, params) => {
     const task = maintainedTask(cmd.state, p, params.task_id);
+    // A PR still waiting for its checks was merged anyway: the maintainers decided, it counts now (CHECKS-008).
+    const waiting = task.state !== 'pr_opened' && task.pr && task.checks && task.current_lease_id ? cmd.state.leases.get(task.current_lease_id) : undefined;
+    if (params.outcome === 'merged' && waiting) countMergedBeforeChecks(cmd, task, waiting);
     if (params.outcome === 'merged' && task.state !== 'pr_opened') {
-      throw new OwpError('INVALID_TRANSITION', `Task ${task.id} is ${task.state}; only a task with an open PR can be merged.`, { from: task.state, to: 'merged' });
+      throw new OwpError('INVALID_TRANSITION', `Task ${task.id} is ${task.state}; only a task with an open PR (counted, or waiting for its checks) can be merged.`, { from: task.state, to: 'merged' });
     }
     if (params.outcome === 'closed' && task.state !== 'pr_opened') {
       throw new OwpError('INVALID_TRANSITION', `Task ${task.id} is ${task.state}; task.complete records a PR outcome. Use task.cancel to close a task without a PR.`, { from: task.state, to: 'closed' });

@@ -51,6 +51,14 @@ export function idNumber(id: string): number {
   return Number(id.slice(id.indexOf('-') + 1)) || 0;
 }
 
+/**
+ * The sort key a cursor of `list` carries (refused as `page` would refuse it), for a list that
+ * keeps something from its first page in the key, such as the moment a default window started.
+ */
+export function cursorKey(cursor: string, list: string, filters: Record<string, unknown> = {}): SortKey {
+  return decode(cursor, list, fingerprint(filters));
+}
+
 interface CursorBody {
   l: string;
   f: string;

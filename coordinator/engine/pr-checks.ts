@@ -84,6 +84,20 @@ export function recordChecks(cmd: Command, task: TaskRecord, lease: LeaseRecord,
   cmd.scheduler.markWorker(lease.worker_id);
 }
 
+/**
+ * A maintainer merged the PR while it still waited for its required checks (CHECKS-008): the merge
+ * is the maintainers' decision, so the PR counts now (`pr.opened`, the lease ended, evidence
+ * `maintainer`: neither CI nor the volunteer proved it) and the caller records the merge right
+ * after, in the same write. The worker is told `pr.counted`, so its client lets the lease go.
+ */
+export function countMergedBeforeChecks(cmd: Command, task: TaskRecord, lease: LeaseRecord): void {
+  const pr: PullRequestInfo = { ...(task.pr as PullRequestInfo), evidence: 'maintainer' };
+  const checks = task.checks as PrChecks;
+  cmd.emit({ type: 'pr.opened', repo: task.repo, task_id: task.id, worker_id: lease.worker_id, data: { lease_id: lease.lease_id, pr } });
+  cmd.notify({ workerId: lease.worker_id, name: 'pr.counted', payload: { task_id: task.id, lease_id: lease.lease_id, pr, checks } });
+  cmd.scheduler.markWorker(lease.worker_id);
+}
+
 /** The checks deadline passed: the lease goes back to heartbeat mode with a fresh window; the PR stays attached. */
 export function timeOutChecks(cmd: Command, task: TaskRecord, lease: LeaseRecord, settings: RepoSettings): void {
   const now = cmd.now;

@@ -154,10 +154,10 @@ const SUBMITTED_STATES = new Set(['pr_opened', 'merged', 'closed']);
 
 /**
  * The PRs a worker opened (the task records who: `pr_worker_id`) whose task changed state at or
- * after `since`, newest first. A scan of the live tasks: a worker asks for this on a refresh, not
- * per event, and archived tasks have left the state.
+ * after `since`, in no order (`worker.prs` pages them). A scan of the live tasks: a worker asks
+ * for this on a refresh, not per event, and archived tasks have left the state.
  */
-export function prsOf(state: State, w: WorkerRuntime, since: number, limit: number): Result<'worker.prs'>['prs'] {
+export function prsOf(state: State, w: WorkerRuntime, since: number): Result<'worker.prs'>['prs'] {
   const out: Result<'worker.prs'>['prs'] = [];
   for (const task of state.tasks.values()) {
     if (task.pr_worker_id !== w.record.id || !task.pr || !SUBMITTED_STATES.has(task.state) || task.updated_at < since) continue;
@@ -173,7 +173,7 @@ export function prsOf(state: State, w: WorkerRuntime, since: number, limit: numb
       ...(task.closed_reason !== undefined ? { closed_reason: task.closed_reason } : {}),
     });
   }
-  return out.sort((a, b) => b.updated_at - a.updated_at || a.task_id.localeCompare(b.task_id)).slice(0, limit);
+  return out;
 }
 
 export function metrics(state: State, repoId?: string): Metrics {

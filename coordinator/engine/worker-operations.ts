@@ -10,6 +10,7 @@ import type { WorkerRecord } from '../state/records.ts';
 import { heldLease, knownRepo, liveTask, me, readableTask } from './access.ts';
 import type { Command } from './command.ts';
 import { leasesOf, offersOf, prsOf, SUBMITTED_WINDOW_MS } from './reads.ts';
+import { cursorKey, idNumber, orderBy, page } from './pagination.ts';
 import { attachPr, requiredChecks } from './pr-checks.ts';
 import { endLeaseAndRequeue, grantLease, withdrawIfIneligible } from './task-moves.ts';
 
@@ -35,7 +36,16 @@ export const WORKER_OPERATIONS = {
 
   'worker.prs': (cmd, p, params) => {
     const w = me(cmd.state, p);
-    return { prs: prsOf(cmd.state, w, params.since ?? cmd.now - SUBMITTED_WINDOW_MS, params.limit ?? 100), trust: w.record.trust };
+    const filters = { since: params.since };
+    // The default window starts when the walk starts: its start rides in the cursor (the key's third
+    // part, which the order ignores), so a later page answers the same window, not one moved on.
+    const started = params.cursor === undefined ? undefined : cursorKey(params.cursor, 'worker.prs', filters)[2];
+    const since = params.since ?? (typeof started === 'number' ? started : cmd.now - SUBMITTED_WINDOW_MS);
+    const { items, next_cursor } = page(prsOf(cmd.state, w, since), {
+      list: 'worker.prs', filters, key: (pr) => [pr.updated_at, idNumber(pr.task_id), since], order: orderBy('desc', 'desc'),
+      limit: params.limit, defaultLimit: 100, cursor: params.cursor,
+    });
+    return { prs: items, trust: w.record.trust, ...(next_cursor ? { next_cursor } : {}) };
   },
 
   'worker.update': (cmd, p, params) => {

@@ -33,6 +33,9 @@ export interface AppIdentity {
 export interface Installation {
   id: number;
   account: string;
+  /** Set while the account's owner has suspended it: GitHub then refuses its tokens (403). */
+  suspended_at?: string;
+  suspended_by?: string;
 }
 
 const MAX_REFRESH_MARGIN_MS = 5 * 60_000;
@@ -114,8 +117,13 @@ export class GitHubApp {
     const out: Installation[] = [];
     for (let page = 1; page <= 50; page += 1) {
       const { data } = await this.octokit.request('GET /app/installations', { per_page: 100, page });
-      const list = data as Array<{ id: number; account: { login: string } | null }>;
-      out.push(...list.map((i) => ({ id: i.id, account: i.account?.login ?? '' })));
+      const list = data as Array<{ id: number; account: { login: string } | null; suspended_at?: string | null; suspended_by?: { login: string } | null }>;
+      out.push(...list.map((i) => ({
+        id: i.id,
+        account: i.account?.login ?? '',
+        ...(i.suspended_at ? { suspended_at: i.suspended_at } : {}),
+        ...(i.suspended_by?.login ? { suspended_by: i.suspended_by.login } : {}),
+      })));
       if (list.length < 100) break;
     }
     return out;

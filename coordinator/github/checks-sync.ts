@@ -7,6 +7,7 @@
  * new push changes the head and so restarts the wait. Webhooks (`check_run`, `check_suite`,
  * `status`, `pull_request` synchronize) only say *when* to look: what counts is always read back
  * from GitHub, so a forged delivery cannot make a PR count. Polling catches what webhooks miss.
+ * A PR merged or closed while it waits ends the wait: merged completes the task, closed requeues it.
  */
 import { createHash } from 'node:crypto';
 import type { CheckStatus, CheckView } from '../../protocol/model.ts';
@@ -77,6 +78,23 @@ export class ChecksSync {
     this.ctx.log.info({ repo: this.repo.config.repo, task_id: task.id, pr: number, lease_id: leaseId }, `${this.repo.config.repo} ${task.id}: PR #${number} closed while waiting for checks; lease ${leaseId} cancelled, task back to ready`);
   }
 
+  /**
+   * The PR was merged before its checks passed: merging is the maintainers' decision, so the task
+   * completes as merged (CHECKS-008): journaled, the volunteer told, trust as for any merge.
+   * Waiting on would hold the task as "waiting for CI" until the checks deadline for a PR that is in.
+   */
+  private async mergedWhileWaiting(task: TaskRecord, number: number): Promise<void> {
+    const current = this.ctx.task(task.id);
+    if (!current || !awaitingChecks(current)) return;
+    await this.ctx.call('task.complete', {
+      task_id: task.id,
+      outcome: 'merged',
+      reason: `PR #${number} merged on GitHub before its required checks passed`,
+      idempotency_key: `github:merged-waiting:${task.id}:${number}`,
+    });
+    this.ctx.log.info({ repo: this.repo.config.repo, task_id: task.id, pr: number }, `${this.repo.config.repo} ${task.id} merged (PR #${number}, before its required checks passed)`);
+  }
+
   /** Reads the PR's head and its checks from GitHub and reports them (nothing when nothing changed). */
   async refresh(task: TaskRecord): Promise<void> {
     const { owner, name, client } = this.repo;
@@ -84,7 +102,7 @@ export class ChecksSync {
     if (number === undefined) return;
     const pull = await client.pull(owner, name, number);
     if (!pull) return;
-    if (pull.state === 'closed' && !pull.merged_at) return this.closedWhileWaiting(task, number);
+    if (pull.state === 'closed') return pull.merged_at ? this.mergedWhileWaiting(task, number) : this.closedWhileWaiting(task, number);
     const sha = pull.head.sha;
     const [runs, combined] = await Promise.all([client.checkRuns(owner, name, sha), client.combinedStatus(owner, name, sha)]);
     const checks = checkViews(runs, combined.statuses);

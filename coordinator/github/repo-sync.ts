@@ -12,7 +12,7 @@ import { OwpError } from '../../protocol/errors.ts';
 import { MAX_BULK_TASKS } from '../../protocol/operations.ts';
 import { isTerminal } from '../../protocol/states.ts';
 import type { TaskRecord } from '../state/records.ts';
-import { ChecksSync } from './checks-sync.ts';
+import { awaitingChecks, ChecksSync } from './checks-sync.ts';
 import type { GitHubIssue, GitHubPull } from './client.ts';
 import { prNumberOf, type ConnectedRepo, type IntegrationContext } from './context.ts';
 import { issueFields } from './issue-fields.ts';
@@ -244,8 +244,9 @@ export class RepoSync {
     const labelled = issue !== null && labelNames(issue).some((l) => l.toLowerCase() === this.repo.config.label.toLowerCase());
     if (!issue || issue.state !== 'open' || !labelled) {
       const why = !issue ? `issue #${number} no longer exists on GitHub` : issue.state !== 'open' ? `issue #${number} was closed on GitHub` : `label ${this.repo.config.label} was removed from issue #${number} on GitHub`;
-      // A PR already exists: its outcome (merged or closed) decides the task, not the issue.
-      if (task && task.state !== 'pr_opened') {
+      // A PR already exists (counted, or waiting for its checks): its outcome (merged or closed)
+      // decides the task, not the issue, which a merged PR's "Closes #n" closes first.
+      if (task && task.state !== 'pr_opened' && !awaitingChecks(task)) {
         await this.ctx.call('task.cancel', { task_id: task.id, reason: why, idempotency_key: `github:cancel:${task.id}` });
         this.ctx.log.info({ repo, task_id: task.id, why }, `${repo} ${task.id} cancelled: ${why}`);
       }

@@ -85,6 +85,7 @@ export class StatusComments {
         line = `🛠️ **In progress** — ${person(this.ctx.login(e.worker_id))} is working on this (${ref}; lease ${formatLeaseDeadlineAt(e.data.max_deadline_at)}).`;
         break;
       case 'pr.opened': {
+        if (e.data.pr.evidence === 'maintainer') return undefined; // merged before its checks passed: task.merged follows in the same write.
         const proof = e.data.pr.evidence === 'ci' ? 'its required checks passed' : 'its gates are self-reported by the volunteer';
         line = `🔍 **In review** — pull request ${prLink()} by ${person(this.ctx.login(e.worker_id))} is waiting for review; ${proof} (${ref}).${laneNote(e.data.pr)}`;
         break;

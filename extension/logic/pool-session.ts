@@ -2,7 +2,9 @@
  * One editor window's membership in the pool: its identity (worker id + token, kept per
  * workspace by the IdentityStore the glue passes in), its WorkerClient connection, and what it
  * knows — offers, leases, the tasks behind them, and the ready tasks it may claim. Views read
- * `snapshot()`; `changed` fires whenever something they show may differ. No vscode import.
+ * `snapshot()`; `changed` fires whenever something they show may differ. What it reads over HTTP
+ * (tasks, budgets, submitted PRs) lives in PoolKnowledge (pool-knowledge.ts); this owns the
+ * identity, the connection and the actions. No vscode import.
  */
 import { EventEmitter } from 'node:events';
 import { OwpError } from '../../protocol/errors.ts';
@@ -10,8 +12,8 @@ import type { Budget, Lease, Offer, SubmittedPr, Task, Worker } from '../../prot
 import type { NotificationPayload, Params, Result } from '../../protocol/operations.ts';
 import { HttpClient } from '../../client/http-client.ts';
 import { WorkerClient, type ConnectionState, type WorkerClientOptions, type WorkerProfile } from '../../client/worker-client.ts';
-import { listAll } from '../../protocol/list-pages.ts';
-import { submittedNotices, type SubmittedNotice, type SubmittedRead } from '../../client/submitted-prs.ts';
+import type { SubmittedNotice } from '../../client/submitted-prs.ts';
+import { PoolKnowledge } from './pool-knowledge.ts';
 
 export interface WorkerIdentity {
   workerId: string;
@@ -76,11 +78,7 @@ export class PoolSession extends EventEmitter<PoolSessionEvents> {
   private client: WorkerClient | undefined;
   private http: HttpClient | undefined;
   private identity: WorkerIdentity | undefined;
-  private readonly tasks = new Map<string, Task>();
-  private listed: Task[] = [];
-  private readonly budgets = new Map<string, Budget>();
-  private submitted: SubmittedRead | undefined;
-  private relistTimer: NodeJS.Timeout | undefined;
+  private readonly known: PoolKnowledge;
   private profile: Partial<Omit<WorkerProfile, 'github_login'>> = {};
   private joining = false;
 
@@ -89,6 +87,16 @@ export class PoolSession extends EventEmitter<PoolSessionEvents> {
     private readonly options: PoolSessionOptions = {},
   ) {
     super();
+    this.known = new PoolKnowledge(
+      {
+        http: () => this.http,
+        client: () => this.client,
+        changed: () => this.emit('changed'),
+        submitted: (notice) => this.emit('submitted', notice),
+        problem: (text) => this.emit('problem', text),
+      },
+      options.relistDelayMs,
+    );
   }
 
   get state(): SessionState {
@@ -107,10 +115,10 @@ export class PoolSession extends EventEmitter<PoolSessionEvents> {
       worker: client?.worker,
       offers: client ? [...client.offers.values()] : [],
       leases: client ? [...client.leases.values()] : [],
-      tasks: this.tasks,
-      listed: this.listed,
-      budgets: this.budgets,
-      submitted: this.submitted?.prs ?? [],
+      tasks: this.known.tasks,
+      listed: this.known.listed,
+      budgets: this.known.budgets,
+      submitted: this.known.submitted?.prs ?? [],
     };
   }
 
@@ -202,13 +210,13 @@ export class PoolSession extends EventEmitter<PoolSessionEvents> {
     this.client = client;
     client.on('state', () => this.emit('changed'));
     client.on('hello', (hello) => {
-      for (const offer of hello.offers) this.tasks.set(offer.task.id, offer.task);
-      void this.fetchMissingTasks();
-      this.scheduleRelist(0);
+      for (const offer of hello.offers) this.known.tasks.set(offer.task.id, offer.task);
+      void this.known.fetchMissingTasks();
+      this.known.scheduleRelist(0);
       this.emit('changed');
     });
     client.on('offer', (offer) => {
-      this.tasks.set(offer.task.id, offer.task);
+      this.known.tasks.set(offer.task.id, offer.task);
       this.emit('offer', offer);
       this.emit('changed');
     });
@@ -218,24 +226,24 @@ export class PoolSession extends EventEmitter<PoolSessionEvents> {
     });
     client.on('lease.lost', (lost) => {
       this.emit('lease.lost', lost);
-      this.scheduleRelist();
+      this.known.scheduleRelist();
       this.emit('changed');
     });
     client.on('lease.renewed', () => this.emit('changed'));
     client.on('pr.checks', (payload) => {
-      const before = this.tasks.get(payload.task_id);
-      if (before) this.tasks.set(payload.task_id, { ...before, pr: payload.pr, checks: payload.checks });
+      const before = this.known.tasks.get(payload.task_id);
+      if (before) this.known.tasks.set(payload.task_id, { ...before, pr: payload.pr, checks: payload.checks });
       this.emit('pr.checks', { payload, before });
       this.emit('changed');
     });
     client.on('pr.counted', (payload) => {
-      const before = this.tasks.get(payload.task_id);
-      if (before) this.tasks.set(payload.task_id, { ...before, state: 'pr_opened', pr: payload.pr, checks: payload.checks });
+      const before = this.known.tasks.get(payload.task_id);
+      if (before) this.known.tasks.set(payload.task_id, { ...before, state: 'pr_opened', pr: payload.pr, checks: payload.checks });
       this.emit('pr.counted', payload);
-      this.scheduleRelist();
+      this.known.scheduleRelist();
       this.emit('changed');
     });
-    client.on('tasks.changed', () => this.scheduleRelist());
+    client.on('tasks.changed', () => this.known.scheduleRelist());
     client.on('connect.error', (error) => {
       if (error.code !== 'UNAUTHENTICATED' || this.client !== client || this.joining) return;
       this.stop();
@@ -249,14 +257,11 @@ export class PoolSession extends EventEmitter<PoolSessionEvents> {
   }
 
   private stop(): void {
-    clearTimeout(this.relistTimer);
-    this.relistTimer = undefined;
+    this.known.forgetListing();
     this.client?.removeAllListeners();
     this.client?.close();
     this.client = undefined;
     this.http = undefined;
-    this.listed = [];
-    this.submitted = undefined;
   }
 
   /**
@@ -284,7 +289,7 @@ export class PoolSession extends EventEmitter<PoolSessionEvents> {
 
   async accept(offerId: string): Promise<Result<'offer.accept'>> {
     const result = await this.mustClient().accept(offerId);
-    this.tasks.set(result.task.id, result.task);
+    this.known.tasks.set(result.task.id, result.task);
     this.emit('changed');
     return result;
   }
@@ -296,22 +301,22 @@ export class PoolSession extends EventEmitter<PoolSessionEvents> {
 
   async claim(taskId: string): Promise<Result<'task.claim'>> {
     const result = await this.mustClient().claim(taskId);
-    this.tasks.set(result.task.id, result.task);
-    this.listed = this.listed.filter((t) => t.id !== taskId);
+    this.known.tasks.set(result.task.id, result.task);
+    this.known.listed = this.known.listed.filter((t) => t.id !== taskId);
     this.emit('changed');
     return result;
   }
 
   async release(leaseId: string, reason?: string): Promise<void> {
     const { task } = await this.mustClient().release(leaseId, reason);
-    this.tasks.set(task.id, task);
-    this.scheduleRelist();
+    this.known.tasks.set(task.id, task);
+    this.known.scheduleRelist();
     this.emit('changed');
   }
 
   async report(leaseId: string, report: Omit<Params<'lease.report'>, 'lease_id' | 'epoch' | 'idempotency_key'>): Promise<Task> {
     const { task } = await this.mustClient().report(leaseId, report);
-    this.tasks.set(task.id, task);
+    this.known.tasks.set(task.id, task);
     this.emit('changed');
     return task;
   }
@@ -329,21 +334,16 @@ export class PoolSession extends EventEmitter<PoolSessionEvents> {
   }
 
   task(taskId: string): Task | undefined {
-    return this.tasks.get(taskId);
+    return this.known.tasks.get(taskId);
   }
 
-  async fetchTask(taskId: string): Promise<Task> {
-    if (!this.http) throw new OwpError('UNAUTHENTICATED', 'This window has not joined the pool yet.');
-    const { task } = await this.http.call('task.get', { task_id: taskId });
-    this.tasks.set(task.id, task);
-    return task;
+  fetchTask(taskId: string): Promise<Task> {
+    return this.known.fetchTask(taskId);
   }
 
   /** A repo's settings (required gates, budget) as the coordinator has them. */
-  async repoSettings(repo: string): Promise<Result<'repo.get'>['settings']> {
-    if (!this.http) throw new OwpError('UNAUTHENTICATED', 'This window has not joined the pool yet.');
-    const { settings } = await this.http.call('repo.get', { repo });
-    return settings;
+  repoSettings(repo: string): Promise<Result<'repo.get'>['settings']> {
+    return this.known.repoSettings(repo);
   }
 
   /** Sends profile changes (skills, capacity, tools) to the coordinator now and on every reconnect. */
@@ -358,69 +358,9 @@ export class PoolSession extends EventEmitter<PoolSessionEvents> {
     this.emit('changed');
   }
 
-  /** Lists ready tasks and the repos' budgets, and fetches the tasks behind our leases. */
-  async refresh(): Promise<void> {
-    const http = this.http;
-    if (!http) return;
-    const [{ tasks }, repos] = await Promise.all([
-      http.call('task.list', { state: 'ready', limit: 200 }),
-      // The budget is shown, not needed: a coordinator that refuses the read leaves the last one.
-      listAll((p) => http.call('repo.list', p), 'repo.list', {}).then((list) => ({ repos: list }), () => undefined),
-    ]);
-    for (const task of tasks) this.tasks.set(task.id, task);
-    this.listed = tasks;
-    if (repos) {
-      this.budgets.clear();
-      for (const r of repos.repos) this.budgets.set(r.settings.repo, r.budget);
-    }
-    await this.readSubmitted();
-    await this.fetchMissingTasks();
-    this.emit('changed');
-  }
-
-  /**
-   * Re-reads this worker's PRs and trust (`worker.prs`) and announces what changed since the last
-   * read. A coordinator without the operation (older than SPEC WORKER-004) leaves the group empty.
-   */
-  private async readSubmitted(): Promise<void> {
-    const http = this.http;
-    if (!http) return;
-    let read: SubmittedRead;
-    try {
-      read = await http.call('worker.prs', {});
-    } catch (error) {
-      if (error instanceof OwpError && (error.code === 'NOT_FOUND' || error.code === 'VALIDATION_FAILED')) return;
-      throw error;
-    }
-    if (this.http !== http) return;
-    const before = this.submitted;
-    this.submitted = read;
-    const client = this.client;
-    if (client?.worker && client.worker.trust !== read.trust) client.worker = { ...client.worker, trust: read.trust };
-    for (const notice of submittedNotices(before, read)) this.emit('submitted', notice);
-  }
-
-  private scheduleRelist(delayMs = this.options.relistDelayMs ?? 500): void {
-    if (this.relistTimer) return;
-    this.relistTimer = setTimeout(() => {
-      this.relistTimer = undefined;
-      this.refresh().catch((error: unknown) => this.emit('problem', `Could not list the pool's tasks: ${(error as Error).message}`));
-    }, delayMs);
-    this.relistTimer.unref?.();
-  }
-
-  private async fetchMissingTasks(): Promise<void> {
-    const client = this.client;
-    if (!client) return;
-    const missing = [...client.leases.values()].map((l) => l.task_id).filter((id) => !this.tasks.has(id) || this.tasks.get(id)?.state === 'ready');
-    for (const id of missing) {
-      try {
-        await this.fetchTask(id);
-      } catch {
-        // Shown without a title until the next refresh; not worth an error of its own.
-      }
-    }
-    if (missing.length > 0) this.emit('changed');
+  /** Lists ready tasks and the repos' budgets, reads the submitted PRs, and fetches the tasks behind our leases. */
+  refresh(): Promise<void> {
+    return this.known.refresh();
   }
 
   dispose(): void {

@@ -15,7 +15,7 @@ export class ApiError extends Error {
   }
 }
 
-type Query = Record<string, string | number | undefined>;
+type Query = Record<string, string | number | boolean | undefined>;
 
 export class DashboardApi {
   constructor(
@@ -40,7 +40,13 @@ export class DashboardApi {
     return { repos: await listAll((p) => this.get('/v1/repos', p), 'repo.list', {}) };
   }
 
-  tasks(state: TaskState, limit: number): Promise<Result<'task.list'>> {
+  /** Every task in a state, page after page (PAGE-001): a busy pool has more ready tasks than one page. */
+  async tasks(state: TaskState): Promise<Result<'task.list'>> {
+    return { tasks: await listAll((p) => this.get('/v1/tasks', p), 'task.list', { state, limit: 1000 }) };
+  }
+
+  /** The `limit` most recently changed tasks in a state: one page, for finished tasks, of which the dashboard keeps only the newest. */
+  recentTasks(state: TaskState, limit: number): Promise<Result<'task.list'>> {
     return this.get('/v1/tasks', { state, limit });
   }
 

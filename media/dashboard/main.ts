@@ -5,14 +5,14 @@
  */
 import 'uplot/dist/uPlot.min.css';
 import './dashboard.css';
-import { TASK_STATES } from '../../protocol/states.ts';
+import { isTerminal, TASK_STATES } from '../../protocol/states.ts';
 import { ApiError, DashboardApi } from './api.ts';
 import { MetricCharts } from './charts.ts';
 import { isPlausibleToken, readConfig, storeToken, type DashboardConfig } from './config.ts';
 import { LiveJournal, type LiveState } from './live.ts';
 import { MetricsHistory } from './metrics-history.ts';
 import { DASHBOARD_ROOT_ID } from './shell.ts';
-import { DashboardModel } from './model.ts';
+import { DashboardModel, DEFAULT_LIMITS } from './model.ts';
 import type { ConnectionLabel } from './panels/panel.ts';
 import { DashboardView } from './view.ts';
 
@@ -29,7 +29,6 @@ const POLL_MS = 3000;
 /** How much journal history the first connection replays for the feed and the leaderboard. */
 const HISTORY_EVENTS = 2000;
 const EXPLAIN_TASKS = 12;
-const TASKS_PER_STATE = 1000;
 
 class DashboardApp {
   private model = new DashboardModel();
@@ -113,7 +112,8 @@ class DashboardApp {
       const metrics = await this.api.metrics();
       const [repos, taskLists, workers] = await Promise.all([
         this.api.repos(),
-        Promise.all(TASK_STATES.map((state) => this.api.tasks(state, TASKS_PER_STATE))),
+        // Live tasks in full; of the finished ones only the newest, as many as the model keeps (their column counts the rest).
+        Promise.all(TASK_STATES.map((state) => (isTerminal(state) ? this.api.recentTasks(state, DEFAULT_LIMITS.finishedTasks) : this.api.tasks(state)))),
         this.api.signedIn ? this.api.workers().catch((error: unknown) => this.onAuthError(error)) : undefined,
       ]);
       const model = this.api.signedIn && this.live ? this.model : new DashboardModel();
@@ -145,7 +145,7 @@ class DashboardApp {
   private async fast(): Promise<void> {
     if (!this.api.signedIn || this.model.leases().length === 0) return;
     try {
-      const [leased, working] = await Promise.all([this.api.tasks('leased', TASKS_PER_STATE), this.api.tasks('in_progress', TASKS_PER_STATE)]);
+      const [leased, working] = await Promise.all([this.api.tasks('leased'), this.api.tasks('in_progress')]);
       this.model.refreshLeases([...leased.tasks, ...working.tasks]);
       this.requestRender();
     } catch {

@@ -652,6 +652,7 @@ export function describeEvent(e: JournalEvent, model?: DashboardModel): string {
     case 'task.started':
       return `${who} started ${task}`;
     case 'pr.opened':
+      if (e.data.pr.evidence === 'maintainer') return `PR of ${task} by ${who} counts: merged by a maintainer before its required checks passed`;
       return e.data.pr.evidence === 'ci' ? `PR of ${task} by ${who} counts: its required checks passed` : `${who} opened a PR for ${task} (gates self-reported)`;
     case 'pr.attached':
       return `${who} opened a PR for ${task}; waiting for ${e.data.checks.checks.map((c) => c.name).join(', ')}`;

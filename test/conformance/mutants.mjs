@@ -310,6 +310,13 @@ export const MUTANTS = [
     edits: [edit(FOLD, '    else if (wasActive && repo.locks.get(task.area) === task.id) repo.locks.delete(task.area);', "    else if (wasActive && to !== 'merged' && repo.locks.get(task.area) === task.id) repo.locks.delete(task.area);")],
   },
   {
+    name: 'merge-waits-for-checks',
+    group: 'CHECKS',
+    breaks: ['CHECKS-008'],
+    why: 'a PR merged while it waits for its checks is refused: the task waits for CI as if nobody had merged it',
+    edits: [edit(MAINT_OPS, '    if (params.outcome === \'merged\' && waiting) countMergedBeforeChecks(cmd, task, waiting);\n', '')],
+  },
+  {
     name: 'configure-resets-settings',
     group: 'REPO',
     breaks: ['REPO-001'],
@@ -676,6 +683,13 @@ export const MUTANTS = [
     breaks: ['PAGE-001'],
     why: 'the next page starts at the cursor\'s item instead of after it, so every page repeats the last item of the one before',
     edits: [edit(`${ENGINE}/pagination.ts`, 'keyed.filter((k) => options.order(after, k.key) < 0)', 'keyed.filter((k) => options.order(after, k.key) <= 0)')],
+  },
+  {
+    name: 'worker-prs-one-page',
+    group: 'PAGE',
+    breaks: ['PAGE-001'],
+    why: 'worker.prs answers its first page whatever the cursor says, so a walk never gets past it',
+    edits: [edit(`${ENGINE}/worker-operations.ts`, 'limit: params.limit, defaultLimit: 100, cursor: params.cursor,', 'limit: params.limit, defaultLimit: 100, cursor: undefined,')],
   },
   {
     name: 'cursor-on-last-page',

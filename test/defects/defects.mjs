@@ -14,6 +14,7 @@ const FUZZ_TEST = 'fuzzing every operation';
 const ENGINE = 'coordinator/engine';
 const BUDGET = 'protocol/budget.ts';
 const BUDGET_FIND = '  return { open: c.open_prs + c.live_leases + c.open_offers, hourly: c.prs_last_hour + c.live_leases + c.open_offers };';
+const CLOSED_WHILE_WAITING = "    if (pull.state === 'closed') return pull.merged_at ? this.mergedWhileWaiting(task, number) : this.closedWhileWaiting(task, number);\n";
 const BOTH = { file: BUDGET, find: BUDGET_FIND, replace: '  return { open: c.open_prs, hourly: c.prs_last_hour /* defect: leases and offers are not counted */ };' };
 const HOURLY = { file: BUDGET, find: BUDGET_FIND, replace: '  return { open: c.open_prs + c.live_leases + c.open_offers, hourly: c.prs_last_hour /* defect: leases and offers are not counted */ };' };
 
@@ -469,6 +470,14 @@ export const DEFECTS = [
     expect: ['a filter driver the repository defines', 'core.sshCommand and credential helpers', 'the listing parser'],
   },
   {
+    name: 'repo-git-config-stale',
+    promise: 'tokens',
+    // The check's first result for a repository is reused even after its config changed.
+    edits: [{ file: 'client/repo-git-config.ts', find: '    if (known?.settled && [...known.stamps].every(([path, stamp]) => stampOf(path) === stamp)) return known.unsafe;', replace: '    if (known?.settled) return known.unsafe; // defect: a config change after the first check is not seen' }],
+    tests: ['test/unit/git-repo-config.test.ts'],
+    expect: ['the check runs once per repository and again only when its config changed', 'git() itself refuses a setting the repository gained'],
+  },
+  {
     name: 'rate-limit-words-only',
     promise: 'github',
     // Only rate limits the throttling plugin recognizes by its words or headers are waited out.
@@ -479,9 +488,16 @@ export const DEFECTS = [
   {
     name: 'closed-pr-keeps-waiting',
     promise: 'github',
-    edits: [{ file: 'coordinator/github/checks-sync.ts', find: "    if (pull.state === 'closed' && !pull.merged_at) return this.closedWhileWaiting(task, number);\n", replace: '    // defect: a PR closed while it waits for checks keeps the lease until the checks deadline\n' }],
+    edits: [{ file: 'coordinator/github/checks-sync.ts', find: CLOSED_WHILE_WAITING, replace: "    if (pull.state === 'closed' && pull.merged_at) return this.mergedWhileWaiting(task, number); // defect: a PR closed unmerged while it waits for checks keeps the lease until the checks deadline\n" }],
     tests: ['test/github/ci-checks.test.ts'],
     expect: ['a PR closed while it waits for checks'],
+  },
+  {
+    name: 'merged-pr-keeps-waiting',
+    promise: 'github',
+    edits: [{ file: 'coordinator/github/checks-sync.ts', find: CLOSED_WHILE_WAITING, replace: "    if (pull.state === 'closed' && !pull.merged_at) return this.closedWhileWaiting(task, number); // defect: a PR merged while it waits for checks stays waiting\n" }],
+    tests: ['test/github/ci-checks.test.ts'],
+    expect: ['a PR merged while it waits for checks'],
   },
   {
     name: 'app-uninstall-ignored',

@@ -261,7 +261,10 @@ test('the walkthrough for first-time volunteers opens from the Welcome page', ()
     await wb.answerQuickInput('Volunteer with OWP');
     const page = wb.page.locator('.gettingStartedContainer');
     for (const step of ['Join the pool', 'Take an offer', 'Work with your AI tool', 'Submit a PR', 'Follow your PR']) await page.getByText(step, { exact: true }).first().waitFor({ timeout: 60_000 });
-    // The first step is open with its own text and its Join Pool button (its page beside it is Markdown in a webview).
+    // Alice did every step long before this page first opened: each is ticked.
+    for (const step of ['Join the pool', 'Take an offer', 'Work with your AI tool', 'Submit a PR', 'Follow your PR']) await page.locator('button.getting-started-step[aria-checked="true"]', { hasText: step }).first().waitFor({ timeout: 30_000 });
+    // The first step shows its own text and its Join Pool button (its page beside it is Markdown in a webview).
+    await page.getByText('Join the pool', { exact: true }).first().click();
     await page.getByText(/Tell the coordinator who you are/).first().waitFor({ timeout: 30_000 });
     await page.locator('.monaco-button', { hasText: 'Join Pool' }).first().waitFor({ timeout: 30_000 });
     await wb.screenshot('walkthrough');

@@ -142,6 +142,47 @@ describe('CI checks decide when a PR counts', () => {
     });
   }
 
+  for (const via of ['webhooks', 'polling'] as const) {
+    test(`a PR merged while it waits for checks: the task completes as merged, the volunteer is told and credited (${via})`, async () => {
+      const g = await startGitHubPool({ webhooks: via === 'webhooks', github: { reputation: { promote_after_merged: 1 } } });
+      try {
+        await g.pool.repo(REPO, { required_checks: ['build'] });
+        const s = g.gh.state;
+        s.addIssue(REPO, { title: 'Merged under way', labels: ['owp'] });
+        await g.poll();
+        const alice = await g.volunteer('alice');
+        const notes = told(alice);
+        const { offer, pr, answer } = await takeToPr(g, alice);
+        assert.equal(answer.checks?.status, 'pending');
+        s.ci.addCheckRun(REPO, { head_sha: branchHead(g, REPO, pr.branch), name: 'build', status: 'in_progress' });
+        await (via === 'webhooks' ? g.settled() : g.poll());
+        assert.equal((await task(g, offer.task_id)).state, 'leased', 'still waiting while CI runs');
+
+        // The maintainers merge it anyway: their decision, not CI's.
+        s.mergePull(REPO, pr.number, 'maintainer-mo');
+        await (via === 'webhooks' ? g.settled() : g.poll());
+        const t = await until(async () => ((await task(g, offer.task_id)).state === 'merged' ? task(g, offer.task_id) : undefined), 'the task completes as merged');
+        assert.equal(t.pr?.evidence, 'maintainer', 'neither CI nor the volunteer proved it: the maintainers merged it');
+        assert.equal(t.lease, undefined, 'the lease ended');
+        const counted = await until(() => notes.find((n) => n.name === 'pr.counted'), 'alice is told (her client lets the lease go)');
+        assert.equal((counted.payload.pr as { evidence?: string }).evidence, 'maintainer');
+        const { prs } = await alice.worker.request('worker.prs', {});
+        assert.deepEqual(prs.map((p) => [p.task_id, p.state]), [[offer.task_id, 'merged']], 'her submitted PRs show it merged');
+        // Journaled as counted, then merged; nothing held any more; trust as for any merge.
+        const journal = await g.pool.admin.call('journal.read', { after_seq: 0, limit: 1000 });
+        const types = journal.events.filter((e) => e.task_id === offer.task_id).map((e) => e.type);
+        assert.deepEqual(types.slice(-2), ['pr.opened', 'task.merged']);
+        const repo = await g.pool.admin.call('repo.get', { repo: REPO });
+        assert.equal(repo.budget.open_prs + repo.budget.live_leases, 0, 'nothing held');
+        await g.settled();
+        const me = (await g.pool.admin.call('worker.list', {})).workers.find((w) => w.github_login === 'alice');
+        assert.equal(me?.trust, 1, 'one merged PR at tier 0 raises trust, as for a merge after CI');
+      } finally {
+        await g.close();
+      }
+    });
+  }
+
   test('a failed or cancelled check run fails the gate; neutral and skipped pass, as branch protection has it', async () => {
     const g = await startGitHubPool({ webhooks: true });
     try {

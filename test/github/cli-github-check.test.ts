@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { run } from '../../cli/commands/github.ts';
 import { tempDir } from '../helpers/coordinator.ts';
 import { startFakeGitHub } from '../../cli/demo/github/server.ts';
+import { suspendInstallation, uninstallApp } from '../../cli/demo/github/installation-events.ts';
 
 test('owp github check reports what each token can and cannot do, writing nothing', async (t) => {
   const gh = await startFakeGitHub({
@@ -70,6 +71,60 @@ test('owp github check as a GitHub App: its login, its installation\'s repos, ea
     assert.ok(gh.state.requests.every((r) => r.method === 'GET' || r.path === '/app/installations/77/access_tokens'), 'nothing written but the token');
   } finally {
     delete process.env.OWP_CHECK_HOOK;
+    rmSync(dir, { recursive: true, force: true });
+    await gh.close();
+  }
+});
+
+test('owp github check names a disconnected App installation (suspended, uninstalled) and a listed repo no installation reaches, with what to do', async (t) => {
+  const { generateKeyPairSync } = await import('node:crypto');
+  const keys = generateKeyPairSync('rsa', { modulusLength: 2048, publicKeyEncoding: { type: 'spki', format: 'pem' }, privateKeyEncoding: { type: 'pkcs8', format: 'pem' } });
+  const gh = await startFakeGitHub({
+    repos: ['acme/site', 'beta/app'],
+    apps: [{ id: 4242, slug: 'owp-app', publicKey: keys.publicKey, installations: [{ id: 77, account: 'acme', repositories: ['acme/site'] }, { id: 88, account: 'beta', repositories: ['beta/app'] }] }],
+  });
+  const dir = tempDir('owp-github-check-');
+  let lines: string[] = [];
+  t.mock.method(console, 'log', (line: string) => lines.push(line));
+  const check = async (extra = ''): Promise<{ code: number; text: string }> => {
+    lines = [];
+    const config = join(dir, 'owp.yml');
+    writeFileSync(config, `github:\n  api_url: ${gh.url}\n  app:\n    id: 4242\n    private_key_file: ${join(dir, 'app.pem')}\n${extra}`);
+    const code = await run(['check', '--config', config]);
+    return { code, text: lines.join('\n') };
+  };
+  try {
+    writeFileSync(join(dir, 'app.pem'), keys.privateKey);
+    assert.equal((await check()).code, 0, 'both installations work');
+
+    // beta suspends its installation: its tokens are refused, and the check says so instead of failing on a 403.
+    suspendInstallation(gh.state, 88, true, 'beta-owner');
+    let r = await check('  repos:\n    - repo: beta/app\n');
+    assert.equal(r.code, 1);
+    assert.match(r.text, /installation 88 \(beta\): FAIL suspended since \S+ by beta-owner — GitHub refuses its tokens \(403\), so the coordinator is disconnected from its repos\. To reconnect, whoever suspended it unsuspends it: /);
+    assert.match(r.text, /installation 77 \(acme\): 1 repo\(s\)\nacme\/site\n {2}ok {3}read the repo/, 'the other installation is still checked');
+    assert.doesNotMatch(r.text, /beta\/app\n {2}FAIL listed/, 'the suspended installation\'s repo is named with it, not twice');
+    suspendInstallation(gh.state, 88, false, 'beta-owner');
+
+    // beta uninstalls the App; the config still pins its installation and lists its repo.
+    uninstallApp(gh.state, 88, 'beta-owner');
+    r = await check('    installation_id: 88\n  repos:\n    - repo: beta/app\n');
+    assert.equal(r.code, 1);
+    assert.match(r.text, /FAIL installation 88 is not an installation of this App \(it was uninstalled, or belongs to another App\): the coordinator is disconnected from it\. Install the App again and set app\.installation_id to the new id, or remove installation_id to use every installation\. Installed now: 77 \(acme\)/);
+    assert.match(r.text, /beta\/app\n {2}FAIL listed in the config's repos, but no usable installation of the App reaches it: add it to the installation's repository access \(or install the App on beta\)/);
+
+    // Without the pin, acme's installation is checked and the listed beta repo is still named.
+    r = await check('  repos:\n    - repo: beta/app\n');
+    assert.equal(r.code, 1);
+    assert.match(r.text, /installation 77 \(acme\): 1 repo\(s\)/);
+    assert.match(r.text, /beta\/app\n {2}FAIL listed in the config's repos/);
+
+    uninstallApp(gh.state, 77, 'acme');
+    r = await check();
+    assert.equal(r.code, 1);
+    assert.match(r.text, /FAIL the App is not installed anywhere \(uninstalled, or never installed\): install it on the repos to connect/);
+    assert.ok(gh.state.requests.every((q) => q.method === 'GET' || /^\/app\/installations\/\d+\/access_tokens$/.test(q.path)), 'nothing written but tokens');
+  } finally {
     rmSync(dir, { recursive: true, force: true });
     await gh.close();
   }

@@ -5,7 +5,6 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { io } from 'socket.io-client';
@@ -15,8 +14,8 @@ import type { Task } from '../../protocol/model.ts';
 import { MAX_BULK_TASKS } from '../../protocol/operations.ts';
 import type { ItemError } from '../../protocol/validate.ts';
 import { splitIntoRequests } from '../../cli/commands/task.ts';
-import { owpArgv, ROOT } from '../helpers/owp-cli.ts';
-import { startPool, tempDir } from '../helpers/coordinator.ts';
+import { cliWorld } from '../helpers/cli-world.ts';
+import { startPool } from '../helpers/coordinator.ts';
 
 type Refusal = { ok: false; error: { code: string; message: string; details?: { refused?: number; items?: ItemError[] } } };
 
@@ -128,30 +127,20 @@ test('owp task import splits requests by count and by bytes', () => {
   assert.deepEqual(splitIntoRequests(items, 1000, 512 + size * 4).map((r) => r.length), [4, 4, 4, 4, 4, 4, 1]);
 });
 
-function owp(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [...owpArgv(), ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
 test('owp task import creates the tasks of a JSON-lines file once, and names the line of a refused task', { timeout: 120_000 }, async () => {
-  const pool = await startPool();
-  const dir = tempDir('owp-import-');
+  const world = await cliWorld({ prefix: 'owp-import-' });
+  const { pool, dir } = world;
+  // 1,200 tasks through the CLI: more than a quick command's time on a busy machine.
+  const owp = (args: string[]) => world.owp(args, { timeoutMs: 100_000 });
   try {
     await pool.repo('o/a');
-    const env = { ...process.env, OWP_COORDINATOR_URL: pool.url, OWP_TOKEN: pool.adminToken };
     const file = join(dir, 'tasks.jsonl');
     writeFileSync(file, `${Array.from({ length: 1200 }, (_, i) => JSON.stringify({ title: `imported ${i}`, skills: ['docs'] })).join('\n')}\n`);
-    const first = await owp(['task', 'import', file, '--repo', 'o/a', '--json'], env);
+    const first = await owp(['task', 'import', file, '--repo', 'o/a', '--json']);
     assert.equal(first.code, 0, first.stderr);
     const { created } = JSON.parse(first.stdout) as { created: string[] };
     assert.equal(created.length, 1200);
-    const again = await owp(['task', 'import', file, '--repo', 'o/a', '--json'], env);
+    const again = await owp(['task', 'import', file, '--repo', 'o/a', '--json']);
     assert.equal(again.code, 0, again.stderr);
     assert.deepEqual((JSON.parse(again.stdout) as { created: string[] }).created, created, 'the same file again creates nothing new');
     assert.equal((await pool.admin.call('task.list', { repo: 'o/a', limit: 1000 })).tasks.length, 1000, 'the list is capped; count below');
@@ -159,11 +148,11 @@ test('owp task import creates the tasks of a JSON-lines file once, and names the
 
     const broken = join(dir, 'broken.jsonl');
     writeFileSync(broken, [JSON.stringify({ title: 'fine' }), '', JSON.stringify({ title: 'bad', tier: 99 })].join('\n'));
-    const refused = await owp(['task', 'import', broken, '--repo', 'o/a'], env);
+    const refused = await owp(['task', 'import', broken, '--repo', 'o/a']);
     assert.equal(refused.code, 1);
     assert.match(refused.stderr, /broken\.jsonl line 3: VALIDATION_FAILED \/tier/);
     assert.equal(pool.coordinator.runtime.engine.state.tasks.size, 1200, 'nothing of the refused request was created');
   } finally {
-    await pool.close();
+    await world.close();
   }
 });

@@ -4,31 +4,16 @@
  */
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { WorkerClient } from '../../client/worker-client.ts';
-import { startPool } from '../helpers/coordinator.ts';
+import { cliWorld, runOwp, type CliRun } from '../helpers/cli-world.ts';
 import { folderWith } from '../helpers/files.ts';
-import { owpArgv } from '../helpers/owp-cli.ts';
 
-function owp(args: string[], cwd: string, env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [...owpArgv(), ...args], { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => {
-      child.kill();
-      fail(new Error(`owp ${args.join(' ')} did not finish:\n${stdout}${stderr}`));
-    }, 30_000);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      done({ code, stdout, stderr });
-    });
-  });
+/** `owp args…` in `cwd` (a folder of files, as a maintainer's checkout). */
+function owp(args: string[], cwd: string): Promise<CliRun> {
+  return runOwp(args, { cwd });
 }
-
 
 describe('owp contract / owp policy', () => {
   test('validate reports every error as FILE:LINE:COLUMN with the line, a caret and a hint, and exits 1', async () => {
@@ -71,15 +56,14 @@ describe('owp contract / owp policy', () => {
   });
 
   test('policy apply stores the policy; policy explain gives each rule\'s verdict and exits by the outcome', async () => {
-    const pool = await startPool();
-    const dir = folderWith({
-      '.owp.yml': 'test: npm test\nlint: npm run lint\ngates: [tests, lint]\nsafe_lanes: [docs]\n',
-      '.owp/policy.yml': 'safe_lanes:\n  below_trust: 1\nmax_active_per_worker: 1\nbudget:\n  max_open_prs: 4\n',
-    });
+    const world = await cliWorld();
+    const { pool, dir } = world;
+    mkdirSync(join(dir, '.owp'));
+    writeFileSync(join(dir, '.owp.yml'), 'test: npm test\nlint: npm run lint\ngates: [tests, lint]\nsafe_lanes: [docs]\n');
+    writeFileSync(join(dir, '.owp', 'policy.yml'), 'safe_lanes:\n  below_trust: 1\nmax_active_per_worker: 1\nbudget:\n  max_open_prs: 4\n');
     try {
       await pool.repo('acme/site');
-      const env = { OWP_COORDINATOR_URL: pool.url, OWP_TOKEN: pool.adminToken };
-      const applied = await owp(['policy', 'apply', '--repo', 'acme/site'], dir, env);
+      const applied = await world.owp(['policy', 'apply', '--repo', 'acme/site']);
       assert.equal(applied.code, 0, applied.stderr);
       assert.match(applied.stdout, /max_open_prs 4, .*required_gates \[tests, lint\]/);
       const { settings } = await pool.admin.call('repo.get', { repo: 'acme/site' });
@@ -89,29 +73,29 @@ describe('owp contract / owp policy', () => {
       const docs = await pool.task('acme/site', { area: 'docs' });
       const { worker } = await WorkerClient.register(pool.url, { github_login: 'newcomer', skills: ['docs'], capacity: 2, tools: ['none'], capabilities: { can_run_tests: true, can_open_prs: true } });
 
-      const refused = await owp(['policy', 'explain', '--task', core, '--worker', worker.id], dir, env);
+      const refused = await world.owp(['policy', 'explain', '--task', core, '--worker', worker.id]);
       assert.equal(refused.code, 1, refused.stderr);
       assert.match(refused.stdout, /FAIL {2}safe_lanes +workers below trust 1 take only docs tasks/);
       assert.match(refused.stdout, /pass {2}max_active_per_worker/);
       assert.match(refused.stdout, /pass {2}max_open_prs/);
       assert.match(refused.stdout, new RegExp(`${worker.id} cannot take ${core} now \\(policy rules failing: safe_lanes\\)`));
 
-      const allowed = await owp(['policy', 'explain', '--task', docs, '--worker', worker.id, '--coordinator', pool.url, '--token', pool.adminToken], dir);
+      // The same from flags alone, without the environment.
+      const allowed = await world.owp(['policy', 'explain', '--task', docs, '--worker', worker.id, '--coordinator', pool.url, '--token', pool.adminToken], { env: { OWP_COORDINATOR_URL: undefined, OWP_TOKEN: undefined } });
       assert.equal(allowed.code, 0, allowed.stdout + allowed.stderr);
       assert.match(allowed.stdout, /pass {2}safe_lanes/);
       assert.match(allowed.stdout, new RegExp(`${worker.id} could take ${docs} now\\.`));
 
       const bad = folderWith({ '.owp/policy.yml': 'tiers: 2\n' });
       try {
-        const rejected = await owp(['policy', 'apply', '--repo', 'acme/site'], bad, env);
+        const rejected = await world.owp(['policy', 'apply', '--repo', 'acme/site'], { cwd: bad });
         assert.equal(rejected.code, 1);
         assert.match(rejected.stderr, /\.owp\/policy\.yml:1:8: error: "tiers" must be a list/);
       } finally {
         rmSync(bad, { recursive: true, force: true });
       }
     } finally {
-      await pool.close();
-      rmSync(dir, { recursive: true, force: true });
+      await world.close();
     }
   });
 });

@@ -1,10 +1,12 @@
 /**
  * SPEC §5.16: a repo with more tasks than one page holds is listed whole by following cursors
  * (protocol/list-pages.ts, which the CLI, extension, dashboard and /metrics use), on a real
- * coordinator over HTTP, while tasks are created between the pages.
+ * coordinator over HTTP, while tasks are created between the pages; the dashboard's client loads
+ * a column of more tasks than one page whole.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { DashboardApi } from '../../media/dashboard/api.ts';
 import { listAll } from '../../protocol/list-pages.ts';
 import type { Params } from '../../protocol/operations.ts';
 import { startPool } from '../helpers/coordinator.ts';
@@ -33,6 +35,13 @@ test('task.list of a repo with 1,050 tasks is walked whole in two pages of 1,000
     const seen = walked.map((t) => t.id);
     assert.equal(new Set(seen).size, seen.length, 'no task twice');
     assert.deepEqual([...seen].sort(), [...ids].sort(), 'every task that existed when the walk started, once');
+    // The dashboard's own client, over HTTP as the browser calls it, loads the ready column whole,
+    // and of finished tasks one page of the newest.
+    const api = new DashboardApi(pool.url, pool.adminToken);
+    const ready = (await api.tasks('ready')).tasks.map((t) => t.id);
+    assert.equal(ready.length, ids.length + 1, 'every ready task, past the first page of 1,000');
+    assert.equal(new Set(ready).size, ready.length, 'no task twice');
+    assert.equal((await api.recentTasks('ready', 5)).tasks.length, 5);
     const withoutCursor = await pool.admin.callRaw('task.list', { repo, cursor: 'not-a-cursor' });
     assert.equal(withoutCursor.ok ? 'ok' : withoutCursor.error.code, 'VALIDATION_FAILED');
   } finally {

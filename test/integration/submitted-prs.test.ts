@@ -10,7 +10,7 @@ import { spawn } from 'node:child_process';
 import { writeFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { PoolSession, type IdentityStore, type WorkerIdentity } from '../../extension/logic/pool-session.ts';
-import type { SubmittedNotice } from '../../client/submitted-prs.ts';
+import { readSubmitted, type SubmittedNotice } from '../../client/submitted-prs.ts';
 import type { Offer } from '../../protocol/model.ts';
 import { GATES, startPool, tempDir, until } from '../helpers/coordinator.ts';
 import { owpArgv } from '../helpers/owp-cli.ts';
@@ -96,5 +96,31 @@ test('a PR stays in My work after the lease ends; its merge and the trust gained
     session.dispose();
     await pool.close();
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('readSubmitted walks every page of worker.prs (PAGE-001), newest first, with the trust', async () => {
+  const pool = await startPool();
+  try {
+    await pool.repo('acme/site', { max_open_prs: 10, max_new_prs_per_hour: 10 });
+    const alice = await pool.join({ github_login: 'alice', skills: ['docs'], capacity: 3 });
+    const opened: string[] = [];
+    for (let i = 0; i < 5; i += 1) {
+      const task = await pool.task('acme/site', { skills: ['docs'], title: `PR ${i}` });
+      const { lease } = await alice.claim(task);
+      await alice.report(lease.lease_id, { state: 'pr_opened', pr: { url: `https://github.com/acme/site/pull/${i + 1}`, number: i + 1, gates: GATES } });
+      opened.push(task);
+    }
+    await pool.admin.call('worker.set_trust', { worker_id: alice.worker?.id as string, trust: 2 });
+    let pages = 0;
+    const read = await readSubmitted((params) => {
+      pages += 1;
+      return alice.request('worker.prs', { ...params, limit: 2 });
+    });
+    assert.equal(pages, 3, 'five PRs in pages of two');
+    assert.deepEqual(read.prs.map((p) => p.task_id), [...opened].reverse(), 'each PR once, newest first');
+    assert.equal(read.trust, 2);
+  } finally {
+    await pool.close();
   }
 });

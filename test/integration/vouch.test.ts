@@ -5,15 +5,13 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { HttpClient } from '../../client/http-client.ts';
 import { WorkerClient } from '../../client/worker-client.ts';
 import { OwpError } from '../../protocol/errors.ts';
 import { GATES, nextOffer, startPool, type TestPool } from '../helpers/coordinator.ts';
-import { owpArgv } from '../helpers/owp-cli.ts';
+import { cliWorld, runOwp } from '../helpers/cli-world.ts';
 
 const REPO = 'acme/vouched';
 const ROOMY = { max_open_prs: 50, max_new_prs_per_hour: 50 };
@@ -31,24 +29,6 @@ async function refusal(promise: Promise<unknown>): Promise<OwpError> {
     throw error;
   }
   assert.fail('expected the coordinator to refuse');
-}
-
-function owp(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [...owpArgv(), ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => {
-      child.kill();
-      fail(new Error(`owp ${args.join(' ')} did not finish:\n${stdout}${stderr}`));
-    }, 30_000);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      done({ code, stdout, stderr });
-    });
-  });
 }
 
 test('a denounced login is refused and never offered work in that repo', async () => {
@@ -103,56 +83,54 @@ test('vouch_required keeps tasks from a tier up for vouched contributors; a main
 });
 
 test('owp vouch and owp denounce, as a maintainer runs them', async () => {
-  const pool = await startPool();
+  const world = await cliWorld();
+  const { pool } = world;
   try {
     await pool.repo(REPO, ROOMY);
-    const env = { OWP_COORDINATOR_URL: pool.url, OWP_TOKEN: pool.adminToken };
-    const vouched = await owp(['vouch', '@ada', '--repo', REPO, '--reason', 'reviewed her first PRs'], env);
+    const vouched = await world.owp(['vouch', '@ada', '--repo', REPO, '--reason', 'reviewed her first PRs']);
     assert.equal(vouched.code, 0, vouched.stderr);
     assert.match(vouched.stdout, /@ada vouched by admin: reviewed her first PRs/);
-    const noReason = await owp(['denounce', '@mallory', '--repo', REPO], env);
+    const noReason = await world.owp(['denounce', '@mallory', '--repo', REPO]);
     assert.equal(noReason.code, 2, noReason.stdout);
     assert.match(noReason.stderr, /needs --reason/);
-    assert.equal((await owp(['denounce', '@mallory', '--repo', REPO, '--reason', 'spam'], env)).code, 0);
-    const listed = await owp(['vouch', '--list', '--repo', REPO], env);
+    assert.equal((await world.owp(['denounce', '@mallory', '--repo', REPO, '--reason', 'spam'])).code, 0);
+    const listed = await world.owp(['vouch', '--list', '--repo', REPO]);
     assert.equal(listed.code, 0, listed.stderr);
     assert.deepEqual(listed.stdout.trim().split('\n'), ['@ada vouched by admin: reviewed her first PRs', '@mallory denounced by admin: spam']);
   } finally {
-    await pool.close();
+    await world.close();
   }
 });
 
 test('owp contributor export and import: a repo\'s list round-trips through a Trustdown file (VOUCHED.td), other platforms skipped', async () => {
-  const pool = await startPool();
-  const dir = mkdtempSync(join(tmpdir(), 'owp-vouch-'));
+  const world = await cliWorld({ prefix: 'owp-vouch-' });
+  const { pool, dir } = world;
   try {
     await pool.repo(REPO, ROOMY);
     await pool.repo('acme/other', ROOMY);
     await pool.admin.call('contributor.vouch', { repo: REPO, login: 'ada', reason: 'reviewed her first PRs' });
     await pool.admin.call('contributor.denounce', { repo: REPO, login: 'mallory', reason: 'floods   PRs' });
-    const env = { OWP_COORDINATOR_URL: pool.url, OWP_TOKEN: pool.adminToken };
     const file = join(dir, 'VOUCHED.td');
-    const exported = await owp(['contributor', 'export', file, '--repo', REPO], env);
+    const exported = await world.owp(['contributor', 'export', file, '--repo', REPO]);
     assert.equal(exported.code, 0, exported.stderr);
     const text = readFileSync(file, 'utf8');
     assert.deepEqual(text.split('\n').filter((l) => l && !l.startsWith('#')), ['github:ada reviewed her first PRs', '-github:mallory floods PRs']);
     // Another project's file, as mitchellh/vouch writes it: a bare login, another platform, a comment.
     writeFileSync(file, `${text}# from upstream\nbob\n-codeberg:spammer spam\n-github:eve leaked a token\n`);
-    const dry = await owp(['contributor', 'import', file, '--repo', 'acme/other', '--dry-run'], env);
+    const dry = await world.owp(['contributor', 'import', file, '--repo', 'acme/other', '--dry-run']);
     assert.equal(dry.code, 0, dry.stderr);
     assert.match(dry.stdout, /4 change\(s\) \(dry run: nothing changed\), 0 already so, 1 line\(s\) skipped/);
     assert.deepEqual((await pool.admin.call('contributor.list', { repo: 'acme/other' })).contributors, []);
-    const imported = await owp(['contributor', 'import', file, '--repo', 'acme/other'], env);
+    const imported = await world.owp(['contributor', 'import', file, '--repo', 'acme/other']);
     assert.equal(imported.code, 0, imported.stderr);
     assert.match(imported.stdout, /skipped .*VOUCHED\.td:\d+: platform codeberg is not GitHub/);
     const list = (await pool.admin.call('contributor.list', { repo: 'acme/other' })).contributors.map((c) => [c.login, c.status, c.reason]);
     assert.deepEqual(list.sort(), [['ada', 'vouched', 'reviewed her first PRs'], ['bob', 'vouched', `imported from ${file}`], ['eve', 'denounced', 'leaked a token'], ['mallory', 'denounced', 'floods PRs']]);
     // Importing again changes nothing.
-    const again = await owp(['contributor', 'import', file, '--repo', 'acme/other'], env);
+    const again = await world.owp(['contributor', 'import', file, '--repo', 'acme/other']);
     assert.match(again.stdout, /0 change\(s\), 4 already so/);
   } finally {
-    rmSync(dir, { recursive: true, force: true });
-    await pool.close();
+    await world.close();
   }
 });
 
@@ -170,16 +148,16 @@ test('owp contributor list and owp policy explain show each contributor against 
     await pool.admin.call('contributor.denounce', { repo: REPO, login: 'mallory', reason: 'floods PRs' });
     const env = { OWP_COORDINATOR_URL: pool.url, OWP_TOKEN: pool.adminToken };
 
-    const listed = await owp(['contributor', 'list', '--repo', REPO], env);
+    const listed = await runOwp(['contributor', 'list', '--repo', REPO], { env });
     assert.equal(listed.code, 0, listed.stderr);
     assert.deepEqual(listed.stdout.trim().split('\n'), [
       '@ada  holds 1 of cap 3 (contributor_cap: base 1 + 2 × 1 merged PR = 3); 0 open PRs, 1 lease, 0 offers, 1 merged',
       '@mallory  holds 0 of cap 1 (contributor_cap: base 1 + 2 × 0 merged PRs = 1); 0 open PRs, 0 leases, 0 offers, 0 merged; DENOUNCED by admin: floods PRs',
     ]);
-    const json = JSON.parse((await owp(['contributor', 'list', '--repo', REPO, '--json'], env)).stdout) as Array<{ login: string; cap?: number }>;
+    const json = JSON.parse((await runOwp(['contributor', 'list', '--repo', REPO, '--json'], { env })).stdout) as Array<{ login: string; cap?: number }>;
     assert.deepEqual(json.map((r) => [r.login, r.cap]), [['ada', 3], ['mallory', 1]]);
 
-    const explained = await owp(['policy', 'explain', '--task', await pool.task(REPO), '--worker', laptop.id], env);
+    const explained = await runOwp(['policy', 'explain', '--task', await pool.task(REPO), '--worker', laptop.id], { env });
     assert.equal(explained.code, 0, explained.stdout + explained.stderr);
     assert.match(explained.stdout, /pass {2}contributor_cap +.*holds 1 of their cap 3/);
     assert.match(explained.stdout, /^Contributor: @ada {2}holds 1 of cap 3 \(contributor_cap: base 1 \+ 2 × 1 merged PR = 3\)/m);

@@ -5,7 +5,8 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import picomatch from 'picomatch';
-import { COMMANDS, SETTINGS, TREE_ITEM_KINDS, VIEWS, VIEW_CONTAINER } from '../../extension/constants.ts';
+import { COMMANDS, CONTEXT_KEYS, SETTINGS, TREE_ITEM_KINDS, VIEWS, VIEW_CONTAINER, WALKTHROUGH } from '../../extension/constants.ts';
+import { walkthroughStepId } from '../../extension/logic/walkthrough.ts';
 import { AI_TOOL_SETTINGS } from '../../extension/logic/ai-tool.ts';
 import { PUSH_MODES } from '../../client/fork.ts';
 
@@ -90,6 +91,30 @@ describe('extension manifest', () => {
       assert.ok(wanted.some((pattern) => picomatch(pattern, { dot: true })(page)), `${step.id}: .vscodeignore leaves ${page} out of the package`);
       assert.ok(step.completionEvents.length > 0, `${step.id} can be completed`);
     }
+  });
+
+  test('the walkthrough completes on what the extension does: its commands, the context keys it sets, its views, and the steps it marks itself', () => {
+    const [walkthrough] = manifest.contributes.walkthroughs as Array<{ id: string; steps: Array<{ id: string; completionEvents: string[] }> }>;
+    assert.equal(walkthrough?.id, WALKTHROUGH.id);
+    const commands = new Set((manifest.contributes.commands as Array<{ command: string }>).map((c) => c.command));
+    const views = new Set(Object.values(VIEWS) as string[]);
+    // The keys the extension really sets: each setContext call in its sources names one of CONTEXT_KEYS.
+    const sources = files('extension').filter((f) => f.endsWith('.ts')).map((f) => readFileSync(f, 'utf8')).join('\n');
+    const set = new Set<string>([...sources.matchAll(/EXTERNAL_COMMANDS\.setContext,\s*CONTEXT_KEYS\.(\w+)/g)].map((m) => CONTEXT_KEYS[m[1] as keyof typeof CONTEXT_KEYS]));
+    assert.ok(set.size > 0, 'the extension sets a context key');
+    for (const step of walkthrough.steps) {
+      for (const event of step.completionEvents) {
+        const [kind, arg] = [event.slice(0, event.indexOf(':')), event.slice(event.indexOf(':') + 1)];
+        if (kind === 'onCommand') assert.ok(commands.has(arg), `${step.id}: ${event} names no contributed command`);
+        else if (kind === 'onContext') assert.ok(set.has(arg), `${step.id}: ${event} is a context key the extension never sets (it sets ${[...set].join(', ')})`);
+        else if (kind === 'onView') assert.ok(views.has(arg), `${step.id}: ${event} names no view of ours`);
+        else assert.fail(`${step.id}: ${event} is not a completion event the extension can cause`);
+      }
+    }
+    // The steps ticked from the session's state (extension/walkthrough-progress.ts) are steps of this walkthrough.
+    const ids = new Set(walkthrough.steps.map((s) => s.id));
+    for (const step of Object.values(WALKTHROUGH.steps)) assert.ok(ids.has(step), `the extension marks step ${step}, which the walkthrough does not have`);
+    assert.equal(walkthroughStepId(`${manifest.publisher}.${manifest.name}`, 'join'), `${manifest.publisher}.${manifest.name}#${walkthrough.id}#join`);
   });
 
   test('every file .vscodeignore lets back in exists: in the source tree, or as an output of esbuild.mjs', () => {

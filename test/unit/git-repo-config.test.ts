@@ -11,7 +11,7 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { commitAll, git, UnsafeGitConfigError } from '../../client/git.ts';
-import { unsafeRepoSettings } from '../../client/repo-git-config.ts';
+import { readRepoConfig, RepoConfigCheck } from '../../client/repo-git-config.ts';
 import { tempDir } from '../helpers/coordinator.ts';
 
 const IDENTITY = { name: 'V', email: 'v@example.invalid' };
@@ -135,7 +135,7 @@ test('core.sshCommand and credential helpers: refused from the repository, left 
 });
 
 test('the listing parser: only local and worktree scopes, every command-running family', () => {
-  const entry = (scope: string, kv: string): string => `${scope}\0${kv}\0`;
+  const entry = (scope: string, kv: string): string => `${scope}\0file:.git/config\0${kv}\0`;
   const listing = [
     entry('global', 'core.sshcommand\nssh -i k'),
     entry('local', 'core.bare\nfalse'),
@@ -147,7 +147,7 @@ test('the listing parser: only local and worktree scopes, every command-running 
     entry('local', 'gpg.program\nevil'),
     entry('command', 'core.fsmonitor\nfalse'),
   ].join('');
-  assert.deepEqual(unsafeRepoSettings(listing).map((s) => `${s.scope} ${s.key}`), [
+  assert.deepEqual(readRepoConfig(listing, '/repo').unsafe.map((s) => `${s.scope} ${s.key}`), [
     'local diff.pdf.textconv',
     'worktree merge.ours.driver',
     'local remote.origin.uploadpack',
@@ -155,4 +155,72 @@ test('the listing parser: only local and worktree scopes, every command-running 
     'local http.https://github.com/.proxy',
     'local gpg.program',
   ]);
+});
+
+test('the listing parser: the files a result depends on, includes resolved as git does (also ones not there yet)', () => {
+  const listing = [
+    'global\0file:/home/v/.gitconfig\0include.path\nelsewhere.cfg\0',
+    'local\0file:.git/config\0include.path\nextra.cfg\0',
+    'local\0file:.git/config\0includeif.gitdir:/x/.path\n/abs/other.cfg\0',
+    'worktree\0file:/repo/.git/worktrees/w/config.worktree\0core.bare\nfalse\0',
+  ].join('');
+  assert.deepEqual(readRepoConfig(listing, '/repo').files.sort(), ['/abs/other.cfg', '/repo/.git/config', '/repo/.git/extra.cfg', '/repo/.git/worktrees/w/config.worktree']);
+});
+
+/** The check as client/git.ts runs it, counting its `git config --list` calls. */
+function countingCheck(env: NodeJS.ProcessEnv): { check: RepoConfigCheck; listings: () => number } {
+  let listings = 0;
+  const check = new RepoConfigCheck(async (cwd, args) => {
+    if (args[0] === 'config') listings += 1;
+    return execFileSync('git', [...args], { cwd, env, encoding: 'utf8' });
+  });
+  return { check, listings: () => listings };
+}
+
+test('the check runs once per repository and again only when its config changed: a setting added after the first call is still refused', async () => {
+  const { root, dir, script, env } = await hostileRepo();
+  try {
+    const { check, listings } = countingCheck(env);
+    assert.deepEqual(await check.unsafe(dir), []);
+    assert.deepEqual(await check.unsafe(dir), []);
+    assert.deepEqual(await check.unsafe(`${dir}/`), [], 'another spelling of the folder is its own entry');
+    assert.equal(listings(), 2, 'unchanged config: the first result is reused');
+
+    // Written after the first call: the repository's own config.
+    execFileSync('git', ['config', 'core.sshCommand', script], { cwd: dir, env });
+    assert.deepEqual((await check.unsafe(dir)).map((s) => s.key), ['core.sshcommand']);
+    execFileSync('git', ['config', '--unset', 'core.sshCommand'], { cwd: dir, env });
+    assert.deepEqual(await check.unsafe(dir), []);
+
+    // An include of a file that does not exist yet: creating it later is seen.
+    execFileSync('git', ['config', 'include.path', 'later.cfg'], { cwd: dir, env });
+    assert.deepEqual(await check.unsafe(dir), []);
+    const before = listings();
+    assert.deepEqual(await check.unsafe(dir), []);
+    assert.equal(listings(), before, 'settled again once nothing moved');
+    writeFileSync(join(dir, '.git', 'later.cfg'), `[filter "evil"]\n\tclean = ${script}\n`);
+    assert.deepEqual((await check.unsafe(dir)).map((s) => s.key), ['filter.evil.clean']);
+
+    // A per-worktree config file created after the first call.
+    rmSync(join(dir, '.git', 'later.cfg'));
+    execFileSync('git', ['config', 'extensions.worktreeConfig', 'true'], { cwd: dir, env });
+    assert.deepEqual(await check.unsafe(dir), []);
+    writeFileSync(join(dir, '.git', 'config.worktree'), `[credential]\n\thelper = ${script}\n`);
+    assert.deepEqual((await check.unsafe(dir)).map((s) => `${s.scope} ${s.key}`), ['worktree credential.helper']);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('git() itself refuses a setting the repository gained after OWP already ran git there', async () => {
+  const { root, dir, script, env } = await hostileRepo();
+  try {
+    await withEnv(env, async () => {
+      assert.equal(await git(dir, ['rev-parse', '--abbrev-ref', 'HEAD']), 'main');
+      execFileSync('git', ['config', 'core.sshCommand', script], { cwd: dir, env });
+      await assert.rejects(git(dir, ['rev-parse', 'HEAD']), UnsafeGitConfigError);
+    });
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
 });

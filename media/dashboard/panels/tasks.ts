@@ -3,7 +3,7 @@
  * not offered; maintainers unblock a blocked task and cancel a lease from its card.
  */
 import type { Task } from '../../../protocol/model.ts';
-import { TASK_STATES } from '../../../protocol/states.ts';
+import { isTerminal, TASK_STATES } from '../../../protocol/states.ts';
 import { h } from '../dom.ts';
 import { STATE_LABELS, formatCountdown } from '../format.ts';
 import type { DashboardModel } from '../model.ts';
@@ -34,12 +34,14 @@ export class TasksPanel implements Panel {
     const columns = TASK_STATES.map((state) => {
       const tasks = byState.get(state) ?? [];
       const shown = tasks.slice(0, CARDS_PER_COLUMN);
+      // Live tasks are all loaded; of the finished ones only the newest are, so the coordinator's count says how many.
+      const total = isTerminal(state) ? Math.max(tasks.length, model.metrics?.tasks_by_state[state] ?? 0) : tasks.length;
       return h(
         'section',
         { class: `column state-${state}`, data: { state } },
-        h('h3', {}, STATE_LABELS[state], ' ', h('span', { class: 'count' }, String(tasks.length))),
+        h('h3', {}, STATE_LABELS[state], ' ', h('span', { class: 'count' }, String(total))),
         ...shown.map((t) => this.taskCard(t, model, ctx)),
-        tasks.length > shown.length ? h('p', { class: 'muted small' }, `+ ${tasks.length - shown.length} more`) : null,
+        total > shown.length ? h('p', { class: 'muted small' }, `+ ${total - shown.length} more`) : null,
       );
     });
     this.body.replaceChildren(...columns);
