@@ -16,7 +16,8 @@ import { Engine } from './engine/engine.ts';
 import type { Notification, Outcome } from './engine/command.ts';
 import type { EngineOptions } from './engine/options.ts';
 import type { HelloProfile } from './engine/sessions.ts';
-import type { Principal } from './auth.ts';
+import { principalScope, type Principal } from './auth.ts';
+import { idemKey } from './state/records.ts';
 import { State } from './state/state.ts';
 import { toJournalEvent, type StoredEvent } from './state/stored-event.ts';
 import type { Store } from './store/store.ts';
@@ -136,9 +137,18 @@ export class Runtime extends EventEmitter<RuntimeEvents> implements CoordinatorS
 
   /** Loads the snapshot, replays the journal after it, and gives live leases a fresh heartbeat window. */
   private static async recover(options: RuntimeOptions): Promise<{ engine: Engine; warnings: string[] }> {
+    const t0 = performance.now();
     const loaded = await options.store.load();
+    const t1 = performance.now();
     const state = loaded.snapshot ? State.fromSnapshot(loaded.snapshot) : new State();
+    const t2 = performance.now();
     for (const event of loaded.events) state.apply(event);
+    const t3 = performance.now();
+    // Each phase's time, so an operator sees what a slow start spent it on (and what it read).
+    options.log?.info({
+      seq: state.seq, snapshot_seq: loaded.snapshot?.seq ?? 0, tail_events: loaded.events.length, ...loaded.read,
+      read_ms: Math.round(t1 - t0), restore_ms: Math.round(t2 - t1), replay_ms: Math.round(t3 - t2),
+    }, 'recovered the state: snapshot plus journal tail');
     // Time never runs behind the journal, even if the wall clock was set back while the coordinator was down.
     const last = loaded.events.at(-1) ?? (state.seq > 0 ? (await options.store.readJournal(state.seq - 1, 1))[0] : undefined);
     if (last) options.clock.notBefore?.(last.at);
@@ -174,6 +184,8 @@ export class Runtime extends EventEmitter<RuntimeEvents> implements CoordinatorS
         }
       }
       for (const check of this.options.beforeCommand ?? []) await check(principal, name, params, this);
+      const readBack = descriptor.mutating && typeof params.idempotency_key === 'string' ? this.readBackAnswer(principal, params.idempotency_key) : undefined;
+      if (readBack) await readBack;
       const outcome = this.engine.execute(principal, name, params);
       if (outcome.replayOf) {
         // Rejects when the original was not made durable: the replay must not acknowledge it either.
@@ -435,8 +447,13 @@ export class Runtime extends EventEmitter<RuntimeEvents> implements CoordinatorS
     if (this.snapshotting) return this.snapshotting;
     this.snapshotting = (async () => {
       try {
-        await this.whenIdle();
-        if (this.degraded) return;
+        // Commands may run between the queue draining and this turn (their events are then being
+        // written): wait for those too, so a busy runtime still snapshots instead of being refused.
+        for (let tries = 0; tries < 100; tries += 1) {
+          await this.whenIdle();
+          if (this.engine.state.seq === this.durableSeq || this.degraded || this.queue.length + (this.writing ? 1 : 0) === 0) break;
+        }
+        if (this.degraded || this.engine.state.seq !== this.durableSeq) return;
         // No await between taking the snapshot and handing it over: it must match the journal's end.
         const snap = this.engine.state.toSnapshot();
         this.eventsSinceSnapshot = 0;
@@ -464,6 +481,21 @@ export class Runtime extends EventEmitter<RuntimeEvents> implements CoordinatorS
     if (seq === undefined) return undefined;
     const [event] = await this.readRaw(seq - 1, 1);
     return event?.seq === seq && event.type === 'task.archived' ? event.data.task : undefined;
+  }
+
+  /**
+   * A key's first answer, when its record came from a snapshot (which keeps only the seq of the
+   * event that carries it): read back from the journal before the engine replays it. Left absent
+   * when the journal cannot be read; the engine then refuses the replay with UNAVAILABLE.
+   */
+  private readBackAnswer(principal: Principal, key: string): Promise<void> | undefined {
+    // Undefined, not a resolved promise, in the usual case: a new key costs no extra turn.
+    const rec = this.engine.state.idempotency.get(idemKey(principalScope(principal), key));
+    if (!rec || 'result' in rec || rec.seq === undefined) return undefined;
+    const seq = rec.seq;
+    return this.readRaw(seq - 1, 1).then(([event]) => {
+      if (event?.seq === seq && event.idem && event.idem.key === rec.key && event.idem.scope === rec.scope) rec.result = event.idem.result;
+    }, () => undefined);
   }
 
   private async readRaw(afterSeq: number, limit: number): Promise<StoredEvent[]> {
