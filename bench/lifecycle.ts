@@ -14,9 +14,9 @@
  *                             commits per task; the peers: counted from what they write)
  *  restart_after_run_ms       OWP: SIGKILL after the run, then spawn to first answered request
  */
-import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { BenchAdmin } from './lib/admin.ts';
+import { dataDirSizes } from './lib/data-dir.ts';
 import { bundlePeer } from './lib/bundle.ts';
 import { Child } from './lib/children.ts';
 import { quantile, sleep, wallNow } from './lib/stats.ts';
@@ -54,6 +54,8 @@ export interface LifecycleFigures extends DriveFigures {
   /** OWP: from spawning the coordinator on the run's data (after a SIGKILL) to its first answer, and the journal it had. */
   restart_after_run_ms?: number;
   restart_journal_mb?: number;
+  restart_snapshot_mb?: number;
+  restart_closed_segments?: number;
 }
 
 /** One system's processes: a maintainer and two workers, each answering the same commands. */
@@ -163,7 +165,7 @@ async function runOwpLifecycle(options: LifecycleOptions, n: number, probes: num
     // Restart after the whole run's history: SIGKILL, then spawn on the same data until a request is answered.
     coordinator.kill('SIGKILL');
     await coordinator.exited;
-    const journalBytes = statSync(join(dataDir, 'journal.jsonl')).size;
+    const onDisk = dataDirSizes(dataDir);
     const spawnedAt = wallNow();
     coordinator = spawn();
     const again = await coordinator.next('ready', 120_000);
@@ -179,7 +181,10 @@ async function runOwpLifecycle(options: LifecycleOptions, n: number, probes: num
       durable_writes_note: `journal events per task, measured (task.created, offer.created, lease.granted, task.started, pr.opened, task.merged …), written in ${Math.round(commits * 100) / 100} fsynced group commits per task`,
       coordinator_rss_peak_mb: after.rss_peak_mb,
       restart_after_run_ms: restartMs,
-      restart_journal_mb: journalBytes / 1e6,
+      // What the restart started from: the whole journal (closed segments included, never read), the snapshot.
+      restart_journal_mb: onDisk.journal_mb,
+      restart_snapshot_mb: onDisk.snapshot_mb,
+      restart_closed_segments: onDisk.closed_segments,
     };
   } finally {
     coordinator.kill('SIGTERM');

@@ -9,10 +9,11 @@
  *
  *   node --import tsx bench/restart.ts [--tasks 2000,100000] [--rounds 3]
  */
-import { mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { BenchAdmin } from './lib/admin.ts';
 import { Child } from './lib/children.ts';
+import { dataDirSizes } from './lib/data-dir.ts';
 import { makeHistory } from './lib/history.ts';
 import { median, wallNow } from './lib/stats.ts';
 
@@ -27,40 +28,6 @@ export interface RestartOptions {
 }
 
 const TOKEN = 'owpm_restart-bench-admin-token-000000000000';
-
-/** What a data directory holds: the active journal file, the closed segments, the snapshot. */
-export function dataDirSizes(dir: string): Record<string, number> {
-  const size = (path: string): number => {
-    try {
-      return statSync(path).size;
-    } catch {
-      return 0;
-    }
-  };
-  let segments: string[] = [];
-  try {
-    segments = readdirSync(join(dir, 'journal-segments'));
-  } catch {
-    segments = [];
-  }
-  const segmentBytes = segments.reduce((n, f) => n + size(join(dir, 'journal-segments', f)), 0);
-  const active = size(join(dir, 'journal.jsonl'));
-  const snapshot = size(join(dir, 'state.json'));
-  let snapshotSeq = 0;
-  try {
-    snapshotSeq = (JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8')) as { seq: number }).seq;
-  } catch {
-    snapshotSeq = 0;
-  }
-  return {
-    journal_mb: (active + segmentBytes) / 1e6,
-    active_journal_mb: active / 1e6,
-    closed_segments: segments.length,
-    closed_segments_mb: segmentBytes / 1e6,
-    snapshot_mb: snapshot / 1e6,
-    snapshot_seq: snapshotSeq,
-  };
-}
 
 export async function runRestart(options: RestartOptions): Promise<{ figures: Record<string, unknown>; detail: Record<string, unknown> }> {
   const sizes = options.tasks ?? (options.quick ? [1000, 10_000] : [2000, 100_000]);

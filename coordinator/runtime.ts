@@ -29,7 +29,7 @@ export interface RuntimeOptions extends Omit<EngineOptions, 'clock' | 'state'> {
   clock: Clock;
   /** How often expired offers and leases are looked for. A lease outlives its deadline by at most this. */
   sweepIntervalMs?: number;
-  /** Take a snapshot after this many events… */
+  /** Take a snapshot after this many events (default 20,000: a restart replays at most this many after the snapshot)… */
   snapshotEveryEvents?: number;
   /** …or after this long with any new event. */
   snapshotIntervalMs?: number;
@@ -314,7 +314,7 @@ export class Runtime extends EventEmitter<RuntimeEvents> implements CoordinatorS
         const idle = this.idle;
         this.idle = [];
         for (const fn of idle) fn();
-        if (this.eventsSinceSnapshot >= (this.options.snapshotEveryEvents ?? 50_000)) void this.snapshot();
+        if (this.eventsSinceSnapshot >= (this.options.snapshotEveryEvents ?? 20_000)) void this.snapshot();
       }
     }
   }
