@@ -161,7 +161,9 @@ export class ClusterNode extends EventEmitter<RuntimeEvents> implements Coordina
     const nodeId = options.cluster.nodeId ?? defaultNodeId();
     const pool = createPool(options.cluster.databaseUrl, { applicationName: `owp ${nodeId}`, queryTimeoutMs: Math.max(5000, options.cluster.leaseMs * 2) });
     const adapterPool = createPool(options.cluster.databaseUrl, { max: 4, applicationName: `owp ${nodeId} socket.io` });
-    const store = new PostgresStore({ pool, node: nodeId });
+    // The lease's own connection, kept open: see PostgresStoreOptions.leasePool.
+    const leasePool = createPool(options.cluster.databaseUrl, { max: 1, idleTimeoutMs: 0, applicationName: `owp ${nodeId} lease`, queryTimeoutMs: Math.max(5000, options.cluster.leaseMs * 2) });
+    const store = new PostgresStore({ pool, node: nodeId, leasePool });
     try {
       const ran = await store.migrate();
       for (const m of ran) options.log?.info({ migration: m }, 'database schema migrated');
@@ -173,6 +175,7 @@ export class ClusterNode extends EventEmitter<RuntimeEvents> implements Coordina
     } catch (error) {
       await pool.end().catch(() => undefined);
       await adapterPool.end().catch(() => undefined);
+      await leasePool.end().catch(() => undefined);
       throw error;
     }
   }
@@ -317,7 +320,9 @@ export class ClusterNode extends EventEmitter<RuntimeEvents> implements Coordina
   async applyProfile(workerId: string, profile: HelloProfile): Promise<void> {
     const runtime = await this.leading();
     if (runtime) return runtime.applyProfile(workerId, profile);
-    const ack = await this.relayed<null>('profile', workerId, profile);
+    // A hello's profile sets fields to what it says: sending it again on the next link is harmless,
+    // and a link that drops as the leader finishes taking over must not fail the worker's hello.
+    const ack = await this.relayed<null>('profile!', workerId, profile);
     if (!ack.ok) throw OwpError.fromWire(ack.error as WireError);
   }
 
@@ -393,6 +398,7 @@ export class ClusterNode extends EventEmitter<RuntimeEvents> implements Coordina
     this.relay.close();
     await this.store.pool.end().catch(() => undefined);
     await this.adapterPool.end().catch(() => undefined);
+    if (this.store.leasePool !== this.store.pool) await this.store.leasePool.end().catch(() => undefined);
   }
 
   // ---- relaying -----------------------------------------------------------------------------------
@@ -422,10 +428,18 @@ export class ClusterNode extends EventEmitter<RuntimeEvents> implements Coordina
         const renewed = await this.store.renewLease(this.settings.leaseMs);
         if (renewed) this.renewedAt = Math.max(this.renewedAt, sent);
         else await this.stepDown('another node holds the lease now');
+      } else if (this.role === 'promoting') {
+        // A takeover can outlast the lease (a cold process, a loaded machine, a far database): it keeps
+        // the lease meanwhile, or it would start leading on a lease already lapsed, step down at once,
+        // and another node would take over, again and again. A refused renewal ends the term: the
+        // takeover's first append is then fenced and it gives up.
+        const sent = performance.now();
+        if (await this.store.renewLease(this.settings.leaseMs)) this.renewedAt = Math.max(this.renewedAt, sent);
       } else if (this.role === 'follower') {
         const sent = performance.now();
         const taken = await this.store.acquireLease(this.settings.leaseMs, this.url);
-        if (taken) await this.lead(taken, sent);
+        // Not awaited: the ticks go on renewing the lease while the takeover runs (below).
+        if (taken) void this.lead(taken, sent);
         else this.observeLeader(await this.store.readLeader());
         if (this.follower) this.relay.tell('applied', { seq: this.follower.applied(), lagSeconds: this.follower.lag().seconds });
       }
@@ -473,7 +487,7 @@ export class ClusterNode extends EventEmitter<RuntimeEvents> implements Coordina
         const runtime = await Runtime.open({ ...this.options, store: this.store, readsAfterDurable: true }, hot);
         this.term = taken.term;
         this.takeovers += 1;
-        this.renewedAt = sentAt;
+        this.renewedAt = Math.max(this.renewedAt, sentAt);
         this.runtime = runtime;
         this.fallbackEngine = runtime.engine;
         this.attachRuntime(runtime);
