@@ -153,7 +153,11 @@ export const FOLD: FoldHandlers = {
     setTaskState(state, task, 'pr_opened', e.at, 'pr_opened');
     // The hourly window only ever needs the last hour; pruning here (not on reads) keeps replays exact.
     const repo = state.mustRepo(task.repo);
-    repo.prTimes = repo.prTimes.filter((t) => t > e.at - HOUR_MS);
+    // Times are in order (time never runs back): drop the ones out of the hour from the front, in
+    // place; a filter copied the whole hour's array on every PR (a replay's largest fold cost).
+    let stale = 0;
+    while (stale < repo.prTimes.length && (repo.prTimes[stale] as number) <= e.at - HOUR_MS) stale += 1;
+    if (stale > 0) repo.prTimes.splice(0, stale);
     repo.prTimes.push(e.at);
     const lead = e.at - task.created_at;
     bump(state, task.repo, (s) => {
