@@ -385,14 +385,6 @@ export const DEFECTS = [
     expect: ['cluster: three nodes start on a slow database'],
   },
   {
-    name: 'lease-shares-the-pool',
-    promise: 'cluster',
-    // The lease's queries wait for (or open) a connection of the main pool while the lease runs down.
-    edits: [{ file: 'coordinator/cluster/node.ts', find: 'const store = new PostgresStore({ pool, node: nodeId, leasePool });', replace: 'const store = new PostgresStore({ pool, node: nodeId }); void leasePool; // defect: the lease shares the main pool' }],
-    tests: ['test/integration/cluster-start.test.ts'],
-    expect: ['cluster: three nodes start on a slow database'],
-  },
-  {
     name: 'no-term-fence',
     promise: 'cluster',
     // A deposed leader's append, delivered late after a standby took over, is no longer refused by the database.
