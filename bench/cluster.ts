@@ -10,7 +10,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BenchAdmin } from './lib/admin.ts';
@@ -48,11 +48,18 @@ export async function runCluster(options: ClusterBenchOptions): Promise<{ figure
   const token = `owpm_${randomBytes(32).toString('base64url')}`;
   const nodes: Node[] = [];
   const fleets: Child[] = [];
+  // The fleets register hundreds of workers from one address, as in the single-node run
+  // (coordinator-process.ts): worker.register's own limits (200 at once per address, then one
+  // every 10 s) are off. With them on, the full run's cycle fleet (200 workers on a follower that
+  // had already registered 67 in the spread phase) waited about 670 s for registrations and its
+  // setup timed out at 300 s; --quick (20 + 60) stayed under the burst and never showed it.
+  const configFile = join(options.workDir, 'cluster-bench.yml');
+  writeFileSync(configFile, 'rate_limits:\n  register: { per_second: 0, burst: 0 }\n  register_total: { per_second: 0, burst: 0 }\n');
   const startNode = async (id: string): Promise<Node> => {
     const dataDir = join(options.workDir, `cluster-${id}`);
     mkdirSync(dataDir, { recursive: true });
     const profile = options.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${join(options.profileDir, `cluster-${id}`)}`] : [];
-    const child = spawn(process.execPath, [...profile, options.cli, 'coordinator', '--store', 'postgres', '--port', '0', '--node-id', id, '--data-dir', dataDir, '--leader-lease-ms', String(LEASE_MS), '--leader-renew-interval-ms', String(RENEW_MS)], {
+    const child = spawn(process.execPath, [...profile, options.cli, 'coordinator', '--store', 'postgres', '--port', '0', '--node-id', id, '--data-dir', dataDir, '--config', configFile, '--leader-lease-ms', String(LEASE_MS), '--leader-renew-interval-ms', String(RENEW_MS)], {
       env: { ...process.env, OWP_DATABASE_URL: pg.connectionString, OWP_ADMIN_TOKEN: token, OWP_LOG_LEVEL: 'warn' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

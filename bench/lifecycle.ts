@@ -20,9 +20,10 @@
  * With `profileDir`, each OWP coordinator runs under --cpu-prof and is stopped cleanly (no SIGKILL
  * restart) so the profile is written; its hot spots are kept under `profile`.
  */
-import { mkdirSync, readdirSync, statSync } from 'node:fs';
+import { mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { BenchAdmin } from './lib/admin.ts';
+import { dataDirSizes } from './lib/data-dir.ts';
 import { bundlePeer } from './lib/bundle.ts';
 import { Child } from './lib/children.ts';
 import { hotSpots, type HotSpot } from './lib/profile.ts';
@@ -67,6 +68,8 @@ export interface LifecycleFigures extends DriveFigures {
   /** OWP at a backlog: the ready tasks queued when the workers started. */
   ready_backlog?: number;
   profile?: { file: string; total_ms: number; spots: HotSpot[] };
+  restart_snapshot_mb?: number;
+  restart_closed_segments?: number;
 }
 
 /** One system's processes: a maintainer and two workers, each answering the same commands. */
@@ -219,13 +222,16 @@ export async function runOwpLifecycle(options: LifecycleOptions, run: OwpRun): P
     // Restart after the whole run's history: SIGKILL, then spawn on the same data until a request is answered.
     coordinator.kill('SIGKILL');
     await coordinator.exited;
-    const journalBytes = statSync(join(dataDir, 'journal.jsonl')).size;
+    const onDisk = dataDirSizes(dataDir);
     const spawnedAt = wallNow();
     coordinator = spawn(false);
     const again = await coordinator.next('ready', 120_000);
     await new BenchAdmin(again.url as string, again.adminToken as string).tasksByState();
     out.restart_after_run_ms = wallNow() - spawnedAt;
-    out.restart_journal_mb = journalBytes / 1e6;
+    // What the restart started from: the whole journal (closed segments included, never read), the snapshot.
+    out.restart_journal_mb = onDisk.journal_mb;
+    out.restart_snapshot_mb = onDisk.snapshot_mb;
+    out.restart_closed_segments = onDisk.closed_segments;
     return out;
   } finally {
     coordinator.kill('SIGTERM');

@@ -11,6 +11,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { BenchAdmin } from './lib/admin.ts';
+import { dataDirSizes } from './lib/data-dir.ts';
 import { Child } from './lib/children.ts';
 import { max, median, quantile, sleep, waitFor, wallNow } from './lib/stats.ts';
 
@@ -272,6 +273,7 @@ export async function runOwp(options: OwpOptions): Promise<Record<string, unknow
     figures.restart_recovery_ms = servingAt - spawnedAt;
     detail.restart = {
       journal_bytes: journalBytes,
+      ...dataDirSizes(options.dataDir),
       in_process_serving_after_ms: coordinator.servingAfterMs,
       tasks: sum(Object.values(live)),
       tasks_by_state: live,

@@ -79,6 +79,7 @@ export function lifecycleTable(results: Record<string, Record<string, unknown>>)
   row('ready tasks queued behind', 'ready_backlog');
   row('restart after the run (ms)', 'restart_after_run_ms');
   row('journal at restart (MB)', 'restart_journal_mb');
+  row('snapshot at restart (MB)', 'restart_snapshot_mb');
   rows.push(['refused calls (RATE_LIMITED)', ...names.map((n) => cell((results[n]?.errors as Record<string, number> | undefined)?.RATE_LIMITED ?? (results[n]?.skipped ? null : 0)))]);
   return pad(rows);
 }

@@ -90,7 +90,7 @@ export const DEFAULT_CONFIG: CoordinatorConfig = {
   invites: [],
   sweep_interval_ms: 250,
   snapshot_interval_ms: 60_000,
-  snapshot_every_events: 50_000,
+  snapshot_every_events: 20_000,
   archive_after_ms: 10 * 60_000,
   repos: [],
   github: null,

@@ -31,6 +31,7 @@ import type { State } from '../state/state.ts';
 import type { StoredEvent } from '../state/stored-event.ts';
 import { createPool, FencedError, PostgresStore, type LeaderRow } from '../store/postgres.ts';
 import { JournalFollower, type FollowerOptions } from './follower.ts';
+import { LeaseKeeper, type Role } from './lease-keeper.ts';
 import { FOLLOWER_READS, FollowerReads, type FollowerReadCounts } from './follower-reads.ts';
 import { RelayClient, RelayServer, type RelayReply } from './relay.ts';
 
@@ -53,8 +54,6 @@ export const DEFAULT_CLUSTER: Omit<ClusterSettings, 'databaseUrl'> = { leaseMs: 
 export interface ClusterNodeOptions extends Omit<RuntimeOptions, 'store'> {
   cluster: ClusterSettings;
 }
-
-export type Role = 'follower' | 'promoting' | 'leader';
 
 export interface ClusterStatus {
   node: string;
@@ -101,7 +100,6 @@ export class ClusterNode extends EventEmitter<RuntimeEvents> implements Coordina
   /** Worker sockets on this node, by worker: told to whichever node leads. */
   private readonly localSockets = new Map<string, number>();
   private url: string | null = null;
-  private renewedAt = 0;
   private term = 0;
   private takeovers = 0;
   private leaderRow: LeaderRow | null = null;
@@ -109,9 +107,7 @@ export class ClusterNode extends EventEmitter<RuntimeEvents> implements Coordina
   private readonly followerSeqs = new Map<string, { seq: number; lagSeconds: number }>();
   /** Told the runtime when this node starts leading, and undefined when it stops. */
   private readonly leadershipListeners: Array<(runtime: Runtime | undefined) => void> = [];
-  private ticking = false;
-  private tickTimer: NodeJS.Timeout | undefined;
-  private watchdog: NodeJS.Timeout | undefined;
+  private readonly lease: LeaseKeeper;
   private closing = false;
   private closed = false;
   private readonly forward = {
@@ -146,6 +142,17 @@ export class ClusterNode extends EventEmitter<RuntimeEvents> implements Coordina
       ...(options.log ? { log: options.log } : {}),
     });
     this.secret = secret;
+    this.lease = new LeaseKeeper(store, this.settings, {
+      role: () => this.role,
+      halted: () => this.closing,
+      acquired: (taken, sentAt) => void this.lead(taken, sentAt),
+      lost: (reason) => this.stepDown(reason),
+      observed: (row) => this.observeLeader(row),
+      followed: () => {
+        if (this.follower) this.relay.tell('applied', { seq: this.follower.applied(), lagSeconds: this.follower.lag().seconds });
+      },
+      ...(options.log ? { log: options.log } : {}),
+    });
     this.reads = new FollowerReads({
       maxWaitMs: this.settings.maxLagMs,
       leaderSeq: async () => {
@@ -161,7 +168,9 @@ export class ClusterNode extends EventEmitter<RuntimeEvents> implements Coordina
     const nodeId = options.cluster.nodeId ?? defaultNodeId();
     const pool = createPool(options.cluster.databaseUrl, { applicationName: `owp ${nodeId}`, queryTimeoutMs: Math.max(5000, options.cluster.leaseMs * 2) });
     const adapterPool = createPool(options.cluster.databaseUrl, { max: 4, applicationName: `owp ${nodeId} socket.io` });
-    const store = new PostgresStore({ pool, node: nodeId });
+    // The lease's own connection, kept open: see PostgresStoreOptions.leasePool.
+    const leasePool = createPool(options.cluster.databaseUrl, { max: 1, idleTimeoutMs: 0, applicationName: `owp ${nodeId} lease`, queryTimeoutMs: Math.max(5000, options.cluster.leaseMs * 2) });
+    const store = new PostgresStore({ pool, node: nodeId, leasePool });
     try {
       const ran = await store.migrate();
       for (const m of ran) options.log?.info({ migration: m }, 'database schema migrated');
@@ -173,6 +182,7 @@ export class ClusterNode extends EventEmitter<RuntimeEvents> implements Coordina
     } catch (error) {
       await pool.end().catch(() => undefined);
       await adapterPool.end().catch(() => undefined);
+      await leasePool.end().catch(() => undefined);
       throw error;
     }
   }
@@ -203,9 +213,7 @@ export class ClusterNode extends EventEmitter<RuntimeEvents> implements Coordina
   /** Starts taking part in the election, advertising `url` to the other nodes (unless configured). */
   async run(url: string): Promise<void> {
     this.url = this.settings.advertiseUrl ?? url;
-    this.tickTimer = setInterval(() => void this.tick(), this.settings.renewIntervalMs);
-    this.watchdog = setInterval(() => this.checkLease(), Math.max(25, Math.min(250, this.settings.renewIntervalMs / 4)));
-    await this.tick();
+    await this.lease.start(this.url);
   }
 
   /**
@@ -317,7 +325,9 @@ export class ClusterNode extends EventEmitter<RuntimeEvents> implements Coordina
   async applyProfile(workerId: string, profile: HelloProfile): Promise<void> {
     const runtime = await this.leading();
     if (runtime) return runtime.applyProfile(workerId, profile);
-    const ack = await this.relayed<null>('profile', workerId, profile);
+    // A hello's profile sets fields to what it says: sending it again on the next link is harmless,
+    // and a link that drops as the leader finishes taking over must not fail the worker's hello.
+    const ack = await this.relayed<null>('profile!', workerId, profile);
     if (!ack.ok) throw OwpError.fromWire(ack.error as WireError);
   }
 
@@ -377,8 +387,7 @@ export class ClusterNode extends EventEmitter<RuntimeEvents> implements Coordina
   async close(): Promise<void> {
     if (this.closed) return;
     this.closing = true;
-    clearInterval(this.tickTimer);
-    clearInterval(this.watchdog);
+    this.lease.stop();
     await this.promotion.catch(() => undefined);
     this.closed = true;
     const runtime = this.runtime;
@@ -393,6 +402,7 @@ export class ClusterNode extends EventEmitter<RuntimeEvents> implements Coordina
     this.relay.close();
     await this.store.pool.end().catch(() => undefined);
     await this.adapterPool.end().catch(() => undefined);
+    if (this.store.leasePool !== this.store.pool) await this.store.leasePool.end().catch(() => undefined);
   }
 
   // ---- relaying -----------------------------------------------------------------------------------
@@ -411,38 +421,7 @@ export class ClusterNode extends EventEmitter<RuntimeEvents> implements Coordina
     return reply.ack;
   }
 
-  // ---- the election ---------------------------------------------------------------------------------
-
-  private async tick(): Promise<void> {
-    if (this.ticking || this.closing) return;
-    this.ticking = true;
-    try {
-      if (this.role === 'leader') {
-        const sent = performance.now();
-        const renewed = await this.store.renewLease(this.settings.leaseMs);
-        if (renewed) this.renewedAt = Math.max(this.renewedAt, sent);
-        else await this.stepDown('another node holds the lease now');
-      } else if (this.role === 'follower') {
-        const sent = performance.now();
-        const taken = await this.store.acquireLease(this.settings.leaseMs, this.url);
-        if (taken) await this.lead(taken, sent);
-        else this.observeLeader(await this.store.readLeader());
-        if (this.follower) this.relay.tell('applied', { seq: this.follower.applied(), lagSeconds: this.follower.lag().seconds });
-      }
-    } catch (error) {
-      // The database is unreachable or slow: a leader keeps going until the watchdog says its lease may have run out.
-      this.options.log?.warn({ err: error, role: this.role }, 'cluster: could not reach the database for the lease');
-    } finally {
-      this.ticking = false;
-    }
-  }
-
-  /** Steps down once the lease may have expired without a renewal this node knows of. */
-  private checkLease(): void {
-    if (this.role === 'leader' && performance.now() - this.renewedAt > this.settings.leaseMs) {
-      void this.stepDown(`the lease was not renewed within ${this.settings.leaseMs} ms`);
-    }
-  }
+  // ---- the election (its timing: lease-keeper.ts) ---------------------------------------------------
 
   private observeLeader(row: LeaderRow | null): void {
     this.leaderRow = row;
@@ -473,7 +452,7 @@ export class ClusterNode extends EventEmitter<RuntimeEvents> implements Coordina
         const runtime = await Runtime.open({ ...this.options, store: this.store, readsAfterDurable: true }, hot);
         this.term = taken.term;
         this.takeovers += 1;
-        this.renewedAt = sentAt;
+        this.lease.renewedSince(sentAt);
         this.runtime = runtime;
         this.fallbackEngine = runtime.engine;
         this.attachRuntime(runtime);

@@ -312,7 +312,11 @@ export class RelayClient {
       });
       if ('reply' in outcome) return outcome.reply;
       if (outcome.lost === 'dropped' && retry && Date.now() < deadline) continue;
-      throw new OwpError('UNAVAILABLE', 'The cluster\'s leader did not answer in time; the command may or may not have been run. Retry with the same idempotency key.');
+      if (outcome.lost === 'dropped') {
+        // Not a slow leader: the link went (the leader moved, or its lease looked lapsed for a moment).
+        throw new OwpError('UNAVAILABLE', 'The link to the cluster\'s leader dropped before it answered; the command may or may not have been run. Retry with the same idempotency key.');
+      }
+      throw new OwpError('UNAVAILABLE', `The cluster's leader did not answer within ${this.options.timeoutMs} ms; the command may or may not have been run. Retry with the same idempotency key.`);
     }
   }
 

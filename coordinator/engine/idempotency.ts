@@ -32,6 +32,10 @@ export function withIdempotency(cmd: Command, principal: Principal, name: Operat
     if (existing.hash !== hash || existing.op !== name) {
       throw new OwpError('IDEMPOTENCY_KEY_REUSED', `The idempotency key "${key}" was used for a different ${existing.op} request. Use a new key for a new request.`, { op: existing.op });
     }
+    if (!('result' in existing)) {
+      // Restored from a snapshot and not read back from the journal (Runtime.call does that first).
+      throw new OwpError('UNAVAILABLE', `The first answer to the idempotency key "${key}" could not be read back from the journal right now; nothing was changed. Retry with the same key.`);
+    }
     if (name === 'worker.register') return rotateWorkerToken(cmd, existing);
     if (name === 'maintainer.create') return rotateMaintainerToken(cmd, existing);
     cmd.replayOf = existing;
@@ -42,6 +46,7 @@ export function withIdempotency(cmd: Command, principal: Principal, name: Operat
   record.result = redactTokens(name, result);
   const first = cmd.events[0];
   if (!first) throw new Error(`${name} wrote no event; every mutating operation must`);
+  record.seq = first.seq;
   first.idem = record;
   cmd.state.idempotency.set(idemKey(scope, key), record);
   return result;

@@ -12,8 +12,15 @@ export interface IdempotencyRecord {
   key: string;
   op: string;
   hash: string;
-  result: unknown;
+  /**
+   * The first answer. Absent on a record restored from a snapshot: snapshots keep only `seq`, the
+   * event that carries the whole record, and the runtime reads the answer back from the journal
+   * when the key is replayed (Runtime.call), so a snapshot stays the size of the live state.
+   */
+  result?: unknown;
   at: number;
+  /** Seq of the event the record rides on (records journaled before it was kept have none). */
+  seq?: number;
 }
 
 export type TaskRecord = Omit<Task, 'lease' | 'offer'> & {

@@ -55,7 +55,7 @@ export function snapshotOf(state: State): Snapshot {
     maintainers: [...state.maintainers.values()].map((m) => structuredClone(m)),
     offers: [...state.offers.values()].map((o) => ({ ...o })),
     leases: [...state.leases.values()].map((l) => ({ ...l })),
-    idempotency: [...state.idempotency.values()],
+    idempotency: [...state.idempotency.values()].map(compactRecord),
     pr_times: prTimes,
     stats,
     archived: Object.fromEntries(state.archived),
@@ -63,6 +63,18 @@ export function snapshotOf(state: State): Snapshot {
     merged_by: mergedBy,
     standings,
   };
+}
+
+/**
+ * A key's record as a snapshot keeps it: without its answer when the journal has the answer (the
+ * record rides on event `seq`). The answers were most of a snapshot after a busy hour (a task view
+ * per accept, report and merge, kept 24 h): 35 of 37 MB after 20,000 tasks' lives, so every
+ * restart parsed them and every snapshot wrote them, though a replay needs one, rarely.
+ */
+function compactRecord(rec: IdempotencyRecord): IdempotencyRecord {
+  if (rec.seq === undefined) return rec;
+  const { result: _result, ...rest } = rec;
+  return rest;
 }
 
 /** Fills an empty state from a snapshot and rebuilds its indexes. */

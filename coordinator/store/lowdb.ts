@@ -72,16 +72,21 @@ export const NODE_STORE_IO: StoreIo = {
  * This adapter writes a temp file, fsyncs it, renames it over the target and fsyncs the folder.
  */
 export class FsyncJsonFile<T> implements Adapter<T> {
+  /** Bytes of the file the last read() parsed (0 when there was none). */
+  lastReadBytes = 0;
+
   constructor(private readonly path: string, private readonly io: StoreIo = NODE_STORE_IO) {}
 
   async read(): Promise<T | null> {
     let text: string;
+    this.lastReadBytes = 0;
     try {
       text = await readFile(this.path, 'utf8');
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
       throw error;
     }
+    this.lastReadBytes = Buffer.byteLength(text);
     return JSON.parse(text) as T;
   }
 
@@ -120,6 +125,7 @@ export class LowdbStore implements Store {
   private readonly journalPath: string;
   private readonly lockPath: string;
   private readonly db: Low<SnapshotFile | null>;
+  private readonly snapshotFile: FsyncJsonFile<SnapshotFile | null>;
   private journal: FileHandle | null = null;
   private size = 0;
   private lastSeq = 0;
@@ -148,7 +154,8 @@ export class LowdbStore implements Store {
     this.lockPath = join(dir, 'owp.lock');
     this.segmentsDir = join(dir, 'journal-segments');
     this.io = options.io ?? NODE_STORE_IO;
-    this.db = new Low<SnapshotFile | null>(new FsyncJsonFile<SnapshotFile | null>(join(dir, 'state.json'), this.io), null);
+    this.snapshotFile = new FsyncJsonFile<SnapshotFile | null>(join(dir, 'state.json'), this.io);
+    this.db = new Low<SnapshotFile | null>(this.snapshotFile, null);
   }
 
   private lock(): void {
@@ -245,9 +252,12 @@ export class LowdbStore implements Store {
     // one, or one restored from an older backup): a normal restart never opens them.
     const after0 = snapshotProblem ? 0 : (snapshot?.seq ?? 0);
     const older: StoredEvent[] = [];
+    let segmentBytes = 0;
     for (const segment of this.segments) {
       if (segment.last <= after0) continue;
-      older.push(...parseJournal(await readFile(segment.path, 'utf8'), segment.path).events);
+      const segmentText = await readFile(segment.path, 'utf8');
+      segmentBytes += Buffer.byteLength(segmentText);
+      older.push(...parseJournal(segmentText, segment.path).events);
     }
     const firstActive = parsed.events[0]?.seq;
     if (this.segments.length > 0 && firstActive !== undefined && start === 0 && firstActive !== closedLast + 1) {
@@ -294,7 +304,7 @@ export class LowdbStore implements Store {
     if (!journalExists) await this.io.syncDir(this.dir);
     if (!stillBroken) this.broken = null;
     const { journal_offset: _offset, ...plain } = snapshot ?? ({} as SnapshotFile);
-    return { snapshot: snapshot ? (plain as Snapshot) : null, events: tail, warnings };
+    return { snapshot: snapshot ? (plain as Snapshot) : null, events: tail, warnings, read: { snapshot_bytes: this.snapshotFile.lastReadBytes, journal_bytes: segmentBytes + Buffer.byteLength(text) } };
   }
 
   /**

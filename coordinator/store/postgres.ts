@@ -42,6 +42,8 @@ export interface PostgresPoolOptions {
   queryTimeoutMs?: number;
   max?: number;
   applicationName?: string;
+  /** Close a connection idle this long (default 10 s; 0: keep it open). */
+  idleTimeoutMs?: number;
 }
 
 /** A pool with the settings a coordinator needs: TCP keepalives and timeouts, so a cut link is noticed. */
@@ -49,6 +51,7 @@ export function createPool(url: string, options: PostgresPoolOptions = {}): pg.P
   const pool = new pg.Pool({
     connectionString: url,
     max: options.max ?? 8,
+    idleTimeoutMillis: options.idleTimeoutMs ?? 10_000,
     application_name: options.applicationName ?? 'owp-coordinator',
     keepAlive: true,
     keepAliveInitialDelayMillis: 1000,
@@ -71,6 +74,13 @@ export interface PostgresStoreOptions {
   pool: pg.Pool | string;
   /** Who this process is in owp_leader.holder. */
   node: string;
+  /**
+   * A pool for the leadership lease alone (take, renew, give back, read), not ended by close(). A
+   * renewal must not wait behind appends for a connection of the main pool, nor open a new one over
+   * a slow link while the lease runs down: under load the lease then lapsed and leadership moved
+   * although the leader was alive. Default: the main pool.
+   */
+  leasePool?: pg.Pool;
 }
 
 const LOAD_PAGE = 5000;
@@ -79,6 +89,8 @@ export class PostgresStore implements Store {
   readonly kind = 'postgres' as const;
   readonly pool: pg.Pool;
   readonly node: string;
+  /** The pool the lease's queries use (options.leasePool, or the main pool). */
+  readonly leasePool: pg.Pool;
   private readonly ownsPool: boolean;
   private migrated = false;
   /** The term this store appends under, once it holds the lease; null: it may not append. */
@@ -88,6 +100,7 @@ export class PostgresStore implements Store {
     this.ownsPool = typeof options.pool === 'string';
     this.pool = typeof options.pool === 'string' ? createPool(options.pool) : options.pool;
     this.node = options.node;
+    this.leasePool = options.leasePool ?? this.pool;
   }
 
   /** The term this store writes under, or null when it does not lead. */
@@ -209,7 +222,7 @@ export class PostgresStore implements Store {
    */
   async acquireLease(leaseMs: number, url: string | null): Promise<{ term: number; lastSeq: number } | null> {
     await this.migrate();
-    const { rows } = await this.pool.query<{ term: string; last_seq: string }>(
+    const { rows } = await this.leasePool.query<{ term: string; last_seq: string }>(
       `WITH taken AS (
          UPDATE owp_leader SET term = term + 1, holder = $1, url = $2, expires_at = clock_timestamp() + $3::int * interval '1 millisecond'
           WHERE id = 1 AND (holder IS NULL OR expires_at IS NULL OR expires_at <= clock_timestamp())
@@ -230,7 +243,7 @@ export class PostgresStore implements Store {
   async renewLease(leaseMs: number): Promise<boolean> {
     const term = this.term;
     if (term === null) return false;
-    const result = await this.pool.query(
+    const result = await this.leasePool.query(
       `UPDATE owp_leader SET expires_at = clock_timestamp() + $3::int * interval '1 millisecond' WHERE id = 1 AND term = $1 AND holder = $2`,
       [term, this.node, Math.round(leaseMs)],
     );
@@ -244,7 +257,7 @@ export class PostgresStore implements Store {
     const term = this.term;
     this.term = null;
     if (term === null) return;
-    await this.pool.query('UPDATE owp_leader SET expires_at = clock_timestamp() WHERE id = 1 AND term = $1 AND holder = $2', [term, this.node]);
+    await this.leasePool.query('UPDATE owp_leader SET expires_at = clock_timestamp() WHERE id = 1 AND term = $1 AND holder = $2', [term, this.node]);
   }
 
   /** Stops appending without touching the database (the node learnt it was deposed). */
@@ -253,7 +266,7 @@ export class PostgresStore implements Store {
   }
 
   async readLeader(): Promise<LeaderRow | null> {
-    const { rows } = await this.pool.query<{ term: string; holder: string | null; url: string | null; live: boolean | null; remaining_ms: number | null; last_seq: string }>(
+    const { rows } = await this.leasePool.query<{ term: string; holder: string | null; url: string | null; live: boolean | null; remaining_ms: number | null; last_seq: string }>(
       `SELECT term, holder, url, expires_at > clock_timestamp() AS live,
               extract(epoch FROM expires_at - clock_timestamp()) * 1000 AS remaining_ms, last_seq
          FROM owp_leader WHERE id = 1`,

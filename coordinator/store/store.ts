@@ -19,6 +19,8 @@ export interface Loaded {
   events: StoredEvent[];
   /** Problems recovered from (a torn journal tail, an unreadable snapshot replaced by a replay). */
   warnings: string[];
+  /** What the load read, for the startup log and the restart figure: the snapshot and the journal tail, in bytes. */
+  read?: { snapshot_bytes: number; journal_bytes: number };
 }
 
 export interface Store {

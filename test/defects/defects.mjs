@@ -130,7 +130,7 @@ export const DEFECTS = [
   {
     name: 'recovery-forgets-tail',
     promise: 'durability',
-    edits: [{ file: 'coordinator/store/lowdb.ts', find: 'return { snapshot: snapshot ? (plain as Snapshot) : null, events: tail, warnings };', replace: 'return { snapshot: snapshot ? (plain as Snapshot) : null, events: tail.slice(0, -1), warnings }; // defect: recovery drops the last event' }],
+    edits: [{ file: 'coordinator/store/lowdb.ts', find: 'return { snapshot: snapshot ? (plain as Snapshot) : null, events: tail, warnings,', replace: 'return { snapshot: snapshot ? (plain as Snapshot) : null, events: tail.slice(0, -1), warnings, // defect: recovery drops the last event\n' }],
     tests: [CRASH_LOOP],
     expect: [CRASH_LOOP_TEST],
   },
@@ -381,6 +381,30 @@ export const DEFECTS = [
     edits: [{ file: 'coordinator/store/lowdb.ts', find: '    this.index = start > 0 && snapshot ? [{ seq: snapshot.seq, offset: end.lastLine }] : [];', replace: '    this.index = []; // defect: the snapshot\'s last event is found by scanning the journal from its start' }],
     tests: ['test/integration/lowdb-recovery.test.ts'],
     expect: ['a restart with nothing after the snapshot reads the snapshot\'s last event'],
+  },
+  {
+    name: 'snapshot-answer-not-read-back',
+    promise: 'restart',
+    // A snapshot keeps no idempotency answers; the runtime must read a replayed key's answer back from the journal.
+    edits: [{ file: 'coordinator/runtime.ts', find: '      if (readBack) await readBack;\n', replace: '      void readBack; // defect: a replayed key restored from a snapshot has no answer\n' }],
+    tests: ['test/integration/restart-history.test.ts'],
+    expect: ['a snapshot keeps no idempotency answers'],
+  },
+  {
+    name: 'snapshot-refused-while-busy',
+    promise: 'restart',
+    // The snapshot is taken as soon as the queue drained, while commands of the same turn are not yet durable.
+    edits: [{ file: 'coordinator/runtime.ts', find: '        for (let tries = 0; tries < 100; tries += 1) {\n', replace: '        for (let tries = 0; tries < 1; tries += 1) { // defect: no wait for what ran since the queue drained\n' }],
+    tests: ['test/integration/restart-history.test.ts'],
+    expect: ['a snapshot written while writes keep coming'],
+  },
+  {
+    name: 'lease-lapses-in-takeover',
+    promise: 'cluster',
+    // A takeover slower than the lease: without renewals meanwhile it leads on a lapsed lease and steps down at once.
+    edits: [{ file: 'coordinator/cluster/lease-keeper.ts', find: "      } else if (role === 'promoting') {\n", replace: "      } else if (role === 'promoting' && this.stopped) { // defect: no renewal while taking over\n" }],
+    tests: ['test/integration/cluster-start.test.ts'],
+    expect: ['cluster: three nodes start on a slow database'],
   },
   {
     name: 'no-term-fence',

@@ -60,6 +60,8 @@ export interface ClusterOptions {
   config?: string;
   /** Each node advertises a TCP proxy in front of it to the others (ClusterNodeProcess.ingress). */
   ingress?: boolean;
+  /** Every node's database link forwards each chunk this late, both ways, from the node's first connection. */
+  dbDelayMs?: number;
 }
 
 export async function startCluster(options: ClusterOptions): Promise<TestCluster> {
@@ -76,6 +78,7 @@ export async function startCluster(options: ClusterOptions): Promise<TestCluster
 
   const startNode = async (id: string): Promise<ClusterNodeProcess> => {
     const db = await startTcpProxy(server.url);
+    if (options.dbDelayMs) db.delay(options.dbDelayMs);
     const viaProxy = `postgres://postgres@127.0.0.1:${new URL(db.url).port}/${dbName}`;
     const dataDir = join(options.dir, id);
     mkdirSync(dataDir, { recursive: true });

@@ -4,7 +4,8 @@
  * - blackhole(): nothing is forwarded and nothing is closed, new connections hang (a laptop asleep,
  *   a congested or partitioned network); restore() delivers what was held, as TCP would;
  * - halfOpen(): the coordinator's end of each open connection is closed while the worker's end stays
- *   open and its bytes go nowhere (a laptop waking on a connection the NAT forgot); new connections work.
+ *   open and its bytes go nowhere (a laptop waking on a connection the NAT forgot); new connections work;
+ * - delay(ms): every chunk is forwarded ms late, both ways, in order (a far or congested link).
  */
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
@@ -14,6 +15,8 @@ export interface TcpProxy {
   cut(): void;
   blackhole(): void;
   halfOpen(): void;
+  /** Forwards every chunk `ms` late from now on (0: at once again). */
+  delay(ms: number): void;
   restore(): void;
   /** Connections the proxy has accepted so far (a reconnect shows as a new one). */
   accepted(): number;
@@ -32,7 +35,13 @@ export async function startTcpProxy(targetUrl: string): Promise<TcpProxy> {
   const pairs = new Set<Pair>();
   let mode: 'up' | 'cut' | 'blackhole' = 'up';
   let accepted = 0;
+  let delayMs = 0;
   const waiting: Array<() => void> = [];
+  // Timers of one delay fire in the order they were set, so each direction keeps its byte order.
+  const later = (write: () => void): void => {
+    if (delayMs > 0) setTimeout(write, delayMs);
+    else write();
+  };
 
   const link = (pair: Pair): void => {
     const { client } = pair;
@@ -45,10 +54,12 @@ export async function startTcpProxy(targetUrl: string): Promise<TcpProxy> {
       pairs.delete(pair);
     };
     upstream.on('error', drop).on('close', drop);
-    client.on('data', (d: Buffer) => {
-      if (!pair.dead) upstream.write(d);
-    });
-    upstream.on('data', (d: Buffer) => client.write(d));
+    client.on('data', (d: Buffer) => later(() => {
+      if (!pair.dead && !upstream.destroyed) upstream.write(d);
+    }));
+    upstream.on('data', (d: Buffer) => later(() => {
+      if (!client.destroyed) client.write(d);
+    }));
     if (mode === 'blackhole') {
       client.pause();
       upstream.pause();
@@ -94,6 +105,9 @@ export async function startTcpProxy(targetUrl: string): Promise<TcpProxy> {
         p.client.pause();
         p.upstream?.pause();
       }
+    },
+    delay(ms) {
+      delayMs = ms;
     },
     halfOpen() {
       for (const p of pairs) {

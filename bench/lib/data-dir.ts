@@ -1,0 +1,37 @@
+/** What a lowdb data directory holds, for the restart figures: the journal (active file and closed segments) and the snapshot. */
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** What a data directory holds: the active journal file, the closed segments, the snapshot. */
+export function dataDirSizes(dir: string): Record<string, number> {
+  const size = (path: string): number => {
+    try {
+      return statSync(path).size;
+    } catch {
+      return 0;
+    }
+  };
+  let segments: string[] = [];
+  try {
+    segments = readdirSync(join(dir, 'journal-segments'));
+  } catch {
+    segments = [];
+  }
+  const segmentBytes = segments.reduce((n, f) => n + size(join(dir, 'journal-segments', f)), 0);
+  const active = size(join(dir, 'journal.jsonl'));
+  const snapshot = size(join(dir, 'state.json'));
+  let snapshotSeq = 0;
+  try {
+    snapshotSeq = (JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8')) as { seq: number }).seq;
+  } catch {
+    snapshotSeq = 0;
+  }
+  return {
+    journal_mb: (active + segmentBytes) / 1e6,
+    active_journal_mb: active / 1e6,
+    closed_segments: segments.length,
+    closed_segments_mb: segmentBytes / 1e6,
+    snapshot_mb: snapshot / 1e6,
+    snapshot_seq: snapshotSeq,
+  };
+}
