@@ -86,14 +86,19 @@ export class Eligibility {
     const over = budgetExceeded(counts, s, alreadyCounted ? 0 : 1);
     const adaptive = s.policy?.budget?.adaptive;
     const moving = adaptive ? ` (adaptive: moves between ${adaptive.floor} and ${adaptive.ceiling} with the review rate)` : '';
+    // The reasons are worded only when read: every offer and accept asks, and almost every answer is "not over".
     return [
       {
         rule: 'max_open_prs', over: over.open, report: ruleMode(s.policy, 'max_open_prs') === 'report',
-        reason: { code: 'budget_open_prs', message: `review budget full: ${formatReservedBudget({ ...counts, ...limits(s) })}${moving}`, details: { open_prs: counts.open_prs, live_leases: counts.live_leases, open_offers: counts.open_offers, max_open_prs: s.max_open_prs } },
+        get reason(): Reasoned {
+          return { code: 'budget_open_prs', message: `review budget full: ${formatReservedBudget({ ...counts, ...limits(s) })}${moving}`, details: { open_prs: counts.open_prs, live_leases: counts.live_leases, open_offers: counts.open_offers, max_open_prs: s.max_open_prs } };
+        },
       },
       {
         rule: 'max_new_prs_per_hour', over: over.hourly, report: ruleMode(s.policy, 'max_new_prs_per_hour') === 'report',
-        reason: { code: 'budget_hourly', message: `hourly budget full: ${hourlyWords({ ...counts, ...limits(s) }, repo, now)}`, details: { prs_last_hour: counts.prs_last_hour, max_new_prs_per_hour: s.max_new_prs_per_hour } },
+        get reason(): Reasoned {
+          return { code: 'budget_hourly', message: `hourly budget full: ${hourlyWords({ ...counts, ...limits(s) }, repo, now)}`, details: { prs_last_hour: counts.prs_last_hour, max_new_prs_per_hour: s.max_new_prs_per_hour } };
+        },
       },
     ];
   }

@@ -9,9 +9,10 @@ import type { JournalEventType } from '../../protocol/journal-events.ts';
 import type { Lease, Offer, Task, Worker } from '../../protocol/model.ts';
 import { FOLD } from './fold.ts';
 import {
-  emptyStats, idemKey, loginKey, type Counters, type IdempotencyRecord, type LeaseRecord, type MaintainerRecord, type OfferRecord,
+  emptyStats, loginKey, type Counters, type LeaseRecord, type MaintainerRecord, type OfferRecord,
   type RepoRuntime, type TaskRecord, type WorkerRuntime,
 } from './records.ts';
+import { IdempotencyKeys } from './idempotency-keys.ts';
 import { restoreSnapshot, snapshotOf, type Snapshot } from './snapshot.ts';
 import type { StoredEvent, StoredEventOf } from './stored-event.ts';
 
@@ -31,7 +32,8 @@ export class State {
   readonly maintainers = new Map<string, MaintainerRecord>();
   readonly offers = new Map<string, OfferRecord>();
   readonly leases = new Map<string, LeaseRecord>();
-  readonly idempotency = new Map<string, IdempotencyRecord>();
+  /** Bounded by count and bytes as well as by 24 h: memory follows live work, not history. */
+  readonly idempotency = new IdempotencyKeys();
   readonly tokenIndex = new Map<string, { kind: 'worker' | 'maintainer'; id: string }>();
   /** Archived task id → seq of its task.archived event, which carries the final task. */
   readonly archived = new Map<string, number>();
@@ -46,7 +48,7 @@ export class State {
     if (!Object.hasOwn(FOLD, e.type)) throw new Error(`unknown journal event type ${String(e.type)} at seq ${e.seq}`);
     this.seq = e.seq;
     fold(this, e.type, e);
-    if (e.idem) this.idempotency.set(idemKey(e.idem.scope, e.idem.key), e.idem);
+    if (e.idem) this.idempotency.remember(e.idem);
   }
 
   // ---- reads -------------------------------------------------------------------------------
