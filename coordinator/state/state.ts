@@ -59,7 +59,7 @@ export class State {
 
   taskView(task: TaskRecord): Task {
     const { current_lease_id, current_offer_id, pr_worker_id: _author, pr_counted_at: _counted, retry_after_expiry: _retry, dry_run_seen: _seen, ...rest } = task;
-    const view: Task = { ...rest };
+    const view: Task = rest; // already a fresh object: a second copy cost every answer and offer one more
     const lease = current_lease_id ? this.leases.get(current_lease_id) : undefined;
     if (lease) view.lease = { lease_id: lease.lease_id, worker_id: lease.worker_id, epoch: lease.epoch, expires_at: lease.expires_at, max_deadline_at: lease.max_deadline_at };
     const offer = current_offer_id ? this.offers.get(current_offer_id) : undefined;
