@@ -3,8 +3,8 @@
  * cool-downs, finished tasks kept live), and the grace every live lease gets after a restart.
  * The runtime sweeps every `sweepIntervalMs`; tests move a manual clock and sweep by hand.
  */
-import { isTerminal } from '../../protocol/states.ts';
 import type { State } from '../state/state.ts';
+import { idNumber } from '../state/records.ts';
 import type { Command } from './command.ts';
 import type { Scheduler } from './scheduler.ts';
 import { IDEMPOTENCY_TTL_MS } from './idempotency.ts';
@@ -59,10 +59,12 @@ export class Expiry {
     }
     this.lastSweepAt = now;
     const archiveAfter = cmd.options.archiveAfterMs ?? DEFAULT_ARCHIVE_AFTER_MS;
-    for (const task of [...state.tasks.values()]) {
-      if (isTerminal(task.state) && task.updated_at + archiveAfter <= now) {
-        cmd.emit({ type: 'task.archived', repo: task.repo, task_id: task.id, data: { task: state.taskView(task) } });
-      }
+    // Only finished tasks are looked at (a walk over every live task ran four times a second at any
+    // backlog), archived in creation order as when every task was walked.
+    const due = [...state.finished].filter((task) => task.updated_at + archiveAfter <= now);
+    due.sort((a, b) => idNumber(a.id) - idNumber(b.id));
+    for (const task of due) {
+      cmd.emit({ type: 'task.archived', repo: task.repo, task_id: task.id, data: { task: state.taskView(task) } });
     }
     return { expiredOffers, expiredLeases };
   }

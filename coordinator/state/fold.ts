@@ -5,7 +5,7 @@
  * Handlers trust the engine's checks (it validated the command before writing the event) but not
  * the journal's references: an unknown task, worker or repo stops the fold with an error.
  */
-import { ACTIVE_STATES, findTransition, type TaskState, type TransitionCause } from '../../protocol/states.ts';
+import { ACTIVE_STATES, findTransition, isTerminal, type TaskState, type TransitionCause } from '../../protocol/states.ts';
 import type { JournalEventType } from '../../protocol/journal-events.ts';
 import { RepoRuntime, WorkerRuntime, dryRunKey, idNumber, loginKey, type LeaseRecord, type OfferRecord, type Stats, type TaskRecord } from './records.ts';
 import type { StoredEventOf } from './stored-event.ts';
@@ -79,6 +79,7 @@ export const FOLD: FoldHandlers = {
     const repo = state.mustRepo(task.repo);
     repo.counts[task.state] += 1;
     if (task.state === 'ready') repo.insertReady(task);
+    if (isTerminal(task.state)) state.finished.add(task);
   },
   'task.updated': (state, e) => {
     const task = state.mustTask(e.task_id);
@@ -229,6 +230,7 @@ export const FOLD: FoldHandlers = {
     const task = state.mustTask(e.task_id);
     state.mustRepo(task.repo).counts[task.state] -= 1;
     state.tasks.delete(task.id);
+    state.finished.delete(task);
     state.archived.set(task.id, e.seq);
   },
 };
@@ -252,6 +254,8 @@ function setTaskState(state: State, task: TaskRecord, to: TaskState, at: number,
   repo.counts[to] += 1;
   task.state = to;
   task.updated_at = at;
+  if (isTerminal(to)) state.finished.add(task);
+  else if (isTerminal(from)) state.finished.delete(task);
   if (to === 'ready') repo.insertReady(task);
   const wasActive = ACTIVE_STATES.includes(from);
   const isActive = ACTIVE_STATES.includes(to);

@@ -4,7 +4,7 @@
  * rebuilt from the records when a snapshot is restored.
  */
 import type { KeptIdempotency } from './idempotency-keys.ts';
-import { ACTIVE_STATES } from '../../protocol/states.ts';
+import { ACTIVE_STATES, isTerminal } from '../../protocol/states.ts';
 import type { ContributorStanding, RepoSettings } from '../../protocol/model.ts';
 import {
   RepoRuntime, WorkerRuntime, emptyStats, loginKey, type Counters, type IdempotencyRecord, type LeaseRecord, type MaintainerRecord,
@@ -92,6 +92,7 @@ export function restoreSnapshot(state: State, s: Snapshot): void {
   for (const task of s.tasks) {
     state.tasks.set(task.id, task);
     state.mustRepo(task.repo).counts[task.state] += 1;
+    if (isTerminal(task.state)) state.finished.add(task);
   }
   for (const task of s.tasks) {
     const repo = state.mustRepo(task.repo);

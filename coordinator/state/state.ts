@@ -21,6 +21,8 @@ export class State {
   counters: Counters = { task: 0, worker: 0, offer: 0, lease: 0, maintainer: 0 };
   readonly repos = new Map<string, RepoRuntime>();
   readonly tasks = new Map<string, TaskRecord>();
+  /** The live tasks in a terminal state (merged, closed), waiting to be archived: the sweep reads these, not every task. */
+  readonly finished = new Set<TaskRecord>();
   readonly workers = new Map<string, WorkerRuntime>();
   /**
    * The workers online now, kept beside `workers` so a scheduling pass reads the few hundred that
