@@ -527,11 +527,12 @@ export class Runtime extends EventEmitter<RuntimeEvents> implements CoordinatorS
    */
   private readBackAnswer(principal: Principal, key: string): Promise<void> | undefined {
     // Undefined, not a resolved promise, in the usual case: a new key costs no extra turn.
-    const rec = this.engine.state.idempotency.get(idemKey(principalScope(principal), key));
-    if (!rec || 'result' in rec || rec.seq === undefined) return undefined;
+    const keys = this.engine.state.idempotency;
+    const rec = keys.get(principalScope(principal), key);
+    if (!rec || rec.answer !== undefined || rec.seq === undefined) return undefined;
     const seq = rec.seq;
     return this.readRaw(seq - 1, 1).then(([event]) => {
-      if (event?.seq === seq && event.idem && event.idem.key === rec.key && event.idem.scope === rec.scope) rec.result = event.idem.result;
+      if (event?.seq === seq && event.idem && event.idem.key === rec.key && event.idem.scope === rec.scope) keys.fill(rec, event.idem.result);
     }, () => undefined);
   }
 

@@ -26,7 +26,8 @@ interface SocketData {
   token?: string;
   hello: boolean;
   bucket: TokenBucket;
-  log: Logger | undefined;
+  /** The connection's child logger, made on first use (connectionLog): most sockets never log. */
+  log?: Logger;
   /** The client's address (the forwarded one behind a trusted proxy), for worker.register's limit. */
   client: string;
   journal: boolean;
@@ -82,10 +83,11 @@ export function bindSockets(io: Server, getRuntime: () => CoordinatorService, op
     data.hello = false;
     data.journal = false;
     data.bucket = new TokenBucket(limit.burst, limit.per_second);
-    const p = data.principal;
-    data.log = options.log?.child({ conn: socket.id, ...(p.kind === 'anonymous' ? {} : { [p.kind]: p.id }) });
     data.client = proxies.clientAddress(socket.handshake.address, socket.handshake.headers['x-forwarded-for']);
-    data.log?.debug({ client: data.client, transport: socket.conn.transport.name }, 'socket connected');
+    // Memory at 10,000 sockets (bench/README.md "Memory per worker"): the upgrade request engine.io
+    // keeps for the connection's life is read once, for the handshake just built; nothing reads it after.
+    Reflect.set(socket.conn, 'request', null);
+    if (options.log?.isLevelEnabled('debug')) connectionLog(socket, options.log)?.debug({ client: data.client, transport: socket.conn.transport.name }, 'socket connected');
 
     socket.onAny((event: unknown, ...args: unknown[]) => {
       const ack = typeof args.at(-1) === 'function' ? (args.pop() as (a: Ack<unknown>) => void) : undefined;
@@ -94,10 +96,11 @@ export function bindSockets(io: Server, getRuntime: () => CoordinatorService, op
       void handle(socket, data, event, args[0], getRuntime, options.registrations).then((reply) => {
         done?.(reply);
         if (!reply.ok && reply.error.code === 'RATE_LIMITED') options.metrics?.countRateLimited('socket');
-        if (data.log?.isLevelEnabled('debug') || (!reply.ok && reply.error.code === 'INTERNAL')) {
+        if (options.log?.isLevelEnabled('debug') || (!reply.ok && reply.error.code === 'INTERNAL')) {
           const entry = { req_id: randomUUID(), operation: String(event).slice(0, 64), outcome: reply.ok ? 'ok' : reply.error.code, ms: Math.round((performance.now() - started) * 10) / 10 };
-          if (!reply.ok && reply.error.code === 'INTERNAL') data.log?.error({ ...entry, error: reply.error }, 'socket command failed unexpectedly');
-          else data.log?.debug(entry, 'socket command');
+          const log = connectionLog(socket, options.log);
+          if (!reply.ok && reply.error.code === 'INTERNAL') log?.error({ ...entry, error: reply.error }, 'socket command failed unexpectedly');
+          else log?.debug(entry, 'socket command');
         }
         if (ack) ack(reply);
         else if (!reply.ok) socket.emit('error.protocol', reply.error);
@@ -105,7 +108,7 @@ export function bindSockets(io: Server, getRuntime: () => CoordinatorService, op
     });
 
     socket.on('disconnect', (reason) => {
-      data.log?.debug({ reason }, 'socket disconnected');
+      if (options.log?.isLevelEnabled('debug')) connectionLog(socket, options.log)?.debug({ reason }, 'socket disconnected');
       if (data.hello && data.principal.kind === 'worker') void getRuntime().workerDisconnected(data.principal.id);
     });
   });
@@ -163,6 +166,15 @@ export function bindSockets(io: Server, getRuntime: () => CoordinatorService, op
       getRuntime().off('journal', onJournal);
     },
   };
+}
+
+/** The connection's child logger (its id and principal bound), made the first time the connection logs. */
+function connectionLog(socket: Socket, base: Logger | undefined): Logger | undefined {
+  if (!base) return undefined;
+  const data = socket.data as SocketData;
+  const p = data.principal;
+  data.log ??= base.child({ conn: socket.id, ...(p.kind === 'anonymous' ? {} : { [p.kind]: p.id }) });
+  return data.log;
 }
 
 async function handle(socket: Socket, data: SocketData, event: unknown, params: unknown, getRuntime: () => CoordinatorService, registrations: RegistrationLimiter | undefined): Promise<Ack<unknown>> {

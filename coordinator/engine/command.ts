@@ -7,7 +7,7 @@ import { OwpError } from '../../protocol/errors.ts';
 import type { NotificationName, NotificationPayload } from '../../protocol/operations.ts';
 import type { Clock } from '../clock.ts';
 import type { State } from '../state/state.ts';
-import type { IdempotencyRecord } from '../state/records.ts';
+import type { KeptIdempotency } from '../state/idempotency-keys.ts';
 import type { EventDraft, StoredEvent } from '../state/stored-event.ts';
 import type { Eligibility } from './eligibility.ts';
 import type { EngineOptions } from './options.ts';
@@ -25,7 +25,7 @@ export interface Outcome<T = unknown> {
   events: StoredEvent[];
   notifications: Notification[];
   /** Set when the answer is a replay of an earlier request with the same idempotency key. */
-  replayOf?: IdempotencyRecord;
+  replayOf?: KeptIdempotency;
 }
 
 /** The long-lived parts of an engine every command works with. */
@@ -41,7 +41,7 @@ export class Command {
   readonly events: StoredEvent[] = [];
   readonly notifications: Notification[] = [];
   /** Set when the command answers with the stored answer of an earlier request (same idempotency key). */
-  replayOf: IdempotencyRecord | undefined;
+  replayOf: KeptIdempotency | undefined;
   readonly state: State;
   readonly options: EngineOptions;
   readonly eligibility: Eligibility;

@@ -40,6 +40,7 @@ export class Engine implements EngineParts {
     this.options = options;
     this.clock = options.clock;
     this.state = options.state ?? new State();
+    if (options.idempotencyLimits) this.state.idempotency.limits = options.idempotencyLimits;
     this.eligibility = new Eligibility(this.state, options.policy, options.explainPolicy);
     this.scheduler = new Scheduler(this.state, this.eligibility);
   }

@@ -51,9 +51,7 @@ export class Expiry {
       endLeaseAndRequeue(cmd, task, lease, repo, end, byMax ? 'lease reached its maximum duration' : 'no heartbeat before the deadline');
       expiredLeases += 1;
     }
-    for (const [k, rec] of state.idempotency) {
-      if (rec.at + IDEMPOTENCY_TTL_MS <= now) state.idempotency.delete(k);
-    }
+    state.idempotency.forgetUntil(now - IDEMPOTENCY_TTL_MS);
     // Time alone can make a task offerable again: a decline cool-down ends, or PRs leave the hourly window.
     scheduler.endCoolDowns(now);
     for (const repo of state.repos.values()) {

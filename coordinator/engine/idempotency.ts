@@ -9,7 +9,8 @@ import { createHash } from 'node:crypto';
 import { OwpError } from '../../protocol/errors.ts';
 import { OPERATIONS, type OperationName, type Result } from '../../protocol/operations.ts';
 import { hashToken, newToken, principalScope, type Principal } from '../auth.ts';
-import { idemKey, type IdempotencyRecord } from '../state/records.ts';
+import type { IdempotencyRecord } from '../state/records.ts';
+import { keptAnswer, type KeptIdempotency } from '../state/idempotency-keys.ts';
 import type { Command } from './command.ts';
 
 export const IDEMPOTENCY_TTL_MS = 24 * 3_600_000;
@@ -27,19 +28,19 @@ export function withIdempotency(cmd: Command, principal: Principal, name: Operat
   }
   const scope = principalScope(principal);
   const hash = payloadHash(name, params);
-  const existing = cmd.state.idempotency.get(idemKey(scope, key));
+  const existing = cmd.state.idempotency.get(scope, key);
   if (existing && existing.at + IDEMPOTENCY_TTL_MS > cmd.now) {
     if (existing.hash !== hash || existing.op !== name) {
       throw new OwpError('IDEMPOTENCY_KEY_REUSED', `The idempotency key "${key}" was used for a different ${existing.op} request. Use a new key for a new request.`, { op: existing.op });
     }
-    if (!('result' in existing)) {
+    if (existing.answer === undefined) {
       // Restored from a snapshot and not read back from the journal (Runtime.call does that first).
       throw new OwpError('UNAVAILABLE', `The first answer to the idempotency key "${key}" could not be read back from the journal right now; nothing was changed. Retry with the same key.`);
     }
     if (name === 'worker.register') return rotateWorkerToken(cmd, existing);
     if (name === 'maintainer.create') return rotateMaintainerToken(cmd, existing);
     cmd.replayOf = existing;
-    return existing.result;
+    return keptAnswer(existing);
   }
   const record: IdempotencyRecord = { scope, key, op: name, hash, result: undefined, at: cmd.now };
   const result = run();
@@ -48,7 +49,7 @@ export function withIdempotency(cmd: Command, principal: Principal, name: Operat
   if (!first) throw new Error(`${name} wrote no event; every mutating operation must`);
   record.seq = first.seq;
   first.idem = record;
-  cmd.state.idempotency.set(idemKey(scope, key), record);
+  cmd.state.idempotency.remember(record);
   return result;
 }
 
@@ -61,17 +62,17 @@ function answeredId(result: unknown, entity: 'worker' | 'maintainer'): string {
   throw new Error(`the stored answer of this idempotency key names no ${entity}`);
 }
 
-function rotateWorkerToken(cmd: Command, existing: IdempotencyRecord): Result<'worker.register'> {
-  const w = cmd.state.mustWorker(answeredId(existing.result, 'worker'));
+function rotateWorkerToken(cmd: Command, existing: KeptIdempotency): Result<'worker.register'> {
+  const w = cmd.state.mustWorker(answeredId(keptAnswer(existing), 'worker'));
   if (w.record.revoked) throw new OwpError('UNAUTHENTICATED', 'This worker was revoked; register with a new idempotency key.');
   const token = newToken('worker');
   cmd.emit({ type: 'worker.token_rotated', worker_id: w.record.id, data: { token_hash: hashToken(token) } });
   return { worker: cmd.state.workerView(w), token };
 }
 
-function rotateMaintainerToken(cmd: Command, existing: IdempotencyRecord): Result<'maintainer.create'> {
+function rotateMaintainerToken(cmd: Command, existing: KeptIdempotency): Result<'maintainer.create'> {
   const token = newToken('maintainer');
-  const m = cmd.state.maintainers.get(answeredId(existing.result, 'maintainer'));
+  const m = cmd.state.maintainers.get(answeredId(keptAnswer(existing), 'maintainer'));
   if (!m) throw new OwpError('NOT_FOUND', 'The maintainer of this idempotency key is gone.');
   // A replay must not bring a revoked token's maintainer back.
   if (m.revoked) throw new OwpError('FORBIDDEN', `Maintainer ${m.id} was revoked; create a new one with a new idempotency key.`, { maintainer_id: m.id });

@@ -7,6 +7,7 @@ import type { Clock } from '../clock.ts';
 import type { State } from '../state/state.ts';
 import type { EligibilityTask } from './eligibility.ts';
 import type { WorkerRecord } from '../state/records.ts';
+import type { IdempotencyLimits } from '../state/idempotency-keys.ts';
 
 /** What a policy rule may look at: the task (only what eligibility reads), the worker, the repo and the state. */
 export interface PolicyContext {
@@ -42,4 +43,6 @@ export interface EngineOptions {
   archiveAfterMs?: number;
   capabilities?: readonly string[];
   name?: string;
+  /** How many idempotency keys (and bytes of their answers) are kept at most within their 24 h; default DEFAULT_IDEMPOTENCY_LIMITS. */
+  idempotencyLimits?: IdempotencyLimits;
 }

@@ -79,6 +79,7 @@ export const FOLD: FoldHandlers = {
     const repo = state.mustRepo(task.repo);
     repo.counts[task.state] += 1;
     if (task.state === 'ready') repo.insertReady(task);
+    if (isTerminal(task.state)) state.finished.add(task);
   },
   'task.updated': (state, e) => {
     const task = state.mustTask(e.task_id);
@@ -254,6 +255,8 @@ function setTaskState(state: State, task: TaskRecord, to: TaskState, at: number,
   repo.counts[to] += 1;
   task.state = to;
   task.updated_at = at;
+  if (isTerminal(to)) state.finished.add(task);
+  else if (isTerminal(from)) state.finished.delete(task);
   if (to === 'ready') repo.insertReady(task);
   if (isTerminal(to)) state.finished.add(task);
   else if (isTerminal(from)) state.finished.delete(task);

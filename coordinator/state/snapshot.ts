@@ -3,10 +3,11 @@
  * Runtime indexes (counts, locks, the ready queue, what workers hold) are not stored; they are
  * rebuilt from the records when a snapshot is restored.
  */
+import type { KeptIdempotency } from './idempotency-keys.ts';
 import { ACTIVE_STATES, isTerminal } from '../../protocol/states.ts';
 import type { ContributorStanding, RepoSettings } from '../../protocol/model.ts';
 import {
-  RepoRuntime, WorkerRuntime, emptyStats, idemKey, loginKey, type Counters, type IdempotencyRecord, type LeaseRecord, type MaintainerRecord,
+  RepoRuntime, WorkerRuntime, emptyStats, loginKey, type Counters, type IdempotencyRecord, type LeaseRecord, type MaintainerRecord,
   type OfferRecord, type Stats, type TaskRecord, type WorkerRecord,
 } from './records.ts';
 import type { State } from './state.ts';
@@ -22,7 +23,8 @@ export interface Snapshot {
   maintainers: MaintainerRecord[];
   offers: OfferRecord[];
   leases: LeaseRecord[];
-  idempotency: IdempotencyRecord[];
+  /** Kept keys with their answers as JSON text; snapshots written before that hold the answers as objects. */
+  idempotency: Array<KeptIdempotency | IdempotencyRecord>;
   pr_times: Record<string, number[]>;
   stats: Record<string, Stats>;
   archived?: Record<string, number>;
@@ -71,9 +73,9 @@ export function snapshotOf(state: State): Snapshot {
  * per accept, report and merge, kept 24 h): 35 of 37 MB after 20,000 tasks' lives, so every
  * restart parsed them and every snapshot wrote them, though a replay needs one, rarely.
  */
-function compactRecord(rec: IdempotencyRecord): IdempotencyRecord {
+function compactRecord(rec: KeptIdempotency): KeptIdempotency {
   if (rec.seq === undefined) return rec;
-  const { result: _result, ...rest } = rec;
+  const { answer: _answer, ...rest } = rec;
   return rest;
 }
 
@@ -102,6 +104,7 @@ export function restoreSnapshot(state: State, s: Snapshot): void {
   for (const task of s.tasks) {
     state.tasks.set(task.id, task);
     state.mustRepo(task.repo).counts[task.state] += 1;
+    if (isTerminal(task.state)) state.finished.add(task);
   }
   for (const task of s.tasks) {
     const repo = state.mustRepo(task.repo);
@@ -120,7 +123,7 @@ export function restoreSnapshot(state: State, s: Snapshot): void {
     state.leases.set(lease.lease_id, lease);
     state.mustWorker(lease.worker_id).holding.set(lease.task_id, state.mustTask(lease.task_id).effort);
   }
-  for (const rec of s.idempotency) state.idempotency.set(idemKey(rec.scope, rec.key), rec);
+  for (const rec of s.idempotency) state.idempotency.remember(rec);
   for (const [id, seq] of Object.entries(s.archived ?? {})) state.archived.set(id, seq);
   for (const [id, p] of Object.entries(s.punctuality ?? {})) state.punctuality.set(id, { ...p });
 }

@@ -9,9 +9,10 @@ import type { JournalEventType } from '../../protocol/journal-events.ts';
 import type { Lease, Offer, Task, Worker } from '../../protocol/model.ts';
 import { FOLD } from './fold.ts';
 import {
-  emptyStats, idemKey, loginKey, type Counters, type IdempotencyRecord, type LeaseRecord, type MaintainerRecord, type OfferRecord,
+  emptyStats, loginKey, type Counters, type LeaseRecord, type MaintainerRecord, type OfferRecord,
   type RepoRuntime, type TaskRecord, type WorkerRuntime,
 } from './records.ts';
+import { IdempotencyKeys } from './idempotency-keys.ts';
 import { restoreSnapshot, snapshotOf, type Snapshot } from './snapshot.ts';
 import type { StoredEvent, StoredEventOf } from './stored-event.ts';
 
@@ -31,7 +32,8 @@ export class State {
   readonly maintainers = new Map<string, MaintainerRecord>();
   readonly offers = new Map<string, OfferRecord>();
   readonly leases = new Map<string, LeaseRecord>();
-  readonly idempotency = new Map<string, IdempotencyRecord>();
+  /** Records kept 24 h, answers in memory only while recent (idempotency-keys.ts): memory follows live work, not history. */
+  readonly idempotency = new IdempotencyKeys();
   readonly tokenIndex = new Map<string, { kind: 'worker' | 'maintainer'; id: string }>();
   /**
    * The live tasks in a terminal state (merged, closed), waiting to be archived: the sweep looks at
@@ -51,7 +53,7 @@ export class State {
     if (!Object.hasOwn(FOLD, e.type)) throw new Error(`unknown journal event type ${String(e.type)} at seq ${e.seq}`);
     this.seq = e.seq;
     fold(this, e.type, e);
-    if (e.idem) this.idempotency.set(idemKey(e.idem.scope, e.idem.key), e.idem);
+    if (e.idem) this.idempotency.remember(e.idem, e.seq);
   }
 
   // ---- reads -------------------------------------------------------------------------------
@@ -62,7 +64,7 @@ export class State {
 
   taskView(task: TaskRecord): Task {
     const { current_lease_id, current_offer_id, pr_worker_id: _author, pr_counted_at: _counted, retry_after_expiry: _retry, dry_run_seen: _seen, ...rest } = task;
-    const view: Task = { ...rest };
+    const view: Task = rest; // already a fresh object: a second copy cost every answer and offer one more
     const lease = current_lease_id ? this.leases.get(current_lease_id) : undefined;
     if (lease) view.lease = { lease_id: lease.lease_id, worker_id: lease.worker_id, epoch: lease.epoch, expires_at: lease.expires_at, max_deadline_at: lease.max_deadline_at };
     const offer = current_offer_id ? this.offers.get(current_offer_id) : undefined;

@@ -1,0 +1,98 @@
+/**
+ * The cycle phase of `npm run bench` in-process (no sockets): a Runtime on a real lowdb store,
+ * N ready tasks, W workers each accepting the offer it is pushed and releasing the lease at once.
+ * Prints, per batch of transitions, the process CPU per transition and the heap after a GC, so
+ * a cost or a heap that grows with history shows as a rising column.
+ *
+ *   node --expose-gc --import tsx bench/cycle-inprocess.ts [--tasks 10000] [--workers 200] [--batches 8] [--per-batch 20000]
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { randomUUID } from 'node:crypto';
+import { SystemClock } from '../coordinator/clock.ts';
+import { Runtime } from '../coordinator/runtime.ts';
+import { LowdbStore } from '../coordinator/store/lowdb.ts';
+import type { Principal } from '../coordinator/auth.ts';
+import type { OperationName } from '../protocol/operations.ts';
+
+const { values } = parseArgs({ options: { tasks: { type: 'string', default: '10000' }, workers: { type: 'string', default: '200' }, batches: { type: 'string', default: '8' }, 'per-batch': { type: 'string', default: '20000' }, 'idem-keys': { type: 'string' } } });
+const TASKS = Number(values.tasks);
+const WORKERS = Number(values.workers);
+const BATCHES = Number(values.batches);
+const PER_BATCH = Number(values['per-batch']);
+const PER_REPO = 1000;
+
+const dir = mkdtempSync(join(tmpdir(), 'owp-cycle-'));
+const runtime = await Runtime.open({ store: new LowdbStore(dir), clock: new SystemClock(), adminTokens: ['owpm_cycle_bench'], ...(values['idem-keys'] ? { idempotencyLimits: { maxKeys: Number(values['idem-keys']), maxAnswerBytes: 2 ** 40 } } : {}) });
+const admin = runtime.authenticate('owpm_cycle_bench') as Principal;
+
+async function call(p: Principal, name: OperationName, params: Record<string, unknown>): Promise<any> {
+  const ack = await runtime.call(p, name, { ...params, idempotency_key: randomUUID() });
+  if (!ack.ok) throw new Error(`${name}: ${ack.error.code} ${ack.error.message}`);
+  return ack.data;
+}
+
+const repos = Math.ceil(TASKS / PER_REPO);
+for (let r = 0; r < repos; r += 1) {
+  await call(admin, 'repo.configure', { repo: `bench/hold-${r}`, max_open_prs: 1000, max_new_prs_per_hour: 1000, max_attempts: 20, heartbeat_timeout_ms: 30_000, required_gates: [] });
+}
+for (let i = 0; i < TASKS; i += 500) {
+  await call(admin, 'task.create_many', { tasks: Array.from({ length: Math.min(500, TASKS - i) }, (_, k) => ({ repo: `bench/hold-${(i + k) % repos}`, title: `bench task ${i + k}`, skills: ['hold'] })) });
+}
+
+let transitions = 0;
+const waiting = new Map<string, (offerId: string) => void>();
+runtime.on('notify', (n) => {
+  if (n.name !== 'offer.created') return;
+  const resolve = waiting.get(n.workerId);
+  const offer = (n.payload as { offer: { offer_id: string } }).offer;
+  if (resolve) { waiting.delete(n.workerId); resolve(offer.offer_id); } else pending.set(n.workerId, offer.offer_id);
+});
+const pending = new Map<string, string>();
+function nextOffer(id: string): Promise<string> {
+  const ready = pending.get(id);
+  if (ready) { pending.delete(id); return Promise.resolve(ready); }
+  return new Promise((resolve) => waiting.set(id, resolve));
+}
+
+const total = BATCHES * PER_BATCH;
+async function worker(i: number): Promise<void> {
+  const reg = await call({ kind: 'anonymous' }, 'worker.register', { github_login: `cycle${i}`, skills: ['hold'], capacity: 1, tools: ['none'], capabilities: { can_run_tests: true, can_open_prs: true } });
+  const id = reg.worker.id as string;
+  const p: Principal = { kind: 'worker', id };
+  await runtime.workerConnected(id);
+  while (transitions < total) {
+    const offerId = await nextOffer(id);
+    const { lease } = await call(p, 'offer.accept', { offer_id: offerId });
+    transitions += 1;
+    await call(p, 'lease.release', { lease_id: lease.lease_id, epoch: lease.epoch });
+    transitions += 1;
+  }
+}
+
+const gc = (globalThis as { gc?: () => void }).gc;
+const reporter = (async () => {
+  let mark = 0;
+  let cpu = process.cpuUsage();
+  let t = performance.now();
+  while (mark < total) {
+    while (transitions < mark + PER_BATCH) await new Promise((r) => setTimeout(r, 20));
+    const c = process.cpuUsage(cpu);
+    const wall = performance.now() - t;
+    gc?.();
+    const m = process.memoryUsage();
+    const state = runtime.engine.state;
+    console.log(JSON.stringify({ transitions, per_s: Math.round((transitions - mark) / (wall / 1000)), cpu_us_per_transition: Math.round((c.user + c.system) / (transitions - mark)), heap_mb: Math.round(m.heapUsed / 1048576), rss_mb: Math.round(m.rss / 1048576), idempotency: state.idempotency.size, seq: state.seq }));
+    mark = transitions;
+    cpu = process.cpuUsage();
+    t = performance.now();
+  }
+})();
+for (let i = 0; i < WORKERS; i += 1) void worker(i);
+await reporter;
+// Workers still waiting for an offer are left waiting: the run ends with the last batch.
+await runtime.close({ snapshot: false });
+rmSync(dir, { recursive: true, force: true });
+process.exit(0);

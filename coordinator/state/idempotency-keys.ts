@@ -1,0 +1,142 @@
+/**
+ * The idempotency keys the coordinator remembers (SPEC §5.12), in memory that follows live work,
+ * not history. A key is two things of very different size: its record (scope, key, operation,
+ * payload hash, time, and the seq of the journal event that carries the whole record) and its
+ * first answer (a task view: about 1.1 KB as objects). Records are kept for their 24 h, so a
+ * retry within them is always recognised; answers are kept as JSON text, and only the newest
+ * `maxAnswerBytes` of them: an older key's answer is read back from the journal event `seq` when
+ * the key is replayed (Runtime.call), which a retry, seconds after its first try, rarely needs.
+ * Snapshots keep records without answers (snapshot.ts), so a restart does not parse them either.
+ * Only past `maxKeys` records (a bound far above any real pool's 24 h) is the oldest key itself
+ * forgotten; a request with a forgotten key is a new request, as after 24 h (SPEC §5.12).
+ */
+import { idemKey, type IdempotencyRecord } from './records.ts';
+
+/** A remembered key: what the first request was, where its record is journaled, and maybe its answer. */
+export interface KeptIdempotency {
+  scope: string;
+  key: string;
+  op: string;
+  hash: string;
+  at: number;
+  /** Seq of the journal event the record rides on; absent only for records journaled before it was kept. */
+  seq?: number;
+  /** `JSON.stringify` of the first answer, while held in memory; a replay parses it, so it answers an equal copy. */
+  answer?: string;
+}
+
+export interface IdempotencyLimits {
+  /** Keys kept at most; past it the oldest key is forgotten. */
+  maxKeys: number;
+  /** Bytes of answers held in memory at most (UTF-16 length, a close bound of the heap they take); older answers are read back from the journal. */
+  maxAnswerBytes: number;
+}
+
+/**
+ * 2,000,000 keys (about 300 MB of records: a pool answering 20 mutations a second all day) and
+ * 16 MB of answers (about 15,000 task-sized ones: minutes of the bench's busiest phase).
+ */
+export const DEFAULT_IDEMPOTENCY_LIMITS: IdempotencyLimits = { maxKeys: 2_000_000, maxAnswerBytes: 16 * 1024 * 1024 };
+
+export class IdempotencyKeys {
+  /** In insertion order, which is the order of their times: the oldest first. */
+  private readonly kept = new Map<string, KeptIdempotency>();
+  /** The keys whose answer is held, oldest first: the answers dropped first when over `maxAnswerBytes`. */
+  private readonly answered = new Set<string>();
+  private bytes = 0;
+  limits: IdempotencyLimits = DEFAULT_IDEMPOTENCY_LIMITS;
+
+  get size(): number {
+    return this.kept.size;
+  }
+
+  /** Bytes of the answers held in memory, as counted against `maxAnswerBytes`. */
+  get answerBytes(): number {
+    return this.bytes;
+  }
+
+  get(scope: string, key: string): KeptIdempotency | undefined {
+    return this.kept.get(idemKey(scope, key));
+  }
+
+  /**
+   * Remembers a request's key (from the engine, the fold or a snapshot), with its answer when given
+   * one, then trims to the limits. A record from a snapshot comes without its answer; `seq` is the
+   * event the record rides on.
+   */
+  remember(record: IdempotencyRecord | KeptIdempotency, seq = record.seq): void {
+    const kept: KeptIdempotency = { scope: record.scope, key: record.key, op: record.op, hash: record.hash, at: record.at };
+    if (seq !== undefined) kept.seq = seq;
+    if ('answer' in record && record.answer !== undefined) kept.answer = record.answer;
+    else if ('result' in record) kept.answer = JSON.stringify(record.result ?? null);
+    const k = idemKey(kept.scope, kept.key);
+    this.drop(k);
+    this.kept.set(k, kept);
+    if (kept.answer !== undefined) this.holdAnswer(k, kept);
+    while (this.kept.size > this.limits.maxKeys) this.drop(this.kept.keys().next().value as string);
+    this.trimAnswers();
+  }
+
+  /** The answer of a key read back from the journal: held again, as the newest. */
+  fill(rec: KeptIdempotency, result: unknown): void {
+    const k = idemKey(rec.scope, rec.key);
+    if (this.kept.get(k) !== rec || rec.answer !== undefined) return;
+    rec.answer = JSON.stringify(result ?? null);
+    this.holdAnswer(k, rec);
+    this.trimAnswers();
+  }
+
+  /**
+   * Forgets the keys answered at or before `cutoff`. Keys are kept in the order they were answered,
+   * so this stops at the first younger one instead of walking every key on every sweep.
+   */
+  forgetUntil(cutoff: number): void {
+    for (const [k, rec] of this.kept) {
+      if (rec.at > cutoff) break;
+      this.drop(k);
+    }
+  }
+
+  values(): IterableIterator<KeptIdempotency> {
+    return this.kept.values();
+  }
+
+  clear(): void {
+    this.kept.clear();
+    this.answered.clear();
+    this.bytes = 0;
+  }
+
+  private holdAnswer(k: string, rec: KeptIdempotency): void {
+    this.answered.add(k);
+    this.bytes += (rec.answer as string).length;
+  }
+
+  /** Over the bytes: the oldest answers leave memory; a key without a journaled record (no seq) leaves with its answer. */
+  private trimAnswers(): void {
+    while (this.bytes > this.limits.maxAnswerBytes && this.answered.size > 1) {
+      const k = this.answered.values().next().value as string;
+      const rec = this.kept.get(k) as KeptIdempotency;
+      if (rec.seq === undefined) {
+        this.drop(k);
+        continue;
+      }
+      this.answered.delete(k);
+      this.bytes -= (rec.answer as string).length;
+      delete rec.answer;
+    }
+  }
+
+  private drop(k: string): void {
+    const rec = this.kept.get(k);
+    if (!rec) return;
+    this.kept.delete(k);
+    if (this.answered.delete(k)) this.bytes -= (rec.answer as string).length;
+  }
+}
+
+/** A replay's answer: a fresh copy of the first one, so a caller changing it cannot change the kept one. */
+export function keptAnswer(rec: KeptIdempotency): unknown {
+  if (rec.answer === undefined) throw new Error(`the answer of idempotency key ${rec.key} is not held; Runtime.call reads it back first`);
+  return JSON.parse(rec.answer);
+}
