@@ -206,7 +206,7 @@ export const DEFECTS = [
   {
     name: 'adaptive-below-floor',
     promise: 'adaptive-budget',
-    edits: [{ file: 'protocol/budget.ts', find: '  const to = clampAdaptive(Math.floor(current * factor), rule);', replace: '  const to = Math.floor(current * factor); // defect: the decrease forgets the floor' }],
+    edits: [{ file: 'protocol/budget.ts', find: '  const to = clampAdaptive(shrunk, rule);', replace: '  const to = shrunk; // defect: the decrease forgets the floor' }],
     tests: [PROPERTY, 'test/unit/adaptive-budget.test.ts'],
     expect: [PROPERTY_TEST, 'adaptBudget: +increase on a PR merged in time, ×decrease_factor rounded down otherwise, always within floor and ceiling'],
   },
