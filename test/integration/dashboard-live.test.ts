@@ -163,8 +163,14 @@ describe('maintainer dashboard (headless Chromium)', () => {
 
       // Change a budget.
       const card = page.locator('article[data-repo="acme/site"]');
-      await card.locator('summary').click();
-      await card.locator('input[name="max_open_prs"]').fill('7');
+      // The panel re-renders on every live event; a click that lands while the card is being
+      // replaced opens nothing, so open the editor until it shows (a closed one only is clicked).
+      const budgetInput = card.locator('input[name="max_open_prs"]');
+      await until(async () => {
+        if (!(await budgetInput.isVisible())) await card.locator('summary').click();
+        return budgetInput.isVisible();
+      }, 'budget editor open');
+      await budgetInput.fill('7');
       await card.locator('button[type="submit"]').click();
       await card.locator('[data-role="gauge-text"]').filter({ hasText: /^reserved \d+\/7: / }).waitFor(WAIT);
       const { settings } = await pool.admin.call('repo.get', { repo: 'acme/site' });
