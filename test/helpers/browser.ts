@@ -7,7 +7,7 @@ import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import * as esbuild from 'esbuild';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 
 export const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
@@ -47,4 +47,23 @@ export function artifactsDir(name: string): string {
   const dir = resolve('.artifacts', name);
   mkdirSync(dir, { recursive: true });
   return dir;
+}
+
+export interface PageWatch {
+  dialogs: string[];
+  problems: string[];
+}
+
+/** Records a page's dialogs (dismissed), page errors and console errors (CSP violations are reported there). */
+export function watchPage(page: Page): PageWatch {
+  const w: PageWatch = { dialogs: [], problems: [] };
+  page.on('dialog', (dialog) => {
+    w.dialogs.push(dialog.message());
+    void dialog.dismiss();
+  });
+  page.on('pageerror', (error) => w.problems.push(`page error: ${error.message}`));
+  page.on('console', (message) => {
+    if (message.type() === 'error') w.problems.push(`console: ${message.text()}`);
+  });
+  return w;
 }

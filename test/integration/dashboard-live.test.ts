@@ -12,30 +12,11 @@ import type { Browser, Page } from 'playwright-core';
 import { dashboardStaticHandler } from '../../coordinator/dashboard-static.ts';
 import type { WorkerProfile } from '../../client/worker-client.ts';
 import type { Offer } from '../../protocol/model.ts';
-import { artifactsDir, buildDashboardAssets, launchBrowser } from '../helpers/browser.ts';
+import { artifactsDir, buildDashboardAssets, launchBrowser, watchPage } from '../helpers/browser.ts';
 import { GATES, nextOffer, startPool, until, type TestPool } from '../helpers/coordinator.ts';
 
 const XSS_TITLE = '<img src=x onerror=alert(1)>';
 const WAIT = { timeout: 20_000 };
-
-interface PageWatch {
-  dialogs: string[];
-  problems: string[];
-}
-
-/** Records dialogs, page errors and console errors (CSP violations are reported there). */
-function watch(page: Page): PageWatch {
-  const w: PageWatch = { dialogs: [], problems: [] };
-  page.on('dialog', (dialog) => {
-    w.dialogs.push(dialog.message());
-    void dialog.dismiss();
-  });
-  page.on('pageerror', (error) => w.problems.push(`page error: ${error.message}`));
-  page.on('console', (message) => {
-    if (message.type() === 'error') w.problems.push(`console: ${message.text()}`);
-  });
-  return w;
-}
 
 describe('maintainer dashboard (headless Chromium)', () => {
   let assetsDir: string;
@@ -55,7 +36,7 @@ describe('maintainer dashboard (headless Chromium)', () => {
   test('a lease appears, counts down, expires and requeues on screen; the budget turns THROTTLED; titles are text', async () => {
     const pool = await startPool('lowdb', { staticHandler: dashboardStaticHandler({ assetsDir }) });
     const page = await browser.newPage({ viewport: { width: 1440, height: 1100 } });
-    const seen = watch(page);
+    const seen = watchPage(page);
     try {
       await pool.repo('acme/site', { max_open_prs: 1, max_new_prs_per_hour: 5, heartbeat_timeout_ms: 5000 });
       await pool.repo('acme/docs');
@@ -118,8 +99,8 @@ describe('maintainer dashboard (headless Chromium)', () => {
     const pool = await startPool('memory', { staticHandler: dashboardStaticHandler({ assetsDir }) });
     const anon = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    const seenAnon = watch(anon);
-    const seen = watch(page);
+    const seenAnon = watchPage(anon);
+    const seen = watchPage(page);
     try {
       await pool.repo('acme/site', { max_open_prs: 3, max_attempts: 1 });
       await pool.task('acme/site', { title: 'Members only', skills: ['docs'] });
@@ -198,7 +179,7 @@ describe('maintainer dashboard (headless Chromium)', () => {
   test('a busy pool fills every panel: workers, locks, reasons, charts and the opt-in leaderboard', async () => {
     const pool = await startPool('memory', { staticHandler: dashboardStaticHandler({ assetsDir }) });
     const page = await browser.newPage({ viewport: { width: 1440, height: 1300 } });
-    const seen = watch(page);
+    const seen = watchPage(page);
     try {
       await busyPool(pool);
       // The page's own clock, so the charts' 5 s sampling can be fast-forwarded instead of waited for.

@@ -11,7 +11,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { dashboardStaticHandler } from '../../coordinator/dashboard-static.ts';
-import { artifactsDir, buildDashboardAssets, launchBrowser } from '../helpers/browser.ts';
+import { artifactsDir, buildDashboardAssets, launchBrowser, watchPage } from '../helpers/browser.ts';
 import { GATES, nextOffer, startPool, until, type TestPool } from '../helpers/coordinator.ts';
 
 const WAIT = { timeout: 20_000 };
@@ -25,19 +25,6 @@ async function prOutcome(pool: TestPool, worker: Awaited<ReturnType<TestPool['jo
   const { lease } = await worker.accept(offer.offer_id);
   await worker.report(lease.lease_id, { state: 'pr_opened', pr: { url: `https://github.com/${REPO}/pull/${n}`, gates: GATES } });
   await pool.admin.call('task.complete', { task_id: offer.task_id, outcome });
-}
-
-function problems(page: Page): { dialogs: string[]; errors: string[] } {
-  const seen = { dialogs: [] as string[], errors: [] as string[] };
-  page.on('dialog', (d) => {
-    seen.dialogs.push(d.message());
-    void d.dismiss();
-  });
-  page.on('pageerror', (e) => seen.errors.push(e.message));
-  page.on('console', (m) => {
-    if (m.type() === 'error') seen.errors.push(m.text());
-  });
-  return seen;
 }
 
 describe('dashboard Policy panel (headless Chromium)', () => {
@@ -58,7 +45,7 @@ describe('dashboard Policy panel (headless Chromium)', () => {
   test('caps as the coordinator counts them; a maintainer vouches and denounces from the page and the coordinator\'s lists change', async () => {
     const pool = await startPool('memory', { staticHandler: dashboardStaticHandler({ assetsDir }) });
     const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
-    const seen = problems(page);
+    const seen = watchPage(page);
     try {
       await pool.repo(REPO, {
         max_open_prs: 3,
@@ -121,7 +108,7 @@ describe('dashboard Policy panel (headless Chromium)', () => {
       await page.waitForTimeout(400); // one batched render (at most about three a second)
       await page.locator('#policy').screenshot({ path: join(shots, 'policy-panel.png') });
       await page.screenshot({ path: join(shots, 'policy-page.png'), fullPage: true });
-      assert.deepEqual(seen.errors, []);
+      assert.deepEqual(seen.problems, []);
       assert.deepEqual(seen.dialogs, []);
     } finally {
       await page.close();
