@@ -3,7 +3,8 @@
  * (`scripts/ensure-chromium.sh` installs it), with the launch flags from DESIGN.md.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { after, before } from 'node:test';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import * as esbuild from 'esbuild';
@@ -66,4 +67,28 @@ export function watchPage(page: Page): PageWatch {
     if (message.type() === 'error') w.problems.push(`console: ${message.text()}`);
   });
   return w;
+}
+
+/** What a dashboard page test needs, ready from the suite's `before` hook on. */
+export interface DashboardBrowser {
+  /** The bundled dashboard, to serve with `dashboardStaticHandler({ assetsDir })`. */
+  assetsDir: string;
+  browser: Browser;
+}
+
+/**
+ * Builds the dashboard's assets and launches Chromium once for the enclosing `describe`, and
+ * closes and removes both after it. Read the fields inside tests (they are set by `before`).
+ */
+export function dashboardBrowser(): DashboardBrowser {
+  const ctx = {} as DashboardBrowser;
+  before(async () => {
+    ctx.assetsDir = await buildDashboardAssets();
+    ctx.browser = await launchBrowser();
+  });
+  after(async () => {
+    await ctx.browser?.close();
+    if (ctx.assetsDir) rmSync(ctx.assetsDir, { recursive: true, force: true });
+  });
+  return ctx;
 }

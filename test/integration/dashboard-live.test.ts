@@ -6,36 +6,23 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
 import { dashboardStaticHandler } from '../../coordinator/dashboard-static.ts';
 import type { WorkerProfile } from '../../client/worker-client.ts';
 import type { Offer } from '../../protocol/model.ts';
-import { artifactsDir, buildDashboardAssets, launchBrowser, watchPage } from '../helpers/browser.ts';
+import { artifactsDir, dashboardBrowser, watchPage } from '../helpers/browser.ts';
 import { GATES, nextOffer, startPool, until, type TestPool } from '../helpers/coordinator.ts';
 
 const XSS_TITLE = '<img src=x onerror=alert(1)>';
 const WAIT = { timeout: 20_000 };
 
 describe('maintainer dashboard (headless Chromium)', () => {
-  let assetsDir: string;
-  let browser: Browser;
+  const chromium = dashboardBrowser();
   const shots = artifactsDir('dashboard');
 
-  before(async () => {
-    assetsDir = await buildDashboardAssets();
-    browser = await launchBrowser();
-  });
-
-  after(async () => {
-    await browser?.close();
-    if (assetsDir) rmSync(assetsDir, { recursive: true, force: true });
-  });
-
   test('a lease appears, counts down, expires and requeues on screen; the budget turns THROTTLED; titles are text', async () => {
-    const pool = await startPool('lowdb', { staticHandler: dashboardStaticHandler({ assetsDir }) });
-    const page = await browser.newPage({ viewport: { width: 1440, height: 1100 } });
+    const pool = await startPool('lowdb', { staticHandler: dashboardStaticHandler({ assetsDir: chromium.assetsDir }) });
+    const page = await chromium.browser.newPage({ viewport: { width: 1440, height: 1100 } });
     const seen = watchPage(page);
     try {
       await pool.repo('acme/site', { max_open_prs: 1, max_new_prs_per_hour: 5, heartbeat_timeout_ms: 5000 });
@@ -96,9 +83,9 @@ describe('maintainer dashboard (headless Chromium)', () => {
   });
 
   test('without a token the page only asks for one; signed in, a maintainer adds a task, cancels a lease, unblocks and changes a budget', async () => {
-    const pool = await startPool('memory', { staticHandler: dashboardStaticHandler({ assetsDir }) });
-    const anon = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    const pool = await startPool('memory', { staticHandler: dashboardStaticHandler({ assetsDir: chromium.assetsDir }) });
+    const anon = await chromium.browser.newPage({ viewport: { width: 1280, height: 900 } });
+    const page = await chromium.browser.newPage({ viewport: { width: 1280, height: 900 } });
     const seenAnon = watchPage(anon);
     const seen = watchPage(page);
     try {
@@ -177,8 +164,8 @@ describe('maintainer dashboard (headless Chromium)', () => {
   });
 
   test('a busy pool fills every panel: workers, locks, reasons, charts and the opt-in leaderboard', async () => {
-    const pool = await startPool('memory', { staticHandler: dashboardStaticHandler({ assetsDir }) });
-    const page = await browser.newPage({ viewport: { width: 1440, height: 1300 } });
+    const pool = await startPool('memory', { staticHandler: dashboardStaticHandler({ assetsDir: chromium.assetsDir }) });
+    const page = await chromium.browser.newPage({ viewport: { width: 1440, height: 1300 } });
     const seen = watchPage(page);
     try {
       await busyPool(pool);

@@ -7,11 +7,9 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
 import { dashboardStaticHandler } from '../../coordinator/dashboard-static.ts';
-import { artifactsDir, buildDashboardAssets, launchBrowser, watchPage } from '../helpers/browser.ts';
+import { artifactsDir, dashboardBrowser, watchPage } from '../helpers/browser.ts';
 import { GATES, nextOffer, startPool, until, type TestPool } from '../helpers/coordinator.ts';
 
 const WAIT = { timeout: 20_000 };
@@ -28,23 +26,12 @@ async function prOutcome(pool: TestPool, worker: Awaited<ReturnType<TestPool['jo
 }
 
 describe('dashboard Policy panel (headless Chromium)', () => {
-  let assetsDir: string;
-  let browser: Browser;
+  const chromium = dashboardBrowser();
   const shots = artifactsDir('dashboard');
 
-  before(async () => {
-    assetsDir = await buildDashboardAssets();
-    browser = await launchBrowser();
-  });
-
-  after(async () => {
-    await browser?.close();
-    if (assetsDir) rmSync(assetsDir, { recursive: true, force: true });
-  });
-
   test('caps as the coordinator counts them; a maintainer vouches and denounces from the page and the coordinator\'s lists change', async () => {
-    const pool = await startPool('memory', { staticHandler: dashboardStaticHandler({ assetsDir }) });
-    const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
+    const pool = await startPool('memory', { staticHandler: dashboardStaticHandler({ assetsDir: chromium.assetsDir }) });
+    const page = await chromium.browser.newPage({ viewport: { width: 1280, height: 1000 } });
     const seen = watchPage(page);
     try {
       await pool.repo(REPO, {
