@@ -69,8 +69,14 @@ export async function actOnVouchComment(ctx: IntegrationContext, repo: Connected
 async function carryOut(ctx: IntegrationContext, repo: ConnectedRepo, comment: RepoComment, command: VouchCommand, recorded: () => Promise<void>): Promise<void> {
   const { issue, login: by } = comment;
   // Recorded before the reply: a restart between the two loses a reply, never repeats an action's reply.
+  // With `comments: false` OWP writes nothing on the repo (its token may hold only read access to
+  // issues): the outcome is logged and shown on the dashboard, and no reply is attempted.
   const reply = async (text: string): Promise<void> => {
     await recorded();
+    if (!repo.config.comments) {
+      ctx.log.info({ repo: repo.config.repo, issue, comment: comment.id }, `${repo.config.repo}: not replying on #${issue} (comments: false): ${text}`);
+      return;
+    }
     await repo.client.createComment(repo.owner, repo.name, issue, text);
   };
   const role = await repo.client.collaboratorRole(repo.owner, repo.name, by);

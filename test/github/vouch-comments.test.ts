@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { REPO, startGitHubPool } from '../helpers/github-pool.ts';
+import { BOT_LOGIN, BOT_TOKEN, REPO, startGitHubPool } from '../helpers/github-pool.ts';
 import { parseVouchCommand } from '../../coordinator/github/vouch-comments.ts';
 
 test('the command is the first /owp vouch|denounce @login line; anything else is no command', () => {
@@ -46,6 +46,30 @@ test('a collaborator vouches and denounces by comment; anyone else is refused in
     assert.deepEqual((await standings()).sort(), [['ada', 'vouched'], ['mallory', 'denounced']]);
     const mallory = (await g.pool.admin.call('contributor.list', { repo: REPO })).contributors.find((c) => c.login === 'mallory');
     assert.equal(mallory?.reason, `floods PRs (@maintainer-mo on #${issue})`);
+  } finally {
+    await g.close();
+  }
+});
+
+test('with comments: false the commands still work but OWP writes no reply (its token may only read issues)', async () => {
+  const g = await startGitHubPool({
+    webhooks: true,
+    repo: { comments: false },
+    fake: { tokens: [{ token: BOT_TOKEN, login: BOT_LOGIN, permissions: { issues: 'read', pull_requests: 'read' } }] },
+  });
+  try {
+    await g.pool.repo(REPO, { max_open_prs: 5 });
+    const s = g.gh.state;
+    const issue = s.addIssue(REPO, { title: 'Who may work here' });
+    const repo = s.repo(REPO);
+    s.addComment(repo, s.issueOf(repo, issue), 'stranger', '/owp vouch @stranger');
+    s.addComment(repo, s.issueOf(repo, issue), 'maintainer-mo', '/owp vouch @ada reviewed her first PRs');
+    await g.settled();
+    const standings = (await g.pool.admin.call('contributor.list', { repo: REPO })).contributors.map((c) => [c.login, c.status]);
+    assert.deepEqual(standings, [['ada', 'vouched']]);
+    assert.equal(s.requestsTo('POST', `/repos/${REPO}/issues/${issue}/comments`).length, 0, 'no reply was attempted');
+    assert.deepEqual(s.commentsOn(REPO, issue).map((c) => c.user), ['stranger', 'maintainer-mo']);
+    assert.equal(g.logs.filter((l) => /not replying on #\d+ \(comments: false\)/.test(l)).length, 2, 'both outcomes are logged instead');
   } finally {
     await g.close();
   }
