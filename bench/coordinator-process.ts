@@ -5,6 +5,7 @@
  * The runner bundles this file with esbuild so a restart is timed like the built CLI, not tsx.
  */
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { getHeapSpaceStatistics, writeHeapSnapshot } from 'node:v8';
 import { createLogger } from '../coordinator/log.ts';
 import { DEFAULT_RATE_LIMITS } from '../coordinator/rate-limit.ts';
 import { startCoordinator } from '../coordinator/server.ts';
@@ -72,6 +73,15 @@ function stats(): Record<string, number> {
 
 serveParent({
   stats: () => stats(),
+  /** Where resident memory goes (bench/memory.ts): V8's spaces, committed vs used, and what lives outside the heap. */
+  memory: () => {
+    const m = process.memoryUsage();
+    const mb = (n: number): number => Math.round((n / 1024 / 1024) * 10) / 10;
+    const spaces = Object.fromEntries(getHeapSpaceStatistics().map((s) => [s.space_name, { committed_mb: mb(s.physical_space_size), used_mb: mb(s.space_used_size) }]));
+    return { rss_mb: mb(m.rss), heap_total_mb: mb(m.heapTotal), heap_used_mb: mb(m.heapUsed), external_mb: mb(m.external), array_buffers_mb: mb(m.arrayBuffers), spaces };
+  },
+  /** Writes a heap snapshot (bench/heap-diff.ts compares two) and answers its path. */
+  heapSnapshot: (args) => ({ file: writeHeapSnapshot(typeof args.file === 'string' ? args.file : undefined) }),
   /** Starts a measurement window: clears the histogram and the CPU baseline. */
   reset: () => {
     loopDelay.reset();

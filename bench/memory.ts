@@ -6,6 +6,12 @@
  * (A B A B …), so a busy machine shifts both alike:
  *
  *   node --import tsx bench/memory.ts [--workers 2000] [--rounds 2] [--roots .,.cache/ab-base]
+ *     [--node-flags '|--max-semi-space-size=4'] [--snapshot-dir DIR]
+ *
+ * --node-flags runs each root once per `|`-separated set of node flags (an empty one is the
+ * default; V8 flags NODE_OPTIONS refuses are allowed), interleaved the same way. --snapshot-dir writes a heap snapshot of each run once every
+ * worker holds its lease (bench/heap-diff.ts compares two). Each run also prints where the memory
+ * is: V8's spaces (committed and used), `external` and `arrayBuffers`.
  *
  * Each root is a checkout whose bench/coordinator-process.ts is bundled (put an older checkout
  * under this one, e.g. `git archive HEAD~3 | tar -x -C .cache/ab-base`, so its bundle resolves
@@ -21,11 +27,13 @@ import { bundleRunners } from './lib/bundle.ts';
 import { Child, killAllChildren } from './lib/children.ts';
 import { sleep } from './lib/stats.ts';
 
-const { values } = parseArgs({ options: { workers: { type: 'string', default: '2000' }, rounds: { type: 'string', default: '2' }, roots: { type: 'string', default: '.' }, settle: { type: 'string', default: '8000' } } });
+const { values } = parseArgs({ options: { workers: { type: 'string', default: '2000' }, rounds: { type: 'string', default: '2' }, roots: { type: 'string', default: '.' }, settle: { type: 'string', default: '8000' }, 'node-flags': { type: 'string', default: '' }, 'snapshot-dir': { type: 'string' } } });
 const WORKERS = Number(values.workers);
 const ROUNDS = Number(values.rounds);
 const SETTLE_MS = Number(values.settle);
 const ROOTS = values.roots.split(',').map((r) => resolve(r));
+const NODE_FLAGS = values['node-flags'].split('|');
+const SNAPSHOT_DIR = values['snapshot-dir'] ? resolve(values['snapshot-dir']) : undefined;
 const FLEETS = Math.max(1, Math.ceil(WORKERS / 1250));
 const PER_REPO = 500;
 
@@ -35,9 +43,9 @@ interface Stats {
   sockets: number;
 }
 
-async function runOnce(coordinatorBundle: string, fleetBundle: string): Promise<Record<string, number>> {
+async function runOnce(coordinatorBundle: string, fleetBundle: string, nodeFlags: string, label: string): Promise<Record<string, unknown>> {
   const dataDir = mkdtempSync(join(tmpdir(), 'owp-mem-'));
-  const coordinator = new Child('coordinator', coordinatorBundle, { env: { OWP_BENCH_COORDINATOR: JSON.stringify({ data_dir: dataDir }) } });
+  const coordinator = new Child('coordinator', coordinatorBundle, { env: { OWP_BENCH_COORDINATOR: JSON.stringify({ data_dir: dataDir }) }, execArgv: nodeFlags.split(' ').filter(Boolean) });
   const fleets: Child[] = [];
   try {
     const ready = await coordinator.next('ready', 120_000);
@@ -61,6 +69,8 @@ async function runOnce(coordinatorBundle: string, fleetBundle: string): Promise<
     }
     await sleep(SETTLE_MS);
     const after = await coordinator.request<Stats>('stats');
+    const memory = await coordinator.request<Record<string, unknown>>('memory');
+    const snapshot = SNAPSHOT_DIR ? (await coordinator.request<{ file: string }>('heapSnapshot', { file: join(SNAPSHOT_DIR, `${label}-${WORKERS}.heapsnapshot`) }, 600_000)).file : undefined;
     return {
       workers: WORKERS,
       leases,
@@ -70,6 +80,8 @@ async function runOnce(coordinatorBundle: string, fleetBundle: string): Promise<
       heap_after_mb: Math.round(after.heap_used_mb),
       rss_kb_per_worker: Math.round(((after.rss_mb - before.rss_mb) * 1024) / WORKERS),
       heap_kb_per_worker: Math.round(((after.heap_used_mb - before.heap_used_mb) * 1024) / WORKERS),
+      memory,
+      ...(snapshot ? { snapshot } : {}),
     };
   } finally {
     for (const f of fleets) f.kill();
@@ -90,8 +102,10 @@ for (const root of ROOTS) {
 try {
   for (let round = 0; round < ROUNDS; round += 1) {
     for (let i = 0; i < ROOTS.length; i += 1) {
-      const figures = await runOnce(coordinatorBundles[i] as string, fleetBundle);
-      console.log(JSON.stringify({ round, root: ROOTS[i], ...figures }));
+      for (const [v, nodeFlags] of NODE_FLAGS.entries()) {
+        const figures = await runOnce(coordinatorBundles[i] as string, fleetBundle, nodeFlags, `r${round}-root${i}-v${v}`);
+        console.log(JSON.stringify({ round, root: ROOTS[i], node_flags: nodeFlags, ...figures }));
+      }
     }
   }
 } finally {
