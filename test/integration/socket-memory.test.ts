@@ -6,7 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { IncomingMessage } from 'node:http';
+import { ServerResponse, type IncomingMessage } from 'node:http';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { io } from 'socket.io-client';
@@ -29,25 +29,39 @@ async function collected(ref: WeakRef<object>): Promise<boolean> {
   return false;
 }
 
-test('the upgrade request of a connected worker is not kept: neither by engine.io nor by the handshake', async () => {
-  const pool = await startPool('memory');
-  const requests: Array<WeakRef<IncomingMessage>> = [];
-  pool.coordinator.http.on('upgrade', (req: IncomingMessage) => requests.push(new WeakRef(req)));
-  try {
-    const worker = await pool.join();
-    const info = await worker.socket.emitWithAck('coordinator.info', {});
-    assert.equal((info as { ok: boolean }).ok, true);
-    assert.equal(requests.length, 1);
-    const [server] = pool.coordinator.io.sockets.sockets.values();
-    assert.ok(server);
-    assert.equal((server.conn as unknown as { request: unknown }).request, null);
-    assert.deepEqual(Object.keys(server.handshake.headers), []);
-    assert.equal(server.handshake.auth.token, worker.token, 'the token stays: commands re-check it');
-    assert.ok(await collected(requests[0] as WeakRef<IncomingMessage>), 'the upgrade request is still reachable after connect');
-  } finally {
-    await pool.close();
-  }
-});
+for (const transports of [['websocket'], ['polling', 'websocket']]) {
+  test(`the upgrade request is not kept once connected (${transports.join(' then ')}): neither by engine.io, its response object, nor the handshake`, async () => {
+    const pool = await startPool('memory');
+    const requests: Array<WeakRef<IncomingMessage>> = [];
+    const responses: Array<WeakRef<object>> = [];
+    pool.coordinator.http.on('upgrade', (req: IncomingMessage) => requests.push(new WeakRef(req)));
+    // Registered after the coordinator's own middleware: sees engine.io's response object for the upgrade.
+    pool.coordinator.io.engine.use((_req: IncomingMessage, res: object, next: () => void) => {
+      if (!(res instanceof ServerResponse)) responses.push(new WeakRef(res));
+      next();
+    });
+    try {
+      const worker = await pool.join();
+      const raw = io(pool.url, { auth: { token: worker.token }, transports, reconnection: false });
+      await new Promise<void>((r) => raw.once('connect', () => r()));
+      if (raw.io.engine.transport.name !== 'websocket') await new Promise<void>((r) => raw.io.engine.once('upgrade', () => r()));
+      const info = (await raw.emitWithAck('coordinator.info', {})) as { ok: boolean };
+      assert.equal(info.ok, true);
+      assert.equal(requests.length, 2, "the pool's connection and this one");
+      assert.equal(responses.length, 2);
+      const server = pool.coordinator.io.sockets.sockets.get(raw.id as string);
+      assert.ok(server);
+      assert.equal((server.conn as unknown as { request: unknown }).request, null);
+      assert.deepEqual(Object.keys(server.handshake.headers), []);
+      assert.equal(server.handshake.auth.token, worker.token, 'the token stays: commands re-check it');
+      for (const [i, ref] of requests.entries()) assert.ok(await collected(ref), `upgrade request ${i} is still reachable after connect`);
+      for (const [i, ref] of responses.entries()) assert.ok(await collected(ref), `engine.io's response object for upgrade ${i} is still reachable after connect`);
+      raw.close();
+    } finally {
+      await pool.close();
+    }
+  });
+}
 
 test('after the request is dropped, the per-connection limit, the transport heartbeat and going offline still work', async () => {
   // Tiny socket.io heartbeat: a connection whose pings went unanswered would close within 40 ms.
