@@ -74,7 +74,9 @@ function stats(): Record<string, number> {
 serveParent({
   stats: () => stats(),
   /** Where resident memory goes (bench/memory.ts): V8's spaces, committed vs used, and what lives outside the heap. */
-  memory: () => {
+  memory: (args) => {
+    // With { gc: true } (and --expose-gc), after a full collection: the live heap, without the garbage V8 has not collected yet.
+    if (args.gc === true) (globalThis as { gc?: () => void }).gc?.();
     const m = process.memoryUsage();
     const mb = (n: number): number => Math.round((n / 1024 / 1024) * 10) / 10;
     const spaces = Object.fromEntries(getHeapSpaceStatistics().map((s) => [s.space_name, { committed_mb: mb(s.physical_space_size), used_mb: mb(s.space_used_size) }]));

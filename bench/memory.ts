@@ -2,7 +2,8 @@
  * What each connected worker costs the coordinator in memory (issue 20, item 5): the hold phase of
  * `npm run bench` alone (N workers, each holding a lease and heartbeating it every 10 s), with the
  * coordinator's resident memory and heap read before the workers connect and once they all hold
- * their lease. Several coordinator builds can be compared in the same conditions, interleaved
+ * their lease, and the peak resident memory over the window that follows (--settle, 30 s like the
+ * bench's hold window), then the live heap after a full collection. Several coordinator builds can be compared in the same conditions, interleaved
  * (A B A B …), so a busy machine shifts both alike:
  *
  *   node --import tsx bench/memory.ts [--workers 2000] [--rounds 2] [--roots .,.cache/ab-base]
@@ -27,7 +28,7 @@ import { bundleRunners } from './lib/bundle.ts';
 import { Child, killAllChildren } from './lib/children.ts';
 import { sleep } from './lib/stats.ts';
 
-const { values } = parseArgs({ options: { workers: { type: 'string', default: '2000' }, rounds: { type: 'string', default: '2' }, roots: { type: 'string', default: '.' }, settle: { type: 'string', default: '8000' }, 'node-flags': { type: 'string', default: '' }, 'snapshot-dir': { type: 'string' } } });
+const { values } = parseArgs({ options: { workers: { type: 'string', default: '2000' }, rounds: { type: 'string', default: '2' }, roots: { type: 'string', default: '.' }, settle: { type: 'string', default: '30000' }, 'node-flags': { type: 'string', default: '' }, 'snapshot-dir': { type: 'string' } } });
 const WORKERS = Number(values.workers);
 const ROUNDS = Number(values.rounds);
 const SETTLE_MS = Number(values.settle);
@@ -39,13 +40,14 @@ const PER_REPO = 500;
 
 interface Stats {
   rss_mb: number;
+  rss_peak_mb: number;
   heap_used_mb: number;
   sockets: number;
 }
 
 async function runOnce(coordinatorBundle: string, fleetBundle: string, nodeFlags: string, label: string): Promise<Record<string, unknown>> {
   const dataDir = mkdtempSync(join(tmpdir(), 'owp-mem-'));
-  const coordinator = new Child('coordinator', coordinatorBundle, { env: { OWP_BENCH_COORDINATOR: JSON.stringify({ data_dir: dataDir }) }, execArgv: nodeFlags.split(' ').filter(Boolean) });
+  const coordinator = new Child('coordinator', coordinatorBundle, { env: { OWP_BENCH_COORDINATOR: JSON.stringify({ data_dir: dataDir }) }, execArgv: ['--expose-gc', ...nodeFlags.split(' ').filter(Boolean)] });
   const fleets: Child[] = [];
   try {
     const ready = await coordinator.next('ready', 120_000);
@@ -67,9 +69,12 @@ async function runOnce(coordinatorBundle: string, fleetBundle: string, nodeFlags
       if (leases >= WORKERS) break;
       await sleep(500);
     }
+    // As the bench's hold window: the peak from here on, sampled every 250 ms (coordinator-process.ts).
+    await coordinator.request('reset');
     await sleep(SETTLE_MS);
     const after = await coordinator.request<Stats>('stats');
     const memory = await coordinator.request<Record<string, unknown>>('memory');
+    const live = await coordinator.request<{ heap_used_mb: number; heap_total_mb: number; rss_mb: number }>('memory', { gc: true });
     const snapshot = SNAPSHOT_DIR ? (await coordinator.request<{ file: string }>('heapSnapshot', { file: join(SNAPSHOT_DIR, `${label}-${WORKERS}.heapsnapshot`) }, 600_000)).file : undefined;
     return {
       workers: WORKERS,
@@ -77,10 +82,13 @@ async function runOnce(coordinatorBundle: string, fleetBundle: string, nodeFlags
       sockets: after.sockets,
       rss_before_mb: Math.round(before.rss_mb),
       rss_after_mb: Math.round(after.rss_mb),
+      rss_peak_mb: Math.round(after.rss_peak_mb),
       heap_after_mb: Math.round(after.heap_used_mb),
       rss_kb_per_worker: Math.round(((after.rss_mb - before.rss_mb) * 1024) / WORKERS),
       heap_kb_per_worker: Math.round(((after.heap_used_mb - before.heap_used_mb) * 1024) / WORKERS),
       memory,
+      live_heap_mb: live.heap_used_mb,
+      rss_after_gc_mb: live.rss_mb,
       ...(snapshot ? { snapshot } : {}),
     };
   } finally {
