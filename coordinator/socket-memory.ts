@@ -57,6 +57,8 @@ function releaseUpgrade(conn: EngineConnection): void {
   const upgrade = tcp && typeof tcp === 'object' ? upgrades.get(tcp) : undefined;
   if (!upgrade) return;
   upgrades.delete(tcp as object);
+  // Without its listener the response is unreachable; clearing `req` still lets the request go
+  // when the listener was not recognised (another engine.io version).
   upgrade.res.req = null;
   if (upgrade.onClose) (tcp as EventEmitter).removeListener('close', upgrade.onClose);
 }
