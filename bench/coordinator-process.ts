@@ -14,6 +14,9 @@ import { serveParent } from './lib/children.ts';
 interface Settings {
   data_dir: string;
   sweep_interval_ms?: number;
+  /** bench/memory.ts --snapshot-every: how much the snapshots' copies of the state weigh. */
+  snapshot_every_events?: number;
+  snapshot_interval_ms?: number;
 }
 
 const settings = JSON.parse(process.env.OWP_BENCH_COORDINATOR ?? '{}') as Settings;
@@ -41,6 +44,8 @@ const started = await startCoordinator({
     // The fleet registers hundreds of workers from one address: worker.register's own limits are off.
     rate_limits: { ...DEFAULT_RATE_LIMITS, register: { per_second: 0, burst: 0 }, register_total: { per_second: 0, burst: 0 } },
     ...(settings.sweep_interval_ms ? { sweep_interval_ms: settings.sweep_interval_ms } : {}),
+    ...(settings.snapshot_every_events ? { snapshot_every_events: settings.snapshot_every_events } : {}),
+    ...(settings.snapshot_interval_ms ? { snapshot_interval_ms: settings.snapshot_interval_ms } : {}),
   },
   log: createLogger({ format: 'json' }),
 });

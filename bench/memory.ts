@@ -7,7 +7,7 @@
  * (A B A B …), so a busy machine shifts both alike:
  *
  *   node --import tsx bench/memory.ts [--workers 2000] [--rounds 2] [--roots .,.cache/ab-base]
- *     [--node-flags '|--max-semi-space-size=4'] [--snapshot-dir DIR]
+ *     [--node-flags '|--max-semi-space-size=4'] [--snapshot-dir DIR] [--snapshot-every EVENTS]
  *
  * --node-flags runs each root once per `|`-separated set of node flags (an empty one is the
  * default; V8 flags NODE_OPTIONS refuses are allowed), interleaved the same way. --snapshot-dir writes a heap snapshot of each run once every
@@ -28,13 +28,15 @@ import { bundleRunners } from './lib/bundle.ts';
 import { Child, killAllChildren } from './lib/children.ts';
 import { sleep } from './lib/stats.ts';
 
-const { values } = parseArgs({ options: { workers: { type: 'string', default: '2000' }, rounds: { type: 'string', default: '2' }, roots: { type: 'string', default: '.' }, settle: { type: 'string', default: '30000' }, 'node-flags': { type: 'string', default: '' }, 'snapshot-dir': { type: 'string' } } });
+const { values } = parseArgs({ options: { workers: { type: 'string', default: '2000' }, rounds: { type: 'string', default: '2' }, roots: { type: 'string', default: '.' }, settle: { type: 'string', default: '30000' }, 'node-flags': { type: 'string', default: '' }, 'snapshot-dir': { type: 'string' }, 'snapshot-every': { type: 'string' } } });
 const WORKERS = Number(values.workers);
 const ROUNDS = Number(values.rounds);
 const SETTLE_MS = Number(values.settle);
 const ROOTS = values.roots.split(',').map((r) => resolve(r));
 const NODE_FLAGS = values['node-flags'].split('|');
 const SNAPSHOT_DIR = values['snapshot-dir'] ? resolve(values['snapshot-dir']) : undefined;
+/** Events between the coordinator's state snapshots (its default unless given; a large value keeps them out of the run). */
+const SNAPSHOT_EVERY = values['snapshot-every'] ? Number(values['snapshot-every']) : undefined;
 const FLEETS = Math.max(1, Math.ceil(WORKERS / 1250));
 const PER_REPO = 500;
 
@@ -47,7 +49,7 @@ interface Stats {
 
 async function runOnce(coordinatorBundle: string, fleetBundle: string, nodeFlags: string, label: string): Promise<Record<string, unknown>> {
   const dataDir = mkdtempSync(join(tmpdir(), 'owp-mem-'));
-  const coordinator = new Child('coordinator', coordinatorBundle, { env: { OWP_BENCH_COORDINATOR: JSON.stringify({ data_dir: dataDir }) }, execArgv: ['--expose-gc', ...nodeFlags.split(' ').filter(Boolean)] });
+  const coordinator = new Child('coordinator', coordinatorBundle, { env: { OWP_BENCH_COORDINATOR: JSON.stringify({ data_dir: dataDir, ...(SNAPSHOT_EVERY ? { snapshot_every_events: SNAPSHOT_EVERY, snapshot_interval_ms: 3_600_000 } : {}) }) }, execArgv: ['--expose-gc', ...nodeFlags.split(' ').filter(Boolean)] });
   const fleets: Child[] = [];
   try {
     const ready = await coordinator.next('ready', 120_000);
