@@ -5,6 +5,7 @@
  * The runner bundles this file with esbuild so a restart is timed like the built CLI, not tsx.
  */
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { getHeapSpaceStatistics, writeHeapSnapshot } from 'node:v8';
 import { createLogger } from '../coordinator/log.ts';
 import { DEFAULT_RATE_LIMITS } from '../coordinator/rate-limit.ts';
 import { startCoordinator } from '../coordinator/server.ts';
@@ -13,6 +14,9 @@ import { serveParent } from './lib/children.ts';
 interface Settings {
   data_dir: string;
   sweep_interval_ms?: number;
+  /** bench/memory.ts --snapshot-every: how much the snapshots' copies of the state weigh. */
+  snapshot_every_events?: number;
+  snapshot_interval_ms?: number;
 }
 
 const settings = JSON.parse(process.env.OWP_BENCH_COORDINATOR ?? '{}') as Settings;
@@ -40,6 +44,8 @@ const started = await startCoordinator({
     // The fleet registers hundreds of workers from one address: worker.register's own limits are off.
     rate_limits: { ...DEFAULT_RATE_LIMITS, register: { per_second: 0, burst: 0 }, register_total: { per_second: 0, burst: 0 } },
     ...(settings.sweep_interval_ms ? { sweep_interval_ms: settings.sweep_interval_ms } : {}),
+    ...(settings.snapshot_every_events ? { snapshot_every_events: settings.snapshot_every_events } : {}),
+    ...(settings.snapshot_interval_ms ? { snapshot_interval_ms: settings.snapshot_interval_ms } : {}),
   },
   log: createLogger({ format: 'json' }),
 });
@@ -72,6 +78,17 @@ function stats(): Record<string, number> {
 
 serveParent({
   stats: () => stats(),
+  /** Where resident memory goes (bench/memory.ts): V8's spaces, committed vs used, and what lives outside the heap. */
+  memory: (args) => {
+    // With { gc: true } (and --expose-gc), after a full collection: the live heap, without the garbage V8 has not collected yet.
+    if (args.gc === true) (globalThis as { gc?: () => void }).gc?.();
+    const m = process.memoryUsage();
+    const mb = (n: number): number => Math.round((n / 1024 / 1024) * 10) / 10;
+    const spaces = Object.fromEntries(getHeapSpaceStatistics().map((s) => [s.space_name, { committed_mb: mb(s.physical_space_size), used_mb: mb(s.space_used_size) }]));
+    return { rss_mb: mb(m.rss), heap_total_mb: mb(m.heapTotal), heap_used_mb: mb(m.heapUsed), external_mb: mb(m.external), array_buffers_mb: mb(m.arrayBuffers), spaces };
+  },
+  /** Writes a heap snapshot (bench/heap-diff.ts compares two) and answers its path. */
+  heapSnapshot: (args) => ({ file: writeHeapSnapshot(typeof args.file === 'string' ? args.file : undefined) }),
   /** Starts a measurement window: clears the histogram and the CPU baseline. */
   reset: () => {
     loopDelay.reset();

@@ -2,10 +2,17 @@
  * What each connected worker costs the coordinator in memory (issue 20, item 5): the hold phase of
  * `npm run bench` alone (N workers, each holding a lease and heartbeating it every 10 s), with the
  * coordinator's resident memory and heap read before the workers connect and once they all hold
- * their lease. Several coordinator builds can be compared in the same conditions, interleaved
+ * their lease, and the peak resident memory over the window that follows (--settle, 30 s like the
+ * bench's hold window), then the live heap after a full collection. Several coordinator builds can be compared in the same conditions, interleaved
  * (A B A B …), so a busy machine shifts both alike:
  *
  *   node --import tsx bench/memory.ts [--workers 2000] [--rounds 2] [--roots .,.cache/ab-base]
+ *     [--node-flags '|--max-semi-space-size=4'] [--snapshot-dir DIR] [--snapshot-every EVENTS]
+ *
+ * --node-flags runs each root once per `|`-separated set of node flags (an empty one is the
+ * default; V8 flags NODE_OPTIONS refuses are allowed), interleaved the same way. --snapshot-dir writes a heap snapshot of each run once every
+ * worker holds its lease (bench/heap-diff.ts compares two). Each run also prints where the memory
+ * is: V8's spaces (committed and used), `external` and `arrayBuffers`.
  *
  * Each root is a checkout whose bench/coordinator-process.ts is bundled (put an older checkout
  * under this one, e.g. `git archive HEAD~3 | tar -x -C .cache/ab-base`, so its bundle resolves
@@ -21,23 +28,28 @@ import { bundleRunners } from './lib/bundle.ts';
 import { Child, killAllChildren } from './lib/children.ts';
 import { sleep } from './lib/stats.ts';
 
-const { values } = parseArgs({ options: { workers: { type: 'string', default: '2000' }, rounds: { type: 'string', default: '2' }, roots: { type: 'string', default: '.' }, settle: { type: 'string', default: '8000' } } });
+const { values } = parseArgs({ options: { workers: { type: 'string', default: '2000' }, rounds: { type: 'string', default: '2' }, roots: { type: 'string', default: '.' }, settle: { type: 'string', default: '30000' }, 'node-flags': { type: 'string', default: '' }, 'snapshot-dir': { type: 'string' }, 'snapshot-every': { type: 'string' } } });
 const WORKERS = Number(values.workers);
 const ROUNDS = Number(values.rounds);
 const SETTLE_MS = Number(values.settle);
 const ROOTS = values.roots.split(',').map((r) => resolve(r));
+const NODE_FLAGS = values['node-flags'].split('|');
+const SNAPSHOT_DIR = values['snapshot-dir'] ? resolve(values['snapshot-dir']) : undefined;
+/** Events between the coordinator's state snapshots (its default unless given; a large value keeps them out of the run). */
+const SNAPSHOT_EVERY = values['snapshot-every'] ? Number(values['snapshot-every']) : undefined;
 const FLEETS = Math.max(1, Math.ceil(WORKERS / 1250));
 const PER_REPO = 500;
 
 interface Stats {
   rss_mb: number;
+  rss_peak_mb: number;
   heap_used_mb: number;
   sockets: number;
 }
 
-async function runOnce(coordinatorBundle: string, fleetBundle: string): Promise<Record<string, number>> {
+async function runOnce(coordinatorBundle: string, fleetBundle: string, nodeFlags: string, label: string): Promise<Record<string, unknown>> {
   const dataDir = mkdtempSync(join(tmpdir(), 'owp-mem-'));
-  const coordinator = new Child('coordinator', coordinatorBundle, { env: { OWP_BENCH_COORDINATOR: JSON.stringify({ data_dir: dataDir }) } });
+  const coordinator = new Child('coordinator', coordinatorBundle, { env: { OWP_BENCH_COORDINATOR: JSON.stringify({ data_dir: dataDir, ...(SNAPSHOT_EVERY ? { snapshot_every_events: SNAPSHOT_EVERY, snapshot_interval_ms: 3_600_000 } : {}) }) }, execArgv: ['--expose-gc', ...nodeFlags.split(' ').filter(Boolean)] });
   const fleets: Child[] = [];
   try {
     const ready = await coordinator.next('ready', 120_000);
@@ -59,17 +71,27 @@ async function runOnce(coordinatorBundle: string, fleetBundle: string): Promise<
       if (leases >= WORKERS) break;
       await sleep(500);
     }
+    // As the bench's hold window: the peak from here on, sampled every 250 ms (coordinator-process.ts).
+    await coordinator.request('reset');
     await sleep(SETTLE_MS);
     const after = await coordinator.request<Stats>('stats');
+    const memory = await coordinator.request<Record<string, unknown>>('memory');
+    const live = await coordinator.request<{ heap_used_mb: number; heap_total_mb: number; rss_mb: number }>('memory', { gc: true });
+    const snapshot = SNAPSHOT_DIR ? (await coordinator.request<{ file: string }>('heapSnapshot', { file: join(SNAPSHOT_DIR, `${label}-${WORKERS}.heapsnapshot`) }, 600_000)).file : undefined;
     return {
       workers: WORKERS,
       leases,
       sockets: after.sockets,
       rss_before_mb: Math.round(before.rss_mb),
       rss_after_mb: Math.round(after.rss_mb),
+      rss_peak_mb: Math.round(after.rss_peak_mb),
       heap_after_mb: Math.round(after.heap_used_mb),
       rss_kb_per_worker: Math.round(((after.rss_mb - before.rss_mb) * 1024) / WORKERS),
       heap_kb_per_worker: Math.round(((after.heap_used_mb - before.heap_used_mb) * 1024) / WORKERS),
+      memory,
+      live_heap_mb: live.heap_used_mb,
+      rss_after_gc_mb: live.rss_mb,
+      ...(snapshot ? { snapshot } : {}),
     };
   } finally {
     for (const f of fleets) f.kill();
@@ -90,8 +112,10 @@ for (const root of ROOTS) {
 try {
   for (let round = 0; round < ROUNDS; round += 1) {
     for (let i = 0; i < ROOTS.length; i += 1) {
-      const figures = await runOnce(coordinatorBundles[i] as string, fleetBundle);
-      console.log(JSON.stringify({ round, root: ROOTS[i], ...figures }));
+      for (const [v, nodeFlags] of NODE_FLAGS.entries()) {
+        const figures = await runOnce(coordinatorBundles[i] as string, fleetBundle, nodeFlags, `r${round}-root${i}-v${v}`);
+        console.log(JSON.stringify({ round, root: ROOTS[i], node_flags: nodeFlags, ...figures }));
+      }
     }
   }
 } finally {

@@ -49,6 +49,9 @@ export const DEFAULT_RATE_LIMITS: RateLimits = {
   register_total: { per_second: 2, burst: 1000 },
 };
 
+/** The default clock of every bucket: one function, not a closure per bucket (one bucket per connection). */
+const monotonicNow = (): number => performance.now();
+
 export class TokenBucket {
   private tokens: number;
   private last: number;
@@ -56,7 +59,7 @@ export class TokenBucket {
   constructor(
     private readonly capacity: number,
     private readonly refillPerSecond: number,
-    private readonly now: () => number = () => performance.now(),
+    private readonly now: () => number = monotonicNow,
   ) {
     this.tokens = capacity;
     this.last = now();

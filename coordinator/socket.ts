@@ -16,6 +16,7 @@ import type { CoordinatorMetrics } from './metrics.ts';
 import { DEFAULT_RATE_LIMITS, TokenBucket, TrustedProxies, type RateLimit, type RegistrationLimiter } from './rate-limit.ts';
 import { wireError } from './runtime.ts';
 import { resolveToken, type CoordinatorService } from './service.ts';
+import { forgetUpgradeRequest, noteUpgradeResponses } from './socket-memory.ts';
 import { coalesceSocketWrites } from './socket-writes.ts';
 import type { Notification } from './engine/command.ts';
 import type { JournalEvent } from '../protocol/journal-events.ts';
@@ -58,6 +59,7 @@ export function bindSockets(io: Server, getRuntime: () => CoordinatorService, op
   const limit = options.rateLimit ?? DEFAULT_RATE_LIMITS.socket;
   const proxies = new TrustedProxies(options.trustProxy ?? []);
   coalesceSocketWrites(io);
+  noteUpgradeResponses(io);
   io.use((socket, next) => {
     const token = (socket.handshake.auth as { token?: unknown } | undefined)?.token;
     if (token === undefined || token === null || token === '') {
@@ -78,39 +80,43 @@ export function bindSockets(io: Server, getRuntime: () => CoordinatorService, op
     }, () => refuse());
   });
 
+  // One command handler and one disconnect handler for every socket (socket.io calls both with the
+  // socket as `this`), instead of two closures and their context per connection.
+  function onCommand(this: Socket, event: unknown, ...args: unknown[]): void {
+    const socket = this;
+    const data = socket.data as SocketData;
+    const ack = typeof args.at(-1) === 'function' ? (args.pop() as (a: Ack<unknown>) => void) : undefined;
+    const started = performance.now();
+    const done = isOperationName(event) ? options.metrics?.startOperation(event) : undefined;
+    void handle(socket, data, event, args[0], getRuntime, options.registrations).then((reply) => {
+      done?.(reply);
+      if (!reply.ok && reply.error.code === 'RATE_LIMITED') options.metrics?.countRateLimited('socket');
+      if (options.log?.isLevelEnabled('debug') || (!reply.ok && reply.error.code === 'INTERNAL')) {
+        const entry = { req_id: randomUUID(), operation: String(event).slice(0, 64), outcome: reply.ok ? 'ok' : reply.error.code, ms: Math.round((performance.now() - started) * 10) / 10 };
+        const log = connectionLog(socket, options.log);
+        if (!reply.ok && reply.error.code === 'INTERNAL') log?.error({ ...entry, error: reply.error }, 'socket command failed unexpectedly');
+        else log?.debug(entry, 'socket command');
+      }
+      if (ack) ack(reply);
+      else if (!reply.ok) socket.emit('error.protocol', reply.error);
+    });
+  }
+  function onDisconnect(this: Socket, reason: unknown): void {
+    const data = this.data as SocketData;
+    if (options.log?.isLevelEnabled('debug')) connectionLog(this, options.log)?.debug({ reason }, 'socket disconnected');
+    if (data.hello && data.principal.kind === 'worker') void getRuntime().workerDisconnected(data.principal.id);
+  }
+
   io.on('connection', (socket: Socket) => {
     const data = socket.data as SocketData;
     data.hello = false;
     data.journal = false;
     data.bucket = new TokenBucket(limit.burst, limit.per_second);
     data.client = proxies.clientAddress(socket.handshake.address, socket.handshake.headers['x-forwarded-for']);
-    // Memory at 10,000 sockets (bench/README.md "Memory per worker"): the upgrade request engine.io
-    // keeps for the connection's life is read once, for the handshake just built; nothing reads it after.
-    Reflect.set(socket.conn, 'request', null);
+    forgetUpgradeRequest(socket);
     if (options.log?.isLevelEnabled('debug')) connectionLog(socket, options.log)?.debug({ client: data.client, transport: socket.conn.transport.name }, 'socket connected');
-
-    socket.onAny((event: unknown, ...args: unknown[]) => {
-      const ack = typeof args.at(-1) === 'function' ? (args.pop() as (a: Ack<unknown>) => void) : undefined;
-      const started = performance.now();
-      const done = isOperationName(event) ? options.metrics?.startOperation(event) : undefined;
-      void handle(socket, data, event, args[0], getRuntime, options.registrations).then((reply) => {
-        done?.(reply);
-        if (!reply.ok && reply.error.code === 'RATE_LIMITED') options.metrics?.countRateLimited('socket');
-        if (options.log?.isLevelEnabled('debug') || (!reply.ok && reply.error.code === 'INTERNAL')) {
-          const entry = { req_id: randomUUID(), operation: String(event).slice(0, 64), outcome: reply.ok ? 'ok' : reply.error.code, ms: Math.round((performance.now() - started) * 10) / 10 };
-          const log = connectionLog(socket, options.log);
-          if (!reply.ok && reply.error.code === 'INTERNAL') log?.error({ ...entry, error: reply.error }, 'socket command failed unexpectedly');
-          else log?.debug(entry, 'socket command');
-        }
-        if (ack) ack(reply);
-        else if (!reply.ok) socket.emit('error.protocol', reply.error);
-      });
-    });
-
-    socket.on('disconnect', (reason) => {
-      if (options.log?.isLevelEnabled('debug')) connectionLog(socket, options.log)?.debug({ reason }, 'socket disconnected');
-      if (data.hello && data.principal.kind === 'worker') void getRuntime().workerDisconnected(data.principal.id);
-    });
+    socket.onAny(onCommand);
+    socket.on('disconnect', onDisconnect);
   });
 
   // Notifications go to the worker's room once their cause is durable. In a cluster only the leader

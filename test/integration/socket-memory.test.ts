@@ -1,0 +1,88 @@
+/**
+ * What a connection keeps after its handshake (coordinator/socket-memory.ts): the upgrade request
+ * is no longer reachable once the worker is connected, while what the connection still needs
+ * works: per-connection rate limits, socket.io's transport heartbeat, and the disconnect handler
+ * that takes the worker offline.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ServerResponse, type IncomingMessage } from 'node:http';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { io } from 'socket.io-client';
+import { startPool } from '../helpers/coordinator.ts';
+
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
+
+/**
+ * Collects garbage until `ref` is gone or a few rounds have passed. `deref()` keeps its target alive
+ * until the end of the current job, so each round collects in a fresh turn before looking.
+ */
+async function collected(ref: WeakRef<object>): Promise<boolean> {
+  for (let i = 0; i < 10; i += 1) {
+    await new Promise((r) => setImmediate(r));
+    gc();
+    await new Promise((r) => setImmediate(r));
+    if (ref.deref() === undefined) return true;
+  }
+  return false;
+}
+
+for (const transports of [['websocket'], ['polling', 'websocket']]) {
+  test(`the upgrade request is not kept once connected (${transports.join(' then ')}): neither by engine.io, its response object, nor the handshake`, async () => {
+    const pool = await startPool('memory');
+    const requests: Array<WeakRef<IncomingMessage>> = [];
+    const responses: Array<WeakRef<object>> = [];
+    pool.coordinator.http.on('upgrade', (req: IncomingMessage) => requests.push(new WeakRef(req)));
+    // Registered after the coordinator's own middleware: sees engine.io's response object for the upgrade.
+    pool.coordinator.io.engine.use((_req: IncomingMessage, res: object, next: () => void) => {
+      if (!(res instanceof ServerResponse)) responses.push(new WeakRef(res));
+      next();
+    });
+    try {
+      const worker = await pool.join();
+      const raw = io(pool.url, { auth: { token: worker.token }, transports, reconnection: false });
+      await new Promise<void>((r) => raw.once('connect', () => r()));
+      if (raw.io.engine.transport.name !== 'websocket') await new Promise<void>((r) => raw.io.engine.once('upgrade', () => r()));
+      const info = (await raw.emitWithAck('coordinator.info', {})) as { ok: boolean };
+      assert.equal(info.ok, true);
+      assert.equal(requests.length, 2, "the pool's connection and this one");
+      assert.equal(responses.length, 2);
+      const server = pool.coordinator.io.sockets.sockets.get(raw.id as string);
+      assert.ok(server);
+      assert.equal((server.conn as unknown as { request: unknown }).request, null);
+      assert.deepEqual(Object.keys(server.handshake.headers), []);
+      assert.equal(server.handshake.auth.token, worker.token, 'the token stays: commands re-check it');
+      for (const [i, ref] of requests.entries()) assert.ok(await collected(ref), `upgrade request ${i} is still reachable after connect`);
+      for (const [i, ref] of responses.entries()) assert.ok(await collected(ref), `engine.io's response object for upgrade ${i} is still reachable after connect`);
+      raw.close();
+    } finally {
+      await pool.close();
+    }
+  });
+}
+
+test('after the request is dropped, the per-connection limit, the transport heartbeat and going offline still work', async () => {
+  // Tiny socket.io heartbeat: a connection whose pings went unanswered would close within 40 ms.
+  const pool = await startPool('memory', { rateLimits: { socket: { per_second: 0.01, burst: 5 } }, pingIntervalMs: 20, pingTimeoutMs: 20 });
+  try {
+    const worker = await pool.join();
+    const raw = io(pool.url, { auth: { token: worker.token }, transports: ['websocket'], reconnection: false });
+    await new Promise<void>((r) => raw.once('connect', () => r()));
+    let pongs = 0;
+    raw.io.engine.on('ping', () => (pongs += 1));
+    while (pongs < 10) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(raw.connected, true, 'the connection survives its heartbeats');
+    const acks = (await Promise.all(Array.from({ length: 7 }, () => raw.emitWithAck('coordinator.info', {})))) as Array<{ ok: boolean; error?: { code: string } }>;
+    assert.deepEqual(acks.map((a) => (a.ok ? 'ok' : a.error?.code)), ['ok', 'ok', 'ok', 'ok', 'ok', 'RATE_LIMITED', 'RATE_LIMITED']);
+    raw.close();
+    // The pool's own connection for this worker said hello; closing it takes the worker offline.
+    const id = worker.worker?.id as string;
+    assert.equal(pool.coordinator.runtime.engine.state.workers.get(id)?.online, true);
+    worker.socket.close();
+    while (pool.coordinator.runtime.engine.state.workers.get(id)?.online !== false) await new Promise((r) => setTimeout(r, 10));
+  } finally {
+    await pool.close();
+  }
+});
