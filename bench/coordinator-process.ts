@@ -13,6 +13,8 @@ import { serveParent } from './lib/children.ts';
 interface Settings {
   data_dir: string;
   sweep_interval_ms?: number;
+  /** Sample the event-loop delay (a 1 ms timer). The lifecycle turns it off: it reports no lag, and the timer's thousand wake-ups a second are not the coordinator's. */
+  loop_delay?: boolean;
 }
 
 const settings = JSON.parse(process.env.OWP_BENCH_COORDINATOR ?? '{}') as Settings;
@@ -22,7 +24,7 @@ if (!settings.data_dir) throw new Error('OWP_BENCH_COORDINATOR must name a data_
 const LOOP_SAMPLE_MS = 1;
 const loopDelay = monitorEventLoopDelay({ resolution: LOOP_SAMPLE_MS });
 const lagMs = (ns: number): number => Math.max(0, ns / 1e6 - LOOP_SAMPLE_MS);
-loopDelay.enable();
+if (settings.loop_delay !== false) loopDelay.enable();
 let cpuBase = process.cpuUsage();
 let wallBase = performance.now();
 let rssPeak = 0;
