@@ -13,7 +13,7 @@ import { open, readFile, rename, stat, truncate, unlink, type FileHandle } from 
 import { dirname, join } from 'node:path';
 import { Low, type Adapter } from 'lowdb';
 import type { Snapshot } from '../state/snapshot.ts';
-import type { StoredEvent } from '../state/stored-event.ts';
+import { storedEventJson, type StoredEvent } from '../state/stored-event.ts';
 import { StoreCorruptError, type Loaded, type Store } from './store.ts';
 import { lastEvent, lineOffsets, listSegments, pad12, readFrom, scanLines, type Segment } from './journal-files.ts';
 
@@ -353,7 +353,7 @@ export class LowdbStore implements Store {
     const offsets: number[] = [];
     let bytes = this.size;
     for (const e of events) {
-      const line = `${JSON.stringify(e)}\n`;
+      const line = `${storedEventJson(e)}\n`;
       offsets.push(bytes);
       bytes += Buffer.byteLength(line);
       text += line;
