@@ -17,6 +17,8 @@ interface Settings {
   /** bench/memory.ts --snapshot-every: how much the snapshots' copies of the state weigh. */
   snapshot_every_events?: number;
   snapshot_interval_ms?: number;
+  /** Sample the event-loop delay (a 1 ms timer). The lifecycle turns it off: it reports no lag, and the timer's thousand wake-ups a second are not the coordinator's. */
+  loop_delay?: boolean;
 }
 
 const settings = JSON.parse(process.env.OWP_BENCH_COORDINATOR ?? '{}') as Settings;
@@ -26,7 +28,7 @@ if (!settings.data_dir) throw new Error('OWP_BENCH_COORDINATOR must name a data_
 const LOOP_SAMPLE_MS = 1;
 const loopDelay = monitorEventLoopDelay({ resolution: LOOP_SAMPLE_MS });
 const lagMs = (ns: number): number => Math.max(0, ns / 1e6 - LOOP_SAMPLE_MS);
-loopDelay.enable();
+if (settings.loop_delay !== false) loopDelay.enable();
 let cpuBase = process.cpuUsage();
 let wallBase = performance.now();
 let rssPeak = 0;

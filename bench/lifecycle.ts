@@ -177,7 +177,7 @@ export async function runOwpLifecycle(options: LifecycleOptions, run: OwpRun): P
   const profileDir = options.profileDir ? join(options.profileDir, `lifecycle-${key}`) : undefined;
   if (profileDir) mkdirSync(profileDir, { recursive: true });
   const spawn = (profiled: boolean): Child => new Child(`${key}-coordinator`, options.coordinatorBundle, {
-    env: { OWP_BENCH_COORDINATOR: JSON.stringify({ data_dir: dataDir }) },
+    env: { OWP_BENCH_COORDINATOR: JSON.stringify({ data_dir: dataDir, loop_delay: false }) },
     execArgv: profiled && profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
   });
   let coordinator = spawn(true);

@@ -19,6 +19,7 @@ import { DEFAULT_RATE_LIMITS, RegistrationLimiter, type RateLimits } from './rat
 import { Runtime, type RuntimeOptions } from './runtime.ts';
 import type { CoordinatorService } from './service.ts';
 import { bindSockets } from './socket.ts';
+import { JSON_ONLY_PARSER } from './socket-parser.ts';
 
 export interface CoordinatorOptions extends RuntimeOptions {
   staticHandler?: StaticHandler;
@@ -129,6 +130,8 @@ function serve<S extends CoordinatorService>(runtime: S, options: ServerParts, e
     },
     serveClient: false,
     maxHttpBufferSize: LIMITS.maxFrameBytes,
+    // JSON only: no search for binary in every packet sent (coordinator/socket-parser.ts).
+    parser: JSON_ONLY_PARSER,
     // Memory at 10,000 sockets (bench/README.md "Memory per worker"): no zlib context per socket or
     // per long-polling response for frames of a few hundred bytes. Both are engine.io's defaults
     // today; set here so an update cannot turn them on. Connection-state recovery stays off (its

@@ -10,6 +10,7 @@ import type { JournalEventType } from '../../protocol/journal-events.ts';
 import { RepoRuntime, WorkerRuntime, dryRunKey, idNumber, loginKey, type LeaseRecord, type OfferRecord, type Stats, type TaskRecord } from './records.ts';
 import type { StoredEventOf } from './stored-event.ts';
 import type { State } from './state.ts';
+import { cloneJson } from './clone-json.ts';
 
 const LEAD_TIME_SAMPLES = 1000;
 const HOUR_MS = 3_600_000;
@@ -38,7 +39,7 @@ export const FOLD: FoldHandlers = {
     state.tokenIndex.delete(m.token_hash);
   },
   'worker.registered': (state, e) => {
-    const rec = structuredClone(e.data.worker);
+    const rec = cloneJson(e.data.worker);
     state.addWorker(new WorkerRuntime(rec));
     state.tokenIndex.set(rec.token_hash, { kind: 'worker', id: rec.id });
     state.counters.worker = Math.max(state.counters.worker, idNumber(rec.id));
@@ -50,7 +51,7 @@ export const FOLD: FoldHandlers = {
     state.tokenIndex.set(w.record.token_hash, { kind: 'worker', id: w.record.id });
   },
   'worker.updated': (state, e) => {
-    Object.assign(state.mustWorker(e.worker_id).record, structuredClone(e.data.changes));
+    Object.assign(state.mustWorker(e.worker_id).record, cloneJson(e.data.changes));
   },
   'worker.trust_changed': (state, e) => {
     state.mustWorker(e.worker_id).record.trust = e.data.trust;
@@ -73,7 +74,7 @@ export const FOLD: FoldHandlers = {
   'worker.heartbeat_lost': () => undefined,
   'coordinator.started': () => undefined,
   'task.created': (state, e) => {
-    const task: TaskRecord = structuredClone(e.data.task);
+    const task: TaskRecord = cloneJson(e.data.task);
     state.counters.task = Math.max(state.counters.task, idNumber(task.id));
     state.tasks.set(task.id, task);
     const repo = state.mustRepo(task.repo);
@@ -86,7 +87,7 @@ export const FOLD: FoldHandlers = {
     const repo = state.mustRepo(task.repo);
     const wasReady = task.state === 'ready';
     if (wasReady) repo.removeReady(task.id);
-    Object.assign(task, structuredClone(e.data.changes));
+    Object.assign(task, cloneJson(e.data.changes));
     task.updated_at = e.at;
     if (wasReady) repo.insertReady(task);
   },
@@ -147,7 +148,7 @@ export const FOLD: FoldHandlers = {
   'pr.opened': (state, e) => {
     const task = state.mustTask(e.task_id);
     endLease(state, task);
-    task.pr = structuredClone(e.data.pr);
+    task.pr = cloneJson(e.data.pr);
     task.pr_worker_id = e.worker_id;
     task.pr_counted_at = e.at;
     punctual(state, e.worker_id, 'on_time');
@@ -167,14 +168,14 @@ export const FOLD: FoldHandlers = {
   'pr.attached': (state, e) => {
     const task = state.mustTask(e.task_id);
     const lease = mustLease(state, e.data.lease_id);
-    task.pr = structuredClone(e.data.pr);
-    task.checks = structuredClone(e.data.checks);
+    task.pr = cloneJson(e.data.pr);
+    task.checks = cloneJson(e.data.checks);
     task.updated_at = e.at;
     waitForChecks(lease, e.data.checks.deadline_at);
   },
   'pr.checks_updated': (state, e) => {
     const task = state.mustTask(e.task_id);
-    task.checks = structuredClone(e.data.checks);
+    task.checks = cloneJson(e.data.checks);
     task.updated_at = e.at;
     if (e.data.restarted) waitForChecks(mustLease(state, e.data.lease_id), e.data.checks.deadline_at);
   },

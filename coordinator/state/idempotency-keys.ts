@@ -38,6 +38,20 @@ export interface IdempotencyLimits {
  */
 export const DEFAULT_IDEMPOTENCY_LIMITS: IdempotencyLimits = { maxKeys: 2_000_000, maxAnswerBytes: 16 * 1024 * 1024 };
 
+/**
+ * The JSON of each answer just remembered, by the answer object. The same answer is sent in the
+ * request's acknowledgement and written in its journal event's record; both reuse this text
+ * (coordinator/socket-parser.ts, `storedEventJson`) instead of serialising the answer twice more
+ * (with a bulk create's 1,000 task views, the answer is the biggest thing a request writes). Weak:
+ * an entry lives only as long as the answer object it describes.
+ */
+const ANSWER_JSON = new WeakMap<object, string>();
+
+/** The JSON text of an answer remembered as its key's first answer, if it is one. */
+export function rememberedAnswerJson(answer: unknown): string | undefined {
+  return typeof answer === 'object' && answer !== null ? ANSWER_JSON.get(answer) : undefined;
+}
+
 export class IdempotencyKeys {
   /** In insertion order, which is the order of their times: the oldest first. */
   private readonly kept = new Map<string, KeptIdempotency>();
@@ -67,7 +81,13 @@ export class IdempotencyKeys {
   remember(record: IdempotencyRecord | KeptIdempotency, seq = record.seq): void {
     // Every field at once, so each record is one object of one shape, its fields inside it (set
     // later, `seq` and `answer` each needed an out-of-object property array: 10,000s of records).
-    const answer = 'answer' in record && record.answer !== undefined ? record.answer : 'result' in record ? flat(JSON.stringify(record.result ?? null)) : undefined;
+    let answer: string | undefined;
+    if ('answer' in record && record.answer !== undefined) answer = record.answer;
+    else if ('result' in record) {
+      answer = flat(JSON.stringify(record.result ?? null));
+      // The same text goes into the request's journal line and its acknowledgement (answer-json).
+      if (typeof record.result === 'object' && record.result !== null) ANSWER_JSON.set(record.result, answer);
+    }
     const kept: KeptIdempotency = { scope: record.scope, key: record.key, op: record.op, hash: record.hash, at: record.at, seq, answer };
     const k = idemKey(kept.scope, kept.key);
     this.drop(k);

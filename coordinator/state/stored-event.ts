@@ -5,6 +5,7 @@
  */
 import type { JournalEvent, JournalEventData, JournalEventEnvelope, JournalEventRefs, JournalEventType } from '../../protocol/journal-events.ts';
 import type { IdempotencyRecord } from './records.ts';
+import { rememberedAnswerJson } from './idempotency-keys.ts';
 
 /** The secret fields each event type stores besides its wire data. */
 interface StoredSecrets {
@@ -46,4 +47,20 @@ export function toJournalEvent(e: StoredEvent): JournalEvent {
     default:
       return rest;
   }
+}
+
+/**
+ * An event's JSON as a store writes it. The idempotency record's answer is spliced in as the text
+ * remembered when the engine made it (the same bytes JSON.stringify would write) rather than
+ * serialised again; the record then comes last in the line, its answer last in the record (JSON
+ * readers do not depend on the order of keys).
+ */
+export function storedEventJson(e: StoredEvent): string {
+  const idem = e.idem;
+  const answer = idem ? rememberedAnswerJson(idem.result) : undefined;
+  if (!idem || answer === undefined) return JSON.stringify(e);
+  const { idem: _idem, ...rest } = e;
+  const { result: _result, ...record } = idem;
+  // Both always have fields (type, seq, at; scope, key, op, hash, at), so each ends in `}` after one.
+  return `${JSON.stringify(rest).slice(0, -1)},"idem":${JSON.stringify(record).slice(0, -1)},"result":${answer}}}`;
 }

@@ -1,0 +1,47 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as parser from 'socket.io-parser';
+import { IdempotencyKeys } from '../../coordinator/state/idempotency-keys.ts';
+import type { IdempotencyRecord } from '../../coordinator/state/records.ts';
+import { storedEventJson, type StoredEvent } from '../../coordinator/state/stored-event.ts';
+import { JSON_ONLY_PARSER } from '../../coordinator/socket-parser.ts';
+
+/** A request's first answer as the engine makes it: remembered under its key, riding on its first event. */
+function answered(result: Record<string, unknown>): { event: StoredEvent; record: IdempotencyRecord } {
+  const record: IdempotencyRecord = { scope: 'worker:W-1', key: 'k-1', op: 'offer.accept', hash: 'h', result, at: 5, seq: 9 };
+  new IdempotencyKeys().remember(record);
+  const event = { type: 'lease.granted', repo: 'o/r', task_id: 'T-1', worker_id: 'W-1', data: { lease_id: 'L-1', epoch: 1, expires_at: 10, max_deadline_at: 20, via: 'offer', offer_id: 'O-1' }, seq: 9, at: 5, idem: record } as StoredEvent;
+  return { event, record };
+}
+
+const ANSWER = { lease: { lease_id: 'L-1', task_id: 'T-1', epoch: 1 }, task: { id: 'T-1', title: 'ünïcode "q" \u2028', skills: ['docs'], pr: null } };
+
+test('a journal line reuses the remembered answer: it reads back as the event JSON.stringify would have written', () => {
+  const { event } = answered(structuredClone(ANSWER));
+  const line = storedEventJson(event);
+  assert.deepEqual(JSON.parse(line), JSON.parse(JSON.stringify(event)));
+  // Without a remembered answer (an event with no key, or read back from a journal), the plain form.
+  const plain = { type: 'offer.created', repo: 'o/r', task_id: 'T-1', worker_id: 'W-1', data: { offer_id: 'O-1', deadline_at: 3 }, seq: 8, at: 2 } as StoredEvent;
+  assert.equal(storedEventJson(plain), JSON.stringify(plain));
+  const unremembered = { ...event, idem: { ...event.idem, result: structuredClone(ANSWER) } } as StoredEvent;
+  assert.equal(storedEventJson(unremembered), JSON.stringify(unremembered));
+});
+
+test('the journal line carries the answer as it was when first given, which is what a replay answers', () => {
+  const result = structuredClone(ANSWER);
+  const { event } = answered(result);
+  result.task.title = 'changed afterwards';
+  const stored = JSON.parse(storedEventJson(event)) as { idem: { result: typeof ANSWER } };
+  assert.equal(stored.idem.result.task.title, ANSWER.task.title);
+});
+
+test('an acknowledgement of a remembered answer is encoded byte for byte as socket.io encodes it', () => {
+  const result = structuredClone(ANSWER);
+  answered(result);
+  const packet: parser.Packet = { type: parser.PacketType.ACK, nsp: '/', id: 12, data: [{ ok: true, data: result }] };
+  assert.deepEqual(new JSON_ONLY_PARSER.Encoder().encode(packet), new parser.Encoder().encode(packet));
+  // A refusal, or an answer never remembered (a read), goes the stock way.
+  const refusal: parser.Packet = { type: parser.PacketType.ACK, nsp: '/', id: 13, data: [{ ok: false, error: { code: 'STALE_EPOCH', message: 'm' } }] };
+  const read: parser.Packet = { type: parser.PacketType.ACK, nsp: '/', id: 14, data: [{ ok: true, data: structuredClone(ANSWER) }] };
+  for (const p of [refusal, read]) assert.deepEqual(new JSON_ONLY_PARSER.Encoder().encode(p), new parser.Encoder().encode(p));
+});
