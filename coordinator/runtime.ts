@@ -522,6 +522,11 @@ export class Runtime extends EventEmitter<RuntimeEvents> implements CoordinatorS
     return this.snapshotting;
   }
 
+  /** Resolves once the snapshot under way, if any, is written or has failed. */
+  snapshotWritten(): Promise<void> {
+    return this.snapshotting ?? Promise.resolve();
+  }
+
   // ---- journal reads -------------------------------------------------------------------------------
 
   /** The journal after a seq, in order, filtered to what the principal may see. */
@@ -581,7 +586,7 @@ export class Runtime extends EventEmitter<RuntimeEvents> implements CoordinatorS
     clearInterval(this.snapshotTimer);
     clearTimeout(this.recoveryTimer);
     await this.whenIdle();
-    await this.snapshotting; // one under way ends first; the final one then covers what came after it
+    await this.snapshotWritten(); // one under way ends first; the final one then covers what came after it
     if (options.snapshot !== false && !this.degraded && this.eventsSinceSnapshot > 0) await this.snapshot();
     this.closed = true;
     await this.store.close();

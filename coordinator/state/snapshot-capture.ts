@@ -61,7 +61,8 @@ export class SnapshotCapture {
   private index = 0;
   private head: string | null;
   private archived: IterableIterator<[string, number]> | null;
-  private archivedOpen = false;
+  /** The current section's opening bracket is out. */
+  private opened = false;
   private done = false;
 
   /** Takes the state at its current seq: run it only when every event up to there is durable. */
@@ -113,7 +114,10 @@ export class SnapshotCapture {
     const spent = (): boolean => n >= maxRecords || ((n & 63) === 0 && performance.now() - started >= limits.ms);
     while (this.section < this.sections.length) {
       const s = this.sections[this.section] as Section;
-      if (this.index === 0) out += `,"${s.name}":[`;
+      if (!this.opened) {
+        out += `,"${s.name}":[`;
+        this.opened = true;
+      }
       while (this.index < s.records.length) {
         if (n > 0 && spent()) return out;
         const r = s.records[this.index] as object;
@@ -125,11 +129,12 @@ export class SnapshotCapture {
       out += ']';
       this.section += 1;
       this.index = 0;
+      this.opened = false;
     }
     if (this.archived) {
-      if (!this.archivedOpen) {
+      if (!this.opened) {
         out += ',"archived":{';
-        this.archivedOpen = true;
+        this.opened = true;
       }
       for (;;) {
         if (n > 0 && spent()) return out;
