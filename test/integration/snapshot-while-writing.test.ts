@@ -27,14 +27,29 @@ function open(store: Store, clock: ManualClock): Promise<Runtime> {
   return Runtime.open({ store, clock, adminTokens: [TOKEN], timers: false, snapshotEveryEvents: 1_000_000, snapshotSliceRecords: 1, archiveAfterMs: 1000 });
 }
 
-/** A disk where each piece of a snapshot takes a millisecond to write: commands, fsynced, land between pieces. */
-const SLOW_SNAPSHOT_IO: StoreIo = {
-  ...NODE_STORE_IO,
-  write: async (file, handle, data) => {
-    if (file === 'snapshot') await new Promise((resolve) => setTimeout(resolve, 1));
-    return NODE_STORE_IO.write(file, handle, data);
-  },
-};
+/** How far the commands run during a snapshot have got: a gated disk lets one snapshot piece through per command. */
+interface Progress {
+  steps: number;
+  finished: boolean;
+}
+
+/**
+ * A disk whose snapshot pieces wait, each, until one more command has been answered (they are
+ * fsynced, slower than a piece): commands land between pieces whatever the machine's load.
+ */
+function gatedSnapshotIo(progress: Progress): StoreIo {
+  let pieces = 0;
+  return {
+    ...NODE_STORE_IO,
+    write: async (file, handle, data) => {
+      if (file === 'snapshot') {
+        pieces += 1;
+        while (!progress.finished && progress.steps < pieces) await new Promise((resolve) => setTimeout(resolve, 1));
+      }
+      return NODE_STORE_IO.write(file, handle, data);
+    },
+  };
+}
 
 class Driver {
   private n = 0;
@@ -67,7 +82,7 @@ class Driver {
 }
 
 /** Builds a state with tasks in every stage, then snapshots it while changing, creating, finishing and archiving records. */
-async function snapshotWhileBusy(d: Driver): Promise<{ seq: number; during: StoredEvent[] }> {
+async function snapshotWhileBusy(d: Driver, progress: Progress): Promise<{ seq: number; during: StoredEvent[] }> {
   await d.call(d.admin, 'repo.configure', { repo: REPO, max_open_prs: 1000, max_new_prs_per_hour: 1000 });
   const ada = await d.worker('ada');
   const bob = await d.worker('bob');
@@ -97,7 +112,9 @@ async function snapshotWhileBusy(d: Driver): Promise<{ seq: number; during: Stor
   for (const step of steps) {
     if (done) break;
     await step();
+    progress.steps += 1;
   }
+  progress.finished = true;
   await snapshotting;
   const during = await d.runtime.store.readJournal(seq, 1_000_000);
   return { seq, during };
@@ -109,24 +126,26 @@ async function foldUpTo(store: Store, seq: number): Promise<State> {
   return state;
 }
 
-const STORES: Array<[string, () => { store: () => Store; cleanup: () => void }]> = [
+const STORES: Array<[string, (progress: Progress) => { store: () => Store; cleanup: () => void }]> = [
   ['memory', () => {
+    // Its pieces are kept at once, one per turn of the loop: commands land between them without a gate.
     const store = new MemoryStore();
     return { store: () => store, cleanup: () => undefined };
   }],
-  ['lowdb', () => {
+  ['lowdb', (progress) => {
     const dir = tempDir();
-    return { store: () => new LowdbStore(dir, { io: SLOW_SNAPSHOT_IO }), cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+    return { store: () => new LowdbStore(dir, { io: gatedSnapshotIo(progress) }), cleanup: () => rmSync(dir, { recursive: true, force: true }) };
   }],
 ];
 
 for (const [kind, make] of STORES) {
   test(`${kind}: a snapshot written while records are changed, created and deleted is the state at its seq, and a restart from it is the live state`, async () => {
-    const { store, cleanup } = make();
+    const progress: Progress = { steps: 0, finished: false };
+    const { store, cleanup } = make(progress);
     try {
       const clock = new ManualClock();
       const runtime = await open(store(), clock);
-      const { seq, during } = await snapshotWhileBusy(new Driver(runtime, clock));
+      const { seq, during } = await snapshotWhileBusy(new Driver(runtime, clock), progress);
       assert.ok(during.some((e) => e.type === 'task.created' && e.data.task.title === 'created during the snapshot'), 'every step ran before the snapshot was written');
       const types = new Set(during.map((e) => e.type));
       for (const t of ['task.archived', 'task.updated', 'task.started', 'worker.updated', 'worker.trust_changed']) {
