@@ -13,7 +13,7 @@
  * delay and the answers' p99 and max in the window from the snapshot's start to its end plus
  * 200 ms. Run it under the heavy-job lock; on a busy machine compare the two lines of a round.
  *
- *   node --expose-gc --import tsx bench/snapshot-stall.ts [--tasks 20000] [--workers 10000] [--keys 100000] [--clients 50] [--rounds 3]
+ *   node --expose-gc --import tsx bench/snapshot-stall.ts [--tasks 20000] [--workers 10000] [--keys 100000] [--clients 50] [--rounds 3] [--slice-ms 4,2,1]
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,18 +22,21 @@ import { parseArgs } from 'node:util';
 import { randomUUID } from 'node:crypto';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { SystemClock } from '../coordinator/clock.ts';
-import { Runtime } from '../coordinator/runtime.ts';
+import { Runtime, type RuntimeOptions } from '../coordinator/runtime.ts';
 import { LowdbStore } from '../coordinator/store/lowdb.ts';
 import { SnapshotCapture } from '../coordinator/state/snapshot-capture.ts';
 import { State } from '../coordinator/state/state.ts';
 import type { Principal } from '../coordinator/auth.ts';
 import type { OperationName } from '../protocol/operations.ts';
 
-const { values } = parseArgs({ options: { tasks: { type: 'string', default: '20000' }, workers: { type: 'string', default: '10000' }, keys: { type: 'string', default: '100000' }, clients: { type: 'string', default: '50' }, rounds: { type: 'string', default: '3' } } });
+const { values } = parseArgs({ options: { tasks: { type: 'string', default: '20000' }, workers: { type: 'string', default: '10000' }, keys: { type: 'string', default: '100000' }, clients: { type: 'string', default: '50' }, rounds: { type: 'string', default: '3' }, 'slice-ms': { type: 'string' } } });
 const TASKS = Number(values.tasks);
 const dir = mkdtempSync(join(tmpdir(), 'owp-snapshot-stall-'));
 const store = new LowdbStore(dir);
-const runtime = await Runtime.open({ store, clock: new SystemClock(), adminTokens: ['owpm_snapshot_stall'], snapshotEveryEvents: 1e9, snapshotIntervalMs: 2 ** 30 });
+const SLICES = (values['slice-ms'] ?? '4').split(',').map(Number);
+// The runtime reads snapshotSliceMs from this object at each snapshot: the rounds below set it.
+const options: RuntimeOptions = { store, clock: new SystemClock(), adminTokens: ['owpm_snapshot_stall'], snapshotEveryEvents: 1e9, snapshotIntervalMs: 2 ** 30 };
+const runtime = await Runtime.open(options);
 const admin = runtime.authenticate('owpm_snapshot_stall') as Principal;
 
 let answers: number[] = [];
@@ -111,7 +114,7 @@ async function measure(kind: 'none' | 'whole' | 'sliced'): Promise<void> {
   const sorted = answers.sort((a, b) => a - b);
   const round = (x: number): number => Math.round(x * 10) / 10;
   console.log(JSON.stringify({
-    kind, snapshot_ms: Math.round(ms), longest_block_ms: round(block), loop_max_ms: round(loop.max / 1e6), loop_p99_ms: round(loop.percentile(99) / 1e6),
+    kind, ...(kind === 'sliced' ? { slice_ms: options.snapshotSliceMs } : {}), snapshot_ms: Math.round(ms), longest_block_ms: round(block), loop_max_ms: round(loop.max / 1e6), loop_p99_ms: round(loop.percentile(99) / 1e6),
     answers: sorted.length, answer_p99_ms: round(sorted[Math.floor(sorted.length * 0.99)] ?? 0), answer_max_ms: round(sorted.at(-1) ?? 0),
     tasks: runtime.engine.state.tasks.size, workers: runtime.engine.state.workers.size, keys: runtime.engine.state.idempotency.size,
   }));
@@ -119,7 +122,10 @@ async function measure(kind: 'none' | 'whole' | 'sliced'): Promise<void> {
 for (let r = 0; r < Number(values.rounds); r += 1) {
   await measure('none');
   await measure('whole');
-  await measure('sliced');
+  for (const ms of SLICES) {
+    options.snapshotSliceMs = ms;
+    await measure('sliced');
+  }
 }
 running = false;
 await Promise.all(clients);

@@ -36,7 +36,8 @@ export interface RuntimeOptions extends Omit<EngineOptions, 'clock' | 'state'> {
   snapshotIntervalMs?: number;
   /**
    * A snapshot is serialised in slices of about this long, one per turn of the event loop, while
-   * commands go on (default 4 ms: the loop never waits longer for it).
+   * commands go on (default 1 ms: a command's round trip takes a few turns, and each turn waits
+   * for one slice; 4 ms slices doubled the answers' p99 during a snapshot, bench/snapshot-stall.ts).
    */
   snapshotSliceMs?: number;
   /** At most this many records per slice (tests interleave commands with every record). */
@@ -505,7 +506,7 @@ export class Runtime extends EventEmitter<RuntimeEvents> implements CoordinatorS
         this.eventsSinceSnapshot = 0;
         this.snapshotRecords = this.liveRecords();
         try {
-          await writeCapture(capture, sink, { ms: this.options.snapshotSliceMs ?? 4, records: this.options.snapshotSliceRecords });
+          await writeCapture(capture, sink, { ms: this.options.snapshotSliceMs ?? 1, records: this.options.snapshotSliceRecords });
         } catch (error) {
           await sink.abort();
           throw error;

@@ -111,7 +111,7 @@ export class SnapshotCapture {
       this.head = null;
     }
     let n = 0;
-    const spent = (): boolean => n >= maxRecords || ((n & 63) === 0 && performance.now() - started >= limits.ms);
+    const spent = (): boolean => n >= maxRecords || ((n & 15) === 0 && performance.now() - started >= limits.ms);
     while (this.section < this.sections.length) {
       const s = this.sections[this.section] as Section;
       if (!this.opened) {
