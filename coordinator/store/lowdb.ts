@@ -243,6 +243,8 @@ export class LowdbStore implements Store {
     try {
       await this.db.read();
       snapshot = this.db.data;
+      // Not kept here once handed over: the state restored from it is the copy that lives on.
+      this.db.data = null;
       if (snapshot && (snapshot.format !== 'owp-state/1' || typeof snapshot.seq !== 'number')) {
         snapshotProblem = 'state.json is not an OWP state file';
         snapshot = null;
