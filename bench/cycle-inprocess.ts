@@ -2,22 +2,26 @@
  * The cycle phase of `npm run bench` in-process (no sockets): a Runtime on a real lowdb store,
  * N ready tasks, W workers each accepting the offer it is pushed and releasing the lease at once.
  * Prints, per batch of transitions, the process CPU per transition and the heap after a GC, so
- * a cost or a heap that grows with history shows as a rising column.
+ * a cost or a heap that grows with history shows as a rising column; and the event loop's delay
+ * (p99, max) and each transition's answer time (p99, max), where a stall (a snapshot, a segment
+ * closing, a GC pause) shows. `--idle-workers N` registers N more workers that never connect (the
+ * state the offers phase snapshots holds 10,000 of them).
  *
- *   node --expose-gc --import tsx bench/cycle-inprocess.ts [--tasks 10000] [--workers 200] [--batches 8] [--per-batch 20000]
+ *   node --expose-gc --import tsx bench/cycle-inprocess.ts [--tasks 10000] [--workers 200] [--batches 8] [--per-batch 20000] [--idle-workers 0]
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { randomUUID } from 'node:crypto';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { SystemClock } from '../coordinator/clock.ts';
 import { Runtime } from '../coordinator/runtime.ts';
 import { LowdbStore } from '../coordinator/store/lowdb.ts';
 import type { Principal } from '../coordinator/auth.ts';
 import type { OperationName } from '../protocol/operations.ts';
 
-const { values } = parseArgs({ options: { tasks: { type: 'string', default: '10000' }, workers: { type: 'string', default: '200' }, batches: { type: 'string', default: '8' }, 'per-batch': { type: 'string', default: '20000' }, 'idem-keys': { type: 'string' } } });
+const { values } = parseArgs({ options: { tasks: { type: 'string', default: '10000' }, workers: { type: 'string', default: '200' }, batches: { type: 'string', default: '8' }, 'per-batch': { type: 'string', default: '20000' }, 'idem-keys': { type: 'string' }, 'idle-workers': { type: 'string', default: '0' } } });
 const TASKS = Number(values.tasks);
 const WORKERS = Number(values.workers);
 const BATCHES = Number(values.batches);
@@ -42,7 +46,20 @@ for (let i = 0; i < TASKS; i += 500) {
   await call(admin, 'task.create_many', { tasks: Array.from({ length: Math.min(500, TASKS - i) }, (_, k) => ({ repo: `bench/hold-${(i + k) % repos}`, title: `bench task ${i + k}`, skills: ['hold'] })) });
 }
 
+const profile = { skills: ['idle'], capacity: 1, tools: ['none'], capabilities: { can_run_tests: true, can_open_prs: true } };
+for (let i = 0; i < Number(values['idle-workers']); i += 1) await call({ kind: 'anonymous' }, 'worker.register', { github_login: `idle${i}`, ...profile });
+
 let transitions = 0;
+/** Answer times of accepts and releases (ms) in the current batch. */
+let answers: number[] = [];
+const loop = monitorEventLoopDelay({ resolution: 1 });
+loop.enable();
+const timed = async (p: Principal, name: OperationName, params: Record<string, unknown>): Promise<any> => {
+  const t0 = performance.now();
+  const data = await call(p, name, params);
+  answers.push(performance.now() - t0);
+  return data;
+};
 const waiting = new Map<string, (offerId: string) => void>();
 runtime.on('notify', (n) => {
   if (n.name !== 'offer.created') return;
@@ -65,9 +82,9 @@ async function worker(i: number): Promise<void> {
   await runtime.workerConnected(id);
   while (transitions < total) {
     const offerId = await nextOffer(id);
-    const { lease } = await call(p, 'offer.accept', { offer_id: offerId });
+    const { lease } = await timed(p, 'offer.accept', { offer_id: offerId });
     transitions += 1;
-    await call(p, 'lease.release', { lease_id: lease.lease_id, epoch: lease.epoch });
+    await timed(p, 'lease.release', { lease_id: lease.lease_id, epoch: lease.epoch });
     transitions += 1;
   }
 }
@@ -81,10 +98,15 @@ const reporter = (async () => {
     while (transitions < mark + PER_BATCH) await new Promise((r) => setTimeout(r, 20));
     const c = process.cpuUsage(cpu);
     const wall = performance.now() - t;
+    const sorted = answers.sort((a, b) => a - b);
+    const answer = { answer_p99_ms: Math.round((sorted[Math.floor(sorted.length * 0.99)] ?? 0) * 10) / 10, answer_max_ms: Math.round(sorted.at(-1) ?? 0) };
+    const lag = { loop_p99_ms: Math.round(loop.percentile(99) / 1e5) / 10, loop_max_ms: Math.round(loop.max / 1e6) };
+    answers = [];
+    loop.reset();
     gc?.();
     const m = process.memoryUsage();
     const state = runtime.engine.state;
-    console.log(JSON.stringify({ transitions, per_s: Math.round((transitions - mark) / (wall / 1000)), cpu_us_per_transition: Math.round((c.user + c.system) / (transitions - mark)), heap_mb: Math.round(m.heapUsed / 1048576), rss_mb: Math.round(m.rss / 1048576), idempotency: state.idempotency.size, seq: state.seq }));
+    console.log(JSON.stringify({ transitions, per_s: Math.round((transitions - mark) / (wall / 1000)), cpu_us_per_transition: Math.round((c.user + c.system) / (transitions - mark)), heap_mb: Math.round(m.heapUsed / 1048576), rss_mb: Math.round(m.rss / 1048576), idempotency: state.idempotency.size, seq: state.seq, ...answer, ...lag }));
     mark = transitions;
     cpu = process.cpuUsage();
     t = performance.now();

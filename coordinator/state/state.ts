@@ -14,6 +14,7 @@ import {
 } from './records.ts';
 import { IdempotencyKeys } from './idempotency-keys.ts';
 import { restoreSnapshot, snapshotOf, type Snapshot } from './snapshot.ts';
+import { SnapshotCapture } from './snapshot-capture.ts';
 import type { StoredEvent, StoredEventOf } from './stored-event.ts';
 
 export class State {
@@ -45,12 +46,15 @@ export class State {
   /** Worker id → its leases that ended in a PR (on time) and that expired (late): who gets an expired task's retry first. */
   readonly punctuality = new Map<string, { on_time: number; late: number }>();
   readonly stats = emptyStats();
+  /** The snapshot being written, if any: it copies what each event is about to change (snapshot-capture.ts). */
+  private capture: SnapshotCapture | null = null;
 
   // ---- the fold ----------------------------------------------------------------------------
 
   apply(e: StoredEvent): void {
     if (e.seq !== this.seq + 1) throw new Error(`journal gap: expected seq ${this.seq + 1}, got ${e.seq}`);
     if (!Object.hasOwn(FOLD, e.type)) throw new Error(`unknown journal event type ${String(e.type)} at seq ${e.seq}`);
+    this.capture?.beforeFold(this, e);
     this.seq = e.seq;
     fold(this, e.type, e);
     if (e.idem) this.idempotency.remember(e.idem, e.seq);
@@ -141,6 +145,21 @@ export class State {
 
   toSnapshot(): Snapshot {
     return snapshotOf(this);
+  }
+
+  /**
+   * Starts a snapshot of the state as it is now, written a slice at a time while events keep
+   * coming (one at a time: the next waits for `endCapture`). `storeHead` is what the store adds
+   * to the document (lowdb: where the snapshot ends in the journal).
+   */
+  beginCapture(storeHead?: Record<string, number>): SnapshotCapture {
+    if (this.capture) throw new Error('a snapshot is already being written');
+    this.capture = new SnapshotCapture(this, storeHead);
+    return this.capture;
+  }
+
+  endCapture(capture: SnapshotCapture): void {
+    if (this.capture === capture) this.capture = null;
   }
 
   static fromSnapshot(s: Snapshot): State {

@@ -14,7 +14,7 @@ import { dirname, join } from 'node:path';
 import { Low, type Adapter } from 'lowdb';
 import type { Snapshot } from '../state/snapshot.ts';
 import { storedEventJson, type StoredEvent } from '../state/stored-event.ts';
-import { StoreCorruptError, type Loaded, type Store } from './store.ts';
+import { StoreCorruptError, type Loaded, type SnapshotSink, type Store } from './store.ts';
 import { lastEvent, lineOffsets, listSegments, pad12, readFrom, scanLines, type Segment } from './journal-files.ts';
 
 /** What state.json holds: the snapshot plus where in the journal it ends. */
@@ -95,20 +95,53 @@ export class FsyncJsonFile<T> implements Adapter<T> {
   }
 
   async write(data: T): Promise<void> {
-    const tmp = `${this.path}.tmp-${process.pid}`;
-    const handle = await open(tmp, 'w', 0o600);
+    const file = this.begin();
     try {
-      await this.io.write('snapshot', handle, Buffer.from(JSON.stringify(data)));
-      await this.io.sync('snapshot', handle);
+      await file.write(JSON.stringify(data));
     } catch (error) {
-      // The old snapshot stays in place; do not leave the half-written temp file behind.
-      await handle.close();
-      await unlink(tmp).catch(() => undefined);
+      await file.abort();
       throw error;
     }
-    await handle.close();
-    await this.io.rename(tmp, this.path);
-    await this.io.syncDir(dirname(this.path));
+    await file.commit();
+  }
+
+  /**
+   * The same write in pieces: each `write` appends text to the temp file, so a big document is
+   * never one string nor one write; `commit` fsyncs and renames it into place, `abort` removes it.
+   */
+  begin(): { write(text: string): Promise<void>; commit(): Promise<void>; abort(): Promise<void> } {
+    const tmp = `${this.path}.tmp-${process.pid}`;
+    const opened = open(tmp, 'w', 0o600);
+    opened.catch(() => undefined);
+    let closed = false;
+    const close = async (): Promise<void> => {
+      if (closed) return;
+      closed = true;
+      await (await opened).close();
+    };
+    return {
+      write: async (text) => {
+        if (closed) throw new Error('the snapshot file was already closed');
+        await this.io.write('snapshot', await opened, Buffer.from(text));
+      },
+      commit: async () => {
+        try {
+          await this.io.sync('snapshot', await opened);
+        } catch (error) {
+          // The old snapshot stays in place; do not leave the half-written temp file behind.
+          await close().catch(() => undefined);
+          await unlink(tmp).catch(() => undefined);
+          throw error;
+        }
+        await close();
+        await this.io.rename(tmp, this.path);
+        await this.io.syncDir(dirname(this.path));
+      },
+      abort: async () => {
+        await close().catch(() => undefined);
+        await unlink(tmp).catch(() => undefined);
+      },
+    };
   }
 }
 
@@ -214,6 +247,8 @@ export class LowdbStore implements Store {
     try {
       await this.db.read();
       snapshot = this.db.data;
+      // Not kept here once handed over: the state restored from it is the copy that lives on.
+      this.db.data = null;
       if (snapshot && (snapshot.format !== 'owp-state/1' || typeof snapshot.seq !== 'number')) {
         snapshotProblem = 'state.json is not an OWP state file';
         snapshot = null;
@@ -376,15 +411,44 @@ export class LowdbStore implements Store {
 
   async saveSnapshot(snapshot: Snapshot): Promise<void> {
     if (snapshot.seq !== this.lastSeq) throw new Error(`snapshot at seq ${snapshot.seq} but the journal ends at ${this.lastSeq}`);
-    this.db.data = { ...snapshot, journal_offset: this.size, journal_base: this.base };
-    await this.db.write();
-    // Close the active file only while the snapshot still covers all of it (no append since).
-    if (this.size >= (this.options.segmentBytes ?? DEFAULT_SEGMENT_BYTES) && this.lastSeq === snapshot.seq && !this.broken) {
-      this.rotating = this.closeSegment(snapshot.seq).finally(() => {
+    const { head, write, commit, abort } = this.beginSnapshot(snapshot.seq);
+    try {
+      await write(JSON.stringify({ ...snapshot, ...head }));
+    } catch (error) {
+      await abort();
+      throw error;
+    }
+    await commit();
+  }
+
+  /**
+   * A snapshot at the journal's end, written while appends go on. When the active file has
+   * passed `segmentBytes` it is closed into a segment first (appends wait for that, not for the
+   * snapshot), so the snapshot ends at the new file's start; if the snapshot then never lands, a
+   * restart reads that one segment after the older snapshot.
+   */
+  beginSnapshot(seq: number): SnapshotSink {
+    if (!this.journal) throw new Error('the store is not loaded');
+    if (seq !== this.lastSeq || this.appending || this.rotating) throw new Error(`a snapshot at seq ${seq} but the journal ends at ${this.lastSeq}${this.appending ? ' with an append under way' : ''}`);
+    let rotation: Promise<boolean> | null = null;
+    if (this.size > 0 && this.size >= (this.options.segmentBytes ?? DEFAULT_SEGMENT_BYTES) && !this.broken) {
+      rotation = this.closeSegment(seq);
+      rotation.catch(() => undefined);
+      this.rotating = rotation.then(() => undefined, () => undefined).finally(() => {
         this.rotating = null;
       });
-      await this.rotating;
     }
+    const head = rotation ? { journal_offset: 0, journal_base: seq } : { journal_offset: this.size, journal_base: this.base };
+    const file = this.snapshotFile.begin();
+    return {
+      head,
+      write: (text) => file.write(text),
+      commit: async () => {
+        if (rotation && !(await rotation)) throw new Error('the journal segment was not closed; the snapshot would not match the journal');
+        await file.commit();
+      },
+      abort: () => file.abort(),
+    };
   }
 
   /**
@@ -392,10 +456,10 @@ export class LowdbStore implements Store {
    * leaves no journal.jsonl: load() then starts an empty one after the last segment. A failure here
    * stops appends until load() re-reads the files, as a failed write does.
    */
-  private async closeSegment(snapshotSeq: number): Promise<void> {
+  private async closeSegment(snapshotSeq: number): Promise<boolean> {
     if (this.appending) await this.appending;
     // An append that was already under way went past the snapshot: close at a later snapshot instead.
-    if (!this.journal || this.broken || this.size === 0 || this.lastSeq !== snapshotSeq) return;
+    if (!this.journal || this.broken || this.size === 0 || this.lastSeq !== snapshotSeq) return false;
     const segment: Segment = { path: join(this.segmentsDir, `${pad12(this.base + 1)}-${pad12(this.lastSeq)}.jsonl`), first: this.base + 1, last: this.lastSeq };
     try {
       const made = mkdirSync(this.segmentsDir, { recursive: true, mode: 0o700 });
@@ -415,6 +479,7 @@ export class LowdbStore implements Store {
     this.base = this.lastSeq;
     this.size = 0;
     this.index = [];
+    return true;
   }
 
   async readJournal(afterSeq: number, limit: number): Promise<StoredEvent[]> {

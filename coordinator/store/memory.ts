@@ -1,19 +1,21 @@
 /** An in-memory store: the same contract as the lowdb store, without a disk. Survives a "restart" when the same instance is reopened. */
 import type { Snapshot } from '../state/snapshot.ts';
 import type { StoredEvent } from '../state/stored-event.ts';
-import type { Loaded, Store } from './store.ts';
+import type { Loaded, SnapshotSink, Store } from './store.ts';
 
 export class MemoryStore implements Store {
   readonly kind = 'memory' as const;
   private journal: StoredEvent[] = [];
-  private snapshot: Snapshot | null = null;
+  /** The snapshot as JSON text, as a disk would hold it: a load parses it, so nothing is shared with the live state. */
+  private snapshot: string | null = null;
   /** Test hook: when set, append and probe fail with this error (a full or broken disk). */
   failWith: Error | null = null;
 
   async load(): Promise<Loaded> {
-    const after = this.snapshot?.seq ?? 0;
+    const snapshot = this.snapshot === null ? null : (JSON.parse(this.snapshot) as Snapshot);
+    const after = snapshot?.seq ?? 0;
     return {
-      snapshot: this.snapshot ? structuredClone(this.snapshot) : null,
+      snapshot,
       events: this.journal.filter((e) => e.seq > after).map((e) => structuredClone(e)),
       warnings: [],
     };
@@ -26,7 +28,29 @@ export class MemoryStore implements Store {
 
   async saveSnapshot(snapshot: Snapshot): Promise<void> {
     if (this.failWith) throw this.failWith;
-    this.snapshot = structuredClone(snapshot);
+    this.snapshot = JSON.stringify(snapshot);
+  }
+
+  beginSnapshot(seq: number): SnapshotSink {
+    const last = this.journal.at(-1)?.seq ?? 0;
+    if (seq !== last) throw new Error(`a snapshot at seq ${seq} but the journal ends at ${last}`);
+    let parts: string[] | null = [];
+    return {
+      head: {},
+      write: async (text) => {
+        if (this.failWith) throw this.failWith;
+        parts?.push(text);
+      },
+      commit: async () => {
+        if (this.failWith) throw this.failWith;
+        if (parts === null) throw new Error('the snapshot was aborted');
+        this.snapshot = parts.join('');
+        parts = null;
+      },
+      abort: async () => {
+        parts = null;
+      },
+    };
   }
 
   async readJournal(afterSeq: number, limit: number): Promise<StoredEvent[]> {

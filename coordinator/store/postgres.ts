@@ -15,7 +15,7 @@
 import pg from 'pg';
 import type { Snapshot } from '../state/snapshot.ts';
 import type { StoredEvent } from '../state/stored-event.ts';
-import { StoreCorruptError, type Loaded, type Store } from './store.ts';
+import { StoreCorruptError, type Loaded, type SnapshotSink, type Store } from './store.ts';
 import { migrate } from './postgres-schema.ts';
 
 /** This node is not (or no longer) the leader: its append was refused and nothing was written. */
@@ -196,6 +196,87 @@ export class PostgresStore implements Store {
       [snapshot.seq, term, this.node, JSON.stringify(snapshot)],
     );
     if (result.rowCount !== 1) throw new FencedError(`the snapshot at seq ${snapshot.seq} was not written: the journal moved on or term ${term} is over`);
+  }
+
+  /**
+   * A snapshot written in pieces while appends go on: each piece goes, as it comes, into a
+   * temporary table of one transaction on a connection of its own, and one statement at the end
+   * joins them into owp_snapshot, fenced like saveSnapshot (this node still holds the term it
+   * began under, and the journal has reached the snapshot). A failure or a crash rolls the
+   * transaction back: the previous snapshot stays.
+   */
+  beginSnapshot(seq: number): SnapshotSink {
+    const term = this.term;
+    if (term === null) throw new FencedError(`${this.node} does not hold the leadership lease; the snapshot was not written.`);
+    let pending = '';
+    let parts = 0;
+    let client: pg.PoolClient | null = null;
+    let failed = false;
+    const session = async (): Promise<pg.PoolClient> => {
+      if (client) return client;
+      const c = await this.pool.connect();
+      try {
+        await c.query('BEGIN');
+        await c.query('CREATE TEMPORARY TABLE owp_snapshot_parts (n int PRIMARY KEY, part text NOT NULL) ON COMMIT DROP');
+      } catch (error) {
+        c.release(error as Error);
+        throw error;
+      }
+      client = c;
+      return c;
+    };
+    const send = async (): Promise<void> => {
+      if (pending.length === 0) return;
+      const part = pending;
+      pending = '';
+      await (await session()).query('INSERT INTO owp_snapshot_parts (n, part) VALUES ($1, $2)', [(parts += 1), part]);
+    };
+    const end = async (error?: Error): Promise<void> => {
+      const c = client;
+      client = null;
+      if (!c) return;
+      if (error) await c.query('ROLLBACK').catch(() => undefined);
+      c.release(error);
+    };
+    return {
+      head: {},
+      write: async (text) => {
+        pending += text;
+        // Pieces of about a megabyte: a few statements, none of them big enough to stall the loop.
+        if (pending.length < 1024 * 1024) return;
+        try {
+          await send();
+        } catch (error) {
+          failed = true;
+          await end(error as Error);
+          throw error;
+        }
+      },
+      commit: async () => {
+        if (failed) throw new Error('the snapshot was not written: a piece of it failed');
+        try {
+          await send();
+          const c = await session();
+          const result = await c.query(
+            `INSERT INTO owp_snapshot (id, seq, term, snapshot)
+             SELECT 1, $1, $2, (SELECT string_agg(part, '' ORDER BY n) FROM owp_snapshot_parts)::json FROM owp_leader WHERE id = 1 AND term = $2 AND holder = $3 AND last_seq >= $1
+             ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, term = excluded.term, snapshot = excluded.snapshot, saved_at = clock_timestamp()
+               WHERE owp_snapshot.seq <= excluded.seq`,
+            [seq, term, this.node],
+          );
+          if (result.rowCount !== 1) throw new FencedError(`the snapshot at seq ${seq} was not written: term ${term} is over or a newer snapshot is in place`);
+          await c.query('COMMIT');
+        } catch (error) {
+          await end(error as Error);
+          throw error;
+        }
+        await end();
+      },
+      abort: async () => {
+        pending = '';
+        await end(new Error('snapshot aborted'));
+      },
+    };
   }
 
   async readJournal(afterSeq: number, limit: number): Promise<StoredEvent[]> {

@@ -29,13 +29,31 @@ export interface Store {
   load(): Promise<Loaded>;
   /** Appends events in order; resolves only once they are durable. */
   append(events: readonly StoredEvent[]): Promise<void>;
-  /** Replaces the snapshot; durable when it resolves. Called only when every journaled event is in it. */
+  /** Replaces the snapshot; durable when it resolves. Called only when every journaled event is in it (tests and tools). */
   saveSnapshot(snapshot: Snapshot): Promise<void>;
+  /**
+   * Starts a snapshot at `seq`, the journal's end (every event up to it durable, none being
+   * written), whose JSON text the runtime then hands over a piece at a time while appends go on
+   * (state/snapshot-capture.ts). The previous snapshot stays the one a load reads until `commit`
+   * resolves; a failure or a crash before that leaves it in place.
+   */
+  beginSnapshot(seq: number): SnapshotSink;
   /** Events with seq > afterSeq, at most limit of them, in order. */
   readJournal(afterSeq: number, limit: number): Promise<StoredEvent[]>;
   /** Checks that the store can make a write durable right now (used to leave degraded mode). */
   probe(): Promise<void>;
   close(): Promise<void>;
+}
+
+/** A snapshot being written: its document's text arrives in pieces, in order. */
+export interface SnapshotSink {
+  /** Fields the store keeps in the document's head (lowdb: where in the journal the snapshot ends). */
+  readonly head: Record<string, number>;
+  write(text: string): Promise<void>;
+  /** Makes the whole document the snapshot, durably. */
+  commit(): Promise<void>;
+  /** Drops what was written; the previous snapshot stays. */
+  abort(): Promise<void>;
 }
 
 export class StoreCorruptError extends Error {

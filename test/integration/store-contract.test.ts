@@ -74,6 +74,44 @@ for (const [kind, make] of factories) {
       }
     });
 
+    test('a snapshot handed over in pieces while appends go on is the one a reopen reads, at its seq; an aborted one changes nothing', async () => {
+      const s = await make();
+      try {
+        await s.store.load();
+        await s.store.append(events(1, 5));
+        const state = new State();
+        for (const e of events(1, 5)) state.apply(e);
+        const sink = s.store.beginSnapshot(5);
+        const text = JSON.stringify({ ...state.toSnapshot(), ...sink.head });
+        const cut = text.indexOf(',"counters"');
+        await sink.write(text.slice(0, cut));
+        await s.store.append(events(6, 2));
+        // Whitespace between two JSON tokens: a piece bigger than the PostgreSQL store's parts.
+        await sink.write(' '.repeat(1_200_000));
+        await s.store.append(events(8, 1));
+        await sink.write(text.slice(cut));
+        await sink.commit();
+
+        for (const e of events(6, 3)) state.apply(e);
+        const aborted = s.store.beginSnapshot(8);
+        const abortedText = JSON.stringify({ ...state.toSnapshot(), ...aborted.head });
+        await aborted.write(abortedText.slice(0, 40));
+        await aborted.write(' '.repeat(1_200_000));
+        await s.store.append(events(9, 1));
+        await aborted.abort();
+        await s.store.close();
+
+        const again = await s.reopen();
+        const loaded = await again.load();
+        assert.equal(loaded.snapshot?.seq, 5, 'the committed snapshot, not the aborted one');
+        assert.deepEqual(loaded.events.map((e) => e.seq), [6, 7, 8, 9], 'with every event after it, appended during it or after');
+        assert.deepEqual(loaded.warnings, []);
+        await again.close();
+      } finally {
+        s.cleanup();
+      }
+    });
+
     test('a long history under many snapshots: a reopen loads only the tail, and the whole journal is still read back', async () => {
       const s = await make();
       try {

@@ -7,15 +7,22 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ManualClock } from '../../coordinator/clock.ts';
 import { Runtime } from '../../coordinator/runtime.ts';
-import type { Snapshot } from '../../coordinator/state/snapshot.ts';
 import { MemoryStore } from '../../coordinator/store/memory.ts';
+import type { SnapshotSink } from '../../coordinator/store/store.ts';
 
 class CountingStore extends MemoryStore {
   readonly saved: Array<{ seq: number; tasks: number }> = [];
 
-  override saveSnapshot(snapshot: Snapshot): Promise<void> {
-    this.saved.push({ seq: snapshot.seq, tasks: snapshot.tasks.length });
-    return super.saveSnapshot(snapshot);
+  override beginSnapshot(seq: number): SnapshotSink {
+    const sink = super.beginSnapshot(seq);
+    return {
+      ...sink,
+      commit: async () => {
+        await sink.commit();
+        const { snapshot } = await this.load();
+        this.saved.push({ seq, tasks: snapshot?.tasks.length ?? 0 });
+      },
+    };
   }
 }
 
@@ -23,6 +30,7 @@ class CountingStore extends MemoryStore {
 async function settled(runtime: Runtime): Promise<void> {
   await runtime.whenIdle();
   await new Promise((resolve) => setImmediate(resolve));
+  await runtime.snapshotWritten();
 }
 
 test('the next snapshot waits for as many events as the last one held tasks, not for snapshotEveryEvents alone', async () => {
