@@ -5,6 +5,7 @@
  * peers' bundles live in bench/node_modules so `bullmq` and `graphile-worker` resolve from there.
  */
 import { build } from 'esbuild';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 
 const common = {
@@ -27,13 +28,18 @@ export interface Bundles {
 export async function bundleRunners(root: string): Promise<Bundles> {
   const out = join(root, '.cache', 'bench');
   const entries = { coordinator: 'coordinator-process.ts', fleet: 'load/owp-fleet.ts', echo: 'load/echo-server.ts', lifecycle: 'load/owp-lifecycle.ts' };
-  const bundles = {} as Bundles;
-  await Promise.all(Object.entries(entries).map(async ([key, entry]) => {
-    const outfile = join(out, `${key}.mjs`);
-    await build({ ...common, entryPoints: [join(root, 'bench', entry)], outfile });
-    bundles[key as keyof Bundles] = outfile;
-  }));
-  return bundles;
+  // Split like dist/cli.mjs (esbuild.mjs): a dynamic import() stays lazy, so the coordinator under
+  // test loads pg and the cluster code only when asked for them, as `owp coordinator` does.
+  rmSync(join(out, 'chunks'), { recursive: true, force: true });
+  await build({
+    ...common,
+    entryPoints: Object.fromEntries(Object.entries(entries).map(([key, entry]) => [key, join(root, 'bench', entry)])),
+    outdir: out,
+    splitting: true,
+    outExtension: { '.js': '.mjs' },
+    chunkNames: 'chunks/[name]-[hash]',
+  });
+  return Object.fromEntries(Object.keys(entries).map((key) => [key, join(out, `${key}.mjs`)])) as unknown as Bundles;
 }
 
 /** Bundles a peer's worker next to the peer packages it imports at run time. */

@@ -401,6 +401,14 @@ export const DEFECTS = [
     expect: ['a snapshot written while writes keep coming'],
   },
   {
+    name: 'start-loads-cluster',
+    promise: 'restart',
+    // The import app.ts had before: the cluster node (pg, the relay's client) loads at every start.
+    edits: [{ file: 'coordinator/app.ts', find: "import type { ClusterNode, ClusterSettings, ClusterStatus } from './cluster/node.ts';", replace: "import { ClusterNode as StaticClusterNode, type ClusterNode, type ClusterSettings, type ClusterStatus } from './cluster/node.ts';\nexport const STATIC_CLUSTER_NODE = StaticClusterNode; // defect: imported at every start" }],
+    tests: ['test/integration/coordinator-start-modules.test.ts'],
+    expect: ['on lowdb it loads neither the cluster, the GitHub sync nor the demo'],
+  },
+  {
     name: 'lease-lapses-in-takeover',
     promise: 'cluster',
     // A takeover slower than the lease: without renewals meanwhile it leads on a lapsed lease and steps down at once.
