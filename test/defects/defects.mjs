@@ -390,7 +390,7 @@ export const DEFECTS = [
     // A snapshot keeps no idempotency answers; the runtime must read a replayed key's answer back from the journal.
     edits: [{ file: 'coordinator/runtime.ts', find: '      if (readBack) await readBack;\n', replace: '      void readBack; // defect: a replayed key restored from a snapshot has no answer\n' }],
     tests: ['test/integration/restart-history.test.ts'],
-    expect: ['a snapshot keeps no idempotency answers'],
+    expect: ['a snapshot keeps no idempotency answers', 'a key folded from the journal tail is kept without its answer'],
   },
   {
     name: 'snapshot-refused-while-busy',
