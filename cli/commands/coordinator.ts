@@ -1,5 +1,6 @@
 /** `owp coordinator`: run the reference coordinator on its embedded store, or as a node of a cluster on PostgreSQL. */
 import { resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { checkCluster, DEFAULT_CLUSTER_CONFIG, DEFAULT_CONFIG, loadConfigFile, type CoordinatorConfig } from '../../coordinator/config.ts';
 import { createLogger, parseLogLevel } from '../../coordinator/log.ts';
 import { startCoordinator } from '../../coordinator/server.ts';
@@ -125,7 +126,8 @@ export async function run(argv: string[]): Promise<number> {
     ? await (await import('../demo-volunteers.ts')).startDemoVolunteers(url, started.adminToken, intFlag(values['demo-volunteers'], 'demo-volunteers', 0), (line) => log.info({ component: 'demo' }, line), demoGitHub?.github)
     : undefined;
   const { node } = started;
-  log.info({ url, store: started.config.store, data_dir: started.config.store === 'lowdb' ? resolve(started.config.data_dir) : undefined, seq: coordinator.runtime.engine.state.seq, ...(node ? { node: node.nodeId, role: node.status().role } : {}) }, 'coordinator listening');
+  // started_in_ms: from the process's start (Node, loading the code, recovery, listening) to here.
+  log.info({ url, started_in_ms: Math.round(performance.now()), store: started.config.store, data_dir: started.config.store === 'lowdb' ? resolve(started.config.data_dir) : undefined, seq: coordinator.runtime.engine.state.seq, ...(node ? { node: node.nodeId, role: node.status().role } : {}) }, 'coordinator listening');
   console.log(`OWP coordinator listening on ${url}`);
   // The token-carrying link goes only to a person at a terminal, never into a service's log.
   console.log(`  dashboard   ${process.stdout.isTTY ? dashboardUrl(url, started.adminToken) : `${url}/  (sign in with the admin token)`}`);
