@@ -75,11 +75,14 @@ export async function createCoordinator(options: CoordinatorOptions): Promise<Co
 export async function createClusterCoordinator(options: ClusterCoordinatorOptions): Promise<Coordinator<ClusterNode>> {
   // Imported here, not at the top: a coordinator on lowdb never loads pg, the PostgreSQL adapter nor
   // the relay's socket.io client (about a third of the modules a start would otherwise load).
-  const [{ ClusterNode }, { createAdapter }, { RELAY_NAMESPACE }] = await Promise.all([
+  const [{ ClusterNode }, adapterModule, { RELAY_NAMESPACE }] = await Promise.all([
     import('./cluster/node.ts'),
     import('@socket.io/postgres-adapter'),
     import('./cluster/relay.ts'),
   ]);
+  // A CommonJS package imported dynamically: Node names its exports, the split bundle only has
+  // them as `default` (module.exports), so both are looked at.
+  const createAdapter = adapterModule.createAdapter ?? (adapterModule as unknown as { default: typeof adapterModule }).default.createAdapter;
   const node = await ClusterNode.create(withPolicies(options));
   try {
     const coordinator = serve(node, options, {
