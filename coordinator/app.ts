@@ -6,11 +6,9 @@
  */
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createAdapter } from '@socket.io/postgres-adapter';
 import { Server as IoServer, type ServerOptions } from 'socket.io';
 import { LIMITS } from '../protocol/validate.ts';
-import { ClusterNode, type ClusterSettings, type ClusterStatus } from './cluster/node.ts';
-import { RELAY_NAMESPACE } from './cluster/relay.ts';
+import type { ClusterNode, ClusterSettings, ClusterStatus } from './cluster/node.ts';
 import { createHttpHandler, type StaticHandler } from './http.ts';
 import { CoordinatorMetrics } from './metrics.ts';
 import { OriginPolicy } from './origin-policy.ts';
@@ -76,6 +74,16 @@ export async function createCoordinator(options: CoordinatorOptions): Promise<Co
  * in the election (it leads if the lease is free, else follows the leader and relays to it).
  */
 export async function createClusterCoordinator(options: ClusterCoordinatorOptions): Promise<Coordinator<ClusterNode>> {
+  // Imported here, not at the top: a coordinator on lowdb never loads pg, the PostgreSQL adapter nor
+  // the relay's socket.io client (about a third of the modules a start would otherwise load).
+  const [{ ClusterNode }, adapterModule, { RELAY_NAMESPACE }] = await Promise.all([
+    import('./cluster/node.ts'),
+    import('@socket.io/postgres-adapter'),
+    import('./cluster/relay.ts'),
+  ]);
+  // A CommonJS package imported dynamically: Node names its exports, the split bundle only has
+  // them as `default` (module.exports), so both are looked at.
+  const createAdapter = adapterModule.createAdapter ?? (adapterModule as unknown as { default: typeof adapterModule }).default.createAdapter;
   const node = await ClusterNode.create(withPolicies(options));
   try {
     const coordinator = serve(node, options, {

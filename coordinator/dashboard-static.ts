@@ -20,9 +20,12 @@ const ASSETS: Record<string, string> = {
   '/media/dashboard.css.map': 'application/json; charset=utf-8',
 };
 
-/** Where the built bundle lives: next to the CLI bundle (dist/media) or, from source, in ../dist/media. */
+/**
+ * Where the built bundle lives: next to the CLI bundle (dist/media), beside the folder of the CLI's
+ * chunk that holds this code (dist/cli-chunks/ → dist/media), or, from source, in ../dist/media.
+ */
 export function defaultAssetsDir(): string | undefined {
-  const candidates = [new URL('./media/', import.meta.url), new URL('../dist/media/', import.meta.url)];
+  const candidates = [new URL('./media/', import.meta.url), new URL('../media/', import.meta.url), new URL('../dist/media/', import.meta.url)];
   for (const candidate of candidates) {
     if (candidate.protocol !== 'file:') continue;
     const dir = fileURLToPath(candidate);

@@ -25,7 +25,6 @@ import type { GitHubIntegration } from './github/integration.ts';
 import type { ClusterNode } from './cluster/node.ts';
 import { webhookRelay } from './cluster/webhook-relay.ts';
 import type { PostgresStore } from './store/postgres.ts';
-import { settingsFromCheckout } from './repo-files.ts';
 
 export interface StartOptions {
   config?: Partial<CoordinatorConfig>;
@@ -47,6 +46,8 @@ export interface Started {
   adminTokenFile: string | undefined;
   /** The GitHub integration when the config has a github section. */
   github: GitHubIntegration | undefined;
+  /** The cluster node (the postgres store), else undefined; `coordinator.runtime` is the same object. */
+  node: ClusterNode | undefined;
 }
 
 export function resolveAdminToken(config: CoordinatorConfig, given?: string): { token: string; file: string | undefined } {
@@ -174,7 +175,8 @@ export async function startCoordinator(options: StartOptions = {}): Promise<Star
   for (const seed of config.repos) {
     const { repo, checkout, ...given } = seed;
     // A local checkout's .owp.yml gates and .owp/policy.yml become settings; the config's own settings win.
-    const fromFiles = typeof checkout === 'string' ? await settingsFromCheckout(resolve(checkout)) : {};
+    // Imported when used: it brings the contract and policy schemas' YAML parsing, which a start without a checkout never needs.
+    const fromFiles = typeof checkout === 'string' ? await (await import('./repo-files.ts')).settingsFromCheckout(resolve(checkout)) : {};
     const settings = { ...fromFiles, ...given };
     const ack = await coordinator.runtime.call(principal, 'repo.configure', { repo, ...settings, idempotency_key: `config:${repo}:${createHash('sha256').update(JSON.stringify(settings)).digest('hex')}` });
     if (!ack.ok) throw new Error(`Cannot configure ${repo} from the config: ${ack.error.message}`);
@@ -195,7 +197,7 @@ export async function startCoordinator(options: StartOptions = {}): Promise<Star
     };
   }
   url ??= await coordinator.listen(config.port, config.host);
-  return { coordinator, url, config, adminToken: admin.token, adminTokenFile: admin.file, github };
+  return { coordinator, url, config, adminToken: admin.token, adminTokenFile: admin.file, github, node: node?.runtime };
 }
 
 /**

@@ -1,14 +1,13 @@
 /** `owp coordinator`: run the reference coordinator on its embedded store, or as a node of a cluster on PostgreSQL. */
 import { resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { checkCluster, DEFAULT_CLUSTER_CONFIG, DEFAULT_CONFIG, loadConfigFile, type CoordinatorConfig } from '../../coordinator/config.ts';
 import { createLogger, parseLogLevel } from '../../coordinator/log.ts';
 import { startCoordinator } from '../../coordinator/server.ts';
-import { ClusterNode } from '../../coordinator/cluster/node.ts';
 import { seedDemo, DEMO_REPO } from '../../coordinator/seed.ts';
 import { intFlag, parse, UsageError } from '../args.ts';
 import { dashboardStaticHandler } from '../../coordinator/dashboard-static.ts';
-import { startDemoVolunteers } from '../demo-volunteers.ts';
-import { startDemoGitHub, type DemoGitHub } from '../demo-github.ts';
+import type { DemoGitHub } from '../demo-github.ts';
 
 /**
  * On a loopback address the dashboard link carries the admin token in its fragment (never sent
@@ -115,6 +114,8 @@ export async function run(argv: string[]): Promise<number> {
     const port = Number(new URL(url).port);
     const githubPort = intFlag(values['demo-github-port'], 'demo-github-port', values.port === '0' ? 0 : port + 1);
     // Without it the coordinator still serves; only the volunteer's lines are left out, never printed as if they worked.
+    // The demo's GitHub-shaped server (GraphQL included) and volunteers load only with --seed-demo.
+    const { startDemoGitHub } = await import('../demo-github.ts');
     demoGitHub = await startDemoGitHub({ dataDir: resolve(started.config.data_dir), coordinatorUrl: url, host: new URL(url).hostname, port: githubPort }).catch((error: unknown) => {
       log.warn({ err: error }, `no volunteer path: ${(error as Error).message}`);
       console.log(`  (no volunteer path this run: ${(error as Error).message})`);
@@ -122,10 +123,11 @@ export async function run(argv: string[]): Promise<number> {
     });
   }
   const volunteers = values['seed-demo'] && values['demo-volunteers'] !== undefined
-    ? await startDemoVolunteers(url, started.adminToken, intFlag(values['demo-volunteers'], 'demo-volunteers', 0), (line) => log.info({ component: 'demo' }, line), demoGitHub?.github)
+    ? await (await import('../demo-volunteers.ts')).startDemoVolunteers(url, started.adminToken, intFlag(values['demo-volunteers'], 'demo-volunteers', 0), (line) => log.info({ component: 'demo' }, line), demoGitHub?.github)
     : undefined;
-  const node = coordinator.runtime instanceof ClusterNode ? coordinator.runtime : undefined;
-  log.info({ url, store: started.config.store, data_dir: started.config.store === 'lowdb' ? resolve(started.config.data_dir) : undefined, seq: coordinator.runtime.engine.state.seq, ...(node ? { node: node.nodeId, role: node.status().role } : {}) }, 'coordinator listening');
+  const { node } = started;
+  // started_in_ms: from the process's start (Node, loading the code, recovery, listening) to here.
+  log.info({ url, started_in_ms: Math.round(performance.now()), store: started.config.store, data_dir: started.config.store === 'lowdb' ? resolve(started.config.data_dir) : undefined, seq: coordinator.runtime.engine.state.seq, ...(node ? { node: node.nodeId, role: node.status().role } : {}) }, 'coordinator listening');
   console.log(`OWP coordinator listening on ${url}`);
   // The token-carrying link goes only to a person at a terminal, never into a service's log.
   console.log(`  dashboard   ${process.stdout.isTTY ? dashboardUrl(url, started.adminToken) : `${url}/  (sign in with the admin token)`}`);

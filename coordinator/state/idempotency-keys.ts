@@ -97,6 +97,37 @@ export class IdempotencyKeys {
     this.trimAnswers();
   }
 
+  /**
+   * Fills the keys from a snapshot's records, oldest first, as a restart does: each parsed record
+   * is kept as it is, one map entry each, without the copy, the look-up and the trim `remember`
+   * makes per key (a restart after a busy day restores hundreds of thousands of them). A record
+   * that is not a compact one (with an answer, or from before records carried their seq) takes
+   * the general path.
+   */
+  restore(records: ReadonlyArray<KeptIdempotency | IdempotencyRecord>): void {
+    for (const record of records) {
+      if (record.seq === undefined || 'answer' in record || 'result' in record) {
+        this.remember(record);
+        continue;
+      }
+      const k = idemKey(record.scope, record.key);
+      // A key twice keeps the later record, at the later place, as remember would.
+      if (this.kept.has(k)) this.drop(k);
+      this.kept.set(k, record);
+    }
+    while (this.kept.size > this.limits.maxKeys) this.drop(this.kept.keys().next().value as string);
+  }
+
+  /**
+   * Remembers a key folded from the journal (a restart's tail, a cluster follower's copy) without
+   * its answer: the answer stays in journal event `seq` and is read back if the key is replayed,
+   * as for a key restored from a snapshot. Serialising every answer of the tail again was most of
+   * a restart's replay (about 9 µs per task-sized answer, a third of the events).
+   */
+  rememberJournaled(record: IdempotencyRecord | KeptIdempotency, seq: number): void {
+    this.remember({ scope: record.scope, key: record.key, op: record.op, hash: record.hash, at: record.at }, seq);
+  }
+
   /** The answer of a key read back from the journal: held again, as the newest. */
   fill(rec: KeptIdempotency, result: unknown): void {
     const k = idemKey(rec.scope, rec.key);

@@ -136,7 +136,7 @@ export function restoreSnapshot(state: State, s: Snapshot): void {
     state.leases.set(lease.lease_id, lease);
     state.mustWorker(lease.worker_id).holding.set(lease.task_id, state.mustTask(lease.task_id).effort);
   }
-  for (const rec of s.idempotency) state.idempotency.remember(rec);
+  state.idempotency.restore(s.idempotency);
   for (const [id, seq] of Object.entries(s.archived ?? {})) state.archived.set(id, seq);
   for (const [id, p] of Object.entries(s.punctuality ?? {})) state.punctuality.set(id, { ...p });
 }

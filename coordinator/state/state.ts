@@ -57,7 +57,9 @@ export class State {
     this.capture?.beforeFold(this, e);
     this.seq = e.seq;
     fold(this, e.type, e);
-    if (e.idem) this.idempotency.remember(e.idem, e.seq);
+    // A live command remembers its key with the answer itself (engine/idempotency.ts); what is folded
+    // here comes from the journal, which keeps the answer.
+    if (e.idem) this.idempotency.rememberJournaled(e.idem, e.seq);
   }
 
   // ---- reads -------------------------------------------------------------------------------

@@ -11,6 +11,7 @@
 import { closeSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync, constants as fsConstants } from 'node:fs';
 import { open, readFile, rename, stat, truncate, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { Low, type Adapter } from 'lowdb';
 import type { Snapshot } from '../state/snapshot.ts';
 import { storedEventJson, type StoredEvent } from '../state/stored-event.ts';
@@ -244,6 +245,7 @@ export class LowdbStore implements Store {
     const warnings: string[] = [];
     let snapshot: SnapshotFile | null = null;
     let snapshotProblem: string | null = null;
+    const snapshotStart = performance.now();
     try {
       await this.db.read();
       snapshot = this.db.data;
@@ -257,6 +259,7 @@ export class LowdbStore implements Store {
       snapshotProblem = `state.json is unreadable (${(error as Error).message})`;
     }
 
+    const snapshotMs = Math.round(performance.now() - snapshotStart);
     this.segments = await listSegments(this.segmentsDir);
     const closedLast = this.segments.at(-1)?.last ?? 0;
     let journalExists = true;
@@ -333,17 +336,14 @@ export class LowdbStore implements Store {
     // Events before `start` are not indexed (readJournal scans them from the file's start), except the
     // snapshot's own last event: recovery reads it for its time, and that must not cost the whole history.
     this.index = start > 0 && snapshot ? [{ seq: snapshot.seq, offset: end.lastLine }] : [];
-    let offset = start;
-    for (const [i, line] of splitLines(text.slice(0, goodBytes)).entries()) {
-      if (i % INDEX_EVERY === 0 && parsed.events[i]) this.index.push({ seq: (parsed.events[i] as StoredEvent).seq, offset });
-      offset += Buffer.byteLength(line) + 1;
-    }
+    // parseJournal noted where every INDEX_EVERY-th event starts: the tail is not split a second time.
+    for (const entry of parsed.index) this.index.push({ seq: entry.seq, offset: start + entry.offset });
     this.indexComplete = true;
     this.journal = await open(this.journalPath, 'a', 0o600);
     if (!journalExists) await this.io.syncDir(this.dir);
     if (!stillBroken) this.broken = null;
     const { journal_offset: _offset, ...plain } = snapshot ?? ({} as SnapshotFile);
-    return { snapshot: snapshot ? (plain as Snapshot) : null, events: tail, warnings, read: { snapshot_bytes: this.snapshotFile.lastReadBytes, journal_bytes: segmentBytes + Buffer.byteLength(text) } };
+    return { snapshot: snapshot ? (plain as Snapshot) : null, events: tail, warnings, read: { snapshot_bytes: this.snapshotFile.lastReadBytes, journal_bytes: segmentBytes + Buffer.byteLength(text), snapshot_ms: snapshotMs } };
   }
 
   /**
@@ -582,16 +582,14 @@ export class LowdbStore implements Store {
   }
 }
 
-function splitLines(text: string): string[] {
-  const lines = text.split('\n');
-  lines.pop();
-  return lines;
-}
-
-/** Parses journal text. A bad last line is a torn write (never acknowledged); a bad line before it is corruption. */
-function parseJournal(text: string, path: string): { events: StoredEvent[]; goodBytes: number; torn: boolean } {
+/**
+ * Parses journal text. A bad last line is a torn write (never acknowledged); a bad line before it is
+ * corruption. `index` has the byte offset (in `text`) of every INDEX_EVERY-th event, for the store's sparse index.
+ */
+function parseJournal(text: string, path: string): { events: StoredEvent[]; goodBytes: number; torn: boolean; index: Array<{ seq: number; offset: number }> } {
   const events: StoredEvent[] = [];
-  if (text.length === 0) return { events, goodBytes: 0, torn: false };
+  const index: Array<{ seq: number; offset: number }> = [];
+  if (text.length === 0) return { events, goodBytes: 0, torn: false, index };
   const lines = text.split('\n');
   const endsWithNewline = text.endsWith('\n');
   const complete = endsWithNewline ? lines.slice(0, -1) : lines.slice(0, -1);
@@ -607,13 +605,14 @@ function parseJournal(text: string, path: string): { events: StoredEvent[]; good
     }
     if (!event || typeof event.seq !== 'number' || typeof event.type !== 'string') {
       const isLast = i === complete.length - 1 && partial === null;
-      if (isLast) return { events, goodBytes, torn: true };
+      if (isLast) return { events, goodBytes, torn: true, index };
       throw new StoreCorruptError(`${path} line ${i + 1} is not a journal event. The journal is damaged; restore it from a backup (the coordinator will not start over damaged data).`);
     }
+    if (events.length % INDEX_EVERY === 0) index.push({ seq: event.seq, offset: goodBytes });
     events.push(event);
     goodBytes += Buffer.byteLength(line) + 1;
   }
-  return { events, goodBytes, torn: partial !== null && partial.length > 0 };
+  return { events, goodBytes, torn: partial !== null && partial.length > 0, index };
 }
 
 /**

@@ -19,8 +19,11 @@ export interface Loaded {
   events: StoredEvent[];
   /** Problems recovered from (a torn journal tail, an unreadable snapshot replaced by a replay). */
   warnings: string[];
-  /** What the load read, for the startup log and the restart figure: the snapshot and the journal tail, in bytes. */
-  read?: { snapshot_bytes: number; journal_bytes: number };
+  /**
+   * What the load read, for the startup log and the restart figure: the snapshot and the journal
+   * tail, in bytes, and the time reading and parsing the snapshot took (the rest of the load is the tail).
+   */
+  read?: { snapshot_bytes: number; journal_bytes: number; snapshot_ms?: number };
 }
 
 export interface Store {

@@ -404,7 +404,7 @@ export const DEFECTS = [
     // A snapshot keeps no idempotency answers; the runtime must read a replayed key's answer back from the journal.
     edits: [{ file: 'coordinator/runtime.ts', find: '      if (readBack) await readBack;\n', replace: '      void readBack; // defect: a replayed key restored from a snapshot has no answer\n' }],
     tests: ['test/integration/restart-history.test.ts'],
-    expect: ['a snapshot keeps no idempotency answers'],
+    expect: ['a snapshot keeps no idempotency answers', 'a key folded from the journal tail is kept without its answer'],
   },
   {
     name: 'snapshot-refused-while-busy',
@@ -413,6 +413,14 @@ export const DEFECTS = [
     edits: [{ file: 'coordinator/runtime.ts', find: '        for (let tries = 0; tries < 100; tries += 1) {\n', replace: '        for (let tries = 0; tries < 1; tries += 1) { // defect: no wait for what ran since the queue drained\n' }],
     tests: ['test/integration/restart-history.test.ts'],
     expect: ['a snapshot written while writes keep coming'],
+  },
+  {
+    name: 'start-loads-cluster',
+    promise: 'restart',
+    // The import app.ts had before: the cluster node (pg, the relay's client) loads at every start.
+    edits: [{ file: 'coordinator/app.ts', find: "import type { ClusterNode, ClusterSettings, ClusterStatus } from './cluster/node.ts';", replace: "import { ClusterNode as StaticClusterNode, type ClusterNode, type ClusterSettings, type ClusterStatus } from './cluster/node.ts';\nexport const STATIC_CLUSTER_NODE = StaticClusterNode; // defect: imported at every start" }],
+    tests: ['test/integration/coordinator-start-modules.test.ts'],
+    expect: ['on lowdb it loads neither the cluster, the GitHub sync nor the demo'],
   },
   {
     name: 'lease-lapses-in-takeover',

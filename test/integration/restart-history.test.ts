@@ -13,7 +13,7 @@ import { Runtime } from '../../coordinator/runtime.ts';
 import { State } from '../../coordinator/state/state.ts';
 import type { Snapshot } from '../../coordinator/state/snapshot.ts';
 import { LowdbStore, NODE_STORE_IO, type StoreIo } from '../../coordinator/store/lowdb.ts';
-import type { Principal } from '../../coordinator/auth.ts';
+import { principalScope, type Principal } from '../../coordinator/auth.ts';
 import { makeHistory } from '../../bench/lib/history.ts';
 import { tempDir, until } from '../helpers/coordinator.ts';
 
@@ -125,6 +125,33 @@ test('a snapshot keeps no idempotency answers, and a key replayed after a restar
     assert.equal(runtime.engine.state.seq, seq, 'and changes nothing');
     const reused = await runtime.call(admin, 'task.create', { repo: 'idem/one', title: 'another', idempotency_key: 'create-once' });
     assert.equal(reused.ok ? 'ok' : reused.error.code, 'IDEMPOTENCY_KEY_REUSED');
+    await runtime.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a key folded from the journal tail is kept without its answer, and replayed after a crash it answers as the first time', async () => {
+  const dir = tempDir();
+  try {
+    const open = (): Promise<Runtime> => Runtime.open({ store: new LowdbStore(dir), clock: new ManualClock(), adminTokens: [TOKEN], timers: false });
+    let runtime = await open();
+    let admin = runtime.authenticate(TOKEN) as Principal;
+    await runtime.call(admin, 'repo.configure', { repo: 'idem/tail', idempotency_key: 'r' });
+    const first = await runtime.call(admin, 'task.create', { repo: 'idem/tail', title: 'once', idempotency_key: 'create-in-tail' });
+    assert.equal(first.ok, true);
+    // A crash: the store lets go of the files, no snapshot is taken, so the key is in the tail only.
+    await runtime.store.close();
+
+    runtime = await open();
+    admin = runtime.authenticate(TOKEN) as Principal;
+    const rec = runtime.engine.state.idempotency.get(principalScope(admin), 'create-in-tail');
+    assert.ok(rec, 'the replayed tail remembers the key');
+    assert.equal(rec.answer, undefined, 'without re-serialising its answer: the journal keeps it');
+    const seq = runtime.engine.state.seq;
+    const again = await runtime.call(admin, 'task.create', { repo: 'idem/tail', title: 'once', idempotency_key: 'create-in-tail' });
+    assert.deepEqual(again, first, 'the replay answers what the first request answered');
+    assert.equal(runtime.engine.state.seq, seq, 'and changes nothing');
     await runtime.close();
   } finally {
     rmSync(dir, { recursive: true, force: true });

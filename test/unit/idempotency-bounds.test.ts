@@ -123,3 +123,30 @@ test('a snapshot keeps a key without its answer (the journal has it), and a snap
   assert.ok(oldKept?.answer);
   assert.deepEqual(JSON.parse(oldKept.answer), first);
 });
+
+test('a snapshot\'s records restored in bulk are the keys remember would keep, in the same order', () => {
+  const records = [
+    { scope: 'worker:W-1', key: 'a', op: 'offer.accept', hash: 'h1', at: 1, seq: 10 },
+    { scope: 'worker:W-2', key: 'a', op: 'offer.accept', hash: 'h2', at: 2, seq: 11 },
+    // Written before records carried their answer's seq, with the answer: the general path.
+    { scope: 'worker:W-1', key: 'old', op: 'task.create', hash: 'h3', at: 3, result: { ok: 1 } },
+    { scope: 'worker:W-1', key: 'b', op: 'lease.report_pr', hash: 'h4', at: 4, seq: 12 },
+    // The same key again: the later record, at the later place.
+    { scope: 'worker:W-1', key: 'a', op: 'offer.accept', hash: 'h5', at: 5, seq: 13 },
+  ];
+  const bulk = new IdempotencyKeys();
+  bulk.restore(records);
+  const one = new IdempotencyKeys();
+  for (const rec of records) one.remember(rec);
+  const view = (keys: IdempotencyKeys) => [...keys.values()].map((r) => ({ ...r }));
+  assert.deepEqual(view(bulk), view(one));
+  assert.deepEqual(view(bulk).map((r) => `${r.scope}/${r.key}`), ['worker:W-2/a', 'worker:W-1/old', 'worker:W-1/b', 'worker:W-1/a']);
+  assert.equal(bulk.get('worker:W-1', 'old')?.answer, '{"ok":1}');
+  // The oldest go first when time passes, and past the count bound.
+  bulk.forgetUntil(3);
+  assert.deepEqual(view(bulk).map((r) => r.key), ['b', 'a']);
+  const bounded = new IdempotencyKeys();
+  bounded.limits = { maxKeys: 2, maxAnswerBytes: 1 << 20 };
+  bounded.restore(records);
+  assert.deepEqual(view(bounded).map((r) => `${r.scope}/${r.key}`), ['worker:W-1/b', 'worker:W-1/a']);
+});
