@@ -103,26 +103,40 @@ test('a snapshot written while writes keep coming is exactly the journal up to i
   }
 });
 
-test('a snapshot keeps no idempotency answers, and a key replayed after a restart from it answers as the first time', async () => {
+/**
+ * Creates a task under an idempotency key, stops the runtime the way `stop` does, starts it again
+ * and replays the key: `inspect` looks at what the restart kept before the replay.
+ */
+async function replayAfterRestart(
+  key: string,
+  stop: (runtime: Runtime, dir: string) => Promise<void>,
+  inspect: (runtime: Runtime, admin: Principal, dir: string) => void,
+): Promise<{ runtime: Runtime; admin: Principal; dir: string }> {
   const dir = tempDir();
-  try {
-    const open = (): Promise<Runtime> => Runtime.open({ store: new LowdbStore(dir), clock: new ManualClock(), adminTokens: [TOKEN], timers: false });
-    let runtime = await open();
-    let admin = runtime.authenticate(TOKEN) as Principal;
-    await runtime.call(admin, 'repo.configure', { repo: 'idem/one', idempotency_key: 'r' });
-    const first = await runtime.call(admin, 'task.create', { repo: 'idem/one', title: 'once', idempotency_key: 'create-once' });
-    assert.equal(first.ok, true);
-    await runtime.close();
-    const file = JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8')) as Snapshot;
+  const open = (): Promise<Runtime> => Runtime.open({ store: new LowdbStore(dir), clock: new ManualClock(), adminTokens: [TOKEN], timers: false });
+  let runtime = await open();
+  let admin = runtime.authenticate(TOKEN) as Principal;
+  await runtime.call(admin, 'repo.configure', { repo: 'idem/one', idempotency_key: 'r' });
+  const first = await runtime.call(admin, 'task.create', { repo: 'idem/one', title: 'once', idempotency_key: key });
+  assert.equal(first.ok, true);
+  await stop(runtime, dir);
+  runtime = await open();
+  admin = runtime.authenticate(TOKEN) as Principal;
+  inspect(runtime, admin, dir);
+  const seq = runtime.engine.state.seq;
+  const again = await runtime.call(admin, 'task.create', { repo: 'idem/one', title: 'once', idempotency_key: key });
+  assert.deepEqual(again, first, 'the replay answers what the first request answered');
+  assert.equal(runtime.engine.state.seq, seq, 'and changes nothing');
+  return { runtime, admin, dir };
+}
+
+test('a snapshot keeps no idempotency answers, and a key replayed after a restart from it answers as the first time', async () => {
+  const { runtime, admin, dir } = await replayAfterRestart('create-once', (r) => r.close(), (_r, _a, at) => {
+    const file = JSON.parse(readFileSync(join(at, 'state.json'), 'utf8')) as Snapshot;
     const kept = file.idempotency.find((r) => r.key === 'create-once');
     assert.ok(kept && !('result' in kept) && typeof kept.seq === 'number', 'the snapshot keeps the key and where its answer is, not the answer');
-
-    runtime = await open();
-    admin = runtime.authenticate(TOKEN) as Principal;
-    const seq = runtime.engine.state.seq;
-    const again = await runtime.call(admin, 'task.create', { repo: 'idem/one', title: 'once', idempotency_key: 'create-once' });
-    assert.deepEqual(again, first, 'the replay answers what the first request answered');
-    assert.equal(runtime.engine.state.seq, seq, 'and changes nothing');
+  });
+  try {
     const reused = await runtime.call(admin, 'task.create', { repo: 'idem/one', title: 'another', idempotency_key: 'create-once' });
     assert.equal(reused.ok ? 'ok' : reused.error.code, 'IDEMPOTENCY_KEY_REUSED');
     await runtime.close();
@@ -132,26 +146,13 @@ test('a snapshot keeps no idempotency answers, and a key replayed after a restar
 });
 
 test('a key folded from the journal tail is kept without its answer, and replayed after a crash it answers as the first time', async () => {
-  const dir = tempDir();
-  try {
-    const open = (): Promise<Runtime> => Runtime.open({ store: new LowdbStore(dir), clock: new ManualClock(), adminTokens: [TOKEN], timers: false });
-    let runtime = await open();
-    let admin = runtime.authenticate(TOKEN) as Principal;
-    await runtime.call(admin, 'repo.configure', { repo: 'idem/tail', idempotency_key: 'r' });
-    const first = await runtime.call(admin, 'task.create', { repo: 'idem/tail', title: 'once', idempotency_key: 'create-in-tail' });
-    assert.equal(first.ok, true);
-    // A crash: the store lets go of the files, no snapshot is taken, so the key is in the tail only.
-    await runtime.store.close();
-
-    runtime = await open();
-    admin = runtime.authenticate(TOKEN) as Principal;
-    const rec = runtime.engine.state.idempotency.get(principalScope(admin), 'create-in-tail');
+  // A crash: the store lets go of the files, no snapshot is taken, so the key is in the tail only.
+  const { runtime, dir } = await replayAfterRestart('create-in-tail', (r) => r.store.close(), (r, admin) => {
+    const rec = r.engine.state.idempotency.get(principalScope(admin), 'create-in-tail');
     assert.ok(rec, 'the replayed tail remembers the key');
     assert.equal(rec.answer, undefined, 'without re-serialising its answer: the journal keeps it');
-    const seq = runtime.engine.state.seq;
-    const again = await runtime.call(admin, 'task.create', { repo: 'idem/tail', title: 'once', idempotency_key: 'create-in-tail' });
-    assert.deepEqual(again, first, 'the replay answers what the first request answered');
-    assert.equal(runtime.engine.state.seq, seq, 'and changes nothing');
+  });
+  try {
     await runtime.close();
   } finally {
     rmSync(dir, { recursive: true, force: true });
