@@ -50,15 +50,21 @@ const factories: Array<[string, () => Promise<{ store: Store; reopen: () => Prom
   }],
 ];
 
+/** Opens an empty store, appends events 1–5 and returns the state they fold to. */
+async function fiveEvents(store: Store): Promise<State> {
+  await store.load();
+  await store.append(events(1, 5));
+  const state = new State();
+  for (const e of events(1, 5)) state.apply(e);
+  return state;
+}
+
 for (const [kind, make] of factories) {
   describe(`store contract: ${kind}`, () => {
     test('appended events come back in order after a reopen, after the snapshot', async () => {
       const s = await make();
       try {
-        await s.store.load();
-        await s.store.append(events(1, 5));
-        const state = new State();
-        for (const e of events(1, 5)) state.apply(e);
+        const state = await fiveEvents(s.store);
         await s.store.saveSnapshot(state.toSnapshot());
         await s.store.append(events(6, 3));
         await s.store.close();
@@ -77,10 +83,7 @@ for (const [kind, make] of factories) {
     test('a snapshot handed over in pieces while appends go on is the one a reopen reads, at its seq; an aborted one changes nothing', async () => {
       const s = await make();
       try {
-        await s.store.load();
-        await s.store.append(events(1, 5));
-        const state = new State();
-        for (const e of events(1, 5)) state.apply(e);
+        const state = await fiveEvents(s.store);
         const sink = s.store.beginSnapshot(5);
         const text = JSON.stringify({ ...state.toSnapshot(), ...sink.head });
         const cut = text.indexOf(',"counters"');
