@@ -34,9 +34,12 @@ export interface IdempotencyLimits {
 
 /**
  * 2,000,000 keys (about 300 MB of records: a pool answering 20 mutations a second all day) and
- * 16 MB of answers (about 15,000 task-sized ones: minutes of the bench's busiest phase).
+ * 4 MB of answers (about 3,500 task-sized ones: the last second or so of the bench's busiest
+ * phase, when a retry comes). Older answers are read back on a replay, from the runtime's recent
+ * events (the newest 5,000) without the disk, else from the journal. 16 MB held 12 MB more at
+ * 10,000 workers for replays that almost never come (bench/README.md, "Memory per worker").
  */
-export const DEFAULT_IDEMPOTENCY_LIMITS: IdempotencyLimits = { maxKeys: 2_000_000, maxAnswerBytes: 16 * 1024 * 1024 };
+export const DEFAULT_IDEMPOTENCY_LIMITS: IdempotencyLimits = { maxKeys: 2_000_000, maxAnswerBytes: 4 * 1024 * 1024 };
 
 /**
  * The JSON of each answer just remembered, by the answer object. The same answer is sent in the
