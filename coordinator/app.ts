@@ -150,7 +150,7 @@ function serve<S extends CoordinatorService>(runtime: S, options: ServerParts, e
     pingTimeout: options.pingTimeoutMs ?? 20_000,
     ...(extras.adapter ? { adapter: extras.adapter } : {}),
   });
-  const sockets = bindSockets(io, () => runtime, { rateLimit: rateLimits.socket, trustProxy: options.trustProxy ?? [], ...(options.log ? { log: options.log } : {}), metrics, registrations });
+  const sockets = bindSockets(io, () => runtime, { rateLimit: rateLimits.socket, trustProxy: options.trustProxy ?? [], ...(options.log ? { log: options.log } : {}), metrics, registrations, clustered: extras.adapter !== undefined });
   let baseUrl = '';
   let closing: Promise<void> | null = null;
 

@@ -1,7 +1,7 @@
 /**
  * The socket.io binding (SPEC §8.1): the token travels in the handshake's `auth`, the first
  * message is `session.hello`, every operation is an event named after it with an ack, and the
- * coordinator pushes notifications to the worker's room.
+ * coordinator pushes notifications to the worker's sockets (worker-sockets.ts; its room on a cluster).
  */
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
@@ -18,6 +18,7 @@ import { wireError } from './runtime.ts';
 import { resolveToken, type CoordinatorService } from './service.ts';
 import { forgetUpgradeRequest, noteUpgradeResponses } from './socket-memory.ts';
 import { coalesceSocketWrites } from './socket-writes.ts';
+import { WorkerSockets } from './worker-sockets.ts';
 import type { Notification } from './engine/command.ts';
 import type { JournalEvent } from '../protocol/journal-events.ts';
 
@@ -53,6 +54,11 @@ export interface SocketBindingOptions {
   metrics?: CoordinatorMetrics;
   /** worker.register's limits, shared with the HTTP binding. */
   registrations?: RegistrationLimiter;
+  /**
+   * Sockets on several nodes (a cluster's adapter): a worker's notifications go to its socket.io
+   * room, which the adapter carries to every node. Otherwise to its sockets held here (worker-sockets.ts).
+   */
+  clustered?: boolean;
 }
 
 export function bindSockets(io: Server, getRuntime: () => CoordinatorService, options: SocketBindingOptions = {}): { close(): void } {
@@ -60,6 +66,7 @@ export function bindSockets(io: Server, getRuntime: () => CoordinatorService, op
   const proxies = new TrustedProxies(options.trustProxy ?? []);
   coalesceSocketWrites(io);
   noteUpgradeResponses(io);
+  const pushes = options.clustered ? undefined : new WorkerSockets();
   io.use((socket, next) => {
     const token = (socket.handshake.auth as { token?: unknown } | undefined)?.token;
     if (token === undefined || token === null || token === '') {
@@ -88,7 +95,7 @@ export function bindSockets(io: Server, getRuntime: () => CoordinatorService, op
     const ack = typeof args.at(-1) === 'function' ? (args.pop() as (a: Ack<unknown>) => void) : undefined;
     const started = performance.now();
     const done = isOperationName(event) ? options.metrics?.startOperation(event) : undefined;
-    void handle(socket, data, event, args[0], getRuntime, options.registrations).then((reply) => {
+    void handle(socket, data, event, args[0], getRuntime, options.registrations, pushes).then((reply) => {
       done?.(reply);
       if (!reply.ok && reply.error.code === 'RATE_LIMITED') options.metrics?.countRateLimited('socket');
       if (options.log?.isLevelEnabled('debug') || (!reply.ok && reply.error.code === 'INTERNAL')) {
@@ -104,7 +111,10 @@ export function bindSockets(io: Server, getRuntime: () => CoordinatorService, op
   function onDisconnect(this: Socket, reason: unknown): void {
     const data = this.data as SocketData;
     if (options.log?.isLevelEnabled('debug')) connectionLog(this, options.log)?.debug({ reason }, 'socket disconnected');
-    if (data.hello && data.principal.kind === 'worker') void getRuntime().workerDisconnected(data.principal.id);
+    if (data.hello && data.principal.kind === 'worker') {
+      pushes?.remove(data.principal.id, this);
+      void getRuntime().workerDisconnected(data.principal.id);
+    }
   }
 
   io.on('connection', (socket: Socket) => {
@@ -119,10 +129,11 @@ export function bindSockets(io: Server, getRuntime: () => CoordinatorService, op
     socket.on('disconnect', onDisconnect);
   });
 
-  // Notifications go to the worker's room once their cause is durable. In a cluster only the leader
+  // Notifications go to the worker's sockets once their cause is durable. In a cluster only the leader
   // has them, and socket.io's PostgreSQL adapter carries them to the worker's sockets on every node.
   const onNotify = (n: Notification): void => {
-    io.to(`worker:${n.workerId}`).emit(n.name, n.payload);
+    if (pushes) pushes.emit(n.workerId, n.name, n.payload);
+    else io.to(`worker:${n.workerId}`).emit(n.name, n.payload);
   };
   let tasksTimer: NodeJS.Timeout | undefined;
   let lastSeq = 0;
@@ -183,7 +194,7 @@ function connectionLog(socket: Socket, base: Logger | undefined): Logger | undef
   return data.log;
 }
 
-async function handle(socket: Socket, data: SocketData, event: unknown, params: unknown, getRuntime: () => CoordinatorService, registrations: RegistrationLimiter | undefined): Promise<Ack<unknown>> {
+async function handle(socket: Socket, data: SocketData, event: unknown, params: unknown, getRuntime: () => CoordinatorService, registrations: RegistrationLimiter | undefined, pushes: WorkerSockets | undefined): Promise<Ack<unknown>> {
   const runtime = getRuntime();
   try {
     const wait = data.bucket.take();
@@ -217,7 +228,7 @@ async function handle(socket: Socket, data: SocketData, event: unknown, params: 
     }
     if (event === 'session.hello') {
       assertParams(event, body);
-      return { ok: true, data: await hello(socket, data, body, runtime) };
+      return { ok: true, data: await hello(socket, data, body, runtime, pushes) };
     }
     return await runtime.call(data.principal, event as OperationName, body as Record<string, unknown>);
   } catch (error) {
@@ -225,7 +236,7 @@ async function handle(socket: Socket, data: SocketData, event: unknown, params: 
   }
 }
 
-async function hello(socket: Socket, data: SocketData, params: Params<'session.hello'>, runtime: CoordinatorService): Promise<unknown> {
+async function hello(socket: Socket, data: SocketData, params: Params<'session.hello'>, runtime: CoordinatorService, pushes: WorkerSockets | undefined): Promise<unknown> {
   const version = params.protocol_version;
   if (!SUPPORTED_PROTOCOL_VERSIONS.includes(version)) {
     throw new OwpError('VERSION_UNSUPPORTED', `This coordinator speaks OWP ${SUPPORTED_PROTOCOL_VERSIONS.join(', ')}; the client sent ${version}. Update the client.`, { supported: [...SUPPORTED_PROTOCOL_VERSIONS] });
@@ -237,11 +248,13 @@ async function hello(socket: Socket, data: SocketData, params: Params<'session.h
   if (principal.kind === 'worker') {
     if (params.profile) await runtime.applyProfile(principal.id, params.profile);
     if (!data.hello) {
-      await socket.join(`worker:${principal.id}`);
+      if (pushes) pushes.add(principal.id, socket);
+      else await socket.join(`worker:${principal.id}`);
       // The socket may have closed while the profile was written. Its disconnect handler saw no hello,
       // so counting it as connected now would leave the worker online with no socket, forever.
       if (!socket.connected) {
-        void socket.leave(`worker:${principal.id}`);
+        if (pushes) pushes.remove(principal.id, socket);
+        else void socket.leave(`worker:${principal.id}`);
         throw new OwpError('UNAVAILABLE', 'The connection closed during session.hello; connect again.');
       }
       data.hello = true;
