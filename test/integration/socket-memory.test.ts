@@ -53,6 +53,7 @@ for (const transports of [['websocket'], ['polling', 'websocket']]) {
       assert.ok(server);
       assert.equal((server.conn as unknown as { request: unknown }).request, null);
       assert.deepEqual(Object.keys(server.handshake.headers), []);
+      assert.deepEqual([server.handshake.time, server.handshake.url], ['', ''], 'no per-connection date text or URL');
       assert.equal(server.handshake.auth.token, worker.token, 'the token stays: commands re-check it');
       for (const [i, ref] of requests.entries()) assert.ok(await collected(ref), `upgrade request ${i} is still reachable after connect`);
       for (const [i, ref] of responses.entries()) assert.ok(await collected(ref), `engine.io's response object for upgrade ${i} is still reachable after connect`);
