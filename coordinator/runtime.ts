@@ -67,9 +67,10 @@ export interface RuntimeOptions extends Omit<EngineOptions, 'clock' | 'state'> {
 /**
  * Stored events kept in memory to answer journal reads and catch-ups without the disk. Kept small:
  * each carries its task or worker and idempotency answer, so at 10,000 workers a 20,000-event
- * window held tens of MB (bench/README.md, "Memory per worker"); older pages come from the store.
+ * window held tens of MB, and 5,000 (up to 7,500 between trims) about 4 MB more than 2,000
+ * (bench/README.md, "Memory per worker"); older pages come from the store.
  */
-const RECENT_EVENTS = 5_000;
+const RECENT_EVENTS = 2_000;
 
 export interface RuntimeEvents {
   notify: [Notification];
@@ -450,7 +451,7 @@ export class Runtime extends EventEmitter<RuntimeEvents> implements CoordinatorS
   private publish(events: readonly StoredEvent[]): void {
     const wire = events.map(toJournalEvent);
     for (const e of events) this.recent.push(e);
-    if (this.recent.length > RECENT_EVENTS * 1.5) this.recent = this.recent.slice(-RECENT_EVENTS);
+    if (this.recent.length > RECENT_EVENTS * 1.25) this.recent = this.recent.slice(-RECENT_EVENTS);
     this.emit('journal', wire);
     this.emit('durable', events);
   }
