@@ -49,12 +49,24 @@ export function noteUpgradeResponses(io: Server): void {
 /** engine.io's connection as far as this needs it (the TCP socket under a websocket transport is `ws`'s `_socket`). */
 interface EngineConnection extends EventEmitter {
   request?: IncomingMessage | null;
-  transport?: { name?: string; socket?: { _socket?: unknown } };
+  transport?: { name?: string; socket?: EventEmitter & { _socket?: unknown } };
 }
+
+/** engine.io's no-op `error` listener on a new WebSocket (server.js `onWebSocket`), left on it for the connection's life. */
+const UPGRADE_ERROR_LISTENER = 'onUpgradeError';
 
 /** Lets go of the upgrade's request and response once the connection runs over the WebSocket. */
 function releaseUpgrade(conn: EngineConnection): void {
-  const tcp = conn.transport?.name === 'websocket' ? conn.transport.socket?._socket : undefined;
+  const ws = conn.transport?.name === 'websocket' ? conn.transport.socket : undefined;
+  if (ws instanceof EventEmitter) {
+    // engine.io removes it only on the upgrade of a long-polling connection; on a connection that
+    // starts on the WebSocket it stays (a closure, its context and a listener array per socket).
+    // Removed only beside another `error` listener (the transport's own), never leaving none.
+    const errors = ws.listeners('error');
+    const spare = errors.find((l) => l.name === UPGRADE_ERROR_LISTENER);
+    if (spare && errors.length > 1) ws.removeListener('error', spare as (...args: unknown[]) => void);
+  }
+  const tcp = ws?._socket;
   const upgrade = tcp && typeof tcp === 'object' ? upgrades.get(tcp) : undefined;
   if (!upgrade) return;
   upgrades.delete(tcp as object);

@@ -6,6 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import type { EventEmitter } from 'node:events';
 import { ServerResponse, type IncomingMessage } from 'node:http';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -54,6 +55,8 @@ for (const transports of [['websocket'], ['polling', 'websocket']]) {
       assert.equal((server.conn as unknown as { request: unknown }).request, null);
       assert.deepEqual(Object.keys(server.handshake.headers), []);
       assert.deepEqual([server.handshake.time, server.handshake.url], ['', ''], 'no per-connection date text or URL');
+      const errorListeners = (server.conn as unknown as { transport: { socket: EventEmitter } }).transport.socket.listeners('error');
+      assert.deepEqual(errorListeners.map((l) => l.name), ['bound onError'], "only the transport's own error listener stays on the WebSocket");
       assert.equal(server.handshake.auth.token, worker.token, 'the token stays: commands re-check it');
       for (const [i, ref] of requests.entries()) assert.ok(await collected(ref), `upgrade request ${i} is still reachable after connect`);
       for (const [i, ref] of responses.entries()) assert.ok(await collected(ref), `engine.io's response object for upgrade ${i} is still reachable after connect`);
