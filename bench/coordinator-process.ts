@@ -4,6 +4,8 @@
  * needs: the event-loop delay histogram (perf_hooks), CPU and memory, answered over IPC.
  * The runner bundles this file with esbuild so a restart is timed like the built CLI, not tsx.
  */
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { getHeapSpaceStatistics, writeHeapSnapshot } from 'node:v8';
 import { createLogger } from '../coordinator/log.ts';
@@ -32,6 +34,7 @@ if (settings.loop_delay !== false) loopDelay.enable();
 let cpuBase = process.cpuUsage();
 let wallBase = performance.now();
 let rssPeak = 0;
+let profiler: Session | undefined;
 const rssTimer = setInterval(() => {
   rssPeak = Math.max(rssPeak, process.memoryUsage.rss());
 }, 250);
@@ -91,6 +94,27 @@ serveParent({
   },
   /** Writes a heap snapshot (bench/heap-diff.ts compares two) and answers its path. */
   heapSnapshot: (args) => ({ file: writeHeapSnapshot(typeof args.file === 'string' ? args.file : undefined) }),
+  /**
+   * V8's sampling heap profiler (bench/memory.ts --heap-profile): `start` with which collected
+   * objects to keep (by major or minor collections; neither keeps only what is live at `stop`),
+   * `stop` writes the profile (a .heapprofile, by allocation site) to `file`.
+   */
+  heapProfile: async (args) => {
+    if (!profiler) {
+      profiler = new Session();
+      profiler.connect();
+    }
+    const post = (method: string, params?: object): Promise<unknown> =>
+      new Promise((done, fail) => profiler?.post(method, params, (error, result) => (error ? fail(error) : done(result))));
+    if (args.start === true) {
+      await post('HeapProfiler.enable');
+      await post('HeapProfiler.startSampling', { samplingInterval: Number(args.interval ?? 32768), includeObjectsCollectedByMajorGC: args.major === true, includeObjectsCollectedByMinorGC: args.minor === true });
+      return { started: true };
+    }
+    const { profile } = (await post('HeapProfiler.stopSampling')) as { profile: unknown };
+    writeFileSync(String(args.file), JSON.stringify(profile));
+    return { file: args.file };
+  },
   /** Starts a measurement window: clears the histogram and the CPU baseline. */
   reset: () => {
     loopDelay.reset();

@@ -28,7 +28,7 @@ import { bundleRunners } from './lib/bundle.ts';
 import { Child, killAllChildren } from './lib/children.ts';
 import { sleep } from './lib/stats.ts';
 
-const { values } = parseArgs({ options: { workers: { type: 'string', default: '2000' }, rounds: { type: 'string', default: '2' }, roots: { type: 'string', default: '.' }, settle: { type: 'string', default: '30000' }, 'node-flags': { type: 'string', default: '' }, 'snapshot-dir': { type: 'string' }, 'snapshot-every': { type: 'string' } } });
+const { values } = parseArgs({ options: { workers: { type: 'string', default: '2000' }, rounds: { type: 'string', default: '2' }, roots: { type: 'string', default: '.' }, settle: { type: 'string', default: '30000' }, 'node-flags': { type: 'string', default: '' }, 'snapshot-dir': { type: 'string' }, 'snapshot-every': { type: 'string' }, 'heap-profile': { type: 'string' }, 'heap-profile-keep': { type: 'string', default: 'major' } } });
 const WORKERS = Number(values.workers);
 const ROUNDS = Number(values.rounds);
 const SETTLE_MS = Number(values.settle);
@@ -37,6 +37,10 @@ const NODE_FLAGS = values['node-flags'].split('|');
 const SNAPSHOT_DIR = values['snapshot-dir'] ? resolve(values['snapshot-dir']) : undefined;
 /** Events between the coordinator's state snapshots (its default unless given; a large value keeps them out of the run). */
 const SNAPSHOT_EVERY = values['snapshot-every'] ? Number(values['snapshot-every']) : undefined;
+/** Samples allocations over the connect ramp (from before the workers connect until all hold their lease) into DIR/<run>.heapprofile. */
+const HEAP_PROFILE_DIR = values['heap-profile'] ? resolve(values['heap-profile']) : undefined;
+/** Which collected objects the profile keeps: `major` (objects that died old: promoted garbage), `minor`, `both`, or `live` (none: what is still live at the end). */
+const HEAP_PROFILE_KEEP = values['heap-profile-keep'];
 const FLEETS = Math.max(1, Math.ceil(WORKERS / 1250));
 const PER_REPO = 500;
 
@@ -59,6 +63,7 @@ async function runOnce(coordinatorBundle: string, fleetBundle: string, nodeFlags
     await admin.createTasks(WORKERS, 64, (i) => ({ repo: `bench/mem-${i % repos}`, title: `memory task ${i}`, skills: ['hold'] }));
     await sleep(2000);
     const before = await coordinator.request<Stats>('stats');
+    if (HEAP_PROFILE_DIR) await coordinator.request('heapProfile', { start: true, major: ['major', 'both'].includes(HEAP_PROFILE_KEEP), minor: ['minor', 'both'].includes(HEAP_PROFILE_KEEP) });
     for (let i = 0; i < FLEETS; i += 1) fleets.push(new Child(`hold-${i}`, fleetBundle));
     await Promise.all(fleets.map((c) => c.next('started', 60_000)));
     const per = Math.ceil(WORKERS / FLEETS);
@@ -71,6 +76,7 @@ async function runOnce(coordinatorBundle: string, fleetBundle: string, nodeFlags
       if (leases >= WORKERS) break;
       await sleep(500);
     }
+    const heapProfile = HEAP_PROFILE_DIR ? (await coordinator.request<{ file: string }>('heapProfile', { file: join(HEAP_PROFILE_DIR, `${label}-${WORKERS}-${HEAP_PROFILE_KEEP}.heapprofile`) }, 600_000)).file : undefined;
     // As the bench's hold window: the peak from here on, sampled every 250 ms (coordinator-process.ts).
     await coordinator.request('reset');
     await sleep(SETTLE_MS);
@@ -92,6 +98,7 @@ async function runOnce(coordinatorBundle: string, fleetBundle: string, nodeFlags
       live_heap_mb: live.heap_used_mb,
       rss_after_gc_mb: live.rss_mb,
       ...(snapshot ? { snapshot } : {}),
+      ...(heapProfile ? { heap_profile: heapProfile } : {}),
     };
   } finally {
     for (const f of fleets) f.kill();
