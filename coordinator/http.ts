@@ -85,13 +85,19 @@ export function createHttpHandler(getRuntime: () => CoordinatorService, options:
     const runtime = getRuntime();
     const reqId = requestId(req);
     const client = proxies.clientAddress(req.socket.remoteAddress, req.headers['x-forwarded-for']);
-    const reqLog = log?.child({ req_id: reqId });
+    // The request's child logger is made when it first logs, and the request line is listened for
+    // only when debug lines are written: a request waits for its durable write, so whatever it
+    // holds lives through several young collections and, thousands at once, is promoted to the old
+    // generation (a pino child and a `finish` listener a request, at every registration).
+    let child: Logger | undefined;
+    const reqLog = (): Logger | undefined => (child ??= log?.child({ req_id: reqId }));
     res.setHeader('x-request-id', reqId);
     let operation: OperationName | undefined;
-    res.once('finish', () => {
-      if (!reqLog?.isLevelEnabled('debug')) return;
-      reqLog.debug({ method, url: loggedUrl(url), client, operation, status: res.statusCode, ms: Math.round((performance.now() - started) * 10) / 10, headers: req.headers }, 'http request');
-    });
+    if (log?.isLevelEnabled('debug')) {
+      res.once('finish', () => {
+        reqLog()?.debug({ method, url: loggedUrl(url), client, operation, status: res.statusCode, ms: Math.round((performance.now() - started) * 10) / 10, headers: req.headers }, 'http request');
+      });
+    }
     let done: ((ack: Ack<unknown>) => void) | undefined;
     let cors: string | undefined;
     try {
@@ -164,12 +170,12 @@ export function createHttpHandler(getRuntime: () => CoordinatorService, options:
       validateParams(route.name, params, { coerce: method === 'GET' });
       const ack = await runtime.call(principal, route.name, params);
       done?.(ack);
-      if (!ack.ok && ack.error.code === 'INTERNAL') reqLog?.error({ operation, error: ack.error }, 'operation failed unexpectedly');
+      if (!ack.ok && ack.error.code === 'INTERNAL') reqLog()?.error({ operation, error: ack.error }, 'operation failed unexpectedly');
       send(res, ack.ok ? 200 : statusOf(ack.error.code), ack, cors);
     } catch (error) {
       const wire = wireError(error);
       done?.({ ok: false, error: wire });
-      if (wire.code === 'INTERNAL') reqLog?.error({ err: error, operation }, 'request failed unexpectedly');
+      if (wire.code === 'INTERNAL') reqLog()?.error({ err: error, operation }, 'request failed unexpectedly');
       send(res, statusOf(wire.code), { ok: false, error: wire }, cors);
     }
   };
