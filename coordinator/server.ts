@@ -16,6 +16,7 @@ import type { CoordinatorService } from './service.ts';
 import type { Principal } from './auth.ts';
 import type { StaticHandler } from './http.ts';
 import { addLogSecret, silentLogger, type Logger } from './log.ts';
+import { applyHeapSettings } from './heap-settings.ts';
 import { MemoryStore } from './store/memory.ts';
 import { LowdbStore } from './store/lowdb.ts';
 import type { Store } from './store/store.ts';
@@ -95,6 +96,8 @@ export async function startCoordinator(options: StartOptions = {}): Promise<Star
   const store = options.store ?? (config.store === 'memory' ? new MemoryStore() : clustered ? undefined : new LowdbStore(resolve(config.data_dir)));
   const admin = resolveAdminToken(config, options.adminToken);
   const log = options.log ?? silentLogger();
+  const heapFlags = applyHeapSettings();
+  if (heapFlags.length > 0) log.debug({ v8_flags: heapFlags }, 'V8 heap settings');
   const metricsToken = resolveMetricsToken(config.metrics);
   addLogSecret(log, admin.token);
   addLogSecret(log, metricsToken);

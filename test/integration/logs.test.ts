@@ -10,6 +10,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { io } from 'socket.io-client';
+import { HEAP_GROWING_PERCENT } from '../../coordinator/heap-settings.ts';
 import { addLogSecret, createLogger } from '../../coordinator/log.ts';
 import { startPool, tempDir } from '../helpers/coordinator.ts';
 
@@ -18,6 +19,7 @@ interface Line {
   time: string;
   msg: string;
   req_id?: string;
+  v8_flags?: string[];
   [key: string]: unknown;
 }
 
@@ -95,6 +97,8 @@ test('owp coordinator on a pipe: JSON logs on stderr, the admin token\'s file on
     assert.equal(await exited, 0);
     const lines = stderr.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Line);
     assert.ok(lines.some((l) => l.msg === 'http request' && l.operation === 'worker.list'), stderr);
+    // The coordinator sets its V8 heap settings itself (coordinator/heap-settings.ts).
+    assert.ok(lines.some((l) => l.msg === 'V8 heap settings' && l.v8_flags?.includes(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`)), stderr);
     assert.ok(!stderr.includes(token), 'the admin token is in the log');
   } finally {
     child.kill('SIGKILL');
