@@ -148,6 +148,22 @@ export class IdempotencyKeys {
     }
   }
 
+  /** The keys a snapshot at `seq` covers: those whose record is journaled at or before it (or not at all). */
+  coveredBy(seq: number): KeptIdempotency[] {
+    const out: KeptIdempotency[] = [];
+    for (const rec of this.kept.values()) if (rec.seq === undefined || rec.seq <= seq) out.push(rec);
+    return out;
+  }
+
+  /**
+   * Forgets the keys a committed snapshot at `seq` covers, once the store keeps them beside it
+   * (Store.coveredKeys): memory then holds only the keys used since, and a replay of an older one
+   * reads its record back first (Runtime.call).
+   */
+  forgetCovered(seq: number): void {
+    for (const [k, rec] of this.kept) if (rec.seq === undefined || rec.seq <= seq) this.drop(k);
+  }
+
   values(): IterableIterator<KeptIdempotency> {
     return this.kept.values();
   }
