@@ -14,6 +14,7 @@ import { open, readFile, readdir, rename, stat, truncate, unlink, type FileHandl
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Low, type Adapter } from 'lowdb';
+import type { KeptIdempotency } from '../state/idempotency-keys.ts';
 import type { Snapshot } from '../state/snapshot.ts';
 import { storedEventJson, type StoredEvent } from '../state/stored-event.ts';
 import { StoreCorruptError, type CoveredKeys, type Loaded, type SnapshotSink, type Store } from './store.ts';
@@ -194,6 +195,8 @@ export class LowdbStore implements Store {
   private readonly segmentIndex = new Map<string, number[]>();
   /** The key file the snapshot on disk names (empty when it names none). */
   private keys: KeyFile = KeyFile.empty();
+  /** The key file of the snapshot being written (one at a time), once its write began. */
+  private keysWriting: Promise<KeyFile> | null = null;
 
   constructor(dir: string, private readonly options: LowdbStoreOptions = {}) {
     this.dir = dir;
@@ -440,16 +443,17 @@ export class LowdbStore implements Store {
 
   async saveSnapshot(snapshot: Snapshot): Promise<void> {
     if (snapshot.seq !== this.lastSeq) throw new Error(`snapshot at seq ${snapshot.seq} but the journal ends at ${this.lastSeq}`);
-    // The whole document at once, its records inside it: no key file.
-    const { head, write, commit, abort } = this.beginSnapshot(snapshot.seq);
-    const { key_file: _keys, ...inline } = head;
+    // The whole state at once: its idempotency records go to the key file, as the runtime's do,
+    // and are all of them (none merged from the previous file, none left out by age).
+    const { head, write, commit, abort } = this.beginSnapshot(snapshot.seq, true);
     try {
-      await write(JSON.stringify({ ...snapshot, ...inline }));
+      await write(JSON.stringify({ ...snapshot, idempotency: [], ...head }));
+      await this.pendingKeys(head.key_file, snapshot.idempotency as KeptIdempotency[], Number.NEGATIVE_INFINITY, true);
     } catch (error) {
       await abort();
       throw error;
     }
-    await commit({ inline: true });
+    await commit();
   }
 
   /**
@@ -458,7 +462,7 @@ export class LowdbStore implements Store {
    * snapshot), so the snapshot ends at the new file's start; if the snapshot then never lands, a
    * restart reads that one segment after the older snapshot.
    */
-  beginSnapshot(seq: number): SnapshotSink & { commit(options?: { inline?: boolean }): Promise<void> } {
+  beginSnapshot(seq: number, whole = false): SnapshotSink & { head: { key_file: string } } {
     if (!this.journal) throw new Error('the store is not loaded');
     if (seq !== this.lastSeq || this.appending || this.rotating) throw new Error(`a snapshot at seq ${seq} but the journal ends at ${this.lastSeq}${this.appending ? ' with an append under way' : ''}`);
     let rotation: Promise<boolean> | null = null;
@@ -474,28 +478,25 @@ export class LowdbStore implements Store {
     const keyFile = `keys-${pad12(seq)}-${randomBytes(4).toString('hex')}.bin`;
     const head = { ...(rotation ? { journal_offset: 0, journal_base: seq } : { journal_offset: this.size, journal_base: this.base }), key_file: keyFile };
     const file = this.snapshotFile.begin();
-    let keys: Promise<KeyFile> | null = null;
+    this.keysWriting = null;
     const dropKeys = async (): Promise<void> => {
-      const written = await keys?.catch(() => null);
+      const written = await this.keysWriting?.catch(() => null);
+      this.keysWriting = null;
       await written?.close();
       await unlink(join(this.dir, keyFile)).catch(() => undefined);
     };
     return {
       head,
-      keys: {
-        write: (records, cutoff) => {
-          keys = KeyFile.write(join(this.dir, keyFile), this.io, this.keys, records, cutoff);
-          return keys.then(() => undefined);
-        },
-      },
+      ...(whole ? {} : { keys: { write: (records: readonly KeptIdempotency[], cutoff: number) => this.pendingKeys(keyFile, records, cutoff, false) } }),
       write: (text) => file.write(text),
-      commit: async (options: { inline?: boolean } = {}) => {
+      commit: async () => {
         // The key file is durable before the snapshot that names it is (KeyFile.write syncs it).
         // A caller that wrote the whole document (its records inside) and no keys: an empty key file.
-        const written = options.inline ? null : await (keys ?? (keys = KeyFile.write(join(this.dir, keyFile), this.io, KeyFile.empty(), [], 0)));
+        const written = await (this.keysWriting ?? this.pendingKeys(keyFile, [], 0, true).then(() => this.keysWriting));
+        this.keysWriting = null;
         try {
           if (rotation && !(await rotation)) throw new Error('the journal segment was not closed; the snapshot would not match the journal');
-          if (!options.inline && !written) throw new Error('the snapshot names a key file that was not written');
+          if (!written) throw new Error('the snapshot names a key file that was not written');
           await file.commit();
         } catch (error) {
           // The file stays: state.json may have been renamed into place before the failure. If it was
@@ -504,7 +505,7 @@ export class LowdbStore implements Store {
           throw error;
         }
         const previous = this.keys;
-        this.keys = written ?? KeyFile.empty();
+        this.keys = written;
         await previous.close();
         if (previous.path !== null) await unlink(previous.path).catch(() => undefined);
       },
@@ -513,6 +514,16 @@ export class LowdbStore implements Store {
         await dropKeys();
       },
     };
+  }
+
+  /**
+   * Writes the key file of the snapshot being written: `records` with, unless `alone`, those of the
+   * current key file (key-file.ts); left in `keysWriting` for the commit.
+   */
+  private async pendingKeys(name: string, records: readonly KeptIdempotency[], cutoff: number, alone: boolean): Promise<void> {
+    const writing = KeyFile.write(join(this.dir, name), this.io, alone ? KeyFile.empty() : this.keys, records, cutoff);
+    this.keysWriting = writing;
+    await writing;
   }
 
   /**
