@@ -7,8 +7,11 @@
  * `maxAnswerBytes` of them: an older key's answer is read back from the journal event `seq` when
  * the key is replayed (Runtime.call), which a retry, seconds after its first try, rarely needs.
  * Snapshots keep records without answers (snapshot.ts), so a restart does not parse them either.
- * Only past `maxKeys` records (a bound far above any real pool's 24 h) is the oldest key itself
- * forgotten; a request with a forgotten key is a new request, as after 24 h (SPEC §5.12).
+ * On a store that keeps the records a snapshot covers beside it (lowdb's key file, Store.coveredKeys)
+ * they leave memory once it commits (`forgetCovered`): memory holds the keys used since the last
+ * snapshot, and Runtime.call reads an older key's record back when its hash is in the key file.
+ * Only past `maxKeys` records in memory (a bound far above any real pool's 24 h) is the oldest key
+ * itself forgotten; a request with a forgotten key is a new request, as after 24 h (SPEC §5.12).
  */
 import { idemKey, type IdempotencyRecord } from './records.ts';
 

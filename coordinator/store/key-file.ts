@@ -45,6 +45,47 @@ function compare(hi1: number, lo1: number, hi2: number, lo2: number): number {
   return hi1 !== hi2 ? hi1 - hi2 : lo1 - lo2;
 }
 
+/** A record from memory on its way into a key file. */
+interface Fresh {
+  hi: number;
+  lo: number;
+  at: number;
+  scope: string;
+  key: string;
+  line: Buffer;
+}
+
+/**
+ * A merge sort that yields to the event loop every few thousand steps: the first snapshot after a
+ * start from an older layout may sort 100,000s of keys, tens of ms in one `Array.sort`.
+ */
+async function sortInSlices<T>(items: T[], cmp: (a: T, b: T) => number): Promise<T[]> {
+  const RUN = 2048;
+  const yieldNow = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+  let a = items.slice();
+  for (let i = 0; i < a.length; i += RUN) {
+    const run = a.slice(i, i + RUN).sort(cmp);
+    for (let k = 0; k < run.length; k += 1) a[i + k] = run[k] as T;
+    if (i + RUN < a.length) await yieldNow();
+  }
+  let b = new Array<T>(a.length);
+  let steps = 0;
+  for (let width = RUN; width < a.length; width *= 2) {
+    for (let lo = 0; lo < a.length; lo += 2 * width) {
+      const mid = Math.min(lo + width, a.length);
+      const hi = Math.min(lo + 2 * width, a.length);
+      let i = lo;
+      let j = mid;
+      for (let k = lo; k < hi; k += 1) {
+        b[k] = (j >= hi || (i < mid && cmp(a[i] as T, a[j] as T) <= 0) ? a[i++] : a[j++]) as T;
+        if ((steps += 1) % 16_384 === 0) await yieldNow();
+      }
+    }
+    [a, b] = [b, a];
+  }
+  return a;
+}
+
 /** Records a snapshot covers, found by key: the store's current key file, or none. */
 export class KeyFile {
   /** Look-ups that went to the disk so far (`find` calls): a new key must never cost one. */
@@ -145,7 +186,7 @@ export class KeyFile {
    * pieces and the output written in pieces, each an await, so the event loop keeps turning.
    */
   static async write(path: string, io: StoreIo, previous: KeyFile, records: readonly KeptIdempotency[], cutoff: number): Promise<KeyFile> {
-    const fresh: Array<{ hi: number; lo: number; at: number; scope: string; key: string; line: Buffer }> = [];
+    const fresh: Fresh[] = [];
     for (let i = 0; i < records.length; i += 1) {
       const rec = records[i] as KeptIdempotency;
       if (rec.at <= cutoff) continue;
@@ -153,7 +194,7 @@ export class KeyFile {
       fresh.push({ hi, lo, at: rec.at, scope: rec.scope, key: rec.key, line: Buffer.from(`${JSON.stringify(compactRecord(rec))}\n`) });
       if ((i & 1023) === 1023) await new Promise((resolve) => setImmediate(resolve));
     }
-    fresh.sort((a, b) => compare(a.hi, a.lo, b.hi, b.lo));
+    const sorted = await sortInSlices(fresh, (a, b) => compare(a.hi, a.lo, b.hi, b.lo));
 
     const tmp = `${path}.tmp`;
     const handle = await open(tmp, 'w', 0o600);
@@ -198,8 +239,8 @@ export class KeyFile {
       for (let i = 0; i < previous.size; i += 1) {
         const hi = previous.hashes[2 * i] as number;
         const lo = previous.hashes[2 * i + 1] as number;
-        for (; j < fresh.length && compare((fresh[j] as (typeof fresh)[0]).hi, (fresh[j] as (typeof fresh)[0]).lo, hi, lo) < 0; j += 1) {
-          const f = fresh[j] as (typeof fresh)[0];
+        for (; j < sorted.length && compare((sorted[j] as Fresh).hi, (sorted[j] as Fresh).lo, hi, lo) < 0; j += 1) {
+          const f = sorted[j] as Fresh;
           await emit(f.hi, f.lo, f.at, f.line);
         }
         const at = previous.at[i] as number;
@@ -207,14 +248,14 @@ export class KeyFile {
         const line = await previousLine(i);
         // Same hash as a fresh record (almost always the same key, a record read back into memory): the fresh one wins.
         let superseded = false;
-        for (let k = j; k < fresh.length && (fresh[k] as (typeof fresh)[0]).hi === hi && (fresh[k] as (typeof fresh)[0]).lo === lo; k += 1) {
+        for (let k = j; k < sorted.length && (sorted[k] as Fresh).hi === hi && (sorted[k] as Fresh).lo === lo; k += 1) {
           const old = JSON.parse(line.toString('utf8')) as KeptIdempotency;
-          if (old.scope === (fresh[k] as (typeof fresh)[0]).scope && old.key === (fresh[k] as (typeof fresh)[0]).key) superseded = true;
+          if (old.scope === (sorted[k] as Fresh).scope && old.key === (sorted[k] as Fresh).key) superseded = true;
         }
         if (!superseded) await emit(hi, lo, at, line);
       }
-      for (; j < fresh.length; j += 1) {
-        const f = fresh[j] as (typeof fresh)[0];
+      for (; j < sorted.length; j += 1) {
+        const f = sorted[j] as Fresh;
         await emit(f.hi, f.lo, f.at, f.line);
       }
       await flush();
