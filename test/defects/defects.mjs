@@ -460,6 +460,13 @@ export const DEFECTS = [
     expect: ['a snapshot whose key file is missing'],
   },
   {
+    name: 'key-file-merge-duplicates',
+    promise: 'restart',
+    edits: [{ file: 'coordinator/store/key-file.ts', find: '          if (old.scope === (sorted[k] as Fresh).scope && old.key === (sorted[k] as Fresh).key) superseded = true;\n', replace: '          void old; // defect: a key both the previous file and memory hold is written twice\n' }],
+    tests: ['test/unit/key-file.test.ts'],
+    expect: ['merged key files hold each key'],
+  },
+  {
     name: 'covered-keys-kept-in-memory',
     promise: 'restart',
     edits: [{ file: 'coordinator/state/idempotency-keys.ts', find: '    for (const [k, rec] of this.kept) if (rec.seq === undefined || rec.seq <= seq) this.drop(k);\n', replace: '    void seq; // defect: memory keeps every key a snapshot covers\n' }],
