@@ -53,8 +53,13 @@ function hasSecrets(e: StoredEvent): boolean {
 /** A stored event as served on the wire: no idempotency record, no token hashes. */
 export function toJournalEvent(e: StoredEvent): JournalEvent {
   const { idem: _idem, ...rest } = e;
+  // Handed over, not copied: the stored event stays in memory for journal reads (Runtime.recent),
+  // its text only until the push that follows its write.
   const text = WIRE_JSON.get(e);
-  if (text !== undefined) WIRE_JSON.set(rest, text);
+  if (text !== undefined) {
+    WIRE_JSON.delete(e);
+    WIRE_JSON.set(rest, text);
+  }
   switch (rest.type) {
     case 'worker.registered': {
       const { token_hash: _t, ...worker } = rest.data.worker;
