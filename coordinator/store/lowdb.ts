@@ -14,7 +14,6 @@ import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Low, type Adapter } from 'lowdb';
 import type { Snapshot } from '../state/snapshot.ts';
-import { datasyncJournal } from './journal-sync.ts';
 import { storedEventJson, type StoredEvent } from '../state/stored-event.ts';
 import { StoreCorruptError, type Loaded, type SnapshotSink, type Store } from './store.ts';
 import { lastEvent, lineOffsets, listSegments, pad12, readFrom, scanLines, type Segment } from './journal-files.ts';
@@ -54,15 +53,14 @@ export const NODE_STORE_IO: StoreIo = {
     for (let offset = 0; offset < data.length; ) {
       // The journal's write goes to the page cache on the loop itself: a group commit is a few KB,
       // and handing it to the thread pool cost a thread wake-up and a loop wake-up per commit, more
-      // than the copy (bench/README.md, "Where a task's time goes"). A snapshot (MBs) is written
-      // off the loop as before.
+      // than the copy (bench/README.md, "Where a task's time goes"). Its fdatasync, which waits for
+      // the disk, stays on the thread pool. A snapshot (MBs) is written off the loop as before.
       const bytesWritten = file === 'journal' ? writeSync(handle.fd, data, offset, data.length - offset) : (await handle.write(data, offset, data.length - offset)).bytesWritten;
       if (bytesWritten === 0) throw Object.assign(new Error('ENOSPC: the write made no progress'), { code: 'ENOSPC' });
       offset += bytesWritten;
     }
   },
-  // The journal's fdatasync runs on the loop while the disk is fast (coordinator/store/journal-sync.ts).
-  sync: (file, handle) => (file === 'journal' ? datasyncJournal(handle) : handle.sync()),
+  sync: (file, handle) => (file === 'journal' ? handle.datasync() : handle.sync()),
   async syncDir(dir) {
     const handle = await open(dir, fsConstants.O_RDONLY);
     try {
