@@ -90,7 +90,7 @@ export class Runtime extends EventEmitter<RuntimeEvents> implements CoordinatorS
   readonly warnings: string[] = [];
   private readonly options: RuntimeOptions;
   private queue: StoredEvent[] = [];
-  private waiters: Array<{ resolve: () => void; reject: (e: Error) => void }> = [];
+  private waiters: Array<{ resolve: () => void; reject: (e: Error) => void; notifications: readonly Notification[] }> = [];
   private writing = false;
   private flushQueued = false;
   private idle: Array<() => void> = [];
@@ -287,7 +287,7 @@ export class Runtime extends EventEmitter<RuntimeEvents> implements CoordinatorS
 
   // ---- durability ----------------------------------------------------------------------------------
 
-  /** Makes an outcome's events durable, then delivers its notifications. Rejects if the store fails. */
+  /** Makes an outcome's events durable, then (in flush) delivers its notifications and publishes its events. Rejects if the store fails. */
   commit(outcome: Outcome): Promise<void> {
     if (outcome.events.length === 0) {
       this.deliver(outcome.notifications);
@@ -296,11 +296,8 @@ export class Runtime extends EventEmitter<RuntimeEvents> implements CoordinatorS
     this.requestSchedule();
     return new Promise<void>((resolve, reject) => {
       this.queue.push(...outcome.events);
-      this.waiters.push({ resolve, reject });
+      this.waiters.push({ resolve, reject, notifications: outcome.notifications });
       this.requestFlush();
-    }).then(() => {
-      this.deliver(outcome.notifications);
-      this.publish(outcome.events);
     });
   }
 
@@ -336,6 +333,17 @@ export class Runtime extends EventEmitter<RuntimeEvents> implements CoordinatorS
           this.emit('commit', { seconds: (performance.now() - started) / 1000, events: batch.length, ok: true });
           this.durableSeq = (batch.at(-1) as StoredEvent).seq;
           this.eventsSinceSnapshot += batch.length;
+          // Each command's notifications, then one journal batch for the whole commit (not one per
+          // command in it: a subscriber gets one `journal.appended` push per commit, bench/README.md
+          // "Where a task's time goes"), then the answers, in the order each command had them: a
+          // revoked worker hears its lease cancelled before the journal's worker.revoked closes its socket.
+          try {
+            for (const w of waiters) this.deliver(w.notifications);
+            this.publish(batch);
+          } catch (error) {
+            // A listener's defect: the events are durable all the same, and their answers go out.
+            this.options.log?.error({ err: error }, 'a notification or journal listener failed');
+          }
           for (const w of waiters) w.resolve();
         } catch (error) {
           this.emit('commit', { seconds: (performance.now() - started) / 1000, events: batch.length, ok: false });
