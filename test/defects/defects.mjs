@@ -202,7 +202,7 @@ export const DEFECTS = [
   {
     name: 'tokens-in-clear',
     promise: 'tokens',
-    edits: [{ file: 'coordinator/auth.ts', find: "  return createHash('sha256').update(token, 'utf8').digest('hex');", replace: '  return token; // defect: tokens are stored as they are' }],
+    edits: [{ file: 'coordinator/auth.ts', find: "  return hash('sha256', token, 'hex');", replace: '  return token; // defect: tokens are stored as they are' }],
     tests: ['test/integration/token-storage.test.ts'],
     expect: ['tokens are stored only as SHA-256 hashes'],
   },
