@@ -95,7 +95,8 @@ const reporter = (async () => {
   let cpu = process.cpuUsage();
   let t = performance.now();
   while (mark < total) {
-    while (transitions < mark + PER_BATCH) await new Promise((r) => setTimeout(r, 20));
+    // A batch may end past its mark (every worker in flight finishes its transition): the last one waits for the total only.
+    while (transitions < Math.min(mark + PER_BATCH, total)) await new Promise((r) => setTimeout(r, 20));
     const c = process.cpuUsage(cpu);
     const wall = performance.now() - t;
     const sorted = answers.sort((a, b) => a - b);

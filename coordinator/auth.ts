@@ -2,7 +2,7 @@
  * Tokens and principals. Tokens are 256-bit random strings shown once; only their SHA-256 is
  * stored (a fast hash is right for high-entropy secrets; slow hashes are for passwords).
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { hash, randomBytes } from 'node:crypto';
 
 export type Principal =
   | { kind: 'anonymous' }
@@ -15,8 +15,9 @@ export function newToken(kind: 'worker' | 'maintainer'): string {
   return `${kind === 'worker' ? 'owpw' : 'owpm'}_${randomBytes(32).toString('base64url')}`;
 }
 
+/** Every command checks its connection's token again (revocation is immediate): one-shot `hash`, a third of `createHash`'s cost. */
 export function hashToken(token: string): string {
-  return createHash('sha256').update(token, 'utf8').digest('hex');
+  return hash('sha256', token, 'hex');
 }
 
 /** Does a maintainer scope list (`*`, `owner/*`, `owner/name`) cover this repo? */

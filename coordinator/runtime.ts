@@ -20,7 +20,8 @@ import { principalScope, type Principal } from './auth.ts';
 import { idemKey } from './state/records.ts';
 import { State } from './state/state.ts';
 import { toJournalEvent, type StoredEvent } from './state/stored-event.ts';
-import type { SnapshotSink, Store } from './store/store.ts';
+import type { CoveredKeys, SnapshotSink, Store } from './store/store.ts';
+import { IDEMPOTENCY_TTL_MS } from './engine/idempotency.ts';
 import type { SliceLimits, SnapshotCapture } from './state/snapshot-capture.ts';
 import type { CoordinatorService, WorkerSession } from './service.ts';
 import { readJournalPage } from './journal-reads.ts';
@@ -89,7 +90,7 @@ export class Runtime extends EventEmitter<RuntimeEvents> implements CoordinatorS
   readonly warnings: string[] = [];
   private readonly options: RuntimeOptions;
   private queue: StoredEvent[] = [];
-  private waiters: Array<{ resolve: () => void; reject: (e: Error) => void }> = [];
+  private waiters: Array<{ resolve: () => void; reject: (e: Error) => void; notifications: readonly Notification[] }> = [];
   private writing = false;
   private flushQueued = false;
   private idle: Array<() => void> = [];
@@ -198,8 +199,16 @@ export class Runtime extends EventEmitter<RuntimeEvents> implements CoordinatorS
         }
       }
       for (const check of this.options.beforeCommand ?? []) await check(principal, name, params, this);
-      const readBack = descriptor.mutating && typeof params.idempotency_key === 'string' ? this.readBackAnswer(principal, params.idempotency_key) : undefined;
-      if (readBack) await readBack;
+      if (descriptor.mutating && typeof params.idempotency_key === 'string') {
+        // The last check finds the key ready in the same turn as the engine runs: nothing can move it in between.
+        const seen: KeySearch = {};
+        for (let tries = 0; ; tries += 1) {
+          const pending = this.prepareKey(principalScope(principal), params.idempotency_key, seen);
+          if (!pending) break;
+          if (tries === 6) throw new OwpError('UNAVAILABLE', `The record of idempotency key "${params.idempotency_key}" could not be read back from the store right now; nothing was changed. Retry with the same key.`);
+          await pending;
+        }
+      }
       const outcome = this.engine.execute(principal, name, params);
       if (outcome.replayOf) {
         // Rejects when the original was not made durable: the replay must not acknowledge it either.
@@ -278,7 +287,7 @@ export class Runtime extends EventEmitter<RuntimeEvents> implements CoordinatorS
 
   // ---- durability ----------------------------------------------------------------------------------
 
-  /** Makes an outcome's events durable, then delivers its notifications. Rejects if the store fails. */
+  /** Makes an outcome's events durable, then (in flush) delivers its notifications and publishes its events. Rejects if the store fails. */
   commit(outcome: Outcome): Promise<void> {
     if (outcome.events.length === 0) {
       this.deliver(outcome.notifications);
@@ -287,11 +296,8 @@ export class Runtime extends EventEmitter<RuntimeEvents> implements CoordinatorS
     this.requestSchedule();
     return new Promise<void>((resolve, reject) => {
       this.queue.push(...outcome.events);
-      this.waiters.push({ resolve, reject });
+      this.waiters.push({ resolve, reject, notifications: outcome.notifications });
       this.requestFlush();
-    }).then(() => {
-      this.deliver(outcome.notifications);
-      this.publish(outcome.events);
     });
   }
 
@@ -327,6 +333,17 @@ export class Runtime extends EventEmitter<RuntimeEvents> implements CoordinatorS
           this.emit('commit', { seconds: (performance.now() - started) / 1000, events: batch.length, ok: true });
           this.durableSeq = (batch.at(-1) as StoredEvent).seq;
           this.eventsSinceSnapshot += batch.length;
+          // Each command's notifications, then one journal batch for the whole commit (not one per
+          // command in it: a subscriber gets one `journal.appended` push per commit, bench/README.md
+          // "Where a task's time goes"), then the answers, in the order each command had them: a
+          // revoked worker hears its lease cancelled before the journal's worker.revoked closes its socket.
+          try {
+            for (const w of waiters) this.deliver(w.notifications);
+            this.publish(batch);
+          } catch (error) {
+            // A listener's defect: the events are durable all the same, and their answers go out.
+            this.options.log?.error({ err: error }, 'a notification or journal listener failed');
+          }
           for (const w of waiters) w.resolve();
         } catch (error) {
           this.emit('commit', { seconds: (performance.now() - started) / 1000, events: batch.length, ok: false });
@@ -502,12 +519,16 @@ export class Runtime extends EventEmitter<RuntimeEvents> implements CoordinatorS
         if (this.degraded || this.engine.state.seq !== this.durableSeq || this.writing) return;
         // No await between here and the capture: the store's end and the state's seq must be the same S.
         const state = this.engine.state;
-        const sink = this.store.beginSnapshot(state.seq);
-        const capture = state.beginCapture(sink.head);
+        const seq = state.seq;
+        const sink = this.store.beginSnapshot(seq);
+        // A store that keeps the covered idempotency keys beside the snapshot gets them apart.
+        const covered = sink.keys ? state.idempotency.coveredBy(seq) : null;
+        const capture = state.beginCapture(sink.head, covered === null);
         this.eventsSinceSnapshot = 0;
         this.snapshotRecords = this.liveRecords();
         try {
           await writeCapture(capture, sink, { ms: this.options.snapshotSliceMs ?? 1, records: this.options.snapshotSliceRecords });
+          if (covered) await sink.keys?.write(covered, this.clock.now() - IDEMPOTENCY_TTL_MS);
         } catch (error) {
           await sink.abort();
           throw error;
@@ -515,6 +536,8 @@ export class Runtime extends EventEmitter<RuntimeEvents> implements CoordinatorS
           state.endCapture(capture);
         }
         await sink.commit();
+        // The store has them now: memory keeps only the keys used since (unless the state was rebuilt meanwhile).
+        if (covered && this.engine.state === state) state.idempotency.forgetCovered(seq);
       } catch (error) {
         this.options.log?.error({ err: error }, 'snapshot failed; the journal still has every change');
       } finally {
@@ -546,19 +569,38 @@ export class Runtime extends EventEmitter<RuntimeEvents> implements CoordinatorS
   }
 
   /**
-   * A key's first answer, when its record came from a snapshot (which keeps only the seq of the
-   * event that carries it): read back from the journal before the engine replays it. Left absent
-   * when the journal cannot be read; the engine then refuses the replay with UNAVAILABLE.
+   * Brings what the engine's synchronous idempotency check needs into memory, one step per call:
+   * the record of a key a snapshot covers (the store keeps those beside it, `coveredKeys`), then
+   * its first answer (read back from the journal event `seq` that carries it). Undefined, not a
+   * resolved promise, once nothing is missing: a key in memory with its answer, or a new key,
+   * whose hash the covered keys do not hold (a search in memory), costs no I/O and no extra turn.
+   * An answer the journal cannot give is left absent: the engine then refuses with UNAVAILABLE.
    */
-  private readBackAnswer(principal: Principal, key: string): Promise<void> | undefined {
-    // Undefined, not a resolved promise, in the usual case: a new key costs no extra turn.
+  private prepareKey(scope: string, key: string, seen: KeySearch): Promise<void> | undefined {
     const keys = this.engine.state.idempotency;
-    const rec = keys.get(principalScope(principal), key);
-    if (!rec || rec.answer !== undefined || rec.seq === undefined) return undefined;
-    const seq = rec.seq;
-    return this.readRaw(seq - 1, 1).then(([event]) => {
-      if (event?.seq === seq && event.idem && event.idem.key === rec.key && event.idem.scope === rec.scope) keys.fill(rec, event.idem.result);
-    }, () => undefined);
+    const rec = keys.get(scope, key);
+    if (rec) {
+      if (rec.answer !== undefined || rec.seq === undefined || seen.unreadable) return undefined;
+      const seq = rec.seq;
+      return this.readRaw(seq - 1, 1).then(([event]) => {
+        if (event?.seq === seq && event.idem && event.idem.key === rec.key && event.idem.scope === rec.scope) keys.fill(rec, event.idem.result);
+        else seen.unreadable = true;
+      }, () => {
+        seen.unreadable = true;
+      });
+    }
+    // Searched already, found nothing: a record found there and since forgotten went into a newer file.
+    const covered = this.store.coveredKeys;
+    if (!covered || covered === seen.searched) return undefined;
+    const notBefore = this.clock.now() - IDEMPOTENCY_TTL_MS;
+    if (!covered.mayHold(scope, key, notBefore)) return undefined;
+    return covered.find(scope, key, notBefore).then((found) => {
+      seen.searched = covered;
+      const now = this.engine.state.idempotency;
+      if (found && !now.get(scope, key)) now.restore([found]);
+    }, (error: unknown) => {
+      throw new OwpError('UNAVAILABLE', `The record of idempotency key "${key}" could not be read from the store (${error instanceof Error ? error.message : String(error)}); nothing was changed. Retry with the same key.`);
+    });
   }
 
   private async readRaw(afterSeq: number, limit: number): Promise<StoredEvent[]> {
@@ -604,6 +646,14 @@ async function writeCapture(capture: SnapshotCapture, sink: SnapshotSink, limits
     await sink.write(text);
     await new Promise((resolve) => setImmediate(resolve));
   }
+}
+
+/** What one request's key search has done so far (Runtime.prepareKey). */
+interface KeySearch {
+  /** The covered keys already searched for this key. */
+  searched?: CoveredKeys;
+  /** The journal did not give the key's answer: the engine refuses the replay. */
+  unreadable?: boolean;
 }
 
 export function wireError(error: unknown): WireError {

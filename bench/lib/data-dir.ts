@@ -2,7 +2,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
-/** What a data directory holds: the active journal file, the closed segments, the snapshot. */
+/** What a data directory holds: the active journal file, the closed segments, the snapshot and its key file. */
 export function dataDirSizes(dir: string): Record<string, number> {
   const size = (path: string): number => {
     try {
@@ -21,8 +21,12 @@ export function dataDirSizes(dir: string): Record<string, number> {
   const active = size(join(dir, 'journal.jsonl'));
   const snapshot = size(join(dir, 'state.json'));
   let snapshotSeq = 0;
+  let keyFile = 0;
   try {
-    snapshotSeq = (JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8')) as { seq: number }).seq;
+    const head = JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8')) as { seq: number; key_file?: string };
+    snapshotSeq = head.seq;
+    // The idempotency records the snapshot covers (coordinator/store/key-file.ts): a start reads only their index.
+    if (head.key_file !== undefined) keyFile = size(join(dir, head.key_file));
   } catch {
     snapshotSeq = 0;
   }
@@ -33,5 +37,6 @@ export function dataDirSizes(dir: string): Record<string, number> {
     closed_segments_mb: segmentBytes / 1e6,
     snapshot_mb: snapshot / 1e6,
     snapshot_seq: snapshotSeq,
+    key_file_mb: keyFile / 1e6,
   };
 }

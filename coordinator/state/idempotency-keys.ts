@@ -7,8 +7,11 @@
  * `maxAnswerBytes` of them: an older key's answer is read back from the journal event `seq` when
  * the key is replayed (Runtime.call), which a retry, seconds after its first try, rarely needs.
  * Snapshots keep records without answers (snapshot.ts), so a restart does not parse them either.
- * Only past `maxKeys` records (a bound far above any real pool's 24 h) is the oldest key itself
- * forgotten; a request with a forgotten key is a new request, as after 24 h (SPEC §5.12).
+ * On a store that keeps the records a snapshot covers beside it (lowdb's key file, Store.coveredKeys)
+ * they leave memory once it commits (`forgetCovered`): memory holds the keys used since the last
+ * snapshot, and Runtime.call reads an older key's record back when its hash is in the key file.
+ * Only past `maxKeys` records in memory (a bound far above any real pool's 24 h) is the oldest key
+ * itself forgotten; a request with a forgotten key is a new request, as after 24 h (SPEC §5.12).
  */
 import { idemKey, type IdempotencyRecord } from './records.ts';
 
@@ -36,7 +39,7 @@ export interface IdempotencyLimits {
  * 2,000,000 keys (about 300 MB of records: a pool answering 20 mutations a second all day) and
  * 4 MB of answers (about 3,500 task-sized ones: the last second or so of the bench's busiest
  * phase, when a retry comes). Older answers are read back on a replay, from the runtime's recent
- * events (the newest 5,000) without the disk, else from the journal. 16 MB held 12 MB more at
+ * events (the newest 2,000) without the disk, else from the journal. 16 MB held 12 MB more at
  * 10,000 workers for replays that almost never come (bench/README.md, "Memory per worker").
  */
 export const DEFAULT_IDEMPOTENCY_LIMITS: IdempotencyLimits = { maxKeys: 2_000_000, maxAnswerBytes: 4 * 1024 * 1024 };
@@ -149,6 +152,22 @@ export class IdempotencyKeys {
       if (rec.at > cutoff) break;
       this.drop(k);
     }
+  }
+
+  /** The keys a snapshot at `seq` covers: those whose record is journaled at or before it (or not at all). */
+  coveredBy(seq: number): KeptIdempotency[] {
+    const out: KeptIdempotency[] = [];
+    for (const rec of this.kept.values()) if (rec.seq === undefined || rec.seq <= seq) out.push(rec);
+    return out;
+  }
+
+  /**
+   * Forgets the keys a committed snapshot at `seq` covers, once the store keeps them beside it
+   * (Store.coveredKeys): memory then holds only the keys used since, and a replay of an older one
+   * reads its record back first (Runtime.call).
+   */
+  forgetCovered(seq: number): void {
+    for (const [k, rec] of this.kept) if (rec.seq === undefined || rec.seq <= seq) this.drop(k);
   }
 
   values(): IterableIterator<KeptIdempotency> {

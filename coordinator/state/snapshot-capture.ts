@@ -65,8 +65,12 @@ export class SnapshotCapture {
   private opened = false;
   private done = false;
 
-  /** Takes the state at its current seq: run it only when every event up to there is durable. */
-  constructor(state: State, storeHead: Record<string, number> = {}) {
+  /**
+   * Takes the state at its current seq: run it only when every event up to there is durable.
+   * Without `keysInline` the idempotency list is left empty: the store keeps those records
+   * beside the snapshot (SnapshotSink.keys).
+   */
+  constructor(state: State, storeHead: Record<string, number | string> = {}, keysInline = true) {
     this.seq = state.seq;
     const head = { ...storeHead, ...snapshotHead(state) };
     // The head's fields, then the record lists one by one; "archived" last, its object left open.
@@ -76,7 +80,7 @@ export class SnapshotCapture {
     const workers: WorkerRecord[] = Array.from(state.workers.values(), (w) => w.record);
     const offers: OfferRecord[] = [...state.offers.values()];
     const leases: LeaseRecord[] = [...state.leases.values()];
-    const keys: KeptIdempotency[] = [...state.idempotency.values()];
+    const keys: KeptIdempotency[] = keysInline ? [...state.idempotency.values()] : [];
     this.sections = [
       { name: 'tasks', records: tasks, text: json },
       { name: 'workers', records: workers, text: json },

@@ -28,9 +28,38 @@ export type StoredEvent = StoredEventMap[JournalEventType];
 /** An event the engine is about to write: everything but its seq and time, which the journal gives it. */
 export type EventDraft = { [K in JournalEventType]: { type: K; data: StoredEventData[K] } & JournalEventRefs<K> }[JournalEventType];
 
+/**
+ * The wire JSON of an event (and of its wire form, once `toJournalEvent` made it), as its journal
+ * line was written: the `journal.appended` push splices this text in instead of serialising every
+ * event a second time (coordinator/socket-parser.ts). Weak: it lives as long as the event object.
+ * Events whose wire form drops a token hash have none.
+ */
+const WIRE_JSON = new WeakMap<object, string>();
+
+/** The JSON text of a journal event as its journal line has it without its stored-only parts, if known. */
+export function journalEventJson(e: unknown): string | undefined {
+  return typeof e === 'object' && e !== null ? WIRE_JSON.get(e) : undefined;
+}
+
+function withoutIdem(e: StoredEvent): Omit<StoredEvent, 'idem'> {
+  const { idem: _idem, ...rest } = e;
+  return rest;
+}
+
+function hasSecrets(e: StoredEvent): boolean {
+  return e.type === 'worker.registered' || e.type === 'worker.token_rotated' || e.type === 'maintainer.created';
+}
+
 /** A stored event as served on the wire: no idempotency record, no token hashes. */
 export function toJournalEvent(e: StoredEvent): JournalEvent {
   const { idem: _idem, ...rest } = e;
+  // Handed over, not copied: the stored event stays in memory for journal reads (Runtime.recent),
+  // its text only until the push that follows its write.
+  const text = WIRE_JSON.get(e);
+  if (text !== undefined) {
+    WIRE_JSON.delete(e);
+    WIRE_JSON.set(rest, text);
+  }
   switch (rest.type) {
     case 'worker.registered': {
       const { token_hash: _t, ...worker } = rest.data.worker;
@@ -58,9 +87,12 @@ export function toJournalEvent(e: StoredEvent): JournalEvent {
 export function storedEventJson(e: StoredEvent): string {
   const idem = e.idem;
   const answer = idem ? rememberedAnswerJson(idem.result) : undefined;
-  if (!idem || answer === undefined) return JSON.stringify(e);
-  const { idem: _idem, ...rest } = e;
+  if (idem && answer === undefined) return JSON.stringify(e);
+  // Without its idempotency record (and unless it carries a token hash) an event's JSON is its wire form.
+  const wire = JSON.stringify(idem ? withoutIdem(e) : e);
+  if (!hasSecrets(e)) WIRE_JSON.set(e, wire);
+  if (!idem) return wire;
   const { result: _result, ...record } = idem;
   // Both always have fields (type, seq, at; scope, key, op, hash, at), so each ends in `}` after one.
-  return `${JSON.stringify(rest).slice(0, -1)},"idem":${JSON.stringify(record).slice(0, -1)},"result":${answer}}}`;
+  return `${wire.slice(0, -1)},"idem":${JSON.stringify(record).slice(0, -1)},"result":${answer}}}`;
 }

@@ -9,13 +9,16 @@
  * reads `state.json` and the active file from where the snapshot ends, whatever the history's size.
  */
 import { closeSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync, constants as fsConstants } from 'node:fs';
-import { open, readFile, rename, stat, truncate, unlink, type FileHandle } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { open, readFile, readdir, rename, stat, truncate, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Low, type Adapter } from 'lowdb';
+import type { KeptIdempotency } from '../state/idempotency-keys.ts';
 import type { Snapshot } from '../state/snapshot.ts';
 import { storedEventJson, type StoredEvent } from '../state/stored-event.ts';
-import { StoreCorruptError, type Loaded, type SnapshotSink, type Store } from './store.ts';
+import { StoreCorruptError, type CoveredKeys, type Loaded, type SnapshotSink, type Store } from './store.ts';
+import { KeyFile } from './key-file.ts';
 import { lastEvent, lineOffsets, listSegments, pad12, readFrom, scanLines, type Segment } from './journal-files.ts';
 
 /** What state.json holds: the snapshot plus where in the journal it ends. */
@@ -23,7 +26,12 @@ type SnapshotFile = Snapshot & {
   journal_offset: number;
   /** The seq just before the active journal file's first event (the last closed segment's end); 0 without segments. */
   journal_base?: number;
+  /** The key file beside it holding the idempotency records it covers (key-file.ts); absent when it holds them itself. */
+  key_file?: string;
 };
+
+/** Key files, and what a crash may leave of one being written. */
+const KEY_FILE_NAME = /^keys-\d{12}-[0-9a-f]{8}\.bin(\.tmp)?$/;
 
 /** Closing the active journal file past this size keeps a restart's read of it bounded. */
 export const DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024;
@@ -185,6 +193,10 @@ export class LowdbStore implements Store {
   private rotating: Promise<void> | null = null;
   /** Per closed segment, built on its first read: the byte offset of every INDEX_EVERY-th line. */
   private readonly segmentIndex = new Map<string, number[]>();
+  /** The key file the snapshot on disk names (empty when it names none). */
+  private keys: KeyFile = KeyFile.empty();
+  /** The key file of the snapshot being written (one at a time), once its write began. */
+  private keysWriting: Promise<KeyFile> | null = null;
 
   constructor(dir: string, private readonly options: LowdbStoreOptions = {}) {
     this.dir = dir;
@@ -194,6 +206,10 @@ export class LowdbStore implements Store {
     this.io = options.io ?? NODE_STORE_IO;
     this.snapshotFile = new FsyncJsonFile<SnapshotFile | null>(join(dir, 'state.json'), this.io);
     this.db = new Low<SnapshotFile | null>(this.snapshotFile, null);
+  }
+
+  get coveredKeys(): CoveredKeys & { readonly reads: number } {
+    return this.keys;
   }
 
   private lock(): void {
@@ -257,6 +273,22 @@ export class LowdbStore implements Store {
       }
     } catch (error) {
       snapshotProblem = `state.json is unreadable (${(error as Error).message})`;
+    }
+    await this.keys.close();
+    this.keys = KeyFile.empty();
+    if (snapshot?.key_file !== undefined) {
+      try {
+        if (!KEY_FILE_NAME.test(snapshot.key_file)) throw new Error('not a key file name');
+        this.keys = await KeyFile.open(join(this.dir, snapshot.key_file));
+      } catch (error) {
+        // Without its keys the snapshot cannot answer a replay: rebuild from the journal, as for an unreadable snapshot.
+        snapshotProblem = `the key file ${snapshot.key_file} that state.json names is unreadable (${(error as Error).message})`;
+        snapshot = null;
+      }
+    }
+    // Key files no snapshot names: written for a snapshot that never committed, or replaced by a newer one.
+    for (const name of await readdir(this.dir)) {
+      if (KEY_FILE_NAME.test(name) && name !== snapshot?.key_file) await unlink(join(this.dir, name)).catch(() => undefined);
     }
 
     const snapshotMs = Math.round(performance.now() - snapshotStart);
@@ -342,7 +374,7 @@ export class LowdbStore implements Store {
     this.journal = await open(this.journalPath, 'a', 0o600);
     if (!journalExists) await this.io.syncDir(this.dir);
     if (!stillBroken) this.broken = null;
-    const { journal_offset: _offset, ...plain } = snapshot ?? ({} as SnapshotFile);
+    const { journal_offset: _offset, key_file: _keys, ...plain } = snapshot ?? ({} as SnapshotFile);
     return { snapshot: snapshot ? (plain as Snapshot) : null, events: tail, warnings, read: { snapshot_bytes: this.snapshotFile.lastReadBytes, journal_bytes: segmentBytes + Buffer.byteLength(text), snapshot_ms: snapshotMs } };
   }
 
@@ -411,9 +443,12 @@ export class LowdbStore implements Store {
 
   async saveSnapshot(snapshot: Snapshot): Promise<void> {
     if (snapshot.seq !== this.lastSeq) throw new Error(`snapshot at seq ${snapshot.seq} but the journal ends at ${this.lastSeq}`);
-    const { head, write, commit, abort } = this.beginSnapshot(snapshot.seq);
+    // The whole state at once: its idempotency records go to the key file, as the runtime's do,
+    // and are all of them (none merged from the previous file, none left out by age).
+    const { head, write, commit, abort } = this.beginSnapshot(snapshot.seq, true);
     try {
-      await write(JSON.stringify({ ...snapshot, ...head }));
+      await write(JSON.stringify({ ...snapshot, idempotency: [], ...head }));
+      await this.pendingKeys(head.key_file, snapshot.idempotency as KeptIdempotency[], Number.NEGATIVE_INFINITY, true);
     } catch (error) {
       await abort();
       throw error;
@@ -427,7 +462,7 @@ export class LowdbStore implements Store {
    * snapshot), so the snapshot ends at the new file's start; if the snapshot then never lands, a
    * restart reads that one segment after the older snapshot.
    */
-  beginSnapshot(seq: number): SnapshotSink {
+  beginSnapshot(seq: number, whole = false): SnapshotSink & { head: { key_file: string } } {
     if (!this.journal) throw new Error('the store is not loaded');
     if (seq !== this.lastSeq || this.appending || this.rotating) throw new Error(`a snapshot at seq ${seq} but the journal ends at ${this.lastSeq}${this.appending ? ' with an append under way' : ''}`);
     let rotation: Promise<boolean> | null = null;
@@ -438,17 +473,57 @@ export class LowdbStore implements Store {
         this.rotating = null;
       });
     }
-    const head = rotation ? { journal_offset: 0, journal_base: seq } : { journal_offset: this.size, journal_base: this.base };
+    // The key file is named up front (the head is written first); a random part keeps a second
+    // snapshot at the same seq from writing over the file the current one names.
+    const keyFile = `keys-${pad12(seq)}-${randomBytes(4).toString('hex')}.bin`;
+    const head = { ...(rotation ? { journal_offset: 0, journal_base: seq } : { journal_offset: this.size, journal_base: this.base }), key_file: keyFile };
     const file = this.snapshotFile.begin();
+    this.keysWriting = null;
+    const dropKeys = async (): Promise<void> => {
+      const written = await this.keysWriting?.catch(() => null);
+      this.keysWriting = null;
+      await written?.close();
+      await unlink(join(this.dir, keyFile)).catch(() => undefined);
+    };
     return {
       head,
+      ...(whole ? {} : { keys: { write: (records: readonly KeptIdempotency[], cutoff: number) => this.pendingKeys(keyFile, records, cutoff, false) } }),
       write: (text) => file.write(text),
       commit: async () => {
-        if (rotation && !(await rotation)) throw new Error('the journal segment was not closed; the snapshot would not match the journal');
-        await file.commit();
+        // The key file is durable before the snapshot that names it is (KeyFile.write syncs it).
+        // A caller that wrote the whole document (its records inside) and no keys: an empty key file.
+        const written = await (this.keysWriting ?? this.pendingKeys(keyFile, [], 0, true).then(() => this.keysWriting));
+        this.keysWriting = null;
+        try {
+          if (rotation && !(await rotation)) throw new Error('the journal segment was not closed; the snapshot would not match the journal');
+          if (!written) throw new Error('the snapshot names a key file that was not written');
+          await file.commit();
+        } catch (error) {
+          // The file stays: state.json may have been renamed into place before the failure. If it was
+          // not, the next load removes the file as one no snapshot names.
+          await written?.close();
+          throw error;
+        }
+        const previous = this.keys;
+        this.keys = written;
+        await previous.close();
+        if (previous.path !== null) await unlink(previous.path).catch(() => undefined);
       },
-      abort: () => file.abort(),
+      abort: async () => {
+        await file.abort();
+        await dropKeys();
+      },
     };
+  }
+
+  /**
+   * Writes the key file of the snapshot being written: `records` with, unless `alone`, those of the
+   * current key file (key-file.ts); left in `keysWriting` for the commit.
+   */
+  private async pendingKeys(name: string, records: readonly KeptIdempotency[], cutoff: number, alone: boolean): Promise<void> {
+    const writing = KeyFile.write(join(this.dir, name), this.io, alone ? KeyFile.empty() : this.keys, records, cutoff);
+    this.keysWriting = writing;
+    await writing;
   }
 
   /**
@@ -562,6 +637,8 @@ export class LowdbStore implements Store {
   async close(): Promise<void> {
     await this.journal?.close();
     this.journal = null;
+    await this.keys.close();
+    this.keys = KeyFile.empty();
     if (this.locked) {
       try {
         unlinkSync(this.lockPath);

@@ -10,6 +10,7 @@
  * refuse an append it is not allowed to make (postgres: FencedError); the runtime treats that like
  * any failed write: nothing is acknowledged.
  */
+import type { KeptIdempotency } from '../state/idempotency-keys.ts';
 import type { Snapshot } from '../state/snapshot.ts';
 import type { StoredEvent } from '../state/stored-event.ts';
 
@@ -28,6 +29,12 @@ export interface Loaded {
 
 export interface Store {
   readonly kind: 'memory' | 'lowdb' | 'postgres';
+  /**
+   * Idempotency records the snapshot covers and the store keeps beside it, not in it (lowdb: its
+   * key file), so a start neither parses them nor holds them in memory. Absent when a snapshot
+   * holds its records itself (memory, postgres). Replaced by each load and each committed snapshot.
+   */
+  readonly coveredKeys?: CoveredKeys;
   /** Reads what is on disk. May be called again after a failure to re-sync with disk. */
   load(): Promise<Loaded>;
   /** Appends events in order; resolves only once they are durable. */
@@ -51,12 +58,27 @@ export interface Store {
 /** A snapshot being written: its document's text arrives in pieces, in order. */
 export interface SnapshotSink {
   /** Fields the store keeps in the document's head (lowdb: where in the journal the snapshot ends). */
-  readonly head: Record<string, number>;
+  readonly head: Record<string, number | string>;
+  /**
+   * Present when the store keeps the covered idempotency records beside the snapshot (the
+   * document then holds none): they go here, before `commit`, and are durable when it resolves.
+   * `records` are the kept keys up to the snapshot's seq; with the ones the store already keeps,
+   * those used at or before `cutoff` (24 h ago) are left out.
+   */
+  readonly keys?: { write(records: readonly KeptIdempotency[], cutoff: number): Promise<void> };
   write(text: string): Promise<void>;
   /** Makes the whole document the snapshot, durably. */
   commit(): Promise<void>;
   /** Drops what was written; the previous snapshot stays. */
   abort(): Promise<void>;
+}
+
+/** Records a snapshot covers, looked up by key (coordinator/store/key-file.ts). */
+export interface CoveredKeys {
+  /** Whether a record of this key used after `notBefore` may be there: no I/O, false is certain. */
+  mayHold(scope: string, key: string, notBefore: number): boolean;
+  /** The record, read from the disk; undefined when it is not there. */
+  find(scope: string, key: string, notBefore: number): Promise<KeptIdempotency | undefined>;
 }
 
 export class StoreCorruptError extends Error {

@@ -12,6 +12,7 @@ const PROPERTY_TEST = 'scheduler invariants hold';
 const FUZZ = 'test/reliability/fuzz.test.ts';
 const FUZZ_TEST = 'fuzzing every operation';
 const ENGINE = 'coordinator/engine';
+const KEY_FILE = 'test/integration/idempotency-key-file.test.ts';
 const BUDGET = 'protocol/budget.ts';
 const BUDGET_FIND = '  return { open: c.open_prs + c.live_leases + c.open_offers, hourly: c.prs_last_hour + c.live_leases + c.open_offers };';
 const CLOSED_WHILE_WAITING = "    if (pull.state === 'closed') return pull.merged_at ? this.mergedWhileWaiting(task, number) : this.closedWhileWaiting(task, number);\n";
@@ -201,7 +202,7 @@ export const DEFECTS = [
   {
     name: 'tokens-in-clear',
     promise: 'tokens',
-    edits: [{ file: 'coordinator/auth.ts', find: "  return createHash('sha256').update(token, 'utf8').digest('hex');", replace: '  return token; // defect: tokens are stored as they are' }],
+    edits: [{ file: 'coordinator/auth.ts', find: "  return hash('sha256', token, 'hex');", replace: '  return token; // defect: tokens are stored as they are' }],
     tests: ['test/integration/token-storage.test.ts'],
     expect: ['tokens are stored only as SHA-256 hashes'],
   },
@@ -402,9 +403,75 @@ export const DEFECTS = [
     name: 'snapshot-answer-not-read-back',
     promise: 'restart',
     // A snapshot keeps no idempotency answers; the runtime must read a replayed key's answer back from the journal.
-    edits: [{ file: 'coordinator/runtime.ts', find: '      if (readBack) await readBack;\n', replace: '      void readBack; // defect: a replayed key restored from a snapshot has no answer\n' }],
+    edits: [{ file: 'coordinator/runtime.ts', find: '      if (rec.answer !== undefined || rec.seq === undefined || seen.unreadable) return undefined;\n', replace: '      if (rec) return undefined; // defect: a replayed key restored from a snapshot has no answer\n' }],
     tests: ['test/integration/restart-history.test.ts'],
     expect: ['a snapshot keeps no idempotency answers', 'a key folded from the journal tail is kept without its answer'],
+  },
+  {
+    name: 'key-file-not-looked-up',
+    promise: 'restart',
+    // The keys a snapshot covers are in its key file only: a replay must read its record back from there.
+    edits: [{ file: 'coordinator/runtime.ts', find: '    if (!covered || covered === seen.searched) return undefined;\n', replace: '    if (covered || !covered) return undefined; // defect: keys a snapshot covers are never read back\n' }],
+    tests: [KEY_FILE, 'test/integration/restart-history.test.ts'],
+    expect: ['after a clean stop the keys are in the key file', 'after a crash with a snapshot', 'a new key costs no disk read; a covered key', 'a snapshot keeps no idempotency answers'],
+  },
+  {
+    name: 'key-file-new-key-reads',
+    promise: 'restart',
+    // The hash index answers "not there" in memory; without it every new key goes to the disk.
+    edits: [{ file: 'coordinator/store/key-file.ts', find: '  mayHold(scope: string, key: string, notBefore: number): boolean {\n', replace: "  mayHold(scope: string, key: string, notBefore: number): boolean {\n    if (scope !== '') return true; // defect: every key not in memory is looked up on disk\n" }],
+    tests: [KEY_FILE],
+    expect: ['a new key costs no disk read'],
+  },
+  {
+    name: 'key-file-ignores-age',
+    promise: 'restart',
+    edits: [{ file: 'coordinator/runtime.ts', find: '    const notBefore = this.clock.now() - IDEMPOTENCY_TTL_MS;\n', replace: '    const notBefore = Number.NEGATIVE_INFINITY; // defect: a key\'s age is not looked at before its record is read\n' }],
+    tests: [KEY_FILE],
+    expect: ['a key first used more than 24 h ago'],
+  },
+  {
+    name: 'key-file-never-expires',
+    promise: 'restart',
+    edits: [{ file: 'coordinator/store/key-file.ts', find: '        if (at <= cutoff) continue;\n', replace: '        // defect: records older than 24 h stay in every next key file\n' }],
+    tests: [KEY_FILE],
+    expect: ['a key first used more than 24 h ago'],
+  },
+  {
+    name: 'key-file-removed-before-commit',
+    promise: 'restart',
+    // A crash between the two must leave the previous pair whole.
+    edits: [{ file: 'coordinator/store/lowdb.ts', find: "          if (!written) throw new Error('the snapshot names a key file that was not written');\n", replace: "          if (!written) throw new Error('the snapshot names a key file that was not written');\n          if (this.keys.path !== null) await unlink(this.keys.path); // defect: the old key file goes before the new snapshot is in place\n" }],
+    tests: [KEY_FILE],
+    expect: ['a crash between writing the key file and committing the snapshot'],
+  },
+  {
+    name: 'key-file-orphans-kept',
+    promise: 'restart',
+    edits: [{ file: 'coordinator/store/lowdb.ts', find: '      if (KEY_FILE_NAME.test(name) && name !== snapshot?.key_file) await unlink(join(this.dir, name)).catch(() => undefined);\n', replace: '      void name; // defect: key files no snapshot names pile up\n' }],
+    tests: [KEY_FILE],
+    expect: ['a crash between writing the key file and committing the snapshot'],
+  },
+  {
+    name: 'key-file-missing-trusted',
+    promise: 'restart',
+    edits: [{ file: 'coordinator/store/lowdb.ts', find: '        snapshot = null;\n      }\n    }\n', replace: '        snapshotProblem = null; // defect: a snapshot whose key file is gone starts without its keys\n      }\n    }\n' }],
+    tests: [KEY_FILE],
+    expect: ['a snapshot whose key file is missing'],
+  },
+  {
+    name: 'key-file-merge-duplicates',
+    promise: 'restart',
+    edits: [{ file: 'coordinator/store/key-file.ts', find: '          if (old.scope === (sorted[k] as Fresh).scope && old.key === (sorted[k] as Fresh).key) superseded = true;\n', replace: '          void old; // defect: a key both the previous file and memory hold is written twice\n' }],
+    tests: ['test/unit/key-file.test.ts'],
+    expect: ['merged key files hold each key'],
+  },
+  {
+    name: 'covered-keys-kept-in-memory',
+    promise: 'restart',
+    edits: [{ file: 'coordinator/state/idempotency-keys.ts', find: '    for (const [k, rec] of this.kept) if (rec.seq === undefined || rec.seq <= seq) this.drop(k);\n', replace: '    void seq; // defect: memory keeps every key a snapshot covers\n' }],
+    tests: [KEY_FILE],
+    expect: ['after a crash with a snapshot'],
   },
   {
     name: 'snapshot-refused-while-busy',

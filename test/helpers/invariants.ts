@@ -51,6 +51,22 @@ export function checkJournal(journal: readonly StoredEvent[], live?: State, budg
     const a = JSON.stringify(replay.durableView());
     const b = JSON.stringify(live.durableView());
     if (a !== b) out.push({ invariant: 'state-equals-replay', message: `the live state differs from the journal replayed at ${firstDifference(replay.durableView(), live.durableView())}` });
+    out.push(...checkKeptKeys(replay, live));
+  }
+  return out;
+}
+
+/**
+ * durableView leaves the idempotency records out (a store may keep those a snapshot covers beside
+ * it, so memory holds only the keys since); every record the live state does hold must still be
+ * the one the journal made: same operation, payload hash, time and carrying event.
+ */
+function checkKeptKeys(replay: State, live: State): Violation[] {
+  const out: Violation[] = [];
+  for (const rec of live.idempotency.values()) {
+    const want = replay.idempotency.get(rec.scope, rec.key);
+    const same = want !== undefined && want.op === rec.op && want.hash === rec.hash && want.at === rec.at && (rec.seq === undefined || want.seq === rec.seq);
+    if (!same) out.push({ invariant: 'state-equals-replay', message: `idempotency key ${rec.scope}/${rec.key} in memory is not the journal's record (${want ? `${want.op} at seq ${want.seq}` : 'none'})` });
   }
   return out;
 }

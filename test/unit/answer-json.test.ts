@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import * as parser from 'socket.io-parser';
 import { IdempotencyKeys } from '../../coordinator/state/idempotency-keys.ts';
 import type { IdempotencyRecord } from '../../coordinator/state/records.ts';
-import { storedEventJson, type StoredEvent } from '../../coordinator/state/stored-event.ts';
+import { storedEventJson, toJournalEvent, type StoredEvent } from '../../coordinator/state/stored-event.ts';
 import { JSON_ONLY_PARSER } from '../../coordinator/socket-parser.ts';
 
 /** A request's first answer as the engine makes it: remembered under its key, riding on its first event. */
@@ -44,4 +44,31 @@ test('an acknowledgement of a remembered answer is encoded byte for byte as sock
   const refusal: parser.Packet = { type: parser.PacketType.ACK, nsp: '/', id: 13, data: [{ ok: false, error: { code: 'STALE_EPOCH', message: 'm' } }] };
   const read: parser.Packet = { type: parser.PacketType.ACK, nsp: '/', id: 14, data: [{ ok: true, data: structuredClone(ANSWER) }] };
   for (const p of [refusal, read]) assert.deepEqual(new JSON_ONLY_PARSER.Encoder().encode(p), new parser.Encoder().encode(p));
+});
+
+test('a journal.appended push of written events is encoded byte for byte as socket.io encodes it, without idempotency records or token hashes', () => {
+  const { event } = answered(structuredClone(ANSWER));
+  const plain = { type: 'offer.created', repo: 'o/r', task_id: 'T-1', worker_id: 'W-1', data: { offer_id: 'O-1', deadline_at: 3 }, seq: 8, at: 2 } as StoredEvent;
+  const secret = { type: 'worker.registered', worker_id: 'W-2', data: { worker: { id: 'W-2', github_login: 'ünï', token_hash: 'secret-hash' } }, seq: 10, at: 6 } as unknown as StoredEvent;
+  for (const e of [plain, event, secret]) storedEventJson(e); // the store writes the lines first
+  const wire = [plain, event, secret].map(toJournalEvent);
+  for (const events of [wire, wire.slice(0, 2), [wire[1]]]) {
+    const packet: parser.Packet = { type: parser.PacketType.EVENT, nsp: '/', data: ['journal.appended', { events }] };
+    const [ours] = new JSON_ONLY_PARSER.Encoder().encode(packet);
+    assert.deepEqual([ours], new parser.Encoder().encode(packet));
+    assert.doesNotMatch(ours as string, /secret-hash|"idem"/);
+  }
+});
+
+test('a journal.appended push carries each event as its journal line has it (its text is reused, not serialised again)', () => {
+  const plain = { type: 'offer.created', repo: 'o/r', task_id: 'T-1', worker_id: 'W-1', data: { offer_id: 'O-1', deadline_at: 3 }, seq: 8, at: 2 } as StoredEvent;
+  const line = storedEventJson(plain);
+  const [wire] = [plain].map(toJournalEvent);
+  (wire as { data: { deadline_at: number } }).data.deadline_at = 99;
+  const packet: parser.Packet = { type: parser.PacketType.EVENT, nsp: '/', data: ['journal.appended', { events: [wire] }] };
+  assert.equal(new JSON_ONLY_PARSER.Encoder().encode(packet)[0], `2["journal.appended",{"events":[${line}]}]`);
+  // An event never written (a page read back from the disk, say) is serialised as usual.
+  const unwritten = toJournalEvent({ ...plain, seq: 11 } as StoredEvent);
+  const other: parser.Packet = { type: parser.PacketType.EVENT, nsp: '/', data: ['journal.appended', { events: [wire, unwritten] }] };
+  assert.deepEqual(new JSON_ONLY_PARSER.Encoder().encode(other), new parser.Encoder().encode(other));
 });

@@ -1,0 +1,286 @@
+/**
+ * The idempotency records a snapshot covers, kept beside it instead of inside it (lowdb): a start
+ * reads a compact binary index of them as typed arrays, without parsing a record, and a request
+ * whose key is not in memory looks its hash up there (a binary search in memory, no I/O for a new
+ * key); only a hit reads its record from the file. So a start costs the keys since the snapshot,
+ * not 24 h of keys (SPEC §5.12 keeps them that long), and memory holds only those.
+ *
+ * Layout (numbers in the machine's byte order, which is checked at open):
+ *   records   one JSON line per record (the snapshot's compact form), sorted by hash
+ *   padding   to a multiple of 8 bytes
+ *   hashes    Uint32Array, 2 per record: the 64-bit hash of (scope, key), high word first
+ *   at        Float64Array, 1 per record: when the key was first used (expiry without a read)
+ *   offsets   Float64Array, count + 1: where each record starts, then where the records end
+ *   trailer   32 bytes: "OWPKEYS1", count and where the index starts (float64), 8 bytes unused
+ * Written to a temporary name, fsynced and renamed before the snapshot that names it commits.
+ */
+import { open, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import type { KeptIdempotency } from '../state/idempotency-keys.ts';
+import { compactRecord } from '../state/snapshot.ts';
+import type { StoreIo } from './lowdb.ts';
+
+const MAGIC = 'OWPKEYS1';
+const TRAILER = 32;
+/** Output is written and the previous file read in pieces of about this size, yielding between them. */
+const CHUNK = 1024 * 1024;
+
+/** The 64-bit hash of (scope, key) as two 32-bit words (cyrb53's mixing, two lanes): collisions only cost a read. */
+export function keyHash(scope: string, key: string): [hi: number, lo: number] {
+  let h1 = 0xdeadbeef;
+  let h2 = 0x41c6ce57;
+  const mix = (c: number): void => {
+    h1 = Math.imul(h1 ^ c, 2654435761);
+    h2 = Math.imul(h2 ^ c, 1597334677);
+  };
+  for (let i = 0; i < scope.length; i += 1) mix(scope.charCodeAt(i));
+  mix(0);
+  for (let i = 0; i < key.length; i += 1) mix(key.charCodeAt(i));
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+  return [h1 >>> 0, h2 >>> 0];
+}
+
+function compare(hi1: number, lo1: number, hi2: number, lo2: number): number {
+  return hi1 !== hi2 ? hi1 - hi2 : lo1 - lo2;
+}
+
+/** A record from memory on its way into a key file. */
+interface Fresh {
+  hi: number;
+  lo: number;
+  at: number;
+  scope: string;
+  key: string;
+  line: Buffer;
+}
+
+/**
+ * A merge sort that yields to the event loop every few thousand steps: the first snapshot after a
+ * start from an older layout may sort 100,000s of keys, tens of ms in one `Array.sort`.
+ */
+async function sortInSlices<T>(items: T[], cmp: (a: T, b: T) => number): Promise<T[]> {
+  const RUN = 2048;
+  const yieldNow = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+  let a = items.slice();
+  for (let i = 0; i < a.length; i += RUN) {
+    const run = a.slice(i, i + RUN).sort(cmp);
+    for (let k = 0; k < run.length; k += 1) a[i + k] = run[k] as T;
+    if (i + RUN < a.length) await yieldNow();
+  }
+  let b = new Array<T>(a.length);
+  let steps = 0;
+  for (let width = RUN; width < a.length; width *= 2) {
+    for (let lo = 0; lo < a.length; lo += 2 * width) {
+      const mid = Math.min(lo + width, a.length);
+      const hi = Math.min(lo + 2 * width, a.length);
+      let i = lo;
+      let j = mid;
+      for (let k = lo; k < hi; k += 1) {
+        b[k] = (j >= hi || (i < mid && cmp(a[i] as T, a[j] as T) <= 0) ? a[i++] : a[j++]) as T;
+        if ((steps += 1) % 16_384 === 0) await yieldNow();
+      }
+    }
+    [a, b] = [b, a];
+  }
+  return a;
+}
+
+/** Records a snapshot covers, found by key: the store's current key file, or none. */
+export class KeyFile {
+  /** Look-ups that went to the disk so far (`find` calls): a new key must never cost one. */
+  reads = 0;
+
+  private constructor(
+    readonly path: string | null,
+    private readonly handle: FileHandle | null,
+    private readonly hashes: Uint32Array,
+    private readonly at: Float64Array,
+    private readonly offsets: Float64Array,
+  ) {}
+
+  static empty(): KeyFile {
+    return new KeyFile(null, null, new Uint32Array(0), new Float64Array(0), new Float64Array(1));
+  }
+
+  /** Opens a key file and reads its index (not its records). Throws when it is not a whole key file. */
+  static async open(path: string): Promise<KeyFile> {
+    const size = (await stat(path)).size;
+    const handle = await open(path, 'r');
+    try {
+      if (size < TRAILER) throw new Error(`${path} is too short to be a key file`);
+      const trailer = Buffer.alloc(TRAILER);
+      await handle.read(trailer, 0, TRAILER, size - TRAILER);
+      const count = trailer.readDoubleLE(8);
+      const indexAt = trailer.readDoubleLE(16);
+      if (trailer.toString('latin1', 0, 8) !== MAGIC || !Number.isSafeInteger(count) || count < 0 || !Number.isSafeInteger(indexAt) || indexAt % 8 !== 0 || indexAt + 24 * count + 8 + TRAILER !== size) {
+        throw new Error(`${path} is not a whole OWP key file`);
+      }
+      // A fresh ArrayBuffer: typed arrays over it need its alignment, which a pooled Buffer may not have.
+      const index = new ArrayBuffer(24 * count + 8);
+      await handle.read(new Uint8Array(index), 0, index.byteLength, indexAt);
+      const offsets = new Float64Array(index, 16 * count, count + 1);
+      if ((offsets[count] as number) > indexAt || (count > 0 && offsets[0] !== 0)) throw new Error(`${path} has a damaged index (or another byte order)`);
+      return new KeyFile(path, handle, new Uint32Array(index, 0, 2 * count), new Float64Array(index, 8 * count, count), offsets);
+    } catch (error) {
+      await handle.close();
+      throw error;
+    }
+  }
+
+  get size(): number {
+    return this.at.length;
+  }
+
+  /**
+   * Whether the file may hold this key used after `notBefore`: a binary search of the hashes in
+   * memory, no I/O. False is certain; true is almost always a hit (`find` reads and checks it).
+   */
+  mayHold(scope: string, key: string, notBefore: number): boolean {
+    const [hi, lo] = keyHash(scope, key);
+    for (let i = this.lowerBound(hi, lo); i < this.at.length && this.hashes[2 * i] === hi && this.hashes[2 * i + 1] === lo; i += 1) {
+      if ((this.at[i] as number) > notBefore) return true;
+    }
+    return false;
+  }
+
+  /** The record of a key used after `notBefore`, read from the file; undefined when it is not there. */
+  async find(scope: string, key: string, notBefore: number): Promise<KeptIdempotency | undefined> {
+    this.reads += 1;
+    const [hi, lo] = keyHash(scope, key);
+    for (let i = this.lowerBound(hi, lo); i < this.at.length && this.hashes[2 * i] === hi && this.hashes[2 * i + 1] === lo; i += 1) {
+      if ((this.at[i] as number) <= notBefore) continue;
+      const rec = await this.record(i);
+      if (rec.scope === scope && rec.key === key) return rec;
+    }
+    return undefined;
+  }
+
+  /** Lets go of the file (after a newer one replaced it). */
+  async close(): Promise<void> {
+    await this.handle?.close().catch(() => undefined);
+  }
+
+  private async record(i: number): Promise<KeptIdempotency> {
+    if (!this.handle) throw new Error('an empty key file has no records');
+    const start = this.offsets[i] as number;
+    const bytes = Buffer.alloc((this.offsets[i + 1] as number) - start);
+    await this.handle.read(bytes, 0, bytes.length, start);
+    return JSON.parse(bytes.toString('utf8')) as KeptIdempotency;
+  }
+
+  private lowerBound(hi: number, lo: number): number {
+    let a = 0;
+    let b = this.at.length;
+    while (a < b) {
+      const mid = (a + b) >>> 1;
+      if (compare(this.hashes[2 * mid] as number, this.hashes[2 * mid + 1] as number, hi, lo) < 0) a = mid + 1;
+      else b = mid;
+    }
+    return a;
+  }
+
+  /**
+   * The records of `previous` used after `cutoff`, merged with `records` (newer: on the same key
+   * they win) used after it, as one pass over both in hash order. The previous file is read in
+   * pieces and the output written in pieces, each an await, so the event loop keeps turning.
+   */
+  static async write(path: string, io: StoreIo, previous: KeyFile, records: readonly KeptIdempotency[], cutoff: number): Promise<KeyFile> {
+    const fresh: Fresh[] = [];
+    for (let i = 0; i < records.length; i += 1) {
+      const rec = records[i] as KeptIdempotency;
+      if (rec.at <= cutoff) continue;
+      const [hi, lo] = keyHash(rec.scope, rec.key);
+      fresh.push({ hi, lo, at: rec.at, scope: rec.scope, key: rec.key, line: Buffer.from(`${JSON.stringify(compactRecord(rec))}\n`) });
+      if ((i & 1023) === 1023) await new Promise((resolve) => setImmediate(resolve));
+    }
+    const sorted = await sortInSlices(fresh, (a, b) => compare(a.hi, a.lo, b.hi, b.lo));
+
+    const tmp = `${path}.tmp`;
+    const handle = await open(tmp, 'w', 0o600);
+    const hashes: number[] = [];
+    const ats: number[] = [];
+    const offsets: number[] = [];
+    let written = 0;
+    let pending: Buffer[] = [];
+    let pendingBytes = 0;
+    const emit = async (hi: number, lo: number, at: number, line: Buffer): Promise<void> => {
+      hashes.push(hi, lo);
+      ats.push(at);
+      offsets.push(written + pendingBytes);
+      pending.push(line);
+      pendingBytes += line.length;
+      if (pendingBytes >= CHUNK) await flush();
+    };
+    const flush = async (): Promise<void> => {
+      if (pendingBytes === 0) return;
+      const data = Buffer.concat(pending, pendingBytes);
+      pending = [];
+      written += pendingBytes;
+      pendingBytes = 0;
+      await io.write('snapshot', handle, data);
+    };
+    try {
+      // The previous file's records, read a piece at a time in file order (which is hash order).
+      let window = Buffer.alloc(0);
+      let windowAt = 0;
+      const previousLine = async (i: number): Promise<Buffer> => {
+        const start = previous.offsets[i] as number;
+        const end = previous.offsets[i + 1] as number;
+        if (start < windowAt || end > windowAt + window.length) {
+          const length = Math.max(CHUNK, end - start);
+          window = Buffer.alloc(Math.min(length, (previous.offsets[previous.size] as number) - start));
+          windowAt = start;
+          await previous.handle?.read(window, 0, window.length, start);
+        }
+        return window.subarray(start - windowAt, end - windowAt);
+      };
+      let j = 0;
+      for (let i = 0; i < previous.size; i += 1) {
+        const hi = previous.hashes[2 * i] as number;
+        const lo = previous.hashes[2 * i + 1] as number;
+        for (; j < sorted.length && compare((sorted[j] as Fresh).hi, (sorted[j] as Fresh).lo, hi, lo) < 0; j += 1) {
+          const f = sorted[j] as Fresh;
+          await emit(f.hi, f.lo, f.at, f.line);
+        }
+        const at = previous.at[i] as number;
+        if (at <= cutoff) continue;
+        const line = await previousLine(i);
+        // Same hash as a fresh record (almost always the same key, a record read back into memory): the fresh one wins.
+        let superseded = false;
+        for (let k = j; k < sorted.length && (sorted[k] as Fresh).hi === hi && (sorted[k] as Fresh).lo === lo; k += 1) {
+          const old = JSON.parse(line.toString('utf8')) as KeptIdempotency;
+          if (old.scope === (sorted[k] as Fresh).scope && old.key === (sorted[k] as Fresh).key) superseded = true;
+        }
+        if (!superseded) await emit(hi, lo, at, line);
+      }
+      for (; j < sorted.length; j += 1) {
+        const f = sorted[j] as Fresh;
+        await emit(f.hi, f.lo, f.at, f.line);
+      }
+      await flush();
+      const count = ats.length;
+      offsets.push(written);
+      const pad = (8 - (written % 8)) % 8;
+      const indexAt = written + pad;
+      const index = new ArrayBuffer(24 * count + 8 + TRAILER);
+      new Uint32Array(index, 0, 2 * count).set(hashes);
+      new Float64Array(index, 8 * count, count).set(ats);
+      new Float64Array(index, 16 * count, count + 1).set(offsets);
+      const trailer = Buffer.from(index, 24 * count + 8, TRAILER);
+      trailer.write(MAGIC, 0, 'latin1');
+      trailer.writeDoubleLE(count, 8);
+      trailer.writeDoubleLE(indexAt, 16);
+      await io.write('snapshot', handle, Buffer.concat([Buffer.alloc(pad), Buffer.from(index)]));
+      await io.sync('snapshot', handle);
+      await handle.close();
+      await io.rename(tmp, path);
+      await io.syncDir(dirname(path));
+    } catch (error) {
+      await handle.close().catch(() => undefined);
+      await unlink(tmp).catch(() => undefined);
+      throw error;
+    }
+    return KeyFile.open(path);
+  }
+}

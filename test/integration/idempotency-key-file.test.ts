@@ -1,0 +1,205 @@
+/**
+ * Idempotency keys a snapshot covers live in the lowdb store's key file, not in the snapshot nor in
+ * memory (issue 20, item 6): a start does not parse them, and `Runtime.call` reads a key's record
+ * back only when its hash is there. SPEC §5.12 holds exactly across that: the same key and payload
+ * within 24 h answer the first answer (byte for byte) after a clean stop and after a crash with or
+ * without a snapshot; another payload is refused; an older key is new; a crash at any point of
+ * writing the pair (key file, then snapshot) recovers; and a new key costs no disk read.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { copyFileSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ManualClock } from '../../coordinator/clock.ts';
+import { Runtime } from '../../coordinator/runtime.ts';
+import type { Snapshot } from '../../coordinator/state/snapshot.ts';
+import { LowdbStore, NODE_STORE_IO, type StoreIo } from '../../coordinator/store/lowdb.ts';
+import { principalScope, type Principal } from '../../coordinator/auth.ts';
+import type { Ack } from '../../protocol/operations.ts';
+import { tempDir } from '../helpers/coordinator.ts';
+
+const TOKEN = 'owpm_key-file-test-token-00000000000000000';
+const DAY_MS = 24 * 3_600_000;
+
+interface Pool {
+  dir: string;
+  clock: ManualClock;
+  runtime: Runtime;
+  admin: Principal;
+  store: LowdbStore;
+  /** journal reads the store was asked for since the pool was opened */
+  journalReads: () => number;
+}
+
+async function openPool(dir: string, clock: ManualClock, io: StoreIo = NODE_STORE_IO): Promise<Pool> {
+  const store = new LowdbStore(dir, { io });
+  let journalReads = 0;
+  const readJournal = store.readJournal.bind(store);
+  store.readJournal = (after, limit) => {
+    journalReads += 1;
+    return readJournal(after, limit);
+  };
+  const runtime = await Runtime.open({ store, clock, adminTokens: [TOKEN], timers: false });
+  return { dir, clock, runtime, store, admin: runtime.authenticate(TOKEN) as Principal, journalReads: () => journalReads };
+}
+
+const create = (p: Pool, key: string, title = `task ${key}`): Promise<Ack<unknown>> => p.runtime.call(p.admin, 'task.create', { repo: 'keys/one', title, idempotency_key: key });
+
+/** A pool with a repo and `n` tasks created under keys k0…k(n-1), with their first answers. */
+async function seeded(n: number): Promise<{ pool: Pool; first: Map<string, string> }> {
+  const pool = await openPool(tempDir(), new ManualClock());
+  await pool.runtime.call(pool.admin, 'repo.configure', { repo: 'keys/one', idempotency_key: 'repo' });
+  const first = new Map<string, string>();
+  for (let i = 0; i < n; i += 1) {
+    const ack = await create(pool, `k${i}`);
+    assert.equal(ack.ok, true);
+    first.set(`k${i}`, JSON.stringify(ack));
+  }
+  return { pool, first };
+}
+
+/** Replays every key: each answers its first answer byte for byte, and nothing changes. */
+async function assertReplays(p: Pool, first: Map<string, string>): Promise<void> {
+  const seq = p.runtime.engine.state.seq;
+  for (const [key, answer] of first) assert.equal(JSON.stringify(await create(p, key)), answer, `key ${key} answers its first answer`);
+  assert.equal(p.runtime.engine.state.seq, seq, 'and the replays changed nothing');
+}
+
+const keyFiles = (dir: string): string[] => readdirSync(dir).filter((n) => n.startsWith('keys-'));
+
+test('after a clean stop the keys are in the key file, not in the snapshot nor in memory, and replay their first answers; another payload is refused', async () => {
+  const { pool, first } = await seeded(30);
+  try {
+    await pool.runtime.close();
+    const state = JSON.parse(readFileSync(join(pool.dir, 'state.json'), 'utf8')) as Snapshot & { key_file?: string };
+    assert.deepEqual(state.idempotency, [], 'the snapshot document holds no idempotency records');
+    assert.deepEqual(keyFiles(pool.dir), [state.key_file], 'the key file it names is the only one');
+    const again = await openPool(pool.dir, pool.clock);
+    assert.equal(again.runtime.engine.state.idempotency.size, 0, 'a start holds none of the covered keys in memory');
+    await assertReplays(again, first);
+    const reused = await create(again, 'k3', 'another title');
+    assert.equal(reused.ok ? 'ok' : reused.error.code, 'IDEMPOTENCY_KEY_REUSED');
+    await again.runtime.close();
+  } finally {
+    rmSync(pool.dir, { recursive: true, force: true });
+  }
+});
+
+test('after a crash with a snapshot (keys in its file and in the tail) and without one, every key replays its first answer', async () => {
+  const { pool, first } = await seeded(10);
+  try {
+    await pool.runtime.snapshot();
+    assert.equal(pool.runtime.engine.state.idempotency.size, 0, 'a committed snapshot takes the keys it covers out of memory');
+    for (let i = 10; i < 20; i += 1) first.set(`k${i}`, JSON.stringify(await create(pool, `k${i}`)));
+    // Replayed before the crash too: the covered ones are read back from the key file into memory.
+    await assertReplays(pool, first);
+    await pool.store.close(); // the crash: no final snapshot
+    const again = await openPool(pool.dir, pool.clock);
+    assert.equal(again.runtime.engine.state.idempotency.size, 10, 'the keys of the tail only are in memory');
+    await assertReplays(again, first);
+    await again.store.close(); // crashed again, this time with nothing new since the start
+    const third = await openPool(pool.dir, pool.clock);
+    await assertReplays(third, first);
+    await third.runtime.close();
+  } finally {
+    rmSync(pool.dir, { recursive: true, force: true });
+  }
+});
+
+test('a new key costs no disk read; a covered key reads its record once, then its answer from the journal', async () => {
+  const { pool, first } = await seeded(20);
+  try {
+    await pool.runtime.close();
+    const again = await openPool(pool.dir, pool.clock);
+    const reads = (): number => again.store.coveredKeys.reads + again.journalReads();
+    const before = reads();
+    for (let i = 0; i < 20; i += 1) assert.equal((await create(again, `new-${i}`)).ok, true);
+    assert.equal(reads(), before, 'twenty new keys: no look-up in the key file, no journal read');
+    assert.equal(JSON.stringify(await create(again, 'k7')), first.get('k7'));
+    assert.equal(again.store.coveredKeys.reads, 1, 'the replay of a covered key read its record');
+    assert.ok(again.journalReads() >= 1, 'and its answer from the journal');
+    await again.runtime.close();
+  } finally {
+    rmSync(pool.dir, { recursive: true, force: true });
+  }
+});
+
+test('a key first used more than 24 h ago is a new key, in memory and in the key file, and leaves the next key file', async () => {
+  const { pool, first } = await seeded(5);
+  try {
+    await pool.runtime.close();
+    pool.clock.advance(DAY_MS + 1);
+    const again = await openPool(pool.dir, pool.clock);
+    const seq = again.runtime.engine.state.seq;
+    const redo = await create(again, 'k2');
+    assert.equal(redo.ok, true);
+    assert.notEqual(JSON.stringify(redo), first.get('k2'), 'a new task, not the first answer');
+    assert.equal(again.runtime.engine.state.seq > seq, true, 'and a change');
+    assert.equal(again.store.coveredKeys.reads, 0, 'an expired key is known expired from the index, without a read');
+    await again.runtime.close();
+    const third = await openPool(pool.dir, pool.clock);
+    assert.equal(third.store.coveredKeys.mayHold(principalScope(third.admin), 'k3', pool.clock.now() - 2 * DAY_MS), false, 'expired keys were left out of the next key file');
+    assert.equal(third.store.coveredKeys.mayHold(principalScope(third.admin), 'k2', pool.clock.now() - DAY_MS), true, 'the key used again is in it');
+    await third.runtime.close();
+  } finally {
+    rmSync(pool.dir, { recursive: true, force: true });
+  }
+});
+
+test('a crash between writing the key file and committing the snapshot, or after the commit and before the old file is removed, recovers the pair', async () => {
+  const { pool, first } = await seeded(8);
+  try {
+    await pool.runtime.snapshot(); // snapshot 1 and its key file
+    const [oldFile] = keyFiles(pool.dir);
+    assert.ok(oldFile);
+    copyFileSync(join(pool.dir, oldFile), join(pool.dir, 'old-copy'));
+    for (let i = 8; i < 16; i += 1) first.set(`k${i}`, JSON.stringify(await create(pool, `k${i}`)));
+    await pool.store.close();
+
+    // Snapshot 2's key file is written and synced, then state.json's rename fails: the crash point.
+    let failRename = true;
+    const io: StoreIo = {
+      ...NODE_STORE_IO,
+      rename: (from, to) => (failRename && to.endsWith('state.json') ? Promise.reject(new Error('crash before the snapshot commits')) : NODE_STORE_IO.rename(from, to)),
+    };
+    const second = await openPool(pool.dir, pool.clock, io);
+    await create(second, 'k16').then((ack) => first.set('k16', JSON.stringify(ack)));
+    await second.runtime.snapshot();
+    assert.equal(keyFiles(pool.dir).length, 2, 'the new key file was written, the old one is still the one named');
+    await second.store.close();
+    // A key file torn mid-write by the crash, too.
+    writeFileSync(join(pool.dir, 'keys-000000000099-0badf00d.bin.tmp'), 'torn');
+    const third = await openPool(pool.dir, pool.clock);
+    assert.deepEqual(third.runtime.warnings, [], 'the previous pair loads as it is, no fallback replay');
+    assert.deepEqual(keyFiles(pool.dir), [oldFile], 'the files no snapshot names are removed at load');
+    await assertReplays(third, first);
+    await third.runtime.snapshot(); // snapshot 3 commits
+    await third.store.close();
+    failRename = false;
+
+    // After a commit, before the old file is removed: put an old file back, as a crash would leave it.
+    copyFileSync(join(pool.dir, 'old-copy'), join(pool.dir, oldFile));
+    const fourth = await openPool(pool.dir, pool.clock);
+    assert.deepEqual(fourth.runtime.warnings, []);
+    assert.equal(keyFiles(pool.dir).length, 1, 'the replaced key file is removed at load');
+    assert.notEqual(keyFiles(pool.dir)[0], oldFile);
+    await assertReplays(fourth, first);
+    await fourth.runtime.close();
+  } finally {
+    rmSync(pool.dir, { recursive: true, force: true });
+  }
+});
+
+test('a snapshot whose key file is missing is not trusted: the state is rebuilt from the journal, with every key', async () => {
+  const { pool, first } = await seeded(6);
+  try {
+    await pool.runtime.close();
+    for (const name of keyFiles(pool.dir)) rmSync(join(pool.dir, name));
+    const again = await openPool(pool.dir, pool.clock);
+    assert.match(again.runtime.warnings.join('\n'), /key file .* is unreadable/);
+    await assertReplays(again, first);
+    await again.runtime.close();
+  } finally {
+    rmSync(pool.dir, { recursive: true, force: true });
+  }
+});

@@ -1,0 +1,44 @@
+/**
+ * The key file on its own (coordinator/store/key-file.ts): a merge of the previous file with
+ * memory's records keeps every key younger than the cutoff exactly once, memory's record winning
+ * on a key both hold, and each is found by its key after a reopen; a damaged file is refused.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { rmSync, truncateSync } from 'node:fs';
+import { join } from 'node:path';
+import type { KeptIdempotency } from '../../coordinator/state/idempotency-keys.ts';
+import { KeyFile } from '../../coordinator/store/key-file.ts';
+import { NODE_STORE_IO } from '../../coordinator/store/lowdb.ts';
+import { tempDir } from '../helpers/coordinator.ts';
+
+const record = (i: number, seq = i + 1): KeptIdempotency => ({ scope: `m:${i % 7}`, key: `k${i}`, op: 'task.create', hash: `h${i}`, at: 1_000 + i, seq });
+
+test('merged key files hold each key younger than the cutoff once, the newer record winning, found after a reopen', async () => {
+  const dir = tempDir();
+  try {
+    // 6,000 keys: more than one sorted run and more than one 1 MB piece of output.
+    const older = Array.from({ length: 3_000 }, (_, i) => record(i));
+    const first = await KeyFile.write(join(dir, 'a.bin'), NODE_STORE_IO, KeyFile.empty(), older, 0);
+    assert.equal(first.size, 3_000);
+    // Keys 2,990–5,999 from memory: ten of them again (their record is newer), and a cutoff that ages out 0–499.
+    const newer = Array.from({ length: 3_010 }, (_, n) => record(2_990 + n, 100_000 + n));
+    const second = await KeyFile.write(join(dir, 'b.bin'), NODE_STORE_IO, first, newer, 1_499);
+    await first.close();
+    assert.equal(second.size, 6_000 - 500);
+    await second.close();
+    const reopened = await KeyFile.open(join(dir, 'b.bin'));
+    for (let i = 0; i < 6_000; i += 1) {
+      const want = i < 500 ? undefined : i >= 2_990 ? 100_000 + i - 2_990 : i + 1;
+      assert.equal((await reopened.find(`m:${i % 7}`, `k${i}`, 0))?.seq, want, `key k${i}`);
+      assert.equal(reopened.mayHold(`m:${i % 7}`, `k${i}`, 0), want !== undefined);
+    }
+    assert.equal(reopened.mayHold('m:1', 'k1', 0), false);
+    assert.equal(await reopened.find('m:0', 'k1', 0), undefined, 'another scope is another key');
+    await reopened.close();
+    truncateSync(join(dir, 'b.bin'), 1_000);
+    await assert.rejects(KeyFile.open(join(dir, 'b.bin')), /not a whole OWP key file/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
