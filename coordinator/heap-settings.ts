@@ -23,13 +23,8 @@ export function heapFlags(execArgv: readonly string[]): string[] {
   return given.has('--heap-growing-percent') ? [] : [`--heap-growing-percent=${HEAP_GROWING_PERCENT}`];
 }
 
-/** Node's own flags: its command line and NODE_OPTIONS (which `process.execArgv` does not list). */
-export function nodeFlags(execArgv: readonly string[], nodeOptions: string | undefined): string[] {
-  return [...execArgv, ...(nodeOptions ?? '').split(/\s+/).filter((a) => a !== '')];
-}
-
-/** Applies heapFlags to this process, unless its command line or NODE_OPTIONS set them; answers what it set. */
-export function applyHeapSettings(execArgv: readonly string[] = nodeFlags(process.execArgv, process.env.NODE_OPTIONS)): string[] {
+/** Applies heapFlags(process.execArgv) to this process; answers what it set. */
+export function applyHeapSettings(execArgv: readonly string[] = process.execArgv): string[] {
   const flags = heapFlags(execArgv);
   for (const flag of flags) setFlagsFromString(flag);
   return flags;

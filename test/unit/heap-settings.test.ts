@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { HEAP_GROWING_PERCENT, heapFlags, nodeFlags } from '../../coordinator/heap-settings.ts';
+import { HEAP_GROWING_PERCENT, heapFlags } from '../../coordinator/heap-settings.ts';
 
 test('the coordinator fixes the old generation growth when node was started without a setting', () => {
   assert.deepEqual(heapFlags([]), [`--heap-growing-percent=${HEAP_GROWING_PERCENT}`]);
@@ -16,9 +16,4 @@ test("an operator's own setting wins, with - or _ and with or without =", () => 
   for (const argv of [['--heap-growing-percent=80'], ['--heap_growing_percent=80'], ['--expose-gc', '--heap-growing-percent', '80'], ['--heap_growing_percent', '10']]) {
     assert.deepEqual(heapFlags(argv), [], argv.join(' '));
   }
-});
-
-test('a setting in NODE_OPTIONS counts as the operator\'s own', () => {
-  assert.deepEqual(heapFlags(nodeFlags([], '--max-old-space-size=4096  --heap-growing-percent=80')), []);
-  assert.deepEqual(heapFlags(nodeFlags(['--enable-source-maps'], undefined)), [`--heap-growing-percent=${HEAP_GROWING_PERCENT}`]);
 });
