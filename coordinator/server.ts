@@ -8,6 +8,8 @@
 import { createHash } from 'node:crypto';
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { setFlagsFromString } from 'node:v8';
 import { createClusterCoordinator, createCoordinator, type Coordinator } from './app.ts';
 import { newToken } from './auth.ts';
 import { SystemClock, type Clock } from './clock.ts';
@@ -16,7 +18,7 @@ import type { CoordinatorService } from './service.ts';
 import type { Principal } from './auth.ts';
 import type { StaticHandler } from './http.ts';
 import { addLogSecret, silentLogger, type Logger } from './log.ts';
-import { applyHeapSettings } from './heap-settings.ts';
+import { applyHeapSettings, RampGrowthCap } from './heap-settings.ts';
 import { MemoryStore } from './store/memory.ts';
 import { LowdbStore } from './store/lowdb.ts';
 import type { Store } from './store/store.ts';
@@ -199,6 +201,7 @@ export async function startCoordinator(options: StartOptions = {}): Promise<Star
       return close();
     };
   }
+  if (heapFlags.length > 0) capHeapGrowthDuringRamps(coordinator);
   url ??= await coordinator.listen(config.port, config.host);
   return { coordinator, url, config, adminToken: admin.token, adminTokenFile: admin.file, github, node: node?.runtime };
 }
@@ -265,4 +268,15 @@ async function githubIntegration(config: CoordinatorConfig, log: Logger, cluster
     ...(clusterStore ? { stateStore: new PostgresSyncStateStore(clusterStore) } : config.store === 'lowdb' ? { stateStore: new FileSyncStateStore(join(resolve(config.data_dir), 'github-sync.json')) } : {}),
     log,
   });
+}
+
+/** The heap growth cap holds while workers connect in numbers (heap-settings.ts); checked each second, real time. */
+function capHeapGrowthDuringRamps(coordinator: Coordinator<CoordinatorService>): void {
+  const ramp = new RampGrowthCap(setFlagsFromString, performance.now());
+  const timer = setInterval(() => ramp.observe(coordinator.io.engine.clientsCount, performance.now()), 1_000).unref();
+  const close = coordinator.close.bind(coordinator);
+  coordinator.close = () => {
+    clearInterval(timer);
+    return close();
+  };
 }

@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { HEAP_GROWING_PERCENT, heapFlags } from '../../coordinator/heap-settings.ts';
+import { HEAP_GROWING_PERCENT, RampGrowthCap, heapFlags } from '../../coordinator/heap-settings.ts';
 
 test('the coordinator fixes the old generation growth when node was started without a setting', () => {
   assert.deepEqual(heapFlags([]), [`--heap-growing-percent=${HEAP_GROWING_PERCENT}`]);
@@ -16,4 +16,34 @@ test("an operator's own setting wins, with - or _ and with or without =", () => 
   for (const argv of [['--heap-growing-percent=80'], ['--heap_growing_percent=80'], ['--expose-gc', '--heap-growing-percent', '80'], ['--heap_growing_percent', '10']]) {
     assert.deepEqual(heapFlags(argv), [], argv.join(' '));
   }
+});
+
+test('the growth cap holds while connections arrive in numbers and lifts a window after they stop', () => {
+  const flags: string[] = [];
+  const ramp = new RampGrowthCap((f) => flags.push(f), 0, { minArrivals: 100, windowMs: 10_000 });
+  assert.equal(ramp.isCapped, true, 'a start is capped');
+  ramp.observe(0, 11_000);
+  assert.equal(ramp.isCapped, false, 'no connections for a window after the start: V8 picks the factor');
+  assert.deepEqual(flags, ['--heap-growing-percent=0']);
+  // 60 connections a second: 100 more than the window's lowest after two seconds.
+  for (let t = 12_000, n = 60; t <= 20_000; t += 1_000, n += 60) ramp.observe(n, t);
+  assert.equal(ramp.isCapped, true, 'a ramp caps the growth');
+  assert.deepEqual(flags, ['--heap-growing-percent=0', `--heap-growing-percent=${HEAP_GROWING_PERCENT}`]);
+  // The connections stay (steady load). The window still sees 100 arrivals until 28 s (420 at
+  // 18 s, 540 since 20 s); the cap lifts a window after that.
+  for (let t = 21_000; t <= 37_000; t += 1_000) ramp.observe(540, t);
+  assert.equal(ramp.isCapped, true, 'still within the window of the ramp');
+  ramp.observe(540, 38_000);
+  assert.equal(ramp.isCapped, false, 'a window without a ramp lifts the cap');
+  assert.equal(flags.length, 3, 'a flag is set only when the answer changes');
+});
+
+test('a few connections, or many leaving, are not a ramp', () => {
+  const flags: string[] = [];
+  const ramp = new RampGrowthCap((f) => flags.push(f), 0, { minArrivals: 1_000, windowMs: 10_000 });
+  ramp.observe(10_000, 11_000);
+  ramp.observe(0, 12_000); // every worker gone at once
+  for (let t = 13_000; t <= 40_000; t += 1_000) ramp.observe(200, t); // a fleet of 200 arrives and stays
+  assert.equal(ramp.isCapped, false, 'workers leaving and a fleet of 200 arriving');
+  assert.deepEqual(flags, ['--heap-growing-percent=0']);
 });
