@@ -58,6 +58,16 @@ async function seeded(n: number): Promise<{ pool: Pool; first: Map<string, strin
   return { pool, first };
 }
 
+/** Runs `body` on a seeded pool (see seeded), then removes the pool's directory whatever happened. */
+async function withSeeded(n: number, body: (pool: Pool, first: Map<string, string>) => Promise<void>): Promise<void> {
+  const { pool, first } = await seeded(n);
+  try {
+    await body(pool, first);
+  } finally {
+    rmSync(pool.dir, { recursive: true, force: true });
+  }
+}
+
 /** Replays every key: each answers its first answer byte for byte, and nothing changes. */
 async function assertReplays(p: Pool, first: Map<string, string>): Promise<void> {
   const seq = p.runtime.engine.state.seq;
@@ -68,8 +78,7 @@ async function assertReplays(p: Pool, first: Map<string, string>): Promise<void>
 const keyFiles = (dir: string): string[] => readdirSync(dir).filter((n) => n.startsWith('keys-'));
 
 test('after a clean stop the keys are in the key file, not in the snapshot nor in memory, and replay their first answers; another payload is refused', async () => {
-  const { pool, first } = await seeded(30);
-  try {
+  await withSeeded(30, async (pool, first) => {
     await pool.runtime.close();
     const state = JSON.parse(readFileSync(join(pool.dir, 'state.json'), 'utf8')) as Snapshot & { key_file?: string };
     assert.deepEqual(state.idempotency, [], 'the snapshot document holds no idempotency records');
@@ -80,14 +89,11 @@ test('after a clean stop the keys are in the key file, not in the snapshot nor i
     const reused = await create(again, 'k3', 'another title');
     assert.equal(reused.ok ? 'ok' : reused.error.code, 'IDEMPOTENCY_KEY_REUSED');
     await again.runtime.close();
-  } finally {
-    rmSync(pool.dir, { recursive: true, force: true });
-  }
+  });
 });
 
 test('after a crash with a snapshot (keys in its file and in the tail) and without one, every key replays its first answer', async () => {
-  const { pool, first } = await seeded(10);
-  try {
+  await withSeeded(10, async (pool, first) => {
     await pool.runtime.snapshot();
     assert.equal(pool.runtime.engine.state.idempotency.size, 0, 'a committed snapshot takes the keys it covers out of memory');
     for (let i = 10; i < 20; i += 1) first.set(`k${i}`, JSON.stringify(await create(pool, `k${i}`)));
@@ -101,14 +107,11 @@ test('after a crash with a snapshot (keys in its file and in the tail) and witho
     const third = await openPool(pool.dir, pool.clock);
     await assertReplays(third, first);
     await third.runtime.close();
-  } finally {
-    rmSync(pool.dir, { recursive: true, force: true });
-  }
+  });
 });
 
 test('a new key costs no disk read; a covered key reads its record once, then its answer from the journal', async () => {
-  const { pool, first } = await seeded(20);
-  try {
+  await withSeeded(20, async (pool, first) => {
     await pool.runtime.close();
     const again = await openPool(pool.dir, pool.clock);
     const reads = (): number => again.store.coveredKeys.reads + again.journalReads();
@@ -119,14 +122,11 @@ test('a new key costs no disk read; a covered key reads its record once, then it
     assert.equal(again.store.coveredKeys.reads, 1, 'the replay of a covered key read its record');
     assert.ok(again.journalReads() >= 1, 'and its answer from the journal');
     await again.runtime.close();
-  } finally {
-    rmSync(pool.dir, { recursive: true, force: true });
-  }
+  });
 });
 
 test('a key first used more than 24 h ago is a new key, in memory and in the key file, and leaves the next key file', async () => {
-  const { pool, first } = await seeded(5);
-  try {
+  await withSeeded(5, async (pool, first) => {
     await pool.runtime.close();
     pool.clock.advance(DAY_MS + 1);
     const again = await openPool(pool.dir, pool.clock);
@@ -141,14 +141,11 @@ test('a key first used more than 24 h ago is a new key, in memory and in the key
     assert.equal(third.store.coveredKeys.mayHold(principalScope(third.admin), 'k3', pool.clock.now() - 2 * DAY_MS), false, 'expired keys were left out of the next key file');
     assert.equal(third.store.coveredKeys.mayHold(principalScope(third.admin), 'k2', pool.clock.now() - DAY_MS), true, 'the key used again is in it');
     await third.runtime.close();
-  } finally {
-    rmSync(pool.dir, { recursive: true, force: true });
-  }
+  });
 });
 
 test('a crash between writing the key file and committing the snapshot, or after the commit and before the old file is removed, recovers the pair', async () => {
-  const { pool, first } = await seeded(8);
-  try {
+  await withSeeded(8, async (pool, first) => {
     await pool.runtime.snapshot(); // snapshot 1 and its key file
     const [oldFile] = keyFiles(pool.dir);
     assert.ok(oldFile);
@@ -185,21 +182,16 @@ test('a crash between writing the key file and committing the snapshot, or after
     assert.notEqual(keyFiles(pool.dir)[0], oldFile);
     await assertReplays(fourth, first);
     await fourth.runtime.close();
-  } finally {
-    rmSync(pool.dir, { recursive: true, force: true });
-  }
+  });
 });
 
 test('a snapshot whose key file is missing is not trusted: the state is rebuilt from the journal, with every key', async () => {
-  const { pool, first } = await seeded(6);
-  try {
+  await withSeeded(6, async (pool, first) => {
     await pool.runtime.close();
     for (const name of keyFiles(pool.dir)) rmSync(join(pool.dir, name));
     const again = await openPool(pool.dir, pool.clock);
     assert.match(again.runtime.warnings.join('\n'), /key file .* is unreadable/);
     await assertReplays(again, first);
     await again.runtime.close();
-  } finally {
-    rmSync(pool.dir, { recursive: true, force: true });
-  }
+  });
 });
