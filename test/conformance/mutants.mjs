@@ -215,7 +215,7 @@ export const MUTANTS = [
     group: 'OFFER',
     breaks: ['OFFER-001'],
     why: 'a worker with an open offer is still idle for the scheduler',
-    edits: [edit(`${ENGINE}/scheduler.ts`, '  return w.online && !w.record.revoked && w.openOffers.size < w.offerWindow && w.free > 0;', '  return w.online && !w.record.revoked && w.free > 0;')],
+    edits: [edit(`${ENGINE}/scheduler.ts`, '  const room = w.online && !w.record.revoked && w.openOffers.size < w.offerWindow && w.free > 0;', '  const room = w.online && !w.record.revoked && w.free > 0;')],
   },
   {
     name: 'offer-deadline-doubled',
