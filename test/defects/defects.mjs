@@ -643,7 +643,7 @@ export const DEFECTS = [
     // The grant is journaled but the worker is never told: it learns of the lease only at its next hello (OFFER-012).
     edits: [{ file: 'coordinator/engine/task-moves.ts', find: "  cmd.notify({ workerId: w.record.id, name: 'lease.granted', payload: granted });", replace: '  void granted; // defect: the grant is not pushed' }],
     tests: ['test/unit/direct-leases.test.ts'],
-    expect: ['is granted the lease where it would be offered'],
+    expect: ['a worker with accept_offers "auto" is granted the lease'],
   },
   {
     name: 'direct-lease-start-keeps-window',

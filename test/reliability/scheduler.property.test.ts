@@ -112,8 +112,9 @@ function runScenario(steps: Step[]): void {
   // p/one is held by max_open_prs first, p/two by its hourly limit first.
   h.repo('p/one', { policy: { contributor_cap: CAP }, max_open_prs: 2, max_new_prs_per_hour: 3, heartbeat_timeout_ms: 2000, offer_timeout_ms: 1500, max_attempts: 3, lease_max_duration_ms: 60_000 });
   h.repo('p/two', { policy: { budget: { adaptive: ADAPTIVE } }, max_open_prs: 4, max_new_prs_per_hour: 2, heartbeat_timeout_ms: 2000, offer_timeout_ms: 1500, max_attempts: 3, lease_max_duration_ms: 60_000 });
-  // A small pool from the start, so most runs contend for tasks, areas and budget.
-  const workers: Array<Principal & { kind: 'worker' }> = [h.worker({ skills: SKILLS, capacity: 4, max_open_offers: 3 }, 3), h.worker({ skills: ['docs', 'ts'], capacity: 3 }, 1), h.worker({ skills: ['docs'], capacity: 2 }, 0)];
+  // A small pool from the start, so most runs contend for tasks, areas and budget: one pipelines
+  // offers, one is granted leases directly (accept_offers "auto", its window of one), one asks.
+  const workers: Array<Principal & { kind: 'worker' }> = [h.worker({ skills: SKILLS, capacity: 4, max_open_offers: 3 }, 3), h.worker({ skills: ['docs', 'ts'], capacity: 3, accept_offers: 'auto' }, 1), h.worker({ skills: ['docs'], capacity: 2 }, 0)];
   const online = new Set<string>(workers.map((w) => w.id));
   const answered: Array<{ principal: Principal; params: Record<string, unknown>; name: OperationName; result: unknown; at: number }> = [];
   /** Leases that ended, by worker: their ids are dead, and a stale message may still name them. */
