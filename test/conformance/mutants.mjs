@@ -211,6 +211,20 @@ export const MUTANTS = [
   },
   // ---- offers and claims (SPEC §5.4) --------------------------------------------------------
   {
+    name: 'direct-window-ignored',
+    group: 'OFFER',
+    breaks: ['OFFER-011'],
+    why: 'a worker granted leases directly gets one more whenever it has capacity, however many it has not started',
+    edits: [edit(`${ENGINE}/scheduler.ts`, '  return room && (!w.acceptsOffers || unreportedGrants(state, w) < w.offerWindow);', '  return room;')],
+  },
+  {
+    name: 'direct-grant-not-pushed',
+    group: 'OFFER',
+    breaks: ['OFFER-012'],
+    why: 'a direct grant is journaled but lease.granted is never pushed',
+    edits: [edit(MOVES, "  cmd.notify({ workerId: w.record.id, name: 'lease.granted', payload: granted });", '  void granted;')],
+  },
+  {
     name: 'two-open-offers',
     group: 'OFFER',
     breaks: ['OFFER-001'],
