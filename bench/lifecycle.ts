@@ -207,7 +207,7 @@ export async function runOwpLifecycle(options: LifecycleOptions, run: OwpRun): P
       areas,
       ...(backlog > n ? { ready_backlog: backlog } : {}),
       durable_writes_per_task: Math.round(events * 100) / 100,
-      durable_writes_note: `journal events per task, measured (task.created, offer.created, lease.granted, task.started, pr.opened, task.merged …), written in ${Math.round(commits * 100) / 100} fsynced group commits per task`,
+      durable_writes_note: `journal events per task, measured (task.created, offer.created and lease.granted — one lease.granted with direct leases —, pr.opened, task.merged …), written in ${Math.round(commits * 100) / 100} fsynced group commits per task`,
       coordinator_rss_peak_mb: after.rss_peak_mb,
       // What the coordinator's own CPU costs per task from the workers' start on: steadier than tasks/s on a busy machine.
       coordinator_cpu_ms_per_task: Math.round(((after.cpu_pct / 100) * after.window_ms / tasks) * 1000) / 1000,

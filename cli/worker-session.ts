@@ -72,6 +72,7 @@ export class WorkerSession {
       this.refresh();
     });
     client.on('offer', (offer) => this.onOffer(offer));
+    client.on('lease.granted', ({ lease, task }) => void this.onGranted(lease, task));
     client.on('offer.withdrawn', (p) => {
       const i = this.queue.findIndex((o) => o.offer_id === p.offer_id);
       if (i >= 0) this.queue.splice(i, 1);
@@ -166,6 +167,15 @@ export class WorkerSession {
       if (this.deciding?.offer_id === offer.offer_id) this.deciding = undefined;
       this.next();
     }
+  }
+
+  /** A lease the coordinator granted directly (--auto-accept to a coordinator with direct leases): started as an accepted one. */
+  private async onGranted(lease: Lease, task: Task): Promise<void> {
+    const { out } = this.o;
+    out.success(`Granted ${task.id}: lease ${lease.lease_id}, epoch ${lease.epoch}, heartbeat every ${formatDuration(lease.heartbeat_interval_ms)}`, { lease, task_id: task.id });
+    out.event('granted', { lease, task });
+    this.efforts.set(task.id, task.effort);
+    await this.startTask(lease, task);
   }
 
   /**

@@ -8,7 +8,7 @@ import { EventEmitter } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import { io, type Socket } from 'socket.io-client';
 import { OwpError, type WireError } from '../protocol/errors.ts';
-import type { Lease, Offer, Worker } from '../protocol/model.ts';
+import type { Lease, Offer, Task, Worker } from '../protocol/model.ts';
 import { OPERATIONS, type Ack, type NotificationPayload, type OperationName, type Params, type Result } from '../protocol/operations.ts';
 import { PROTOCOL_VERSION } from '../protocol/version.ts';
 import { HttpClient } from './http-client.ts';
@@ -38,6 +38,13 @@ export interface WorkerClientOptions {
    * that declares `offer-pipelining` (read from coordinator.info first); others offer one at a time.
    */
   maxOpenOffers?: number;
+  /**
+   * Direct leases (SPEC OFFER-011): `auto` for a worker that takes every offer it gets. Sent in
+   * hello only to a coordinator that declares `direct-leases`; it then grants leases where it would
+   * offer, and each arrives as a `lease.granted` event (no offer, no accept round trip). Against any
+   * other coordinator the worker gets offers as before, and must accept them itself.
+   */
+  acceptOffers?: 'ask' | 'auto';
   /** How long one request waits for its ack before it is retried. */
   requestTimeoutMs?: number;
   /** How long a request keeps retrying across reconnects before it fails. */
@@ -52,6 +59,12 @@ export interface WorkerClientEvents {
   state: [ConnectionState];
   hello: [Result<'session.hello'>];
   offer: [Offer];
+  /**
+   * A lease granted directly (acceptOffers `auto`): pushed once durable, or found in the hello after a
+   * reconnect (a push lost with the connection). The leases of the first hello are the caller's to
+   * resume (`hello.leases`), as with offers accepted before a restart.
+   */
+  'lease.granted': [{ lease: Lease; task: Task }];
   'offer.withdrawn': [NotificationPayload<'offer.withdrawn'>];
   'lease.cancelled': [NotificationPayload<'lease.cancelled'>];
   /** A lease this client held is gone (refused heartbeat, cancellation, expiry). */
@@ -70,8 +83,10 @@ export class WorkerClient extends EventEmitter<WorkerClientEvents> {
   worker: Worker | undefined;
   readonly leases = new Map<string, Lease>();
   readonly offers = new Map<string, Offer>();
-  /** Whether the coordinator declares `offer-pipelining`; unknown until asked. */
-  private pipelining: boolean | undefined;
+  /** The capabilities the coordinator declares (coordinator.info); unknown until asked. */
+  private capabilities: readonly string[] | undefined;
+  /** Whether a hello on this client was answered before: leases new to a later hello were granted while the link was down. */
+  private saidHello = false;
   private state: ConnectionState = 'connecting';
   private helloDone: Promise<void>;
   private resolveHello: () => void = () => undefined;
@@ -116,6 +131,12 @@ export class WorkerClient extends EventEmitter<WorkerClientEvents> {
       if (this.offers.has(p.offer.offer_id)) return;
       this.offers.set(p.offer.offer_id, p.offer);
       this.emit('offer', p.offer);
+    });
+    this.socket.on('lease.granted', (p: NotificationPayload<'lease.granted'>) => {
+      // The same lease can arrive in a hello's list and as a push; announce it once.
+      if (this.leases.has(p.lease.lease_id)) return;
+      this.trackLease(p.lease);
+      this.emit('lease.granted', p);
     });
     this.socket.on('offer.withdrawn', (p: NotificationPayload<'offer.withdrawn'>) => {
       this.offers.delete(p.offer_id);
@@ -178,7 +199,8 @@ export class WorkerClient extends EventEmitter<WorkerClientEvents> {
     const params: Params<'session.hello'> = { protocol_version: PROTOCOL_VERSION };
     if (this.options.profile) params.profile = this.options.profile as Params<'session.hello'>['profile'];
     const window = this.options.maxOpenOffers;
-    if (window !== undefined && (await this.pipelines())) params.profile = { ...params.profile, max_open_offers: window };
+    if (window !== undefined && (await this.declares('offer-pipelining'))) params.profile = { ...params.profile, max_open_offers: window };
+    if (this.options.acceptOffers !== undefined && (await this.declares('direct-leases'))) params.profile = { ...params.profile, accept_offers: this.options.acceptOffers };
     if (this.options.subscribeTasks) params.subscribe = ['tasks'];
     let ack: Ack<Result<'session.hello'>>;
     try {
@@ -204,7 +226,9 @@ export class WorkerClient extends EventEmitter<WorkerClientEvents> {
         this.emit('lease.lost', { lease, reason: 'the coordinator no longer holds this lease', code: 'LEASE_EXPIRED' });
       }
     }
+    const granted: Lease[] = [];
     for (const lease of hello.leases) {
+      if (this.saidHello && !this.leases.has(lease.lease_id) && hello.worker?.accept_offers === 'auto') granted.push(lease);
       this.trackLease(lease);
       // A resumed lease (after a reconnect, or a restarted editor) may be close to expiring after
       // the time offline: renew it now, not one heartbeat interval from now.
@@ -212,22 +236,34 @@ export class WorkerClient extends EventEmitter<WorkerClientEvents> {
     }
     const fresh = hello.offers.filter((o) => !this.offers.has(o.offer_id));
     for (const offer of fresh) this.offers.set(offer.offer_id, offer);
+    this.saidHello = true;
     this.setState('connected');
     this.resolveHello();
     this.emit('hello', hello);
     for (const offer of fresh) this.emit('offer', offer);
+    for (const lease of granted) void this.announceGrant(lease);
   }
 
-  /** Whether the coordinator declares offer pipelining: asked once, before the first hello that would use it. */
-  private async pipelines(): Promise<boolean> {
-    if (this.pipelining !== undefined) return this.pipelining;
+  /** A direct lease the hello listed but whose push was lost with the connection: announced with its task, as the push would have. */
+  private async announceGrant(lease: Lease): Promise<void> {
+    try {
+      const { task } = await this.request('task.get', { task_id: lease.task_id });
+      if (this.leases.has(lease.lease_id)) this.emit('lease.granted', { lease: this.leases.get(lease.lease_id) ?? lease, task });
+    } catch {
+      // The lease is tracked and heartbeated all the same; the next hello lists it again.
+    }
+  }
+
+  /** Whether the coordinator declares a capability: asked once, before the first hello that would use it. */
+  private async declares(capability: string): Promise<boolean> {
+    if (this.capabilities !== undefined) return this.capabilities.includes(capability);
     try {
       const ack = (await this.socket.timeout(this.options.requestTimeoutMs ?? 10_000).emitWithAck('coordinator.info', {})) as Ack<Result<'coordinator.info'>>;
       if (!ack.ok) return false;
-      this.pipelining = (ack.data.capabilities ?? []).includes('offer-pipelining');
-      return this.pipelining;
+      this.capabilities = ack.data.capabilities ?? [];
+      return this.capabilities.includes(capability);
     } catch {
-      // No answer: say hello without the window now and ask again on the next connection.
+      // No answer: say hello without the negotiated fields now and ask again on the next connection.
       return false;
     }
   }

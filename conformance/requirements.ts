@@ -39,6 +39,8 @@ export const REQUIREMENTS: readonly Requirement[] = [
   { id: "OFFER-008", level: "MUST", section: "§5.4", title: "The coordinator MUST push `offer.created` to the worker when it makes an offer and `offer.withdrawn` when an open offer ends without an a…" },
   { id: "OFFER-009", level: "MUST", section: "§5.4", title: "Offer pipelining (capability `offer-pipelining`)" },
   { id: "OFFER-010", level: "MUST", section: "§5.4", title: "An accepted offer frees a place in the worker's offer window" },
+  { id: "OFFER-011", level: "MUST", section: "§5.4", title: "Direct leases (capability `direct-leases`)" },
+  { id: "OFFER-012", level: "MUST", section: "§5.4", title: "Once a direct grant is durable (never before), the coordinator MUST push `lease.granted` to the worker with the lease and the task, as `o…" },
   { id: "CLAIM-001", level: "MUST", section: "§5.4", title: "`task.claim` of a `ready` task MUST pass the same eligibility checks as an offer and grant a lease" },
   { id: "CLAIM-002", level: "MUST", section: "§5.4", title: "A refused claim MUST name why" },
   { id: "LEASE-001", level: "MUST", section: "§5.5", title: "A lease MUST have a unique `lease_id` and the task's new fencing `epoch`" },

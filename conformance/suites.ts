@@ -5,6 +5,7 @@ import { SUITE as auth } from './suites/auth.ts';
 import { SUITE as workers } from './suites/workers.ts';
 import { SUITE as bindings } from './suites/bindings.ts';
 import { SUITE as offers } from './suites/offers.ts';
+import { SUITE as directLeases } from './suites/direct-leases.ts';
 import { SUITE as leases } from './suites/leases.ts';
 import { SUITE as maintainers } from './suites/maintainers.ts';
 import { SUITE as matching } from './suites/matching.ts';
@@ -18,4 +19,4 @@ import { SUITE as reads } from './suites/reads.ts';
 import { SUITE as lists } from './suites/lists.ts';
 import { SUITE as github } from './suites/github.ts';
 
-export const ALL_SUITES: readonly Suite[] = [connection, auth, workers, bindings, offers, leases, maintainers, matching, idempotency, journal, states, policy, policyContributors, checks, reads, lists, github];
+export const ALL_SUITES: readonly Suite[] = [connection, auth, workers, bindings, offers, directLeases, leases, maintainers, matching, idempotency, journal, states, policy, policyContributors, checks, reads, lists, github];

@@ -60,7 +60,7 @@ function withPolicies<T extends Omit<RuntimeOptions, 'store'>>(options: T): T {
     ...options,
     policy: withRepoPolicy(options.policy),
     explainPolicy: options.explainPolicy ?? explainRepoPolicy,
-    capabilities: [...new Set([...(options.capabilities ?? []), 'policy', 'ci-checks', 'offer-pipelining'])],
+    capabilities: [...new Set([...(options.capabilities ?? []), 'policy', 'ci-checks', 'offer-pipelining', 'direct-leases'])],
   };
 }
 

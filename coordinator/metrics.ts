@@ -278,7 +278,12 @@ export class CoordinatorMetrics {
           if (task) this.leadTime.observe(Math.max(0, e.at - task.created_at) / 1000);
           break;
         }
-        case 'lease.granted':
+        case 'lease.granted': {
+          const since = e.data.via === 'direct' ? this.readySince.get(e.task_id) : undefined;
+          if (since !== undefined) this.offerLatency.observe(Math.max(0, e.at - since) / 1000);
+          this.readySince.delete(e.task_id);
+          break;
+        }
         case 'task.blocked':
         case 'task.merged':
         case 'task.closed':

@@ -131,9 +131,10 @@ export const JOURNAL_EVENTS = {
     type: 'lease.granted', refs: HeldRefs,
     data: Closed({
       lease_id: LeaseId, epoch: Epoch, expires_at: EpochMs, max_deadline_at: EpochMs,
-      via: Type.Union([Type.Literal('offer'), Type.Literal('claim')]), offer_id: Type.Optional(OfferId),
+      via: Type.Union([Type.Literal('offer'), Type.Literal('claim'), Type.Literal('direct')], { description: '`offer`: an accepted offer; `claim`: task.claim; `direct`: the scheduler granted it to a worker that accepts offers automatically (direct leases, SPEC OFFER-011).' }),
+      offer_id: Type.Optional(OfferId),
     }),
-    effect: 'offered (accepted) or ready (claimed) → leased: a new lease with the task\'s epoch + 1; the worker holds the task\'s effort.',
+    effect: 'offered (accepted) or ready (claimed, or granted directly) → leased: a new lease with the task\'s epoch + 1; the worker holds the task\'s effort (a direct grant also counts as the worker\'s latest offer, for who is offered least recently).',
   }),
   'task.started': event({
     type: 'task.started', refs: HeldRefs, data: Closed({ lease_id: LeaseId }),

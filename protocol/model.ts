@@ -175,6 +175,14 @@ export const MaxOpenOffers = Type.Integer({
   description: 'How many open offers the worker can hold at once (offer pipelining, SPEC OFFER-009); only for a coordinator that declares the `offer-pipelining` capability. Absent: one.',
 });
 
+/**
+ * Direct leases (SPEC OFFER-011): a worker that takes every offer it is made says so, and the
+ * coordinator grants it the lease where it would have made the offer (no offer, no accept).
+ */
+export const AcceptOffers = Type.Union([Type.Literal('ask'), Type.Literal('auto')], {
+  description: 'How the worker answers offers: `ask` (each offer waits for offer.accept or offer.decline) or `auto` (it takes every task it is eligible for: the coordinator grants the lease directly and pushes lease.granted; direct leases, SPEC OFFER-011). Only for a coordinator that declares the `direct-leases` capability. Absent: ask.',
+});
+
 export const Worker = Extensible({
   id: WorkerId,
   github_login: GithubLogin,
@@ -184,6 +192,7 @@ export const Worker = Extensible({
   capabilities: WorkerCapabilities,
   repos: Type.Optional(WorkerRepos),
   max_open_offers: Type.Optional(MaxOpenOffers),
+  accept_offers: Type.Optional(AcceptOffers),
   trust: Trust,
   online: Type.Boolean(),
   capacity_used: Type.Integer({ minimum: 0 }),
@@ -201,6 +210,7 @@ export const WorkerProfile = {
   capabilities: WorkerCapabilities,
   repos: Type.Optional(WorkerRepos),
   max_open_offers: Type.Optional(MaxOpenOffers),
+  accept_offers: Type.Optional(AcceptOffers),
 };
 
 /** The task fields a maintainer sets (task.create, task.update). */

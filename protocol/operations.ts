@@ -353,6 +353,10 @@ export type Result<N extends OperationName> = Static<(typeof OPERATIONS)[N]['res
 /** Messages the coordinator pushes over socket.io (SPEC §5.11). Past tense; no reply expected. */
 export const NOTIFICATIONS = {
   'offer.created': { summary: 'A task is offered to this worker until deadline_at.', payload: Closed({ offer: Offer }) },
+  'lease.granted': {
+    summary: 'Direct leases (SPEC OFFER-011): the coordinator granted this worker, which accepts offers automatically, a lease where it would have offered the task; sent once the grant is durable, with the lease and the task as offer.accept answers them.',
+    payload: Closed({ lease: Lease, task: Task }),
+  },
   'offer.withdrawn': {
     summary: 'An open offer ended without an answer (deadline passed, worker no longer eligible, task changed).',
     payload: Closed({ offer_id: OfferId, task_id: TaskId, reason: Type.String() }),

@@ -15,6 +15,7 @@ export type TransitionCause =
   | 'offer'
   | 'accept'
   | 'claim'
+  | 'direct'
   | 'decline'
   | 'offer_expired'
   | 'offer_withdrawn'
@@ -51,6 +52,8 @@ export const TRANSITIONS: readonly Transition[] = [
   row('ready', 'offered', 'offer', 'scheduler'),
   row('offered', 'leased', 'accept', 'worker'),
   row('ready', 'leased', 'claim', 'worker'),
+  // Direct leases (OFFER-011): the scheduler grants the lease where it would have made an offer.
+  row('ready', 'leased', 'direct', 'scheduler'),
   row('offered', 'ready', 'decline', 'worker', true),
   row('offered', 'ready', 'offer_expired', 'coordinator'),
   row('offered', 'ready', 'offer_withdrawn', 'coordinator'),

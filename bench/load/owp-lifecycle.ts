@@ -4,8 +4,10 @@
  *              and merges each PR as the journal reports it (hello subscribe ["journal"], then
  *              task.complete merged for every pr.opened), all over one socket.io connection
  *  worker      one worker of capacity 4 with an offer window of 4 (offer-pipelining, as `owp worker
- *              --auto-accept` asks): accepts every offer and at once reports the PR with its gate
- *              evidence (lease.report pr_opened), over its own socket.io connection
+ *              --auto-accept` asks) that takes every task: to a coordinator declaring `direct-leases`
+ *              it says accept_offers "auto" (as `owp worker --auto-accept` does) and is granted leases
+ *              without offers; to one that does not, it accepts every offer. Either way it at once
+ *              reports the PR with its gate evidence (lease.report pr_opened), over its own connection
  * Every refusal is counted by code (RATE_LIMITED among them: the shipped defaults should refuse none).
  */
 import { io, type Socket } from 'socket.io-client';
@@ -48,10 +50,19 @@ const claimedAt: Record<string, number> = {};
 let reported = 0;
 
 async function work(offer: { offer_id: string; task: { title: string } }): Promise<void> {
+  try {
+    const { lease } = await (worker as WorkerClient).accept(offer.offer_id);
+    await reportPr(lease, offer.task.title);
+  } catch (error) {
+    count((error as { code?: string }).code ?? 'ERROR');
+  }
+}
+
+/** A lease in hand (accepted, or granted directly): the PR is reported at once. */
+async function reportPr(lease: { lease_id: string; task_id: string }, title: string): Promise<void> {
   const w = worker as WorkerClient;
   try {
-    const { lease } = await w.accept(offer.offer_id);
-    if (offer.task.title.startsWith('probe-')) claimedAt[offer.task.title] = wallNow();
+    if (title.startsWith('probe-')) claimedAt[title] = wallNow();
     await w.report(lease.lease_id, {
       state: 'pr_opened',
       pr: { url: `https://example.invalid/bench/pull/${lease.task_id.slice(2)}`, number: Number(lease.task_id.slice(2)), gates: [{ name: 'tests', passed: true, command: 'npm test', exit_code: 0, duration_ms: 1 }] },
@@ -101,9 +112,11 @@ serveParent({
   async worker(args) {
     const url = args.url as string;
     const { token } = await WorkerClient.register(url, { github_login: args.login as string, skills: ['docs'], capacity: 4, tools: ['none'], capabilities: { can_run_tests: true, can_open_prs: true } });
-    // An offer window as wide as the capacity, as `owp worker --auto-accept` asks for (offer-pipelining).
-    worker = new WorkerClient({ url, token, maxOpenOffers: 4 });
+    // An offer window as wide as the capacity and every task taken, as `owp worker --auto-accept` asks
+    // for: direct leases where the coordinator declares them (any client may negotiate the capability).
+    worker = new WorkerClient({ url, token, maxOpenOffers: 4, acceptOffers: 'auto' });
     worker.on('offer', (offer) => void work(offer as never));
+    worker.on('lease.granted', ({ lease, task }) => void reportPr(lease, task.title));
     await worker.connect();
     return {};
   },

@@ -115,7 +115,11 @@ export async function run(argv: string[]): Promise<number> {
   // the coordinator counts each open offer against the capacity, so a window above it costs nothing).
   // A volunteer deciding offers one by one sees one at a time, so none expires while they read.
   const window = values['auto-accept'] ? Math.min(32, Math.max(1, capacity ?? 32)) : 1;
-  const client = new WorkerClient({ url: coordinator, token: joined.token, profile, retryForMs: 60_000, maxOpenOffers: window, subscribeTasks: true });
+  // Accepting every offer is what direct leases are (SPEC OFFER-011): where the coordinator declares
+  // `direct-leases` it grants the leases itself and the accept round trip goes; elsewhere the worker
+  // accepts each offer as before. No flag of its own: --auto-accept already says "take every task".
+  const acceptOffers = values['auto-accept'] ? { acceptOffers: 'auto' as const } : {};
+  const client = new WorkerClient({ url: coordinator, token: joined.token, profile, retryForMs: 60_000, maxOpenOffers: window, subscribeTasks: true, ...acceptOffers });
   const session = new WorkerSession({
     client,
     out,

@@ -56,6 +56,13 @@ const CAUSES: Record<string, Act> = {
     await w.nextOffer(s.task.id);
   },
   'offered>leased:accept': async (_w, s) => (await (s.worker as KitWorker).accept(s.offer as Offer)).task,
+  // Direct leases (OFFER-011): a worker that takes every offer is granted the task without one.
+  'ready>leased:direct': async (world, s) => {
+    const w = await world.worker({ skills: [s.skill], connect: false });
+    await w.reconnect({ profile: { accept_offers: 'auto' } });
+    const granted = await w.socket.waitFor('lease.granted', (p) => (p.task as Task).id === s.task.id, 5000);
+    return granted.task as Task;
+  },
   'ready>leased:claim': async (world, s) => {
     const w = await world.worker({ skills: [s.skill], connect: false });
     return expectOk<TaskAck>(await w.http('task.claim', { task_id: s.task.id }), 'claim').task;
@@ -106,13 +113,18 @@ function settingsFor(cause: string): Record<string, unknown> {
   return { offer_timeout_ms: 30_000, heartbeat_timeout_ms: 30_000 };
 }
 
+/** Causes of a transition that only a coordinator declaring a capability makes. */
+const CAPABILITY: Partial<Record<string, string>> = { direct: 'direct-leases' };
+
 function allowedTransitionsFrom(from: TaskState): ConformanceTest {
-  const rows = TRANSITIONS.filter((t) => t.from === from);
+  const allRows = TRANSITIONS.filter((t) => t.from === from);
   return {
     requirement: 'STATE-001',
-    title: `every allowed transition from ${from} (${rows.map((r) => `→${r.to} by ${r.cause}`).join(', ')})`,
+    title: `every allowed transition from ${from} (${allRows.map((r) => `→${r.to} by ${r.cause}${CAPABILITY[r.cause] ? ` with ${CAPABILITY[r.cause]}` : ''}`).join(', ')})`,
     timeoutMs: 40_000,
     async run(world) {
+      // A row that only an optional capability makes is driven only where it is declared (CAP-001).
+      const rows = allRows.filter((r) => !CAPABILITY[r.cause] || world.info.capabilities.includes(CAPABILITY[r.cause] as string));
       const repos = new Map<string, string>();
       for (const row of rows) {
         const key = JSON.stringify(settingsFor(row.cause));

@@ -14,7 +14,7 @@ import type { EngineOptions } from './options.ts';
 import type { Scheduler } from './scheduler.ts';
 
 /** The notifications the engine sends to one worker's sockets. */
-export type WorkerNotificationName = Extract<NotificationName, 'offer.created' | 'offer.withdrawn' | 'lease.cancelled' | 'pr.checks_updated' | 'pr.counted'>;
+export type WorkerNotificationName = Extract<NotificationName, 'offer.created' | 'offer.withdrawn' | 'lease.granted' | 'lease.cancelled' | 'pr.checks_updated' | 'pr.counted'>;
 
 /** A message for one worker's sockets, delivered once the events that caused it are durable. */
 export type Notification = { [N in WorkerNotificationName]: { workerId: string; name: N; payload: NotificationPayload<N> } }[WorkerNotificationName];

@@ -15,7 +15,7 @@ import type { RepoRuntime, TaskRecord, WorkerRuntime } from '../state/records.ts
 import type { State } from '../state/state.ts';
 import type { Command } from './command.ts';
 import { schedulingSignature, type Eligibility } from './eligibility.ts';
-import { makeOffer } from './task-moves.ts';
+import { grantDirectLease, makeOffer } from './task-moves.ts';
 import { compareReady, type ReadyEntry, type ReadyQueue } from '../state/ready-queue.ts';
 
 /** One kind of ready task (a scheduling signature) of one repo. */
@@ -144,7 +144,7 @@ export class Scheduler {
   private idleWorkers(): Set<WorkerRuntime> {
     const idle: WorkerRuntime[] = [];
     for (const w of this.state.onlineWorkers) {
-      if (isIdle(w)) idle.push(w);
+      if (isIdle(this.state, w)) idle.push(w);
     }
     // In registration order, as a walk of every worker would give: ties go to the older worker.
     return new Set(idle.sort((a, b) => a.order - b.order));
@@ -235,8 +235,11 @@ export class Scheduler {
   }
 
   protected offer(pass: Pass, task: TaskRecord, w: WorkerRuntime, repo: RepoRuntime): void {
-    makeOffer(pass.cmd, task, w, repo);
-    if (!isIdle(w)) pass.pool.delete(w);
+    // A worker that takes every offer is granted the lease at once (direct leases, OFFER-011): the
+    // checks that chose it are an offer's, and an offer's accept would ask nothing more of it.
+    if (w.acceptsOffers) grantDirectLease(pass.cmd, task, w, repo);
+    else makeOffer(pass.cmd, task, w, repo);
+    if (!isIdle(this.state, w)) pass.pool.delete(w);
     pass.offers += 1;
   }
 
@@ -259,9 +262,25 @@ export class Scheduler {
   }
 }
 
-/** Whether a worker may get one more offer: online, not revoked, room in its offer window, some free capacity. */
-function isIdle(w: WorkerRuntime): boolean {
-  return w.online && !w.record.revoked && w.openOffers.size < w.offerWindow && w.free > 0;
+/** Whether a worker may get one more offer (or direct lease): online, not revoked, room in its offer window, some free capacity. */
+function isIdle(state: State, w: WorkerRuntime): boolean {
+  const room = w.online && !w.record.revoked && w.openOffers.size < w.offerWindow && w.free > 0;
+  return room && (!w.acceptsOffers || unreportedGrants(state, w) < w.offerWindow);
+}
+
+/**
+ * What fills the offer window of a worker that takes every offer (direct leases, OFFER-011): its
+ * open offers and the leases it has not reported on yet (task still `leased`, no PR attached), the
+ * tasks it was handed and has not answered by working on them. So a window of N paces direct grants
+ * as N open offers pace offers: a worker is never handed more untouched tasks than it asked for.
+ */
+export function unreportedGrants(state: State, w: WorkerRuntime): number {
+  let n = w.openOffers.size;
+  for (const taskId of w.holding.keys()) {
+    const task = state.tasks.get(taskId);
+    if (task && task.state === 'leased' && task.pr === undefined) n += 1;
+  }
+  return n;
 }
 
 /** The first not yet tried task of each kind of one repo, smallest (first in queue order) on top. */

@@ -20,14 +20,24 @@ export function makeOffer(cmd: Command, task: TaskRecord, w: WorkerRuntime, repo
   if (offer) cmd.notify({ workerId: w.record.id, name: 'offer.created', payload: { offer: cmd.state.offerView(offer) } });
 }
 
-/** Leases a task to a worker (an accepted offer or a claim): a new lease id and the task's next epoch. */
-export function grantLease(cmd: Command, task: TaskRecord, w: WorkerRuntime, repo: RepoRuntime, via: 'offer' | 'claim', offerId?: string): { lease: Lease; task: Task } {
+/**
+ * Leases a ready task to a worker that accepts every offer (direct leases, SPEC OFFER-011), where
+ * the scheduler would have offered it: one event instead of offer.created and the accept's
+ * lease.granted. The push goes out with the command's notifications, once the grant is durable.
+ */
+export function grantDirectLease(cmd: Command, task: TaskRecord, w: WorkerRuntime, repo: RepoRuntime): void {
+  const granted = grantLease(cmd, task, w, repo, 'direct');
+  cmd.notify({ workerId: w.record.id, name: 'lease.granted', payload: granted });
+}
+
+/** Leases a task to a worker (an accepted offer, a claim, or a direct grant): a new lease id and the task's next epoch. */
+export function grantLease(cmd: Command, task: TaskRecord, w: WorkerRuntime, repo: RepoRuntime, via: 'offer' | 'claim' | 'direct', offerId?: string): { lease: Lease; task: Task } {
   const settings = repo.settings;
   const now = cmd.now;
   const maxDeadline = now + settings.lease_max_duration_ms;
   const leaseId = `L-${cmd.state.counters.lease + 1}`;
-  // An accepted offer was recorded when it was made; a claim is recorded here, before its lease counts.
-  const hits = via === 'claim' ? cmd.eligibility.dryRunHits(task, repo, w, now) : [];
+  // An accepted offer was recorded when it was made; a claim or a direct grant is recorded here, before its lease counts.
+  const hits = via === 'offer' ? [] : cmd.eligibility.dryRunHits(task, repo, w, now);
   cmd.emit({
     type: 'lease.granted', repo: task.repo, task_id: task.id, worker_id: w.record.id,
     data: {
@@ -39,7 +49,8 @@ export function grantLease(cmd: Command, task: TaskRecord, w: WorkerRuntime, rep
       ...(offerId ? { offer_id: offerId } : {}),
     },
   });
-  recordDryRunHits(cmd, task, w, hits, via);
+  // A direct grant is the scheduler's offer, taken at once: its hits are an offer's.
+  recordDryRunHits(cmd, task, w, hits, via === 'claim' ? 'claim' : 'offer');
   const lease = cmd.state.leases.get(leaseId);
   if (!lease) throw new Error(`lease ${leaseId} was granted but is not in the state`);
   return { lease: cmd.state.leaseView(lease), task: cmd.state.taskView(task) };

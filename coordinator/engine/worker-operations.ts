@@ -132,6 +132,8 @@ export const WORKER_OPERATIONS = {
           throw new OwpError('INVALID_TRANSITION', `Task ${task.id} is already ${task.state}; in_progress is reported once, after leased.`, { from: task.state, to: 'in_progress' });
         }
         cmd.emit({ type: 'task.started', ...refs, data: { lease_id: lease.lease_id } });
+        // A started task leaves the offer window of a worker granted leases directly (OFFER-011).
+        if (w.acceptsOffers) cmd.scheduler.markWorker(w.record.id);
         break;
       case 'pr_opened': {
         if (!params.pr) throw new OwpError('VALIDATION_FAILED', 'pr_opened needs pr: { url, gates } describing the pull request and its gate evidence.', { errors: [{ path: '/pr', message: 'required for pr_opened' }] });

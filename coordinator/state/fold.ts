@@ -122,7 +122,7 @@ export const FOLD: FoldHandlers = {
   'lease.granted': (state, e) => {
     const task = state.mustTask(e.task_id);
     delete task.retry_after_expiry;
-    const via: TransitionCause = task.state === 'offered' ? 'accept' : 'claim';
+    const via: TransitionCause = e.data.via === 'direct' ? 'direct' : task.state === 'offered' ? 'accept' : 'claim';
     endOffer(state, task);
     const lease: LeaseRecord = {
       lease_id: e.data.lease_id,
@@ -138,7 +138,10 @@ export const FOLD: FoldHandlers = {
     state.leases.set(lease.lease_id, lease);
     task.current_lease_id = lease.lease_id;
     task.epoch = lease.epoch;
-    state.mustWorker(lease.worker_id).holding.set(task.id, task.effort);
+    const worker = state.mustWorker(lease.worker_id);
+    worker.holding.set(task.id, task.effort);
+    // A direct grant stands for an offer: the worker goes to the back of who is offered next.
+    if (via === 'direct') worker.lastOfferAt = e.at;
     setTaskState(state, task, 'leased', e.at, via);
     bump(state, task.repo, (s) => (s.leases_granted += 1));
   },

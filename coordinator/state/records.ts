@@ -176,6 +176,11 @@ export class WorkerRuntime {
   get offerWindow(): number {
     return this.record.max_open_offers ?? 1;
   }
+
+  /** Whether it takes every offer (direct leases, SPEC OFFER-011): the scheduler grants it leases instead of offering. */
+  get acceptsOffers(): boolean {
+    return this.record.accept_offers === 'auto';
+  }
 }
 
 export function idemKey(scope: string, key: string): string {

@@ -211,11 +211,25 @@ export const MUTANTS = [
   },
   // ---- offers and claims (SPEC §5.4) --------------------------------------------------------
   {
+    name: 'direct-window-ignored',
+    group: 'OFFER',
+    breaks: ['OFFER-011'],
+    why: 'a worker granted leases directly gets one more whenever it has capacity, however many it has not started',
+    edits: [edit(`${ENGINE}/scheduler.ts`, '  return room && (!w.acceptsOffers || unreportedGrants(state, w) < w.offerWindow);', '  return room;')],
+  },
+  {
+    name: 'direct-grant-not-pushed',
+    group: 'OFFER',
+    breaks: ['OFFER-012'],
+    why: 'a direct grant is journaled but lease.granted is never pushed',
+    edits: [edit(MOVES, "  cmd.notify({ workerId: w.record.id, name: 'lease.granted', payload: granted });", '  void granted;')],
+  },
+  {
     name: 'two-open-offers',
     group: 'OFFER',
     breaks: ['OFFER-001'],
     why: 'a worker with an open offer is still idle for the scheduler',
-    edits: [edit(`${ENGINE}/scheduler.ts`, '  return w.online && !w.record.revoked && w.openOffers.size < w.offerWindow && w.free > 0;', '  return w.online && !w.record.revoked && w.free > 0;')],
+    edits: [edit(`${ENGINE}/scheduler.ts`, '  const room = w.online && !w.record.revoked && w.openOffers.size < w.offerWindow && w.free > 0;', '  const room = w.online && !w.record.revoked && w.free > 0;')],
   },
   {
     name: 'offer-deadline-doubled',

@@ -381,7 +381,7 @@ export const DEFECTS = [
     name: 'worker-deaf-to-merges',
     promise: 'submitted',
     // owp worker no longer subscribes to tasks.changed: it never re-reads its PRs, so a merge goes unsaid.
-    edits: [{ file: 'cli/commands/worker.ts', find: 'maxOpenOffers: window, subscribeTasks: true });', replace: 'maxOpenOffers: window }); // defect: no tasks.changed hints' }],
+    edits: [{ file: 'cli/commands/worker.ts', find: 'maxOpenOffers: window, subscribeTasks: true, ...acceptOffers });', replace: 'maxOpenOffers: window, ...acceptOffers }); // defect: no tasks.changed hints' }],
     tests: ['test/integration/readme-volunteer-path.test.ts'],
     expect: ['README: from npm start to a task accepted in a clone'],
   },
@@ -556,7 +556,7 @@ export const DEFECTS = [
     name: 'offer-window-ignored',
     promise: 'capacity',
     // Every worker with free capacity gets another offer, whatever offer window it declared (OFFER-001, OFFER-009).
-    edits: [{ file: 'coordinator/engine/scheduler.ts', find: '  return w.online && !w.record.revoked && w.openOffers.size < w.offerWindow && w.free > 0;', replace: '  return w.online && !w.record.revoked && w.free > 0; // defect: the offer window is not counted' }],
+    edits: [{ file: 'coordinator/engine/scheduler.ts', find: '  const room = w.online && !w.record.revoked && w.openOffers.size < w.offerWindow && w.free > 0;', replace: '  const room = w.online && !w.record.revoked && w.free > 0; // defect: the offer window is not counted' }],
     tests: [PROPERTY],
     expect: [PROPERTY_TEST],
   },
@@ -620,5 +620,45 @@ export const DEFECTS = [
     edits: [{ file: 'coordinator/github/integration.ts', find: "  private async disconnect(installationId: number, reason: Disconnection['reason']): Promise<void> {\n", replace: "  private async disconnect(installationId: number, reason: Disconnection['reason']): Promise<void> {\n    if (reason) return; // defect: an uninstalled or suspended installation is used on\n" }],
     tests: ['test/github/github-app.test.ts'],
     expect: ['the App uninstalled', 'a suspended installation is let go', 'an uninstall missed while the coordinator was down'],
+  },
+  {
+    name: 'direct-lease-window-ignored',
+    promise: 'capacity',
+    // A worker granted leases directly gets one more whenever it has capacity: the tasks it has not started are not counted in its window (OFFER-011).
+    edits: [{ file: 'coordinator/engine/scheduler.ts', find: '  return room && (!w.acceptsOffers || unreportedGrants(state, w) < w.offerWindow);', replace: '  return room; // defect: direct grants ignore the offer window' }],
+    tests: ['test/unit/direct-leases.test.ts', PROPERTY],
+    expect: ['the offer window paces direct grants', PROPERTY_TEST],
+  },
+  {
+    name: 'direct-lease-pushed-before-durable',
+    promise: 'durability',
+    // The scheduler's notifications (a direct grant's lease.granted among them) go out when the events are queued, not once they are synced (OFFER-012).
+    edits: [{ file: 'coordinator/runtime.ts', find: '      this.waiters.push({ resolve, reject, notifications: outcome.notifications });', replace: '      this.deliver(outcome.notifications); // defect: pushed before the write is durable\n      this.waiters.push({ resolve, reject, notifications: [] });' }],
+    tests: ['test/integration/direct-leases.test.ts'],
+    expect: ['a direct grant is pushed only once its journal write is synced'],
+  },
+  {
+    name: 'direct-lease-not-pushed',
+    promise: 'offers',
+    // The grant is journaled but the worker is never told: it learns of the lease only at its next hello (OFFER-012).
+    edits: [{ file: 'coordinator/engine/task-moves.ts', find: "  cmd.notify({ workerId: w.record.id, name: 'lease.granted', payload: granted });", replace: '  void granted; // defect: the grant is not pushed' }],
+    tests: ['test/unit/direct-leases.test.ts'],
+    expect: ['a worker with accept_offers "auto" is granted the lease'],
+  },
+  {
+    name: 'direct-lease-start-keeps-window',
+    promise: 'offers',
+    // Reporting in_progress does not make the scheduler look at the worker again: its freed window place waits for another change.
+    edits: [{ file: 'coordinator/engine/worker-operations.ts', find: '        if (w.acceptsOffers) cmd.scheduler.markWorker(w.record.id);\n', replace: '' }],
+    tests: ['test/unit/direct-leases.test.ts'],
+    expect: ['the offer window paces direct grants'],
+  },
+  {
+    name: 'direct-lease-lost-on-reconnect',
+    promise: 'offers',
+    // The client tracks a lease its hello lists but never announces it: a grant whose push was lost with the connection is heartbeated and never worked on.
+    edits: [{ file: 'client/worker-client.ts', find: "      if (this.saidHello && !this.leases.has(lease.lease_id) && hello.worker?.accept_offers === 'auto') granted.push(lease);\n", replace: '' }],
+    tests: ['test/integration/direct-leases.test.ts'],
+    expect: ['a grant made while the client was disconnected is announced after its reconnect'],
   },
 ];

@@ -100,7 +100,7 @@ export function checkState(state: State, where: string, cause?: StoredEvent, bud
       out.push({ invariant: 'adaptive-budget', message: `${s.repo} max_open_prs ${s.max_open_prs} is outside its adaptive floor ${adaptive.floor} and ceiling ${adaptive.ceiling} ${where}` });
     }
     // The budget may be lowered below what is already in flight; what must never happen is growth past it.
-    const grew = cause && (cause.type === 'offer.created' || (cause.type === 'lease.granted' && cause.data.via === 'claim')) && cause.repo === s.repo;
+    const grew = cause && (cause.type === 'offer.created' || (cause.type === 'lease.granted' && cause.data.via !== 'offer')) && cause.repo === s.repo;
     if (!grew) continue;
     if (budget) {
       budget.open_prs_checks += 1;
@@ -144,20 +144,33 @@ export function checkState(state: State, where: string, cause?: StoredEvent, bud
  * (Capacity may be lowered below what is held; what must never happen is growth past it.)
  */
 function checkWorkerLoad(state: State, where: string, cause?: StoredEvent): Violation[] {
-  const grew = cause && (cause.type === 'offer.created' || (cause.type === 'lease.granted' && cause.data.via === 'claim'));
+  const grew = cause && (cause.type === 'offer.created' || (cause.type === 'lease.granted' && cause.data.via !== 'offer'));
   const w = grew && cause.worker_id ? state.workers.get(cause.worker_id) : undefined;
   if (!w) return [];
   const out: Violation[] = [];
   let offers = 0;
   let used = 0;
+  let untouched = 0;
   for (const offer of state.offers.values()) {
     if (offer.worker_id !== w.record.id) continue;
     offers += 1;
     used += state.tasks.get(offer.task_id)?.effort ?? 0;
   }
-  for (const lease of state.leases.values()) if (lease.worker_id === w.record.id) used += state.tasks.get(lease.task_id)?.effort ?? 0;
+  for (const lease of state.leases.values()) {
+    if (lease.worker_id !== w.record.id) continue;
+    const task = state.tasks.get(lease.task_id);
+    used += task?.effort ?? 0;
+    if (task?.state === 'leased' && task.pr === undefined) untouched += 1;
+  }
   const window = w.record.max_open_offers ?? 1;
   if (offers > window) out.push({ invariant: 'offer-window', message: `${w.record.id} holds ${offers} open offers > its window ${window} ${where}` });
+  // Direct leases (OFFER-011): granted only to an online worker that declared accept_offers "auto",
+  // and its window bounds what it was handed and has not worked on yet (open offers and untouched leases).
+  if (cause?.type === 'lease.granted' && cause.data.via === 'direct') {
+    if (w.record.accept_offers !== 'auto') out.push({ invariant: 'direct-lease', message: `${w.record.id} was granted ${cause.data.lease_id} directly without accept_offers "auto" ${where}` });
+    if (!w.online) out.push({ invariant: 'direct-lease', message: `${w.record.id} was granted ${cause.data.lease_id} directly while offline ${where}` });
+    if (offers + untouched > window) out.push({ invariant: 'offer-window', message: `${w.record.id} holds ${offers} open offers and ${untouched} untouched leases > its window ${window} ${where}` });
+  }
   if (used > w.record.capacity) out.push({ invariant: 'capacity', message: `${w.record.id} holds ${used} capacity points in offers and leases > its capacity ${w.record.capacity} ${where}` });
   return out;
 }

@@ -77,6 +77,9 @@ test('owp worker, status, submit and release against a real coordinator and git 
       until(() => events(out).find(predicate), `${what}\n--- worker stdout\n${out}\n--- stderr\n${err}`, 60_000);
 
     await seen((e) => e.event === 'handoff.finished' && e.task_id === t1 && e.exit_code === 0, 'claude handed T-1 and finished');
+    // --auto-accept to a coordinator that declares direct-leases: the lease is granted, no offer accepted (SPEC OFFER-011).
+    assert.ok(events(out).some((e) => e.event === 'granted' && (e.task as { id?: string } | undefined)?.id === t1), `T-1 granted directly\n${out}`);
+    assert.ok(!events(out).some((e) => e.event === 'accepted'), 'no offer to accept');
     const workspace = (await seen((e) => e.event === 'workspace' && e.task_id === t1, 'workspace event')) as { branch: string; dir: string; prompt_file: string };
     assert.match(workspace.branch, new RegExp(`^owp/${t1}-fix-recieve-typo-in-the-guide$`));
     assert.equal(workspace.dir, join(root, 'alice', 'hello-owp-owp', t1));

@@ -22,7 +22,7 @@ const SKILLS = ['docs', 'ts', 'rust'];
 
 type Step =
   | { op: 'task'; repo: number; area: number; tier: number; effort: number; skills: boolean[]; priority: number }
-  | { op: 'worker'; skills: boolean[]; capacity: number; trust: number; window: number }
+  | { op: 'worker'; skills: boolean[]; capacity: number; trust: number; window: number; auto: boolean }
   | { op: 'connect' | 'disconnect' | 'accept' | 'decline' | 'finish'; w: number }
   | { op: 'priority'; t: number; priority: number }
   | { op: 'block' | 'unblock'; t: number }
@@ -33,7 +33,7 @@ const idx = fc.nat({ max: 30 });
 const skills = fc.oneof({ weight: 2, arbitrary: fc.constant<boolean[]>([false, false, false]) }, { weight: 1, arbitrary: fc.array(fc.boolean(), { minLength: 3, maxLength: 3 }) });
 const step: fc.Arbitrary<Step> = fc.oneof(
   { weight: 6, arbitrary: fc.record({ op: fc.constant('task' as const), repo: fc.nat({ max: 2 }), area: fc.nat({ max: 2 }), tier: fc.nat({ max: 2 }), effort: fc.integer({ min: 1, max: 3 }), skills, priority: fc.integer({ min: -1, max: 1 }) }) },
-  { weight: 2, arbitrary: fc.record({ op: fc.constant('worker' as const), skills: fc.array(fc.boolean(), { minLength: 3, maxLength: 3 }), capacity: fc.integer({ min: 1, max: 4 }), trust: fc.nat({ max: 2 }), window: fc.oneof(fc.constant(1), fc.integer({ min: 2, max: 3 })) }) },
+  { weight: 2, arbitrary: fc.record({ op: fc.constant('worker' as const), skills: fc.array(fc.boolean(), { minLength: 3, maxLength: 3 }), capacity: fc.integer({ min: 1, max: 4 }), trust: fc.nat({ max: 2 }), window: fc.oneof(fc.constant(1), fc.integer({ min: 2, max: 3 })), auto: fc.oneof({ weight: 3, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }) }) },
   { weight: 8, arbitrary: fc.record({ op: fc.constantFrom('connect' as const, 'disconnect' as const, 'accept' as const, 'accept' as const, 'decline' as const, 'finish' as const, 'finish' as const), w: idx }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('priority' as const), t: idx, priority: fc.integer({ min: -2, max: 2 }) }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constantFrom('block' as const, 'unblock' as const), t: idx }) },
@@ -61,7 +61,7 @@ function play(h: EngineHarness, workers: Array<Principal & { kind: 'worker' }>, 
       run(h.admin, 'task.create', { repo: REPOS[s.repo], title: 't', tier: s.tier, effort: s.effort, priority: s.priority, skills: SKILLS.filter((_, i) => s.skills[i]), ...(AREAS[s.area] ? { area: AREAS[s.area] } : {}) });
       break;
     case 'worker': {
-      const w = h.worker({ skills: SKILLS.filter((_, i) => s.skills[i]), capacity: s.capacity, ...(s.window > 1 ? { max_open_offers: s.window } : {}) }, s.trust);
+      const w = h.worker({ skills: SKILLS.filter((_, i) => s.skills[i]), capacity: s.capacity, ...(s.window > 1 ? { max_open_offers: s.window } : {}), ...(s.auto ? { accept_offers: 'auto' as const } : {}) }, s.trust);
       workers.push(w);
       online.add(w.id);
       break;

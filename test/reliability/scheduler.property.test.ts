@@ -34,7 +34,7 @@ const SKILLS = ['docs', 'ts', 'rust'];
 
 type Step =
   | { op: 'task'; repo: number; area: number; tier: number; effort: number; skills: boolean[]; priority: number }
-  | { op: 'worker'; skills: boolean[]; capacity: number; trust: number; twin: number | null; window: number }
+  | { op: 'worker'; skills: boolean[]; capacity: number; trust: number; twin: number | null; window: number; auto: boolean }
   | { op: 'connect' | 'disconnect'; w: number }
   | { op: 'accept' | 'decline'; w: number }
   | { op: 'claim'; w: number; t: number }
@@ -52,7 +52,7 @@ type Step =
 const idx = fc.nat({ max: 20 });
 const step: fc.Arbitrary<Step> = fc.oneof(
   { weight: 4, arbitrary: fc.record({ op: fc.constant('task' as const), repo: fc.nat({ max: 1 }), area: fc.nat({ max: 3 }), tier: fc.oneof({ weight: 4, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.nat({ max: 3 }) }), effort: fc.integer({ min: 1, max: 3 }), skills: fc.oneof({ weight: 4, arbitrary: fc.constant<boolean[]>([false, false, false]) }, { weight: 1, arbitrary: fc.array(fc.boolean(), { minLength: 3, maxLength: 3 }) }), priority: fc.integer({ min: -1, max: 1 }) }) },
-  { weight: 2, arbitrary: fc.record({ op: fc.constant('worker' as const), skills: fc.array(fc.boolean(), { minLength: 3, maxLength: 3 }), capacity: fc.integer({ min: 1, max: 6 }), trust: fc.nat({ max: 3 }), twin: fc.option(idx, { freq: 2 }), window: fc.oneof(fc.constant(1), fc.integer({ min: 2, max: 4 })) }) },
+  { weight: 2, arbitrary: fc.record({ op: fc.constant('worker' as const), skills: fc.array(fc.boolean(), { minLength: 3, maxLength: 3 }), capacity: fc.integer({ min: 1, max: 6 }), trust: fc.nat({ max: 3 }), twin: fc.option(idx, { freq: 2 }), window: fc.oneof(fc.constant(1), fc.integer({ min: 2, max: 4 })), auto: fc.oneof({ weight: 3, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }) }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constantFrom('connect' as const, 'disconnect' as const), w: idx }) },
   { weight: 5, arbitrary: fc.record({ op: fc.constantFrom('accept' as const, 'decline' as const), w: idx }) },
   { weight: 2, arbitrary: fc.record({ op: fc.constant('claim' as const), w: idx, t: idx }) },
@@ -74,7 +74,7 @@ const CAP = { base: 1, per_merge: 1, per_trust: 0, max: 2 } as const;
 /** p/two's adaptive budget. */
 const ADAPTIVE = { floor: 3, ceiling: 8, target_review_hours: 1 } as const;
 
-const figures = { adaptive_increases: 0, adaptive_decreases: 0, multi_offer_states: 0, denounced_checks: 0, cap_grants_checked: 0, cap_at_limit: 0, standings_checked: 0, property_runs: 0, steps: 0, stale_epochs_generated: 0, stale_epochs_refused: 0, replays: 0, replays_answered_first: 0, deadline_checks: 0, budget: budgetChecks() };
+const figures = { adaptive_increases: 0, adaptive_decreases: 0, multi_offer_states: 0, direct_grants: 0, denounced_checks: 0, cap_grants_checked: 0, cap_at_limit: 0, standings_checked: 0, property_runs: 0, steps: 0, stale_epochs_generated: 0, stale_epochs_refused: 0, replays: 0, replays_answered_first: 0, deadline_checks: 0, budget: budgetChecks() };
 
 /**
  * The same request with one field changed, still valid for its schema (the engine refuses an
@@ -112,8 +112,9 @@ function runScenario(steps: Step[]): void {
   // p/one is held by max_open_prs first, p/two by its hourly limit first.
   h.repo('p/one', { policy: { contributor_cap: CAP }, max_open_prs: 2, max_new_prs_per_hour: 3, heartbeat_timeout_ms: 2000, offer_timeout_ms: 1500, max_attempts: 3, lease_max_duration_ms: 60_000 });
   h.repo('p/two', { policy: { budget: { adaptive: ADAPTIVE } }, max_open_prs: 4, max_new_prs_per_hour: 2, heartbeat_timeout_ms: 2000, offer_timeout_ms: 1500, max_attempts: 3, lease_max_duration_ms: 60_000 });
-  // A small pool from the start, so most runs contend for tasks, areas and budget.
-  const workers: Array<Principal & { kind: 'worker' }> = [h.worker({ skills: SKILLS, capacity: 4, max_open_offers: 3 }, 3), h.worker({ skills: ['docs', 'ts'], capacity: 3 }, 1), h.worker({ skills: ['docs'], capacity: 2 }, 0)];
+  // A small pool from the start, so most runs contend for tasks, areas and budget: one pipelines
+  // offers, one is granted leases directly (accept_offers "auto", its window of one), one asks.
+  const workers: Array<Principal & { kind: 'worker' }> = [h.worker({ skills: SKILLS, capacity: 4, max_open_offers: 3 }, 3), h.worker({ skills: ['docs', 'ts'], capacity: 3, accept_offers: 'auto' }, 1), h.worker({ skills: ['docs'], capacity: 2 }, 0)];
   const online = new Set<string>(workers.map((w) => w.id));
   const answered: Array<{ principal: Principal; params: Record<string, unknown>; name: OperationName; result: unknown; at: number }> = [];
   /** Leases that ended, by worker: their ids are dead, and a stale message may still name them. */
@@ -224,7 +225,8 @@ function runScenario(steps: Step[]): void {
         const twin = s.twin === null ? undefined : pick(workers, s.twin);
         const login = twin ? { github_login: h.engine.state.workers.get(twin.id)?.record.github_login } : {};
         // A window above one is offer pipelining: several open offers at once, each counted in capacity and budget.
-        const w = h.worker({ skills: SKILLS.filter((_, i) => s.skills[i]), capacity: s.capacity, ...login, ...(s.window > 1 ? { max_open_offers: s.window } : {}) }, s.trust);
+        // accept_offers "auto" is direct leases (OFFER-011): granted where offered, under the same window, capacity and budget.
+        const w = h.worker({ skills: SKILLS.filter((_, i) => s.skills[i]), capacity: s.capacity, ...login, ...(s.window > 1 ? { max_open_offers: s.window } : {}), ...(s.auto ? { accept_offers: 'auto' as const } : {}) }, s.trust);
         workers.push(w);
         online.add(w.id);
         break;
@@ -370,6 +372,7 @@ function runScenario(steps: Step[]): void {
     for (const [id, l] of seenLeases) if (!h.engine.state.leases.has(id)) ended.push({ worker: l.worker_id, lease_id: id, epoch: l.epoch });
     seenLeases = new Map([...h.engine.state.leases.values()].map((l) => [l.lease_id, l]));
   }
+  figures.direct_grants += h.journal.filter((e) => e.type === 'lease.granted' && e.data.via === 'direct').length;
   const problems = checkJournal(h.journal, h.engine.state, figures.budget);
   assert.deepEqual(problems, [], problems[0]?.message);
 }
@@ -384,6 +387,7 @@ test(`scheduler invariants hold over ${RUNS} random runs of operations and clock
   // Each direction happens a handful of times per 150 runs; requiring both would make the test flaky.
   assert.ok(figures.adaptive_increases + figures.adaptive_decreases > 0, `the adaptive budget moved (${figures.adaptive_increases} up, ${figures.adaptive_decreases} down)`);
   assert.ok(figures.multi_offer_states > 0, 'some workers held several open offers at once (offer pipelining)');
+  assert.ok(figures.direct_grants > 0, 'some leases were granted directly (accept_offers "auto")');
   assert.ok(figures.cap_at_limit > 0, `the contributor cap was reached (${figures.cap_at_limit} of ${figures.cap_grants_checked} grants)`);
   assert.ok(figures.standings_checked > 0, 'policy.standings was compared with the test\'s own count');
 });
