@@ -69,11 +69,29 @@ export async function runClientSuite(options: ClientRunOptions): Promise<SuiteRe
     tap.dropAckOnce('offer.accept');
     const first = await task('conformance: accept, heartbeat, cancel');
     created.push(first.id);
-    const offered = await tap.when(() => tap.notifications.find((n) => n.name === 'offer.created' && (n.payload.offer as Offer).task_id === first.id), 'receive an offer', 15_000);
-    const offer = offered.payload.offer as Offer;
+    const handed = await tap.when(() => tap.notifications.find((n) => (n.name === 'offer.created' && (n.payload.offer as Offer).task_id === first.id) || (n.name === 'lease.granted' && (n.payload.lease as Lease | undefined)?.task_id === first.id)), 'receive an offer (or, having negotiated direct-leases, a lease)', 15_000);
+    if (handed.name === 'lease.granted') {
+      // A worker that negotiated direct-leases (OFFER-011) is granted leases without offers: there is
+      // no accept to time, nor an accept answer to drop. The rest is judged on the granted lease.
+      tap.keepAck('offer.accept');
+      const why = 'the worker negotiated direct-leases (accept_offers: auto), so it was granted its leases without offers and sent no offer.accept; connect it to a coordinator that does not declare direct-leases to judge this';
+      verdict('CLIENT-003', 'skip', why);
+      verdict('CLIENT-007', 'skip', why);
+      const lease = await leaseOf(first.id);
+      if (!lease) {
+        for (const id of ['CLIENT-002', 'CLIENT-004'] as const) verdict(id, 'skip', 'the worker holds no lease of the task it was granted');
+      } else {
+        await heartbeated(lease, handed.deliveredAt);
+        await cancelled(lease, first.id);
+      }
+    }
+    const offered = handed.name === 'offer.created' ? handed : undefined;
+    const offer = (offered?.payload.offer ?? {}) as Offer;
     const accepts = () => tap.ops.filter((o) => o.name === 'offer.accept' && o.params.offer_id === offer.offer_id);
-    const accepted = await tap.when(() => accepts()[0], 'accept the offer (is it set to accept offers automatically?)', offer.deadline_at - offer.created_at + 5000).catch(() => undefined);
-    if (!accepted) verdict('CLIENT-003', 'fail', `no offer.accept for ${offer.offer_id} within the offer deadline (${offer.deadline_at - offer.created_at} ms)`);
+    const accepted = offered ? await tap.when(() => accepts()[0], 'accept the offer (is it set to accept offers automatically?)', offer.deadline_at - offer.created_at + 5000).catch(() => undefined) : undefined;
+    if (!offered) {
+      // judged above, on the directly granted lease
+    } else if (!accepted) verdict('CLIENT-003', 'fail', `no offer.accept for ${offer.offer_id} within the offer deadline (${offer.deadline_at - offer.created_at} ms)`);
     else if (accepted.receivedAt - offered.deliveredAt > offer.deadline_at - offer.created_at) verdict('CLIENT-003', 'fail', `offer.accept arrived ${accepted.receivedAt - offered.deliveredAt} ms after the offer, past its ${offer.deadline_at - offer.created_at} ms deadline`);
     else verdict('CLIENT-003', 'pass');
     const lease = accepted ? await leaseOf(first.id) : undefined;
@@ -85,15 +103,12 @@ export async function runClientSuite(options: ClientRunOptions): Promise<SuiteRe
       else if (retry.params.idempotency_key !== key || typeof key !== 'string') verdict('CLIENT-007', 'fail', `offer.accept was retried with idempotency key ${JSON.stringify(retry.params.idempotency_key)} after ${JSON.stringify(key)}`);
       else verdict('CLIENT-007', 'pass');
     }
-    if (!lease) {
+    if (!offered) {
+      // judged above, on the directly granted lease
+    } else if (!lease) {
       for (const id of ['CLIENT-002', 'CLIENT-004'] as const) verdict(id, 'skip', 'the worker holds no lease of the offered task');
     } else {
-      const grantedAt = (accepted as TappedOp).receivedAt;
-      await sleep(Math.max(0, grantedAt + 2.5 * HEARTBEAT_TIMEOUT_MS - Date.now()));
-      const silence = longestSilence(tap, lease, grantedAt, Date.now());
-      const now = await getTask(first.id);
-      if (silence > HEARTBEAT_TIMEOUT_MS || now.lease?.lease_id !== lease.lease_id) verdict('CLIENT-002', 'fail', `${silence} ms passed without a heartbeat of ${lease.lease_id} (heartbeat timeout ${HEARTBEAT_TIMEOUT_MS} ms, interval ${lease.heartbeat_interval_ms} ms); the task is ${now.state}${now.lease?.lease_id === lease.lease_id ? '' : ' and the lease ended'}`);
-      else verdict('CLIENT-002', 'pass');
+      await heartbeated(lease, (accepted as TappedOp).receivedAt);
       await cancelled(lease, first.id);
     }
 
@@ -140,6 +155,15 @@ export async function runClientSuite(options: ClientRunOptions): Promise<SuiteRe
     await tap.close();
   }
   return report();
+
+  /** Watches the lease for two and a half heartbeat timeouts from its grant: no silence may be longer than one (CLIENT-002). */
+  async function heartbeated(lease: Lease, grantedAt: number): Promise<void> {
+    await sleep(Math.max(0, grantedAt + 2.5 * HEARTBEAT_TIMEOUT_MS - Date.now()));
+    const silence = longestSilence(tap, lease, grantedAt, Date.now());
+    const now = await getTask(lease.task_id);
+    if (silence > HEARTBEAT_TIMEOUT_MS || now.lease?.lease_id !== lease.lease_id) verdict('CLIENT-002', 'fail', `${silence} ms passed without a heartbeat of ${lease.lease_id} (heartbeat timeout ${HEARTBEAT_TIMEOUT_MS} ms, interval ${lease.heartbeat_interval_ms} ms); the task is ${now.state}${now.lease?.lease_id === lease.lease_id ? '' : ' and the lease ended'}`);
+    else verdict('CLIENT-002', 'pass');
+  }
 
   /** Cancels the task right after a heartbeat, then watches whether the worker keeps acting on the lease. */
   async function cancelled(lease: Lease, taskId: string): Promise<void> {

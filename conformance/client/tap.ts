@@ -84,6 +84,11 @@ export class ClientTap {
     this.dropAckOf.add(name);
   }
 
+  /** Takes back a dropAckOnce that has not happened yet. */
+  keepAck(name: string): void {
+    this.dropAckOf.delete(name);
+  }
+
   /**
    * The link goes silent both ways (a laptop lid closed, a NAT that forgot the connection): what
    * either side sends from now on is lost with the connection, which cut() then drops, as a

@@ -97,7 +97,12 @@ describe('owp conformance --client', { concurrency: true }, () => {
       assert.equal(run.code, 0, run.out);
       const report = JSON.parse(readFileSync(reportFile, 'utf8')) as SuiteReport;
       assert.deepEqual(failed(report), [], describeRun(report));
-      assert.ok(report.tests.filter((t) => t.status === 'pass').length >= 6, describeRun(report));
+      // With --auto-accept, owp worker negotiates direct-leases with the reference coordinator: it is
+      // granted leases without offers, so there is no accept to time or to retry (CLIENT-003, -007).
+      const skipped = report.tests.filter((t) => t.status === 'skip');
+      assert.deepEqual(skipped.map((t) => t.requirement).sort(), ['CLIENT-003', 'CLIENT-007'], describeRun(report));
+      for (const t of skipped) assert.match(t.message ?? '', /negotiated direct-leases/);
+      assert.equal(report.tests.filter((t) => t.status === 'pass').length, 5, describeRun(report));
       assert.match(run.out, /conforms at MUST level/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
