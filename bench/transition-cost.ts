@@ -3,13 +3,14 @@
  * busy machine where throughput does not: a Runtime on a real lowdb store in a temp dir, W
  * in-process workers (no sockets) in a closed loop, either the cycle phase's accept → release or
  * the lifecycle's accept → report pr_opened (with a gate) → complete merged (a maintainer). After
- * a warm-up it measures a window and prints per transition (an acknowledged request):
- *  - process CPU (µs, process.cpuUsage), and the commits (group commits) per transition;
+ * a warm-up it measures a window plainly, then one more under the inspector, and prints per
+ * transition (an acknowledged request):
+ *  - process CPU (µs, process.cpuUsage) in the plain window, and the transitions per group commit;
  *  - bytes allocated (V8's sampling heap profiler keeping what minor and major GCs collected);
  *  - the CPU split by stage: each CPU-profile sample goes to the innermost coordinator/ or
  *    protocol/ file on its stack (what it called in node: and the GC included), else "(node)".
  *
-*   node --import tsx bench/transition-cost.ts [--mode cycle|lifecycle] [--workers 50] [--tasks 20000] [--warm 4000] [--measure 20000] [--top 25]
+ *   node --import tsx bench/transition-cost.ts [--mode cycle|lifecycle] [--workers 50] [--tasks 20000] [--warm 4000] [--measure 20000] [--top 25] [--answer-bytes N]
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -39,7 +40,7 @@ if (self.endsWith('.ts')) {
 }
 const map = new SourceMap(JSON.parse(readFileSync(`${self}.map`, 'utf8')));
 
-const { values } = parseArgs({ options: { mode: { type: 'string', default: 'cycle' }, workers: { type: 'string', default: '50' }, tasks: { type: 'string', default: '20000' }, warm: { type: 'string', default: '4000' }, measure: { type: 'string', default: '20000' }, top: { type: 'string', default: '25' } } });
+const { values } = parseArgs({ options: { mode: { type: 'string', default: 'cycle' }, workers: { type: 'string', default: '50' }, tasks: { type: 'string', default: '20000' }, warm: { type: 'string', default: '4000' }, measure: { type: 'string', default: '20000' }, top: { type: 'string', default: '25' }, 'answer-bytes': { type: 'string' } } });
 const MODE = values.mode;
 if (MODE !== 'cycle' && MODE !== 'lifecycle') throw new Error('--mode is cycle or lifecycle');
 const WORKERS = Number(values.workers);
@@ -49,7 +50,7 @@ const MEASURE = Number(values.measure);
 const TASKS = Math.max(Number(values.tasks), MODE === 'lifecycle' ? Math.ceil((WARM + 2 * MEASURE) / 3) + WORKERS * 2 : 0);
 
 const dir = mkdtempSync(join(tmpdir(), 'owp-transition-cost-'));
-const runtime = await Runtime.open({ store: new LowdbStore(dir), clock: new SystemClock(), adminTokens: ['owpm_transition_cost'] });
+const runtime = await Runtime.open({ store: new LowdbStore(dir), clock: new SystemClock(), adminTokens: ['owpm_transition_cost'], ...(values['answer-bytes'] ? { idempotencyLimits: { maxKeys: 2_000_000, maxAnswerBytes: Number(values['answer-bytes']) } } : {}) });
 const admin = runtime.authenticate('owpm_transition_cost') as Principal;
 let commits = 0;
 runtime.on('commit', () => (commits += 1));
