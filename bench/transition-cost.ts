@@ -20,6 +20,7 @@ import { randomUUID } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Session } from 'node:inspector';
+import { PerformanceObserver, constants } from 'node:perf_hooks';
 import { SourceMap } from 'node:module';
 import { build } from 'esbuild';
 import { SystemClock } from '../coordinator/clock.ts';
@@ -154,9 +155,20 @@ const stageOf = (f: Frame): string | undefined => {
 
 for (let i = 0; i < WORKERS; i += 1) void worker(i);
 await reached(WARM);
-// A first window without the inspector: the CPU and the commits as the coordinator runs them.
+// A first window without the inspector: the CPU and the commits as the coordinator runs them, and its GC pauses.
+const gcs = { minor: { n: 0, ms: 0, max: 0 }, major: { n: 0, ms: 0, max: 0 } };
+const gcWatch = new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) {
+    const kind = (e as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MINOR ? gcs.minor : gcs.major;
+    kind.n += 1;
+    kind.ms += e.duration;
+    kind.max = Math.max(kind.max, e.duration);
+  }
+});
+gcWatch.observe({ entryTypes: ['gc'] });
 const plain = { cpu: process.cpuUsage(), transitions };
 await reached(WARM + MEASURE);
+gcWatch.disconnect();
 const plainCpu = process.cpuUsage(plain.cpu);
 const plainUs = (plainCpu.user + plainCpu.system) / (transitions - plain.transitions);
 await post('Profiler.enable');
@@ -218,6 +230,8 @@ walk(heap.head, '(node)');
 const TOP = Number(values.top);
 const perT = (x: number): number => Math.round((x / n) * 10) / 10;
 console.log(JSON.stringify({ mode: MODE, workers: WORKERS, transitions: n, per_s: Math.round(n / (wall / 1000)), cpu_us_per_transition: Math.round(plainUs * 10) / 10, cpu_us_profiled: perT(cpu.user + cpu.system), bytes_per_transition: Math.round(allocated / n), transitions_per_commit: Math.round((n / (commits - t0.commits)) * 10) / 10 }));
+const gcLine = (g: { n: number; ms: number; max: number }): string => `${g.n} (${(g.ms / MEASURE * 1000).toFixed(1)} µs per transition, longest ${g.max.toFixed(1)} ms)`;
+console.log(`GC pauses in the plain window: scavenges ${gcLine(gcs.minor)}; other collections ${gcLine(gcs.major)}`);
 console.log('CPU µs per transition by stage (profile, scaled to process CPU):');
 const scale = (cpu.user + cpu.system) / Math.max(1, sampled);
 for (const [stage, us] of [...cpuByStage].sort((a, b) => b[1] - a[1]).slice(0, TOP)) console.log(`  ${perT(us * scale).toFixed(1).padStart(7)}  ${stage}`);

@@ -70,6 +70,8 @@ export class IdempotencyKeys {
    * skipped; the stale ones are swept out once they outnumber the held ones.
    */
   private queue: Array<KeptIdempotency | undefined> = [];
+  /** Each queued record's map key (the string `kept` holds: no key is built again to look it up). */
+  private queueKeys: Array<string | undefined> = [];
   private head = 0;
   /** Answers held (records in `kept` with their answer), and entries of `queue` no longer held. */
   private held = 0;
@@ -109,7 +111,7 @@ export class IdempotencyKeys {
     const k = idemKey(kept.scope, kept.key);
     this.drop(k);
     this.kept.set(k, kept);
-    if (kept.answer !== undefined) this.holdAnswer(kept);
+    if (kept.answer !== undefined) this.holdAnswer(k, kept);
     while (this.kept.size > this.limits.maxKeys) this.drop(this.kept.keys().next().value as string);
     this.trimAnswers();
   }
@@ -150,7 +152,7 @@ export class IdempotencyKeys {
     const k = idemKey(rec.scope, rec.key);
     if (this.kept.get(k) !== rec || rec.answer !== undefined) return;
     rec.answer = flat(JSON.stringify(result ?? null));
-    this.holdAnswer(rec);
+    this.holdAnswer(k, rec);
     this.trimAnswers();
   }
 
@@ -188,36 +190,40 @@ export class IdempotencyKeys {
   clear(): void {
     this.kept.clear();
     this.queue = [];
+    this.queueKeys = [];
     this.head = 0;
     this.held = 0;
     this.stale = 0;
     this.bytes = 0;
   }
 
-  private holdAnswer(rec: KeptIdempotency): void {
+  private holdAnswer(k: string, rec: KeptIdempotency): void {
     this.queue.push(rec);
+    this.queueKeys.push(k);
     this.held += 1;
     this.bytes += (rec.answer as string).length;
   }
 
   /** Whether a record of the queue still holds its answer: it is the key's record, its answer not dropped. */
-  private holds(rec: KeptIdempotency): boolean {
-    return rec.answer !== undefined && this.kept.get(idemKey(rec.scope, rec.key)) === rec;
+  private holds(k: string, rec: KeptIdempotency): boolean {
+    return rec.answer !== undefined && this.kept.get(k) === rec;
   }
 
   /** Over the bytes: the oldest answers leave memory; a key without a journaled record (no seq) leaves with its answer. */
   private trimAnswers(): void {
     while (this.bytes > this.limits.maxAnswerBytes && this.held > 1) {
       const rec = this.queue[this.head] as KeptIdempotency;
+      const k = this.queueKeys[this.head] as string;
       this.queue[this.head] = undefined;
+      this.queueKeys[this.head] = undefined;
       this.head += 1;
-      if (!this.holds(rec)) {
+      if (!this.holds(k, rec)) {
         this.stale -= 1;
         continue;
       }
       this.held -= 1;
       this.bytes -= (rec.answer as string).length;
-      if (rec.seq === undefined) this.kept.delete(idemKey(rec.scope, rec.key));
+      if (rec.seq === undefined) this.kept.delete(k);
       else delete rec.answer;
     }
     this.sweepQueue();
@@ -239,11 +245,17 @@ export class IdempotencyKeys {
   private sweepQueue(): void {
     if (this.stale + this.head <= 1024 || this.stale + this.head <= this.held) return;
     const live: KeptIdempotency[] = [];
+    const liveKeys: string[] = [];
     for (let i = this.head; i < this.queue.length; i += 1) {
       const rec = this.queue[i];
-      if (rec && this.holds(rec)) live.push(rec);
+      const k = this.queueKeys[i];
+      if (rec && k !== undefined && this.holds(k, rec)) {
+        live.push(rec);
+        liveKeys.push(k);
+      }
     }
     this.queue = live;
+    this.queueKeys = liveKeys;
     this.head = 0;
     this.stale = 0;
   }
