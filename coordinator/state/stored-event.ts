@@ -41,7 +41,7 @@ const WIRE_JSON = new WeakMap<object, string>();
  * it), by the stored event, until `toJournalEvent` hands it over: the line and the push share one
  * copy instead of two. Weak, as WIRE_JSON.
  */
-const WIRE_FORM = new WeakMap<object, Omit<StoredEvent, 'idem'>>();
+const WIRE_FORM = new WeakMap<object, JournalEvent>();
 
 /** The JSON text of a journal event as its journal line has it without its stored-only parts, if known. */
 export function journalEventJson(e: unknown): string | undefined {
@@ -113,7 +113,8 @@ export function storedEventJson(e: StoredEvent): string {
   const wire = JSON.stringify(form);
   if (!hasSecrets(e)) {
     WIRE_JSON.set(form, wire);
-    if (form !== e) WIRE_FORM.set(e, form);
+    // Not an event with secrets (checked above): without its record it is what toJournalEvent serves.
+    if (form !== e) WIRE_FORM.set(e, form as JournalEvent);
   }
   if (!idem) return wire;
   const { result: _result, ...record } = idem;
