@@ -52,7 +52,10 @@ interface Fresh {
   at: number;
   scope: string;
   key: string;
-  line: Buffer;
+  /** Its JSON line, until encoded into the fresh records' one buffer; then where it lies there. */
+  line: string;
+  start: number;
+  end: number;
 }
 
 /**
@@ -195,10 +198,22 @@ export class KeyFile {
       const rec = records[i] as KeptIdempotency;
       if (rec.at <= cutoff) continue;
       const [hi, lo] = keyHash(rec.scope, rec.key);
-      fresh.push({ hi, lo, at: rec.at, scope: rec.scope, key: rec.key, line: Buffer.from(`${JSON.stringify(compactRecord(rec))}\n`) });
+      fresh.push({ hi, lo, at: rec.at, scope: rec.scope, key: rec.key, line: `${JSON.stringify(compactRecord(rec))}\n`, start: 0, end: 0 });
       if ((i & 1023) === 1023) await new Promise((resolve) => setImmediate(resolve));
     }
     const sorted = await sortInSlices(fresh, (a, b) => compare(a.hi, a.lo, b.hi, b.lo));
+    // Encoded in hash order into one buffer (a Buffer per line cost more than the line's JSON), so
+    // the fresh records between two previous ones are one piece of output.
+    let freshBytes = 0;
+    for (const f of sorted) freshBytes += Buffer.byteLength(f.line);
+    const freshData = Buffer.allocUnsafe(freshBytes);
+    for (let i = 0, at = 0; i < sorted.length; i += 1) {
+      const f = sorted[i] as Fresh;
+      f.start = at;
+      at += freshData.write(f.line, at);
+      f.end = at;
+      f.line = '';
+    }
 
     const tmp = `${path}.tmp`;
     const handle = await open(tmp, 'w', 0o600);
@@ -234,9 +249,12 @@ export class KeyFile {
       offsets[count] = offset;
       count += 1;
     };
-    const emitFresh = (f: Fresh): Promise<void> => {
-      indexRecord(f.hi, f.lo, f.at, out);
-      return push(f.line);
+    /** Fresh records [from, to) of `sorted`, in hash order: one piece of output. */
+    const emitFresh = (from: number, to: number): Promise<void> => {
+      if (from >= to) return Promise.resolve();
+      const base = out - (sorted[from] as Fresh).start;
+      for (let k = from; k < to; k += 1) indexRecord((sorted[k] as Fresh).hi, (sorted[k] as Fresh).lo, (sorted[k] as Fresh).at, base + (sorted[k] as Fresh).start);
+      return push(freshData.subarray((sorted[from] as Fresh).start, (sorted[to - 1] as Fresh).end));
     };
     try {
       // The previous file's bytes, read a piece at a time in file order (which is hash order).
@@ -268,7 +286,9 @@ export class KeyFile {
         const lo = previous.hashes[2 * i + 1] as number;
         if (j < sorted.length && compare((sorted[j] as Fresh).hi, (sorted[j] as Fresh).lo, hi, lo) < 0) {
           await endRun(i);
-          for (; j < sorted.length && compare((sorted[j] as Fresh).hi, (sorted[j] as Fresh).lo, hi, lo) < 0; j += 1) await emitFresh(sorted[j] as Fresh);
+          const from = j;
+          for (; j < sorted.length && compare((sorted[j] as Fresh).hi, (sorted[j] as Fresh).lo, hi, lo) < 0; j += 1);
+          await emitFresh(from, j);
         }
         let drop = (previous.at[i] as number) <= cutoff;
         // Same hash as a fresh record (almost always the same key, a record read back into memory): the fresh one wins.
@@ -284,7 +304,7 @@ export class KeyFile {
         }
       }
       await endRun(previous.size);
-      for (; j < sorted.length; j += 1) await emitFresh(sorted[j] as Fresh);
+      await emitFresh(j, sorted.length);
       await flush();
       offsets[count] = written;
       const pad = (8 - (written % 8)) % 8;
