@@ -19,7 +19,7 @@ import type { HelloProfile } from './engine/sessions.ts';
 import { principalScope, type Principal } from './auth.ts';
 import { idemKey } from './state/records.ts';
 import { State } from './state/state.ts';
-import { toJournalEvent, type StoredEvent } from './state/stored-event.ts';
+import { forgetJournalEventJson, toJournalEvent, type StoredEvent } from './state/stored-event.ts';
 import type { CoveredKeys, SnapshotSink, Store } from './store/store.ts';
 import { IDEMPOTENCY_TTL_MS } from './engine/idempotency.ts';
 import type { SliceLimits, SnapshotCapture } from './state/snapshot-capture.ts';
@@ -471,6 +471,8 @@ export class Runtime extends EventEmitter<RuntimeEvents> implements CoordinatorS
     if (this.recent.length > RECENT_EVENTS * 1.25) this.recent = this.recent.slice(-RECENT_EVENTS);
     this.emit('journal', wire);
     this.emit('durable', events);
+    // The pushes are encoded (socket.io encodes a broadcast as it is emitted): their text may go.
+    forgetJournalEventJson(wire);
   }
 
   // ---- time ----------------------------------------------------------------------------------------

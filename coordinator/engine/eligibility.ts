@@ -103,14 +103,26 @@ export class Eligibility {
     ];
   }
 
+  /**
+   * Which limits one more unit (none for a task already counted) would exceed. The scheduler and
+   * every accept ask this once per offer or lease: plain counts, no verdicts built (budgetVerdicts
+   * builds them only for a repo over a limit, where a refusal or a dry-run hit needs their words).
+   */
+  private budgetOver(repo: RepoRuntime, now: number, alreadyCounted: boolean): { open: boolean; hourly: boolean } {
+    return budgetExceeded(budgetCounts(this.state, repo, now), repo.settings, alreadyCounted ? 0 : 1);
+  }
+
   /** True when the review budget refuses one more unit in the repo (a limit in report mode never does). */
   budgetThrottled(repo: RepoRuntime, now: number): boolean {
+    const over = this.budgetOver(repo, now, false);
+    if (!over.open && !over.hourly) return false;
     return this.budgetVerdicts(repo, now, false).some((v) => v.over && !v.report);
   }
 
   /** What the rules in report mode (policy rules and budget limits) would refuse if this task went to this worker now. */
   dryRunHits(task: TaskRecord, repo: RepoRuntime, w: WorkerRuntime, now: number): DryRunHit[] {
-    const hits: DryRunHit[] = this.budgetVerdicts(repo, now, false).filter((v) => v.over && v.report).map((v) => ({ rule: v.rule, message: v.reason.message }));
+    const over = this.budgetOver(repo, now, false);
+    const hits: DryRunHit[] = !over.open && !over.hourly ? [] : this.budgetVerdicts(repo, now, false).filter((v) => v.over && v.report).map((v) => ({ rule: v.rule, message: v.reason.message }));
     for (const v of this.explainPolicy?.({ task, worker: w.record, repo: repo.settings, state: this.state }) ?? []) {
       if (v.mode === 'report' && !v.passed) hits.push({ rule: v.rule, message: v.message });
     }
@@ -128,7 +140,8 @@ export class Eligibility {
         reasons.push({ code: 'area_locked', message: `area ${task.area} held by ${holder}`, details: { area: task.area, held_by: holder } });
       }
     }
-    for (const v of this.budgetVerdicts(repo, now, opts.alreadyCounted)) if (v.over && !v.report) reasons.push(v.reason);
+    const over = this.budgetOver(repo, now, opts.alreadyCounted);
+    if (over.open || over.hourly) for (const v of this.budgetVerdicts(repo, now, opts.alreadyCounted)) if (v.over && !v.report) reasons.push(v.reason);
     return reasons;
   }
 

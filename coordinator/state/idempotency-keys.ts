@@ -61,8 +61,21 @@ export function rememberedAnswerJson(answer: unknown): string | undefined {
 export class IdempotencyKeys {
   /** In insertion order, which is the order of their times: the oldest first. */
   private readonly kept = new Map<string, KeptIdempotency>();
-  /** The keys whose answer is held, oldest first: the answers dropped first when over `maxAnswerBytes`. */
-  private readonly answered = new Set<string>();
+  /**
+   * The records whose answer is held, oldest first from `head`: the answers dropped first when over
+   * `maxAnswerBytes`. An array read from a moving head, not a Set read with `values().next()`: a
+   * Set's iterator walks every slot deleted since its table was last rebuilt, so taking the oldest
+   * of a few thousand answers on every request cost microseconds that grew with the answers held
+   * (bench/transition-cost.ts). A record dropped meanwhile (or remembered anew) is stale here, and
+   * skipped; the stale ones are swept out once they outnumber the held ones.
+   */
+  private queue: Array<KeptIdempotency | undefined> = [];
+  /** Each queued record's map key (the string `kept` holds: no key is built again to look it up). */
+  private queueKeys: Array<string | undefined> = [];
+  private head = 0;
+  /** Answers held (records in `kept` with their answer), and entries of `queue` no longer held. */
+  private held = 0;
+  private stale = 0;
   private bytes = 0;
   limits: IdempotencyLimits = DEFAULT_IDEMPOTENCY_LIMITS;
 
@@ -176,35 +189,75 @@ export class IdempotencyKeys {
 
   clear(): void {
     this.kept.clear();
-    this.answered.clear();
+    this.queue = [];
+    this.queueKeys = [];
+    this.head = 0;
+    this.held = 0;
+    this.stale = 0;
     this.bytes = 0;
   }
 
   private holdAnswer(k: string, rec: KeptIdempotency): void {
-    this.answered.add(k);
+    this.queue.push(rec);
+    this.queueKeys.push(k);
+    this.held += 1;
     this.bytes += (rec.answer as string).length;
+  }
+
+  /** Whether a record of the queue still holds its answer: it is the key's record, its answer not dropped. */
+  private holds(k: string, rec: KeptIdempotency): boolean {
+    return rec.answer !== undefined && this.kept.get(k) === rec;
   }
 
   /** Over the bytes: the oldest answers leave memory; a key without a journaled record (no seq) leaves with its answer. */
   private trimAnswers(): void {
-    while (this.bytes > this.limits.maxAnswerBytes && this.answered.size > 1) {
-      const k = this.answered.values().next().value as string;
-      const rec = this.kept.get(k) as KeptIdempotency;
-      if (rec.seq === undefined) {
-        this.drop(k);
+    while (this.bytes > this.limits.maxAnswerBytes && this.held > 1) {
+      const rec = this.queue[this.head] as KeptIdempotency;
+      const k = this.queueKeys[this.head] as string;
+      this.queue[this.head] = undefined;
+      this.queueKeys[this.head] = undefined;
+      this.head += 1;
+      if (!this.holds(k, rec)) {
+        this.stale -= 1;
         continue;
       }
-      this.answered.delete(k);
+      this.held -= 1;
       this.bytes -= (rec.answer as string).length;
-      delete rec.answer;
+      if (rec.seq === undefined) this.kept.delete(k);
+      else delete rec.answer;
     }
+    this.sweepQueue();
   }
 
   private drop(k: string): void {
     const rec = this.kept.get(k);
     if (!rec) return;
     this.kept.delete(k);
-    if (this.answered.delete(k)) this.bytes -= (rec.answer as string).length;
+    if (rec.answer === undefined) return;
+    // Its queue entry stays, stale, until the head passes it or the queue is swept.
+    this.held -= 1;
+    this.stale += 1;
+    this.bytes -= rec.answer.length;
+    this.sweepQueue();
+  }
+
+  /** Drops the stale entries and the read part of the queue once they outnumber the held ones (amortised: each entry is swept once). */
+  private sweepQueue(): void {
+    if (this.stale + this.head <= 1024 || this.stale + this.head <= this.held) return;
+    const live: KeptIdempotency[] = [];
+    const liveKeys: string[] = [];
+    for (let i = this.head; i < this.queue.length; i += 1) {
+      const rec = this.queue[i];
+      const k = this.queueKeys[i];
+      if (rec && k !== undefined && this.holds(k, rec)) {
+        live.push(rec);
+        liveKeys.push(k);
+      }
+    }
+    this.queue = live;
+    this.queueKeys = liveKeys;
+    this.head = 0;
+    this.stale = 0;
   }
 }
 

@@ -36,6 +36,13 @@ export type EventDraft = { [K in JournalEventType]: { type: K; data: StoredEvent
  */
 const WIRE_JSON = new WeakMap<object, string>();
 
+/**
+ * The wire form `storedEventJson` made of an event with an idempotency record (the event without
+ * it), by the stored event, until `toJournalEvent` hands it over: the line and the push share one
+ * copy instead of two. Weak, as WIRE_JSON.
+ */
+const WIRE_FORM = new WeakMap<object, JournalEvent>();
+
 /** The JSON text of a journal event as its journal line has it without its stored-only parts, if known. */
 export function journalEventJson(e: unknown): string | undefined {
   return typeof e === 'object' && e !== null ? WIRE_JSON.get(e) : undefined;
@@ -50,16 +57,29 @@ function hasSecrets(e: StoredEvent): boolean {
   return e.type === 'worker.registered' || e.type === 'worker.token_rotated' || e.type === 'maintainer.created';
 }
 
+/**
+ * Forgets the text of events just pushed: a stored event that is its own wire form stays in memory
+ * for journal reads (Runtime.recent), and its text must not stay with it (2,000 events' lines).
+ */
+export function forgetJournalEventJson(events: readonly object[]): void {
+  for (const e of events) WIRE_JSON.delete(e);
+}
+
 /** A stored event as served on the wire: no idempotency record, no token hashes. */
 export function toJournalEvent(e: StoredEvent): JournalEvent {
-  const { idem: _idem, ...rest } = e;
-  // Handed over, not copied: the stored event stays in memory for journal reads (Runtime.recent),
-  // its text only until the push that follows its write.
-  const text = WIRE_JSON.get(e);
-  if (text !== undefined) {
-    WIRE_JSON.delete(e);
-    WIRE_JSON.set(rest, text);
+  if (!hasSecrets(e)) {
+    // Without an idempotency record and a token hash, the stored event is its own wire form (and
+    // keeps its text): nothing reads a served event to change it, so it is not copied per push.
+    if (!('idem' in e)) return e;
+    // Handed over: the stored event stays in memory for journal reads (Runtime.recent), its wire
+    // form and text only until the push that follows its write.
+    const made = WIRE_FORM.get(e);
+    if (made !== undefined) {
+      WIRE_FORM.delete(e);
+      return made;
+    }
   }
+  const { idem: _idem, ...rest } = e;
   switch (rest.type) {
     case 'worker.registered': {
       const { token_hash: _t, ...worker } = rest.data.worker;
@@ -89,8 +109,13 @@ export function storedEventJson(e: StoredEvent): string {
   const answer = idem ? rememberedAnswerJson(idem.result) : undefined;
   if (idem && answer === undefined) return JSON.stringify(e);
   // Without its idempotency record (and unless it carries a token hash) an event's JSON is its wire form.
-  const wire = JSON.stringify(idem ? withoutIdem(e) : e);
-  if (!hasSecrets(e)) WIRE_JSON.set(e, wire);
+  const form = idem ? withoutIdem(e) : e;
+  const wire = JSON.stringify(form);
+  if (!hasSecrets(e)) {
+    WIRE_JSON.set(form, wire);
+    // Not an event with secrets (checked above): without its record it is what toJournalEvent serves.
+    if (form !== e) WIRE_FORM.set(e, form as JournalEvent);
+  }
   if (!idem) return wire;
   const { result: _result, ...record } = idem;
   // Both always have fields (type, seq, at; scope, key, op, hash, at), so each ends in `}` after one.

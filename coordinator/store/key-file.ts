@@ -52,7 +52,10 @@ interface Fresh {
   at: number;
   scope: string;
   key: string;
-  line: Buffer;
+  /** Its JSON line, until encoded into the fresh records' one buffer; then where it lies there. */
+  line: string;
+  start: number;
+  end: number;
 }
 
 /**
@@ -182,8 +185,12 @@ export class KeyFile {
 
   /**
    * The records of `previous` used after `cutoff`, merged with `records` (newer: on the same key
-   * they win) used after it, as one pass over both in hash order. The previous file is read in
-   * pieces and the output written in pieces, each an await, so the event loop keeps turning.
+   * they win) used after it, as one pass over both in hash order. The previous file's records are
+   * copied in runs, each the bytes between two fresh records (or a dropped one) read and written as
+   * one piece, so a snapshot costs about a copy of the file plus its fresh records, not work per
+   * record kept (a key file holds 24 h of keys: per-record work grew every snapshot's cost with
+   * history, bench/README.md "What a transition costs"). The previous file is read in pieces and
+   * the output written in pieces, each an await, so the event loop keeps turning.
    */
   static async write(path: string, io: StoreIo, previous: KeyFile, records: readonly KeptIdempotency[], cutoff: number): Promise<KeyFile> {
     const fresh: Fresh[] = [];
@@ -191,27 +198,36 @@ export class KeyFile {
       const rec = records[i] as KeptIdempotency;
       if (rec.at <= cutoff) continue;
       const [hi, lo] = keyHash(rec.scope, rec.key);
-      fresh.push({ hi, lo, at: rec.at, scope: rec.scope, key: rec.key, line: Buffer.from(`${JSON.stringify(compactRecord(rec))}\n`) });
+      fresh.push({ hi, lo, at: rec.at, scope: rec.scope, key: rec.key, line: `${JSON.stringify(compactRecord(rec))}\n`, start: 0, end: 0 });
       if ((i & 1023) === 1023) await new Promise((resolve) => setImmediate(resolve));
     }
     const sorted = await sortInSlices(fresh, (a, b) => compare(a.hi, a.lo, b.hi, b.lo));
+    // Encoded in hash order into one buffer (a Buffer per line cost more than the line's JSON), so
+    // the fresh records between two previous ones are one piece of output.
+    let freshBytes = 0;
+    for (const f of sorted) freshBytes += Buffer.byteLength(f.line);
+    const freshData = Buffer.allocUnsafe(freshBytes);
+    for (let i = 0, at = 0; i < sorted.length; i += 1) {
+      const f = sorted[i] as Fresh;
+      f.start = at;
+      at += freshData.write(f.line, at);
+      f.end = at;
+      f.line = '';
+    }
 
     const tmp = `${path}.tmp`;
     const handle = await open(tmp, 'w', 0o600);
-    const hashes: number[] = [];
-    const ats: number[] = [];
-    const offsets: number[] = [];
+    // The index, at most every record of both: typed arrays filled in place, not arrays of numbers.
+    const capacity = previous.size + sorted.length;
+    const hashes = new Uint32Array(2 * capacity);
+    const ats = new Float64Array(capacity);
+    const offsets = new Float64Array(capacity + 1);
+    let count = 0;
+    /** Bytes of output so far: written, and pending in `pending`. */
+    let out = 0;
     let written = 0;
     let pending: Buffer[] = [];
     let pendingBytes = 0;
-    const emit = async (hi: number, lo: number, at: number, line: Buffer): Promise<void> => {
-      hashes.push(hi, lo);
-      ats.push(at);
-      offsets.push(written + pendingBytes);
-      pending.push(line);
-      pendingBytes += line.length;
-      if (pendingBytes >= CHUNK) await flush();
-    };
     const flush = async (): Promise<void> => {
       if (pendingBytes === 0) return;
       const data = Buffer.concat(pending, pendingBytes);
@@ -220,53 +236,83 @@ export class KeyFile {
       pendingBytes = 0;
       await io.write('snapshot', handle, data);
     };
+    const push = async (bytes: Buffer): Promise<void> => {
+      pending.push(bytes);
+      pendingBytes += bytes.length;
+      out += bytes.length;
+      if (pendingBytes >= CHUNK) await flush();
+    };
+    const indexRecord = (hi: number, lo: number, at: number, offset: number): void => {
+      hashes[2 * count] = hi;
+      hashes[2 * count + 1] = lo;
+      ats[count] = at;
+      offsets[count] = offset;
+      count += 1;
+    };
+    /** Fresh records [from, to) of `sorted`, in hash order: one piece of output. */
+    const emitFresh = (from: number, to: number): Promise<void> => {
+      if (from >= to) return Promise.resolve();
+      const base = out - (sorted[from] as Fresh).start;
+      for (let k = from; k < to; k += 1) indexRecord((sorted[k] as Fresh).hi, (sorted[k] as Fresh).lo, (sorted[k] as Fresh).at, base + (sorted[k] as Fresh).start);
+      return push(freshData.subarray((sorted[from] as Fresh).start, (sorted[to - 1] as Fresh).end));
+    };
     try {
-      // The previous file's records, read a piece at a time in file order (which is hash order).
+      // The previous file's bytes, read a piece at a time in file order (which is hash order).
       let window = Buffer.alloc(0);
       let windowAt = 0;
-      const previousLine = async (i: number): Promise<Buffer> => {
-        const start = previous.offsets[i] as number;
-        const end = previous.offsets[i + 1] as number;
+      const previousBytes = async (start: number, end: number): Promise<Buffer> => {
         if (start < windowAt || end > windowAt + window.length) {
           const length = Math.max(CHUNK, end - start);
+          // A fresh buffer each time: pieces of the last one may still wait in `pending`.
           window = Buffer.alloc(Math.min(length, (previous.offsets[previous.size] as number) - start));
           windowAt = start;
           await previous.handle?.read(window, 0, window.length, start);
         }
         return window.subarray(start - windowAt, end - windowAt);
       };
+      /** Previous records [runStart, i) are kept and lie together in its file: one piece of output. */
+      let runStart = 0;
+      const endRun = async (end: number): Promise<void> => {
+        if (end > runStart) {
+          const from = previous.offsets[runStart] as number;
+          for (let k = runStart; k < end; k += 1) indexRecord(previous.hashes[2 * k] as number, previous.hashes[2 * k + 1] as number, previous.at[k] as number, out + (previous.offsets[k] as number) - from);
+          await push(await previousBytes(from, previous.offsets[end] as number));
+        }
+        runStart = end;
+      };
       let j = 0;
       for (let i = 0; i < previous.size; i += 1) {
         const hi = previous.hashes[2 * i] as number;
         const lo = previous.hashes[2 * i + 1] as number;
-        for (; j < sorted.length && compare((sorted[j] as Fresh).hi, (sorted[j] as Fresh).lo, hi, lo) < 0; j += 1) {
-          const f = sorted[j] as Fresh;
-          await emit(f.hi, f.lo, f.at, f.line);
+        if (j < sorted.length && compare((sorted[j] as Fresh).hi, (sorted[j] as Fresh).lo, hi, lo) < 0) {
+          await endRun(i);
+          const from = j;
+          for (; j < sorted.length && compare((sorted[j] as Fresh).hi, (sorted[j] as Fresh).lo, hi, lo) < 0; j += 1);
+          await emitFresh(from, j);
         }
-        const at = previous.at[i] as number;
-        if (at <= cutoff) continue;
-        const line = await previousLine(i);
+        let drop = (previous.at[i] as number) <= cutoff;
         // Same hash as a fresh record (almost always the same key, a record read back into memory): the fresh one wins.
-        let superseded = false;
-        for (let k = j; k < sorted.length && (sorted[k] as Fresh).hi === hi && (sorted[k] as Fresh).lo === lo; k += 1) {
-          const old = JSON.parse(line.toString('utf8')) as KeptIdempotency;
-          if (old.scope === (sorted[k] as Fresh).scope && old.key === (sorted[k] as Fresh).key) superseded = true;
+        for (let k = j; !drop && k < sorted.length && (sorted[k] as Fresh).hi === hi && (sorted[k] as Fresh).lo === lo; k += 1) {
+          const old = JSON.parse((await previousBytes(previous.offsets[i] as number, previous.offsets[i + 1] as number)).toString('utf8')) as KeptIdempotency;
+          drop = old.scope === (sorted[k] as Fresh).scope && old.key === (sorted[k] as Fresh).key;
         }
-        if (!superseded) await emit(hi, lo, at, line);
+        if (drop) {
+          await endRun(i);
+          runStart = i + 1;
+        } else if ((previous.offsets[i] as number) - (previous.offsets[runStart] as number) >= CHUNK) {
+          await endRun(i);
+        }
       }
-      for (; j < sorted.length; j += 1) {
-        const f = sorted[j] as Fresh;
-        await emit(f.hi, f.lo, f.at, f.line);
-      }
+      await endRun(previous.size);
+      await emitFresh(j, sorted.length);
       await flush();
-      const count = ats.length;
-      offsets.push(written);
+      offsets[count] = written;
       const pad = (8 - (written % 8)) % 8;
       const indexAt = written + pad;
       const index = new ArrayBuffer(24 * count + 8 + TRAILER);
-      new Uint32Array(index, 0, 2 * count).set(hashes);
-      new Float64Array(index, 8 * count, count).set(ats);
-      new Float64Array(index, 16 * count, count + 1).set(offsets);
+      new Uint32Array(index, 0, 2 * count).set(hashes.subarray(0, 2 * count));
+      new Float64Array(index, 8 * count, count).set(ats.subarray(0, count));
+      new Float64Array(index, 16 * count, count + 1).set(offsets.subarray(0, count + 1));
       const trailer = Buffer.from(index, 24 * count + 8, TRAILER);
       trailer.write(MAGIC, 0, 'latin1');
       trailer.writeDoubleLE(count, 8);

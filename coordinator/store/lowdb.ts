@@ -416,18 +416,26 @@ export class LowdbStore implements Store {
     if (!this.journal) throw new Error('the store is not loaded');
     if (this.broken) throw this.broken;
     if (events.length === 0) return;
-    let text = '';
-    const offsets: number[] = [];
+    // Each line is encoded straight into one buffer: no text of the whole batch built first (a
+    // rope that Buffer.from flattens, a copy, and then encodes, another), no line strings.
+    const lines: string[] = new Array(events.length);
+    const offsets: number[] = new Array(events.length);
     let bytes = this.size;
-    for (const e of events) {
-      const line = `${storedEventJson(e)}\n`;
-      offsets.push(bytes);
-      bytes += Buffer.byteLength(line);
-      text += line;
+    for (let i = 0; i < events.length; i += 1) {
+      const json = storedEventJson(events[i] as StoredEvent);
+      lines[i] = json;
+      offsets[i] = bytes;
+      bytes += Buffer.byteLength(json) + 1;
+    }
+    const data = Buffer.allocUnsafe(bytes - this.size);
+    for (let i = 0, at = 0; i < lines.length; i += 1) {
+      at += data.write(lines[i] as string, at);
+      data[at] = 0x0a;
+      at += 1;
     }
     try {
       await this.options.beforeWrite?.(bytes - this.size);
-      await this.io.write('journal', this.journal, Buffer.from(text));
+      await this.io.write('journal', this.journal, data);
       await this.io.sync('journal', this.journal);
     } catch (error) {
       // Part of the batch may be on disk; nothing more is written until load() re-reads the file.

@@ -433,7 +433,7 @@ export const DEFECTS = [
   {
     name: 'key-file-never-expires',
     promise: 'restart',
-    edits: [{ file: 'coordinator/store/key-file.ts', find: '        if (at <= cutoff) continue;\n', replace: '        // defect: records older than 24 h stay in every next key file\n' }],
+    edits: [{ file: 'coordinator/store/key-file.ts', find: '        let drop = (previous.at[i] as number) <= cutoff;\n', replace: '        let drop = false; // defect: records older than 24 h stay in every next key file\n' }],
     tests: [KEY_FILE],
     expect: ['a key first used more than 24 h ago'],
   },

@@ -283,3 +283,27 @@ function startTime(pid: number): string {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] as string;
 }
+
+test('lowdb: a batch of lines with multi-byte text is written whole, and read back from any seq through the sparse index', async () => {
+  const dir = tempDir();
+  try {
+    const store = new LowdbStore(dir);
+    await store.load();
+    // 600 events (past two index points, every 256th), in batches, each with 1- to 4-byte characters.
+    const text = (n: number): string => `${'é'.repeat(n % 5)}ü—${'😀'.repeat(n % 3)}"\\n${n}`;
+    const all = Array.from({ length: 600 }, (_, i) => ({ seq: i + 1, at: 1000 + i, type: 'coordinator.started', data: { n: i + 1, text: text(i) } }) as unknown as StoredEvent);
+    for (let i = 0; i < all.length; i += 150) await store.append(all.slice(i, i + 150));
+    // The index the appends made, then the one a load makes.
+    for (const after of [0, 255, 256, 300, 511, 599]) assert.deepEqual(await store.readJournal(after, 3), all.slice(after, after + 3), `after seq ${after}, as appended`);
+    await store.close();
+    const lines = readFileSync(join(dir, 'journal.jsonl'), 'utf8').split('\n');
+    assert.equal(lines.pop(), '', 'every line ends in a newline');
+    assert.deepEqual(lines.map((l) => JSON.parse(l) as unknown), all);
+    const reopened = new LowdbStore(dir);
+    await reopened.load();
+    for (const after of [0, 255, 256, 300, 511, 599]) assert.deepEqual(await reopened.readJournal(after, 3), all.slice(after, after + 3), `after seq ${after}`);
+    await reopened.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import * as parser from 'socket.io-parser';
 import { IdempotencyKeys } from '../../coordinator/state/idempotency-keys.ts';
 import type { IdempotencyRecord } from '../../coordinator/state/records.ts';
-import { storedEventJson, toJournalEvent, type StoredEvent } from '../../coordinator/state/stored-event.ts';
+import { forgetJournalEventJson, journalEventJson, storedEventJson, toJournalEvent, type StoredEvent } from '../../coordinator/state/stored-event.ts';
 import { JSON_ONLY_PARSER } from '../../coordinator/socket-parser.ts';
 
 /** A request's first answer as the engine makes it: remembered under its key, riding on its first event. */
@@ -71,4 +71,27 @@ test('a journal.appended push carries each event as its journal line has it (its
   const unwritten = toJournalEvent({ ...plain, seq: 11 } as StoredEvent);
   const other: parser.Packet = { type: parser.PacketType.EVENT, nsp: '/', data: ['journal.appended', { events: [wire, unwritten] }] };
   assert.deepEqual(new JSON_ONLY_PARSER.Encoder().encode(other), new parser.Encoder().encode(other));
+});
+
+test('an event is made into its wire form once, for its journal line and its push, and its text is forgotten once pushed', () => {
+  const { event } = answered(structuredClone(ANSWER));
+  const plain = { type: 'offer.created', repo: 'o/r', task_id: 'T-1', worker_id: 'W-1', data: { offer_id: 'O-1', deadline_at: 3 }, seq: 8, at: 2 } as StoredEvent;
+  const line = storedEventJson(event);
+  storedEventJson(plain);
+  // The wire form the line was made from: no idempotency record, the line's text without it.
+  const wire = toJournalEvent(event);
+  assert.equal('idem' in wire, false);
+  assert.equal(journalEventJson(wire), JSON.stringify(wire));
+  assert.ok(line.startsWith((journalEventJson(wire) as string).slice(0, -1)));
+  // Handed over once: a later read (a journal page from memory) gets a copy of its own, still without it.
+  const again = toJournalEvent(event);
+  assert.notEqual(again, wire);
+  assert.equal('idem' in again, false);
+  assert.ok('idem' in event, 'the stored event keeps its record');
+  // An event without a record or a secret is its own wire form; its text goes once it was pushed.
+  assert.equal(toJournalEvent(plain), plain);
+  assert.equal(journalEventJson(plain), JSON.stringify(plain));
+  forgetJournalEventJson([plain, wire]);
+  assert.equal(journalEventJson(plain), undefined);
+  assert.equal(journalEventJson(wire), undefined);
 });

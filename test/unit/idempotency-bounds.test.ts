@@ -151,3 +151,35 @@ test('a snapshot\'s records restored in bulk are the keys remember would keep, i
   bounded.restore(records);
   assert.deepEqual(view(bounded).map((r) => `${r.scope}/${r.key}`), ['worker:W-1/b', 'worker:W-1/a']);
 });
+
+test('answers leave memory oldest first through thousands of keys forgotten, used again and read back: the bytes counted are the bytes held', () => {
+  const keys = new IdempotencyKeys();
+  keys.limits = { maxKeys: 1_000_000, maxAnswerBytes: 200_000 };
+  const remember = (i: number, seq: number): void => keys.remember({ scope: `worker:W-${i % 5}`, key: `k${i}`, op: 'offer.accept', hash: 'h', result: { text: 'x'.repeat(50 + (i % 100)) }, at: seq }, seq);
+  const check = (when: string): void => {
+    const records = [...keys.values()];
+    const held = records.filter((r) => r.answer !== undefined);
+    assert.equal(keys.answerBytes, held.reduce((n, r) => n + (r.answer as string).length, 0), `${when}: the count matches the answers held`);
+    assert.ok(keys.answerBytes <= 200_000 || held.length === 1, `${when}: within the bound`);
+    // Oldest first: the answers held are the newest keys (those read back are the newest of all).
+    const firstHeld = records.findIndex((r) => r.answer !== undefined);
+    assert.ok(records.slice(firstHeld).every((r) => r.answer !== undefined), `${when}: no older answer held than a newer one dropped`);
+  };
+  let seq = 0;
+  for (let i = 0; i < 6_000; i += 1) remember(i, (seq += 1));
+  check('filled');
+  // A snapshot covers the first 5,000 (held answers among them): memory forgets them.
+  keys.forgetCovered(5_000);
+  check('after forgetting the covered keys');
+  assert.equal(keys.size, 1_000);
+  // Keys used again (a new record each), and new ones, past the bound many times over.
+  for (let i = 5_500; i < 20_000; i += 1) remember(i, (seq += 1));
+  check('after reuse and new keys');
+  // An answer read back from the journal is held again, as the newest, and the next trims go past it in order.
+  const old = keys.get('worker:W-0', 'k5500')!;
+  assert.equal(old.answer, undefined);
+  keys.fill(old, { text: 'read back' });
+  assert.equal(old.answer, JSON.stringify({ text: 'read back' }));
+  for (let i = 20_000; i < 20_100; i += 1) remember(i, (seq += 1));
+  assert.equal(keys.answerBytes, [...keys.values()].filter((r) => r.answer !== undefined).reduce((n, r) => n + (r.answer as string).length, 0));
+});

@@ -42,3 +42,26 @@ test('merged key files hold each key younger than the cutoff once, the newer rec
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a merge into a previous file of several MB copies its records in pieces: each found by its key, none twice, none lost', async () => {
+  const dir = tempDir();
+  try {
+    // About 2.5 MB of records: runs of the previous file longer than a 1 MB piece, and fresh records between them.
+    const older = Array.from({ length: 25_000 }, (_, i) => ({ ...record(i), op: `task.create ${'x'.repeat(i % 40)}` }));
+    const first = await KeyFile.write(join(dir, 'a.bin'), NODE_STORE_IO, KeyFile.empty(), older, 0);
+    // Every 1,000th key again from memory (newer), 50 new keys, and the first 100 keys aged out.
+    const newer = [...Array.from({ length: 25 }, (_, n) => record(n * 1_000 + 500, 900_000 + n)), ...Array.from({ length: 50 }, (_, n) => record(25_000 + n, 800_000 + n))];
+    const second = await KeyFile.write(join(dir, 'b.bin'), NODE_STORE_IO, first, newer, 1_099);
+    await first.close();
+    await second.close();
+    const reopened = await KeyFile.open(join(dir, 'b.bin'));
+    assert.equal(reopened.size, 25_000 + 50 - 100);
+    for (let i = 0; i < 25_050; i += 1) {
+      const want = i < 100 ? undefined : i < 25_000 && i % 1_000 === 500 ? 900_000 + (i - 500) / 1_000 : i >= 25_000 ? 800_000 + i - 25_000 : i + 1;
+      assert.equal((await reopened.find(`m:${i % 7}`, `k${i}`, 0))?.seq, want, `key k${i}`);
+    }
+    await reopened.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
