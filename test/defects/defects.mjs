@@ -462,7 +462,7 @@ export const DEFECTS = [
   {
     name: 'key-file-merge-duplicates',
     promise: 'restart',
-    edits: [{ file: 'coordinator/store/key-file.ts', find: '          if (old.scope === (sorted[k] as Fresh).scope && old.key === (sorted[k] as Fresh).key) superseded = true;\n', replace: '          void old; // defect: a key both the previous file and memory hold is written twice\n' }],
+    edits: [{ file: 'coordinator/store/key-file.ts', find: '          drop = old.scope === (sorted[k] as Fresh).scope && old.key === (sorted[k] as Fresh).key;\n', replace: '          void old; // defect: a key both the previous file and memory hold is written twice\n' }],
     tests: ['test/unit/key-file.test.ts'],
     expect: ['merged key files hold each key'],
   },
