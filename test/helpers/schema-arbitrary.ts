@@ -14,14 +14,23 @@ export interface IdPool {
   lease_id: string[];
   offer_id: string[];
   worker_id: string[];
+  maintainer_id: string[];
   repo: string[];
   epoch: number[];
+  /**
+   * Ids no payload may name, drawn from the pool or generated from a pattern: the fuzz's own
+   * principals. A fuzz that revokes the worker or maintainer it sends as would measure refusals of a
+   * dead token for the rest of the run (its socket closed, each later call left to time out).
+   */
+  reserved?: readonly string[];
 }
 
-const HINTED = new Set<keyof IdPool>(['task_id', 'lease_id', 'offer_id', 'worker_id', 'repo', 'epoch']);
+const HINTED = new Set<keyof IdPool>(['task_id', 'lease_id', 'offer_id', 'worker_id', 'maintainer_id', 'repo', 'epoch']);
 
 export function validValue(schema: Schema, pool: IdPool, key?: string): fc.Arbitrary<unknown> {
-  const own = fromSchema(schema, pool);
+  const reserved = pool.reserved ?? [];
+  const generated = fromSchema(schema, pool);
+  const own = schema.type === 'string' && reserved.length > 0 ? generated.filter((v) => !reserved.includes(v as string)) : generated;
   if (key && HINTED.has(key as keyof IdPool)) {
     const ids = pool[key as keyof IdPool] as Array<string | number>;
     if (ids.length > 0) return fc.oneof({ weight: 5, arbitrary: fc.constantFrom(...ids) }, { weight: 1, arbitrary: own });
