@@ -218,9 +218,10 @@ export class Runtime extends EventEmitter<RuntimeEvents> implements CoordinatorS
       const idem = outcome.events[0]?.idem;
       if (idem) {
         const k = `${idem.scope}\u0000${idem.key}`;
-        durable.catch(() => undefined);
         this.inflight.set(k, durable);
-        durable.finally(() => this.inflight.delete(k)).catch(() => undefined);
+        // One reaction either way (it also marks a refusal as handled), not a catch, a finally and its catch per request.
+        const forget = (): void => void this.inflight.delete(k);
+        durable.then(forget, forget);
       }
       await durable;
       if (outcome.error) throw outcome.error;
@@ -251,6 +252,10 @@ export class Runtime extends EventEmitter<RuntimeEvents> implements CoordinatorS
 
   authenticate(token: string | undefined): Principal | null {
     return this.engine.authenticate(token);
+  }
+
+  authenticateHash(tokenHash: string): Principal | null {
+    return this.engine.authenticateHash(tokenHash);
   }
 
   /** The state here is the journal: nothing to catch up with. */

@@ -29,6 +29,8 @@ export interface CoordinatorService extends EventEmitter<RuntimeEvents> {
   call(principal: Principal, name: OperationName, params: Record<string, unknown>): Promise<Ack<unknown>>;
   /** A token's principal in this process's state, or null. */
   authenticate(token: string | undefined): Principal | null;
+  /** The same for a token already hashed (hashToken): a connection hashes its token once, not on every command. */
+  authenticateHash(tokenHash: string): Principal | null;
   /** Brings this process's state up to the journal's end (a follower may be a few events behind); resolves at once where the state is the journal. */
   catchUp(): Promise<void>;
   workerConnected(workerId: string): Promise<void>;

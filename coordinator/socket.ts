@@ -8,9 +8,9 @@ import { performance } from 'node:perf_hooks';
 import type { Server, Socket } from 'socket.io';
 import { OwpError } from '../protocol/errors.ts';
 import { OPERATIONS, type Ack, type OperationName, type Params } from '../protocol/operations.ts';
-import { LIMITS, assertParams, checkStructure, isOperationName, validateParams } from '../protocol/validate.ts';
+import { LIMITS, assertParams, checkStructure, isOperationName, validateSchema } from '../protocol/validate.ts';
 import { SUPPORTED_PROTOCOL_VERSIONS, PROTOCOL_VERSION } from '../protocol/version.ts';
-import { ANONYMOUS, scopeCovers, type Principal } from './auth.ts';
+import { ANONYMOUS, hashToken, scopeCovers, type Principal } from './auth.ts';
 import type { Logger } from './log.ts';
 import type { CoordinatorMetrics } from './metrics.ts';
 import { DEFAULT_RATE_LIMITS, TokenBucket, TrustedProxies, type RateLimit, type RegistrationLimiter } from './rate-limit.ts';
@@ -24,8 +24,11 @@ import type { JournalEvent } from '../protocol/journal-events.ts';
 
 interface SocketData {
   principal: Principal;
-  /** The handshake's token, checked again on every command: a token revoked or rotated since stops working at once. */
-  token?: string;
+  /**
+   * The hash of the handshake's token (hashToken), checked again on every command: a token revoked
+   * or rotated since stops working at once. Hashed once per connection, not once per command.
+   */
+  tokenHash?: string;
   hello: boolean;
   bucket: TokenBucket;
   /** The connection's child logger, made on first use (connectionLog): most sockets never log. */
@@ -82,7 +85,7 @@ export function bindSockets(io: Server, getRuntime: () => CoordinatorService, op
     resolveToken(getRuntime(), token).then((principal) => {
       if (!principal) return refuse();
       (socket.data as SocketData).principal = principal;
-      (socket.data as SocketData).token = token;
+      (socket.data as SocketData).tokenHash = hashToken(token);
       next();
     }, () => refuse());
   });
@@ -141,7 +144,7 @@ export function bindSockets(io: Server, getRuntime: () => CoordinatorService, op
   const dropRevoked = (): void => {
     for (const s of io.sockets.sockets.values()) {
       const d = s.data as SocketData;
-      if (d.principal.kind !== 'anonymous' && !getRuntime().authenticate(d.token)) s.disconnect(true);
+      if (d.principal.kind !== 'anonymous' && (d.tokenHash === undefined || !getRuntime().authenticateHash(d.tokenHash))) s.disconnect(true);
     }
   };
   const onJournal = (events: JournalEvent[]): void => {
@@ -212,17 +215,20 @@ async function handle(socket: Socket, data: SocketData, event: unknown, params: 
       throw new OwpError('VALIDATION_FAILED', `The ${event} payload must be a JSON object.`, { errors: [{ path: '/', message: 'must be object' }] });
     }
     // socket.io closes the connection on frames over maxHttpBufferSize (LIMITS.maxFrameBytes); below it the protocol's limit answers.
-    checkStructure(body); // bounds the depth first, so measuring cannot overflow the stack
-    const bytes = Buffer.byteLength(JSON.stringify(body));
-    if (bytes > LIMITS.maxPayloadBytes) {
-      throw new OwpError('PAYLOAD_TOO_LARGE', `The payload is ${bytes} bytes; the limit is ${LIMITS.maxPayloadBytes}.`, { max_payload_bytes: LIMITS.maxPayloadBytes });
+    // The walk bounds the depth first, so measuring cannot overflow the stack; and it bounds the
+    // payload's JSON size, so only a payload that may be over the limit is serialised to measure it.
+    if (checkStructure(body) > LIMITS.maxPayloadBytes) {
+      const bytes = Buffer.byteLength(JSON.stringify(body));
+      if (bytes > LIMITS.maxPayloadBytes) {
+        throw new OwpError('PAYLOAD_TOO_LARGE', `The payload is ${bytes} bytes; the limit is ${LIMITS.maxPayloadBytes}.`, { max_payload_bytes: LIMITS.maxPayloadBytes });
+      }
     }
-    validateParams(event, body);
+    validateSchema(event, body);
     if (event === 'worker.register') {
       const wait = registrations?.take(data.client) ?? 0;
       if (wait > 0) throw new OwpError('RATE_LIMITED', `Too many registrations from this address or from everyone just now; retry in ${Math.ceil(wait / 1000)} s.`, { retry_after_ms: wait });
     }
-    if (data.principal.kind !== 'anonymous' && !runtime.authenticate(data.token)) {
+    if (data.principal.kind !== 'anonymous' && (data.tokenHash === undefined || !runtime.authenticateHash(data.tokenHash))) {
       setImmediate(() => socket.disconnect(true)); // after this refusal's ack is sent
       throw new OwpError('UNAUTHENTICATED', 'This token was revoked or replaced since the connection opened. Register again or ask for a new token.');
     }

@@ -45,36 +45,64 @@ export function assertWorkerExtensions(changes: object, current: object = {}): v
 
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
-/** Rejects payloads that are too deep, too wide or carry prototype-polluting keys. */
-export function checkStructure(value: unknown): void {
-  let keys = 0;
-  const walk = (node: unknown, depth: number): void => {
-    if (node === null || typeof node !== 'object') return;
-    if (depth > LIMITS.maxDepth) {
-      throw new OwpError('PAYLOAD_TOO_LARGE', `The payload is nested deeper than ${LIMITS.maxDepth} levels. Flatten it.`, { max_depth: LIMITS.maxDepth });
+/** Keys and items met so far by the walk under way (checkStructure is synchronous and never re-entered). */
+let keysSeen = 0;
+
+/**
+ * Rejects payloads that are too deep, too wide or carry prototype-polluting keys, and answers an
+ * upper bound on the size of the payload's JSON (UTF-8 bytes of JSON.stringify), found on the same
+ * walk: a binding serialises a payload to measure it exactly only when the bound is over its limit,
+ * not every payload of every request. Infinity for anything that is not JSON (no bound is known).
+ */
+export function checkStructure(value: unknown): number {
+  keysSeen = 0;
+  return walkStructure(value, 0);
+}
+
+/**
+ * A string's JSON is at most 6 bytes per UTF-16 unit (an escape such as \u001f or a lone surrogate's
+ * \udc00; otherwise 3 bytes of UTF-8, or 4 for a pair of units) plus its quotes. A number's is at
+ * most 25 characters (-1.2345678901234567e-308; -0.0000012345678901234567).
+ */
+function walkStructure(node: unknown, depth: number): number {
+  switch (typeof node) {
+    case 'string':
+      return 2 + 6 * node.length;
+    case 'number':
+      return 25;
+    case 'boolean':
+      return 5;
+    case 'object':
+      break;
+    default:
+      return Infinity;
+  }
+  if (node === null) return 4;
+  if (depth > LIMITS.maxDepth) {
+    throw new OwpError('PAYLOAD_TOO_LARGE', `The payload is nested deeper than ${LIMITS.maxDepth} levels. Flatten it.`, { max_depth: LIMITS.maxDepth });
+  }
+  let bytes = 2;
+  if (Array.isArray(node)) {
+    keysSeen += node.length;
+    if (keysSeen > LIMITS.maxKeys) throw tooWide();
+    for (const item of node) bytes += walkStructure(item, depth + 1) + 1;
+    return bytes;
+  }
+  // A payload is plain JSON: an object whose prototype is not Object's was built by assigning a
+  // "__proto__" key (its fields would then be inherited, and met a schema's `required` unseen).
+  const proto: unknown = Object.getPrototypeOf(node);
+  if (proto !== Object.prototype && proto !== null) {
+    throw new OwpError('VALIDATION_FAILED', 'The payload is not a plain JSON object (its prototype was replaced).', { errors: [{ path: '', message: 'forbidden key __proto__' }] });
+  }
+  for (const k of Object.keys(node)) {
+    if (FORBIDDEN_KEYS.has(k)) {
+      throw new OwpError('VALIDATION_FAILED', `The key "${k}" is not allowed anywhere in a payload.`, { errors: [{ path: '', message: `forbidden key ${k}` }] });
     }
-    if (Array.isArray(node)) {
-      keys += node.length;
-      if (keys > LIMITS.maxKeys) throw tooWide();
-      for (const item of node) walk(item, depth + 1);
-      return;
-    }
-    // A payload is plain JSON: an object whose prototype is not Object's was built by assigning a
-    // "__proto__" key (its fields would then be inherited, and met a schema's `required` unseen).
-    const proto: unknown = Object.getPrototypeOf(node);
-    if (proto !== Object.prototype && proto !== null) {
-      throw new OwpError('VALIDATION_FAILED', 'The payload is not a plain JSON object (its prototype was replaced).', { errors: [{ path: '', message: 'forbidden key __proto__' }] });
-    }
-    for (const k of Object.keys(node)) {
-      if (FORBIDDEN_KEYS.has(k)) {
-        throw new OwpError('VALIDATION_FAILED', `The key "${k}" is not allowed anywhere in a payload.`, { errors: [{ path: '', message: `forbidden key ${k}` }] });
-      }
-      keys += 1;
-      if (keys > LIMITS.maxKeys) throw tooWide();
-      walk((node as Record<string, unknown>)[k], depth + 1);
-    }
-  };
-  walk(value, 0);
+    keysSeen += 1;
+    if (keysSeen > LIMITS.maxKeys) throw tooWide();
+    bytes += 4 + 6 * k.length + walkStructure((node as Record<string, unknown>)[k], depth + 1);
+  }
+  return bytes;
 }
 
 function tooWide(): OwpError {
@@ -120,6 +148,14 @@ const accepted = new WeakMap<object, OperationName>();
 /** Validates params for an operation, throwing VALIDATION_FAILED with every problem listed. */
 export function validateParams(name: OperationName, params: unknown, options: { coerce?: boolean } = {}): void {
   checkStructure(params);
+  validateSchema(name, params, options);
+}
+
+/**
+ * validateParams without the structural limits, for a binding that has just checked them itself
+ * (checkStructure, whose byte bound it needed): the same payload is not walked twice.
+ */
+export function validateSchema(name: OperationName, params: unknown, options: { coerce?: boolean } = {}): void {
   const fn = validatorFor(name, options.coerce === true);
   if (!fn(params)) throw invalidParams(name, params, fn.errors);
   if (typeof params === 'object' && params !== null) accepted.set(params, name);

@@ -284,6 +284,10 @@ export class ClusterNode extends EventEmitter<RuntimeEvents> implements Coordina
     return this.engine.authenticate(token);
   }
 
+  authenticateHash(tokenHash: string): Principal | null {
+    return this.engine.authenticateHash(tokenHash);
+  }
+
   /**
    * Brings this node's copy up to what the leader has made durable (a token it does not know may
    * be a moment old): through the leader's read index and its pushes when it can, else by reading

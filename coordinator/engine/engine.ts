@@ -25,7 +25,7 @@ import { runOperation } from './operations.ts';
 import type { EngineOptions } from './options.ts';
 import { coordinatorInfo, leasesOf, metrics, offersOf } from './reads.ts';
 import { Scheduler } from './scheduler.ts';
-import { applyProfile, authenticate, bootstrapAdmins, connected, disconnected, type HelloProfile } from './sessions.ts';
+import { applyProfile, authenticate, authenticateHash, bootstrapAdmins, connected, disconnected, type HelloProfile } from './sessions.ts';
 
 export class Engine implements EngineParts {
   readonly state: State;
@@ -76,6 +76,10 @@ export class Engine implements EngineParts {
 
   authenticate(token: string | undefined): Principal | null {
     return authenticate(this.state, token);
+  }
+
+  authenticateHash(tokenHash: string): Principal | null {
+    return authenticateHash(this.state, tokenHash);
   }
 
   /** Makes the operator's tokens the bootstrap admins, rotating or revoking earlier ones (sessions.ts). */

@@ -16,8 +16,12 @@ export type HelloProfile = NonNullable<Params<'session.hello'>['profile']>;
 
 /** Resolves a bearer token to a principal, or null when unknown or revoked. */
 export function authenticate(state: State, token: string | undefined): Principal | null {
-  if (!token) return null;
-  const entry = state.tokenIndex.get(hashToken(token));
+  return token ? authenticateHash(state, hashToken(token)) : null;
+}
+
+/** authenticate for a token already hashed (hashToken): a socket hashes its token once, and checks it on every command. */
+export function authenticateHash(state: State, tokenHash: string): Principal | null {
+  const entry = state.tokenIndex.get(tokenHash);
   if (!entry) return null;
   if (entry.kind === 'worker') {
     const w = state.workers.get(entry.id);

@@ -608,7 +608,7 @@ export const MUTANTS = [
     group: 'VAL',
     breaks: ['VAL-001'],
     why: 'the socket binding does not check the payload size',
-    edits: [edit(SOCKET, '    if (bytes > LIMITS.maxPayloadBytes) {', '    if (bytes > LIMITS.maxPayloadBytes * 8) {')],
+    edits: [edit(SOCKET, '      if (bytes > LIMITS.maxPayloadBytes) {', '      if (bytes > LIMITS.maxPayloadBytes * 8) {')],
   },
   {
     name: 'proto-params',

@@ -16,7 +16,7 @@ function reference(value: unknown): string {
 }
 
 test('canonicalJson writes exactly what the first implementation wrote, for any JSON value (stored idempotency hashes stay valid)', () => {
-  const edge = fc.constantFrom<unknown>(-0, 0, 1e21, 1e-7, Number.NaN, Number.POSITIVE_INFINITY, Number.MAX_SAFE_INTEGER, '', '\u2028', '"\\', undefined, null, true, false);
+  const edge = fc.constantFrom<unknown>(-0, 0, 1e21, 1e-7, Number.NaN, Number.POSITIVE_INFINITY, Number.MAX_SAFE_INTEGER, '', '\u2028', '"\\', '\u0001', '\u001f\u007f', '\ud800', 'x\udc00', '😀', 'é€', undefined, null, true, false);
   const value = fc.letrec((tie) => ({
     leaf: fc.oneof(fc.jsonValue({ maxDepth: 1 }), edge, fc.string({ unit: 'grapheme' })),
     node: fc.oneof(
