@@ -177,7 +177,7 @@ export const DEFECTS = [
     // structural check no longer refuses a payload whose prototype was replaced.
     edits: [
       { file: 'coordinator/http.ts', find: '        for (const [k, v] of Object.entries(body)) setParam(params, k, v);', replace: '        Object.assign(params, body); // defect: a __proto__ key becomes the prototype' },
-      { file: 'protocol/validate.ts', find: '    if (proto !== Object.prototype && proto !== null) {', replace: '    if (proto !== Object.prototype && proto !== null && proto === undefined) { // defect: never' },
+      { file: 'protocol/validate.ts', find: '  if (proto !== Object.prototype && proto !== null) {', replace: '  if (proto !== Object.prototype && proto !== null && proto === undefined) { // defect: never' },
     ],
     tests: [FUZZ, 'test/integration/hostile-input.test.ts'],
     // The fuzzer picks an operation, then a mutation: with every operation added, 800 cases missed the
