@@ -30,12 +30,27 @@ interface KindHead {
   entry: ReadyEntry;
 }
 
+/** A kind with the task it would give next. */
+interface KindAt extends Kind {
+  entry: ReadyEntry;
+}
+
+/**
+ * The pass's ready kinds in queue order, ordered as far as the pass reads them: a pass mostly
+ * offers from the first few, and sorting every kind of every repo (one per area and repo, with
+ * areas in play) cost more than the offers.
+ */
+interface PassKinds {
+  sorted: KindAt[];
+  rest: KindHeap<KindAt>;
+}
+
 /** One scheduling pass: the idle workers still without an offer, and what it learned so far. */
 export interface Pass {
   readonly cmd: Command;
   readonly pool: Set<WorkerRuntime>;
   readonly untakeable: Set<string>;
-  kinds: Kind[] | undefined;
+  kinds: PassKinds | undefined;
   offers: number;
 }
 
@@ -244,21 +259,32 @@ export class Scheduler {
   }
 
   /**
-   * Every repo's ready kinds, ordered by their first task when the pass first needs them (queue
+   * Every repo's ready kinds, in the order of their first task when the pass first needs them (queue
    * order, SPEC OFFER-007). Kept for the pass: offers only take tasks out, and a worker looks at a
    * kind's first task it has not let pass, read live from the queue.
    */
-  private kindsInOrder(pass: Pass): Kind[] {
-    if (pass.kinds) return pass.kinds;
-    const kinds: Array<Kind & { first: ReadyEntry }> = [];
+  private *kindsInOrder(pass: Pass): Generator<Kind> {
+    const kinds = (pass.kinds ??= this.passKinds());
+    for (let i = 0; ; i += 1) {
+      if (i === kinds.sorted.length) {
+        const next = kinds.rest.peek();
+        if (!next) return;
+        kinds.rest.pop();
+        kinds.sorted.push(next);
+      }
+      yield kinds.sorted[i] as KindAt;
+    }
+  }
+
+  private passKinds(): PassKinds {
+    const kinds: PassKinds = { sorted: [], rest: new KindHeap<KindAt>() };
     for (const repo of this.state.repos.values()) {
       for (const queue of repo.ready.kinds.values()) {
-        const first = queue.first();
-        if (first) kinds.push({ repo, queue, first });
+        const entry = queue.first();
+        if (entry) kinds.rest.push({ repo, queue, entry });
       }
     }
-    pass.kinds = kinds.sort((a, b) => compareReady(a.first, b.first));
-    return pass.kinds;
+    return kinds;
   }
 }
 
@@ -283,21 +309,21 @@ export function unreportedGrants(state: State, w: WorkerRuntime): number {
   return n;
 }
 
-/** The first not yet tried task of each kind of one repo, smallest (first in queue order) on top. */
-class KindHeap {
-  private readonly items: KindHead[] = [];
+/** Kinds by the task they would give next, smallest (first in queue order) on top. */
+class KindHeap<T extends { entry: ReadyEntry } = KindHead> {
+  private readonly items: T[] = [];
 
-  peek(): KindHead | undefined {
+  peek(): T | undefined {
     return this.items[0];
   }
 
-  push(head: KindHead): void {
+  push(head: T): void {
     const items = this.items;
     let i = items.push(head) - 1;
     while (i > 0) {
       const parent = (i - 1) >> 1;
-      if (compareReady((items[parent] as KindHead).entry, head.entry) <= 0) break;
-      items[i] = items[parent] as KindHead;
+      if (compareReady((items[parent] as T).entry, head.entry) <= 0) break;
+      items[i] = items[parent] as T;
       i = parent;
     }
     items[i] = head;
@@ -309,7 +335,7 @@ class KindHeap {
   }
 
   /** Puts `head` on top and sifts it down to its place. */
-  replaceTop(head: KindHead): void {
+  replaceTop(head: T): void {
     const items = this.items;
     const n = items.length;
     let i = 0;
@@ -317,9 +343,9 @@ class KindHeap {
       const l = 2 * i + 1;
       if (l >= n) break;
       const r = l + 1;
-      const c = r < n && compareReady((items[r] as KindHead).entry, (items[l] as KindHead).entry) < 0 ? r : l;
-      if (compareReady((items[c] as KindHead).entry, head.entry) >= 0) break;
-      items[i] = items[c] as KindHead;
+      const c = r < n && compareReady((items[r] as T).entry, (items[l] as T).entry) < 0 ? r : l;
+      if (compareReady((items[c] as T).entry, head.entry) >= 0) break;
+      items[i] = items[c] as T;
       i = c;
     }
     items[i] = head;

@@ -548,7 +548,7 @@ export const DEFECTS = [
   {
     name: 'index-kinds-unordered',
     promise: 'offer-order',
-    edits: [{ file: 'coordinator/engine/scheduler.ts', find: '    pass.kinds = kinds.sort((a, b) => compareReady(a.first, b.first));', replace: '    pass.kinds = kinds; // defect: an idle worker gets the first kind found, not the best task' }],
+    edits: [{ file: 'coordinator/engine/scheduler.ts', find: '        if (entry) kinds.rest.push({ repo, queue, entry });', replace: '        if (entry) kinds.sorted.push({ repo, queue, entry }); // defect: an idle worker gets the first kind found, not the best task' }],
     tests: ['test/reliability/scheduler-index.property.test.ts'],
     expect: ['the indexed scheduler makes the same offers as the old scan'],
   },
