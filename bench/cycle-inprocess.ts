@@ -20,6 +20,7 @@ import { Runtime } from '../coordinator/runtime.ts';
 import { LowdbStore } from '../coordinator/store/lowdb.ts';
 import type { Principal } from '../coordinator/auth.ts';
 import type { OperationName } from '../protocol/operations.ts';
+import { offerWaiter, seedTasks } from './lib/in-process.ts';
 
 const { values } = parseArgs({ options: { tasks: { type: 'string', default: '10000' }, workers: { type: 'string', default: '200' }, batches: { type: 'string', default: '8' }, 'per-batch': { type: 'string', default: '20000' }, 'idem-keys': { type: 'string' }, 'idle-workers': { type: 'string', default: '0' } } });
 const TASKS = Number(values.tasks);
@@ -38,13 +39,7 @@ async function call(p: Principal, name: OperationName, params: Record<string, un
   return ack.data;
 }
 
-const repos = Math.ceil(TASKS / PER_REPO);
-for (let r = 0; r < repos; r += 1) {
-  await call(admin, 'repo.configure', { repo: `bench/hold-${r}`, max_open_prs: 1000, max_new_prs_per_hour: 1000, max_attempts: 20, heartbeat_timeout_ms: 30_000, required_gates: [] });
-}
-for (let i = 0; i < TASKS; i += 500) {
-  await call(admin, 'task.create_many', { tasks: Array.from({ length: Math.min(500, TASKS - i) }, (_, k) => ({ repo: `bench/hold-${(i + k) % repos}`, title: `bench task ${i + k}`, skills: ['hold'] })) });
-}
+await seedTasks(call, admin, { prefix: 'hold', tasks: TASKS, perRepo: PER_REPO, skill: 'hold', gates: [] });
 
 const profile = { skills: ['idle'], capacity: 1, tools: ['none'], capabilities: { can_run_tests: true, can_open_prs: true } };
 for (let i = 0; i < Number(values['idle-workers']); i += 1) await call({ kind: 'anonymous' }, 'worker.register', { github_login: `idle${i}`, ...profile });
@@ -60,19 +55,7 @@ const timed = async (p: Principal, name: OperationName, params: Record<string, u
   answers.push(performance.now() - t0);
   return data;
 };
-const waiting = new Map<string, (offerId: string) => void>();
-runtime.on('notify', (n) => {
-  if (n.name !== 'offer.created') return;
-  const resolve = waiting.get(n.workerId);
-  const offer = (n.payload as { offer: { offer_id: string } }).offer;
-  if (resolve) { waiting.delete(n.workerId); resolve(offer.offer_id); } else pending.set(n.workerId, offer.offer_id);
-});
-const pending = new Map<string, string>();
-function nextOffer(id: string): Promise<string> {
-  const ready = pending.get(id);
-  if (ready) { pending.delete(id); return Promise.resolve(ready); }
-  return new Promise((resolve) => waiting.set(id, resolve));
-}
+const nextOffer = offerWaiter(runtime);
 
 const total = BATCHES * PER_BATCH;
 async function worker(i: number): Promise<void> {

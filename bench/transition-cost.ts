@@ -28,6 +28,7 @@ import { Runtime } from '../coordinator/runtime.ts';
 import { LowdbStore } from '../coordinator/store/lowdb.ts';
 import type { Principal } from '../coordinator/auth.ts';
 import type { OperationName } from '../protocol/operations.ts';
+import { offerWaiter, seedTasks } from './lib/in-process.ts';
 
 // Measured as the coordinator ships (an esbuild bundle, esbuild.mjs), not under tsx, whose
 // transform keeps function names with a call per closure made (a few µs per transition here).
@@ -65,34 +66,8 @@ async function call(p: Principal, name: OperationName, params: Record<string, un
   return ack.data;
 }
 
-const PER_REPO = 1000;
-const repos = Math.ceil(TASKS / PER_REPO);
-for (let r = 0; r < repos; r += 1) {
-  await call(admin, 'repo.configure', { repo: `bench/cost-${r}`, max_open_prs: 1000, max_new_prs_per_hour: 1000, max_attempts: 20, heartbeat_timeout_ms: 30_000, required_gates: MODE === 'lifecycle' ? ['tests'] : [] });
-}
-for (let i = 0; i < TASKS; i += 500) {
-  await call(admin, 'task.create_many', { tasks: Array.from({ length: Math.min(500, TASKS - i) }, (_, k) => ({ repo: `bench/cost-${(i + k) % repos}`, title: `cost task ${i + k}`, skills: ['cost'] })) });
-}
-
-const waiting = new Map<string, (offer: { offer_id: string }) => void>();
-const pending = new Map<string, { offer_id: string }>();
-runtime.on('notify', (n) => {
-  if (n.name !== 'offer.created') return;
-  const offer = (n.payload as { offer: { offer_id: string } }).offer;
-  const resolve = waiting.get(n.workerId);
-  if (resolve) {
-    waiting.delete(n.workerId);
-    resolve(offer);
-  } else pending.set(n.workerId, offer);
-});
-const nextOffer = (id: string): Promise<{ offer_id: string }> => {
-  const ready = pending.get(id);
-  if (ready) {
-    pending.delete(id);
-    return Promise.resolve(ready);
-  }
-  return new Promise((resolve) => waiting.set(id, resolve));
-};
+await seedTasks(call, admin, { prefix: 'cost', tasks: TASKS, perRepo: 1000, skill: 'cost', gates: MODE === 'lifecycle' ? ['tests'] : [] });
+const nextOffer = offerWaiter(runtime);
 
 let transitions = 0;
 const total = WARM + 2 * MEASURE;
@@ -117,8 +92,7 @@ async function worker(i: number): Promise<void> {
   const p: Principal = { kind: 'worker', id };
   await runtime.workerConnected(id);
   while (transitions < total) {
-    const offer = await nextOffer(id);
-    const { lease } = await call(p, 'offer.accept', { offer_id: offer.offer_id });
+    const { lease } = await call(p, 'offer.accept', { offer_id: await nextOffer(id) });
     counted();
     if (MODE === 'cycle') {
       await call(p, 'lease.release', { lease_id: lease.lease_id, epoch: lease.epoch });
