@@ -14,10 +14,33 @@ import type { Server } from 'socket.io';
 /** engine.io's connection as far as this needs it: its transport, and under a websocket one the `ws` socket. */
 interface EngineConnection {
   transport?: { name?: string; socket?: { _socket?: unknown } };
+  flush?: () => void;
 }
 
 export function coalesceSocketWrites(io: Server): void {
   const corked = new WeakSet<NetSocket>();
+  // engine.io hands a packet to its transport as soon as it is sent, then holds the connection's
+  // next packets until that write's callback (the transport is "not writable" meanwhile), and
+  // sends them after it in a second write. A group commit answers a command and pushes the offer
+  // it made to the same connection in one go (an answer and an offer per release): the offer went
+  // out in one `writev`, the answer in another. The connection's flush now runs once at the end of
+  // the tick (after the promise reactions that send the answers), so every packet of the burst
+  // goes to the transport together, in order, and out in one `writev` (the cork below). The
+  // transport's backpressure is engine.io's, as before: it still waits for each write to finish.
+  io.engine.on('connection', (conn: EngineConnection) => {
+    const flush = conn.flush;
+    if (typeof flush !== 'function') return;
+    let queued = false;
+    const flushNow = (): void => {
+      queued = false;
+      flush.call(conn);
+    };
+    conn.flush = (): void => {
+      if (queued) return;
+      queued = true;
+      process.nextTick(flushNow);
+    };
+  });
   io.engine.on('flush', (conn: EngineConnection) => {
     const transport = conn.transport;
     if (transport?.name !== 'websocket') return;
