@@ -30,14 +30,17 @@ export function evaluatePolicy(ctx: PolicyContext): Verdict[] {
   const login = worker.github_login;
   // Messages name the worker by id, never by login: task.explain answers any caller.
   const who = worker.id;
+  // The maintainers' word on a contributor holds whether or not the repo has a policy file.
+  const standings = state.repos.get(task.repo)?.standings;
+  const standing = standings && standings.size > 0 ? standings.get(loginKey(login)) : undefined;
+  // Most repos have no policy file and no denounced contributor: no verdicts, and nothing built to
+  // find that out (the scheduler, each offer's dry run and each accept ask here, several times a transition).
+  if (!policy && standing?.status !== 'denounced') return [];
   const out: Verdict[] = [];
   const verdict = (rule: PolicyRuleId, passed: boolean, failMessage: string, passMessage: string, details?: Record<string, unknown>): void => {
     out.push({ rule, passed, message: passed ? passMessage : failMessage, ...(details ? { details } : {}) });
   };
 
-  // The maintainers' word on a contributor holds whether or not the repo has a policy file.
-  const standings = state.repos.get(task.repo)?.standings;
-  const standing = standings && standings.size > 0 ? standings.get(loginKey(login)) : undefined;
   if (standing?.status === 'denounced') verdict('denounced', false, `${who}'s contributor is denounced in ${task.repo}`, '');
   if (!policy) return out;
   if (policy.vouch && task.tier >= policy.vouch.from_tier) {

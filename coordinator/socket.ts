@@ -153,7 +153,9 @@ export function bindSockets(io: Server, getRuntime: () => CoordinatorService, op
     lastSeq = (events.at(-1) as JournalEvent).seq;
     // Local: every node of a cluster streams the journal it has to its own subscribers (through the
     // adapter, each event would reach every subscriber once per node).
-    io.local.to('journal:admin').except(CATCHING_UP).emit('journal.appended', { events });
+    // Only when someone is there: a broadcast encodes its packet before it looks at the room, and
+    // with no subscriber (a pool at work, no dashboard open) that was every commit's events again.
+    if ((io.sockets.adapter.rooms.get('journal:admin')?.size ?? 0) > 0) io.local.to('journal:admin').except(CATCHING_UP).emit('journal.appended', { events });
     // Scoped subscribers get their filtered share; sockets catching up (left out of the broadcast) buffer theirs.
     const targets = new Set([...(io.sockets.adapter.rooms.get('journal:scoped') ?? []), ...(io.sockets.adapter.rooms.get(CATCHING_UP) ?? [])]);
     for (const socket of targets) {

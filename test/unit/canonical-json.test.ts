@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { canonicalJson, payloadHash } from '../../coordinator/engine/idempotency.ts';
 
@@ -35,4 +36,15 @@ test('the payload hash does not depend on key order, and any changed value chang
   assert.equal(a, b);
   assert.notEqual(a, payloadHash('task.create', { repo: 'o/r', title: 't', skills: ['doc'], idempotency_key: 'k1' }));
   assert.equal(canonicalJson({ b: [1, { d: null, c: 'x' }], a: true, u: undefined }), '{"a":true,"b":[1,{"c":"x","d":null}]}');
+});
+
+test('the payload hash is the first implementation\'s: the params without their top-level idempotency_key, nested ones kept', () => {
+  const first = (name: string, params: Record<string, unknown>): string => {
+    const { idempotency_key: _k, ...rest } = params;
+    return createHash('sha256').update(`${name}\n${reference(rest)}`).digest('hex');
+  };
+  const params = fc.dictionary(fc.constantFrom('idempotency_key', 'lease_id', 'epoch', 'reason', 'pr', 'a'), fc.oneof(fc.jsonValue({ maxDepth: 2 }), fc.dictionary(fc.constantFrom('idempotency_key', 'x'), fc.string(), { maxKeys: 2 })), { maxKeys: 5 });
+  fc.assert(fc.property(params, (p) => payloadHash('lease.release', p) === first('lease.release', p)), { numRuns: 1000 });
+  // A nested key of that name is payload: it changes the hash.
+  assert.notEqual(payloadHash('x', { idempotency_key: 'k', pr: { idempotency_key: 'a' } }), payloadHash('x', { idempotency_key: 'k', pr: { idempotency_key: 'b' } }));
 });
