@@ -18,7 +18,7 @@ import type { CoordinatorService } from './service.ts';
 import type { Principal } from './auth.ts';
 import type { StaticHandler } from './http.ts';
 import { addLogSecret, silentLogger, type Logger } from './log.ts';
-import { applyHeapSettings, RampGrowthCap } from './heap-settings.ts';
+import { applyHeapSettings, DEFAULT_RAMP, fullCollection, RampGrowthCap } from './heap-settings.ts';
 import { MemoryStore } from './store/memory.ts';
 import { LowdbStore } from './store/lowdb.ts';
 import type { Store } from './store/store.ts';
@@ -270,10 +270,11 @@ async function githubIntegration(config: CoordinatorConfig, log: Logger, cluster
   });
 }
 
-/** The heap growth cap holds while workers connect in numbers (heap-settings.ts); checked each second, real time. */
+/** The heap growth cap holds while workers register and connect in numbers (heap-settings.ts); checked each second, real time. */
 function capHeapGrowthDuringRamps(coordinator: Coordinator<CoordinatorService>): void {
-  const ramp = new RampGrowthCap(setFlagsFromString, performance.now());
-  const timer = setInterval(() => ramp.observe(coordinator.io.engine.clientsCount, performance.now()), 1_000).unref();
+  const ramp = new RampGrowthCap(setFlagsFromString, performance.now(), DEFAULT_RAMP, fullCollection());
+  const arrivals = (): number => coordinator.io.engine.clientsCount + coordinator.runtime.engine.state.workers.size;
+  const timer = setInterval(() => ramp.observe(arrivals(), performance.now()), 1_000).unref();
   const close = coordinator.close.bind(coordinator);
   coordinator.close = () => {
     clearInterval(timer);
