@@ -97,13 +97,23 @@ function stats(): Record<string, number> {
 serveParent({
   stats: () => stats(),
   /** Where resident memory goes (bench/memory.ts): V8's spaces, committed vs used, and what lives outside the heap. */
-  memory: (args) => {
+  memory: async (args) => {
     // With { gc: true } (and --expose-gc), after a full collection: the live heap, without the garbage V8 has not collected yet.
     if (args.gc === true) (globalThis as { gc?: () => void }).gc?.();
+    // With { reduce: true }, after V8's memory-reducing collection (the inspector's collectGarbage is a low-memory notification on node 20): what it gives back, and its pause.
+    let reduceMs: number | undefined;
+    if (args.reduce === true) {
+      const session = new Session();
+      session.connect();
+      const t = performance.now();
+      await new Promise<void>((done) => session.post('HeapProfiler.collectGarbage', () => done()));
+      reduceMs = Math.round(performance.now() - t);
+      session.disconnect();
+    }
     const m = process.memoryUsage();
     const mb = (n: number): number => Math.round((n / 1024 / 1024) * 10) / 10;
     const spaces = Object.fromEntries(getHeapSpaceStatistics().map((s) => [s.space_name, { committed_mb: mb(s.physical_space_size), used_mb: mb(s.space_used_size) }]));
-    return { rss_mb: mb(m.rss), heap_total_mb: mb(m.heapTotal), heap_used_mb: mb(m.heapUsed), external_mb: mb(m.external), array_buffers_mb: mb(m.arrayBuffers), spaces };
+    return { ...(reduceMs === undefined ? {} : { reduce_ms: reduceMs }), rss_mb: mb(m.rss), heap_total_mb: mb(m.heapTotal), heap_used_mb: mb(m.heapUsed), external_mb: mb(m.external), array_buffers_mb: mb(m.arrayBuffers), spaces };
   },
   /** Writes a heap snapshot (bench/heap-diff.ts compares two) and answers its path. */
   heapSnapshot: (args) => ({ file: writeHeapSnapshot(typeof args.file === 'string' ? args.file : undefined) }),

@@ -85,6 +85,7 @@ async function runOnce(coordinatorBundle: string, fleetBundle: string, nodeFlags
     const smaps = values.timeline ? await coordinator.request<Record<string, number>>('smaps') : undefined;
     const timeline = values.timeline ? (await coordinator.request<{ timeline: unknown[] }>('timeline')).timeline : undefined;
     const live = await coordinator.request<{ heap_used_mb: number; heap_total_mb: number; rss_mb: number }>('memory', { gc: true });
+    const reduced = values.timeline ? await coordinator.request<{ rss_mb: number; reduce_ms: number }>('memory', { reduce: true }) : undefined;
     const snapshot = SNAPSHOT_DIR ? (await coordinator.request<{ file: string }>('heapSnapshot', { file: join(SNAPSHOT_DIR, `${label}-${WORKERS}.heapsnapshot`) }, 600_000)).file : undefined;
     return {
       workers: WORKERS,
@@ -100,7 +101,7 @@ async function runOnce(coordinatorBundle: string, fleetBundle: string, nodeFlags
       live_heap_mb: live.heap_used_mb,
       rss_after_gc_mb: live.rss_mb,
       ...(snapshot ? { snapshot } : {}),
-      ...(smaps ? { smaps, timeline } : {}),
+      ...(smaps ? { smaps, timeline, rss_after_reduce_mb: reduced?.rss_mb, reduce_ms: reduced?.reduce_ms } : {}),
       ...(heapProfile ? { heap_profile: heapProfile } : {}),
     };
   } finally {
