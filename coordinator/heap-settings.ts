@@ -22,8 +22,14 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 
-/** Old generation growth past its live size before the next full collection, in percent. */
-export const HEAP_GROWING_PERCENT = 20;
+/** Old generation growth past its live size before the next full collection, in percent, while the state loads at start. */
+export const HEAP_GROWING_PERCENT = 50;
+
+/**
+ * The same during a connect ramp, once serving. Lower than at start: the ramp's collections are
+ * many but short, while at start a tighter growth would add full collections to the restart time.
+ */
+export const RAMP_GROWING_PERCENT = 20;
 
 /** V8 spells a flag with `-` or `_`; `--name=value` and `--name value` both set it. */
 function flagName(arg: string): string {
@@ -67,10 +73,11 @@ export interface RampOptions {
 export const DEFAULT_RAMP: RampOptions = { minArrivals: 1_000, windowMs: 10_000 };
 
 /**
- * Caps the old generation's growth (HEAP_GROWING_PERCENT) while workers arrive in numbers, and
+ * Caps the old generation's growth (RAMP_GROWING_PERCENT) while workers arrive in numbers, and
  * gives V8 back its own factor (0: V8 picks it) once they have stopped for a window. Fed a count
  * now and then (connections plus registered workers: a fleet registers over HTTP before it
- * connects); sets a flag only when the answer changes, and when the cap engages asks for one full
+ * connects); sets the flag when made (serving starts capped) and then only when the answer
+ * changes, and when the cap engages asks for one full
  * collection (`collect`) so the capped limit applies from then on. Starts capped: a start is
  * usually followed by every worker reconnecting, and V8's first limits are small.
  */
@@ -86,6 +93,7 @@ export class RampGrowthCap {
     private readonly collect: () => void = () => undefined,
   ) {
     this.rampUntil = now + options.windowMs;
+    this.setFlag(`--heap-growing-percent=${RAMP_GROWING_PERCENT}`);
   }
 
   get isCapped(): boolean {
@@ -100,7 +108,7 @@ export class RampGrowthCap {
     const cap = now < this.rampUntil;
     if (cap === this.capped) return;
     this.capped = cap;
-    this.setFlag(`--heap-growing-percent=${cap ? HEAP_GROWING_PERCENT : 0}`);
+    this.setFlag(`--heap-growing-percent=${cap ? RAMP_GROWING_PERCENT : 0}`);
     if (cap) this.collect();
   }
 }
