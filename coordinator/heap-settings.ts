@@ -54,7 +54,8 @@ export function applyHeapSettings(execArgv: readonly string[] = process.execArgv
  * long enough to take the function from a fresh context, then put back as it was.
  */
 export function fullCollection(): () => void {
-  const exposed = process.execArgv.some((a) => a.replace(/_/g, '-') === '--expose-gc');
+  // Started with --expose-gc (on the command line or in NODE_OPTIONS): the flag stays as it is.
+  const exposed = typeof (globalThis as { gc?: unknown }).gc === 'function';
   if (!exposed) setFlagsFromString('--expose-gc');
   try {
     const gc = runInNewContext('gc') as () => void;
