@@ -4,7 +4,7 @@
  * needs: the event-loop delay histogram (perf_hooks), CPU and memory, answered over IPC.
  * The runner bundles this file with esbuild so a restart is timed like the built CLI, not tsx.
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { getHeapSpaceStatistics, writeHeapSnapshot } from 'node:v8';
@@ -39,6 +39,18 @@ const rssTimer = setInterval(() => {
   rssPeak = Math.max(rssPeak, process.memoryUsage.rss());
 }, 250);
 rssTimer.unref();
+/** bench/memory.ts --timeline: RSS and V8's spaces every 500 ms, to see when the peak falls. */
+const timeline: Array<Record<string, number>> = [];
+let countSockets = (): number => 0;
+const t0 = performance.now();
+if (process.env.OWP_BENCH_TIMELINE) {
+  setInterval(() => {
+    const m = process.memoryUsage();
+    const sp = Object.fromEntries(getHeapSpaceStatistics().map((s) => [s.space_name, s.physical_space_size]));
+    const mb = (n: number | undefined): number => Math.round((n ?? 0) / 1048576);
+    timeline.push({ t: Math.round(performance.now() - t0), rss: mb(m.rss), used: mb(m.heapUsed), total: mb(m.heapTotal), old: mb(sp.old_space), new: mb(sp.new_space), sockets: countSockets() });
+  }, 500).unref();
+}
 
 const started = await startCoordinator({
   config: {
@@ -55,6 +67,7 @@ const started = await startCoordinator({
   log: createLogger({ format: 'json' }),
 });
 const servingAtMs = performance.now();
+countSockets = () => started.coordinator.io.engine.clientsCount;
 // Group commits (one write + fsync of a batch of events each): what a workload costs on disk.
 let commits = 0;
 started.coordinator.runtime.on('commit', (c) => {
@@ -84,13 +97,23 @@ function stats(): Record<string, number> {
 serveParent({
   stats: () => stats(),
   /** Where resident memory goes (bench/memory.ts): V8's spaces, committed vs used, and what lives outside the heap. */
-  memory: (args) => {
+  memory: async (args) => {
     // With { gc: true } (and --expose-gc), after a full collection: the live heap, without the garbage V8 has not collected yet.
     if (args.gc === true) (globalThis as { gc?: () => void }).gc?.();
+    // With { reduce: true }, after V8's memory-reducing collection (the inspector's collectGarbage is a low-memory notification on node 20): what it gives back, and its pause.
+    let reduceMs: number | undefined;
+    if (args.reduce === true) {
+      const session = new Session();
+      session.connect();
+      const t = performance.now();
+      await new Promise<void>((done) => session.post('HeapProfiler.collectGarbage', () => done()));
+      reduceMs = Math.round(performance.now() - t);
+      session.disconnect();
+    }
     const m = process.memoryUsage();
     const mb = (n: number): number => Math.round((n / 1024 / 1024) * 10) / 10;
     const spaces = Object.fromEntries(getHeapSpaceStatistics().map((s) => [s.space_name, { committed_mb: mb(s.physical_space_size), used_mb: mb(s.space_used_size) }]));
-    return { rss_mb: mb(m.rss), heap_total_mb: mb(m.heapTotal), heap_used_mb: mb(m.heapUsed), external_mb: mb(m.external), array_buffers_mb: mb(m.arrayBuffers), spaces };
+    return { ...(reduceMs === undefined ? {} : { reduce_ms: reduceMs }), rss_mb: mb(m.rss), heap_total_mb: mb(m.heapTotal), heap_used_mb: mb(m.heapUsed), external_mb: mb(m.external), array_buffers_mb: mb(m.arrayBuffers), spaces };
   },
   /** Writes a heap snapshot (bench/heap-diff.ts compares two) and answers its path. */
   heapSnapshot: (args) => ({ file: writeHeapSnapshot(typeof args.file === 'string' ? args.file : undefined) }),
@@ -115,12 +138,26 @@ serveParent({
     writeFileSync(String(args.file), JSON.stringify(profile));
     return { file: args.file };
   },
+  timeline: () => ({ timeline }),
+  /** /proc/self/smaps summed by kind of mapping: where the RSS outside V8's heap is. */
+  smaps: () => {
+    const text = readFileSync('/proc/self/smaps', 'utf8');
+    const sums: Record<string, number> = {};
+    let name = '';
+    for (const line of text.split('\n')) {
+      const head = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
+      if (head) name = head[1] || '[anon]';
+      else if (line.startsWith('Rss:')) sums[name] = (sums[name] ?? 0) + Number(line.split(/\s+/)[1]) / 1024;
+    }
+    return Object.fromEntries(Object.entries(sums).filter(([, v]) => v >= 1).sort((a, b) => b[1] - a[1]).map(([k, v]) => [k, Math.round(v)]));
+  },
   /** Starts a measurement window: clears the histogram and the CPU baseline. */
   reset: () => {
     loopDelay.reset();
     cpuBase = process.cpuUsage();
     wallBase = performance.now();
     rssPeak = process.memoryUsage.rss();
+    if (process.env.OWP_BENCH_TIMELINE) timeline.push({ t: Math.round(performance.now() - t0), reset: 1 });
     return stats();
   },
 });

@@ -28,7 +28,7 @@ import { bundleRunners } from './lib/bundle.ts';
 import { Child, killAllChildren } from './lib/children.ts';
 import { sleep } from './lib/stats.ts';
 
-const { values } = parseArgs({ options: { workers: { type: 'string', default: '2000' }, rounds: { type: 'string', default: '2' }, roots: { type: 'string', default: '.' }, settle: { type: 'string', default: '30000' }, 'node-flags': { type: 'string', default: '' }, 'snapshot-dir': { type: 'string' }, 'snapshot-every': { type: 'string' }, 'heap-profile': { type: 'string' }, 'heap-profile-keep': { type: 'string', default: 'major' } } });
+const { values } = parseArgs({ options: { workers: { type: 'string', default: '2000' }, rounds: { type: 'string', default: '2' }, roots: { type: 'string', default: '.' }, settle: { type: 'string', default: '30000' }, 'node-flags': { type: 'string', default: '' }, 'snapshot-dir': { type: 'string' }, 'snapshot-every': { type: 'string' }, 'heap-profile': { type: 'string' }, 'heap-profile-keep': { type: 'string', default: 'major' }, timeline: { type: 'boolean', default: false } } });
 const WORKERS = Number(values.workers);
 const ROUNDS = Number(values.rounds);
 const SETTLE_MS = Number(values.settle);
@@ -53,7 +53,7 @@ interface Stats {
 
 async function runOnce(coordinatorBundle: string, fleetBundle: string, nodeFlags: string, label: string): Promise<Record<string, unknown>> {
   const dataDir = mkdtempSync(join(tmpdir(), 'owp-mem-'));
-  const coordinator = new Child('coordinator', coordinatorBundle, { env: { OWP_BENCH_COORDINATOR: JSON.stringify({ data_dir: dataDir, ...(SNAPSHOT_EVERY ? { snapshot_every_events: SNAPSHOT_EVERY, snapshot_interval_ms: 3_600_000 } : {}) }) }, execArgv: ['--expose-gc', ...nodeFlags.split(' ').filter(Boolean)] });
+  const coordinator = new Child('coordinator', coordinatorBundle, { env: { ...(values.timeline ? { OWP_BENCH_TIMELINE: '1' } : {}), OWP_BENCH_COORDINATOR: JSON.stringify({ data_dir: dataDir, ...(SNAPSHOT_EVERY ? { snapshot_every_events: SNAPSHOT_EVERY, snapshot_interval_ms: 3_600_000 } : {}) }) }, execArgv: ['--expose-gc', ...nodeFlags.split(' ').filter(Boolean)] });
   const fleets: Child[] = [];
   try {
     const ready = await coordinator.next('ready', 120_000);
@@ -82,7 +82,10 @@ async function runOnce(coordinatorBundle: string, fleetBundle: string, nodeFlags
     await sleep(SETTLE_MS);
     const after = await coordinator.request<Stats>('stats');
     const memory = await coordinator.request<Record<string, unknown>>('memory');
+    const smaps = values.timeline ? await coordinator.request<Record<string, number>>('smaps') : undefined;
+    const timeline = values.timeline ? (await coordinator.request<{ timeline: unknown[] }>('timeline')).timeline : undefined;
     const live = await coordinator.request<{ heap_used_mb: number; heap_total_mb: number; rss_mb: number }>('memory', { gc: true });
+    const reduced = values.timeline ? await coordinator.request<{ rss_mb: number; reduce_ms: number }>('memory', { reduce: true }) : undefined;
     const snapshot = SNAPSHOT_DIR ? (await coordinator.request<{ file: string }>('heapSnapshot', { file: join(SNAPSHOT_DIR, `${label}-${WORKERS}.heapsnapshot`) }, 600_000)).file : undefined;
     return {
       workers: WORKERS,
@@ -98,6 +101,7 @@ async function runOnce(coordinatorBundle: string, fleetBundle: string, nodeFlags
       live_heap_mb: live.heap_used_mb,
       rss_after_gc_mb: live.rss_mb,
       ...(snapshot ? { snapshot } : {}),
+      ...(smaps ? { smaps, timeline, rss_after_reduce_mb: reduced?.rss_mb, reduce_ms: reduced?.reduce_ms } : {}),
       ...(heapProfile ? { heap_profile: heapProfile } : {}),
     };
   } finally {

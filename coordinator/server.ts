@@ -18,7 +18,7 @@ import type { CoordinatorService } from './service.ts';
 import type { Principal } from './auth.ts';
 import type { StaticHandler } from './http.ts';
 import { addLogSecret, silentLogger, type Logger } from './log.ts';
-import { applyHeapSettings, RampGrowthCap } from './heap-settings.ts';
+import { applyHeapSettings, DEFAULT_RAMP, fullCollection, RampGrowthCap } from './heap-settings.ts';
 import { MemoryStore } from './store/memory.ts';
 import { LowdbStore } from './store/lowdb.ts';
 import type { Store } from './store/store.ts';
@@ -201,7 +201,7 @@ export async function startCoordinator(options: StartOptions = {}): Promise<Star
       return close();
     };
   }
-  if (heapFlags.length > 0) capHeapGrowthDuringRamps(coordinator);
+  if (heapFlags.length > 0) capHeapGrowthDuringRamps(coordinator, log);
   url ??= await coordinator.listen(config.port, config.host);
   return { coordinator, url, config, adminToken: admin.token, adminTokenFile: admin.file, github, node: node?.runtime };
 }
@@ -270,10 +270,21 @@ async function githubIntegration(config: CoordinatorConfig, log: Logger, cluster
   });
 }
 
-/** The heap growth cap holds while workers connect in numbers (heap-settings.ts); checked each second, real time. */
-function capHeapGrowthDuringRamps(coordinator: Coordinator<CoordinatorService>): void {
-  const ramp = new RampGrowthCap(setFlagsFromString, performance.now());
-  const timer = setInterval(() => ramp.observe(coordinator.io.engine.clientsCount, performance.now()), 1_000).unref();
+/** The heap growth cap holds while workers register and connect in numbers (heap-settings.ts); checked each second, real time. */
+function capHeapGrowthDuringRamps(coordinator: Coordinator<CoordinatorService>, log: Logger): void {
+  const gc = fullCollection();
+  const setFlag = (flag: string): void => {
+    setFlagsFromString(flag);
+    log.debug({ v8_flags: [flag] }, 'V8 heap settings');
+  };
+  const collect = (): void => {
+    const started = performance.now();
+    gc();
+    log.debug({ pause_ms: Math.round(performance.now() - started) }, 'full collection at the start of a connect ramp');
+  };
+  const ramp = new RampGrowthCap(setFlag, performance.now(), DEFAULT_RAMP, collect);
+  const arrivals = (): number => coordinator.io.engine.clientsCount + coordinator.runtime.engine.state.workers.size;
+  const timer = setInterval(() => ramp.observe(arrivals(), performance.now()), 1_000).unref();
   const close = coordinator.close.bind(coordinator);
   coordinator.close = () => {
     clearInterval(timer);
