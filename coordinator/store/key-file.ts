@@ -159,6 +159,33 @@ export class KeyFile {
     return undefined;
   }
 
+  /** When the newest key in the file was first used (-Infinity for an empty file). */
+  newestAt(): number {
+    let newest = Number.NEGATIVE_INFINITY;
+    for (let i = 0; i < this.at.length; i += 1) if ((this.at[i] as number) > newest) newest = this.at[i] as number;
+    return newest;
+  }
+
+  /** How many of its keys were first used at or before `cutoff` (expired): a scan of the index in memory. */
+  expiredBy(cutoff: number): number {
+    let n = 0;
+    for (let i = 0; i < this.at.length; i += 1) if ((this.at[i] as number) <= cutoff) n += 1;
+    return n;
+  }
+
+  /** Every record, read and parsed (a merge of key files reads the younger ones this way). */
+  async records(): Promise<KeptIdempotency[]> {
+    if (!this.handle || this.size === 0) return [];
+    const bytes = Buffer.alloc(this.offsets[this.size] as number);
+    await this.handle.read(bytes, 0, bytes.length, 0);
+    const out: KeptIdempotency[] = [];
+    for (let i = 0; i < this.size; i += 1) {
+      out.push(JSON.parse(bytes.toString('utf8', this.offsets[i] as number, this.offsets[i + 1] as number)) as KeptIdempotency);
+      if ((i & 1023) === 1023) await new Promise((resolve) => setImmediate(resolve));
+    }
+    return out;
+  }
+
   /** Lets go of the file (after a newer one replaced it). */
   async close(): Promise<void> {
     await this.handle?.close().catch(() => undefined);
