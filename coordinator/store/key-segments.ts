@@ -89,18 +89,10 @@ export class KeySegments implements CoveredKeys {
   }
 
   /**
-   * Writes the new file: `records` (memory's, the newest) merged with the plan's merged files, the
-   * oldest of them copied in runs (KeyFile.write), the younger ones read back and deduplicated,
-   * newest winning.
+   * Writes the new file: `records` (memory's, the newest) merged with the plan's merged files, all
+   * copied as bytes in runs (KeyFile.write), one record per key, the newest winning.
    */
   static async writeMerged(path: string, io: StoreIo, merged: readonly KeyFile[], records: readonly KeptIdempotency[], cutoff: number): Promise<KeyFile> {
-    let fresh = records;
-    if (merged.length > 1) {
-      const byKey = new Map<string, KeptIdempotency>();
-      for (const f of merged.slice(1)) for (const rec of await f.records()) if (rec.at > cutoff) byKey.set(`${rec.scope}\u0000${rec.key}`, rec);
-      for (const rec of records) byKey.set(`${rec.scope}\u0000${rec.key}`, rec);
-      fresh = [...byKey.values()];
-    }
-    return KeyFile.write(path, io, merged[0] ?? KeyFile.empty(), fresh, cutoff);
+    return KeyFile.write(path, io, merged[0] ?? KeyFile.empty(), records, cutoff, merged.slice(1));
   }
 }
