@@ -6,7 +6,7 @@
  * write (`KeyFile.write`, wall and bytes), the bytes written and the time of each fsync by file,
  * and the journal's fdatasync while a snapshot is being written against while none is.
  *
- *   node --expose-gc --import tsx bench/snapshot-cost.ts [--tasks 10000] [--workers 200] [--idle-workers 10000] [--transitions 120000] [--every N]
+ *   node --expose-gc --import tsx bench/snapshot-cost.ts [--tasks 10000] [--workers 200] [--idle-workers 10000] [--transitions 120000] [--every N] [--sync-mb 4]
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,7 +22,7 @@ import type { Principal } from '../coordinator/auth.ts';
 import type { OperationName } from '../protocol/operations.ts';
 import { offerWaiter, seedTasks } from './lib/in-process.ts';
 
-const { values } = parseArgs({ options: { tasks: { type: 'string', default: '10000' }, workers: { type: 'string', default: '200' }, 'idle-workers': { type: 'string', default: '10000' }, transitions: { type: 'string', default: '120000' }, every: { type: 'string' } } });
+const { values } = parseArgs({ options: { tasks: { type: 'string', default: '10000' }, workers: { type: 'string', default: '200' }, 'idle-workers': { type: 'string', default: '10000' }, transitions: { type: 'string', default: '120000' }, every: { type: 'string' }, 'sync-mb': { type: 'string' } } });
 const TASKS = Number(values.tasks);
 const WORKERS = Number(values.workers);
 const TOTAL = Number(values.transitions);
@@ -75,7 +75,7 @@ KeyFile.write = async function (...args: Parameters<typeof KeyFile.write>) {
 };
 
 const dir = mkdtempSync(join(tmpdir(), 'owp-snapcost-'));
-const runtime = await Runtime.open({ store: new LowdbStore(dir, { io }), clock: new SystemClock(), adminTokens: ['owpm_cycle_bench'], ...(values.every ? { snapshotEveryEvents: Number(values.every) } : {}) });
+const runtime = await Runtime.open({ store: new LowdbStore(dir, { io, ...(values['sync-mb'] === undefined ? {} : { snapshotSyncBytes: Number(values['sync-mb']) * 1024 * 1024 }) }), clock: new SystemClock(), adminTokens: ['owpm_cycle_bench'], ...(values.every ? { snapshotEveryEvents: Number(values.every) } : {}) });
 const snapshot = runtime.snapshot.bind(runtime);
 runtime.snapshot = async () => {
   snapshotting += 1;

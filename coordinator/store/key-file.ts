@@ -216,7 +216,7 @@ export class KeyFile {
    * history, bench/README.md "What a transition costs"). The previous file is read in pieces and
    * the output written in pieces, each an await, so the event loop keeps turning.
    */
-  static async write(path: string, io: StoreIo, previous: KeyFile, records: readonly KeptIdempotency[], cutoff: number, younger: readonly KeyFile[] = []): Promise<KeyFile> {
+  static async write(path: string, io: StoreIo, previous: KeyFile, records: readonly KeptIdempotency[], cutoff: number, younger: readonly KeyFile[] = [], syncEvery = 0): Promise<KeyFile> {
     const fresh: Fresh[] = [];
     const none = Buffer.alloc(0);
     for (let i = 0; i < records.length; i += 1) {
@@ -280,6 +280,7 @@ export class KeyFile {
     /** Bytes of output so far: written, and pending in `pending`. */
     let out = 0;
     let written = 0;
+    let synced = 0;
     let pending: Buffer[] = [];
     let pendingBytes = 0;
     const flush = async (): Promise<void> => {
@@ -289,6 +290,11 @@ export class KeyFile {
       written += pendingBytes;
       pendingBytes = 0;
       await io.write('snapshot', handle, data);
+      // Synced a few MB at a time, as state.json is (FsyncJsonFile): a journal fdatasync never waits behind all of it.
+      if (syncEvery > 0 && written - synced >= syncEvery) {
+        synced = written;
+        await io.sync('snapshot', handle);
+      }
     };
     const push = async (bytes: Buffer): Promise<void> => {
       pending.push(bytes);

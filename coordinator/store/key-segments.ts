@@ -92,7 +92,7 @@ export class KeySegments implements CoveredKeys {
    * Writes the new file: `records` (memory's, the newest) merged with the plan's merged files, all
    * copied as bytes in runs (KeyFile.write), one record per key, the newest winning.
    */
-  static async writeMerged(path: string, io: StoreIo, merged: readonly KeyFile[], records: readonly KeptIdempotency[], cutoff: number): Promise<KeyFile> {
-    return KeyFile.write(path, io, merged[0] ?? KeyFile.empty(), records, cutoff, merged.slice(1));
+  static async writeMerged(path: string, io: StoreIo, merged: readonly KeyFile[], records: readonly KeptIdempotency[], cutoff: number, syncEvery = 0): Promise<KeyFile> {
+    return KeyFile.write(path, io, merged[0] ?? KeyFile.empty(), records, cutoff, merged.slice(1), syncEvery);
   }
 }

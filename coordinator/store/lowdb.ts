@@ -36,6 +36,9 @@ type SnapshotFile = Snapshot & {
 /** Key files, and what a crash may leave of one being written. */
 const KEY_FILE_NAME = /^keys-\d{12}-[0-9a-f]{8}\.bin(\.tmp)?$/;
 
+/** A snapshot's files are synced every this many bytes as they are written (LowdbStoreOptions.snapshotSyncBytes). */
+export const DEFAULT_SNAPSHOT_SYNC_BYTES = 4 * 1024 * 1024;
+
 /** Closing the active journal file past this size keeps a restart's read of it bounded. */
 export const DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024;
 
@@ -91,7 +94,8 @@ export class FsyncJsonFile<T> implements Adapter<T> {
   /** Bytes of the file the last read() parsed (0 when there was none). */
   lastReadBytes = 0;
 
-  constructor(private readonly path: string, private readonly io: StoreIo = NODE_STORE_IO) {}
+  /** `syncEvery`: a file written in pieces is synced each time this many bytes were written since the last sync (0: only at commit). */
+  constructor(private readonly path: string, private readonly io: StoreIo = NODE_STORE_IO, private readonly syncEvery = 0) {}
 
   async read(): Promise<T | null> {
     let text: string;
@@ -126,6 +130,7 @@ export class FsyncJsonFile<T> implements Adapter<T> {
     const opened = open(tmp, 'w', 0o600);
     opened.catch(() => undefined);
     let closed = false;
+    let unsynced = 0;
     const close = async (): Promise<void> => {
       if (closed) return;
       closed = true;
@@ -134,7 +139,15 @@ export class FsyncJsonFile<T> implements Adapter<T> {
     return {
       write: async (text) => {
         if (closed) throw new Error('the snapshot file was already closed');
-        await this.io.write('snapshot', await opened, Buffer.from(text));
+        const bytes = Buffer.from(text);
+        await this.io.write('snapshot', await opened, bytes);
+        unsynced += bytes.length;
+        if (this.syncEvery > 0 && unsynced >= this.syncEvery) {
+          // Written back a few MB at a time: a journal fdatasync meanwhile never waits behind the
+          // whole snapshot's dirty pages (ext4 data=ordered), only behind the last few MB.
+          unsynced = 0;
+          await this.io.sync('snapshot', await opened);
+        }
       },
       commit: async () => {
         try {
@@ -168,6 +181,8 @@ export interface LowdbStoreOptions {
   segmentBytes?: number;
   /** At most this many key files beside a snapshot (default 12; 1 rewrites them all into one at every snapshot). */
   maxKeyFiles?: number;
+  /** A snapshot's files are synced every this many bytes as they are written (default 4 MiB; 0: once, at the end). */
+  snapshotSyncBytes?: number;
 }
 
 export class LowdbStore implements Store {
@@ -211,8 +226,12 @@ export class LowdbStore implements Store {
     this.lockPath = join(dir, 'owp.lock');
     this.segmentsDir = join(dir, 'journal-segments');
     this.io = options.io ?? NODE_STORE_IO;
-    this.snapshotFile = new FsyncJsonFile<SnapshotFile | null>(join(dir, 'state.json'), this.io);
+    this.snapshotFile = new FsyncJsonFile<SnapshotFile | null>(join(dir, 'state.json'), this.io, this.syncEvery);
     this.db = new Low<SnapshotFile | null>(this.snapshotFile, null);
+  }
+
+  private get syncEvery(): number {
+    return this.options.snapshotSyncBytes ?? DEFAULT_SNAPSHOT_SYNC_BYTES;
   }
 
   get coveredKeys(): CoveredKeys & { readonly reads: number } {
@@ -555,7 +574,7 @@ export class LowdbStore implements Store {
    * plan merges (key-segments.ts); left in `keysWriting` for the commit.
    */
   private async pendingKeys(name: string, plan: KeyPlan, records: readonly KeptIdempotency[], cutoff: number): Promise<void> {
-    const writing = KeySegments.writeMerged(join(this.dir, name), this.io, plan.merged, records, cutoff);
+    const writing = KeySegments.writeMerged(join(this.dir, name), this.io, plan.merged, records, cutoff, this.syncEvery);
     this.keysWriting = writing;
     this.lastFresh = records.length;
     await writing;
