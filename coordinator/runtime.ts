@@ -527,7 +527,7 @@ export class Runtime extends EventEmitter<RuntimeEvents> implements CoordinatorS
         // No await between here and the capture: the store's end and the state's seq must be the same S.
         const state = this.engine.state;
         const seq = state.seq;
-        const sink = this.store.beginSnapshot(seq);
+        const sink = this.store.beginSnapshot(seq, this.clock.now() - IDEMPOTENCY_TTL_MS);
         // A store that keeps the covered idempotency keys beside the snapshot gets them apart.
         const covered = sink.keys ? state.idempotency.coveredBy(seq) : null;
         const capture = state.beginCapture(sink.head, covered === null);

@@ -23,10 +23,10 @@ export function dataDirSizes(dir: string): Record<string, number> {
   let snapshotSeq = 0;
   let keyFile = 0;
   try {
-    const head = JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8')) as { seq: number; key_file?: string };
+    const head = JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8')) as { seq: number; key_file?: string; key_files?: string[] };
     snapshotSeq = head.seq;
-    // The idempotency records the snapshot covers (coordinator/store/key-file.ts): a start reads only their index.
-    if (head.key_file !== undefined) keyFile = size(join(dir, head.key_file));
+    // The idempotency records the snapshot covers (coordinator/store/key-segments.ts): a start reads only their indexes.
+    for (const name of head.key_files ?? (head.key_file !== undefined ? [head.key_file] : [])) keyFile += size(join(dir, name));
   } catch {
     snapshotSeq = 0;
   }

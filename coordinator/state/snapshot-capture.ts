@@ -70,7 +70,7 @@ export class SnapshotCapture {
    * Without `keysInline` the idempotency list is left empty: the store keeps those records
    * beside the snapshot (SnapshotSink.keys).
    */
-  constructor(state: State, storeHead: Record<string, number | string> = {}, keysInline = true) {
+  constructor(state: State, storeHead: Record<string, number | string | readonly string[]> = {}, keysInline = true) {
     this.seq = state.seq;
     const head = { ...storeHead, ...snapshotHead(state) };
     // The head's fields, then the record lists one by one; "archived" last, its object left open.

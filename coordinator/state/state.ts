@@ -154,7 +154,7 @@ export class State {
    * coming (one at a time: the next waits for `endCapture`). `storeHead` is what the store adds
    * to the document (lowdb: where the snapshot ends in the journal).
    */
-  beginCapture(storeHead?: Record<string, number | string>, keysInline = true): SnapshotCapture {
+  beginCapture(storeHead?: Record<string, number | string | readonly string[]>, keysInline = true): SnapshotCapture {
     if (this.capture) throw new Error('a snapshot is already being written');
     this.capture = new SnapshotCapture(this, storeHead, keysInline);
     return this.capture;

@@ -50,12 +50,22 @@ interface Fresh {
   hi: number;
   lo: number;
   at: number;
-  scope: string;
-  key: string;
-  /** Its JSON line, until encoded into the fresh records' one buffer; then where it lies there. */
+  /** Its key; for a record from a younger file, read from its line only when a hash is shared (`identify`). */
+  scope: string | undefined;
+  key: string | undefined;
+  /** Its JSON line, until encoded into the fresh records' one buffer; then where it lies in `data`. */
   line: string;
+  data: Buffer;
   start: number;
   end: number;
+}
+
+/** Fills in a record's key from its line (records from younger files carry only their hash). */
+function identify(f: Fresh): void {
+  if (f.scope !== undefined) return;
+  const rec = JSON.parse(f.data.toString('utf8', f.start, f.end)) as KeptIdempotency;
+  f.scope = rec.scope;
+  f.key = rec.key;
 }
 
 /**
@@ -159,6 +169,41 @@ export class KeyFile {
     return undefined;
   }
 
+  /** The oldest and newest times its keys were first used, found once (a file never changes). */
+  private span: [oldest: number, newest: number] | null = null;
+
+  /** When the newest key in the file was first used (-Infinity for an empty file). */
+  newestAt(): number {
+    return this.timeSpan()[1];
+  }
+
+  /**
+   * How many of its keys were first used at or before `cutoff` (expired): none or all without a
+   * scan when the cutoff is outside its span, else a scan of the times in memory (the snapshot's
+   * plan runs it on the loop: a few ms per million keys, for the file the cutoff falls in).
+   */
+  expiredBy(cutoff: number): number {
+    const [oldest, newest] = this.timeSpan();
+    if (oldest > cutoff) return 0;
+    if (newest <= cutoff) return this.at.length;
+    let n = 0;
+    for (let i = 0; i < this.at.length; i += 1) if ((this.at[i] as number) <= cutoff) n += 1;
+    return n;
+  }
+
+  private timeSpan(): [number, number] {
+    if (this.span) return this.span;
+    let oldest = Number.POSITIVE_INFINITY;
+    let newest = Number.NEGATIVE_INFINITY;
+    for (let i = 0; i < this.at.length; i += 1) {
+      const t = this.at[i] as number;
+      if (t < oldest) oldest = t;
+      if (t > newest) newest = t;
+    }
+    this.span = [oldest, newest];
+    return this.span;
+  }
+
   /** Lets go of the file (after a newer one replaced it). */
   async close(): Promise<void> {
     await this.handle?.close().catch(() => undefined);
@@ -192,16 +237,17 @@ export class KeyFile {
    * history, bench/README.md "What a transition costs"). The previous file is read in pieces and
    * the output written in pieces, each an await, so the event loop keeps turning.
    */
-  static async write(path: string, io: StoreIo, previous: KeyFile, records: readonly KeptIdempotency[], cutoff: number): Promise<KeyFile> {
+  static async write(path: string, io: StoreIo, previous: KeyFile, records: readonly KeptIdempotency[], cutoff: number, younger: readonly KeyFile[] = [], syncEvery = 0): Promise<KeyFile> {
     const fresh: Fresh[] = [];
+    const none = Buffer.alloc(0);
     for (let i = 0; i < records.length; i += 1) {
       const rec = records[i] as KeptIdempotency;
       if (rec.at <= cutoff) continue;
       const [hi, lo] = keyHash(rec.scope, rec.key);
-      fresh.push({ hi, lo, at: rec.at, scope: rec.scope, key: rec.key, line: `${JSON.stringify(compactRecord(rec))}\n`, start: 0, end: 0 });
+      fresh.push({ hi, lo, at: rec.at, scope: rec.scope, key: rec.key, line: `${JSON.stringify(compactRecord(rec))}\n`, data: none, start: 0, end: 0 });
       if ((i & 1023) === 1023) await new Promise((resolve) => setImmediate(resolve));
     }
-    const sorted = await sortInSlices(fresh, (a, b) => compare(a.hi, a.lo, b.hi, b.lo));
+    let sorted = await sortInSlices(fresh, (a, b) => compare(a.hi, a.lo, b.hi, b.lo));
     // Encoded in hash order into one buffer (a Buffer per line cost more than the line's JSON), so
     // the fresh records between two previous ones are one piece of output.
     let freshBytes = 0;
@@ -209,10 +255,39 @@ export class KeyFile {
     const freshData = Buffer.allocUnsafe(freshBytes);
     for (let i = 0, at = 0; i < sorted.length; i += 1) {
       const f = sorted[i] as Fresh;
+      f.data = freshData;
       f.start = at;
       at += freshData.write(f.line, at);
       f.end = at;
       f.line = '';
+    }
+    if (younger.length > 0) {
+      // Younger files' records join memory's as bytes, never parsed (a merge of key files is a copy),
+      // newest first so that a stable sort keeps the newest of a key first; then one of each key.
+      for (let y = younger.length - 1; y >= 0; y -= 1) {
+        const file = younger[y] as KeyFile;
+        if (!file.handle || file.size === 0) continue;
+        const data = Buffer.alloc(file.offsets[file.size] as number);
+        await file.handle.read(data, 0, data.length, 0);
+        for (let i = 0; i < file.size; i += 1) {
+          if ((file.at[i] as number) <= cutoff) continue;
+          fresh.push({ hi: file.hashes[2 * i] as number, lo: file.hashes[2 * i + 1] as number, at: file.at[i] as number, scope: undefined, key: undefined, line: '', data, start: file.offsets[i] as number, end: file.offsets[i + 1] as number });
+        }
+      }
+      sorted = await sortInSlices(fresh, (a, b) => compare(a.hi, a.lo, b.hi, b.lo));
+      const unique: Fresh[] = [];
+      for (let i = 0, group = 0; i < sorted.length; i += 1) {
+        const f = sorted[i] as Fresh;
+        if (group < unique.length && ((unique[group] as Fresh).hi !== f.hi || (unique[group] as Fresh).lo !== f.lo)) group = unique.length;
+        let seen = false;
+        for (let g = group; !seen && g < unique.length; g += 1) {
+          identify(f);
+          identify(unique[g] as Fresh);
+          seen = (unique[g] as Fresh).scope === f.scope && (unique[g] as Fresh).key === f.key;
+        }
+        if (!seen) unique.push(f);
+      }
+      sorted = unique;
     }
 
     const tmp = `${path}.tmp`;
@@ -226,6 +301,7 @@ export class KeyFile {
     /** Bytes of output so far: written, and pending in `pending`. */
     let out = 0;
     let written = 0;
+    let synced = 0;
     let pending: Buffer[] = [];
     let pendingBytes = 0;
     const flush = async (): Promise<void> => {
@@ -235,6 +311,11 @@ export class KeyFile {
       written += pendingBytes;
       pendingBytes = 0;
       await io.write('snapshot', handle, data);
+      // Synced a few MB at a time, as state.json is (FsyncJsonFile): a journal fdatasync never waits behind all of it.
+      if (syncEvery > 0 && written - synced >= syncEvery) {
+        synced = written;
+        await io.sync('snapshot', handle);
+      }
     };
     const push = async (bytes: Buffer): Promise<void> => {
       pending.push(bytes);
@@ -249,12 +330,17 @@ export class KeyFile {
       offsets[count] = offset;
       count += 1;
     };
-    /** Fresh records [from, to) of `sorted`, in hash order: one piece of output. */
-    const emitFresh = (from: number, to: number): Promise<void> => {
-      if (from >= to) return Promise.resolve();
-      const base = out - (sorted[from] as Fresh).start;
-      for (let k = from; k < to; k += 1) indexRecord((sorted[k] as Fresh).hi, (sorted[k] as Fresh).lo, (sorted[k] as Fresh).at, base + (sorted[k] as Fresh).start);
-      return push(freshData.subarray((sorted[from] as Fresh).start, (sorted[to - 1] as Fresh).end));
+    /** Fresh records [from, to) of `sorted`, in hash order: a piece of output per run lying together in one buffer. */
+    const emitFresh = async (from: number, to: number): Promise<void> => {
+      for (let run = from; run < to; ) {
+        const first = sorted[run] as Fresh;
+        let end = run + 1;
+        while (end < to && (sorted[end] as Fresh).data === first.data && (sorted[end] as Fresh).start === (sorted[end - 1] as Fresh).end) end += 1;
+        const base = out - first.start;
+        for (let k = run; k < end; k += 1) indexRecord((sorted[k] as Fresh).hi, (sorted[k] as Fresh).lo, (sorted[k] as Fresh).at, base + (sorted[k] as Fresh).start);
+        await push(first.data.subarray(first.start, (sorted[end - 1] as Fresh).end));
+        run = end;
+      }
     };
     try {
       // The previous file's bytes, read a piece at a time in file order (which is hash order).
@@ -294,6 +380,7 @@ export class KeyFile {
         // Same hash as a fresh record (almost always the same key, a record read back into memory): the fresh one wins.
         for (let k = j; !drop && k < sorted.length && (sorted[k] as Fresh).hi === hi && (sorted[k] as Fresh).lo === lo; k += 1) {
           const old = JSON.parse((await previousBytes(previous.offsets[i] as number, previous.offsets[i + 1] as number)).toString('utf8')) as KeptIdempotency;
+          identify(sorted[k] as Fresh);
           drop = old.scope === (sorted[k] as Fresh).scope && old.key === (sorted[k] as Fresh).key;
         }
         if (drop) {

@@ -11,7 +11,7 @@
 import { closeSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync, constants as fsConstants } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { open, readFile, readdir, rename, stat, truncate, unlink, type FileHandle } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Low, type Adapter } from 'lowdb';
 import type { KeptIdempotency } from '../state/idempotency-keys.ts';
@@ -19,6 +19,7 @@ import type { Snapshot } from '../state/snapshot.ts';
 import { storedEventJson, type StoredEvent } from '../state/stored-event.ts';
 import { StoreCorruptError, type CoveredKeys, type Loaded, type SnapshotSink, type Store } from './store.ts';
 import { KeyFile } from './key-file.ts';
+import { DEFAULT_MAX_KEY_FILES, KeySegments, type KeyPlan } from './key-segments.ts';
 import { lastEvent, lineOffsets, listSegments, pad12, readFrom, scanLines, type Segment } from './journal-files.ts';
 
 /** What state.json holds: the snapshot plus where in the journal it ends. */
@@ -26,12 +27,17 @@ type SnapshotFile = Snapshot & {
   journal_offset: number;
   /** The seq just before the active journal file's first event (the last closed segment's end); 0 without segments. */
   journal_base?: number;
-  /** The key file beside it holding the idempotency records it covers (key-file.ts); absent when it holds them itself. */
+  /** The key files beside it holding the idempotency records it covers, oldest first (key-segments.ts); absent when it holds them itself. */
+  key_files?: string[];
+  /** The one key file of a snapshot written before key files came in segments: read as `key_files: [key_file]`. */
   key_file?: string;
 };
 
 /** Key files, and what a crash may leave of one being written. */
 const KEY_FILE_NAME = /^keys-\d{12}-[0-9a-f]{8}\.bin(\.tmp)?$/;
+
+/** A snapshot's files are synced every this many bytes as they are written (LowdbStoreOptions.snapshotSyncBytes). */
+export const DEFAULT_SNAPSHOT_SYNC_BYTES = 4 * 1024 * 1024;
 
 /** Closing the active journal file past this size keeps a restart's read of it bounded. */
 export const DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024;
@@ -88,7 +94,8 @@ export class FsyncJsonFile<T> implements Adapter<T> {
   /** Bytes of the file the last read() parsed (0 when there was none). */
   lastReadBytes = 0;
 
-  constructor(private readonly path: string, private readonly io: StoreIo = NODE_STORE_IO) {}
+  /** `syncEvery`: a file written in pieces is synced each time this many bytes were written since the last sync (0: only at commit). */
+  constructor(private readonly path: string, private readonly io: StoreIo = NODE_STORE_IO, private readonly syncEvery = 0) {}
 
   async read(): Promise<T | null> {
     let text: string;
@@ -123,6 +130,7 @@ export class FsyncJsonFile<T> implements Adapter<T> {
     const opened = open(tmp, 'w', 0o600);
     opened.catch(() => undefined);
     let closed = false;
+    let unsynced = 0;
     const close = async (): Promise<void> => {
       if (closed) return;
       closed = true;
@@ -131,7 +139,15 @@ export class FsyncJsonFile<T> implements Adapter<T> {
     return {
       write: async (text) => {
         if (closed) throw new Error('the snapshot file was already closed');
-        await this.io.write('snapshot', await opened, Buffer.from(text));
+        const bytes = Buffer.from(text);
+        await this.io.write('snapshot', await opened, bytes);
+        unsynced += bytes.length;
+        if (this.syncEvery > 0 && unsynced >= this.syncEvery) {
+          // Written back a few MB at a time: a journal fdatasync meanwhile never waits behind the
+          // whole snapshot's dirty pages (ext4 data=ordered), only behind the last few MB.
+          unsynced = 0;
+          await this.io.sync('snapshot', await opened);
+        }
       },
       commit: async () => {
         try {
@@ -163,6 +179,10 @@ export interface LowdbStoreOptions {
   io?: StoreIo;
   /** Close the active journal file into a segment at the first snapshot past this size (default 64 MiB). */
   segmentBytes?: number;
+  /** At most this many key files beside a snapshot (default 12; 1 rewrites them all into one at every snapshot). */
+  maxKeyFiles?: number;
+  /** A snapshot's files are synced every this many bytes as they are written (default 4 MiB; 0: once, at the end). */
+  snapshotSyncBytes?: number;
 }
 
 export class LowdbStore implements Store {
@@ -193,8 +213,10 @@ export class LowdbStore implements Store {
   private rotating: Promise<void> | null = null;
   /** Per closed segment, built on its first read: the byte offset of every INDEX_EVERY-th line. */
   private readonly segmentIndex = new Map<string, number[]>();
-  /** The key file the snapshot on disk names (empty when it names none). */
-  private keys: KeyFile = KeyFile.empty();
+  /** The key files the snapshot on disk names (none when it names none). */
+  private keys: KeySegments = KeySegments.empty();
+  /** Records the last snapshot's key file took from memory: the estimate of the next one's, for its plan. */
+  private lastFresh = 0;
   /** The key file of the snapshot being written (one at a time), once its write began. */
   private keysWriting: Promise<KeyFile> | null = null;
 
@@ -204,8 +226,12 @@ export class LowdbStore implements Store {
     this.lockPath = join(dir, 'owp.lock');
     this.segmentsDir = join(dir, 'journal-segments');
     this.io = options.io ?? NODE_STORE_IO;
-    this.snapshotFile = new FsyncJsonFile<SnapshotFile | null>(join(dir, 'state.json'), this.io);
+    this.snapshotFile = new FsyncJsonFile<SnapshotFile | null>(join(dir, 'state.json'), this.io, this.syncEvery);
     this.db = new Low<SnapshotFile | null>(this.snapshotFile, null);
+  }
+
+  private get syncEvery(): number {
+    return this.options.snapshotSyncBytes ?? DEFAULT_SNAPSHOT_SYNC_BYTES;
   }
 
   get coveredKeys(): CoveredKeys & { readonly reads: number } {
@@ -275,20 +301,29 @@ export class LowdbStore implements Store {
       snapshotProblem = `state.json is unreadable (${(error as Error).message})`;
     }
     await this.keys.close();
-    this.keys = KeyFile.empty();
-    if (snapshot?.key_file !== undefined) {
+    this.keys = KeySegments.empty();
+    this.lastFresh = 0;
+    // A snapshot written before key files came in segments names one (`key_file`).
+    const named = snapshot?.key_files ?? (snapshot?.key_file !== undefined ? [snapshot.key_file] : []);
+    const opened: KeyFile[] = [];
+    for (const name of named) {
       try {
-        if (!KEY_FILE_NAME.test(snapshot.key_file)) throw new Error('not a key file name');
-        this.keys = await KeyFile.open(join(this.dir, snapshot.key_file));
+        if (typeof name !== 'string' || !KEY_FILE_NAME.test(name)) throw new Error('not a key file name');
+        opened.push(await KeyFile.open(join(this.dir, name)));
       } catch (error) {
         // Without its keys the snapshot cannot answer a replay: rebuild from the journal, as for an unreadable snapshot.
-        snapshotProblem = `the key file ${snapshot.key_file} that state.json names is unreadable (${(error as Error).message})`;
+        snapshotProblem = `the key file ${String(name)} that state.json names is unreadable (${(error as Error).message})`;
         snapshot = null;
+        for (const f of opened) await f.close();
+        opened.length = 0;
+        break;
       }
     }
+    this.keys = new KeySegments(opened);
     // Key files no snapshot names: written for a snapshot that never committed, or replaced by a newer one.
+    const keep = new Set(snapshot ? named : []);
     for (const name of await readdir(this.dir)) {
-      if (KEY_FILE_NAME.test(name) && name !== snapshot?.key_file) await unlink(join(this.dir, name)).catch(() => undefined);
+      if (KEY_FILE_NAME.test(name) && !keep.has(name)) await unlink(join(this.dir, name)).catch(() => undefined);
     }
 
     const snapshotMs = Math.round(performance.now() - snapshotStart);
@@ -374,7 +409,7 @@ export class LowdbStore implements Store {
     this.journal = await open(this.journalPath, 'a', 0o600);
     if (!journalExists) await this.io.syncDir(this.dir);
     if (!stillBroken) this.broken = null;
-    const { journal_offset: _offset, key_file: _keys, ...plain } = snapshot ?? ({} as SnapshotFile);
+    const { journal_offset: _offset, key_file: _keys, key_files: _files, ...plain } = snapshot ?? ({} as SnapshotFile);
     return { snapshot: snapshot ? (plain as Snapshot) : null, events: tail, warnings, read: { snapshot_bytes: this.snapshotFile.lastReadBytes, journal_bytes: segmentBytes + Buffer.byteLength(text), snapshot_ms: snapshotMs } };
   }
 
@@ -453,10 +488,10 @@ export class LowdbStore implements Store {
     if (snapshot.seq !== this.lastSeq) throw new Error(`snapshot at seq ${snapshot.seq} but the journal ends at ${this.lastSeq}`);
     // The whole state at once: its idempotency records go to the key file, as the runtime's do,
     // and are all of them (none merged from the previous file, none left out by age).
-    const { head, write, commit, abort } = this.beginSnapshot(snapshot.seq, true);
+    const { head, write, commit, abort } = this.beginSnapshot(snapshot.seq, undefined, true);
     try {
       await write(JSON.stringify({ ...snapshot, idempotency: [], ...head }));
-      await this.pendingKeys(head.key_file, snapshot.idempotency as KeptIdempotency[], Number.NEGATIVE_INFINITY, true);
+      await this.pendingKeys(head.key_files.at(-1) as string, { kept: [], merged: [], dropped: [] }, snapshot.idempotency as KeptIdempotency[], Number.NEGATIVE_INFINITY);
     } catch (error) {
       await abort();
       throw error;
@@ -470,7 +505,7 @@ export class LowdbStore implements Store {
    * snapshot), so the snapshot ends at the new file's start; if the snapshot then never lands, a
    * restart reads that one segment after the older snapshot.
    */
-  beginSnapshot(seq: number, whole = false): SnapshotSink & { head: { key_file: string } } {
+  beginSnapshot(seq: number, keysCutoff?: number, whole = false): SnapshotSink & { head: { key_files: string[] } } {
     if (!this.journal) throw new Error('the store is not loaded');
     if (seq !== this.lastSeq || this.appending || this.rotating) throw new Error(`a snapshot at seq ${seq} but the journal ends at ${this.lastSeq}${this.appending ? ' with an append under way' : ''}`);
     let rotation: Promise<boolean> | null = null;
@@ -481,10 +516,15 @@ export class LowdbStore implements Store {
         this.rotating = null;
       });
     }
-    // The key file is named up front (the head is written first); a random part keeps a second
-    // snapshot at the same seq from writing over the file the current one names.
+    // The key files are named up front (the head is written first): the ones kept as they are, then
+    // the new one, which holds the records this snapshot covers merged with the files the plan
+    // merges (key-segments.ts). A random part keeps a second snapshot at the same seq from writing
+    // over a file the current one names. A whole snapshot's records replace every file.
+    const cutoff = keysCutoff ?? Number.NEGATIVE_INFINITY;
+    const plan: KeyPlan = whole ? { kept: [], merged: [], dropped: [...this.keys.files] } : this.keys.plan(cutoff, this.options.maxKeyFiles ?? DEFAULT_MAX_KEY_FILES, this.lastFresh);
     const keyFile = `keys-${pad12(seq)}-${randomBytes(4).toString('hex')}.bin`;
-    const head = { ...(rotation ? { journal_offset: 0, journal_base: seq } : { journal_offset: this.size, journal_base: this.base }), key_file: keyFile };
+    const keyFiles = [...plan.kept.map((f) => basename(f.path as string)), keyFile];
+    const head = { ...(rotation ? { journal_offset: 0, journal_base: seq } : { journal_offset: this.size, journal_base: this.base }), key_files: keyFiles };
     const file = this.snapshotFile.begin();
     this.keysWriting = null;
     const dropKeys = async (): Promise<void> => {
@@ -495,12 +535,12 @@ export class LowdbStore implements Store {
     };
     return {
       head,
-      ...(whole ? {} : { keys: { write: (records: readonly KeptIdempotency[], cutoff: number) => this.pendingKeys(keyFile, records, cutoff, false) } }),
+      ...(whole ? {} : { keys: { write: (records: readonly KeptIdempotency[], recordsCutoff: number) => this.pendingKeys(keyFile, plan, records, recordsCutoff) } }),
       write: (text) => file.write(text),
       commit: async () => {
         // The key file is durable before the snapshot that names it is (KeyFile.write syncs it).
         // A caller that wrote the whole document (its records inside) and no keys: an empty key file.
-        const written = await (this.keysWriting ?? this.pendingKeys(keyFile, [], 0, true).then(() => this.keysWriting));
+        const written = await (this.keysWriting ?? this.pendingKeys(keyFile, plan, [], cutoff).then(() => this.keysWriting));
         this.keysWriting = null;
         try {
           if (rotation && !(await rotation)) throw new Error('the journal segment was not closed; the snapshot would not match the journal');
@@ -512,10 +552,15 @@ export class LowdbStore implements Store {
           await written?.close();
           throw error;
         }
+        const next = new KeySegments([...plan.kept, written]);
         const previous = this.keys;
-        this.keys = written;
-        await previous.close();
-        if (previous.path !== null) await unlink(previous.path).catch(() => undefined);
+        this.keys = next;
+        // The files merged into the new one, or dropped as expired, go once the snapshot naming the rest is in place.
+        for (const old of previous.files) {
+          if (next.files.includes(old)) continue;
+          await old.close();
+          if (old.path !== null) await unlink(old.path).catch(() => undefined);
+        }
       },
       abort: async () => {
         await file.abort();
@@ -525,12 +570,13 @@ export class LowdbStore implements Store {
   }
 
   /**
-   * Writes the key file of the snapshot being written: `records` with, unless `alone`, those of the
-   * current key file (key-file.ts); left in `keysWriting` for the commit.
+   * Writes the new key file of the snapshot being written: `records` merged with the files the
+   * plan merges (key-segments.ts); left in `keysWriting` for the commit.
    */
-  private async pendingKeys(name: string, records: readonly KeptIdempotency[], cutoff: number, alone: boolean): Promise<void> {
-    const writing = KeyFile.write(join(this.dir, name), this.io, alone ? KeyFile.empty() : this.keys, records, cutoff);
+  private async pendingKeys(name: string, plan: KeyPlan, records: readonly KeptIdempotency[], cutoff: number): Promise<void> {
+    const writing = KeySegments.writeMerged(join(this.dir, name), this.io, plan.merged, records, cutoff, this.syncEvery);
     this.keysWriting = writing;
+    this.lastFresh = records.length;
     await writing;
   }
 
@@ -646,7 +692,7 @@ export class LowdbStore implements Store {
     await this.journal?.close();
     this.journal = null;
     await this.keys.close();
-    this.keys = KeyFile.empty();
+    this.keys = KeySegments.empty();
     if (this.locked) {
       try {
         unlinkSync(this.lockPath);

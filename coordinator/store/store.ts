@@ -45,9 +45,10 @@ export interface Store {
    * Starts a snapshot at `seq`, the journal's end (every event up to it durable, none being
    * written), whose JSON text the runtime then hands over a piece at a time while appends go on
    * (state/snapshot-capture.ts). The previous snapshot stays the one a load reads until `commit`
-   * resolves; a failure or a crash before that leaves it in place.
+   * resolves; a failure or a crash before that leaves it in place. `keysCutoff`: idempotency
+   * records first used at or before it have expired (a store keeping them beside the snapshot may drop them).
    */
-  beginSnapshot(seq: number): SnapshotSink;
+  beginSnapshot(seq: number, keysCutoff?: number): SnapshotSink;
   /** Events with seq > afterSeq, at most limit of them, in order. */
   readJournal(afterSeq: number, limit: number): Promise<StoredEvent[]>;
   /** Checks that the store can make a write durable right now (used to leave degraded mode). */
@@ -58,7 +59,7 @@ export interface Store {
 /** A snapshot being written: its document's text arrives in pieces, in order. */
 export interface SnapshotSink {
   /** Fields the store keeps in the document's head (lowdb: where in the journal the snapshot ends). */
-  readonly head: Record<string, number | string>;
+  readonly head: Record<string, number | string | readonly string[]>;
   /**
    * Present when the store keeps the covered idempotency records beside the snapshot (the
    * document then holds none): they go here, before `commit`, and are durable when it resolves.

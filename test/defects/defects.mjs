@@ -433,31 +433,51 @@ export const DEFECTS = [
   {
     name: 'key-file-never-expires',
     promise: 'restart',
-    edits: [{ file: 'coordinator/store/key-file.ts', find: '        let drop = (previous.at[i] as number) <= cutoff;\n', replace: '        let drop = false; // defect: records older than 24 h stay in every next key file\n' }],
+    edits: [
+      { file: 'coordinator/store/key-file.ts', find: '        let drop = (previous.at[i] as number) <= cutoff;\n', replace: '        let drop = false; // defect: records older than 24 h stay in every next key file\n' },
+      { file: 'coordinator/store/key-segments.ts', find: '    for (const f of this.files) (f.newestAt() <= cutoff ? dropped : live).push(f);\n', replace: '    for (const f of this.files) live.push(f); // defect: a key file all expired stays\n' },
+      { file: 'coordinator/store/key-segments.ts', find: '    const halfExpired = live.findIndex((f) => 2 * f.expiredBy(cutoff) >= f.size);\n', replace: '    const halfExpired = -1; // defect: expired records never make a merge\n' },
+    ],
     tests: [KEY_FILE],
-    expect: ['a key first used more than 24 h ago'],
+    expect: ['a key first used more than 24 h ago', 'a key file whose keys all expired is dropped'],
   },
   {
     name: 'key-file-removed-before-commit',
     promise: 'restart',
     // A crash between the two must leave the previous pair whole.
-    edits: [{ file: 'coordinator/store/lowdb.ts', find: "          if (!written) throw new Error('the snapshot names a key file that was not written');\n", replace: "          if (!written) throw new Error('the snapshot names a key file that was not written');\n          if (this.keys.path !== null) await unlink(this.keys.path); // defect: the old key file goes before the new snapshot is in place\n" }],
+    edits: [{ file: 'coordinator/store/lowdb.ts', find: "          if (!written) throw new Error('the snapshot names a key file that was not written');\n", replace: "          if (!written) throw new Error('the snapshot names a key file that was not written');\n          for (const old of this.keys.files) if (old.path !== null) await unlink(old.path); // defect: the old key files go before the new snapshot is in place\n" }],
     tests: [KEY_FILE],
     expect: ['a crash between writing the key file and committing the snapshot'],
   },
   {
     name: 'key-file-orphans-kept',
     promise: 'restart',
-    edits: [{ file: 'coordinator/store/lowdb.ts', find: '      if (KEY_FILE_NAME.test(name) && name !== snapshot?.key_file) await unlink(join(this.dir, name)).catch(() => undefined);\n', replace: '      void name; // defect: key files no snapshot names pile up\n' }],
+    edits: [{ file: 'coordinator/store/lowdb.ts', find: '      if (KEY_FILE_NAME.test(name) && !keep.has(name)) await unlink(join(this.dir, name)).catch(() => undefined);\n', replace: '      void name; // defect: key files no snapshot names pile up\n' }],
     tests: [KEY_FILE],
     expect: ['a crash between writing the key file and committing the snapshot'],
   },
   {
     name: 'key-file-missing-trusted',
     promise: 'restart',
-    edits: [{ file: 'coordinator/store/lowdb.ts', find: '        snapshot = null;\n      }\n    }\n', replace: '        snapshotProblem = null; // defect: a snapshot whose key file is gone starts without its keys\n      }\n    }\n' }],
+    edits: [{ file: 'coordinator/store/lowdb.ts', find: '        snapshot = null;\n        for (const f of opened) await f.close();\n        opened.length = 0;\n        break;\n', replace: '        snapshotProblem = null; // defect: a snapshot whose key file is gone starts without its keys\n        continue;\n' }],
     tests: [KEY_FILE],
     expect: ['a snapshot whose key file is missing'],
+  },
+  {
+    name: 'key-files-newest-only',
+    promise: 'restart',
+    // A snapshot's keys are spread over several key files: a look-up must search every one.
+    edits: [{ file: 'coordinator/store/key-segments.ts', find: '    for (let i = this.files.length - 1; i >= 0; i -= 1) if ((this.files[i] as KeyFile).mayHold(scope, key, notBefore)) return true;\n', replace: '    const newest = this.files.at(-1); // defect: only the newest key file is searched\n    if (newest?.mayHold(scope, key, notBefore)) return true;\n' }],
+    tests: [KEY_FILE],
+    expect: ['each snapshot writes only the keys it covers'],
+  },
+  {
+    name: 'key-file-format-1-ignored',
+    promise: 'restart',
+    // A coordinator upgraded in place starts from a state.json that names one key_file.
+    edits: [{ file: 'coordinator/store/lowdb.ts', find: '    const named = snapshot?.key_files ?? (snapshot?.key_file !== undefined ? [snapshot.key_file] : []);\n', replace: '    const named = snapshot?.key_files ?? []; // defect: the single key file of an older data dir is not read\n' }],
+    tests: [KEY_FILE],
+    expect: ['a data directory from before key files came in segments'],
   },
   {
     name: 'key-file-merge-duplicates',

@@ -31,8 +31,8 @@ interface Pool {
   journalReads: () => number;
 }
 
-async function openPool(dir: string, clock: ManualClock, io: StoreIo = NODE_STORE_IO): Promise<Pool> {
-  const store = new LowdbStore(dir, { io });
+async function openPool(dir: string, clock: ManualClock, io: StoreIo = NODE_STORE_IO, maxKeyFiles?: number): Promise<Pool> {
+  const store = new LowdbStore(dir, { io, ...(maxKeyFiles === undefined ? {} : { maxKeyFiles }) });
   let journalReads = 0;
   const readJournal = store.readJournal.bind(store);
   store.readJournal = (after, limit) => {
@@ -80,9 +80,9 @@ const keyFiles = (dir: string): string[] => readdirSync(dir).filter((n) => n.sta
 test('after a clean stop the keys are in the key file, not in the snapshot nor in memory, and replay their first answers; another payload is refused', async () => {
   await withSeeded(30, async (pool, first) => {
     await pool.runtime.close();
-    const state = JSON.parse(readFileSync(join(pool.dir, 'state.json'), 'utf8')) as Snapshot & { key_file?: string };
+    const state = JSON.parse(readFileSync(join(pool.dir, 'state.json'), 'utf8')) as Snapshot & { key_files?: string[] };
     assert.deepEqual(state.idempotency, [], 'the snapshot document holds no idempotency records');
-    assert.deepEqual(keyFiles(pool.dir), [state.key_file], 'the key file it names is the only one');
+    assert.deepEqual(keyFiles(pool.dir), state.key_files, 'the key files it names are the only ones');
     const again = await openPool(pool.dir, pool.clock);
     assert.equal(again.runtime.engine.state.idempotency.size, 0, 'a start holds none of the covered keys in memory');
     await assertReplays(again, first);
@@ -166,7 +166,8 @@ test('a crash between writing the key file and committing the snapshot, or after
     await second.store.close();
     // A key file torn mid-write by the crash, too.
     writeFileSync(join(pool.dir, 'keys-000000000099-0badf00d.bin.tmp'), 'torn');
-    const third = await openPool(pool.dir, pool.clock);
+    // One key file at most: snapshot 3 merges the old file into its new one, replacing it.
+    const third = await openPool(pool.dir, pool.clock, NODE_STORE_IO, 1);
     assert.deepEqual(third.runtime.warnings, [], 'the previous pair loads as it is, no fallback replay');
     assert.deepEqual(keyFiles(pool.dir), [oldFile], 'the files no snapshot names are removed at load');
     await assertReplays(third, first);
@@ -193,5 +194,92 @@ test('a snapshot whose key file is missing is not trusted: the state is rebuilt 
     assert.match(again.runtime.warnings.join('\n'), /key file .* is unreadable/);
     await assertReplays(again, first);
     await again.runtime.close();
+  });
+});
+
+/** The key files state.json names, oldest first. */
+const named = (dir: string): string[] => (JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8')) as { key_files: string[] }).key_files;
+
+test('each snapshot writes only the keys it covers: an older key file stays as it is until the younger ones match its size, and every key replays after a crash', async () => {
+  await withSeeded(16, async (pool, first) => {
+    await pool.runtime.snapshot();
+    const counts: number[] = [];
+    let oldest = '';
+    let n = 16;
+    for (let round = 0; round < 7; round += 1) {
+      for (let i = 0; i < 4; i += 1, n += 1) first.set(`k${n}`, JSON.stringify(await create(pool, `k${n}`)));
+      await pool.runtime.snapshot();
+      counts.push(named(pool.dir).length);
+      if (round === 0) oldest = named(pool.dir)[0] as string;
+      assert.deepEqual(keyFiles(pool.dir).sort(), [...named(pool.dir)].sort(), 'the files on disk are the ones state.json names');
+    }
+    assert.equal(named(pool.dir)[0], oldest, 'the oldest file (21 keys) was not rewritten by six snapshots of 4 keys each');
+    assert.deepEqual(counts, [1, 2, 2, 3, 2, 3, 3], 'files merge when their sizes match');
+    await pool.store.close(); // the crash: no final snapshot
+    const again = await openPool(pool.dir, pool.clock);
+    assert.deepEqual(again.runtime.warnings, []);
+    assert.equal(again.runtime.engine.state.idempotency.size, 0, 'every key is in a key file, none in memory');
+    await assertReplays(again, first);
+    const reused = await create(again, 'k20', 'another title');
+    assert.equal(reused.ok ? 'ok' : reused.error.code, 'IDEMPOTENCY_KEY_REUSED', 'a key in an older file with another payload is refused');
+    await again.store.close();
+
+    // One of the files lost: the snapshot is not trusted, and the journal gives every key back.
+    rmSync(join(pool.dir, named(pool.dir)[1] as string));
+    const third = await openPool(pool.dir, pool.clock);
+    assert.match(third.runtime.warnings.join('\n'), /key file .* is unreadable/);
+    await assertReplays(third, first);
+    await third.runtime.close();
+  });
+});
+
+test('a key file whose keys all expired is dropped at the next snapshot, and none of its keys is revived meanwhile', async () => {
+  await withSeeded(6, async (pool, first) => {
+    await pool.runtime.close(); // file A: the repo key and k0–k5
+    pool.clock.advance(DAY_MS / 2);
+    const second = await openPool(pool.dir, pool.clock);
+    for (let i = 6; i < 16; i += 1) first.set(`k${i}`, JSON.stringify(await create(second, `k${i}`)));
+    await second.runtime.snapshot(); // file B beside A: a start has no estimate of the fresh keys, so A is kept
+    const [fileA, fileB] = named(pool.dir);
+    assert.equal(named(pool.dir).length, 2);
+    await second.store.close(); // a crash; the restart has no estimate of the fresh keys: no merge for size
+    pool.clock.advance(DAY_MS / 2 + 1);
+    const later = await openPool(pool.dir, pool.clock);
+    const scope = principalScope(later.admin);
+    assert.equal(later.store.coveredKeys.mayHold(scope, 'k3', pool.clock.now() - DAY_MS), false, 'an expired key in a kept file is known expired without a read');
+    const redo = await create(later, 'k3');
+    assert.notEqual(JSON.stringify(redo), first.get('k3'), 'and is a new key');
+    first.set('k3', JSON.stringify(redo));
+    await later.runtime.snapshot();
+    assert.equal(named(pool.dir).includes(fileA as string), false, 'the expired file is no longer named');
+    assert.equal(named(pool.dir)[0], fileB, 'the younger one is kept as it is');
+    assert.equal(keyFiles(pool.dir).includes(fileA as string), false, 'and the expired one is removed');
+    await later.runtime.close();
+    const third = await openPool(pool.dir, pool.clock);
+    for (let i = 6; i < 16; i += 1) assert.equal(JSON.stringify(await create(third, `k${i}`)), first.get(`k${i}`), `key k${i} answers its first answer`);
+    assert.equal(JSON.stringify(await create(third, 'k3')), first.get('k3'), 'the key used again answers its new answer');
+    assert.equal(third.store.coveredKeys.mayHold(scope, 'k2', Number.NEGATIVE_INFINITY), false, 'the expired keys are gone from disk');
+    await third.runtime.close();
+  });
+});
+
+test('a data directory from before key files came in segments (state.json names one key_file) starts with its keys', async () => {
+  await withSeeded(6, async (pool, first) => {
+    await pool.runtime.close();
+    const path = join(pool.dir, 'state.json');
+    const { key_files: files, ...rest } = JSON.parse(readFileSync(path, 'utf8')) as { key_files: string[] };
+    assert.equal(files.length, 1);
+    writeFileSync(path, JSON.stringify({ ...rest, key_file: files[0] }));
+    const again = await openPool(pool.dir, pool.clock);
+    assert.deepEqual(again.runtime.warnings, [], 'no fallback replay');
+    assert.deepEqual(keyFiles(pool.dir), files, 'its key file is kept');
+    assert.equal(again.runtime.engine.state.idempotency.size, 0);
+    await assertReplays(again, first);
+    first.set('k6', JSON.stringify(await create(again, 'k6')));
+    await again.runtime.close();
+    assert.equal(named(pool.dir)[0], files[0], 'the next snapshot names it among its key files');
+    const third = await openPool(pool.dir, pool.clock);
+    await assertReplays(third, first);
+    await third.runtime.close();
   });
 });

@@ -65,3 +65,26 @@ test('a merge into a previous file of several MB copies its records in pieces: e
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('key files merged as bytes keep one record per key, the newest file winning over older ones and memory over all, expired ones out', async () => {
+  const dir = tempDir();
+  try {
+    // Three files, oldest first, overlapping: keys 0–2,999, then 2,000–4,999 (newer), then 4,000–5,999 (newest).
+    const a = await KeyFile.write(join(dir, 'a.bin'), NODE_STORE_IO, KeyFile.empty(), Array.from({ length: 3_000 }, (_, i) => record(i)), 0);
+    const b = await KeyFile.write(join(dir, 'b.bin'), NODE_STORE_IO, KeyFile.empty(), Array.from({ length: 3_000 }, (_, n) => record(2_000 + n, 200_000 + n)), 0);
+    const c = await KeyFile.write(join(dir, 'c.bin'), NODE_STORE_IO, KeyFile.empty(), Array.from({ length: 2_000 }, (_, n) => record(4_000 + n, 300_000 + n)), 0);
+    // Memory holds keys 5,500–6,499 (the newest of all); the cutoff ages out keys 0–99.
+    const memory = Array.from({ length: 1_000 }, (_, n) => record(5_500 + n, 400_000 + n));
+    const merged = await KeyFile.write(join(dir, 'm.bin'), NODE_STORE_IO, a, memory, 1_099, [b, c]);
+    for (const f of [a, b, c, merged]) await f.close();
+    const reopened = await KeyFile.open(join(dir, 'm.bin'));
+    assert.equal(reopened.size, 6_500 - 100, 'each key once');
+    for (let i = 0; i < 6_500; i += 1) {
+      const want = i < 100 ? undefined : i >= 5_500 ? 400_000 + i - 5_500 : i >= 4_000 ? 300_000 + i - 4_000 : i >= 2_000 ? 200_000 + i - 2_000 : i + 1;
+      assert.equal((await reopened.find(`m:${i % 7}`, `k${i}`, 0))?.seq, want, `key k${i}`);
+    }
+    await reopened.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
