@@ -85,7 +85,8 @@ const PER_REPO = 500;
 async function startCoordinator(options: OwpOptions, profile: boolean): Promise<RunningCoordinator> {
   const child = new Child('coordinator', options.coordinatorBundle, {
     execArgv: profile && options.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`] : [],
-    env: { OWP_BENCH_COORDINATOR: JSON.stringify({ data_dir: options.dataDir }) },
+    // OWP_BENCH_SETTINGS (JSON) adds coordinator settings for a diagnosis, e.g. {"snapshot_every_events":1e8} (bench/README.md, "Latest table").
+    env: { OWP_BENCH_COORDINATOR: JSON.stringify({ ...(JSON.parse(process.env.OWP_BENCH_SETTINGS ?? '{}') as object), data_dir: options.dataDir }) },
   });
   const ready = await child.next('ready', 120_000);
   return { child, url: ready.url as string, adminToken: ready.adminToken as string, servingAfterMs: ready.serving_after_ms as number, warnings: ready.warnings as string[] };
