@@ -6,7 +6,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
-import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance, PerformanceObserver } from 'node:perf_hooks';
 import { getHeapSpaceStatistics, writeHeapSnapshot } from 'node:v8';
 import { createLogger } from '../coordinator/log.ts';
 import { DEFAULT_RATE_LIMITS } from '../coordinator/rate-limit.ts';
@@ -74,6 +74,26 @@ started.coordinator.runtime.on('commit', (c) => {
   if (c.ok) commits += 1;
 });
 
+// bench/cycle-socket.ts --timeline: when snapshots ran and GC paused since the last reset (wall ms), to set slow answers against.
+const wall = (t: number): number => performance.timeOrigin + t;
+const pauses: { snapshots: Array<[start: number, end: number]>; gc: Array<[start: number, ms: number, kind: number]> } = { snapshots: [], gc: [] };
+// A Runtime (the lowdb store has no cluster node): its own calls to snapshot() go through this wrapper too.
+const runtime = started.coordinator.runtime as unknown as { snapshot(): Promise<void> };
+const snapshot = runtime.snapshot.bind(runtime);
+let lastSnapshot: Promise<void> | null = null;
+runtime.snapshot = () => {
+  const start = wall(performance.now());
+  const done = snapshot();
+  if (done !== lastSnapshot) {
+    lastSnapshot = done;
+    void done.finally(() => pauses.snapshots.push([start, wall(performance.now())]));
+  }
+  return done;
+};
+new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) pauses.gc.push([wall(e.startTime), e.duration, ((e as { detail?: { kind?: number } }).detail)?.kind ?? 0]);
+}).observe({ entryTypes: ['gc'] });
+
 function stats(): Record<string, number> {
   const cpu = process.cpuUsage(cpuBase);
   const wallMs = performance.now() - wallBase;
@@ -139,6 +159,7 @@ serveParent({
     return { file: args.file };
   },
   timeline: () => ({ timeline }),
+  pauses: () => pauses,
   /** /proc/self/smaps summed by kind of mapping: where the RSS outside V8's heap is. */
   smaps: () => {
     const text = readFileSync('/proc/self/smaps', 'utf8');
@@ -157,6 +178,8 @@ serveParent({
     cpuBase = process.cpuUsage();
     wallBase = performance.now();
     rssPeak = process.memoryUsage.rss();
+    pauses.snapshots.length = 0;
+    pauses.gc.length = 0;
     if (process.env.OWP_BENCH_TIMELINE) timeline.push({ t: Math.round(performance.now() - t0), reset: 1 });
     return stats();
   },

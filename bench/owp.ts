@@ -80,9 +80,9 @@ interface FleetReport {
   transitions: number;
 }
 
-const PER_REPO = 500;
+export const PER_REPO = 500;
 
-async function startCoordinator(options: OwpOptions, profile: boolean): Promise<RunningCoordinator> {
+export async function startCoordinator(options: OwpOptions, profile: boolean): Promise<RunningCoordinator> {
   const child = new Child('coordinator', options.coordinatorBundle, {
     execArgv: profile && options.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`] : [],
     // OWP_BENCH_SETTINGS (JSON) adds coordinator settings for a diagnosis, e.g. {"snapshot_every_events":1e8} (bench/README.md, "Latest table").
@@ -92,7 +92,7 @@ async function startCoordinator(options: OwpOptions, profile: boolean): Promise<
   return { child, url: ready.url as string, adminToken: ready.adminToken as string, servingAfterMs: ready.serving_after_ms as number, warnings: ready.warnings as string[] };
 }
 
-async function startFleets(script: string, name: string, count: number, fleets: number, setup: Record<string, unknown>): Promise<Child[]> {
+export async function startFleets(script: string, name: string, count: number, fleets: number, setup: Record<string, unknown>): Promise<Child[]> {
   const children = Array.from({ length: fleets }, (_, i) => new Child(`${name}-${i}`, script));
   await Promise.all(children.map((c) => c.next('started', 60_000)));
   const per = Math.ceil(count / fleets);
@@ -121,7 +121,7 @@ async function fleetStats(fleets: Child[]): Promise<FleetStats> {
   return { connect_failures: failures, workers: sum(all.map((s) => s.workers)), connected: sum(all.map((s) => s.connected)), leases: sum(all.map((s) => s.leases)), leases_lost: sum(all.map((s) => s.leases_lost)), errors };
 }
 
-async function measure(fleets: Child[], coordinator: Child, windowMs: number): Promise<{ reports: FleetReport[]; coordinator: CoordinatorStats }> {
+export async function measure(fleets: Child[], coordinator: Child, windowMs: number): Promise<{ reports: FleetReport[]; coordinator: CoordinatorStats }> {
   await coordinator.request('reset');
   await Promise.all(fleets.map((f) => f.request('measure', { on: true })));
   await sleep(windowMs);
@@ -130,13 +130,13 @@ async function measure(fleets: Child[], coordinator: Child, windowMs: number): P
   return { reports, coordinator: stats };
 }
 
-async function closeFleets(fleets: Child[]): Promise<void> {
+export async function closeFleets(fleets: Child[]): Promise<void> {
   await Promise.all(fleets.map((f) => f.request('close', {}, 30_000).catch(() => undefined)));
   for (const f of fleets) f.kill();
   await Promise.all(fleets.map((f) => f.exited));
 }
 
-function gather(reports: FleetReport[], kinds: string[]): number[] {
+export function gather(reports: FleetReport[], kinds: string[]): number[] {
   const out: number[] = [];
   for (const r of reports) for (const k of kinds) for (const v of r.samples[k] ?? []) out.push(v);
   return out;

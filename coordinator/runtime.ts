@@ -25,6 +25,7 @@ import { IDEMPOTENCY_TTL_MS } from './engine/idempotency.ts';
 import type { SliceLimits, SnapshotCapture } from './state/snapshot-capture.ts';
 import type { CoordinatorService, WorkerSession } from './service.ts';
 import { readJournalPage } from './journal-reads.ts';
+import { Turns } from './turns.ts';
 
 export interface RuntimeOptions extends Omit<EngineOptions, 'clock' | 'state'> {
   store: Store;
@@ -529,13 +530,15 @@ export class Runtime extends EventEmitter<RuntimeEvents> implements CoordinatorS
         const seq = state.seq;
         const sink = this.store.beginSnapshot(seq, this.clock.now() - IDEMPOTENCY_TTL_MS);
         // A store that keeps the covered idempotency keys beside the snapshot gets them apart.
-        const covered = sink.keys ? state.idempotency.coveredBy(seq) : null;
-        const capture = state.beginCapture(sink.head, covered === null);
+        const keysApart = sink.keys !== undefined;
+        const capture = state.beginCapture(sink.head, !keysApart);
         this.eventsSinceSnapshot = 0;
         this.snapshotRecords = this.liveRecords();
+        // Each part goes a piece at a time, so requests keep being answered meanwhile (turns.ts).
+        const turns = new Turns();
         try {
           await writeCapture(capture, sink, { ms: this.options.snapshotSliceMs ?? 1, records: this.options.snapshotSliceRecords });
-          if (covered) await sink.keys?.write(covered, this.clock.now() - IDEMPOTENCY_TTL_MS);
+          if (sink.keys) await sink.keys.write(await state.idempotency.coveredBy(seq, turns), this.clock.now() - IDEMPOTENCY_TTL_MS);
         } catch (error) {
           await sink.abort();
           throw error;
@@ -544,7 +547,7 @@ export class Runtime extends EventEmitter<RuntimeEvents> implements CoordinatorS
         }
         await sink.commit();
         // The store has them now: memory keeps only the keys used since (unless the state was rebuilt meanwhile).
-        if (covered && this.engine.state === state) state.idempotency.forgetCovered(seq);
+        if (keysApart && this.engine.state === state) await state.idempotency.forgetCovered(seq, turns);
       } catch (error) {
         this.options.log?.error({ err: error }, 'snapshot failed; the journal still has every change');
       } finally {

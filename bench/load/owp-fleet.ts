@@ -61,6 +61,8 @@ let role: Role = 'hold';
 let heartbeatEveryMs = 10_000;
 let measuring = false;
 const samples: Record<string, number[]> = {};
+/** When each sample ended (wall ms), beside `samples`: bench/cycle-socket.ts sets a latency against the time it happened. */
+const sampleAt: Record<string, number[]> = {};
 const errors: Record<string, number> = {};
 let transitions = 0;
 let offersSeen = 0;
@@ -72,6 +74,7 @@ const connectFailures: Record<string, number> = {};
 function record(kind: string, ms: number): void {
   if (!measuring) return;
   (samples[kind] ??= []).push(ms);
+  (sampleAt[kind] ??= []).push(wallNow());
 }
 
 function countError(code: string): void {
@@ -272,13 +275,14 @@ serveParent({
   measure(args) {
     if (args.on) {
       for (const k of Object.keys(samples)) delete samples[k];
+      for (const k of Object.keys(sampleAt)) delete sampleAt[k];
       for (const k of Object.keys(errors)) delete errors[k];
       transitions = 0;
       measuring = true;
       return { started: true };
     }
     measuring = false;
-    return { samples, errors: { ...errors }, transitions };
+    return { samples, ...(args.times ? { sample_at: sampleAt } : {}), errors: { ...errors }, transitions };
   },
   stats() {
     return {

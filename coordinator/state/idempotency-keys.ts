@@ -14,6 +14,7 @@
  * itself forgotten; a request with a forgotten key is a new request, as after 24 h (SPEC §5.12).
  */
 import { idemKey, type IdempotencyRecord } from './records.ts';
+import type { Turns } from '../turns.ts';
 
 /** A remembered key: what the first request was, where its record is journaled, and maybe its answer. */
 export interface KeptIdempotency {
@@ -167,20 +168,33 @@ export class IdempotencyKeys {
     }
   }
 
-  /** The keys a snapshot at `seq` covers: those whose record is journaled at or before it (or not at all). */
-  coveredBy(seq: number): KeptIdempotency[] {
+  /**
+   * The keys a snapshot at `seq` covers: those whose record is journaled at or before it (or not at
+   * all). Gathered a piece at a time (`turns`), while commands go on: a key they add meanwhile is
+   * journaled after `seq`, so it is not one of them, and a record once kept never changes.
+   */
+  async coveredBy(seq: number, turns: Turns): Promise<KeptIdempotency[]> {
     const out: KeptIdempotency[] = [];
-    for (const rec of this.kept.values()) if (rec.seq === undefined || rec.seq <= seq) out.push(rec);
+    let n = 0;
+    for (const rec of this.kept.values()) {
+      if (rec.seq === undefined || rec.seq <= seq) out.push(rec);
+      if ((++n & 255) === 0) await turns.pace();
+    }
     return out;
   }
 
   /**
    * Forgets the keys a committed snapshot at `seq` covers, once the store keeps them beside it
    * (Store.coveredKeys): memory then holds only the keys used since, and a replay of an older one
-   * reads its record back first (Runtime.call).
+   * reads its record back first (Runtime.call). A piece at a time, as `coveredBy`: until a key is
+   * forgotten, memory and the store both have it, and memory answers first.
    */
-  forgetCovered(seq: number): void {
-    for (const [k, rec] of this.kept) if (rec.seq === undefined || rec.seq <= seq) this.drop(k);
+  async forgetCovered(seq: number, turns: Turns): Promise<void> {
+    let n = 0;
+    for (const [k, rec] of this.kept) {
+      if (rec.seq === undefined || rec.seq <= seq) this.drop(k);
+      if ((++n & 255) === 0) await turns.pace();
+    }
   }
 
   values(): IterableIterator<KeptIdempotency> {

@@ -61,6 +61,14 @@ export class SnapshotCapture {
   private index = 0;
   private head: string | null;
   private archived: IterableIterator<[string, number]> | null;
+  /**
+   * The workers' on-time records at S, as numbers (the fold changes them in place): one per worker
+   * whose lease ever ended, 10,000 after the bench's hold phase, too many to copy and serialise in
+   * the head at once (12-20 ms in one turn). Written last, a slice at a time.
+   */
+  private readonly punctuality: { ids: string[]; onTime: number[]; late: number[] };
+  private punctualityAt = 0;
+  private punctualityOpened = false;
   /** The current section's opening bracket is out. */
   private opened = false;
   private done = false;
@@ -72,12 +80,23 @@ export class SnapshotCapture {
    */
   constructor(state: State, storeHead: Record<string, number | string | readonly string[]> = {}, keysInline = true) {
     this.seq = state.seq;
-    const head = { ...storeHead, ...snapshotHead(state) };
-    // The head's fields, then the record lists one by one; "archived" last, its object left open.
+    const head = { ...storeHead, ...snapshotHead(state, false) };
+    // The head's fields, then the record lists one by one; "archived" and "punctuality" last, their objects left open.
     this.head = JSON.stringify(head).slice(0, -1);
     const json = (r: object): string => JSON.stringify(r);
     const tasks: TaskRecord[] = [...state.tasks.values()];
-    const workers: WorkerRecord[] = Array.from(state.workers.values(), (w) => w.record);
+    const workers: WorkerRecord[] = new Array(state.workers.size);
+    let w = 0;
+    for (const worker of state.workers.values()) workers[w++] = worker.record;
+    const punctuality = { ids: new Array<string>(state.punctuality.size), onTime: new Array<number>(state.punctuality.size), late: new Array<number>(state.punctuality.size) };
+    let p = 0;
+    for (const [id, record] of state.punctuality) {
+      punctuality.ids[p] = id;
+      punctuality.onTime[p] = record.on_time;
+      punctuality.late[p] = record.late;
+      p += 1;
+    }
+    this.punctuality = punctuality;
     const offers: OfferRecord[] = [...state.offers.values()];
     const leases: LeaseRecord[] = [...state.leases.values()];
     const keys: KeptIdempotency[] = keysInline ? [...state.idempotency.values()] : [];
@@ -151,6 +170,23 @@ export class SnapshotCapture {
         n += 1;
       }
       this.archived = null;
+      this.opened = false;
+      this.index = 0;
+      out += '}';
+    }
+    const { ids, onTime, late } = this.punctuality;
+    if (ids.length > 0) {
+      if (!this.punctualityOpened) {
+        out += ',"punctuality":{';
+        this.punctualityOpened = true;
+      }
+      while (this.punctualityAt < ids.length) {
+        if (n > 0 && spent()) return out;
+        const i = this.punctualityAt;
+        out += `${i === 0 ? '' : ','}${JSON.stringify(ids[i])}:{"on_time":${onTime[i] as number},"late":${late[i] as number}}`;
+        this.punctualityAt += 1;
+        n += 1;
+      }
       out += '}';
     }
     this.done = true;

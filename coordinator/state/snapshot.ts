@@ -39,7 +39,7 @@ export interface Snapshot {
 /** The parts of a snapshot other than the record lists, copied now: small, and changed in place by the fold. */
 export type SnapshotHead = Omit<Snapshot, 'tasks' | 'workers' | 'offers' | 'leases' | 'idempotency' | 'archived'>;
 
-export function snapshotHead(state: State): SnapshotHead {
+export function snapshotHead(state: State, withPunctuality = true): SnapshotHead {
   const prTimes: Record<string, number[]> = {};
   const stats: Record<string, Stats> = { '*': structuredClone(state.stats) };
   const mergedBy: Record<string, Record<string, number>> = {};
@@ -58,7 +58,7 @@ export function snapshotHead(state: State): SnapshotHead {
     maintainers: [...state.maintainers.values()].map((m) => structuredClone(m)),
     pr_times: prTimes,
     stats,
-    ...(state.punctuality.size > 0 ? { punctuality: Object.fromEntries([...state.punctuality].map(([id, p]) => [id, { ...p }])) } : {}),
+    ...(withPunctuality && state.punctuality.size > 0 ? { punctuality: Object.fromEntries([...state.punctuality].map(([id, p]) => [id, { ...p }])) } : {}),
     merged_by: mergedBy,
     standings,
   };

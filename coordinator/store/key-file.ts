@@ -19,6 +19,7 @@ import { dirname } from 'node:path';
 import type { KeptIdempotency } from '../state/idempotency-keys.ts';
 import { compactRecord } from '../state/snapshot.ts';
 import type { StoreIo } from './lowdb.ts';
+import { Turns } from '../turns.ts';
 
 const MAGIC = 'OWPKEYS1';
 const TRAILER = 32;
@@ -27,15 +28,22 @@ const CHUNK = 1024 * 1024;
 
 /** The 64-bit hash of (scope, key) as two 32-bit words (cyrb53's mixing, two lanes): collisions only cost a read. */
 export function keyHash(scope: string, key: string): [hi: number, lo: number] {
+  // The mixing step written out in each loop, not as a closure made per call: this runs for every
+  // new request's key (Runtime.prepareKey) and every record a snapshot writes.
   let h1 = 0xdeadbeef;
   let h2 = 0x41c6ce57;
-  const mix = (c: number): void => {
+  for (let i = 0; i < scope.length; i += 1) {
+    const c = scope.charCodeAt(i);
     h1 = Math.imul(h1 ^ c, 2654435761);
     h2 = Math.imul(h2 ^ c, 1597334677);
-  };
-  for (let i = 0; i < scope.length; i += 1) mix(scope.charCodeAt(i));
-  mix(0);
-  for (let i = 0; i < key.length; i += 1) mix(key.charCodeAt(i));
+  }
+  h1 = Math.imul(h1, 2654435761);
+  h2 = Math.imul(h2, 1597334677);
+  for (let i = 0; i < key.length; i += 1) {
+    const c = key.charCodeAt(i);
+    h1 = Math.imul(h1 ^ c, 2654435761);
+    h2 = Math.imul(h2 ^ c, 1597334677);
+  }
   h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
   h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
   return [h1 >>> 0, h2 >>> 0];
@@ -45,41 +53,17 @@ function compare(hi1: number, lo1: number, hi2: number, lo2: number): number {
   return hi1 !== hi2 ? hi1 - hi2 : lo1 - lo2;
 }
 
-/** A record from memory on its way into a key file. */
-interface Fresh {
-  hi: number;
-  lo: number;
-  at: number;
-  /** Its key; for a record from a younger file, read from its line only when a hash is shared (`identify`). */
-  scope: string | undefined;
-  key: string | undefined;
-  /** Its JSON line, until encoded into the fresh records' one buffer; then where it lies in `data`. */
-  line: string;
-  data: Buffer;
-  start: number;
-  end: number;
-}
-
-/** Fills in a record's key from its line (records from younger files carry only their hash). */
-function identify(f: Fresh): void {
-  if (f.scope !== undefined) return;
-  const rec = JSON.parse(f.data.toString('utf8', f.start, f.end)) as KeptIdempotency;
-  f.scope = rec.scope;
-  f.key = rec.key;
-}
-
 /**
- * A merge sort that yields to the event loop every few thousand steps: the first snapshot after a
- * start from an older layout may sort 100,000s of keys, tens of ms in one `Array.sort`.
+ * A merge sort of `items` by `cmp` that lets the event loop turn (turns.ts) between runs and every
+ * thousand steps: the first snapshot after a start from an older layout may sort 100,000s of keys.
  */
-async function sortInSlices<T>(items: T[], cmp: (a: T, b: T) => number): Promise<T[]> {
+async function sortInSlices<T>(items: T[], cmp: (a: T, b: T) => number, turns: Turns): Promise<T[]> {
   const RUN = 2048;
-  const yieldNow = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
   let a = items.slice();
   for (let i = 0; i < a.length; i += RUN) {
     const run = a.slice(i, i + RUN).sort(cmp);
     for (let k = 0; k < run.length; k += 1) a[i + k] = run[k] as T;
-    if (i + RUN < a.length) await yieldNow();
+    await turns.pace();
   }
   let b = new Array<T>(a.length);
   let steps = 0;
@@ -91,12 +75,128 @@ async function sortInSlices<T>(items: T[], cmp: (a: T, b: T) => number): Promise
       let j = mid;
       for (let k = lo; k < hi; k += 1) {
         b[k] = (j >= hi || (i < mid && cmp(a[i] as T, a[j] as T) <= 0) ? a[i++] : a[j++]) as T;
-        if ((steps += 1) % 16_384 === 0) await yieldNow();
+        if (((steps += 1) & 1023) === 0) await turns.pace();
       }
     }
     [a, b] = [b, a];
   }
   return a;
+}
+
+/**
+ * Records in hash order as a merge reads them: their hashes, times and where each one's line lies,
+ * in typed arrays, with the lines' bytes in memory (memory's fresh records, a younger file read
+ * whole) or read from the file a window at a time, in order (the oldest file, the biggest).
+ */
+class Run {
+  /** Bytes of the window over the file's records, and where in the file it starts. */
+  private window: Buffer = Buffer.alloc(0);
+  private windowAt = 0;
+
+  constructor(
+    readonly hashes: Uint32Array,
+    readonly at: Float64Array,
+    readonly offsets: Float64Array,
+    /** All the lines, or null: read from `handle` a window at a time. */
+    private readonly data: Buffer | null,
+    private readonly handle: FileHandle | null,
+    /** A fresh record's key, by position (a file's is read from its line). */
+    private readonly keys: ReadonlyArray<readonly [scope: string, key: string]> | null,
+  ) {
+    if (data) this.window = data;
+  }
+
+  get size(): number {
+    return this.at.length;
+  }
+
+  /** Makes sure record `i`'s line is in the window: a read only when it is not (records are taken in order). */
+  async load(i: number): Promise<void> {
+    const start = this.offsets[i] as number;
+    const end = this.offsets[i + 1] as number;
+    if (start >= this.windowAt && end <= this.windowAt + this.window.length) return;
+    const total = this.offsets[this.size] as number;
+    // A fresh buffer each time: the last one may still be referenced by nothing, but never reused under a pending write.
+    this.window = Buffer.alloc(Math.min(Math.max(CHUNK, end - start), total - start));
+    this.windowAt = start;
+    await this.handle?.read(this.window, 0, this.window.length, start);
+  }
+
+  /** Whether record `i`'s line is in the window (else `load` it first). */
+  loaded(i: number): boolean {
+    return (this.offsets[i] as number) >= this.windowAt && (this.offsets[i + 1] as number) <= this.windowAt + this.window.length;
+  }
+
+  /** Copies record `i`'s line (loaded) into `out` at `at`; answers its length. */
+  copy(i: number, out: Buffer, at: number): number {
+    const start = (this.offsets[i] as number) - this.windowAt;
+    return this.window.copy(out, at, start, start + (this.offsets[i + 1] as number) - (this.offsets[i] as number));
+  }
+
+  length(i: number): number {
+    return (this.offsets[i + 1] as number) - (this.offsets[i] as number);
+  }
+
+  /** Record `i`'s key (its line loaded): memory's is known, a file's is parsed from its line. */
+  key(i: number): string {
+    const known = this.keys?.[i];
+    if (known) return `${known[0]}\u0000${known[1]}`;
+    const start = (this.offsets[i] as number) - this.windowAt;
+    const rec = JSON.parse(this.window.toString('utf8', start, start + this.length(i))) as KeptIdempotency;
+    return `${rec.scope}\u0000${rec.key}`;
+  }
+
+  static fromFile(file: KeyFile, data: Buffer | null): Run {
+    return new Run(file.hashes, file.at, file.offsets, data, data ? null : file.handle, null);
+  }
+
+  /**
+   * Memory's records used after `cutoff`, hashed, sorted by hash, then each encoded as its JSON
+   * line straight into one buffer in that order: typed arrays and bytes, no object per record
+   * (20,000 of those per snapshot lived through the snapshot's turns and were promoted, then
+   * collected as old garbage).
+   */
+  static async fresh(records: readonly KeptIdempotency[], cutoff: number, turns: Turns): Promise<Run> {
+    const live: number[] = [];
+    const byRecord = new Uint32Array(2 * records.length);
+    for (let i = 0; i < records.length; i += 1) {
+      const rec = records[i] as KeptIdempotency;
+      if (rec.at > cutoff) {
+        const [hi, lo] = keyHash(rec.scope, rec.key);
+        byRecord[2 * i] = hi;
+        byRecord[2 * i + 1] = lo;
+        live.push(i);
+      }
+      if ((i & 255) === 255) await turns.pace();
+    }
+    const order = await sortInSlices(live, (a, b) => compare(byRecord[2 * a] as number, byRecord[2 * a + 1] as number, byRecord[2 * b] as number, byRecord[2 * b + 1] as number), turns);
+    const n = order.length;
+    const hashes = new Uint32Array(2 * n);
+    const at = new Float64Array(n);
+    const offsets = new Float64Array(n + 1);
+    const keys: Array<readonly [string, string]> = new Array(n);
+    let data = Buffer.allocUnsafe(Math.max(1024, n * 256));
+    let used = 0;
+    for (let k = 0; k < n; k += 1) {
+      const i = order[k] as number;
+      const rec = records[i] as KeptIdempotency;
+      const line = `${JSON.stringify(rec.answer === undefined ? rec : compactRecord(rec))}\n`;
+      if (data.length - used < 3 * line.length) {
+        const bigger = Buffer.allocUnsafe(2 * data.length + 3 * line.length);
+        data.copy(bigger, 0, 0, used);
+        data = bigger;
+      }
+      hashes[2 * k] = byRecord[2 * i] as number;
+      hashes[2 * k + 1] = byRecord[2 * i + 1] as number;
+      at[k] = rec.at;
+      keys[k] = [rec.scope, rec.key];
+      offsets[k] = used;
+      used += data.write(line, used);
+      offsets[k + 1] = used;
+      if ((k & 255) === 255) await turns.pace();
+    }
+    return new Run(hashes, at, offsets, data.subarray(0, used), null, keys);
+  }
 }
 
 /** Records a snapshot covers, found by key: the store's current key file, or none. */
@@ -106,10 +206,11 @@ export class KeyFile {
 
   private constructor(
     readonly path: string | null,
-    private readonly handle: FileHandle | null,
-    private readonly hashes: Uint32Array,
-    private readonly at: Float64Array,
-    private readonly offsets: Float64Array,
+    /** The index and the open file, read by a merge (`Run.fromFile`) as well as by look-ups. */
+    readonly handle: FileHandle | null,
+    readonly hashes: Uint32Array,
+    readonly at: Float64Array,
+    readonly offsets: Float64Array,
   ) {}
 
   static empty(): KeyFile {
@@ -151,6 +252,11 @@ export class KeyFile {
    */
   mayHold(scope: string, key: string, notBefore: number): boolean {
     const [hi, lo] = keyHash(scope, key);
+    return this.mayHoldHash(hi, lo, notBefore);
+  }
+
+  /** `mayHold` for a key already hashed (`keyHash`). */
+  mayHoldHash(hi: number, lo: number, notBefore: number): boolean {
     for (let i = this.lowerBound(hi, lo); i < this.at.length && this.hashes[2 * i] === hi && this.hashes[2 * i + 1] === lo; i += 1) {
       if ((this.at[i] as number) > notBefore) return true;
     }
@@ -229,169 +335,114 @@ export class KeyFile {
   }
 
   /**
-   * The records of `previous` used after `cutoff`, merged with `records` (newer: on the same key
-   * they win) used after it, as one pass over both in hash order. The previous file's records are
-   * copied in runs, each the bytes between two fresh records (or a dropped one) read and written as
-   * one piece, so a snapshot costs about a copy of the file plus its fresh records, not work per
-   * record kept (a key file holds 24 h of keys: per-record work grew every snapshot's cost with
-   * history, bench/README.md "What a transition costs"). The previous file is read in pieces and
-   * the output written in pieces, each an await, so the event loop keeps turning.
+   * The new key file of a snapshot: `records` (memory's, the newest), the `younger` files (oldest
+   * first) and `previous` (the oldest) merged in one pass in hash order, each record used after
+   * `cutoff` once per key, the newest source's winning. Every source is already in hash order
+   * (memory's is sorted once), so the merge reads each record once and copies its line's bytes,
+   * with no object per record and no second sort: the files it merges were re-sorted as objects
+   * before, most of a snapshot's cost in the cycle phase (bench/key-file-cost.ts). The oldest file
+   * is read a window at a time, the output written a chunk at a time, and the loop lets the event
+   * loop turn every 2 ms (turns.ts).
    */
   static async write(path: string, io: StoreIo, previous: KeyFile, records: readonly KeptIdempotency[], cutoff: number, younger: readonly KeyFile[] = [], syncEvery = 0): Promise<KeyFile> {
-    const fresh: Fresh[] = [];
-    const none = Buffer.alloc(0);
-    for (let i = 0; i < records.length; i += 1) {
-      const rec = records[i] as KeptIdempotency;
-      if (rec.at <= cutoff) continue;
-      const [hi, lo] = keyHash(rec.scope, rec.key);
-      fresh.push({ hi, lo, at: rec.at, scope: rec.scope, key: rec.key, line: `${JSON.stringify(compactRecord(rec))}\n`, data: none, start: 0, end: 0 });
-      if ((i & 1023) === 1023) await new Promise((resolve) => setImmediate(resolve));
+    const turns = new Turns();
+    // Newest first: on a key held by several, the first one's record is kept.
+    const runs: Run[] = [await Run.fresh(records, cutoff, turns)];
+    for (let y = younger.length - 1; y >= 0; y -= 1) {
+      const file = younger[y] as KeyFile;
+      if (!file.handle || file.size === 0) continue;
+      const data = Buffer.alloc(file.offsets[file.size] as number);
+      await file.handle.read(data, 0, data.length, 0);
+      runs.push(Run.fromFile(file, data));
     }
-    let sorted = await sortInSlices(fresh, (a, b) => compare(a.hi, a.lo, b.hi, b.lo));
-    // Encoded in hash order into one buffer (a Buffer per line cost more than the line's JSON), so
-    // the fresh records between two previous ones are one piece of output.
-    let freshBytes = 0;
-    for (const f of sorted) freshBytes += Buffer.byteLength(f.line);
-    const freshData = Buffer.allocUnsafe(freshBytes);
-    for (let i = 0, at = 0; i < sorted.length; i += 1) {
-      const f = sorted[i] as Fresh;
-      f.data = freshData;
-      f.start = at;
-      at += freshData.write(f.line, at);
-      f.end = at;
-      f.line = '';
-    }
-    if (younger.length > 0) {
-      // Younger files' records join memory's as bytes, never parsed (a merge of key files is a copy),
-      // newest first so that a stable sort keeps the newest of a key first; then one of each key.
-      for (let y = younger.length - 1; y >= 0; y -= 1) {
-        const file = younger[y] as KeyFile;
-        if (!file.handle || file.size === 0) continue;
-        const data = Buffer.alloc(file.offsets[file.size] as number);
-        await file.handle.read(data, 0, data.length, 0);
-        for (let i = 0; i < file.size; i += 1) {
-          if ((file.at[i] as number) <= cutoff) continue;
-          fresh.push({ hi: file.hashes[2 * i] as number, lo: file.hashes[2 * i + 1] as number, at: file.at[i] as number, scope: undefined, key: undefined, line: '', data, start: file.offsets[i] as number, end: file.offsets[i + 1] as number });
-        }
-      }
-      sorted = await sortInSlices(fresh, (a, b) => compare(a.hi, a.lo, b.hi, b.lo));
-      const unique: Fresh[] = [];
-      for (let i = 0, group = 0; i < sorted.length; i += 1) {
-        const f = sorted[i] as Fresh;
-        if (group < unique.length && ((unique[group] as Fresh).hi !== f.hi || (unique[group] as Fresh).lo !== f.lo)) group = unique.length;
-        let seen = false;
-        for (let g = group; !seen && g < unique.length; g += 1) {
-          identify(f);
-          identify(unique[g] as Fresh);
-          seen = (unique[g] as Fresh).scope === f.scope && (unique[g] as Fresh).key === f.key;
-        }
-        if (!seen) unique.push(f);
-      }
-      sorted = unique;
-    }
+    if (previous.handle && previous.size > 0) runs.push(Run.fromFile(previous, null));
 
     const tmp = `${path}.tmp`;
     const handle = await open(tmp, 'w', 0o600);
-    // The index, at most every record of both: typed arrays filled in place, not arrays of numbers.
-    const capacity = previous.size + sorted.length;
+    // The index, at most every record of all: typed arrays filled in place, not arrays of numbers.
+    const capacity = runs.reduce((n, r) => n + r.size, 0);
     const hashes = new Uint32Array(2 * capacity);
     const ats = new Float64Array(capacity);
     const offsets = new Float64Array(capacity + 1);
     let count = 0;
-    /** Bytes of output so far: written, and pending in `pending`. */
-    let out = 0;
     let written = 0;
     let synced = 0;
-    let pending: Buffer[] = [];
-    let pendingBytes = 0;
+    let chunk = Buffer.allocUnsafe(CHUNK);
+    let used = 0;
     const flush = async (): Promise<void> => {
-      if (pendingBytes === 0) return;
-      const data = Buffer.concat(pending, pendingBytes);
-      pending = [];
-      written += pendingBytes;
-      pendingBytes = 0;
-      await io.write('snapshot', handle, data);
+      if (used === 0) return;
+      await io.write('snapshot', handle, chunk.subarray(0, used));
+      written += used;
+      used = 0;
       // Synced a few MB at a time, as state.json is (FsyncJsonFile): a journal fdatasync never waits behind all of it.
       if (syncEvery > 0 && written - synced >= syncEvery) {
         synced = written;
         await io.sync('snapshot', handle);
       }
     };
-    const push = async (bytes: Buffer): Promise<void> => {
-      pending.push(bytes);
-      pendingBytes += bytes.length;
-      out += bytes.length;
-      if (pendingBytes >= CHUNK) await flush();
-    };
-    const indexRecord = (hi: number, lo: number, at: number, offset: number): void => {
-      hashes[2 * count] = hi;
-      hashes[2 * count + 1] = lo;
-      ats[count] = at;
-      offsets[count] = offset;
-      count += 1;
-    };
-    /** Fresh records [from, to) of `sorted`, in hash order: a piece of output per run lying together in one buffer. */
-    const emitFresh = async (from: number, to: number): Promise<void> => {
-      for (let run = from; run < to; ) {
-        const first = sorted[run] as Fresh;
-        let end = run + 1;
-        while (end < to && (sorted[end] as Fresh).data === first.data && (sorted[end] as Fresh).start === (sorted[end - 1] as Fresh).end) end += 1;
-        const base = out - first.start;
-        for (let k = run; k < end; k += 1) indexRecord((sorted[k] as Fresh).hi, (sorted[k] as Fresh).lo, (sorted[k] as Fresh).at, base + (sorted[k] as Fresh).start);
-        await push(first.data.subarray(first.start, (sorted[end - 1] as Fresh).end));
-        run = end;
+    /** Appends record `i` of `run` (its line loaded) to the output and the index. */
+    const emit = async (run: Run, i: number): Promise<void> => {
+      const length = run.length(i);
+      if (used + length > chunk.length) {
+        await flush();
+        if (length > chunk.length) chunk = Buffer.allocUnsafe(length);
       }
+      hashes[2 * count] = run.hashes[2 * i] as number;
+      hashes[2 * count + 1] = run.hashes[2 * i + 1] as number;
+      ats[count] = run.at[i] as number;
+      offsets[count] = written + used;
+      count += 1;
+      used += run.copy(i, chunk, used);
     };
     try {
-      // The previous file's bytes, read a piece at a time in file order (which is hash order).
-      let window = Buffer.alloc(0);
-      let windowAt = 0;
-      const previousBytes = async (start: number, end: number): Promise<Buffer> => {
-        if (start < windowAt || end > windowAt + window.length) {
-          const length = Math.max(CHUNK, end - start);
-          // A fresh buffer each time: pieces of the last one may still wait in `pending`.
-          window = Buffer.alloc(Math.min(length, (previous.offsets[previous.size] as number) - start));
-          windowAt = start;
-          await previous.handle?.read(window, 0, window.length, start);
+      const next = new Array<number>(runs.length).fill(0);
+      for (let steps = 1; ; steps += 1) {
+        if ((steps & 255) === 0) await turns.pace();
+        // The least hash under the runs' cursors (expired records skipped); on a tie, the newest run's.
+        let best = -1;
+        let hi = 0;
+        let lo = 0;
+        for (let r = 0; r < runs.length; r += 1) {
+          const run = runs[r] as Run;
+          let i = next[r] as number;
+          while (i < run.size && (run.at[i] as number) <= cutoff) i += 1;
+          next[r] = i;
+          if (i >= run.size) continue;
+          const h = run.hashes[2 * i] as number;
+          const l = run.hashes[2 * i + 1] as number;
+          if (best < 0 || compare(h, l, hi, lo) < 0) {
+            best = r;
+            hi = h;
+            lo = l;
+          }
         }
-        return window.subarray(start - windowAt, end - windowAt);
-      };
-      /** Previous records [runStart, i) are kept and lie together in its file: one piece of output. */
-      let runStart = 0;
-      const endRun = async (end: number): Promise<void> => {
-        if (end > runStart) {
-          const from = previous.offsets[runStart] as number;
-          for (let k = runStart; k < end; k += 1) indexRecord(previous.hashes[2 * k] as number, previous.hashes[2 * k + 1] as number, previous.at[k] as number, out + (previous.offsets[k] as number) - from);
-          await push(await previousBytes(from, previous.offsets[end] as number));
+        if (best < 0) break;
+        // Every live record with this hash, newest run first: almost always just the one.
+        const same: Array<[Run, number]> = [];
+        for (let r = best; r < runs.length; r += 1) {
+          const run = runs[r] as Run;
+          let i = next[r] as number;
+          for (; i < run.size && run.hashes[2 * i] === hi && run.hashes[2 * i + 1] === lo; i += 1) {
+            if ((run.at[i] as number) > cutoff) same.push([run, i]);
+          }
+          next[r] = i;
         }
-        runStart = end;
-      };
-      let j = 0;
-      for (let i = 0; i < previous.size; i += 1) {
-        const hi = previous.hashes[2 * i] as number;
-        const lo = previous.hashes[2 * i + 1] as number;
-        if (j < sorted.length && compare((sorted[j] as Fresh).hi, (sorted[j] as Fresh).lo, hi, lo) < 0) {
-          await endRun(i);
-          const from = j;
-          for (; j < sorted.length && compare((sorted[j] as Fresh).hi, (sorted[j] as Fresh).lo, hi, lo) < 0; j += 1);
-          await emitFresh(from, j);
+        if (same.length === 1) {
+          const [run, i] = same[0] as [Run, number];
+          if (!run.loaded(i)) await run.load(i);
+          await emit(run, i);
+          continue;
         }
-        let drop = (previous.at[i] as number) <= cutoff;
-        // Same hash as a fresh record (almost always the same key, a record read back into memory): the fresh one wins.
-        for (let k = j; !drop && k < sorted.length && (sorted[k] as Fresh).hi === hi && (sorted[k] as Fresh).lo === lo; k += 1) {
-          const old = JSON.parse((await previousBytes(previous.offsets[i] as number, previous.offsets[i + 1] as number)).toString('utf8')) as KeptIdempotency;
-          identify(sorted[k] as Fresh);
-          drop = old.scope === (sorted[k] as Fresh).scope && old.key === (sorted[k] as Fresh).key;
-        }
-        if (drop) {
-          await endRun(i);
-          runStart = i + 1;
-        } else if ((previous.offsets[i] as number) - (previous.offsets[runStart] as number) >= CHUNK) {
-          await endRun(i);
+        // A key in several runs (read back into memory, then covered again), or two keys sharing a hash.
+        const seen = new Set<string>();
+        for (const [run, i] of same) {
+          if (!run.loaded(i)) await run.load(i);
+          const key = run.key(i);
+          if (seen.has(key)) continue;
+          seen.add(key);
+          await emit(run, i);
         }
       }
-      await endRun(previous.size);
-      await emitFresh(j, sorted.length);
       await flush();
       offsets[count] = written;
       const pad = (8 - (written % 8)) % 8;

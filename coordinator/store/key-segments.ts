@@ -15,7 +15,7 @@
  */
 import type { KeptIdempotency } from '../state/idempotency-keys.ts';
 import type { CoveredKeys } from './store.ts';
-import { KeyFile } from './key-file.ts';
+import { KeyFile, keyHash } from './key-file.ts';
 import type { StoreIo } from './lowdb.ts';
 
 /** Files a snapshot's keys may be spread over, at most (a look-up binary-searches each index). */
@@ -48,7 +48,10 @@ export class KeySegments implements CoveredKeys {
   }
 
   mayHold(scope: string, key: string, notBefore: number): boolean {
-    for (let i = this.files.length - 1; i >= 0; i -= 1) if ((this.files[i] as KeyFile).mayHold(scope, key, notBefore)) return true;
+    if (this.files.length === 0) return false;
+    // Hashed once for all the files (up to 12), not once per file: this runs for every new key.
+    const [hi, lo] = keyHash(scope, key);
+    for (let i = this.files.length - 1; i >= 0; i -= 1) if ((this.files[i] as KeyFile).mayHoldHash(hi, lo, notBefore)) return true;
     return false;
   }
 

@@ -13,6 +13,7 @@ import { State } from '../../coordinator/state/state.ts';
 import { ManualClock } from '../../coordinator/clock.ts';
 import { Runtime } from '../../coordinator/runtime.ts';
 import { MemoryStore } from '../../coordinator/store/memory.ts';
+import { Turns } from '../../coordinator/turns.ts';
 
 test('a replayed accept answers the first answer, though the task has moved on since', () => {
   const h = new EngineHarness();
@@ -152,7 +153,7 @@ test('a snapshot\'s records restored in bulk are the keys remember would keep, i
   assert.deepEqual(view(bounded).map((r) => `${r.scope}/${r.key}`), ['worker:W-1/b', 'worker:W-1/a']);
 });
 
-test('answers leave memory oldest first through thousands of keys forgotten, used again and read back: the bytes counted are the bytes held', () => {
+test('answers leave memory oldest first through thousands of keys forgotten, used again and read back: the bytes counted are the bytes held', async () => {
   const keys = new IdempotencyKeys();
   keys.limits = { maxKeys: 1_000_000, maxAnswerBytes: 200_000 };
   const remember = (i: number, seq: number): void => keys.remember({ scope: `worker:W-${i % 5}`, key: `k${i}`, op: 'offer.accept', hash: 'h', result: { text: 'x'.repeat(50 + (i % 100)) }, at: seq }, seq);
@@ -169,7 +170,7 @@ test('answers leave memory oldest first through thousands of keys forgotten, use
   for (let i = 0; i < 6_000; i += 1) remember(i, (seq += 1));
   check('filled');
   // A snapshot covers the first 5,000 (held answers among them): memory forgets them.
-  keys.forgetCovered(5_000);
+  await keys.forgetCovered(5_000, new Turns());
   check('after forgetting the covered keys');
   assert.equal(keys.size, 1_000);
   // Keys used again (a new record each), and new ones, past the bound many times over.

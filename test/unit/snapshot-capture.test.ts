@@ -49,6 +49,7 @@ test('a snapshot taken while events are folded between its slices is the state a
   const journal = await everyEventJournal();
   const types = new Set(journal.map((e) => e.type));
   assert.ok(types.has('task.archived') && types.has('pr.attached') && types.has('worker.updated') && types.has('task.created'), 'the history deletes, changes and creates records');
+  assert.ok(foldUpTo(journal, journal.length).punctuality.size > 0, 'the history ends leases on time and late (the capture copies those counts at its seq and writes them last, in slices)');
   const whole = foldUpTo(journal, journal.length).durableView();
   let compared = 0;
   for (let at = 1; at < journal.length; at += 1) {
