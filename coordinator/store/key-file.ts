@@ -371,7 +371,10 @@ export class KeyFile {
     let used = 0;
     const flush = async (): Promise<void> => {
       if (used === 0) return;
-      await io.write('snapshot', handle, chunk.subarray(0, used));
+      // A new chunk after each write: an io layer (tests') may keep the bytes it was handed.
+      const full = chunk.subarray(0, used);
+      chunk = Buffer.allocUnsafe(CHUNK);
+      await io.write('snapshot', handle, full);
       written += used;
       used = 0;
       // Synced a few MB at a time, as state.json is (FsyncJsonFile): a journal fdatasync never waits behind all of it.
