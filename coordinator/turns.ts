@@ -3,7 +3,7 @@
  * every few items and, once its piece has run `ms`, awaits `next()` (a turn of the loop, in which
  * commands, commits and heartbeats run). A snapshot's parts (its capture, its key file, forgetting
  * the keys it covers) each stopped the loop for 5-70 ms with 20,000 keys, and every request in
- * flight waited that long: the cycle phase's p99 (bench/README.md, "Latest table").
+ * flight waited that long (bench/README.md, "Snapshots that do not stop the loop").
  */
 import { performance } from 'node:perf_hooks';
 

@@ -87,6 +87,14 @@ export const DEFECTS = [
     expect: ['a snapshot taken while events are folded between its slices', 'memory: a snapshot written while records are changed', 'lowdb: a snapshot written while records are changed'],
   },
   {
+    name: 'snapshot-punctuality-dropped',
+    promise: 'storage',
+    // The workers' on-time records are copied at S and written last, a slice at a time.
+    edits: [{ file: 'coordinator/state/snapshot-capture.ts', find: '    if (ids.length > 0) {\n', replace: '    if (ids.length < 0) { // defect: the workers\' on-time records are left out of the snapshot\n' }],
+    tests: ['test/unit/snapshot-capture.test.ts'],
+    expect: ['a snapshot taken while events are folded between its slices'],
+  },
+  {
     name: 'snapshot-archived-after-seq',
     promise: 'storage',
     edits: [{ file: 'coordinator/state/snapshot-capture.ts', find: '        if (seq > this.seq) break; // the rest came after S\n', replace: '        // defect: tasks archived after the snapshot\'s seq are written as archived too\n' }],
@@ -419,7 +427,7 @@ export const DEFECTS = [
     name: 'key-file-new-key-reads',
     promise: 'restart',
     // The hash index answers "not there" in memory; without it every new key goes to the disk.
-    edits: [{ file: 'coordinator/store/key-file.ts', find: '  mayHold(scope: string, key: string, notBefore: number): boolean {\n', replace: "  mayHold(scope: string, key: string, notBefore: number): boolean {\n    if (scope !== '') return true; // defect: every key not in memory is looked up on disk\n" }],
+    edits: [{ file: 'coordinator/store/key-file.ts', find: '  mayHoldHash(hi: number, lo: number, notBefore: number): boolean {\n', replace: "  mayHoldHash(hi: number, lo: number, notBefore: number): boolean {\n    if (hi >= 0) return true; // defect: every key not in memory is looked up on disk\n" }],
     tests: [KEY_FILE],
     expect: ['a new key costs no disk read'],
   },
@@ -434,7 +442,8 @@ export const DEFECTS = [
     name: 'key-file-never-expires',
     promise: 'restart',
     edits: [
-      { file: 'coordinator/store/key-file.ts', find: '        let drop = (previous.at[i] as number) <= cutoff;\n', replace: '        let drop = false; // defect: records older than 24 h stay in every next key file\n' },
+      { file: 'coordinator/store/key-file.ts', find: '          while (i < run.size && (run.at[i] as number) <= cutoff) i += 1;\n', replace: '          // defect: records older than 24 h stay in every next key file\n' },
+      { file: 'coordinator/store/key-file.ts', find: '            if ((run.at[i] as number) > cutoff) same.push([run, i]);\n', replace: '            same.push([run, i]); // defect: (the same)\n' },
       { file: 'coordinator/store/key-segments.ts', find: '    for (const f of this.files) (f.newestAt() <= cutoff ? dropped : live).push(f);\n', replace: '    for (const f of this.files) live.push(f); // defect: a key file all expired stays\n' },
       { file: 'coordinator/store/key-segments.ts', find: '    const halfExpired = live.findIndex((f) => 2 * f.expiredBy(cutoff) >= f.size);\n', replace: '    const halfExpired = -1; // defect: expired records never make a merge\n' },
     ],
@@ -467,7 +476,7 @@ export const DEFECTS = [
     name: 'key-files-newest-only',
     promise: 'restart',
     // A snapshot's keys are spread over several key files: a look-up must search every one.
-    edits: [{ file: 'coordinator/store/key-segments.ts', find: '    for (let i = this.files.length - 1; i >= 0; i -= 1) if ((this.files[i] as KeyFile).mayHold(scope, key, notBefore)) return true;\n', replace: '    const newest = this.files.at(-1); // defect: only the newest key file is searched\n    if (newest?.mayHold(scope, key, notBefore)) return true;\n' }],
+    edits: [{ file: 'coordinator/store/key-segments.ts', find: '    for (let i = this.files.length - 1; i >= 0; i -= 1) if ((this.files[i] as KeyFile).mayHoldHash(hi, lo, notBefore)) return true;\n', replace: '    const newest = this.files.at(-1); // defect: only the newest key file is searched\n    if (newest?.mayHoldHash(hi, lo, notBefore)) return true;\n' }],
     tests: [KEY_FILE],
     expect: ['each snapshot writes only the keys it covers'],
   },
@@ -482,14 +491,14 @@ export const DEFECTS = [
   {
     name: 'key-file-merge-duplicates',
     promise: 'restart',
-    edits: [{ file: 'coordinator/store/key-file.ts', find: '          drop = old.scope === (sorted[k] as Fresh).scope && old.key === (sorted[k] as Fresh).key;\n', replace: '          void old; // defect: a key both the previous file and memory hold is written twice\n' }],
+    edits: [{ file: 'coordinator/store/key-file.ts', find: '          if (seen.has(key)) continue;\n', replace: '          // defect: a key both the previous file and memory hold is written twice\n' }],
     tests: ['test/unit/key-file.test.ts'],
     expect: ['merged key files hold each key'],
   },
   {
     name: 'covered-keys-kept-in-memory',
     promise: 'restart',
-    edits: [{ file: 'coordinator/state/idempotency-keys.ts', find: '    for (const [k, rec] of this.kept) if (rec.seq === undefined || rec.seq <= seq) this.drop(k);\n', replace: '    void seq; // defect: memory keeps every key a snapshot covers\n' }],
+    edits: [{ file: 'coordinator/state/idempotency-keys.ts', find: '      if (rec.seq === undefined || rec.seq <= seq) this.drop(k);\n', replace: '      void k; // defect: memory keeps every key a snapshot covers\n' }],
     tests: [KEY_FILE],
     expect: ['after a crash with a snapshot'],
   },
