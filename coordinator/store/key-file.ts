@@ -98,7 +98,7 @@ class Run {
     readonly at: Float64Array,
     readonly offsets: Float64Array,
     /** All the lines, or null: read from `handle` a window at a time. */
-    private readonly data: Buffer | null,
+    data: Buffer | null,
     private readonly handle: FileHandle | null,
     /** A fresh record's key, by position (a file's is read from its line). */
     private readonly keys: ReadonlyArray<readonly [scope: string, key: string]> | null,
@@ -116,7 +116,7 @@ class Run {
     const end = this.offsets[i + 1] as number;
     if (start >= this.windowAt && end <= this.windowAt + this.window.length) return;
     const total = this.offsets[this.size] as number;
-    // A fresh buffer each time: the last one may still be referenced by nothing, but never reused under a pending write.
+    // Zero-filled, not allocUnsafe: a file shorter than its index says must not copy stale memory into the next one.
     this.window = Buffer.alloc(Math.min(Math.max(CHUNK, end - start), total - start));
     this.windowAt = start;
     await this.handle?.read(this.window, 0, this.window.length, start);
@@ -175,7 +175,8 @@ class Run {
     const at = new Float64Array(n);
     const offsets = new Float64Array(n + 1);
     const keys: Array<readonly [string, string]> = new Array(n);
-    let data = Buffer.allocUnsafe(Math.max(1024, n * 256));
+    // Grown by doubling from a first guess of 200 bytes a record, at most 8 MB up front.
+    let data = Buffer.allocUnsafe(Math.min(8 * 1024 * 1024, Math.max(1024, n * 200)));
     let used = 0;
     for (let k = 0; k < n; k += 1) {
       const i = order[k] as number;
