@@ -91,7 +91,7 @@ runtime.snapshot = () => {
   return done;
 };
 new PerformanceObserver((list) => {
-  for (const e of list.getEntries()) pauses.gc.push([wall(e.startTime), e.duration, ((e as { detail?: { kind?: number } }).detail)?.kind ?? 0]);
+  for (const e of list.getEntries()) if (pauses.gc.length < 100_000) pauses.gc.push([wall(e.startTime), e.duration, ((e as { detail?: { kind?: number } }).detail)?.kind ?? 0]);
 }).observe({ entryTypes: ['gc'] });
 
 function stats(): Record<string, number> {

@@ -5,7 +5,8 @@
  * in 4 processes cycling offer→accept→release over real socket.io connections. Per window: the
  * transitions per second, their median and p99, and the coordinator's CPU per transition, which
  * is what the phase is bound by (it runs at about one core) and varies less than the other two.
- * There is no hold phase before it, so the state has no 10,000 idle workers and smaller snapshots.
+ * There is no hold phase before it: `--idle-workers 10000` registers that many workers first (over
+ * HTTP, never connected) so the state and its snapshots weigh what they do in the whole bench.
  *
  * With --timeline, each window also says how its slow answers (over 50 ms) lie against the
  * snapshots and the GC pauses of the coordinator: which of them were under way while one waited.
@@ -13,7 +14,7 @@
  * With --heap-profile FILE, the first window's allocations by site (V8's sampling heap profiler,
  * keeping what minor and major collections took): sum them with bench/heap-profile-sum.ts.
  *
- *   node --import tsx bench/cycle-socket.ts [--tasks 10000] [--windows 3] [--window-ms 10000] [--profile DIR] [--timeline] [--heap-profile FILE]
+ *   node --import tsx bench/cycle-socket.ts [--tasks 10000] [--idle-workers 0] [--windows 3] [--window-ms 10000] [--profile DIR] [--timeline] [--heap-profile FILE]
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,10 +22,11 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { BenchAdmin } from './lib/admin.ts';
 import { bundleRunners } from './lib/bundle.ts';
+import { gcByKind, type Pauses } from './lib/pauses.ts';
 import { median, quantile, sleep } from './lib/stats.ts';
 import { closeFleets, gather, PER_REPO, startCoordinator, startFleets } from './owp.ts';
 
-const { values } = parseArgs({ options: { tasks: { type: 'string', default: '10000' }, windows: { type: 'string', default: '3' }, 'window-ms': { type: 'string', default: '10000' }, workers: { type: 'string', default: '200' }, profile: { type: 'string' }, timeline: { type: 'boolean', default: false }, 'heap-profile': { type: 'string' } } });
+const { values } = parseArgs({ options: { tasks: { type: 'string', default: '10000' }, windows: { type: 'string', default: '3' }, 'window-ms': { type: 'string', default: '10000' }, workers: { type: 'string', default: '200' }, profile: { type: 'string' }, timeline: { type: 'boolean', default: false }, 'heap-profile': { type: 'string' }, 'idle-workers': { type: 'string', default: '0' } } });
 const TASKS = Number(values.tasks);
 const WINDOW_MS = Number(values['window-ms']);
 const root = resolve(import.meta.dirname, '..');
@@ -38,6 +40,10 @@ try {
     await admin.configureRepo(`bench/hold-${r}`, { max_open_prs: 1000, max_new_prs_per_hour: 1000, max_attempts: 20, heartbeat_timeout_ms: 30_000, required_gates: [] });
   }
   await admin.createTasks(TASKS, 64, (i) => ({ repo: `bench/hold-${i % repos}`, title: `bench task ${i}`, skills: ['hold'] }));
+  const idle = Number(values['idle-workers']);
+  for (let i = 0; i < idle; i += 64) {
+    await Promise.all(Array.from({ length: Math.min(64, idle - i) }, (_, k) => admin.call('worker.register', { github_login: `idle${i + k}`, skills: ['idle'], capacity: 1, tools: ['none'], capabilities: { can_run_tests: true, can_open_prs: true } })));
+  }
   const cycle = await startFleets(bundles.fleet, 'cycle', Number(values.workers), 4, { url: coordinator.url, skills: ['hold'], role: 'cycle' });
   await sleep(1000);
   for (let w = 0; w < Number(values.windows); w += 1) {
@@ -54,7 +60,7 @@ try {
     const perS = transitions / (WINDOW_MS / 1000);
     const cpuUs = ((stats.cpu_pct / 100) * 1e6) / perS;
     console.log(JSON.stringify({ window: w + 1, transitions_per_s: Math.round(perS), median_ms: +(median(ms) ?? 0).toFixed(1), p99_ms: +(quantile(ms, 0.99) ?? 0).toFixed(1), coordinator_cpu_pct: Math.round(stats.cpu_pct), coordinator_cpu_us_per_transition: Math.round(cpuUs), event_loop_lag_p99_ms: +stats.event_loop_lag_p99_ms.toFixed(1) }));
-    if (values.timeline) console.log(JSON.stringify(slowAnswers(reports, await coordinator.child.request('pauses'))));
+    if (values.timeline) console.log(JSON.stringify(slowAnswers(reports, await coordinator.child.request<Pauses>('pauses'))));
   }
   await closeFleets(cycle);
 } finally {
@@ -64,7 +70,7 @@ try {
 process.exit(0);
 
 /** The answers over 50 ms: how many were waiting while a snapshot ran, while a GC pause over 5 ms ran, or neither. */
-function slowAnswers(reports: Array<{ samples: Record<string, number[]>; sample_at?: Record<string, number[]> }>, pauses: { snapshots: Array<[number, number]>; gc: Array<[number, number, number]> }): Record<string, unknown> {
+function slowAnswers(reports: Array<{ samples: Record<string, number[]>; sample_at?: Record<string, number[]> }>, pauses: Pauses): Record<string, unknown> {
   const overlaps = (a0: number, a1: number, b0: number, b1: number): boolean => a0 < b1 && b0 < a1;
   const out = { slow: 0, during_snapshot: 0, during_gc_over_5ms: 0, neither: 0, snapshots: pauses.snapshots.length, snapshot_ms: pauses.snapshots.map(([a, b]) => Math.round(b - a)), gc_over_5ms: pauses.gc.filter((g) => g[1] > 5).length, gc_max_ms: Math.round(Math.max(0, ...pauses.gc.map((g) => g[1]))), gc_by_kind: gcByKind(pauses.gc) };
   for (const r of reports) {
@@ -87,15 +93,3 @@ function slowAnswers(reports: Array<{ samples: Record<string, number[]>; sample_
   return out;
 }
 
-/** GC pauses by V8's kind (perf_hooks: 1 minor, 4 major, 8 incremental marking, 16 weak callbacks): how many, their total and longest ms. */
-function gcByKind(gc: Array<[number, number, number]>): Record<string, { n: number; ms: number; max: number }> {
-  const names: Record<number, string> = { 1: 'minor', 4: 'major', 8: 'incremental', 16: 'weakcb' };
-  const out: Record<string, { n: number; ms: number; max: number }> = {};
-  for (const [, ms, kind] of gc) {
-    const k = (out[names[kind] ?? String(kind)] ??= { n: 0, ms: 0, max: 0 });
-    k.n += 1;
-    k.ms = Math.round(k.ms + ms);
-    k.max = Math.max(k.max, Math.round(ms));
-  }
-  return out;
-}

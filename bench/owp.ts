@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { BenchAdmin } from './lib/admin.ts';
 import { dataDirSizes } from './lib/data-dir.ts';
 import { Child } from './lib/children.ts';
+import { summarizePauses, type Pauses } from './lib/pauses.ts';
 import { max, median, quantile, sleep, waitFor, wallNow } from './lib/stats.ts';
 
 export interface OwpOptions {
@@ -215,7 +216,7 @@ export async function runOwp(options: OwpOptions): Promise<Record<string, unknow
     figures.durable_transitions_per_s = transitions / (scale.cycleWindowMs / 1000);
     figures.durable_transition_p99_ms = quantile(transitionsMs, 0.99);
     figures.cycles_per_s = sum(cycled.reports.map((r) => (r.samples.release ?? []).length)) / (scale.cycleWindowMs / 1000);
-    detail.cycle = { workers: scale.cycleWorkers, transitions, median_ms: median(transitionsMs), errors: mergeErrors(cycled.reports), coordinator: cycled.coordinator, live_tasks: await admin.tasksByState() };
+    detail.cycle = { workers: scale.cycleWorkers, transitions, median_ms: median(transitionsMs), errors: mergeErrors(cycled.reports), coordinator: cycled.coordinator, pauses: summarizePauses(await coordinator.child.request<Pauses>('pauses')), live_tasks: await admin.tasksByState() };
     await closeFleets(cycle);
     fleets.length = 0;
 
