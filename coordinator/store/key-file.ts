@@ -210,13 +210,13 @@ export class KeyFile {
         await io.sync('snapshot', handle);
       }
     };
-    /** Appends record `i` of `run` (its line loaded) to the output and the index. */
-    const emit = async (run: Run, i: number): Promise<void> => {
-      const length = run.length(i);
-      if (used + length > chunk.length) {
-        await flush();
-        if (length > chunk.length) chunk = Buffer.allocUnsafe(length);
-      }
+    /** Makes room in the output chunk for `length` bytes: a write only when it is full. */
+    const room = async (length: number): Promise<void> => {
+      await flush();
+      if (length > chunk.length) chunk = Buffer.allocUnsafe(length);
+    };
+    /** Appends record `i` of `run` (its line loaded, room made) to the output and the index. */
+    const emit = (run: Run, i: number): void => {
       hashes[2 * count] = run.hashes[2 * i] as number;
       hashes[2 * count + 1] = run.hashes[2 * i + 1] as number;
       ats[count] = run.at[i] as number;
@@ -247,7 +247,24 @@ export class KeyFile {
           }
         }
         if (best < 0) break;
-        // Every live record with this hash, newest run first: almost always just the one.
+        // Almost always the only record with this hash: emitted with no allocation and no await
+        // unless its line must be read or the chunk is full (this runs for every record merged).
+        const first = runs[best] as Run;
+        const at = next[best] as number;
+        let alone = at + 1 >= first.size || first.hashes[2 * at + 2] !== hi || first.hashes[2 * at + 3] !== lo;
+        for (let r = best + 1; alone && r < runs.length; r += 1) {
+          const run = runs[r] as Run;
+          const i = next[r] as number;
+          alone = i >= run.size || run.hashes[2 * i] !== hi || run.hashes[2 * i + 1] !== lo;
+        }
+        if (alone) {
+          if (!first.loaded(at)) await first.load(at);
+          if (used + first.length(at) > chunk.length) await room(first.length(at));
+          emit(first, at);
+          next[best] = at + 1;
+          continue;
+        }
+        // Every live record with this hash, newest run first.
         const same: Array<[Run, number]> = [];
         for (let r = best; r < runs.length; r += 1) {
           const run = runs[r] as Run;
@@ -257,12 +274,6 @@ export class KeyFile {
           }
           next[r] = i;
         }
-        if (same.length === 1) {
-          const [run, i] = same[0] as [Run, number];
-          if (!run.loaded(i)) await run.load(i);
-          await emit(run, i);
-          continue;
-        }
         // A key in several runs (read back into memory, then covered again), or two keys sharing a hash.
         const seen = new Set<string>();
         for (const [run, i] of same) {
@@ -270,7 +281,8 @@ export class KeyFile {
           const key = run.key(i);
           if (seen.has(key)) continue;
           seen.add(key);
-          await emit(run, i);
+          if (used + run.length(i) > chunk.length) await room(run.length(i));
+          emit(run, i);
         }
       }
       await flush();
