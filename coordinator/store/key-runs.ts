@@ -86,8 +86,8 @@ export class Run {
     /** All the lines, or null: read from `handle` a window at a time. */
     data: Buffer | null,
     private readonly handle: FileHandle | null,
-    /** A fresh record's key, by position (a file's is read from its line). */
-    private readonly keys: ReadonlyArray<readonly [scope: string, key: string]> | null,
+    /** Memory's records, by position in hash order (a file's record is read from its line). */
+    private readonly records: readonly KeptIdempotency[] | null,
   ) {
     if (data) this.window = data;
   }
@@ -125,8 +125,8 @@ export class Run {
 
   /** Record `i`'s key (its line loaded): memory's is known, a file's is parsed from its line. */
   key(i: number): string {
-    const known = this.keys?.[i];
-    if (known) return `${known[0]}\u0000${known[1]}`;
+    const known = this.records?.[i];
+    if (known) return `${known.scope}\u0000${known.key}`;
     const start = (this.offsets[i] as number) - this.windowAt;
     const rec = JSON.parse(this.window.toString('utf8', start, start + this.length(i))) as KeptIdempotency;
     return `${rec.scope}\u0000${rec.key}`;
@@ -160,7 +160,7 @@ export class Run {
     const hashes = new Uint32Array(2 * n);
     const at = new Float64Array(n);
     const offsets = new Float64Array(n + 1);
-    const keys: Array<readonly [string, string]> = new Array(n);
+    const sorted: KeptIdempotency[] = new Array(n);
     // Grown by doubling from a first guess of 200 bytes a record, at most 8 MB up front.
     let data = Buffer.allocUnsafe(Math.min(8 * 1024 * 1024, Math.max(1024, n * 200)));
     let used = 0;
@@ -176,12 +176,12 @@ export class Run {
       hashes[2 * k] = byRecord[2 * i] as number;
       hashes[2 * k + 1] = byRecord[2 * i + 1] as number;
       at[k] = rec.at;
-      keys[k] = [rec.scope, rec.key];
+      sorted[k] = rec;
       offsets[k] = used;
       used += data.write(line, used);
       offsets[k + 1] = used;
       if ((k & 255) === 255) await turns.pace();
     }
-    return new Run(hashes, at, offsets, data.subarray(0, used), null, keys);
+    return new Run(hashes, at, offsets, data.subarray(0, used), null, sorted);
   }
 }
