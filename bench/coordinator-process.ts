@@ -12,6 +12,7 @@ import { createLogger } from '../coordinator/log.ts';
 import { DEFAULT_RATE_LIMITS } from '../coordinator/rate-limit.ts';
 import { startCoordinator } from '../coordinator/server.ts';
 import { serveParent } from './lib/children.ts';
+import type { Pauses } from './lib/pauses.ts';
 
 interface Settings {
   data_dir: string;
@@ -74,9 +75,10 @@ started.coordinator.runtime.on('commit', (c) => {
   if (c.ok) commits += 1;
 });
 
-// bench/cycle-socket.ts --timeline: when snapshots ran and GC paused since the last reset (wall ms), to set slow answers against.
+// When snapshots ran and GC paused since the last reset (wall ms): bench.json's cycle details, and
+// bench/cycle-socket.ts --timeline sets slow answers against them.
 const wall = (t: number): number => performance.timeOrigin + t;
-const pauses: { snapshots: Array<[start: number, end: number]>; gc: Array<[start: number, ms: number, kind: number]> } = { snapshots: [], gc: [] };
+const pauses: Pauses = { snapshots: [], gc: [] };
 // A Runtime (the lowdb store has no cluster node): its own calls to snapshot() go through this wrapper too.
 const runtime = started.coordinator.runtime as unknown as { snapshot(): Promise<void> };
 const snapshot = runtime.snapshot.bind(runtime);

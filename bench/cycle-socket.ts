@@ -12,9 +12,10 @@
  * snapshots and the GC pauses of the coordinator: which of them were under way while one waited.
  *
  * With --heap-profile FILE, the first window's allocations by site (V8's sampling heap profiler,
- * keeping what minor and major collections took): sum them with bench/heap-profile-sum.ts.
+ * keeping what minor and major collections took; with --heap-promoted, only what outlived the
+ * minor ones): sum them with bench/heap-profile-sum.ts.
  *
- *   node --import tsx bench/cycle-socket.ts [--tasks 10000] [--idle-workers 0] [--windows 3] [--window-ms 10000] [--profile DIR] [--timeline] [--heap-profile FILE]
+ *   node --import tsx bench/cycle-socket.ts [--tasks 10000] [--idle-workers 0] [--windows 3] [--window-ms 10000] [--profile DIR] [--timeline] [--heap-profile FILE [--heap-promoted]]
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -24,9 +25,9 @@ import { BenchAdmin } from './lib/admin.ts';
 import { bundleRunners } from './lib/bundle.ts';
 import { gcByKind, type Pauses } from './lib/pauses.ts';
 import { median, quantile, sleep } from './lib/stats.ts';
-import { closeFleets, gather, PER_REPO, startCoordinator, startFleets } from './owp.ts';
+import { closeFleets, gather, measure, PER_REPO, startCoordinator, startFleets, type FleetReport } from './owp.ts';
 
-const { values } = parseArgs({ options: { tasks: { type: 'string', default: '10000' }, windows: { type: 'string', default: '3' }, 'window-ms': { type: 'string', default: '10000' }, workers: { type: 'string', default: '200' }, profile: { type: 'string' }, timeline: { type: 'boolean', default: false }, 'heap-profile': { type: 'string' }, 'idle-workers': { type: 'string', default: '0' } } });
+const { values } = parseArgs({ options: { tasks: { type: 'string', default: '10000' }, windows: { type: 'string', default: '3' }, 'window-ms': { type: 'string', default: '10000' }, workers: { type: 'string', default: '200' }, profile: { type: 'string' }, timeline: { type: 'boolean', default: false }, 'heap-profile': { type: 'string' }, 'idle-workers': { type: 'string', default: '0' }, 'heap-promoted': { type: 'boolean', default: false } } });
 const TASKS = Number(values.tasks);
 const WINDOW_MS = Number(values['window-ms']);
 const root = resolve(import.meta.dirname, '..');
@@ -47,15 +48,16 @@ try {
   const cycle = await startFleets(bundles.fleet, 'cycle', Number(values.workers), 4, { url: coordinator.url, skills: ['hold'], role: 'cycle' });
   await sleep(1000);
   for (let w = 0; w < Number(values.windows); w += 1) {
-    await coordinator.child.request('reset');
-    await Promise.all(cycle.map((f) => f.request('measure', { on: true })));
-    const heapProfile = w === 0 && values['heap-profile'] !== undefined;
-    if (heapProfile) await coordinator.child.request('heapProfile', { start: true, minor: process.env.OWP_HEAP_MINOR !== '0', major: true, interval: 16384 });
-    await sleep(WINDOW_MS);
-    if (heapProfile) await coordinator.child.request('heapProfile', { file: resolve(values['heap-profile'] as string) });
-    const reports = await Promise.all(cycle.map((f) => f.request<{ samples: Record<string, number[]>; sample_at?: Record<string, number[]>; transitions: number }>('measure', { on: false, times: values.timeline })));
-    const stats = await coordinator.child.request<{ cpu_pct: number; event_loop_lag_p99_ms: number }>('stats');
-    const ms = gather(reports as unknown as Parameters<typeof gather>[0], ['accept', 'release']);
+    const profileHeap = w === 0 && values['heap-profile'] !== undefined;
+    const { reports, coordinator: stats } = await measure(cycle, coordinator.child, WINDOW_MS, {
+      times: values.timeline,
+      wait: async (ms) => {
+        if (profileHeap) await coordinator.child.request('heapProfile', { start: true, minor: !values['heap-promoted'], major: true, interval: 16384 });
+        await sleep(ms);
+        if (profileHeap) await coordinator.child.request('heapProfile', { file: resolve(values['heap-profile'] as string) });
+      },
+    });
+    const ms = gather(reports, ['accept', 'release']);
     const transitions = reports.reduce((a, r) => a + r.transitions, 0);
     const perS = transitions / (WINDOW_MS / 1000);
     const cpuUs = ((stats.cpu_pct / 100) * 1e6) / perS;
@@ -70,7 +72,7 @@ try {
 process.exit(0);
 
 /** The answers over 50 ms: how many were waiting while a snapshot ran, while a GC pause over 5 ms ran, or neither. */
-function slowAnswers(reports: Array<{ samples: Record<string, number[]>; sample_at?: Record<string, number[]> }>, pauses: Pauses): Record<string, unknown> {
+function slowAnswers(reports: FleetReport[], pauses: Pauses): Record<string, unknown> {
   const overlaps = (a0: number, a1: number, b0: number, b1: number): boolean => a0 < b1 && b0 < a1;
   const out = { slow: 0, during_snapshot: 0, during_gc_over_5ms: 0, neither: 0, snapshots: pauses.snapshots.length, snapshot_ms: pauses.snapshots.map(([a, b]) => Math.round(b - a)), gc_over_5ms: pauses.gc.filter((g) => g[1] > 5).length, gc_max_ms: Math.round(Math.max(0, ...pauses.gc.map((g) => g[1]))), gc_by_kind: gcByKind(pauses.gc) };
   for (const r of reports) {

@@ -54,7 +54,7 @@ function scaleForMode(quick: boolean): Scale {
     : { holdWorkers: 10_000, holdFleets: 8, heartbeatEveryMs: 10_000, holdTimeoutMs: 30_000, holdWindowMs: 30_000, cycleWorkers: 200, cycleFleets: 4, cycleWindowMs: 10_000, watchWorkers: 1000, probes: 500, probeEveryMs: 20, killTimeoutMs: 30_000 };
 }
 
-interface CoordinatorStats {
+export interface CoordinatorStats {
   event_loop_lag_p50_ms: number;
   event_loop_lag_p99_ms: number;
   event_loop_lag_max_ms: number;
@@ -75,8 +75,10 @@ interface RunningCoordinator {
   warnings: string[];
 }
 
-interface FleetReport {
+export interface FleetReport {
   samples: Record<string, number[]>;
+  /** When each sample ended (wall ms), when `measure` was asked for `times`. */
+  sample_at?: Record<string, number[]>;
   errors: Record<string, number>;
   transitions: number;
 }
@@ -122,11 +124,15 @@ async function fleetStats(fleets: Child[]): Promise<FleetStats> {
   return { connect_failures: failures, workers: sum(all.map((s) => s.workers)), connected: sum(all.map((s) => s.connected)), leases: sum(all.map((s) => s.leases)), leases_lost: sum(all.map((s) => s.leases_lost)), errors };
 }
 
-export async function measure(fleets: Child[], coordinator: Child, windowMs: number): Promise<{ reports: FleetReport[]; coordinator: CoordinatorStats }> {
+/**
+ * One measurement window. `times`: the fleets also say when each sample ended; `wait`: what fills
+ * the window instead of a plain sleep (bench/cycle-socket.ts profiles the heap during it).
+ */
+export async function measure(fleets: Child[], coordinator: Child, windowMs: number, options: { times?: boolean; wait?: (ms: number) => Promise<void> } = {}): Promise<{ reports: FleetReport[]; coordinator: CoordinatorStats }> {
   await coordinator.request('reset');
   await Promise.all(fleets.map((f) => f.request('measure', { on: true })));
-  await sleep(windowMs);
-  const reports = await Promise.all(fleets.map((f) => f.request<FleetReport>('measure', { on: false })));
+  await (options.wait ?? sleep)(windowMs);
+  const reports = await Promise.all(fleets.map((f) => f.request<FleetReport>('measure', { on: false, times: options.times === true })));
   const stats = await coordinator.request<CoordinatorStats>('stats');
   return { reports, coordinator: stats };
 }
