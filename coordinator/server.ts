@@ -270,6 +270,15 @@ async function githubIntegration(config: CoordinatorConfig, log: Logger, cluster
   });
 }
 
+/**
+ * What a connect ramp counts (heap-settings.ts, RampGrowthCap): open connections plus registered
+ * workers. A fleet registers over HTTP before it connects, and each registration's objects live
+ * through its durable write as a connection's do, so registrations alone make a ramp too.
+ */
+export function rampArrivals(coordinator: Pick<Coordinator<CoordinatorService>, 'io' | 'runtime'>): number {
+  return coordinator.io.engine.clientsCount + coordinator.runtime.engine.state.workers.size;
+}
+
 /** The heap growth cap holds while workers register and connect in numbers (heap-settings.ts); checked each second, real time. */
 function capHeapGrowthDuringRamps(coordinator: Coordinator<CoordinatorService>, log: Logger): void {
   const gc = fullCollection();
@@ -283,8 +292,7 @@ function capHeapGrowthDuringRamps(coordinator: Coordinator<CoordinatorService>, 
     log.debug({ pause_ms: Math.round(performance.now() - started) }, 'full collection at the start of a connect ramp');
   };
   const ramp = new RampGrowthCap(setFlag, performance.now(), DEFAULT_RAMP, collect);
-  const arrivals = (): number => coordinator.io.engine.clientsCount + coordinator.runtime.engine.state.workers.size;
-  const timer = setInterval(() => ramp.observe(arrivals(), performance.now()), 1_000).unref();
+  const timer = setInterval(() => ramp.observe(rampArrivals(coordinator), performance.now()), 1_000).unref();
   const close = coordinator.close.bind(coordinator);
   coordinator.close = () => {
     clearInterval(timer);
