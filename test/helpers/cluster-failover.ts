@@ -255,7 +255,8 @@ export async function journalWithTerms(cluster: TestCluster): Promise<{ rows: Ar
   return { rows, terms };
 }
 
-async function retry<T>(call: () => Promise<T>, timeoutMs = 30_000): Promise<T | undefined> {
+/** Calls again on UNAVAILABLE (and on a dropped connection) until it answers, as a client does while a standby takes over. */
+export async function retry<T>(call: () => Promise<T>, timeoutMs = 30_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
