@@ -68,16 +68,25 @@ for (const transports of [['websocket'], ['polling', 'websocket']]) {
 }
 
 test('after the request is dropped, the per-connection limit, the transport heartbeat and going offline still work', async () => {
-  // Tiny socket.io heartbeat: a connection whose pings went unanswered would close within 40 ms.
-  const pool = await startPool('memory', { rateLimits: { socket: { per_second: 0.01, burst: 5 } }, pingIntervalMs: 20, pingTimeoutMs: 20 });
+  // A fast socket.io heartbeat: engine.io sends its next ping only once the last one's pong came
+  // back (the pong restarts the 20 ms ping timer), so ten pings in a row are ten round trips that
+  // worked; a pong that went unheard would close the connection after the ping timeout. That
+  // timeout is not tiny too: on a loaded machine a 20 ms one closed a healthy connection, and the
+  // test then waited for pings that could not come.
+  const pool = await startPool('memory', { rateLimits: { socket: { per_second: 0.01, burst: 5 } }, pingIntervalMs: 20, pingTimeoutMs: 2000 });
   try {
     const worker = await pool.join();
     const raw = io(pool.url, { auth: { token: worker.token }, transports: ['websocket'], reconnection: false });
     await new Promise<void>((r) => raw.once('connect', () => r()));
     let pongs = 0;
     raw.io.engine.on('ping', () => (pongs += 1));
-    while (pongs < 10) await new Promise((r) => setTimeout(r, 10));
-    assert.equal(raw.connected, true, 'the connection survives its heartbeats');
+    let closed = '';
+    raw.once('disconnect', (reason) => (closed = reason));
+    const deadline = Date.now() + 20_000;
+    while (pongs < 10 && !closed && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(closed, '', 'the connection survives its heartbeats');
+    assert.ok(pongs >= 10, `ten pings within 20 s, each sent once the last one's pong came back (${pongs} came)`);
+    assert.equal(raw.connected, true);
     const acks = (await Promise.all(Array.from({ length: 7 }, () => raw.emitWithAck('coordinator.info', {})))) as Array<{ ok: boolean; error?: { code: string } }>;
     assert.deepEqual(acks.map((a) => (a.ok ? 'ok' : a.error?.code)), ['ok', 'ok', 'ok', 'ok', 'ok', 'RATE_LIMITED', 'RATE_LIMITED']);
     raw.close();
@@ -85,7 +94,11 @@ test('after the request is dropped, the per-connection limit, the transport hear
     const id = worker.worker?.id as string;
     assert.equal(pool.coordinator.runtime.engine.state.workers.get(id)?.online, true);
     worker.socket.close();
-    while (pool.coordinator.runtime.engine.state.workers.get(id)?.online !== false) await new Promise((r) => setTimeout(r, 10));
+    const offlineBy = Date.now() + 20_000;
+    while (pool.coordinator.runtime.engine.state.workers.get(id)?.online !== false) {
+      assert.ok(Date.now() < offlineBy, 'the worker is taken offline once its connection closes');
+      await new Promise((r) => setTimeout(r, 10));
+    }
   } finally {
     await pool.close();
   }
