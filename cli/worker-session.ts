@@ -106,7 +106,8 @@ export class WorkerSession {
 
   /** Drops tasks from the state file that the coordinator no longer leases to us, saying what became of them. */
   private async reconcile(leases: Lease[]): Promise<void> {
-    const live = new Map(leases.map((l) => [l.lease_id, l]));
+    // A lease granted while the hello was in flight may be missing from its list; the client still holds it.
+    const live = new Map([...leases, ...this.o.client.leases.values()].map((l) => [l.lease_id, l]));
     const state = (await readState(this.o.stateFile)) ?? this.o.state;
     for (const held of Object.values(state.tasks)) {
       if (live.has(held.lease_id)) {
@@ -121,7 +122,7 @@ export class WorkerSession {
         await this.refuseLease(lease.lease_id, lease.task_id, lease.repo);
         continue;
       }
-      if (!state.tasks[lease.task_id]) this.o.out.warn(`The coordinator holds lease ${lease.lease_id} on ${lease.task_id} for this worker, but this clone has no record of it. Run \`owp release --task ${lease.task_id}\` or wait for it to expire.`);
+      if (!state.tasks[lease.task_id] && !this.busy.has(lease.task_id)) this.o.out.warn(`The coordinator holds lease ${lease.lease_id} on ${lease.task_id} for this worker, but this clone has no record of it. Run \`owp release --task ${lease.task_id}\` or wait for it to expire.`);
     }
   }
 

@@ -202,6 +202,11 @@ export class WorkerClient extends EventEmitter<WorkerClientEvents> {
     if (window !== undefined && (await this.declares('offer-pipelining'))) params.profile = { ...params.profile, max_open_offers: window };
     if (this.options.acceptOffers !== undefined && (await this.declares('direct-leases'))) params.profile = { ...params.profile, accept_offers: this.options.acceptOffers };
     if (this.options.subscribeTasks) params.subscribe = ['tasks'];
+    // The answer lists the leases as the coordinator saw them when it answered. A lease pushed while
+    // the hello is in flight (a direct grant) may be newer than that list: a relay, or a cluster
+    // node whose pushes and answers take different paths, can deliver the push first. Only a lease
+    // known before the hello was sent is lost when the answer leaves it out.
+    const knownBefore = new Set(this.leases.keys());
     let ack: Ack<Result<'session.hello'>>;
     try {
       ack = await this.socket.timeout(this.options.requestTimeoutMs ?? 10_000).emitWithAck('session.hello', params);
@@ -221,7 +226,7 @@ export class WorkerClient extends EventEmitter<WorkerClientEvents> {
     // Resume: the coordinator's view of our leases wins; anything it no longer has is lost.
     const live = new Set(hello.leases.map((l) => l.lease_id));
     for (const [id, lease] of [...this.leases]) {
-      if (!live.has(id)) {
+      if (!live.has(id) && knownBefore.has(id)) {
         this.dropLease(id);
         this.emit('lease.lost', { lease, reason: 'the coordinator no longer holds this lease', code: 'LEASE_EXPIRED' });
       }

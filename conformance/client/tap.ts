@@ -158,19 +158,23 @@ export class ClientTap {
       this.changed();
       const send = (): void => {
         const drop = this.dropAckOf.delete(name);
-        void up.timeout(30_000).emitWithAck(name, args[0]).then(
-          (answer: unknown) => {
-            op.ack = answer as WireAck;
-            if (drop) {
-              socket.disconnect(true);
-            } else if (socket.connected && !this.stalled) {
-              ack?.(answer);
-              op.ackDeliveredAt = Date.now();
-            }
-            this.changed();
-          },
-          () => socket.disconnect(true),
-        );
+        // The ack is passed on from socket.io's callback, as its packet is read, not from a promise a
+        // microtask later: pushes that arrived after it in the same read would overtake it, and the
+        // worker would see them in an order the coordinator never sent.
+        up.timeout(30_000).emit(name, args[0], (err: Error | null, answer: unknown) => {
+          if (err) {
+            socket.disconnect(true);
+            return;
+          }
+          op.ack = answer as WireAck;
+          if (drop) {
+            socket.disconnect(true);
+          } else if (socket.connected && !this.stalled) {
+            ack?.(answer);
+            op.ackDeliveredAt = Date.now();
+          }
+          this.changed();
+        });
       };
       if (!this.stalled) send();
     });

@@ -690,4 +690,20 @@ export const DEFECTS = [
     tests: ['test/integration/direct-leases.test.ts'],
     expect: ['a grant made while the client was disconnected is announced after its reconnect'],
   },
+  {
+    name: 'hello-drops-pushed-lease',
+    promise: 'offers',
+    // The client drops every lease a hello's answer leaves out, also one pushed while the hello was in flight (newer than the answer's list): it stops heartbeating a lease it holds.
+    edits: [{ file: 'client/worker-client.ts', find: '      if (!live.has(id) && knownBefore.has(id)) {\n', replace: '      if (!live.has(id)) {\n' }],
+    tests: ['test/integration/worker-client-resume.test.ts'],
+    expect: ['a lease granted while hello is in flight is kept and heartbeated'],
+  },
+  {
+    name: 'tap-answers-late',
+    promise: 'conformance',
+    // The kit's client relay passes an answer on a microtask after reading it: pushes read in the same chunk overtake it.
+    edits: [{ file: 'conformance/client/tap.ts', find: '            ack?.(answer);\n', replace: '            queueMicrotask(() => ack?.(answer)); // defect: answered late\n' }],
+    tests: ['test/unit/conformance-tap.test.ts'],
+    expect: ['the client tap passes on answers and pushes in the order'],
+  },
 ];

@@ -1,5 +1,9 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Server } from 'socket.io';
+import { io as ioClient } from 'socket.io-client';
 import { WorkerClient } from '../../client/worker-client.ts';
 import type { Offer } from '../../protocol/model.ts';
 import { nextOffer, startPool, until } from '../helpers/coordinator.ts';
@@ -50,6 +54,63 @@ describe('worker client resume', () => {
         client.close();
       }
     } finally {
+      await pool.close();
+    }
+  });
+
+  test('a lease granted while hello is in flight is kept and heartbeated, even when its push overtakes the answer that does not list it', async () => {
+    // A relay between the worker and the coordinator holds the hello's answer back; meanwhile a
+    // maintainer creates a task, which the coordinator grants the worker directly and pushes, and
+    // the relay passes the push on at once. The worker reads the grant, then an answer whose leases
+    // were read before it (a cluster node's pushes and answers take different paths, so this order
+    // is possible there too). A lease known before the hello and missing from its answer is lost;
+    // this one is newer than the list.
+    const pool = await startPool('memory');
+    let taskId = '';
+    const relay = new Server({ transports: ['websocket'] });
+    relay.on('connection', (down) => {
+      const up = ioClient(pool.url, { auth: down.handshake.auth, transports: ['websocket'], reconnection: false });
+      up.onAny((name: string, payload: unknown) => down.emit(name, payload));
+      up.on('disconnect', () => down.disconnect(true));
+      down.on('disconnect', () => up.close());
+      down.onAny((name: string, ...args: unknown[]) => {
+        const ack = typeof args.at(-1) === 'function' ? (args.pop() as (a: unknown) => void) : undefined;
+        up.emit(name, args[0], (answer: unknown) => {
+          if (name !== 'session.hello') return ack?.(answer);
+          void (async () => {
+            taskId = await pool.task('acme/site', { skills: ['docs'] });
+            up.once('lease.granted', () => setTimeout(() => ack?.(answer), 50));
+          })();
+        });
+      });
+    });
+    const http = createServer();
+    relay.attach(http);
+    const relayUrl = await new Promise<string>((resolve) => http.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${(http.address() as AddressInfo).port}`)));
+    try {
+      await pool.repo('acme/site', { heartbeat_timeout_ms: 3000 });
+      const { token } = await WorkerClient.register(pool.url, { github_login: 'ines', skills: ['docs'], capacity: 1, tools: ['none'], capabilities: { can_run_tests: true, can_open_prs: true } });
+      const worker = new WorkerClient({ url: relayUrl, token, acceptOffers: 'auto' });
+      const granted: string[] = [];
+      const lost: string[] = [];
+      worker.on('lease.granted', ({ lease }) => granted.push(lease.lease_id));
+      worker.on('lease.lost', ({ lease }) => lost.push(lease.lease_id));
+      try {
+        const hello = await worker.connect();
+        assert.equal(granted.length, 1, 'the grant was pushed before the hello was answered');
+        assert.deepEqual(hello.leases, [], 'and the answer was read before the grant');
+        // Two heartbeat timeouts later the lease is still the worker's: it was heartbeated throughout.
+        await new Promise((resolve) => setTimeout(resolve, 6000));
+        assert.deepEqual(lost, []);
+        assert.deepEqual([...worker.leases.keys()], granted);
+        const { task } = await pool.admin.call('task.get', { task_id: taskId });
+        assert.equal(task.state, 'leased');
+        assert.equal(task.lease?.lease_id, granted[0]);
+      } finally {
+        worker.close();
+      }
+    } finally {
+      relay.close();
       await pool.close();
     }
   });
