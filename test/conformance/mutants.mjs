@@ -793,7 +793,7 @@ export const MUTANTS = [
     breaks: ['CLIENT-005'],
     why: 'a lease the hello no longer lists, or whose heartbeat was refused, is kept and heartbeated on',
     edits: [
-      edit(CLIENT, "      if (!live.has(id)) {\n        this.dropLease(id);", "      if (!live.has(id)) {"),
+      edit(CLIENT, "      if (!live.has(id) && knownBefore.has(id)) {\n        this.dropLease(id);", "      if (!live.has(id) && knownBefore.has(id)) {"),
       edit(CLIENT, "        if (!this.leases.has(leaseId) || this.finishing.has(leaseId)) return undefined;\n        this.dropLease(leaseId);", "        if (!this.leases.has(leaseId) || this.finishing.has(leaseId)) return undefined;"),
     ],
   },
