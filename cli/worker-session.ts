@@ -89,7 +89,9 @@ export class WorkerSession {
     const me = hello.worker;
     if (!me) throw new OwpError('UNAUTHENTICATED', 'The coordinator did not recognise this token as a worker. Delete the state file and join again.');
     out.success(`Connected to ${this.o.state.coordinator} as ${me.id} (@${me.github_login}) · skills ${me.skills.join(', ') || 'none'} · capacity ${me.capacity}`, { worker: me });
-    await this.reconcile(hello.leases);
+    // The client's leases, not the answer's list: a lease granted or ended while the hello was in
+    // flight is counted as the client counted it (client/worker-client.ts).
+    await this.reconcile([...client.leases.values()]);
     this.listenForKeys();
     this.ticker = setInterval(() => this.refresh(), 1000);
     this.refresh();
@@ -106,8 +108,7 @@ export class WorkerSession {
 
   /** Drops tasks from the state file that the coordinator no longer leases to us, saying what became of them. */
   private async reconcile(leases: Lease[]): Promise<void> {
-    // A lease granted while the hello was in flight may be missing from its list; the client still holds it.
-    const live = new Map([...leases, ...this.o.client.leases.values()].map((l) => [l.lease_id, l]));
+    const live = new Map(leases.map((l) => [l.lease_id, l]));
     const state = (await readState(this.o.stateFile)) ?? this.o.state;
     for (const held of Object.values(state.tasks)) {
       if (live.has(held.lease_id)) {

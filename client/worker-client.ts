@@ -87,6 +87,8 @@ export class WorkerClient extends EventEmitter<WorkerClientEvents> {
   private capabilities: readonly string[] | undefined;
   /** Whether a hello on this client was answered before: leases new to a later hello were granted while the link was down. */
   private saidHello = false;
+  /** For each hello in flight, the leases that ended since it was sent. */
+  private readonly endedDuringHello = new Set<Set<string>>();
   private state: ConnectionState = 'connecting';
   private helloDone: Promise<void>;
   private resolveHello: () => void = () => undefined;
@@ -206,13 +208,19 @@ export class WorkerClient extends EventEmitter<WorkerClientEvents> {
     // the hello is in flight (a direct grant) may be newer than that list: a relay, or a cluster
     // node whose pushes and answers take different paths, can deliver the push first. Only a lease
     // known before the hello was sent is lost when the answer leaves it out.
+    // The other way round, a lease that ends while the hello is in flight (cancelled, counted,
+    // released, refused) may still be in the answer's list: it is not taken up again.
     const knownBefore = new Set(this.leases.keys());
+    const endedMeanwhile = new Set<string>();
+    this.endedDuringHello.add(endedMeanwhile);
     let ack: Ack<Result<'session.hello'>>;
     try {
       ack = await this.socket.timeout(this.options.requestTimeoutMs ?? 10_000).emitWithAck('session.hello', params);
     } catch {
       this.socket.disconnect().connect();
       return;
+    } finally {
+      this.endedDuringHello.delete(endedMeanwhile);
     }
     if (!ack.ok) {
       const error = OwpError.fromWire(ack.error as WireError);
@@ -233,6 +241,7 @@ export class WorkerClient extends EventEmitter<WorkerClientEvents> {
     }
     const granted: Lease[] = [];
     for (const lease of hello.leases) {
+      if (endedMeanwhile.has(lease.lease_id)) continue;
       if (this.saidHello && !this.leases.has(lease.lease_id) && hello.worker?.accept_offers === 'auto') granted.push(lease);
       this.trackLease(lease);
       // A resumed lease (after a reconnect, or a restarted editor) may be close to expiring after
@@ -422,6 +431,7 @@ export class WorkerClient extends EventEmitter<WorkerClientEvents> {
   }
 
   private dropLease(leaseId: string): void {
+    for (const ended of this.endedDuringHello) ended.add(leaseId);
     this.leases.delete(leaseId);
     clearInterval(this.timers.get(leaseId));
     this.timers.delete(leaseId);

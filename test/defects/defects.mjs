@@ -699,6 +699,14 @@ export const DEFECTS = [
     expect: ['a lease granted while hello is in flight is kept and heartbeated'],
   },
   {
+    name: 'hello-revives-cancelled-lease',
+    promise: 'offers',
+    // The client takes up every lease a hello's answer lists, also one cancelled while the hello was in flight: it heartbeats a lease it was told it lost.
+    edits: [{ file: 'client/worker-client.ts', find: '      if (endedMeanwhile.has(lease.lease_id)) continue;\n', replace: '' }],
+    tests: ['test/integration/worker-client-resume.test.ts'],
+    expect: ['a lease cancelled while hello is in flight is not taken up again'],
+  },
+  {
     name: 'tap-answers-late',
     promise: 'conformance',
     // The kit's client relay passes an answer on a microtask after reading it: pushes read in the same chunk overtake it.

@@ -2,11 +2,57 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Server } from 'socket.io';
-import { io as ioClient } from 'socket.io-client';
+import { Server, type Socket as ServerSocket } from 'socket.io';
+import { io as ioClient, type Socket as ClientSocket } from 'socket.io-client';
 import { WorkerClient } from '../../client/worker-client.ts';
 import type { Offer } from '../../protocol/model.ts';
+import type { Result } from '../../protocol/operations.ts';
 import { nextOffer, startPool, until } from '../helpers/coordinator.ts';
+
+/**
+ * A relay between a worker and the coordinator that passes everything on at once, except the
+ * answer to a hello: when it arrives, `whileHeld` runs (a maintainer changes something, whose push
+ * passes on meanwhile), and only then does the answer go on, read before that change. A cluster
+ * node's pushes and answers take different paths, so this order can happen there too.
+ */
+async function relayHoldingHello(target: string, whileHeld: (up: ClientSocket, hello: number) => Promise<void>): Promise<{ url: string; ops: Array<{ name: string; leaseId?: string; at: number }>; dropAll(): void; close(): void }> {
+  const ops: Array<{ name: string; leaseId?: string; at: number }> = [];
+  const downs = new Set<ServerSocket>();
+  let hellos = 0;
+  const relay = new Server({ transports: ['websocket'] });
+  relay.on('connection', (down) => {
+    downs.add(down);
+    const up = ioClient(target, { auth: down.handshake.auth, transports: ['websocket'], reconnection: false });
+    up.onAny((name: string, payload: unknown) => down.emit(name, payload));
+    up.on('disconnect', () => down.disconnect(true));
+    down.on('disconnect', () => {
+      downs.delete(down);
+      up.close();
+    });
+    down.onAny((name: string, ...args: unknown[]) => {
+      const ack = typeof args.at(-1) === 'function' ? (args.pop() as (a: unknown) => void) : undefined;
+      ops.push({ name, leaseId: (args[0] as { lease_id?: string } | undefined)?.lease_id, at: Date.now() });
+      up.emit(name, args[0], (answer: unknown) => {
+        if (name !== 'session.hello') return ack?.(answer);
+        hellos += 1;
+        void whileHeld(up, hellos).then(() => setTimeout(() => ack?.(answer), 50));
+      });
+    });
+  });
+  const http = createServer();
+  relay.attach(http);
+  const url = await new Promise<string>((resolve) => http.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${(http.address() as AddressInfo).port}`)));
+  return {
+    url,
+    ops,
+    dropAll: () => {
+      for (const down of downs) down.disconnect(true);
+    },
+    close: () => void relay.close(),
+  };
+}
+
+const PROFILE = { skills: ['docs'], capacity: 1, tools: ['none'], capabilities: { can_run_tests: true, can_open_prs: true } };
 
 describe('worker client resume', () => {
   test('a restarted worker renews its resumed lease at once, so time offline short of the timeout does not lose it', async () => {
@@ -59,38 +105,20 @@ describe('worker client resume', () => {
   });
 
   test('a lease granted while hello is in flight is kept and heartbeated, even when its push overtakes the answer that does not list it', async () => {
-    // A relay between the worker and the coordinator holds the hello's answer back; meanwhile a
-    // maintainer creates a task, which the coordinator grants the worker directly and pushes, and
-    // the relay passes the push on at once. The worker reads the grant, then an answer whose leases
-    // were read before it (a cluster node's pushes and answers take different paths, so this order
-    // is possible there too). A lease known before the hello and missing from its answer is lost;
-    // this one is newer than the list.
+    // A maintainer creates a task while the hello's answer is held; the coordinator grants it to the
+    // worker directly and the push reaches the worker before the answer, whose leases were read
+    // before the grant. A lease known before the hello and missing from its answer is lost; this
+    // one is newer than the list.
     const pool = await startPool('memory');
     let taskId = '';
-    const relay = new Server({ transports: ['websocket'] });
-    relay.on('connection', (down) => {
-      const up = ioClient(pool.url, { auth: down.handshake.auth, transports: ['websocket'], reconnection: false });
-      up.onAny((name: string, payload: unknown) => down.emit(name, payload));
-      up.on('disconnect', () => down.disconnect(true));
-      down.on('disconnect', () => up.close());
-      down.onAny((name: string, ...args: unknown[]) => {
-        const ack = typeof args.at(-1) === 'function' ? (args.pop() as (a: unknown) => void) : undefined;
-        up.emit(name, args[0], (answer: unknown) => {
-          if (name !== 'session.hello') return ack?.(answer);
-          void (async () => {
-            taskId = await pool.task('acme/site', { skills: ['docs'] });
-            up.once('lease.granted', () => setTimeout(() => ack?.(answer), 50));
-          })();
-        });
-      });
+    const relay = await relayHoldingHello(pool.url, async (up) => {
+      taskId = await pool.task('acme/site', { skills: ['docs'] });
+      await new Promise((resolve) => up.once('lease.granted', resolve));
     });
-    const http = createServer();
-    relay.attach(http);
-    const relayUrl = await new Promise<string>((resolve) => http.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${(http.address() as AddressInfo).port}`)));
     try {
       await pool.repo('acme/site', { heartbeat_timeout_ms: 3000 });
-      const { token } = await WorkerClient.register(pool.url, { github_login: 'ines', skills: ['docs'], capacity: 1, tools: ['none'], capabilities: { can_run_tests: true, can_open_prs: true } });
-      const worker = new WorkerClient({ url: relayUrl, token, acceptOffers: 'auto' });
+      const { token } = await WorkerClient.register(pool.url, { github_login: 'ines', ...PROFILE });
+      const worker = new WorkerClient({ url: relay.url, token, acceptOffers: 'auto' });
       const granted: string[] = [];
       const lost: string[] = [];
       worker.on('lease.granted', ({ lease }) => granted.push(lease.lease_id));
@@ -106,6 +134,50 @@ describe('worker client resume', () => {
         const { task } = await pool.admin.call('task.get', { task_id: taskId });
         assert.equal(task.state, 'leased');
         assert.equal(task.lease?.lease_id, granted[0]);
+      } finally {
+        worker.close();
+      }
+    } finally {
+      relay.close();
+      await pool.close();
+    }
+  });
+
+  test('a lease cancelled while hello is in flight is not taken up again from the answer that still lists it', async () => {
+    // The worker holds a lease and reconnects; while its hello's answer is held, a maintainer cancels
+    // the task and lease.cancelled reaches the worker first. The answer, read before the
+    // cancellation, still lists the lease: heartbeating it again would act on a lease the worker was
+    // told it lost (SPEC CLIENT-004).
+    const pool = await startPool('memory');
+    let taskId = '';
+    let toldAt = 0;
+    const relay = await relayHoldingHello(pool.url, async (up, hello) => {
+      if (hello === 1) return;
+      await pool.admin.call('task.cancel', { task_id: taskId, reason: 'no longer wanted' });
+      await new Promise((resolve) => up.once('lease.cancelled', resolve));
+      toldAt = Date.now();
+    });
+    try {
+      await pool.repo('acme/site', { heartbeat_timeout_ms: 3000 });
+      taskId = await pool.task('acme/site', { skills: ['docs'] });
+      const { token } = await WorkerClient.register(pool.url, { github_login: 'jonas', ...PROFILE });
+      const worker = new WorkerClient({ url: relay.url, token, acceptOffers: 'auto', reconnectionDelayMs: 100 });
+      const lost: string[] = [];
+      worker.on('lease.lost', ({ lease }) => lost.push(lease.lease_id));
+      try {
+        await worker.connect();
+        await until(() => worker.leases.size === 1, 'the worker holds the lease');
+        const [leaseId] = [...worker.leases.keys()];
+        const second = new Promise<Result<'session.hello'>>((resolve) => worker.once('hello', resolve));
+        relay.dropAll();
+        const hello = await second;
+        assert.deepEqual(hello.leases.map((l) => l.lease_id), [leaseId], 'the answer was read before the cancellation');
+        assert.ok(toldAt > 0);
+        await new Promise((resolve) => setTimeout(resolve, 3000));
+        assert.deepEqual(worker.leases.size, 0);
+        assert.deepEqual(lost, [leaseId], 'lost once, when it was cancelled');
+        const after = relay.ops.filter((o) => o.leaseId === leaseId && o.at > toldAt);
+        assert.deepEqual(after.map((o) => o.name), [], 'nothing sent on the lease after lease.cancelled');
       } finally {
         worker.close();
       }
