@@ -32,8 +32,7 @@ for (const nodes of [3, 1]) {
       const report = await runSuite({ url: target.url, token, level: 'MUST', concurrency: 8 });
       const detail = report.tests.filter((t) => t.status === 'fail').map((t) => `${t.requirement}: ${t.message}`).join('\n');
       // On a failure, what each node said about leading (a step-down, a takeover) goes with it.
-      const leading = cluster.nodes.flatMap((n) => n.proc.output().split('\n').filter((l) => l.includes('cluster:')).map((l) => `${n.id}: ${l}`));
-      assert.deepEqual(failedRequirements(report), [], `failed requirements:\n${detail}\nthe nodes on leading:\n${leading.join('\n')}`);
+      assert.deepEqual(failedRequirements(report), [], `failed requirements:\n${detail}\nthe nodes on leading:\n${cluster.leadingLog()}`);
       assert.ok(report.tests.filter((t) => t.status === 'pass').length > 80);
     } finally {
       await cluster.stop();

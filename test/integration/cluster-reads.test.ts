@@ -15,6 +15,7 @@ import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { HttpClient } from '../../client/http-client.ts';
 import { newToken } from '../../coordinator/auth.ts';
+import { DEFAULT_CLUSTER } from '../../coordinator/cluster/node.ts';
 import { tempDir } from '../helpers/coordinator.ts';
 import { startCluster, type ClusterNodeProcess } from '../helpers/cluster.ts';
 import type { TcpProxy } from '../helpers/tcp-proxy.ts';
@@ -30,7 +31,9 @@ async function followerReads(node: ClusterNodeProcess, token: string): Promise<{
 test('cluster: a follower answers reads from its copy as the leader would, reads your writes, and hands a read to the leader rather than answer stale', async () => {
   const dir = tempDir('owp-reads-');
   const token = newToken('maintainer');
-  const cluster = await startCluster({ dir, token, nodes: 2, ingress: true });
+  // Reads, not failover: the nodes keep the product's lease (5 s, renewed every second), so a loaded
+  // machine does not make the leader step down in the middle (cluster-failover has the short one).
+  const cluster = await startCluster({ dir, token, nodes: 2, ingress: true, leaseMs: DEFAULT_CLUSTER.leaseMs, renewIntervalMs: DEFAULT_CLUSTER.renewIntervalMs });
   try {
     const { node: leader } = await cluster.waitForLeader(0, 60_000);
     const follower = cluster.nodes.find((n) => n.id !== leader.id) as ClusterNodeProcess;
@@ -91,6 +94,9 @@ test('cluster: a follower answers reads from its copy as the leader would, reads
     // Caught up again, it answers from its copy.
     const listed = await viaF.call('task.list', { repo: 'reads/a' });
     assert.ok(listed.tasks.some((t) => t.id === c.id));
+  } catch (error) {
+    if (error instanceof Error) error.message += `\nthe nodes on leading:\n${cluster.leadingLog()}`;
+    throw error;
   } finally {
     await cluster.stop();
     rmSync(dir, { recursive: true, force: true });
