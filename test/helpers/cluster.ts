@@ -47,7 +47,7 @@ export interface TestCluster {
   waitForLeader(afterTerm: number, timeoutMs: number): Promise<{ node: ClusterNodeProcess; term: number }>;
   /** Direct SQL on the cluster's database (not through any node's proxy). */
   query<R extends pg.QueryResultRow>(sql: string, params?: unknown[]): Promise<R[]>;
-  /** What each node logged about leading (took over, stepped down and why), one line each: for a failure's message. */
+  /** What each node logged about leading (took over, stepped down and why), and its warnings and errors: for a failure's message. */
   leadingLog(): string;
   stop(): Promise<void>;
 }
@@ -166,7 +166,8 @@ export async function startCluster(options: ClusterOptions): Promise<TestCluster
       return (await admin.query(sql, params)).rows;
     },
     leadingLog() {
-      return nodes.flatMap((n) => n.proc.output().split('\n').filter((l) => l.includes('"msg":"cluster:')).map((l) => `${n.id}: ${l}`)).join('\n');
+      const said = (l: string): boolean => l.includes('"msg":"cluster:') || /"level":"(warn|error|fatal)"/.test(l);
+      return nodes.flatMap((n) => n.proc.output().split('\n').filter(said).slice(-40).map((l) => `${n.id}: ${l}`)).join('\n');
     },
     async stop() {
       for (const s of sockets) s.destroy();

@@ -65,7 +65,7 @@ test('cluster: three nodes start on a slow database; the first leader keeps its 
     assert.deepEqual([Number(first?.term), first?.holder], [term, leader.id], 'the first term is the one the first leader took');
   } catch (error) {
     // What each node logged says which step of the start went wrong.
-    for (const n of cluster.nodes) console.error(`---- ${n.id}\n${n.proc.output().split('\n').filter((l) => /cluster|lead|error|warn/i.test(l)).slice(-40).join('\n')}`);
+    console.error(cluster.leadingLog());
     throw error;
   } finally {
     for (const c of clients) c.close();
